@@ -1,0 +1,2 @@
+//! The campaign calendar (being built).
+pub mod cli;

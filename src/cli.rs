@@ -1,0 +1,219 @@
+//! The command line: clap definitions and one thin function per command.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::{NaiveDate, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{self, Env, Loaded, Project};
+
+/// Build and send a partnership's email news bulletin, around its calendar of campaigns.
+#[derive(Debug, Parser)]
+#[command(name = "bulletin", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The settings file; the project root is the parent of its folder.
+    #[arg(long, global = true, env = "BULLETIN_CONFIG", default_value = "config/bulletin.toml")]
+    pub config: PathBuf,
+
+    /// Log format on stderr (level from RUST_LOG, default info).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TableOrJson {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CheckFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CalendarFormat {
+    Table,
+    Json,
+    Ics,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate every file; print each problem as path:line:col; exit 1 on any error.
+    Check {
+        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+        format: CheckFormat,
+    },
+    /// Lists and their member counts after includes and de-duplication.
+    Lists {
+        #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+        format: TableOrJson,
+    },
+    /// Campaigns, weeks of action and events between two dates (default: today to +90 days).
+    Calendar {
+        /// First day (YYYY-MM-DD), default today.
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// Last day, inclusive (YYYY-MM-DD), default 90 days after --from.
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t = CalendarFormat::Table)]
+        format: CalendarFormat,
+    },
+}
+
+/// Set up tracing on stderr.
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Run the parsed command line; the exit code follows DESIGN.md (0 ok, 1 failed or invalid).
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let env = Env::from_process();
+    match cli.command {
+        Command::Check { format } => check(&cli.config, &env, format),
+        Command::Lists { format } => {
+            let Some(project) = load_or_report(&cli.config, &env) else {
+                return Ok(ExitCode::FAILURE);
+            };
+            lists(&project, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Calendar { from, to, format } => {
+            let Some(project) = load_or_report(&cli.config, &env) else {
+                return Ok(ExitCode::FAILURE);
+            };
+            crate::calendar::cli::run(&project, from, to, format, Utc::now())?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn relative_display(d: crate::diag::Diagnostics) -> crate::diag::Diagnostics {
+    match std::env::current_dir() {
+        Ok(cwd) => d.relative_to(&cwd),
+        Err(_) => d,
+    }
+}
+
+/// Load the project; on errors print them (and a pointer to `check`) to stderr.
+fn load_or_report(config_path: &std::path::Path, env: &Env) -> Option<Project> {
+    let Loaded { project, diagnostics } = config::load(config_path, env, Utc::now());
+    let diagnostics = relative_display(diagnostics);
+    if diagnostics.has_errors() {
+        eprint!("{diagnostics}");
+        eprintln!(
+            "error: the configuration has {} error(s); nothing was done",
+            diagnostics.error_count()
+        );
+        return None;
+    }
+    if diagnostics.warning_count() > 0 {
+        tracing::warn!(
+            warnings = diagnostics.warning_count(),
+            "the configuration has warnings; run `bulletin check` to see them"
+        );
+    }
+    project
+}
+
+fn check(config_path: &std::path::Path, env: &Env, format: CheckFormat) -> anyhow::Result<ExitCode> {
+    let Loaded { project, diagnostics } = config::load(config_path, env, Utc::now());
+    let diagnostics = relative_display(diagnostics);
+    let mut out = std::io::stdout().lock();
+    match format {
+        CheckFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &diagnostics.iter().collect::<Vec<_>>())?;
+            writeln!(out)?;
+        }
+        CheckFormat::Text => {
+            write!(out, "{diagnostics}")?;
+            let summary = match &project {
+                Some(p) => format!(
+                    "{} bulletin(s), {} list(s), {} campaign(s), {} news item(s), {} standing block(s)",
+                    p.settings.bulletins.len(),
+                    p.lists.lists.len(),
+                    p.campaigns.len(),
+                    p.news.len(),
+                    p.blocks.len()
+                ),
+                None => "nothing can be sent until the errors are fixed".into(),
+            };
+            writeln!(
+                out,
+                "check: {} error(s), {} warning(s); {summary}",
+                diagnostics.error_count(),
+                diagnostics.warning_count()
+            )?;
+        }
+    }
+    out.flush().context("writing to stdout")?;
+    Ok(if diagnostics.has_errors() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// One row of `lists --format json`.
+#[derive(Debug, serde::Serialize)]
+pub struct ListRow {
+    pub id: String,
+    pub name: String,
+    pub members: usize,
+}
+
+pub fn list_rows(project: &Project) -> Vec<ListRow> {
+    project
+        .lists
+        .lists
+        .values()
+        .map(|l| ListRow {
+            id: l.id.to_string(),
+            name: l.name.clone(),
+            members: project.lists.members.get(&l.id).map_or(0, Vec::len),
+        })
+        .collect()
+}
+
+fn lists(project: &Project, format: TableOrJson) -> anyhow::Result<()> {
+    let rows = list_rows(project);
+    let mut out = std::io::stdout().lock();
+    match format {
+        TableOrJson::Json => {
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
+        }
+        TableOrJson::Table => {
+            let w_id = rows.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
+            let w_name = rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(4).max(4);
+            writeln!(out, "{:<w_id$}  {:<w_name$}  {:>7}", "ID", "NAME", "MEMBERS")?;
+            for r in &rows {
+                writeln!(out, "{:<w_id$}  {:<w_name$}  {:>7}", r.id, r.name, r.members)?;
+            }
+        }
+    }
+    Ok(())
+}

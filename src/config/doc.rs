@@ -1,0 +1,493 @@
+//! A reader over one parsed TOML document that keeps every value's span, records every problem
+//! instead of stopping at the first, and reports keys nobody asked for as unknown (with a
+//! did-you-mean drawn from the keys that were asked for).
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use toml::de::{DeTable, DeValue};
+use toml::value::Datetime;
+
+use crate::diag::{Diagnostic, Diagnostics, Position, did_you_mean};
+
+/// A value and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct At<T> {
+    pub value: T,
+    pub pos: Position,
+}
+
+impl<T> At<T> {
+    pub fn new(value: T, pos: Position) -> Self {
+        At { value, pos }
+    }
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> At<U> {
+        At {
+            value: f(self.value),
+            pos: self.pos,
+        }
+    }
+}
+
+/// One file being read: its path, its text, and the problems found so far.
+pub struct FileCtx<'t> {
+    pub path: PathBuf,
+    pub text: &'t str,
+    /// Added to every byte offset: the front matter of a news file starts after its `+++` line.
+    pub base_offset: usize,
+    /// The text the offsets index into (the whole file, for front matter).
+    pub whole: &'t str,
+    diags: RefCell<Diagnostics>,
+}
+
+impl<'t> FileCtx<'t> {
+    pub fn new(path: &Path, text: &'t str) -> Self {
+        FileCtx {
+            path: path.to_path_buf(),
+            text,
+            base_offset: 0,
+            whole: text,
+            diags: RefCell::default(),
+        }
+    }
+
+    /// A part of a larger file (front matter): offsets into `part` are shifted by `base`.
+    pub fn part(path: &Path, whole: &'t str, part: &'t str, base: usize) -> Self {
+        FileCtx {
+            path: path.to_path_buf(),
+            text: part,
+            base_offset: base,
+            whole,
+            diags: RefCell::default(),
+        }
+    }
+
+    pub fn pos(&self, offset: usize) -> Position {
+        Position::at(self.whole, self.base_offset + offset)
+    }
+
+    pub fn error(&self, pos: Position, message: impl Into<String>) -> DiagBuilder<'_, 't> {
+        DiagBuilder {
+            ctx: self,
+            diag: Some(Diagnostic::error(&self.path, pos, message)),
+        }
+    }
+
+    pub fn warning(&self, pos: Position, message: impl Into<String>) -> DiagBuilder<'_, 't> {
+        DiagBuilder {
+            ctx: self,
+            diag: Some(Diagnostic::warning(&self.path, pos, message)),
+        }
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diags.borrow().has_errors()
+    }
+
+    pub fn into_diagnostics(self) -> Diagnostics {
+        self.diags.into_inner()
+    }
+
+    /// Parse the text as TOML, reporting every syntax error; the root table even when broken,
+    /// so later stages can still find problems in the parts that parsed.
+    pub fn parse(&self) -> toml::Spanned<DeTable<'t>> {
+        let (table, errors) = DeTable::parse_recoverable(self.text);
+        for e in errors {
+            let pos = e.span().map_or(Position::START, |s| self.pos(s.start));
+            let msg = e.message().trim().trim_end_matches('.').to_string();
+            self.error(pos, format!("TOML syntax: {msg}"))
+                .hint("see docs/files.md for the shape of this file");
+        }
+        table
+    }
+}
+
+/// Emits its diagnostic when dropped, so a hint can be chained on or left off.
+pub struct DiagBuilder<'c, 't> {
+    ctx: &'c FileCtx<'t>,
+    diag: Option<Diagnostic>,
+}
+
+impl DiagBuilder<'_, '_> {
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        if let Some(d) = self.diag.take() {
+            self.diag = Some(d.with_hint(hint));
+        }
+        self
+    }
+}
+
+impl Drop for DiagBuilder<'_, '_> {
+    fn drop(&mut self) {
+        if let Some(d) = self.diag.take() {
+            self.ctx.diags.borrow_mut().push(d);
+        }
+    }
+}
+
+/// A table being read: which keys were asked for, so the rest can be reported as unknown.
+pub struct Table<'c, 't, 'v> {
+    pub ctx: &'c FileCtx<'t>,
+    table: &'v DeTable<'t>,
+    /// Where the table starts (its header, or the start of the file).
+    pub pos: Position,
+    /// How people name this table in messages: "[transport]", "[[bulletin]] #2", "this file".
+    pub name: String,
+    asked: RefCell<BTreeSet<&'static str>>,
+}
+
+fn kind_of(v: &DeValue<'_>) -> &'static str {
+    match v {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date/time",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+impl<'c, 't, 'v> Table<'c, 't, 'v> {
+    pub fn root(ctx: &'c FileCtx<'t>, table: &'v toml::Spanned<DeTable<'t>>) -> Self {
+        Table {
+            ctx,
+            table: table.get_ref(),
+            pos: ctx.pos(0),
+            name: "this file".into(),
+            asked: RefCell::default(),
+        }
+    }
+
+    fn entry(&self, key: &'static str) -> Option<(&'v toml::Spanned<DeValue<'t>>, Range<usize>)> {
+        self.asked.borrow_mut().insert(key);
+        self.table
+            .iter()
+            .find(|(k, _)| k.get_ref().as_ref() == key)
+            .map(|(k, v)| (v, k.span()))
+    }
+
+    /// Whether the key is present (and marks it as known).
+    pub fn has(&self, key: &'static str) -> bool {
+        self.entry(key).is_some()
+    }
+
+    /// The position of a key's value, if present.
+    pub fn pos_of(&self, key: &'static str) -> Option<Position> {
+        self.entry(key).map(|(v, _)| self.ctx.pos(v.span().start))
+    }
+
+    fn missing(&self, key: &'static str, what: &str) {
+        self.ctx
+            .error(self.pos, format!("missing required key `{key}` in {}", self.name))
+            .hint(format!("add `{key} = {what}`"));
+    }
+
+    fn wrong_type(&self, key: &str, v: &toml::Spanned<DeValue<'_>>, expected: &str) {
+        self.ctx.error(
+            self.ctx.pos(v.span().start),
+            format!(
+                "`{key}` must be {expected}, found {}",
+                kind_of(v.get_ref())
+            ),
+        );
+    }
+
+    pub fn opt_str(&self, key: &'static str) -> Option<At<String>> {
+        let (v, _) = self.entry(key)?;
+        match v.get_ref() {
+            DeValue::String(s) => Some(At::new(s.to_string(), self.ctx.pos(v.span().start))),
+            _ => {
+                self.wrong_type(key, v, "a string");
+                None
+            }
+        }
+    }
+
+    pub fn req_str(&self, key: &'static str, example: &str) -> Option<At<String>> {
+        if !self.has(key) {
+            self.missing(key, example);
+            return None;
+        }
+        self.opt_str(key)
+    }
+
+    pub fn opt_int(&self, key: &'static str) -> Option<At<i64>> {
+        let (v, _) = self.entry(key)?;
+        let pos = self.ctx.pos(v.span().start);
+        match v.get_ref() {
+            DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
+                Ok(n) => Some(At::new(n, pos)),
+                Err(_) => {
+                    self.ctx.error(pos, format!("`{key}` is out of range"));
+                    None
+                }
+            },
+            _ => {
+                self.wrong_type(key, v, "an integer");
+                None
+            }
+        }
+    }
+
+    pub fn req_int(&self, key: &'static str, example: &str) -> Option<At<i64>> {
+        if !self.has(key) {
+            self.missing(key, example);
+            return None;
+        }
+        self.opt_int(key)
+    }
+
+    /// An integer within `range`, reported with `unit` ("days", "connections") when outside it.
+    pub fn opt_int_in(
+        &self,
+        key: &'static str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Option<At<i64>> {
+        let n = self.opt_int(key)?;
+        if range.contains(&n.value) {
+            Some(n)
+        } else {
+            self.ctx.error(
+                n.pos,
+                format!(
+                    "`{key}` must be between {} and {}, found {}",
+                    range.start(),
+                    range.end(),
+                    n.value
+                ),
+            );
+            None
+        }
+    }
+
+    pub fn opt_bool(&self, key: &'static str) -> Option<At<bool>> {
+        let (v, _) = self.entry(key)?;
+        match v.get_ref() {
+            DeValue::Boolean(b) => Some(At::new(*b, self.ctx.pos(v.span().start))),
+            _ => {
+                self.wrong_type(key, v, "true or false");
+                None
+            }
+        }
+    }
+
+    pub fn opt_datetime(&self, key: &'static str) -> Option<At<Datetime>> {
+        let (v, _) = self.entry(key)?;
+        match v.get_ref() {
+            DeValue::Datetime(d) => Some(At::new(*d, self.ctx.pos(v.span().start))),
+            DeValue::String(s) => {
+                self.ctx
+                    .error(
+                        self.ctx.pos(v.span().start),
+                        format!("`{key}` must be a TOML date, found the string \"{s}\""),
+                    )
+                    .hint(format!("write the date without quotes: `{key} = 2024-11-18`"));
+                None
+            }
+            _ => {
+                self.wrong_type(key, v, "a date");
+                None
+            }
+        }
+    }
+
+    /// A plain calendar date (`2024-11-18`, no time, no quotes).
+    pub fn opt_date(&self, key: &'static str) -> Option<At<chrono::NaiveDate>> {
+        let d = self.opt_datetime(key)?;
+        match (d.value.date, d.value.time) {
+            (Some(date), None) => {
+                match chrono::NaiveDate::from_ymd_opt(
+                    i32::from(date.year),
+                    u32::from(date.month),
+                    u32::from(date.day),
+                ) {
+                    Some(nd) => Some(At::new(nd, d.pos)),
+                    None => {
+                        self.ctx.error(d.pos, format!("`{key}`: {} is not a real date", d.value));
+                        None
+                    }
+                }
+            }
+            _ => {
+                self.ctx
+                    .error(d.pos, format!("`{key}` must be a date only, found {}", d.value))
+                    .hint(format!("write `{key} = YYYY-MM-DD`"));
+                None
+            }
+        }
+    }
+
+    pub fn req_date(&self, key: &'static str) -> Option<At<chrono::NaiveDate>> {
+        if !self.has(key) {
+            self.missing(key, "YYYY-MM-DD");
+            return None;
+        }
+        self.opt_date(key)
+    }
+
+    /// A local date and time with no offset (`2024-11-25T10:00`).
+    pub fn opt_local_datetime(&self, key: &'static str) -> Option<At<chrono::NaiveDateTime>> {
+        let d = self.opt_datetime(key)?;
+        match (d.value.date, d.value.time, d.value.offset) {
+            (Some(date), Some(time), None) => {
+                let nd = chrono::NaiveDate::from_ymd_opt(
+                    i32::from(date.year),
+                    u32::from(date.month),
+                    u32::from(date.day),
+                );
+                let nt = chrono::NaiveTime::from_hms_opt(
+                    u32::from(time.hour),
+                    u32::from(time.minute),
+                    u32::from(time.second.unwrap_or(0)),
+                );
+                match (nd, nt) {
+                    (Some(nd), Some(nt)) => Some(At::new(nd.and_time(nt), d.pos)),
+                    _ => {
+                        self.ctx.error(d.pos, format!("`{key}`: {} is not a real date and time", d.value));
+                        None
+                    }
+                }
+            }
+            (_, _, Some(_)) => {
+                self.ctx
+                    .error(d.pos, format!("`{key}` must be a local time, without an offset"))
+                    .hint("times are read in organisation.time_zone: write `2024-11-25T10:00`");
+                None
+            }
+            _ => {
+                self.ctx
+                    .error(d.pos, format!("`{key}` must be a date and time, found {}", d.value))
+                    .hint(format!("write `{key} = 2024-11-25T10:00`"));
+                None
+            }
+        }
+    }
+
+    pub fn opt_table(&self, key: &'static str) -> Option<Table<'c, 't, 'v>> {
+        let (v, _) = self.entry(key)?;
+        match v.get_ref() {
+            DeValue::Table(t) => Some(Table {
+                ctx: self.ctx,
+                table: t,
+                pos: self.ctx.pos(v.span().start),
+                name: if self.name == "this file" {
+                    format!("[{key}]")
+                } else {
+                    format!("`{key}`")
+                },
+                asked: RefCell::default(),
+            }),
+            _ => {
+                self.wrong_type(key, v, "a table");
+                None
+            }
+        }
+    }
+
+    /// `[[key]]` entries (or an inline array of tables).
+    pub fn array_of_tables(&self, key: &'static str) -> Vec<Table<'c, 't, 'v>> {
+        let Some((v, _)) = self.entry(key) else {
+            return Vec::new();
+        };
+        let DeValue::Array(items) = v.get_ref() else {
+            self.wrong_type(key, v, "an array of tables");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match item.get_ref() {
+                DeValue::Table(t) => out.push(Table {
+                    ctx: self.ctx,
+                    table: t,
+                    pos: self.ctx.pos(item.span().start),
+                    name: format!("[[{key}]] #{}", i + 1),
+                    asked: RefCell::default(),
+                }),
+                other => {
+                    self.ctx.error(
+                        self.ctx.pos(item.span().start),
+                        format!("each `{key}` must be a table, found {}", kind_of(other)),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// An array of strings; each entry keeps its own position.
+    pub fn str_array(&self, key: &'static str) -> Option<Vec<At<String>>> {
+        let (v, _) = self.entry(key)?;
+        let DeValue::Array(items) = v.get_ref() else {
+            self.wrong_type(key, v, "an array of strings");
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            match item.get_ref() {
+                DeValue::String(s) => {
+                    out.push(At::new(s.to_string(), self.ctx.pos(item.span().start)))
+                }
+                other => {
+                    self.ctx.error(
+                        self.ctx.pos(item.span().start),
+                        format!("`{key}` must hold strings, found {}", kind_of(other)),
+                    );
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// An array of integers; each entry keeps its own position.
+    pub fn int_array(&self, key: &'static str) -> Option<Vec<At<i64>>> {
+        let (v, _) = self.entry(key)?;
+        let DeValue::Array(items) = v.get_ref() else {
+            self.wrong_type(key, v, "an array of integers");
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            let pos = self.ctx.pos(item.span().start);
+            match item.get_ref() {
+                DeValue::Integer(i) => match i.as_str().replace('_', "").parse::<i64>() {
+                    Ok(n) => out.push(At::new(n, pos)),
+                    Err(_) => {
+                        self.ctx.error(pos, format!("`{key}`: integer out of range"));
+                    }
+                },
+                other => {
+                    self.ctx.error(
+                        pos,
+                        format!("`{key}` must hold integers, found {}", kind_of(other)),
+                    );
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// Report every key that was never asked for, with the nearest known key as a hint.
+    pub fn finish(&self) {
+        let asked = self.asked.borrow();
+        for (k, _) in self.table.iter() {
+            let key = k.get_ref().as_ref();
+            if asked.contains(key) {
+                continue;
+            }
+            let b = self.ctx.error(
+                self.ctx.pos(k.span().start),
+                format!("unknown key `{key}` in {}", self.name),
+            );
+            match did_you_mean(key, asked.iter().copied()) {
+                Some(s) => b.hint(format!("did you mean `{s}`?")),
+                None => b.hint(format!(
+                    "known keys here: {}",
+                    asked.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                )),
+            };
+        }
+    }
+}

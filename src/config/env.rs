@@ -1,0 +1,53 @@
+//! The environment overrides (12-factor): passed in as a value, so tests never touch the
+//! process environment and the loader stays deterministic.
+
+use std::collections::BTreeMap;
+
+/// Every variable the loader reads.
+pub const VARIABLES: [&str; 6] = [
+    "BULLETIN_DATABASE_URL",
+    "BULLETIN_SMTP_URL",
+    "BULLETIN_SMTP_PASSWORD",
+    "BULLETIN_UNSUBSCRIBE_SECRET",
+    "BULLETIN_WEB_BIND",
+    "BULLETIN_ADMIN_TOKEN",
+];
+
+/// A snapshot of the `BULLETIN_*` variables that override the files.
+#[derive(Clone, Default)]
+pub struct Env(BTreeMap<String, String>);
+
+impl Env {
+    /// The overrides set in this process's environment (empty values count as unset).
+    pub fn from_process() -> Self {
+        Env(VARIABLES
+            .iter()
+            .filter_map(|k| {
+                std::env::var(k)
+                    .ok()
+                    .filter(|v| !v.is_empty())
+                    .map(|v| (k.to_string(), v))
+            })
+            .collect())
+    }
+
+    pub fn empty() -> Self {
+        Env::default()
+    }
+
+    pub fn with(mut self, key: &str, value: &str) -> Self {
+        self.0.insert(key.to_string(), value.to_string());
+        self
+    }
+
+    pub fn get(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+}
+
+impl std::fmt::Debug for Env {
+    /// Names only: several of these are secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}

@@ -1,0 +1,310 @@
+//! Reading and validating every file of a project: settings, lists, campaigns, news and
+//! templates. `load` never stops at the first problem: it returns every diagnostic, and the
+//! validated [`Project`] only when there are no errors.
+
+pub mod campaigns;
+pub mod doc;
+pub mod env;
+pub mod lists;
+pub mod news;
+pub mod settings;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+pub use campaigns::{Announce, Campaign, MonthDay, Nth, Rule};
+pub use env::Env;
+pub use lists::{List, Member, ResolvedLists};
+pub use news::{Block, NewsItem};
+pub use settings::{Bulletin, DatabaseUrl, Settings, TlsMode, TransportKind};
+
+use crate::diag::{Diagnostic, Diagnostics, Position, did_you_mean};
+use doc::FileCtx;
+
+/// The built-in section that lists campaigns, events and weeks of action.
+pub const CAMPAIGNS_SECTION: &str = "campaigns";
+
+/// A whole project, validated: what every later stage works from.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The folder every relative path is resolved against (the config folder's parent).
+    pub root: PathBuf,
+    pub config_path: PathBuf,
+    pub settings: Settings,
+    pub lists: ResolvedLists,
+    /// Sorted by id.
+    pub campaigns: Vec<Campaign>,
+    /// Sorted by publish date, then file name.
+    pub news: Vec<NewsItem>,
+    pub blocks: BTreeMap<String, Block>,
+}
+
+impl Project {
+    pub fn bulletin(&self, id: &str) -> Option<&Bulletin> {
+        self.settings.bulletins.iter().find(|b| b.id.as_str() == id)
+    }
+
+    pub fn campaign(&self, id: &str) -> Option<&Campaign> {
+        self.campaigns.iter().find(|c| c.id.as_str() == id)
+    }
+}
+
+/// The outcome of a load: the project if it is valid, and every diagnostic either way.
+#[derive(Debug)]
+pub struct Loaded {
+    pub project: Option<Project>,
+    pub diagnostics: Diagnostics,
+}
+
+/// The project root for a config file: the parent of the folder holding it.
+pub fn root_of(config_path: &Path) -> PathBuf {
+    let abs = std::path::absolute(config_path).unwrap_or_else(|_| config_path.to_path_buf());
+    abs.parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn files_with(dir: &Path, ext: &str, recursive: bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if recursive {
+                out.extend(files_with(&p, ext, true));
+            }
+        } else if p.extension().is_some_and(|x| x == ext)
+            && !p
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn read(path: &Path, diags: &mut Diagnostics) -> Option<String> {
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                let valid = e.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+                diags.push(
+                    Diagnostic::error(path, Position::at(&text, valid), "the file is not valid UTF-8")
+                        .with_hint("save it as UTF-8 (spreadsheets: \"CSV UTF-8\")"),
+                );
+                None
+            }
+        },
+        Err(e) => {
+            diags.push(Diagnostic::error(path, Position::START, format!("cannot read the file: {e}")));
+            None
+        }
+    }
+}
+
+/// Load and validate the project whose settings are at `config_path`. `today` (in the
+/// organisation's time zone) decides which news windows have passed.
+pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -> Loaded {
+    let root = root_of(config_path);
+    let mut diags = Diagnostics::new();
+
+    // Settings.
+    let (settings, refs) = match read(config_path, &mut diags) {
+        Some(text) => {
+            let ctx = FileCtx::new(config_path, &text);
+            let out = settings::parse(&ctx, &root, env);
+            diags.extend(ctx.into_diagnostics());
+            out
+        }
+        None => {
+            if !config_path.exists() {
+                diags = Diagnostics::new();
+                diags.push(
+                    Diagnostic::error(config_path, Position::START, "no such file")
+                        .with_hint("run from the project root, or pass --config PATH (or set BULLETIN_CONFIG)"),
+                );
+            }
+            return Loaded { project: None, diagnostics: diags };
+        }
+    };
+
+    // Lists.
+    let lists_dir = root.join("config/lists");
+    let mut parsed_lists = Vec::new();
+    for path in files_with(&lists_dir, "toml", false) {
+        let Some(text) = read(&path, &mut diags) else { continue };
+        let ctx = FileCtx::new(&path, &text);
+        let (list, csv_diags) = lists::parse(&ctx, &lists_dir);
+        diags.extend(ctx.into_diagnostics());
+        diags.extend(csv_diags);
+        parsed_lists.extend(list);
+    }
+    let lists = lists::resolve(parsed_lists, &mut diags);
+
+    // Campaigns.
+    let mut campaigns = Vec::new();
+    for path in files_with(&root.join("campaigns"), "toml", false) {
+        let Some(text) = read(&path, &mut diags) else { continue };
+        let ctx = FileCtx::new(&path, &text);
+        campaigns.extend(campaigns::parse(&ctx));
+        diags.extend(ctx.into_diagnostics());
+    }
+    campaigns.sort_by(|a, b| a.id.cmp(&b.id));
+
+    // Standing blocks.
+    let mut blocks = BTreeMap::new();
+    for path in files_with(&root.join("templates/blocks"), "md", false) {
+        let Some(text) = read(&path, &mut diags) else { continue };
+        let (block, ds) = news::parse_block(&path, &text);
+        diags.extend(ds);
+        if let Some(b) = block {
+            blocks.insert(b.id.clone(), b);
+        }
+    }
+
+    // News.
+    let mut news = Vec::new();
+    for path in files_with(&root.join("news"), "md", true) {
+        let Some(text) = read(&path, &mut diags) else { continue };
+        let (item, ds) = news::parse_news(&path, &text);
+        diags.extend(ds);
+        news.extend(item);
+    }
+    news.sort_by(|a, b| (a.publish, &a.path).cmp(&(b.publish, &b.path)));
+
+    let tz = refs.time_zone.unwrap_or(chrono_tz::Europe::London);
+    let today = now.with_timezone(&tz).date_naive();
+    cross_check(config_path, &refs, &lists, &campaigns, &news, &blocks, today, &mut diags);
+
+    let diagnostics = diags.sorted();
+    let project = match settings {
+        Some(settings) if !diagnostics.has_errors() => Some(Project {
+            root,
+            config_path: config_path.to_path_buf(),
+            settings,
+            lists,
+            campaigns,
+            news,
+            blocks,
+        }),
+        _ => None,
+    };
+    Loaded { project, diagnostics }
+}
+
+fn unknown(path: &Path, pos: Position, what: String, word: &str, known: &[&str], fallback: &str) -> Diagnostic {
+    let d = Diagnostic::error(path, pos, what);
+    match did_you_mean(word, known.iter().copied()) {
+        Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+        None => d.with_hint(fallback.to_string()),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cross_check(
+    config_path: &Path,
+    refs: &settings::SettingsRefs,
+    lists: &ResolvedLists,
+    campaigns: &[Campaign],
+    news: &[NewsItem],
+    blocks: &BTreeMap<String, Block>,
+    today: NaiveDate,
+    diags: &mut Diagnostics,
+) {
+    let list_ids: Vec<&str> = lists.lists.keys().map(|l| l.as_str()).collect();
+    let list_hint = "lists are the files in config/lists/ (their `id`, or the file name)";
+    let news_sections: Vec<&str> = refs.sections.iter().map(|(s, _)| s.as_str()).collect();
+    let mut all_sections: Vec<&str> = news_sections.clone();
+    all_sections.push(CAMPAIGNS_SECTION);
+    all_sections.extend(blocks.keys().map(String::as_str));
+    let mut used_lists: BTreeSet<String> = BTreeSet::new();
+
+    for b in &refs.bulletins {
+        for l in b.lists.iter().chain(b.editors.iter()) {
+            used_lists.insert(l.value.clone());
+            if !list_ids.contains(&l.value.as_str()) {
+                diags.push(unknown(config_path, l.pos, format!("unknown list `{}` in bulletin `{}`", l.value, b.id.value), &l.value, &list_ids, list_hint));
+            }
+        }
+        for s in &b.sections {
+            if !all_sections.contains(&s.value.as_str()) {
+                diags.push(unknown(
+                    config_path,
+                    s.pos,
+                    format!("unknown section `{}` in bulletin `{}`", s.value, b.id.value),
+                    &s.value,
+                    &all_sections,
+                    &format!("a section is a [[section]] id, `campaigns`, or a standing block templates/blocks/{}.md", s.value),
+                ));
+            }
+        }
+    }
+    for c in campaigns {
+        for l in c.announce.iter().flat_map(|a| a.lists.iter()) {
+            used_lists.insert(l.value.to_string());
+            if !list_ids.contains(&l.value.as_str()) {
+                diags.push(unknown(&c.path, l.pos, format!("unknown list `{}` in `announce`", l.value), l.value.as_str(), &list_ids, list_hint));
+            }
+        }
+    }
+    // A list is used if a bulletin or announcement names it, or a used list includes it.
+    let mut frontier: Vec<String> = used_lists.iter().cloned().collect();
+    while let Some(id) = frontier.pop() {
+        if let Some(l) = lists.lists.get(id.as_str()) {
+            for inc in &l.include {
+                if used_lists.insert(inc.value.to_string()) {
+                    frontier.push(inc.value.to_string());
+                }
+            }
+        }
+    }
+    for l in lists.lists.values() {
+        if !used_lists.contains(l.id.as_str()) {
+            diags.push(
+                Diagnostic::warning(&l.path, l.pos, format!("list `{}` is not used by any bulletin", l.id))
+                    .with_hint("name it in a bulletin's `lists`, or include it in a list that is"),
+            );
+        }
+    }
+    let bulletin_ids: Vec<&str> = refs.bulletins.iter().map(|b| b.id.value.as_str()).collect();
+    for n in news {
+        if !news_sections.contains(&n.section.value.as_str()) {
+            let d = if all_sections.contains(&n.section.value.as_str()) {
+                Diagnostic::error(&n.path, n.section.pos, format!("`{}` is not a news section", n.section.value))
+                    .with_hint(format!("news sections are the [[section]] ids in bulletin.toml: {}", news_sections.join(", ")))
+            } else {
+                unknown(
+                    &n.path,
+                    n.section.pos,
+                    format!("unknown section `{}`", n.section.value),
+                    &n.section.value,
+                    &news_sections,
+                    &format!("news sections are the [[section]] ids in bulletin.toml: {}", news_sections.join(", ")),
+                )
+            };
+            diags.push(d);
+        }
+        for b in &n.bulletins {
+            if !bulletin_ids.contains(&b.value.as_str()) {
+                diags.push(unknown(&n.path, b.pos, format!("unknown bulletin `{}`", b.value), &b.value, &bulletin_ids, "bulletins are the [[bulletin]] ids in bulletin.toml"));
+            }
+        }
+        if let Some(u) = &n.until
+            && u.value < today
+        {
+            diags.push(
+                Diagnostic::warning(&n.path, u.pos, format!("this item's window ended on {}; no future issue will carry it", u.value))
+                    .with_hint("move it to an archive, or extend `until`"),
+            );
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! `news/*.md` and `templates/blocks/*.md`: Markdown with TOML front matter between `+++` lines.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+
+use super::doc::{At, FileCtx, Table};
+use crate::diag::Position;
+
+/// A news item, ready for the issue builder.
+#[derive(Debug, Clone)]
+pub struct NewsItem {
+    /// The file stem: stable, used for in-page anchors.
+    pub id: String,
+    pub title: String,
+    pub section: At<String>,
+    pub publish: NaiveDate,
+    pub until: Option<At<NaiveDate>>,
+    /// Empty means every bulletin.
+    pub bulletins: Vec<At<String>>,
+    pub url: Option<String>,
+    /// Markdown.
+    pub body: String,
+    pub path: PathBuf,
+}
+
+/// A standing block ("Worried about a child?").
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    pub path: PathBuf,
+}
+
+/// Split `+++\nTOML\n+++\nbody` into (front matter, its byte offset, body).
+fn split_front_matter(text: &str) -> Result<(&str, usize, &str), &'static str> {
+    let text_nobom = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let bom = text.len() - text_nobom.len();
+    let first_end = text_nobom.find('\n').ok_or("the file has no front matter")?;
+    if text_nobom[..first_end].trim_end() != "+++" {
+        return Err("the file must start with a `+++` line, then TOML front matter, then `+++`");
+    }
+    let fm_start = first_end + 1;
+    let mut offset = fm_start;
+    for line in text_nobom[fm_start..].split_inclusive('\n') {
+        if line.trim_end() == "+++" {
+            let body = &text_nobom[offset + line.len()..];
+            return Ok((&text_nobom[fm_start..offset], bom + fm_start, body));
+        }
+        offset += line.len();
+    }
+    Err("the front matter is not closed by a `+++` line")
+}
+
+fn stem(ctx: &FileCtx<'_>) -> String {
+    ctx.path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Parse a news item: front matter is checked in place so positions point into the file.
+pub(crate) fn parse_news(path: &std::path::Path, text: &str) -> (Option<NewsItem>, crate::diag::Diagnostics) {
+    let (fm, base, body) = match split_front_matter(text) {
+        Ok(parts) => parts,
+        Err(msg) => {
+            let ctx = FileCtx::new(path, text);
+            ctx.error(Position::START, msg)
+                .hint("start with:\n+++\ntitle = \"…\"\nsection = \"partnership\"\npublish = 2024-11-01\n+++");
+            return (None, ctx.into_diagnostics());
+        }
+    };
+    let ctx = FileCtx::part(path, text, fm, base);
+    let doc = ctx.parse();
+    let top = Table::root(&ctx, &doc);
+    let title = top.req_str("title", "\"Parents 4 Positive Change\"");
+    if let Some(t) = &title
+        && t.value.chars().any(char::is_control)
+    {
+        ctx.error(t.pos, "`title` must be one line with no control characters");
+    }
+    let section = top.req_str("section", "\"partnership\"");
+    let publish = top.req_date("publish");
+    let until = top.opt_date("until");
+    let bulletins = top.str_array("bulletins").unwrap_or_default();
+    let url = top.opt_str("url");
+    if let Some(u) = &url
+        && !(u.value.starts_with("https://") || u.value.starts_with("http://"))
+    {
+        ctx.error(u.pos, format!("`url` must be an http(s) URL, found \"{}\"", u.value));
+    }
+    if let (Some(p), Some(u)) = (&publish, &until)
+        && u.value < p.value
+    {
+        ctx.error(u.pos, format!("`until` ({}) is before `publish` ({})", u.value, p.value));
+    }
+    if body.trim().is_empty() {
+        ctx.warning(ctx.pos(fm.len()), "this news item has no body text");
+    }
+    top.finish();
+    let item = (|| {
+        Some(NewsItem {
+            id: stem(&ctx),
+            title: title?.value,
+            section: section?,
+            publish: publish?.value,
+            until,
+            bulletins,
+            url: url.map(|u| u.value),
+            body: body.to_string(),
+            path: path.to_path_buf(),
+        })
+    })();
+    (item, ctx.into_diagnostics())
+}
+
+/// Parse a standing block.
+pub(crate) fn parse_block(path: &std::path::Path, text: &str) -> (Option<Block>, crate::diag::Diagnostics) {
+    let (fm, base, body) = match split_front_matter(text) {
+        Ok(parts) => parts,
+        Err(msg) => {
+            let ctx = FileCtx::new(path, text);
+            ctx.error(Position::START, msg)
+                .hint("start with:\n+++\ntitle = \"Worried about a child?\"\n+++");
+            return (None, ctx.into_diagnostics());
+        }
+    };
+    let ctx = FileCtx::part(path, text, fm, base);
+    let doc = ctx.parse();
+    let top = Table::root(&ctx, &doc);
+    let title = top.req_str("title", "\"Worried about a child?\"");
+    top.finish();
+    let block = title.map(|t| Block {
+        id: stem(&ctx),
+        title: t.value,
+        body: body.to_string(),
+        path: path.to_path_buf(),
+    });
+    (block, ctx.into_diagnostics())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn front_matter_splits_with_offsets() {
+        let text = "+++\ntitle = \"x\"\n+++\nBody\n";
+        let (fm, base, body) = split_front_matter(text).unwrap();
+        assert_eq!(fm, "title = \"x\"\n");
+        assert_eq!(&text[base..base + 5], "title");
+        assert_eq!(body, "Body\n");
+        assert!(split_front_matter("title = 1\n").is_err());
+        assert!(split_front_matter("+++\ntitle = 1\n").is_err());
+    }
+}

@@ -1,0 +1,752 @@
+//! `config/bulletin.toml`: the organisation, database, transport, web, sections and bulletins.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+
+use super::doc::{At, FileCtx, Table};
+use super::env::Env;
+use crate::address::{EmailAddress, Mailbox};
+use crate::ids::{BulletinId, ListId, SectionId};
+use crate::schedule::{CronSchedule, parse_time_zone};
+use crate::secret::{Secret, SecretSource};
+
+/// Who sends the bulletin; shown in every footer.
+#[derive(Debug, Clone)]
+pub struct Organisation {
+    pub name: String,
+    /// Short form for the List-Id header and subjects, e.g. "SSCP".
+    pub short_name: Option<String>,
+    pub from: Mailbox,
+    pub reply_to: Option<Mailbox>,
+    /// Public contact address shown in the footer.
+    pub email: Option<EmailAddress>,
+    pub phone: Option<String>,
+    pub postal_address: String,
+    pub website: String,
+    pub time_zone: Tz,
+}
+
+/// Where the send ledger lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite file, resolved against the project root.
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL, kept whole (it may carry credentials: never logged).
+    Postgres(Secret),
+}
+
+/// How TLS is used towards an SMTP relay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain connection upgraded with STARTTLS; refused if the relay does not offer it.
+    StartTls,
+    /// Implicit TLS from the first byte (port 465).
+    Tls,
+    /// No TLS: loopback relays only.
+    None,
+}
+
+/// An SMTP relay: host, port, TLS and credentials (the password never inline in logs).
+#[derive(Debug, Clone)]
+pub struct SmtpRelay {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+}
+
+/// Where messages go.
+#[derive(Debug, Clone)]
+pub enum TransportKind {
+    Outbox { dir: PathBuf },
+    Smtp(SmtpRelay),
+    Sendmail { path: PathBuf },
+}
+
+impl TransportKind {
+    /// Whether this transport delivers to real people (and so needs working unsubscribe links).
+    pub fn sends_real_mail(&self) -> bool {
+        !matches!(self, TransportKind::Outbox { .. })
+    }
+}
+
+/// The transport and the relay's limits.
+#[derive(Debug, Clone)]
+pub struct Transport {
+    pub kind: TransportKind,
+    pub connections: u32,
+    /// 0 means no limit.
+    pub max_per_minute: u32,
+    /// 0 means no limit.
+    pub max_per_day: u32,
+}
+
+/// The web server: one-click unsubscribe, archive, feeds.
+#[derive(Debug, Clone)]
+pub struct Web {
+    pub bind: SocketAddr,
+    /// Base of every link in mail, without a trailing slash.
+    pub public_url: String,
+}
+
+/// The HMAC secret behind unsubscribe links, and the id that names it for rotation.
+#[derive(Debug, Clone)]
+pub struct Unsubscribe {
+    pub secret: Option<Secret>,
+    pub key_id: String,
+}
+
+/// A news section a news item can be filed under.
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub id: SectionId,
+    pub title: String,
+    pub pos: crate::diag::Position,
+}
+
+/// One bulletin: what it is called, when it goes, to whom, and what it carries.
+#[derive(Debug, Clone)]
+pub struct Bulletin {
+    pub id: BulletinId,
+    pub name: String,
+    pub subject: String,
+    pub schedule: CronSchedule,
+    pub lists: Vec<ListId>,
+    pub sections: Vec<SectionId>,
+    pub campaign_lookahead_days: u32,
+    pub catch_up_hours: u32,
+    pub editors: Option<ListId>,
+    pub proof_days_before: Option<u32>,
+    pub require_approval: bool,
+    pub pos: crate::diag::Position,
+}
+
+/// Everything in `bulletin.toml`, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub organisation: Organisation,
+    pub database: DatabaseUrl,
+    pub transport: Transport,
+    pub web: Web,
+    pub unsubscribe: Unsubscribe,
+    pub sections: Vec<Section>,
+    pub bulletins: Vec<Bulletin>,
+}
+
+/// The parts of `bulletin.toml` other files are checked against, kept even when some of the
+/// settings are broken, so every file's problems are found in one run.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsRefs {
+    /// Each bulletin's lists, editors list and sections, with positions, for cross-checks.
+    pub bulletins: Vec<BulletinRefs>,
+    pub sections: Vec<(SectionId, crate::diag::Position)>,
+    /// The organisation's time zone, when it parsed (for "today" in warnings).
+    pub time_zone: Option<Tz>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BulletinRefs {
+    pub id: At<String>,
+    pub lists: Vec<At<String>>,
+    pub editors: Option<At<String>>,
+    pub sections: Vec<At<String>>,
+}
+
+pub(crate) const SUBJECT_PLACEHOLDERS: [&str; 3] = ["{month}", "{year}", "{date}"];
+
+/// Parse `bulletin.toml`. Returns the settings when every part is valid, and always the
+/// references other files are checked against.
+pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settings>, SettingsRefs) {
+    let doc = ctx.parse();
+    let top = Table::root(ctx, &doc);
+
+    let organisation = match top.opt_table("organisation") {
+        Some(t) => organisation(&t),
+        None => {
+            ctx.error(top.pos, "missing required table [organisation]")
+                .hint("add [organisation] with name, from, postal_address and website");
+            None
+        }
+    };
+    let database = database(top.opt_table("database").as_ref(), root, env, ctx);
+    let transport = transport(top.opt_table("transport").as_ref(), root, env, ctx);
+    let web = web(top.opt_table("web").as_ref(), env, ctx);
+    let unsubscribe = unsubscribe(top.opt_table("unsubscribe").as_ref(), root, env, ctx);
+
+    if let (Some(tr), Some(u)) = (&transport, &unsubscribe)
+        && tr.kind.sends_real_mail()
+        && u.secret.is_none()
+    {
+        let pos = top
+            .opt_table("transport")
+            .and_then(|t| t.pos_of("kind").or(Some(t.pos)))
+            .unwrap_or(top.pos);
+        ctx.error(pos, "this transport sends real mail but no unsubscribe secret is set, so unsubscribe links could be forged")
+            .hint("set BULLETIN_UNSUBSCRIBE_SECRET, or [unsubscribe] secret_file = \"/run/secrets/unsubscribe\" (32+ random bytes)");
+    }
+
+    let mut refs = SettingsRefs {
+        time_zone: organisation.as_ref().map(|o| o.time_zone),
+        ..SettingsRefs::default()
+    };
+    let mut sections = Vec::new();
+    for t in top.array_of_tables("section") {
+        let id = t.req_str("id", "\"partnership\"").and_then(|id| {
+            match SectionId::parse(&id.value) {
+                Ok(s) => Some((s, id.pos)),
+                Err(e) => {
+                    ctx.error(id.pos, format!("section id `{}`: {e}", id.value));
+                    None
+                }
+            }
+        });
+        let title = t.req_str("title", "\"Partnership news\"");
+        t.finish();
+        if let Some((id, pos)) = id {
+            if id.as_str() == "campaigns" {
+                ctx.error(pos, "`campaigns` is the built-in calendar section; it cannot be declared")
+                    .hint("leave it out of [[section]] and just name it in a bulletin's `sections`");
+                continue;
+            }
+            if let Some((_, first)) = refs.sections.iter().find(|(s, _)| *s == id) {
+                ctx.error(pos, format!("section `{id}` is declared twice (first at line {})", first.line));
+                continue;
+            }
+            refs.sections.push((id.clone(), pos));
+            if let Some(title) = title {
+                sections.push(Section { id, title: title.value, pos });
+            }
+        }
+    }
+
+    let mut bulletins = Vec::new();
+    let bulletin_tables = top.array_of_tables("bulletin");
+    if bulletin_tables.is_empty() {
+        ctx.warning(top.pos, "no [[bulletin]] is defined, so nothing will be sent")
+            .hint("add a [[bulletin]] with id, subject, schedule and lists");
+    }
+    for t in bulletin_tables {
+        if let Some((b, r)) = bulletin(&t, &refs.bulletins) {
+            refs.bulletins.push(r);
+            if let Some(b) = b {
+                bulletins.push(b);
+            }
+        }
+        t.finish();
+    }
+    top.finish();
+
+    let settings = match (organisation, database, transport, web, unsubscribe) {
+        (Some(organisation), Some(database), Some(transport), Some(web), Some(unsubscribe)) => {
+            Some(Settings {
+                organisation,
+                database,
+                transport,
+                web,
+                unsubscribe,
+                sections,
+                bulletins,
+            })
+        }
+        _ => None,
+    };
+    (settings, refs)
+}
+
+fn mailbox(t: &Table<'_, '_, '_>, v: At<String>, key: &str) -> Option<Mailbox> {
+    match Mailbox::parse(&v.value) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            let b = t.ctx.error(v.pos, format!("`{key}` is not a valid mailbox: {e}"));
+            if let Some(h) = e.hint() {
+                b.hint(h);
+            }
+            None
+        }
+    }
+}
+
+fn http_url(t: &Table<'_, '_, '_>, v: &At<String>, key: &str) -> bool {
+    let ok = (v.value.starts_with("https://") || v.value.starts_with("http://"))
+        && v.value.len() > "https://".len()
+        && !v.value.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !ok {
+        t.ctx
+            .error(v.pos, format!("`{key}` must be an http(s) URL, found \"{}\"", v.value))
+            .hint("write the full address, e.g. \"https://example.org\"");
+    }
+    ok
+}
+
+fn organisation(t: &Table<'_, '_, '_>) -> Option<Organisation> {
+    let name = t.req_str("name", "\"Salford Safeguarding Children Partnership\"");
+    let short_name = t.opt_str("short_name");
+    let from = t
+        .req_str("from", "\"SSCP News <news@example.org>\"")
+        .and_then(|v| mailbox(t, v, "from"));
+    let reply_to_raw = t.opt_str("reply_to");
+    let reply_to = reply_to_raw.clone().map(|v| mailbox(t, v, "reply_to"));
+    let email = t.opt_str("email").map(|v| match EmailAddress::parse(&v.value) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            t.ctx.error(v.pos, format!("`email` is not a valid address: {e}"));
+            None
+        }
+    });
+    let phone = t.opt_str("phone");
+    let postal_address = t.req_str("postal_address", "\"1 High Street, Town, AB1 2CD\"");
+    let website = t.req_str("website", "\"https://example.org\"");
+    let website_ok = website.as_ref().is_some_and(|w| http_url(t, w, "website"));
+    let time_zone = match t.opt_str("time_zone") {
+        None => Some(chrono_tz::Europe::London),
+        Some(v) => match parse_time_zone(&v.value) {
+            Ok(tz) => Some(tz),
+            Err(near) => {
+                let b = t.ctx.error(v.pos, format!("unknown time zone `{}`", v.value));
+                match near {
+                    Some(n) => b.hint(format!("did you mean `{n}`?")),
+                    None => b.hint("use an IANA name such as \"Europe/London\""),
+                };
+                None
+            }
+        },
+    };
+    for (key, v) in [("name", &name), ("postal_address", &postal_address), ("phone", &phone), ("short_name", &short_name)] {
+        if let Some(v) = v
+            && v.value.chars().any(|c| c.is_control() && c != '\n')
+        {
+            t.ctx.error(v.pos, format!("`{key}` contains a control character"));
+        }
+    }
+    if let Some(n) = &name
+        && n.value.contains('\n')
+    {
+        t.ctx.error(n.pos, "`name` must be on one line (it goes into mail headers)");
+    }
+    t.finish();
+    Some(Organisation {
+        name: name?.value,
+        short_name: short_name.map(|s| s.value),
+        from: from?,
+        reply_to: match reply_to {
+            Some(r) => Some(r?),
+            None => None,
+        },
+        email: match email {
+            Some(e) => Some(e?),
+            None => None,
+        },
+        phone: phone.map(|p| p.value),
+        postal_address: postal_address?.value,
+        website: website.filter(|_| website_ok)?.value.trim_end_matches('/').to_string(),
+        time_zone: time_zone?,
+    })
+}
+
+fn database(t: Option<&Table<'_, '_, '_>>, root: &Path, env: &Env, ctx: &FileCtx<'_>) -> Option<DatabaseUrl> {
+    let from_file = t.and_then(|t| t.opt_str("url"));
+    if let Some(t) = t {
+        t.finish();
+    }
+    if let Some(url) = env.get("BULLETIN_DATABASE_URL") {
+        return match parse_database_url(&url, root) {
+            Ok(u) => Some(u),
+            Err(msg) => {
+                ctx.error(crate::diag::Position::START, format!("BULLETIN_DATABASE_URL: {msg}"))
+                    .hint("use sqlite://PATH or postgres://USER@HOST/DB");
+                None
+            }
+        };
+    }
+    match from_file {
+        None => Some(DatabaseUrl::Sqlite(root.join("data/bulletin.db"))),
+        Some(v) => match parse_database_url(&v.value, root) {
+            Ok(u) => Some(u),
+            Err(msg) => {
+                ctx.error(v.pos, format!("`url`: {msg}"))
+                    .hint("use \"sqlite://data/bulletin.db\" or \"postgres://user@host/db\"");
+                None
+            }
+        },
+    }
+}
+
+/// `sqlite://relative/or/absolute.db` or `postgres://…`.
+pub fn parse_database_url(url: &str, root: &Path) -> Result<DatabaseUrl, String> {
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        let path = path.split('?').next().unwrap_or("");
+        if path.is_empty() {
+            return Err("the SQLite URL names no file".into());
+        }
+        return Ok(DatabaseUrl::Sqlite(root.join(path)));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(DatabaseUrl::Postgres(Secret::new(url.to_string())));
+    }
+    let scheme = url.split("://").next().unwrap_or(url);
+    Err(format!("unsupported database `{scheme}`: expected sqlite:// or postgres://"))
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Parsed `smtp://` / `smtps://` URL: host, port, implicit TLS, optional user.
+pub fn parse_smtp_url(url: &str) -> Result<(String, u16, bool, Option<String>), String> {
+    let (implicit, rest) = if let Some(r) = url.strip_prefix("smtps://") {
+        (true, r)
+    } else if let Some(r) = url.strip_prefix("smtp://") {
+        (false, r)
+    } else {
+        return Err("an SMTP URL starts with smtp:// or smtps://".into());
+    };
+    let rest = rest.trim_end_matches('/');
+    let (user, hostport) = match rest.rsplit_once('@') {
+        Some((u, h)) => {
+            if u.contains(':') {
+                return Err("put the password in BULLETIN_SMTP_PASSWORD or password_file, not in the URL".into());
+            }
+            (Some(u.to_string()), h)
+        }
+        None => (None, rest),
+    };
+    let (host, port) = if let Some(stripped) = hostport.strip_prefix('[') {
+        let (h, p) = stripped.split_once(']').ok_or("unclosed `[` in host")?;
+        (format!("[{h}]"), p.strip_prefix(':'))
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (hostport.to_string(), None),
+        }
+    };
+    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c == '/' || c.is_control()) {
+        return Err(format!("`{host}` is not a host name"));
+    }
+    let port = match port {
+        Some(p) => p.parse::<u16>().map_err(|_| format!("`{p}` is not a port number"))?,
+        None if implicit => 465,
+        None => 587,
+    };
+    Ok((host, port, implicit, user))
+}
+
+fn transport(t: Option<&Table<'_, '_, '_>>, root: &Path, env: &Env, ctx: &FileCtx<'_>) -> Option<Transport> {
+    let pos0 = t.map_or(crate::diag::Position::START, |t| t.pos);
+    let kind_v = t.and_then(|t| t.opt_str("kind"));
+    let outbox_dir = t.and_then(|t| t.opt_str("outbox_dir"));
+    let smtp_url_v = t.and_then(|t| t.opt_str("smtp_url"));
+    let tls_v = t.and_then(|t| t.opt_str("tls"));
+    let username = t.and_then(|t| t.opt_str("username"));
+    let password_inline = t.and_then(|t| t.opt_str("password"));
+    let password_file = t.and_then(|t| t.opt_str("password_file"));
+    let sendmail_path = t.and_then(|t| t.opt_str("sendmail_path"));
+    let connections = t.and_then(|t| t.opt_int_in("connections", 1..=64));
+    let per_minute = t.and_then(|t| t.opt_int_in("max_per_minute", 0..=1_000_000));
+    let per_day = t.and_then(|t| t.opt_int_in("max_per_day", 0..=100_000_000));
+    if let Some(t) = t {
+        t.finish();
+    }
+    let env_url = env.get("BULLETIN_SMTP_URL");
+
+    let kind_name = if env_url.is_some() {
+        "smtp".to_string()
+    } else {
+        kind_v.as_ref().map_or("outbox".into(), |k| k.value.clone())
+    };
+    let kind = match kind_name.as_str() {
+        "outbox" => Some(TransportKind::Outbox {
+            dir: root.join(outbox_dir.map_or("outbox".into(), |d| d.value)),
+        }),
+        "sendmail" => Some(TransportKind::Sendmail {
+            path: sendmail_path.map_or("/usr/sbin/sendmail".into(), |p| PathBuf::from(p.value)),
+        }),
+        "smtp" => {
+            let (url, url_pos, from_env) = match (&env_url, &smtp_url_v) {
+                (Some(u), _) => (u.clone(), pos0, true),
+                (None, Some(u)) => (u.value.clone(), u.pos, false),
+                (None, None) => {
+                    ctx.error(kind_v.as_ref().map_or(pos0, |k| k.pos), "kind = \"smtp\" needs `smtp_url`")
+                        .hint("add smtp_url = \"smtp://relay.example.org:587\" or set BULLETIN_SMTP_URL");
+                    return None;
+                }
+            };
+            let label = if from_env { "BULLETIN_SMTP_URL" } else { "`smtp_url`" };
+            let (host, port, implicit, url_user) = match parse_smtp_url(&url) {
+                Ok(p) => p,
+                Err(msg) => {
+                    ctx.error(url_pos, format!("{label}: {msg}"))
+                        .hint("e.g. smtp://relay.example.org:587 (STARTTLS) or smtps://relay.example.org:465");
+                    return None;
+                }
+            };
+            let tls = match tls_v.as_ref().map(|v| (v.value.as_str(), v.pos)) {
+                None if implicit => TlsMode::Tls,
+                None => TlsMode::StartTls,
+                Some(("starttls", _)) => TlsMode::StartTls,
+                Some(("tls", _)) => TlsMode::Tls,
+                Some(("none", _)) => TlsMode::None,
+                Some((other, p)) => {
+                    ctx.error(p, format!("unknown tls mode `{other}`"))
+                        .hint("use \"starttls\" (port 587), \"tls\" (port 465) or \"none\" (loopback relays only)");
+                    return None;
+                }
+            };
+            if tls == TlsMode::None && !is_loopback(&host) {
+                ctx.error(tls_v.as_ref().map_or(url_pos, |v| v.pos), format!("plain SMTP (tls = \"none\") to `{host}`, which is not a loopback address, would send credentials and mail in the clear"))
+                    .hint("use tls = \"starttls\" on port 587 or tls = \"tls\" on port 465; \"none\" is only for a relay on 127.0.0.1");
+            }
+            if let Some(p) = &password_inline {
+                ctx.warning(p.pos, "an inline SMTP password is readable by anyone who can read this file or its git history")
+                    .hint("set BULLETIN_SMTP_PASSWORD or password_file = \"/run/secrets/smtp\" instead");
+            }
+            let password = if let Some(p) = env.get("BULLETIN_SMTP_PASSWORD") {
+                Some(Secret::new(p))
+            } else if let Some(f) = &password_file {
+                match SecretSource::File(root.join(&f.value)).read() {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        ctx.error(f.pos, format!("`password_file`: {e}"));
+                        None
+                    }
+                }
+            } else {
+                password_inline.map(|p| Secret::new(p.value))
+            };
+            let username = username.map(|u| u.value).or(url_user);
+            if username.is_some() && password.is_none() {
+                ctx.error(pos0, "an SMTP username is set but no password")
+                    .hint("set BULLETIN_SMTP_PASSWORD or password_file");
+            }
+            Some(TransportKind::Smtp(SmtpRelay { host, port, tls, username, password }))
+        }
+        other => {
+            let b = ctx.error(kind_v.as_ref().map_or(pos0, |k| k.pos), format!("unknown transport kind `{other}`"));
+            match crate::diag::did_you_mean(other, ["outbox", "smtp", "sendmail"]) {
+                Some(s) => b.hint(format!("did you mean `{s}`?")),
+                None => b.hint("use \"outbox\", \"smtp\" or \"sendmail\""),
+            };
+            return None;
+        }
+    };
+    Some(Transport {
+        kind: kind?,
+        connections: connections.map_or(4, |c| c.value as u32),
+        max_per_minute: per_minute.map_or(600, |c| c.value as u32),
+        max_per_day: per_day.map_or(10_000, |c| c.value as u32),
+    })
+}
+
+fn web(t: Option<&Table<'_, '_, '_>>, env: &Env, ctx: &FileCtx<'_>) -> Option<Web> {
+    let bind_v = t.and_then(|t| t.opt_str("bind"));
+    let public_v = t.and_then(|t| t.opt_str("public_url"));
+    if let Some(t) = t {
+        t.finish();
+    }
+    let bind = match env.get("BULLETIN_WEB_BIND") {
+        Some(b) => match b.parse::<SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                ctx.error(crate::diag::Position::START, format!("BULLETIN_WEB_BIND: `{b}` is not an address and port"))
+                    .hint("e.g. BULLETIN_WEB_BIND=127.0.0.1:8080");
+                None
+            }
+        },
+        None => match &bind_v {
+            None => Some(SocketAddr::from(([127, 0, 0, 1], 8080))),
+            Some(v) => match v.value.parse::<SocketAddr>() {
+                Ok(a) => Some(a),
+                Err(_) => {
+                    ctx.error(v.pos, format!("`bind`: `{}` is not an address and port", v.value))
+                        .hint("e.g. bind = \"127.0.0.1:8080\"");
+                    None
+                }
+            },
+        },
+    };
+    let public_url = match public_v {
+        None => bind.map(|b| format!("http://{b}")),
+        Some(v) => {
+            let ok = (v.value.starts_with("https://") || v.value.starts_with("http://"))
+                && !v.value.chars().any(|c| c.is_whitespace() || c.is_control());
+            if ok {
+                Some(v.value.trim_end_matches('/').to_string())
+            } else {
+                ctx.error(v.pos, format!("`public_url` must be an http(s) URL, found \"{}\"", v.value))
+                    .hint("the address partners reach this server at, e.g. \"https://news.example.org\"");
+                None
+            }
+        }
+    };
+    Some(Web { bind: bind?, public_url: public_url? })
+}
+
+fn unsubscribe(t: Option<&Table<'_, '_, '_>>, root: &Path, env: &Env, ctx: &FileCtx<'_>) -> Option<Unsubscribe> {
+    let file = t.and_then(|t| t.opt_str("secret_file"));
+    let key_id = t.and_then(|t| t.opt_str("key_id"));
+    if let Some(t) = t {
+        t.finish();
+    }
+    let secret = if let Some(s) = env.get("BULLETIN_UNSUBSCRIBE_SECRET") {
+        Some(Secret::new(s))
+    } else if let Some(f) = &file {
+        match SecretSource::File(root.join(&f.value)).read() {
+            Ok(s) => Some(s),
+            Err(e) => {
+                ctx.error(f.pos, format!("`secret_file`: {e}"))
+                    .hint("create it with: head -c 32 /dev/urandom | base64 > FILE");
+                return None;
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(s) = &secret
+        && s.expose().len() < 32
+    {
+        ctx.error(file.as_ref().map_or(crate::diag::Position::START, |f| f.pos), "the unsubscribe secret is shorter than 32 bytes")
+            .hint("make a strong one with: head -c 32 /dev/urandom | base64");
+    }
+    let key_id = match key_id {
+        None => "k1".to_string(),
+        Some(k) => {
+            if k.value.is_empty() || !k.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                ctx.error(k.pos, "`key_id` must be letters, digits and `-`");
+                return None;
+            }
+            k.value
+        }
+    };
+    Some(Unsubscribe { secret, key_id })
+}
+
+fn bulletin(t: &Table<'_, '_, '_>, seen: &[BulletinRefs]) -> Option<(Option<Bulletin>, BulletinRefs)> {
+    let ctx = t.ctx;
+    let id_raw = t
+        .req_str("id", "\"sscp-news\"")
+        .unwrap_or_else(|| At::new(String::new(), t.pos));
+    let id = match BulletinId::parse(&id_raw.value) {
+        Ok(id) => Some(id),
+        Err(_) if id_raw.value.is_empty() => None,
+        Err(e) => {
+            ctx.error(id_raw.pos, format!("bulletin id `{}`: {e}", id_raw.value));
+            None
+        }
+    };
+    if let Some(first) = seen
+        .iter()
+        .find(|b| !id_raw.value.is_empty() && b.id.value == id_raw.value)
+    {
+        ctx.error(id_raw.pos, format!("bulletin id `{}` is used twice (first at line {})", id_raw.value, first.id.pos.line))
+            .hint("each [[bulletin]] needs its own id");
+    }
+    let name = t.opt_str("name");
+    let subject = t.req_str("subject", "\"SSCP news: {month} {year}\"");
+    if let Some(s) = &subject {
+        if s.value.chars().any(char::is_control) {
+            ctx.error(s.pos, "`subject` must be one line with no control characters");
+        }
+        let mut rest = s.value.as_str();
+        while let Some(open) = rest.find('{') {
+            let close = rest[open..].find('}').map(|c| open + c + 1);
+            let ph = close.map_or(&rest[open..], |c| &rest[open..c]);
+            if !SUBJECT_PLACEHOLDERS.contains(&ph) {
+                ctx.error(s.pos, format!("unknown placeholder `{ph}` in `subject`"))
+                    .hint("the placeholders are {month}, {year} and {date}");
+            }
+            rest = close.map_or("", |c| &rest[c..]);
+        }
+    }
+    let schedule = t.req_str("schedule", "\"0 9 1 * *\"").and_then(|s| match CronSchedule::parse(&s.value) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            ctx.error(s.pos, e.to_string()).hint(e.hint());
+            None
+        }
+    });
+    let lists = t.str_array("lists");
+    if !t.has("lists") {
+        ctx.error(t.pos, format!("missing required key `lists` in bulletin `{}`", id_raw.value))
+            .hint("add lists = [\"all-partners\"]");
+    } else if lists.as_ref().is_some_and(Vec::is_empty) {
+        ctx.error(t.pos_of("lists").unwrap_or(t.pos), "`lists` is empty: this bulletin would go to nobody");
+    }
+    let sections = t.str_array("sections").unwrap_or_default();
+    if !t.has("sections") {
+        ctx.error(t.pos, format!("missing required key `sections` in bulletin `{}`", id_raw.value))
+            .hint("add sections = [\"partnership\", \"campaigns\", \"worried-about-a-child\"]");
+    }
+    let lookahead = t.opt_int_in("campaign_lookahead_days", 0..=366);
+    let catch_up = t.opt_int_in("catch_up_hours", 0..=24 * 31);
+    let editors = t.opt_str("editors");
+    let proof_days = t.opt_int_in("proof_days_before", 0..=60);
+    let approval = t.opt_bool("require_approval");
+    if proof_days.is_some() && editors.is_none() {
+        ctx.error(proof_days.as_ref().map_or(t.pos, |p| p.pos), "`proof_days_before` needs an `editors` list to send proofs to")
+            .hint("add editors = \"editors\" (a list in config/lists/)");
+    }
+    if approval.as_ref().is_some_and(|a| a.value) && editors.is_none() {
+        ctx.warning(approval.as_ref().map_or(t.pos, |a| a.pos), "`require_approval` without `editors`: nobody receives a proof to approve")
+            .hint("add editors = \"editors\" and proof_days_before = 2");
+    }
+    let mut section_ids = Vec::new();
+    for s in &sections {
+        match SectionId::parse(&s.value) {
+            Ok(id) => {
+                if section_ids.contains(&id) {
+                    ctx.error(s.pos, format!("section `{id}` is listed twice"));
+                }
+                section_ids.push(id)
+            }
+            Err(e) => {
+                ctx.error(s.pos, format!("section `{}`: {e}", s.value));
+            }
+        }
+    }
+    let mut list_ids = Vec::new();
+    for l in lists.iter().flatten() {
+        match ListId::parse(&l.value) {
+            Ok(id) => list_ids.push(id),
+            Err(e) => {
+                ctx.error(l.pos, format!("list `{}`: {e}", l.value));
+            }
+        }
+    }
+    let editors_id = editors.as_ref().and_then(|e| match ListId::parse(&e.value) {
+        Ok(id) => Some(id),
+        Err(err) => {
+            ctx.error(e.pos, format!("list `{}`: {err}", e.value));
+            None
+        }
+    });
+    let refs = BulletinRefs {
+        id: id_raw.clone(),
+        lists: lists.clone().unwrap_or_default(),
+        editors: editors.clone(),
+        sections: sections.clone(),
+    };
+    let built = (|| {
+        Some(Bulletin {
+            name: name.map_or_else(|| id_raw.value.clone(), |n| n.value),
+            id: id?,
+            subject: subject?.value,
+            schedule: schedule?,
+            lists: list_ids,
+            sections: section_ids,
+            campaign_lookahead_days: lookahead.map_or(45, |v| v.value as u32),
+            catch_up_hours: catch_up.map_or(24, |v| v.value as u32),
+            editors: editors_id,
+            proof_days_before: proof_days.map(|v| v.value as u32),
+            require_approval: approval.is_some_and(|a| a.value),
+            pos: t.pos,
+        })
+    })();
+    Some((built, refs))
+}

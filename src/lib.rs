@@ -1,0 +1,14 @@
+//! `bulletin`: a partnership's calendar of campaigns and its email news bulletin, sent on
+//! schedule, exactly once per subscriber.
+//!
+//! Data flows one way: files → [`config`] → calendar/schedule → issue → render → store →
+//! delivery. The pure core takes dates as arguments; only the edges touch the clock.
+
+pub mod address;
+pub mod cli;
+pub mod config;
+pub mod diag;
+pub mod ids;
+pub mod schedule;
+pub mod secret;
+pub mod calendar;
