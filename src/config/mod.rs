@@ -159,6 +159,9 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
         diags.extend(ctx.into_diagnostics());
     }
     campaigns.sort_by(|a, b| a.id.cmp(&b.id));
+    if let Some(tz) = refs.time_zone {
+        diags.extend(crate::calendar::lint(&campaigns, tz));
+    }
 
     // Standing blocks.
     let mut blocks = BTreeMap::new();
