@@ -281,7 +281,10 @@ mod tests {
             DisplayName::parse("Jo\r\nBcc: x@y.example"),
             Err(AddressError::ControlCharacter)
         );
-        assert_eq!(DisplayName::parse("Jo\u{0}"), Err(AddressError::ControlCharacter));
+        assert_eq!(
+            DisplayName::parse("Jo\u{0}"),
+            Err(AddressError::ControlCharacter)
+        );
     }
 
     #[test]
@@ -292,6 +295,9 @@ mod tests {
         let m = Mailbox::parse("\"SSCP, News\" <news@sscp.example>").unwrap();
         assert_eq!(m.name.unwrap().as_str(), "SSCP, News");
         assert!(Mailbox::parse("news@sscp.example").unwrap().name.is_none());
-        assert_eq!(Mailbox::parse("SSCP <news@sscp.example"), Err(AddressError::MailboxSyntax));
+        assert_eq!(
+            Mailbox::parse("SSCP <news@sscp.example"),
+            Err(AddressError::MailboxSyntax)
+        );
     }
 }

@@ -15,7 +15,12 @@ use crate::config::{self, Env, Loaded, Project};
 #[command(name = "bulletin", version, about, propagate_version = true)]
 pub struct Cli {
     /// The settings file; the project root is the parent of its folder.
-    #[arg(long, global = true, env = "BULLETIN_CONFIG", default_value = "config/bulletin.toml")]
+    #[arg(
+        long,
+        global = true,
+        env = "BULLETIN_CONFIG",
+        default_value = "config/bulletin.toml"
+    )]
     pub config: PathBuf,
 
     /// Log format on stderr (level from RUST_LOG, default info).
@@ -120,7 +125,10 @@ fn relative_display(d: crate::diag::Diagnostics) -> crate::diag::Diagnostics {
 
 /// Load the project; on errors print them (and a pointer to `check`) to stderr.
 fn load_or_report(config_path: &std::path::Path, env: &Env) -> Option<Project> {
-    let Loaded { project, diagnostics } = config::load(config_path, env, Utc::now());
+    let Loaded {
+        project,
+        diagnostics,
+    } = config::load(config_path, env, Utc::now());
     let diagnostics = relative_display(diagnostics);
     if diagnostics.has_errors() {
         eprint!("{diagnostics}");
@@ -139,8 +147,15 @@ fn load_or_report(config_path: &std::path::Path, env: &Env) -> Option<Project> {
     project
 }
 
-fn check(config_path: &std::path::Path, env: &Env, format: CheckFormat) -> anyhow::Result<ExitCode> {
-    let Loaded { project, diagnostics } = config::load(config_path, env, Utc::now());
+fn check(
+    config_path: &std::path::Path,
+    env: &Env,
+    format: CheckFormat,
+) -> anyhow::Result<ExitCode> {
+    let Loaded {
+        project,
+        diagnostics,
+    } = config::load(config_path, env, Utc::now());
     let diagnostics = relative_display(diagnostics);
     let mut out = std::io::stdout().lock();
     match format {
@@ -208,10 +223,23 @@ fn lists(project: &Project, format: TableOrJson) -> anyhow::Result<()> {
         }
         TableOrJson::Table => {
             let w_id = rows.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
-            let w_name = rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(4).max(4);
-            writeln!(out, "{:<w_id$}  {:<w_name$}  {:>7}", "ID", "NAME", "MEMBERS")?;
+            let w_name = rows
+                .iter()
+                .map(|r| r.name.chars().count())
+                .max()
+                .unwrap_or(4)
+                .max(4);
+            writeln!(
+                out,
+                "{:<w_id$}  {:<w_name$}  {:>7}",
+                "ID", "NAME", "MEMBERS"
+            )?;
             for r in &rows {
-                writeln!(out, "{:<w_id$}  {:<w_name$}  {:>7}", r.id, r.name, r.members)?;
+                writeln!(
+                    out,
+                    "{:<w_id$}  {:<w_name$}  {:>7}",
+                    r.id, r.name, r.members
+                )?;
             }
         }
     }

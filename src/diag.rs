@@ -162,7 +162,7 @@ impl Diagnostics {
                 d.path = rel.to_path_buf();
             }
         }
-        self
+        self.sorted()
     }
 
     pub fn into_vec(self) -> Vec<Diagnostic> {

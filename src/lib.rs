@@ -5,10 +5,10 @@
 //! delivery. The pure core takes dates as arguments; only the edges touch the clock.
 
 pub mod address;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod ids;
 pub mod schedule;
 pub mod secret;
-pub mod calendar;

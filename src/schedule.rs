@@ -28,8 +28,12 @@ impl CronError {
             CronError::FieldCount(_) | CronError::Invalid { .. } => {
                 "cron has 5 fields: minute hour day-of-month month day-of-week, e.g. \"0 9 1 * *\" (09:00 on the 1st)"
             }
-            CronError::Alias(_) => "write the 5 fields instead, e.g. \"0 9 * * 1\" for 09:00 every Monday",
-            CronError::NeverFires(_) => "check the day-of-month and month fields (e.g. 31 in a 30-day month)",
+            CronError::Alias(_) => {
+                "write the 5 fields instead, e.g. \"0 9 * * 1\" for 09:00 every Monday"
+            }
+            CronError::NeverFires(_) => {
+                "check the day-of-month and month fields (e.g. 31 in a 30-day month)"
+            }
         }
     }
 }
@@ -65,7 +69,9 @@ impl CronSchedule {
             cron,
         };
         // A pattern such as "0 9 31 2 *" parses but never fires: refuse it here, not at 09:00.
-        let probe = chrono_tz::UTC.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap();
+        let probe = chrono_tz::UTC
+            .with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
+            .unwrap();
         if schedule.next_after(&probe).is_none() {
             return Err(CronError::NeverFires(trimmed.to_string()));
         }
@@ -135,12 +141,18 @@ mod tests {
 
     #[test]
     fn refuses_with_a_reason() {
-        assert_eq!(CronSchedule::parse("0 9 1 *").unwrap_err(), CronError::FieldCount(4));
+        assert_eq!(
+            CronSchedule::parse("0 9 1 *").unwrap_err(),
+            CronError::FieldCount(4)
+        );
         assert_eq!(
             CronSchedule::parse("0 0 9 1 * * 2025").unwrap_err(),
             CronError::FieldCount(7)
         );
-        assert!(matches!(CronSchedule::parse("@daily"), Err(CronError::Alias(_))));
+        assert!(matches!(
+            CronSchedule::parse("@daily"),
+            Err(CronError::Alias(_))
+        ));
         assert!(matches!(
             CronSchedule::parse("0 25 1 * *"),
             Err(CronError::Invalid { .. })
@@ -157,7 +169,10 @@ mod tests {
         let s = CronSchedule::parse("0 9 * * 1-5").unwrap();
         let sat = London.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
         let next = s.next_after(&sat).unwrap();
-        assert_eq!(next, London.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap());
+        assert_eq!(
+            next,
+            London.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
+        );
     }
 
     #[test]

@@ -117,8 +117,11 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
     let id = match CampaignId::parse(&stem) {
         Ok(id) => Some(id),
         Err(e) => {
-            ctx.error(Position::START, format!("the file name `{stem}` is not a valid campaign id: {e}"))
-                .hint("a campaign's id is its file name: rename it, e.g. `anti-bullying-week.toml`");
+            ctx.error(
+                Position::START,
+                format!("the file name `{stem}` is not a valid campaign id: {e}"),
+            )
+            .hint("a campaign's id is its file name: rename it, e.g. `anti-bullying-week.toml`");
             None
         }
     };
@@ -133,13 +136,22 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
     if let Some(u) = &url
         && !(u.value.starts_with("https://") || u.value.starts_with("http://"))
     {
-        ctx.error(u.pos, format!("`url` must be an http(s) URL, found \"{}\"", u.value))
-            .hint("e.g. url = \"https://anti-bullyingalliance.org.uk/\"");
+        ctx.error(
+            u.pos,
+            format!("`url` must be an http(s) URL, found \"{}\"", u.value),
+        )
+        .hint("e.g. url = \"https://anti-bullyingalliance.org.uk/\"");
     }
     let mut themes = Vec::new();
     for t in top.str_array("themes").unwrap_or_default() {
         if crate::ids::SectionId::parse(&t.value).is_err() {
-            ctx.error(t.pos, format!("theme `{}` must be lower-case letters, digits and `-`", t.value));
+            ctx.error(
+                t.pos,
+                format!(
+                    "theme `{}` must be lower-case letters, digits and `-`",
+                    t.value
+                ),
+            );
         } else {
             themes.push(t.value);
         }
@@ -149,7 +161,10 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
         if (1900..=2200).contains(&y.value) {
             except_years.push(y.value as i32);
         } else {
-            ctx.error(y.pos, format!("`except_years`: {} is not a plausible year", y.value));
+            ctx.error(
+                y.pos,
+                format!("`except_years`: {} is not a plausible year", y.value),
+            );
         }
     }
     let evergreen = top.opt_table("evergreen").and_then(|t| {
@@ -159,8 +174,11 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
         if (1..=52).contains(&every.value) {
             Some(every.value as u32)
         } else {
-            ctx.error(every.pos, format!("`every` must be between 1 and 52, found {}", every.value))
-                .hint("every = 3 carries the campaign in every third issue");
+            ctx.error(
+                every.pos,
+                format!("`every` must be between 1 and 52, found {}", every.value),
+            )
+            .hint("every = 3 carries the campaign in every third issue");
             None
         }
     });
@@ -176,15 +194,24 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
         w.finish();
     }
     if top.has("evergreen") && top.has("when") {
-        ctx.error(top.pos_of("evergreen").unwrap_or(top.pos), "an evergreen campaign has no [[when]]: it is always on")
-            .hint("remove `evergreen` to run it on its dates, or remove the [[when]] entries");
+        ctx.error(
+            top.pos_of("evergreen").unwrap_or(top.pos),
+            "an evergreen campaign has no [[when]]: it is always on",
+        )
+        .hint("remove `evergreen` to run it on its dates, or remove the [[when]] entries");
     }
     if !top.has("evergreen") && !top.has("when") {
-        ctx.error(top.pos, "this campaign has no [[when]] and is not evergreen, so it never appears")
-            .hint("add [[when]] with yearly, dates, nth_weekday or at, or evergreen = { every = 3 }");
+        ctx.error(
+            top.pos,
+            "this campaign has no [[when]] and is not evergreen, so it never appears",
+        )
+        .hint("add [[when]] with yearly, dates, nth_weekday or at, or evergreen = { every = 3 }");
     }
     if announce.is_some() && top.has("evergreen") {
-        ctx.error(top.pos_of("announce").unwrap_or(top.pos), "an evergreen campaign has no start to announce");
+        ctx.error(
+            top.pos_of("announce").unwrap_or(top.pos),
+            "an evergreen campaign has no start to announce",
+        );
     }
     top.finish();
     Some(Campaign {
@@ -215,7 +242,10 @@ fn announce(t: &Table<'_, '_, '_>) -> Option<Announce> {
         if (0..=90).contains(&d.value) {
             Some(d.value as u32)
         } else {
-            ctx.error(d.pos, format!("`days_before` must be between 0 and 90, found {}", d.value));
+            ctx.error(
+                d.pos,
+                format!("`days_before` must be between 0 and 90, found {}", d.value),
+            );
             None
         }
     });
@@ -224,8 +254,11 @@ fn announce(t: &Table<'_, '_, '_>) -> Option<Announce> {
         Some(a) => match NaiveTime::parse_from_str(&a.value, "%H:%M") {
             Ok(t) => Some(t),
             Err(_) => {
-                ctx.error(a.pos, format!("`at` must be a time as HH:MM, found \"{}\"", a.value))
-                    .hint("e.g. at = \"09:00\"");
+                ctx.error(
+                    a.pos,
+                    format!("`at` must be a time as HH:MM, found \"{}\"", a.value),
+                )
+                .hint("e.g. at = \"09:00\"");
                 None
             }
         },
@@ -260,15 +293,25 @@ fn rule(w: &Table<'_, '_, '_>) -> Option<At<Rule>> {
         }
         [_] => {}
         many => {
-            ctx.error(w.pos, format!("this [[when]] has {} rules ({}); each [[when]] has exactly one", many.len(), many.join(", ")))
-                .hint("split them into separate [[when]] entries");
+            ctx.error(
+                w.pos,
+                format!(
+                    "this [[when]] has {} rules ({}); each [[when]] has exactly one",
+                    many.len(),
+                    many.join(", ")
+                ),
+            )
+            .hint("split them into separate [[when]] entries");
             return None;
         }
     }
     if present[0] != "at"
         && let Some(m) = &minutes
     {
-        ctx.error(m.pos, "`minutes` belongs with `at` (an event), not with a date range");
+        ctx.error(
+            m.pos,
+            "`minutes` belongs with `at` (an event), not with a date range",
+        );
     }
     let pos = w.pos_of(present[0]).unwrap_or(w.pos);
     let rule = match present[0] {
@@ -279,11 +322,17 @@ fn rule(w: &Table<'_, '_, '_>) -> Option<At<Rule>> {
             t.finish();
             let (from, to) = (from?, to?);
             if to.value < from.value {
-                ctx.error(to.pos, format!("`to` ({}) is before `from` ({})", to.value, from.value))
-                    .hint("dates are inclusive: a one-day campaign has from = to");
+                ctx.error(
+                    to.pos,
+                    format!("`to` ({}) is before `from` ({})", to.value, from.value),
+                )
+                .hint("dates are inclusive: a one-day campaign has from = to");
                 return None;
             }
-            Rule::Dates { from: from.value, to: to.value }
+            Rule::Dates {
+                from: from.value,
+                to: to.value,
+            }
         }
         "yearly" => {
             let t = w.opt_table("yearly")?;
@@ -292,8 +341,9 @@ fn rule(w: &Table<'_, '_, '_>) -> Option<At<Rule>> {
                 match MonthDay::parse(&v.value) {
                     Ok(md) => Some(At::new(md, v.pos)),
                     Err(e) => {
-                        ctx.error(v.pos, format!("`{key}`: {e}"))
-                            .hint("write month-day with two digits each, e.g. \"11-25\" for 25 November");
+                        ctx.error(v.pos, format!("`{key}`: {e}")).hint(
+                            "write month-day with two digits each, e.g. \"11-25\" for 25 November",
+                        );
                         None
                     }
                 }
@@ -307,7 +357,10 @@ fn rule(w: &Table<'_, '_, '_>) -> Option<At<Rule>> {
                         .hint("use \"02-28\" or \"03-01\" if that is what you mean");
                 }
             }
-            Rule::Yearly { from: from.value, to: to.value }
+            Rule::Yearly {
+                from: from.value,
+                to: to.value,
+            }
         }
         "nth_weekday" => {
             let t = w.opt_table("nth_weekday")?;
@@ -326,7 +379,9 @@ fn rule(w: &Table<'_, '_, '_>) -> Option<At<Rule>> {
             });
             let weekday = weekday.and_then(|w| {
                 let lc = w.value.to_lowercase();
-                match WEEKDAYS.iter().find(|(n, _)| lc == *n || (lc.len() > 3 && lc.starts_with(n) && is_full_name(&lc))) {
+                match WEEKDAYS.iter().find(|(n, _)| {
+                    lc == *n || (lc.len() > 3 && lc.starts_with(n) && is_full_name(&lc))
+                }) {
                     Some((_, d)) => Some(*d),
                     None => {
                         ctx.error(w.pos, format!("unknown weekday `{}`", w.value))
@@ -339,8 +394,11 @@ fn rule(w: &Table<'_, '_, '_>) -> Option<At<Rule>> {
                 1..=5 => Some(Nth::Number(n.value as u8)),
                 -1 => Some(Nth::Last),
                 other => {
-                    ctx.error(n.pos, format!("`nth` must be 1 to 5, or -1 for the last, found {other}"))
-                        .hint("nth = 3 is the third such weekday of the month; nth = -1 the last");
+                    ctx.error(
+                        n.pos,
+                        format!("`nth` must be 1 to 5, or -1 for the last, found {other}"),
+                    )
+                    .hint("nth = 3 is the third such weekday of the month; nth = -1 the last");
                     None
                 }
             });
@@ -348,11 +406,19 @@ fn rule(w: &Table<'_, '_, '_>) -> Option<At<Rule>> {
                 None => Some(1),
                 Some(d) if (1..=366).contains(&d.value) => Some(d.value as u32),
                 Some(d) => {
-                    ctx.error(d.pos, format!("`days` must be between 1 and 366, found {}", d.value));
+                    ctx.error(
+                        d.pos,
+                        format!("`days` must be between 1 and 366, found {}", d.value),
+                    );
                     None
                 }
             };
-            Rule::NthWeekday { month: month?, weekday: weekday?, nth: nth?, days: days? }
+            Rule::NthWeekday {
+                month: month?,
+                weekday: weekday?,
+                nth: nth?,
+                days: days?,
+            }
         }
         _ => {
             let at = w.opt_local_datetime("at")?;
@@ -360,11 +426,20 @@ fn rule(w: &Table<'_, '_, '_>) -> Option<At<Rule>> {
                 None => 60,
                 Some(m) if (1..=60 * 24 * 14).contains(&m.value) => m.value as u32,
                 Some(m) => {
-                    ctx.error(m.pos, format!("`minutes` must be between 1 and 20160 (two weeks), found {}", m.value));
+                    ctx.error(
+                        m.pos,
+                        format!(
+                            "`minutes` must be between 1 and 20160 (two weeks), found {}",
+                            m.value
+                        ),
+                    );
                     return None;
                 }
             };
-            Rule::Event { at: at.value, minutes }
+            Rule::Event {
+                at: at.value,
+                minutes,
+            }
         }
     };
     Some(At::new(rule, pos))
@@ -372,7 +447,13 @@ fn rule(w: &Table<'_, '_, '_>) -> Option<At<Rule>> {
 
 fn is_full_name(lc: &str) -> bool {
     [
-        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
     ]
     .contains(&lc)
 }
@@ -383,7 +464,10 @@ mod tests {
 
     #[test]
     fn month_days_exist_in_some_year() {
-        assert_eq!(MonthDay::parse("11-25"), Ok(MonthDay { month: 11, day: 25 }));
+        assert_eq!(
+            MonthDay::parse("11-25"),
+            Ok(MonthDay { month: 11, day: 25 })
+        );
         assert!(MonthDay::parse("02-29").unwrap().is_leap_day());
         assert!(MonthDay::parse("02-30").is_err());
         assert!(MonthDay::parse("13-01").is_err());

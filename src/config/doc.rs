@@ -181,17 +181,17 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
 
     fn missing(&self, key: &'static str, what: &str) {
         self.ctx
-            .error(self.pos, format!("missing required key `{key}` in {}", self.name))
+            .error(
+                self.pos,
+                format!("missing required key `{key}` in {}", self.name),
+            )
             .hint(format!("add `{key} = {what}`"));
     }
 
     fn wrong_type(&self, key: &str, v: &toml::Spanned<DeValue<'_>>, expected: &str) {
         self.ctx.error(
             self.ctx.pos(v.span().start),
-            format!(
-                "`{key}` must be {expected}, found {}",
-                kind_of(v.get_ref())
-            ),
+            format!("`{key}` must be {expected}, found {}", kind_of(v.get_ref())),
         );
     }
 
@@ -218,13 +218,15 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
         let (v, _) = self.entry(key)?;
         let pos = self.ctx.pos(v.span().start);
         match v.get_ref() {
-            DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
-                Ok(n) => Some(At::new(n, pos)),
-                Err(_) => {
-                    self.ctx.error(pos, format!("`{key}` is out of range"));
-                    None
+            DeValue::Integer(i) => {
+                match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
+                    Ok(n) => Some(At::new(n, pos)),
+                    Err(_) => {
+                        self.ctx.error(pos, format!("`{key}` is out of range"));
+                        None
+                    }
                 }
-            },
+            }
             _ => {
                 self.wrong_type(key, v, "an integer");
                 None
@@ -284,7 +286,9 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
                         self.ctx.pos(v.span().start),
                         format!("`{key}` must be a TOML date, found the string \"{s}\""),
                     )
-                    .hint(format!("write the date without quotes: `{key} = 2024-11-18`"));
+                    .hint(format!(
+                        "write the date without quotes: `{key} = 2024-11-18`"
+                    ));
                 None
             }
             _ => {
@@ -306,14 +310,18 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
                 ) {
                     Some(nd) => Some(At::new(nd, d.pos)),
                     None => {
-                        self.ctx.error(d.pos, format!("`{key}`: {} is not a real date", d.value));
+                        self.ctx
+                            .error(d.pos, format!("`{key}`: {} is not a real date", d.value));
                         None
                     }
                 }
             }
             _ => {
                 self.ctx
-                    .error(d.pos, format!("`{key}` must be a date only, found {}", d.value))
+                    .error(
+                        d.pos,
+                        format!("`{key}` must be a date only, found {}", d.value),
+                    )
                     .hint(format!("write `{key} = YYYY-MM-DD`"));
                 None
             }
@@ -346,20 +354,29 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
                 match (nd, nt) {
                     (Some(nd), Some(nt)) => Some(At::new(nd.and_time(nt), d.pos)),
                     _ => {
-                        self.ctx.error(d.pos, format!("`{key}`: {} is not a real date and time", d.value));
+                        self.ctx.error(
+                            d.pos,
+                            format!("`{key}`: {} is not a real date and time", d.value),
+                        );
                         None
                     }
                 }
             }
             (_, _, Some(_)) => {
                 self.ctx
-                    .error(d.pos, format!("`{key}` must be a local time, without an offset"))
+                    .error(
+                        d.pos,
+                        format!("`{key}` must be a local time, without an offset"),
+                    )
                     .hint("times are read in organisation.time_zone: write `2024-11-25T10:00`");
                 None
             }
             _ => {
                 self.ctx
-                    .error(d.pos, format!("`{key}` must be a date and time, found {}", d.value))
+                    .error(
+                        d.pos,
+                        format!("`{key}` must be a date and time, found {}", d.value),
+                    )
                     .hint(format!("write `{key} = 2024-11-25T10:00`"));
                 None
             }
@@ -455,7 +472,8 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
                 DeValue::Integer(i) => match i.as_str().replace('_', "").parse::<i64>() {
                     Ok(n) => out.push(At::new(n, pos)),
                     Err(_) => {
-                        self.ctx.error(pos, format!("`{key}`: integer out of range"));
+                        self.ctx
+                            .error(pos, format!("`{key}`: integer out of range"));
                     }
                 },
                 other => {
@@ -485,7 +503,11 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
                 Some(s) => b.hint(format!("did you mean `{s}`?")),
                 None => b.hint(format!(
                     "known keys here: {}",
-                    asked.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                    asked
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )),
             };
         }

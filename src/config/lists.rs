@@ -44,8 +44,11 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path) -> (Option<List>, Diagnostics
         Some(v) => match ListId::parse(&v.value) {
             Ok(id) => {
                 if id.as_str() != stem {
-                    ctx.warning(v.pos, format!("list id `{id}` differs from its file name `{stem}.toml`"))
-                        .hint("name the file after the id so people find it");
+                    ctx.warning(
+                        v.pos,
+                        format!("list id `{id}` differs from its file name `{stem}.toml`"),
+                    )
+                    .hint("name the file after the id so people find it");
                 }
                 Some(id)
             }
@@ -57,8 +60,11 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path) -> (Option<List>, Diagnostics
         None => match ListId::parse(&stem) {
             Ok(id) => Some(id),
             Err(e) => {
-                ctx.error(Position::START, format!("the file name `{stem}` is not a valid list id: {e}"))
-                    .hint("rename the file, or set id = \"…\" inside it");
+                ctx.error(
+                    Position::START,
+                    format!("the file name `{stem}` is not a valid list id: {e}"),
+                )
+                .hint("rename the file, or set id = \"…\" inside it");
                 None
             }
         },
@@ -76,18 +82,26 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path) -> (Option<List>, Diagnostics
     }
     let mut members = Vec::new();
     let mut seen: BTreeMap<String, Position> = BTreeMap::new();
-    let mut dup = |email: &EmailAddress, pos: Position, path: &Path, diags: &mut Vec<Diagnostic>| {
-        if let Some(first) = seen.get(&email.key()) {
-            diags.push(
-                Diagnostic::warning(path, pos, format!("`{email}` is in this list twice (first at line {})", first.line))
+    let mut dup =
+        |email: &EmailAddress, pos: Position, path: &Path, diags: &mut Vec<Diagnostic>| {
+            if let Some(first) = seen.get(&email.key()) {
+                diags.push(
+                    Diagnostic::warning(
+                        path,
+                        pos,
+                        format!(
+                            "`{email}` is in this list twice (first at line {})",
+                            first.line
+                        ),
+                    )
                     .with_hint("remove one: the address gets one copy either way"),
-            );
-            false
-        } else {
-            seen.insert(email.key(), pos);
-            true
-        }
-    };
+                );
+                false
+            } else {
+                seen.insert(email.key(), pos);
+                true
+            }
+        };
     let mut toml_dups = Vec::new();
     for m in top.array_of_tables("member") {
         let email = m.req_str("email", "\"jo.bloggs@nhs.example\"");
@@ -118,8 +132,11 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path) -> (Option<List>, Diagnostics
         let csv_path = dir.join(&csv.value);
         match std::fs::read_to_string(&csv_path) {
             Err(e) => {
-                ctx.error(csv.pos, format!("cannot read members_csv `{}`: {e}", csv_path.display()))
-                    .hint("the path is relative to this list's folder");
+                ctx.error(
+                    csv.pos,
+                    format!("cannot read members_csv `{}`: {e}", csv_path.display()),
+                )
+                .hint("the path is relative to this list's folder");
             }
             Ok(text) => {
                 let mut ds = Vec::new();
@@ -135,8 +152,11 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path) -> (Option<List>, Diagnostics
         }
     }
     if !top.has("member") && !top.has("members_csv") && !top.has("include") {
-        ctx.warning(top.pos, "this list has no members, no members_csv and no include")
-            .hint("add [[member]] entries, members_csv = \"FILE.csv\" or include = [\"other-list\"]");
+        ctx.warning(
+            top.pos,
+            "this list has no members, no members_csv and no include",
+        )
+        .hint("add [[member]] entries, members_csv = \"FILE.csv\" or include = [\"other-list\"]");
     }
     top.finish();
     let list = (|| {
@@ -164,7 +184,11 @@ fn member(
     let email = email.and_then(|(e, pos)| match EmailAddress::parse(e) {
         Ok(a) => Some(a),
         Err(err) => {
-            report(pos, format!("invalid address `{}`: {err}", e.escape_debug()), err.hint());
+            report(
+                pos,
+                format!("invalid address `{}`: {err}", e.escape_debug()),
+                err.hint(),
+            );
             None
         }
     });
@@ -174,7 +198,11 @@ fn member(
             Ok(d) if d.is_empty() => Some(None),
             Ok(d) => Some(Some(d)),
             Err(err) => {
-                report(pos, format!("invalid name `{}`: {err}", n.escape_debug()), err.hint());
+                report(
+                    pos,
+                    format!("invalid name `{}`: {err}", n.escape_debug()),
+                    err.hint(),
+                );
                 None
             }
         },
@@ -183,7 +211,14 @@ fn member(
         None => Some(None),
         Some((a, pos)) => {
             if a.chars().any(char::is_control) {
-                report(pos, format!("invalid agency `{}`: it contains a line break or control character", a.escape_debug()), None);
+                report(
+                    pos,
+                    format!(
+                        "invalid agency `{}`: it contains a line break or control character",
+                        a.escape_debug()
+                    ),
+                    None,
+                );
                 None
             } else if a.trim().is_empty() {
                 Some(None)
@@ -225,7 +260,11 @@ fn parse_csv(path: &Path, text: &str, diags: &mut Vec<Diagnostic>) -> Vec<(Membe
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
-            diags.push(Diagnostic::error(path, Position::START, format!("cannot read the CSV header: {e}")));
+            diags.push(Diagnostic::error(
+                path,
+                Position::START,
+                format!("cannot read the CSV header: {e}"),
+            ));
             return Vec::new();
         }
     };
@@ -234,15 +273,24 @@ fn parse_csv(path: &Path, text: &str, diags: &mut Vec<Diagnostic>) -> Vec<(Membe
     let header_cols = field_columns(lines.first().copied().unwrap_or(""));
     for (i, h) in headers.iter().enumerate() {
         let h_lc = h.trim_start_matches('\u{feff}').to_lowercase();
-        let pos = Position { line: 1, col: header_cols.get(i).copied().unwrap_or(1) };
+        let pos = Position {
+            line: 1,
+            col: header_cols.get(i).copied().unwrap_or(1),
+        };
         if known.contains(&h_lc.as_str()) {
             if col_of.insert(h_lc.clone(), i).is_some() {
-                diags.push(Diagnostic::error(path, pos, format!("column `{h_lc}` appears twice in the header")));
+                diags.push(Diagnostic::error(
+                    path,
+                    pos,
+                    format!("column `{h_lc}` appears twice in the header"),
+                ));
             }
         } else {
             let d = Diagnostic::error(path, pos, format!("unknown column `{h}` in the header"));
             diags.push(match crate::diag::did_you_mean(&h_lc, known) {
-                Some(s) => d.with_hint(format!("did you mean `{s}`? The header is email,name,agency")),
+                Some(s) => d.with_hint(format!(
+                    "did you mean `{s}`? The header is email,name,agency"
+                )),
                 None => d.with_hint("the header is email,name,agency"),
             });
         }
@@ -262,7 +310,11 @@ fn parse_csv(path: &Path, text: &str, diags: &mut Vec<Diagnostic>) -> Vec<(Membe
             Ok(true) => {}
             Err(e) => {
                 let line = e.position().map_or(1, |p| p.line() as usize);
-                diags.push(Diagnostic::error(path, Position { line, col: 1 }, format!("CSV: {e}")));
+                diags.push(Diagnostic::error(
+                    path,
+                    Position { line, col: 1 },
+                    format!("CSV: {e}"),
+                ));
                 break;
             }
         }
@@ -271,8 +323,15 @@ fn parse_csv(path: &Path, text: &str, diags: &mut Vec<Diagnostic>) -> Vec<(Membe
             continue;
         }
         let cols = field_columns(lines.get(line - 1).copied().unwrap_or(""));
-        let pos_of = |i: usize| Position { line, col: cols.get(i).copied().unwrap_or(1) };
-        let get = |key: &str| col_of.get(key).and_then(|&i| record.get(i).map(|v| (v, pos_of(i))));
+        let pos_of = |i: usize| Position {
+            line,
+            col: cols.get(i).copied().unwrap_or(1),
+        };
+        let get = |key: &str| {
+            col_of
+                .get(key)
+                .and_then(|&i| record.get(i).map(|v| (v, pos_of(i))))
+        };
         let email_pos = pos_of(email_col);
         let mut report = |pos: Position, msg: String, hint: Option<&'static str>| {
             let d = Diagnostic::error(path, pos, msg);
@@ -323,8 +382,16 @@ pub(crate) fn resolve(parsed: Vec<List>, diags: &mut Diagnostics) -> ResolvedLis
     for l in parsed {
         if let Some(first) = lists.get(&l.id) {
             diags.push(
-                Diagnostic::error(&l.path, l.pos, format!("list id `{}` is already used by {}", l.id, first.path.display()))
-                    .with_hint("each list needs its own id"),
+                Diagnostic::error(
+                    &l.path,
+                    l.pos,
+                    format!(
+                        "list id `{}` is already used by {}",
+                        l.id,
+                        first.path.display()
+                    ),
+                )
+                .with_hint("each list needs its own id"),
             );
             continue;
         }
@@ -333,13 +400,26 @@ pub(crate) fn resolve(parsed: Vec<List>, diags: &mut Diagnostics) -> ResolvedLis
     for l in lists.values() {
         for inc in &l.include {
             if !lists.contains_key(&inc.value) {
-                let d = Diagnostic::error(&l.path, inc.pos, format!("unknown list `{}` in `include`", inc.value));
-                diags.push(match crate::diag::did_you_mean(inc.value.as_str(), lists.keys().map(ListId::as_str)) {
-                    Some(s) => d.with_hint(format!("did you mean `{s}`?")),
-                    None => d.with_hint("lists are the files in config/lists/"),
-                });
+                let d = Diagnostic::error(
+                    &l.path,
+                    inc.pos,
+                    format!("unknown list `{}` in `include`", inc.value),
+                );
+                diags.push(
+                    match crate::diag::did_you_mean(
+                        inc.value.as_str(),
+                        lists.keys().map(ListId::as_str),
+                    ) {
+                        Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+                        None => d.with_hint("lists are the files in config/lists/"),
+                    },
+                );
             } else if inc.value == l.id {
-                diags.push(Diagnostic::error(&l.path, inc.pos, format!("list `{}` includes itself", l.id)));
+                diags.push(Diagnostic::error(
+                    &l.path,
+                    inc.pos,
+                    format!("list `{}` includes itself", l.id),
+                ));
             }
         }
     }
@@ -355,13 +435,25 @@ pub(crate) fn resolve(parsed: Vec<List>, diags: &mut Diagnostics) -> ResolvedLis
                 }
                 if inc.value == *start {
                     let mut cycle = path.clone();
-                    let min = cycle.iter().enumerate().min_by_key(|(_, id)| *id).map_or(0, |(i, _)| i);
+                    let min = cycle
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, id)| *id)
+                        .map_or(0, |(i, _)| i);
                     cycle.rotate_left(min);
                     if reported.insert(cycle.clone()) {
-                        let names: Vec<&str> = path.iter().map(ListId::as_str).chain([start.as_str()]).collect();
+                        let names: Vec<&str> = path
+                            .iter()
+                            .map(ListId::as_str)
+                            .chain([start.as_str()])
+                            .collect();
                         diags.push(
-                            Diagnostic::error(&l.path, inc.pos, format!("include cycle: {}", names.join(" → ")))
-                                .with_hint("remove one of these includes"),
+                            Diagnostic::error(
+                                &l.path,
+                                inc.pos,
+                                format!("include cycle: {}", names.join(" → ")),
+                            )
+                            .with_hint("remove one of these includes"),
                         );
                     }
                 } else if !path.contains(&inc.value) && lists.contains_key(&inc.value) {

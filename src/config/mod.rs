@@ -98,14 +98,22 @@ fn read(path: &Path, diags: &mut Diagnostics) -> Option<String> {
                 let valid = e.utf8_error().valid_up_to();
                 let text = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
                 diags.push(
-                    Diagnostic::error(path, Position::at(&text, valid), "the file is not valid UTF-8")
-                        .with_hint("save it as UTF-8 (spreadsheets: \"CSV UTF-8\")"),
+                    Diagnostic::error(
+                        path,
+                        Position::at(&text, valid),
+                        "the file is not valid UTF-8",
+                    )
+                    .with_hint("save it as UTF-8 (spreadsheets: \"CSV UTF-8\")"),
                 );
                 None
             }
         },
         Err(e) => {
-            diags.push(Diagnostic::error(path, Position::START, format!("cannot read the file: {e}")));
+            diags.push(Diagnostic::error(
+                path,
+                Position::START,
+                format!("cannot read the file: {e}"),
+            ));
             None
         }
     }
@@ -114,6 +122,8 @@ fn read(path: &Path, diags: &mut Diagnostics) -> Option<String> {
 /// Load and validate the project whose settings are at `config_path`. `today` (in the
 /// organisation's time zone) decides which news windows have passed.
 pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -> Loaded {
+    let abs = std::path::absolute(config_path).unwrap_or_else(|_| config_path.to_path_buf());
+    let config_path = abs.as_path();
     let root = root_of(config_path);
     let mut diags = Diagnostics::new();
 
@@ -129,11 +139,15 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
             if !config_path.exists() {
                 diags = Diagnostics::new();
                 diags.push(
-                    Diagnostic::error(config_path, Position::START, "no such file")
-                        .with_hint("run from the project root, or pass --config PATH (or set BULLETIN_CONFIG)"),
+                    Diagnostic::error(config_path, Position::START, "no such file").with_hint(
+                        "run from the project root, or pass --config PATH (or set BULLETIN_CONFIG)",
+                    ),
                 );
             }
-            return Loaded { project: None, diagnostics: diags };
+            return Loaded {
+                project: None,
+                diagnostics: diags,
+            };
         }
     };
 
@@ -141,7 +155,9 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
     let lists_dir = root.join("config/lists");
     let mut parsed_lists = Vec::new();
     for path in files_with(&lists_dir, "toml", false) {
-        let Some(text) = read(&path, &mut diags) else { continue };
+        let Some(text) = read(&path, &mut diags) else {
+            continue;
+        };
         let ctx = FileCtx::new(&path, &text);
         let (list, csv_diags) = lists::parse(&ctx, &lists_dir);
         diags.extend(ctx.into_diagnostics());
@@ -153,7 +169,9 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
     // Campaigns.
     let mut campaigns = Vec::new();
     for path in files_with(&root.join("campaigns"), "toml", false) {
-        let Some(text) = read(&path, &mut diags) else { continue };
+        let Some(text) = read(&path, &mut diags) else {
+            continue;
+        };
         let ctx = FileCtx::new(&path, &text);
         campaigns.extend(campaigns::parse(&ctx));
         diags.extend(ctx.into_diagnostics());
@@ -166,7 +184,9 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
     // Standing blocks.
     let mut blocks = BTreeMap::new();
     for path in files_with(&root.join("templates/blocks"), "md", false) {
-        let Some(text) = read(&path, &mut diags) else { continue };
+        let Some(text) = read(&path, &mut diags) else {
+            continue;
+        };
         let (block, ds) = news::parse_block(&path, &text);
         diags.extend(ds);
         if let Some(b) = block {
@@ -177,7 +197,9 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
     // News.
     let mut news = Vec::new();
     for path in files_with(&root.join("news"), "md", true) {
-        let Some(text) = read(&path, &mut diags) else { continue };
+        let Some(text) = read(&path, &mut diags) else {
+            continue;
+        };
         let (item, ds) = news::parse_news(&path, &text);
         diags.extend(ds);
         news.extend(item);
@@ -186,7 +208,16 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
 
     let tz = refs.time_zone.unwrap_or(chrono_tz::Europe::London);
     let today = now.with_timezone(&tz).date_naive();
-    cross_check(config_path, &refs, &lists, &campaigns, &news, &blocks, today, &mut diags);
+    cross_check(
+        config_path,
+        &refs,
+        &lists,
+        &campaigns,
+        &news,
+        &blocks,
+        today,
+        &mut diags,
+    );
 
     let diagnostics = diags.sorted();
     let project = match settings {
@@ -201,10 +232,20 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
         }),
         _ => None,
     };
-    Loaded { project, diagnostics }
+    Loaded {
+        project,
+        diagnostics,
+    }
 }
 
-fn unknown(path: &Path, pos: Position, what: String, word: &str, known: &[&str], fallback: &str) -> Diagnostic {
+fn unknown(
+    path: &Path,
+    pos: Position,
+    what: String,
+    word: &str,
+    known: &[&str],
+    fallback: &str,
+) -> Diagnostic {
     let d = Diagnostic::error(path, pos, what);
     match did_you_mean(word, known.iter().copied()) {
         Some(s) => d.with_hint(format!("did you mean `{s}`?")),
@@ -235,7 +276,14 @@ fn cross_check(
         for l in b.lists.iter().chain(b.editors.iter()) {
             used_lists.insert(l.value.clone());
             if !list_ids.contains(&l.value.as_str()) {
-                diags.push(unknown(config_path, l.pos, format!("unknown list `{}` in bulletin `{}`", l.value, b.id.value), &l.value, &list_ids, list_hint));
+                diags.push(unknown(
+                    config_path,
+                    l.pos,
+                    format!("unknown list `{}` in bulletin `{}`", l.value, b.id.value),
+                    &l.value,
+                    &list_ids,
+                    list_hint,
+                ));
             }
         }
         for s in &b.sections {
@@ -255,7 +303,14 @@ fn cross_check(
         for l in c.announce.iter().flat_map(|a| a.lists.iter()) {
             used_lists.insert(l.value.to_string());
             if !list_ids.contains(&l.value.as_str()) {
-                diags.push(unknown(&c.path, l.pos, format!("unknown list `{}` in `announce`", l.value), l.value.as_str(), &list_ids, list_hint));
+                diags.push(unknown(
+                    &c.path,
+                    l.pos,
+                    format!("unknown list `{}` in `announce`", l.value),
+                    l.value.as_str(),
+                    &list_ids,
+                    list_hint,
+                ));
             }
         }
     }
@@ -273,8 +328,12 @@ fn cross_check(
     for l in lists.lists.values() {
         if !used_lists.contains(l.id.as_str()) {
             diags.push(
-                Diagnostic::warning(&l.path, l.pos, format!("list `{}` is not used by any bulletin", l.id))
-                    .with_hint("name it in a bulletin's `lists`, or include it in a list that is"),
+                Diagnostic::warning(
+                    &l.path,
+                    l.pos,
+                    format!("list `{}` is not used by any bulletin", l.id),
+                )
+                .with_hint("name it in a bulletin's `lists`, or include it in a list that is"),
             );
         }
     }
@@ -282,8 +341,15 @@ fn cross_check(
     for n in news {
         if !news_sections.contains(&n.section.value.as_str()) {
             let d = if all_sections.contains(&n.section.value.as_str()) {
-                Diagnostic::error(&n.path, n.section.pos, format!("`{}` is not a news section", n.section.value))
-                    .with_hint(format!("news sections are the [[section]] ids in bulletin.toml: {}", news_sections.join(", ")))
+                Diagnostic::error(
+                    &n.path,
+                    n.section.pos,
+                    format!("`{}` is not a news section", n.section.value),
+                )
+                .with_hint(format!(
+                    "news sections are the [[section]] ids in bulletin.toml: {}",
+                    news_sections.join(", ")
+                ))
             } else {
                 unknown(
                     &n.path,
@@ -291,22 +357,39 @@ fn cross_check(
                     format!("unknown section `{}`", n.section.value),
                     &n.section.value,
                     &news_sections,
-                    &format!("news sections are the [[section]] ids in bulletin.toml: {}", news_sections.join(", ")),
+                    &format!(
+                        "news sections are the [[section]] ids in bulletin.toml: {}",
+                        news_sections.join(", ")
+                    ),
                 )
             };
             diags.push(d);
         }
         for b in &n.bulletins {
             if !bulletin_ids.contains(&b.value.as_str()) {
-                diags.push(unknown(&n.path, b.pos, format!("unknown bulletin `{}`", b.value), &b.value, &bulletin_ids, "bulletins are the [[bulletin]] ids in bulletin.toml"));
+                diags.push(unknown(
+                    &n.path,
+                    b.pos,
+                    format!("unknown bulletin `{}`", b.value),
+                    &b.value,
+                    &bulletin_ids,
+                    "bulletins are the [[bulletin]] ids in bulletin.toml",
+                ));
             }
         }
         if let Some(u) = &n.until
             && u.value < today
         {
             diags.push(
-                Diagnostic::warning(&n.path, u.pos, format!("this item's window ended on {}; no future issue will carry it", u.value))
-                    .with_hint("move it to an archive, or extend `until`"),
+                Diagnostic::warning(
+                    &n.path,
+                    u.pos,
+                    format!(
+                        "this item's window ended on {}; no future issue will carry it",
+                        u.value
+                    ),
+                )
+                .with_hint("move it to an archive, or extend `until`"),
             );
         }
     }

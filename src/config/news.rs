@@ -37,7 +37,9 @@ pub struct Block {
 fn split_front_matter(text: &str) -> Result<(&str, usize, &str), &'static str> {
     let text_nobom = text.strip_prefix('\u{feff}').unwrap_or(text);
     let bom = text.len() - text_nobom.len();
-    let first_end = text_nobom.find('\n').ok_or("the file has no front matter")?;
+    let first_end = text_nobom
+        .find('\n')
+        .ok_or("the file has no front matter")?;
     if text_nobom[..first_end].trim_end() != "+++" {
         return Err("the file must start with a `+++` line, then TOML front matter, then `+++`");
     }
@@ -62,7 +64,10 @@ fn stem(ctx: &FileCtx<'_>) -> String {
 }
 
 /// Parse a news item: front matter is checked in place so positions point into the file.
-pub(crate) fn parse_news(path: &std::path::Path, text: &str) -> (Option<NewsItem>, crate::diag::Diagnostics) {
+pub(crate) fn parse_news(
+    path: &std::path::Path,
+    text: &str,
+) -> (Option<NewsItem>, crate::diag::Diagnostics) {
     let (fm, base, body) = match split_front_matter(text) {
         Ok(parts) => parts,
         Err(msg) => {
@@ -89,12 +94,18 @@ pub(crate) fn parse_news(path: &std::path::Path, text: &str) -> (Option<NewsItem
     if let Some(u) = &url
         && !(u.value.starts_with("https://") || u.value.starts_with("http://"))
     {
-        ctx.error(u.pos, format!("`url` must be an http(s) URL, found \"{}\"", u.value));
+        ctx.error(
+            u.pos,
+            format!("`url` must be an http(s) URL, found \"{}\"", u.value),
+        );
     }
     if let (Some(p), Some(u)) = (&publish, &until)
         && u.value < p.value
     {
-        ctx.error(u.pos, format!("`until` ({}) is before `publish` ({})", u.value, p.value));
+        ctx.error(
+            u.pos,
+            format!("`until` ({}) is before `publish` ({})", u.value, p.value),
+        );
     }
     if body.trim().is_empty() {
         ctx.warning(ctx.pos(fm.len()), "this news item has no body text");
@@ -117,7 +128,10 @@ pub(crate) fn parse_news(path: &std::path::Path, text: &str) -> (Option<NewsItem
 }
 
 /// Parse a standing block.
-pub(crate) fn parse_block(path: &std::path::Path, text: &str) -> (Option<Block>, crate::diag::Diagnostics) {
+pub(crate) fn parse_block(
+    path: &std::path::Path,
+    text: &str,
+) -> (Option<Block>, crate::diag::Diagnostics) {
     let (fm, base, body) = match split_front_matter(text) {
         Ok(parts) => parts,
         Err(msg) => {

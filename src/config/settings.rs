@@ -194,30 +194,43 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
     };
     let mut sections = Vec::new();
     for t in top.array_of_tables("section") {
-        let id = t.req_str("id", "\"partnership\"").and_then(|id| {
-            match SectionId::parse(&id.value) {
-                Ok(s) => Some((s, id.pos)),
-                Err(e) => {
-                    ctx.error(id.pos, format!("section id `{}`: {e}", id.value));
-                    None
-                }
-            }
-        });
+        let id =
+            t.req_str("id", "\"partnership\"")
+                .and_then(|id| match SectionId::parse(&id.value) {
+                    Ok(s) => Some((s, id.pos)),
+                    Err(e) => {
+                        ctx.error(id.pos, format!("section id `{}`: {e}", id.value));
+                        None
+                    }
+                });
         let title = t.req_str("title", "\"Partnership news\"");
         t.finish();
         if let Some((id, pos)) = id {
             if id.as_str() == "campaigns" {
-                ctx.error(pos, "`campaigns` is the built-in calendar section; it cannot be declared")
-                    .hint("leave it out of [[section]] and just name it in a bulletin's `sections`");
+                ctx.error(
+                    pos,
+                    "`campaigns` is the built-in calendar section; it cannot be declared",
+                )
+                .hint("leave it out of [[section]] and just name it in a bulletin's `sections`");
                 continue;
             }
             if let Some((_, first)) = refs.sections.iter().find(|(s, _)| *s == id) {
-                ctx.error(pos, format!("section `{id}` is declared twice (first at line {})", first.line));
+                ctx.error(
+                    pos,
+                    format!(
+                        "section `{id}` is declared twice (first at line {})",
+                        first.line
+                    ),
+                );
                 continue;
             }
             refs.sections.push((id.clone(), pos));
             if let Some(title) = title {
-                sections.push(Section { id, title: title.value, pos });
+                sections.push(Section {
+                    id,
+                    title: title.value,
+                    pos,
+                });
             }
         }
     }
@@ -225,8 +238,11 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
     let mut bulletins = Vec::new();
     let bulletin_tables = top.array_of_tables("bulletin");
     if bulletin_tables.is_empty() {
-        ctx.warning(top.pos, "no [[bulletin]] is defined, so nothing will be sent")
-            .hint("add a [[bulletin]] with id, subject, schedule and lists");
+        ctx.warning(
+            top.pos,
+            "no [[bulletin]] is defined, so nothing will be sent",
+        )
+        .hint("add a [[bulletin]] with id, subject, schedule and lists");
     }
     for t in bulletin_tables {
         if let Some((b, r)) = bulletin(&t, &refs.bulletins) {
@@ -260,7 +276,9 @@ fn mailbox(t: &Table<'_, '_, '_>, v: At<String>, key: &str) -> Option<Mailbox> {
     match Mailbox::parse(&v.value) {
         Ok(m) => Some(m),
         Err(e) => {
-            let b = t.ctx.error(v.pos, format!("`{key}` is not a valid mailbox: {e}"));
+            let b = t
+                .ctx
+                .error(v.pos, format!("`{key}` is not a valid mailbox: {e}"));
             if let Some(h) = e.hint() {
                 b.hint(h);
             }
@@ -275,7 +293,10 @@ fn http_url(t: &Table<'_, '_, '_>, v: &At<String>, key: &str) -> bool {
         && !v.value.chars().any(|c| c.is_whitespace() || c.is_control());
     if !ok {
         t.ctx
-            .error(v.pos, format!("`{key}` must be an http(s) URL, found \"{}\"", v.value))
+            .error(
+                v.pos,
+                format!("`{key}` must be an http(s) URL, found \"{}\"", v.value),
+            )
             .hint("write the full address, e.g. \"https://example.org\"");
     }
     ok
@@ -289,13 +310,16 @@ fn organisation(t: &Table<'_, '_, '_>) -> Option<Organisation> {
         .and_then(|v| mailbox(t, v, "from"));
     let reply_to_raw = t.opt_str("reply_to");
     let reply_to = reply_to_raw.clone().map(|v| mailbox(t, v, "reply_to"));
-    let email = t.opt_str("email").map(|v| match EmailAddress::parse(&v.value) {
-        Ok(e) => Some(e),
-        Err(e) => {
-            t.ctx.error(v.pos, format!("`email` is not a valid address: {e}"));
-            None
-        }
-    });
+    let email = t
+        .opt_str("email")
+        .map(|v| match EmailAddress::parse(&v.value) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                t.ctx
+                    .error(v.pos, format!("`email` is not a valid address: {e}"));
+                None
+            }
+        });
     let phone = t.opt_str("phone");
     let postal_address = t.req_str("postal_address", "\"1 High Street, Town, AB1 2CD\"");
     let website = t.req_str("website", "\"https://example.org\"");
@@ -305,7 +329,9 @@ fn organisation(t: &Table<'_, '_, '_>) -> Option<Organisation> {
         Some(v) => match parse_time_zone(&v.value) {
             Ok(tz) => Some(tz),
             Err(near) => {
-                let b = t.ctx.error(v.pos, format!("unknown time zone `{}`", v.value));
+                let b = t
+                    .ctx
+                    .error(v.pos, format!("unknown time zone `{}`", v.value));
                 match near {
                     Some(n) => b.hint(format!("did you mean `{n}`?")),
                     None => b.hint("use an IANA name such as \"Europe/London\""),
@@ -314,17 +340,26 @@ fn organisation(t: &Table<'_, '_, '_>) -> Option<Organisation> {
             }
         },
     };
-    for (key, v) in [("name", &name), ("postal_address", &postal_address), ("phone", &phone), ("short_name", &short_name)] {
+    for (key, v) in [
+        ("name", &name),
+        ("postal_address", &postal_address),
+        ("phone", &phone),
+        ("short_name", &short_name),
+    ] {
         if let Some(v) = v
             && v.value.chars().any(|c| c.is_control() && c != '\n')
         {
-            t.ctx.error(v.pos, format!("`{key}` contains a control character"));
+            t.ctx
+                .error(v.pos, format!("`{key}` contains a control character"));
         }
     }
     if let Some(n) = &name
         && n.value.contains('\n')
     {
-        t.ctx.error(n.pos, "`name` must be on one line (it goes into mail headers)");
+        t.ctx.error(
+            n.pos,
+            "`name` must be on one line (it goes into mail headers)",
+        );
     }
     t.finish();
     Some(Organisation {
@@ -341,12 +376,21 @@ fn organisation(t: &Table<'_, '_, '_>) -> Option<Organisation> {
         },
         phone: phone.map(|p| p.value),
         postal_address: postal_address?.value,
-        website: website.filter(|_| website_ok)?.value.trim_end_matches('/').to_string(),
+        website: website
+            .filter(|_| website_ok)?
+            .value
+            .trim_end_matches('/')
+            .to_string(),
         time_zone: time_zone?,
     })
 }
 
-fn database(t: Option<&Table<'_, '_, '_>>, root: &Path, env: &Env, ctx: &FileCtx<'_>) -> Option<DatabaseUrl> {
+fn database(
+    t: Option<&Table<'_, '_, '_>>,
+    root: &Path,
+    env: &Env,
+    ctx: &FileCtx<'_>,
+) -> Option<DatabaseUrl> {
     let from_file = t.and_then(|t| t.opt_str("url"));
     if let Some(t) = t {
         t.finish();
@@ -355,8 +399,11 @@ fn database(t: Option<&Table<'_, '_, '_>>, root: &Path, env: &Env, ctx: &FileCtx
         return match parse_database_url(&url, root) {
             Ok(u) => Some(u),
             Err(msg) => {
-                ctx.error(crate::diag::Position::START, format!("BULLETIN_DATABASE_URL: {msg}"))
-                    .hint("use sqlite://PATH or postgres://USER@HOST/DB");
+                ctx.error(
+                    crate::diag::Position::START,
+                    format!("BULLETIN_DATABASE_URL: {msg}"),
+                )
+                .hint("use sqlite://PATH or postgres://USER@HOST/DB");
                 None
             }
         };
@@ -376,7 +423,10 @@ fn database(t: Option<&Table<'_, '_, '_>>, root: &Path, env: &Env, ctx: &FileCtx
 
 /// `sqlite://relative/or/absolute.db` or `postgres://…`.
 pub fn parse_database_url(url: &str, root: &Path) -> Result<DatabaseUrl, String> {
-    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
         let path = path.split('?').next().unwrap_or("");
         if path.is_empty() {
             return Err("the SQLite URL names no file".into());
@@ -387,7 +437,9 @@ pub fn parse_database_url(url: &str, root: &Path) -> Result<DatabaseUrl, String>
         return Ok(DatabaseUrl::Postgres(Secret::new(url.to_string())));
     }
     let scheme = url.split("://").next().unwrap_or(url);
-    Err(format!("unsupported database `{scheme}`: expected sqlite:// or postgres://"))
+    Err(format!(
+        "unsupported database `{scheme}`: expected sqlite:// or postgres://"
+    ))
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -412,7 +464,10 @@ pub fn parse_smtp_url(url: &str) -> Result<(String, u16, bool, Option<String>), 
     let (user, hostport) = match rest.rsplit_once('@') {
         Some((u, h)) => {
             if u.contains(':') {
-                return Err("put the password in BULLETIN_SMTP_PASSWORD or password_file, not in the URL".into());
+                return Err(
+                    "put the password in BULLETIN_SMTP_PASSWORD or password_file, not in the URL"
+                        .into(),
+                );
             }
             (Some(u.to_string()), h)
         }
@@ -427,18 +482,29 @@ pub fn parse_smtp_url(url: &str) -> Result<(String, u16, bool, Option<String>), 
             None => (hostport.to_string(), None),
         }
     };
-    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c == '/' || c.is_control()) {
+    if host.is_empty()
+        || host
+            .chars()
+            .any(|c| c.is_whitespace() || c == '/' || c.is_control())
+    {
         return Err(format!("`{host}` is not a host name"));
     }
     let port = match port {
-        Some(p) => p.parse::<u16>().map_err(|_| format!("`{p}` is not a port number"))?,
+        Some(p) => p
+            .parse::<u16>()
+            .map_err(|_| format!("`{p}` is not a port number"))?,
         None if implicit => 465,
         None => 587,
     };
     Ok((host, port, implicit, user))
 }
 
-fn transport(t: Option<&Table<'_, '_, '_>>, root: &Path, env: &Env, ctx: &FileCtx<'_>) -> Option<Transport> {
+fn transport(
+    t: Option<&Table<'_, '_, '_>>,
+    root: &Path,
+    env: &Env,
+    ctx: &FileCtx<'_>,
+) -> Option<Transport> {
     let pos0 = t.map_or(crate::diag::Position::START, |t| t.pos);
     let kind_v = t.and_then(|t| t.opt_str("kind"));
     let outbox_dir = t.and_then(|t| t.opt_str("outbox_dir"));
@@ -473,12 +539,21 @@ fn transport(t: Option<&Table<'_, '_, '_>>, root: &Path, env: &Env, ctx: &FileCt
                 (Some(u), _) => (u.clone(), pos0, true),
                 (None, Some(u)) => (u.value.clone(), u.pos, false),
                 (None, None) => {
-                    ctx.error(kind_v.as_ref().map_or(pos0, |k| k.pos), "kind = \"smtp\" needs `smtp_url`")
-                        .hint("add smtp_url = \"smtp://relay.example.org:587\" or set BULLETIN_SMTP_URL");
+                    ctx.error(
+                        kind_v.as_ref().map_or(pos0, |k| k.pos),
+                        "kind = \"smtp\" needs `smtp_url`",
+                    )
+                    .hint(
+                        "add smtp_url = \"smtp://relay.example.org:587\" or set BULLETIN_SMTP_URL",
+                    );
                     return None;
                 }
             };
-            let label = if from_env { "BULLETIN_SMTP_URL" } else { "`smtp_url`" };
+            let label = if from_env {
+                "BULLETIN_SMTP_URL"
+            } else {
+                "`smtp_url`"
+            };
             let (host, port, implicit, url_user) = match parse_smtp_url(&url) {
                 Ok(p) => p,
                 Err(msg) => {
@@ -525,10 +600,19 @@ fn transport(t: Option<&Table<'_, '_, '_>>, root: &Path, env: &Env, ctx: &FileCt
                 ctx.error(pos0, "an SMTP username is set but no password")
                     .hint("set BULLETIN_SMTP_PASSWORD or password_file");
             }
-            Some(TransportKind::Smtp(SmtpRelay { host, port, tls, username, password }))
+            Some(TransportKind::Smtp(SmtpRelay {
+                host,
+                port,
+                tls,
+                username,
+                password,
+            }))
         }
         other => {
-            let b = ctx.error(kind_v.as_ref().map_or(pos0, |k| k.pos), format!("unknown transport kind `{other}`"));
+            let b = ctx.error(
+                kind_v.as_ref().map_or(pos0, |k| k.pos),
+                format!("unknown transport kind `{other}`"),
+            );
             match crate::diag::did_you_mean(other, ["outbox", "smtp", "sendmail"]) {
                 Some(s) => b.hint(format!("did you mean `{s}`?")),
                 None => b.hint("use \"outbox\", \"smtp\" or \"sendmail\""),
@@ -554,8 +638,11 @@ fn web(t: Option<&Table<'_, '_, '_>>, env: &Env, ctx: &FileCtx<'_>) -> Option<We
         Some(b) => match b.parse::<SocketAddr>() {
             Ok(a) => Some(a),
             Err(_) => {
-                ctx.error(crate::diag::Position::START, format!("BULLETIN_WEB_BIND: `{b}` is not an address and port"))
-                    .hint("e.g. BULLETIN_WEB_BIND=127.0.0.1:8080");
+                ctx.error(
+                    crate::diag::Position::START,
+                    format!("BULLETIN_WEB_BIND: `{b}` is not an address and port"),
+                )
+                .hint("e.g. BULLETIN_WEB_BIND=127.0.0.1:8080");
                 None
             }
         },
@@ -564,8 +651,11 @@ fn web(t: Option<&Table<'_, '_, '_>>, env: &Env, ctx: &FileCtx<'_>) -> Option<We
             Some(v) => match v.value.parse::<SocketAddr>() {
                 Ok(a) => Some(a),
                 Err(_) => {
-                    ctx.error(v.pos, format!("`bind`: `{}` is not an address and port", v.value))
-                        .hint("e.g. bind = \"127.0.0.1:8080\"");
+                    ctx.error(
+                        v.pos,
+                        format!("`bind`: `{}` is not an address and port", v.value),
+                    )
+                    .hint("e.g. bind = \"127.0.0.1:8080\"");
                     None
                 }
             },
@@ -579,16 +669,29 @@ fn web(t: Option<&Table<'_, '_, '_>>, env: &Env, ctx: &FileCtx<'_>) -> Option<We
             if ok {
                 Some(v.value.trim_end_matches('/').to_string())
             } else {
-                ctx.error(v.pos, format!("`public_url` must be an http(s) URL, found \"{}\"", v.value))
-                    .hint("the address partners reach this server at, e.g. \"https://news.example.org\"");
+                ctx.error(
+                    v.pos,
+                    format!("`public_url` must be an http(s) URL, found \"{}\"", v.value),
+                )
+                .hint(
+                    "the address partners reach this server at, e.g. \"https://news.example.org\"",
+                );
                 None
             }
         }
     };
-    Some(Web { bind: bind?, public_url: public_url? })
+    Some(Web {
+        bind: bind?,
+        public_url: public_url?,
+    })
 }
 
-fn unsubscribe(t: Option<&Table<'_, '_, '_>>, root: &Path, env: &Env, ctx: &FileCtx<'_>) -> Option<Unsubscribe> {
+fn unsubscribe(
+    t: Option<&Table<'_, '_, '_>>,
+    root: &Path,
+    env: &Env,
+    ctx: &FileCtx<'_>,
+) -> Option<Unsubscribe> {
     let file = t.and_then(|t| t.opt_str("secret_file"));
     let key_id = t.and_then(|t| t.opt_str("key_id"));
     if let Some(t) = t {
@@ -611,13 +714,22 @@ fn unsubscribe(t: Option<&Table<'_, '_, '_>>, root: &Path, env: &Env, ctx: &File
     if let Some(s) = &secret
         && s.expose().len() < 32
     {
-        ctx.error(file.as_ref().map_or(crate::diag::Position::START, |f| f.pos), "the unsubscribe secret is shorter than 32 bytes")
-            .hint("make a strong one with: head -c 32 /dev/urandom | base64");
+        ctx.error(
+            file.as_ref()
+                .map_or(crate::diag::Position::START, |f| f.pos),
+            "the unsubscribe secret is shorter than 32 bytes",
+        )
+        .hint("make a strong one with: head -c 32 /dev/urandom | base64");
     }
     let key_id = match key_id {
         None => "k1".to_string(),
         Some(k) => {
-            if k.value.is_empty() || !k.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            if k.value.is_empty()
+                || !k
+                    .value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
                 ctx.error(k.pos, "`key_id` must be letters, digits and `-`");
                 return None;
             }
@@ -627,7 +739,10 @@ fn unsubscribe(t: Option<&Table<'_, '_, '_>>, root: &Path, env: &Env, ctx: &File
     Some(Unsubscribe { secret, key_id })
 }
 
-fn bulletin(t: &Table<'_, '_, '_>, seen: &[BulletinRefs]) -> Option<(Option<Bulletin>, BulletinRefs)> {
+fn bulletin(
+    t: &Table<'_, '_, '_>,
+    seen: &[BulletinRefs],
+) -> Option<(Option<Bulletin>, BulletinRefs)> {
     let ctx = t.ctx;
     let id_raw = t
         .req_str("id", "\"sscp-news\"")
@@ -644,14 +759,23 @@ fn bulletin(t: &Table<'_, '_, '_>, seen: &[BulletinRefs]) -> Option<(Option<Bull
         .iter()
         .find(|b| !id_raw.value.is_empty() && b.id.value == id_raw.value)
     {
-        ctx.error(id_raw.pos, format!("bulletin id `{}` is used twice (first at line {})", id_raw.value, first.id.pos.line))
-            .hint("each [[bulletin]] needs its own id");
+        ctx.error(
+            id_raw.pos,
+            format!(
+                "bulletin id `{}` is used twice (first at line {})",
+                id_raw.value, first.id.pos.line
+            ),
+        )
+        .hint("each [[bulletin]] needs its own id");
     }
     let name = t.opt_str("name");
     let subject = t.req_str("subject", "\"SSCP news: {month} {year}\"");
     if let Some(s) = &subject {
         if s.value.chars().any(char::is_control) {
-            ctx.error(s.pos, "`subject` must be one line with no control characters");
+            ctx.error(
+                s.pos,
+                "`subject` must be one line with no control characters",
+            );
         }
         let mut rest = s.value.as_str();
         while let Some(open) = rest.find('{') {
@@ -664,24 +788,41 @@ fn bulletin(t: &Table<'_, '_, '_>, seen: &[BulletinRefs]) -> Option<(Option<Bull
             rest = close.map_or("", |c| &rest[c..]);
         }
     }
-    let schedule = t.req_str("schedule", "\"0 9 1 * *\"").and_then(|s| match CronSchedule::parse(&s.value) {
-        Ok(c) => Some(c),
-        Err(e) => {
-            ctx.error(s.pos, e.to_string()).hint(e.hint());
-            None
-        }
-    });
+    let schedule =
+        t.req_str("schedule", "\"0 9 1 * *\"")
+            .and_then(|s| match CronSchedule::parse(&s.value) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    ctx.error(s.pos, e.to_string()).hint(e.hint());
+                    None
+                }
+            });
     let lists = t.str_array("lists");
     if !t.has("lists") {
-        ctx.error(t.pos, format!("missing required key `lists` in bulletin `{}`", id_raw.value))
-            .hint("add lists = [\"all-partners\"]");
+        ctx.error(
+            t.pos,
+            format!(
+                "missing required key `lists` in bulletin `{}`",
+                id_raw.value
+            ),
+        )
+        .hint("add lists = [\"all-partners\"]");
     } else if lists.as_ref().is_some_and(Vec::is_empty) {
-        ctx.error(t.pos_of("lists").unwrap_or(t.pos), "`lists` is empty: this bulletin would go to nobody");
+        ctx.error(
+            t.pos_of("lists").unwrap_or(t.pos),
+            "`lists` is empty: this bulletin would go to nobody",
+        );
     }
     let sections = t.str_array("sections").unwrap_or_default();
     if !t.has("sections") {
-        ctx.error(t.pos, format!("missing required key `sections` in bulletin `{}`", id_raw.value))
-            .hint("add sections = [\"partnership\", \"campaigns\", \"worried-about-a-child\"]");
+        ctx.error(
+            t.pos,
+            format!(
+                "missing required key `sections` in bulletin `{}`",
+                id_raw.value
+            ),
+        )
+        .hint("add sections = [\"partnership\", \"campaigns\", \"worried-about-a-child\"]");
     }
     let lookahead = t.opt_int_in("campaign_lookahead_days", 0..=366);
     let catch_up = t.opt_int_in("catch_up_hours", 0..=24 * 31);
@@ -689,12 +830,18 @@ fn bulletin(t: &Table<'_, '_, '_>, seen: &[BulletinRefs]) -> Option<(Option<Bull
     let proof_days = t.opt_int_in("proof_days_before", 0..=60);
     let approval = t.opt_bool("require_approval");
     if proof_days.is_some() && editors.is_none() {
-        ctx.error(proof_days.as_ref().map_or(t.pos, |p| p.pos), "`proof_days_before` needs an `editors` list to send proofs to")
-            .hint("add editors = \"editors\" (a list in config/lists/)");
+        ctx.error(
+            proof_days.as_ref().map_or(t.pos, |p| p.pos),
+            "`proof_days_before` needs an `editors` list to send proofs to",
+        )
+        .hint("add editors = \"editors\" (a list in config/lists/)");
     }
     if approval.as_ref().is_some_and(|a| a.value) && editors.is_none() {
-        ctx.warning(approval.as_ref().map_or(t.pos, |a| a.pos), "`require_approval` without `editors`: nobody receives a proof to approve")
-            .hint("add editors = \"editors\" and proof_days_before = 2");
+        ctx.warning(
+            approval.as_ref().map_or(t.pos, |a| a.pos),
+            "`require_approval` without `editors`: nobody receives a proof to approve",
+        )
+        .hint("add editors = \"editors\" and proof_days_before = 2");
     }
     let mut section_ids = Vec::new();
     for s in &sections {
@@ -719,13 +866,15 @@ fn bulletin(t: &Table<'_, '_, '_>, seen: &[BulletinRefs]) -> Option<(Option<Bull
             }
         }
     }
-    let editors_id = editors.as_ref().and_then(|e| match ListId::parse(&e.value) {
-        Ok(id) => Some(id),
-        Err(err) => {
-            ctx.error(e.pos, format!("list `{}`: {err}", e.value));
-            None
-        }
-    });
+    let editors_id = editors
+        .as_ref()
+        .and_then(|e| match ListId::parse(&e.value) {
+            Ok(id) => Some(id),
+            Err(err) => {
+                ctx.error(e.pos, format!("list `{}`: {err}", e.value));
+                None
+            }
+        });
     let refs = BulletinRefs {
         id: id_raw.clone(),
         lists: lists.clone().unwrap_or_default(),

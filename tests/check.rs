@@ -1,0 +1,431 @@
+//! An admin edits the files and runs `bulletin check`: every mistake is reported at its exact
+//! place, with the message and (where it helps) a hint, and a valid tree passes.
+
+mod support;
+
+use bulletin::config::Env;
+use support::{BULLETIN_TOML, Tree, bulletin};
+
+/// (what the admin did, file, its new text, the diagnostic line expected)
+type Case = (&'static str, &'static str, String, &'static str);
+
+fn settings_with(from: &str, to: &str) -> String {
+    assert!(BULLETIN_TOML.contains(from), "{from}");
+    BULLETIN_TOML.replacen(from, to, 1)
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        (
+            "TOML syntax error",
+            "config/bulletin.toml",
+            settings_with("name = \"Test Partnership\"", "name = \"Test Partnership"),
+            "config/bulletin.toml:2:25: error: TOML syntax: invalid basic string",
+        ),
+        (
+            "misspelt table",
+            "config/bulletin.toml",
+            format!("[organization]\nname = \"x\"\n{BULLETIN_TOML}"),
+            "config/bulletin.toml:1:2: error: unknown key `organization` in this file\n  hint: did you mean `organisation`?",
+        ),
+        (
+            "misspelt key",
+            "config/bulletin.toml",
+            settings_with("website =", "webiste ="),
+            "config/bulletin.toml:5:1: error: unknown key `webiste` in [organisation]\n  hint: did you mean `website`?",
+        ),
+        (
+            "wrong type",
+            "config/bulletin.toml",
+            settings_with("[[bulletin]]\n", "[[bulletin]]\ncampaign_lookahead_days = \"45\"\n"),
+            "config/bulletin.toml:12:27: error: `campaign_lookahead_days` must be an integer, found a string",
+        ),
+        (
+            "missing required key",
+            "config/bulletin.toml",
+            settings_with("postal_address = \"1 High Street, Town, AB1 2CD\"\n", ""),
+            "config/bulletin.toml:1:1: error: missing required key `postal_address` in [organisation]",
+        ),
+        (
+            "invalid from address",
+            "config/bulletin.toml",
+            settings_with("news@test.example", "news@test"),
+            "config/bulletin.toml:3:8: error: `from` is not a valid mailbox: the domain `test` has no dot",
+        ),
+        (
+            "unknown time zone",
+            "config/bulletin.toml",
+            settings_with("website = \"https://test.example\"", "website = \"https://test.example\"\ntime_zone = \"Europe/Londn\""),
+            "config/bulletin.toml:6:13: error: unknown time zone `Europe/Londn`\n  hint: did you mean `Europe/London`?",
+        ),
+        (
+            "cron with four fields",
+            "config/bulletin.toml",
+            settings_with("\"0 9 1 * *\"", "\"0 9 1 *\""),
+            "config/bulletin.toml:14:12: error: cron expression has 4 fields; expected 5 (or 6 with seconds)\n  hint: cron has 5 fields: minute hour day-of-month month day-of-week",
+        ),
+        (
+            "cron with an hour out of range",
+            "config/bulletin.toml",
+            settings_with("\"0 9 1 * *\"", "\"0 25 1 * *\""),
+            "config/bulletin.toml:14:12: error: invalid cron expression `0 25 1 * *`",
+        ),
+        (
+            "unknown list in a bulletin",
+            "config/bulletin.toml",
+            settings_with("lists = [\"all\"]", "lists = [\"al\"]"),
+            "config/bulletin.toml:15:10: error: unknown list `al` in bulletin `news`\n  hint: did you mean `all`?",
+        ),
+        (
+            "unknown section in a bulletin",
+            "config/bulletin.toml",
+            settings_with("\"worried\"]", "\"worried\", \"training\"]"),
+            "config/bulletin.toml:16:52: error: unknown section `training` in bulletin `news`",
+        ),
+        (
+            "duplicate bulletin id",
+            "config/bulletin.toml",
+            format!("{BULLETIN_TOML}\n[[bulletin]]\nid = \"news\"\nsubject = \"x\"\nschedule = \"0 9 * * 1\"\nlists = [\"all\"]\nsections = []\n"),
+            "config/bulletin.toml:19:6: error: bulletin id `news` is used twice (first at line 12)",
+        ),
+        (
+            "plain SMTP to a remote relay",
+            "config/bulletin.toml",
+            format!("{BULLETIN_TOML}\n[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://relay.example.org:25\"\ntls = \"none\"\n"),
+            "config/bulletin.toml:21:7: error: plain SMTP (tls = \"none\") to `relay.example.org`, which is not a loopback address",
+        ),
+        (
+            "real mail with no unsubscribe secret",
+            "config/bulletin.toml",
+            format!("{BULLETIN_TOML}\n[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://127.0.0.1:2525\"\ntls = \"none\"\n"),
+            "config/bulletin.toml:19:8: error: this transport sends real mail but no unsubscribe secret is set",
+        ),
+        (
+            "unknown subject placeholder",
+            "config/bulletin.toml",
+            settings_with("{month} {year}", "{monht} {year}"),
+            "config/bulletin.toml:13:11: error: unknown placeholder `{monht}` in `subject`",
+        ),
+        (
+            "invalid member address",
+            "config/lists/all.toml",
+            "name = \"Everyone\"\n[[member]]\nemail = \"jo bloggs@x.example\"\n".into(),
+            "config/lists/all.toml:3:9: error: invalid address `jo bloggs@x.example`: it contains a space",
+        ),
+        (
+            "line break in a member's name",
+            "config/lists/all.toml",
+            "name = \"Everyone\"\n[[member]]\nemail = \"a@x.example\"\nname = \"Jo\\r\\nBcc: evil@x.example\"\n".into(),
+            "config/lists/all.toml:4:8: error: invalid name `Jo\\r\\nBcc: evil@x.example`: it contains a line break, NUL or other control character",
+        ),
+        (
+            "bad address in a CSV",
+            "config/lists/all.toml",
+            "name = \"Everyone\"\nmembers_csv = \"all.csv\"\n".into(),
+            "config/lists/all.csv:3:1: error: invalid address `not-an-address`: it has no `@`",
+        ),
+        (
+            "unknown include",
+            "config/lists/all.toml",
+            "name = \"Everyone\"\ninclude = [\"helth\"]\n[[member]]\nemail = \"a@x.example\"\n".into(),
+            "config/lists/all.toml:2:12: error: unknown list `helth` in `include`",
+        ),
+        (
+            "include cycle",
+            "config/lists/all.toml",
+            "name = \"Everyone\"\ninclude = [\"all\"]\n[[member]]\nemail = \"a@x.example\"\n".into(),
+            "config/lists/all.toml:2:12: error: list `all` includes itself",
+        ),
+        (
+            "campaign that ends before it starts",
+            "campaigns/week.toml",
+            "title = \"A week\"\nsummary = \"x\"\n[[when]]\ndates = { from = 2026-11-20, to = 2026-11-16 }\n".into(),
+            "campaigns/week.toml:4:35: error: `to` (2026-11-16) is before `from` (2026-11-20)",
+        ),
+        (
+            "impossible date",
+            "campaigns/week.toml",
+            "title = \"A week\"\nsummary = \"x\"\n[[when]]\nyearly = { from = \"02-30\", to = \"03-02\" }\n".into(),
+            "campaigns/week.toml:4:19: error: `from`: `02-30` is not a day of the year",
+        ),
+        (
+            "nth weekday out of range",
+            "campaigns/week.toml",
+            "title = \"A week\"\nsummary = \"x\"\n[[when]]\nnth_weekday = { month = 11, weekday = \"mon\", nth = 6, days = 5 }\n".into(),
+            "campaigns/week.toml:4:52: error: `nth` must be 1 to 5, or -1 for the last, found 6",
+        ),
+        (
+            "unknown weekday",
+            "campaigns/week.toml",
+            "title = \"A week\"\nsummary = \"x\"\n[[when]]\nnth_weekday = { month = 11, weekday = \"mnd\", nth = 3 }\n".into(),
+            "campaigns/week.toml:4:39: error: unknown weekday `mnd`",
+        ),
+        (
+            "two rules in one when",
+            "campaigns/week.toml",
+            "title = \"A week\"\nsummary = \"x\"\n[[when]]\nyearly = { from = \"11-25\", to = \"12-10\" }\ndates = { from = 2026-11-16, to = 2026-11-20 }\n".into(),
+            "campaigns/week.toml:3:1: error: this [[when]] has 2 rules (yearly, dates); each [[when]] has exactly one",
+        ),
+        (
+            "campaign with no dates",
+            "campaigns/week.toml",
+            "title = \"A week\"\nsummary = \"x\"\n".into(),
+            "campaigns/week.toml:1:1: error: this campaign has no [[when]] and is not evergreen, so it never appears",
+        ),
+        (
+            "date written as a string",
+            "campaigns/week.toml",
+            "title = \"A week\"\nsummary = \"x\"\n[[when]]\ndates = { from = \"2026-11-16\", to = 2026-11-20 }\n".into(),
+            "campaigns/week.toml:4:18: error: `from` must be a TOML date, found the string \"2026-11-16\"\n  hint: write the date without quotes: `from = 2024-11-18`",
+        ),
+        (
+            "news item in an unknown section",
+            "news/item.md",
+            "+++\ntitle = \"Item\"\nsection = \"partnershp\"\npublish = 2026-11-01\n+++\nBody.\n".into(),
+            "news/item.md:3:11: error: unknown section `partnershp`\n  hint: did you mean `partnership`?",
+        ),
+        (
+            "news item for an unknown bulletin",
+            "news/item.md",
+            "+++\ntitle = \"Item\"\nsection = \"partnership\"\npublish = 2026-11-01\nbulletins = [\"nws\"]\n+++\nBody.\n".into(),
+            "news/item.md:5:14: error: unknown bulletin `nws`\n  hint: did you mean `news`?",
+        ),
+        (
+            "news item without front matter",
+            "news/item.md",
+            "title = \"Item\"\nBody.\n".into(),
+            "news/item.md:1:1: error: the file must start with a `+++` line",
+        ),
+        (
+            "news item missing its publish date",
+            "news/item.md",
+            "+++\ntitle = \"Item\"\nsection = \"partnership\"\n+++\nBody.\n".into(),
+            "news/item.md:2:1: error: missing required key `publish` in this file",
+        ),
+    ]
+}
+
+#[test]
+fn every_broken_input_is_reported_at_its_place() {
+    let cases = cases();
+    assert!(cases.len() >= 25);
+    let mut failures = Vec::new();
+    for (what, file, text, want) in &cases {
+        let tree = Tree::minimal();
+        tree.write(file, text);
+        if *what == "bad address in a CSV" {
+            tree.write(
+                "config/lists/all.csv",
+                "email,name,agency\na@x.example,A,Police\nnot-an-address,B,Health\n",
+            );
+        }
+        let got = tree.diagnostics();
+        if !got.iter().any(|d| d.starts_with(want)) {
+            failures.push(format!(
+                "{what}:\n  want: {want}\n  got:  {}",
+                got.join("\n        ")
+            ));
+        }
+        let loaded = tree.load();
+        if want.contains(": error: ") && loaded.project.is_some() {
+            failures.push(format!(
+                "{what}: an error was reported but the project still loaded"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn warnings_do_not_fail_the_check() {
+    let tree = Tree::minimal();
+    tree.write(
+        "config/lists/all.toml",
+        "name = \"Everyone\"\n[[member]]\nemail = \"a@x.example\"\n[[member]]\nemail = \"A@X.example\"\n",
+    );
+    tree.write(
+        "config/lists/spare.toml",
+        "name = \"Spare\"\n[[member]]\nemail = \"s@x.example\"\n",
+    );
+    tree.write(
+        "news/old.md",
+        "+++\ntitle = \"Old\"\nsection = \"partnership\"\npublish = 2025-01-01\nuntil = 2025-02-01\n+++\nOld.\n",
+    );
+    let got = tree.diagnostics();
+    let want = [
+        "config/lists/all.toml:5:9: warning: `A@X.example` is in this list twice (first at line 3)",
+        "config/lists/spare.toml:1:1: warning: list `spare` is not used by any bulletin",
+        "news/old.md:5:9: warning: this item's window ended on 2025-02-01",
+    ];
+    for w in want {
+        assert!(
+            got.iter().any(|d| d.starts_with(w)),
+            "want {w}\ngot {got:#?}"
+        );
+    }
+    let loaded = tree.load();
+    assert!(loaded.project.is_some(), "warnings must not stop the load");
+    let project = loaded.project.unwrap();
+    let everyone = &project.lists.members[&bulletin::ids::ListId::parse("all").unwrap()];
+    assert_eq!(everyone.len(), 1, "the same address twice counts once");
+}
+
+#[test]
+fn the_sample_tree_passes() {
+    let tree = Tree::sample();
+    let loaded = tree.load();
+    let errors: Vec<String> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let project = loaded.project.expect("sample tree loads");
+    assert_eq!(
+        project.settings.organisation.time_zone,
+        chrono_tz::Europe::London
+    );
+    assert!(project.bulletin("sscp-news").is_some());
+    assert!(project.blocks.contains_key("worried-about-a-child"));
+    assert!(project.campaigns.len() >= 10);
+    assert!(
+        project
+            .news
+            .iter()
+            .any(|n| n.publish == chrono::NaiveDate::from_ymd_opt(2024, 11, 1).unwrap())
+    );
+    assert!(
+        project
+            .news
+            .iter()
+            .any(|n| n.publish == chrono::NaiveDate::from_ymd_opt(2020, 11, 1).unwrap())
+    );
+}
+
+#[test]
+fn several_faults_in_several_files_are_reported_in_one_run() {
+    let tree = Tree::minimal();
+    tree.write(
+        "config/bulletin.toml",
+        &settings_with("\"0 9 1 * *\"", "\"0 9 1 *\""),
+    );
+    tree.write(
+        "config/lists/all.toml",
+        "name = \"Everyone\"\n[[member]]\nemail = \"nobody\"\n",
+    );
+    tree.write("campaigns/week.toml", "title = \"A week\"\nsummary = \"x\"\n[[when]]\nnth_weekday = { month = 13, weekday = \"mon\", nth = 1 }\n");
+    tree.write(
+        "news/item.md",
+        "+++\ntitle = \"Item\"\nsection = \"nowhere\"\npublish = 2026-11-01\n+++\nBody.\n",
+    );
+    let out = bulletin(tree.root()).arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "check exits 1 on errors");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.contains(": error: ")).collect();
+    let files: Vec<&str> = lines.iter().map(|l| l.split(':').next().unwrap()).collect();
+    assert_eq!(
+        files,
+        [
+            "campaigns/week.toml",
+            "config/bulletin.toml",
+            "config/lists/all.toml",
+            "news/item.md"
+        ],
+        "sorted by path, one per file:\n{stdout}"
+    );
+    assert!(stdout.contains("check: 4 error(s)"), "{stdout}");
+}
+
+#[test]
+fn a_valid_tree_checks_clean_and_exits_zero() {
+    let tree = Tree::minimal();
+    let out = bulletin(tree.root()).arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("check: 0 error(s), 0 warning(s)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_missing_config_says_where_it_looked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bulletin(dir.path()).arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("config/bulletin.toml:1:1: error: no such file"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    let tree = Tree::minimal();
+    let out = bulletin(tree.root())
+        .arg("lists")
+        .arg("--format")
+        .arg("xml")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn environment_overrides_take_effect_and_are_checked() {
+    let tree = Tree::minimal();
+    let env = Env::empty()
+        .with("BULLETIN_SMTP_URL", "smtp://127.0.0.1:2525")
+        .with(
+            "BULLETIN_UNSUBSCRIBE_SECRET",
+            "0123456789abcdef0123456789abcdef",
+        )
+        .with("BULLETIN_WEB_BIND", "127.0.0.1:9999")
+        .with("BULLETIN_DATABASE_URL", "sqlite://elsewhere.db");
+    let loaded = tree.load_with(env);
+    let p = loaded.project.expect("loads");
+    match &p.settings.transport.kind {
+        bulletin::config::TransportKind::Smtp(r) => {
+            assert_eq!((r.host.as_str(), r.port), ("127.0.0.1", 2525));
+            assert_eq!(r.tls, bulletin::config::TlsMode::StartTls);
+        }
+        other => panic!("BULLETIN_SMTP_URL implies smtp, got {other:?}"),
+    }
+    assert_eq!(p.settings.web.bind.port(), 9999);
+    assert_eq!(
+        p.settings.database,
+        bulletin::config::DatabaseUrl::Sqlite(tree.root().join("elsewhere.db"))
+    );
+    let bad = tree.diagnostics_with(Env::empty().with("BULLETIN_WEB_BIND", "nowhere"));
+    assert!(
+        bad.iter()
+            .any(|d| d.contains("BULLETIN_WEB_BIND: `nowhere` is not an address and port")),
+        "{bad:?}"
+    );
+}
+
+#[test]
+fn secrets_never_reach_diagnostics_or_debug_output() {
+    let tree = Tree::minimal();
+    let env = Env::empty()
+        .with("BULLETIN_SMTP_URL", "smtp://bulletin@127.0.0.1:2525")
+        .with("BULLETIN_SMTP_PASSWORD", "correct-horse-battery-staple")
+        .with("BULLETIN_UNSUBSCRIBE_SECRET", "short");
+    let loaded = tree.load_with(env.clone());
+    let text: Vec<String> = loaded.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(
+        text.iter()
+            .any(|d| d.contains("unsubscribe secret is shorter than 32 bytes")),
+        "{text:?}"
+    );
+    let env = env.with(
+        "BULLETIN_UNSUBSCRIBE_SECRET",
+        "0123456789abcdef0123456789abcdef-secret",
+    );
+    let p = tree.load_with(env.clone()).project.expect("loads");
+    let debug = format!("{:?} {env:?}", p.settings);
+    assert!(!debug.contains("correct-horse"), "{debug}");
+    assert!(!debug.contains("0123456789abcdef"), "{debug}");
+}
