@@ -79,6 +79,17 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = CalendarFormat::Table)]
         format: CalendarFormat,
     },
+    /// Render an issue to a file: the next one, or the one for --date.
+    Preview {
+        /// The bulletin's id.
+        bulletin: String,
+        /// The issue date (YYYY-MM-DD); default the next scheduled issue.
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// Where to write: FILE.html, FILE.txt or FILE.eml (default preview/BULLETIN-DATE.html).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Set up tracing on stderr.
@@ -113,6 +124,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::calendar::cli::run(&project, from, to, format, Utc::now())?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Preview {
+            bulletin,
+            date,
+            out,
+        } => {
+            let Some(project) = load_or_report(&cli.config, &env) else {
+                return Ok(ExitCode::FAILURE);
+            };
+            preview(&project, &bulletin, date, out.as_deref())
+        }
     }
 }
 
@@ -139,7 +160,7 @@ fn load_or_report(config_path: &std::path::Path, env: &Env) -> Option<Project> {
         return None;
     }
     if diagnostics.warning_count() > 0 {
-        tracing::warn!(
+        tracing::info!(
             warnings = diagnostics.warning_count(),
             "the configuration has warnings; run `bulletin check` to see them"
         );
@@ -244,4 +265,44 @@ fn lists(project: &Project, format: TableOrJson) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn preview(
+    project: &Project,
+    bulletin: &str,
+    date: Option<NaiveDate>,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    use crate::preview;
+    let date = match date {
+        Some(d) => d,
+        None => preview::next_issue_date(project, bulletin, Utc::now())?,
+    };
+    let w = preview::write(project, bulletin, date, out)?;
+    let shown = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| w.path.strip_prefix(cwd).ok().map(|p| p.to_path_buf()))
+        .unwrap_or_else(|| w.path.clone());
+    println!(
+        "wrote {} ({:.1} KB; HTML part {:.1} KB) for {} on {}, as {} would receive it",
+        shown.display(),
+        w.bytes as f64 / 1024.0,
+        w.html_bytes as f64 / 1024.0,
+        bulletin,
+        w.issue.date,
+        w.sample
+    );
+    println!("subject: {}", w.issue.subject);
+    if w.issue.sections.is_empty() {
+        println!("sections: none (no news, campaigns or standing blocks for this date)");
+    } else {
+        println!("sections: {}", w.issue.summary());
+    }
+    if w.html_bytes > crate::render::HTML_SIZE_LIMIT {
+        eprintln!(
+            "warning: the HTML part is {:.1} KB; Gmail clips messages above about 102 KB",
+            w.html_bytes as f64 / 1024.0
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -87,6 +87,11 @@ impl CronSchedule {
         self.cron.find_next_occurrence(t, false).ok()
     }
 
+    /// The last fire strictly before `t`, in `t`'s time zone.
+    pub fn prev_before<Z: TimeZone>(&self, t: &DateTime<Z>) -> Option<DateTime<Z>> {
+        self.cron.find_previous_occurrence(t, false).ok()
+    }
+
     /// Whether the expression has a seconds field (6 fields).
     pub fn has_seconds(&self) -> bool {
         self.expr.split_whitespace().count() == 6

@@ -1,0 +1,152 @@
+//! Dates and times for people, in British style: "Mon 18 – Fri 22 Nov 2024",
+//! "Wed 9 Dec 2026, 10:00–11:30". Used by the `calendar` table, `check` messages and the
+//! campaigns section of an issue, so they all say it the same way.
+
+use chrono::{Datelike, NaiveDate};
+
+use super::{EventTime, Occurrence};
+
+/// "Mon 18 Nov 2024".
+pub fn date(d: NaiveDate) -> String {
+    d.format("%a %-d %b %Y").to_string()
+}
+
+/// An inclusive range of days, saying the month and year once where they are shared:
+/// "Mon 18 – Fri 22 Nov 2024", "Wed 25 Nov – Thu 10 Dec 2026",
+/// "Sun 20 Dec 2026 – Tue 5 Jan 2027", or one day, "Wed 25 Nov 2026".
+pub fn date_range(start: NaiveDate, end: NaiveDate) -> String {
+    if start == end {
+        date(start)
+    } else if start.year() != end.year() {
+        format!("{} – {}", date(start), date(end))
+    } else if start.month() != end.month() {
+        format!("{} – {}", start.format("%a %-d %b"), date(end))
+    } else {
+        format!("{} – {}", start.format("%a %-d"), date(end))
+    }
+}
+
+/// An event's time: "Wed 9 Dec 2026, 10:00–11:30", or with both days when it runs past
+/// midnight: "Wed 9 Dec 2026, 22:00 – Thu 10 Dec 2026, 01:00".
+pub fn event_time(e: &EventTime) -> String {
+    let day = e.start.date_naive();
+    if super::last_day(e.start, e.end) == day {
+        format!(
+            "{}, {}–{}",
+            date(day),
+            e.start.format("%H:%M"),
+            e.end.format("%H:%M")
+        )
+    } else {
+        format!(
+            "{}, {} – {}, {}",
+            date(day),
+            e.start.format("%H:%M"),
+            date(e.end.date_naive()),
+            e.end.format("%H:%M")
+        )
+    }
+}
+
+/// When an occurrence is on, for people.
+pub fn when(o: &Occurrence) -> String {
+    match &o.event {
+        Some(e) => event_time(e),
+        None => date_range(o.start, o.end),
+    }
+}
+
+/// "1st", "2nd", "3rd", "11th", "22nd".
+pub fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// "every issue", "every 2nd issue", "every 3rd issue": an evergreen campaign's rotation.
+pub fn every_nth_issue(every: u32) -> String {
+    if every <= 1 {
+        "every issue".into()
+    } else {
+        format!("every {} issue", ordinal(every))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDateTime, TimeZone};
+    use chrono_tz::Europe::London;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn ranges_say_the_shared_month_and_year_once() {
+        assert_eq!(
+            date_range(d("2024-11-18"), d("2024-11-22")),
+            "Mon 18 – Fri 22 Nov 2024"
+        );
+        assert_eq!(
+            date_range(d("2026-11-25"), d("2026-12-10")),
+            "Wed 25 Nov – Thu 10 Dec 2026"
+        );
+        assert_eq!(
+            date_range(d("2026-12-20"), d("2027-01-05")),
+            "Sun 20 Dec 2026 – Tue 5 Jan 2027"
+        );
+        assert_eq!(
+            date_range(d("2026-11-25"), d("2026-11-25")),
+            "Wed 25 Nov 2026"
+        );
+    }
+
+    #[test]
+    fn event_times() {
+        let t = |s: &str| {
+            London
+                .from_local_datetime(&NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").unwrap())
+                .unwrap()
+        };
+        let e = EventTime {
+            start: t("2026-12-09T10:00"),
+            end: t("2026-12-09T11:30"),
+        };
+        assert_eq!(event_time(&e), "Wed 9 Dec 2026, 10:00–11:30");
+        let late = EventTime {
+            start: t("2026-12-09T22:00"),
+            end: t("2026-12-10T01:00"),
+        };
+        assert_eq!(
+            event_time(&late),
+            "Wed 9 Dec 2026, 22:00 – Thu 10 Dec 2026, 01:00"
+        );
+        let to_midnight = EventTime {
+            start: t("2026-12-09T22:00"),
+            end: t("2026-12-10T00:00"),
+        };
+        assert_eq!(event_time(&to_midnight), "Wed 9 Dec 2026, 22:00–00:00");
+    }
+
+    #[test]
+    fn ordinals() {
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111]
+            .map(ordinal)
+            .into();
+        assert_eq!(
+            got,
+            [
+                "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd",
+                "101st", "111th"
+            ]
+        );
+        assert_eq!(every_nth_issue(1), "every issue");
+        assert_eq!(every_nth_issue(3), "every 3rd issue");
+    }
+}

@@ -1,0 +1,225 @@
+//! The plain-text part, built from the same structure as the HTML (not stripped from it):
+//! wrapped near 72 columns, headings underlined, every link kept inline as "text (address)".
+
+use super::markdown::{self, Block, Inline};
+use super::{Context, PERSONAL_UNSUBSCRIBE};
+use crate::issue::{CampaignEntry, Issue, SectionBody, long_date};
+
+const WIDTH: usize = 72;
+
+/// Words wrapped to `WIDTH - indent`, each line prefixed; a word longer than the line (a URL)
+/// stands alone rather than being broken.
+fn wrap(text: &str, first: &str, rest: &str, out: &mut String) {
+    let mut line = String::from(first);
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        let len = line.chars().count();
+        if !empty && len + 1 + word.chars().count() > WIDTH {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = String::from(rest);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    if !empty {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+}
+
+fn inline_text(xs: &[Inline], out: &mut String) {
+    for x in xs {
+        match x {
+            Inline::Text(t) => out.push_str(t),
+            Inline::Code(t) => out.push_str(t),
+            Inline::Strong(c) => inline_text(c, out),
+            Inline::Emph(c) => inline_text(c, out),
+            Inline::Link { href, children } => {
+                let label = markdown::plain(children);
+                match href {
+                    Some(h) => {
+                        let bare = h
+                            .strip_prefix("mailto:")
+                            .or(h.strip_prefix("tel:"))
+                            .unwrap_or(h);
+                        if label.trim() == bare || label.trim() == h {
+                            out.push_str(bare);
+                        } else if h.starts_with('#') {
+                            out.push_str(&label);
+                        } else {
+                            out.push_str(&label);
+                            out.push_str(" (");
+                            out.push_str(bare);
+                            out.push(')');
+                        }
+                    }
+                    None => out.push_str(&label),
+                }
+            }
+            Inline::Image { alt, src } => {
+                out.push_str(&format!("[Image: {alt}]"));
+                if let Some(s) = src {
+                    out.push_str(&format!(" ({s})"));
+                }
+            }
+            Inline::Break => out.push('\n'),
+        }
+    }
+}
+
+fn para(xs: &[Inline], first: &str, rest: &str, out: &mut String) {
+    let mut s = String::new();
+    inline_text(xs, &mut s);
+    for (i, hard_line) in s.split('\n').enumerate() {
+        wrap(hard_line, if i == 0 { first } else { rest }, rest, out);
+    }
+}
+
+fn underline(title: &str, ch: char, out: &mut String) {
+    out.push_str(title);
+    out.push('\n');
+    out.push_str(&ch.to_string().repeat(title.chars().count().min(WIDTH)));
+    out.push('\n');
+}
+
+/// Markdown blocks as text, each followed by a blank line.
+pub fn blocks(bs: &[Block], indent: &str, out: &mut String) {
+    for b in bs {
+        match b {
+            Block::Para(i) => {
+                para(i, indent, indent, out);
+                out.push('\n');
+            }
+            Block::Heading(_, i) => {
+                let mut s = String::new();
+                inline_text(i, &mut s);
+                out.push_str(indent);
+                out.push_str(s.trim());
+                out.push_str("\n\n");
+            }
+            Block::List { start, items } => {
+                for (n, item) in items.iter().enumerate() {
+                    let bullet = match start {
+                        Some(s) => format!("{indent}{}. ", s + n as u64),
+                        None => format!("{indent}- "),
+                    };
+                    let hang = format!("{indent}{}", " ".repeat(bullet.len() - indent.len()));
+                    let mut first = true;
+                    for b in item {
+                        match b {
+                            Block::Para(i) if first => para(i, &bullet, &hang, out),
+                            other => {
+                                let mut sub = String::new();
+                                blocks(std::slice::from_ref(other), &hang, &mut sub);
+                                out.push_str(sub.trim_end_matches('\n'));
+                                out.push('\n');
+                            }
+                        }
+                        first = false;
+                    }
+                }
+                out.push('\n');
+            }
+            Block::Quote(q) => blocks(q, &format!("{indent}> "), out),
+            Block::Code(c) => {
+                for l in c.lines() {
+                    out.push_str(indent);
+                    out.push_str("    ");
+                    out.push_str(l);
+                    out.push('\n');
+                }
+                out.push('\n');
+            }
+            Block::Rule => out.push_str(&format!("{indent}{}\n\n", "-".repeat(20))),
+        }
+    }
+}
+
+fn campaign(c: &CampaignEntry, out: &mut String) {
+    out.push_str(&format!("* {}\n", c.title));
+    if let Some(w) = &c.when {
+        out.push_str(&format!("  {w}\n"));
+    }
+    out.push('\n');
+    blocks(&markdown::parse(&c.summary), "  ", out);
+    if let Some(u) = &c.url {
+        out.push_str(&format!("  Find out more: {u}\n\n"));
+    }
+}
+
+/// The whole plain-text part, with the personal marker where the unsubscribe link goes.
+pub fn document(issue: &Issue, ctx: &Context<'_>) -> String {
+    let org = ctx.organisation;
+    let mut out = String::new();
+    underline(&issue.subject, '=', &mut out);
+    out.push_str(&format!("{}, {}\n\n", org.name, long_date(issue.date)));
+    out.push_str(&format!(
+        "View this issue in your browser: {}\n\n",
+        ctx.web_url(issue)
+    ));
+    if !issue.sections.is_empty() {
+        underline("In this issue", '-', &mut out);
+        for s in &issue.sections {
+            out.push_str(&format!("- {}\n", s.title));
+        }
+        out.push('\n');
+    }
+    for s in &issue.sections {
+        out.push('\n');
+        underline(&s.title.to_uppercase(), '=', &mut out);
+        out.push('\n');
+        match &s.body {
+            SectionBody::News(items) => {
+                for n in items {
+                    underline(&n.title, '-', &mut out);
+                    out.push('\n');
+                    blocks(&markdown::parse(&n.markdown), "", &mut out);
+                    if let Some(u) = &n.url {
+                        out.push_str(&format!("Read more: {u}\n\n"));
+                    }
+                }
+            }
+            SectionBody::Campaigns(c) => {
+                for (title, list) in [
+                    ("On now", &c.on_now),
+                    ("Coming up", &c.coming_up),
+                    ("All year round", &c.always_on),
+                ] {
+                    if !list.is_empty() {
+                        underline(title, '-', &mut out);
+                        out.push('\n');
+                        for e in list {
+                            campaign(e, &mut out);
+                        }
+                    }
+                }
+            }
+            SectionBody::Block { markdown: md } => blocks(&markdown::parse(md), "", &mut out),
+        }
+    }
+    out.push_str(&"-".repeat(WIDTH));
+    out.push_str("\n\n");
+    wrap(
+        &format!(
+            "You receive {} because you are on one of the {}'s mailing lists.",
+            issue.bulletin_name, org.name
+        ),
+        "",
+        "",
+        &mut out,
+    );
+    out.push_str(&format!(
+        "\nUnsubscribe (one click, no login):\n{PERSONAL_UNSUBSCRIBE}\n\n"
+    ));
+    out.push_str(&org.name);
+    out.push('\n');
+    wrap(&org.postal_address, "", "", &mut out);
+    out.push_str(&org.website);
+    out.push('\n');
+    out
+}

@@ -1,0 +1,55 @@
+// Run axe-core (WCAG 2.2 AA rule set) on local HTML files or URLs in Debian's headless Chromium.
+// Usage: node axe.mjs FILE_OR_URL... ; prints one JSON document: [{target, violations:[...]}].
+// Exit 0 when it ran (whatever it found), 2 when it could not run.
+import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const targets = process.argv.slice(2);
+if (targets.length === 0) {
+  console.error('usage: node axe.mjs FILE_OR_URL...');
+  process.exit(2);
+}
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+let browser;
+try {
+  browser = await chromium.launch({
+    executablePath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+} catch (e) {
+  console.error(`cannot start Chromium at ${executablePath}: ${e.message}`);
+  process.exit(2);
+}
+const results = [];
+try {
+  for (const t of targets) {
+    const url = /^https?:/.test(t) ? t : pathToFileURL(resolve(t)).href;
+    const page = await browser.newPage();
+    await page.goto(url, { waitUntil: 'load' });
+    await page.addScriptTag({ content: axeSource });
+    const r = await page.evaluate(async () => {
+      // eslint-disable-next-line no-undef
+      return await axe.run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+      });
+    });
+    results.push({
+      target: t,
+      passes: r.passes.length,
+      violations: r.violations.map((v) => ({
+        id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.map((n) => ({ target: n.target, summary: n.failureSummary })),
+      })),
+    });
+    await page.close();
+  }
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(results, null, 2));

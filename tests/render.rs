@@ -1,0 +1,527 @@
+//! A partner opens the bulletin: it carries the right news and campaigns for its date, reads
+//! well as HTML and as plain text, and arrives as a well-formed message that no file content
+//! can break.
+
+mod support;
+
+use std::process::Command;
+
+use bulletin::address::EmailAddress;
+use bulletin::config::Project;
+use bulletin::issue::{self, SectionBody};
+use bulletin::render::{Context, DEFAULT_CSS, Recipient, Rendered};
+use bulletin::secret::Secret;
+use bulletin::token::Signer;
+use chrono::NaiveDate;
+use support::Tree;
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn signer() -> Signer {
+    Signer::new("k1", Secret::new("test-secret-test-secret-test-secret"))
+}
+
+fn render(project: &Project, bulletin: &str, date: &str) -> (issue::Issue, Rendered) {
+    let b = project.bulletin(bulletin).unwrap();
+    let issue = issue::assemble(project, b, d(date));
+    let ctx = Context {
+        organisation: &project.settings.organisation,
+        public_url: &project.settings.web.public_url,
+        css: DEFAULT_CSS,
+    };
+    let r = Rendered::new(&issue, &ctx).expect("renders");
+    (issue, r)
+}
+
+fn sample() -> Project {
+    Tree::sample().load().project.expect("sample loads")
+}
+
+fn campaign_titles(issue: &issue::Issue) -> (Vec<String>, Vec<String>) {
+    for s in &issue.sections {
+        if let SectionBody::Campaigns(c) = &s.body {
+            return (
+                c.on_now.iter().map(|e| e.campaign.clone()).collect(),
+                c.coming_up.iter().map(|e| e.campaign.clone()).collect(),
+            );
+        }
+    }
+    (vec![], vec![])
+}
+
+#[test]
+fn the_november_2024_issue_carries_its_news_and_sixteen_days_coming_up() {
+    let p = sample();
+    let (issue, _) = render(&p, "sscp-news", "2024-11-01");
+    assert_eq!(issue.subject, "SSCP news: November 2024");
+    let news: Vec<&str> = issue
+        .sections
+        .iter()
+        .filter_map(|s| match &s.body {
+            SectionBody::News(items) => Some(items.iter().map(|i| i.title.as_str())),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(
+        news.contains(&"Parents 4 Positive Change (P4PC)"),
+        "{news:?}"
+    );
+    // Every item published for November 2024 is there, and nothing from 2020.
+    let expected: Vec<&str> = p
+        .news
+        .iter()
+        .filter(|n| n.publish == d("2024-11-01"))
+        .map(|n| n.title.as_str())
+        .collect();
+    for t in &expected {
+        assert!(news.contains(t), "missing {t}");
+    }
+    assert_eq!(news.len(), expected.len(), "{news:?}");
+    let (on_now, coming_up) = campaign_titles(&issue);
+    assert!(
+        coming_up.contains(&"sixteen-days-of-action".to_string()),
+        "{coming_up:?}"
+    );
+    assert!(!on_now.contains(&"sixteen-days-of-action".to_string()));
+    assert!(
+        on_now.contains(&"islamophobia-awareness-month".to_string()),
+        "{on_now:?}"
+    );
+    // The standing block closes the issue.
+    assert_eq!(
+        issue.sections.last().unwrap().title,
+        "Worried about a child?"
+    );
+}
+
+#[test]
+fn the_december_2024_issue_has_sixteen_days_on_now() {
+    let p = sample();
+    let (issue, _) = render(&p, "sscp-news", "2024-12-01");
+    let (on_now, _) = campaign_titles(&issue);
+    assert!(
+        on_now.contains(&"sixteen-days-of-action".to_string()),
+        "{on_now:?}"
+    );
+    // November's news has moved on, except items kept with `until`.
+    let carried: Vec<String> = issue
+        .sections
+        .iter()
+        .filter_map(|s| match &s.body {
+            SectionBody::News(items) => Some(items.iter().map(|i| i.anchor.clone())),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    for a in &carried {
+        let id = a.trim_start_matches("item-");
+        let n = p.news.iter().find(|n| n.id == id).unwrap();
+        assert!(
+            n.until.as_ref().is_some_and(|u| u.value >= d("2024-12-01")),
+            "{id} should not be carried"
+        );
+    }
+}
+
+#[test]
+fn empty_sections_are_left_out() {
+    let tree = Tree::minimal();
+    let p = tree.load().project.unwrap();
+    // No news in 2030, the campaign is long over: only the standing block remains.
+    let (issue, r) = render(&p, "news", "2030-01-01");
+    let titles: Vec<&str> = issue.sections.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(titles, ["Worried about a child?"]);
+    assert!(!r.html.contains("Partnership news"));
+}
+
+/// A fixed issue with every kind of content, for snapshots.
+fn fixture() -> Tree {
+    let t = Tree::minimal();
+    t.write(
+        "news/item.md",
+        "+++\ntitle = \"Threshold of Need refreshed\"\nsection = \"partnership\"\npublish = 2026-11-20\nurl = \"https://test.example/threshold\"\n+++\nThe SSCP has refreshed the **Threshold of Need** framework.\n\nKey updates:\n\n- aligns to partnership branding\n- complies with accessibility regulations\n\nPlease complete the [short survey](https://test.example/survey) by 27 November.\n",
+    );
+    t.write(
+        "campaigns/sixteen-days.toml",
+        "title = \"16 Days of Action\"\nsummary = \"Against gender-based violence.\"\nurl = \"https://test.example/16days\"\n[[when]]\nyearly = { from = \"11-25\", to = \"12-10\" }\n",
+    );
+    t.write(
+        "campaigns/briefing.toml",
+        "title = \"Professional curiosity briefing\"\nsummary = \"A 90-minute online briefing.\"\n[[when]]\nat = 2026-12-09T10:00:00\nminutes = 90\n",
+    );
+    t.write(
+        "campaigns/icon.toml",
+        "title = \"ICON\"\nsummary = \"Babies cry, you can cope.\"\nevergreen = { every = 1 }\n",
+    );
+    t
+}
+
+#[test]
+fn html_and_text_snapshots() {
+    let t = fixture();
+    let p = t.load().project.unwrap();
+    let (_, r) = render(&p, "news", "2026-12-01");
+    let to = EmailAddress::parse("reader@x.example").unwrap();
+    insta::assert_snapshot!("issue_html", r.html_for(&signer(), &to));
+    insta::assert_snapshot!("issue_text", r.text_for(&signer(), &to));
+}
+
+#[test]
+fn the_text_part_is_wrapped_underlined_and_keeps_every_link() {
+    let t = fixture();
+    let p = t.load().project.unwrap();
+    let (_, r) = render(&p, "news", "2026-12-01");
+    let to = EmailAddress::parse("reader@x.example").unwrap();
+    let text = r.text_for(&signer(), &to);
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 72 || !line.contains(' ') || line.contains("://"),
+            "too long: {line}"
+        );
+    }
+    assert!(
+        text.contains("Threshold of Need refreshed\n---------------------------"),
+        "{text}"
+    );
+    for href in r.html.match_indices("href=\"").map(|(i, _)| {
+        let rest = &r.html[i + 6..];
+        &rest[..rest.find('"').unwrap()]
+    }) {
+        if href.starts_with('#') || href.contains("unsubscribe.invalid") {
+            continue;
+        }
+        let bare = href.trim_start_matches("mailto:");
+        assert!(text.contains(bare), "the text part lost the link {href}");
+    }
+    assert!(
+        text.contains("/unsubscribe/"),
+        "personal unsubscribe link in text"
+    );
+}
+
+fn hostile_tree() -> Tree {
+    let t = Tree::minimal();
+    t.write(
+        "news/item.md",
+        "+++\ntitle = \"<script>alert('title')</script> & friends\"\nsection = \"partnership\"\npublish = 2026-11-20\n+++\n<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\nClick [here](javascript:alert(3)) or [there](JaVaScRiPt:alert(4)) or <a href=\"javascript:alert(5)\" onclick=\"alert(6)\">this</a>.\n\n.\n\nA line with a bare\rcarriage return.\n",
+    );
+    t
+}
+
+#[test]
+fn hostile_content_comes_out_harmless() {
+    let t = hostile_tree();
+    let p = t.load().project.expect("hostile but valid content loads");
+    let (_, r) = render(&p, "news", "2026-12-01");
+    let to = EmailAddress::parse("reader@x.example").unwrap();
+    let html = r.html_for(&signer(), &to);
+    let audit = audit_html(&html);
+    let tags: Vec<&str> = audit["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert!(!tags.contains(&"script"), "no script element: {tags:?}");
+    assert!(
+        !tags.contains(&"img"),
+        "no image element from raw HTML: {tags:?}"
+    );
+    assert_eq!(
+        audit["handlers"],
+        serde_json::json!([]),
+        "no event handler attributes"
+    );
+    for h in audit["hrefs"].as_array().unwrap() {
+        let h = h.as_str().unwrap().to_lowercase();
+        assert!(
+            h.starts_with("http") || h.starts_with('#') || h.starts_with("mailto:"),
+            "unsafe link {h}"
+        );
+    }
+    // The raw HTML is visible to the reader as text, not lost.
+    let text = audit["text"].as_str().unwrap();
+    assert!(text.contains("<script>alert(1)</script>"), "{text}");
+    assert!(
+        text.contains("Click here or there"),
+        "link text kept without the link: {text}"
+    );
+}
+
+/// Parse HTML with Python's html.parser: an independent parser.
+fn audit_html(html: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("page.html");
+    std::fs::write(&path, html).unwrap();
+    let out = Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/support/html_audit.py"
+        ))
+        .arg(&path)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn line_breaks_in_titles_and_names_are_refused_at_the_border() {
+    let t = Tree::minimal();
+    t.write(
+        "news/item.md",
+        "+++\ntitle = \"Hello\\r\\nBcc: victim@x.example\"\nsection = \"partnership\"\npublish = 2026-11-20\n+++\nBody\n",
+    );
+    t.write(
+        "config/lists/all.toml",
+        "name = \"Everyone\"\n[[member]]\nemail = \"a@x.example\"\nname = \"Jo\\nBcc: victim@x.example\"\n",
+    );
+    let diags = t.diagnostics();
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.starts_with("news/item.md:2:9: error: `title` must be one line")),
+        "{diags:#?}"
+    );
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.starts_with("config/lists/all.toml:4:8: error: invalid name")),
+        "{diags:#?}"
+    );
+}
+
+/// Parse with Python's email package: an independent MIME parser.
+fn parse_email(raw: &[u8]) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.eml");
+    std::fs::write(&path, raw).unwrap();
+    let out = Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/support/parse_email.py"
+        ))
+        .arg(&path)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn header<'a>(m: &'a serde_json::Value, name: &str) -> Vec<&'a str> {
+    m["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h[0].as_str().unwrap().eq_ignore_ascii_case(name))
+        .map(|h| h[1].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn the_message_is_well_formed_and_carries_the_list_headers() {
+    let t = fixture();
+    t.write(
+        "config/lists/all.toml",
+        "name = \"Everyone\"\n[[member]]\nemail = \"sian@x.example\"\nname = \"Siân O’Brien, DSL\"\n",
+    );
+    let p = t.load().project.unwrap();
+    let (_, r) = render(&p, "news", "2026-12-01");
+    let m = &p.lists.union(&p.bulletin("news").unwrap().lists)[0];
+    let mut raw = Vec::new();
+    r.message(
+        &signer(),
+        &Recipient {
+            email: &m.email,
+            name: m.name.as_ref(),
+        },
+        &mut raw,
+    );
+    // 7-bit, CRLF only, no line over 998 octets, and none that could end the DATA early.
+    assert!(raw.is_ascii());
+    let text = String::from_utf8(raw.clone()).unwrap();
+    assert!(!text.replace("\r\n", "").contains('\n') && !text.replace("\r\n", "").contains('\r'));
+    for line in text.split("\r\n") {
+        assert!(line.len() <= 998);
+        assert!(!line.starts_with('.'), "a line starting with a dot: {line}");
+    }
+    let parsed = parse_email(&raw);
+    assert_eq!(parsed["defects"], serde_json::json!([]));
+    assert_eq!(parsed["content_type"], "multipart/alternative");
+    assert_eq!(
+        header(&parsed, "To"),
+        ["\"Siân O’Brien, DSL\" <sian@x.example>"]
+    );
+    assert_eq!(header(&parsed, "Subject"), ["News: December 2026"]);
+    assert_eq!(header(&parsed, "From"), ["Test News <news@test.example>"]);
+    assert_eq!(
+        header(&parsed, "List-Unsubscribe-Post"),
+        ["List-Unsubscribe=One-Click"]
+    );
+    let lu = header(&parsed, "List-Unsubscribe")[0];
+    assert!(
+        lu.starts_with("<https://test.example/unsubscribe/")
+            || lu.starts_with("<http://127.0.0.1:8080/unsubscribe/"),
+        "{lu}"
+    );
+    assert!(
+        lu.contains(">, <mailto:news@test.example?subject=unsubscribe%20news>"),
+        "{lu}"
+    );
+    let token = lu[1..lu.find('>').unwrap()].rsplit('/').next().unwrap();
+    let who = signer().verify(token).expect("the token verifies");
+    assert_eq!(who.email.as_str(), "sian@x.example");
+    assert_eq!(header(&parsed, "List-Id"), ["news <news.test.example>"]);
+    assert_eq!(
+        header(&parsed, "Message-ID"),
+        [r.message_id(&m.email).as_str()]
+    );
+    assert_eq!(header(&parsed, "Date").len(), 1);
+    let parts = parsed["parts"].as_array().unwrap();
+    assert_eq!(parts[0]["content_type"], "text/plain");
+    assert_eq!(parts[1]["content_type"], "text/html");
+    assert_eq!(
+        parts[0]["text"].as_str().unwrap().replace("\r\n", "\n"),
+        r.text_for(&signer(), &m.email)
+    );
+    assert_eq!(
+        parts[1]["text"].as_str().unwrap().replace("\r\n", "\n"),
+        r.html_for(&signer(), &m.email).replace("\r\n", "\n")
+    );
+}
+
+#[test]
+fn hostile_bodies_survive_the_wire_intact() {
+    let t = hostile_tree();
+    let p = t.load().project.unwrap();
+    let (_, r) = render(&p, "news", "2026-12-01");
+    let to = EmailAddress::parse("a@x.example").unwrap();
+    let mut raw = Vec::new();
+    r.message(
+        &signer(),
+        &Recipient {
+            email: &to,
+            name: None,
+        },
+        &mut raw,
+    );
+    let text = String::from_utf8(raw.clone()).unwrap();
+    for line in text.split("\r\n") {
+        assert_ne!(line, ".", "a lone dot would end the DATA");
+        assert!(!line.starts_with('.'));
+    }
+    let parsed = parse_email(&raw);
+    let body = parsed["parts"][0]["text"].as_str().unwrap();
+    assert!(
+        body.contains("\n.\n") || body.contains("\r\n.\r\n"),
+        "the lone dot arrives as a line of its own"
+    );
+    assert!(
+        body.contains("bare\rcarriage")
+            || body.contains("bare carriage")
+            || body.contains("bare\r\ncarriage"),
+        "{body}"
+    );
+}
+
+#[test]
+fn each_recipient_gets_their_own_link_and_message_id_and_nothing_else_changes() {
+    let t = fixture();
+    let p = t.load().project.unwrap();
+    let (_, r) = render(&p, "news", "2026-12-01");
+    let a = EmailAddress::parse("a@x.example").unwrap();
+    let b = EmailAddress::parse("b@x.example").unwrap();
+    let (mut ma, mut mb, mut ma2) = (Vec::new(), Vec::new(), Vec::new());
+    r.message(
+        &signer(),
+        &Recipient {
+            email: &a,
+            name: None,
+        },
+        &mut ma,
+    );
+    r.message(
+        &signer(),
+        &Recipient {
+            email: &b,
+            name: None,
+        },
+        &mut mb,
+    );
+    r.message(
+        &signer(),
+        &Recipient {
+            email: &a,
+            name: None,
+        },
+        &mut ma2,
+    );
+    assert_eq!(ma, ma2, "the same recipient gets byte-identical messages");
+    assert_ne!(ma, mb);
+    assert_ne!(r.message_id(&a), r.message_id(&b));
+    let web = r.html_for_web();
+    assert!(!web.contains("a@x.example") && !web.contains("unsubscribe.invalid"));
+}
+
+#[test]
+fn preview_writes_a_file_and_says_what_is_in_it() {
+    let t = Tree::sample();
+    let out = support::bulletin(t.root())
+        .args(["preview", "sscp-news", "--date", "2024-11-01"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with("wrote preview/sscp-news-2024-11-01.html ("),
+        "{stdout}"
+    );
+    assert!(stdout.contains("KB"), "{stdout}");
+    assert!(stdout.contains("sections: Partnership news ("), "{stdout}");
+    assert!(t.root().join("preview/sscp-news-2024-11-01.html").exists());
+    for ext in ["txt", "eml"] {
+        let path = t.root().join(format!("out.{ext}"));
+        let out = support::bulletin(t.root())
+            .args(["preview", "sscp-news", "--date", "2024-11-01", "--out"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        assert!(std::fs::metadata(&path).unwrap().len() > 10_000);
+    }
+    let bad = support::bulletin(t.root())
+        .args(["preview", "sscp-nws"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("did you mean `sscp-news`?"));
+}
+
+#[test]
+fn the_sample_issue_fits_under_gmails_clipping_limit() {
+    let p = sample();
+    for date in ["2024-11-01", "2024-12-01", "2026-12-01"] {
+        let (_, r) = render(&p, "sscp-news", date);
+        assert!(
+            r.html_size() < bulletin::render::HTML_SIZE_LIMIT,
+            "{date}: {} bytes",
+            r.html_size()
+        );
+    }
+}
