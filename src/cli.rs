@@ -173,10 +173,14 @@ fn check(
     env: &Env,
     format: CheckFormat,
 ) -> anyhow::Result<ExitCode> {
+    let now = Utc::now();
     let Loaded {
         project,
-        diagnostics,
-    } = config::load(config_path, env, Utc::now());
+        mut diagnostics,
+    } = config::load(config_path, env, now);
+    if let Some(p) = &project {
+        diagnostics.extend(crate::preview::size_warnings(p, now));
+    }
     let diagnostics = relative_display(diagnostics);
     let mut out = std::io::stdout().lock();
     match format {

@@ -156,3 +156,34 @@ pub fn write(
         sample: email.to_string(),
     })
 }
+
+/// A warning for each bulletin whose next issue's HTML is over Gmail's clipping size.
+pub fn size_warnings(project: &Project, now: DateTime<Utc>) -> crate::diag::Diagnostics {
+    let mut out = crate::diag::Diagnostics::new();
+    for b in &project.settings.bulletins {
+        let Ok(date) = next_issue_date(project, b.id.as_str(), now) else {
+            continue;
+        };
+        match render(project, b.id.as_str(), date) {
+            Ok((_, r)) if r.html_size() > crate::render::HTML_SIZE_LIMIT => out.push(
+                crate::diag::Diagnostic::warning(
+                    &project.config_path,
+                    b.pos,
+                    format!(
+                        "the next issue of `{}` ({date}) has {:.1} KB of HTML; Gmail clips messages above about 102 KB",
+                        b.id,
+                        r.html_size() as f64 / 1024.0
+                    ),
+                )
+                .with_hint("shorten news items, link to the full text with `url`, or use `until` less"),
+            ),
+            Ok(_) => {}
+            Err(e) => out.push(crate::diag::Diagnostic::error(
+                &project.config_path,
+                b.pos,
+                format!("the next issue of `{}` ({date}) cannot be rendered: {e}", b.id),
+            )),
+        }
+    }
+    out
+}

@@ -429,3 +429,34 @@ fn secrets_never_reach_diagnostics_or_debug_output() {
     assert!(!debug.contains("correct-horse"), "{debug}");
     assert!(!debug.contains("0123456789abcdef"), "{debug}");
 }
+
+#[test]
+fn images_need_alt_text_and_oversized_issues_are_flagged() {
+    let tree = Tree::minimal();
+    tree.write(
+        "news/item.md",
+        "+++\ntitle = \"Item\"\nsection = \"partnership\"\npublish = 2026-11-01\n+++\nA chart:\n\n![](https://x.example/chart.png)\n",
+    );
+    let got = tree.diagnostics();
+    assert!(
+        got.iter().any(|d| d.starts_with(
+            "news/item.md:8:1: error: image `https://x.example/chart.png` has no alt text"
+        )),
+        "{got:#?}"
+    );
+    // A next issue far over 100 KB: check warns (and still passes).
+    let tree = Tree::minimal();
+    let long = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(2500);
+    tree.write(
+        "news/long.md",
+        &format!("+++\ntitle = \"Long\"\nsection = \"partnership\"\npublish = 2026-11-01\nuntil = 2099-01-01\n+++\n{long}\n"),
+    );
+    let out = bulletin(tree.root()).arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("warning: the next issue of `news`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Gmail clips"), "{stdout}");
+}

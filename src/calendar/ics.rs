@@ -148,16 +148,43 @@ impl Writer {
 
 /// Append one content line to `out`, folded so no physical line exceeds 75 octets (a
 /// continuation line's leading space counts) and never inside a UTF-8 character, then CRLF.
+///
+/// A fold is also kept away from spaces where the line allows: some readers trim trailing
+/// whitespace from each line, others unfold by dropping *all* the whitespace after a CRLF,
+/// and either would eat a space that sat next to the fold.
 pub fn fold_into(line: &str, out: &mut String) {
-    let mut used = 0;
-    for c in line.chars() {
-        let n = c.len_utf8();
-        if used + n > MAX_LINE_OCTETS {
-            out.push_str("\r\n ");
-            used = 1;
+    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    let mut start = 0; // index into `chars` of the current physical line's first character
+    let mut room = MAX_LINE_OCTETS;
+    while start < chars.len() {
+        // The furthest fold point that fits.
+        let mut end = start;
+        let mut used = 0;
+        while end < chars.len() && used + chars[end].1.len_utf8() <= room {
+            used += chars[end].1.len_utf8();
+            end += 1;
         }
-        out.push(c);
-        used += n;
+        if end < chars.len() {
+            // Step back (a little) from a fold next to a space; the first character stays.
+            let mut fold = end;
+            while fold > start + 1
+                && end - fold < 8
+                && (chars[fold - 1].1 == ' ' || chars[fold].1 == ' ')
+            {
+                fold -= 1;
+            }
+            if chars[fold - 1].1 != ' ' && chars[fold].1 != ' ' {
+                end = fold;
+            }
+        }
+        let from = chars[start].0;
+        let to = chars.get(end).map_or(line.len(), |c| c.0);
+        if start > 0 {
+            out.push_str("\r\n ");
+        }
+        out.push_str(&line[from..to]);
+        start = end;
+        room = MAX_LINE_OCTETS - 1;
     }
     out.push_str("\r\n");
 }
@@ -517,6 +544,21 @@ mod tests {
         let lines = physical_lines(&folded);
         assert_eq!(lines[0].len(), 2 + 24 * 3);
         assert_eq!(lines[1], format!(" {}", "€".repeat(6)));
+    }
+
+    #[test]
+    fn folds_stay_away_from_spaces() {
+        let line = format!("SUMMARY:{} and then some more words", "w".repeat(62));
+        let folded = fold(&line);
+        for l in physical_lines(&folded) {
+            assert!(!l.ends_with(' '), "{l:?}");
+            assert!(!l.starts_with("  "), "{l:?}");
+        }
+        assert_eq!(unfold(&folded), format!("{line}\r\n"));
+        // Nothing but spaces: fold anyway, at the limit.
+        let spaces = format!("X:{}", " ".repeat(100));
+        assert_eq!(physical_lines(&fold(&spaces))[0].len(), 75);
+        assert_eq!(unfold(&fold(&spaces)), format!("{spaces}\r\n"));
     }
 
     #[test]

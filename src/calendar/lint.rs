@@ -106,13 +106,13 @@ fn events(c: &Campaign, tz: Tz, out: &mut Diagnostics) {
     }
 }
 
-/// The last local minute that exists before the gap `at` falls in.
-fn last_minute_before_gap(tz: Tz, at: chrono::NaiveDateTime) -> Option<DateTime<Tz>> {
+/// The last local minute (wall-clock time) that exists before the gap `at` falls in.
+fn last_minute_before_gap(tz: Tz, at: chrono::NaiveDateTime) -> Option<chrono::NaiveDateTime> {
     use chrono::{TimeZone, Timelike};
     let minute = at.with_second(0)?.with_nanosecond(0)?;
     (1..=48 * 60)
         .filter_map(|m| minute.checked_sub_signed(TimeDelta::minutes(m)))
-        .find_map(|t| tz.from_local_datetime(&t).latest())
+        .find(|t| tz.from_local_datetime(t).latest().is_some())
 }
 
 fn skipped_years(c: &Campaign, out: &mut Diagnostics) {

@@ -205,6 +205,6 @@ fn rule_name(rule: &Rule) -> &'static str {
         Rule::Dates { .. } => "`dates` entry",
         Rule::Yearly { .. } => "`yearly` rule",
         Rule::NthWeekday { .. } => "`nth_weekday` rule",
-        Rule::Event { .. } => "event (`at`)",
+        Rule::Event { .. } => "event",
     }
 }

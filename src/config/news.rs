@@ -110,6 +110,7 @@ pub(crate) fn parse_news(
     if body.trim().is_empty() {
         ctx.warning(ctx.pos(fm.len()), "this news item has no body text");
     }
+    images_need_alt(&ctx, text, body);
     top.finish();
     let item = (|| {
         Some(NewsItem {
@@ -125,6 +126,25 @@ pub(crate) fn parse_news(
         })
     })();
     (item, ctx.into_diagnostics())
+}
+
+/// Every image needs alt text (WCAG 1.1.1): report each one without, at its place in the file.
+fn images_need_alt(ctx: &FileCtx<'_>, whole: &str, body: &str) {
+    let body_start = whole.len() - body.len();
+    let blocks = crate::render::markdown::parse(body);
+    for src in crate::render::markdown::images_without_alt(&blocks) {
+        let at = body
+            .find(&format!("]({src}"))
+            .and_then(|close| body[..close].rfind("!["))
+            .unwrap_or(0);
+        ctx.error(
+            Position::at(whole, body_start + at),
+            format!("image `{src}` has no alt text"),
+        )
+        .hint(
+            "describe the image for people who cannot see it: ![A chart of referrals by month](…)",
+        );
+    }
 }
 
 /// Parse a standing block.
@@ -146,6 +166,7 @@ pub(crate) fn parse_block(
     let top = Table::root(&ctx, &doc);
     let title = top.req_str("title", "\"Worried about a child?\"");
     top.finish();
+    images_need_alt(&ctx, text, body);
     let block = title.map(|t| Block {
         id: stem(&ctx),
         title: t.value,

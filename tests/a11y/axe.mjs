@@ -1,5 +1,6 @@
 // Run axe-core (WCAG 2.2 AA rule set) on local HTML files or URLs in Debian's headless Chromium.
-// Usage: node axe.mjs FILE_OR_URL... ; prints one JSON document: [{target, violations:[...]}].
+// Usage: node axe.mjs FILE_OR_URL... ; prints one JSON document:
+// [{target, scheme: "light"|"dark", passes, violations:[...]}], each page in both colour schemes.
 // Exit 0 when it ran (whatever it found), 2 when it could not run.
 import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
@@ -28,9 +29,10 @@ try {
 }
 const results = [];
 try {
-  for (const t of targets) {
+  for (const t of targets) for (const scheme of ['light', 'dark']) {
     const url = /^https?:/.test(t) ? t : pathToFileURL(resolve(t)).href;
     const page = await browser.newPage();
+    await page.emulateMedia({ colorScheme: scheme });
     await page.goto(url, { waitUntil: 'load' });
     await page.addScriptTag({ content: axeSource });
     const r = await page.evaluate(async () => {
@@ -41,6 +43,7 @@ try {
     });
     results.push({
       target: t,
+      scheme,
       passes: r.passes.length,
       violations: r.violations.map((v) => ({
         id: v.id, impact: v.impact, help: v.help,
