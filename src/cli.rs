@@ -79,6 +79,47 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = CalendarFormat::Table)]
         format: CalendarFormat,
     },
+    /// Send an issue now (create or resume it), or a proof to the given addresses only.
+    #[command(group(clap::ArgGroup::new("mode").required(true).args(["now", "test_to"])))]
+    Send {
+        /// The bulletin's id.
+        bulletin: String,
+        /// Create (or resume) the issue for --date (default today) and attempt every due delivery.
+        #[arg(long)]
+        now: bool,
+        /// The issue date (YYYY-MM-DD); default today in the organisation's time zone.
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// Send a proof to these addresses only; nothing is recorded as the issue.
+        #[arg(long = "test-to", num_args = 1.., value_name = "EMAIL")]
+        test_to: Vec<String>,
+    },
+    /// Issues and their deliveries by state.
+    Status {
+        #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+        format: TableOrJson,
+    },
+    /// Stop sending to an address (everything, or one list or bulletin).
+    Suppress {
+        email: String,
+        /// Only for this list.
+        #[arg(long, conflicts_with = "bulletin")]
+        list: Option<String>,
+        /// Only for this bulletin.
+        #[arg(long)]
+        bulletin: Option<String>,
+        /// Why (kept in the audit trail).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Send to an address again (removes its suppressions; with --list or --bulletin, only that one).
+    Unsuppress {
+        email: String,
+        #[arg(long, conflicts_with = "bulletin")]
+        list: Option<String>,
+        #[arg(long)]
+        bulletin: Option<String>,
+    },
     /// Render an issue to a file: the next one, or the one for --date.
     Preview {
         /// The bulletin's id.
@@ -90,6 +131,13 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 /// Set up tracing on stderr.
@@ -108,32 +156,60 @@ pub fn init_logging(format: LogFormat) {
 /// Run the parsed command line; the exit code follows DESIGN.md (0 ok, 1 failed or invalid).
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let env = Env::from_process();
+    if let Command::Check { format } = cli.command {
+        return check(&cli.config, &env, format);
+    }
+    let Some(project) = load_or_report(&cli.config, &env) else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let p = &project;
     match cli.command {
-        Command::Check { format } => check(&cli.config, &env, format),
+        Command::Check { .. } => unreachable!("handled above"),
         Command::Lists { format } => {
-            let Some(project) = load_or_report(&cli.config, &env) else {
-                return Ok(ExitCode::FAILURE);
-            };
-            lists(&project, format)?;
+            let suppressions = runtime()?.block_on(crate::commands::existing_suppressions(p))?;
+            lists(p, &suppressions, format)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Calendar { from, to, format } => {
-            let Some(project) = load_or_report(&cli.config, &env) else {
-                return Ok(ExitCode::FAILURE);
-            };
-            crate::calendar::cli::run(&project, from, to, format, Utc::now())?;
+            crate::calendar::cli::run(p, from, to, format, Utc::now())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Preview {
             bulletin,
             date,
             out,
-        } => {
-            let Some(project) = load_or_report(&cli.config, &env) else {
-                return Ok(ExitCode::FAILURE);
-            };
-            preview(&project, &bulletin, date, out.as_deref())
+        } => preview(p, &bulletin, date, out.as_deref()),
+        Command::Send {
+            bulletin,
+            now,
+            date,
+            test_to,
+        } => runtime()?.block_on(crate::commands::send(p, &bulletin, now, date, &test_to)),
+        Command::Status { format } => {
+            runtime()?.block_on(crate::commands::status(p, format == TableOrJson::Json))
         }
+        Command::Suppress {
+            email,
+            list,
+            bulletin,
+            reason,
+        } => runtime()?.block_on(crate::commands::suppress(
+            p,
+            &email,
+            list.as_deref(),
+            bulletin.as_deref(),
+            reason.as_deref(),
+        )),
+        Command::Unsuppress {
+            email,
+            list,
+            bulletin,
+        } => runtime()?.block_on(crate::commands::unsuppress(
+            p,
+            &email,
+            list.as_deref(),
+            bulletin.as_deref(),
+        )),
     }
 }
 
@@ -160,7 +236,7 @@ fn load_or_report(config_path: &std::path::Path, env: &Env) -> Option<Project> {
         return None;
     }
     if diagnostics.warning_count() > 0 {
-        tracing::info!(
+        tracing::debug!(
             warnings = diagnostics.warning_count(),
             "the configuration has warnings; run `bulletin check` to see them"
         );
@@ -225,21 +301,40 @@ pub struct ListRow {
     pub members: usize,
 }
 
-pub fn list_rows(project: &Project) -> Vec<ListRow> {
+/// Each list's members after includes, de-duplication and suppressions (of the whole address
+/// or of that list).
+pub fn list_rows(project: &Project, suppressions: &[crate::store::Suppression]) -> Vec<ListRow> {
     project
         .lists
         .lists
         .values()
-        .map(|l| ListRow {
-            id: l.id.to_string(),
-            name: l.name.clone(),
-            members: project.lists.members.get(&l.id).map_or(0, Vec::len),
+        .map(|l| {
+            let scope = format!("list:{}", l.id);
+            let members = project.lists.members.get(&l.id).map_or(0, |ms| {
+                ms.iter()
+                    .filter(|m| {
+                        let key = m.email.key();
+                        !suppressions
+                            .iter()
+                            .any(|s| s.email_key == key && (s.scope == "*" || s.scope == scope))
+                    })
+                    .count()
+            });
+            ListRow {
+                id: l.id.to_string(),
+                name: l.name.clone(),
+                members,
+            }
         })
         .collect()
 }
 
-fn lists(project: &Project, format: TableOrJson) -> anyhow::Result<()> {
-    let rows = list_rows(project);
+fn lists(
+    project: &Project,
+    suppressions: &[crate::store::Suppression],
+    format: TableOrJson,
+) -> anyhow::Result<()> {
+    let rows = list_rows(project, suppressions);
     let mut out = std::io::stdout().lock();
     match format {
         TableOrJson::Json => {

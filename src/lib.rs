@@ -7,7 +7,9 @@
 pub mod address;
 pub mod calendar;
 pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod delivery;
 pub mod diag;
 pub mod ids;
 pub mod issue;
@@ -15,4 +17,6 @@ pub mod preview;
 pub mod render;
 pub mod schedule;
 pub mod secret;
+pub mod send;
+pub mod store;
 pub mod token;

@@ -56,6 +56,8 @@ pub struct SmtpRelay {
     pub tls: TlsMode,
     pub username: Option<String>,
     pub password: Option<Secret>,
+    /// An extra trusted root certificate (PEM) for a private relay.
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 /// Where messages go.
@@ -82,6 +84,11 @@ pub struct Transport {
     pub max_per_minute: u32,
     /// 0 means no limit.
     pub max_per_day: u32,
+    /// First retry delay after a 4xx or network error; doubles up to `retry_max_minutes`.
+    pub retry_first_minutes: u32,
+    pub retry_max_minutes: u32,
+    /// Deliveries still not sent this long after their issue was created expire.
+    pub max_age_hours: u32,
 }
 
 /// The web server: one-click unsubscribe, archive, feeds.
@@ -517,6 +524,10 @@ fn transport(
     let connections = t.and_then(|t| t.opt_int_in("connections", 1..=64));
     let per_minute = t.and_then(|t| t.opt_int_in("max_per_minute", 0..=1_000_000));
     let per_day = t.and_then(|t| t.opt_int_in("max_per_day", 0..=100_000_000));
+    let tls_ca = t.and_then(|t| t.opt_str("tls_ca_file"));
+    let retry_first = t.and_then(|t| t.opt_int_in("retry_first_minutes", 1..=24 * 60));
+    let retry_max = t.and_then(|t| t.opt_int_in("retry_max_minutes", 1..=24 * 60));
+    let max_age = t.and_then(|t| t.opt_int_in("max_age_hours", 1..=24 * 30));
     if let Some(t) = t {
         t.finish();
     }
@@ -600,12 +611,24 @@ fn transport(
                 ctx.error(pos0, "an SMTP username is set but no password")
                     .hint("set BULLETIN_SMTP_PASSWORD or password_file");
             }
+            let tls_ca_file = tls_ca.map(|c| {
+                let p = root.join(&c.value);
+                if !p.is_file() {
+                    ctx.error(
+                        c.pos,
+                        format!("`tls_ca_file`: {} is not a file", p.display()),
+                    )
+                    .hint("a PEM file with the root certificate of your relay's certificate");
+                }
+                p
+            });
             Some(TransportKind::Smtp(SmtpRelay {
                 host,
                 port,
                 tls,
                 username,
                 password,
+                tls_ca_file,
             }))
         }
         other => {
@@ -625,6 +648,9 @@ fn transport(
         connections: connections.map_or(4, |c| c.value as u32),
         max_per_minute: per_minute.map_or(600, |c| c.value as u32),
         max_per_day: per_day.map_or(10_000, |c| c.value as u32),
+        retry_first_minutes: retry_first.map_or(5, |c| c.value as u32),
+        retry_max_minutes: retry_max.map_or(60, |c| c.value as u32),
+        max_age_hours: max_age.map_or(48, |c| c.value as u32),
     })
 }
 

@@ -58,8 +58,9 @@ pub struct Recipient<'a> {
     pub name: Option<&'a DisplayName>,
 }
 
-/// An issue rendered once, ready to produce each recipient's message quickly.
-#[derive(Debug, Clone)]
+/// An issue rendered once, ready to produce each recipient's message quickly. Stored whole (as
+/// JSON) with the issue, so a resend after a crash is byte-for-byte the same.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Rendered {
     pub bulletin_id: crate::ids::BulletinId,
     pub subject: String,

@@ -1,0 +1,271 @@
+//! The commands that touch the ledger: `send`, `status`, `suppress`, `unsuppress`. Each is a
+//! thin call into `send`, `store` and `delivery`, plus the words people read.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+
+use crate::address::EmailAddress;
+use crate::config::{DatabaseUrl, Project};
+use crate::delivery::{Stop, SystemClock};
+use crate::store::{Store, Suppression};
+
+/// This process's name in claims and leases: host and process id.
+pub fn instance_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "host".into());
+    format!("{host}:{}", std::process::id())
+}
+
+async fn open(project: &Project) -> anyhow::Result<Store> {
+    Store::open(&project.settings.database)
+        .await
+        .context("opening the database")
+}
+
+/// The suppressions, without creating a database that does not exist yet.
+pub async fn existing_suppressions(project: &Project) -> anyhow::Result<Vec<Suppression>> {
+    if let DatabaseUrl::Sqlite(p) = &project.settings.database
+        && !p.exists()
+    {
+        return Ok(Vec::new());
+    }
+    Ok(open(project).await?.suppressions().await?)
+}
+
+fn today(project: &Project) -> NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&project.settings.organisation.time_zone)
+        .date_naive()
+}
+
+fn progress(total: u64) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() || total == 0 {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {bar:40} {pos}/{len} messages, {per_sec}, eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+/// `send BULLETIN --now | --test-to EMAIL…`.
+pub async fn send(
+    project: &Project,
+    bulletin: &str,
+    now_flag: bool,
+    date: Option<NaiveDate>,
+    test_to: &[String],
+) -> anyhow::Result<ExitCode> {
+    let store = open(project).await?;
+    let clock = Arc::new(SystemClock);
+    let now = chrono::Utc::now().timestamp();
+    // A SQLite ledger has one owner: whatever it left in flight belongs to a dead process.
+    if matches!(project.settings.database, DatabaseUrl::Sqlite(_)) {
+        let released = store.release_expired_leases(now, true).await?;
+        if released > 0 {
+            tracing::warn!(
+                released,
+                "deliveries left in flight by an earlier run are back in the queue"
+            );
+        }
+    }
+    let stopping = Arc::new(AtomicBool::new(false));
+    let sender = crate::send::sender(project, store.clone(), &instance_id(), clock, stopping)?;
+    let date = date.unwrap_or_else(|| today(project));
+    let (row, created) = if now_flag {
+        crate::send::create_or_resume(project, &store, bulletin, date, now).await?
+    } else {
+        let mut to = Vec::new();
+        for t in test_to {
+            to.push(
+                EmailAddress::parse(t)
+                    .map_err(|e| anyhow::anyhow!("--test-to {t}: invalid address: {e}"))?,
+            );
+        }
+        (
+            crate::send::create_proof(project, &store, bulletin, date, &to, now).await?,
+            true,
+        )
+    };
+    let before = store.counts(row.id).await?;
+    let bar = progress(before.open());
+    let summary = crate::send::deliver(&sender, project, &row, bar.clone()).await?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let c = &summary.counts;
+    let what = if now_flag { "issue" } else { "proof" };
+    println!(
+        "{bulletin} {date} ({what} {}, {}): {} sent, {} deferred, {} failed, {} suppressed, {} expired, {} pending of {}",
+        row.id,
+        if created { "created" } else { "resumed" },
+        c.sent,
+        c.deferred,
+        c.failed,
+        c.suppressed,
+        c.expired,
+        c.pending + c.in_flight,
+        c.total()
+    );
+    if let Some(due) = summary.next_due.filter(|_| c.deferred > 0)
+        && let Some(t) = chrono::DateTime::from_timestamp(due, 0)
+    {
+        println!(
+            "deferred deliveries are retried from {} (run this again then, or leave it to `bulletin run`)",
+            t.with_timezone(&project.settings.organisation.time_zone)
+                .format("%Y-%m-%d %H:%M %Z")
+        );
+    }
+    match &summary.stop {
+        Stop::RelayDown(why) => {
+            eprintln!("error: the issue is paused: {why}");
+            eprintln!(
+                "nothing was lost: {} deliveries wait; fix the relay and run the same command again",
+                c.open()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        Stop::DailyLimit => {
+            println!("the daily limit (max_per_day) is reached; the rest go tomorrow");
+        }
+        Stop::Interrupted => {
+            println!("interrupted; run the same command again to resume");
+            return Ok(ExitCode::FAILURE);
+        }
+        Stop::Drained => {}
+    }
+    Ok(if c.failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `status [--format json]`.
+pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
+    let rows = if matches!(&project.settings.database, DatabaseUrl::Sqlite(p) if !p.exists()) {
+        Vec::new()
+    } else {
+        open(project).await?.status().await?
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        println!("no issues yet");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<14} {:<10} {:<18} {:>5} {:<8} {:>7} {:>9} {:>7} {:>8} {:>6} {:>7} {:>10}",
+        "BULLETIN",
+        "DATE",
+        "KIND",
+        "ISSUE",
+        "STATE",
+        "PENDING",
+        "IN_FLIGHT",
+        "SENT",
+        "DEFERRED",
+        "FAILED",
+        "EXPIRED",
+        "SUPPRESSED"
+    );
+    for r in &rows {
+        let c = &r.deliveries;
+        println!(
+            "{:<14} {:<10} {:<18} {:>5} {:<8} {:>7} {:>9} {:>7} {:>8} {:>6} {:>7} {:>10}",
+            r.bulletin,
+            r.date,
+            r.kind,
+            r.issue,
+            r.state,
+            c.pending,
+            c.in_flight,
+            c.sent,
+            c.deferred,
+            c.failed,
+            c.expired,
+            c.suppressed
+        );
+        if let Some(why) = &r.paused_reason
+            && r.state == "paused"
+        {
+            println!("  paused: {why}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn scope(project: &Project, list: Option<&str>, bulletin: Option<&str>) -> anyhow::Result<String> {
+    match (list, bulletin) {
+        (Some(l), _) => {
+            anyhow::ensure!(project.lists.lists.contains_key(l), "unknown list `{l}`");
+            Ok(format!("list:{l}"))
+        }
+        (None, Some(b)) => {
+            anyhow::ensure!(project.bulletin(b).is_some(), "unknown bulletin `{b}`");
+            Ok(format!("bulletin:{b}"))
+        }
+        (None, None) => Ok("*".into()),
+    }
+}
+
+/// `suppress EMAIL [--list L | --bulletin B] [--reason R]`.
+pub async fn suppress(
+    project: &Project,
+    email: &str,
+    list: Option<&str>,
+    bulletin: Option<&str>,
+    reason: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let e = EmailAddress::parse(email)
+        .map_err(|err| anyhow::anyhow!("{email}: invalid address: {err}"))?;
+    let scope = scope(project, list, bulletin)?;
+    let store = open(project).await?;
+    let added = store
+        .suppress(&e.key(), &scope, reason, chrono::Utc::now().timestamp())
+        .await?;
+    let what = if scope == "*" {
+        "everything".to_string()
+    } else {
+        scope.replace(':', " ")
+    };
+    if added {
+        println!("suppressed {} for {what}", e.key());
+    } else {
+        println!("{} was already suppressed for {what}", e.key());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `unsuppress EMAIL [--list L | --bulletin B]`.
+pub async fn unsuppress(
+    project: &Project,
+    email: &str,
+    list: Option<&str>,
+    bulletin: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let e = EmailAddress::parse(email)
+        .map_err(|err| anyhow::anyhow!("{email}: invalid address: {err}"))?;
+    let scope = match (list, bulletin) {
+        (None, None) => None,
+        _ => Some(scope(project, list, bulletin)?),
+    };
+    let store = open(project).await?;
+    let n = store
+        .unsuppress(&e.key(), scope.as_deref(), chrono::Utc::now().timestamp())
+        .await?;
+    println!("removed {n} suppression(s) of {}", e.key());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,467 @@
+//! Delivery: transports (SMTP, an outbox folder, sendmail), the relay's limits, the retry
+//! policy, and the workers that take due deliveries from the ledger, send them and record what
+//! happened, in batches, never marking anything `sent` before the relay's 250.
+
+pub mod outbox;
+pub mod policy;
+pub mod smtp;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use crate::address::{DisplayName, EmailAddress};
+use crate::render::{Recipient, Rendered};
+use crate::store::{Claimed, Counts, IssueRow, Recorded, Store, StoreError};
+use crate::token::Signer;
+pub use policy::{Attempt, Backoff};
+
+/// Where messages go.
+#[derive(Debug, Clone)]
+pub enum Transport {
+    Smtp(smtp::SmtpTarget),
+    Outbox(std::path::PathBuf),
+    Sendmail(std::path::PathBuf),
+}
+
+/// One open channel to the transport (an SMTP session, or nothing for files).
+enum Channel {
+    Smtp(Box<smtp::SmtpSession>),
+    Outbox,
+    Sendmail,
+}
+
+impl Transport {
+    async fn open(&self) -> Result<Channel, Attempt> {
+        match self {
+            Transport::Smtp(t) => smtp::SmtpSession::open(t)
+                .await
+                .map(|s| Channel::Smtp(Box::new(s))),
+            Transport::Outbox(dir) => {
+                tokio::fs::create_dir_all(dir).await.map_err(|e| {
+                    Attempt::RelayDown(format!("cannot create the outbox {}: {e}", dir.display()))
+                })?;
+                Ok(Channel::Outbox)
+            }
+            Transport::Sendmail(path) => {
+                if tokio::fs::metadata(path).await.is_err() {
+                    return Err(Attempt::RelayDown(format!(
+                        "sendmail not found at {}",
+                        path.display()
+                    )));
+                }
+                Ok(Channel::Sendmail)
+            }
+        }
+    }
+
+    async fn send(
+        &self,
+        ch: &mut Channel,
+        from: &EmailAddress,
+        to: &EmailAddress,
+        name: &str,
+        message: &[u8],
+    ) -> Attempt {
+        match (self, ch) {
+            (Transport::Smtp(_), Channel::Smtp(s)) => {
+                let envelope = match (from.as_str().parse(), to.as_str().parse()) {
+                    (Ok(f), Ok(t)) => match lettre::address::Envelope::new(Some(f), vec![t]) {
+                        Ok(e) => e,
+                        Err(e) => return Attempt::Reject(format!("invalid envelope: {e}")),
+                    },
+                    _ => return Attempt::Reject("invalid address".into()),
+                };
+                s.send(&envelope, message).await
+            }
+            (Transport::Outbox(dir), Channel::Outbox) => outbox::write(dir, name, message).await,
+            (Transport::Sendmail(path), Channel::Sendmail) => {
+                outbox::sendmail(path, from, to, message).await
+            }
+            _ => Attempt::RelayDown("transport and channel disagree".into()),
+        }
+    }
+}
+
+/// The relay's limits and the retry policy.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Parallel sessions.
+    pub connections: u32,
+    /// 0: no limit.
+    pub max_per_minute: u32,
+    /// 0: no limit.
+    pub max_per_day: u32,
+    pub backoff: Backoff,
+    /// Deliveries of issues older than this expire instead of being sent.
+    pub max_age_secs: i64,
+    /// Deliveries claimed (and committed) at a time per worker: at most
+    /// `connections × batch` can be resent after a crash.
+    pub batch: u32,
+    /// How long a claim holds before another sender may take it over.
+    pub lease_secs: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            connections: 4,
+            max_per_minute: 0,
+            max_per_day: 0,
+            backoff: Backoff::default(),
+            max_age_secs: 48 * 3600,
+            batch: 50,
+            lease_secs: 300,
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// Nothing due is left (some deliveries may be deferred to later).
+    Drained,
+    /// The relay cannot be used; the issue is paused.
+    RelayDown(String),
+    /// `max_per_day` reached; the rest go tomorrow.
+    DailyLimit,
+    /// Asked to stop (shutdown).
+    Interrupted,
+}
+
+/// What one run of an issue did.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub issue_id: i64,
+    pub attempted: u64,
+    pub counts: Counts,
+    pub stop: Stop,
+    pub next_due: Option<i64>,
+}
+
+/// Spaces sends evenly so no minute ever holds more than `max_per_minute`.
+struct Pacer {
+    interval: Option<Duration>,
+    next: Mutex<Instant>,
+}
+
+impl Pacer {
+    fn new(per_minute: u32) -> Self {
+        Pacer {
+            interval: (per_minute > 0).then(|| Duration::from_secs(60) / per_minute),
+            next: Mutex::new(Instant::now()),
+        }
+    }
+
+    async fn wait(&self) {
+        let Some(iv) = self.interval else { return };
+        let slot = {
+            let mut next = self.next.lock().await;
+            let now = Instant::now();
+            let slot = (*next).max(now);
+            *next = slot + iv;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
+/// The clock, so tests (and the daemon's tests) can drive time.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> i64 {
+        chrono::Utc::now().timestamp()
+    }
+}
+
+/// Everything a run needs.
+pub struct Sender {
+    pub store: Store,
+    pub transport: Transport,
+    pub signer: Signer,
+    pub from: EmailAddress,
+    pub limits: Limits,
+    /// Identifies this process's claims (instance id).
+    pub owner: String,
+    pub clock: Arc<dyn Clock>,
+    /// Set to stop claiming new work (graceful shutdown).
+    pub stopping: Arc<AtomicBool>,
+}
+
+struct Shared {
+    pacer: Pacer,
+    budget: AtomicI64,
+    stop: AtomicBool,
+    reason: std::sync::Mutex<Option<Stop>>,
+    attempted: AtomicU64,
+}
+
+impl Shared {
+    fn halt(&self, why: Stop) {
+        let mut r = self.reason.lock().expect("not poisoned");
+        if r.is_none() {
+            *r = Some(why);
+        }
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Sender {
+    /// Send every due delivery of `issue`, with `connections` workers, recording outcomes in
+    /// batches. Returns when nothing due is left or the run must stop.
+    pub async fn run(
+        self: &Arc<Self>,
+        issue: &IssueRow,
+        rendered: &Arc<Rendered>,
+        day_start: i64,
+        progress: Option<indicatif::ProgressBar>,
+    ) -> Result<RunSummary, StoreError> {
+        let now = self.clock.now();
+        if issue.state == "paused" {
+            self.store
+                .set_issue_state(issue.id, "sending", Some("resumed"), now)
+                .await?;
+        }
+        let expired = self
+            .store
+            .expire_stale(now - self.limits.max_age_secs, now)
+            .await?;
+        if expired > 0 {
+            tracing::warn!(
+                issue = issue.id,
+                expired,
+                "deliveries expired: the issue is older than the maximum age"
+            );
+        }
+        self.store
+            .apply_suppressions(issue.id, &issue.bulletin, now)
+            .await?;
+        let budget = if self.limits.max_per_day == 0 {
+            i64::MAX
+        } else {
+            i64::from(self.limits.max_per_day) - self.store.sent_since(day_start).await? as i64
+        };
+        let shared = Arc::new(Shared {
+            pacer: Pacer::new(self.limits.max_per_minute),
+            budget: AtomicI64::new(budget.max(0)),
+            stop: AtomicBool::new(false),
+            reason: std::sync::Mutex::new(None),
+            attempted: AtomicU64::new(0),
+        });
+        let mut handles = Vec::new();
+        for w in 0..self.limits.connections.max(1) {
+            let me = Arc::clone(self);
+            let shared = Arc::clone(&shared);
+            let rendered = Arc::clone(rendered);
+            let progress = progress.clone();
+            let issue_id = issue.id;
+            handles.push(tokio::spawn(async move {
+                me.worker(w, issue_id, &rendered, &shared, progress.as_ref())
+                    .await
+            }));
+        }
+        let mut first_err = None;
+        for h in handles {
+            match h.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    first_err.get_or_insert(e);
+                }
+                Err(join) => {
+                    first_err.get_or_insert(StoreError::Corrupt(
+                        issue.id,
+                        format!("a send worker died: {join}"),
+                    ));
+                }
+            }
+        }
+        if let Some(e) = first_err {
+            return Err(e);
+        }
+        let stop = shared
+            .reason
+            .lock()
+            .expect("not poisoned")
+            .clone()
+            .unwrap_or(Stop::Drained);
+        let now = self.clock.now();
+        if let Stop::RelayDown(why) = &stop {
+            self.store
+                .set_issue_state(issue.id, "paused", Some(why), now)
+                .await?;
+        }
+        let counts = self.store.counts(issue.id).await?;
+        if counts.open() == 0 && stop == Stop::Drained {
+            self.store
+                .set_issue_state(issue.id, "done", None, now)
+                .await?;
+        }
+        Ok(RunSummary {
+            issue_id: issue.id,
+            attempted: shared.attempted.load(Ordering::SeqCst),
+            counts,
+            next_due: self.store.next_due(issue.id).await?,
+            stop,
+        })
+    }
+
+    async fn worker(
+        &self,
+        wid: u32,
+        issue_id: i64,
+        rendered: &Rendered,
+        shared: &Shared,
+        progress: Option<&indicatif::ProgressBar>,
+    ) -> Result<(), StoreError> {
+        let owner = format!("{}/{wid}", self.owner);
+        let mut channel: Option<Channel> = None;
+        let mut buf = Vec::with_capacity(96 * 1024);
+        loop {
+            if shared.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            if self.stopping.load(Ordering::SeqCst) {
+                shared.halt(Stop::Interrupted);
+                break;
+            }
+            let want = i64::from(self.limits.batch);
+            let granted = shared
+                .budget
+                .fetch_sub(want, Ordering::SeqCst)
+                .clamp(0, want);
+            if granted < want {
+                shared.budget.fetch_add(want - granted, Ordering::SeqCst);
+            }
+            if granted == 0 {
+                shared.halt(Stop::DailyLimit);
+                break;
+            }
+            let now = self.clock.now();
+            let claimed = self
+                .store
+                .claim(
+                    issue_id,
+                    &owner,
+                    now,
+                    now + self.limits.lease_secs,
+                    granted as u32,
+                )
+                .await?;
+            shared
+                .budget
+                .fetch_add(granted - claimed.len() as i64, Ordering::SeqCst);
+            if claimed.is_empty() {
+                break;
+            }
+            let mut results: Vec<(i64, Recorded)> = Vec::with_capacity(claimed.len());
+            for (i, d) in claimed.iter().enumerate() {
+                if shared.stop.load(Ordering::SeqCst) {
+                    results.extend(claimed[i..].iter().map(|d| (d.id, Recorded::Released)));
+                    break;
+                }
+                let recorded = self
+                    .attempt(d, rendered, shared, &mut channel, &mut buf)
+                    .await;
+                if matches!(recorded, Recorded::Released) {
+                    // The relay is down: this one and the rest go back untouched.
+                    results.extend(claimed[i..].iter().map(|d| (d.id, Recorded::Released)));
+                    break;
+                }
+                shared.attempted.fetch_add(1, Ordering::Relaxed);
+                if let Some(p) = progress {
+                    p.inc(1);
+                }
+                results.push((d.id, recorded));
+            }
+            self.store.record(&results, self.clock.now()).await?;
+        }
+        if let Some(Channel::Smtp(s)) = channel {
+            s.quit().await;
+        }
+        Ok(())
+    }
+
+    async fn attempt(
+        &self,
+        d: &Claimed,
+        rendered: &Rendered,
+        shared: &Shared,
+        channel: &mut Option<Channel>,
+        buf: &mut Vec<u8>,
+    ) -> Recorded {
+        let (Ok(email), name) = (
+            EmailAddress::parse(&d.email),
+            d.name.as_deref().and_then(|n| DisplayName::parse(n).ok()),
+        ) else {
+            return Recorded::Failed {
+                reply: "the stored address is not valid".into(),
+            };
+        };
+        buf.clear();
+        rendered.message(
+            &self.signer,
+            &Recipient {
+                email: &email,
+                name: name.as_ref(),
+            },
+            buf,
+        );
+        shared.pacer.wait().await;
+        let usable = match channel {
+            Some(Channel::Smtp(s)) => s.usable(),
+            Some(_) => true,
+            None => false,
+        };
+        if !usable {
+            *channel = match self.transport.open().await {
+                Ok(c) => Some(c),
+                Err(Attempt::RelayDown(why))
+                | Err(Attempt::Retry(why))
+                | Err(Attempt::Reject(why))
+                | Err(Attempt::Sent(why)) => {
+                    tracing::error!(issue = d.issue_id, reason = %why, "the relay cannot be used; pausing the issue");
+                    shared.halt(Stop::RelayDown(why));
+                    return Recorded::Released;
+                }
+            };
+        }
+        let ch = channel.as_mut().expect("opened above");
+        let file_name = format!("{}-{}", d.issue_id, d.id);
+        let outcome = self
+            .transport
+            .send(ch, &self.from, &email, &file_name, buf)
+            .await;
+        match outcome {
+            Attempt::Sent(reply) => Recorded::Sent { reply },
+            Attempt::Retry(reply) => {
+                *channel = None;
+                let retry_at = self.clock.now() + self.limits.backoff.delay(d.attempts);
+                tracing::info!(issue = d.issue_id, delivery = d.id, %reply, "deferred");
+                Recorded::Deferred { reply, retry_at }
+            }
+            Attempt::Reject(reply) => {
+                if let Some(Channel::Smtp(s)) = channel
+                    && !s.usable()
+                {
+                    *channel = None;
+                }
+                tracing::info!(issue = d.issue_id, delivery = d.id, %reply, "rejected by the relay");
+                Recorded::Failed { reply }
+            }
+            Attempt::RelayDown(why) => {
+                shared.halt(Stop::RelayDown(why));
+                Recorded::Released
+            }
+        }
+    }
+}

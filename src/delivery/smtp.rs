@@ -1,0 +1,200 @@
+//! SMTP to a relay with lettre's async connection over our own TCP stream: `TCP_NODELAY` set
+//! (lettre writes the body and the final `.` separately; without it every message waits out a
+//! delayed ACK), STARTTLS required unless told otherwise, implicit TLS, AUTH, and a timeout
+//! around every command. Replies are classified into [`Attempt`]s.
+
+use std::time::Duration;
+
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+
+use super::policy::Attempt;
+use crate::config::TlsMode;
+use crate::config::settings::SmtpRelay;
+
+/// Everything needed to open sessions to one relay.
+#[derive(Clone)]
+pub struct SmtpTarget {
+    pub relay: SmtpRelay,
+    /// Extra trusted root (PEM) for a private relay's certificate.
+    pub ca_pem: Option<Vec<u8>>,
+    pub connect_timeout: Duration,
+    pub command_timeout: Duration,
+    pub hello: String,
+}
+
+impl std::fmt::Debug for SmtpTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SmtpTarget({}:{}, {:?}, user: {})",
+            self.relay.host,
+            self.relay.port,
+            self.relay.tls,
+            self.relay.username.as_deref().unwrap_or("-")
+        )
+    }
+}
+
+/// One open session.
+pub struct SmtpSession {
+    conn: AsyncSmtpConnection,
+    command_timeout: Duration,
+}
+
+fn tls_params(t: &SmtpTarget) -> Result<TlsParameters, String> {
+    let host = t
+        .relay
+        .host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let mut b = TlsParameters::builder(host);
+    if let Some(pem) = &t.ca_pem {
+        let cert = Certificate::from_pem(pem)
+            .map_err(|e| format!("tls_ca_file is not a PEM certificate: {e}"))?;
+        b = b.add_root_certificate(cert);
+    }
+    b.build_rustls()
+        .map_err(|e| format!("TLS setup failed: {e}"))
+}
+
+fn describe(e: &lettre::transport::smtp::Error) -> String {
+    let s = e.to_string();
+    s.trim().trim_end_matches('.').to_string()
+}
+
+impl SmtpSession {
+    /// Connect, greet, secure and authenticate. Any failure here is the relay's: `RelayDown`.
+    pub async fn open(t: &SmtpTarget) -> Result<SmtpSession, Attempt> {
+        let hello = ClientId::Domain(t.hello.clone());
+        let addr = format!("{}:{}", t.relay.host, t.relay.port);
+        let down = |what: &str, e: String| Attempt::RelayDown(format!("{what} {addr}: {e}"));
+        let mut conn = match t.relay.tls {
+            TlsMode::Tls => {
+                let params = tls_params(t).map_err(|e| down("TLS to", e))?;
+                let host = t
+                    .relay
+                    .host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_string();
+                tokio::time::timeout(
+                    t.connect_timeout,
+                    AsyncSmtpConnection::connect_tokio1(
+                        (host, t.relay.port),
+                        Some(t.connect_timeout),
+                        &hello,
+                        Some(params),
+                        None,
+                    ),
+                )
+                .await
+                .map_err(|_| down("timed out connecting to", "no answer".into()))?
+                .map_err(|e| {
+                    down(
+                        "cannot connect with TLS to",
+                        format!(
+                            "{} (is this the implicit-TLS port, usually 465?)",
+                            describe(&e)
+                        ),
+                    )
+                })?
+            }
+            TlsMode::StartTls | TlsMode::None => {
+                let host = t
+                    .relay
+                    .host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_string();
+                let stream = tokio::time::timeout(
+                    t.connect_timeout,
+                    tokio::net::TcpStream::connect((host.as_str(), t.relay.port)),
+                )
+                .await
+                .map_err(|_| down("timed out connecting to", "no answer".into()))?
+                .map_err(|e| down("cannot connect to", e.to_string()))?;
+                stream
+                    .set_nodelay(true)
+                    .map_err(|e| down("cannot configure the socket to", e.to_string()))?;
+                let mut conn = tokio::time::timeout(
+                    t.command_timeout,
+                    AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello),
+                )
+                .await
+                .map_err(|_| down("no greeting from", "timed out".into()))?
+                .map_err(|e| down("bad greeting from", describe(&e)))?;
+                if t.relay.tls == TlsMode::StartTls {
+                    if !conn.can_starttls() {
+                        conn.abort().await;
+                        return Err(down(
+                            "STARTTLS is required but not offered by",
+                            "refusing to send credentials or mail in the clear (use tls = \"tls\" for port 465, or fix the relay)".into(),
+                        ));
+                    }
+                    let params = tls_params(t).map_err(|e| down("TLS to", e))?;
+                    tokio::time::timeout(t.command_timeout, conn.starttls(params, &hello))
+                        .await
+                        .map_err(|_| down("STARTTLS timed out with", "no answer".into()))?
+                        .map_err(|e| down("STARTTLS failed with", describe(&e)))?;
+                }
+                conn
+            }
+        };
+        if let (Some(user), Some(pass)) = (&t.relay.username, &t.relay.password) {
+            let creds = Credentials::new(user.clone(), pass.expose().to_string());
+            let r = tokio::time::timeout(
+                t.command_timeout,
+                conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds),
+            )
+            .await;
+            match r {
+                Err(_) => return Err(down("authentication timed out with", "no answer".into())),
+                Ok(Err(e)) => {
+                    return Err(down(
+                        "authentication refused by",
+                        format!(
+                            "{} (check the username and BULLETIN_SMTP_PASSWORD or password_file)",
+                            describe(&e)
+                        ),
+                    ));
+                }
+                Ok(Ok(_)) => {}
+            }
+        }
+        Ok(SmtpSession {
+            conn,
+            command_timeout: t.command_timeout,
+        })
+    }
+
+    /// Whether the session can take another message.
+    pub fn usable(&self) -> bool {
+        !self.conn.has_broken()
+    }
+
+    /// Send one message to one recipient. 250 → Sent; 4xx, timeouts and network errors →
+    /// Retry; 5xx → Reject (lettre aborts the session after any error: reopen before the next).
+    pub async fn send(&mut self, envelope: &Envelope, message: &[u8]) -> Attempt {
+        match tokio::time::timeout(self.command_timeout, self.conn.send(envelope, message)).await {
+            Err(_) => {
+                self.conn.abort().await;
+                Attempt::Retry("timed out waiting for the relay".into())
+            }
+            Ok(Ok(resp)) => Attempt::Sent(format!(
+                "{} {}",
+                resp.code(),
+                resp.message().collect::<Vec<_>>().join(" ")
+            )),
+            Ok(Err(e)) if e.is_permanent() => Attempt::Reject(describe(&e)),
+            Ok(Err(e)) => Attempt::Retry(describe(&e)),
+        }
+    }
+
+    pub async fn quit(mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.conn.quit()).await;
+    }
+}

@@ -1,0 +1,280 @@
+//! Sending an issue: create it once (assembled, rendered and materialised into deliveries in
+//! one transaction) or resume it from the ledger, then hand it to the delivery workers. The
+//! stored rendering is what gets sent, so a resend after a crash is byte-for-byte the same.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use chrono::NaiveDate;
+
+use crate::address::EmailAddress;
+use crate::config::{Project, TransportKind};
+use crate::delivery::{Backoff, Clock, Limits, RunSummary, Sender, Transport, smtp::SmtpTarget};
+use crate::issue;
+use crate::render::{Context, Rendered};
+use crate::secret::Secret;
+use crate::store::{IssueRow, NewDelivery, NewIssue, Store, StoreError};
+use crate::token::Signer;
+
+/// Why a send could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Preview(#[from] crate::preview::PreviewError),
+    #[error("the stored rendering of issue {0} cannot be read: {1}")]
+    Stored(i64, serde_json::Error),
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// Everyone the bulletin goes to, once each (case-insensitive), in list order; each marked
+/// suppressed when they asked not to receive it: everything, this bulletin, or every list through
+/// which they would receive it.
+pub fn materialise(
+    project: &Project,
+    bulletin: &crate::config::Bulletin,
+    suppressions: &[crate::store::Suppression],
+) -> Vec<NewDelivery> {
+    let mut scopes: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for s in suppressions {
+        scopes
+            .entry(s.email_key.as_str())
+            .or_default()
+            .insert(s.scope.as_str());
+    }
+    let bulletin_scope = format!("bulletin:{}", bulletin.id);
+    let mut order: Vec<String> = Vec::new();
+    let mut found: BTreeMap<String, (NewDelivery, bool)> = BTreeMap::new();
+    for list in &bulletin.lists {
+        let list_scope = format!("list:{list}");
+        for m in project.lists.members.get(list).into_iter().flatten() {
+            let key = m.email.key();
+            let s = scopes.get(key.as_str());
+            let reachable = !s.is_some_and(|s| s.contains(list_scope.as_str()));
+            let entry = found.entry(key.clone()).or_insert_with(|| {
+                order.push(key.clone());
+                (
+                    NewDelivery {
+                        email: m.email.to_string(),
+                        email_key: key.clone(),
+                        name: m.name.as_ref().map(|n| n.to_string()),
+                        suppressed: false,
+                    },
+                    false,
+                )
+            });
+            entry.1 |= reachable;
+        }
+    }
+    order
+        .into_iter()
+        .map(|k| {
+            let (mut d, reachable) = found.remove(&k).expect("inserted above");
+            let s = scopes.get(k.as_str());
+            d.suppressed = !reachable
+                || s.is_some_and(|s| s.contains("*") || s.contains(bulletin_scope.as_str()));
+            d
+        })
+        .collect()
+}
+
+/// The unsubscribe signer. Real mail needs a configured secret (`check` insists); for the
+/// outbox a secret is made once and kept in `data/unsubscribe.secret`, so links keep working.
+pub fn signer(project: &Project) -> Result<Signer, SendError> {
+    let u = &project.settings.unsubscribe;
+    if let Some(s) = &u.secret {
+        return Ok(Signer::new(&u.key_id, s.clone()));
+    }
+    if project.settings.transport.kind.sends_real_mail() {
+        return Err(SendError::Setup(
+            "no unsubscribe secret: set BULLETIN_UNSUBSCRIBE_SECRET or [unsubscribe] secret_file"
+                .into(),
+        ));
+    }
+    let path = project.root.join("data/unsubscribe.secret");
+    Ok(Signer::new(&u.key_id, local_secret(&path)?))
+}
+
+fn local_secret(path: &Path) -> Result<Secret, SendError> {
+    if let Ok(s) = std::fs::read_to_string(path)
+        && s.trim().len() >= 32
+    {
+        return Ok(Secret::new(s.trim().to_string()));
+    }
+    use sha2::{Digest, Sha256};
+    // 256 bits from the operating system's random source.
+    let mut seed = [0u8; 32];
+    let mut f = std::fs::File::open("/dev/urandom")
+        .map_err(|e| SendError::Setup(format!("no randomness for a secret: {e}")))?;
+    std::io::Read::read_exact(&mut f, &mut seed)
+        .map_err(|e| SendError::Setup(format!("no randomness for a secret: {e}")))?;
+    let hex: String = Sha256::digest(seed)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| SendError::Setup(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    std::fs::write(path, &hex)
+        .map_err(|e| SendError::Setup(format!("cannot write {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(Secret::new(hex))
+}
+
+/// The transport the settings describe.
+pub fn transport(project: &Project) -> Result<Transport, SendError> {
+    Ok(match &project.settings.transport.kind {
+        TransportKind::Outbox { dir } => Transport::Outbox(dir.clone()),
+        TransportKind::Sendmail { path } => Transport::Sendmail(path.clone()),
+        TransportKind::Smtp(relay) => {
+            let ca_pem = match &relay.tls_ca_file {
+                Some(p) => Some(std::fs::read(p).map_err(|e| {
+                    SendError::Setup(format!("cannot read tls_ca_file {}: {e}", p.display()))
+                })?),
+                None => None,
+            };
+            Transport::Smtp(SmtpTarget {
+                relay: relay.clone(),
+                ca_pem,
+                connect_timeout: std::time::Duration::from_secs(30),
+                command_timeout: std::time::Duration::from_secs(120),
+                hello: project
+                    .settings
+                    .organisation
+                    .from
+                    .address
+                    .domain()
+                    .to_string(),
+            })
+        }
+    })
+}
+
+/// Build the sender for a project.
+pub fn sender(
+    project: &Project,
+    store: Store,
+    owner: &str,
+    clock: Arc<dyn Clock>,
+    stopping: Arc<AtomicBool>,
+) -> Result<Arc<Sender>, SendError> {
+    let t = &project.settings.transport;
+    Ok(Arc::new(Sender {
+        store,
+        transport: transport(project)?,
+        signer: signer(project)?,
+        from: project.settings.organisation.from.address.clone(),
+        limits: Limits {
+            connections: t.connections,
+            max_per_minute: t.max_per_minute,
+            max_per_day: t.max_per_day,
+            backoff: Backoff {
+                first_secs: i64::from(t.retry_first_minutes) * 60,
+                max_secs: i64::from(t.retry_max_minutes) * 60,
+            },
+            max_age_secs: i64::from(t.max_age_hours) * 3600,
+            ..Limits::default()
+        },
+        owner: owner.to_string(),
+        clock,
+        stopping,
+    }))
+}
+
+/// Find or create the issue of `bulletin` for `date` (kind `issue`).
+pub async fn create_or_resume(
+    project: &Project,
+    store: &Store,
+    bulletin: &str,
+    date: NaiveDate,
+    now: i64,
+) -> Result<(IssueRow, bool), SendError> {
+    let key = date.to_string();
+    if let Some(row) = store.find_issue(bulletin, &key, "issue").await? {
+        return Ok((row, false));
+    }
+    let (issue, rendered) = crate::preview::render(project, bulletin, date)?;
+    let b = project.bulletin(bulletin).expect("render found it");
+    let suppressions = store.suppressions().await?;
+    let new = NewIssue {
+        bulletin: bulletin.to_string(),
+        date: key,
+        kind: "issue".into(),
+        subject: issue.subject.clone(),
+        rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
+        deliveries: materialise(project, b, &suppressions),
+    };
+    Ok(store.create_issue(&new, now).await?)
+}
+
+/// A proof: the issue through the same pipeline to the given addresses only, recorded as a
+/// proof (kind `proof:<time>`), never as the issue.
+pub async fn create_proof(
+    project: &Project,
+    store: &Store,
+    bulletin: &str,
+    date: NaiveDate,
+    to: &[EmailAddress],
+    now: i64,
+) -> Result<IssueRow, SendError> {
+    let (mut issue, _) = crate::preview::render(project, bulletin, date)?;
+    issue.subject = format!("[Proof] {}", issue.subject);
+    let css = crate::preview::stylesheet(project)?;
+    let ctx = Context {
+        organisation: &project.settings.organisation,
+        public_url: &project.settings.web.public_url,
+        css: &css,
+    };
+    let rendered = Rendered::new(&issue, &ctx).map_err(crate::preview::PreviewError::from)?;
+    let mut seen = BTreeSet::new();
+    let deliveries = to
+        .iter()
+        .filter(|e| seen.insert(e.key()))
+        .map(|e| NewDelivery {
+            email: e.to_string(),
+            email_key: e.key(),
+            name: None,
+            suppressed: false,
+        })
+        .collect();
+    let new = NewIssue {
+        bulletin: bulletin.to_string(),
+        date: date.to_string(),
+        kind: format!("proof:{now}"),
+        subject: issue.subject,
+        rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
+        deliveries,
+    };
+    Ok(store.create_issue(&new, now).await?.0)
+}
+
+/// The stored rendering of an issue.
+pub fn stored_rendering(row: &IssueRow) -> Result<Rendered, SendError> {
+    serde_json::from_str(&row.rendered).map_err(|e| SendError::Stored(row.id, e))
+}
+
+/// Run every due delivery of a stored issue.
+pub async fn deliver(
+    sender: &Arc<Sender>,
+    project: &Project,
+    row: &IssueRow,
+    progress: Option<indicatif::ProgressBar>,
+) -> Result<RunSummary, SendError> {
+    let rendered = Arc::new(stored_rendering(row)?);
+    let tz = project.settings.organisation.time_zone;
+    let today = chrono::DateTime::from_timestamp(sender.clock.now(), 0)
+        .unwrap_or_default()
+        .with_timezone(&tz)
+        .date_naive();
+    let day_start = issue::start_of_day(tz, today).timestamp();
+    Ok(sender.run(row, &rendered, day_start, progress).await?)
+}

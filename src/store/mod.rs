@@ -1,0 +1,346 @@
+//! The send ledger: issues (one per bulletin, date and kind, holding their rendered content),
+//! deliveries (one per issue and address, with their state), suppressions and an audit trail.
+//! One interface, [`Store`], over one backend per database, picked by the URL's scheme; each
+//! backend has its own folder of migrations.
+
+mod sqlite;
+
+use std::fmt;
+
+pub use sqlite::SqliteStore;
+
+/// Where a delivery is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Pending,
+    InFlight,
+    Sent,
+    Deferred,
+    Failed,
+    Expired,
+    Suppressed,
+}
+
+impl DeliveryState {
+    pub const ALL: [DeliveryState; 7] = [
+        DeliveryState::Pending,
+        DeliveryState::InFlight,
+        DeliveryState::Sent,
+        DeliveryState::Deferred,
+        DeliveryState::Failed,
+        DeliveryState::Expired,
+        DeliveryState::Suppressed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::InFlight => "in_flight",
+            DeliveryState::Sent => "sent",
+            DeliveryState::Deferred => "deferred",
+            DeliveryState::Failed => "failed",
+            DeliveryState::Expired => "expired",
+            DeliveryState::Suppressed => "suppressed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+impl fmt::Display for DeliveryState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Errors from the ledger. Every one is the database's, not a recipient's: the caller stops and
+/// retries later rather than guessing.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migrating the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create the database folder {0}: {1}")]
+    Folder(std::path::PathBuf, std::io::Error),
+    #[error("PostgreSQL is not supported yet by this build; use sqlite://")]
+    PostgresUnsupported,
+    #[error("stored issue {0} is corrupt: {1}")]
+    Corrupt(i64, String),
+}
+
+/// A recipient to materialise into a delivery.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub email: String,
+    pub email_key: String,
+    pub name: Option<String>,
+    pub suppressed: bool,
+}
+
+/// An issue to create (once).
+#[derive(Debug, Clone)]
+pub struct NewIssue {
+    pub bulletin: String,
+    pub date: String,
+    pub kind: String,
+    pub subject: String,
+    pub rendered: String,
+    pub deliveries: Vec<NewDelivery>,
+}
+
+/// A stored issue.
+#[derive(Debug, Clone)]
+pub struct IssueRow {
+    pub id: i64,
+    pub bulletin: String,
+    pub date: String,
+    pub kind: String,
+    pub subject: String,
+    pub rendered: String,
+    pub state: String,
+    pub paused_reason: Option<String>,
+    pub created_at: i64,
+}
+
+/// A delivery claimed for sending.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub issue_id: i64,
+    pub email: String,
+    pub name: Option<String>,
+    pub attempts: i64,
+}
+
+/// What happened to one attempt, as the ledger records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// The relay said 250.
+    Sent { reply: String },
+    /// 4xx or a network error: try again at `retry_at` (Unix seconds).
+    Deferred { reply: String, retry_at: i64 },
+    /// 5xx: this recipient will never get it.
+    Failed { reply: String },
+    /// Too old to be worth sending.
+    Expired { reply: String },
+    /// Not attempted (the relay was down, the run stopped): back to the queue untouched.
+    Released,
+}
+
+/// Counts of an issue's deliveries by state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub pending: u64,
+    pub in_flight: u64,
+    pub sent: u64,
+    pub deferred: u64,
+    pub failed: u64,
+    pub expired: u64,
+    pub suppressed: u64,
+}
+
+impl Counts {
+    pub fn add(&mut self, state: DeliveryState, n: u64) {
+        match state {
+            DeliveryState::Pending => self.pending += n,
+            DeliveryState::InFlight => self.in_flight += n,
+            DeliveryState::Sent => self.sent += n,
+            DeliveryState::Deferred => self.deferred += n,
+            DeliveryState::Failed => self.failed += n,
+            DeliveryState::Expired => self.expired += n,
+            DeliveryState::Suppressed => self.suppressed += n,
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.pending
+            + self.in_flight
+            + self.sent
+            + self.deferred
+            + self.failed
+            + self.expired
+            + self.suppressed
+    }
+
+    /// Deliveries that may still be attempted.
+    pub fn open(&self) -> u64 {
+        self.pending + self.in_flight + self.deferred
+    }
+}
+
+/// One row of `status`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IssueStatus {
+    pub bulletin: String,
+    pub date: String,
+    pub kind: String,
+    pub issue: i64,
+    pub state: String,
+    pub paused_reason: Option<String>,
+    pub deliveries: Counts,
+}
+
+/// A suppression.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Suppression {
+    pub email_key: String,
+    pub scope: String,
+    pub reason: Option<String>,
+    pub created_at: i64,
+}
+
+/// The ledger, whichever database holds it.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqliteStore),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            Store::Sqlite($s) => $e,
+        }
+    };
+}
+
+impl Store {
+    /// Open (creating and migrating as needed) the database the settings name.
+    pub async fn open(url: &crate::config::DatabaseUrl) -> Result<Store, StoreError> {
+        match url {
+            crate::config::DatabaseUrl::Sqlite(path) => {
+                Ok(Store::Sqlite(SqliteStore::open(path).await?))
+            }
+            crate::config::DatabaseUrl::Postgres(_) => Err(StoreError::PostgresUnsupported),
+        }
+    }
+
+    /// Create the issue with its deliveries in one transaction, or return the existing one.
+    /// `true` when it was created now.
+    pub async fn create_issue(
+        &self,
+        new: &NewIssue,
+        now: i64,
+    ) -> Result<(IssueRow, bool), StoreError> {
+        dispatch!(self, s => s.create_issue(new, now).await)
+    }
+
+    pub async fn find_issue(
+        &self,
+        bulletin: &str,
+        date: &str,
+        kind: &str,
+    ) -> Result<Option<IssueRow>, StoreError> {
+        dispatch!(self, s => s.find_issue(bulletin, date, kind).await)
+    }
+
+    /// Mark deliveries of suppressed addresses (whole-address or this bulletin) as suppressed,
+    /// so an unsubscribe takes effect before the next attempt.
+    pub async fn apply_suppressions(
+        &self,
+        issue_id: i64,
+        bulletin: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.apply_suppressions(issue_id, bulletin, now).await)
+    }
+
+    /// Claim up to `limit` due deliveries of an issue for `owner` until `lease_until`.
+    pub async fn claim(
+        &self,
+        issue_id: i64,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        dispatch!(self, s => s.claim(issue_id, owner, now, lease_until, limit).await)
+    }
+
+    /// Record attempt outcomes in one transaction.
+    pub async fn record(&self, outcomes: &[(i64, Recorded)], now: i64) -> Result<(), StoreError> {
+        dispatch!(self, s => s.record(outcomes, now).await)
+    }
+
+    /// Return deliveries whose lease ended (their sender died) to pending. With `all`, every
+    /// in-flight delivery (a SQLite database has one owner: whatever it left in flight is dead).
+    pub async fn release_expired_leases(&self, now: i64, all: bool) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.release_expired_leases(now, all).await)
+    }
+
+    /// Expire the open deliveries of issues created before `created_before`.
+    pub async fn expire_stale(&self, created_before: i64, now: i64) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.expire_stale(created_before, now).await)
+    }
+
+    pub async fn counts(&self, issue_id: i64) -> Result<Counts, StoreError> {
+        dispatch!(self, s => s.counts(issue_id).await)
+    }
+
+    /// The earliest time a deferred delivery of the issue is due, if any.
+    pub async fn next_due(&self, issue_id: i64) -> Result<Option<i64>, StoreError> {
+        dispatch!(self, s => s.next_due(issue_id).await)
+    }
+
+    pub async fn set_issue_state(
+        &self,
+        issue_id: i64,
+        state: &str,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.set_issue_state(issue_id, state, reason, now).await)
+    }
+
+    /// How many deliveries were sent since `since` (for `max_per_day`; survives restarts).
+    pub async fn sent_since(&self, since: i64) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.sent_since(since).await)
+    }
+
+    pub async fn status(&self) -> Result<Vec<IssueStatus>, StoreError> {
+        dispatch!(self, s => s.status().await)
+    }
+
+    pub async fn suppress(
+        &self,
+        email_key: &str,
+        scope: &str,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.suppress(email_key, scope, reason, now).await)
+    }
+
+    /// Remove suppressions of an address (all scopes when `scope` is `None`). Returns how many.
+    pub async fn unsuppress(
+        &self,
+        email_key: &str,
+        scope: Option<&str>,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.unsuppress(email_key, scope, now).await)
+    }
+
+    pub async fn suppressions(&self) -> Result<Vec<Suppression>, StoreError> {
+        dispatch!(self, s => s.suppressions().await)
+    }
+
+    pub async fn log_event(
+        &self,
+        issue_id: Option<i64>,
+        delivery_id: Option<i64>,
+        kind: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.log_event(issue_id, delivery_id, kind, detail, now).await)
+    }
+
+    /// The audit trail of an issue, oldest first: (at, kind, detail).
+    pub async fn events(&self, issue_id: i64) -> Result<Vec<(i64, String, String)>, StoreError> {
+        dispatch!(self, s => s.events(issue_id).await)
+    }
+}

@@ -1,0 +1,464 @@
+//! The SQLite backend: WAL, a busy timeout, and batched commits. WAL with `synchronous = NORMAL`
+//! keeps every committed transaction through a crash of the process (kill -9); only a power
+//! failure can lose the last few, which the daemon's leases then resend.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Row, SqlitePool};
+
+use super::{
+    Claimed, Counts, DeliveryState, IssueRow, IssueStatus, NewIssue, Recorded, StoreError,
+    Suppression,
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    pub path: std::path::PathBuf,
+}
+
+fn issue_row(r: &sqlx::sqlite::SqliteRow) -> IssueRow {
+    IssueRow {
+        id: r.get("id"),
+        bulletin: r.get("bulletin"),
+        date: r.get("issue_date"),
+        kind: r.get("kind"),
+        subject: r.get("subject"),
+        rendered: r.get("rendered"),
+        state: r.get("state"),
+        paused_reason: r.get("paused_reason"),
+        created_at: r.get("created_at"),
+    }
+}
+
+impl SqliteStore {
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Folder(dir.to_path_buf(), e))?;
+        }
+        let opts = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(SqliteStore {
+            pool,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub async fn create_issue(
+        &self,
+        new: &NewIssue,
+        now: i64,
+    ) -> Result<(IssueRow, bool), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO issues (bulletin, issue_date, kind, subject, rendered, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6)
+             ON CONFLICT (bulletin, issue_date, kind) DO NOTHING
+             RETURNING id",
+        )
+        .bind(&new.bulletin)
+        .bind(&new.date)
+        .bind(&new.kind)
+        .bind(&new.subject)
+        .bind(&new.rendered)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let created = inserted.is_some();
+        if let Some(row) = inserted {
+            let issue_id: i64 = row.get(0);
+            for chunk in new.deliveries.chunks(500) {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO deliveries (issue_id, email, email_key, name, state, next_attempt_at, created_at, updated_at) ",
+                );
+                qb.push_values(chunk, |mut b, d| {
+                    b.push_bind(issue_id)
+                        .push_bind(&d.email)
+                        .push_bind(&d.email_key)
+                        .push_bind(&d.name)
+                        .push_bind(if d.suppressed {
+                            "suppressed"
+                        } else {
+                            "pending"
+                        })
+                        .push_bind(now)
+                        .push_bind(now)
+                        .push_bind(now);
+                });
+                qb.push(" ON CONFLICT (issue_id, email_key) DO NOTHING");
+                qb.build().execute(&mut *tx).await?;
+            }
+            sqlx::query(
+                "INSERT INTO events (at, issue_id, kind, detail) VALUES ($1, $2, 'created', $3)",
+            )
+            .bind(now)
+            .bind(issue_id)
+            .bind(format!("{} deliveries", new.deliveries.len()))
+            .execute(&mut *tx)
+            .await?;
+        }
+        let row = sqlx::query(
+            "SELECT * FROM issues WHERE bulletin = $1 AND issue_date = $2 AND kind = $3",
+        )
+        .bind(&new.bulletin)
+        .bind(&new.date)
+        .bind(&new.kind)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((issue_row(&row), created))
+    }
+
+    pub async fn find_issue(
+        &self,
+        bulletin: &str,
+        date: &str,
+        kind: &str,
+    ) -> Result<Option<IssueRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT * FROM issues WHERE bulletin = $1 AND issue_date = $2 AND kind = $3",
+        )
+        .bind(bulletin)
+        .bind(date)
+        .bind(kind)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(issue_row))
+    }
+
+    pub async fn apply_suppressions(
+        &self,
+        issue_id: i64,
+        bulletin: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let r = sqlx::query(
+            "UPDATE deliveries SET state = 'suppressed', updated_at = $3
+             WHERE issue_id = $1 AND state IN ('pending', 'deferred')
+               AND email_key IN (SELECT email_key FROM suppressions WHERE scope = '*' OR scope = 'bulletin:' || $2)",
+        )
+        .bind(issue_id)
+        .bind(bulletin)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
+    pub async fn claim(
+        &self,
+        issue_id: i64,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        let rows = sqlx::query(
+            "UPDATE deliveries
+                SET state = 'in_flight', lease_owner = $1, lease_until = $2,
+                    attempts = attempts + 1, updated_at = $3
+              WHERE id IN (SELECT id FROM deliveries
+                            WHERE issue_id = $4 AND state IN ('pending', 'deferred')
+                              AND next_attempt_at <= $3
+                            ORDER BY id LIMIT $5)
+            RETURNING id, issue_id, email, name, attempts",
+        )
+        .bind(owner)
+        .bind(lease_until)
+        .bind(now)
+        .bind(issue_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<Claimed> = rows
+            .iter()
+            .map(|r| Claimed {
+                id: r.get("id"),
+                issue_id: r.get("issue_id"),
+                email: r.get("email"),
+                name: r.get("name"),
+                attempts: r.get("attempts"),
+            })
+            .collect();
+        out.sort_by_key(|c| c.id);
+        Ok(out)
+    }
+
+    pub async fn record(&self, outcomes: &[(i64, Recorded)], now: i64) -> Result<(), StoreError> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for (id, o) in outcomes {
+            let q = match o {
+                Recorded::Sent { reply } => sqlx::query(
+                    "UPDATE deliveries SET state = 'sent', sent_at = $2, last_reply = $3, lease_owner = NULL,
+                            lease_until = NULL, updated_at = $2 WHERE id = $1 AND state = 'in_flight'",
+                )
+                .bind(id)
+                .bind(now)
+                .bind(reply),
+                Recorded::Deferred { reply, retry_at } => sqlx::query(
+                    "UPDATE deliveries SET state = 'deferred', next_attempt_at = $4, last_reply = $3, lease_owner = NULL,
+                            lease_until = NULL, updated_at = $2 WHERE id = $1 AND state = 'in_flight'",
+                )
+                .bind(id)
+                .bind(now)
+                .bind(reply)
+                .bind(retry_at),
+                Recorded::Failed { reply } => sqlx::query(
+                    "UPDATE deliveries SET state = 'failed', last_reply = $3, lease_owner = NULL,
+                            lease_until = NULL, updated_at = $2 WHERE id = $1 AND state = 'in_flight'",
+                )
+                .bind(id)
+                .bind(now)
+                .bind(reply),
+                Recorded::Expired { reply } => sqlx::query(
+                    "UPDATE deliveries SET state = 'expired', last_reply = $3, lease_owner = NULL,
+                            lease_until = NULL, updated_at = $2 WHERE id = $1 AND state = 'in_flight'",
+                )
+                .bind(id)
+                .bind(now)
+                .bind(reply),
+                Recorded::Released => sqlx::query(
+                    "UPDATE deliveries SET state = 'pending', attempts = MAX(attempts - 1, 0), lease_owner = NULL,
+                            lease_until = NULL, updated_at = $2 WHERE id = $1 AND state = 'in_flight'",
+                )
+                .bind(id)
+                .bind(now),
+            };
+            q.execute(&mut *tx).await?;
+            if let Recorded::Failed { reply } = o {
+                sqlx::query(
+                    "INSERT INTO events (at, issue_id, delivery_id, kind, detail)
+                     SELECT $1, issue_id, id, 'failed', $3 FROM deliveries WHERE id = $2",
+                )
+                .bind(now)
+                .bind(id)
+                .bind(reply)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn release_expired_leases(&self, now: i64, all: bool) -> Result<u64, StoreError> {
+        let r = sqlx::query(
+            "UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL, updated_at = $1
+             WHERE state = 'in_flight' AND ($2 OR lease_until < $1)",
+        )
+        .bind(now)
+        .bind(all)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
+    pub async fn expire_stale(&self, created_before: i64, now: i64) -> Result<u64, StoreError> {
+        let r = sqlx::query(
+            "UPDATE deliveries SET state = 'expired', updated_at = $2,
+                    last_reply = COALESCE(last_reply, 'not attempted') || ' (expired: the issue is too old to send)'
+             WHERE state IN ('pending', 'deferred')
+               AND issue_id IN (SELECT id FROM issues WHERE created_at < $1)",
+        )
+        .bind(created_before)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
+    pub async fn counts(&self, issue_id: i64) -> Result<Counts, StoreError> {
+        let rows = sqlx::query(
+            "SELECT state, COUNT(*) AS n FROM deliveries WHERE issue_id = $1 GROUP BY state",
+        )
+        .bind(issue_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut c = Counts::default();
+        for r in rows {
+            let state: String = r.get("state");
+            let n: i64 = r.get("n");
+            if let Some(s) = DeliveryState::parse(&state) {
+                c.add(s, n as u64);
+            }
+        }
+        Ok(c)
+    }
+
+    pub async fn next_due(&self, issue_id: i64) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "SELECT MIN(next_attempt_at) FROM deliveries WHERE issue_id = $1 AND state IN ('pending', 'deferred')",
+        )
+        .bind(issue_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.get::<Option<i64>, _>(0))
+    }
+
+    pub async fn set_issue_state(
+        &self,
+        issue_id: i64,
+        state: &str,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE issues SET state = $2, paused_reason = $3, updated_at = $4 WHERE id = $1",
+        )
+        .bind(issue_id)
+        .bind(state)
+        .bind(reason)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO events (at, issue_id, kind, detail) VALUES ($1, $2, $3, $4)")
+            .bind(now)
+            .bind(issue_id)
+            .bind(state)
+            .bind(reason.unwrap_or(""))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn sent_since(&self, since: i64) -> Result<u64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM deliveries WHERE sent_at >= $1")
+            .bind(since)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.get::<i64, _>(0) as u64)
+    }
+
+    pub async fn status(&self) -> Result<Vec<IssueStatus>, StoreError> {
+        let issues = sqlx::query("SELECT * FROM issues ORDER BY issue_date, bulletin, kind")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::new();
+        for r in &issues {
+            let i = issue_row(r);
+            out.push(IssueStatus {
+                deliveries: self.counts(i.id).await?,
+                bulletin: i.bulletin,
+                date: i.date,
+                kind: i.kind,
+                issue: i.id,
+                state: i.state,
+                paused_reason: i.paused_reason,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn suppress(
+        &self,
+        email_key: &str,
+        scope: &str,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let r = sqlx::query(
+            "INSERT INTO suppressions (email_key, scope, reason, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (email_key, scope) DO NOTHING",
+        )
+        .bind(email_key)
+        .bind(scope)
+        .bind(reason)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO events (at, kind, detail) VALUES ($1, 'suppressed', $2)")
+            .bind(now)
+            .bind(format!("{scope}: {}", reason.unwrap_or("")))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub async fn unsuppress(
+        &self,
+        email_key: &str,
+        scope: Option<&str>,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let r = sqlx::query(
+            "DELETE FROM suppressions WHERE email_key = $1 AND ($2 IS NULL OR scope = $2)",
+        )
+        .bind(email_key)
+        .bind(scope)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query("INSERT INTO events (at, kind, detail) VALUES ($1, 'unsuppressed', $2)")
+            .bind(now)
+            .bind(scope.unwrap_or("*"))
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected())
+    }
+
+    pub async fn suppressions(&self) -> Result<Vec<Suppression>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM suppressions ORDER BY email_key, scope")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Suppression {
+                email_key: r.get("email_key"),
+                scope: r.get("scope"),
+                reason: r.get("reason"),
+                created_at: r.get("created_at"),
+            })
+            .collect())
+    }
+
+    pub async fn log_event(
+        &self,
+        issue_id: Option<i64>,
+        delivery_id: Option<i64>,
+        kind: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO events (at, issue_id, delivery_id, kind, detail) VALUES ($1, $2, $3, $4, $5)")
+            .bind(now)
+            .bind(issue_id)
+            .bind(delivery_id)
+            .bind(kind)
+            .bind(detail)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn events(&self, issue_id: i64) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT at, kind, COALESCE(detail, '') AS detail FROM events WHERE issue_id = $1 ORDER BY id")
+            .bind(issue_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("at"), r.get("kind"), r.get("detail")))
+            .collect())
+    }
+}
