@@ -199,6 +199,8 @@ pub struct Sender {
 }
 
 struct Shared {
+    /// Outcomes on their way to the ledger writer, one at a time as they happen.
+    ledger: tokio::sync::mpsc::UnboundedSender<(i64, Recorded)>,
     pacer: Pacer,
     budget: AtomicI64,
     stop: AtomicBool,
@@ -251,7 +253,13 @@ impl Sender {
         } else {
             i64::from(self.limits.max_per_day) - self.store.sent_since(day_start).await? as i64
         };
+        let (ledger_tx, ledger_rx) = tokio::sync::mpsc::unbounded_channel();
+        let writer = {
+            let me = Arc::clone(self);
+            tokio::spawn(async move { me.ledger_writer(ledger_rx).await })
+        };
         let shared = Arc::new(Shared {
+            ledger: ledger_tx,
             pacer: Pacer::new(self.limits.max_per_minute),
             budget: AtomicI64::new(budget.max(0)),
             stop: AtomicBool::new(false),
@@ -285,15 +293,29 @@ impl Sender {
                 }
             }
         }
-        if let Some(e) = first_err {
-            return Err(e);
-        }
+        let attempted = shared.attempted.load(Ordering::SeqCst);
         let stop = shared
             .reason
             .lock()
             .expect("not poisoned")
             .clone()
             .unwrap_or(Stop::Drained);
+        drop(shared); // closes the ledger channel: the writer commits what is left and ends
+        match writer.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                first_err.get_or_insert(e);
+            }
+            Err(join) => {
+                first_err.get_or_insert(StoreError::Corrupt(
+                    issue.id,
+                    format!("the ledger writer died: {join}"),
+                ));
+            }
+        }
+        if let Some(e) = first_err {
+            return Err(e);
+        }
         let now = self.clock.now();
         if let Stop::RelayDown(why) = &stop {
             self.store
@@ -308,7 +330,7 @@ impl Sender {
         }
         Ok(RunSummary {
             issue_id: issue.id,
-            attempted: shared.attempted.load(Ordering::SeqCst),
+            attempted,
             counts,
             next_due: self.store.next_due(issue.id).await?,
             stop,
@@ -363,30 +385,54 @@ impl Sender {
             if claimed.is_empty() {
                 break;
             }
-            let mut results: Vec<(i64, Recorded)> = Vec::with_capacity(claimed.len());
             for (i, d) in claimed.iter().enumerate() {
-                if shared.stop.load(Ordering::SeqCst) {
-                    results.extend(claimed[i..].iter().map(|d| (d.id, Recorded::Released)));
-                    break;
-                }
-                let recorded = self
-                    .attempt(d, rendered, shared, &mut channel, &mut buf)
-                    .await;
+                let recorded = if shared.stop.load(Ordering::SeqCst) {
+                    Recorded::Released
+                } else {
+                    self.attempt(d, rendered, shared, &mut channel, &mut buf)
+                        .await
+                };
                 if matches!(recorded, Recorded::Released) {
-                    // The relay is down: this one and the rest go back untouched.
-                    results.extend(claimed[i..].iter().map(|d| (d.id, Recorded::Released)));
+                    // Stopping, or the relay is down: this one and the rest go back untouched.
+                    for d in &claimed[i..] {
+                        let _ = shared.ledger.send((d.id, Recorded::Released));
+                    }
                     break;
                 }
                 shared.attempted.fetch_add(1, Ordering::Relaxed);
                 if let Some(p) = progress {
                     p.inc(1);
                 }
-                results.push((d.id, recorded));
+                // Straight to the ledger writer: committed within milliseconds.
+                if shared.ledger.send((d.id, recorded)).is_err() {
+                    shared.halt(Stop::Interrupted);
+                }
             }
-            self.store.record(&results, self.clock.now()).await?;
         }
         if let Some(Channel::Smtp(s)) = channel {
             s.quit().await;
+        }
+        Ok(())
+    }
+
+    /// Commit outcomes as they arrive: whatever is waiting goes in one transaction, so commits
+    /// batch themselves under load and a crash can repeat only what was acknowledged in the
+    /// last few milliseconds (or was in the middle of its SMTP transaction).
+    async fn ledger_writer(
+        &self,
+        mut rx: tokio::sync::mpsc::UnboundedReceiver<(i64, Recorded)>,
+    ) -> Result<(), StoreError> {
+        let mut batch = Vec::with_capacity(512);
+        while let Some(first) = rx.recv().await {
+            batch.clear();
+            batch.push(first);
+            while batch.len() < 512 {
+                match rx.try_recv() {
+                    Ok(x) => batch.push(x),
+                    Err(_) => break,
+                }
+            }
+            self.store.record(&batch, self.clock.now()).await?;
         }
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! Shared helpers for integration tests: small project trees in temporary folders.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::path::{Path, PathBuf};
 
 use chrono::{TimeZone, Utc};

@@ -1,0 +1,455 @@
+//! An admin sends an issue through a real relay (Postfix's smtp-sink, or an aiosmtpd server
+//! where TLS and AUTH matter): every subscriber gets exactly one copy, a relay's refusals and
+//! outages lose nothing, and a second run resumes rather than resends.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::process::Output;
+
+use support::smtp::{SmtpSink, TestSmtpServer, free_port};
+use support::{Tree, bulletin};
+
+const SECRET: &str = "delivery-test-secret-delivery-test-secret";
+
+/// A tree whose `all` list holds `n` members from a CSV (plus `extra` TOML lines for the list).
+fn tree_with_members(n: usize, transport: &str) -> Tree {
+    let t = Tree::minimal();
+    let mut csv = String::from("email,name,agency\n");
+    for i in 0..n {
+        csv.push_str(&format!(
+            "person{i}@agency{}.example,Person {i},Agency {}\n",
+            i % 7,
+            i % 7
+        ));
+    }
+    t.write("config/lists/all.csv", &csv);
+    t.write(
+        "config/lists/all.toml",
+        "name = \"Everyone\"\nmembers_csv = \"all.csv\"\n",
+    );
+    let settings = std::fs::read_to_string(t.config()).unwrap();
+    t.write(
+        "config/bulletin.toml",
+        &format!("{settings}\n{transport}\n"),
+    );
+    t
+}
+
+fn smtp_transport(port: u16) -> String {
+    format!(
+        "[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\ntls = \"none\"\nconnections = 4\nmax_per_minute = 0\nmax_per_day = 0\n"
+    )
+}
+
+fn run(t: &Tree, args: &[&str]) -> Output {
+    bulletin(t.root())
+        .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn say(o: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(o),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn status(t: &Tree) -> serde_json::Value {
+    let o = bulletin(t.root())
+        .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+        .env("BULLETIN_SMTP_PASSWORD", "any")
+        .args(["status", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// How many copies each recipient got, by envelope recipient.
+fn copies(sink: &SmtpSink) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for tx in sink.transactions() {
+        for r in &tx.rcpt_to {
+            *m.entry(r.to_lowercase()).or_insert(0) += 1;
+        }
+    }
+    m
+}
+
+#[test]
+fn every_subscriber_gets_exactly_one_copy_and_a_second_run_sends_nothing() {
+    let sink = SmtpSink::start(&[]);
+    let t = tree_with_members(300, &smtp_transport(sink.port));
+    let o = run(&t, &["send", "news", "--now", "--date", "2026-12-01"]);
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    assert!(
+        stdout(&o).contains("(issue 1, created): 300 sent, 0 deferred, 0 failed"),
+        "{}",
+        say(&o)
+    );
+    sink.wait_for_count(300, std::time::Duration::from_secs(5));
+    let c = copies(&sink);
+    assert_eq!(c.len(), 300);
+    assert!(c.values().all(|&n| n == 1), "one copy each");
+
+    let again = run(&t, &["send", "news", "--now", "--date", "2026-12-01"]);
+    assert_eq!(again.status.code(), Some(0), "{}", say(&again));
+    assert!(
+        stdout(&again).contains("(issue 1, resumed): 300 sent"),
+        "{}",
+        say(&again)
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(sink.count(), 300, "running it again resends nothing");
+
+    let s = status(&t);
+    assert_eq!(s[0]["bulletin"], "news");
+    assert_eq!(s[0]["date"], "2026-12-01");
+    assert_eq!(s[0]["deliveries"]["sent"], 300);
+    assert_eq!(s[0]["state"], "done");
+}
+
+#[test]
+fn overlapping_lists_and_suppressed_addresses() {
+    let sink = SmtpSink::start(&[]);
+    let t = tree_with_members(0, &smtp_transport(sink.port));
+    t.write(
+        "config/lists/all.toml",
+        "name = \"Everyone\"\ninclude = [\"health\", \"police\"]\n",
+    );
+    t.write(
+        "config/lists/health.toml",
+        "name = \"Health\"\n[[member]]\nemail = \"jo@nhs.example\"\n[[member]]\nemail = \"sam@nhs.example\"\n[[member]]\nemail = \"left@nhs.example\"\n",
+    );
+    t.write(
+        "config/lists/police.toml",
+        "name = \"Police\"\n[[member]]\nemail = \"JO@NHS.example\"\n[[member]]\nemail = \"pc@police.example\"\n",
+    );
+    let settings = std::fs::read_to_string(t.config()).unwrap();
+    t.write(
+        "config/bulletin.toml",
+        &settings.replace("lists = [\"all\"]", "lists = [\"all\", \"health\"]"),
+    );
+    let o = run(
+        &t,
+        &[
+            "suppress",
+            "Left@nhs.example",
+            "--reason",
+            "left the service",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    let o = run(&t, &["lists", "--format", "json"]);
+    let lists: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(lists[1]["id"], "health");
+    assert_eq!(lists[1]["members"], 2, "lists subtract suppressions");
+
+    let o = run(&t, &["send", "news", "--now", "--date", "2026-12-01"]);
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    assert!(
+        stdout(&o).contains("3 sent, 0 deferred, 0 failed, 1 suppressed"),
+        "{}",
+        say(&o)
+    );
+    sink.wait_for_count(3, std::time::Duration::from_secs(5));
+    let c = copies(&sink);
+    assert_eq!(
+        c.keys().cloned().collect::<Vec<_>>(),
+        ["jo@nhs.example", "pc@police.example", "sam@nhs.example"],
+        "one copy for someone on three lists (any case), none for the suppressed"
+    );
+    assert!(c.values().all(|&n| n == 1));
+}
+
+#[test]
+fn a_relay_that_rejects_some_recipients_and_defers_others() {
+    let server = TestSmtpServer::start(&["--reject-rcpt", "bounce", "--defer-rcpt", "busy"]);
+    let t = tree_with_members(0, &smtp_transport(server.port));
+    t.write(
+        "config/lists/all.toml",
+        "name = \"Everyone\"\n[[member]]\nemail = \"ok1@x.example\"\n[[member]]\nemail = \"bounce@x.example\"\n[[member]]\nemail = \"ok2@x.example\"\n[[member]]\nemail = \"busy@x.example\"\n[[member]]\nemail = \"ok3@x.example\"\n",
+    );
+    let o = run(&t, &["send", "news", "--now", "--date", "2026-12-01"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a permanent failure exits 1: {}",
+        say(&o)
+    );
+    assert!(
+        stdout(&o).contains("3 sent, 1 deferred, 1 failed"),
+        "{}",
+        say(&o)
+    );
+    assert!(
+        stdout(&o).contains("deferred deliveries are retried from"),
+        "{}",
+        say(&o)
+    );
+    assert_eq!(server.messages().len(), 3, "the others were not held up");
+    let s = status(&t);
+    assert_eq!(s[0]["deliveries"]["failed"], 1);
+    assert_eq!(s[0]["deliveries"]["deferred"], 1);
+    assert_eq!(
+        s[0]["state"], "sending",
+        "a deferred delivery keeps the issue open"
+    );
+}
+
+#[test]
+fn temporary_refusals_defer_everything_and_exit_zero() {
+    let sink = SmtpSink::start(&["-r", "rcpt"]);
+    let t = tree_with_members(20, &smtp_transport(sink.port));
+    let o = run(&t, &["send", "news", "--now", "--date", "2026-12-01"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "deferred is not failed: {}",
+        say(&o)
+    );
+    assert!(
+        stdout(&o).contains("0 sent, 20 deferred, 0 failed"),
+        "{}",
+        say(&o)
+    );
+}
+
+#[test]
+fn permanent_refusals_fail_each_recipient_and_exit_one() {
+    let sink = SmtpSink::start(&["-f", "rcpt"]);
+    let t = tree_with_members(10, &smtp_transport(sink.port));
+    let o = run(&t, &["send", "news", "--now", "--date", "2026-12-01"]);
+    assert_eq!(o.status.code(), Some(1), "{}", say(&o));
+    assert!(
+        stdout(&o).contains("0 sent, 0 deferred, 10 failed"),
+        "{}",
+        say(&o)
+    );
+}
+
+#[test]
+fn disconnects_and_421_defer_and_the_rest_still_go() {
+    for fault in ["-q", "-Q"] {
+        let sink = SmtpSink::start(&[fault, "data"]);
+        let t = tree_with_members(8, &smtp_transport(sink.port));
+        let o = run(&t, &["send", "news", "--now", "--date", "2026-12-01"]);
+        assert_eq!(o.status.code(), Some(0), "{fault}: {}", say(&o));
+        assert!(
+            stdout(&o).contains("0 sent, 8 deferred, 0 failed"),
+            "{fault}: {}",
+            say(&o)
+        );
+    }
+}
+
+#[test]
+fn a_relay_that_is_down_pauses_the_issue_and_loses_nothing() {
+    let port = free_port();
+    let t = tree_with_members(50, &smtp_transport(port));
+    let o = run(&t, &["send", "news", "--now", "--date", "2026-12-01"]);
+    assert_eq!(o.status.code(), Some(1), "{}", say(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("the issue is paused: cannot connect to 127.0.0.1:"),
+        "{err}"
+    );
+    assert!(
+        err.contains("nothing was lost: 50 deliveries wait"),
+        "{err}"
+    );
+    let s = status(&t);
+    assert_eq!(s[0]["state"], "paused");
+    assert_eq!(s[0]["deliveries"]["pending"], 50);
+    assert_eq!(s[0]["deliveries"]["failed"], 0);
+
+    // The relay comes back: the same command finishes the issue.
+    let sink = SmtpSink::start_on(port, &[]);
+    let o = run(&t, &["send", "news", "--now", "--date", "2026-12-01"]);
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    assert!(stdout(&o).contains("50 sent"), "{}", say(&o));
+    sink.wait_for_count(50, std::time::Duration::from_secs(5));
+    assert!(copies(&sink).values().all(|&n| n == 1));
+    assert_eq!(status(&t)[0]["state"], "done");
+}
+
+fn tls_transport(port: u16, ca: &std::path::Path, tls: &str) -> String {
+    format!(
+        "[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://localhost:{port}\"\ntls = \"{tls}\"\ntls_ca_file = \"{}\"\nusername = \"bulletin\"\n",
+        ca.display()
+    )
+}
+
+#[test]
+fn starttls_and_auth_keep_credentials_and_mail_encrypted() {
+    let server = TestSmtpServer::start(&[
+        "--starttls",
+        "--auth",
+        "bulletin:s3cret-pass",
+        "--require-auth",
+    ]);
+    let ca = server.ca_pem.clone().expect("a CA");
+    let t = tree_with_members(5, &tls_transport(server.port, &ca, "starttls"));
+    let o = bulletin(t.root())
+        .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+        .env("BULLETIN_SMTP_PASSWORD", "s3cret-pass")
+        .args(["send", "news", "--now", "--date", "2026-12-01"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    assert!(stdout(&o).contains("5 sent"), "{}", say(&o));
+    assert_eq!(server.messages().len(), 5);
+    let log = server.log();
+    for e in &log {
+        let ev = e["event"].as_str().unwrap();
+        if ["auth", "mail", "rcpt", "data"].contains(&ev) {
+            assert_eq!(e["tls"], true, "{ev} happened in the clear: {e}");
+        }
+    }
+    assert!(
+        log.iter().any(|e| e["event"] == "auth"),
+        "authenticated: {log:?}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("s3cret-pass"),
+        "the password is never logged"
+    );
+}
+
+#[test]
+fn a_relay_without_starttls_gets_no_credentials_and_no_mail() {
+    let ca_dir = tempfile::tempdir().unwrap();
+    let ca = ca_dir.path().join("ca.pem");
+    std::fs::write(&ca, "placeholder").unwrap();
+    let server = TestSmtpServer::start(&["--auth", "bulletin:s3cret-pass"]);
+    let t = tree_with_members(
+        5,
+        &tls_transport(server.port, &ca, "starttls")
+            .replace(&format!("tls_ca_file = \"{}\"\n", ca.display()), ""),
+    );
+    let o = bulletin(t.root())
+        .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+        .env("BULLETIN_SMTP_PASSWORD", "s3cret-pass")
+        .args(["send", "news", "--now", "--date", "2026-12-01"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", say(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("STARTTLS is required but not offered"),
+        "{err}"
+    );
+    let log = server.log();
+    assert!(
+        !log.iter()
+            .any(|e| ["auth", "mail", "rcpt", "data"].contains(&e["event"].as_str().unwrap())),
+        "nothing sensitive was sent in the clear: {log:?}"
+    );
+    assert_eq!(status(&t)[0]["deliveries"]["pending"], 5);
+}
+
+#[test]
+fn a_wrong_password_pauses_instead_of_failing_everyone() {
+    let server =
+        TestSmtpServer::start(&["--starttls", "--auth", "bulletin:right", "--require-auth"]);
+    let ca = server.ca_pem.clone().unwrap();
+    let t = tree_with_members(5, &tls_transport(server.port, &ca, "starttls"));
+    let o = bulletin(t.root())
+        .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+        .env("BULLETIN_SMTP_PASSWORD", "wrong")
+        .args(["send", "news", "--now", "--date", "2026-12-01"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", say(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("authentication refused"), "{err}");
+    assert!(err.contains("535"), "{err}");
+    let s = status(&t);
+    assert_eq!(s[0]["deliveries"]["failed"], 0);
+    assert_eq!(s[0]["deliveries"]["pending"], 5);
+}
+
+#[test]
+fn implicit_tls_works() {
+    let server = TestSmtpServer::start(&["--implicit-tls"]);
+    let ca = server.ca_pem.clone().unwrap();
+    let transport = format!(
+        "[transport]\nkind = \"smtp\"\nsmtp_url = \"smtps://localhost:{}\"\ntls_ca_file = \"{}\"\n",
+        server.port,
+        ca.display()
+    );
+    let t = tree_with_members(3, &transport);
+    let o = run(&t, &["send", "news", "--now", "--date", "2026-12-01"]);
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    assert_eq!(server.messages().len(), 3);
+}
+
+#[test]
+fn bodies_with_lone_dots_and_bare_line_breaks_arrive_intact() {
+    // RUSTSEC-2026-0561: a bare CR or LF must not escape dot-stuffing and end DATA early.
+    let server = TestSmtpServer::start(&[]);
+    let t = tree_with_members(3, &smtp_transport(server.port));
+    t.write(
+        "news/item.md",
+        "+++\ntitle = \"Dots\"\nsection = \"partnership\"\npublish = 2026-11-20\n+++\nBefore\n\n.\n\nA bare\rCR and a bare LF follow\n.\nMAIL FROM:<evil@x.example>\n\n..\n\nAfter the dots.\n",
+    );
+    let o = run(&t, &["send", "news", "--now", "--date", "2026-12-01"]);
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    let msgs = server.messages();
+    assert_eq!(
+        msgs.len(),
+        3,
+        "exactly one message per recipient, no injected extra"
+    );
+    let log = server.log();
+    let mails = log.iter().filter(|e| e["event"] == "mail").count();
+    assert_eq!(mails, 3, "no injected MAIL command: {log:?}");
+    for m in &msgs {
+        let text = String::from_utf8_lossy(m);
+        assert!(text.contains("After the dots"), "the message arrived whole");
+        for line in text.split("\r\n") {
+            assert!(!line.starts_with('.'), "{line}");
+        }
+    }
+}
+
+#[test]
+fn a_proof_goes_only_to_the_given_addresses_and_is_not_the_issue() {
+    let sink = SmtpSink::start(&[]);
+    let t = tree_with_members(20, &smtp_transport(sink.port));
+    let o = run(
+        &t,
+        &[
+            "send",
+            "news",
+            "--test-to",
+            "editor@x.example",
+            "Editor@X.example",
+            "second@x.example",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    assert!(stdout(&o).contains("(proof "), "{}", say(&o));
+    sink.wait_for_count(2, std::time::Duration::from_secs(5));
+    assert_eq!(copies(&sink).len(), 2);
+    let subject = sink.transactions()[0].data.clone();
+    assert!(String::from_utf8_lossy(&subject).contains("Subject: [Proof] News:"));
+    let s = status(&t);
+    assert_eq!(s.as_array().unwrap().len(), 1);
+    assert!(s[0]["kind"].as_str().unwrap().starts_with("proof:"));
+    // The real issue is still to come.
+    let o = run(&t, &["send", "news", "--now", "--date", "2026-12-01"]);
+    assert!(
+        stdout(&o).contains("(issue 2, created): 20 sent"),
+        "{}",
+        say(&o)
+    );
+}
