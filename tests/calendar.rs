@@ -95,8 +95,8 @@ fn anti_bullying_week_confirmed_dates_replace_the_rule() {
             span("2025-11-10", "2025-11-14"),
             span("2026-11-16", "2026-11-20"),
             span("2027-11-15", "2027-11-19"),
-            // What the 3rd-Monday rule gives; the file says the real week is 13–17 Nov.
-            span("2028-11-20", "2028-11-24"),
+            // The 2nd-Monday rule: the Monday between 10 and 16 November.
+            span("2028-11-13", "2028-11-17"),
         ]
     );
     assert_eq!(
@@ -106,6 +106,7 @@ fn anti_bullying_week_confirmed_dates_replace_the_rule() {
             span("2025-11-10", "2025-11-10"),
             span("2026-11-16", "2026-11-16"),
             span("2027-11-15", "2027-11-15"),
+            span("2028-11-13", "2028-11-13"),
         ]
     );
 }
