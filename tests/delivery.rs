@@ -414,10 +414,31 @@ fn bodies_with_lone_dots_and_bare_line_breaks_arrive_intact() {
     assert_eq!(mails, 3, "no injected MAIL command: {log:?}");
     for m in &msgs {
         let text = String::from_utf8_lossy(m);
-        assert!(text.contains("After the dots"), "the message arrived whole");
         for line in text.split("\r\n") {
             assert!(!line.starts_with('.'), "{line}");
         }
+        // Decoded by an independent parser, the text part holds the lone dot as a line of its
+        // own, the would-be command as plain text, and everything after it.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.eml");
+        std::fs::write(&path, m).unwrap();
+        let out = std::process::Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/support/parse_email.py"
+            ))
+            .arg(&path)
+            .output()
+            .unwrap();
+        let parsed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(parsed["defects"], serde_json::json!([]));
+        let body = parsed["parts"][0]["text"]
+            .as_str()
+            .unwrap()
+            .replace("\r\n", "\n");
+        assert!(body.lines().any(|l| l == "."), "{body}");
+        assert!(body.contains("MAIL FROM:"), "{body}");
+        assert!(body.contains("After the dots."), "{body}");
     }
 }
 

@@ -209,6 +209,15 @@ struct Shared {
 }
 
 impl Shared {
+    /// Remember why the run ends without stopping the others' claimed work.
+    fn note(&self, why: Stop) {
+        let mut r = self.reason.lock().expect("not poisoned");
+        if r.is_none() {
+            *r = Some(why);
+        }
+    }
+
+    /// Stop every worker before its next message.
     fn halt(&self, why: Stop) {
         let mut r = self.reason.lock().expect("not poisoned");
         if r.is_none() {
@@ -365,7 +374,8 @@ impl Sender {
                 shared.budget.fetch_add(want - granted, Ordering::SeqCst);
             }
             if granted == 0 {
-                shared.halt(Stop::DailyLimit);
+                // Finish what is claimed elsewhere; claim nothing more today.
+                shared.note(Stop::DailyLimit);
                 break;
             }
             let now = self.clock.now();
