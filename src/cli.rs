@@ -79,6 +79,14 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = CalendarFormat::Table)]
         format: CalendarFormat,
     },
+    /// The next fire times of each job (issues, proofs, announcements), sorted by time.
+    Schedule {
+        /// How many fires of each job.
+        #[arg(long, default_value_t = 5)]
+        count: usize,
+        #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+        format: TableOrJson,
+    },
     /// Send an issue now (create or resume it), or a proof to the given addresses only.
     #[command(group(clap::ArgGroup::new("mode").required(true).args(["now", "test_to"])))]
     Send {
@@ -120,6 +128,18 @@ pub enum Command {
         #[arg(long)]
         bulletin: Option<String>,
     },
+    /// Approve an issue of a bulletin with `require_approval = true`.
+    Approve {
+        bulletin: String,
+        /// The issue date (YYYY-MM-DD).
+        #[arg(long)]
+        date: NaiveDate,
+        /// Who approves (default $USER).
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// The daemon: sends each issue on schedule, retries, proofs, announcements; until SIGTERM.
+    Run,
     /// Render an issue to a file: the next one, or the one for --date.
     Preview {
         /// The bulletin's id.
@@ -159,12 +179,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Check { format } = cli.command {
         return check(&cli.config, &env, format);
     }
+    if let Command::Run = cli.command {
+        return runtime()?.block_on(crate::daemon::run(cli.config.clone(), env));
+    }
     let Some(project) = load_or_report(&cli.config, &env) else {
         return Ok(ExitCode::FAILURE);
     };
     let p = &project;
     match cli.command {
-        Command::Check { .. } => unreachable!("handled above"),
+        Command::Check { .. } | Command::Run => unreachable!("handled above"),
+        Command::Approve { bulletin, date, by } => {
+            runtime()?.block_on(crate::commands::approve(p, &bulletin, date, by))
+        }
         Command::Lists { format } => {
             let suppressions = runtime()?.block_on(crate::commands::existing_suppressions(p))?;
             lists(p, &suppressions, format)?;
@@ -172,6 +198,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Calendar { from, to, format } => {
             crate::calendar::cli::run(p, from, to, format, Utc::now())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schedule { count, format } => {
+            crate::schedule::cli::run(p, count, format, Utc::now())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Preview {

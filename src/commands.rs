@@ -66,6 +66,11 @@ pub async fn send(
     date: Option<NaiveDate>,
     test_to: &[String],
 ) -> anyhow::Result<ExitCode> {
+    // One sender per SQLite database: refuse beside a running daemon (it sends due issues).
+    let _lock = match &project.settings.database {
+        DatabaseUrl::Sqlite(db) => Some(crate::daemon::lock::SenderLock::acquire(db)?),
+        DatabaseUrl::Postgres(_) => None,
+    };
     let store = open(project).await?;
     let clock = Arc::new(SystemClock);
     let now = chrono::Utc::now().timestamp();
@@ -267,5 +272,46 @@ pub async fn unsuppress(
         .unsuppress(&e.key(), scope.as_deref(), chrono::Utc::now().timestamp())
         .await?;
     println!("removed {n} suppression(s) of {}", e.key());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `approve BULLETIN --date D [--by NAME]`.
+pub async fn approve(
+    project: &Project,
+    bulletin: &str,
+    date: NaiveDate,
+    by: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let Some(b) = project.bulletin(bulletin) else {
+        anyhow::bail!("unknown bulletin `{bulletin}`");
+    };
+    if !b.require_approval {
+        eprintln!(
+            "note: `{bulletin}` does not require approval (require_approval = false); recording it anyway"
+        );
+    }
+    let by = by
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "unknown".into());
+    let store = open(project).await?;
+    let added = store
+        .approve(
+            bulletin,
+            &date.to_string(),
+            &by,
+            chrono::Utc::now().timestamp(),
+        )
+        .await?;
+    if added {
+        println!(
+            "approved {bulletin} {date} (by {by}); the daemon sends it at its time, or at once if it is held"
+        );
+    } else {
+        let (who, _) = store
+            .approval(bulletin, &date.to_string())
+            .await?
+            .unwrap_or_default();
+        println!("{bulletin} {date} was already approved by {who}");
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod daemon;
 pub mod delivery;
 pub mod diag;
 pub mod ids;

@@ -39,6 +39,17 @@ pub fn materialise(
     bulletin: &crate::config::Bulletin,
     suppressions: &[crate::store::Suppression],
 ) -> Vec<NewDelivery> {
+    materialise_lists(project, &bulletin.lists, bulletin.id.as_str(), suppressions)
+}
+
+/// [`materialise`] for any lists; `scope_id` is the bulletin (or campaign) whose
+/// `bulletin:<id>` suppressions apply.
+pub fn materialise_lists(
+    project: &Project,
+    lists: &[crate::ids::ListId],
+    scope_id: &str,
+    suppressions: &[crate::store::Suppression],
+) -> Vec<NewDelivery> {
     let mut scopes: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for s in suppressions {
         scopes
@@ -46,10 +57,10 @@ pub fn materialise(
             .or_default()
             .insert(s.scope.as_str());
     }
-    let bulletin_scope = format!("bulletin:{}", bulletin.id);
+    let bulletin_scope = format!("bulletin:{scope_id}");
     let mut order: Vec<String> = Vec::new();
     let mut found: BTreeMap<String, (NewDelivery, bool)> = BTreeMap::new();
-    for list in &bulletin.lists {
+    for list in lists {
         let list_scope = format!("list:{list}");
         for m in project.lists.members.get(list).into_iter().flatten() {
             let key = m.email.key();
@@ -226,6 +237,28 @@ pub async fn create_proof(
     to: &[EmailAddress],
     now: i64,
 ) -> Result<IssueRow, SendError> {
+    let kind = format!("proof:{now}");
+    Ok(
+        create_proof_kind(project, store, bulletin, date, to, &kind, now)
+            .await?
+            .0,
+    )
+}
+
+/// A proof recorded under `kind`: `proof` for the scheduled proof of an issue (once per issue),
+/// `proof:<time>` for one asked for by hand.
+pub async fn create_proof_kind(
+    project: &Project,
+    store: &Store,
+    bulletin: &str,
+    date: NaiveDate,
+    to: &[EmailAddress],
+    kind: &str,
+    now: i64,
+) -> Result<(IssueRow, bool), SendError> {
+    if let Some(row) = store.find_issue(bulletin, &date.to_string(), kind).await? {
+        return Ok((row, false));
+    }
     let (mut issue, _) = crate::preview::render(project, bulletin, date)?;
     issue.subject = format!("[Proof] {}", issue.subject);
     let css = crate::preview::stylesheet(project)?;
@@ -249,12 +282,89 @@ pub async fn create_proof(
     let new = NewIssue {
         bulletin: bulletin.to_string(),
         date: date.to_string(),
-        kind: format!("proof:{now}"),
+        kind: kind.to_string(),
         subject: issue.subject,
         rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
         deliveries,
     };
-    Ok(store.create_issue(&new, now).await?.0)
+    Ok(store.create_issue(&new, now).await?)
+}
+
+/// A campaign's announcement for the occurrence starting on `start`: a short message of its own
+/// to the announce lists, once per occurrence (kind `announce`, keyed by campaign and start).
+pub async fn create_announcement(
+    project: &Project,
+    store: &Store,
+    campaign: &str,
+    start: NaiveDate,
+    now: i64,
+) -> Result<Option<(IssueRow, bool)>, SendError> {
+    use crate::issue::{CampaignEntry, CampaignsSection, Issue, Section, SectionBody};
+    let Some(c) = project.campaign(campaign) else {
+        return Ok(None);
+    };
+    let Some(announce) = &c.announce else {
+        return Ok(None);
+    };
+    if let Some(row) = store
+        .find_issue(campaign, &start.to_string(), "announce")
+        .await?
+    {
+        return Ok(Some((row, false)));
+    }
+    let tz = project.settings.organisation.time_zone;
+    let cal = crate::calendar::Calendar::new(&project.campaigns, tz);
+    let Some(occ) = cal
+        .between(start, start)
+        .into_iter()
+        .find(|o| o.campaign.as_str() == campaign && o.start == start)
+    else {
+        return Ok(None);
+    };
+    let when = crate::calendar::human::when(&occ);
+    let issue = Issue {
+        bulletin_id: campaign.to_string(),
+        bulletin_name: c.title.clone(),
+        date: start,
+        scheduled: chrono::DateTime::from_timestamp(now, 0)
+            .unwrap_or_default()
+            .with_timezone(&tz),
+        period_start: start,
+        subject: format!("Coming up: {}, {when}", c.title),
+        sections: vec![Section {
+            anchor: "campaigns".into(),
+            title: crate::issue::CAMPAIGNS_TITLE.into(),
+            body: SectionBody::Campaigns(CampaignsSection {
+                coming_up: vec![CampaignEntry {
+                    campaign: campaign.to_string(),
+                    title: c.title.clone(),
+                    when: Some(when),
+                    summary: c.summary.clone(),
+                    url: c.url.clone(),
+                    is_event: occ.kind == crate::calendar::OccurrenceKind::Event,
+                }],
+                ..CampaignsSection::default()
+            }),
+        }],
+    };
+    let css = crate::preview::stylesheet(project)?;
+    let ctx = Context {
+        organisation: &project.settings.organisation,
+        public_url: &project.settings.web.public_url,
+        css: &css,
+    };
+    let rendered = Rendered::new(&issue, &ctx).map_err(crate::preview::PreviewError::from)?;
+    let lists: Vec<crate::ids::ListId> = announce.lists.iter().map(|l| l.value.clone()).collect();
+    let suppressions = store.suppressions().await?;
+    let new = NewIssue {
+        bulletin: campaign.to_string(),
+        date: start.to_string(),
+        kind: "announce".into(),
+        subject: issue.subject.clone(),
+        rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
+        deliveries: materialise_lists(project, &lists, campaign, &suppressions),
+    };
+    Ok(Some(store.create_issue(&new, now).await?))
 }
 
 /// The stored rendering of an issue.

@@ -817,6 +817,14 @@ fn bulletin(
     let schedule =
         t.req_str("schedule", "\"0 9 1 * *\"")
             .and_then(|s| match CronSchedule::parse(&s.value) {
+                Ok(c) if c.fires_more_than_once_a_day() => {
+                    ctx.error(
+                        s.pos,
+                        "`schedule` fires more than once a day; a bulletin has at most one issue per day",
+                    )
+                    .hint("e.g. \"0 9 * * 1\" for 09:00 every Monday");
+                    None
+                }
                 Ok(c) => Some(c),
                 Err(e) => {
                     ctx.error(s.pos, e.to_string()).hint(e.hint());

@@ -339,6 +339,67 @@ impl Store {
         dispatch!(self, s => s.log_event(issue_id, delivery_id, kind, detail, now).await)
     }
 
+    /// Record what was done with a job's fire (idempotent: the first record of a fire wins,
+    /// except that `held` may later become `done` or `skipped`). Returns the state now stored.
+    pub async fn record_fire(
+        &self,
+        job: &str,
+        due_at: i64,
+        for_date: &str,
+        state: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<String, StoreError> {
+        dispatch!(self, s => s.record_fire(job, due_at, for_date, state, detail, now).await)
+    }
+
+    /// The state of a job's fire, if it was handled.
+    pub async fn fire_state(&self, job: &str, due_at: i64) -> Result<Option<String>, StoreError> {
+        dispatch!(self, s => s.fire_state(job, due_at).await)
+    }
+
+    /// Fires waiting for approval: (job, due_at, for_date).
+    pub async fn held_fires(&self) -> Result<Vec<(String, i64, String)>, StoreError> {
+        dispatch!(self, s => s.held_fires().await)
+    }
+
+    pub async fn approve(
+        &self,
+        bulletin: &str,
+        date: &str,
+        by: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.approve(bulletin, date, by, now).await)
+    }
+
+    /// Who approved the issue, and when.
+    pub async fn approval(
+        &self,
+        bulletin: &str,
+        date: &str,
+    ) -> Result<Option<(String, i64)>, StoreError> {
+        dispatch!(self, s => s.approval(bulletin, date).await)
+    }
+
+    pub async fn get_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        dispatch!(self, s => s.get_state(key).await)
+    }
+
+    pub async fn set_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        dispatch!(self, s => s.set_state(key, value).await)
+    }
+
+    /// Issues with deliveries that may be attempted at `now` (not paused).
+    pub async fn issues_due(&self, now: i64) -> Result<Vec<IssueRow>, StoreError> {
+        dispatch!(self, s => s.issues_due(now).await)
+    }
+
+    /// The earliest time any open delivery of an unpaused issue is due.
+    pub async fn earliest_due(&self) -> Result<Option<i64>, StoreError> {
+        dispatch!(self, s => s.earliest_due().await)
+    }
+
     /// The audit trail of an issue, oldest first: (at, kind, detail).
     pub async fn events(&self, issue_id: i64) -> Result<Vec<(i64, String, String)>, StoreError> {
         dispatch!(self, s => s.events(issue_id).await)

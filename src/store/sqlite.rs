@@ -461,4 +461,132 @@ impl SqliteStore {
             .map(|r| (r.get("at"), r.get("kind"), r.get("detail")))
             .collect())
     }
+
+    pub async fn record_fire(
+        &self,
+        job: &str,
+        due_at: i64,
+        for_date: &str,
+        state: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<String, StoreError> {
+        sqlx::query(
+            "INSERT INTO fires (job, due_at, for_date, state, detail, handled_at) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (job, due_at) DO UPDATE SET state = excluded.state, detail = excluded.detail,
+                 handled_at = excluded.handled_at
+             WHERE fires.state = 'held'",
+        )
+        .bind(job)
+        .bind(due_at)
+        .bind(for_date)
+        .bind(state)
+        .bind(detail)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(self.fire_state(job, due_at).await?.unwrap_or_default())
+    }
+
+    pub async fn fire_state(&self, job: &str, due_at: i64) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT state FROM fires WHERE job = $1 AND due_at = $2")
+            .bind(job)
+            .bind(due_at)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    pub async fn held_fires(&self) -> Result<Vec<(String, i64, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT job, due_at, for_date FROM fires WHERE state = 'held' ORDER BY due_at",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    pub async fn approve(
+        &self,
+        bulletin: &str,
+        date: &str,
+        by: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO approvals (bulletin, issue_date, approved_by, approved_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (bulletin, issue_date) DO NOTHING",
+        )
+        .bind(bulletin)
+        .bind(date)
+        .bind(by)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query("INSERT INTO events (at, kind, detail) VALUES ($1, 'approved', $2)")
+            .bind(now)
+            .bind(format!("{bulletin} {date} by {by}"))
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub async fn approval(
+        &self,
+        bulletin: &str,
+        date: &str,
+    ) -> Result<Option<(String, i64)>, StoreError> {
+        let row = sqlx::query("SELECT approved_by, approved_at FROM approvals WHERE bulletin = $1 AND issue_date = $2")
+            .bind(bulletin)
+            .bind(date)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    pub async fn get_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT value FROM daemon_state WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    pub async fn set_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO daemon_state (key, value) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn issues_due(&self, now: i64) -> Result<Vec<IssueRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM issues i WHERE i.state = 'sending' AND EXISTS (
+                SELECT 1 FROM deliveries d WHERE d.issue_id = i.id
+                  AND d.state IN ('pending', 'deferred') AND d.next_attempt_at <= $1)
+             ORDER BY i.id",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(issue_row).collect())
+    }
+
+    pub async fn earliest_due(&self) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "SELECT MIN(d.next_attempt_at) FROM deliveries d JOIN issues i ON i.id = d.issue_id
+             WHERE i.state = 'sending' AND d.state IN ('pending', 'deferred')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.get::<Option<i64>, _>(0))
+    }
 }

@@ -1,13 +1,38 @@
 //! Cron expressions and time zones: the when of every bulletin, parsed strictly once so the rest
-//! of the program holds only schedules that can fire.
+//! of the program holds only schedules that can fire; the DST policy that places their fires
+//! in time ([`dst`]); and the jobs the daemon runs on them ([`jobs`]).
+//!
+//! # DST policy
+//!
+//! A schedule is read in the organisation's time zone: `0 9 * * 1` is 09:00 on the wall clock
+//! every Monday, GMT in winter and BST in summer. Around a clock change:
+//!
+//! - a local time that does not exist (the spring-forward gap: 01:30 on 29 March 2026 in
+//!   Europe/London) fires **once**, at the first instant after the gap (02:00 BST, 01:00 UTC);
+//!   several fires in the same gap (`*/15 1 * * *`) are that one fire;
+//! - a local time that happens twice (the autumn fall-back: 01:30 on 25 October 2026) fires
+//!   **once**, at its first occurrence (01:30 BST, 00:30 UTC).
+//!
+//! croner follows this only for fixed-time jobs; interval jobs such as `*/15 1 * * *` it skips
+//! in the gap and runs twice in the repeated hour. So croner only enumerates the matching
+//! wall-clock times here (as naive date-times, where no clock changes), and [`dst`] places
+//! each in the time zone with [`crate::calendar::resolve_local`], the policy the calendar uses
+//! for events too.
+
+pub mod cli;
+pub mod dst;
+pub mod jobs;
 
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, TimeZone};
+use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
+
+pub use dst::{fires_after, fires_between, next_fire, prev_fire};
+pub use jobs::{Job, Upcoming, upcoming};
 
 /// Why a cron expression was refused, with the fix in [`CronError::hint`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -82,20 +107,53 @@ impl CronSchedule {
         &self.expr
     }
 
-    /// The first fire strictly after `t`, in `t`'s time zone.
-    pub fn next_after<Z: TimeZone>(&self, t: &DateTime<Z>) -> Option<DateTime<Z>> {
-        self.cron.find_next_occurrence(t, false).ok()
+    /// The first fire strictly after `t`, in `t`'s time zone, under the DST policy (see the
+    /// module documentation). The same as [`next_fire`].
+    pub fn next_after(&self, t: &DateTime<Tz>) -> Option<DateTime<Tz>> {
+        next_fire(self, t.timezone(), t.with_timezone(&Utc))
     }
 
-    /// The last fire strictly before `t`, in `t`'s time zone.
-    pub fn prev_before<Z: TimeZone>(&self, t: &DateTime<Z>) -> Option<DateTime<Z>> {
-        self.cron.find_previous_occurrence(t, false).ok()
+    /// The last fire strictly before `t`, in `t`'s time zone, under the DST policy. The same
+    /// as [`prev_fire`].
+    pub fn prev_before(&self, t: &DateTime<Tz>) -> Option<DateTime<Tz>> {
+        prev_fire(self, t.timezone(), t.with_timezone(&Utc))
     }
 
     /// Whether the expression has a seconds field (6 fields).
     pub fn has_seconds(&self) -> bool {
         self.expr.split_whitespace().count() == 6
     }
+
+    /// Whether some day can have more than one fire: the seconds, minute or hour field matches
+    /// more than one value (`*/30 9 * * *`, `0 9,17 * * *`, `0 9-10 * * *`). A bulletin has at
+    /// most one issue a day, so `check` refuses such a schedule for one.
+    ///
+    /// Decided from the fields, so it holds on every day: with one wall-clock time a day, the
+    /// DST policy gives at most one fire a day too (a time in the spring gap moves to the end
+    /// of the gap, on the same day wherever the gap does not cross midnight; a repeated time
+    /// fires only once).
+    pub fn fires_more_than_once_a_day(&self) -> bool {
+        let p = &self.cron.pattern;
+        [&p.seconds, &p.minutes, &p.hours]
+            .iter()
+            .any(|field| field.values().len() > 1)
+    }
+
+    /// The first wall-clock time strictly after `t` that the expression matches.
+    pub(crate) fn next_local(&self, t: chrono::NaiveDateTime) -> Option<chrono::NaiveDateTime> {
+        self.cron.find_next_occurrence(&t, false).ok()
+    }
+
+    /// The last wall-clock time strictly before `t` that the expression matches.
+    pub(crate) fn prev_local(&self, t: chrono::NaiveDateTime) -> Option<chrono::NaiveDateTime> {
+        self.cron.find_previous_occurrence(&t, false).ok()
+    }
+}
+
+/// Whether `schedule` can fire more than once on a local day; see
+/// [`CronSchedule::fires_more_than_once_a_day`].
+pub fn fires_more_than_once_a_day(schedule: &CronSchedule) -> bool {
+    schedule.fires_more_than_once_a_day()
 }
 
 fn describe(e: &croner::errors::CronError) -> String {

@@ -1,0 +1,458 @@
+//! The daemon: the scheduler (issues, proofs, announcements, catch-up after downtime, approval
+//! holds), the delivery of due and deferred deliveries, reload on SIGHUP or file changes (a
+//! broken config is reported and the last good one keeps running), and a graceful stop on
+//! SIGTERM/SIGINT. Each pass is one call of [`Daemon::try_execute_step`], which tests drive with
+//! their own clock.
+
+pub mod lock;
+pub mod reload;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{DatabaseUrl, Env, Project};
+use crate::delivery::{Clock, Stop};
+use crate::schedule::jobs::{Job, upcoming};
+use crate::store::{Store, StoreError};
+
+/// How long a stopping daemon waits for SMTP transactions in flight before it exits anyway
+/// (what is left in flight returns to the queue at the next start).
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest the daemon sleeps without looking again (a clock jump, a file edit, an approval).
+pub const MAX_SLEEP_SECS: i64 = 300;
+
+/// Why a step failed. The daemon logs it and tries again later: nothing is lost.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Send(#[from] crate::send::SendError),
+}
+
+/// What one step did, for logs and tests.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct StepReport {
+    /// (job, for date) created now.
+    pub created: Vec<(String, String)>,
+    /// (job, for date) skipped: missed by more than the catch-up window.
+    pub skipped: Vec<(String, String)>,
+    /// (job, for date) held for approval.
+    pub held: Vec<(String, String)>,
+    /// Deliveries attempted.
+    pub attempted: u64,
+    /// When the next step should run (Unix seconds).
+    pub next_at: i64,
+}
+
+/// The running daemon's state.
+pub struct Daemon {
+    pub project: Arc<Project>,
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub stopping: Arc<AtomicBool>,
+    pub owner: String,
+    sender: Arc<crate::delivery::Sender>,
+}
+
+const LAST_TICK: &str = "scheduler.last_tick";
+
+impl Daemon {
+    pub fn new(
+        project: Arc<Project>,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        owner: &str,
+    ) -> Result<Self, crate::send::SendError> {
+        let stopping = Arc::new(AtomicBool::new(false));
+        let sender = crate::send::sender(
+            &project,
+            store.clone(),
+            owner,
+            clock.clone(),
+            stopping.clone(),
+        )?;
+        Ok(Daemon {
+            project,
+            store,
+            clock,
+            stopping,
+            owner: owner.to_string(),
+            sender,
+        })
+    }
+
+    /// Swap in a newly loaded, valid project (a reload).
+    pub fn replace_project(&mut self, project: Arc<Project>) -> Result<(), crate::send::SendError> {
+        self.sender = crate::send::sender(
+            &project,
+            self.store.clone(),
+            &self.owner,
+            self.clock.clone(),
+            self.stopping.clone(),
+        )?;
+        self.project = project;
+        Ok(())
+    }
+
+    fn catch_up_secs(&self, job: &Job) -> i64 {
+        let b = match job {
+            Job::Bulletin(id) | Job::Proof(id) => self.project.bulletin(id.as_str()),
+            Job::Announce(_) => None,
+        };
+        i64::from(b.map_or(24, |b| b.catch_up_hours)) * 3600
+    }
+
+    /// One pass: handle every fire due since the last pass (or within the catch-up window on a
+    /// first start), re-check held issues, then attempt every due delivery.
+    pub async fn try_execute_step(&self) -> Result<StepReport, StepError> {
+        let now = self.clock.now();
+        let mut report = StepReport::default();
+        let p = &self.project;
+        let last = match self.store.get_state(LAST_TICK).await? {
+            Some(v) => v.parse::<i64>().unwrap_or(now),
+            // First start: look back over the widest catch-up window.
+            None => {
+                now - p
+                    .settings
+                    .bulletins
+                    .iter()
+                    .map(|b| i64::from(b.catch_up_hours) * 3600)
+                    .max()
+                    .unwrap_or(0)
+            }
+        };
+        let after = DateTime::<Utc>::from_timestamp(last.min(now), 0).unwrap_or_default();
+        for (job, at, for_date) in upcoming(p, after, 64) {
+            let due = at.timestamp();
+            if due > now {
+                continue;
+            }
+            let name = job.to_string();
+            let date = for_date.map(|d| d.to_string()).unwrap_or_default();
+            if self.store.fire_state(&name, due).await?.is_some() {
+                continue;
+            }
+            if now - due > self.catch_up_secs(&job) {
+                tracing::warn!(job = %name, date = %date, due = %at.to_rfc3339(), "missed while the daemon was down, outside the catch-up window: skipped");
+                self.store
+                    .record_fire(
+                        &name,
+                        due,
+                        &date,
+                        "skipped",
+                        "missed: outside the catch-up window",
+                        now,
+                    )
+                    .await?;
+                report.skipped.push((name, date));
+                continue;
+            }
+            if let Some(state) = self.execute(&job, for_date, now).await? {
+                self.store
+                    .record_fire(&name, due, &date, state, "", now)
+                    .await?;
+                match state {
+                    "held" => report.held.push((name, date)),
+                    _ => report.created.push((name, date)),
+                }
+            }
+        }
+        // Issues waiting for approval.
+        for (name, due, date) in self.store.held_fires().await? {
+            let Ok(job) = name.parse::<Job>() else {
+                continue;
+            };
+            let Ok(d) = date.parse() else { continue };
+            let max_age = i64::from(p.settings.transport.max_age_hours) * 3600;
+            if now - due > max_age {
+                tracing::error!(job = %name, date = %date, "never approved: the issue is too old to send and is dropped");
+                self.store
+                    .record_fire(&name, due, &date, "skipped", "not approved in time", now)
+                    .await?;
+                continue;
+            }
+            if let Some("done") = self.execute(&job, Some(d), now).await? {
+                self.store
+                    .record_fire(&name, due, &date, "done", "approved", now)
+                    .await?;
+                report.created.push((name, date));
+            }
+        }
+        self.store.set_state(LAST_TICK, &now.to_string()).await?;
+
+        // Deliveries.
+        for issue in self.store.issues_due(now).await? {
+            if self.stopping.load(Ordering::SeqCst) {
+                break;
+            }
+            let summary = crate::send::deliver(&self.sender, p, &issue, None).await?;
+            report.attempted += summary.attempted;
+            let c = &summary.counts;
+            tracing::info!(
+                issue = issue.id, bulletin = %issue.bulletin, date = %issue.date, kind = %issue.kind,
+                attempted = summary.attempted, sent = c.sent, deferred = c.deferred, failed = c.failed,
+                suppressed = c.suppressed, "delivery pass"
+            );
+            if let Stop::RelayDown(why) = &summary.stop {
+                tracing::error!(issue = issue.id, reason = %why, "the relay cannot be used; the issue is paused and will be retried");
+            }
+        }
+        report.next_at = self.next_wake(now).await?;
+        Ok(report)
+    }
+
+    /// When something next needs doing: the next fire, the next due delivery (or the retry of a
+    /// paused issue), or a periodic look, whichever is first.
+    async fn next_wake(&self, now: i64) -> Result<i64, StoreError> {
+        let after = DateTime::<Utc>::from_timestamp(now, 0).unwrap_or_default();
+        let mut next = now + MAX_SLEEP_SECS;
+        if let Some((_, at, _)) = upcoming(&self.project, after, 1).first() {
+            next = next.min(at.timestamp());
+        }
+        if let Some(due) = self.store.earliest_due().await? {
+            next = next.min(due.max(now + 1));
+        }
+        Ok(next.max(now + 1))
+    }
+
+    /// Do one job for one date; returns the fire's new state, or `None` when there is nothing to
+    /// record (an unknown job after a reload).
+    async fn execute(
+        &self,
+        job: &Job,
+        for_date: Option<chrono::NaiveDate>,
+        now: i64,
+    ) -> Result<Option<&'static str>, StepError> {
+        let p = &self.project;
+        let Some(date) = for_date else {
+            return Ok(None);
+        };
+        match job {
+            Job::Bulletin(id) => {
+                let Some(b) = p.bulletin(id.as_str()) else {
+                    return Ok(None);
+                };
+                if b.require_approval {
+                    match self.store.approval(id.as_str(), &date.to_string()).await? {
+                        Some((by, _)) => {
+                            tracing::info!(bulletin = %id, %date, approved_by = %by, "approved")
+                        }
+                        None => {
+                            tracing::error!(bulletin = %id, %date, "HELD: this issue needs approval before it is sent: run `bulletin approve {id} --date {date}`");
+                            return Ok(Some("held"));
+                        }
+                    }
+                }
+                let (row, created) =
+                    crate::send::create_or_resume(p, &self.store, id.as_str(), date, now).await?;
+                tracing::info!(bulletin = %id, %date, issue = row.id, created, "issue due");
+                Ok(Some("done"))
+            }
+            Job::Proof(id) => {
+                let Some(b) = p.bulletin(id.as_str()) else {
+                    return Ok(None);
+                };
+                let Some(editors) = &b.editors else {
+                    return Ok(None);
+                };
+                let to: Vec<_> = p
+                    .lists
+                    .union(std::slice::from_ref(editors))
+                    .into_iter()
+                    .map(|m| m.email)
+                    .collect();
+                let (row, _) = crate::send::create_proof_kind(
+                    p,
+                    &self.store,
+                    id.as_str(),
+                    date,
+                    &to,
+                    "proof",
+                    now,
+                )
+                .await?;
+                tracing::info!(bulletin = %id, %date, issue = row.id, editors = to.len(), "proof due");
+                Ok(Some("done"))
+            }
+            Job::Announce(c) => {
+                match crate::send::create_announcement(p, &self.store, c.as_str(), date, now)
+                    .await?
+                {
+                    Some((row, _)) => {
+                        tracing::info!(campaign = %c, start = %date, issue = row.id, "announcement due");
+                        Ok(Some("done"))
+                    }
+                    None => Ok(None),
+                }
+            }
+        }
+    }
+}
+
+/// What `bulletin run` says on start: what it will do next.
+pub fn startup_summary(project: &Project, now: DateTime<Utc>) -> String {
+    let tz = project.settings.organisation.time_zone;
+    let mut out = String::new();
+    out.push_str("next:\n");
+    for (job, at, date) in upcoming(project, now, 2).into_iter().take(8) {
+        out.push_str(&format!(
+            "  {:<40} {}{}\n",
+            job.to_string(),
+            at.format("%a %-d %b %Y %H:%M %Z"),
+            date.map(|d| format!("  (for {d})")).unwrap_or_default()
+        ));
+    }
+    let today = now.with_timezone(&tz).date_naive();
+    let cal = crate::calendar::Calendar::new(&project.campaigns, tz);
+    let soon = cal.between(today, today + chrono::Days::new(30));
+    if !soon.is_empty() {
+        out.push_str("campaigns in the next 30 days:\n");
+        for o in soon.iter().take(8) {
+            out.push_str(&format!(
+                "  {:<40} {}\n",
+                o.title,
+                crate::calendar::human::when(o)
+            ));
+        }
+    }
+    match &project.settings.transport.kind {
+        crate::config::TransportKind::Outbox { dir } => out.push_str(&format!(
+            "mail: written to {} (outbox; nothing is sent)\n",
+            dir.display()
+        )),
+        crate::config::TransportKind::Smtp(r) => {
+            out.push_str(&format!("mail: SMTP via {}:{}\n", r.host, r.port))
+        }
+        crate::config::TransportKind::Sendmail { path } => {
+            out.push_str(&format!("mail: {}\n", path.display()))
+        }
+    }
+    match &project.settings.database {
+        DatabaseUrl::Sqlite(p) => out.push_str(&format!("ledger: {}\n", p.display())),
+        DatabaseUrl::Postgres(_) => out.push_str("ledger: PostgreSQL\n"),
+    }
+    out
+}
+
+/// `bulletin run`: until SIGTERM or SIGINT.
+pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process::ExitCode> {
+    use anyhow::Context;
+    let now = Utc::now();
+    let loaded = crate::config::load(&config_path, &env, now);
+    let Some(project) = loaded.project else {
+        eprint!("{}", loaded.diagnostics);
+        eprintln!(
+            "error: the configuration has {} error(s); the daemon did not start",
+            loaded.diagnostics.error_count()
+        );
+        return Ok(std::process::ExitCode::FAILURE);
+    };
+    let _lock = match &project.settings.database {
+        DatabaseUrl::Sqlite(db) => Some(lock::SenderLock::acquire(db)?),
+        DatabaseUrl::Postgres(_) => None,
+    };
+    let store = Store::open(&project.settings.database)
+        .await
+        .context("opening the database")?;
+    if matches!(project.settings.database, DatabaseUrl::Sqlite(_)) {
+        let released = store.release_expired_leases(now.timestamp(), true).await?;
+        if released > 0 {
+            tracing::warn!(
+                released,
+                "deliveries left in flight by a previous run are back in the queue"
+            );
+        }
+    }
+    let owner = crate::commands::instance_id();
+    let clock: Arc<dyn Clock> = Arc::new(crate::delivery::SystemClock);
+    let mut daemon = Daemon::new(Arc::new(project), store, clock, &owner)?;
+    eprint!("bulletin {} running ({owner}); ", env!("CARGO_PKG_VERSION"));
+    eprint!("{}", startup_summary(&daemon.project, now));
+
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let mut watcher = reload::Watcher::new(&daemon.project);
+    let stopping = daemon.stopping.clone();
+    loop {
+        let report = {
+            let step = daemon.try_execute_step();
+            tokio::pin!(step);
+            let stop_now = tokio::select! {
+                r = &mut step => Err(r),
+                _ = term.recv() => Ok(()),
+                _ = int.recv() => Ok(()),
+            };
+            match stop_now {
+                Err(r) => Some(r),
+                Ok(()) => {
+                    // Stop claiming; let what is in flight finish, within the drain timeout.
+                    stopping.store(true, Ordering::SeqCst);
+                    tracing::info!("stopping: finishing messages in flight");
+                    let _ = tokio::time::timeout(DRAIN_TIMEOUT, &mut step).await;
+                    None
+                }
+            }
+        };
+        let Some(report) = report else { break };
+        let next_at = match report {
+            Ok(r) => {
+                if !(r.created.is_empty() && r.skipped.is_empty() && r.held.is_empty()) {
+                    tracing::info!(
+                        created = r.created.len(),
+                        skipped = r.skipped.len(),
+                        held = r.held.len(),
+                        "scheduler pass"
+                    );
+                }
+                r.next_at
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "a scheduler pass failed; retrying in a minute");
+                Utc::now().timestamp() + 60
+            }
+        };
+        let sleep_for =
+            Duration::from_secs((next_at - Utc::now().timestamp()).clamp(1, MAX_SLEEP_SECS) as u64);
+        let mut reload_now = false;
+        tokio::select! {
+            _ = tokio::time::sleep(sleep_for) => {}
+            _ = hup.recv() => { reload_now = true; }
+            changed = watcher.changed() => { reload_now = changed; }
+            _ = term.recv() => { break; }
+            _ = int.recv() => { break; }
+        }
+        if reload_now {
+            let loaded = crate::config::load(&config_path, &env, Utc::now());
+            match loaded.project {
+                Some(p) => match daemon.replace_project(Arc::new(p)) {
+                    Ok(()) => {
+                        watcher = reload::Watcher::new(&daemon.project);
+                        tracing::info!("configuration reloaded");
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "the new configuration cannot be used; keeping the last good one")
+                    }
+                },
+                None => {
+                    for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
+                        tracing::error!("{d}");
+                    }
+                    tracing::error!(
+                        errors = loaded.diagnostics.error_count(),
+                        "the configuration has errors; keeping the last good one"
+                    );
+                    watcher.accept_current();
+                }
+            }
+        }
+    }
+    tracing::info!("stopped");
+    Ok(std::process::ExitCode::SUCCESS)
+}

@@ -1,0 +1,170 @@
+//! The daemon's jobs and when they fire: each bulletin's issues, their proofs to the editors,
+//! and campaign announcements. Pure: takes the project and `after`, reads no clock.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use super::dst::{Fire, fires_after, place};
+use crate::calendar::Calendar;
+use crate::config::{Bulletin, Project};
+use crate::ids::{BulletinId, CampaignId};
+
+/// Something the daemon does on a schedule. Named `bulletin:<id>`, `proof:<id>` and
+/// `announce:<campaign>` (its [`Display`](fmt::Display), parsed back by [`FromStr`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Job {
+    /// An issue of the bulletin, at its `schedule`.
+    Bulletin(BulletinId),
+    /// The proof of an issue to the bulletin's `editors`, `proof_days_before` days before it
+    /// at the same local time.
+    Proof(BulletinId),
+    /// A campaign's announcement, `announce.days_before` days before each occurrence starts,
+    /// at `announce.at` local time.
+    Announce(CampaignId),
+}
+
+impl Job {
+    /// Which goes first when two jobs fire at the same instant: a proof before its issue (with
+    /// `proof_days_before = 0`), then issues, then announcements.
+    fn rank(&self) -> u8 {
+        match self {
+            Job::Proof(_) => 0,
+            Job::Bulletin(_) => 1,
+            Job::Announce(_) => 2,
+        }
+    }
+}
+
+impl fmt::Display for Job {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Job::Bulletin(id) => write!(f, "bulletin:{id}"),
+            Job::Proof(id) => write!(f, "proof:{id}"),
+            Job::Announce(id) => write!(f, "announce:{id}"),
+        }
+    }
+}
+
+/// Why a job name was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a job name: expected bulletin:<id>, proof:<id> or announce:<campaign>")]
+pub struct JobNameError(pub String);
+
+impl FromStr for Job {
+    type Err = JobNameError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || JobNameError(s.to_string());
+        let (kind, id) = s.split_once(':').ok_or_else(bad)?;
+        match kind {
+            "bulletin" => BulletinId::parse(id).map(Job::Bulletin).map_err(|_| bad()),
+            "proof" => BulletinId::parse(id).map(Job::Proof).map_err(|_| bad()),
+            "announce" => CampaignId::parse(id).map(Job::Announce).map_err(|_| bad()),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// One upcoming fire: the job, when, and what it is for: the issue date (for a bulletin or
+/// proof job) or the first day of the campaign occurrence (for an announcement), so the daemon
+/// can do each at most once.
+pub type Upcoming = (Job, DateTime<Tz>, Option<NaiveDate>);
+
+/// The next `count_per_job` fires strictly after `after` of every job of the project, merged
+/// and sorted by time (then proofs, issues, announcements, then by name).
+///
+/// - `bulletin:<id>` fires at the bulletin's schedule; it is for the fire's local date.
+/// - `proof:<id>` (only when both `proof_days_before` and `editors` are set) fires
+///   `proof_days_before` days before each issue at the same local time (under the DST policy);
+///   a proof whose time is not after `after` is left out, its issue still counted.
+/// - `announce:<campaign>` fires at `announce.at` local time, `announce.days_before` days
+///   before each occurrence starts (one fire per occurrence start, looking up to
+///   `count_per_job + 1` years ahead).
+pub fn upcoming(project: &Project, after: DateTime<Utc>, count_per_job: usize) -> Vec<Upcoming> {
+    let tz = project.settings.organisation.time_zone;
+    let mut out = Vec::new();
+    for b in &project.settings.bulletins {
+        out.extend(
+            fires_after(&b.schedule, tz, after)
+                .take(count_per_job)
+                .map(|f| (Job::Bulletin(b.id.clone()), f.at, Some(f.at.date_naive()))),
+        );
+        out.extend(
+            proofs(b, tz, after)
+                .take(count_per_job)
+                .map(|(at, date)| (Job::Proof(b.id.clone()), at, Some(date))),
+        );
+    }
+    out.extend(announcements(project, tz, after, count_per_job));
+    out.sort_by(|a, b| (a.1, a.0.rank(), &a.0, a.2).cmp(&(b.1, b.0.rank(), &b.0, b.2)));
+    out
+}
+
+/// The proofs of `bulletin`'s issues after `after`: (when, issue date).
+fn proofs(
+    bulletin: &Bulletin,
+    tz: Tz,
+    after: DateTime<Utc>,
+) -> impl Iterator<Item = (DateTime<Tz>, NaiveDate)> + '_ {
+    let days = match (&bulletin.editors, bulletin.proof_days_before) {
+        (Some(_), Some(days)) => Some(days),
+        _ => None,
+    };
+    days.into_iter().flat_map(move |days| {
+        fires_after(&bulletin.schedule, tz, after).filter_map(move |Fire { local, at }| {
+            let proof = place(tz, local.checked_sub_days(Days::new(u64::from(days)))?);
+            (proof > after).then_some((proof, at.date_naive()))
+        })
+    })
+}
+
+/// Every campaign's next `count` announcements after `after`.
+fn announcements(project: &Project, tz: Tz, after: DateTime<Utc>, count: usize) -> Vec<Upcoming> {
+    let announced: Vec<_> = project
+        .campaigns
+        .iter()
+        .filter(|c| c.announce.is_some())
+        .collect();
+    if announced.is_empty() || count == 0 {
+        return Vec::new();
+    }
+    let today = after.with_timezone(&tz).date_naive();
+    let max_days_before = announced
+        .iter()
+        .filter_map(|c| c.announce.as_ref().map(|a| a.days_before))
+        .max()
+        .unwrap_or(0);
+    // An occurrence announced after `after` starts no earlier than the day before
+    // `today + days_before` (the day before: a time in a gap that crosses midnight moves on).
+    let from = today.pred_opt().unwrap_or(today);
+    let to = today
+        .checked_add_days(Days::new(
+            u64::from(max_days_before) + 366 * (count as u64 + 1),
+        ))
+        .unwrap_or(NaiveDate::MAX);
+    let calendar = Calendar::new(&project.campaigns, tz);
+    let occurrences = calendar.between(from, to);
+    let mut out = Vec::new();
+    for c in announced {
+        let Some(a) = &c.announce else { continue };
+        let mut fires: Vec<Upcoming> = occurrences
+            .iter()
+            .filter(|o| o.campaign == c.id)
+            .filter_map(|o| {
+                let day = o
+                    .start
+                    .checked_sub_days(Days::new(u64::from(a.days_before)))?;
+                let at = place(tz, day.and_time(a.at));
+                (at > after).then(|| (Job::Announce(c.id.clone()), at, Some(o.start)))
+            })
+            .collect();
+        fires.sort_by_key(|f| (f.1, f.2));
+        // Two sessions of an event on one day are one announcement.
+        fires.dedup_by_key(|f| f.2);
+        fires.truncate(count);
+        out.extend(fires);
+    }
+    out
+}
