@@ -502,7 +502,7 @@ impl Sender {
             Attempt::Retry(reply) => {
                 *channel = None;
                 let retry_at = self.clock.now() + self.limits.backoff.delay(d.attempts);
-                tracing::info!(issue = d.issue_id, delivery = d.id, %reply, "deferred");
+                tracing::debug!(issue = d.issue_id, delivery = d.id, %reply, "deferred");
                 Recorded::Deferred { reply, retry_at }
             }
             Attempt::Reject(reply) => {
@@ -511,7 +511,7 @@ impl Sender {
                 {
                     *channel = None;
                 }
-                tracing::info!(issue = d.issue_id, delivery = d.id, %reply, "rejected by the relay");
+                tracing::debug!(issue = d.issue_id, delivery = d.id, %reply, "rejected by the relay");
                 Recorded::Failed { reply }
             }
             Attempt::RelayDown(why) => {
