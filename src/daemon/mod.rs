@@ -371,9 +371,47 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
     }
     let owner = crate::commands::instance_id();
     let clock: Arc<dyn Clock> = Arc::new(crate::delivery::SystemClock);
-    let mut daemon = Daemon::new(Arc::new(project), store, clock, &owner)?;
+    let bind = project.settings.web.bind;
+    let listener = match tokio::net::TcpListener::bind(bind).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on {bind}: {e}");
+            eprintln!(
+                "  hint: another program uses that address; set [web] bind or BULLETIN_WEB_BIND"
+            );
+            return Ok(std::process::ExitCode::FAILURE);
+        }
+    };
+    let local = listener.local_addr()?;
+    let mut daemon = Daemon::new(Arc::new(project), store.clone(), clock, &owner)?;
+    let heartbeat = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let (live_tx, live_rx) = tokio::sync::watch::channel(crate::web::server::Live {
+        project: daemon.project.clone(),
+        signer: crate::send::signer(&daemon.project)?,
+    });
+    let web_state = crate::web::server::AppState {
+        live: live_rx,
+        store,
+        heartbeat: heartbeat.clone(),
+        admin_token: env
+            .get("BULLETIN_ADMIN_TOKEN")
+            .map(crate::secret::Secret::new),
+        requests: Default::default(),
+        unsubscribes: Default::default(),
+    };
+    let web_stop = Arc::new(tokio::sync::Notify::new());
+    let web = {
+        let stop = web_stop.clone();
+        tokio::spawn(crate::web::server::serve(listener, web_state, async move {
+            stop.notified().await
+        }))
+    };
     eprint!("bulletin {} running ({owner}); ", env!("CARGO_PKG_VERSION"));
     eprint!("{}", startup_summary(&daemon.project, now));
+    eprintln!(
+        "web: listening on http://{local} (links use {}): /archive/ /calendar /calendar.ics /feed.atom /healthz",
+        daemon.project.settings.web.public_url
+    );
 
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -401,6 +439,7 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
             }
         };
         let Some(report) = report else { break };
+        heartbeat.store(Utc::now().timestamp(), Ordering::SeqCst);
         let next_at = match report {
             Ok(r) => {
                 if !(r.created.is_empty() && r.skipped.is_empty() && r.held.is_empty()) {
@@ -434,6 +473,12 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
                 Some(p) => match daemon.replace_project(Arc::new(p)) {
                     Ok(()) => {
                         watcher = reload::Watcher::new(&daemon.project);
+                        if let Ok(signer) = crate::send::signer(&daemon.project) {
+                            let _ = live_tx.send(crate::web::server::Live {
+                                project: daemon.project.clone(),
+                                signer,
+                            });
+                        }
                         tracing::info!("configuration reloaded");
                     }
                     Err(e) => {
@@ -453,6 +498,8 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
             }
         }
     }
+    web_stop.notify_one();
+    let _ = tokio::time::timeout(Duration::from_secs(5), web).await;
     tracing::info!("stopped");
     Ok(std::process::ExitCode::SUCCESS)
 }

@@ -239,6 +239,36 @@ mod tests {
     }
 
     #[test]
+    fn more_than_once_a_day_is_read_from_the_time_fields() {
+        for expr in [
+            "*/30 9 * * *",
+            "0 9,17 * * *",
+            "0 9-10 * * *",
+            "0 * * * *",
+            "* 9 * * *",
+            "*/10 0 9 * * *",
+        ] {
+            assert!(
+                fires_more_than_once_a_day(&CronSchedule::parse(expr).unwrap()),
+                "{expr}"
+            );
+        }
+        for expr in [
+            "0 9 * * 1-5",
+            "30 0 9 1 * *",
+            "0 9 1 * *",
+            "0 9 * * *",
+            "*/60 9 * * *",
+            "0 9/24 * * *",
+        ] {
+            assert!(
+                !fires_more_than_once_a_day(&CronSchedule::parse(expr).unwrap()),
+                "{expr}"
+            );
+        }
+    }
+
+    #[test]
     fn time_zones_suggest_the_nearest_name() {
         assert!(parse_time_zone("Europe/London").is_ok());
         assert_eq!(parse_time_zone("Europe/Londn"), Err(Some("Europe/London")));

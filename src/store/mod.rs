@@ -184,6 +184,17 @@ pub struct IssueStatus {
     pub deliveries: Counts,
 }
 
+/// One issue in the public archive.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ArchiveEntry {
+    pub id: i64,
+    pub bulletin: String,
+    pub date: String,
+    pub subject: String,
+    /// When its first message went (Unix seconds).
+    pub first_sent: i64,
+}
+
 /// A suppression.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Suppression {
@@ -398,6 +409,16 @@ impl Store {
     /// The earliest time any open delivery of an unpaused issue is due.
     pub async fn earliest_due(&self) -> Result<Option<i64>, StoreError> {
         dispatch!(self, s => s.earliest_due().await)
+    }
+
+    /// Issues (kind `issue`) with at least one message sent, newest first: the public archive.
+    pub async fn archive(&self) -> Result<Vec<ArchiveEntry>, StoreError> {
+        dispatch!(self, s => s.archive().await)
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        dispatch!(self, s => s.ping().await)
     }
 
     /// The audit trail of an issue, oldest first: (at, kind, detail).

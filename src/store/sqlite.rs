@@ -589,4 +589,30 @@ impl SqliteStore {
         .await?;
         Ok(row.get::<Option<i64>, _>(0))
     }
+
+    pub async fn archive(&self) -> Result<Vec<super::ArchiveEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT i.id, i.bulletin, i.issue_date, i.subject, MIN(d.sent_at) AS first_sent
+               FROM issues i JOIN deliveries d ON d.issue_id = i.id AND d.sent_at IS NOT NULL
+              WHERE i.kind = 'issue'
+              GROUP BY i.id ORDER BY i.issue_date DESC, i.bulletin",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| super::ArchiveEntry {
+                id: r.get("id"),
+                bulletin: r.get("bulletin"),
+                date: r.get("issue_date"),
+                subject: r.get("subject"),
+                first_sent: r.get("first_sent"),
+            })
+            .collect())
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
 }

@@ -140,5 +140,8 @@ pub fn bulletin(dir: &Path) -> std::process::Command {
         }
     }
     c.env("RUST_LOG", "warn");
+    // Daemons started by tests listen on a port of the kernel's choosing, so parallel tests
+    // never collide (a test that needs a known port sets BULLETIN_WEB_BIND itself).
+    c.env("BULLETIN_WEB_BIND", "127.0.0.1:0");
     c
 }

@@ -1,0 +1,94 @@
+//! The archive: every sent issue, newest first, and each issue's web version ("view in your
+//! browser"), which carries no personal data.
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use maud::html;
+
+use super::layout::page;
+use super::server::{AppState, CSP_ISSUE, error_page};
+
+pub async fn index(State(s): State<AppState>) -> Response {
+    let live = s.live();
+    let Ok(entries) = s.store.archive().await else {
+        return error_page(
+            &s,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Please try again",
+            "The archive cannot be read just now.",
+        );
+    };
+    let tz = live.project.settings.organisation.time_zone;
+    let body = page(
+        &live.project.settings.organisation,
+        "Past issues",
+        html! {
+            @if entries.is_empty() {
+                p { "No issues have been sent yet." }
+            } @else {
+                ol class="archive" reversed {
+                    @for e in &entries {
+                        @let date = e.date.parse::<chrono::NaiveDate>().ok();
+                        li {
+                            a href={ "/archive/" (e.bulletin) "/" (e.date) } { (e.subject) }
+                            " "
+                            span class="muted" {
+                                "sent "
+                                @if let Some(t) = chrono::DateTime::from_timestamp(e.first_sent, 0) {
+                                    time datetime=(e.date) { (t.with_timezone(&tz).format("%-d %B %Y")) }
+                                } @else if let Some(d) = date { (d) }
+                            }
+                        }
+                    }
+                }
+            }
+            p { a href="/feed.atom" { "Follow new issues with a feed reader (Atom)" } }
+        },
+    );
+    Html(body.into_string()).into_response()
+}
+
+pub async fn issue(
+    State(s): State<AppState>,
+    Path((bulletin, date)): Path<(String, String)>,
+) -> Response {
+    let not_found = || {
+        error_page(
+            &s,
+            StatusCode::NOT_FOUND,
+            "Issue not found",
+            "There is no issue at this address.",
+        )
+    };
+    if crate::ids::BulletinId::parse(&bulletin).is_err()
+        || date.parse::<chrono::NaiveDate>().is_err()
+    {
+        return not_found();
+    }
+    let Ok(Some(row)) = s.store.find_issue(&bulletin, &date, "issue").await else {
+        return not_found();
+    };
+    // Only what has actually been sent is public.
+    if !s
+        .store
+        .archive()
+        .await
+        .is_ok_and(|a| a.iter().any(|e| e.id == row.id))
+    {
+        return not_found();
+    }
+    let Ok(rendered) = crate::send::stored_rendering(&row) else {
+        return error_page(
+            &s,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Sorry",
+            "This issue cannot be shown just now.",
+        );
+    };
+    (
+        [(header::CONTENT_SECURITY_POLICY, CSP_ISSUE)],
+        Html(rendered.html_for_web()),
+    )
+        .into_response()
+}

@@ -1,0 +1,128 @@
+//! The calendar as a page and as an iCalendar feed, and past issues as an Atom feed.
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{Datelike, Months, NaiveDate, Utc};
+
+use super::server::AppState;
+
+#[derive(Debug, serde::Deserialize)]
+pub struct CalendarQuery {
+    /// `YYYY-MM`.
+    month: Option<String>,
+    /// `list` for the list view.
+    view: Option<String>,
+}
+
+pub async fn calendar_page(State(s): State<AppState>, Query(q): Query<CalendarQuery>) -> Response {
+    let live = s.live();
+    let tz = live.project.settings.organisation.time_zone;
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let month = q
+        .month
+        .as_deref()
+        .and_then(|m| NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok())
+        .unwrap_or(today);
+    let list = q.view.as_deref() == Some("list");
+    let body = super::calendar_page::calendar_page(&live.project, month, today, list);
+    Html(body.into_string()).into_response()
+}
+
+pub async fn calendar_ics(State(s): State<AppState>) -> Response {
+    let live = s.live();
+    let p = &live.project;
+    let tz = p.settings.organisation.time_zone;
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let from = NaiveDate::from_ymd_opt(today.year() - 1, 1, 1).unwrap_or(today);
+    let to = today.checked_add_months(Months::new(24)).unwrap_or(today);
+    let cal = crate::calendar::Calendar::new(&p.campaigns, tz);
+    let ics = crate::calendar::ics::to_ics(
+        &cal.between(from, to),
+        &p.campaigns,
+        &p.settings.organisation,
+        Utc::now(),
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "inline; filename=\"calendar.ics\"",
+            ),
+        ],
+        ics,
+    )
+        .into_response()
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+pub async fn atom(State(s): State<AppState>) -> Response {
+    let live = s.live();
+    let p = &live.project;
+    let base = &p.settings.web.public_url;
+    let org = &p.settings.organisation;
+    let host = crate::calendar::ics::host_of(&org.website);
+    let entries = s.store.archive().await.unwrap_or_default();
+    let stamp = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let updated = entries.iter().map(|e| e.first_sent).max().unwrap_or(0);
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en-GB\">\n",
+    );
+    out.push_str(&format!("  <title>{} news</title>\n", xml(&org.name)));
+    out.push_str(&format!("  <id>tag:{host},2024:bulletin</id>\n"));
+    out.push_str(&format!(
+        "  <link rel=\"self\" href=\"{}/feed.atom\"/>\n",
+        xml(base)
+    ));
+    out.push_str(&format!(
+        "  <link rel=\"alternate\" type=\"text/html\" href=\"{}/archive/\"/>\n",
+        xml(base)
+    ));
+    out.push_str(&format!("  <updated>{}</updated>\n", stamp(updated)));
+    out.push_str(&format!(
+        "  <author><name>{}</name></author>\n",
+        xml(&org.name)
+    ));
+    for e in &entries {
+        let url = format!("{base}/archive/{}/{}", e.bulletin, e.date);
+        out.push_str("  <entry>\n");
+        out.push_str(&format!("    <title>{}</title>\n", xml(&e.subject)));
+        out.push_str(&format!(
+            "    <id>tag:{host},{}:{}</id>\n",
+            e.date,
+            xml(&e.bulletin)
+        ));
+        out.push_str(&format!(
+            "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
+            xml(&url)
+        ));
+        out.push_str(&format!("    <updated>{}</updated>\n", stamp(e.first_sent)));
+        out.push_str(&format!(
+            "    <published>{}</published>\n",
+            stamp(e.first_sent)
+        ));
+        out.push_str(&format!(
+            "    <summary>{}: the issue of {}.</summary>\n",
+            xml(&e.subject),
+            xml(&e.date)
+        ));
+        out.push_str("  </entry>\n");
+    }
+    out.push_str("</feed>\n");
+    (
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        out,
+    )
+        .into_response()
+}

@@ -1,0 +1,12 @@
+//! The web server inside `bulletin run`: one-click unsubscribe, the archive of past issues, the
+//! campaign calendar (a page, and an iCalendar feed), the Atom feed, and health, metrics and an
+//! admin page for operators. Hardened: strict security headers, small request bodies, timeouts,
+//! and plain error pages that show nothing of the internals.
+
+pub mod archive;
+pub mod calendar_page;
+pub mod feeds;
+pub mod layout;
+pub mod ops;
+pub mod server;
+pub mod unsubscribe;

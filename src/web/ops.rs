@@ -1,0 +1,179 @@
+//! For operators: `/healthz` (200 while the scheduler and the ledger are alive), `/metrics`
+//! (Prometheus text), `/admin` (next fires, the state of each issue, recent failures; only with
+//! `Authorization: Bearer $BULLETIN_ADMIN_TOKEN`, otherwise it does not exist).
+
+use std::sync::atomic::Ordering;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use maud::html;
+
+use super::server::{AppState, error_page};
+
+/// The scheduler counts as alive if it finished a pass within twice its longest sleep.
+const STALE_SECS: i64 = 2 * crate::daemon::MAX_SLEEP_SECS + 60;
+
+pub async fn healthz(State(s): State<AppState>) -> Response {
+    let now = chrono::Utc::now().timestamp();
+    let beat = s.heartbeat.load(Ordering::SeqCst);
+    let scheduler = beat > 0 && now - beat <= STALE_SECS;
+    let store = s.store.ping().await.is_ok();
+    let status = if scheduler && store {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = format!(
+        "{}\nscheduler: {}\nstore: {}\n",
+        if status == StatusCode::OK {
+            "ok"
+        } else {
+            "unhealthy"
+        },
+        if scheduler { "alive" } else { "stalled" },
+        if store { "ok" } else { "unreachable" }
+    );
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+pub async fn metrics(State(s): State<AppState>) -> Response {
+    let mut out = String::new();
+    let status = s.store.status().await.unwrap_or_default();
+    out.push_str("# HELP bulletin_issues Issues in the ledger by kind and state.\n# TYPE bulletin_issues gauge\n");
+    let mut by: std::collections::BTreeMap<(String, String), u64> = Default::default();
+    for i in &status {
+        let kind = i.kind.split(':').next().unwrap_or("issue").to_string();
+        *by.entry((kind, i.state.clone())).or_default() += 1;
+    }
+    for ((kind, state), n) in &by {
+        out.push_str(&format!(
+            "bulletin_issues{{kind=\"{kind}\",state=\"{state}\"}} {n}\n"
+        ));
+    }
+    out.push_str("# HELP bulletin_deliveries Deliveries by state, all issues.\n# TYPE bulletin_deliveries gauge\n");
+    let mut total = crate::store::Counts::default();
+    for i in &status {
+        for st in crate::store::DeliveryState::ALL {
+            let n = match st {
+                crate::store::DeliveryState::Pending => i.deliveries.pending,
+                crate::store::DeliveryState::InFlight => i.deliveries.in_flight,
+                crate::store::DeliveryState::Sent => i.deliveries.sent,
+                crate::store::DeliveryState::Deferred => i.deliveries.deferred,
+                crate::store::DeliveryState::Failed => i.deliveries.failed,
+                crate::store::DeliveryState::Expired => i.deliveries.expired,
+                crate::store::DeliveryState::Suppressed => i.deliveries.suppressed,
+            };
+            total.add(st, n);
+        }
+    }
+    for (name, n) in [
+        ("pending", total.pending),
+        ("in_flight", total.in_flight),
+        ("sent", total.sent),
+        ("deferred", total.deferred),
+        ("failed", total.failed),
+        ("expired", total.expired),
+        ("suppressed", total.suppressed),
+    ] {
+        out.push_str(&format!("bulletin_deliveries{{state=\"{name}\"}} {n}\n"));
+    }
+    let paused = status.iter().filter(|i| i.state == "paused").count();
+    out.push_str("# HELP bulletin_relay_errors Issues paused because the relay could not be used.\n# TYPE bulletin_relay_errors gauge\n");
+    out.push_str(&format!("bulletin_relay_errors {paused}\n"));
+    out.push_str("# HELP bulletin_http_requests_total HTTP requests served.\n# TYPE bulletin_http_requests_total counter\n");
+    out.push_str(&format!(
+        "bulletin_http_requests_total {}\n",
+        s.requests.load(Ordering::Relaxed)
+    ));
+    out.push_str("# HELP bulletin_unsubscribes_total Unsubscribes through the web since start.\n# TYPE bulletin_unsubscribes_total counter\n");
+    out.push_str(&format!(
+        "bulletin_unsubscribes_total {}\n",
+        s.unsubscribes.load(Ordering::Relaxed)
+    ));
+    out.push_str("# HELP bulletin_scheduler_last_pass_seconds Unix time of the scheduler's last pass.\n# TYPE bulletin_scheduler_last_pass_seconds gauge\n");
+    out.push_str(&format!(
+        "bulletin_scheduler_last_pass_seconds {}\n",
+        s.heartbeat.load(Ordering::SeqCst)
+    ));
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response()
+}
+
+fn authorised(s: &AppState, headers: &HeaderMap) -> bool {
+    let Some(expected) = &s.admin_token else {
+        return false;
+    };
+    let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    // Constant time: compare HMACs of both under a fixed key.
+    use hmac::{Hmac, KeyInit, Mac};
+    let tag = |x: &str| {
+        let mut m =
+            Hmac::<sha2::Sha256>::new_from_slice(b"bulletin-admin-compare").expect("any key");
+        m.update(x.as_bytes());
+        m.finalize().into_bytes()
+    };
+    let a = tag(expected.expose());
+    let mut m = Hmac::<sha2::Sha256>::new_from_slice(b"bulletin-admin-compare").expect("any key");
+    m.update(given.as_bytes());
+    m.verify_slice(&a).is_ok()
+}
+
+pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    if !authorised(&s, &headers) {
+        return error_page(
+            &s,
+            StatusCode::NOT_FOUND,
+            "Page not found",
+            "There is no page at this address.",
+        );
+    }
+    let live = s.live();
+    let p = &live.project;
+    let now = chrono::Utc::now();
+    let next = crate::schedule::jobs::upcoming(p, now, 1);
+    let status = s.store.status().await.unwrap_or_default();
+    let body = super::layout::page(
+        &p.settings.organisation,
+        "Operations",
+        html! {
+            h2 { "Next" }
+            ul { @for (job, at, date) in next.iter().take(10) {
+                li { (job.to_string()) ": " (at.format("%a %-d %b %Y %H:%M %Z")) @if let Some(d) = date { " (for " (d) ")" } }
+            } }
+            h2 { "Issues" }
+            table {
+                caption { "Deliveries by state" }
+                thead { tr { th scope="col" { "Bulletin" } th scope="col" { "Date" } th scope="col" { "Kind" } th scope="col" { "State" }
+                    th scope="col" { "Sent" } th scope="col" { "Pending" } th scope="col" { "Deferred" } th scope="col" { "Failed" } th scope="col" { "Suppressed" } } }
+                tbody { @for i in status.iter().rev().take(30) {
+                    tr { td { (i.bulletin) } td { (i.date) } td { (i.kind) } td { (i.state) @if let Some(r) = &i.paused_reason { ": " (r) } }
+                        td { (i.deliveries.sent) } td { (i.deliveries.pending + i.deliveries.in_flight) } td { (i.deliveries.deferred) }
+                        td { (i.deliveries.failed) } td { (i.deliveries.suppressed) } }
+                } }
+            }
+        },
+    );
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(body.into_string()),
+    )
+        .into_response()
+}
