@@ -164,15 +164,26 @@ fn a_missed_fire_is_caught_up_on_start_and_a_restart_sends_nothing_more() {
 fn a_fire_missed_by_more_than_the_catch_up_window_is_skipped() {
     let t = tree_due(90, 3);
     let settings = std::fs::read_to_string(t.config()).unwrap();
-    t.write("config/bulletin.toml", &settings.replace("[[bulletin]]\n", "[[bulletin]]\ncatch_up_hours = 1\n"));
+    t.write(
+        "config/bulletin.toml",
+        &settings.replace("[[bulletin]]\n", "[[bulletin]]\ncatch_up_hours = 1\n"),
+    );
     // A daemon ran until two hours ago, then the machine was down over the 90-minutes-ago fire.
     let d = Running::start(&t);
-    assert!(d.wait_for("running", Duration::from_secs(10)), "{}", d.log());
+    assert!(
+        d.wait_for("running", Duration::from_secs(10)),
+        "{}",
+        d.log()
+    );
     d.stop();
     let db = t.root().join("data/bulletin.db");
-    let two_hours_ago = (Utc::now() - chrono::Duration::hours(2)).timestamp().to_string();
+    let two_hours_ago = (Utc::now() - chrono::Duration::hours(2))
+        .timestamp()
+        .to_string();
     tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
         sqlx::query("UPDATE daemon_state SET value = $1 WHERE key = 'scheduler.last_tick'")
             .bind(&two_hours_ago)
             .execute(&pool)
@@ -180,7 +191,11 @@ fn a_fire_missed_by_more_than_the_catch_up_window_is_skipped() {
             .unwrap();
     });
     let d = Running::start(&t);
-    assert!(d.wait_for("outside the catch-up window", Duration::from_secs(15)), "{}", d.log());
+    assert!(
+        d.wait_for("outside the catch-up window", Duration::from_secs(15)),
+        "{}",
+        d.log()
+    );
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(outbox(&t), 0, "not sent late");
     let (_, code, _) = d.stop();

@@ -27,15 +27,19 @@ fn utc(s: &str) -> i64 {
 
 fn tree(schedule: &str, extra_bulletin: &str) -> Tree {
     let t = Tree::minimal();
-    let s = std::fs::read_to_string(t.config())
-        .unwrap()
-        .replace("schedule = \"0 9 1 * *\"", &format!("schedule = \"{schedule}\"\n{extra_bulletin}"));
+    let s = std::fs::read_to_string(t.config()).unwrap().replace(
+        "schedule = \"0 9 1 * *\"",
+        &format!("schedule = \"{schedule}\"\n{extra_bulletin}"),
+    );
     t.write("config/bulletin.toml", &s);
     t.write(
         "config/lists/all.toml",
         "name = \"Everyone\"\n[[member]]\nemail = \"a@x.example\"\n[[member]]\nemail = \"b@x.example\"\n",
     );
-    t.write("config/lists/editors.toml", "name = \"Editors\"\n[[member]]\nemail = \"ed@x.example\"\n");
+    t.write(
+        "config/lists/editors.toml",
+        "name = \"Editors\"\n[[member]]\nemail = \"ed@x.example\"\n",
+    );
     t
 }
 
@@ -49,7 +53,13 @@ async fn daemon(t: &Tree, start: i64) -> (Daemon, Arc<TestClock>) {
 
 /// Step the daemon every `step` seconds from `from` to `to`; all the (job, date, step time)
 /// it created.
-async fn drive(d: &Daemon, clock: &TestClock, from: i64, to: i64, step: i64) -> Vec<(String, String, i64)> {
+async fn drive(
+    d: &Daemon,
+    clock: &TestClock,
+    from: i64,
+    to: i64,
+    step: i64,
+) -> Vec<(String, String, i64)> {
     let mut created = Vec::new();
     let mut now = from;
     while now <= to {
@@ -64,7 +74,13 @@ async fn drive(d: &Daemon, clock: &TestClock, from: i64, to: i64, step: i64) -> 
 }
 
 async fn issues(d: &Daemon) -> Vec<(String, String, String)> {
-    d.store.status().await.unwrap().into_iter().map(|s| (s.bulletin, s.date, s.kind)).collect()
+    d.store
+        .status()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.bulletin, s.date, s.kind))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,9 +92,23 @@ async fn a_daily_issue_inside_the_spring_gap_goes_once_a_day_at_the_first_instan
     let created = drive(&d, &clock, start, utc("2026-03-31T12:00:00Z"), 15 * 60).await;
     let dates: Vec<&str> = created.iter().map(|c| c.1.as_str()).collect();
     // The first step also catches up 26 March's fire, 22½ hours earlier (inside catch_up).
-    assert_eq!(dates, ["2026-03-26", "2026-03-27", "2026-03-28", "2026-03-29", "2026-03-30", "2026-03-31"]);
+    assert_eq!(
+        dates,
+        [
+            "2026-03-26",
+            "2026-03-27",
+            "2026-03-28",
+            "2026-03-29",
+            "2026-03-30",
+            "2026-03-31"
+        ]
+    );
     let gap_day = created.iter().find(|c| c.1 == "2026-03-29").unwrap();
-    assert_eq!(gap_day.2, utc("2026-03-29T01:00:00Z"), "the first step at or after 02:00 BST");
+    assert_eq!(
+        gap_day.2,
+        utc("2026-03-29T01:00:00Z"),
+        "the first step at or after 02:00 BST"
+    );
     let after_day = created.iter().find(|c| c.1 == "2026-03-30").unwrap();
     assert_eq!(after_day.2, utc("2026-03-30T00:30:00Z"), "01:30 BST");
     assert_eq!(issues(&d).await.len(), 6);
@@ -92,16 +122,47 @@ async fn a_daily_issue_in_the_repeated_autumn_hour_goes_once_at_the_first() {
     let (d, clock) = daemon(&t, start).await;
     let created = drive(&d, &clock, start, utc("2026-10-27T12:00:00Z"), 15 * 60).await;
     let dates: Vec<&str> = created.iter().map(|c| c.1.as_str()).collect();
-    assert_eq!(dates, ["2026-10-23", "2026-10-24", "2026-10-25", "2026-10-26", "2026-10-27"]);
+    assert_eq!(
+        dates,
+        [
+            "2026-10-23",
+            "2026-10-24",
+            "2026-10-25",
+            "2026-10-26",
+            "2026-10-27"
+        ]
+    );
     let twice_day = created.iter().find(|c| c.1 == "2026-10-25").unwrap();
-    assert_eq!(twice_day.2, utc("2026-10-25T00:30:00Z"), "01:30 BST, the first of the two");
+    assert_eq!(
+        twice_day.2,
+        utc("2026-10-25T00:30:00Z"),
+        "01:30 BST, the first of the two"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn weekly_and_monthly_issues_keep_their_local_time_across_the_2027_changes() {
     for (schedule, from, to, want) in [
-        ("0 9 * * 1", "2027-03-20T00:00:00Z", "2027-04-06T00:00:00Z", vec!["2027-03-22T09:00:00Z", "2027-03-29T08:00:00Z", "2027-04-05T08:00:00Z"]),
-        ("0 9 1 * *", "2027-09-25T00:00:00Z", "2027-12-02T00:00:00Z", vec!["2027-10-01T08:00:00Z", "2027-11-01T09:00:00Z", "2027-12-01T09:00:00Z"]),
+        (
+            "0 9 * * 1",
+            "2027-03-20T00:00:00Z",
+            "2027-04-06T00:00:00Z",
+            vec![
+                "2027-03-22T09:00:00Z",
+                "2027-03-29T08:00:00Z",
+                "2027-04-05T08:00:00Z",
+            ],
+        ),
+        (
+            "0 9 1 * *",
+            "2027-09-25T00:00:00Z",
+            "2027-12-02T00:00:00Z",
+            vec![
+                "2027-10-01T08:00:00Z",
+                "2027-11-01T09:00:00Z",
+                "2027-12-01T09:00:00Z",
+            ],
+        ),
     ] {
         let t = tree(schedule, "");
         let (d, clock) = daemon(&t, utc(from)).await;
@@ -121,7 +182,10 @@ async fn a_clock_jump_catches_up_inside_the_window_and_skips_the_rest() {
     // The clock jumps three days (a suspended VM, a fixed RTC).
     clock.0.store(utc("2026-06-04T10:00:00Z"), Ordering::SeqCst);
     let r = d.try_execute_step().await.unwrap();
-    assert_eq!(r.created, [("bulletin:news".to_string(), "2026-06-04".to_string())]);
+    assert_eq!(
+        r.created,
+        [("bulletin:news".to_string(), "2026-06-04".to_string())]
+    );
     assert_eq!(
         r.skipped,
         [
@@ -136,30 +200,52 @@ async fn a_clock_jump_catches_up_inside_the_window_and_skips_the_rest() {
     let r = d.try_execute_step().await.unwrap();
     assert!(r.created.is_empty(), "{r:?}");
     let dates: Vec<String> = issues(&d).await.into_iter().map(|i| i.1).collect();
-    assert_eq!(dates, ["2026-06-01", "2026-06-04"], "1 June's from the first start, 4 June's after the jump");
+    assert_eq!(
+        dates,
+        ["2026-06-01", "2026-06-04"],
+        "1 June's from the first start, 4 June's after the jump"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_proof_goes_to_the_editors_and_an_unapproved_issue_is_held_until_approved() {
-    let t = tree("0 9 1 * *", "editors = \"editors\"\nproof_days_before = 2\nrequire_approval = true\n");
+    let t = tree(
+        "0 9 1 * *",
+        "editors = \"editors\"\nproof_days_before = 2\nrequire_approval = true\n",
+    );
     let start = utc("2026-11-28T12:00:00Z");
     let (d, clock) = daemon(&t, start).await;
     // 29 Nov 09:00: the proof of the 1 December issue.
     let created = drive(&d, &clock, start, utc("2026-11-29T12:00:00Z"), 3600).await;
-    assert_eq!(created.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["proof:news"]);
+    assert_eq!(
+        created.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
+        ["proof:news"]
+    );
     let st = d.store.status().await.unwrap();
-    assert_eq!((st[0].kind.as_str(), st[0].date.as_str()), ("proof", "2026-12-01"));
+    assert_eq!(
+        (st[0].kind.as_str(), st[0].date.as_str()),
+        ("proof", "2026-12-01")
+    );
     assert_eq!(st[0].deliveries.sent, 1, "to the one editor");
     // 1 Dec 09:00 without approval: held, loudly, nothing sent.
     clock.0.store(utc("2026-12-01T09:05:00Z"), Ordering::SeqCst);
     let r = d.try_execute_step().await.unwrap();
-    assert_eq!(r.held, [("bulletin:news".to_string(), "2026-12-01".to_string())]);
+    assert_eq!(
+        r.held,
+        [("bulletin:news".to_string(), "2026-12-01".to_string())]
+    );
     assert_eq!(d.store.status().await.unwrap().len(), 1);
     // An editor approves; the next step sends it.
-    d.store.approve("news", "2026-12-01", "editor", utc("2026-12-01T09:30:00Z")).await.unwrap();
+    d.store
+        .approve("news", "2026-12-01", "editor", utc("2026-12-01T09:30:00Z"))
+        .await
+        .unwrap();
     clock.0.store(utc("2026-12-01T09:31:00Z"), Ordering::SeqCst);
     let r = d.try_execute_step().await.unwrap();
-    assert_eq!(r.created, [("bulletin:news".to_string(), "2026-12-01".to_string())]);
+    assert_eq!(
+        r.created,
+        [("bulletin:news".to_string(), "2026-12-01".to_string())]
+    );
     let st = d.store.status().await.unwrap();
     let issue = st.iter().find(|s| s.kind == "issue").unwrap();
     assert_eq!(issue.deliveries.sent, 2);
@@ -175,8 +261,18 @@ async fn an_announcement_goes_once_before_each_occurrence() {
     let start = utc("2026-11-08T00:00:00Z");
     let (d, clock) = daemon(&t, start).await;
     let created = drive(&d, &clock, start, utc("2026-11-10T00:00:00Z"), 1800).await;
-    assert_eq!(created, [("announce:week".to_string(), "2026-11-16".to_string(), utc("2026-11-09T08:30:00Z"))]);
+    assert_eq!(
+        created,
+        [(
+            "announce:week".to_string(),
+            "2026-11-16".to_string(),
+            utc("2026-11-09T08:30:00Z")
+        )]
+    );
     let st = d.store.status().await.unwrap();
-    assert_eq!((st[0].bulletin.as_str(), st[0].kind.as_str()), ("week", "announce"));
+    assert_eq!(
+        (st[0].bulletin.as_str(), st[0].kind.as_str()),
+        ("week", "announce")
+    );
     assert_eq!(st[0].deliveries.sent, 2);
 }

@@ -128,11 +128,9 @@ impl Daemon {
             }
         };
         let after = DateTime::<Utc>::from_timestamp(last.min(now), 0).unwrap_or_default();
-        for (job, at, for_date) in upcoming(p, after, 64) {
+        let until = DateTime::<Utc>::from_timestamp(now, 0).unwrap_or_default();
+        for (job, at, for_date) in crate::schedule::jobs::fires_in(p, after, until) {
             let due = at.timestamp();
-            if due > now {
-                continue;
-            }
             let name = job.to_string();
             let date = for_date.map(|d| d.to_string()).unwrap_or_default();
             if self.store.fire_state(&name, due).await?.is_some() {

@@ -73,7 +73,7 @@ fn what_for(job: &Job, date: Option<NaiveDate>) -> String {
 /// The table for people: `JOB  WHEN (zone)  FOR`.
 pub fn table(fires: &[Upcoming], tz: Tz) -> String {
     if fires.is_empty() {
-        return "Nothing is scheduled: no bulletins, and no campaign announcements ahead.\n".into();
+        return "Nothing is scheduled.\n".into();
     }
     let rows: Vec<[String; 3]> = fires
         .iter()

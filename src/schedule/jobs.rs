@@ -80,29 +80,50 @@ pub type Upcoming = (Job, DateTime<Tz>, Option<NaiveDate>);
 ///   `proof_days_before` days before each issue at the same local time (under the DST policy);
 ///   a proof whose time is not after `after` is left out, its issue still counted.
 /// - `announce:<campaign>` fires at `announce.at` local time, `announce.days_before` days
-///   before each occurrence starts (one fire per occurrence start, looking up to
-///   `count_per_job + 1` years ahead).
+///   before each occurrence starts (one fire per occurrence start; it looks
+///   `count_per_job + 1` years ahead, at most [`MAX_LOOKAHEAD_YEARS`]).
 pub fn upcoming(project: &Project, after: DateTime<Utc>, count_per_job: usize) -> Vec<Upcoming> {
+    jobs(project, after, None, count_per_job)
+}
+
+/// Every fire of every job with `after < t <= until`, sorted as [`upcoming`] sorts them: what
+/// a scheduler catching up, or a calendar page for a month, wants.
+pub fn fires_in(project: &Project, after: DateTime<Utc>, until: DateTime<Utc>) -> Vec<Upcoming> {
+    jobs(project, after, Some(until), usize::MAX)
+}
+
+/// How far [`upcoming`] looks for a campaign's occurrences to announce.
+pub const MAX_LOOKAHEAD_YEARS: u64 = 100;
+
+fn jobs(
+    project: &Project,
+    after: DateTime<Utc>,
+    until: Option<DateTime<Utc>>,
+    count: usize,
+) -> Vec<Upcoming> {
     let tz = project.settings.organisation.time_zone;
+    let in_range = |t: &DateTime<Tz>| until.is_none_or(|u| *t <= u);
     let mut out = Vec::new();
     for b in &project.settings.bulletins {
         out.extend(
             fires_after(&b.schedule, tz, after)
-                .take(count_per_job)
+                .take_while(|f| in_range(&f.at))
+                .take(count)
                 .map(|f| (Job::Bulletin(b.id.clone()), f.at, Some(f.at.date_naive()))),
         );
         out.extend(
             proofs(b, tz, after)
-                .take(count_per_job)
+                .take_while(|(at, _)| in_range(at))
+                .take(count)
                 .map(|(at, date)| (Job::Proof(b.id.clone()), at, Some(date))),
         );
     }
-    out.extend(announcements(project, tz, after, count_per_job));
+    out.extend(announcements(project, tz, after, until, count));
     out.sort_by(|a, b| (a.1, a.0.rank(), &a.0, a.2).cmp(&(b.1, b.0.rank(), &b.0, b.2)));
     out
 }
 
-/// The proofs of `bulletin`'s issues after `after`: (when, issue date).
+/// The proofs of `bulletin`'s issues after `after`, in time order: (when, issue date).
 fn proofs(
     bulletin: &Bulletin,
     tz: Tz,
@@ -120,8 +141,14 @@ fn proofs(
     })
 }
 
-/// Every campaign's next `count` announcements after `after`.
-fn announcements(project: &Project, tz: Tz, after: DateTime<Utc>, count: usize) -> Vec<Upcoming> {
+/// Every campaign's announcements after `after` (and up to `until`), at most `count` each.
+fn announcements(
+    project: &Project,
+    tz: Tz,
+    after: DateTime<Utc>,
+    until: Option<DateTime<Utc>>,
+    count: usize,
+) -> Vec<Upcoming> {
     let announced: Vec<_> = project
         .campaigns
         .iter()
@@ -130,20 +157,24 @@ fn announcements(project: &Project, tz: Tz, after: DateTime<Utc>, count: usize) 
     if announced.is_empty() || count == 0 {
         return Vec::new();
     }
-    let today = after.with_timezone(&tz).date_naive();
+    let local_date = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
     let max_days_before = announced
         .iter()
         .filter_map(|c| c.announce.as_ref().map(|a| a.days_before))
         .max()
         .unwrap_or(0);
-    // An occurrence announced after `after` starts no earlier than the day before
-    // `today + days_before` (the day before: a time in a gap that crosses midnight moves on).
-    let from = today.pred_opt().unwrap_or(today);
-    let to = today
-        .checked_add_days(Days::new(
-            u64::from(max_days_before) + 366 * (count as u64 + 1),
-        ))
-        .unwrap_or(NaiveDate::MAX);
+    // An occurrence announced after `after` starts on or after the day before `after`'s date
+    // (the day before: a time in a gap that crosses midnight moves to the next day); one
+    // announced by `until` starts no later than `days_before` days after `until`'s date.
+    let from = local_date(after).pred_opt().unwrap_or(NaiveDate::MIN);
+    let to = match until {
+        Some(u) => local_date(u).checked_add_days(Days::new(u64::from(max_days_before) + 1)),
+        None => local_date(after).checked_add_days(Days::new(
+            u64::from(max_days_before)
+                + 366 * (count as u64).saturating_add(1).min(MAX_LOOKAHEAD_YEARS),
+        )),
+    }
+    .unwrap_or(NaiveDate::MAX);
     let calendar = Calendar::new(&project.campaigns, tz);
     let occurrences = calendar.between(from, to);
     let mut out = Vec::new();
@@ -157,7 +188,8 @@ fn announcements(project: &Project, tz: Tz, after: DateTime<Utc>, count: usize) 
                     .start
                     .checked_sub_days(Days::new(u64::from(a.days_before)))?;
                 let at = place(tz, day.and_time(a.at));
-                (at > after).then(|| (Job::Announce(c.id.clone()), at, Some(o.start)))
+                (at > after && until.is_none_or(|u| at <= u))
+                    .then(|| (Job::Announce(c.id.clone()), at, Some(o.start)))
             })
             .collect();
         fires.sort_by_key(|f| (f.1, f.2));

@@ -32,7 +32,7 @@ use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
 
 pub use dst::{fires_after, fires_between, next_fire, prev_fire};
-pub use jobs::{Job, Upcoming, upcoming};
+pub use jobs::{Job, Upcoming, fires_in, upcoming};
 
 /// Why a cron expression was refused, with the fix in [`CronError::hint`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -259,7 +259,7 @@ mod tests {
             "0 9 1 * *",
             "0 9 * * *",
             "*/60 9 * * *",
-            "0 9/24 * * *",
+            "0 9-9 * * *",
         ] {
             assert!(
                 !fires_more_than_once_a_day(&CronSchedule::parse(expr).unwrap()),
