@@ -12,7 +12,6 @@ use chrono::NaiveDate;
 use crate::address::EmailAddress;
 use crate::config::{Project, TransportKind};
 use crate::delivery::{Backoff, Clock, Limits, RunSummary, Sender, Transport, smtp::SmtpTarget};
-use crate::issue;
 use crate::render::{Context, Rendered};
 use crate::secret::Secret;
 use crate::store::{IssueRow, NewDelivery, NewIssue, Store, StoreError};
@@ -385,6 +384,7 @@ pub async fn deliver(
         .unwrap_or_default()
         .with_timezone(&tz)
         .date_naive();
-    let day_start = issue::start_of_day(tz, today).timestamp();
-    Ok(sender.run(row, &rendered, day_start, progress).await?)
+    Ok(sender
+        .run(row, &rendered, &today.to_string(), progress)
+        .await?)
 }

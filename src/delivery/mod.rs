@@ -7,11 +7,8 @@ pub mod policy;
 pub mod smtp;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
-
-use tokio::sync::Mutex;
-use tokio::time::Instant;
 
 use crate::address::{DisplayName, EmailAddress};
 use crate::render::{Recipient, Rendered};
@@ -142,30 +139,34 @@ pub struct RunSummary {
     pub next_due: Option<i64>,
 }
 
-/// Spaces sends evenly so no minute ever holds more than `max_per_minute`.
+/// Send slots `interval` apart, reserved in the ledger so every sender of the database shares
+/// them: no minute ever holds more than `max_per_minute`, however many instances run.
 struct Pacer {
-    interval: Option<Duration>,
-    next: Mutex<Instant>,
+    interval_ms: Option<i64>,
 }
 
 impl Pacer {
     fn new(per_minute: u32) -> Self {
         Pacer {
-            interval: (per_minute > 0).then(|| Duration::from_secs(60) / per_minute),
-            next: Mutex::new(Instant::now()),
+            interval_ms: (per_minute > 0).then(|| (60_000 / i64::from(per_minute)).max(1)),
         }
     }
 
-    async fn wait(&self) {
-        let Some(iv) = self.interval else { return };
-        let slot = {
-            let mut next = self.next.lock().await;
-            let now = Instant::now();
-            let slot = (*next).max(now);
-            *next = slot + iv;
-            slot
+    /// The slots (Unix milliseconds) for `k` messages, or `None` when there is no limit.
+    async fn reserve(&self, store: &Store, k: usize) -> Result<Option<Vec<i64>>, StoreError> {
+        let Some(iv) = self.interval_ms else {
+            return Ok(None);
         };
-        tokio::time::sleep_until(slot).await;
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let first = store.reserve_slots(now_ms, iv, k as u32).await?;
+        Ok(Some((0..k as i64).map(|i| first + i * iv).collect()))
+    }
+}
+
+async fn sleep_until_ms(at_ms: i64) {
+    let wait = at_ms - chrono::Utc::now().timestamp_millis();
+    if wait > 0 {
+        tokio::time::sleep(Duration::from_millis(wait as u64)).await;
     }
 }
 
@@ -202,7 +203,8 @@ struct Shared {
     /// Outcomes on their way to the ledger writer, one at a time as they happen.
     ledger: tokio::sync::mpsc::UnboundedSender<(i64, Recorded)>,
     pacer: Pacer,
-    budget: AtomicI64,
+    /// The day's key for `max_per_day` (the organisation's local date).
+    day: String,
     stop: AtomicBool,
     reason: std::sync::Mutex<Option<Stop>>,
     attempted: AtomicU64,
@@ -234,7 +236,7 @@ impl Sender {
         self: &Arc<Self>,
         issue: &IssueRow,
         rendered: &Arc<Rendered>,
-        day_start: i64,
+        day: &str,
         progress: Option<indicatif::ProgressBar>,
     ) -> Result<RunSummary, StoreError> {
         let now = self.clock.now();
@@ -257,11 +259,6 @@ impl Sender {
         self.store
             .apply_suppressions(issue.id, &issue.bulletin, now)
             .await?;
-        let budget = if self.limits.max_per_day == 0 {
-            i64::MAX
-        } else {
-            i64::from(self.limits.max_per_day) - self.store.sent_since(day_start).await? as i64
-        };
         let (ledger_tx, ledger_rx) = tokio::sync::mpsc::unbounded_channel();
         let writer = {
             let me = Arc::clone(self);
@@ -270,11 +267,31 @@ impl Sender {
         let shared = Arc::new(Shared {
             ledger: ledger_tx,
             pacer: Pacer::new(self.limits.max_per_minute),
-            budget: AtomicI64::new(budget.max(0)),
+            day: day.to_string(),
             stop: AtomicBool::new(false),
             reason: std::sync::Mutex::new(None),
             attempted: AtomicU64::new(0),
         });
+        // Keep this sender's claims alive while it works; if it dies they lapse and any other
+        // sender of the database takes them over.
+        let renewer = {
+            let me = Arc::clone(self);
+            tokio::spawn(async move {
+                let every = Duration::from_secs((me.limits.lease_secs / 3).max(1) as u64);
+                loop {
+                    tokio::time::sleep(every).await;
+                    let now = me.clock.now();
+                    let owner = format!("{}/", me.owner);
+                    if let Err(e) = me
+                        .store
+                        .renew_leases(&owner, now + me.limits.lease_secs, now)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "could not renew leases");
+                    }
+                }
+            })
+        };
         let mut handles = Vec::new();
         for w in 0..self.limits.connections.max(1) {
             let me = Arc::clone(self);
@@ -310,6 +327,7 @@ impl Sender {
             .clone()
             .unwrap_or(Stop::Drained);
         drop(shared); // closes the ledger channel: the writer commits what is left and ends
+        renewer.abort();
         match writer.await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
@@ -365,14 +383,14 @@ impl Sender {
                 shared.halt(Stop::Interrupted);
                 break;
             }
-            let want = i64::from(self.limits.batch);
-            let granted = shared
-                .budget
-                .fetch_sub(want, Ordering::SeqCst)
-                .clamp(0, want);
-            if granted < want {
-                shared.budget.fetch_add(want - granted, Ordering::SeqCst);
-            }
+            let want = self.limits.batch;
+            let granted = if self.limits.max_per_day == 0 {
+                want
+            } else {
+                self.store
+                    .reserve_daily(&shared.day, self.limits.max_per_day, want)
+                    .await?
+            };
             if granted == 0 {
                 // Finish what is claimed elsewhere; claim nothing more today.
                 shared.note(Stop::DailyLimit);
@@ -381,21 +399,20 @@ impl Sender {
             let now = self.clock.now();
             let claimed = self
                 .store
-                .claim(
-                    issue_id,
-                    &owner,
-                    now,
-                    now + self.limits.lease_secs,
-                    granted as u32,
-                )
+                .claim(issue_id, &owner, now, now + self.limits.lease_secs, granted)
                 .await?;
-            shared
-                .budget
-                .fetch_add(granted - claimed.len() as i64, Ordering::SeqCst);
+            let unused = granted - claimed.len() as u32;
+            if self.limits.max_per_day > 0 && unused > 0 {
+                self.store.return_daily(&shared.day, unused).await?;
+            }
             if claimed.is_empty() {
                 break;
             }
+            let slots = shared.pacer.reserve(&self.store, claimed.len()).await?;
             for (i, d) in claimed.iter().enumerate() {
+                if let Some(slots) = &slots {
+                    sleep_until_ms(slots[i]).await;
+                }
                 let recorded = if shared.stop.load(Ordering::SeqCst) {
                     Recorded::Released
                 } else {
@@ -403,9 +420,15 @@ impl Sender {
                         .await
                 };
                 if matches!(recorded, Recorded::Released) {
-                    // Stopping, or the relay is down: this one and the rest go back untouched.
+                    // Stopping, or the relay is down: this one and the rest go back untouched,
+                    // and their share of the day's limit with them.
                     for d in &claimed[i..] {
                         let _ = shared.ledger.send((d.id, Recorded::Released));
+                    }
+                    if self.limits.max_per_day > 0 {
+                        self.store
+                            .return_daily(&shared.day, (claimed.len() - i) as u32)
+                            .await?;
                     }
                     break;
                 }
@@ -442,7 +465,9 @@ impl Sender {
                     Err(_) => break,
                 }
             }
-            self.store.record(&batch, self.clock.now()).await?;
+            self.store
+                .record(&batch, &format!("{}/", self.owner), self.clock.now())
+                .await?;
         }
         Ok(())
     }
@@ -472,7 +497,6 @@ impl Sender {
             },
             buf,
         );
-        shared.pacer.wait().await;
         let usable = match channel {
             Some(Channel::Smtp(s)) => s.usable(),
             Some(_) => true,

@@ -272,8 +272,42 @@ impl Store {
     }
 
     /// Record attempt outcomes in one transaction.
-    pub async fn record(&self, outcomes: &[(i64, Recorded)], now: i64) -> Result<(), StoreError> {
-        dispatch!(self, s => s.record(outcomes, now).await)
+    /// Outcomes are recorded only for deliveries still leased by `owner` (a prefix: a process
+    /// and its workers), so a claim that expired and was taken over is never overwritten.
+    pub async fn record(
+        &self,
+        outcomes: &[(i64, Recorded)],
+        owner: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.record(outcomes, owner, now).await)
+    }
+
+    /// Extend the leases `owner` holds (a living sender keeps its claims).
+    pub async fn renew_leases(&self, owner: &str, until: i64, now: i64) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.renew_leases(owner, until, now).await)
+    }
+
+    /// Reserve up to `want` of the day's `limit` attempts under `day` (shared by every sender
+    /// of the database); returns how many were granted.
+    pub async fn reserve_daily(&self, day: &str, limit: u32, want: u32) -> Result<u32, StoreError> {
+        dispatch!(self, s => s.reserve_daily(day, limit, want).await)
+    }
+
+    /// Give back reserved attempts that were not made.
+    pub async fn return_daily(&self, day: &str, n: u32) -> Result<(), StoreError> {
+        dispatch!(self, s => s.return_daily(day, n).await)
+    }
+
+    /// Reserve `k` send slots `interval_ms` apart, shared by every sender of the database, none
+    /// before `now_ms`; returns the first slot (milliseconds).
+    pub async fn reserve_slots(
+        &self,
+        now_ms: i64,
+        interval_ms: i64,
+        k: u32,
+    ) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.reserve_slots(now_ms, interval_ms, k).await)
     }
 
     /// Return deliveries whose lease ended (their sender died) to pending. With `all`, every

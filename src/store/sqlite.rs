@@ -199,49 +199,67 @@ impl SqliteStore {
         Ok(out)
     }
 
-    pub async fn record(&self, outcomes: &[(i64, Recorded)], now: i64) -> Result<(), StoreError> {
+    pub async fn record(
+        &self,
+        outcomes: &[(i64, Recorded)],
+        owner: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
         if outcomes.is_empty() {
             return Ok(());
         }
+        // Only rows this sender still holds: $1 id, $2 now, $3 owner, $4 reply, $5 retry time.
+        const HELD: &str =
+            "id = $1 AND state = 'in_flight' AND substr(lease_owner, 1, length($3)) = $3";
         let mut tx = self.pool.begin().await?;
         for (id, o) in outcomes {
-            let q = match o {
-                Recorded::Sent { reply } => sqlx::query(
-                    "UPDATE deliveries SET state = 'sent', sent_at = $2, last_reply = $3, lease_owner = NULL,
-                            lease_until = NULL, updated_at = $2 WHERE id = $1 AND state = 'in_flight'",
-                )
-                .bind(id)
-                .bind(now)
-                .bind(reply),
-                Recorded::Deferred { reply, retry_at } => sqlx::query(
-                    "UPDATE deliveries SET state = 'deferred', next_attempt_at = $4, last_reply = $3, lease_owner = NULL,
-                            lease_until = NULL, updated_at = $2 WHERE id = $1 AND state = 'in_flight'",
-                )
-                .bind(id)
-                .bind(now)
-                .bind(reply)
-                .bind(retry_at),
-                Recorded::Failed { reply } => sqlx::query(
-                    "UPDATE deliveries SET state = 'failed', last_reply = $3, lease_owner = NULL,
-                            lease_until = NULL, updated_at = $2 WHERE id = $1 AND state = 'in_flight'",
-                )
-                .bind(id)
-                .bind(now)
-                .bind(reply),
-                Recorded::Expired { reply } => sqlx::query(
-                    "UPDATE deliveries SET state = 'expired', last_reply = $3, lease_owner = NULL,
-                            lease_until = NULL, updated_at = $2 WHERE id = $1 AND state = 'in_flight'",
-                )
-                .bind(id)
-                .bind(now)
-                .bind(reply),
-                Recorded::Released => sqlx::query(
-                    "UPDATE deliveries SET state = 'pending', attempts = MAX(attempts - 1, 0), lease_owner = NULL,
-                            lease_until = NULL, updated_at = $2 WHERE id = $1 AND state = 'in_flight'",
-                )
-                .bind(id)
-                .bind(now),
+            let (sql, reply, retry) = match o {
+                Recorded::Sent { reply } => (
+                    format!(
+                        "UPDATE deliveries SET state = 'sent', sent_at = $2, last_reply = $4, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
+                    ),
+                    Some(reply),
+                    None,
+                ),
+                Recorded::Deferred { reply, retry_at } => (
+                    format!(
+                        "UPDATE deliveries SET state = 'deferred', next_attempt_at = $5, last_reply = $4, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
+                    ),
+                    Some(reply),
+                    Some(*retry_at),
+                ),
+                Recorded::Failed { reply } => (
+                    format!(
+                        "UPDATE deliveries SET state = 'failed', last_reply = $4, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
+                    ),
+                    Some(reply),
+                    None,
+                ),
+                Recorded::Expired { reply } => (
+                    format!(
+                        "UPDATE deliveries SET state = 'expired', last_reply = $4, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
+                    ),
+                    Some(reply),
+                    None,
+                ),
+                Recorded::Released => (
+                    format!(
+                        "UPDATE deliveries SET state = 'pending', attempts = MAX(attempts - 1, 0), lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
+                    ),
+                    None,
+                    None,
+                ),
             };
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .bind(now)
+                .bind(owner);
+            if let Some(r) = reply {
+                q = q.bind(r);
+            }
+            if let Some(t) = retry {
+                q = q.bind(t);
+            }
             q.execute(&mut *tx).await?;
             if let Recorded::Failed { reply } = o {
                 sqlx::query(
@@ -257,6 +275,71 @@ impl SqliteStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    pub async fn renew_leases(&self, owner: &str, until: i64, now: i64) -> Result<u64, StoreError> {
+        let r = sqlx::query(
+            "UPDATE deliveries SET lease_until = $2, updated_at = $3
+             WHERE state = 'in_flight' AND substr(lease_owner, 1, length($1)) = $1",
+        )
+        .bind(owner)
+        .bind(until)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
+    pub async fn reserve_daily(&self, day: &str, limit: u32, want: u32) -> Result<u32, StoreError> {
+        let key = format!("day:{day}");
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO counters (key, value) VALUES ($1, 0) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(&key)
+        .execute(&mut *tx)
+        .await?;
+        let used: i64 = sqlx::query("SELECT value FROM counters WHERE key = $1")
+            .bind(&key)
+            .fetch_one(&mut *tx)
+            .await?
+            .get(0);
+        let granted = (i64::from(limit) - used).clamp(0, i64::from(want));
+        sqlx::query("UPDATE counters SET value = value + $2 WHERE key = $1")
+            .bind(&key)
+            .bind(granted)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(granted as u32)
+    }
+
+    pub async fn return_daily(&self, day: &str, n: u32) -> Result<(), StoreError> {
+        sqlx::query("UPDATE counters SET value = MAX(value - $2, 0) WHERE key = $1")
+            .bind(format!("day:{day}"))
+            .bind(i64::from(n))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn reserve_slots(
+        &self,
+        now_ms: i64,
+        interval_ms: i64,
+        k: u32,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO counters (key, value) VALUES ('pace', $1 + $2 * $3)
+             ON CONFLICT (key) DO UPDATE SET value = MAX(counters.value, $1) + $2 * $3
+             RETURNING value - $2 * $3",
+        )
+        .bind(now_ms)
+        .bind(interval_ms)
+        .bind(i64::from(k))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.get(0))
     }
 
     pub async fn release_expired_leases(&self, now: i64, all: bool) -> Result<u64, StoreError> {
