@@ -74,9 +74,11 @@ pub async fn send(
     let store = open(project).await?;
     let clock = Arc::new(SystemClock);
     let now = chrono::Utc::now().timestamp();
-    // A SQLite ledger has one owner: whatever it left in flight belongs to a dead process.
-    if matches!(project.settings.database, DatabaseUrl::Sqlite(_)) {
-        let released = store.release_expired_leases(now, true).await?;
+    // A SQLite ledger has one owner: whatever it left in flight belongs to a dead process. On
+    // PostgreSQL only claims whose lease ran out are dead (another instance may be sending).
+    {
+        let sqlite = matches!(project.settings.database, DatabaseUrl::Sqlite(_));
+        let released = store.release_expired_leases(now, sqlite).await?;
         if released > 0 {
             tracing::warn!(
                 released,

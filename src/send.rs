@@ -192,6 +192,7 @@ pub fn sender(
                 max_secs: i64::from(t.retry_max_minutes) * 60,
             },
             max_age_secs: i64::from(t.max_age_hours) * 3600,
+            lease_secs: i64::from(project.settings.lease_seconds),
             ..Limits::default()
         },
         owner: owner.to_string(),

@@ -136,6 +136,9 @@ pub struct Bulletin {
 pub struct Settings {
     pub organisation: Organisation,
     pub database: DatabaseUrl,
+    /// How long a sender's claim on a delivery holds without renewal: when an instance dies,
+    /// its deliveries return to the queue this long after (renewed every third of it).
+    pub lease_seconds: u32,
     pub transport: Transport,
     pub web: Web,
     pub unsubscribe: Unsubscribe,
@@ -179,6 +182,10 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
         }
     };
     let database = database(top.opt_table("database").as_ref(), root, env, ctx);
+    let lease_seconds = top
+        .opt_table("database")
+        .and_then(|t| t.opt_int_in("lease_seconds", 2..=3600))
+        .map_or(300, |v| v.value as u32);
     let transport = transport(top.opt_table("transport").as_ref(), root, env, ctx);
     let web = web(top.opt_table("web").as_ref(), env, ctx);
     let unsubscribe = unsubscribe(top.opt_table("unsubscribe").as_ref(), root, env, ctx);
@@ -267,6 +274,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
             Some(Settings {
                 organisation,
                 database,
+                lease_seconds,
                 transport,
                 web,
                 unsubscribe,
@@ -399,6 +407,8 @@ fn database(
     ctx: &FileCtx<'_>,
 ) -> Option<DatabaseUrl> {
     let from_file = t.and_then(|t| t.opt_str("url"));
+    // Read here so it is a known key; used through `lease_seconds` below.
+    let _ = t.map(|t| t.has("lease_seconds"));
     if let Some(t) = t {
         t.finish();
     }

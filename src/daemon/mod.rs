@@ -114,6 +114,14 @@ impl Daemon {
         let now = self.clock.now();
         let mut report = StepReport::default();
         let p = &self.project;
+        // Claims of senders that died (their leases ran out) go back to the queue.
+        let released = self.store.release_expired_leases(now, false).await?;
+        if released > 0 {
+            tracing::warn!(
+                released,
+                "deliveries of a sender that stopped are back in the queue"
+            );
+        }
         let last = match self.store.get_state(LAST_TICK).await? {
             Some(v) => v.parse::<i64>().unwrap_or(now),
             // First start: look back over the widest catch-up window.

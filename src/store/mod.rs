@@ -440,7 +440,8 @@ impl Store {
         dispatch!(self, s => s.issues_due(now).await)
     }
 
-    /// The earliest time any open delivery of an unpaused issue is due.
+    /// The earliest time any open delivery of an unpaused issue is due, or a claim on one
+    /// runs out (a sender that died leaves its claims to the others then).
     pub async fn earliest_due(&self) -> Result<Option<i64>, StoreError> {
         dispatch!(self, s => s.earliest_due().await)
     }

@@ -665,8 +665,9 @@ impl SqliteStore {
 
     pub async fn earliest_due(&self) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query(
-            "SELECT MIN(d.next_attempt_at) FROM deliveries d JOIN issues i ON i.id = d.issue_id
-             WHERE i.state = 'sending' AND d.state IN ('pending', 'deferred')",
+            "SELECT MIN(CASE WHEN d.state = 'in_flight' THEN d.lease_until ELSE d.next_attempt_at END)
+               FROM deliveries d JOIN issues i ON i.id = d.issue_id
+              WHERE i.state = 'sending' AND d.state IN ('pending', 'deferred', 'in_flight')",
         )
         .fetch_one(&self.pool)
         .await?;

@@ -1,0 +1,197 @@
+//! Several `bulletin` processes on one PostgreSQL: every recipient gets exactly one copy when
+//! three send the same issue at once, three daemons at a scheduled time make exactly one issue,
+//! and one of three killed with SIGKILL mid-send loses nothing.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{Timelike, Utc};
+use support::pg::PgDb;
+use support::smtp::SmtpSink;
+use support::{Tree, bulletin};
+
+const SECRET: &str = "cluster-test-secret-cluster-test-secret-0";
+
+fn tree(members: usize, sink_port: u16, extra_transport: &str, schedule: Option<&str>) -> Tree {
+    let t = Tree::minimal();
+    let mut csv = String::from("email,name,agency\n");
+    for i in 0..members {
+        csv.push_str(&format!(
+            "reader{i}@agency{}.example,Reader {i},Agency\n",
+            i % 11
+        ));
+    }
+    t.write("config/lists/all.csv", &csv);
+    t.write(
+        "config/lists/all.toml",
+        "name = \"Everyone\"\nmembers_csv = \"all.csv\"\n",
+    );
+    let mut settings = std::fs::read_to_string(t.config()).unwrap();
+    if let Some(s) = schedule {
+        settings = settings.replace("schedule = \"0 9 1 * *\"", &format!("schedule = \"{s}\""));
+    }
+    t.write(
+        "config/bulletin.toml",
+        &format!(
+            "{settings}\n[database]\nlease_seconds = 3\n\n[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://127.0.0.1:{sink_port}\"\ntls = \"none\"\nconnections = 4\nmax_per_day = 0\n{extra_transport}\n"
+        ),
+    );
+    t
+}
+
+fn cmd(t: &Tree, db: &PgDb, args: &[&str]) -> std::process::Command {
+    let mut c = bulletin(t.root());
+    c.env("BULLETIN_DATABASE_URL", &db.url)
+        .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+        .args(args);
+    c
+}
+
+fn copies(sink: &SmtpSink) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for tx in sink.transactions() {
+        for r in &tx.rcpt_to {
+            *m.entry(r.to_lowercase()).or_insert(0) += 1;
+        }
+    }
+    m
+}
+
+fn status(t: &Tree, db: &PgDb) -> serde_json::Value {
+    let o = cmd(t, db, &["status", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn three_senders_of_one_issue_give_every_recipient_exactly_one_copy() {
+    let db = PgDb::create();
+    let sink = SmtpSink::start(&[]);
+    let n = 1500;
+    let t = tree(n, sink.port, "max_per_minute = 0", None);
+    let children: Vec<Child> = (0..3)
+        .map(|_| {
+            cmd(&t, &db, &["send", "news", "--now", "--date", "2026-12-01"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(
+            o.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    sink.wait_for_count(n, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(300));
+    let c = copies(&sink);
+    assert_eq!(c.len(), n, "nobody missed");
+    let doubled: Vec<_> = c.iter().filter(|(_, k)| **k > 1).collect();
+    assert!(
+        doubled.is_empty(),
+        "duplicates from concurrency: {doubled:?}"
+    );
+    let s = status(&t, &db);
+    assert_eq!(s.as_array().unwrap().len(), 1, "one issue");
+    assert_eq!(s[0]["deliveries"]["sent"], n);
+}
+
+#[test]
+fn three_daemons_at_a_scheduled_time_make_exactly_one_issue() {
+    let db = PgDb::create();
+    let sink = SmtpSink::start(&[]);
+    let at = (Utc::now() - chrono::Duration::minutes(5)).with_timezone(&chrono_tz::Europe::London);
+    let n = 200;
+    let t = tree(
+        n,
+        sink.port,
+        "max_per_minute = 0",
+        Some(&format!("{} {} * * *", at.minute(), at.hour())),
+    );
+    let mut daemons: Vec<Child> = (0..3)
+        .map(|_| {
+            cmd(&t, &db, &["run"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let start = Instant::now();
+    while sink.count() < n && start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    for d in &daemons {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &d.id().to_string()])
+            .status();
+    }
+    for d in &mut daemons {
+        assert_eq!(d.wait().unwrap().code(), Some(0));
+    }
+    let c = copies(&sink);
+    assert_eq!(c.len(), n);
+    assert!(c.values().all(|&k| k == 1), "exactly one copy each");
+    let s = status(&t, &db);
+    let issues: Vec<_> = s
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["kind"] == "issue")
+        .collect();
+    assert_eq!(issues.len(), 1, "three daemons, one issue: {s}");
+}
+
+#[test]
+fn one_of_three_killed_mid_send_loses_nothing() {
+    let db = PgDb::create();
+    let sink = SmtpSink::start(&[]);
+    let n = 3000;
+    // 1,000 a second for the whole cluster, so the kill lands mid-send.
+    let t = tree(n, sink.port, "max_per_minute = 60000", None);
+    let spawn = || {
+        cmd(&t, &db, &["send", "news", "--now", "--date", "2026-12-01"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut victim = spawn();
+    let others = [spawn(), spawn()];
+    let start = Instant::now();
+    while sink.count() < 500 && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    victim.kill().unwrap(); // SIGKILL
+    victim.wait().unwrap();
+    for mut o in others {
+        assert!(o.wait().unwrap().success());
+    }
+    // The victim's claims lapse after lease_seconds (3 s); the next sender takes them over.
+    std::thread::sleep(Duration::from_secs(4));
+    let o = cmd(&t, &db, &["send", "news", "--now", "--date", "2026-12-01"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    sink.wait_for_count(n, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(300));
+    let c = copies(&sink);
+    assert_eq!(c.len(), n, "0 lost");
+    let duplicates: usize = c.values().map(|k| k - 1).sum();
+    // At most what the killed instance had claimed: 4 connections × a batch of 50.
+    assert!(duplicates <= 200, "{duplicates} duplicates");
+    eprintln!("killed one of three: {n} recipients, {duplicates} duplicate(s)");
+    let s = status(&t, &db);
+    assert_eq!(s[0]["deliveries"]["sent"], n);
+}
