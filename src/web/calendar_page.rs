@@ -358,7 +358,7 @@ impl<'a> View<'a> {
                     ul class="bars" {
                         @for lane in &lanes {
                             @match lane {
-                                Some(s) => (self.bar(d, s)),
+                                Some(s) => (self.bar(d, s, s.lane + 1 == lanes.len())),
                                 // An empty slot keeps the bars below it in line with the
                                 // rest of their strip; it is nothing to a screen reader.
                                 None => li class="gap" aria-hidden="true" {},
@@ -384,7 +384,12 @@ impl<'a> View<'a> {
     /// on its own, without repeating the dates in every cell. Visually the title sits on the
     /// first piece and runs across the row's later pieces (it is as wide as the stretch), so
     /// the strip reads as one bar; the text, not its colour, says what it is.
-    fn bar(&self, d: NaiveDate, s: &Segment<'_>) -> Markup {
+    ///
+    /// A one-day piece wraps its title onto more lines only in the cell's last lane
+    /// (`last_lane`): a taller piece higher up would push the lanes below it out of line with
+    /// the titles running in from the left. Elsewhere it is one line, cut short if need be (the
+    /// hidden text, the key below and the list view have the whole title).
+    fn bar(&self, d: NaiveDate, s: &Segment<'_>, last_lane: bool) -> Markup {
         let o = s.occurrence;
         let mut class = format!("bar c{}", self.colour(o));
         if d == o.start {
@@ -394,13 +399,22 @@ impl<'a> View<'a> {
             class.push_str(" ends");
         }
         let days = (s.to - s.from).num_days() + 1;
-        if d == s.from && days == 1 {
+        if d == s.from && days == 1 && last_lane {
             class.push_str(" one");
+        }
+        // The label carries the strip's fill under its text, and its rounded ends where the
+        // campaign starts or ends within the row.
+        let mut label_class = format!("label s{days}");
+        if s.from == o.start {
+            label_class.push_str(" from-start");
+        }
+        if s.to == o.end {
+            label_class.push_str(" to-end");
         }
         html! {
             li class=(class) {
                 @if d == s.from {
-                    span class=(format!("label s{days}")) { (o.title) }
+                    span class=(label_class) { (o.title) }
                     span class="vh" { ", " (human::date_range(o.start, o.end)) }
                 } @else {
                     span class="vh" { (o.title) " (continues)" }
@@ -763,13 +777,22 @@ mod tests {
         // week row (Mon 30) says it in full again.
         let wed = cell(&html, "2026-11-25");
         assert!(wed.contains(&format!(
-            "<span class=\"label s5\">{title}</span><span class=\"vh\">, Wed 25 Nov – Thu 10 Dec 2026</span>"
+            "<span class=\"label s5 from-start\">{title}</span><span class=\"vh\">, Wed 25 Nov – Thu 10 Dec 2026</span>"
         )));
         assert!(wed.contains("bar c"), "{wed}");
         assert!(wed.contains(" starts"), "{wed}");
         let thu = cell(&html, "2026-11-26");
         assert!(thu.contains(&format!("<span class=\"vh\">{title} (continues)</span>")));
         let mon = cell(&html, "2026-11-30");
+        // Two one-day pieces: only the lowest wraps its title, so nothing below moves.
+        assert!(
+            mon.contains("<li class=\"bar c0 ends\"><span class=\"label s1 to-end\">Islamophobia"),
+            "{mon}"
+        );
+        assert!(
+            mon.contains("<li class=\"bar c4 one\"><span class=\"label s1\">16 Days"),
+            "{mon}"
+        );
         assert!(mon.contains(&format!("<span class=\"label s1\">{title}</span>")));
         let bar = &mon[mon.find(&format!("{title}</span>")).unwrap() - 60..];
         assert!(
@@ -949,31 +972,5 @@ mod tests {
             out = out.replace(tag, &format!("\n{tag}"));
         }
         out
-    }
-}
-#[cfg(test)]
-mod tmp_write {
-    #[test]
-    fn write_pages() {
-        let Ok(dir) = std::env::var("CAL_OUT") else {
-            return;
-        };
-        let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/bulletin.toml");
-        let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 23, 12, 0, 0).unwrap();
-        let p = crate::config::load(&config, &crate::config::Env::empty(), now)
-            .project
-            .unwrap();
-        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
-        for (name, m, list) in [
-            ("nov", "2026-11-01", false),
-            ("nov-list", "2026-11-01", true),
-            ("dec", "2026-12-01", false),
-            ("dec-list", "2026-12-01", true),
-        ] {
-            let html = super::calendar_page(&p, d(m), d("2026-11-23"), list)
-                .into_string()
-                .replace("/static/site.css", "site.css");
-            std::fs::write(format!("{dir}/{name}.html"), html).unwrap();
-        }
     }
 }
