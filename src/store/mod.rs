@@ -3,10 +3,12 @@
 //! One interface, [`Store`], over one backend per database, picked by the URL's scheme; each
 //! backend has its own folder of migrations.
 
+mod postgres;
 mod sqlite;
 
 use std::fmt;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// Where a delivery is in its life.
@@ -66,8 +68,6 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create the database folder {0}: {1}")]
     Folder(std::path::PathBuf, std::io::Error),
-    #[error("PostgreSQL is not supported yet by this build; use sqlite://")]
-    PostgresUnsupported,
     #[error("stored issue {0} is corrupt: {1}")]
     Corrupt(i64, String),
 }
@@ -208,12 +208,14 @@ pub struct Suppression {
 #[derive(Debug, Clone)]
 pub enum Store {
     Sqlite(SqliteStore),
+    Postgres(PgStore),
 }
 
 macro_rules! dispatch {
     ($self:ident, $s:ident => $e:expr) => {
         match $self {
             Store::Sqlite($s) => $e,
+            Store::Postgres($s) => $e,
         }
     };
 }
@@ -225,7 +227,9 @@ impl Store {
             crate::config::DatabaseUrl::Sqlite(path) => {
                 Ok(Store::Sqlite(SqliteStore::open(path).await?))
             }
-            crate::config::DatabaseUrl::Postgres(_) => Err(StoreError::PostgresUnsupported),
+            crate::config::DatabaseUrl::Postgres(url) => {
+                Ok(Store::Postgres(PgStore::open(url.expose()).await?))
+            }
         }
     }
 

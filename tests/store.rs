@@ -1,0 +1,1217 @@
+//! The ledger's contract, run against both backends: each `case_*` runs once on a fresh SQLite
+//! file and once on a fresh PostgreSQL database (created on the local server, dropped after).
+//! Concurrency cases use several tasks on clones of one store, as several senders would.
+//!
+//! PostgreSQL: `BULLETIN_TEST_PG` names the admin URL (default
+//! `postgres://root@127.0.0.1:5432/postgres`); `scripts/test` starts the server. If it cannot be
+//! reached these tests fail: they never skip.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::future::Future;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bulletin::config::DatabaseUrl;
+use bulletin::secret::Secret;
+use bulletin::store::{Counts, NewDelivery, NewIssue, Recorded, Store};
+use sqlx::Connection;
+use tokio::sync::Barrier;
+
+const NOW: i64 = 1_796_112_000; // 2026-12-01T08:00:00Z
+const DEFAULT_ADMIN: &str = "postgres://root@127.0.0.1:5432/postgres";
+
+// ---------------------------------------------------------------------------------------------
+// The harness: one store per test, on either backend.
+
+/// Run a case on a fresh SQLite file in a temporary folder.
+async fn on_sqlite<F, Fut>(case: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&DatabaseUrl::Sqlite(dir.path().join("ledger.db")))
+        .await
+        .expect("opening a fresh SQLite ledger");
+    case(store).await;
+}
+
+fn admin_url() -> (String, &'static str) {
+    match std::env::var("BULLETIN_TEST_PG") {
+        Ok(u) if !u.trim().is_empty() => (u, "BULLETIN_TEST_PG"),
+        _ => (DEFAULT_ADMIN.to_string(), DEFAULT_ADMIN),
+    }
+}
+
+/// The admin URL with its database swapped for `db` (query parameters kept).
+fn with_database(admin: &str, db: &str) -> String {
+    let (base, query) = match admin.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (admin, String::new()),
+    };
+    let start = base.find("://").map_or(0, |i| i + 3);
+    let end = base[start..].find('/').map_or(base.len(), |i| start + i);
+    format!("{}/{db}{query}", &base[..end])
+}
+
+/// A name no other run, process or test can be using.
+fn unique_db_name() -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.write_u64(N.fetch_add(1, Ordering::SeqCst));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
+    format!("bulletin_test_{:016x}", h.finish())
+}
+
+async fn admin() -> sqlx::PgConnection {
+    let (url, shown) = admin_url();
+    match tokio::time::timeout(Duration::from_secs(15), sqlx::PgConnection::connect(&url)).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => panic!(
+            "PostgreSQL is unreachable at {shown} ({e}). scripts/test starts it; by hand: \
+             pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+        ),
+        Err(_) => panic!(
+            "PostgreSQL at {shown} did not answer in 15 s. scripts/test starts it; by hand: \
+             pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+        ),
+    }
+}
+
+/// Run a case on a fresh PostgreSQL database, dropped afterwards whether the case passed or not.
+async fn on_postgres<F, Fut>(case: F)
+where
+    F: FnOnce(Store) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let name = unique_db_name();
+    let mut conn = admin().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+    let url = with_database(&admin_url().0, &name);
+    let outcome = tokio::spawn(async move {
+        let store = Store::open(&DatabaseUrl::Postgres(Secret::new(url)))
+            .await
+            .expect("opening a fresh PostgreSQL ledger");
+        case(store).await;
+    })
+    .await;
+    let dropped = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut conn)
+    .await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+    dropped.unwrap_or_else(|e| panic!("DROP DATABASE {name}: {e}"));
+}
+
+/// Each case as `case::sqlite` and `case::postgres`.
+macro_rules! both {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::on_sqlite(super::$case).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                super::on_postgres(super::$case).await
+            }
+        }
+    )*};
+}
+
+both!(
+    case_create_issue_is_idempotent,
+    case_concurrent_creators_make_one_issue,
+    case_concurrent_claims_never_overlap,
+    case_record_needs_the_owner,
+    case_record_outcomes,
+    case_release_expired_leases,
+    case_expire_stale,
+    case_apply_suppressions,
+    case_reserve_daily_never_exceeds_the_limit,
+    case_reserve_slots_are_distinct_and_increasing,
+    case_record_fire_first_wins_except_held,
+    case_approvals,
+    case_archive,
+    case_status_counts,
+    case_daemon_state_and_events,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Helpers.
+
+fn delivery(i: usize) -> NewDelivery {
+    NewDelivery {
+        email: format!("Reader{i}@Agency{}.example", i % 7),
+        email_key: format!("reader{i}@agency{}.example", i % 7),
+        name: Some(format!("Reader {i}")),
+        suppressed: false,
+    }
+}
+
+fn issue(bulletin: &str, date: &str, kind: &str, n: usize) -> NewIssue {
+    NewIssue {
+        bulletin: bulletin.into(),
+        date: date.into(),
+        kind: kind.into(),
+        subject: format!("{bulletin} {date}"),
+        rendered: r#"{"html":"<p>…</p>","text":"…"}"#.into(),
+        deliveries: (0..n).map(delivery).collect(),
+    }
+}
+
+async fn create(store: &Store, bulletin: &str, date: &str, n: usize, now: i64) -> i64 {
+    let (row, created) = store
+        .create_issue(&issue(bulletin, date, "issue", n), now)
+        .await
+        .unwrap();
+    assert!(created);
+    row.id
+}
+
+fn sent() -> Recorded {
+    Recorded::Sent {
+        reply: "250 2.0.0 Ok: queued".into(),
+    }
+}
+
+/// Claim up to `n` and record them all with `outcome`.
+async fn claim_and_record(store: &Store, issue: i64, n: u32, now: i64, outcome: Recorded) {
+    let c = store.claim(issue, "t/1", now, now + 300, n).await.unwrap();
+    assert_eq!(c.len(), n as usize);
+    let outcomes: Vec<_> = c.iter().map(|c| (c.id, outcome.clone())).collect();
+    store.record(&outcomes, "t/", now).await.unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cases.
+
+/// A second create returns the stored issue untouched and doubles nothing; more deliveries
+/// than one statement can carry on PostgreSQL (8 parameters × 9,000 rows) go in chunks.
+async fn case_create_issue_is_idempotent(store: Store) {
+    let mut new = issue("news", "2026-12-01", "issue", 9_000);
+    for d in new.deliveries.iter_mut().step_by(1_000) {
+        d.suppressed = true;
+    }
+    // The same person twice (as written differently): one delivery.
+    let mut twin = delivery(5);
+    twin.email = "READER5@agency5.example".into();
+    new.deliveries.push(twin);
+
+    let (first, created) = store.create_issue(&new, NOW).await.unwrap();
+    assert!(created);
+    assert_eq!(first.bulletin, "news");
+    assert_eq!(first.date, "2026-12-01");
+    assert_eq!(first.kind, "issue");
+    assert_eq!(first.state, "sending");
+    assert_eq!(first.created_at, NOW);
+    let counts = store.counts(first.id).await.unwrap();
+    assert_eq!(counts.total(), 9_000);
+    assert_eq!(counts.suppressed, 9);
+    assert_eq!(counts.pending, 8_991);
+
+    let mut again = new.clone();
+    again.subject = "a different subject".into();
+    again.rendered = "different".into();
+    again.deliveries.push(delivery(9_001));
+    let (second, created) = store.create_issue(&again, NOW + 60).await.unwrap();
+    assert!(!created);
+    assert_eq!(second.id, first.id);
+    assert_eq!(second.subject, first.subject);
+    assert_eq!(second.rendered, first.rendered);
+    assert_eq!(second.created_at, NOW);
+    assert_eq!(store.counts(first.id).await.unwrap(), counts);
+
+    let found = store
+        .find_issue("news", "2026-12-01", "issue")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, first.id);
+    assert!(
+        store
+            .find_issue("news", "2026-12-02", "issue")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Another kind on the same date is another issue.
+    let (proof, created) = store
+        .create_issue(&issue("news", "2026-12-01", "proof", 2), NOW)
+        .await
+        .unwrap();
+    assert!(created);
+    assert_ne!(proof.id, first.id);
+
+    let created_events = store
+        .events(first.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(_, kind, _)| kind == "created")
+        .count();
+    assert_eq!(created_events, 1);
+}
+
+/// Several creators of one issue at once (a restart, a second daemon): one creates it, the
+/// others get the same row.
+async fn case_concurrent_creators_make_one_issue(store: Store) {
+    let barrier = Arc::new(Barrier::new(4));
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store
+                    .create_issue(&issue("news", "2026-12-01", "issue", 500), NOW)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut ids = BTreeSet::new();
+    let mut creators = 0;
+    for t in tasks {
+        let (row, created) = t.await.unwrap();
+        ids.insert(row.id);
+        creators += usize::from(created);
+    }
+    assert_eq!(creators, 1);
+    assert_eq!(ids.len(), 1);
+    let id = *ids.first().unwrap();
+    assert_eq!(store.counts(id).await.unwrap().pending, 500);
+}
+
+/// Four senders claiming batches of one issue at once never take the same delivery, and
+/// between them take every one exactly once.
+async fn case_concurrent_claims_never_overlap(store: Store) {
+    let id = create(&store, "news", "2026-12-01", 1_000, NOW).await;
+    let barrier = Arc::new(Barrier::new(4));
+    let tasks: Vec<_> = (0..4)
+        .map(|w| {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                let owner = format!("sender-{w}/");
+                let mut mine = Vec::new();
+                barrier.wait().await;
+                loop {
+                    let batch = store
+                        .claim(id, &format!("{owner}1"), NOW, NOW + 300, 20)
+                        .await
+                        .unwrap();
+                    if batch.is_empty() {
+                        break;
+                    }
+                    assert!(batch.len() <= 20);
+                    for c in &batch {
+                        assert_eq!(c.issue_id, id);
+                        assert_eq!(c.attempts, 1, "delivery {} claimed twice", c.id);
+                    }
+                    let outcomes: Vec<_> = batch.iter().map(|c| (c.id, sent())).collect();
+                    store.record(&outcomes, &owner, NOW).await.unwrap();
+                    mine.extend(batch.into_iter().map(|c| c.id));
+                    tokio::task::yield_now().await;
+                }
+                mine
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let distinct: HashSet<i64> = all.iter().copied().collect();
+    assert_eq!(all.len(), 1_000, "some delivery was claimed twice or never");
+    assert_eq!(distinct.len(), 1_000);
+    let counts = store.counts(id).await.unwrap();
+    assert_eq!(
+        counts,
+        Counts {
+            sent: 1_000,
+            ..Counts::default()
+        }
+    );
+    assert_eq!(store.sent_since(NOW).await.unwrap(), 1_000);
+    assert!(
+        store
+            .claim(id, "late/1", NOW, NOW + 300, 20)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Outcomes count only from the sender that still holds the claim (an owner prefix: a process
+/// and its workers); a sender whose lease ran out and was taken over changes nothing.
+async fn case_record_needs_the_owner(store: Store) {
+    let id = create(&store, "news", "2026-12-01", 3, NOW).await;
+    let claimed = store
+        .claim(id, "proc-a/w1", NOW, NOW + 100, 3)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 3);
+    let first = claimed[0].id;
+    let in_flight = Counts {
+        in_flight: 3,
+        ..Counts::default()
+    };
+
+    for wrong in ["proc-b/", "proc-a/w2", "proc-a/w10"] {
+        store.record(&[(first, sent())], wrong, NOW).await.unwrap();
+        let failed = Recorded::Failed {
+            reply: "550 no".into(),
+        };
+        store.record(&[(first, failed)], wrong, NOW).await.unwrap();
+        assert_eq!(store.counts(id).await.unwrap(), in_flight, "{wrong}");
+    }
+    assert_eq!(
+        store.renew_leases("proc-b/", NOW + 500, NOW).await.unwrap(),
+        0
+    );
+
+    store
+        .record(&[(first, sent())], "proc-a/", NOW)
+        .await
+        .unwrap();
+    assert_eq!(store.counts(id).await.unwrap().sent, 1);
+
+    // proc-a's lease runs out; proc-b takes the rest over; proc-a's late outcomes are ignored.
+    assert_eq!(
+        store
+            .release_expired_leases(NOW + 200, false)
+            .await
+            .unwrap(),
+        2
+    );
+    let taken = store
+        .claim(id, "proc-b/w1", NOW + 200, NOW + 500, 10)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 2);
+    let late: Vec<_> = taken
+        .iter()
+        .map(|c| {
+            (
+                c.id,
+                Recorded::Deferred {
+                    reply: "421 busy".into(),
+                    retry_at: NOW + 900,
+                },
+            )
+        })
+        .collect();
+    store.record(&late, "proc-a/", NOW + 201).await.unwrap();
+    assert_eq!(
+        store
+            .renew_leases("proc-a/", NOW + 900, NOW + 201)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(store.counts(id).await.unwrap().in_flight, 2);
+    assert_eq!(
+        store
+            .renew_leases("proc-b/", NOW + 900, NOW + 201)
+            .await
+            .unwrap(),
+        2
+    );
+    let done: Vec<_> = taken.iter().map(|c| (c.id, sent())).collect();
+    store.record(&done, "proc-b/", NOW + 202).await.unwrap();
+    assert_eq!(
+        store.counts(id).await.unwrap(),
+        Counts {
+            sent: 3,
+            ..Counts::default()
+        }
+    );
+    // Recording an already recorded delivery again changes nothing.
+    let failed = Recorded::Failed {
+        reply: "550 no".into(),
+    };
+    store
+        .record(&[(first, failed)], "proc-a/", NOW + 300)
+        .await
+        .unwrap();
+    assert_eq!(store.counts(id).await.unwrap().sent, 3);
+    assert_eq!(store.record(&[], "proc-a/", NOW).await.ok(), Some(()));
+}
+
+/// Each outcome leaves its delivery where the retry policy expects it.
+async fn case_record_outcomes(store: Store) {
+    let id = create(&store, "news", "2026-12-01", 5, NOW).await;
+    let c = store.claim(id, "s/1", NOW, NOW + 300, 5).await.unwrap();
+    let ids: Vec<i64> = c.iter().map(|c| c.id).collect();
+    store
+        .record(
+            &[
+                (ids[0], sent()),
+                (
+                    ids[1],
+                    Recorded::Deferred {
+                        reply: "451 try later".into(),
+                        retry_at: NOW + 600,
+                    },
+                ),
+                (
+                    ids[2],
+                    Recorded::Failed {
+                        reply: "550 no such user".into(),
+                    },
+                ),
+                (
+                    ids[3],
+                    Recorded::Expired {
+                        reply: "too old".into(),
+                    },
+                ),
+                (ids[4], Recorded::Released),
+            ],
+            "s/",
+            NOW + 10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.counts(id).await.unwrap(),
+        Counts {
+            pending: 1,
+            sent: 1,
+            deferred: 1,
+            failed: 1,
+            expired: 1,
+            ..Counts::default()
+        }
+    );
+    assert_eq!(store.sent_since(NOW + 10).await.unwrap(), 1);
+    assert_eq!(store.sent_since(NOW + 11).await.unwrap(), 0);
+    // The released one is due now and was not counted as an attempt.
+    assert_eq!(store.next_due(id).await.unwrap(), Some(NOW));
+    let again = store
+        .claim(id, "s/1", NOW + 20, NOW + 300, 5)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].id, again[0].attempts), (ids[4], 1));
+    store
+        .record(&[(ids[4], sent())], "s/", NOW + 20)
+        .await
+        .unwrap();
+    // The deferred one comes back at its retry time, its second attempt.
+    assert_eq!(store.next_due(id).await.unwrap(), Some(NOW + 600));
+    assert!(
+        store
+            .claim(id, "s/1", NOW + 599, NOW + 900, 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let retry = store
+        .claim(id, "s/1", NOW + 600, NOW + 900, 5)
+        .await
+        .unwrap();
+    assert_eq!(retry.len(), 1);
+    assert_eq!((retry[0].id, retry[0].attempts), (ids[1], 2));
+    assert_eq!(retry[0].email, "Reader1@Agency1.example");
+    assert_eq!(retry[0].name.as_deref(), Some("Reader 1"));
+    // The failure is in the audit trail with the relay's reply.
+    let events = store.events(id).await.unwrap();
+    assert!(
+        events.iter().any(|(at, kind, detail)| *at == NOW + 10
+            && kind == "failed"
+            && detail == "550 no such user"),
+        "{events:?}"
+    );
+}
+
+/// Only claims whose lease ran out go back to the queue, unless all are asked for.
+async fn case_release_expired_leases(store: Store) {
+    let id = create(&store, "news", "2026-12-01", 10, NOW).await;
+    assert_eq!(
+        store
+            .claim(id, "a/1", NOW, NOW + 100, 4)
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(
+        store
+            .claim(id, "b/1", NOW, NOW + 500, 3)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        store
+            .release_expired_leases(NOW + 100, false)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .release_expired_leases(NOW + 200, false)
+            .await
+            .unwrap(),
+        4
+    );
+    assert_eq!(
+        store.counts(id).await.unwrap(),
+        Counts {
+            pending: 7,
+            in_flight: 3,
+            ..Counts::default()
+        }
+    );
+    assert_eq!(
+        store
+            .release_expired_leases(NOW + 200, false)
+            .await
+            .unwrap(),
+        0
+    );
+    // A living sender renews; its claims then outlive their first lease.
+    assert_eq!(
+        store
+            .renew_leases("b/", NOW + 1_000, NOW + 300)
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        store
+            .release_expired_leases(NOW + 600, false)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store.release_expired_leases(NOW + 600, true).await.unwrap(),
+        3
+    );
+    assert_eq!(
+        store.counts(id).await.unwrap(),
+        Counts {
+            pending: 10,
+            ..Counts::default()
+        }
+    );
+    // A released claim keeps its attempt count.
+    let c = store
+        .claim(id, "c/1", NOW + 700, NOW + 800, 10)
+        .await
+        .unwrap();
+    let attempts: BTreeMap<i64, usize> = c.iter().fold(BTreeMap::new(), |mut m, c| {
+        *m.entry(c.attempts).or_default() += 1;
+        m
+    });
+    assert_eq!(attempts, BTreeMap::from([(1, 3), (2, 7)]));
+}
+
+/// Open deliveries of old issues expire; sent and in-flight ones, and newer issues, stay.
+async fn case_expire_stale(store: Store) {
+    let old = create(&store, "news", "2026-11-01", 5, NOW).await;
+    let new = create(&store, "news", "2026-12-01", 2, NOW + 1_000).await;
+    claim_and_record(&store, old, 1, NOW, sent()).await;
+    claim_and_record(
+        &store,
+        old,
+        1,
+        NOW,
+        Recorded::Deferred {
+            reply: "421 later".into(),
+            retry_at: NOW + 60,
+        },
+    )
+    .await;
+    assert_eq!(
+        store
+            .claim(old, "x/1", NOW, NOW + 300, 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    assert_eq!(store.expire_stale(NOW, NOW + 2_000).await.unwrap(), 0);
+    assert_eq!(store.expire_stale(NOW + 500, NOW + 2_000).await.unwrap(), 3);
+    assert_eq!(
+        store.counts(old).await.unwrap(),
+        Counts {
+            sent: 1,
+            in_flight: 1,
+            expired: 3,
+            ..Counts::default()
+        }
+    );
+    assert_eq!(store.counts(new).await.unwrap().pending, 2);
+    assert_eq!(store.expire_stale(NOW + 500, NOW + 2_000).await.unwrap(), 0);
+    assert_eq!(store.next_due(old).await.unwrap(), None);
+}
+
+/// An unsubscribe from everything (`*`) or from this bulletin reaches open deliveries; other
+/// bulletins' and lists' suppressions, and deliveries already sent, are left alone.
+async fn case_apply_suppressions(store: Store) {
+    let mut new = issue("news", "2026-12-01", "issue", 7);
+    new.deliveries[6].suppressed = true;
+    let (row, _) = store.create_issue(&new, NOW).await.unwrap();
+    let id = row.id;
+    assert_eq!(store.counts(id).await.unwrap().suppressed, 1);
+    // reader0 is sent, reader1 deferred; the rest pending.
+    claim_and_record(&store, id, 1, NOW, sent()).await;
+    claim_and_record(
+        &store,
+        id,
+        1,
+        NOW,
+        Recorded::Deferred {
+            reply: "421 later".into(),
+            retry_at: NOW + 60,
+        },
+    )
+    .await;
+    let key = |i: usize| delivery(i).email_key;
+
+    assert!(
+        store
+            .suppress(&key(0), "*", Some("unsubscribed"), NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .suppress(&key(0), "*", Some("again"), NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .suppress(&key(1), "bulletin:news", None, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(store.suppress(&key(2), "*", None, NOW).await.unwrap());
+    assert!(
+        store
+            .suppress(&key(3), "bulletin:news", None, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .suppress(&key(4), "bulletin:other", None, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .suppress(&key(5), "list:all", None, NOW)
+            .await
+            .unwrap()
+    );
+
+    assert_eq!(
+        store.apply_suppressions(id, "news", NOW + 1).await.unwrap(),
+        3
+    );
+    assert_eq!(
+        store.counts(id).await.unwrap(),
+        Counts {
+            sent: 1,
+            pending: 2,
+            suppressed: 4,
+            ..Counts::default()
+        }
+    );
+    assert_eq!(
+        store.apply_suppressions(id, "news", NOW + 2).await.unwrap(),
+        0
+    );
+    // Another bulletin's issue sees only the `*` ones and its own.
+    let other = create(&store, "other", "2026-12-01", 6, NOW).await;
+    assert_eq!(
+        store.apply_suppressions(other, "other", NOW).await.unwrap(),
+        3
+    );
+
+    let listed: Vec<(String, String)> = store
+        .suppressions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.email_key, s.scope))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (key(0), "*".to_string()),
+            (key(1), "bulletin:news".to_string()),
+            (key(2), "*".to_string()),
+            (key(3), "bulletin:news".to_string()),
+            (key(4), "bulletin:other".to_string()),
+            (key(5), "list:all".to_string()),
+        ]
+    );
+    let first = &store.suppressions().await.unwrap()[0];
+    assert_eq!(first.reason.as_deref(), Some("unsubscribed"));
+    assert_eq!(first.created_at, NOW);
+
+    assert_eq!(
+        store
+            .unsuppress(&key(4), Some("bulletin:news"), NOW)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .unsuppress(&key(4), Some("bulletin:other"), NOW)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        store
+            .suppress(&key(0), "bulletin:news", None, NOW)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.unsuppress(&key(0), None, NOW).await.unwrap(), 2);
+    assert_eq!(store.suppressions().await.unwrap().len(), 4);
+}
+
+/// Eight senders reserving the day's attempts at once are granted exactly the limit between
+/// them, never more.
+async fn case_reserve_daily_never_exceeds_the_limit(store: Store) {
+    let barrier = Arc::new(Barrier::new(8));
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let mut got = 0u32;
+                loop {
+                    let g = store.reserve_daily("2026-12-01", 100, 7).await.unwrap();
+                    assert!(g <= 7);
+                    if g == 0 {
+                        return got;
+                    }
+                    got += g;
+                }
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    assert_eq!(total, 100);
+    assert_eq!(store.reserve_daily("2026-12-01", 100, 5).await.unwrap(), 0);
+    // Returned attempts can be reserved again; returns never go below zero.
+    store.return_daily("2026-12-01", 10).await.unwrap();
+    assert_eq!(
+        store.reserve_daily("2026-12-01", 100, 50).await.unwrap(),
+        10
+    );
+    store.return_daily("2026-12-01", 1_000).await.unwrap();
+    assert_eq!(
+        store.reserve_daily("2026-12-01", 100, 1_000).await.unwrap(),
+        100
+    );
+    // Another day counts apart; a lower limit than already used grants nothing.
+    assert_eq!(store.reserve_daily("2026-12-02", 3, 5).await.unwrap(), 3);
+    assert_eq!(store.reserve_daily("2026-12-01", 50, 5).await.unwrap(), 0);
+    assert_eq!(store.reserve_daily("2026-12-03", 0, 5).await.unwrap(), 0);
+}
+
+/// Send slots reserved at once by several senders are disjoint and, per sender, increasing.
+async fn case_reserve_slots_are_distinct_and_increasing(store: Store) {
+    const T: i64 = NOW * 1_000;
+    const GAP: i64 = 10;
+    let barrier = Arc::new(Barrier::new(8));
+    let tasks: Vec<_> = (0..8u32)
+        .map(|w| {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let mut got = Vec::new();
+                for i in 0..25u32 {
+                    let k = 1 + (w + i) % 3;
+                    let first = store.reserve_slots(T, GAP, k).await.unwrap();
+                    if let Some(&(prev, pk)) = got.last() {
+                        assert!(first >= prev + i64::from(pk) * GAP, "slots went back");
+                    }
+                    got.push((first, k));
+                }
+                got
+            })
+        })
+        .collect();
+    let mut runs = Vec::new();
+    for t in tasks {
+        runs.extend(t.await.unwrap());
+    }
+    runs.sort();
+    let total: i64 = runs.iter().map(|&(_, k)| i64::from(k)).sum();
+    // Nobody was ahead of `T`, so the runs tile [T, T + total × GAP) without gap or overlap.
+    let mut next = T;
+    for &(first, k) in &runs {
+        assert_eq!(first, next, "overlapping or missing slots: {runs:?}");
+        next = first + i64::from(k) * GAP;
+    }
+    assert_eq!(next, T + total * GAP);
+    // An idle pace starts again from now; a clock behind the pace waits its turn.
+    let later = T + 3_600_000;
+    assert_eq!(store.reserve_slots(later, GAP, 2).await.unwrap(), later);
+    assert_eq!(
+        store.reserve_slots(T, GAP, 1).await.unwrap(),
+        later + 2 * GAP
+    );
+}
+
+/// The first record of a fire wins, except that `held` may become `done` or `skipped`.
+async fn case_record_fire_first_wins_except_held(store: Store) {
+    let job = "bulletin:news";
+    let due = NOW;
+    assert_eq!(store.fire_state(job, due).await.unwrap(), None);
+    assert_eq!(
+        store
+            .record_fire(job, due, "2026-12-01", "done", "issue 1", NOW)
+            .await
+            .unwrap(),
+        "done"
+    );
+    assert_eq!(
+        store
+            .record_fire(job, due, "2026-12-01", "skipped", "", NOW + 1)
+            .await
+            .unwrap(),
+        "done"
+    );
+    assert_eq!(
+        store
+            .record_fire(job, due, "2026-12-01", "held", "", NOW + 1)
+            .await
+            .unwrap(),
+        "done"
+    );
+
+    let due2 = NOW + 86_400;
+    assert_eq!(
+        store
+            .record_fire(job, due2, "2026-12-02", "held", "awaiting approval", NOW)
+            .await
+            .unwrap(),
+        "held"
+    );
+    assert_eq!(
+        store
+            .record_fire("proof:news", due2, "2026-12-02", "held", "", NOW)
+            .await
+            .unwrap(),
+        "held"
+    );
+    let held: BTreeSet<_> = store.held_fires().await.unwrap().into_iter().collect();
+    assert_eq!(
+        held,
+        BTreeSet::from([
+            (job.to_string(), due2, "2026-12-02".to_string()),
+            ("proof:news".to_string(), due2, "2026-12-02".to_string()),
+        ])
+    );
+    assert_eq!(
+        store
+            .record_fire(job, due2, "2026-12-02", "held", "", NOW + 5)
+            .await
+            .unwrap(),
+        "held"
+    );
+    assert_eq!(
+        store
+            .record_fire(job, due2, "2026-12-02", "done", "approved", NOW + 10)
+            .await
+            .unwrap(),
+        "done"
+    );
+    assert_eq!(
+        store
+            .record_fire(job, due2, "2026-12-02", "held", "", NOW + 11)
+            .await
+            .unwrap(),
+        "done"
+    );
+    assert_eq!(
+        store
+            .record_fire("proof:news", due2, "2026-12-02", "skipped", "", NOW)
+            .await
+            .unwrap(),
+        "skipped"
+    );
+    assert!(store.held_fires().await.unwrap().is_empty());
+
+    // Daemons racing on one fire all see the one that won.
+    let due3 = NOW + 2 * 86_400;
+    let barrier = Arc::new(Barrier::new(8));
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let state = if i % 2 == 0 { "done" } else { "skipped" };
+                store
+                    .record_fire(job, due3, "2026-12-03", state, "", NOW)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut seen = BTreeSet::new();
+    for t in tasks {
+        seen.insert(t.await.unwrap());
+    }
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(
+        store.fire_state(job, due3).await.unwrap().as_ref(),
+        seen.first()
+    );
+}
+
+/// The first approval of an issue stands.
+async fn case_approvals(store: Store) {
+    assert_eq!(store.approval("news", "2026-12-01").await.unwrap(), None);
+    assert!(
+        store
+            .approve("news", "2026-12-01", "editor@x.example", NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .approve("news", "2026-12-01", "someone-else@x.example", NOW + 5)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.approval("news", "2026-12-01").await.unwrap(),
+        Some(("editor@x.example".to_string(), NOW))
+    );
+    assert_eq!(store.approval("news", "2026-12-02").await.unwrap(), None);
+    assert_eq!(store.approval("other", "2026-12-01").await.unwrap(), None);
+}
+
+/// The archive lists issues (not proofs) with a message sent, newest first, with the time of
+/// their first message.
+async fn case_archive(store: Store) {
+    assert!(store.archive().await.unwrap().is_empty());
+    let nov = create(&store, "news", "2026-11-01", 3, NOW).await;
+    claim_and_record(&store, nov, 1, NOW + 50, sent()).await;
+    claim_and_record(&store, nov, 1, NOW + 10, sent()).await;
+    let _unsent = create(&store, "news", "2026-12-01", 3, NOW).await;
+    let (proof, _) = store
+        .create_issue(&issue("news", "2026-10-01", "proof", 1), NOW)
+        .await
+        .unwrap();
+    claim_and_record(&store, proof.id, 1, NOW, sent()).await;
+    let other = create(&store, "another", "2026-12-01", 2, NOW).await;
+    claim_and_record(&store, other, 2, NOW + 99, sent()).await;
+    let zeta = create(&store, "Zeta", "2026-12-01", 1, NOW).await;
+    claim_and_record(&store, zeta, 1, NOW + 7, sent()).await;
+
+    let got: Vec<(i64, String, String, String, i64)> = store
+        .archive()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.id, e.bulletin, e.date, e.subject, e.first_sent))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            // Byte order: upper case before lower case, on either backend.
+            (
+                zeta,
+                "Zeta".into(),
+                "2026-12-01".into(),
+                "Zeta 2026-12-01".into(),
+                NOW + 7
+            ),
+            (
+                other,
+                "another".into(),
+                "2026-12-01".into(),
+                "another 2026-12-01".into(),
+                NOW + 99
+            ),
+            (
+                nov,
+                "news".into(),
+                "2026-11-01".into(),
+                "news 2026-11-01".into(),
+                NOW + 10
+            ),
+        ]
+    );
+}
+
+/// `status` lists every issue in date, bulletin and kind order with its deliveries by state.
+async fn case_status_counts(store: Store) {
+    assert!(store.status().await.unwrap().is_empty());
+    let dec = create(&store, "news", "2026-12-01", 6, NOW).await;
+    let nov = create(&store, "news", "2026-11-01", 2, NOW).await;
+    let (proof, _) = store
+        .create_issue(&issue("news", "2026-12-01", "proof", 0), NOW)
+        .await
+        .unwrap();
+    let alpha = create(&store, "alpha", "2026-12-01", 1, NOW).await;
+    claim_and_record(&store, dec, 2, NOW, sent()).await;
+    claim_and_record(
+        &store,
+        dec,
+        1,
+        NOW,
+        Recorded::Failed {
+            reply: "550".into(),
+        },
+    )
+    .await;
+    assert_eq!(
+        store
+            .claim(dec, "x/1", NOW, NOW + 60, 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    store
+        .set_issue_state(nov, "paused", Some("relay refused the sender"), NOW)
+        .await
+        .unwrap();
+
+    let status = store.status().await.unwrap();
+    let order: Vec<(i64, &str, &str, &str)> = status
+        .iter()
+        .map(|s| {
+            (
+                s.issue,
+                s.bulletin.as_str(),
+                s.date.as_str(),
+                s.kind.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            (nov, "news", "2026-11-01", "issue"),
+            (alpha, "alpha", "2026-12-01", "issue"),
+            (dec, "news", "2026-12-01", "issue"),
+            (proof.id, "news", "2026-12-01", "proof"),
+        ]
+    );
+    assert_eq!(status[0].state, "paused");
+    assert_eq!(
+        status[0].paused_reason.as_deref(),
+        Some("relay refused the sender")
+    );
+    assert_eq!(status[0].deliveries.pending, 2);
+    assert_eq!(
+        status[1].deliveries,
+        Counts {
+            pending: 1,
+            ..Counts::default()
+        }
+    );
+    assert_eq!(
+        status[2].deliveries,
+        Counts {
+            pending: 2,
+            in_flight: 1,
+            sent: 2,
+            failed: 1,
+            ..Counts::default()
+        }
+    );
+    assert_eq!(status[2].state, "sending");
+    assert_eq!(status[3].deliveries, Counts::default());
+
+    // Paused issues are not due; the others are, from their next attempt.
+    let due: Vec<i64> = store
+        .issues_due(NOW)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(due, vec![dec, alpha]);
+    assert!(store.issues_due(NOW - 1).await.unwrap().is_empty());
+    assert_eq!(store.earliest_due().await.unwrap(), Some(NOW));
+    store.set_issue_state(dec, "done", None, NOW).await.unwrap();
+    store
+        .set_issue_state(alpha, "done", None, NOW)
+        .await
+        .unwrap();
+    assert_eq!(store.earliest_due().await.unwrap(), None);
+    store
+        .set_issue_state(nov, "sending", None, NOW)
+        .await
+        .unwrap();
+    assert_eq!(store.status().await.unwrap()[0].paused_reason, None);
+}
+
+/// Small state, the audit trail and the health check.
+async fn case_daemon_state_and_events(store: Store) {
+    store.ping().await.unwrap();
+    assert_eq!(store.get_state("last_tick").await.unwrap(), None);
+    store.set_state("last_tick", "1").await.unwrap();
+    store.set_state("last_tick", "2").await.unwrap();
+    assert_eq!(
+        store.get_state("last_tick").await.unwrap().as_deref(),
+        Some("2")
+    );
+
+    let id = create(&store, "news", "2026-12-01", 1, NOW).await;
+    store
+        .log_event(Some(id), None, "note", "hello", NOW + 1)
+        .await
+        .unwrap();
+    store
+        .log_event(None, None, "note", "elsewhere", NOW + 2)
+        .await
+        .unwrap();
+    store
+        .set_issue_state(id, "paused", Some("why"), NOW + 3)
+        .await
+        .unwrap();
+    let events = store.events(id).await.unwrap();
+    assert_eq!(
+        events,
+        vec![
+            (NOW, "created".to_string(), "1 deliveries".to_string()),
+            (NOW + 1, "note".to_string(), "hello".to_string()),
+            (NOW + 3, "paused".to_string(), "why".to_string()),
+        ]
+    );
+}
