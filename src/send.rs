@@ -97,7 +97,11 @@ pub fn materialise_lists(
 pub fn signer(project: &Project) -> Result<Signer, SendError> {
     let u = &project.settings.unsubscribe;
     if let Some(s) = &u.secret {
-        return Ok(Signer::new(&u.key_id, s.clone()));
+        let mut signer = Signer::new(&u.key_id, s.clone());
+        for (id, old) in &u.retired {
+            signer = signer.with_retired(id, old.clone());
+        }
+        return Ok(signer);
     }
     if project.settings.transport.kind.sends_real_mail() {
         return Err(SendError::Setup(

@@ -460,3 +460,42 @@ fn images_need_alt_text_and_oversized_issues_are_flagged() {
     );
     assert!(stdout.contains("Gmail clips"), "{stdout}");
 }
+
+#[test]
+fn unsubscribe_keys_rotate_without_breaking_old_links() {
+    use bulletin::secret::Secret;
+    use bulletin::token::Signer;
+    let tree = Tree::minimal();
+    tree.write("k1.secret", "old-secret-old-secret-old-secret-0000\n");
+    tree.write("k2.secret", "new-secret-new-secret-new-secret-0000\n");
+    let settings = std::fs::read_to_string(tree.config()).unwrap();
+    tree.write(
+        "config/bulletin.toml",
+        &format!("{settings}\n[unsubscribe]\nsecret_file = \"k2.secret\"\nkey_id = \"k2\"\n\n[[unsubscribe.retired]]\nkey_id = \"k1\"\nsecret_file = \"k1.secret\"\n"),
+    );
+    let p = tree.load().project.expect("loads");
+    let signer = bulletin::send::signer(&p).unwrap();
+    let b = bulletin::ids::BulletinId::parse("news").unwrap();
+    let e = bulletin::address::EmailAddress::parse("jo@x.example").unwrap();
+    let old_link =
+        Signer::new("k1", Secret::new("old-secret-old-secret-old-secret-0000")).sign(&b, &e);
+    assert_eq!(
+        signer.verify(&old_link).unwrap().email,
+        e,
+        "a link signed before the rotation still works"
+    );
+    assert!(
+        signer.sign(&b, &e).starts_with(&base64_of("k2:")),
+        "new links use the new key"
+    );
+}
+
+fn base64_of(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(s)
+        .trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
+        .chars()
+        .take(3)
+        .collect()
+}

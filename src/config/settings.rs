@@ -104,6 +104,8 @@ pub struct Web {
 pub struct Unsubscribe {
     pub secret: Option<Secret>,
     pub key_id: String,
+    /// Earlier secrets, still accepted for links already in inboxes: (key id, secret).
+    pub retired: Vec<(String, Secret)>,
 }
 
 /// A news section a news item can be filed under.
@@ -730,6 +732,20 @@ fn unsubscribe(
 ) -> Option<Unsubscribe> {
     let file = t.and_then(|t| t.opt_str("secret_file"));
     let key_id = t.and_then(|t| t.opt_str("key_id"));
+    let mut retired = Vec::new();
+    for r in t.map(|t| t.array_of_tables("retired")).unwrap_or_default() {
+        let id = r.req_str("key_id", "\"k1\"");
+        let f = r.req_str("secret_file", "\"/run/secrets/unsubscribe-k1\"");
+        r.finish();
+        if let (Some(id), Some(f)) = (id, f) {
+            match SecretSource::File(root.join(&f.value)).read() {
+                Ok(s) => retired.push((id.value, s)),
+                Err(e) => {
+                    ctx.error(f.pos, format!("`secret_file`: {e}"));
+                }
+            }
+        }
+    }
     if let Some(t) = t {
         t.finish();
     }
@@ -772,7 +788,11 @@ fn unsubscribe(
             k.value
         }
     };
-    Some(Unsubscribe { secret, key_id })
+    Some(Unsubscribe {
+        secret,
+        key_id,
+        retired,
+    })
 }
 
 fn bulletin(
