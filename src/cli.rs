@@ -182,6 +182,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Run = cli.command {
         return runtime()?.block_on(crate::daemon::run(cli.config.clone(), env));
     }
+    // Only sending needs the secrets; the other commands work from a shell without them.
+    let env = match cli.command {
+        Command::Send { .. } => env,
+        _ => env.for_reading(),
+    };
     let Some(project) = load_or_report(&cli.config, &env) else {
         return Ok(ExitCode::FAILURE);
     };

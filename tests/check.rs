@@ -499,3 +499,47 @@ fn base64_of(s: &str) -> String {
         .take(3)
         .collect()
 }
+
+#[test]
+fn read_only_commands_work_without_the_daemons_secrets_but_check_and_send_insist() {
+    let tree = Tree::minimal();
+    let settings = std::fs::read_to_string(tree.config()).unwrap();
+    tree.write(
+        "config/bulletin.toml",
+        &format!("{settings}\n[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://relay.example.org:587\"\nusername = \"bulletin\"\n"),
+    );
+    for args in [
+        vec!["status"],
+        vec!["lists"],
+        vec!["calendar"],
+        vec!["schedule"],
+    ] {
+        let o = bulletin(tree.root()).args(&args).output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let check = bulletin(tree.root()).arg("check").output().unwrap();
+    assert_eq!(check.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        out.contains("error: this transport sends real mail but no unsubscribe secret is set"),
+        "{out}"
+    );
+    assert!(
+        out.contains("error: an SMTP username is set but no password"),
+        "{out}"
+    );
+    let send = bulletin(tree.root())
+        .args(["send", "news", "--now"])
+        .output()
+        .unwrap();
+    assert_eq!(send.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&send.stderr).contains("no unsubscribe secret"),
+        "nothing is sent without it"
+    );
+}

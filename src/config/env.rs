@@ -13,22 +13,27 @@ pub const VARIABLES: [&str; 6] = [
     "BULLETIN_ADMIN_TOKEN",
 ];
 
-/// A snapshot of the `BULLETIN_*` variables that override the files.
+/// A snapshot of the `BULLETIN_*` variables that override the files, and whether the command
+/// at hand sends mail (only then are missing secrets errors; an operator's shell without the
+/// daemon's secrets can still run `status` or `lists`).
 #[derive(Clone, Default)]
-pub struct Env(BTreeMap<String, String>);
+pub struct Env(BTreeMap<String, String>, bool);
 
 impl Env {
     /// The overrides set in this process's environment (empty values count as unset).
     pub fn from_process() -> Self {
-        Env(VARIABLES
-            .iter()
-            .filter_map(|k| {
-                std::env::var(k)
-                    .ok()
-                    .filter(|v| !v.is_empty())
-                    .map(|v| (k.to_string(), v))
-            })
-            .collect())
+        Env(
+            VARIABLES
+                .iter()
+                .filter_map(|k| {
+                    std::env::var(k)
+                        .ok()
+                        .filter(|v| !v.is_empty())
+                        .map(|v| (k.to_string(), v))
+                })
+                .collect(),
+            false,
+        )
     }
 
     pub fn empty() -> Self {
@@ -38,6 +43,18 @@ impl Env {
     pub fn with(mut self, key: &str, value: &str) -> Self {
         self.0.insert(key.to_string(), value.to_string());
         self
+    }
+
+    /// For a command that sends nothing: a missing SMTP password or unsubscribe secret is a
+    /// warning, not an error.
+    pub fn for_reading(mut self) -> Self {
+        self.1 = true;
+        self
+    }
+
+    /// Whether missing secrets are tolerated (see [`Env::for_reading`]).
+    pub fn secrets_optional(&self) -> bool {
+        self.1
     }
 
     pub fn get(&self, key: &str) -> Option<String> {

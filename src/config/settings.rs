@@ -200,7 +200,12 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
             .opt_table("transport")
             .and_then(|t| t.pos_of("kind").or(Some(t.pos)))
             .unwrap_or(top.pos);
-        ctx.error(pos, "this transport sends real mail but no unsubscribe secret is set, so unsubscribe links could be forged")
+        let report = if env.secrets_optional() {
+            FileCtx::warning
+        } else {
+            FileCtx::error
+        };
+        report(ctx, pos, "this transport sends real mail but no unsubscribe secret is set, so unsubscribe links could be forged")
             .hint("set BULLETIN_UNSUBSCRIBE_SECRET, or [unsubscribe] secret_file = \"/run/secrets/unsubscribe\" (32+ random bytes)");
     }
 
@@ -620,7 +625,12 @@ fn transport(
             };
             let username = username.map(|u| u.value).or(url_user);
             if username.is_some() && password.is_none() {
-                ctx.error(pos0, "an SMTP username is set but no password")
+                let report = if env.secrets_optional() {
+                    FileCtx::warning
+                } else {
+                    FileCtx::error
+                };
+                report(ctx, pos0, "an SMTP username is set but no password")
                     .hint("set BULLETIN_SMTP_PASSWORD or password_file");
             }
             let tls_ca_file = tls_ca.map(|c| {
