@@ -203,6 +203,8 @@ struct Shared {
     /// Outcomes on their way to the ledger writer, one at a time as they happen.
     ledger: tokio::sync::mpsc::UnboundedSender<(i64, Recorded)>,
     pacer: Pacer,
+    /// The bulletin (or campaign) whose `bulletin:<id>` unsubscribes apply.
+    bulletin: String,
     /// The day's key for `max_per_day` (the organisation's local date).
     day: String,
     stop: AtomicBool,
@@ -267,6 +269,7 @@ impl Sender {
         let shared = Arc::new(Shared {
             ledger: ledger_tx,
             pacer: Pacer::new(self.limits.max_per_minute),
+            bulletin: issue.bulletin.clone(),
             day: day.to_string(),
             stop: AtomicBool::new(false),
             reason: std::sync::Mutex::new(None),
@@ -397,6 +400,10 @@ impl Sender {
                 break;
             }
             let now = self.clock.now();
+            // An unsubscribe takes effect before the next attempt, even in the middle of a send.
+            self.store
+                .apply_suppressions(issue_id, &shared.bulletin, now)
+                .await?;
             let claimed = self
                 .store
                 .claim(issue_id, &owner, now, now + self.limits.lease_secs, granted)
