@@ -28,11 +28,15 @@ async fn open(project: &Project) -> anyhow::Result<Store> {
         .context("opening the database")
 }
 
+/// Whether there is a ledger to read (a SQLite file that was never created holds nothing, and
+/// a read-only command should not create it).
+fn ledger_exists(project: &Project) -> bool {
+    !matches!(&project.settings.database, DatabaseUrl::Sqlite(p) if !p.exists())
+}
+
 /// The suppressions, without creating a database that does not exist yet.
 pub async fn existing_suppressions(project: &Project) -> anyhow::Result<Vec<Suppression>> {
-    if let DatabaseUrl::Sqlite(p) = &project.settings.database
-        && !p.exists()
-    {
+    if !ledger_exists(project) {
         return Ok(Vec::new());
     }
     Ok(open(project).await?.suppressions().await?)
@@ -160,10 +164,10 @@ pub async fn send(
 
 /// `status [--format json]`.
 pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
-    let rows = if matches!(&project.settings.database, DatabaseUrl::Sqlite(p) if !p.exists()) {
-        Vec::new()
-    } else {
+    let rows = if ledger_exists(project) {
         open(project).await?.status().await?
+    } else {
+        Vec::new()
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);

@@ -74,6 +74,8 @@ pub struct Rendered {
     /// Date, From, Reply-To, Subject, List-Id: the same for everyone.
     common_headers: String,
     mime_headers: String,
+    /// The multipart boundary (derived from the issue key once, not per message).
+    boundary: String,
     text_qp: (String, String),
     html_qp: (String, String),
     unsubscribe_mailto: String,
@@ -140,6 +142,7 @@ impl Rendered {
             issue_key,
             common_headers: common,
             mime_headers,
+            boundary,
             unsubscribe_mailto: format!(
                 "mailto:{}?subject=unsubscribe%20{}",
                 unsubscribe_mailbox.address, issue.bulletin_id
@@ -192,7 +195,7 @@ impl Rendered {
     /// 7-bit clean) to `out`.
     pub fn message(&self, signer: &Signer, to: &Recipient<'_>, out: &mut Vec<u8>) {
         let url = self.unsubscribe_url(signer, to.email);
-        let boundary = mime::boundary(&self.issue_key);
+        let boundary = &self.boundary;
         let mut head = String::with_capacity(1024);
         head.push_str(&self.common_headers);
         head.push_str("To: ");

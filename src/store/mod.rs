@@ -156,6 +156,17 @@ impl Counts {
         }
     }
 
+    /// Add another issue's counts to these.
+    pub fn merge(&mut self, other: &Counts) {
+        self.pending += other.pending;
+        self.in_flight += other.in_flight;
+        self.sent += other.sent;
+        self.deferred += other.deferred;
+        self.failed += other.failed;
+        self.expired += other.expired;
+        self.suppressed += other.suppressed;
+    }
+
     pub fn total(&self) -> u64 {
         self.pending
             + self.in_flight

@@ -59,18 +59,7 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
     out.push_str("# HELP bulletin_deliveries Deliveries by state, all issues.\n# TYPE bulletin_deliveries gauge\n");
     let mut total = crate::store::Counts::default();
     for i in &status {
-        for st in crate::store::DeliveryState::ALL {
-            let n = match st {
-                crate::store::DeliveryState::Pending => i.deliveries.pending,
-                crate::store::DeliveryState::InFlight => i.deliveries.in_flight,
-                crate::store::DeliveryState::Sent => i.deliveries.sent,
-                crate::store::DeliveryState::Deferred => i.deliveries.deferred,
-                crate::store::DeliveryState::Failed => i.deliveries.failed,
-                crate::store::DeliveryState::Expired => i.deliveries.expired,
-                crate::store::DeliveryState::Suppressed => i.deliveries.suppressed,
-            };
-            total.add(st, n);
-        }
+        total.merge(&i.deliveries);
     }
     for (name, n) in [
         ("pending", total.pending),

@@ -132,42 +132,10 @@ pub async fn info(State(s): State<AppState>) -> Response {
     Html(body.into_string()).into_response()
 }
 
-/// `application/x-www-form-urlencoded` pairs (the only bodies these routes accept).
+/// `application/x-www-form-urlencoded` pairs (the only bodies these routes accept), decoded
+/// leniently: a malformed escape stays as written rather than failing the request.
 fn form_urlencoded(body: &str) -> Vec<(String, String)> {
-    fn decode(s: &str) -> String {
-        let bytes = s.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'+' => out.push(b' '),
-                b'%' => {
-                    let hex = bytes
-                        .get(i + 1..i + 3)
-                        .and_then(|h| std::str::from_utf8(h).ok())
-                        .and_then(|h| u8::from_str_radix(h, 16).ok());
-                    match hex {
-                        Some(b) => {
-                            out.push(b);
-                            i += 2;
-                        }
-                        None => out.push(b'%'),
-                    }
-                }
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-    body.trim()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
+    serde_urlencoded::from_str(body.trim()).unwrap_or_default()
 }
 
 #[cfg(test)]
