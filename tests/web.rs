@@ -36,6 +36,7 @@ impl Drop for Daemon {
 /// A sent November issue in the sample tree, then the daemon on a free port.
 fn sample_with_sent_issue() -> (Tree, Daemon) {
     let t = Tree::sample();
+    t.quiet_schedule();
     let port = free_port();
     let settings = std::fs::read_to_string(t.config()).unwrap().replace(
         "public_url = \"http://127.0.0.1:8080\"",

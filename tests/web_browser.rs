@@ -191,6 +191,7 @@ fn a_partner_unsubscribes_by_keyboard_and_every_public_page_passes_axe() {
     std::fs::create_dir_all(&artefacts).unwrap();
 
     let t = Tree::sample();
+    t.quiet_schedule();
     let port = free_port();
     let settings = std::fs::read_to_string(t.config())
         .unwrap()
