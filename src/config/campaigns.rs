@@ -96,6 +96,8 @@ pub struct Announce {
     pub days_before: u32,
     pub at: NaiveTime,
     pub lists: Vec<At<ListId>>,
+    /// Where the announcement goes when its day is a weekend or bank holiday.
+    pub on_non_working_day: crate::schedule::NonWorkingDay,
 }
 
 /// A campaign, awareness week or event.
@@ -268,6 +270,7 @@ fn announce(t: &Table<'_, '_, '_>) -> Option<Announce> {
     let days = t.req_int("days_before", "7");
     let at = t.opt_str("at");
     let lists = t.str_array("lists");
+    let non_working = super::settings::non_working_day(t);
     if !t.has("lists") {
         ctx.error(t.pos, "missing required key `lists` in `announce`")
             .hint("add lists = [\"all-partners\"]");
@@ -311,6 +314,7 @@ fn announce(t: &Table<'_, '_, '_>) -> Option<Announce> {
         days_before: days?,
         at: at?,
         lists: ids,
+        on_non_working_day: non_working?,
     })
 }
 
