@@ -351,3 +351,35 @@ fn calendar_marks_the_years_nobody_has_confirmed() {
         Some("TENTATIVE")
     );
 }
+
+#[test]
+fn the_sample_calendar_covers_every_month_of_the_year() {
+    // A partnership's calendar has something in every month: awareness days and weeks from
+    // February to December, and the training programme between them.
+    let project = sample();
+    let cal = Calendar::new(&project.campaigns, project.settings.organisation.time_zone);
+    let mut empty = Vec::new();
+    for month in 1..=12u32 {
+        let first = NaiveDate::from_ymd_opt(2027, month, 1).unwrap();
+        let last = first
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap()
+            .pred_opt()
+            .unwrap();
+        if cal.between(first, last).is_empty() {
+            empty.push(first.format("%B").to_string());
+        }
+    }
+    assert!(empty.is_empty(), "nothing on in 2027 in {empty:?}");
+    // Every confirmed entry records where its dates were published.
+    for c in &project.campaigns {
+        for (rule, info) in c.rules.iter().zip(&c.when_info) {
+            assert!(
+                info.confirmed.is_none() || info.source.is_some(),
+                "{}: the entry at line {} is confirmed but has no source",
+                c.id,
+                rule.pos.line
+            );
+        }
+    }
+}
