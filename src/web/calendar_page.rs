@@ -512,6 +512,7 @@ impl<'a> View<'a> {
                                         li class=(format!("campaign c{}", self.colour(o))) {
                                             (if o.start == d { "Starts: " } else { "Continues: " })
                                             (o.title) ", " (human::date_range(o.start, o.end))
+                                            @if !o.confirmed { " " em { "(dates not yet confirmed)" } }
                                         }
                                     }
                                     @for t in &timed { (self.timed_item(d, t, true)) }
@@ -961,6 +962,23 @@ mod tests {
         let html = calendar_page(&p, d("2026-11-01"), d("2026-11-23"), false).into_string();
         assert_eq!(html.matches("Send: SSCP news").count(), 30);
         assert!(html.contains("What this month’s issues carry"));
+    }
+
+    #[test]
+    fn the_list_view_says_which_dates_are_not_yet_confirmed() {
+        let html = november(true);
+        let row = |title: &str| {
+            let at = html
+                .find(&format!("Starts: {title}"))
+                .unwrap_or_else(|| panic!("{title}"));
+            html[at..at + html[at..].find("</li>").unwrap()].to_string()
+        };
+        // 2026's Anti-Bullying Week is the Alliance's rule, not yet its announcement.
+        assert!(
+            row("Anti-Bullying Week").contains("(dates not yet confirmed)"),
+            "{html}"
+        );
+        assert!(!row("White Ribbon Day").contains("not yet confirmed"));
     }
 
     #[test]
