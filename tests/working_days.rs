@@ -135,6 +135,20 @@ fn schedule_and_check_show_the_moved_date() {
     assert_eq!(rows[0]["moved_from"], "2027-05-03");
     assert_eq!(rows[0]["reason"], "bank holiday (Early May bank holiday)");
 
+    // A monthly issue on Saturday 1 May skips the Sunday and the bank holiday Monday too.
+    let monthly = minimal_with("on_non_working_day = \"next\"", "0 9 1 * *");
+    let out = bulletin(monthly.root())
+        .args(["schedule", "--from", "2027-05-01", "--count", "1"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.contains(
+            "2027-05-01 moved to 2027-05-04: Saturday; Mon 3 May: bank holiday (Early May bank holiday)"
+        ),
+        "{table}"
+    );
+
     // "previous": the Friday before; "send" (the default): on the bank holiday itself.
     for (extra, want) in [
         (
@@ -360,4 +374,25 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_moved_issue_is_dated_the_day_it_goes_and_news_is_carried_once() {
+    let p = Tree::sample().load().project.expect("the sample loads");
+    let b = p.bulletin("sscp-news").unwrap();
+    let tz = p.settings.organisation.time_zone;
+    // 1 January 2027 is a bank holiday: no issue that day, one on Monday the 4th at 09:00.
+    assert_eq!(bulletin::issue::fire_on(b, tz, d("2027-01-01")), None);
+    let jan = bulletin::issue::assemble(&p, b, d("2027-01-04"));
+    assert_eq!(jan.scheduled.to_rfc3339(), "2027-01-04T09:00:00+00:00");
+    assert_eq!(jan.period_start, d("2026-12-02"));
+    // February's issue carries the news from the day after the January issue went, so an item
+    // published on 2 or 3 January is in January's issue only.
+    let feb = bulletin::issue::assemble(&p, b, d("2027-02-01"));
+    assert_eq!(feb.period_start, d("2027-01-05"));
+    // The always-on rotation counts the moved issue once.
+    assert_eq!(
+        bulletin::issue::ordinal(b, tz, d("2027-02-01")),
+        bulletin::issue::ordinal(b, tz, d("2027-01-04")) + 1
+    );
 }

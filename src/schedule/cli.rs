@@ -37,10 +37,29 @@ pub fn rows(fires: &[Planned]) -> Vec<Row> {
         .collect()
 }
 
-/// "2027-05-03 moved to 2027-05-04: bank holiday (Early May bank holiday)".
+/// "2027-05-03 moved to 2027-05-04: bank holiday (Early May bank holiday)"; when it skipped a
+/// bank holiday after the first day too, that as well ("2027-05-01 moved to 2027-05-04:
+/// Saturday; Mon 3 May: bank holiday (Early May bank holiday)").
 pub fn moved_note(p: &Planned) -> Option<String> {
     let (from, why) = p.moved_from.as_ref()?;
-    Some(format!("{from} moved to {}: {why}", p.at.date_naive()))
+    let to = p.at.date_naive();
+    let days = super::WorkingDays::england_and_wales();
+    let (lo, hi) = if to > *from { (*from, to) } else { (to, *from) };
+    let skipped: Vec<String> = lo
+        .iter_days()
+        .skip(1)
+        .take_while(|d| *d < hi)
+        .filter_map(|d| match days.closed(d)? {
+            c @ super::Closed::BankHoliday(_) => Some(format!("{}: {c}", d.format("%a %-d %b"))),
+            super::Closed::Weekend(_) => None,
+        })
+        .collect();
+    let mut note = format!("{from} moved to {to}: {why}");
+    for s in skipped {
+        note.push_str("; ");
+        note.push_str(&s);
+    }
+    Some(note)
 }
 
 pub fn run(
