@@ -120,6 +120,7 @@ fn synthetic(n: usize) -> Vec<Campaign> {
                     .into_iter()
                     .map(|r| At::new(r, Position::START))
                     .collect(),
+                when_info: Vec::new(),
                 except_years,
                 evergreen: None,
                 announce: None,

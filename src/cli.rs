@@ -84,6 +84,10 @@ pub enum Command {
         /// How many fires of each job.
         #[arg(long, default_value_t = 5)]
         count: usize,
+        /// List the fires from the start of this day (YYYY-MM-DD, organisation's time zone)
+        /// instead of from now: to plan a year ahead.
+        #[arg(long)]
+        from: Option<NaiveDate>,
         #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
         format: TableOrJson,
     },
@@ -205,8 +209,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::calendar::cli::run(p, from, to, format, Utc::now())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Schedule { count, format } => {
-            crate::schedule::cli::run(p, count, format, Utc::now())?;
+        Command::Schedule {
+            count,
+            from,
+            format,
+        } => {
+            let tz = p.settings.organisation.time_zone;
+            let after = match from {
+                Some(d) => (crate::issue::start_of_day(tz, d) - chrono::Duration::seconds(1))
+                    .with_timezone(&Utc),
+                None => Utc::now(),
+            };
+            crate::schedule::cli::run(p, count, format, after)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Preview {
@@ -291,6 +305,9 @@ fn check(
     } = config::load(config_path, env, now);
     if let Some(p) = &project {
         diagnostics.extend(crate::preview::size_warnings(p, now));
+        for d in crate::schedule::workdays::coverage_warnings(p, now) {
+            diagnostics.push(d);
+        }
     }
     let diagnostics = relative_display(diagnostics);
     let mut out = std::io::stdout().lock();
@@ -301,6 +318,9 @@ fn check(
         }
         CheckFormat::Text => {
             write!(out, "{diagnostics}")?;
+            if let Some(p) = &project {
+                write!(out, "{}", crate::schedule::cli::moves_next_year(p, now))?;
+            }
             let summary = match &project {
                 Some(p) => format!(
                     "{} bulletin(s), {} list(s), {} campaign(s), {} news item(s), {} standing block(s)",

@@ -94,25 +94,23 @@ pub struct CampaignEntry {
     pub is_event: bool,
 }
 
-/// The fire of `bulletin` on `date`, if its schedule fires that day.
+/// The fire of `bulletin` on `date` (after its `on_non_working_day` policy), if it has one.
 pub fn fire_on(bulletin: &Bulletin, tz: Tz, date: NaiveDate) -> Option<DateTime<Tz>> {
-    let start = start_of_day(tz, date);
-    let probe = start - Duration::seconds(1);
-    bulletin
-        .schedule
-        .next_after(&probe)
-        .filter(|t| t.date_naive() == date)
+    next_fire_on_or_after(bulletin, tz, date).filter(|t| t.date_naive() == date)
 }
 
-/// The last fire strictly before `date` began.
+/// The last fire strictly before `date` began (after the policy).
 pub fn previous_fire(bulletin: &Bulletin, tz: Tz, date: NaiveDate) -> Option<DateTime<Tz>> {
-    bulletin.schedule.prev_before(&start_of_day(tz, date))
+    let start = start_of_day(tz, date).with_timezone(&chrono::Utc);
+    crate::schedule::issue_fire_before(bulletin, tz, start).map(|p| p.at)
 }
 
-/// The first fire on or after the start of `date`.
+/// The first fire on or after the start of `date` (after the policy).
 pub fn next_fire_on_or_after(bulletin: &Bulletin, tz: Tz, date: NaiveDate) -> Option<DateTime<Tz>> {
-    let probe = start_of_day(tz, date) - Duration::seconds(1);
-    bulletin.schedule.next_after(&probe)
+    let probe = (start_of_day(tz, date) - Duration::seconds(1)).with_timezone(&chrono::Utc);
+    crate::schedule::issue_fires_after(bulletin, tz, probe)
+        .next()
+        .map(|p| p.at)
 }
 
 /// Local midnight, or the first instant of the day where midnight falls in a DST gap.
@@ -134,17 +132,11 @@ pub fn ordinal(bulletin: &Bulletin, tz: Tz, date: NaiveDate) -> u64 {
     if date < epoch {
         return 0;
     }
-    let mut t = start_of_day(tz, epoch);
+    let t = start_of_day(tz, epoch).with_timezone(&chrono::Utc);
     let end = start_of_day(tz, date + Duration::days(1));
-    let mut n = 0;
-    while let Some(next) = bulletin.schedule.next_after(&t) {
-        if next >= end {
-            break;
-        }
-        n += 1;
-        t = next;
-    }
-    n
+    crate::schedule::issue_fires_after(bulletin, tz, t)
+        .take_while(|p| p.at < end)
+        .count() as u64
 }
 
 /// The subject line: `{month}`, `{year}` and `{date}` filled in, in British English.

@@ -56,9 +56,9 @@ pub fn next_issue_date(
 ) -> Result<NaiveDate, PreviewError> {
     let b = find(project, bulletin)?;
     let tz = project.settings.organisation.time_zone;
-    b.schedule
-        .next_after(&now.with_timezone(&tz))
-        .map(|t| t.date_naive())
+    crate::schedule::issue_fires_after(b, tz, now)
+        .next()
+        .map(|p| p.date())
         .ok_or_else(|| PreviewError::NoNextFire(bulletin.to_string(), now))
 }
 

@@ -30,6 +30,7 @@ fn campaign(n: usize, rules: Vec<Rule>, except_years: Vec<i32>) -> Campaign {
             .into_iter()
             .map(|r| At::new(r, Position::START))
             .collect(),
+        when_info: Vec::new(),
         except_years,
         evergreen: None,
         announce: None,

@@ -276,3 +276,24 @@ async fn an_announcement_goes_once_before_each_occurrence() {
     );
     assert_eq!(st[0].deliveries.sent, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issue_due_on_a_bank_holiday_goes_on_the_next_working_day() {
+    // 1 January 2027 is a Friday and a bank holiday: with "next" the issue goes on Monday
+    // 4 January at 09:00, and nothing goes on the 1st.
+    let t = tree("0 9 1 * *", "on_non_working_day = \"next\"");
+    let start = utc("2026-12-31T12:00:00Z");
+    let (d, clock) = daemon(&t, start).await;
+    let created = drive(&d, &clock, start, utc("2027-01-05T12:00:00Z"), 30 * 60).await;
+    let bulletins: Vec<(&str, &str, i64)> = created
+        .iter()
+        .filter(|c| c.0.starts_with("bulletin:"))
+        .map(|c| (c.0.as_str(), c.1.as_str(), c.2))
+        .collect();
+    assert_eq!(
+        bulletins,
+        [("bulletin:news", "2027-01-04", utc("2027-01-04T09:00:00Z"))]
+    );
+    let dates: Vec<String> = issues(&d).await.into_iter().map(|i| i.1).collect();
+    assert_eq!(dates, ["2027-01-04"]);
+}

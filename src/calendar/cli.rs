@@ -12,6 +12,9 @@ use super::{Calendar, Occurrence, human, to_ics};
 use crate::cli::CalendarFormat;
 use crate::config::Project;
 
+/// What the table says of dates a rule worked out and nobody has confirmed.
+pub const UNCONFIRMED: &str = "unconfirmed";
+
 /// How far ahead `calendar` looks when `--to` is not given.
 pub const DEFAULT_DAYS: u64 = 90;
 
@@ -83,10 +86,23 @@ pub fn table(
     if occurrences.is_empty() {
         s.push_str(&format!("Nothing on {range}.\n"));
     } else {
-        let rows: Vec<(String, &str, &str)> = occurrences
+        let rows: Vec<(String, &str, &str, &str)> = occurrences
             .iter()
-            .map(|o| (human::when(o), o.title.as_str(), o.campaign.as_str()))
+            .map(|o| {
+                (
+                    human::when(o),
+                    o.title.as_str(),
+                    o.campaign.as_str(),
+                    if o.confirmed { "" } else { UNCONFIRMED },
+                )
+            })
             .collect();
+        let w_id = rows
+            .iter()
+            .map(|r| r.2.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(8);
         let w_when = rows
             .iter()
             .map(|r| r.0.chars().count())
@@ -101,11 +117,20 @@ pub fn table(
             .max(4);
         s.push_str(&format!("{range} ({})\n\n", calendar.time_zone()));
         s.push_str(&format!(
-            "{:<w_when$}  {:<w_title$}  CAMPAIGN\n",
-            "WHEN", "WHAT"
+            "{:<w_when$}  {:<w_title$}  {:<w_id$}  DATES\n",
+            "WHEN", "WHAT", "CAMPAIGN"
         ));
-        for (when, title, id) in rows {
-            s.push_str(&format!("{when:<w_when$}  {title:<w_title$}  {id}\n"));
+        for (when, title, id, dates) in &rows {
+            let line = format!("{when:<w_when$}  {title:<w_title$}  {id:<w_id$}  {dates}");
+            s.push_str(line.trim_end());
+            s.push('\n');
+        }
+        if rows.iter().any(|r| !r.3.is_empty()) {
+            s.push_str(&format!(
+                "\n{UNCONFIRMED}: the campaign's rule worked these dates out; once the organiser \
+                 announces the year's dates, add them as a `dates` entry with `source` and \
+                 `confirmed`.\n"
+            ));
         }
     }
     let evergreen = calendar.evergreen();

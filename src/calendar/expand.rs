@@ -107,6 +107,14 @@ pub fn nth_weekday(year: i32, month: u32, weekday: Weekday, nth: Nth) -> Option<
     }
 }
 
+/// The first `weekday` on or after `month`/`day` of `year` (29 February is read as the 28th in
+/// other years): always within the six days after that day.
+pub fn weekday_on_or_after(year: i32, month: u32, day: u32, weekday: Weekday) -> Option<NaiveDate> {
+    let from = month_day_in(MonthDay { month, day }, year)?;
+    let ahead = (7 + weekday.num_days_from_monday() - from.weekday().num_days_from_monday()) % 7;
+    from.checked_add_days(Days::new(u64::from(ahead)))
+}
+
 /// A rule that falls once every year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Recurring {
@@ -118,6 +126,12 @@ pub(crate) enum Recurring {
         month: u32,
         weekday: Weekday,
         nth: Nth,
+        days: u32,
+    },
+    OnOrAfter {
+        month: u32,
+        day: u32,
+        weekday: Weekday,
         days: u32,
     },
 }
@@ -135,6 +149,17 @@ impl Recurring {
                 month,
                 weekday,
                 nth,
+                days,
+            }),
+            Rule::WeekdayOnOrAfter {
+                month,
+                day,
+                weekday,
+                days,
+            } => Some(Recurring::OnOrAfter {
+                month,
+                day,
+                weekday,
                 days,
             }),
             Rule::Dates { .. } | Rule::Event { .. } => None,
@@ -164,6 +189,16 @@ impl Recurring {
                 let end = start.checked_add_days(Days::new(u64::from(days.max(1) - 1)))?;
                 Some((start, end))
             }
+            Recurring::OnOrAfter {
+                month,
+                day,
+                weekday,
+                days,
+            } => {
+                let start = weekday_on_or_after(year, month, day, weekday)?;
+                let end = start.checked_add_days(Days::new(u64::from(days.max(1) - 1)))?;
+                Some((start, end))
+            }
         }
     }
 }
@@ -186,12 +221,25 @@ impl Raw {
     }
 }
 
+/// A recurring rule and the first year it applies (`since`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Since(Option<i32>, Recurring);
+
+impl Since {
+    fn in_year(self, year: i32) -> Option<(NaiveDate, NaiveDate)> {
+        match self.0 {
+            Some(first) if year < first => None,
+            _ => self.1.in_year(year),
+        }
+    }
+}
+
 /// One campaign's rules, prepared once so each query is a cheap walk over the years it asks
 /// about: events placed in the time zone, and which recurring occurrences `dates` replace.
 #[derive(Debug, Clone)]
 pub(crate) struct Plan<'a> {
     pub campaign: &'a Campaign,
-    recurring: Vec<(usize, Recurring)>,
+    recurring: Vec<(usize, Since)>,
     /// `dates` entries and events: they happen once.
     fixed: Vec<Raw>,
     /// (recurring rule index, year) pairs a `dates` entry replaces.
@@ -220,8 +268,9 @@ impl<'a> Plan<'a> {
                         event: Some(EventTime { start, end }),
                     });
                 }
-                Rule::Yearly { .. } | Rule::NthWeekday { .. } => {
-                    recurring.extend(Recurring::of(&rule.value).map(|r| (i, r)));
+                Rule::Yearly { .. } | Rule::NthWeekday { .. } | Rule::WeekdayOnOrAfter { .. } => {
+                    let since = campaign.when_info.get(i).and_then(|w| w.since);
+                    recurring.extend(Recurring::of(&rule.value).map(|r| (i, Since(since, r))));
                 }
             }
         }

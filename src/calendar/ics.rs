@@ -104,6 +104,15 @@ pub fn to_ics(
             }
         }
         w.prop("SUMMARY", &escape_text(&o.title));
+        // Dates a rule worked out are the organiser's usual week, not yet their announcement.
+        w.prop(
+            "STATUS",
+            if o.confirmed {
+                "CONFIRMED"
+            } else {
+                "TENTATIVE"
+            },
+        );
         if let Some(c) = campaign {
             let mut description = markdown_to_plain(&c.summary);
             if let Some(url) = &c.url {

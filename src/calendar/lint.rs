@@ -120,7 +120,9 @@ fn skipped_years(c: &Campaign, out: &mut Diagnostics) {
         let year = match rule.value {
             Rule::Dates { from, .. } => from.year(),
             Rule::Event { at, .. } => at.year(),
-            Rule::Yearly { .. } | Rule::NthWeekday { .. } => continue,
+            Rule::Yearly { .. } | Rule::NthWeekday { .. } | Rule::WeekdayOnOrAfter { .. } => {
+                continue;
+            }
         };
         if c.except_years.contains(&year) {
             out.push(
@@ -147,18 +149,13 @@ struct Clash {
 }
 
 fn overlaps(c: &Campaign, tz: Tz, out: &mut Diagnostics) {
-    if c.rules.len() < 2
-        && !c
-            .rules
-            .iter()
-            .any(|r| matches!(r.value, Rule::Yearly { .. } | Rule::NthWeekday { .. }))
-    {
+    if c.rules.len() < 2 && !c.rules.iter().any(|r| r.value.is_recurring()) {
         return;
     }
     let fixed_years = c.rules.iter().filter_map(|r| match r.value {
         Rule::Dates { from, to } => Some((from.year(), to.year())),
         Rule::Event { at, .. } => Some((at.year(), at.year())),
-        Rule::Yearly { .. } | Rule::NthWeekday { .. } => None,
+        Rule::Yearly { .. } | Rule::NthWeekday { .. } | Rule::WeekdayOnOrAfter { .. } => None,
     });
     let (lo, hi) = fixed_years.fold(LINT_YEARS, |(lo, hi), (a, b)| {
         (lo.min(a - 1), hi.max(b + 1))
@@ -251,7 +248,7 @@ fn overlaps(c: &Campaign, tz: Tz, out: &mut Diagnostics) {
             (Rule::Dates { .. }, Rule::Dates { .. }) => {
                 "two `dates` entries cover the same days: merge them into one, or remove one".to_string()
             }
-            (Rule::Dates { .. }, Rule::Yearly { .. } | Rule::NthWeekday { .. }) => {
+            (Rule::Dates { .. }, other) if other.is_recurring() => {
                 let year = other_occ.start.year();
                 format!(
                     "a `dates` entry replaces a rule's occurrence only when both start in the same year; if this entry moves the {year} occurrence, make it start in {year}, otherwise remove it"

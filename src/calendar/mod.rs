@@ -21,7 +21,9 @@ use chrono_tz::Tz;
 use crate::config::{Campaign, Rule};
 use crate::ids::CampaignId;
 
-pub use expand::{LocalTime, last_day, month_day_in, nth_weekday, resolve_local};
+pub use expand::{
+    LocalTime, last_day, month_day_in, nth_weekday, resolve_local, weekday_on_or_after,
+};
 pub use ics::to_ics;
 pub use lint::lint;
 
@@ -52,6 +54,12 @@ pub struct Occurrence {
     /// midnight ends on the day it started).
     pub end: NaiveDate,
     pub kind: OccurrenceKind,
+    /// Whether these dates were checked against the organiser's announcement: an event, or a
+    /// `dates` entry or `yearly` rule with `confirmed`. False for weeks a weekday rule worked
+    /// out, so the comms subgroup can see which years still need checking.
+    pub confirmed: bool,
+    /// Where the dates were published (the `[[when]]` entry's `source`), if recorded.
+    pub source: Option<String>,
     /// Some for events.
     #[serde(skip)]
     pub event: Option<EventTime>,
@@ -153,6 +161,8 @@ impl<'a> Calendar<'a> {
                 } else {
                     OccurrenceKind::Campaign
                 },
+                confirmed: is_confirmed(c, r.rule),
+                source: c.when_info.get(r.rule).and_then(|w| w.source.clone()),
                 event: r.event,
             }));
         }
@@ -199,12 +209,26 @@ impl<'a> Calendar<'a> {
     }
 }
 
+/// Whether the occurrence rule `i` of `c` gives has confirmed dates: events are the
+/// partnership's own; a `dates` entry, or a `yearly` rule (a day that never moves, such as
+/// 25 November), counts once someone recorded when they checked it. A week found by weekday
+/// is the organiser's choice each year, so it needs a `dates` entry for the year.
+fn is_confirmed(c: &Campaign, i: usize) -> bool {
+    let checked = || c.when_info.get(i).is_some_and(|w| w.confirmed.is_some());
+    match c.rules.get(i).map(|r| &r.value) {
+        Some(Rule::Event { .. }) => true,
+        Some(Rule::Dates { .. } | Rule::Yearly { .. }) => checked(),
+        _ => false,
+    }
+}
+
 /// What a rule is called in messages.
 fn rule_name(rule: &Rule) -> &'static str {
     match rule {
         Rule::Dates { .. } => "`dates` entry",
         Rule::Yearly { .. } => "`yearly` rule",
         Rule::NthWeekday { .. } => "`nth_weekday` rule",
+        Rule::WeekdayOnOrAfter { .. } => "`weekday_on_or_after` rule",
         Rule::Event { .. } => "event",
     }
 }

@@ -65,8 +65,29 @@ pub enum Rule {
         nth: Nth,
         days: u32,
     },
+    /// Every year from the first `weekday` on or after a month-day, for `days` days: how most
+    /// national weeks are set ("the Monday on or after 10 November" for Anti-Bullying Week).
+    WeekdayOnOrAfter {
+        month: u32,
+        day: u32,
+        weekday: Weekday,
+        days: u32,
+    },
     /// An event at a local date-time in the organisation's time zone.
     Event { at: NaiveDateTime, minutes: u32 },
+}
+
+/// Where a `[[when]]` entry's dates come from, so the comms subgroup can see which years have
+/// been checked against the organiser's announcement and which are only the rule's guess.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WhenInfo {
+    /// A URL or a citation: where the dates were published.
+    pub source: Option<String>,
+    /// The day someone checked the dates against `source`.
+    pub confirmed: Option<NaiveDate>,
+    /// For a recurring rule: the first year it applies (a national week that began in 2022
+    /// has no occurrence before it).
+    pub since: Option<i32>,
 }
 
 /// A dedicated short message sent before a campaign starts.
@@ -75,6 +96,8 @@ pub struct Announce {
     pub days_before: u32,
     pub at: NaiveTime,
     pub lists: Vec<At<ListId>>,
+    /// Where the announcement goes when its day is a weekend or bank holiday.
+    pub on_non_working_day: crate::schedule::NonWorkingDay,
 }
 
 /// A campaign, awareness week or event.
@@ -87,6 +110,9 @@ pub struct Campaign {
     pub url: Option<String>,
     pub themes: Vec<String>,
     pub rules: Vec<At<Rule>>,
+    /// `source`, `confirmed` and `since` of each rule, by the rule's index; a rule without an
+    /// entry here has none of them.
+    pub when_info: Vec<WhenInfo>,
     pub except_years: Vec<i32>,
     /// Always on: carried in every `every`th issue.
     pub evergreen: Option<u32>,
@@ -185,9 +211,19 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
     let announce = top.opt_table("announce").and_then(|t| announce(&t));
     let when_tables = top.array_of_tables("when");
     let mut rules = Vec::new();
+    let mut when_info = Vec::new();
     for w in &when_tables {
+        let info = info(w);
         if let Some(r) = rule(w) {
+            if info.since.is_some() && !r.value.is_recurring() {
+                ctx.error(
+                    w.pos_of("since").unwrap_or(w.pos),
+                    "`since` belongs with a rule that repeats every year (yearly, nth_weekday or weekday_on_or_after)",
+                )
+                .hint("a `dates` entry or an event happens once: remove `since`");
+            }
             rules.push(r);
+            when_info.push(info);
         }
     }
     for w in when_tables {
@@ -221,6 +257,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
         url: url.map(|u| u.value),
         themes,
         rules,
+        when_info,
         except_years,
         evergreen,
         announce,
@@ -233,6 +270,7 @@ fn announce(t: &Table<'_, '_, '_>) -> Option<Announce> {
     let days = t.req_int("days_before", "7");
     let at = t.opt_str("at");
     let lists = t.str_array("lists");
+    let non_working = super::settings::non_working_day(t);
     if !t.has("lists") {
         ctx.error(t.pos, "missing required key `lists` in `announce`")
             .hint("add lists = [\"all-partners\"]");
@@ -276,19 +314,26 @@ fn announce(t: &Table<'_, '_, '_>) -> Option<Announce> {
         days_before: days?,
         at: at?,
         lists: ids,
+        on_non_working_day: non_working?,
     })
 }
 
 fn rule(w: &Table<'_, '_, '_>) -> Option<At<Rule>> {
     let ctx = w.ctx;
-    let kinds = ["yearly", "dates", "nth_weekday", "at"];
+    let kinds = [
+        "yearly",
+        "dates",
+        "nth_weekday",
+        "weekday_on_or_after",
+        "at",
+    ];
     let present: Vec<&str> = kinds.iter().copied().filter(|k| w.has(k)).collect();
     // Ask for `minutes` so it is a known key wherever it appears; it belongs with `at` only.
     let minutes = w.opt_int("minutes");
     match present.as_slice() {
         [] => {
             ctx.error(w.pos, "this [[when]] has no rule")
-                .hint("add one of: yearly = { from = \"11-25\", to = \"12-10\" }, dates = { from = 2024-11-18, to = 2024-11-22 }, nth_weekday = { month = 11, weekday = \"mon\", nth = 3, days = 5 }, at = 2024-11-25T10:00");
+                .hint("add one of: yearly = { from = \"11-25\", to = \"12-10\" }, dates = { from = 2024-11-18, to = 2024-11-22 }, nth_weekday = { month = 11, weekday = \"mon\", nth = 3, days = 5 }, weekday_on_or_after = { month = 11, day = 10, weekday = \"mon\", days = 5 }, at = 2024-11-25T10:00");
             return None;
         }
         [_] => {}
@@ -369,27 +414,8 @@ fn rule(w: &Table<'_, '_, '_>) -> Option<At<Rule>> {
             let nth = t.req_int("nth", "3");
             let days = t.opt_int("days");
             t.finish();
-            let month = month.and_then(|m| {
-                if (1..=12).contains(&m.value) {
-                    Some(m.value as u32)
-                } else {
-                    ctx.error(m.pos, format!("`month` must be 1 to 12, found {}", m.value));
-                    None
-                }
-            });
-            let weekday = weekday.and_then(|w| {
-                let lc = w.value.to_lowercase();
-                match WEEKDAYS.iter().find(|(n, _)| {
-                    lc == *n || (lc.len() > 3 && lc.starts_with(n) && is_full_name(&lc))
-                }) {
-                    Some((_, d)) => Some(*d),
-                    None => {
-                        ctx.error(w.pos, format!("unknown weekday `{}`", w.value))
-                            .hint("use mon, tue, wed, thu, fri, sat or sun");
-                        None
-                    }
-                }
-            });
+            let month = month.and_then(|m| month_of(ctx, m));
+            let weekday = weekday.and_then(|w| weekday_of(ctx, w));
             let nth = nth.and_then(|n| match n.value {
                 1..=5 => Some(Nth::Number(n.value as u8)),
                 -1 => Some(Nth::Last),
@@ -402,21 +428,60 @@ fn rule(w: &Table<'_, '_, '_>) -> Option<At<Rule>> {
                     None
                 }
             });
-            let days = match days {
-                None => Some(1),
-                Some(d) if (1..=366).contains(&d.value) => Some(d.value as u32),
-                Some(d) => {
-                    ctx.error(
-                        d.pos,
-                        format!("`days` must be between 1 and 366, found {}", d.value),
-                    );
-                    None
-                }
-            };
+            let days = days_of(ctx, days);
             Rule::NthWeekday {
                 month: month?,
                 weekday: weekday?,
                 nth: nth?,
+                days: days?,
+            }
+        }
+        "weekday_on_or_after" => {
+            let t = w.opt_table("weekday_on_or_after")?;
+            let month = t.req_int("month", "11");
+            let day = t.req_int("day", "10");
+            let weekday = t.req_str("weekday", "\"mon\"");
+            let days = t.opt_int("days");
+            t.finish();
+            let month = month.and_then(|m| month_of(ctx, m));
+            let day = day.and_then(|d| {
+                let ok = month.is_none_or(|m| {
+                    u32::try_from(d.value)
+                        .ok()
+                        .and_then(|day| NaiveDate::from_ymd_opt(2000, m, day))
+                        .is_some()
+                });
+                if (1..=31).contains(&d.value) && ok {
+                    Some(d.value as u32)
+                } else {
+                    let what = match month {
+                        Some(m) => format!("month {m}"),
+                        None => "any month".to_string(),
+                    };
+                    ctx.error(
+                        d.pos,
+                        format!("`day` {} is not a day of {what}", d.value),
+                    )
+                    .hint("day is the day of the month the week can start on at the earliest, e.g. day = 10 for \"the Monday on or after 10 November\"");
+                    None
+                }
+            });
+            let weekday = weekday.and_then(|w| weekday_of(ctx, w));
+            let days = days_of(ctx, days);
+            if let (Some(m), Some(d)) = (month, day)
+                && m == 2
+                && d == 29
+            {
+                ctx.warning(
+                    w.pos_of("weekday_on_or_after").unwrap_or(w.pos),
+                    "29 February exists only in leap years; in other years it is read as 28 February",
+                )
+                .hint("use day = 28 or month = 3, day = 1 if that is what you mean");
+            }
+            Rule::WeekdayOnOrAfter {
+                month: month?,
+                day: day?,
+                weekday: weekday?,
                 days: days?,
             }
         }
@@ -443,6 +508,104 @@ fn rule(w: &Table<'_, '_, '_>) -> Option<At<Rule>> {
         }
     };
     Some(At::new(rule, pos))
+}
+
+/// `month`: 1 to 12.
+fn month_of(ctx: &FileCtx<'_>, m: At<i64>) -> Option<u32> {
+    if (1..=12).contains(&m.value) {
+        Some(m.value as u32)
+    } else {
+        ctx.error(m.pos, format!("`month` must be 1 to 12, found {}", m.value));
+        None
+    }
+}
+
+/// `weekday`: `mon` … `sun`, or the full name, in any case.
+fn weekday_of(ctx: &FileCtx<'_>, w: At<String>) -> Option<Weekday> {
+    let lc = w.value.to_lowercase();
+    match WEEKDAYS
+        .iter()
+        .find(|(n, _)| lc == *n || (lc.len() > 3 && lc.starts_with(n) && is_full_name(&lc)))
+    {
+        Some((_, d)) => Some(*d),
+        None => {
+            let names = WEEKDAYS.iter().map(|(n, _)| *n);
+            let hint = match crate::diag::did_you_mean(&lc, names) {
+                Some(s) => format!("did you mean `{s}`? Use mon, tue, wed, thu, fri, sat or sun"),
+                None => "use mon, tue, wed, thu, fri, sat or sun".to_string(),
+            };
+            ctx.error(w.pos, format!("unknown weekday `{}`", w.value))
+                .hint(hint);
+            None
+        }
+    }
+}
+
+/// `days`: how long each occurrence lasts, 1 (the default) to 366.
+fn days_of(ctx: &FileCtx<'_>, days: Option<At<i64>>) -> Option<u32> {
+    match days {
+        None => Some(1),
+        Some(d) if (1..=366).contains(&d.value) => Some(d.value as u32),
+        Some(d) => {
+            ctx.error(
+                d.pos,
+                format!("`days` must be between 1 and 366, found {}", d.value),
+            );
+            None
+        }
+    }
+}
+
+/// A `[[when]]` entry's `source`, `confirmed` and `since`, each checked where it is written.
+fn info(w: &Table<'_, '_, '_>) -> WhenInfo {
+    let ctx = w.ctx;
+    let source = w.opt_str("source").and_then(|s| {
+        if s.value.trim().is_empty() || s.value.chars().any(char::is_control) {
+            ctx.error(
+                s.pos,
+                "`source` must be one line of text: a URL or a citation",
+            )
+            .hint("e.g. source = \"https://anti-bullyingalliance.org.uk/anti-bullying-week\"");
+            None
+        } else {
+            Some(s.value)
+        }
+    });
+    let confirmed = w.opt_date("confirmed").map(|d| d.value);
+    if confirmed.is_some() && source.is_none() && !w.has("source") {
+        ctx.warning(
+            w.pos_of("confirmed").unwrap_or(w.pos),
+            "`confirmed` without a `source`: nobody can check it again",
+        )
+        .hint("add source = \"https://…\" (where the dates were published)");
+    }
+    let since = w.opt_int("since").and_then(|y| {
+        if (1900..=2200).contains(&y.value) {
+            Some(y.value as i32)
+        } else {
+            ctx.error(
+                y.pos,
+                format!("`since`: {} is not a plausible year", y.value),
+            )
+            .hint("since = 2022 is the first year the rule applies");
+            None
+        }
+    });
+    WhenInfo {
+        source,
+        confirmed,
+        since,
+    }
+}
+
+impl Rule {
+    /// Whether the rule falls every year (rather than once).
+    pub fn is_recurring(&self) -> bool {
+        matches!(
+            self,
+            Rule::Yearly { .. } | Rule::NthWeekday { .. } | Rule::WeekdayOnOrAfter { .. }
+        )
+    }
 }
 
 fn is_full_name(lc: &str) -> bool {

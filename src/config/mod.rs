@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-pub use campaigns::{Announce, Campaign, MonthDay, Nth, Rule};
+pub use campaigns::{Announce, Campaign, MonthDay, Nth, Rule, WhenInfo};
 pub use env::Env;
 pub use lists::{List, Member, ResolvedLists};
 pub use news::{Block, NewsItem};

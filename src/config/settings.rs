@@ -130,6 +130,9 @@ pub struct Bulletin {
     pub editors: Option<ListId>,
     pub proof_days_before: Option<u32>,
     pub require_approval: bool,
+    /// Where an issue goes when its fire lands on a weekend or bank holiday (default: sent
+    /// on the day).
+    pub on_non_working_day: crate::schedule::NonWorkingDay,
     pub pos: crate::diag::Position,
 }
 
@@ -903,6 +906,7 @@ fn bulletin(
     let editors = t.opt_str("editors");
     let proof_days = t.opt_int_in("proof_days_before", 0..=60);
     let approval = t.opt_bool("require_approval");
+    let non_working = non_working_day(t);
     if proof_days.is_some() && editors.is_none() {
         ctx.error(
             proof_days.as_ref().map_or(t.pos, |p| p.pos),
@@ -968,8 +972,46 @@ fn bulletin(
             editors: editors_id,
             proof_days_before: proof_days.map(|v| v.value as u32),
             require_approval: approval.is_some_and(|a| a.value),
+            on_non_working_day: non_working?,
             pos: t.pos,
         })
     })();
     Some((built, refs))
+}
+
+/// `on_non_working_day = "next" | "previous" | "send"` in a table (a bulletin, an announcement);
+/// `Some(default)` when absent, `None` after reporting a value that is none of them.
+pub(crate) fn non_working_day(
+    t: &super::doc::Table<'_, '_, '_>,
+) -> Option<crate::schedule::NonWorkingDay> {
+    use crate::schedule::NonWorkingDay;
+    let Some(v) = t.opt_str("on_non_working_day") else {
+        return if t.has("on_non_working_day") {
+            None
+        } else {
+            Some(NonWorkingDay::default())
+        };
+    };
+    match NonWorkingDay::parse(&v.value) {
+        Some(p) => Some(p),
+        None => {
+            let hint = match crate::diag::did_you_mean(&v.value, NonWorkingDay::NAMES) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => {
+                    "use \"next\" (the next working day), \"previous\" or \"send\" (on the day)"
+                        .to_string()
+                }
+            };
+            t.ctx
+                .error(
+                    v.pos,
+                    format!(
+                        "`on_non_working_day` must be \"next\", \"previous\" or \"send\", found \"{}\"",
+                        v.value
+                    ),
+                )
+                .hint(hint);
+            None
+        }
+    }
 }

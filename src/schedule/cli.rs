@@ -7,7 +7,7 @@ use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
 
-use super::jobs::{Job, Upcoming, upcoming};
+use super::jobs::{Job, Planned, upcoming_planned};
 use crate::cli::TableOrJson;
 use crate::config::Project;
 
@@ -17,16 +17,49 @@ pub struct Row {
     pub job: String,
     /// RFC 3339 with the local offset, e.g. `2026-12-01T09:00:00+00:00`.
     pub at: String,
+    /// When `on_non_working_day` moved the fire: the day it would have gone (YYYY-MM-DD).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<String>,
+    /// Why it moved: "Sunday", "bank holiday (Christmas Day)".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
-pub fn rows(fires: &[Upcoming]) -> Vec<Row> {
+pub fn rows(fires: &[Planned]) -> Vec<Row> {
     fires
         .iter()
-        .map(|(job, at, _)| Row {
-            job: job.to_string(),
-            at: at.to_rfc3339(),
+        .map(|p| Row {
+            job: p.job.to_string(),
+            at: p.at.to_rfc3339(),
+            moved_from: p.moved_from.as_ref().map(|(d, _)| d.to_string()),
+            reason: p.moved_from.as_ref().map(|(_, why)| why.to_string()),
         })
         .collect()
+}
+
+/// "2027-05-03 moved to 2027-05-04: bank holiday (Early May bank holiday)"; when it skipped a
+/// bank holiday after the first day too, that as well ("2027-05-01 moved to 2027-05-04:
+/// Saturday; Mon 3 May: bank holiday (Early May bank holiday)").
+pub fn moved_note(p: &Planned) -> Option<String> {
+    let (from, why) = p.moved_from.as_ref()?;
+    let to = p.at.date_naive();
+    let days = super::WorkingDays::england_and_wales();
+    let (lo, hi) = if to > *from { (*from, to) } else { (to, *from) };
+    let skipped: Vec<String> = lo
+        .iter_days()
+        .skip(1)
+        .take_while(|d| *d < hi)
+        .filter_map(|d| match days.closed(d)? {
+            c @ super::Closed::BankHoliday(_) => Some(format!("{}: {c}", d.format("%a %-d %b"))),
+            super::Closed::Weekend(_) => None,
+        })
+        .collect();
+    let mut note = format!("{from} moved to {to}: {why}");
+    for s in skipped {
+        note.push_str("; ");
+        note.push_str(&s);
+    }
+    Some(note)
 }
 
 pub fn run(
@@ -35,7 +68,7 @@ pub fn run(
     format: TableOrJson,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let fires = upcoming(project, now, count);
+    let fires = upcoming_planned(project, now, count);
     let mut out = std::io::stdout().lock();
     match format {
         TableOrJson::Json => {
@@ -70,16 +103,33 @@ fn what_for(job: &Job, date: Option<NaiveDate>) -> String {
     }
 }
 
-/// The table for people: `JOB  WHEN (zone)  FOR`.
-pub fn table(fires: &[Upcoming], tz: Tz) -> String {
+/// The table for people: `JOB  WHEN (zone)  FOR`, and a note where a fire was moved off a
+/// weekend or bank holiday.
+pub fn table(fires: &[Planned], tz: Tz) -> String {
     if fires.is_empty() {
         return "Nothing is scheduled.\n".into();
     }
-    let rows: Vec<[String; 3]> = fires
+    let rows: Vec<[String; 4]> = fires
         .iter()
-        .map(|(job, at, date)| [job.to_string(), when(at), what_for(job, *date)])
+        .map(|p| {
+            [
+                p.job.to_string(),
+                when(&p.at),
+                what_for(&p.job, p.for_date),
+                moved_note(p).unwrap_or_default(),
+            ]
+        })
         .collect();
-    let header = ["JOB".to_string(), format!("WHEN ({tz})"), "FOR".to_string()];
+    let header = [
+        "JOB".to_string(),
+        format!("WHEN ({tz})"),
+        "FOR".to_string(),
+        if rows.iter().any(|r| !r[3].is_empty()) {
+            "NOTE".to_string()
+        } else {
+            String::new()
+        },
+    ];
     let width = |i: usize| {
         rows.iter()
             .chain(std::iter::once(&header))
@@ -87,11 +137,29 @@ pub fn table(fires: &[Upcoming], tz: Tz) -> String {
             .max()
             .unwrap_or(0)
     };
-    let (w0, w1) = (width(0), width(1));
+    let (w0, w1, w2) = (width(0), width(1), width(2));
     let mut s = String::new();
     for r in std::iter::once(&header).chain(&rows) {
-        s.push_str(format!("{:<w0$}  {:<w1$}  {}", r[0], r[1], r[2]).trim_end());
+        s.push_str(format!("{:<w0$}  {:<w1$}  {:<w2$}  {}", r[0], r[1], r[2], r[3]).trim_end());
         s.push('\n');
     }
     s
+}
+
+/// What `check` says of the next twelve months' fires that `on_non_working_day` moves, one line
+/// each ("bulletin:sscp-news  2027-01-01 moved to 2027-01-04: bank holiday (New Year's Day)");
+/// empty when nothing moves.
+pub fn moves_next_year(project: &Project, now: DateTime<Utc>) -> String {
+    let until = now + chrono::Duration::days(366);
+    let moved: Vec<String> = super::jobs::fires_planned_in(project, now, until)
+        .iter()
+        .filter_map(|p| Some(format!("  {}  {}\n", p.job, moved_note(p)?)))
+        .collect();
+    if moved.is_empty() {
+        return String::new();
+    }
+    format!(
+        "moved off weekends and bank holidays in the next 12 months (on_non_working_day):\n{}",
+        moved.concat()
+    )
 }

@@ -7,7 +7,9 @@ use std::str::FromStr;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use super::dst::{Fire, fires_after, place};
+use super::dst::place;
+use super::issues::{Placed, issue_fires_after};
+use super::workdays::{Closed, NonWorkingDay, WorkingDays, shift};
 use crate::calendar::Calendar;
 use crate::config::{Bulletin, Project};
 use crate::ids::{BulletinId, CampaignId};
@@ -83,47 +85,101 @@ pub type Upcoming = (Job, DateTime<Tz>, Option<NaiveDate>);
 ///   before each occurrence starts (one fire per occurrence start; it looks
 ///   `count_per_job + 1` years ahead, at most [`MAX_LOOKAHEAD_YEARS`]).
 pub fn upcoming(project: &Project, after: DateTime<Utc>, count_per_job: usize) -> Vec<Upcoming> {
-    jobs(project, after, None, count_per_job)
+    plan(project, after, None, count_per_job)
+        .into_iter()
+        .map(Planned::upcoming)
+        .collect()
+}
+
+/// One fire as [`upcoming`] gives it, with the day it was moved from (and why) when its
+/// `on_non_working_day` policy moved it off a weekend or bank holiday.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub job: Job,
+    pub at: DateTime<Tz>,
+    pub for_date: Option<NaiveDate>,
+    pub moved_from: Option<(NaiveDate, Closed)>,
+}
+
+impl Planned {
+    fn upcoming(self) -> Upcoming {
+        (self.job, self.at, self.for_date)
+    }
+}
+
+/// [`fires_in`] with the moves: what `check` reports.
+pub fn fires_planned_in(
+    project: &Project,
+    after: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<Planned> {
+    plan(project, after, Some(until), usize::MAX)
+}
+
+/// [`upcoming`] with the moves: what `bulletin schedule` shows.
+pub fn upcoming_planned(
+    project: &Project,
+    after: DateTime<Utc>,
+    count_per_job: usize,
+) -> Vec<Planned> {
+    plan(project, after, None, count_per_job)
 }
 
 /// Every fire of every job with `after < t <= until`, sorted as [`upcoming`] sorts them: what
 /// a scheduler catching up, or a calendar page for a month, wants.
 pub fn fires_in(project: &Project, after: DateTime<Utc>, until: DateTime<Utc>) -> Vec<Upcoming> {
-    jobs(project, after, Some(until), usize::MAX)
+    plan(project, after, Some(until), usize::MAX)
+        .into_iter()
+        .map(Planned::upcoming)
+        .collect()
 }
 
 /// How far [`upcoming`] looks for a campaign's occurrences to announce.
 pub const MAX_LOOKAHEAD_YEARS: u64 = 100;
 
-fn jobs(
+fn plan(
     project: &Project,
     after: DateTime<Utc>,
     until: Option<DateTime<Utc>>,
     count: usize,
-) -> Vec<Upcoming> {
+) -> Vec<Planned> {
     let tz = project.settings.organisation.time_zone;
     let in_range = |t: &DateTime<Tz>| until.is_none_or(|u| *t <= u);
     let mut out = Vec::new();
     for b in &project.settings.bulletins {
         out.extend(
-            fires_after(&b.schedule, tz, after)
+            issue_fires_after(b, tz, after)
                 .take_while(|f| in_range(&f.at))
                 .take(count)
-                .map(|f| (Job::Bulletin(b.id.clone()), f.at, Some(f.at.date_naive()))),
+                .map(|f| Planned {
+                    job: Job::Bulletin(b.id.clone()),
+                    at: f.at,
+                    for_date: Some(f.date()),
+                    moved_from: f.moved_from,
+                }),
         );
         out.extend(
             proofs(b, tz, after)
                 .take_while(|(at, _)| in_range(at))
                 .take(count)
-                .map(|(at, date)| (Job::Proof(b.id.clone()), at, Some(date))),
+                .map(|(at, date)| Planned {
+                    job: Job::Proof(b.id.clone()),
+                    at,
+                    for_date: Some(date),
+                    moved_from: None,
+                }),
         );
     }
     out.extend(announcements(project, tz, after, until, count));
-    out.sort_by(|a, b| (a.1, a.0.rank(), &a.0, a.2).cmp(&(b.1, b.0.rank(), &b.0, b.2)));
+    out.sort_by(|a, b| {
+        (a.at, a.job.rank(), &a.job, a.for_date).cmp(&(b.at, b.job.rank(), &b.job, b.for_date))
+    });
     out
 }
 
-/// The proofs of `bulletin`'s issues after `after`, in time order: (when, issue date).
+/// The proofs of `bulletin`'s issues after `after`, in time order: (when, issue date). A proof
+/// goes `proof_days_before` days before its issue as the issue goes (after any move), and
+/// when the bulletin moves off non-working days, on the working day before if it lands on one.
 fn proofs(
     bulletin: &Bulletin,
     tz: Tz,
@@ -134,8 +190,24 @@ fn proofs(
         _ => None,
     };
     days.into_iter().flat_map(move |days| {
-        fires_after(&bulletin.schedule, tz, after).filter_map(move |Fire { local, at }| {
-            let proof = place(tz, local.checked_sub_days(Days::new(u64::from(days)))?);
+        issue_fires_after(bulletin, tz, after).filter_map(move |Placed { at, .. }| {
+            let local = at
+                .naive_local()
+                .checked_sub_days(Days::new(u64::from(days)))?;
+            // Editors work the same week as readers: a proof that lands on a weekend or bank
+            // holiday goes on the working day before (so it still comes before its issue).
+            let day = match bulletin.on_non_working_day {
+                NonWorkingDay::Send => local.date(),
+                _ => {
+                    shift(
+                        local.date(),
+                        NonWorkingDay::Previous,
+                        WorkingDays::england_and_wales(),
+                    )
+                    .date
+                }
+            };
+            let proof = place(tz, day.and_time(local.time()));
             (proof > after).then_some((proof, at.date_naive()))
         })
     })
@@ -148,7 +220,7 @@ fn announcements(
     after: DateTime<Utc>,
     until: Option<DateTime<Utc>>,
     count: usize,
-) -> Vec<Upcoming> {
+) -> Vec<Planned> {
     let announced: Vec<_> = project
         .campaigns
         .iter()
@@ -166,9 +238,15 @@ fn announcements(
     // An occurrence announced after `after` starts on or after the day before `after`'s date
     // (the day before: a time in a gap that crosses midnight moves to the next day); one
     // announced by `until` starts no later than `days_before` days after `until`'s date.
-    let from = local_date(after).pred_opt().unwrap_or(NaiveDate::MIN);
+    // Widened by the furthest a weekend or bank holiday can move an announcement.
+    let slack = super::workdays::MAX_MOVE_DAYS;
+    let from = local_date(after)
+        .checked_sub_days(Days::new(1 + slack))
+        .unwrap_or(NaiveDate::MIN);
     let to = match until {
-        Some(u) => local_date(u).checked_add_days(Days::new(u64::from(max_days_before) + 1)),
+        Some(u) => {
+            local_date(u).checked_add_days(Days::new(u64::from(max_days_before) + 1 + slack))
+        }
         None => local_date(after).checked_add_days(Days::new(
             u64::from(max_days_before)
                 + 366 * (count as u64).saturating_add(1).min(MAX_LOOKAHEAD_YEARS),
@@ -180,21 +258,26 @@ fn announcements(
     let mut out = Vec::new();
     for c in announced {
         let Some(a) = &c.announce else { continue };
-        let mut fires: Vec<Upcoming> = occurrences
+        let mut fires: Vec<Planned> = occurrences
             .iter()
             .filter(|o| o.campaign == c.id)
             .filter_map(|o| {
                 let day = o
                     .start
                     .checked_sub_days(Days::new(u64::from(a.days_before)))?;
-                let at = place(tz, day.and_time(a.at));
-                (at > after && until.is_none_or(|u| at <= u))
-                    .then(|| (Job::Announce(c.id.clone()), at, Some(o.start)))
+                let shifted = shift(day, a.on_non_working_day, WorkingDays::england_and_wales());
+                let at = place(tz, shifted.date.and_time(a.at));
+                (at > after && until.is_none_or(|u| at <= u)).then(|| Planned {
+                    job: Job::Announce(c.id.clone()),
+                    at,
+                    for_date: Some(o.start),
+                    moved_from: shifted.moved.map(|why| (day, why)),
+                })
             })
             .collect();
-        fires.sort_by_key(|f| (f.1, f.2));
+        fires.sort_by_key(|f| (f.at, f.for_date));
         // Two sessions of an event on one day are one announcement.
-        fires.dedup_by_key(|f| f.2);
+        fires.dedup_by_key(|f| f.for_date);
         fires.truncate(count);
         out.extend(fires);
     }

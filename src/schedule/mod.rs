@@ -21,7 +21,9 @@
 
 pub mod cli;
 pub mod dst;
+pub mod issues;
 pub mod jobs;
+pub mod workdays;
 
 use std::fmt;
 use std::str::FromStr;
@@ -32,7 +34,9 @@ use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
 
 pub use dst::{fires_after, fires_between, next_fire, prev_fire};
+pub use issues::{Placed, issue_fire_before, issue_fires_after};
 pub use jobs::{Job, Upcoming, fires_in, upcoming};
+pub use workdays::{Closed, NonWorkingDay, WorkingDays};
 
 /// Why a cron expression was refused, with the fix in [`CronError::hint`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

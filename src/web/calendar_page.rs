@@ -512,6 +512,7 @@ impl<'a> View<'a> {
                                         li class=(format!("campaign c{}", self.colour(o))) {
                                             (if o.start == d { "Starts: " } else { "Continues: " })
                                             (o.title) ", " (human::date_range(o.start, o.end))
+                                            @if !o.confirmed { " " em { "(dates not yet confirmed)" } }
                                         }
                                     }
                                     @for t in &timed { (self.timed_item(d, t, true)) }
@@ -726,9 +727,15 @@ mod tests {
     fn sample() -> Project {
         let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/bulletin.toml");
         let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 23, 12, 0, 0).unwrap();
-        crate::config::load(&config, &crate::config::Env::empty(), now)
+        let mut p = crate::config::load(&config, &crate::config::Env::empty(), now)
             .project
-            .expect("the sample tree loads")
+            .expect("the sample tree loads");
+        // These tests are about the page, on the sample's plain monthly schedule: send on the
+        // 1st whatever the day (the moves are tested with the schedule).
+        for b in &mut p.settings.bulletins {
+            b.on_non_working_day = crate::schedule::NonWorkingDay::Send;
+        }
+        p
     }
 
     fn d(s: &str) -> NaiveDate {
@@ -955,6 +962,23 @@ mod tests {
         let html = calendar_page(&p, d("2026-11-01"), d("2026-11-23"), false).into_string();
         assert_eq!(html.matches("Send: SSCP news").count(), 30);
         assert!(html.contains("What this month’s issues carry"));
+    }
+
+    #[test]
+    fn the_list_view_says_which_dates_are_not_yet_confirmed() {
+        let html = november(true);
+        let row = |title: &str| {
+            let at = html
+                .find(&format!("Starts: {title}"))
+                .unwrap_or_else(|| panic!("{title}"));
+            html[at..at + html[at..].find("</li>").unwrap()].to_string()
+        };
+        // 2026's Anti-Bullying Week is the Alliance's rule, not yet its announcement.
+        assert!(
+            row("Anti-Bullying Week").contains("(dates not yet confirmed)"),
+            "{html}"
+        );
+        assert!(!row("White Ribbon Day").contains("not yet confirmed"));
     }
 
     #[test]
