@@ -56,6 +56,45 @@ pub fn when(o: &Occurrence) -> String {
     }
 }
 
+/// Several times of one campaign, said once. Sessions of an event at the same time of day share
+/// it, and days share their month and year: "Tue 3 and Thu 12 Dec 2026, 10:00–12:00",
+/// "Thu 3 Dec 2026 and Thu 14 Jan 2027, 09:30–12:30". Otherwise each time in full, joined by
+/// "; ". One occurrence reads as [`when`].
+pub fn sessions(os: &[Occurrence]) -> String {
+    let events: Vec<&EventTime> = os.iter().filter_map(|o| o.event.as_ref()).collect();
+    let same_times = events.len() == os.len()
+        && events.iter().all(|e| {
+            super::last_day(e.start, e.end) == e.start.date_naive()
+                && e.start.time() == events[0].start.time()
+                && e.end.time() == events[0].end.time()
+        });
+    if os.len() < 2 || !same_times {
+        return os.iter().map(when).collect::<Vec<_>>().join("; ");
+    }
+    let days: Vec<NaiveDate> = events.iter().map(|e| e.start.date_naive()).collect();
+    let mut parts = Vec::new();
+    for (i, d) in days.iter().enumerate() {
+        let next = days.get(i + 1);
+        let mut s = d.format("%a %-d").to_string();
+        if next.is_none_or(|n| (n.year(), n.month()) != (d.year(), d.month())) {
+            s.push_str(&d.format(" %b").to_string());
+        }
+        if next.is_none_or(|n| n.year() != d.year()) {
+            s.push_str(&format!(" {}", d.year()));
+        }
+        parts.push(s);
+    }
+    let dates = match parts.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => parts.join(""),
+    };
+    format!(
+        "{dates}, {}–{}",
+        events[0].start.format("%H:%M"),
+        events[0].end.format("%H:%M")
+    )
+}
+
 /// "1st", "2nd", "3rd", "11th", "22nd".
 pub fn ordinal(n: u32) -> String {
     let suffix = match (n % 10, n % 100) {
