@@ -51,6 +51,42 @@ impl Issue {
     }
 }
 
+impl Issue {
+    /// The strategy's themes this issue carries (its news items' and campaigns'), in the
+    /// strategy's order.
+    pub fn themes(&self) -> Vec<Theme> {
+        let mut out: Vec<Theme> = Vec::new();
+        for s in &self.sections {
+            let tags: Vec<Theme> = match &s.body {
+                SectionBody::News(items) => items.iter().flat_map(|n| n.themes.clone()).collect(),
+                SectionBody::Campaigns(c) => c
+                    .entries()
+                    .flat_map(|e| {
+                        e.themes
+                            .iter()
+                            .chain(e.news.iter().flat_map(|n| &n.themes))
+                            .copied()
+                    })
+                    .collect(),
+                SectionBody::Block { .. } => Vec::new(),
+            };
+            out.extend(tags);
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// [`Issue::themes`] as stored with the issue: comma-separated tags.
+    pub fn theme_tags(&self) -> String {
+        self.themes()
+            .iter()
+            .map(|t| t.id())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
 /// A section of an issue, with an anchor for the contents list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {

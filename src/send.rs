@@ -226,6 +226,7 @@ pub async fn create_or_resume(
         kind: "issue".into(),
         subject: issue.subject.clone(),
         rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
+        themes: issue.theme_tags(),
         deliveries: materialise(project, b, &suppressions),
     };
     Ok(store.create_issue(&new, now).await?)
@@ -287,8 +288,9 @@ pub async fn create_proof_kind(
         bulletin: bulletin.to_string(),
         date: date.to_string(),
         kind: kind.to_string(),
-        subject: issue.subject,
+        subject: issue.subject.clone(),
         rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
+        themes: issue.theme_tags(),
         deliveries,
     };
     Ok(store.create_issue(&new, now).await?)
@@ -364,6 +366,7 @@ pub async fn create_announcement(
         kind: "announce".into(),
         subject: issue.subject.clone(),
         rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
+        themes: issue.theme_tags(),
         deliveries: materialise_lists(project, &lists, campaign, &suppressions),
     };
     Ok(Some(store.create_issue(&new, now).await?))
