@@ -612,6 +612,14 @@ impl<'a> View<'a> {
                             }
                             ": " (human::when(o))
                             @if o.kind == OccurrenceKind::Event { " (event)" }
+                            @if let Some(t) = self
+                                .project
+                                .campaign(o.campaign.as_str())
+                                .and_then(|c| c.year(o.start.year()))
+                                .and_then(|y| y.theme.as_deref())
+                            {
+                                "; theme: " (t)
+                            }
                         }
                     }
                 }
@@ -1063,5 +1071,16 @@ mod tests {
         assert!(da.contains("Showing: <strong>Domestic abuse</strong>"));
         assert!(da.contains("href=\"/calendar?month=2026-12&amp;theme=domestic-abuse\""));
         assert!(da.contains("aria-current=\"page\""));
+    }
+
+    #[test]
+    fn the_key_says_each_years_theme() {
+        let p = sample();
+        let nov_2024 = calendar_page(&p, d("2024-11-01"), d("2024-10-28"), false).into_string();
+        assert!(key_of(&nov_2024).contains("; theme: Choose Respect"));
+        assert!(key_of(&nov_2024).contains("; theme: Seeds of Change"));
+        let nov_2020 = calendar_page(&p, d("2020-11-01"), d("2020-10-28"), false).into_string();
+        assert!(key_of(&nov_2020).contains("; theme: United Against Bullying"));
+        assert!(!key_of(&nov_2020).contains("Choose Respect"));
     }
 }
