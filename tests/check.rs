@@ -245,6 +245,12 @@ fn cases() -> Vec<Case> {
             "campaigns/week.toml:5:7: error: `twenty` is not a year",
         ),
         (
+            "content for a year the campaign is not on",
+            "campaigns/week.toml",
+            "title = \"A week\"\nsummary = \"x\"\n[[when]]\ndates = { from = 2026-11-16, to = 2026-11-20 }\n[year.2062]\ntheme = \"x\"\n".into(),
+            "campaigns/week.toml:5:7: warning: `week` has content for 2062, but the campaign has no occurrence starting that year",
+        ),
+        (
             "misspelt key in a year table",
             "campaigns/week.toml",
             "title = \"A week\"\nsummary = \"x\"\n[[when]]\ndates = { from = 2026-11-16, to = 2026-11-20 }\n[year.2026]\nthem = \"Choose Respect\"\n".into(),

@@ -181,6 +181,7 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
     campaigns.sort_by(|a, b| a.id.cmp(&b.id));
     if let Some(tz) = refs.time_zone {
         diags.extend(crate::calendar::lint(&campaigns, tz));
+        diags.extend(content::lint_years(&campaigns, tz));
     }
 
     // Standing blocks.
