@@ -188,4 +188,52 @@ mod tests {
         assert_eq!(every_nth_issue(1), "every issue");
         assert_eq!(every_nth_issue(3), "every 3rd issue");
     }
+
+    fn session(start: &str, minutes: i64) -> Occurrence {
+        let at: NaiveDateTime = start.parse().unwrap();
+        let start = London.from_local_datetime(&at).unwrap();
+        Occurrence {
+            campaign: crate::ids::CampaignId::parse("course").unwrap(),
+            title: "Course".into(),
+            start: start.date_naive(),
+            end: start.date_naive(),
+            kind: super::super::OccurrenceKind::Event,
+            event: Some(EventTime {
+                start,
+                end: start + chrono::Duration::minutes(minutes),
+            }),
+        }
+    }
+
+    #[test]
+    fn sessions_of_one_course_are_said_once() {
+        let s = |xs: &[(&str, i64)]| {
+            sessions(&xs.iter().map(|(a, m)| session(a, *m)).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            s(&[("2026-12-01T10:00:00", 120), ("2026-12-10T10:00:00", 120)]),
+            "Tue 1 and Thu 10 Dec 2026, 10:00–12:00"
+        );
+        assert_eq!(
+            s(&[
+                ("2026-11-24T10:00:00", 60),
+                ("2026-12-01T10:00:00", 60),
+                ("2026-12-08T10:00:00", 60)
+            ]),
+            "Tue 24 Nov, Tue 1 and Tue 8 Dec 2026, 10:00–11:00"
+        );
+        assert_eq!(
+            s(&[("2026-12-03T09:30:00", 180), ("2027-01-14T09:30:00", 180)]),
+            "Thu 3 Dec 2026 and Thu 14 Jan 2027, 09:30–12:30"
+        );
+        // Different times: each in full.
+        assert_eq!(
+            s(&[("2026-12-03T09:30:00", 180), ("2027-01-14T13:00:00", 180)]),
+            "Thu 3 Dec 2026, 09:30–12:30; Thu 14 Jan 2027, 13:00–16:00"
+        );
+        assert_eq!(
+            s(&[("2026-12-09T10:00:00", 90)]),
+            "Wed 9 Dec 2026, 10:00–11:30"
+        );
+    }
 }
