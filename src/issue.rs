@@ -77,6 +77,33 @@ impl Issue {
         out
     }
 
+    /// What closes before the next issue, soonest first: (anchor, title, deadline). News items
+    /// by their `deadline`, events by their `booking_deadline`; listed at the top of the issue.
+    pub fn closing_soon(&self) -> Vec<(String, String, NaiveDate)> {
+        let mut out = Vec::new();
+        let news = |n: &NewsEntry| {
+            n.deadline
+                .filter(|_| n.closing_soon)
+                .map(|d| (n.anchor.clone(), n.title.clone(), d))
+        };
+        for s in &self.sections {
+            match &s.body {
+                SectionBody::News(items) => out.extend(items.iter().filter_map(news)),
+                SectionBody::Campaigns(c) => {
+                    for e in c.entries() {
+                        if let Some(d) = e.event.booking_deadline.filter(|_| e.closing_soon) {
+                            out.push((e.anchor(), format!("Booking for {}", e.title), d));
+                        }
+                        out.extend(e.news.iter().filter_map(news));
+                    }
+                }
+                SectionBody::Block { .. } => {}
+            }
+        }
+        out.sort_by_key(|(_, _, d)| *d);
+        out
+    }
+
     /// [`Issue::themes`] as stored with the issue: comma-separated tags.
     pub fn theme_tags(&self) -> String {
         self.themes()
@@ -162,6 +189,13 @@ pub struct CampaignEntry {
     pub news: Vec<NewsEntry>,
     /// Booking closes before the next issue.
     pub closing_soon: bool,
+}
+
+impl CampaignEntry {
+    /// Its in-page anchor (one entry per campaign, so unique in an issue).
+    pub fn anchor(&self) -> String {
+        format!("campaign-{}", self.campaign)
+    }
 }
 
 /// The entry for a campaign: `occurrences` are the times this issue mentions (several sessions

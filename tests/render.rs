@@ -736,6 +736,10 @@ fn a_news_deadline_before_the_next_issue_is_closing_soon() {
         ]
     );
     assert_eq!(r.html.matches("Closing soon: ").count(), 1, "{}", r.html);
+    // And listed under "Closing soon" at the top, linking to the item.
+    assert!(r.html.contains("id=\"closing-soon\""));
+    assert!(r.html.contains("href=\"#item-soon\""));
+    assert!(!r.html.contains("href=\"#item-later\""));
     assert!(r.html.contains("Closes Thu 31 Dec 2026"));
     assert!(r.html.contains("Closes Tue 5 Jan 2027"));
     // In the sample, the Threshold of Need survey closes on 27 November 2020.
@@ -744,6 +748,7 @@ fn a_news_deadline_before_the_next_issue_is_closing_soon() {
     assert!(r.html.contains("Closing soon: "), "survey deadline");
     let (_, r) = render(&p, "sscp-news", "2020-10-01");
     assert!(!r.html.contains("Closing soon: "));
+    assert!(!r.html.contains("closing-soon"));
 }
 
 #[test]
@@ -765,6 +770,10 @@ fn an_events_sessions_are_listed_once_with_venue_booking_and_audience() {
     let briefing = entry(&issue, "professional-curiosity-briefing");
     assert!(briefing.closing_soon, "booking closes 4 December");
     assert!(r.html.contains("Book by Fri 4 Dec 2026"));
+    assert!(
+        r.html
+            .contains("href=\"#campaign-professional-curiosity-briefing\"")
+    );
     assert!(r.html.contains("Book a place: Professional curiosity"));
     // Two sessions in the same month share it.
     let t = fixture();

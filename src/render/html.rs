@@ -151,7 +151,7 @@ fn event_details(c: &CampaignEntry) -> Markup {
 
 fn campaign(c: &CampaignEntry) -> Markup {
     html! {
-        h4 { (c.title) }
+        h4 id=(c.anchor()) { (c.title) }
         @if let Some(w) = &c.when { p class="when" { (w) } }
         (themes(&c.themes))
         @if let Some(t) = c.year.as_ref().and_then(|y| y.theme.as_ref()) {
@@ -205,6 +205,15 @@ pub fn document(issue: &Issue, ctx: &Context<'_>) -> String {
                                     ul {
                                         @for s in &issue.sections {
                                             li { a href={ "#" (s.anchor) } { (s.title) } }
+                                        }
+                                    }
+                                    @let closing = issue.closing_soon();
+                                    @if !closing.is_empty() {
+                                        h2 id="closing-soon" { "Closing soon" }
+                                        ul {
+                                            @for (anchor, title, d) in &closing {
+                                                li { a href={ "#" (anchor) } { (title) } ": closes " (date(*d)) }
+                                            }
                                         }
                                     }
                                 } }

@@ -262,6 +262,19 @@ pub fn document(issue: &Issue, ctx: &Context<'_>) -> String {
             out.push_str(&format!("- {}\n", s.title));
         }
         out.push('\n');
+        let closing = issue.closing_soon();
+        if !closing.is_empty() {
+            underline("Closing soon", '-', &mut out);
+            for (_, title, d) in &closing {
+                wrap(
+                    &format!("{title}: closes {}", date(*d)),
+                    "- ",
+                    "  ",
+                    &mut out,
+                );
+            }
+            out.push('\n');
+        }
     }
     for s in &issue.sections {
         out.push('\n');
