@@ -116,6 +116,8 @@ fn synthetic(n: usize) -> Vec<Campaign> {
                 summary: "About it.".into(),
                 url: None,
                 themes: Vec::new(),
+                event: Default::default(),
+                years: Vec::new(),
                 rules: rules
                     .into_iter()
                     .map(|r| At::new(r, Position::START))

@@ -6,7 +6,8 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 
 use crate::calendar::{Calendar, Occurrence, OccurrenceKind};
-use crate::config::{Bulletin, CAMPAIGNS_SECTION, Project};
+use crate::config::{Bulletin, CAMPAIGNS_SECTION, EventDetails, Project, YearContent};
+use crate::themes::Theme;
 
 /// The heading of the built-in calendar section.
 pub const CAMPAIGNS_TITLE: &str = "Campaigns, events and weeks of action";
@@ -50,6 +51,69 @@ impl Issue {
     }
 }
 
+impl Issue {
+    /// The strategy's themes this issue carries (its news items' and campaigns'), in the
+    /// strategy's order.
+    pub fn themes(&self) -> Vec<Theme> {
+        let mut out: Vec<Theme> = Vec::new();
+        for s in &self.sections {
+            let tags: Vec<Theme> = match &s.body {
+                SectionBody::News(items) => items.iter().flat_map(|n| n.themes.clone()).collect(),
+                SectionBody::Campaigns(c) => c
+                    .entries()
+                    .flat_map(|e| {
+                        e.themes
+                            .iter()
+                            .chain(e.news.iter().flat_map(|n| &n.themes))
+                            .copied()
+                    })
+                    .collect(),
+                SectionBody::Block { .. } => Vec::new(),
+            };
+            out.extend(tags);
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// What closes before the next issue, soonest first: (anchor, title, deadline). News items
+    /// by their `deadline`, events by their `booking_deadline`; listed at the top of the issue.
+    pub fn closing_soon(&self) -> Vec<(String, String, NaiveDate)> {
+        let mut out = Vec::new();
+        let news = |n: &NewsEntry| {
+            n.deadline
+                .filter(|_| n.closing_soon)
+                .map(|d| (n.anchor.clone(), n.title.clone(), d))
+        };
+        for s in &self.sections {
+            match &s.body {
+                SectionBody::News(items) => out.extend(items.iter().filter_map(news)),
+                SectionBody::Campaigns(c) => {
+                    for e in c.entries() {
+                        if let Some(d) = e.event.booking_deadline.filter(|_| e.closing_soon) {
+                            out.push((e.anchor(), format!("Booking for {}", e.title), d));
+                        }
+                        out.extend(e.news.iter().filter_map(news));
+                    }
+                }
+                SectionBody::Block { .. } => {}
+            }
+        }
+        out.sort_by_key(|(_, _, d)| *d);
+        out
+    }
+
+    /// [`Issue::themes`] as stored with the issue: comma-separated tags.
+    pub fn theme_tags(&self) -> String {
+        self.themes()
+            .iter()
+            .map(|t| t.id())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
 /// A section of an issue, with an anchor for the contents list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
@@ -74,6 +138,11 @@ pub struct NewsEntry {
     pub title: String,
     pub markdown: String,
     pub url: Option<String>,
+    pub themes: Vec<Theme>,
+    /// When what it asks for closes.
+    pub deadline: Option<NaiveDate>,
+    /// The deadline falls before the next issue: the reader's last reminder.
+    pub closing_soon: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -83,15 +152,78 @@ pub struct CampaignsSection {
     pub always_on: Vec<CampaignEntry>,
 }
 
+impl CampaignsSection {
+    /// Every entry, in the order they are shown.
+    pub fn entries(&self) -> impl Iterator<Item = &CampaignEntry> {
+        self.on_now
+            .iter()
+            .chain(&self.coming_up)
+            .chain(&self.always_on)
+    }
+
+    fn entry_mut(&mut self, campaign: &str) -> Option<&mut CampaignEntry> {
+        self.on_now
+            .iter_mut()
+            .chain(&mut self.coming_up)
+            .chain(&mut self.always_on)
+            .find(|e| e.campaign == campaign)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CampaignEntry {
     pub campaign: String,
     pub title: String,
-    /// For people: "Mon 18 – Fri 22 Nov 2024", "Wed 9 Dec 2026, 10:00–11:30".
+    /// For people: "Mon 18 – Fri 22 Nov 2024", "Wed 9 Dec 2026, 10:00–11:30", or an event's
+    /// sessions listed once: "Tue 3 and Thu 12 Dec 2026, 10:00–12:00".
     pub when: Option<String>,
+    /// Markdown: the year's summary if the file has one, else the campaign's.
     pub summary: String,
     pub url: Option<String>,
     pub is_event: bool,
+    /// The content of the year this entry is about (its occurrence's start year).
+    pub year: Option<YearContent>,
+    pub event: EventDetails,
+    pub themes: Vec<Theme>,
+    /// News items that name this campaign: shown inside this entry, not on their own.
+    pub news: Vec<NewsEntry>,
+    /// Booking closes before the next issue.
+    pub closing_soon: bool,
+}
+
+impl CampaignEntry {
+    /// Its in-page anchor (one entry per campaign, so unique in an issue).
+    pub fn anchor(&self) -> String {
+        format!("campaign-{}", self.campaign)
+    }
+}
+
+/// The entry for a campaign: `occurrences` are the times this issue mentions (several sessions
+/// of one event are one entry), `year` picks its year content.
+pub fn campaign_entry(
+    project: &Project,
+    id: &str,
+    occurrences: &[Occurrence],
+    year: i32,
+) -> Option<CampaignEntry> {
+    let c = project.campaign(id)?;
+    let content = c.year(year).cloned();
+    Some(CampaignEntry {
+        campaign: id.to_string(),
+        title: c.title.clone(),
+        when: (!occurrences.is_empty()).then(|| crate::calendar::human::sessions(occurrences)),
+        summary: content
+            .as_ref()
+            .and_then(|y| y.summary.clone())
+            .unwrap_or_else(|| c.summary.clone()),
+        url: c.url.clone(),
+        is_event: occurrences.iter().any(|o| o.kind == OccurrenceKind::Event),
+        year: content,
+        event: c.event.clone(),
+        themes: c.themes.clone(),
+        news: Vec::new(),
+        closing_soon: false,
+    })
 }
 
 /// The fire of `bulletin` on `date` (after its `on_non_working_day` policy), if it has one.
@@ -167,16 +299,61 @@ pub fn long_date(d: NaiveDate) -> String {
     format!("{} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
 }
 
-fn entry(project: &Project, o: Option<&Occurrence>, id: &str) -> Option<CampaignEntry> {
-    let c = project.campaign(id)?;
-    Some(CampaignEntry {
-        campaign: id.to_string(),
-        title: c.title.clone(),
-        when: o.map(crate::calendar::human::when),
-        summary: c.summary.clone(),
-        url: c.url.clone(),
-        is_event: o.is_some_and(|o| o.kind == OccurrenceKind::Event),
-    })
+/// The campaigns section: each campaign once, in the first group it belongs to (on now, then
+/// coming up, then all year round); further sessions of an event join its entry.
+fn campaigns_section(
+    project: &Project,
+    bulletin: &Bulletin,
+    tz: Tz,
+    date: NaiveDate,
+) -> CampaignsSection {
+    let calendar = Calendar::new(&project.campaigns, tz);
+    let mut groups: [Vec<(String, Vec<Occurrence>)>; 2] = [Vec::new(), Vec::new()];
+    let occurrences = calendar.on(date).into_iter().map(|o| (0, o)).chain(
+        calendar
+            .starting_within(date, bulletin.campaign_lookahead_days)
+            .into_iter()
+            .map(|o| (1, o)),
+    );
+    for (group, o) in occurrences {
+        let id = o.campaign.to_string();
+        match groups
+            .iter_mut()
+            .flat_map(|g| g.iter_mut())
+            .find(|(c, _)| *c == id)
+        {
+            Some((_, sessions)) => sessions.push(o),
+            None => groups[group].push((id, vec![o])),
+        }
+    }
+    let [on_now, coming_up] = groups;
+    let build = |list: Vec<(String, Vec<Occurrence>)>| -> Vec<CampaignEntry> {
+        list.into_iter()
+            .filter_map(|(id, sessions)| {
+                let year = sessions.first().map_or(date.year(), |o| o.start.year());
+                campaign_entry(project, &id, &sessions, year)
+            })
+            .collect()
+    };
+    let mut c = CampaignsSection {
+        on_now: build(on_now),
+        coming_up: build(coming_up),
+        always_on: Vec::new(),
+    };
+    let n = ordinal(bulletin, tz, date);
+    for ev in calendar.evergreen() {
+        let every = u64::from(ev.evergreen.unwrap_or(1).max(1));
+        if n.is_multiple_of(every) && c.entry_mut(ev.id.as_str()).is_none() {
+            c.always_on
+                .extend(campaign_entry(project, ev.id.as_str(), &[], date.year()));
+        }
+    }
+    c
+}
+
+/// Whether `deadline` falls in `[date, next)`: this issue is the last before it passes.
+fn closes_before(deadline: Option<NaiveDate>, date: NaiveDate, next: NaiveDate) -> bool {
+    deadline.is_some_and(|d| d >= date && d < next)
 }
 
 /// Assemble the issue of `bulletin` for `date`.
@@ -186,41 +363,43 @@ pub fn assemble(project: &Project, bulletin: &Bulletin, date: NaiveDate) -> Issu
     let period_start = previous_fire(bulletin, tz, date)
         .map(|p| p.date_naive() + Duration::days(1))
         .unwrap_or(NaiveDate::MIN);
-    let calendar = Calendar::new(&project.campaigns, tz);
+    // The day the next issue goes: deadlines before it are "closing soon" in this one.
+    let next = bulletin
+        .schedule
+        .next_after(&scheduled.max(start_of_day(tz, date + Duration::days(1))))
+        .map_or(date + Duration::days(31), |t| t.date_naive());
+    let mut campaigns = bulletin
+        .sections
+        .iter()
+        .any(|s| s.as_str() == CAMPAIGNS_SECTION)
+        .then(|| campaigns_section(project, bulletin, tz, date));
+    if let Some(c) = &mut campaigns {
+        for e in c
+            .on_now
+            .iter_mut()
+            .chain(&mut c.coming_up)
+            .chain(&mut c.always_on)
+        {
+            e.closing_soon = closes_before(e.event.booking_deadline, date, next);
+        }
+    }
     let mut sections = Vec::new();
     for sid in &bulletin.sections {
         let sid = sid.as_str();
         if sid == CAMPAIGNS_SECTION {
-            let mut c = CampaignsSection::default();
-            for o in calendar.on(date) {
-                c.on_now
-                    .extend(entry(project, Some(&o), o.campaign.as_str()));
-            }
-            for o in calendar.starting_within(date, bulletin.campaign_lookahead_days) {
-                c.coming_up
-                    .extend(entry(project, Some(&o), o.campaign.as_str()));
-            }
-            let n = ordinal(bulletin, tz, date);
-            for ev in calendar.evergreen() {
-                let every = u64::from(ev.evergreen.unwrap_or(1).max(1));
-                if n.is_multiple_of(every) {
-                    c.always_on.extend(entry(project, None, ev.id.as_str()));
-                }
-            }
-            if !(c.on_now.is_empty() && c.coming_up.is_empty() && c.always_on.is_empty()) {
-                sections.push(Section {
-                    anchor: "campaigns".into(),
-                    title: CAMPAIGNS_TITLE.into(),
-                    body: SectionBody::Campaigns(c),
-                });
-            }
+            sections.push(Section {
+                anchor: "campaigns".into(),
+                title: CAMPAIGNS_TITLE.into(),
+                body: SectionBody::Campaigns(CampaignsSection::default()),
+            });
         } else if let Some(sec) = project
             .settings
             .sections
             .iter()
             .find(|s| s.id.as_str() == sid)
         {
-            let items: Vec<NewsEntry> = project
+            let mut items = Vec::new();
+            for n in project
                 .news
                 .iter()
                 .filter(|n| n.section.value == sid)
@@ -233,20 +412,41 @@ pub fn assemble(project: &Project, bulletin: &Bulletin, date: NaiveDate) -> Issu
                         && (n.publish >= period_start
                             || n.until.as_ref().is_some_and(|u| u.value >= date))
                 })
-                .map(|n| NewsEntry {
+            {
+                let entry = NewsEntry {
                     anchor: format!("item-{}", n.id),
                     title: n.title.clone(),
                     markdown: n.body.clone(),
                     url: n.url.clone(),
-                })
-                .collect();
-            if !items.is_empty() {
-                sections.push(Section {
-                    anchor: format!("section-{sid}"),
-                    title: sec.title.clone(),
-                    body: SectionBody::News(items),
+                    themes: n.themes.clone(),
+                    deadline: n.deadline,
+                    closing_soon: closes_before(n.deadline, date, next),
+                };
+                // An item about a campaign in this issue goes inside that campaign's entry.
+                let home = n.campaign.as_ref().and_then(|cid| {
+                    campaigns
+                        .as_mut()
+                        .and_then(|c| c.entry_mut(cid.value.as_str()))
                 });
+                match home {
+                    Some(e) => {
+                        // Its themes join the campaign's, so the entry names each once.
+                        let mut entry = entry;
+                        for t in std::mem::take(&mut entry.themes) {
+                            if !e.themes.contains(&t) {
+                                e.themes.push(t);
+                            }
+                        }
+                        e.news.push(entry);
+                    }
+                    None => items.push(entry),
+                }
             }
+            sections.push(Section {
+                anchor: format!("section-{sid}"),
+                title: sec.title.clone(),
+                body: SectionBody::News(items),
+            });
         } else if let Some(block) = project.blocks.get(sid) {
             sections.push(Section {
                 anchor: format!("block-{sid}"),
@@ -257,6 +457,19 @@ pub fn assemble(project: &Project, bulletin: &Bulletin, date: NaiveDate) -> Issu
             });
         }
     }
+    if let Some(c) = campaigns {
+        for s in &mut sections {
+            if matches!(s.body, SectionBody::Campaigns(_)) {
+                s.body = SectionBody::Campaigns(c.clone());
+            }
+        }
+    }
+    // Empty sections are left out.
+    sections.retain(|s| match &s.body {
+        SectionBody::News(items) => !items.is_empty(),
+        SectionBody::Campaigns(c) => c.entries().next().is_some(),
+        SectionBody::Block { .. } => true,
+    });
     Issue {
         bulletin_id: bulletin.id.to_string(),
         bulletin_name: bulletin.name.clone(),

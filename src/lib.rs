@@ -20,5 +20,6 @@ pub mod schedule;
 pub mod secret;
 pub mod send;
 pub mod store;
+pub mod themes;
 pub mod token;
 pub mod web;

@@ -226,6 +226,7 @@ pub async fn create_or_resume(
         kind: "issue".into(),
         subject: issue.subject.clone(),
         rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
+        themes: issue.theme_tags(),
         deliveries: materialise(project, b, &suppressions),
     };
     Ok(store.create_issue(&new, now).await?)
@@ -287,8 +288,9 @@ pub async fn create_proof_kind(
         bulletin: bulletin.to_string(),
         date: date.to_string(),
         kind: kind.to_string(),
-        subject: issue.subject,
+        subject: issue.subject.clone(),
         rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
+        themes: issue.theme_tags(),
         deliveries,
     };
     Ok(store.create_issue(&new, now).await?)
@@ -303,7 +305,7 @@ pub async fn create_announcement(
     start: NaiveDate,
     now: i64,
 ) -> Result<Option<(IssueRow, bool)>, SendError> {
-    use crate::issue::{CampaignEntry, CampaignsSection, Issue, Section, SectionBody};
+    use crate::issue::{CampaignsSection, Issue, Section, SectionBody};
     let Some(c) = project.campaign(campaign) else {
         return Ok(None);
     };
@@ -326,6 +328,11 @@ pub async fn create_announcement(
         return Ok(None);
     };
     let when = crate::calendar::human::when(&occ);
+    let Some(entry) =
+        crate::issue::campaign_entry(project, campaign, &[occ], chrono::Datelike::year(&start))
+    else {
+        return Ok(None);
+    };
     let issue = Issue {
         bulletin_id: campaign.to_string(),
         bulletin_name: c.title.clone(),
@@ -339,14 +346,7 @@ pub async fn create_announcement(
             anchor: "campaigns".into(),
             title: crate::issue::CAMPAIGNS_TITLE.into(),
             body: SectionBody::Campaigns(CampaignsSection {
-                coming_up: vec![CampaignEntry {
-                    campaign: campaign.to_string(),
-                    title: c.title.clone(),
-                    when: Some(when),
-                    summary: c.summary.clone(),
-                    url: c.url.clone(),
-                    is_event: occ.kind == crate::calendar::OccurrenceKind::Event,
-                }],
+                coming_up: vec![entry],
                 ..CampaignsSection::default()
             }),
         }],
@@ -366,6 +366,7 @@ pub async fn create_announcement(
         kind: "announce".into(),
         subject: issue.subject.clone(),
         rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
+        themes: issue.theme_tags(),
         deliveries: materialise_lists(project, &lists, campaign, &suppressions),
     };
     Ok(Some(store.create_issue(&new, now).await?))

@@ -208,6 +208,11 @@ fn events_have_local_times() {
         events,
         [
             row(
+                "nrm-myth-busting",
+                "2024-11-25T10:00:00+00:00",
+                "2024-11-25T11:00:00+00:00"
+            ),
+            row(
                 "threshold-of-need-training",
                 "2026-12-03T09:30:00+00:00",
                 "2026-12-03T12:30:00+00:00"

@@ -26,6 +26,8 @@ fn campaign(n: usize, rules: Vec<Rule>, except_years: Vec<i32>) -> Campaign {
         summary: String::new(),
         url: None,
         themes: Vec::new(),
+        event: Default::default(),
+        years: Vec::new(),
         rules: rules
             .into_iter()
             .map(|r| At::new(r, Position::START))

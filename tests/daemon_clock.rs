@@ -256,7 +256,8 @@ async fn an_announcement_goes_once_before_each_occurrence() {
     let t = tree("0 9 1 * *", "");
     t.write(
         "campaigns/week.toml",
-        "title = \"A week\"\nsummary = \"About the week.\"\nannounce = { days_before = 7, at = \"08:30\", lists = [\"all\"] }\n[[when]]\nyearly = { from = \"11-16\", to = \"11-20\" }\n",
+        "title = \"A week\"\nsummary = \"About the week.\"\nannounce = { days_before = 7, at = \"08:30\", lists = [\"all\"] }\n[[when]]\nyearly = { from = \"11-16\", to = \"11-20\" }\n\
+         [year.2026]\ntheme = \"Connected Safeguarding\"\nhashtags = [\"#AWeek2026\"]\n[year.2027]\ntheme = \"Next Year's Theme\"\n",
     );
     let start = utc("2026-11-08T00:00:00Z");
     let (d, clock) = daemon(&t, start).await;
@@ -275,6 +276,16 @@ async fn an_announcement_goes_once_before_each_occurrence() {
         ("week", "announce")
     );
     assert_eq!(st[0].deliveries.sent, 2);
+    // The announcement carries the content of the year its occurrence starts in.
+    let row = d
+        .store
+        .find_issue("week", "2026-11-16", "announce")
+        .await
+        .unwrap()
+        .expect("the announcement is stored");
+    assert!(row.rendered.contains("Connected Safeguarding"));
+    assert!(row.rendered.contains("#AWeek2026"));
+    assert!(!row.rendered.contains("Next Year"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

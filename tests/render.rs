@@ -69,11 +69,21 @@ fn the_november_2024_issue_carries_its_news_and_sixteen_days_coming_up() {
         news.contains(&"Parents 4 Positive Change (P4PC)"),
         "{news:?}"
     );
-    // Every item published for November 2024 is there, and nothing from 2020.
+    // Every item published for November 2024 is there, and nothing from 2020; an item about a
+    // campaign in this issue is inside that campaign's entry instead.
+    let in_campaigns: Vec<&str> = campaigns_of(&issue)
+        .entries()
+        .map(|e| e.campaign.as_str())
+        .collect();
     let expected: Vec<&str> = p
         .news
         .iter()
         .filter(|n| n.publish == d("2024-11-01"))
+        .filter(|n| {
+            n.campaign
+                .as_ref()
+                .is_none_or(|c| !in_campaigns.contains(&c.value.as_str()))
+        })
         .map(|n| n.title.as_str())
         .collect();
     for t in &expected {
@@ -149,12 +159,32 @@ fn fixture() -> Tree {
         "title = \"16 Days of Action\"\nsummary = \"Against gender-based violence.\"\nurl = \"https://test.example/16days\"\n[[when]]\nyearly = { from = \"11-25\", to = \"12-10\" }\n",
     );
     t.write(
-        "campaigns/briefing.toml",
-        "title = \"Professional curiosity briefing\"\nsummary = \"A 90-minute online briefing.\"\n[[when]]\nat = 2026-12-09T10:00:00\nminutes = 90\n",
+        "campaigns/icon.toml",
+        "title = \"ICON\"\nsummary = \"Babies cry, you can cope.\"\nthemes = [\"babies-under-one\"]\nevergreen = { every = 1 }\n",
     );
     t.write(
-        "campaigns/icon.toml",
-        "title = \"ICON\"\nsummary = \"Babies cry, you can cope.\"\nevergreen = { every = 1 }\n",
+        "campaigns/week.toml",
+        "title = \"Safeguarding Adults Week\"\nsummary = \"A week of awareness.\"\n[[when]]\ndates = { from = 2026-11-30, to = 2026-12-04 }\n\
+         [year.2026]\ntheme = \"Connected Safeguarding\"\nlocal = \"The Civic Centre will be lit up purple.\"\n\
+         days = [{ day = \"Monday\", theme = \"Look, Listen, Ask\" }]\nhashtags = [\"#SafeguardingAdultsWeek\"]\n\
+         helplines = [{ name = \"Adult safeguarding line\", number = \"0161 206 0604\" }]\n\
+         links = [{ label = \"Toolkit for partners\", url = \"https://test.example/toolkit\" }]\n\
+         image = { url = \"https://test.example/purple.png\", alt = \"The Civic Centre lit up purple\" }\n",
+    );
+    t.write(
+        "campaigns/briefing.toml",
+        "title = \"Professional curiosity briefing\"\nsummary = \"A 90-minute online briefing.\"\nthemes = [\"neglect\"]\n\
+         online = \"https://test.example/teams\"\nbooking = \"https://test.example/book\"\naudience = \"Police and partners\"\n\
+         capacity = 40\nbooking_deadline = 2026-12-04\n\
+         [[when]]\nat = 2026-12-09T10:00:00\nminutes = 90\n[[when]]\nat = 2026-12-15T10:00:00\nminutes = 90\n",
+    );
+    t.write(
+        "news/survey.md",
+        "+++\ntitle = \"Survey\"\nsection = \"partnership\"\npublish = 2026-11-20\ndeadline = 2026-12-18\nthemes = [\"neglect\", \"adolescents\"]\n+++\nTell us what you think.\n",
+    );
+    t.write(
+        "news/week.md",
+        "+++\ntitle = \"Safeguarding Adults Week is here\"\nsection = \"partnership\"\npublish = 2026-11-20\ncampaign = \"week\"\n+++\nJoin in all week.\n",
     );
     t
 }
@@ -191,6 +221,11 @@ fn the_text_part_is_wrapped_underlined_and_keeps_every_link() {
         &rest[..rest.find('"').unwrap()]
     }) {
         if href.starts_with('#') || href.contains("unsubscribe.invalid") {
+            continue;
+        }
+        if let Some(number) = href.strip_prefix("tel:") {
+            // Phone numbers are written as people write them: "0161 206 0604".
+            assert!(text.replace(' ', "").contains(number), "lost {href}");
             continue;
         }
         let bare = href.trim_start_matches("mailto:");
@@ -524,4 +559,241 @@ fn the_sample_issue_fits_under_gmails_clipping_limit() {
             r.html_size()
         );
     }
+}
+
+fn campaigns_of(issue: &issue::Issue) -> &issue::CampaignsSection {
+    issue
+        .sections
+        .iter()
+        .find_map(|s| match &s.body {
+            SectionBody::Campaigns(c) => Some(c),
+            _ => None,
+        })
+        .expect("a campaigns section")
+}
+
+fn entry<'a>(issue: &'a issue::Issue, id: &str) -> &'a issue::CampaignEntry {
+    campaigns_of(issue)
+        .entries()
+        .find(|e| e.campaign == id)
+        .unwrap_or_else(|| panic!("{id} is not in the issue"))
+}
+
+/// The campaigns section of the text part, for snapshots: from its heading to the next one.
+fn campaigns_text(text: &str) -> &str {
+    let start = text
+        .find("CAMPAIGNS, EVENTS AND WEEKS OF ACTION")
+        .expect("campaigns heading");
+    let rest = &text[start..];
+    let body_start = rest.find('\n').unwrap() * 2 + 2;
+    let end = rest[body_start..]
+        .find("\n\n\n")
+        .map_or(rest.len(), |i| body_start + i);
+    &rest[..end]
+}
+
+/// The partnership's own November bulletins, rebuilt from the sample: every campaign is there
+/// once, with that year's content, and the news items about a campaign sit inside its entry.
+#[test]
+fn the_november_2020_and_2024_issues_carry_each_campaign_once_with_its_year_content() {
+    let p = sample();
+    for date in ["2020-11-01", "2024-11-01"] {
+        let (issue, r) = render(&p, "sscp-news", date);
+        let c = campaigns_of(&issue);
+        let ids: Vec<&str> = c.entries().map(|e| e.campaign.as_str()).collect();
+        let mut unique = ids.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(ids.len(), unique.len(), "{date}: a campaign twice: {ids:?}");
+        // No news section carries an item about a campaign that is in the issue.
+        for s in &issue.sections {
+            if let SectionBody::News(items) = &s.body {
+                for n in items {
+                    let item = p.news.iter().find(|i| format!("item-{}", i.id) == n.anchor);
+                    let about = item
+                        .and_then(|i| i.campaign.as_ref())
+                        .map(|c| c.value.as_str());
+                    assert!(
+                        about.is_none_or(|a| !ids.contains(&a)),
+                        "{date}: `{}` is shown on its own and in {about:?}",
+                        n.title
+                    );
+                }
+            }
+        }
+        // Each item that names a campaign in the issue is inside that campaign's entry.
+        let publish = d(date);
+        for n in p.news.iter().filter(|n| n.publish == publish) {
+            if let Some(cid) = n.campaign.as_ref().map(|c| c.value.as_str())
+                && ids.contains(&cid)
+            {
+                let e = entry(&issue, cid);
+                assert!(
+                    e.news.iter().any(|x| x.anchor == format!("item-{}", n.id)),
+                    "{date}: {} not inside {cid}",
+                    n.id
+                );
+            }
+        }
+        // Once in the HTML too: each campaign heading and each news anchor appears once.
+        for e in c.entries() {
+            let heading = format!(">{}</h4>", e.title);
+            assert_eq!(r.html.matches(&heading).count(), 1, "{date}: {heading}");
+            for n in &e.news {
+                let anchor = format!("id=\"{}\"", n.anchor);
+                assert_eq!(r.html.matches(&anchor).count(), 1, "{date}: {anchor}");
+            }
+        }
+        let to = EmailAddress::parse("reader@x.example").unwrap();
+        let text = r.text_for(&signer(), &to);
+        insta::assert_snapshot!(format!("campaigns_{date}"), campaigns_text(&text));
+    }
+
+    // 2020: the seeds' year: United Against Bullying, the Civic Centre lit up purple.
+    let (issue, r) = render(&p, "sscp-news", "2020-11-01");
+    let abw = entry(&issue, "anti-bullying-week");
+    assert_eq!(
+        abw.year.as_ref().and_then(|y| y.theme.as_deref()),
+        Some("United Against Bullying")
+    );
+    assert_eq!(abw.news.len(), 1);
+    let saw = entry(&issue, "safeguarding-adults-week");
+    assert!(
+        saw.year
+            .as_ref()
+            .and_then(|y| y.local.as_deref())
+            .is_some_and(|l| l.contains("lit up purple"))
+    );
+    assert!(r.html.contains("This year's theme: "));
+    let sixteen = entry(&issue, "sixteen-days-of-action");
+    assert_eq!(
+        sixteen.year.as_ref().unwrap().helplines[0].number,
+        "0808 2000 247"
+    );
+    assert!(r.html.contains("href=\"tel:08082000247\""));
+
+    // 2024: Choose Respect, Seeds of Change, and the adults week's five day themes.
+    let (issue, r) = render(&p, "sscp-news", "2024-11-01");
+    assert_eq!(
+        entry(&issue, "anti-bullying-week")
+            .year
+            .as_ref()
+            .and_then(|y| y.theme.as_deref()),
+        Some("Choose Respect")
+    );
+    assert_eq!(
+        entry(&issue, "islamophobia-awareness-month")
+            .year
+            .as_ref()
+            .and_then(|y| y.theme.as_deref()),
+        Some("Seeds of Change")
+    );
+    let saw = entry(&issue, "safeguarding-adults-week");
+    assert_eq!(saw.year.as_ref().unwrap().days.len(), 5);
+    assert!(
+        r.html
+            .contains("Recognising exploitation: the ladder of criminality")
+    );
+    // The 2020 content stays in 2020.
+    assert!(!r.html.contains("lit up purple"));
+    assert!(!r.html.contains("United Against Bullying"));
+    assert!(r.html.len() < 100 * 1024);
+}
+
+#[test]
+fn a_news_deadline_before_the_next_issue_is_closing_soon() {
+    let t = Tree::minimal();
+    for (name, deadline) in [
+        ("soon", "2026-12-31"),
+        ("on-the-next-issue", "2027-01-01"),
+        ("later", "2027-01-05"),
+    ] {
+        t.write(
+            &format!("news/{name}.md"),
+            &format!("+++\ntitle = \"{name}\"\nsection = \"partnership\"\npublish = 2026-11-20\ndeadline = {deadline}\n+++\nPlease reply.\n"),
+        );
+    }
+    let p = t.load().project.unwrap();
+    let (issue, r) = render(&p, "news", "2026-12-01");
+    let soon: Vec<(String, bool)> = issue
+        .sections
+        .iter()
+        .filter_map(|s| match &s.body {
+            SectionBody::News(items) => {
+                Some(items.iter().map(|n| (n.title.clone(), n.closing_soon)))
+            }
+            _ => None,
+        })
+        .flatten()
+        .filter(|(t, _)| t != "Item")
+        .collect();
+    assert_eq!(
+        soon,
+        [
+            ("later".to_string(), false),
+            ("on-the-next-issue".to_string(), false),
+            ("soon".to_string(), true)
+        ]
+    );
+    assert_eq!(r.html.matches("Closing soon: ").count(), 1, "{}", r.html);
+    // And listed under "Closing soon" at the top, linking to the item.
+    assert!(r.html.contains("id=\"closing-soon\""));
+    assert!(r.html.contains("href=\"#item-soon\""));
+    assert!(!r.html.contains("href=\"#item-later\""));
+    assert!(r.html.contains("Closes Thu 31 Dec 2026"));
+    assert!(r.html.contains("Closes Tue 5 Jan 2027"));
+    // In the sample, the Threshold of Need survey closes on 27 November 2020.
+    let p = sample();
+    let (_, r) = render(&p, "sscp-news", "2020-11-01");
+    assert!(r.html.contains("Closing soon: "), "survey deadline");
+    let (_, r) = render(&p, "sscp-news", "2020-10-01");
+    assert!(!r.html.contains("Closing soon: "));
+    assert!(!r.html.contains("closing-soon"));
+}
+
+#[test]
+fn an_events_sessions_are_listed_once_with_venue_booking_and_audience() {
+    let p = sample();
+    let (issue, r) = render(&p, "sscp-news", "2026-12-01");
+    let training = entry(&issue, "threshold-of-need-training");
+    assert_eq!(
+        training.when.as_deref(),
+        Some("Thu 3 Dec 2026, 09:30–12:30; Thu 14 Jan 2027, 13:00–16:00")
+    );
+    assert_eq!(
+        r.html
+            .matches(">Support and Safeguarding in Salford: threshold of need training</h4>")
+            .count(),
+        1
+    );
+    assert!(r.html.contains("Venue: Unity House"));
+    let briefing = entry(&issue, "professional-curiosity-briefing");
+    assert!(briefing.closing_soon, "booking closes 4 December");
+    assert!(r.html.contains("Book by Fri 4 Dec 2026"));
+    assert!(
+        r.html
+            .contains("href=\"#campaign-professional-curiosity-briefing\"")
+    );
+    assert!(r.html.contains("Book a place: Professional curiosity"));
+    // Two sessions in the same month share it.
+    let t = fixture();
+    let p = t.load().project.unwrap();
+    let (issue, _) = render(&p, "news", "2026-12-01");
+    assert_eq!(
+        entry(&issue, "briefing").when.as_deref(),
+        Some("Wed 9 and Tue 15 Dec 2026, 10:00–11:30")
+    );
+}
+
+#[test]
+fn the_strategys_themes_are_labelled_in_the_issue() {
+    let p = sample();
+    let (_, r) = render(&p, "sscp-news", "2024-11-01");
+    assert!(r.html.contains("Child sexual abuse</span>"), "CSA label");
+    assert!(r.html.contains("Themes: "));
+    let to = EmailAddress::parse("reader@x.example").unwrap();
+    assert!(
+        r.text_for(&signer(), &to)
+            .contains("Themes: Child sexual abuse")
+    );
 }

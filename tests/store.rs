@@ -148,6 +148,7 @@ both!(
     case_record_fire_first_wins_except_held,
     case_approvals,
     case_archive,
+    case_archive_keeps_themes,
     case_status_counts,
     case_daemon_state_and_events,
 );
@@ -171,6 +172,7 @@ fn issue(bulletin: &str, date: &str, kind: &str, n: usize) -> NewIssue {
         kind: kind.into(),
         subject: format!("{bulletin} {date}"),
         rendered: r#"{"html":"<p>…</p>","text":"…"}"#.into(),
+        themes: String::new(),
         deliveries: (0..n).map(delivery).collect(),
     }
 }
@@ -1020,6 +1022,17 @@ async fn case_approvals(store: Store) {
     );
     assert_eq!(store.approval("news", "2026-12-02").await.unwrap(), None);
     assert_eq!(store.approval("other", "2026-12-01").await.unwrap(), None);
+}
+
+/// The themes stored with an issue come back with it in the archive.
+async fn case_archive_keeps_themes(store: Store) {
+    let mut new = issue("news", "2026-11-01", "issue", 1);
+    new.themes = "neglect,domestic-abuse".into();
+    let (row, _) = store.create_issue(&new, NOW).await.unwrap();
+    claim_and_record(&store, row.id, 1, NOW + 5, sent()).await;
+    let archive = store.archive().await.unwrap();
+    assert_eq!(archive.len(), 1);
+    assert_eq!(archive[0].themes, "neglect,domestic-abuse");
 }
 
 /// The archive lists issues (not proofs) with a message sent, newest first, with the time of

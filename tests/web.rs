@@ -379,3 +379,23 @@ fn operations_endpoints_and_hardening() {
             && !body.contains("src/")
     );
 }
+
+/// The archive filtered by one of the strategy's themes lists only the issues that carry it,
+/// from the themes stored with each issue when it was created.
+#[test]
+fn the_archive_filters_by_theme() {
+    let (t, d) = sample_with_sent_issue();
+    // November 2026 carries the 16 Days of Action (domestic abuse) and no child sexual abuse item.
+    let (code, _, da) = get(&d, "/archive/?theme=domestic-abuse");
+    assert_eq!(code, 200);
+    assert!(da.contains("/archive/sscp-news/2026-11-01"), "{da}");
+    assert!(da.contains("Showing: <strong>Domestic abuse</strong>"));
+    assert!(da.contains("themes: "), "{da}");
+    let (code, _, csa) = get(&d, "/archive/?theme=child-sexual-abuse");
+    assert_eq!(code, 200);
+    assert!(!csa.contains("/archive/sscp-news/2026-11-01"), "{csa}");
+    // An unknown theme filters nothing out.
+    let (_, _, all) = get(&d, "/archive/?theme=nonsense");
+    assert!(all.contains("/archive/sscp-news/2026-11-01"));
+    drop(t);
+}

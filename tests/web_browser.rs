@@ -287,6 +287,8 @@ fn a_partner_unsubscribes_by_keyboard_and_every_public_page_passes_axe() {
         "/archive/sscp-news/2026-11-01",
         "/calendar?month=2026-11",
         "/calendar?month=2026-11&view=list",
+        "/calendar?month=2026-11&theme=domestic-abuse",
+        "/archive/?theme=domestic-abuse",
     ] {
         assert_eq!(
             targets.iter().filter(|t| **t == want).count(),

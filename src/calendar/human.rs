@@ -56,6 +56,45 @@ pub fn when(o: &Occurrence) -> String {
     }
 }
 
+/// Several times of one campaign, said once. Sessions of an event at the same time of day share
+/// it, and days share their month and year: "Tue 3 and Thu 12 Dec 2026, 10:00–12:00",
+/// "Thu 3 Dec 2026 and Thu 14 Jan 2027, 09:30–12:30". Otherwise each time in full, joined by
+/// "; ". One occurrence reads as [`when`].
+pub fn sessions(os: &[Occurrence]) -> String {
+    let events: Vec<&EventTime> = os.iter().filter_map(|o| o.event.as_ref()).collect();
+    let same_times = events.len() == os.len()
+        && events.iter().all(|e| {
+            super::last_day(e.start, e.end) == e.start.date_naive()
+                && e.start.time() == events[0].start.time()
+                && e.end.time() == events[0].end.time()
+        });
+    if os.len() < 2 || !same_times {
+        return os.iter().map(when).collect::<Vec<_>>().join("; ");
+    }
+    let days: Vec<NaiveDate> = events.iter().map(|e| e.start.date_naive()).collect();
+    let mut parts = Vec::new();
+    for (i, d) in days.iter().enumerate() {
+        let next = days.get(i + 1);
+        let mut s = d.format("%a %-d").to_string();
+        if next.is_none_or(|n| (n.year(), n.month()) != (d.year(), d.month())) {
+            s.push_str(&d.format(" %b").to_string());
+        }
+        if next.is_none_or(|n| n.year() != d.year()) {
+            s.push_str(&format!(" {}", d.year()));
+        }
+        parts.push(s);
+    }
+    let dates = match parts.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => parts.join(""),
+    };
+    format!(
+        "{dates}, {}–{}",
+        events[0].start.format("%H:%M"),
+        events[0].end.format("%H:%M")
+    )
+}
+
 /// "1st", "2nd", "3rd", "11th", "22nd".
 pub fn ordinal(n: u32) -> String {
     let suffix = match (n % 10, n % 100) {
@@ -148,5 +187,53 @@ mod tests {
         );
         assert_eq!(every_nth_issue(1), "every issue");
         assert_eq!(every_nth_issue(3), "every 3rd issue");
+    }
+
+    fn session(start: &str, minutes: i64) -> Occurrence {
+        let at: NaiveDateTime = start.parse().unwrap();
+        let start = London.from_local_datetime(&at).unwrap();
+        Occurrence {
+            campaign: crate::ids::CampaignId::parse("course").unwrap(),
+            title: "Course".into(),
+            start: start.date_naive(),
+            end: start.date_naive(),
+            kind: super::super::OccurrenceKind::Event,
+            event: Some(EventTime {
+                start,
+                end: start + chrono::Duration::minutes(minutes),
+            }),
+        }
+    }
+
+    #[test]
+    fn sessions_of_one_course_are_said_once() {
+        let s = |xs: &[(&str, i64)]| {
+            sessions(&xs.iter().map(|(a, m)| session(a, *m)).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            s(&[("2026-12-01T10:00:00", 120), ("2026-12-10T10:00:00", 120)]),
+            "Tue 1 and Thu 10 Dec 2026, 10:00–12:00"
+        );
+        assert_eq!(
+            s(&[
+                ("2026-11-24T10:00:00", 60),
+                ("2026-12-01T10:00:00", 60),
+                ("2026-12-08T10:00:00", 60)
+            ]),
+            "Tue 24 Nov, Tue 1 and Tue 8 Dec 2026, 10:00–11:00"
+        );
+        assert_eq!(
+            s(&[("2026-12-03T09:30:00", 180), ("2027-01-14T09:30:00", 180)]),
+            "Thu 3 Dec 2026 and Thu 14 Jan 2027, 09:30–12:30"
+        );
+        // Different times: each in full.
+        assert_eq!(
+            s(&[("2026-12-03T09:30:00", 180), ("2027-01-14T13:00:00", 180)]),
+            "Thu 3 Dec 2026, 09:30–12:30; Thu 14 Jan 2027, 13:00–16:00"
+        );
+        assert_eq!(
+            s(&[("2026-12-09T10:00:00", 90)]),
+            "Wed 9 Dec 2026, 10:00–11:30"
+        );
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 
 use super::Occurrence;
@@ -114,11 +114,7 @@ pub fn to_ics(
             },
         );
         if let Some(c) = campaign {
-            let mut description = markdown_to_plain(&c.summary);
-            if let Some(url) = &c.url {
-                description.push_str("\n\nMore: ");
-                description.push_str(url);
-            }
+            let description = description(c, o.start.year());
             w.prop("DESCRIPTION", &escape_text(&description));
             if let Some(url) = &c.url {
                 w.prop(
@@ -129,7 +125,7 @@ pub fn to_ics(
                 );
             }
             if !c.themes.is_empty() {
-                let themes: Vec<String> = c.themes.iter().map(|t| escape_text(t)).collect();
+                let themes: Vec<String> = c.themes.iter().map(|t| escape_text(t.id())).collect();
                 w.prop("CATEGORIES", &themes.join(","));
             }
         }
@@ -137,6 +133,62 @@ pub fn to_ics(
     }
     w.prop("END", "VCALENDAR");
     w.out
+}
+
+/// An event's description: the year's theme and content when the file has them for the year
+/// the occurrence starts in, then the event's practical facts, then the link.
+fn description(c: &Campaign, year: i32) -> String {
+    let content = c.year(year);
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(t) = content.and_then(|y| y.theme.as_ref()) {
+        parts.push(format!("This year's theme: {t}"));
+    }
+    let summary = content
+        .and_then(|y| y.summary.as_deref())
+        .unwrap_or(&c.summary);
+    parts.push(markdown_to_plain(summary));
+    if let Some(y) = content {
+        if !y.days.is_empty() {
+            let days: Vec<String> = y
+                .days
+                .iter()
+                .map(|d| format!("{}: {}", d.day, d.theme))
+                .collect();
+            parts.push(days.join("\n"));
+        }
+        if let Some(l) = &y.local {
+            parts.push(markdown_to_plain(l));
+        }
+        for h in &y.helplines {
+            parts.push(format!("{}: {}", h.name, h.number));
+        }
+        for l in &y.links {
+            parts.push(format!("{}: {}", l.label, l.url));
+        }
+        if !y.hashtags.is_empty() {
+            parts.push(y.hashtags.join(" "));
+        }
+    }
+    let e = &c.event;
+    for (label, value) in [
+        ("Venue", e.venue.clone()),
+        ("Online", e.online.clone()),
+        ("For", e.audience.clone()),
+        ("Book", e.booking.clone()),
+        (
+            "Book by",
+            e.booking_deadline
+                .map(|d| d.format("%-d %B %Y").to_string()),
+        ),
+    ] {
+        if let Some(v) = value {
+            parts.push(format!("{label}: {v}"));
+        }
+    }
+    if let Some(url) = &c.url {
+        parts.push(format!("More: {url}"));
+    }
+    parts.join("\n\n")
 }
 
 /// Content lines, folded and CRLF-terminated.

@@ -4,9 +4,11 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 
+use super::content::{self, EventDetails, YearContent};
 use super::doc::{At, FileCtx, Table};
 use crate::diag::Position;
 use crate::ids::{CampaignId, ListId};
+use crate::themes::Theme;
 
 /// A month and day that recur every year (`"11-25"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -108,7 +110,12 @@ pub struct Campaign {
     /// Markdown.
     pub summary: String,
     pub url: Option<String>,
-    pub themes: Vec<String>,
+    /// The strategy's themes it serves.
+    pub themes: Vec<Theme>,
+    /// Venue, booking and audience, for an event.
+    pub event: EventDetails,
+    /// Per-year content (`[year.2024]`), sorted by year.
+    pub years: Vec<YearContent>,
     pub rules: Vec<At<Rule>>,
     /// `source`, `confirmed` and `since` of each rule, by the rule's index; a rule without an
     /// entry here has none of them.
@@ -118,6 +125,13 @@ pub struct Campaign {
     pub evergreen: Option<u32>,
     pub announce: Option<Announce>,
     pub path: std::path::PathBuf,
+}
+
+impl Campaign {
+    /// Its content for `year`, if the file has a `[year.YYYY]` table for it.
+    pub fn year(&self, year: i32) -> Option<&YearContent> {
+        self.years.iter().find(|y| y.year == year)
+    }
 }
 
 const WEEKDAYS: [(&str, Weekday); 7] = [
@@ -168,20 +182,8 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
         )
         .hint("e.g. url = \"https://anti-bullyingalliance.org.uk/\"");
     }
-    let mut themes = Vec::new();
-    for t in top.str_array("themes").unwrap_or_default() {
-        if crate::ids::SectionId::parse(&t.value).is_err() {
-            ctx.error(
-                t.pos,
-                format!(
-                    "theme `{}` must be lower-case letters, digits and `-`",
-                    t.value
-                ),
-            );
-        } else {
-            themes.push(t.value);
-        }
-    }
+    let themes = content::themes(&top);
+    let event = content::event_details(&top);
     let mut except_years = Vec::new();
     for y in top.int_array("except_years").unwrap_or_default() {
         if (1900..=2200).contains(&y.value) {
@@ -249,6 +251,26 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
             "an evergreen campaign has no start to announce",
         );
     }
+    let years = content::years(&top);
+    let is_event = rules.iter().any(|r| matches!(r.value, Rule::Event { .. }));
+    if !event.is_empty() && !is_event {
+        let key = [
+            "venue",
+            "online",
+            "booking",
+            "audience",
+            "capacity",
+            "booking_deadline",
+        ]
+        .into_iter()
+        .find(|k| top.has(k))
+        .unwrap_or("venue");
+        ctx.error(
+            top.pos_of(key).unwrap_or(top.pos),
+            format!("`{key}` belongs to an event, and this campaign has no `at` in its [[when]]"),
+        )
+        .hint("give the event its sessions: [[when]] at = 2026-12-09T10:00:00, minutes = 90");
+    }
     top.finish();
     Some(Campaign {
         id: id?,
@@ -256,6 +278,8 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
         summary: summary?.value,
         url: url.map(|u| u.value),
         themes,
+        event,
+        years,
         rules,
         when_info,
         except_years,

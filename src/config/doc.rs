@@ -434,6 +434,41 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
         out
     }
 
+    /// The entries of a table whose keys the writer chooses (`[year.2024]`, `[year.2025]`):
+    /// each key with its position and its value as a table. Every key is taken as known, so
+    /// `finish` is not called on such a table; each entry that is not a table is reported.
+    pub fn keyed_tables(&self) -> Vec<(String, Position, Table<'c, 't, 'v>)> {
+        let mut out = Vec::new();
+        for (k, v) in self.table.iter() {
+            let key = k.get_ref().as_ref().to_string();
+            let key_pos = self.ctx.pos(k.span().start);
+            match v.get_ref() {
+                DeValue::Table(t) => out.push((
+                    key.clone(),
+                    key_pos,
+                    Table {
+                        ctx: self.ctx,
+                        table: t,
+                        pos: key_pos,
+                        name: format!("{}.{key}", self.name.trim_end_matches(']')) + "]",
+                        asked: RefCell::default(),
+                    },
+                )),
+                other => {
+                    self.ctx.error(
+                        self.ctx.pos(v.span().start),
+                        format!(
+                            "`{key}` in {} must be a table, found {}",
+                            self.name,
+                            kind_of(other)
+                        ),
+                    );
+                }
+            }
+        }
+        out
+    }
+
     /// An array of strings; each entry keeps its own position.
     pub fn str_array(&self, key: &'static str) -> Option<Vec<At<String>>> {
         let (v, _) = self.entry(key)?;

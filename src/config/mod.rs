@@ -3,6 +3,7 @@
 //! validated [`Project`] only when there are no errors.
 
 pub mod campaigns;
+pub mod content;
 pub mod doc;
 pub mod env;
 pub mod lists;
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 pub use campaigns::{Announce, Campaign, MonthDay, Nth, Rule, WhenInfo};
+pub use content::{DayTheme, EventDetails, Helpline, Image, Link, YearContent};
 pub use env::Env;
 pub use lists::{List, Member, ResolvedLists};
 pub use news::{Block, NewsItem};
@@ -179,6 +181,7 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
     campaigns.sort_by(|a, b| a.id.cmp(&b.id));
     if let Some(tz) = refs.time_zone {
         diags.extend(crate::calendar::lint(&campaigns, tz));
+        diags.extend(content::lint_years(&campaigns, tz));
     }
 
     // Standing blocks.
@@ -338,6 +341,7 @@ fn cross_check(
         }
     }
     let bulletin_ids: Vec<&str> = refs.bulletins.iter().map(|b| b.id.value.as_str()).collect();
+    let campaign_ids: Vec<&str> = campaigns.iter().map(|c| c.id.as_str()).collect();
     for n in news {
         if !news_sections.contains(&n.section.value.as_str()) {
             let d = if all_sections.contains(&n.section.value.as_str()) {
@@ -376,6 +380,18 @@ fn cross_check(
                     "bulletins are the [[bulletin]] ids in bulletin.toml",
                 ));
             }
+        }
+        if let Some(c) = &n.campaign
+            && !campaign_ids.contains(&c.value.as_str())
+        {
+            diags.push(unknown(
+                &n.path,
+                c.pos,
+                format!("unknown campaign `{}`", c.value),
+                &c.value,
+                &campaign_ids,
+                "a campaign's id is its file name in campaigns/, without `.toml`",
+            ));
         }
         if let Some(u) = &n.until
             && u.value < today

@@ -19,6 +19,12 @@ pub struct NewsItem {
     /// Empty means every bulletin.
     pub bulletins: Vec<At<String>>,
     pub url: Option<String>,
+    /// The campaign it is about: the issue shows it inside that campaign's entry.
+    pub campaign: Option<At<String>>,
+    /// The strategy's themes it serves.
+    pub themes: Vec<crate::themes::Theme>,
+    /// When what it asks for closes (a survey, a consultation, booking).
+    pub deadline: Option<NaiveDate>,
     /// Markdown.
     pub body: String,
     pub path: PathBuf,
@@ -99,6 +105,18 @@ pub(crate) fn parse_news(
             format!("`url` must be an http(s) URL, found \"{}\"", u.value),
         );
     }
+    let campaign = top.opt_str("campaign");
+    let themes = super::content::themes(&top);
+    let deadline = top.opt_date("deadline");
+    if let (Some(p), Some(d)) = (&publish, &deadline)
+        && d.value < p.value
+    {
+        ctx.error(
+            d.pos,
+            format!("`deadline` ({}) is before `publish` ({})", d.value, p.value),
+        )
+        .hint("an item is first carried on its `publish` date; its deadline comes after");
+    }
     if let (Some(p), Some(u)) = (&publish, &until)
         && u.value < p.value
     {
@@ -121,6 +139,9 @@ pub(crate) fn parse_news(
             until,
             bulletins,
             url: url.map(|u| u.value),
+            campaign,
+            themes,
+            deadline: deadline.map(|d| d.value),
             body: body.to_string(),
             path: path.to_path_buf(),
         })

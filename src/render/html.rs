@@ -5,7 +5,12 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::markdown::{self, Block, Inline};
 use super::{Context, PERSONAL_UNSUBSCRIBE};
-use crate::issue::{CampaignEntry, Issue, SectionBody, long_date};
+use chrono::NaiveDate;
+
+use crate::calendar::human::date;
+use crate::config::YearContent;
+use crate::issue::{CampaignEntry, Issue, NewsEntry, SectionBody, long_date};
+use crate::themes::Theme;
 
 /// Markdown blocks as HTML; headings are shifted below the item's own heading level.
 pub fn blocks(bs: &[Block], heading_base: u8) -> Markup {
@@ -58,11 +63,108 @@ fn inlines(xs: &[Inline]) -> Markup {
     }
 }
 
+/// The strategy's themes as small text labels: words, not colours, so they read the same to
+/// everyone (and in the plain-text part).
+fn themes(ts: &[Theme]) -> Markup {
+    html! {
+        @if !ts.is_empty() {
+            p class="themes" {
+                "Themes: "
+                @for (i, t) in ts.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    span class="tag" { (t.label()) }
+                }
+            }
+        }
+    }
+}
+
+/// A deadline, with "Closing soon" when this is the last issue before it.
+fn deadline(d: NaiveDate, soon: bool, what: &str) -> Markup {
+    html! {
+        p class="deadline" {
+            @if soon { strong { "Closing soon: " } }
+            (what) " " (date(d))
+        }
+    }
+}
+
+/// A news item's own body: its deadline, Markdown and link (the title is the caller's).
+fn news_body(n: &NewsEntry, heading_base: u8) -> Markup {
+    html! {
+        (themes(&n.themes))
+        @if let Some(d) = n.deadline { (deadline(d, n.closing_soon, "Closes")) }
+        (blocks(&markdown::parse(&n.markdown), heading_base))
+        @if let Some(u) = &n.url {
+            p class="more" { a href=(u) { "Read more: " (n.title) } }
+        }
+    }
+}
+
+fn tel(number: &str) -> String {
+    let digits: String = number
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect();
+    format!("tel:{digits}")
+}
+
+fn year_content(y: &YearContent) -> Markup {
+    html! {
+        @if !y.days.is_empty() {
+            p { "Day by day:" }
+            ul { @for d in &y.days { li { strong { (d.day) } ": " (d.theme) } } }
+        }
+        @if let Some(l) = &y.local { (blocks(&markdown::parse(l), 4)) }
+        @if let Some(i) = &y.image {
+            p { img src=(i.url) alt=(i.alt) width="552" style="max-width:100%;height:auto;"; }
+        }
+        @if !y.helplines.is_empty() {
+            ul class="helplines" {
+                @for h in &y.helplines { li { (h.name) ": " a href=(tel(&h.number)) { (h.number) } } }
+            }
+        }
+        @if !y.hashtags.is_empty() {
+            p class="hashtags" { "Share with " (y.hashtags.join(" ")) }
+        }
+        @if !y.links.is_empty() {
+            ul class="links" { @for l in &y.links { li { a href=(l.url) { (l.label) } } } }
+        }
+    }
+}
+
+fn event_details(c: &CampaignEntry) -> Markup {
+    let e = &c.event;
+    html! {
+        @if !e.is_empty() {
+            ul class="event" {
+                @if let Some(v) = &e.venue { li { "Venue: " (v) } }
+                @if let Some(a) = &e.audience { li { "For: " (a) } }
+                @if let Some(n) = e.capacity { li { "Places: " (n) } }
+                @if let Some(u) = &e.online { li { a href=(u) { "Join " (c.title) " online" } } }
+                @if let Some(u) = &e.booking { li { a href=(u) { "Book a place: " (c.title) } } }
+            }
+            @if let Some(d) = e.booking_deadline { (deadline(d, c.closing_soon, "Book by")) }
+        }
+    }
+}
+
 fn campaign(c: &CampaignEntry) -> Markup {
     html! {
-        h4 { (c.title) }
+        h4 id=(c.anchor()) { (c.title) }
         @if let Some(w) = &c.when { p class="when" { (w) } }
-        (blocks(&markdown::parse(&c.summary), 3))
+        (themes(&c.themes))
+        @if let Some(t) = c.year.as_ref().and_then(|y| y.theme.as_ref()) {
+            p class="theme" { "This year's theme: " strong { (t) } }
+        }
+        @if c.news.is_empty() {
+            (blocks(&markdown::parse(&c.summary), 3))
+        }
+        @for n in &c.news {
+            div id=(n.anchor) { (news_body(n, 4)) }
+        }
+        @if let Some(y) = &c.year { (year_content(y)) }
+        (event_details(c))
         @if let Some(u) = &c.url {
             p { a href=(u) { "Find out more about " (c.title) } }
         }
@@ -105,6 +207,15 @@ pub fn document(issue: &Issue, ctx: &Context<'_>) -> String {
                                             li { a href={ "#" (s.anchor) } { (s.title) } }
                                         }
                                     }
+                                    @let closing = issue.closing_soon();
+                                    @if !closing.is_empty() {
+                                        h2 id="closing-soon" { "Closing soon" }
+                                        ul {
+                                            @for (anchor, title, d) in &closing {
+                                                li { a href={ "#" (anchor) } { (title) } ": closes " (date(*d)) }
+                                            }
+                                        }
+                                    }
                                 } }
                             }
                             @for s in &issue.sections {
@@ -115,10 +226,7 @@ pub fn document(issue: &Issue, ctx: &Context<'_>) -> String {
                                             @for n in items {
                                                 div class="item" {
                                                     h3 id=(n.anchor) { (n.title) }
-                                                    (blocks(&markdown::parse(&n.markdown), 3))
-                                                    @if let Some(u) = &n.url {
-                                                        p class="more" { a href=(u) { "Read more: " (n.title) } }
-                                                    }
+                                                    (news_body(n, 3))
                                                 }
                                             }
                                         }

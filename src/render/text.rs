@@ -3,7 +3,9 @@
 
 use super::markdown::{self, Block, Inline};
 use super::{Context, PERSONAL_UNSUBSCRIBE};
-use crate::issue::{CampaignEntry, Issue, SectionBody, long_date};
+use crate::calendar::human::date;
+use crate::issue::{CampaignEntry, Issue, NewsEntry, SectionBody, long_date};
+use crate::themes::Theme;
 
 const WIDTH: usize = 72;
 
@@ -140,13 +142,105 @@ pub fn blocks(bs: &[Block], indent: &str, out: &mut String) {
     }
 }
 
+fn themes(ts: &[Theme], indent: &str, out: &mut String) {
+    if !ts.is_empty() {
+        let labels: Vec<&str> = ts.iter().map(|t| t.label()).collect();
+        wrap(
+            &format!("Themes: {}", labels.join(", ")),
+            indent,
+            indent,
+            out,
+        );
+    }
+}
+
+fn deadline(d: chrono::NaiveDate, soon: bool, what: &str, indent: &str, out: &mut String) {
+    let soon = if soon { "CLOSING SOON: " } else { "" };
+    out.push_str(&format!("{indent}{soon}{what} {}\n", date(d)));
+}
+
+/// A news item's body, deadline and link (the title is the caller's).
+fn news_body(n: &NewsEntry, indent: &str, out: &mut String) {
+    themes(&n.themes, indent, out);
+    if let Some(d) = n.deadline {
+        deadline(d, n.closing_soon, "Closes", indent, out);
+    }
+    if !n.themes.is_empty() || n.deadline.is_some() {
+        out.push('\n');
+    }
+    blocks(&markdown::parse(&n.markdown), indent, out);
+    if let Some(u) = &n.url {
+        out.push_str(&format!("{indent}Read more: {u}\n\n"));
+    }
+}
+
 fn campaign(c: &CampaignEntry, out: &mut String) {
     out.push_str(&format!("* {}\n", c.title));
     if let Some(w) = &c.when {
         out.push_str(&format!("  {w}\n"));
     }
+    themes(&c.themes, "  ", out);
+    if let Some(t) = c.year.as_ref().and_then(|y| y.theme.as_ref()) {
+        wrap(&format!("This year's theme: {t}"), "  ", "  ", out);
+    }
     out.push('\n');
-    blocks(&markdown::parse(&c.summary), "  ", out);
+    if c.news.is_empty() {
+        blocks(&markdown::parse(&c.summary), "  ", out);
+    }
+    for n in &c.news {
+        news_body(n, "  ", out);
+    }
+    if let Some(y) = &c.year {
+        if !y.days.is_empty() {
+            out.push_str("  Day by day:\n");
+            for d in &y.days {
+                wrap(&format!("{}: {}", d.day, d.theme), "  - ", "    ", out);
+            }
+            out.push('\n');
+        }
+        if let Some(l) = &y.local {
+            blocks(&markdown::parse(l), "  ", out);
+        }
+        if let Some(i) = &y.image {
+            wrap(&format!("[Image: {}] ({})", i.alt, i.url), "  ", "  ", out);
+            out.push('\n');
+        }
+        for h in &y.helplines {
+            wrap(&format!("{}: {}", h.name, h.number), "  ", "  ", out);
+        }
+        if !y.hashtags.is_empty() {
+            wrap(
+                &format!("Share with {}", y.hashtags.join(" ")),
+                "  ",
+                "  ",
+                out,
+            );
+        }
+        for l in &y.links {
+            wrap(&format!("{}: {}", l.label, l.url), "  ", "  ", out);
+        }
+        if !(y.helplines.is_empty() && y.hashtags.is_empty() && y.links.is_empty()) {
+            out.push('\n');
+        }
+    }
+    let e = &c.event;
+    if !e.is_empty() {
+        for (label, v) in [
+            ("Venue", e.venue.clone()),
+            ("For", e.audience.clone()),
+            ("Places", e.capacity.map(|n| n.to_string())),
+            ("Join online", e.online.clone()),
+            ("Book a place", e.booking.clone()),
+        ] {
+            if let Some(v) = v {
+                out.push_str(&format!("  {label}: {v}\n"));
+            }
+        }
+        if let Some(d) = e.booking_deadline {
+            deadline(d, c.closing_soon, "Book by", "  ", out);
+        }
+        out.push('\n');
+    }
     if let Some(u) = &c.url {
         out.push_str(&format!("  Find out more: {u}\n\n"));
     }
@@ -168,6 +262,19 @@ pub fn document(issue: &Issue, ctx: &Context<'_>) -> String {
             out.push_str(&format!("- {}\n", s.title));
         }
         out.push('\n');
+        let closing = issue.closing_soon();
+        if !closing.is_empty() {
+            underline("Closing soon", '-', &mut out);
+            for (_, title, d) in &closing {
+                wrap(
+                    &format!("{title}: closes {}", date(*d)),
+                    "- ",
+                    "  ",
+                    &mut out,
+                );
+            }
+            out.push('\n');
+        }
     }
     for s in &issue.sections {
         out.push('\n');
@@ -178,10 +285,7 @@ pub fn document(issue: &Issue, ctx: &Context<'_>) -> String {
                 for n in items {
                     underline(&n.title, '-', &mut out);
                     out.push('\n');
-                    blocks(&markdown::parse(&n.markdown), "", &mut out);
-                    if let Some(u) = &n.url {
-                        out.push_str(&format!("Read more: {u}\n\n"));
-                    }
+                    news_body(n, "", &mut out);
                 }
             }
             SectionBody::Campaigns(c) => {

@@ -89,6 +89,8 @@ pub struct NewIssue {
     pub kind: String,
     pub subject: String,
     pub rendered: String,
+    /// The strategy's themes it carries, comma-separated tags (for the archive's filter).
+    pub themes: String,
     pub deliveries: Vec<NewDelivery>,
 }
 
@@ -204,6 +206,8 @@ pub struct ArchiveEntry {
     pub subject: String,
     /// When its first message went (Unix seconds).
     pub first_sent: i64,
+    /// The strategy's themes it carries, comma-separated tags.
+    pub themes: String,
 }
 
 /// A suppression.

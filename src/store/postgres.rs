@@ -89,8 +89,8 @@ impl PgStore {
         // A second creator of the same issue waits here on the unique key until the first
         // commits (then inserts nothing) or rolls back (then inserts it).
         let inserted = sqlx::query(
-            "INSERT INTO issues (bulletin, issue_date, kind, subject, rendered, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $6)
+            "INSERT INTO issues (bulletin, issue_date, kind, subject, rendered, themes, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $7, $6, $6)
              ON CONFLICT (bulletin, issue_date, kind) DO NOTHING
              RETURNING id",
         )
@@ -100,6 +100,7 @@ impl PgStore {
         .bind(&new.subject)
         .bind(&new.rendered)
         .bind(now)
+        .bind(&new.themes)
         .fetch_optional(&mut *tx)
         .await?;
         let created = inserted.is_some();
@@ -756,7 +757,7 @@ impl PgStore {
 
     pub async fn archive(&self) -> Result<Vec<ArchiveEntry>, StoreError> {
         let rows = sqlx::query(
-            r#"SELECT i.id, i.bulletin, i.issue_date, i.subject, MIN(d.sent_at) AS first_sent
+            r#"SELECT i.id, i.bulletin, i.issue_date, i.subject, i.themes, MIN(d.sent_at) AS first_sent
                  FROM issues i JOIN deliveries d ON d.issue_id = i.id AND d.sent_at IS NOT NULL
                 WHERE i.kind = 'issue'
                 GROUP BY i.id ORDER BY i.issue_date COLLATE "C" DESC, i.bulletin COLLATE "C""#,
@@ -771,6 +772,7 @@ impl PgStore {
                 date: r.get("issue_date"),
                 subject: r.get("subject"),
                 first_sent: r.get("first_sent"),
+                themes: r.get("themes"),
             })
             .collect())
     }

@@ -66,8 +66,8 @@ impl SqliteStore {
     ) -> Result<(IssueRow, bool), StoreError> {
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(
-            "INSERT INTO issues (bulletin, issue_date, kind, subject, rendered, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $6)
+            "INSERT INTO issues (bulletin, issue_date, kind, subject, rendered, themes, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $7, $6, $6)
              ON CONFLICT (bulletin, issue_date, kind) DO NOTHING
              RETURNING id",
         )
@@ -77,6 +77,7 @@ impl SqliteStore {
         .bind(&new.subject)
         .bind(&new.rendered)
         .bind(now)
+        .bind(&new.themes)
         .fetch_optional(&mut *tx)
         .await?;
         let created = inserted.is_some();
@@ -676,7 +677,7 @@ impl SqliteStore {
 
     pub async fn archive(&self) -> Result<Vec<super::ArchiveEntry>, StoreError> {
         let rows = sqlx::query(
-            "SELECT i.id, i.bulletin, i.issue_date, i.subject, MIN(d.sent_at) AS first_sent
+            "SELECT i.id, i.bulletin, i.issue_date, i.subject, i.themes, MIN(d.sent_at) AS first_sent
                FROM issues i JOIN deliveries d ON d.issue_id = i.id AND d.sent_at IS NOT NULL
               WHERE i.kind = 'issue'
               GROUP BY i.id ORDER BY i.issue_date DESC, i.bulletin",
@@ -691,6 +692,7 @@ impl SqliteStore {
                 date: r.get("issue_date"),
                 subject: r.get("subject"),
                 first_sent: r.get("first_sent"),
+                themes: r.get("themes"),
             })
             .collect())
     }

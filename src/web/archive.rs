@@ -1,17 +1,32 @@
 //! The archive: every sent issue, newest first, and each issue's web version ("view in your
 //! browser"), which carries no personal data.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use maud::html;
 
 use super::layout::page;
 use super::server::{AppState, CSP_ISSUE, error_page};
+use crate::themes::Theme;
 
-pub async fn index(State(s): State<AppState>) -> Response {
+#[derive(Debug, serde::Deserialize)]
+pub struct ArchiveQuery {
+    /// One of the strategy's themes (`neglect`): only issues that carry it.
+    theme: Option<String>,
+}
+
+/// The themes stored with an archived issue.
+fn themes_of(e: &crate::store::ArchiveEntry) -> Vec<Theme> {
+    e.themes
+        .split(',')
+        .filter_map(|t| Theme::parse(t).ok())
+        .collect()
+}
+
+pub async fn index(State(s): State<AppState>, Query(q): Query<ArchiveQuery>) -> Response {
     let live = s.live();
-    let Ok(entries) = s.store.archive().await else {
+    let Ok(mut entries) = s.store.archive().await else {
         return error_page(
             &s,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -19,17 +34,44 @@ pub async fn index(State(s): State<AppState>) -> Response {
             "The archive cannot be read just now.",
         );
     };
+    // An unknown theme shows every issue rather than none.
+    let theme = q.theme.as_deref().and_then(|t| Theme::parse(t).ok());
+    if let Some(t) = theme {
+        entries.retain(|e| themes_of(e).contains(&t));
+    }
     let tz = live.project.settings.organisation.time_zone;
     let body = page(
         &live.project.settings.organisation,
         "Past issues",
         html! {
+            nav class="cal-themes" aria-label="Themes" {
+                p { "Showing: " strong { (theme.map_or("all issues", |t| t.label())) } }
+                ul {
+                    @if theme.is_some() {
+                        li { a href="/archive/" { "All issues" } }
+                    }
+                    @for t in Theme::ALL {
+                        li {
+                            @if theme == Some(t) {
+                                a href={ "/archive/?theme=" (t.id()) } aria-current="page" { (t.label()) " (shown)" }
+                            } @else {
+                                a href={ "/archive/?theme=" (t.id()) } { "Only " (t.label()) }
+                            }
+                        }
+                    }
+                }
+            }
             @if entries.is_empty() {
-                p { "No issues have been sent yet." }
+                @if let Some(t) = theme {
+                    p { "No issue sent so far carries the theme " (t.label()) "." }
+                } @else {
+                    p { "No issues have been sent yet." }
+                }
             } @else {
                 ol class="archive" reversed {
                     @for e in &entries {
                         @let date = e.date.parse::<chrono::NaiveDate>().ok();
+                        @let tags = themes_of(e);
                         li {
                             a href={ "/archive/" (e.bulletin) "/" (e.date) } { (e.subject) }
                             " "
@@ -38,6 +80,10 @@ pub async fn index(State(s): State<AppState>) -> Response {
                                 @if let Some(t) = chrono::DateTime::from_timestamp(e.first_sent, 0) {
                                     time datetime=(e.date) { (t.with_timezone(&tz).format("%-d %B %Y")) }
                                 } @else if let Some(d) = date { (d) }
+                                @if !tags.is_empty() {
+                                    "; themes: "
+                                    (tags.iter().map(|t| t.label()).collect::<Vec<_>>().join(", "))
+                                }
                             }
                         }
                     }

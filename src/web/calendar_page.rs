@@ -16,6 +16,7 @@ use crate::calendar::{Calendar, Occurrence, OccurrenceKind, human};
 use crate::config::Project;
 use crate::issue::{self, CampaignEntry, SectionBody};
 use crate::schedule::{Job, fires_in};
+use crate::themes::Theme;
 
 /// The page title (and `<h1>`).
 pub const TITLE: &str = "Campaign calendar";
@@ -42,13 +43,34 @@ pub fn calendar_page(
     today: NaiveDate,
     list_view: bool,
 ) -> Markup {
-    let v = View::new(project, month, today);
+    calendar_page_for(project, month, today, list_view, None)
+}
+
+/// The page with only the campaigns and events tagged with `theme` (`?theme=neglect`), so a
+/// subgroup lead sees their theme's year; bulletins and announcements are shown as ever.
+pub fn calendar_page_for(
+    project: &Project,
+    month: NaiveDate,
+    today: NaiveDate,
+    list_view: bool,
+    theme: Option<Theme>,
+) -> Markup {
+    let mut v = View::new(project, month, today);
+    if let Some(t) = theme {
+        v.occurrences.retain(|o| {
+            project
+                .campaign(o.campaign.as_str())
+                .is_some_and(|c| c.themes.contains(&t))
+        });
+    }
+    v.theme = theme;
     let main = html! {
         p {
             "Awareness weeks, campaigns and events, and when each bulletin, its proof and each "
             "campaign announcement goes out. Times are UK time (" (v.tz.name()) ")."
         }
         (v.nav(list_view))
+        (v.theme_filter(list_view))
         @if list_view {
             (v.agenda())
         } @else {
@@ -153,6 +175,8 @@ struct View<'a> {
     occurrences: Vec<Occurrence>,
     /// Every job fire in the month, in time order.
     marks: Vec<Mark>,
+    /// Only campaigns with this theme are shown.
+    theme: Option<Theme>,
 }
 
 impl<'a> View<'a> {
@@ -173,6 +197,42 @@ impl<'a> View<'a> {
             today,
             occurrences,
             marks,
+            theme: None,
+        }
+    }
+
+    /// The query that keeps the theme filter when moving between months and views.
+    fn theme_query(&self) -> String {
+        self.theme
+            .map_or(String::new(), |t| format!("&theme={}", t.id()))
+    }
+
+    /// Links that show one theme's campaigns, or all of them; the current choice is said in
+    /// words (and `aria-current`), not only by style.
+    fn theme_filter(&self, list_view: bool) -> Markup {
+        let view = if list_view { "&view=list" } else { "" };
+        let base = month_url(self.first);
+        html! {
+            nav class="cal-themes" aria-label="Themes" {
+                p {
+                    "Showing: "
+                    strong { (self.theme.map_or("all themes", |t| t.label())) }
+                }
+                ul {
+                    @if self.theme.is_some() {
+                        li { a href=(format!("{base}{view}")) { "All themes" } }
+                    }
+                    @for t in Theme::ALL {
+                        li {
+                            @if self.theme == Some(t) {
+                                a href=(format!("{base}{view}&theme={}", t.id())) aria-current="page" { (t.label()) " (shown)" }
+                            } @else {
+                                a href=(format!("{base}{view}&theme={}", t.id())) { "Only " (t.label()) }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -203,7 +263,11 @@ impl<'a> View<'a> {
     fn nav(&self, list_view: bool) -> Markup {
         let prev = self.first.checked_sub_months(Months::new(1));
         let next = self.first.checked_add_months(Months::new(1));
-        let suffix = if list_view { "&view=list" } else { "" };
+        let suffix = format!(
+            "{}{}",
+            if list_view { "&view=list" } else { "" },
+            self.theme_query()
+        );
         let this_month = self.today.with_day(1) == Some(self.first);
         html! {
             nav class="cal-nav" aria-label="Calendar" {
@@ -549,6 +613,14 @@ impl<'a> View<'a> {
                             }
                             ": " (human::when(o))
                             @if o.kind == OccurrenceKind::Event { " (event)" }
+                            @if let Some(t) = self
+                                .project
+                                .campaign(o.campaign.as_str())
+                                .and_then(|c| c.year(o.start.year()))
+                                .and_then(|y| y.theme.as_deref())
+                            {
+                                "; theme: " (t)
+                            }
                         }
                     }
                 }
@@ -996,5 +1068,43 @@ mod tests {
             out = out.replace(tag, &format!("\n{tag}"));
         }
         out
+    }
+
+    /// The `ul class="cal-key"` list of what is on, for checking which campaigns are shown.
+    fn key_of(html: &str) -> &str {
+        let start = html.find("class=\"cal-key\"").expect("a key");
+        &html[start..start + html[start..].find("</ul>").unwrap()]
+    }
+
+    #[test]
+    fn a_theme_shows_only_its_campaigns_and_keeps_itself_across_months() {
+        let p = sample();
+        let all = calendar_page(&p, d("2026-11-01"), d("2026-11-23"), false).into_string();
+        let da = calendar_page_for(
+            &p,
+            d("2026-11-01"),
+            d("2026-11-23"),
+            false,
+            Some(Theme::DomesticAbuse),
+        )
+        .into_string();
+        assert!(key_of(&all).contains("Anti-Bullying Week"));
+        assert!(!key_of(&da).contains("Anti-Bullying Week"));
+        assert!(key_of(&da).contains("16 Days of Action"));
+        assert!(key_of(&da).contains("White Ribbon Day"));
+        assert!(da.contains("Showing: <strong>Domestic abuse</strong>"));
+        assert!(da.contains("href=\"/calendar?month=2026-12&amp;theme=domestic-abuse\""));
+        assert!(da.contains("aria-current=\"page\""));
+    }
+
+    #[test]
+    fn the_key_says_each_years_theme() {
+        let p = sample();
+        let nov_2024 = calendar_page(&p, d("2024-11-01"), d("2024-10-28"), false).into_string();
+        assert!(key_of(&nov_2024).contains("; theme: Choose Respect"));
+        assert!(key_of(&nov_2024).contains("; theme: Seeds of Change"));
+        let nov_2020 = calendar_page(&p, d("2020-11-01"), d("2020-10-28"), false).into_string();
+        assert!(key_of(&nov_2020).contains("; theme: United Against Bullying"));
+        assert!(!key_of(&nov_2020).contains("Choose Respect"));
     }
 }

@@ -13,6 +13,8 @@ pub struct CalendarQuery {
     month: Option<String>,
     /// `list` for the list view.
     view: Option<String>,
+    /// One of the strategy's themes (`neglect`): only its campaigns are shown.
+    theme: Option<String>,
 }
 
 pub async fn calendar_page(State(s): State<AppState>, Query(q): Query<CalendarQuery>) -> Response {
@@ -25,7 +27,12 @@ pub async fn calendar_page(State(s): State<AppState>, Query(q): Query<CalendarQu
         .and_then(|m| NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok())
         .unwrap_or(today);
     let list = q.view.as_deref() == Some("list");
-    let body = super::calendar_page::calendar_page(&live.project, month, today, list);
+    // An unknown theme shows everything rather than an empty month.
+    let theme = q
+        .theme
+        .as_deref()
+        .and_then(|t| crate::themes::Theme::parse(t).ok());
+    let body = super::calendar_page::calendar_page_for(&live.project, month, today, list, theme);
     Html(body.into_string()).into_response()
 }
 

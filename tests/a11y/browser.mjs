@@ -135,7 +135,7 @@ try {
       await page.close();
     }
   }
-  targets.push('/calendar?month=2026-11', '/calendar?month=2026-11&view=list');
+  targets.push('/calendar?month=2026-11', '/calendar?month=2026-11&view=list', '/calendar?month=2026-11&theme=domestic-abuse', '/archive/?theme=domestic-abuse');
   for (const target of targets) {
     const page = await context.newPage();
     try {
