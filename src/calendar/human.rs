@@ -202,6 +202,8 @@ mod tests {
                 start,
                 end: start + chrono::Duration::minutes(minutes),
             }),
+            confirmed: true,
+            source: None,
         }
     }
 
