@@ -91,3 +91,84 @@ fn deep_markdown_in_a_campaign_summary_or_a_standing_block_is_refused_too() {
     );
     assert!(text.contains("templates/blocks/worried.md:4:"), "{text}");
 }
+
+/// Run with a deadline: a command that takes longer is killed and the test fails.
+fn run_within(tree: &Tree, args: &[&str], secs: u64) -> (Option<i32>, String) {
+    let mut child = bulletin(tree.root())
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("`bulletin {}` took more than {secs} s", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// `n` lists, each including the next two (and the last, optionally, the first): the shape
+/// that made cycle detection exponential.
+fn include_ladder(n: usize, close_the_loop: bool) -> Tree {
+    let tree = Tree::minimal();
+    tree.write(
+        "config/lists/all.toml",
+        "name = \"Everyone\"\ninclude = [\"l00\"]\n",
+    );
+    for i in 0..n {
+        let mut inc: Vec<String> = (i + 1..(i + 3).min(n))
+            .map(|j| format!("\"l{j:02}\""))
+            .collect();
+        if close_the_loop && i + 1 == n {
+            inc.push("\"l00\"".into());
+        }
+        tree.write(
+            &format!("config/lists/l{i:02}.toml"),
+            &format!(
+                "name = \"List {i}\"\ninclude = [{}]\n[[member]]\nemail = \"m{i}@x.example\"\n",
+                inc.join(", ")
+            ),
+        );
+    }
+    tree
+}
+
+#[test]
+fn include_checks_are_linear_in_the_number_of_lists() {
+    let tree = include_ladder(80, false);
+    let (code, text) = run_within(&tree, &["lists", "--format", "json"], 30);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("\"id\": \"all\",\n    \"name\": \"Everyone\",\n    \"members\": 80"),
+        "{text}"
+    );
+    let (code, text) = run_within(&tree, &["check"], 30);
+    assert_eq!(code, Some(0), "{text}");
+}
+
+#[test]
+fn an_include_cycle_is_reported_with_its_whole_path() {
+    let tree = include_ladder(80, true);
+    let (code, text) = run_within(&tree, &["check"], 30);
+    assert_eq!(code, Some(1), "{text}");
+    let names: Vec<String> = (0..80).map(|i| format!("l{i:02}")).collect();
+    let expected = format!(
+        "config/lists/l79.toml:2:12: error: include cycle: {} → l00\n  hint: remove one of these includes",
+        names.join(" → ")
+    );
+    assert!(text.contains(&expected), "{text}");
+    assert_eq!(text.matches("include cycle").count(), 1, "{text}");
+}

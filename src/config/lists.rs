@@ -423,47 +423,7 @@ pub(crate) fn resolve(parsed: Vec<List>, diags: &mut Diagnostics) -> ResolvedLis
             }
         }
     }
-    // Cycles: depth-first search, reporting each cycle once, at the include that closes it.
-    let mut reported: BTreeSet<Vec<ListId>> = BTreeSet::new();
-    for start in lists.keys() {
-        let mut stack = vec![(start.clone(), vec![start.clone()])];
-        while let Some((cur, path)) = stack.pop() {
-            let Some(l) = lists.get(&cur) else { continue };
-            for inc in &l.include {
-                if inc.value == l.id {
-                    continue;
-                }
-                if inc.value == *start {
-                    let mut cycle = path.clone();
-                    let min = cycle
-                        .iter()
-                        .enumerate()
-                        .min_by_key(|(_, id)| *id)
-                        .map_or(0, |(i, _)| i);
-                    cycle.rotate_left(min);
-                    if reported.insert(cycle.clone()) {
-                        let names: Vec<&str> = path
-                            .iter()
-                            .map(ListId::as_str)
-                            .chain([start.as_str()])
-                            .collect();
-                        diags.push(
-                            Diagnostic::error(
-                                &l.path,
-                                inc.pos,
-                                format!("include cycle: {}", names.join(" → ")),
-                            )
-                            .with_hint("remove one of these includes"),
-                        );
-                    }
-                } else if !path.contains(&inc.value) && lists.contains_key(&inc.value) {
-                    let mut p = path.clone();
-                    p.push(inc.value.clone());
-                    stack.push((inc.value.clone(), p));
-                }
-            }
-        }
-    }
+    report_cycles(&lists, diags);
     let mut members = BTreeMap::new();
     for id in lists.keys() {
         let mut seen = BTreeSet::new();
@@ -475,6 +435,79 @@ pub(crate) fn resolve(parsed: Vec<List>, diags: &mut Diagnostics) -> ResolvedLis
     ResolvedLists { lists, members }
 }
 
+/// Include cycles, by one depth-first search over all lists that colours each list once
+/// (in progress / done), so the work is linear in lists plus includes however they are
+/// wired. Each include that leads back to a list still in progress closes a cycle, reported
+/// there with its whole path. Iterative: a long chain of includes cannot exhaust the stack.
+fn report_cycles(lists: &BTreeMap<ListId, List>, diags: &mut Diagnostics) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Colour {
+        InProgress,
+        Done,
+    }
+    let mut colour: BTreeMap<&ListId, Colour> = BTreeMap::new();
+    let mut reported: BTreeSet<Vec<&ListId>> = BTreeSet::new();
+    for root in lists.keys() {
+        if colour.contains_key(root) {
+            continue;
+        }
+        // The current path: each list with the index of its next include to follow.
+        let mut path: Vec<(&ListId, usize)> = vec![(root, 0)];
+        colour.insert(root, Colour::InProgress);
+        while let Some((id, next)) = path.last_mut() {
+            let l = &lists[*id];
+            let Some(inc) = l.include.get(*next) else {
+                colour.insert(*id, Colour::Done);
+                path.pop();
+                continue;
+            };
+            *next += 1;
+            let target = &inc.value;
+            if target == &l.id || !lists.contains_key(target) {
+                continue; // reported above
+            }
+            match colour.get(target) {
+                None => {
+                    colour.insert(target, Colour::InProgress);
+                    let target = lists.get_key_value(target).expect("checked").0;
+                    path.push((target, 0));
+                }
+                Some(Colour::Done) => {}
+                Some(Colour::InProgress) => {
+                    let from = path
+                        .iter()
+                        .position(|(p, _)| *p == target)
+                        .expect("a list in progress is on the path");
+                    let mut cycle: Vec<&ListId> = path[from..].iter().map(|(p, _)| *p).collect();
+                    let names: Vec<&str> = cycle
+                        .iter()
+                        .map(|id| id.as_str())
+                        .chain([target.as_str()])
+                        .collect();
+                    let min = cycle
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, id)| **id)
+                        .map_or(0, |(i, _)| i);
+                    cycle.rotate_left(min);
+                    if reported.insert(cycle) {
+                        diags.push(
+                            Diagnostic::error(
+                                &l.path,
+                                inc.pos,
+                                format!("include cycle: {}", names.join(" → ")),
+                            )
+                            .with_hint("remove one of these includes"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every member reachable from `id` through includes, each list visited once (iteratively, in
+/// the same order a recursive walk would take).
 fn collect(
     lists: &BTreeMap<ListId, List>,
     id: &ListId,
@@ -482,17 +515,18 @@ fn collect(
     seen: &mut BTreeSet<String>,
     out: &mut Vec<Member>,
 ) {
-    if !visited.insert(id.clone()) {
-        return;
-    }
-    let Some(l) = lists.get(id) else { return };
-    for m in &l.members {
-        if seen.insert(m.email.key()) {
-            out.push(m.clone());
+    let mut todo = vec![id];
+    while let Some(id) = todo.pop() {
+        if !visited.insert(id.clone()) {
+            continue;
         }
-    }
-    for inc in &l.include {
-        collect(lists, &inc.value, visited, seen, out);
+        let Some(l) = lists.get(id) else { continue };
+        for m in &l.members {
+            if seen.insert(m.email.key()) {
+                out.push(m.clone());
+            }
+        }
+        todo.extend(l.include.iter().rev().map(|inc| &inc.value));
     }
 }
 
