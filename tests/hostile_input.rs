@@ -172,3 +172,36 @@ fn an_include_cycle_is_reported_with_its_whole_path() {
     assert!(text.contains(&expected), "{text}");
     assert_eq!(text.matches("include cycle").count(), 1, "{text}");
 }
+
+#[test]
+fn check_warns_about_a_subject_too_long_for_an_inbox() {
+    let tree = Tree::minimal();
+    let long = format!(
+        "{} {{month}} {{year}}",
+        "A very long subject line".repeat(3)
+    );
+    tree.write(
+        "config/bulletin.toml",
+        &support::BULLETIN_TOML.replace("\"News: {month} {year}\"", &format!("\"{long}\"")),
+    );
+    let (code, text) = run(&tree, &["check"]);
+    assert_eq!(code, Some(0), "a warning, not an error: {text}");
+    assert!(
+        text.contains(
+            "config/bulletin.toml:13:11: warning: `subject` can be 87 characters long once filled in; mail clients cut subjects after about 78"
+        ),
+        "{text}"
+    );
+    // 65 characters of text and "September 2026": 80 in September, so it warns; 60 does not.
+    for (prefix, warns) in [(65, true), (60, false)] {
+        tree.write(
+            "config/bulletin.toml",
+            &support::BULLETIN_TOML.replace(
+                "\"News: {month} {year}\"",
+                &format!("\"{} {{month}} {{year}}\"", "x".repeat(prefix)),
+            ),
+        );
+        let (_, text) = run(&tree, &["check"]);
+        assert_eq!(text.contains("`subject` can be"), warns, "{prefix}: {text}");
+    }
+}

@@ -141,12 +141,12 @@ impl Rendered {
         common.push_str(&format!("Date: {}\r\n", issue.scheduled.to_rfc2822()));
         common.push_str(&format!(
             "From: {}\r\n",
-            mime::mailbox(org.from.name.as_ref(), &org.from.address)
+            mime::mailbox_at(org.from.name.as_ref(), &org.from.address, "From: ".len())
         ));
         if let Some(r) = &org.reply_to {
             common.push_str(&format!(
                 "Reply-To: {}\r\n",
-                mime::mailbox(r.name.as_ref(), &r.address)
+                mime::mailbox_at(r.name.as_ref(), &r.address, "Reply-To: ".len())
             ));
         }
         common.push_str(&format!(
@@ -154,10 +154,12 @@ impl Rendered {
             mime::encode_unstructured(&issue.subject, "Subject: ".len())
         ));
         common.push_str(&format!(
-            "List-Id: {} <{}.{}>\r\n",
-            mime::phrase(&issue.bulletin_name),
-            issue.bulletin_id,
-            domain
+            "List-Id: {}\r\n",
+            mime::phrase_then(
+                &issue.bulletin_name,
+                &format!("<{}.{}>", issue.bulletin_id, domain),
+                "List-Id: ".len()
+            )
         ));
         let mime_headers = format!(
             "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n"
@@ -235,7 +237,7 @@ impl Rendered {
         let mut head = String::with_capacity(1024);
         head.push_str(&self.common_headers);
         head.push_str("To: ");
-        head.push_str(&mime::mailbox(to.name, to.email));
+        head.push_str(&mime::mailbox_at(to.name, to.email, "To: ".len()));
         head.push_str("\r\nMessage-ID: ");
         head.push_str(&self.message_id(to.email));
         head.push_str("\r\nList-Unsubscribe: <");
