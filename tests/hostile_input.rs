@@ -205,3 +205,177 @@ fn check_warns_about_a_subject_too_long_for_an_inbox() {
         assert_eq!(text.contains("`subject` can be"), warns, "{prefix}: {text}");
     }
 }
+
+fn list_with_csv(tree: &Tree, csv: &str) {
+    tree.write(
+        "config/lists/all.toml",
+        &format!("name = \"Everyone\"\nmembers_csv = \"{csv}\"\n"),
+    );
+}
+
+#[test]
+fn members_csv_must_stay_inside_the_project() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.txt");
+    std::fs::write(&secret, "TOPSECRET-password-hunter2\nmore\n").unwrap();
+    let tree = Tree::minimal();
+    let up = "../".repeat(40);
+    let cases: Vec<(String, &str)> = vec![
+        (
+            secret.display().to_string(),
+            "config/lists/all.toml:2:15: error: `members_csv` must be a path inside the project, not an absolute path",
+        ),
+        (
+            "/etc/passwd".into(),
+            "config/lists/all.toml:2:15: error: `members_csv` must be a path inside the project, not an absolute path",
+        ),
+        (
+            format!("{up}etc/passwd"),
+            "config/lists/all.toml:2:15: error: `members_csv` leads outside the project folder (through `..` or a symlink)",
+        ),
+        (
+            "linked.csv".into(),
+            "config/lists/all.toml:2:15: error: `members_csv` leads outside the project folder (through `..` or a symlink)",
+        ),
+    ];
+    std::os::unix::fs::symlink(&secret, tree.root().join("config/lists/linked.csv")).unwrap();
+    for (csv, expected) in cases {
+        list_with_csv(&tree, &csv);
+        let (code, text) = run(&tree, &["check"]);
+        assert_eq!(code, Some(1), "{csv}: {text}");
+        assert!(text.contains(expected), "{csv}: {text}");
+        assert!(
+            text.contains("hint: keep list CSVs in the project"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("TOPSECRET") && !text.contains("root:"),
+            "{csv}: {text}"
+        );
+    }
+    // Inside the project, through `..`, is fine.
+    tree.write("data/people.csv", "email,name\nsam@x.example,Sam\n");
+    list_with_csv(&tree, "../../data/people.csv");
+    let (code, text) = run(&tree, &["check"]);
+    assert_eq!(code, Some(0), "{text}");
+}
+
+#[test]
+fn an_unknown_csv_header_is_echoed_only_as_a_short_escaped_excerpt() {
+    let tree = Tree::minimal();
+    list_with_csv(&tree, "all.csv");
+    let header = format!("sk_live_{}\u{1b}[2J-tail", "0123456789".repeat(6));
+    tree.write(
+        "config/lists/all.csv",
+        &format!("{header},email\nsam@x.example\n"),
+    );
+    let (code, text) = run(&tree, &["check"]);
+    assert_eq!(code, Some(1), "{text}");
+    let expected = format!(
+        "unknown column `sk_live_{}…` in the header",
+        &"0123456789".repeat(4)[..32]
+    );
+    assert!(text.contains(&expected), "{text}");
+    assert!(
+        !text.contains("-tail") && !text.contains('\u{1b}'),
+        "{text}"
+    );
+}
+
+fn news_check(tree: &Tree) -> (Option<i32>, String) {
+    run_within(tree, &["check"], 30)
+}
+
+#[test]
+fn a_symlink_loop_in_news_is_refused_not_multiplied() {
+    let tree = Tree::minimal();
+    std::fs::create_dir_all(tree.root().join("news/2026")).unwrap();
+    tree.write("news/2026/more.md", support::NEWS_MD);
+    std::os::unix::fs::symlink("..", tree.root().join("news/2026/loop")).unwrap();
+    let (code, text) = news_check(&tree);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("news/2026/loop:1:1: error: this folder is")
+            && text.contains("already read: a symlink loop"),
+        "{text}"
+    );
+    // Each item once: the loop adds nothing.
+    std::fs::remove_file(tree.root().join("news/2026/loop")).unwrap();
+    let (code, text) = news_check(&tree);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("2 news item(s)"), "{text}");
+}
+
+#[test]
+fn an_unreadable_news_folder_is_an_error() {
+    // A news/ that is a link to itself cannot be read by anyone, root included.
+    let tree = Tree::minimal();
+    std::fs::remove_dir_all(tree.root().join("news")).unwrap();
+    std::os::unix::fs::symlink("news", tree.root().join("news")).unwrap();
+    let (code, text) = news_check(&tree);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("news:1:1: error: cannot read the folder"),
+        "{text}"
+    );
+
+    // A folder without read permission: only meaningful when not running as root.
+    let tree = Tree::minimal();
+    let sub = tree.root().join("news/private");
+    std::fs::create_dir_all(&sub).unwrap();
+    tree.write("news/private/x.md", support::NEWS_MD);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read_dir(&sub).is_ok() {
+        eprintln!("note: running as root, where mode 000 does not stop reading; skipped that case");
+    } else {
+        let (code, text) = news_check(&tree);
+        assert_eq!(code, Some(1), "{text}");
+        assert!(
+            text.contains("news/private:1:1: error: cannot read the folder"),
+            "{text}"
+        );
+    }
+    std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn special_and_oversized_news_files_are_refused_without_reading_them() {
+    let tree = Tree::minimal();
+    let fifo = tree.root().join("news/pipe.md");
+    let ok = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    std::os::unix::fs::symlink("/dev/zero", tree.root().join("news/zero.md")).unwrap();
+    tree.write(
+        "news/big.md",
+        &format!("{}{}", support::NEWS_MD, "x".repeat(1024 * 1024)),
+    );
+    let (code, text) = news_check(&tree);
+    assert_eq!(code, Some(1), "{text}");
+    for expected in [
+        "news/pipe.md:1:1: error: this is a FIFO (named pipe), not a regular file: it was not opened",
+        "news/zero.md:1:1: error: this is a device, not a regular file: it was not opened",
+        "news/big.md:1:1: error: the file is larger than 1.0 MiB",
+    ] {
+        assert!(text.contains(expected), "{expected}\n{text}");
+    }
+}
+
+#[test]
+fn files_in_news_that_are_not_markdown_are_warned_about() {
+    let tree = Tree::minimal();
+    tree.write("news/notes.txt", "not an item\n");
+    tree.write("news/.gitkeep", "");
+    let (code, text) = news_check(&tree);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains(
+            "news/notes.txt:1:1: warning: not a news item: only `.md` files in news/ are read"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains(".gitkeep"), "{text}");
+}

@@ -30,7 +30,7 @@ pub struct List {
 
 /// Parse one list file (and its CSV). Problems go to the file's context; the CSV's problems are
 /// returned separately because they belong to the CSV's path.
-pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path) -> (Option<List>, Diagnostics) {
+pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>, Diagnostics) {
     let mut csv_diags = Diagnostics::new();
     let doc = ctx.parse();
     let top = Table::root(ctx, &doc);
@@ -129,16 +129,25 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path) -> (Option<List>, Diagnostics
         csv_diags.push(d);
     }
     if let Some(csv) = top.opt_str("members_csv") {
-        let csv_path = dir.join(&csv.value);
-        match std::fs::read_to_string(&csv_path) {
-            Err(e) => {
-                ctx.error(
-                    csv.pos,
-                    format!("cannot read members_csv `{}`: {e}", csv_path.display()),
-                )
-                .hint("the path is relative to this list's folder");
+        let read = csv_inside_project(&csv.value, dir, root).and_then(|path| {
+            super::files::read_text(&path, super::files::CSV_CAP)
+                .map(|text| (path, text))
+                .map_err(|e| {
+                    (
+                        format!(
+                            "cannot read members_csv `{}`: {e}",
+                            csv.value.escape_debug()
+                        ),
+                        e.hint()
+                            .unwrap_or("the path is relative to this list's folder"),
+                    )
+                })
+        });
+        match read {
+            Err((msg, hint)) => {
+                ctx.error(csv.pos, msg).hint(hint);
             }
-            Ok(text) => {
+            Ok((csv_path, text)) => {
                 let mut ds = Vec::new();
                 for (m, pos) in parse_csv(&csv_path, &text, &mut ds) {
                     if dup(&m.email, pos, &csv_path, &mut ds) {
@@ -171,6 +180,53 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path) -> (Option<List>, Diagnostics
         })
     })();
     (list, csv_diags)
+}
+
+/// The CSV a list names, if it is inside the project: relative, and still inside the project
+/// root once `..` and symlinks are resolved. A list file must not become a way to read (and
+/// have `check` echo) any file the daemon's user can read.
+fn csv_inside_project(
+    value: &str,
+    dir: &Path,
+    root: &Path,
+) -> Result<PathBuf, (String, &'static str)> {
+    const HINT: &str = "keep list CSVs in the project (e.g. config/lists/health.csv) and name them relative to this list's folder";
+    if Path::new(value).is_absolute() {
+        return Err((
+            "`members_csv` must be a path inside the project, not an absolute path".into(),
+            HINT,
+        ));
+    }
+    let joined = dir.join(value);
+    let real = std::fs::canonicalize(&joined).map_err(|e| {
+        (
+            format!("cannot read members_csv `{}`: {e}", value.escape_debug()),
+            "the path is relative to this list's folder",
+        )
+    })?;
+    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    if !real.starts_with(&real_root) {
+        return Err((
+            "`members_csv` leads outside the project folder (through `..` or a symlink)".into(),
+            HINT,
+        ));
+    }
+    Ok(joined)
+}
+
+/// At most 40 characters of text from a file, control characters escaped: enough to recognise
+/// a mistake, never enough to leak a file's contents through a message.
+pub(crate) fn excerpt(text: &str) -> String {
+    const MAX: usize = 40;
+    let mut out: String = text
+        .chars()
+        .take(MAX)
+        .flat_map(char::escape_debug)
+        .collect();
+    if text.chars().count() > MAX {
+        out.push('…');
+    }
+    out
 }
 
 type Report<'a> = dyn FnMut(Position, String, Option<&'static str>) + 'a;
@@ -286,7 +342,11 @@ fn parse_csv(path: &Path, text: &str, diags: &mut Vec<Diagnostic>) -> Vec<(Membe
                 ));
             }
         } else {
-            let d = Diagnostic::error(path, pos, format!("unknown column `{h}` in the header"));
+            let d = Diagnostic::error(
+                path,
+                pos,
+                format!("unknown column `{}` in the header", excerpt(h)),
+            );
             diags.push(match crate::diag::did_you_mean(&h_lc, known) {
                 Some(s) => d.with_hint(format!(
                     "did you mean `{s}`? The header is email,name,agency"

@@ -5,6 +5,7 @@
 pub mod campaigns;
 pub mod doc;
 pub mod env;
+pub mod files;
 pub mod lists;
 pub mod news;
 pub mod settings;
@@ -67,18 +68,14 @@ pub fn root_of(config_path: &Path) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-fn files_with(dir: &Path, ext: &str, recursive: bool) -> Vec<PathBuf> {
+fn files_with(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return out;
     };
     for e in entries.flatten() {
         let p = e.path();
-        if p.is_dir() {
-            if recursive {
-                out.extend(files_with(&p, ext, true));
-            }
-        } else if p.extension().is_some_and(|x| x == ext)
+        if p.extension().is_some_and(|x| x == ext)
             && !p
                 .file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with('.'))
@@ -91,32 +88,7 @@ fn files_with(dir: &Path, ext: &str, recursive: bool) -> Vec<PathBuf> {
 }
 
 fn read(path: &Path, diags: &mut Diagnostics) -> Option<String> {
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                let valid = e.utf8_error().valid_up_to();
-                let text = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
-                diags.push(
-                    Diagnostic::error(
-                        path,
-                        Position::at(&text, valid),
-                        "the file is not valid UTF-8",
-                    )
-                    .with_hint("save it as UTF-8 (spreadsheets: \"CSV UTF-8\")"),
-                );
-                None
-            }
-        },
-        Err(e) => {
-            diags.push(Diagnostic::error(
-                path,
-                Position::START,
-                format!("cannot read the file: {e}"),
-            ));
-            None
-        }
-    }
+    files::read_reported(path, files::TEXT_CAP, diags)
 }
 
 /// Load and validate the project whose settings are at `config_path`. `today` (in the
@@ -154,12 +126,12 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
     // Lists.
     let lists_dir = root.join("config/lists");
     let mut parsed_lists = Vec::new();
-    for path in files_with(&lists_dir, "toml", false) {
+    for path in files_with(&lists_dir, "toml") {
         let Some(text) = read(&path, &mut diags) else {
             continue;
         };
         let ctx = FileCtx::new(&path, &text);
-        let (list, csv_diags) = lists::parse(&ctx, &lists_dir);
+        let (list, csv_diags) = lists::parse(&ctx, &lists_dir, &root);
         diags.extend(ctx.into_diagnostics());
         diags.extend(csv_diags);
         parsed_lists.extend(list);
@@ -168,7 +140,7 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
 
     // Campaigns.
     let mut campaigns = Vec::new();
-    for path in files_with(&root.join("campaigns"), "toml", false) {
+    for path in files_with(&root.join("campaigns"), "toml") {
         let Some(text) = read(&path, &mut diags) else {
             continue;
         };
@@ -183,7 +155,7 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
 
     // Standing blocks.
     let mut blocks = BTreeMap::new();
-    for path in files_with(&root.join("templates/blocks"), "md", false) {
+    for path in files_with(&root.join("templates/blocks"), "md") {
         let Some(text) = read(&path, &mut diags) else {
             continue;
         };
@@ -196,7 +168,7 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
 
     // News.
     let mut news = Vec::new();
-    for path in files_with(&root.join("news"), "md", true) {
+    for path in files::markdown_tree(&root.join("news"), &mut diags) {
         let Some(text) = read(&path, &mut diags) else {
             continue;
         };
