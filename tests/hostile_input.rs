@@ -379,3 +379,79 @@ fn files_in_news_that_are_not_markdown_are_warned_about() {
     );
     assert!(!text.contains(".gitkeep"), "{text}");
 }
+
+#[test]
+fn the_daemon_survives_a_deeply_nested_news_item_and_keeps_its_last_good_config() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+    let tree = Tree::minimal();
+    let mut child = bulletin(tree.root())
+        .arg("run")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = Arc::new(Mutex::new(String::new()));
+    let sink = log.clone();
+    let err = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            let mut l = sink.lock().unwrap();
+            l.push_str(&line);
+            l.push('\n');
+        }
+    });
+    let wait_for = |what: &str| {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            if log.lock().unwrap().contains(what) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    };
+    assert!(wait_for("running"), "{}", log.lock().unwrap());
+    tree.write(
+        "news/deep.md",
+        &format!("{FRONT}{}a\n", "> ".repeat(30_000)),
+    );
+    // The files are watched: the broken edit is seen, reported like check, and survived.
+    assert!(
+        wait_for("keeping the last good one"),
+        "{}",
+        log.lock().unwrap()
+    );
+    assert!(
+        log.lock()
+            .unwrap()
+            .contains("error: the Markdown nests more than 32 levels deep"),
+        "{}",
+        log.lock().unwrap()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "{}",
+        log.lock().unwrap()
+    );
+    let ok = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(40) {
+            let _ = child.kill();
+            panic!("did not stop: {}", log.lock().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0), "{}", log.lock().unwrap());
+}
