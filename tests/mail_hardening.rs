@@ -270,3 +270,26 @@ fn names_too_long_for_one_encoded_word_are_split_the_rfc_2047_way() {
         assert_eq!(parsed["addresses"]["To"][0][1], "a@x.example");
     }
 }
+
+#[test]
+fn issues_stored_before_per_issue_markers_still_get_their_links() {
+    let t = Tree::minimal();
+    let p = t.load().project.unwrap();
+    let r = render(&p, "2026-12-01");
+    let to = EmailAddress::parse("a@x.example").unwrap();
+    let own = r.unsubscribe_url(&signer(), &to);
+    // An issue stored by the previous release: the fixed marker, and no `marker` field.
+    let mut json: serde_json::Value = serde_json::to_value(&r).unwrap();
+    let marker = json["marker"].as_str().unwrap().to_string();
+    json.as_object_mut().unwrap().remove("marker");
+    let old = serde_json::to_string(&json)
+        .unwrap()
+        .replace(&marker, SPOOF);
+    let old: Rendered = serde_json::from_str(&old).unwrap();
+    assert!(
+        old.html_for(&signer(), &to)
+            .contains(&format!("href=\"{own}\""))
+    );
+    assert!(old.text_for(&signer(), &to).contains(&own));
+    assert!(!old.html_for_web().contains("unsubscribe.invalid"));
+}
