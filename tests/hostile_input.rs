@@ -455,3 +455,32 @@ fn the_daemon_survives_a_deeply_nested_news_item_and_keeps_its_last_good_config(
     };
     assert_eq!(status.code(), Some(0), "{}", log.lock().unwrap());
 }
+
+#[test]
+fn the_other_folders_and_the_stylesheet_are_read_as_carefully() {
+    // An unreadable lists folder is an error, not "no lists".
+    let tree = Tree::minimal();
+    std::fs::remove_dir_all(tree.root().join("config/lists")).unwrap();
+    std::os::unix::fs::symlink("lists", tree.root().join("config/lists")).unwrap();
+    let (code, text) = run_within(&tree, &["check"], 30);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("config/lists:1:1: error: cannot read the folder"),
+        "{text}"
+    );
+
+    // A FIFO for a stylesheet stalls nothing: preview says what it is and stops.
+    let tree = Tree::minimal();
+    let css = tree.root().join("templates/email.css");
+    let ok = std::process::Command::new("mkfifo")
+        .arg(&css)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let (code, text) = run_within(&tree, &["preview", "news", "--date", "2026-12-01"], 30);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("templates/email.css:1:1: this is a FIFO (named pipe), not a regular file"),
+        "{text}"
+    );
+}

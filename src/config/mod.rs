@@ -68,10 +68,20 @@ pub fn root_of(config_path: &Path) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-fn files_with(dir: &Path, ext: &str) -> Vec<PathBuf> {
+/// The files of `dir` ending in `.ext` (dotfiles skipped), sorted; a missing folder has none,
+/// an unreadable one is an error.
+fn files_with(dir: &Path, ext: &str, diags: &mut Diagnostics) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return out,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error(dir, Position::START, format!("cannot read the folder: {e}"))
+                    .with_hint("make it a readable folder for the user bulletin runs as"),
+            );
+            return out;
+        }
     };
     for e in entries.flatten() {
         let p = e.path();
@@ -126,7 +136,7 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
     // Lists.
     let lists_dir = root.join("config/lists");
     let mut parsed_lists = Vec::new();
-    for path in files_with(&lists_dir, "toml") {
+    for path in files_with(&lists_dir, "toml", &mut diags) {
         let Some(text) = read(&path, &mut diags) else {
             continue;
         };
@@ -140,7 +150,7 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
 
     // Campaigns.
     let mut campaigns = Vec::new();
-    for path in files_with(&root.join("campaigns"), "toml") {
+    for path in files_with(&root.join("campaigns"), "toml", &mut diags) {
         let Some(text) = read(&path, &mut diags) else {
             continue;
         };
@@ -155,7 +165,7 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
 
     // Standing blocks.
     let mut blocks = BTreeMap::new();
-    for path in files_with(&root.join("templates/blocks"), "md") {
+    for path in files_with(&root.join("templates/blocks"), "md", &mut diags) {
         let Some(text) = read(&path, &mut diags) else {
             continue;
         };
