@@ -22,18 +22,22 @@ pub enum PreviewError {
     Render(#[from] crate::render::RenderError),
     #[error("cannot write {0}: {1}")]
     Write(PathBuf, std::io::Error),
-    #[error("cannot read {0}: {1}")]
-    Css(PathBuf, std::io::Error),
+    #[error("{path}:1:1: {error}", path = .0.display(), error = .1)]
+    Css(PathBuf, crate::config::files::ReadError),
     #[error("--out must end in .html, .txt or .eml: {0}")]
     OutKind(PathBuf),
 }
 
-/// The project's stylesheet, or the built-in one.
+/// The project's stylesheet, or the built-in one. Read like every project file: a regular
+/// file within the size cap, so a FIFO or a link to a device cannot stall a send.
 pub fn stylesheet(project: &Project) -> Result<String, PreviewError> {
+    use crate::config::files::{ReadError, TEXT_CAP, read_text};
     let p = project.root.join("templates/email.css");
-    match std::fs::read_to_string(&p) {
+    match read_text(&p, TEXT_CAP) {
         Ok(s) => Ok(s),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(DEFAULT_CSS.to_string()),
+        Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(DEFAULT_CSS.to_string())
+        }
         Err(e) => Err(PreviewError::Css(p, e)),
     }
 }

@@ -172,6 +172,18 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
         ctx.error(t.pos, "`title` must be one line with no control characters");
     }
     let summary = top.req_str("summary", "\"What it is and how partners can take part.\"");
+    if let Some(s) = &summary
+        && crate::render::markdown::too_deep(&s.value).is_some()
+    {
+        ctx.error(
+            s.pos,
+            format!(
+                "`summary` nests Markdown more than {} levels deep",
+                crate::render::markdown::MAX_DEPTH
+            ),
+        )
+        .hint(super::news::TOO_DEEP_HINT);
+    }
     let url = top.opt_str("url");
     if let Some(u) = &url
         && !(u.value.starts_with("https://") || u.value.starts_with("http://"))

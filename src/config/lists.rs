@@ -30,7 +30,7 @@ pub struct List {
 
 /// Parse one list file (and its CSV). Problems go to the file's context; the CSV's problems are
 /// returned separately because they belong to the CSV's path.
-pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path) -> (Option<List>, Diagnostics) {
+pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>, Diagnostics) {
     let mut csv_diags = Diagnostics::new();
     let doc = ctx.parse();
     let top = Table::root(ctx, &doc);
@@ -129,16 +129,25 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path) -> (Option<List>, Diagnostics
         csv_diags.push(d);
     }
     if let Some(csv) = top.opt_str("members_csv") {
-        let csv_path = dir.join(&csv.value);
-        match std::fs::read_to_string(&csv_path) {
-            Err(e) => {
-                ctx.error(
-                    csv.pos,
-                    format!("cannot read members_csv `{}`: {e}", csv_path.display()),
-                )
-                .hint("the path is relative to this list's folder");
+        let read = csv_inside_project(&csv.value, dir, root).and_then(|path| {
+            super::files::read_text(&path, super::files::CSV_CAP)
+                .map(|text| (path, text))
+                .map_err(|e| {
+                    (
+                        format!(
+                            "cannot read members_csv `{}`: {e}",
+                            csv.value.escape_debug()
+                        ),
+                        e.hint()
+                            .unwrap_or("the path is relative to this list's folder"),
+                    )
+                })
+        });
+        match read {
+            Err((msg, hint)) => {
+                ctx.error(csv.pos, msg).hint(hint);
             }
-            Ok(text) => {
+            Ok((csv_path, text)) => {
                 let mut ds = Vec::new();
                 for (m, pos) in parse_csv(&csv_path, &text, &mut ds) {
                     if dup(&m.email, pos, &csv_path, &mut ds) {
@@ -171,6 +180,53 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path) -> (Option<List>, Diagnostics
         })
     })();
     (list, csv_diags)
+}
+
+/// The CSV a list names, if it is inside the project: relative, and still inside the project
+/// root once `..` and symlinks are resolved. A list file must not become a way to read (and
+/// have `check` echo) any file the daemon's user can read.
+fn csv_inside_project(
+    value: &str,
+    dir: &Path,
+    root: &Path,
+) -> Result<PathBuf, (String, &'static str)> {
+    const HINT: &str = "keep list CSVs in the project (e.g. config/lists/health.csv) and name them relative to this list's folder";
+    if Path::new(value).is_absolute() {
+        return Err((
+            "`members_csv` must be a path inside the project, not an absolute path".into(),
+            HINT,
+        ));
+    }
+    let joined = dir.join(value);
+    let real = std::fs::canonicalize(&joined).map_err(|e| {
+        (
+            format!("cannot read members_csv `{}`: {e}", value.escape_debug()),
+            "the path is relative to this list's folder",
+        )
+    })?;
+    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    if !real.starts_with(&real_root) {
+        return Err((
+            "`members_csv` leads outside the project folder (through `..` or a symlink)".into(),
+            HINT,
+        ));
+    }
+    Ok(joined)
+}
+
+/// At most 40 characters of text from a file, control characters escaped: enough to recognise
+/// a mistake, never enough to leak a file's contents through a message.
+pub(crate) fn excerpt(text: &str) -> String {
+    const MAX: usize = 40;
+    let mut out: String = text
+        .chars()
+        .take(MAX)
+        .flat_map(char::escape_debug)
+        .collect();
+    if text.chars().count() > MAX {
+        out.push('…');
+    }
+    out
 }
 
 type Report<'a> = dyn FnMut(Position, String, Option<&'static str>) + 'a;
@@ -286,7 +342,11 @@ fn parse_csv(path: &Path, text: &str, diags: &mut Vec<Diagnostic>) -> Vec<(Membe
                 ));
             }
         } else {
-            let d = Diagnostic::error(path, pos, format!("unknown column `{h}` in the header"));
+            let d = Diagnostic::error(
+                path,
+                pos,
+                format!("unknown column `{}` in the header", excerpt(h)),
+            );
             diags.push(match crate::diag::did_you_mean(&h_lc, known) {
                 Some(s) => d.with_hint(format!(
                     "did you mean `{s}`? The header is email,name,agency"
@@ -423,47 +483,7 @@ pub(crate) fn resolve(parsed: Vec<List>, diags: &mut Diagnostics) -> ResolvedLis
             }
         }
     }
-    // Cycles: depth-first search, reporting each cycle once, at the include that closes it.
-    let mut reported: BTreeSet<Vec<ListId>> = BTreeSet::new();
-    for start in lists.keys() {
-        let mut stack = vec![(start.clone(), vec![start.clone()])];
-        while let Some((cur, path)) = stack.pop() {
-            let Some(l) = lists.get(&cur) else { continue };
-            for inc in &l.include {
-                if inc.value == l.id {
-                    continue;
-                }
-                if inc.value == *start {
-                    let mut cycle = path.clone();
-                    let min = cycle
-                        .iter()
-                        .enumerate()
-                        .min_by_key(|(_, id)| *id)
-                        .map_or(0, |(i, _)| i);
-                    cycle.rotate_left(min);
-                    if reported.insert(cycle.clone()) {
-                        let names: Vec<&str> = path
-                            .iter()
-                            .map(ListId::as_str)
-                            .chain([start.as_str()])
-                            .collect();
-                        diags.push(
-                            Diagnostic::error(
-                                &l.path,
-                                inc.pos,
-                                format!("include cycle: {}", names.join(" → ")),
-                            )
-                            .with_hint("remove one of these includes"),
-                        );
-                    }
-                } else if !path.contains(&inc.value) && lists.contains_key(&inc.value) {
-                    let mut p = path.clone();
-                    p.push(inc.value.clone());
-                    stack.push((inc.value.clone(), p));
-                }
-            }
-        }
-    }
+    report_cycles(&lists, diags);
     let mut members = BTreeMap::new();
     for id in lists.keys() {
         let mut seen = BTreeSet::new();
@@ -475,6 +495,79 @@ pub(crate) fn resolve(parsed: Vec<List>, diags: &mut Diagnostics) -> ResolvedLis
     ResolvedLists { lists, members }
 }
 
+/// Include cycles, by one depth-first search over all lists that colours each list once
+/// (in progress / done), so the work is linear in lists plus includes however they are
+/// wired. Each include that leads back to a list still in progress closes a cycle, reported
+/// there with its whole path. Iterative: a long chain of includes cannot exhaust the stack.
+fn report_cycles(lists: &BTreeMap<ListId, List>, diags: &mut Diagnostics) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Colour {
+        InProgress,
+        Done,
+    }
+    let mut colour: BTreeMap<&ListId, Colour> = BTreeMap::new();
+    let mut reported: BTreeSet<Vec<&ListId>> = BTreeSet::new();
+    for root in lists.keys() {
+        if colour.contains_key(root) {
+            continue;
+        }
+        // The current path: each list with the index of its next include to follow.
+        let mut path: Vec<(&ListId, usize)> = vec![(root, 0)];
+        colour.insert(root, Colour::InProgress);
+        while let Some((id, next)) = path.last_mut() {
+            let l = &lists[*id];
+            let Some(inc) = l.include.get(*next) else {
+                colour.insert(*id, Colour::Done);
+                path.pop();
+                continue;
+            };
+            *next += 1;
+            let target = &inc.value;
+            if target == &l.id || !lists.contains_key(target) {
+                continue; // reported above
+            }
+            match colour.get(target) {
+                None => {
+                    colour.insert(target, Colour::InProgress);
+                    let target = lists.get_key_value(target).expect("checked").0;
+                    path.push((target, 0));
+                }
+                Some(Colour::Done) => {}
+                Some(Colour::InProgress) => {
+                    let from = path
+                        .iter()
+                        .position(|(p, _)| *p == target)
+                        .expect("a list in progress is on the path");
+                    let mut cycle: Vec<&ListId> = path[from..].iter().map(|(p, _)| *p).collect();
+                    let names: Vec<&str> = cycle
+                        .iter()
+                        .map(|id| id.as_str())
+                        .chain([target.as_str()])
+                        .collect();
+                    let min = cycle
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, id)| **id)
+                        .map_or(0, |(i, _)| i);
+                    cycle.rotate_left(min);
+                    if reported.insert(cycle) {
+                        diags.push(
+                            Diagnostic::error(
+                                &l.path,
+                                inc.pos,
+                                format!("include cycle: {}", names.join(" → ")),
+                            )
+                            .with_hint("remove one of these includes"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every member reachable from `id` through includes, each list visited once (iteratively, in
+/// the same order a recursive walk would take).
 fn collect(
     lists: &BTreeMap<ListId, List>,
     id: &ListId,
@@ -482,17 +575,18 @@ fn collect(
     seen: &mut BTreeSet<String>,
     out: &mut Vec<Member>,
 ) {
-    if !visited.insert(id.clone()) {
-        return;
-    }
-    let Some(l) = lists.get(id) else { return };
-    for m in &l.members {
-        if seen.insert(m.email.key()) {
-            out.push(m.clone());
+    let mut todo = vec![id];
+    while let Some(id) = todo.pop() {
+        if !visited.insert(id.clone()) {
+            continue;
         }
-    }
-    for inc in &l.include {
-        collect(lists, &inc.value, visited, seen, out);
+        let Some(l) = lists.get(id) else { continue };
+        for m in &l.members {
+            if seen.insert(m.email.key()) {
+                out.push(m.clone());
+            }
+        }
+        todo.extend(l.include.iter().rev().map(|inc| &inc.value));
     }
 }
 

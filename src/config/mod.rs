@@ -6,6 +6,7 @@ pub mod campaigns;
 pub mod content;
 pub mod doc;
 pub mod env;
+pub mod files;
 pub mod lists;
 pub mod news;
 pub mod settings;
@@ -69,18 +70,24 @@ pub fn root_of(config_path: &Path) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-fn files_with(dir: &Path, ext: &str, recursive: bool) -> Vec<PathBuf> {
+/// The files of `dir` ending in `.ext` (dotfiles skipped), sorted; a missing folder has none,
+/// an unreadable one is an error.
+fn files_with(dir: &Path, ext: &str, diags: &mut Diagnostics) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return out,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error(dir, Position::START, format!("cannot read the folder: {e}"))
+                    .with_hint("make it a readable folder for the user bulletin runs as"),
+            );
+            return out;
+        }
     };
     for e in entries.flatten() {
         let p = e.path();
-        if p.is_dir() {
-            if recursive {
-                out.extend(files_with(&p, ext, true));
-            }
-        } else if p.extension().is_some_and(|x| x == ext)
+        if p.extension().is_some_and(|x| x == ext)
             && !p
                 .file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with('.'))
@@ -93,32 +100,7 @@ fn files_with(dir: &Path, ext: &str, recursive: bool) -> Vec<PathBuf> {
 }
 
 fn read(path: &Path, diags: &mut Diagnostics) -> Option<String> {
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                let valid = e.utf8_error().valid_up_to();
-                let text = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
-                diags.push(
-                    Diagnostic::error(
-                        path,
-                        Position::at(&text, valid),
-                        "the file is not valid UTF-8",
-                    )
-                    .with_hint("save it as UTF-8 (spreadsheets: \"CSV UTF-8\")"),
-                );
-                None
-            }
-        },
-        Err(e) => {
-            diags.push(Diagnostic::error(
-                path,
-                Position::START,
-                format!("cannot read the file: {e}"),
-            ));
-            None
-        }
-    }
+    files::read_reported(path, files::TEXT_CAP, diags)
 }
 
 /// Load and validate the project whose settings are at `config_path`. `today` (in the
@@ -156,12 +138,12 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
     // Lists.
     let lists_dir = root.join("config/lists");
     let mut parsed_lists = Vec::new();
-    for path in files_with(&lists_dir, "toml", false) {
+    for path in files_with(&lists_dir, "toml", &mut diags) {
         let Some(text) = read(&path, &mut diags) else {
             continue;
         };
         let ctx = FileCtx::new(&path, &text);
-        let (list, csv_diags) = lists::parse(&ctx, &lists_dir);
+        let (list, csv_diags) = lists::parse(&ctx, &lists_dir, &root);
         diags.extend(ctx.into_diagnostics());
         diags.extend(csv_diags);
         parsed_lists.extend(list);
@@ -170,7 +152,7 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
 
     // Campaigns.
     let mut campaigns = Vec::new();
-    for path in files_with(&root.join("campaigns"), "toml", false) {
+    for path in files_with(&root.join("campaigns"), "toml", &mut diags) {
         let Some(text) = read(&path, &mut diags) else {
             continue;
         };
@@ -186,7 +168,7 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
 
     // Standing blocks.
     let mut blocks = BTreeMap::new();
-    for path in files_with(&root.join("templates/blocks"), "md", false) {
+    for path in files_with(&root.join("templates/blocks"), "md", &mut diags) {
         let Some(text) = read(&path, &mut diags) else {
             continue;
         };
@@ -199,7 +181,7 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
 
     // News.
     let mut news = Vec::new();
-    for path in files_with(&root.join("news"), "md", true) {
+    for path in files::markdown_tree(&root.join("news"), &mut diags) {
         let Some(text) = read(&path, &mut diags) else {
             continue;
         };

@@ -128,7 +128,7 @@ pub(crate) fn parse_news(
     if body.trim().is_empty() {
         ctx.warning(ctx.pos(fm.len()), "this news item has no body text");
     }
-    images_need_alt(&ctx, text, body);
+    check_markdown(&ctx, text, body);
     top.finish();
     let item = (|| {
         Some(NewsItem {
@@ -149,9 +149,26 @@ pub(crate) fn parse_news(
     (item, ctx.into_diagnostics())
 }
 
-/// Every image needs alt text (WCAG 1.1.1): report each one without, at its place in the file.
-fn images_need_alt(ctx: &FileCtx<'_>, whole: &str, body: &str) {
+/// The hint for Markdown nested too deeply (shared with campaign summaries).
+pub(crate) const TOO_DEEP_HINT: &str =
+    "quotes, lists and emphasis can nest at most 32 levels deep: flatten this part";
+
+/// The body's Markdown: nesting within [`crate::render::markdown::MAX_DEPTH`] (checked first,
+/// without building a tree, so a hostile file costs one linear pass), then every image needs
+/// alt text (WCAG 1.1.1): each problem at its place in the file.
+fn check_markdown(ctx: &FileCtx<'_>, whole: &str, body: &str) {
     let body_start = whole.len() - body.len();
+    if let Some(at) = crate::render::markdown::too_deep(body) {
+        ctx.error(
+            Position::at(whole, body_start + at),
+            format!(
+                "the Markdown nests more than {} levels deep here",
+                crate::render::markdown::MAX_DEPTH
+            ),
+        )
+        .hint(TOO_DEEP_HINT);
+        return;
+    }
     let blocks = crate::render::markdown::parse(body);
     for src in crate::render::markdown::images_without_alt(&blocks) {
         let at = body
@@ -187,7 +204,7 @@ pub(crate) fn parse_block(
     let top = Table::root(&ctx, &doc);
     let title = top.req_str("title", "\"Worried about a child?\"");
     top.finish();
-    images_need_alt(&ctx, text, body);
+    check_markdown(&ctx, text, body);
     let block = title.map(|t| Block {
         id: stem(&ctx),
         title: t.value,

@@ -170,6 +170,10 @@ pub struct BulletinRefs {
     pub sections: Vec<At<String>>,
 }
 
+/// Subjects longer than this (after filling in the placeholders) are cut short in most inboxes
+/// lists; `check` warns. Longer ones are still sent, folded over several header lines.
+const SUBJECT_WARN_CHARS: usize = 78;
+
 pub(crate) const SUBJECT_PLACEHOLDERS: [&str; 3] = ["{month}", "{year}", "{date}"];
 
 /// Parse `bulletin.toml`. Returns the settings when every part is valid, and always the
@@ -855,6 +859,22 @@ fn bulletin(
                     .hint("the placeholders are {month}, {year} and {date}");
             }
             rest = close.map_or("", |c| &rest[c..]);
+        }
+        // The longest the placeholders can make it: September, a four-digit year, the 30th.
+        let longest = s
+            .value
+            .replace("{month}", "September")
+            .replace("{year}", "2026")
+            .replace("{date}", "30 September 2026");
+        let len = longest.chars().count();
+        if len > SUBJECT_WARN_CHARS {
+            ctx.warning(
+                s.pos,
+                format!(
+                    "`subject` can be {len} characters long once filled in; mail clients cut subjects after about {SUBJECT_WARN_CHARS}"
+                ),
+            )
+            .hint("put the essentials first and keep it short, e.g. \"SSCP news: {month} {year}\"");
         }
     }
     let schedule =

@@ -3,8 +3,8 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+use super::Context;
 use super::markdown::{self, Block, Inline};
-use super::{Context, PERSONAL_UNSUBSCRIBE};
 use chrono::NaiveDate;
 
 use crate::calendar::human::date;
@@ -172,8 +172,8 @@ fn campaign(c: &CampaignEntry) -> Markup {
 }
 
 /// The whole HTML document, before CSS inlining. The unsubscribe link's target is the personal
-/// marker, replaced per recipient.
-pub fn document(issue: &Issue, ctx: &Context<'_>) -> String {
+/// marker (see [`super::marker`]), replaced per recipient.
+pub fn document(issue: &Issue, ctx: &Context<'_>, marker: &str) -> String {
     let org = ctx.organisation;
     let web_url = ctx.web_url(issue);
     let markup = html! {
@@ -257,7 +257,7 @@ pub fn document(issue: &Issue, ctx: &Context<'_>) -> String {
                                     (org.name) "'s mailing lists."
                                 }
                                 p {
-                                    a href=(PERSONAL_UNSUBSCRIBE) { "Unsubscribe from " (issue.bulletin_name) }
+                                    a href=(marker) { "Unsubscribe from " (issue.bulletin_name) }
                                     " (one click, no login)."
                                 }
                                 p { (org.name) br; (org.postal_address) }

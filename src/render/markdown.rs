@@ -54,14 +54,42 @@ pub fn safe_href(href: &str) -> Option<String> {
     ok.then(|| h.to_string())
 }
 
-/// Parse a Markdown body.
+/// How deeply quotes, lists and emphasis may nest. Real bulletins nest three or four levels;
+/// the bound keeps every walk over the tree (rendering, plain text, dropping it) to a small,
+/// fixed stack, whatever a file contains.
+pub const MAX_DEPTH: usize = 32;
+
+fn options() -> Options {
+    Options::ENABLE_STRIKETHROUGH | Options::ENABLE_SMART_PUNCTUATION
+}
+
+/// Parse a Markdown body. Never nests deeper than [`MAX_DEPTH`]: content below that depth is
+/// kept, flattened into the deepest allowed container (`check` refuses such files first, see
+/// [`too_deep`], so this only guards what reaches the renderer by other routes).
 pub fn parse(md: &str) -> Vec<Block> {
-    let opts = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_SMART_PUNCTUATION;
     let mut b = Builder::default();
-    for ev in Parser::new_ext(md, opts) {
+    for ev in Parser::new_ext(md, options()) {
         b.event(ev);
     }
     b.finish()
+}
+
+/// The byte offset in `md` where nesting first goes deeper than [`MAX_DEPTH`], if it does.
+pub fn too_deep(md: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (ev, range) in Parser::new_ext(md, options()).into_offset_iter() {
+        match ev {
+            Event::Start(_) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(range.start);
+                }
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Every image without alt text, by its source (for `check`).
@@ -132,6 +160,9 @@ enum Frame {
 struct Builder {
     stack: Vec<Frame>,
     done: Vec<Block>,
+    /// Containers opened beyond [`MAX_DEPTH`] and not yet closed: they get no frame of their
+    /// own, so their content lands in the deepest frame.
+    overflow: usize,
 }
 
 impl Builder {
@@ -204,6 +235,8 @@ impl Builder {
 
     fn event(&mut self, ev: Event<'_>) {
         match ev {
+            Event::Start(_) if self.stack.len() >= MAX_DEPTH => self.overflow += 1,
+            Event::End(_) if self.overflow > 0 => self.overflow -= 1,
             Event::Start(tag) => {
                 let f = match tag {
                     Tag::Paragraph => Frame::Para(Vec::new()),
@@ -325,6 +358,57 @@ mod tests {
         assert_eq!(
             images_without_alt(&doc),
             vec!["https://x.example/a.png".to_string()]
+        );
+    }
+
+    fn depth(bs: &[Block]) -> usize {
+        fn inl(xs: &[Inline]) -> usize {
+            xs.iter()
+                .map(|x| match x {
+                    Inline::Strong(c) | Inline::Emph(c) | Inline::Link { children: c, .. } => {
+                        1 + inl(c)
+                    }
+                    _ => 0,
+                })
+                .max()
+                .unwrap_or(0)
+        }
+        bs.iter()
+            .map(|b| match b {
+                Block::Para(i) | Block::Heading(_, i) => 1 + inl(i),
+                Block::List { items, .. } => {
+                    1 + items.iter().map(|it| 1 + depth(it)).max().unwrap_or(0)
+                }
+                Block::Quote(q) => 1 + depth(q),
+                _ => 1,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn hostile_nesting_builds_a_bounded_tree_that_keeps_its_text() {
+        for md in [
+            ">".repeat(50_000) + " deep words",
+            "- ".repeat(50_000) + "deep words",
+            "*".repeat(50_000) + "deep words" + &"*".repeat(50_000),
+            "[".repeat(20_000) + "deep words" + &"](https://x.example)".repeat(20_000),
+        ] {
+            assert!(too_deep(&md).is_some() || md.starts_with('['));
+            let doc = parse(&md);
+            assert!(depth(&doc) <= MAX_DEPTH + 2, "{}", depth(&doc));
+            let words: String = doc
+                .iter()
+                .map(|b| format!("{b:?}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert!(words.contains("deep words"), "{}", &md[..10]);
+        }
+        // The paragraph inside the quotes is a level too.
+        assert_eq!(too_deep(&(">".repeat(MAX_DEPTH - 1) + " x")), None);
+        assert_eq!(
+            too_deep(&(">".repeat(MAX_DEPTH + 1) + " x")),
+            Some(MAX_DEPTH)
         );
     }
 }

@@ -55,75 +55,195 @@ pub fn quoted_printable(input: &str, out: &mut String) {
     }
 }
 
-/// An unstructured header value (Subject): as is when plain ASCII, else RFC 2047 encoded words,
-/// folded so no line exceeds 78 characters. The value holds no CR or LF by construction
-/// (subjects, titles and names are checked at the border), and any that arrive are dropped.
+/// The longest header line we write when we can choose (RFC 5322's "SHOULD"); the hard limit
+/// is 998 octets.
+const LINE: usize = 78;
+
+/// Lines that hold encoded words stay within 76 characters (RFC 2047, section 2).
+const ENCODED_LINE: usize = 76;
+
+/// An unstructured header value (Subject) for a field whose name and `: ` take `header_len`
+/// columns: as is when it is plain ASCII that fits or folds at spaces within 78 columns, else
+/// RFC 2047 encoded words, folded so each line stays within 76. The value holds no CR or LF by
+/// construction (subjects, titles and names are checked at the border), and any control
+/// characters that arrive are dropped.
 pub fn encode_unstructured(value: &str, header_len: usize) -> String {
     let clean: String = value.chars().filter(|c| !c.is_control()).collect();
-    let plain = clean.is_ascii() && !clean.contains("=?");
-    if plain && header_len + clean.len() <= 78 {
-        return clean;
+    let words: Vec<&str> = clean.split(' ').collect();
+    let foldable = clean.is_ascii()
+        && !clean.contains("=?")
+        && words.iter().all(|w| w.len() < LINE - 1)
+        // A folded line of nothing but white space is not allowed: no runs of spaces at a fold.
+        && !clean.contains("  ")
+        && !clean.starts_with(' ')
+        && !clean.ends_with(' ');
+    if !foldable {
+        return encoded_words(&clean, header_len);
     }
-    if plain {
-        // Fold at spaces.
-        let mut out = String::new();
-        let mut col = header_len;
-        for (i, word) in clean.split(' ').enumerate() {
-            if i > 0 {
-                if col + 1 + word.len() > 78 {
-                    out.push_str("\r\n ");
-                    col = 1;
-                } else {
-                    out.push(' ');
-                    col += 1;
-                }
-            }
-            out.push_str(word);
-            col += word.len();
-        }
-        return out;
-    }
-    encoded_words(&clean)
+    fold_words(&words, header_len)
 }
 
-/// `=?utf-8?b?…?=` words of at most 75 characters, never splitting a character.
-fn encoded_words(s: &str) -> String {
+/// Words joined by single spaces, a space turned into a fold (CRLF + the space) wherever the
+/// next word would pass 78 columns.
+fn fold_words(words: &[&str], start_col: usize) -> String {
+    let mut out = String::new();
+    let mut col = start_col;
+    for (i, word) in words.iter().enumerate() {
+        if i > 0 {
+            if col + 1 + word.len() > LINE && !word.is_empty() {
+                out.push_str("\r\n ");
+                col = 1;
+            } else {
+                out.push(' ');
+                col += 1;
+            }
+        }
+        out.push_str(word);
+        col += word.len();
+    }
+    out
+}
+
+/// `=?utf-8?b?…?=` words, each line (the first starting at `start_col`) within 76 characters,
+/// never splitting a character.
+fn encoded_words(s: &str, start_col: usize) -> String {
+    const OVERHEAD: usize = "=?utf-8?b??=".len();
+    // Raw bytes that fit a line: 3 per 4 base64 characters, at least one whole character.
+    let budget = |col: usize| (ENCODED_LINE.saturating_sub(col + OVERHEAD) / 4 * 3).max(6);
     let mut words = Vec::new();
     let mut chunk = String::new();
+    let mut limit = budget(start_col);
     for c in s.chars() {
-        if chunk.len() + c.len_utf8() > 45 {
+        if !chunk.is_empty() && chunk.len() + c.len_utf8() > limit {
             words.push(format!("=?utf-8?b?{}?=", STANDARD.encode(&chunk)));
             chunk.clear();
+            limit = budget(1);
         }
         chunk.push(c);
     }
-    if !chunk.is_empty() {
+    if !chunk.is_empty() || words.is_empty() {
         words.push(format!("=?utf-8?b?{}?=", STANDARD.encode(&chunk)));
     }
     words.join("\r\n ")
 }
 
-/// A display name as an RFC 5322 phrase: atoms as is, specials quoted, non-ASCII encoded.
-pub fn phrase(name: &str) -> String {
+/// A display name as an RFC 5322 phrase, for a field where it starts at `col`: atoms as is,
+/// plain ASCII with specials as a quoted string (`\\` and `"` escaped), and the words that need
+/// encoding (non-ASCII, or text that looks like an encoded word) as
+/// RFC 2047 encoded words — never inside quotes, where decoders must not look. Plain words
+/// between encoded ones stay plain, so the spaces around them survive every decoder (Python's
+/// `email` keeps the space between two adjacent encoded words in a phrase, which RFC 2047
+/// says to drop; only a run of encoded text too long for one word is split that way).
+pub fn phrase_at(name: &str, col: usize) -> String {
     let name: String = name.chars().filter(|c| !c.is_control()).collect();
-    if !name.is_ascii() {
-        return encoded_words(&name);
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
+    // A plain word longer than a line stays plain on a line of its own (names are at most 200
+    // characters, far below the 998-octet limit): encoding it would split it into adjacent
+    // encoded words, which decoders disagree on.
+    let plain = |w: &str| w.is_ascii() && !w.contains("=?");
+    let quoted = |w: &str| format!("\"{}\"", w.replace('\\', "\\\\").replace('"', "\\\""));
+    let words: Vec<&str> = name.split(' ').collect();
+    if words.iter().all(|w| plain(w)) {
+        let written = if name
+            .split(' ')
+            .all(|w| !w.is_empty() && w.chars().all(atext))
+        {
+            name.clone()
+        } else {
+            quoted(&name)
+        };
+        if col + written.len() <= LINE {
+            return written;
+        }
     }
-    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~ ".contains(c);
-    if name.chars().all(atext) && !name.contains("=?") {
-        name
+    if name.contains("  ") || name.starts_with(' ') || name.ends_with(' ') {
+        return encoded_words(&name, col);
+    }
+    // Tokens: plain words (atoms or quoted strings) and runs of words that need encoding.
+    let mut tokens: Vec<String> = Vec::new();
+    let mut run: Vec<&str> = Vec::new();
+    let mut cur = col;
+    let flush = |run: &mut Vec<&str>, tokens: &mut Vec<String>, cur: usize| {
+        if !run.is_empty() {
+            tokens.push(encoded_words(&run.join(" "), cur + 1));
+            run.clear();
+        }
+    };
+    for w in words {
+        if plain(w) {
+            flush(&mut run, &mut tokens, cur);
+            tokens.push(if w.chars().all(atext) {
+                w.to_string()
+            } else {
+                quoted(w)
+            });
+        } else {
+            run.push(w);
+        }
+        cur = 1;
+    }
+    flush(&mut run, &mut tokens, cur);
+    // Join with spaces, folding before a token that would pass the line.
+    let mut out = String::new();
+    let mut c = col;
+    for (i, t) in tokens.iter().enumerate() {
+        let first_len = t.split("\r\n").next().unwrap_or(t).len();
+        let limit = if t.starts_with("=?") {
+            ENCODED_LINE
+        } else {
+            LINE
+        };
+        if i > 0 {
+            if c + 1 + first_len > limit {
+                out.push_str("\r\n ");
+                c = 1;
+            } else {
+                out.push(' ');
+                c += 1;
+            }
+        }
+        out.push_str(t);
+        c = match t.rsplit_once("\r\n") {
+            Some((_, last)) => last.len(),
+            None => c + t.len(),
+        };
+    }
+    out
+}
+
+/// A display name as a phrase that starts a line of its own (List-Id and the like).
+pub fn phrase(name: &str) -> String {
+    phrase_at(name, 0)
+}
+
+/// A phrase and then an angle-bracketed part (`<address>`, a List-Id's `<id>`) in a field
+/// whose name and `: ` take `header_len` columns; the angle part moves to a folded line when it
+/// would pass 78 columns.
+pub fn phrase_then(name: &str, angle: &str, header_len: usize) -> String {
+    let p = phrase_at(name, header_len);
+    let col = match p.rsplit_once("\r\n") {
+        Some((_, last)) => last.len(),
+        None => header_len + p.len(),
+    };
+    if col + 1 + angle.len() > LINE {
+        format!("{p}\r\n {angle}")
     } else {
-        let escaped = name.replace('\\', "\\\\").replace('"', "\\\"");
-        format!("\"{escaped}\"")
+        format!("{p} {angle}")
     }
 }
 
-/// `Name <address>` or a bare address.
-pub fn mailbox(name: Option<&DisplayName>, address: &EmailAddress) -> String {
+/// `Name <address>` or a bare address, for a field whose name and `: ` take `header_len`
+/// columns (see [`phrase_then`]).
+pub fn mailbox_at(name: Option<&DisplayName>, address: &EmailAddress, header_len: usize) -> String {
     match name {
-        Some(n) if !n.is_empty() => format!("{} <{}>", phrase(n.as_str()), address),
+        Some(n) if !n.is_empty() => phrase_then(n.as_str(), &format!("<{address}>"), header_len),
         _ => address.to_string(),
     }
+}
+
+/// `Name <address>` or a bare address, at the start of a field (see [`mailbox_at`]).
+pub fn mailbox(name: Option<&DisplayName>, address: &EmailAddress) -> String {
+    mailbox_at(name, address, 0)
 }
 
 /// The Message-ID of one recipient's copy of one issue: deterministic, so a resend after a

@@ -12,9 +12,33 @@ use crate::config::settings::Organisation;
 use crate::issue::Issue;
 use crate::token::Signer;
 
-/// Where the personal unsubscribe link goes in both parts until a recipient is known. It is an
-/// `.invalid` URL (RFC 2606), so even a leak could never point anywhere real.
+/// The marker of issues rendered before markers were derived per issue (see [`marker`]); kept
+/// so their stored renderings still splice. It is an `.invalid` URL (RFC 2606), so even a leak
+/// could never point anywhere real.
 pub const PERSONAL_UNSUBSCRIBE: &str = "https://unsubscribe.invalid/personal-link";
+
+/// Where the personal unsubscribe link goes in both parts until a recipient is known: an
+/// `.invalid` URL ending in a digest of everything the issue is rendered from. Content cannot
+/// contain it (it would have to contain its own hash), so a news item that writes a marker is
+/// only ever shown as the literal text it is, and the splice lands in the footer alone.
+pub fn marker(issue: &Issue, ctx: &Context<'_>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(format!("{issue:?}").as_bytes());
+    h.update([0]);
+    h.update(format!("{:?}", ctx.organisation).as_bytes());
+    h.update([0]);
+    h.update(ctx.public_url.as_bytes());
+    h.update([0]);
+    h.update(ctx.css.as_bytes());
+    let digest = h.finalize();
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("https://unsubscribe.invalid/{hex}")
+}
+
+fn legacy_marker() -> String {
+    PERSONAL_UNSUBSCRIBE.to_string()
+}
 
 /// The stylesheet used when a project has no `templates/email.css`.
 pub const DEFAULT_CSS: &str = include_str!("../../templates/email.css");
@@ -30,6 +54,8 @@ pub enum RenderError {
     Css(String),
     #[error("the rendered {0} part lost its unsubscribe link (a template edit removed it?)")]
     NoUnsubscribeLink(&'static str),
+    #[error("the rendered {0} part has more than one place for the unsubscribe link")]
+    AmbiguousUnsubscribeLink(&'static str),
 }
 
 /// What rendering needs besides the issue.
@@ -66,6 +92,9 @@ pub struct Rendered {
     pub subject: String,
     /// The HTML part with the personal marker in place of the unsubscribe link.
     pub html: String,
+    /// The personal marker of this issue (see [`marker`]).
+    #[serde(default = "legacy_marker")]
+    marker: String,
     /// The text part, likewise.
     pub text: String,
     public_url: String,
@@ -81,10 +110,13 @@ pub struct Rendered {
     unsubscribe_mailto: String,
 }
 
-fn split_qp(doc: &str, part: &'static str) -> Result<(String, String), RenderError> {
+fn split_qp(doc: &str, marker: &str, part: &'static str) -> Result<(String, String), RenderError> {
     let (pre, post) = doc
-        .split_once(PERSONAL_UNSUBSCRIBE)
+        .split_once(marker)
         .ok_or(RenderError::NoUnsubscribeLink(part))?;
+    if post.contains(marker) {
+        return Err(RenderError::AmbiguousUnsubscribeLink(part));
+    }
     let mut a = String::with_capacity(pre.len() * 11 / 10);
     mime::quoted_printable(pre, &mut a);
     let mut b = String::with_capacity(post.len() * 11 / 10);
@@ -96,9 +128,10 @@ impl Rendered {
     /// Render the issue's two parts and encode everything that is the same for every recipient.
     pub fn new(issue: &Issue, ctx: &Context<'_>) -> Result<Self, RenderError> {
         let org = ctx.organisation;
-        let html = html::inline_css(&html::document(issue, ctx))
+        let marker = marker(issue, ctx);
+        let html = html::inline_css(&html::document(issue, ctx, &marker))
             .map_err(|e| RenderError::Css(e.to_string()))?;
-        let text = text::document(issue, ctx);
+        let text = text::document(issue, ctx, &marker);
         let bulletin_id = crate::ids::BulletinId::parse(&issue.bulletin_id)
             .expect("issues are built from valid bulletins");
         let domain = org.from.address.domain().to_string();
@@ -108,12 +141,12 @@ impl Rendered {
         common.push_str(&format!("Date: {}\r\n", issue.scheduled.to_rfc2822()));
         common.push_str(&format!(
             "From: {}\r\n",
-            mime::mailbox(org.from.name.as_ref(), &org.from.address)
+            mime::mailbox_at(org.from.name.as_ref(), &org.from.address, "From: ".len())
         ));
         if let Some(r) = &org.reply_to {
             common.push_str(&format!(
                 "Reply-To: {}\r\n",
-                mime::mailbox(r.name.as_ref(), &r.address)
+                mime::mailbox_at(r.name.as_ref(), &r.address, "Reply-To: ".len())
             ));
         }
         common.push_str(&format!(
@@ -121,18 +154,21 @@ impl Rendered {
             mime::encode_unstructured(&issue.subject, "Subject: ".len())
         ));
         common.push_str(&format!(
-            "List-Id: {} <{}.{}>\r\n",
-            mime::phrase(&issue.bulletin_name),
-            issue.bulletin_id,
-            domain
+            "List-Id: {}\r\n",
+            mime::phrase_then(
+                &issue.bulletin_name,
+                &format!("<{}.{}>", issue.bulletin_id, domain),
+                "List-Id: ".len()
+            )
         ));
         let mime_headers = format!(
             "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n"
         );
         let unsubscribe_mailbox = org.reply_to.as_ref().unwrap_or(&org.from);
         Ok(Rendered {
-            text_qp: split_qp(&text, "text")?,
-            html_qp: split_qp(&html, "HTML")?,
+            text_qp: split_qp(&text, &marker, "text")?,
+            html_qp: split_qp(&html, &marker, "HTML")?,
+            marker,
             bulletin_id,
             subject: issue.subject.clone(),
             html,
@@ -166,23 +202,25 @@ impl Rendered {
 
     /// The HTML as a recipient sees it (for previews).
     pub fn html_for(&self, signer: &Signer, to: &EmailAddress) -> String {
-        self.html.replace(
-            PERSONAL_UNSUBSCRIBE,
+        self.html.replacen(
+            &self.marker,
             &html_attr(&self.unsubscribe_url(signer, to)),
+            1,
         )
     }
 
     /// The text as a recipient sees it.
     pub fn text_for(&self, signer: &Signer, to: &EmailAddress) -> String {
         self.text
-            .replace(PERSONAL_UNSUBSCRIBE, &self.unsubscribe_url(signer, to))
+            .replacen(&self.marker, &self.unsubscribe_url(signer, to), 1)
     }
 
     /// The web version: no personal data; the unsubscribe link points at the general page.
     pub fn html_for_web(&self) -> String {
-        self.html.replace(
-            PERSONAL_UNSUBSCRIBE,
+        self.html.replacen(
+            &self.marker,
             &html_attr(&format!("{}/unsubscribe", self.public_url)),
+            1,
         )
     }
 
@@ -199,7 +237,7 @@ impl Rendered {
         let mut head = String::with_capacity(1024);
         head.push_str(&self.common_headers);
         head.push_str("To: ");
-        head.push_str(&mime::mailbox(to.name, to.email));
+        head.push_str(&mime::mailbox_at(to.name, to.email, "To: ".len()));
         head.push_str("\r\nMessage-ID: ");
         head.push_str(&self.message_id(to.email));
         head.push_str("\r\nList-Unsubscribe: <");

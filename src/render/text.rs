@@ -1,8 +1,8 @@
 //! The plain-text part, built from the same structure as the HTML (not stripped from it):
 //! wrapped near 72 columns, headings underlined, every link kept inline as "text (address)".
 
+use super::Context;
 use super::markdown::{self, Block, Inline};
-use super::{Context, PERSONAL_UNSUBSCRIBE};
 use crate::calendar::human::date;
 use crate::issue::{CampaignEntry, Issue, NewsEntry, SectionBody, long_date};
 use crate::themes::Theme;
@@ -247,7 +247,7 @@ fn campaign(c: &CampaignEntry, out: &mut String) {
 }
 
 /// The whole plain-text part, with the personal marker where the unsubscribe link goes.
-pub fn document(issue: &Issue, ctx: &Context<'_>) -> String {
+pub fn document(issue: &Issue, ctx: &Context<'_>, marker: &str) -> String {
     let org = ctx.organisation;
     let mut out = String::new();
     underline(&issue.subject, '=', &mut out);
@@ -318,7 +318,7 @@ pub fn document(issue: &Issue, ctx: &Context<'_>) -> String {
         &mut out,
     );
     out.push_str(&format!(
-        "\nUnsubscribe (one click, no login):\n{PERSONAL_UNSUBSCRIBE}\n\n"
+        "\nUnsubscribe (one click, no login):\n{marker}\n\n"
     ));
     out.push_str(&org.name);
     out.push('\n');

@@ -17,8 +17,15 @@ for part in msg.walk():
         "cte": part.get("Content-Transfer-Encoding"),
         "text": part.get_content(),
     })
+def addresses(v):
+    """The (display name, address) pairs of an address header, as headerregistry reads them."""
+    return [[a.display_name, a.addr_spec] for a in getattr(v, "addresses", ())]
+
+
 print(json.dumps({
     "headers": [[k, str(v)] for k, v in msg.items()],
+    "addresses": {k: addresses(v) for k, v in msg.items() if hasattr(v, "addresses")},
+    "header_defects": {k: [repr(d) for d in v.defects] for k, v in msg.items() if v.defects},
     "content_type": msg.get_content_type(),
     "defects": [repr(d) for d in msg.defects],
     "parts": parts,
