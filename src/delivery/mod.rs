@@ -552,7 +552,8 @@ impl Sender {
             Attempt::Retry(reply) => {
                 *channel = None;
                 let retry_at = self.clock.now() + self.limits.backoff.delay(d.attempts);
-                tracing::debug!(issue = d.issue_id, delivery = d.id, %reply, "deferred");
+                // Ids only: a relay's reply often repeats the recipient's address (it is in the ledger).
+                tracing::debug!(issue = d.issue_id, delivery = d.id, "deferred");
                 Recorded::Deferred { reply, retry_at }
             }
             Attempt::Reject(reply) => {
@@ -561,7 +562,7 @@ impl Sender {
                 {
                     *channel = None;
                 }
-                tracing::debug!(issue = d.issue_id, delivery = d.id, %reply, "rejected by the relay");
+                tracing::debug!(issue = d.issue_id, delivery = d.id, "rejected by the relay");
                 Recorded::Failed { reply }
             }
             Attempt::RelayDown(why) => {
