@@ -3,11 +3,13 @@
 //! One interface, [`Store`], over one backend per database, picked by the URL's scheme; each
 //! backend has its own folder of migrations.
 
+mod identity;
 mod postgres;
 mod sqlite;
 
 use std::fmt;
 
+pub use identity::{IdentityError, marker_path};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -68,6 +70,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create the database folder {0}: {1}")]
     Folder(std::path::PathBuf, std::io::Error),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
     #[error("stored issue {0} is corrupt: {1}")]
     Corrupt(i64, String),
 }

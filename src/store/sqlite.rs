@@ -69,6 +69,7 @@ impl SqliteStore {
             crate::private::create_dir_all(dir)
                 .map_err(|e| StoreError::Folder(dir.to_path_buf(), e))?;
         }
+        let expect = super::identity::before_open(path)?;
         private_files(path)?;
         let opts = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
@@ -81,7 +82,9 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(opts)
             .await?;
+        super::identity::before_migrating(&pool, path, &expect).await?;
         MIGRATOR.run(&pool).await?;
+        super::identity::settle(&pool, path, expect).await?;
         Ok(SqliteStore {
             pool,
             path: path.to_path_buf(),
