@@ -1224,6 +1224,11 @@ async fn case_status_counts(store: Store) {
         .await
         .unwrap();
     assert_eq!(store.status().await.unwrap()[0].paused_reason, None);
+    assert_eq!(
+        store.status().await.unwrap()[0].retry_at,
+        None,
+        "a retry time only while paused"
+    );
     store.set_issue_state(nov, "done", None, NOW).await.unwrap();
     assert_eq!(store.earliest_due().await.unwrap(), None);
 }

@@ -198,7 +198,7 @@ pub struct IssueStatus {
     pub issue: i64,
     pub state: String,
     pub paused_reason: Option<String>,
-    /// While paused: when the daemon tries the relay again (Unix seconds).
+    /// While paused (only then): when the daemon tries the relay again (Unix seconds).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_at: Option<i64>,
     pub deliveries: Counts,

@@ -521,9 +521,9 @@ impl SqliteStore {
                 date: i.date,
                 kind: i.kind,
                 issue: i.id,
+                retry_at: i.retry_at.filter(|_| i.state == "paused"),
                 state: i.state,
                 paused_reason: i.paused_reason,
-                retry_at: i.retry_at,
             });
         }
         Ok(out)
