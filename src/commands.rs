@@ -29,9 +29,11 @@ async fn open(project: &Project) -> anyhow::Result<Store> {
 }
 
 /// Whether there is a ledger to read (a SQLite file that was never created holds nothing, and
-/// a read-only command should not create it).
+/// a read-only command should not create it). A ledger whose marker remains but whose file is
+/// gone counts: opening it says what happened instead of showing an empty ledger.
 fn ledger_exists(project: &Project) -> bool {
-    !matches!(&project.settings.database, DatabaseUrl::Sqlite(p) if !p.exists())
+    !matches!(&project.settings.database,
+        DatabaseUrl::Sqlite(p) if !p.exists() && !crate::store::marker_path(p).exists())
 }
 
 /// The suppressions, without creating a database that does not exist yet.

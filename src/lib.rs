@@ -15,6 +15,7 @@ pub mod diag;
 pub mod ids;
 pub mod issue;
 pub mod preview;
+pub mod private;
 pub mod render;
 pub mod schedule;
 pub mod secret;

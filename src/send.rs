@@ -131,16 +131,12 @@ fn local_secret(path: &Path) -> Result<Secret, SendError> {
         .map(|b| format!("{b:02x}"))
         .collect();
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
+        crate::private::create_dir_all(dir)
             .map_err(|e| SendError::Setup(format!("cannot create {}: {e}", dir.display())))?;
     }
-    std::fs::write(path, &hex)
+    // 0600 from the moment it exists: never readable by anyone else, even for an instant.
+    crate::private::write_atomically(path, hex.as_bytes())
         .map_err(|e| SendError::Setup(format!("cannot write {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-    }
     Ok(Secret::new(hex))
 }
 

@@ -1118,10 +1118,15 @@ async fn case_status_counts(store: Store) {
             .len(),
         1
     );
-    store
-        .set_issue_state(nov, "paused", Some("relay refused the sender"), NOW)
+    let backoff = bulletin::delivery::Backoff {
+        first_secs: 60,
+        max_secs: 300,
+    };
+    let retry = store
+        .pause_issue(nov, "relay refused the sender", backoff, NOW)
         .await
         .unwrap();
+    assert_eq!(retry, NOW + 60, "the first pause waits a minute");
 
     let status = store.status().await.unwrap();
     let order: Vec<(i64, &str, &str, &str)> = status
@@ -1170,7 +1175,8 @@ async fn case_status_counts(store: Store) {
     assert_eq!(status[2].state, "sending");
     assert_eq!(status[3].deliveries, Counts::default());
 
-    // Paused issues are not due; the others are, from their next attempt.
+    assert_eq!(status[0].retry_at, Some(retry));
+    // Paused issues are not due until their retry time; the others are, from their next attempt.
     let due: Vec<i64> = store
         .issues_due(NOW)
         .await
@@ -1186,12 +1192,58 @@ async fn case_status_counts(store: Store) {
         .set_issue_state(alpha, "done", None, NOW)
         .await
         .unwrap();
-    assert_eq!(store.earliest_due().await.unwrap(), None);
+    // What is left is the paused issue: the daemon wakes for its retry and finds it due.
+    assert_eq!(store.earliest_due().await.unwrap(), Some(retry));
+    let due: Vec<i64> = store
+        .issues_due(retry)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(due, vec![nov]);
+    // Paused again in a row: twice as long, up to the maximum; kept until the relay works.
+    assert_eq!(
+        store
+            .pause_issue(nov, "still down", backoff, retry)
+            .await
+            .unwrap(),
+        retry + 120
+    );
+    for _ in 0..5 {
+        store
+            .pause_issue(nov, "still down", backoff, NOW)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store
+            .pause_issue(nov, "still down", backoff, NOW)
+            .await
+            .unwrap(),
+        NOW + 300
+    );
+    store.clear_pauses(nov).await.unwrap();
+    assert_eq!(
+        store
+            .pause_issue(nov, "down again", backoff, NOW)
+            .await
+            .unwrap(),
+        NOW + 60,
+        "after the relay worked the backoff starts again"
+    );
     store
         .set_issue_state(nov, "sending", None, NOW)
         .await
         .unwrap();
     assert_eq!(store.status().await.unwrap()[0].paused_reason, None);
+    assert_eq!(
+        store.status().await.unwrap()[0].retry_at,
+        None,
+        "a retry time only while paused"
+    );
+    store.set_issue_state(nov, "done", None, NOW).await.unwrap();
+    assert_eq!(store.earliest_due().await.unwrap(), None);
 }
 
 /// Small state, the audit trail and the health check.

@@ -4,6 +4,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Held while this process may send from the database.
@@ -29,15 +30,17 @@ impl SenderLock {
     pub fn acquire(db: &Path) -> Result<SenderLock, LockError> {
         let path = PathBuf::from(format!("{}.lock", db.display()));
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| LockError::Io(path.clone(), e))?;
+            crate::private::create_dir_all(dir).map_err(|e| LockError::Io(path.clone(), e))?;
         }
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
+            .mode(crate::private::FILE_MODE)
             .open(&path)
             .map_err(|e| LockError::Io(path.clone(), e))?;
+        crate::private::tighten(&path).map_err(|e| LockError::Io(path.clone(), e))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {

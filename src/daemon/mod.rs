@@ -206,7 +206,8 @@ impl Daemon {
                 suppressed = c.suppressed, "delivery pass"
             );
             if let Stop::RelayDown(why) = &summary.stop {
-                tracing::error!(issue = issue.id, reason = %why, "the relay cannot be used; the issue is paused and will be retried");
+                let retry_in = summary.paused_until.map_or(0, |t| t - self.clock.now());
+                tracing::error!(issue = issue.id, reason = %why, retry_in_secs = retry_in, "the relay cannot be used; the issue is paused and will be retried");
             }
         }
         report.next_at = self.next_wake(now).await?;

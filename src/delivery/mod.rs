@@ -38,7 +38,7 @@ impl Transport {
                 .await
                 .map(|s| Channel::Smtp(Box::new(s))),
             Transport::Outbox(dir) => {
-                tokio::fs::create_dir_all(dir).await.map_err(|e| {
+                crate::private::create_dir_all(dir).map_err(|e| {
                     Attempt::RelayDown(format!("cannot create the outbox {}: {e}", dir.display()))
                 })?;
                 Ok(Channel::Outbox)
@@ -100,6 +100,10 @@ pub struct Limits {
     pub batch: u32,
     /// How long a claim holds before another sender may take it over.
     pub lease_secs: i64,
+    /// When a paused issue (the relay could not be used) is tried again: a minute after the
+    /// first pause, doubling to five minutes (the daemon's longest sleep), so a relay that comes
+    /// back is used within minutes without being hammered while it is down.
+    pub pause_backoff: Backoff,
 }
 
 impl Default for Limits {
@@ -112,6 +116,10 @@ impl Default for Limits {
             max_age_secs: 48 * 3600,
             batch: 50,
             lease_secs: 300,
+            pause_backoff: Backoff {
+                first_secs: 60,
+                max_secs: 300,
+            },
         }
     }
 }
@@ -137,6 +145,8 @@ pub struct RunSummary {
     pub counts: Counts,
     pub stop: Stop,
     pub next_due: Option<i64>,
+    /// When the relay was down: when the issue is tried again (Unix seconds).
+    pub paused_until: Option<i64>,
 }
 
 /// Send slots `interval` apart, reserved in the ledger so every sender of the database shares
@@ -347,11 +357,19 @@ impl Sender {
             return Err(e);
         }
         let now = self.clock.now();
-        if let Stop::RelayDown(why) = &stop {
-            self.store
-                .set_issue_state(issue.id, "paused", Some(why), now)
-                .await?;
-        }
+        let paused_until = match &stop {
+            Stop::RelayDown(why) => Some(
+                self.store
+                    .pause_issue(issue.id, why, self.limits.pause_backoff, now)
+                    .await?,
+            ),
+            _ => {
+                if attempted > 0 {
+                    self.store.clear_pauses(issue.id).await?;
+                }
+                None
+            }
+        };
         let counts = self.store.counts(issue.id).await?;
         if counts.open() == 0 && stop == Stop::Drained {
             self.store
@@ -364,6 +382,7 @@ impl Sender {
             counts,
             next_due: self.store.next_due(issue.id).await?,
             stop,
+            paused_until,
         })
     }
 
@@ -523,7 +542,7 @@ impl Sender {
             };
         }
         let ch = channel.as_mut().expect("opened above");
-        let file_name = format!("{}-{}", d.issue_id, d.id);
+        let file_name = outbox::file_name(d.issue_id, d.id, email.as_str());
         let outcome = self
             .transport
             .send(ch, &self.from, &email, &file_name, buf)
@@ -533,7 +552,8 @@ impl Sender {
             Attempt::Retry(reply) => {
                 *channel = None;
                 let retry_at = self.clock.now() + self.limits.backoff.delay(d.attempts);
-                tracing::debug!(issue = d.issue_id, delivery = d.id, %reply, "deferred");
+                // Ids only: a relay's reply often repeats the recipient's address (it is in the ledger).
+                tracing::debug!(issue = d.issue_id, delivery = d.id, "deferred");
                 Recorded::Deferred { reply, retry_at }
             }
             Attempt::Reject(reply) => {
@@ -542,7 +562,7 @@ impl Sender {
                 {
                     *channel = None;
                 }
-                tracing::debug!(issue = d.issue_id, delivery = d.id, %reply, "rejected by the relay");
+                tracing::debug!(issue = d.issue_id, delivery = d.id, "rejected by the relay");
                 Recorded::Failed { reply }
             }
             Attempt::RelayDown(why) => {

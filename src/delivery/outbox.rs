@@ -8,22 +8,38 @@ use tokio::io::AsyncWriteExt;
 use super::policy::Attempt;
 use crate::address::EmailAddress;
 
-/// Write `message` to `dir/name.eml` atomically (a temporary file renamed into place), so a
-/// crash never leaves half a message and a resend overwrites with identical bytes.
+/// The outbox file name (without `.eml`) of one delivery: the issue and delivery ids, which
+/// keep names unique and let a resend overwrite its own file, then a filesystem-safe form of the
+/// recipient's address (ASCII letters, digits and `@.+-_`; anything else becomes `_`; at most
+/// 100 characters), so an operator can find a person's message with `ls`.
+pub fn file_name(issue_id: i64, delivery_id: i64, email: &str) -> String {
+    let safe: String = email
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "@.+-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    format!("{issue_id}-{delivery_id}-{safe}")
+}
+
+/// Write `message` to `dir/name.eml` all or nothing (see [`crate::private::write_atomically`]):
+/// `Sent` only once the bytes are on disk. A write that fails (a full disk, a quota) defers
+/// the delivery and leaves no partial `.eml` behind; a resend overwrites with identical bytes.
 pub async fn write(dir: &Path, name: &str, message: &[u8]) -> Attempt {
-    let tmp = dir.join(format!(".{name}.tmp"));
     let dest = dir.join(format!("{name}.eml"));
-    let r = async {
-        let mut f = tokio::fs::File::create(&tmp).await?;
-        f.write_all(message).await?;
-        f.sync_data().await?;
-        drop(f);
-        tokio::fs::rename(&tmp, &dest).await
-    }
-    .await;
+    let bytes = message.to_vec();
+    let target = dest.clone();
+    let r = tokio::task::spawn_blocking(move || crate::private::write_atomically(&target, &bytes))
+        .await
+        .unwrap_or_else(|join| Err(std::io::Error::other(join.to_string())));
     match r {
         Ok(()) => Attempt::Sent(format!("250 written to {}", dest.display())),
-        Err(e) => Attempt::RelayDown(format!("cannot write to the outbox {}: {e}", dir.display())),
+        Err(e) => Attempt::Retry(format!("cannot write {}: {e}", dest.display())),
     }
 }
 
@@ -69,5 +85,24 @@ pub async fn sendmail(
             String::from_utf8_lossy(&o.stderr).trim()
         )),
         Err(e) => Attempt::Retry(format!("sendmail: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_name;
+
+    #[test]
+    fn file_names_carry_the_ids_and_a_safe_form_of_the_address() {
+        assert_eq!(
+            file_name(3, 17, "Jo.Bloggs+news@nhs.example"),
+            "3-17-Jo.Bloggs+news@nhs.example"
+        );
+        assert_eq!(
+            file_name(1, 2, "a/b\\c d@é.example"),
+            "1-2-a_b_c_d@_.example"
+        );
+        let long = format!("{}@x.example", "a".repeat(300));
+        assert_eq!(file_name(1, 2, &long).len(), "1-2-".len() + 100);
     }
 }

@@ -3,11 +3,13 @@
 //! One interface, [`Store`], over one backend per database, picked by the URL's scheme; each
 //! backend has its own folder of migrations.
 
+mod identity;
 mod postgres;
 mod sqlite;
 
 use std::fmt;
 
+pub use identity::{IdentityError, marker_path};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -68,6 +70,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create the database folder {0}: {1}")]
     Folder(std::path::PathBuf, std::io::Error),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
     #[error("stored issue {0} is corrupt: {1}")]
     Corrupt(i64, String),
 }
@@ -106,6 +110,8 @@ pub struct IssueRow {
     pub state: String,
     pub paused_reason: Option<String>,
     pub created_at: i64,
+    /// While paused: when the daemon tries the relay again (Unix seconds).
+    pub retry_at: Option<i64>,
 }
 
 /// A delivery claimed for sending.
@@ -194,6 +200,9 @@ pub struct IssueStatus {
     pub issue: i64,
     pub state: String,
     pub paused_reason: Option<String>,
+    /// While paused (only then): when the daemon tries the relay again (Unix seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<i64>,
     pub deliveries: Counts,
 }
 
@@ -359,6 +368,24 @@ impl Store {
         dispatch!(self, s => s.set_issue_state(issue_id, state, reason, now).await)
     }
 
+    /// Pause an issue because the relay cannot be used, and set when the daemon tries again:
+    /// `backoff.delay(n)` after the n-th pause in a row, kept in the ledger so a restart
+    /// neither forgets the issue nor hammers a relay that is still down. Returns the retry time.
+    pub async fn pause_issue(
+        &self,
+        issue_id: i64,
+        reason: &str,
+        backoff: crate::delivery::Backoff,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.pause_issue(issue_id, reason, backoff, now).await)
+    }
+
+    /// The relay worked again for this issue: the next pause starts from the first delay.
+    pub async fn clear_pauses(&self, issue_id: i64) -> Result<(), StoreError> {
+        dispatch!(self, s => s.clear_pauses(issue_id).await)
+    }
+
     /// How many deliveries were sent since `since` (for `max_per_day`; survives restarts).
     pub async fn sent_since(&self, since: i64) -> Result<u64, StoreError> {
         dispatch!(self, s => s.sent_since(since).await)
@@ -454,13 +481,14 @@ impl Store {
         dispatch!(self, s => s.set_state(key, value).await)
     }
 
-    /// Issues with deliveries that may be attempted at `now` (not paused).
+    /// Issues with deliveries that may be attempted at `now`: those sending, and those paused
+    /// whose retry time has come.
     pub async fn issues_due(&self, now: i64) -> Result<Vec<IssueRow>, StoreError> {
         dispatch!(self, s => s.issues_due(now).await)
     }
 
-    /// The earliest time any open delivery of an unpaused issue is due, or a claim on one
-    /// runs out (a sender that died leaves its claims to the others then).
+    /// The earliest time any open delivery of an unpaused issue is due, a claim on one runs out
+    /// (a sender that died leaves its claims to the others then), or a paused issue is retried.
     pub async fn earliest_due(&self) -> Result<Option<i64>, StoreError> {
         dispatch!(self, s => s.earliest_due().await)
     }

@@ -51,6 +51,7 @@ fn issue_row(r: &PgRow) -> IssueRow {
         state: r.get("state"),
         paused_reason: r.get("paused_reason"),
         created_at: r.get("created_at"),
+        retry_at: r.get("retry_at"),
     }
 }
 
@@ -483,6 +484,50 @@ impl PgStore {
         Ok(())
     }
 
+    pub async fn pause_issue(
+        &self,
+        issue_id: i64,
+        reason: &str,
+        backoff: crate::delivery::Backoff,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // SET expressions see the row as it was: the delay follows the pauses before this one.
+        let row = sqlx::query(
+            "UPDATE issues SET state = 'paused', paused_reason = $2, updated_at = $3,
+                    pauses = pauses + 1,
+                    retry_at = $3 + LEAST($4 * (CAST(1 AS BIGINT) << CAST(LEAST(pauses, 20) AS INTEGER)), $5)
+              WHERE id = $1
+          RETURNING retry_at",
+        )
+        .bind(issue_id)
+        .bind(reason)
+        .bind(now)
+        .bind(backoff.first_secs)
+        .bind(backoff.max_secs)
+        .fetch_one(&mut *tx)
+        .await?;
+        let retry_at: i64 = row.get(0);
+        sqlx::query(
+            "INSERT INTO events (at, issue_id, kind, detail) VALUES ($1, $2, 'paused', $3)",
+        )
+        .bind(now)
+        .bind(issue_id)
+        .bind(format!("{reason} (retry in {} s)", retry_at - now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(retry_at)
+    }
+
+    pub async fn clear_pauses(&self, issue_id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE issues SET pauses = 0, retry_at = NULL WHERE id = $1 AND pauses > 0")
+            .bind(issue_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn sent_since(&self, since: i64) -> Result<u64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) FROM deliveries WHERE sent_at >= $1")
             .bind(since)
@@ -524,6 +569,7 @@ impl PgStore {
                     date: i.date,
                     kind: i.kind,
                     issue: i.id,
+                    retry_at: i.retry_at.filter(|_| i.state == "paused"),
                     state: i.state,
                     paused_reason: i.paused_reason,
                 }
@@ -733,7 +779,9 @@ impl PgStore {
 
     pub async fn issues_due(&self, now: i64) -> Result<Vec<IssueRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT * FROM issues i WHERE i.state = 'sending' AND EXISTS (
+            "SELECT * FROM issues i
+              WHERE (i.state = 'sending' OR (i.state = 'paused' AND COALESCE(i.retry_at, 0) <= $1))
+                AND EXISTS (
                 SELECT 1 FROM deliveries d WHERE d.issue_id = i.id
                   AND d.state IN ('pending', 'deferred') AND d.next_attempt_at <= $1)
              ORDER BY i.id",
@@ -752,7 +800,16 @@ impl PgStore {
         )
         .fetch_one(&self.pool)
         .await?;
-        Ok(row.get::<Option<i64>, _>(0))
+        let deliveries = row.get::<Option<i64>, _>(0);
+        let paused = sqlx::query(
+            "SELECT MIN(GREATEST(COALESCE(i.retry_at, 0), d.next_attempt_at))
+               FROM deliveries d JOIN issues i ON i.id = d.issue_id
+              WHERE i.state = 'paused' AND d.state IN ('pending', 'deferred')",
+        )
+        .fetch_one(&self.pool)
+        .await?
+        .get::<Option<i64>, _>(0);
+        Ok(deliveries.into_iter().chain(paused).min())
     }
 
     pub async fn archive(&self) -> Result<Vec<ArchiveEntry>, StoreError> {

@@ -33,14 +33,44 @@ fn issue_row(r: &sqlx::sqlite::SqliteRow) -> IssueRow {
         state: r.get("state"),
         paused_reason: r.get("paused_reason"),
         created_at: r.get("created_at"),
+        retry_at: r.get("retry_at"),
     }
+}
+
+/// The database and its WAL and shared-memory files, readable by this user only. SQLite creates
+/// `-wal` and `-shm` with the database file's mode, so a database created (or tightened) 0600
+/// before SQLite opens it keeps all three private whatever the umask.
+fn private_files(path: &Path) -> Result<(), StoreError> {
+    let io = |e| StoreError::Folder(path.to_path_buf(), e);
+    if !path.exists() {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+        {
+            Ok(f) => f
+                .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(
+                    crate::private::FILE_MODE,
+                ))
+                .map_err(io)?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        crate::private::tighten(Path::new(&format!("{}{suffix}", path.display()))).map_err(io)?;
+    }
+    Ok(())
 }
 
 impl SqliteStore {
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Folder(dir.to_path_buf(), e))?;
+            crate::private::create_dir_all(dir)
+                .map_err(|e| StoreError::Folder(dir.to_path_buf(), e))?;
         }
+        let expect = super::identity::before_open(path)?;
+        private_files(path)?;
         let opts = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
             .create_if_missing(true)
@@ -52,7 +82,9 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(opts)
             .await?;
+        super::identity::before_migrating(&pool, path, &expect).await?;
         MIGRATOR.run(&pool).await?;
+        super::identity::settle(&pool, path, expect).await?;
         Ok(SqliteStore {
             pool,
             path: path.to_path_buf(),
@@ -425,6 +457,50 @@ impl SqliteStore {
         Ok(())
     }
 
+    pub async fn pause_issue(
+        &self,
+        issue_id: i64,
+        reason: &str,
+        backoff: crate::delivery::Backoff,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // SET expressions see the row as it was: the delay follows the pauses before this one.
+        let row = sqlx::query(
+            "UPDATE issues SET state = 'paused', paused_reason = $2, updated_at = $3,
+                    pauses = pauses + 1,
+                    retry_at = $3 + MIN($4 * (CAST(1 AS BIGINT) << MIN(pauses, 20)), $5)
+              WHERE id = $1
+          RETURNING retry_at",
+        )
+        .bind(issue_id)
+        .bind(reason)
+        .bind(now)
+        .bind(backoff.first_secs)
+        .bind(backoff.max_secs)
+        .fetch_one(&mut *tx)
+        .await?;
+        let retry_at: i64 = row.get(0);
+        sqlx::query(
+            "INSERT INTO events (at, issue_id, kind, detail) VALUES ($1, $2, 'paused', $3)",
+        )
+        .bind(now)
+        .bind(issue_id)
+        .bind(format!("{reason} (retry in {} s)", retry_at - now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(retry_at)
+    }
+
+    pub async fn clear_pauses(&self, issue_id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE issues SET pauses = 0, retry_at = NULL WHERE id = $1 AND pauses > 0")
+            .bind(issue_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn sent_since(&self, since: i64) -> Result<u64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) FROM deliveries WHERE sent_at >= $1")
             .bind(since)
@@ -446,6 +522,7 @@ impl SqliteStore {
                 date: i.date,
                 kind: i.kind,
                 issue: i.id,
+                retry_at: i.retry_at.filter(|_| i.state == "paused"),
                 state: i.state,
                 paused_reason: i.paused_reason,
             });
@@ -653,7 +730,9 @@ impl SqliteStore {
 
     pub async fn issues_due(&self, now: i64) -> Result<Vec<IssueRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT * FROM issues i WHERE i.state = 'sending' AND EXISTS (
+            "SELECT * FROM issues i
+              WHERE (i.state = 'sending' OR (i.state = 'paused' AND COALESCE(i.retry_at, 0) <= $1))
+                AND EXISTS (
                 SELECT 1 FROM deliveries d WHERE d.issue_id = i.id
                   AND d.state IN ('pending', 'deferred') AND d.next_attempt_at <= $1)
              ORDER BY i.id",
@@ -672,7 +751,16 @@ impl SqliteStore {
         )
         .fetch_one(&self.pool)
         .await?;
-        Ok(row.get::<Option<i64>, _>(0))
+        let deliveries = row.get::<Option<i64>, _>(0);
+        let paused = sqlx::query(
+            "SELECT MIN(MAX(COALESCE(i.retry_at, 0), d.next_attempt_at))
+               FROM deliveries d JOIN issues i ON i.id = d.issue_id
+              WHERE i.state = 'paused' AND d.state IN ('pending', 'deferred')",
+        )
+        .fetch_one(&self.pool)
+        .await?
+        .get::<Option<i64>, _>(0);
+        Ok(deliveries.into_iter().chain(paused).min())
     }
 
     pub async fn archive(&self) -> Result<Vec<super::ArchiveEntry>, StoreError> {

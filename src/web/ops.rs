@@ -19,21 +19,55 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
     let beat = s.heartbeat.load(Ordering::SeqCst);
     let scheduler = beat > 0 && now - beat <= STALE_SECS;
     let store = s.store.ping().await.is_ok();
+    let paused: Vec<_> = if store {
+        s.store
+            .status()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|i| i.state == "paused")
+            .collect()
+    } else {
+        Vec::new()
+    };
     let status = if scheduler && store {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let body = format!(
-        "{}\nscheduler: {}\nstore: {}\n",
+    let mut body = format!(
+        "{}\nscheduler: {}\nstore: {}\npaused: {}\n",
         if status == StatusCode::OK {
             "ok"
         } else {
             "unhealthy"
         },
         if scheduler { "alive" } else { "stalled" },
-        if store { "ok" } else { "unreachable" }
+        if store { "ok" } else { "unreachable" },
+        paused.len()
     );
+    // A paused issue is the relay's fault, not the daemon's: still 200 (restarting would not
+    // help), but said plainly, with when it is tried again.
+    for i in &paused {
+        let retry = i
+            .retry_at
+            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+            .map_or_else(
+                || "at the next pass".to_string(),
+                |t| format!("at {}", t.to_rfc3339()),
+            );
+        body.push_str(&format!(
+            "paused issue {} ({} {} {}): {}; retrying {}\n",
+            i.issue,
+            i.bulletin,
+            i.date,
+            i.kind,
+            i.paused_reason
+                .as_deref()
+                .unwrap_or("the relay could not be used"),
+            retry
+        ));
+    }
     (
         status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -73,6 +107,8 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
         out.push_str(&format!("bulletin_deliveries{{state=\"{name}\"}} {n}\n"));
     }
     let paused = status.iter().filter(|i| i.state == "paused").count();
+    out.push_str("# HELP bulletin_issues_paused Issues paused because the relay could not be used; the daemon retries them.\n# TYPE bulletin_issues_paused gauge\n");
+    out.push_str(&format!("bulletin_issues_paused {paused}\n"));
     out.push_str("# HELP bulletin_relay_errors Issues paused because the relay could not be used.\n# TYPE bulletin_relay_errors gauge\n");
     out.push_str(&format!("bulletin_relay_errors {paused}\n"));
     out.push_str("# HELP bulletin_http_requests_total HTTP requests served.\n# TYPE bulletin_http_requests_total counter\n");

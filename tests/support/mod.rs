@@ -156,7 +156,23 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// The built binary, run in `dir` with a clean `BULLETIN_*` environment.
 pub fn bulletin(dir: &Path) -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_bulletin"));
+    bulletin_env(
+        std::process::Command::new(env!("CARGO_BIN_EXE_bulletin")),
+        dir,
+    )
+}
+
+/// Like [`bulletin`], started through `sh` under the given `umask` (e.g. "000"), to show that
+/// file modes do not depend on it. Arguments added to the command go to the binary.
+pub fn bulletin_with_umask(dir: &Path, umask: &str) -> std::process::Command {
+    let mut c = std::process::Command::new("sh");
+    c.arg("-c")
+        .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_bulletin"));
+    bulletin_env(c, dir)
+}
+
+fn bulletin_env(mut c: std::process::Command, dir: &Path) -> std::process::Command {
     c.current_dir(dir);
     for (k, _) in std::env::vars() {
         if k.starts_with("BULLETIN_") {

@@ -1,0 +1,4 @@
+-- A paused issue (the relay could not be used) is retried by the daemon with backoff that
+-- survives restarts: how many times in a row it was paused, and when it is next tried.
+ALTER TABLE issues ADD COLUMN pauses BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE issues ADD COLUMN retry_at BIGINT;              -- Unix seconds; set while paused

@@ -1,0 +1,205 @@
+//! Which ledger a SQLite file is meant to be. When a ledger is first created it gets a random
+//! id, kept inside it (`daemon_state`, key `ledger.id`) and in a marker file beside it
+//! (`<database>.ledger-id`). A ledger that was truncated, deleted or swapped for another file is
+//! then refused with what happened and how to proceed, instead of being silently recreated:
+//! a fresh ledger forgets every unsubscribe and sends the current issue to everyone again.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sqlx::{Row, SqlitePool};
+
+const ID_KEY: &str = "ledger.id";
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// The marker file of the SQLite database at `db`.
+pub fn marker_path(db: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.ledger-id", db.display()))
+}
+
+/// Why a database file is not the ledger this project expects.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error(
+        "{db} is missing, but {marker} says ledger {id} was created there; without it every unsubscribe is forgotten and issues already sent would go to everyone again\n  hint: restore {db} from a backup; to start afresh on purpose, remove {marker}"
+    )]
+    Missing {
+        db: PathBuf,
+        marker: PathBuf,
+        id: String,
+    },
+    #[error(
+        "{db} is empty (0 bytes), but it held ledger {id} ({marker}): it was truncated; starting afresh would forget every unsubscribe and send issues again\n  hint: restore {db} from a backup; to start afresh on purpose, remove both {db} and {marker}"
+    )]
+    Truncated {
+        db: PathBuf,
+        marker: PathBuf,
+        id: String,
+    },
+    #[error(
+        "{db} is empty (0 bytes), which no ledger is; if it was one, it was truncated and starting afresh would forget every unsubscribe\n  hint: restore {db} from a backup; if this is a new installation whose first start was interrupted, remove {db}"
+    )]
+    Empty { db: PathBuf },
+    #[error(
+        "{db} is not a SQLite database\n  hint: [database] url must name bulletin's ledger; restore it from a backup or point the url at the right file"
+    )]
+    NotSqlite { db: PathBuf },
+    #[error(
+        "{db} is another program's SQLite database (tables: {tables}), not a bulletin ledger; bulletin will not add its tables to it\n  hint: point [database] url at bulletin's own file"
+    )]
+    Foreign { db: PathBuf, tables: String },
+    #[error(
+        "{db} holds ledger {found}, but {marker} says this project's ledger is {expected}: it is another ledger (another project's, or a copy from elsewhere)\n  hint: restore this project's ledger from a backup; if this file is meant to be the ledger from now on, remove {marker} (it is written again at the next start)"
+    )]
+    Mismatch {
+        db: PathBuf,
+        marker: PathBuf,
+        found: String,
+        expected: String,
+    },
+    #[error(
+        "{db} holds no ledger id, but {marker} says ledger {expected} was created there: this is not that ledger\n  hint: if it is that ledger restored from a backup made before ledgers had ids, remove {marker} (it is written again at the next start); otherwise restore the right file"
+    )]
+    Unmarked {
+        db: PathBuf,
+        marker: PathBuf,
+        expected: String,
+    },
+    #[error("cannot read or write {0}: {1}")]
+    Io(PathBuf, std::io::Error),
+}
+
+/// What opening the file may do, decided before SQLite touches it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Expect {
+    /// No file and no marker: a new ledger.
+    Fresh,
+    /// A ledger without a marker (made before markers existed): keep it and mark it.
+    Adopt,
+    /// The ledger the marker names.
+    Ledger(String),
+}
+
+fn read_marker(marker: &Path) -> Result<Option<String>, IdentityError> {
+    match std::fs::read_to_string(marker) {
+        Ok(s) => Ok(Some(s.trim().to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(IdentityError::Io(marker.to_path_buf(), e)),
+    }
+}
+
+/// Check the file at `db` against its marker, before SQLite opens (and would create) it.
+pub(super) fn before_open(db: &Path) -> Result<Expect, IdentityError> {
+    let marker = marker_path(db);
+    let expected = read_marker(&marker)?;
+    let len = match std::fs::metadata(db) {
+        Ok(m) => Some(m.len()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(IdentityError::Io(db.to_path_buf(), e)),
+    };
+    let db = db.to_path_buf();
+    match (len, expected) {
+        (None, None) => Ok(Expect::Fresh),
+        (None, Some(id)) => Err(IdentityError::Missing { db, marker, id }),
+        (Some(0), Some(id)) => Err(IdentityError::Truncated { db, marker, id }),
+        (Some(0), None) => Err(IdentityError::Empty { db }),
+        (Some(_), expected) => {
+            let mut header = [0u8; 16];
+            let mut f = std::fs::File::open(&db).map_err(|e| IdentityError::Io(db.clone(), e))?;
+            if f.read_exact(&mut header).is_err() || &header != SQLITE_HEADER {
+                return Err(IdentityError::NotSqlite { db });
+            }
+            Ok(expected.map_or(Expect::Adopt, Expect::Ledger))
+        }
+    }
+}
+
+/// Refuse a SQLite database that holds tables but was never migrated by bulletin.
+pub(super) async fn before_migrating(
+    pool: &SqlitePool,
+    db: &Path,
+    expect: &Expect,
+) -> Result<(), super::StoreError> {
+    if *expect == Expect::Fresh {
+        return Ok(());
+    }
+    let tables: Vec<String> = sqlx::query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| r.get(0))
+    .collect();
+    if !tables.is_empty() && !tables.iter().any(|t| t == "_sqlx_migrations") {
+        return Err(IdentityError::Foreign {
+            db: db.to_path_buf(),
+            tables: tables.join(", "),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// After migrating: a new or adopted ledger gets its id and marker; an expected one must hold
+/// the marker's id.
+pub(super) async fn settle(
+    pool: &SqlitePool,
+    db: &Path,
+    expect: Expect,
+) -> Result<(), super::StoreError> {
+    let marker = marker_path(db);
+    let stored: Option<String> = sqlx::query("SELECT value FROM daemon_state WHERE key = $1")
+        .bind(ID_KEY)
+        .fetch_optional(pool)
+        .await?
+        .map(|r| r.get(0));
+    match (expect, stored) {
+        (Expect::Ledger(expected), Some(found)) if found == expected => Ok(()),
+        (Expect::Ledger(expected), Some(found)) => Err(IdentityError::Mismatch {
+            db: db.to_path_buf(),
+            marker,
+            found,
+            expected,
+        }
+        .into()),
+        (Expect::Ledger(expected), None) => Err(IdentityError::Unmarked {
+            db: db.to_path_buf(),
+            marker,
+            expected,
+        }
+        .into()),
+        (Expect::Fresh | Expect::Adopt, stored) => {
+            let id = match stored {
+                Some(id) => id,
+                None => {
+                    let id = new_id().map_err(|e| IdentityError::Io("/dev/urandom".into(), e))?;
+                    sqlx::query(
+                        "INSERT INTO daemon_state (key, value) VALUES ($1, $2)
+                         ON CONFLICT (key) DO NOTHING",
+                    )
+                    .bind(ID_KEY)
+                    .bind(&id)
+                    .execute(pool)
+                    .await?;
+                    // Whoever inserted first decided it.
+                    sqlx::query("SELECT value FROM daemon_state WHERE key = $1")
+                        .bind(ID_KEY)
+                        .fetch_one(pool)
+                        .await?
+                        .get(0)
+                }
+            };
+            crate::private::write_atomically(&marker, format!("{id}\n").as_bytes())
+                .map_err(|e| IdentityError::Io(marker.clone(), e))?;
+            Ok(())
+        }
+    }
+}
+
+/// 128 random bits from the operating system, as hex.
+fn new_id() -> std::io::Result<String> {
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}

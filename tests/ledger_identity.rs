@@ -1,0 +1,194 @@
+//! The ledger is the memory of who was sent what and who unsubscribed. When its file is
+//! truncated, deleted or swapped for another, `bulletin` refuses to start rather than quietly
+//! making a new one (which would forget every unsubscribe and send the issue to everyone again),
+//! and says what happened and how to proceed.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use support::{Tree, bulletin};
+
+fn tree() -> Tree {
+    let t = Tree::minimal();
+    let mut list = String::from("name = \"Everyone\"\n");
+    for i in 0..4 {
+        list.push_str(&format!("[[member]]\nemail = \"p{i}@x.example\"\n"));
+    }
+    t.write("config/lists/all.toml", &list);
+    t
+}
+
+fn run(t: &Tree, args: &[&str]) -> Output {
+    bulletin(t.root()).args(args).output().unwrap()
+}
+
+fn send(t: &Tree) -> Output {
+    run(t, &["send", "news", "--now", "--date", "2026-12-01"])
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn db(t: &Tree) -> PathBuf {
+    t.root().join("data/bulletin.db")
+}
+
+fn marker(t: &Tree) -> PathBuf {
+    t.root().join("data/bulletin.db.ledger-id")
+}
+
+fn outbox(t: &Tree) -> usize {
+    std::fs::read_dir(t.root().join("outbox"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// Remove the database file and its companions (as a failed disk or a careless `rm` would).
+fn remove_db(t: &Tree) {
+    for s in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{s}", db(t).display()));
+    }
+}
+
+/// A tree that has sent its December issue and recorded one unsubscribe.
+fn used_tree() -> Tree {
+    let t = tree();
+    let o = send(&t);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let o = run(&t, &["suppress", "p0@x.example"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_eq!(outbox(&t), 4);
+    assert!(marker(&t).exists(), "the ledger is marked when created");
+    t
+}
+
+#[test]
+fn a_ledger_truncated_to_zero_bytes_is_refused_by_every_command_that_opens_it() {
+    let t = used_tree();
+    std::fs::File::create(db(&t)).unwrap(); // truncates
+    for args in [
+        vec!["send", "news", "--now", "--date", "2026-12-01"],
+        vec!["run"],
+        vec!["status"],
+        vec!["suppress", "p1@x.example"],
+    ] {
+        let o = run(&t, &args);
+        let e = err(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {e}");
+        assert!(
+            e.contains("data/bulletin.db is empty (0 bytes)")
+                && e.contains("truncated")
+                && e.contains("restore")
+                && e.contains("bulletin.db.ledger-id"),
+            "{args:?}: {e}"
+        );
+    }
+    assert_eq!(outbox(&t), 4, "nothing sent again");
+    assert_eq!(
+        std::fs::metadata(db(&t)).unwrap().len(),
+        0,
+        "left for the operator to restore"
+    );
+}
+
+#[test]
+fn a_deleted_ledger_is_refused_while_its_marker_remains_and_removing_the_marker_starts_afresh() {
+    let t = used_tree();
+    remove_db(&t);
+    let o = send(&t);
+    let e = err(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains("data/bulletin.db is missing") && e.contains("remove"),
+        "{e}"
+    );
+    let o = run(&t, &["status"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "status does not pretend all is well: {}",
+        err(&o)
+    );
+    assert!(!db(&t).exists(), "no new ledger was made");
+
+    // The operator decides to start afresh, as the hint says.
+    std::fs::remove_file(marker(&t)).unwrap();
+    let o = send(&t);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(marker(&t).exists());
+}
+
+#[test]
+fn another_projects_ledger_in_its_place_is_refused() {
+    let t = used_tree();
+    let other = used_tree();
+    remove_db(&t);
+    for s in ["", "-wal", "-shm"] {
+        let from = format!("{}{s}", db(&other).display());
+        if std::path::Path::new(&from).exists() {
+            std::fs::copy(&from, format!("{}{s}", db(&t).display())).unwrap();
+        }
+    }
+    let o = send(&t);
+    let e = err(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    let ours = std::fs::read_to_string(marker(&t)).unwrap();
+    let theirs = std::fs::read_to_string(marker(&other)).unwrap();
+    assert_ne!(ours, theirs, "each ledger has its own id");
+    assert!(
+        e.contains(&format!("holds ledger {}", theirs.trim()))
+            && e.contains(&format!("ledger is {}", ours.trim())),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_ledger_is_refused_and_left_untouched() {
+    // Not SQLite at all.
+    let t = tree();
+    t.write("data/bulletin.db", "name,email\nJo,jo@x.example\n");
+    let o = send(&t);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("is not a SQLite database"), "{}", err(&o));
+
+    // Another program's SQLite database.
+    let t = tree();
+    std::fs::create_dir_all(db(&t).parent().unwrap()).unwrap();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", db(&t).display()))
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE contacts (email TEXT)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let o = send(&t);
+    let e = err(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains("another program's SQLite database (tables: contacts)"),
+        "{e}"
+    );
+    assert_eq!(outbox(&t), 0);
+}
+
+#[test]
+fn a_ledger_from_before_markers_is_kept_and_marked() {
+    let t = used_tree();
+    let id = std::fs::read_to_string(marker(&t)).unwrap();
+    std::fs::remove_file(marker(&t)).unwrap();
+    let o = run(&t, &["status", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(s[0]["deliveries"]["sent"], 4, "the same ledger");
+    assert_eq!(
+        std::fs::read_to_string(marker(&t)).unwrap(),
+        id,
+        "marked again with the id it holds"
+    );
+}

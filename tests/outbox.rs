@@ -1,0 +1,235 @@
+//! The outbox transport, as an operator trying things out (or a mail pickup) relies on it: a
+//! message is `sent` only once its whole file is on disk, a full disk defers instead of
+//! "sending" empty or truncated files, every file names its recipient, and what the daemon
+//! writes (ledger, outbox, secret) is readable by its own user only, whatever the umask.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use support::{Tree, bulletin, bulletin_with_umask};
+
+/// A tree whose `all` list holds `n` members.
+fn tree(n: usize) -> Tree {
+    let t = Tree::minimal();
+    let mut list = String::from("name = \"Everyone\"\n");
+    for i in 0..n {
+        list.push_str(&format!(
+            "[[member]]\nemail = \"person{i}@agency.example\"\n"
+        ));
+    }
+    t.write("config/lists/all.toml", &list);
+    t
+}
+
+fn say(o: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn status(t: &Tree) -> serde_json::Value {
+    let o = bulletin(t.root())
+        .args(["status", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    v.sort();
+    v
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+fn running_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .find(|l| l.starts_with("Uid:"))
+            .and_then(|l| l.split_whitespace().nth(2))
+            == Some("0")
+    })
+}
+
+/// A tmpfs of a fixed size mounted on a folder, unmounted on drop.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &Path, size: &str) -> Result<Tmpfs, String> {
+        if !running_as_root() {
+            return Err("not running as root".into());
+        }
+        std::fs::create_dir_all(at).unwrap();
+        let o = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .output()
+            .map_err(|e| format!("cannot run mount: {e}"))?;
+        if !o.status.success() {
+            return Err(format!(
+                "mount failed: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            ));
+        }
+        Ok(Tmpfs(at.to_path_buf()))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Whether `msg` is a whole message: it ends with the closing line of the boundary its
+/// `Content-Type` header declares.
+fn complete(msg: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(msg);
+    let Some(boundary) = text
+        .split("boundary=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+    else {
+        return false;
+    };
+    text.ends_with(&format!("--{boundary}--\r\n"))
+}
+
+#[test]
+fn a_full_disk_defers_and_never_leaves_an_empty_or_truncated_message_marked_sent() {
+    let t = tree(40);
+    let outbox = t.root().join("outbox");
+    let _fs = match Tmpfs::mount(&outbox, "64k") {
+        Ok(fs) => fs,
+        Err(why) => {
+            eprintln!("skipped: a really full filesystem needs a tmpfs mounted as root ({why})");
+            return;
+        }
+    };
+    let o = bulletin(t.root())
+        .args(["send", "news", "--now", "--date", "2026-12-01"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "deferred is not failed: {}",
+        say(&o)
+    );
+    let s = status(&t);
+    let d = &s[0]["deliveries"];
+    let sent = d["sent"].as_u64().unwrap();
+    let deferred = d["deferred"].as_u64().unwrap();
+    assert_eq!(sent + deferred, 40, "{s}");
+    assert!(deferred > 0, "the disk really filled up: {s}");
+    let left = files(&outbox);
+    for f in &left {
+        assert_eq!(
+            f.extension().and_then(|x| x.to_str()),
+            Some("eml"),
+            "no temporary or partial file is left: {}",
+            f.display()
+        );
+        let bytes = std::fs::read(f).unwrap();
+        assert!(
+            complete(&bytes),
+            "{} is cut short ({} bytes)",
+            f.display(),
+            bytes.len()
+        );
+    }
+    assert_eq!(
+        left.len() as u64,
+        sent,
+        "every message the ledger calls sent is a whole file, and only those"
+    );
+}
+
+#[test]
+fn outbox_files_name_their_recipient_and_stay_unique() {
+    let t = tree(5);
+    let o = bulletin(t.root())
+        .args(["send", "news", "--now", "--date", "2026-12-01"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    let names: Vec<String> = files(&t.root().join("outbox"))
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 5, "{names:?}");
+    for i in 0..5 {
+        let who = format!("person{i}@agency.example");
+        let mine: Vec<_> = names
+            .iter()
+            .filter(|n| n.ends_with(&format!("-{who}.eml")))
+            .collect();
+        assert_eq!(mine.len(), 1, "{who} in {names:?}");
+        let text = std::fs::read_to_string(t.root().join("outbox").join(mine[0])).unwrap();
+        assert!(text.contains(&format!("To: {who}")), "{text}");
+    }
+}
+
+#[test]
+fn the_ledger_outbox_and_secret_are_private_even_with_umask_000() {
+    let t = tree(2);
+    // The daemon keeps the database open, so its -wal and -shm files exist while it runs.
+    let mut daemon = bulletin_with_umask(t.root(), "000")
+        .arg("run")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let data = t.root().join("data");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !(data.join("bulletin.db-wal").exists() && data.join("unsubscribe.secret").exists())
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let expected = [
+        ("data", 0o700),
+        ("data/bulletin.db", 0o600),
+        ("data/bulletin.db-wal", 0o600),
+        ("data/bulletin.db-shm", 0o600),
+        ("data/bulletin.db.lock", 0o600),
+        ("data/unsubscribe.secret", 0o600),
+    ];
+    let found: Vec<(&str, u32)> = expected
+        .iter()
+        .map(|(p, _)| (*p, mode(&t.root().join(p))))
+        .collect();
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    assert_eq!(found, expected, "as the running daemon made them");
+
+    let o = bulletin_with_umask(t.root(), "000")
+        .args(["send", "news", "--now", "--date", "2026-12-01"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    let outbox = t.root().join("outbox");
+    assert_eq!(mode(&outbox), 0o700);
+    let emls = files(&outbox);
+    assert_eq!(emls.len(), 2, "{emls:?}");
+    for f in emls {
+        assert_eq!(mode(&f), 0o600, "{}", f.display());
+    }
+}
