@@ -205,6 +205,13 @@ pub fn sender(
     }))
 }
 
+/// `now` (Unix seconds) in the organisation's time zone: the Date of an issue created now.
+fn created_at(project: &Project, now: i64) -> chrono::DateTime<chrono_tz::Tz> {
+    chrono::DateTime::from_timestamp(now, 0)
+        .unwrap_or_default()
+        .with_timezone(&project.settings.organisation.time_zone)
+}
+
 /// Find or create the issue of `bulletin` for `date` (kind `issue`).
 pub async fn create_or_resume(
     project: &Project,
@@ -217,7 +224,8 @@ pub async fn create_or_resume(
     if let Some(row) = store.find_issue(bulletin, &key, "issue").await? {
         return Ok((row, false));
     }
-    let (issue, rendered) = crate::preview::render(project, bulletin, date)?;
+    let (issue, mut rendered) = crate::preview::render(project, bulletin, date)?;
+    rendered.set_date(&created_at(project, now));
     let b = project.bulletin(bulletin).expect("render found it");
     let suppressions = store.suppressions().await?;
     let new = NewIssue {
@@ -271,7 +279,8 @@ pub async fn create_proof_kind(
         public_url: &project.settings.web.public_url,
         css: &css,
     };
-    let rendered = Rendered::new(&issue, &ctx).map_err(crate::preview::PreviewError::from)?;
+    let mut rendered = Rendered::new(&issue, &ctx).map_err(crate::preview::PreviewError::from)?;
+    rendered.set_date(&created_at(project, now));
     let mut seen = BTreeSet::new();
     let deliveries = to
         .iter()
@@ -357,7 +366,8 @@ pub async fn create_announcement(
         public_url: &project.settings.web.public_url,
         css: &css,
     };
-    let rendered = Rendered::new(&issue, &ctx).map_err(crate::preview::PreviewError::from)?;
+    let mut rendered = Rendered::new(&issue, &ctx).map_err(crate::preview::PreviewError::from)?;
+    rendered.set_date(&created_at(project, now));
     let lists: Vec<crate::ids::ListId> = announce.lists.iter().map(|l| l.value.clone()).collect();
     let suppressions = store.suppressions().await?;
     let new = NewIssue {

@@ -150,6 +150,22 @@ impl Rendered {
         })
     }
 
+    /// Date the message at `at`: the issue's creation, never its (perhaps future) scheduled
+    /// time. Rendering dates it at the scheduled time; whoever stores the issue re-dates it, so
+    /// the stored messages (and a resend after a crash) carry the same Date.
+    pub fn set_date<Tz: chrono::TimeZone>(&mut self, at: &chrono::DateTime<Tz>)
+    where
+        Tz::Offset: std::fmt::Display,
+    {
+        let line = format!("Date: {}\r\n", at.to_rfc2822());
+        match self.common_headers.find("\r\n") {
+            Some(end) if self.common_headers.starts_with("Date: ") => {
+                self.common_headers.replace_range(..end + 2, &line);
+            }
+            _ => self.common_headers.insert_str(0, &line),
+        }
+    }
+
     /// The size of the HTML part in bytes (Gmail clips above about 102 KB).
     pub fn html_size(&self) -> usize {
         self.html.len()
