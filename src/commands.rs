@@ -317,6 +317,18 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
         {
             println!("  paused: {why}");
         }
+        if r.awaiting_approval {
+            println!(
+                "  held: awaiting approval, nothing sent; run `bulletin approve {} --date {}`",
+                r.bulletin, r.date
+            );
+        }
+        if c.cancelled > 0 {
+            println!("  cancelled: {} deliveries", c.cancelled);
+        }
+        if r.withdrawn {
+            println!("  withdrawn from the web archive and feed");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

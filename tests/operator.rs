@@ -33,6 +33,15 @@ fn tree(extra: &str, members: &[&str], port: u16) -> Tree {
     t
 }
 
+/// Move the bulletin's schedule to 1 January only, so a daemon started today has no fire to
+/// catch up (the tests start it for its web pages and its other work).
+fn quiet(t: &Tree) {
+    let settings = std::fs::read_to_string(t.config())
+        .unwrap()
+        .replace("schedule = \"0 9 1 * *\"", "schedule = \"0 9 1 1 *\"");
+    t.write("config/bulletin.toml", &settings);
+}
+
 fn run(t: &Tree, args: &[&str]) -> Output {
     bulletin(t.root()).args(args).output().unwrap()
 }
@@ -576,6 +585,7 @@ fn cancel_stops_the_waiting_deliveries_and_withdraw_hides_the_issue() {
     assert_eq!(r["deliveries"]["sent"], 1);
 
     // Withdraw: the archive and the feed no longer show it.
+    quiet(&t);
     let d = WebDaemon::start(&t, port);
     let (code, _, _) = d.get("/archive/news/2026-11-01");
     assert_eq!(code, 200, "a sent issue is in the archive");
@@ -595,4 +605,24 @@ fn cancel_stops_the_waiting_deliveries_and_withdraw_hides_the_issue() {
     let o = run(&t, &["cancel", "news", "--date", "2026-10-01"]);
     assert_eq!(o.status.code(), Some(1));
     std::thread::sleep(Duration::from_millis(10));
+}
+
+#[test]
+fn a_proof_goes_while_the_daemon_runs() {
+    let port = free_port();
+    let t = tree("", &["a@x.example"], port);
+    quiet(&t);
+    let d = WebDaemon::start(&t, port);
+    let o = run(&t, &["send", "news", "--test-to", "ed@x.example"]);
+    assert!(ok(&o).contains("1 sent"), "{}", out(&o));
+    let files = outbox(&t);
+    assert_eq!(files.len(), 1, "the proof, and nothing else");
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(text.contains("To: ed@x.example"), "{text}");
+    assert!(text.contains("Subject: [Proof]"), "{text}");
+    // The issue itself still goes through the one sender.
+    let o = run(&t, &["send", "news", "--now", "--date", "2026-11-01"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(err(&o).contains("already sending"), "{}", err(&o));
+    drop(d);
 }
