@@ -268,11 +268,49 @@ pub async fn create_proof_kind(
     kind: &str,
     now: i64,
 ) -> Result<(IssueRow, bool), SendError> {
+    create_copy(project, store, bulletin, date, to, kind, "[Proof]", now).await
+}
+
+/// The editors' notice that an issue is held for approval: the issue as a proof, subject
+/// `[Awaiting approval]`, once per held issue (kind `held`).
+pub async fn create_held_notice(
+    project: &Project,
+    store: &Store,
+    bulletin: &str,
+    date: NaiveDate,
+    to: &[EmailAddress],
+    now: i64,
+) -> Result<(IssueRow, bool), SendError> {
+    create_copy(
+        project,
+        store,
+        bulletin,
+        date,
+        to,
+        "held",
+        "[Awaiting approval]",
+        now,
+    )
+    .await
+}
+
+/// A copy of the issue for the editors (a proof or a held notice), recorded under `kind`.
+#[allow(clippy::too_many_arguments)]
+async fn create_copy(
+    project: &Project,
+    store: &Store,
+    bulletin: &str,
+    date: NaiveDate,
+    to: &[EmailAddress],
+    kind: &str,
+    prefix: &str,
+    now: i64,
+) -> Result<(IssueRow, bool), SendError> {
     if let Some(row) = store.find_issue(bulletin, &date.to_string(), kind).await? {
         return Ok((row, false));
     }
     let (mut issue, _) = crate::preview::render(project, bulletin, date)?;
-    issue.subject = format!("[Proof] {}", issue.subject);
+    issue.subject = format!("{prefix} {}", issue.subject);
     let css = crate::preview::stylesheet(project)?;
     let ctx = Context {
         organisation: &project.settings.organisation,

@@ -626,3 +626,123 @@ fn a_proof_goes_while_the_daemon_runs() {
     assert!(err(&o).contains("already sending"), "{}", err(&o));
     drop(d);
 }
+
+/// A tree whose bulletin fires daily two minutes ago (UK time), needs approval, and has an
+/// editors list; returns it with the issue date of that fire.
+fn held_tree(port: u16) -> (Tree, String) {
+    use chrono::Timelike;
+    let at = (chrono::Utc::now() - chrono::Duration::minutes(2))
+        .with_timezone(&chrono_tz::Europe::London);
+    let t = tree(
+        "editors = \"editors\"\nrequire_approval = true\n",
+        &["a@x.example", "b@x.example"],
+        port,
+    );
+    let settings = std::fs::read_to_string(t.config()).unwrap().replace(
+        "schedule = \"0 9 1 * *\"",
+        &format!("schedule = \"{} {} * * *\"", at.minute(), at.hour()),
+    );
+    t.write("config/bulletin.toml", &settings);
+    t.write(
+        "config/lists/editors.toml",
+        "name = \"Editors\"\n[[member]]\nemail = \"ed@x.example\"\n",
+    );
+    (t, at.date_naive().to_string())
+}
+
+fn recipients_of(t: &Tree) -> Vec<(String, String)> {
+    outbox(t)
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            let head = text.split("\r\n\r\n").next().unwrap().replace("\r\n ", " ");
+            let get = |h: &str| {
+                head.lines()
+                    .find_map(|l| l.strip_prefix(h))
+                    .unwrap_or("")
+                    .to_string()
+            };
+            (get("To: "), get("Subject: "))
+        })
+        .collect()
+}
+
+fn wait_until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !f() {
+        assert!(start.elapsed() < within, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_held_issue_is_visible_everywhere_the_editors_are_told_once_and_approval_sends_it_within_seconds()
+ {
+    let port = free_port();
+    let (t, date) = held_tree(port);
+    let d = WebDaemon::start(&t, port);
+    assert!(
+        d.wait_for_log("HELD", Duration::from_secs(15)),
+        "{}",
+        d.log()
+    );
+    // The editors are emailed (once), nobody else.
+    wait_until("the held notice", Duration::from_secs(15), || {
+        !outbox(&t).is_empty()
+    });
+    let sent = recipients_of(&t);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].0, "ed@x.example");
+    assert!(sent[0].1.starts_with("[Awaiting approval]"), "{sent:?}");
+
+    let st = status_json(&t);
+    let held = st
+        .iter()
+        .find(|r| r["awaiting_approval"] == true)
+        .expect("status shows the held issue");
+    assert_eq!(held["date"], date.as_str());
+    assert_eq!(held["state"], "held");
+    let table = ok(&run(&t, &["status"]));
+    assert!(
+        table.contains(&format!("bulletin approve news --date {date}")),
+        "{table}"
+    );
+    let (_, _, metrics) = d.get("/metrics");
+    assert!(
+        metrics.contains("bulletin_issues_awaiting_approval 1"),
+        "{metrics}"
+    );
+    let (_, _, admin) = d.admin_get("/admin");
+    assert!(
+        admin.contains("Awaiting approval")
+            && admin.contains(&format!("bulletin approve news --date {date}")),
+        "{admin}"
+    );
+    let (_, _, cal) = d.get("/calendar");
+    assert!(cal.contains("Awaiting approval"), "{cal}");
+
+    // A restart does not email the editors again.
+    drop(d);
+    let d = WebDaemon::start(&t, port);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(recipients_of(&t).len(), 1, "{:?}", recipients_of(&t));
+
+    // Approved from another process: it goes within seconds, not at the next 5-minute pass.
+    std::thread::sleep(Duration::from_secs(1));
+    ok(&run(
+        &t,
+        &["approve", "news", "--date", &date, "--by", "ed"],
+    ));
+    let approved = std::time::Instant::now();
+    wait_until("the approved issue", Duration::from_secs(15), || {
+        recipients_of(&t).len() == 3
+    });
+    assert!(approved.elapsed() < Duration::from_secs(15));
+    let to: Vec<String> = recipients_of(&t).into_iter().map(|r| r.0).collect();
+    assert!(to.contains(&"a@x.example".to_string()) && to.contains(&"b@x.example".to_string()));
+    let (_, _, metrics) = d.get("/metrics");
+    assert!(
+        metrics.contains("bulletin_issues_awaiting_approval 0"),
+        "{metrics}"
+    );
+}

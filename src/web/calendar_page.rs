@@ -42,8 +42,33 @@ pub fn calendar_page(
     today: NaiveDate,
     list_view: bool,
 ) -> Markup {
+    calendar_page_with_held(project, month, today, list_view, &[])
+}
+
+/// [`calendar_page`], with a notice of the issues held for approval: (bulletin id, issue date).
+pub fn calendar_page_with_held(
+    project: &Project,
+    month: NaiveDate,
+    today: NaiveDate,
+    list_view: bool,
+    held: &[(String, NaiveDate)],
+) -> Markup {
     let v = View::new(project, month, today);
+    let name_of = |id: &str| {
+        project
+            .bulletin(id)
+            .map_or_else(|| id.to_string(), |b| b.name.clone())
+    };
     let main = html! {
+        @if !held.is_empty() {
+            section class="notice" aria-labelledby="held-heading" {
+                h2 id="held-heading" { "Awaiting approval" }
+                ul { @for (b, d) in held {
+                    li { "The " (name_of(b)) " issue for " (human::date(*d))
+                        " is held until an editor approves it; nothing has been sent yet." }
+                } }
+            }
+        }
         p {
             "Awareness weeks, campaigns and events, and when each bulletin, its proof and each "
             "campaign announcement goes out. Times are UK time (" (v.tz.name()) ")."

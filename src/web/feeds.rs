@@ -25,7 +25,21 @@ pub async fn calendar_page(State(s): State<AppState>, Query(q): Query<CalendarQu
         .and_then(|m| NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok())
         .unwrap_or(today);
     let list = q.view.as_deref() == Some("list");
-    let body = super::calendar_page::calendar_page(&live.project, month, today, list);
+    let held: Vec<(String, NaiveDate)> = s
+        .store
+        .held_fires()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(job, _, date)| {
+            Some((
+                job.strip_prefix("bulletin:")?.to_string(),
+                date.parse().ok()?,
+            ))
+        })
+        .collect();
+    let body =
+        super::calendar_page::calendar_page_with_held(&live.project, month, today, list, &held);
     Html(body.into_string()).into_response()
 }
 
