@@ -319,6 +319,12 @@ async fn create_copy(
     };
     let mut rendered = Rendered::new(&issue, &ctx).map_err(crate::preview::PreviewError::from)?;
     rendered.set_date(&created_at(project, now));
+    let page = random_hex()?;
+    let proof_url = format!("{}/proof/{page}", project.settings.web.public_url);
+    let note = proof_note(project, store, &issue, now).await?;
+    let rendered = rendered
+        .into_proof(&note, &ctx.web_url(&issue), &proof_url)
+        .map_err(crate::preview::PreviewError::from)?;
     let mut seen = BTreeSet::new();
     let deliveries = to
         .iter()
@@ -338,7 +344,74 @@ async fn create_copy(
         rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
         deliveries,
     };
-    Ok(store.create_issue(&new, now).await?)
+    let (row, created) = store.create_issue(&new, now).await?;
+    if created {
+        store
+            .set_state(&format!("{PROOF_PAGE_PREFIX}{page}"), &row.id.to_string())
+            .await?;
+    }
+    Ok((row, created))
+}
+
+/// The ledger key (in `daemon_state`) that maps a proof page's opaque id to its issue id.
+pub const PROOF_PAGE_PREFIX: &str = "proof-page:";
+
+/// 128 random bits as hex, from the operating system: a proof page's unguessable id.
+fn random_hex() -> Result<String, SendError> {
+    let mut seed = [0u8; 16];
+    let mut f = std::fs::File::open("/dev/urandom")
+        .map_err(|e| SendError::Setup(format!("no randomness: {e}")))?;
+    std::io::Read::read_exact(&mut f, &mut seed)
+        .map_err(|e| SendError::Setup(format!("no randomness: {e}")))?;
+    Ok(seed.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The banner of a proof: when the issue goes, to how many people, what it carries, and how
+/// to approve it (or that it needs no approval).
+async fn proof_note(
+    project: &Project,
+    store: &Store,
+    issue: &crate::issue::Issue,
+    now: i64,
+) -> Result<crate::render::ProofNote, SendError> {
+    let Some(b) = project.bulletin(&issue.bulletin_id) else {
+        return Ok(crate::render::ProofNote::default());
+    };
+    let when = issue.scheduled.format("%A %-d %B %Y at %H:%M %Z");
+    let people = materialise(project, b, &store.suppressions().await?)
+        .iter()
+        .filter(|d| !d.suppressed)
+        .count();
+    let lists: Vec<&str> = b.lists.iter().map(|l| l.as_str()).collect();
+    let mut lines = vec![format!(
+        "{} {when} to {people} {} (lists: {}).",
+        if issue.scheduled.timestamp() > now {
+            "This issue goes on"
+        } else {
+            "This issue was due on"
+        },
+        if people == 1 { "person" } else { "people" },
+        lists.join(", ")
+    )];
+    lines.push(if issue.sections.is_empty() {
+        "It carries nothing yet: no news, campaigns or standing blocks for this date.".into()
+    } else {
+        format!("It carries: {}.", issue.summary())
+    });
+    let date = issue.date;
+    if b.require_approval {
+        match store.approval(b.id.as_str(), &date.to_string()).await? {
+            Some((by, _)) => lines.push(format!("Approved by {by}.")),
+            None => lines.push(format!(
+                "It needs approval before it goes: run `bulletin approve {} --date {date}`.",
+                b.id
+            )),
+        }
+    } else {
+        lines.push("It needs no approval: it goes automatically at that time.".into());
+    }
+    lines.push("The unsubscribe link in a proof does nothing.".into());
+    Ok(crate::render::ProofNote { lines })
 }
 
 /// A campaign's announcement for the occurrence starting on `start`: a short message of its own

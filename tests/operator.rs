@@ -746,3 +746,87 @@ fn a_held_issue_is_visible_everywhere_the_editors_are_told_once_and_approval_sen
         "{metrics}"
     );
 }
+
+/// (header names, text part, html part) of a message, through Python's email parser.
+fn parse_message(path: &std::path::Path) -> (Vec<String>, String, String) {
+    let o = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, json, email, email.policy\n\
+             m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)\n\
+             t = m.get_body(('plain',)).get_content()\n\
+             h = m.get_body(('html',)).get_content()\n\
+             print(json.dumps([list(m.keys()), t, h]))",
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn a_proof_says_when_to_whom_what_and_how_to_approve_and_its_links_are_safe() {
+    let port = free_port();
+    let t = tree(
+        "require_approval = true\n",
+        &["a@x.example", "b@x.example", "c@x.example"],
+        port,
+    );
+    quiet(&t);
+    ok(&run(&t, &["suppress", "c@x.example"]));
+    let d = WebDaemon::start(&t, port);
+    ok(&run(
+        &t,
+        &[
+            "send",
+            "news",
+            "--test-to",
+            "ed@x.example",
+            "--date",
+            "2027-01-01",
+        ],
+    ));
+    let files = outbox(&t);
+    assert_eq!(files.len(), 1);
+    let (headers, text, html) = parse_message(&files[0]);
+    assert!(
+        !headers
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case("List-Unsubscribe")
+                || h.eq_ignore_ascii_case("List-Unsubscribe-Post")),
+        "a proof has no working List-Unsubscribe: {headers:?}"
+    );
+    let banner = text.split("-----").next().unwrap();
+    assert!(banner.starts_with("PROOF"), "{text}");
+    for want in [
+        "1 January 2027 at 09:00",
+        "to 2 people",
+        "It carries:",
+        "bulletin approve news --date 2027-01-01",
+    ] {
+        assert!(banner.contains(want), "the banner says {want:?}: {banner}");
+        assert!(html.contains(want), "the HTML banner says {want:?}");
+    }
+    assert!(html.contains("href=\"#proof\""), "a dummy unsubscribe link");
+    assert!(
+        !html.contains("/unsubscribe/") && !text.contains("/unsubscribe/"),
+        "no live unsubscribe link"
+    );
+    // "View in your browser" opens the proof page, which the daemon serves before sending.
+    let view = text
+        .lines()
+        .find_map(|l| l.strip_prefix("View this issue in your browser: "))
+        .expect("the view link");
+    let path = format!("/{}", view.splitn(4, '/').nth(3).unwrap());
+    assert!(path.starts_with("/proof/"), "{view}");
+    let (code, head, page) = d.get(&path);
+    assert_eq!(code, 200, "{page}");
+    assert!(
+        page.contains("PROOF") && page.contains("News: January 2027"),
+        "{page}"
+    );
+    assert!(head.contains("x-robots-tag: noindex"), "{head}");
+    assert_eq!(d.get("/proof/00000000000000000000000000000000").0, 404);
+    assert_eq!(d.get("/archive/news/2027-01-01").0, 404, "not yet public");
+}
