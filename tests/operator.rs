@@ -830,3 +830,36 @@ fn a_proof_says_when_to_whom_what_and_how_to_approve_and_its_links_are_safe() {
     assert_eq!(d.get("/proof/00000000000000000000000000000000").0, 404);
     assert_eq!(d.get("/archive/news/2027-01-01").0, 404, "not yet public");
 }
+
+#[test]
+fn on_postgresql_an_approval_from_anywhere_wakes_the_daemons_within_seconds() {
+    let db = support::pg::PgDb::create();
+    let (t, date) = held_tree(free_port());
+    let env = [("BULLETIN_DATABASE_URL", db.url.as_str())];
+    let daemons: Vec<WebDaemon> = (0..2)
+        .map(|_| WebDaemon::start_with(&t, free_port(), &env))
+        .collect();
+    for d in &daemons {
+        assert!(
+            d.wait_for_log("HELD", Duration::from_secs(15)),
+            "{}",
+            d.log()
+        );
+    }
+    wait_until("the held notice", Duration::from_secs(15), || {
+        !outbox(&t).is_empty()
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(recipients_of(&t).len(), 1, "the editors are told once");
+    let o = bulletin(t.root())
+        .envs(env)
+        .args(["approve", "news", "--date", &date])
+        .output()
+        .unwrap();
+    ok(&o);
+    wait_until("the approved issue", Duration::from_secs(15), || {
+        recipients_of(&t).len() == 3
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(recipients_of(&t).len(), 3, "each reader once");
+}

@@ -22,7 +22,16 @@ impl WebDaemon {
     /// Start `bulletin run` in `t` on `port` (its `public_url` should name the same port), and
     /// wait until `/healthz` answers.
     pub fn start(t: &Tree, port: u16) -> WebDaemon {
-        let mut child = super::bulletin(t.root())
+        Self::start_with(t, port, &[])
+    }
+
+    /// [`WebDaemon::start`] with extra environment variables (a PostgreSQL URL, a secret).
+    pub fn start_with(t: &Tree, port: u16, env: &[(&str, &str)]) -> WebDaemon {
+        let mut cmd = super::bulletin(t.root());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
             .arg("run")
             .env("RUST_LOG", "info")
             .env("BULLETIN_WEB_BIND", format!("127.0.0.1:{port}"))
