@@ -827,18 +827,12 @@ pub async fn cancel(
         project.bulletin(bulletin).is_some(),
         "unknown bulletin `{bulletin}`"
     );
-    if !ledger_exists(project) {
-        anyhow::bail!("{bulletin} has no issue on {date}: nothing has been sent yet");
-    }
     let store = open(project).await?;
     let Some(row) = store
         .find_issue(bulletin, &date.to_string(), "issue")
         .await?
     else {
-        eprintln!(
-            "error: {bulletin} has no issue on {date} in the ledger (see `bulletin status`); nothing was cancelled"
-        );
-        return Ok(ExitCode::FAILURE);
+        return cancel_fire(project, &store, bulletin, date).await;
     };
     if row.state == crate::store::IssueState::Cancelled.as_str() {
         println!("{bulletin} {date} (issue {}) was already cancelled", row.id);
@@ -861,6 +855,58 @@ pub async fn cancel(
         row.id, after.sent, after.in_flight
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `cancel` for an issue not created yet: one held for approval, or a fire still to come. Its
+/// fire is recorded as skipped, so the daemon never creates it.
+async fn cancel_fire(
+    project: &Project,
+    store: &Store,
+    bulletin: &str,
+    date: NaiveDate,
+) -> anyhow::Result<ExitCode> {
+    let job = format!("bulletin:{bulletin}");
+    let key = date.to_string();
+    let now = chrono::Utc::now().timestamp();
+    let detail = format!("cancelled by {}", operator());
+    let held = store
+        .held_fires()
+        .await?
+        .into_iter()
+        .find(|(j, _, d)| *j == job && *d == key);
+    let due = match held {
+        Some((_, due, _)) => Some(due),
+        None => project.bulletin(bulletin).and_then(|b| {
+            crate::issue::fire_on(b, project.settings.organisation.time_zone, date)
+                .map(|t| t.timestamp())
+                .filter(|t| *t > now)
+        }),
+    };
+    let Some(due) = due else {
+        eprintln!(
+            "error: {bulletin} has no issue on {date} in the ledger and none to come that day (see `bulletin status` and `bulletin schedule`); nothing was cancelled"
+        );
+        return Ok(ExitCode::FAILURE);
+    };
+    let state = store
+        .record_fire(&job, due, &key, "skipped", &detail, now)
+        .await?;
+    store
+        .log_event(
+            None,
+            None,
+            "cancelled",
+            &format!("{bulletin} {date}: {detail}"),
+            now,
+        )
+        .await?;
+    if state == "skipped" {
+        println!("cancelled {bulletin} {date}: it will not be created or sent");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("error: {bulletin} {date} was already handled ({state}); see `bulletin status`");
+        Ok(ExitCode::FAILURE)
+    }
 }
 
 /// `withdraw BULLETIN --date D`.

@@ -863,3 +863,64 @@ fn on_postgresql_an_approval_from_anywhere_wakes_the_daemons_within_seconds() {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(recipients_of(&t).len(), 3, "each reader once");
 }
+
+/// A daemon driven in-process at `at` (Unix seconds), having last looked ten minutes before.
+fn step_at(t: &Tree, at: i64) -> bulletin::daemon::StepReport {
+    struct At(i64);
+    impl bulletin::delivery::Clock for At {
+        fn now(&self) -> i64 {
+            self.0
+        }
+    }
+    let p = t.load().project.unwrap();
+    let s = store(t);
+    block_on(s.set_state("scheduler.last_tick", &(at - 600).to_string())).unwrap();
+    let d = bulletin::daemon::Daemon::new(
+        std::sync::Arc::new(p),
+        s,
+        std::sync::Arc::new(At(at)),
+        "test",
+    )
+    .unwrap();
+    block_on(d.try_execute_step()).unwrap()
+}
+
+#[test]
+fn cancelling_an_issue_still_to_come_or_held_means_it_is_never_created() {
+    let t = tree("", &["a@x.example"], free_port());
+    let p = t.load().project.unwrap();
+    let tz = p.settings.organisation.time_zone;
+    let b = p.bulletin("news").unwrap();
+    let next = bulletin::issue::next_fire_on_or_after(
+        b,
+        tz,
+        chrono::Utc::now().with_timezone(&tz).date_naive() + chrono::Days::new(1),
+    )
+    .unwrap();
+    let date = next.date_naive().to_string();
+    let o = run(&t, &["cancel", "news", "--date", &date]);
+    assert!(ok(&o).contains("will not be created"), "{}", out(&o));
+    let r = step_at(&t, next.timestamp() + 30);
+    assert!(r.created.is_empty(), "{r:?}");
+    assert!(outbox(&t).is_empty());
+    assert!(status_json(&t).is_empty());
+
+    // Held for approval, then cancelled: approving no longer matters.
+    let (t, date) = held_tree(free_port());
+    let r = step_at(&t, chrono::Utc::now().timestamp());
+    assert_eq!(r.held.len(), 1, "{r:?}");
+    ok(&run(&t, &["cancel", "news", "--date", &date]));
+    assert!(
+        status_json(&t)
+            .iter()
+            .all(|r| r["awaiting_approval"] != true),
+        "no longer held"
+    );
+    block_on(store(&t).approve("news", &date, "ed", chrono::Utc::now().timestamp())).unwrap();
+    let r = step_at(&t, chrono::Utc::now().timestamp() + 5);
+    assert!(r.created.is_empty(), "{r:?}");
+    assert!(
+        status_json(&t).iter().all(|r| r["kind"] != "issue"),
+        "never created"
+    );
+}
