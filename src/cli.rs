@@ -286,8 +286,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let suppressions = runtime()?.block_on(crate::commands::existing_suppressions(p))?;
             let json = format == TableOrJson::Json;
             match (members, who) {
-                (Some(list), _) => crate::commands::list_members(p, &suppressions, &list, json),
-                (None, Some(email)) => crate::commands::lists_who(p, &suppressions, &email, json),
+                (Some(list), _) => crate::operator::list_members(p, &suppressions, &list, json),
+                (None, Some(email)) => crate::operator::lists_who(p, &suppressions, &email, json),
                 (None, None) => {
                     lists(p, &suppressions, format)?;
                     Ok(ExitCode::SUCCESS)
@@ -295,13 +295,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Suppressions { format } => {
-            runtime()?.block_on(crate::commands::suppressions(p, format))
+            runtime()?.block_on(crate::operator::suppressions(p, format))
         }
         Command::Cancel { bulletin, date } => {
-            runtime()?.block_on(crate::commands::cancel(p, &bulletin, date))
+            runtime()?.block_on(crate::operator::cancel(p, &bulletin, date))
         }
         Command::Withdraw { bulletin, date } => {
-            runtime()?.block_on(crate::commands::withdraw(p, &bulletin, date))
+            runtime()?.block_on(crate::operator::withdraw(p, &bulletin, date))
         }
         Command::Calendar { from, to, format } => {
             crate::calendar::cli::run(p, from, to, format, Utc::now())?;
@@ -342,7 +342,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let json = format == TableOrJson::Json;
             match issue {
-                Some(issue) => runtime()?.block_on(crate::commands::recipients(
+                Some(issue) => runtime()?.block_on(crate::operator::recipients(
                     p,
                     &issue,
                     state.map(RecipientFilter::state),
