@@ -451,9 +451,21 @@ pub async fn approve(
             chrono::Utc::now().timestamp(),
         )
         .await?;
+    let fire = crate::issue::fire_on(b, tz, date).map(|t| t.timestamp());
+    if let Some(due) = fire
+        && store
+            .fire_state(&format!("bulletin:{bulletin}"), due)
+            .await?
+            .as_deref()
+            == Some("skipped")
+    {
+        eprintln!(
+            "warning: {bulletin} {date} was cancelled or skipped; the daemon will not send it (use `bulletin send {bulletin} --now --date {date}` to send it anyway)"
+        );
+    }
     if added {
         println!(
-            "approved {bulletin} {date} (by {by}); the daemon sends it at its time, or at once if it is held"
+            "approved {bulletin} {date} (by {by}); the daemon sends it at its time, or within seconds if it is held"
         );
     } else {
         let (who, _) = store

@@ -916,7 +916,9 @@ fn cancelling_an_issue_still_to_come_or_held_means_it_is_never_created() {
             .all(|r| r["awaiting_approval"] != true),
         "no longer held"
     );
-    block_on(store(&t).approve("news", &date, "ed", chrono::Utc::now().timestamp())).unwrap();
+    let o = run(&t, &["approve", "news", "--date", &date]);
+    ok(&o);
+    assert!(err(&o).contains("was cancelled"), "{}", err(&o));
     let r = step_at(&t, chrono::Utc::now().timestamp() + 5);
     assert!(r.created.is_empty(), "{r:?}");
     assert!(
