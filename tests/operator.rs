@@ -926,3 +926,51 @@ fn cancelling_an_issue_still_to_come_or_held_means_it_is_never_created() {
         "never created"
     );
 }
+
+/// Run `bulletin ARGS` on a terminal (a pty from util-linux `script`), typing `answer`.
+fn on_a_terminal(t: &Tree, args: &str, answer: &str) -> Output {
+    use std::io::Write as _;
+    let mut c = std::process::Command::new("script");
+    c.current_dir(t.root());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("BULLETIN_") {
+            c.env_remove(k);
+        }
+    }
+    let mut child = c
+        .env("RUST_LOG", "warn")
+        .args([
+            "-qec",
+            &format!("{} {args}", env!("CARGO_BIN_EXE_bulletin")),
+            "/dev/null",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    stdin.write_all(answer.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_future_date_asks_on_a_terminal_and_no_means_nothing_is_sent() {
+    let t = tree("", &["a@x.example", "b@x.example"], free_port());
+    let future = (chrono::Utc::now() + chrono::Duration::days(40)).date_naive();
+    let args = format!("send news --now --date {future}");
+    let o = on_a_terminal(&t, &args, "n\n");
+    let said = out(&o);
+    assert!(
+        said.contains("early, to 2 people?"),
+        "asks, with the count: {said}"
+    );
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(outbox(&t).is_empty(), "no means nothing is sent");
+    let o = on_a_terminal(&t, &args, "y\n");
+    assert!(o.status.success(), "{}", out(&o));
+    assert_eq!(outbox(&t).len(), 2);
+}
