@@ -44,6 +44,42 @@ pub enum TableOrJson {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TableJsonCsv {
+    Table,
+    Json,
+    Csv,
+}
+
+/// The delivery states `status ISSUE --recipients --state` can pick.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum RecipientFilter {
+    Pending,
+    InFlight,
+    Sent,
+    Deferred,
+    Failed,
+    Expired,
+    Suppressed,
+    Cancelled,
+}
+
+impl RecipientFilter {
+    pub fn state(self) -> crate::store::DeliveryState {
+        use crate::store::DeliveryState as D;
+        match self {
+            RecipientFilter::Pending => D::Pending,
+            RecipientFilter::InFlight => D::InFlight,
+            RecipientFilter::Sent => D::Sent,
+            RecipientFilter::Deferred => D::Deferred,
+            RecipientFilter::Failed => D::Failed,
+            RecipientFilter::Expired => D::Expired,
+            RecipientFilter::Suppressed => D::Suppressed,
+            RecipientFilter::Cancelled => D::Cancelled,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum CheckFormat {
     Text,
     Json,
@@ -63,10 +99,24 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
         format: CheckFormat,
     },
-    /// Lists and their member counts after includes and de-duplication.
+    /// Lists and their member counts after includes and de-duplication; or one list's members
+    /// (--members), or the lists that reach one address (--who).
     Lists {
         #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
         format: TableOrJson,
+        /// Print this list's members (after includes), each marked if suppressed.
+        #[arg(long, value_name = "LIST", conflicts_with = "who")]
+        members: Option<String>,
+        /// Print which lists include this address (directly or through `include`) and whether
+        /// it is suppressed.
+        #[arg(long, value_name = "EMAIL")]
+        who: Option<String>,
+    },
+    /// Who asked not to receive what: address, scope, when and how (link, one-click, admin,
+    /// bounce).
+    Suppressions {
+        #[arg(long, value_enum, default_value_t = TableJsonCsv::Table)]
+        format: TableJsonCsv,
     },
     /// Campaigns, weeks of action and events between two dates (default: today to +90 days).
     Calendar {
@@ -105,11 +155,43 @@ pub enum Command {
         /// Send a proof to these addresses only; nothing is recorded as the issue.
         #[arg(long = "test-to", num_args = 1.., value_name = "EMAIL")]
         test_to: Vec<String>,
+        /// Send an issue that needs approval without it (recorded in the audit log).
+        #[arg(long, requires = "now")]
+        force: bool,
+        /// Do not ask before sending a future date's issue now (for scripts).
+        #[arg(long, requires = "now")]
+        yes: bool,
     },
-    /// Issues and their deliveries by state.
+    /// Issues and their deliveries by state (and issues held for approval); with ISSUE and
+    /// --recipients, that issue's deliveries one by one.
     Status {
         #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
         format: TableOrJson,
+        /// An issue: its id (as `status` shows it) or BULLETIN@YYYY-MM-DD.
+        #[arg(value_name = "ISSUE", requires = "recipients")]
+        issue: Option<String>,
+        /// List the issue's recipients: address, state, attempts, last reply, updated.
+        #[arg(long, requires = "issue")]
+        recipients: bool,
+        /// Only recipients in this state.
+        #[arg(long, value_enum, requires = "recipients")]
+        state: Option<RecipientFilter>,
+    },
+    /// Stop an issue that has not finished: its waiting deliveries become `cancelled`
+    /// (messages already being handed to the relay complete).
+    Cancel {
+        bulletin: String,
+        /// The issue date (YYYY-MM-DD).
+        #[arg(long)]
+        date: NaiveDate,
+    },
+    /// Take an issue off the web archive and the Atom feed (it stays in the ledger, marked
+    /// withdrawn).
+    Withdraw {
+        bulletin: String,
+        /// The issue date (YYYY-MM-DD).
+        #[arg(long)]
+        date: NaiveDate,
     },
     /// Stop sending to an address (everything, or one list or bulletin).
     Suppress {
@@ -227,10 +309,30 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Approve { bulletin, date, by } => {
             runtime()?.block_on(crate::commands::approve(p, &bulletin, date, by))
         }
-        Command::Lists { format } => {
+        Command::Lists {
+            format,
+            members,
+            who,
+        } => {
             let suppressions = runtime()?.block_on(crate::commands::existing_suppressions(p))?;
-            lists(p, &suppressions, format)?;
-            Ok(ExitCode::SUCCESS)
+            let json = format == TableOrJson::Json;
+            match (members, who) {
+                (Some(list), _) => crate::operator::list_members(p, &suppressions, &list, json),
+                (None, Some(email)) => crate::operator::lists_who(p, &suppressions, &email, json),
+                (None, None) => {
+                    lists(p, &suppressions, format)?;
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
+        }
+        Command::Suppressions { format } => {
+            runtime()?.block_on(crate::operator::suppressions(p, format))
+        }
+        Command::Cancel { bulletin, date } => {
+            runtime()?.block_on(crate::operator::cancel(p, &bulletin, date))
+        }
+        Command::Withdraw { bulletin, date } => {
+            runtime()?.block_on(crate::operator::withdraw(p, &bulletin, date))
         }
         Command::Calendar { from, to, format } => {
             crate::calendar::cli::run(p, from, to, format, Utc::now())?;
@@ -260,9 +362,35 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             now,
             date,
             test_to,
-        } => runtime()?.block_on(crate::commands::send(p, &bulletin, now, date, &test_to)),
-        Command::Status { format } => {
-            runtime()?.block_on(crate::commands::status(p, format == TableOrJson::Json))
+            force,
+            yes,
+        } => {
+            let opts = crate::commands::SendOptions {
+                now,
+                date,
+                test_to: &test_to,
+                force,
+                yes,
+                config_arg: config_arg(&cli.config),
+            };
+            runtime()?.block_on(crate::commands::send(p, &bulletin, &opts))
+        }
+        Command::Status {
+            format,
+            issue,
+            recipients: _,
+            state,
+        } => {
+            let json = format == TableOrJson::Json;
+            match issue {
+                Some(issue) => runtime()?.block_on(crate::operator::recipients(
+                    p,
+                    &issue,
+                    state.map(RecipientFilter::state),
+                    json,
+                )),
+                None => runtime()?.block_on(crate::commands::status(p, json)),
+            }
         }
         Command::Suppress {
             email,
@@ -286,6 +414,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             list.as_deref(),
             bulletin.as_deref(),
         )),
+    }
+}
+
+/// ` --config PATH` as the user gave it, when it is not the default (so a printed command can be
+/// pasted as is).
+fn config_arg(path: &std::path::Path) -> String {
+    if path == std::path::Path::new("config/bulletin.toml") {
+        String::new()
+    } else {
+        let shown = path.display().to_string();
+        if shown.contains(char::is_whitespace) {
+            format!(" --config '{shown}'")
+        } else {
+            format!(" --config {shown}")
+        }
     }
 }
 

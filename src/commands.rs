@@ -1,7 +1,7 @@
 //! The commands that touch the ledger: `send`, `status`, `suppress`, `unsuppress`. Each is a
 //! thin call into `send`, `store` and `delivery`, plus the words people read.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -22,7 +22,7 @@ pub fn instance_id() -> String {
     format!("{host}:{}", std::process::id())
 }
 
-async fn open(project: &Project) -> anyhow::Result<Store> {
+pub(crate) async fn open(project: &Project) -> anyhow::Result<Store> {
     Store::open(&project.settings.database)
         .await
         .context("opening the database")
@@ -31,7 +31,7 @@ async fn open(project: &Project) -> anyhow::Result<Store> {
 /// Whether there is a ledger to read (a SQLite file that was never created holds nothing, and
 /// a read-only command should not create it). A ledger whose marker remains but whose file is
 /// gone counts: opening it says what happened instead of showing an empty ledger.
-fn ledger_exists(project: &Project) -> bool {
+pub(crate) fn ledger_exists(project: &Project) -> bool {
     !matches!(&project.settings.database,
         DatabaseUrl::Sqlite(p) if !p.exists() && !crate::store::marker_path(p).exists())
 }
@@ -64,27 +64,68 @@ fn progress(total: u64) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
+/// What `send` was asked to do.
+#[derive(Debug, Clone)]
+pub struct SendOptions<'a> {
+    /// `--now`: the issue itself (else a proof to `test_to`).
+    pub now: bool,
+    pub date: Option<NaiveDate>,
+    pub test_to: &'a [String],
+    /// `--force`: send an issue that needs approval without it.
+    pub force: bool,
+    /// `--yes`: do not ask before sending a future date's issue.
+    pub yes: bool,
+    /// ` --config PATH` to repeat in printed commands (empty for the default).
+    pub config_arg: String,
+}
+
+/// Who is at the keyboard, for the audit trail.
+pub(crate) fn operator() -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Ask a yes/no question on the terminal; anything but y/yes is no.
+fn confirm(question: &str) -> anyhow::Result<bool> {
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
 /// `send BULLETIN --now | --test-to EMAIL…`.
 pub async fn send(
     project: &Project,
     bulletin: &str,
-    now_flag: bool,
-    date: Option<NaiveDate>,
-    test_to: &[String],
+    opts: &SendOptions<'_>,
 ) -> anyhow::Result<ExitCode> {
-    // One sender per SQLite database: refuse beside a running daemon (it sends due issues).
-    let _lock = match &project.settings.database {
-        DatabaseUrl::Sqlite(db) => Some(crate::daemon::lock::SenderLock::acquire(db)?),
-        DatabaseUrl::Postgres(_) => None,
+    let now_flag = opts.now;
+    let Some(b) = project.bulletin(bulletin) else {
+        // The preview error names the bulletins and suggests the nearest.
+        crate::preview::render(project, bulletin, today(project))?;
+        anyhow::bail!("unknown bulletin `{bulletin}`");
+    };
+    // The issue goes through the sender lock: one sender per SQLite database, refused beside a
+    // running daemon (it sends due issues). A proof touches none of the issue's deliveries, so
+    // it runs beside the daemon.
+    let _lock = match (&project.settings.database, now_flag) {
+        (DatabaseUrl::Sqlite(db), true) => Some(crate::daemon::lock::SenderLock::acquire(db)?),
+        _ => None,
     };
     let store = open(project).await?;
     let clock = Arc::new(SystemClock);
     let now = chrono::Utc::now().timestamp();
     // A SQLite ledger has one owner: whatever it left in flight belongs to a dead process. On
-    // PostgreSQL only claims whose lease ran out are dead (another instance may be sending).
+    // PostgreSQL, or beside a running daemon (a proof), only claims whose lease ran out are dead.
     {
-        let sqlite = matches!(project.settings.database, DatabaseUrl::Sqlite(_));
-        let released = store.release_expired_leases(now, sqlite).await?;
+        let sole_owner = matches!(project.settings.database, DatabaseUrl::Sqlite(_)) && now_flag;
+        let released = store.release_expired_leases(now, sole_owner).await?;
         if released > 0 {
             tracing::warn!(
                 released,
@@ -92,14 +133,71 @@ pub async fn send(
             );
         }
     }
+    let date = opts.date.unwrap_or_else(|| today(project));
+    let key = date.to_string();
+    let existing = if now_flag {
+        store.find_issue(bulletin, &key, "issue").await?
+    } else {
+        None
+    };
+    let mut forced = false;
+    if now_flag && existing.is_none() {
+        if b.require_approval && store.approval(bulletin, &key).await?.is_none() {
+            if !opts.force {
+                eprintln!(
+                    "error: {bulletin} {date} needs approval before it is sent (require_approval = true); nothing was sent"
+                );
+                eprintln!(
+                    "  approve it: bulletin{} approve {bulletin} --date {date}",
+                    opts.config_arg
+                );
+                eprintln!("  or send it unapproved with --force (recorded in the audit log)");
+                return Ok(ExitCode::FAILURE);
+            }
+            forced = true;
+        }
+        let today = today(project);
+        if date > today && !opts.yes {
+            let days = (date - today).num_days();
+            if !std::io::stdin().is_terminal() {
+                eprintln!(
+                    "error: {date} is {days} day(s) ahead; sending that issue now needs --yes when not asked on a terminal; nothing was sent"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            let people = crate::send::materialise(project, b, &store.suppressions().await?)
+                .iter()
+                .filter(|d| !d.suppressed)
+                .count();
+            if !confirm(&format!(
+                "Send the {date} issue of {bulletin} now, {days} day(s) early, to {people} people? The daemon will not send it again on {date}."
+            ))? {
+                eprintln!("nothing was sent");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
     let stopping = Arc::new(AtomicBool::new(false));
     let sender = crate::send::sender(project, store.clone(), &instance_id(), clock, stopping)?;
-    let date = date.unwrap_or_else(|| today(project));
     let (row, created) = if now_flag {
-        crate::send::create_or_resume(project, &store, bulletin, date, now).await?
+        let (row, created) =
+            crate::send::create_or_resume(project, &store, bulletin, date, now).await?;
+        if forced && created {
+            store
+                .log_event(
+                    Some(row.id),
+                    None,
+                    "forced",
+                    &format!("sent without approval (--force) by {}", operator()),
+                    now,
+                )
+                .await?;
+            tracing::warn!(bulletin, %date, "sent without approval (--force); recorded in the audit log");
+        }
+        (row, created)
     } else {
         let mut to = Vec::new();
-        for t in test_to {
+        for t in opts.test_to {
             to.push(
                 EmailAddress::parse(t)
                     .map_err(|e| anyhow::anyhow!("--test-to {t}: invalid address: {e}"))?,
@@ -119,7 +217,7 @@ pub async fn send(
     let c = &summary.counts;
     let what = if now_flag { "issue" } else { "proof" };
     println!(
-        "{bulletin} {date} ({what} {}, {}): {} sent, {} deferred, {} failed, {} suppressed, {} expired, {} pending of {}",
+        "{bulletin} {date} ({what} {}, {}): {} sent, {} deferred, {} failed, {} suppressed, {} expired, {} pending of {}{}",
         row.id,
         if created { "created" } else { "resumed" },
         c.sent,
@@ -128,7 +226,12 @@ pub async fn send(
         c.suppressed,
         c.expired,
         c.pending + c.in_flight,
-        c.total()
+        c.total(),
+        if c.cancelled > 0 {
+            format!(" ({} cancelled)", c.cancelled)
+        } else {
+            String::new()
+        }
     );
     if let Some(due) = summary.next_due.filter(|_| c.deferred > 0)
         && let Some(t) = chrono::DateTime::from_timestamp(due, 0)
@@ -216,6 +319,18 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
         {
             println!("  paused: {why}");
         }
+        if r.awaiting_approval {
+            println!(
+                "  held: awaiting approval, nothing sent; run `bulletin approve {} --date {}`",
+                r.bulletin, r.date
+            );
+        }
+        if c.cancelled > 0 {
+            println!("  cancelled: {} deliveries", c.cancelled);
+        }
+        if r.withdrawn {
+            println!("  withdrawn from the web archive and feed");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -298,10 +413,38 @@ pub async fn approve(
             "note: `{bulletin}` does not require approval (require_approval = false); recording it anyway"
         );
     }
-    let by = by
-        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
-        .unwrap_or_else(|| "unknown".into());
+    let by = by.unwrap_or_else(operator);
     let store = open(project).await?;
+    let tz = project.settings.organisation.time_zone;
+    let has_issue = store
+        .find_issue(bulletin, &date.to_string(), "issue")
+        .await?
+        .is_some();
+    let held = store
+        .held_fires()
+        .await?
+        .iter()
+        .any(|(job, _, d)| job == &format!("bulletin:{bulletin}") && *d == date.to_string());
+    if !has_issue && !held && crate::issue::fire_on(b, tz, date).is_none() {
+        let (before, after) = nearest_fires(b, tz, date);
+        eprintln!(
+            "error: {bulletin} has no issue on {date}: its schedule does not fire that day; nothing was approved"
+        );
+        let mut near = Vec::new();
+        if let Some(d) = before {
+            near.push(format!("{d} (before)"));
+        }
+        if let Some(d) = after {
+            near.push(format!("{d} (after)"));
+        }
+        if !near.is_empty() {
+            eprintln!("  nearest issue dates: {}", near.join(", "));
+        }
+        if let Some(d) = after.or(before) {
+            eprintln!("  hint: bulletin approve {bulletin} --date {d}");
+        }
+        return Ok(ExitCode::FAILURE);
+    }
     let added = store
         .approve(
             bulletin,
@@ -310,9 +453,21 @@ pub async fn approve(
             chrono::Utc::now().timestamp(),
         )
         .await?;
+    let fire = crate::issue::fire_on(b, tz, date).map(|t| t.timestamp());
+    if let Some(due) = fire
+        && store
+            .fire_state(&format!("bulletin:{bulletin}"), due)
+            .await?
+            .as_deref()
+            == Some("skipped")
+    {
+        eprintln!(
+            "warning: {bulletin} {date} was cancelled or skipped; the daemon will not send it (use `bulletin send {bulletin} --now --date {date}` to send it anyway)"
+        );
+    }
     if added {
         println!(
-            "approved {bulletin} {date} (by {by}); the daemon sends it at its time, or at once if it is held"
+            "approved {bulletin} {date} (by {by}); the daemon sends it at its time, or within seconds if it is held"
         );
     } else {
         let (who, _) = store
@@ -322,4 +477,18 @@ pub async fn approve(
         println!("{bulletin} {date} was already approved by {who}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The issue dates of `bulletin` nearest to `date`: the last before it and the first after it.
+fn nearest_fires(
+    b: &crate::config::Bulletin,
+    tz: chrono_tz::Tz,
+    date: NaiveDate,
+) -> (Option<NaiveDate>, Option<NaiveDate>) {
+    let before = crate::issue::previous_fire(b, tz, date).map(|t| t.date_naive());
+    let after = date
+        .succ_opt()
+        .and_then(|next| crate::issue::next_fire_on_or_after(b, tz, next))
+        .map(|t| t.date_naive());
+    (before, after)
 }

@@ -14,6 +14,7 @@ pub mod delivery;
 pub mod diag;
 pub mod ids;
 pub mod issue;
+pub mod operator;
 pub mod preview;
 pub mod private;
 pub mod render;

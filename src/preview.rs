@@ -118,7 +118,9 @@ pub fn write(
     date: NaiveDate,
     out: Option<&Path>,
 ) -> Result<Written, PreviewError> {
-    let (issue, rendered) = render(project, bulletin, date)?;
+    let (issue, mut rendered) = render(project, bulletin, date)?;
+    // As if created now: a message never carries a future Date.
+    rendered.set_date(&Utc::now().with_timezone(&project.settings.organisation.time_zone));
     let b = find(project, bulletin)?;
     let members = project.lists.union(&b.lists);
     let fallback = crate::address::EmailAddress::parse("reader@example.org").expect("valid");

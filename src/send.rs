@@ -201,6 +201,13 @@ pub fn sender(
     }))
 }
 
+/// `now` (Unix seconds) in the organisation's time zone: the Date of an issue created now.
+fn created_at(project: &Project, now: i64) -> chrono::DateTime<chrono_tz::Tz> {
+    chrono::DateTime::from_timestamp(now, 0)
+        .unwrap_or_default()
+        .with_timezone(&project.settings.organisation.time_zone)
+}
+
 /// Find or create the issue of `bulletin` for `date` (kind `issue`).
 pub async fn create_or_resume(
     project: &Project,
@@ -213,7 +220,8 @@ pub async fn create_or_resume(
     if let Some(row) = store.find_issue(bulletin, &key, "issue").await? {
         return Ok((row, false));
     }
-    let (issue, rendered) = crate::preview::render(project, bulletin, date)?;
+    let (issue, mut rendered) = crate::preview::render(project, bulletin, date)?;
+    rendered.set_date(&created_at(project, now));
     let b = project.bulletin(bulletin).expect("render found it");
     let suppressions = store.suppressions().await?;
     let new = NewIssue {
@@ -257,18 +265,63 @@ pub async fn create_proof_kind(
     kind: &str,
     now: i64,
 ) -> Result<(IssueRow, bool), SendError> {
+    create_copy(project, store, bulletin, date, to, kind, "[Proof]", now).await
+}
+
+/// The editors' notice that an issue is held for approval: the issue as a proof, subject
+/// `[Awaiting approval]`, once per held issue (kind `held`).
+pub async fn create_held_notice(
+    project: &Project,
+    store: &Store,
+    bulletin: &str,
+    date: NaiveDate,
+    to: &[EmailAddress],
+    now: i64,
+) -> Result<(IssueRow, bool), SendError> {
+    create_copy(
+        project,
+        store,
+        bulletin,
+        date,
+        to,
+        "held",
+        "[Awaiting approval]",
+        now,
+    )
+    .await
+}
+
+/// A copy of the issue for the editors (a proof or a held notice), recorded under `kind`.
+#[allow(clippy::too_many_arguments)]
+async fn create_copy(
+    project: &Project,
+    store: &Store,
+    bulletin: &str,
+    date: NaiveDate,
+    to: &[EmailAddress],
+    kind: &str,
+    prefix: &str,
+    now: i64,
+) -> Result<(IssueRow, bool), SendError> {
     if let Some(row) = store.find_issue(bulletin, &date.to_string(), kind).await? {
         return Ok((row, false));
     }
     let (mut issue, _) = crate::preview::render(project, bulletin, date)?;
-    issue.subject = format!("[Proof] {}", issue.subject);
+    issue.subject = format!("{prefix} {}", issue.subject);
     let css = crate::preview::stylesheet(project)?;
     let ctx = Context {
         organisation: &project.settings.organisation,
         public_url: &project.settings.web.public_url,
         css: &css,
     };
-    let rendered = Rendered::new(&issue, &ctx).map_err(crate::preview::PreviewError::from)?;
+    let mut rendered = Rendered::new(&issue, &ctx).map_err(crate::preview::PreviewError::from)?;
+    rendered.set_date(&created_at(project, now));
+    let page = random_hex()?;
+    let proof_url = format!("{}/proof/{page}", project.settings.web.public_url);
+    let note = proof_note(project, store, &issue, now).await?;
+    let rendered = rendered
+        .into_proof(&note, &ctx.web_url(&issue), &proof_url)
+        .map_err(crate::preview::PreviewError::from)?;
     let mut seen = BTreeSet::new();
     let deliveries = to
         .iter()
@@ -289,7 +342,74 @@ pub async fn create_proof_kind(
         themes: issue.theme_tags(),
         deliveries,
     };
-    Ok(store.create_issue(&new, now).await?)
+    let (row, created) = store.create_issue(&new, now).await?;
+    if created {
+        store
+            .set_state(&format!("{PROOF_PAGE_PREFIX}{page}"), &row.id.to_string())
+            .await?;
+    }
+    Ok((row, created))
+}
+
+/// The ledger key (in `daemon_state`) that maps a proof page's opaque id to its issue id.
+pub const PROOF_PAGE_PREFIX: &str = "proof-page:";
+
+/// 128 random bits as hex, from the operating system: a proof page's unguessable id.
+fn random_hex() -> Result<String, SendError> {
+    let mut seed = [0u8; 16];
+    let mut f = std::fs::File::open("/dev/urandom")
+        .map_err(|e| SendError::Setup(format!("no randomness: {e}")))?;
+    std::io::Read::read_exact(&mut f, &mut seed)
+        .map_err(|e| SendError::Setup(format!("no randomness: {e}")))?;
+    Ok(seed.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The banner of a proof: when the issue goes, to how many people, what it carries, and how
+/// to approve it (or that it needs no approval).
+async fn proof_note(
+    project: &Project,
+    store: &Store,
+    issue: &crate::issue::Issue,
+    now: i64,
+) -> Result<crate::render::ProofNote, SendError> {
+    let Some(b) = project.bulletin(&issue.bulletin_id) else {
+        return Ok(crate::render::ProofNote::default());
+    };
+    let when = issue.scheduled.format("%A %-d %B %Y at %H:%M %Z");
+    let people = materialise(project, b, &store.suppressions().await?)
+        .iter()
+        .filter(|d| !d.suppressed)
+        .count();
+    let lists: Vec<&str> = b.lists.iter().map(|l| l.as_str()).collect();
+    let mut lines = vec![format!(
+        "{} {when} to {people} {} (lists: {}).",
+        if issue.scheduled.timestamp() > now {
+            "This issue goes on"
+        } else {
+            "This issue was due on"
+        },
+        if people == 1 { "person" } else { "people" },
+        lists.join(", ")
+    )];
+    lines.push(if issue.sections.is_empty() {
+        "It carries nothing yet: no news, campaigns or standing blocks for this date.".into()
+    } else {
+        format!("It carries: {}.", issue.summary())
+    });
+    let date = issue.date;
+    if b.require_approval {
+        match store.approval(b.id.as_str(), &date.to_string()).await? {
+            Some((by, _)) => lines.push(format!("Approved by {by}.")),
+            None => lines.push(format!(
+                "It needs approval before it goes: run `bulletin approve {} --date {date}`.",
+                b.id
+            )),
+        }
+    } else {
+        lines.push("It needs no approval: it goes automatically at that time.".into());
+    }
+    lines.push("The unsubscribe link in a proof does nothing.".into());
+    Ok(crate::render::ProofNote { lines })
 }
 
 /// A campaign's announcement for the occurrence starting on `start`: a short message of its own
@@ -353,7 +473,8 @@ pub async fn create_announcement(
         public_url: &project.settings.web.public_url,
         css: &css,
     };
-    let rendered = Rendered::new(&issue, &ctx).map_err(crate::preview::PreviewError::from)?;
+    let mut rendered = Rendered::new(&issue, &ctx).map_err(crate::preview::PreviewError::from)?;
+    rendered.set_date(&created_at(project, now));
     let lists: Vec<crate::ids::ListId> = announce.lists.iter().map(|l| l.value.clone()).collect();
     let suppressions = store.suppressions().await?;
     let new = NewIssue {

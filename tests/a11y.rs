@@ -58,10 +58,26 @@ fn the_html_email_has_no_wcag_22_aa_violations() {
         std::fs::write(&path, r.html_for(&signer, &to)).unwrap();
         files.push(path);
     }
+    // A proof, with its banner.
+    let issue = issue::assemble(&project, b, "2026-12-01".parse().unwrap());
+    let note = bulletin::render::ProofNote {
+        lines: vec![
+            "This issue goes on Tuesday 1 December 2026 at 09:00 GMT to 33 people.".into(),
+            "It needs approval before it goes: run `bulletin approve sscp-news --date 2026-12-01`."
+                .into(),
+        ],
+    };
+    let proof = Rendered::new(&issue, &ctx)
+        .unwrap()
+        .into_proof(&note, &ctx.web_url(&issue), "http://127.0.0.1:8080/proof/0")
+        .unwrap();
+    let path = tree.root().join("proof-2026-12-01.html");
+    std::fs::write(&path, proof.html_for(&signer, &to)).unwrap();
+    files.push(path);
     let refs: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
     let results = axe(&refs);
     let results = results.as_array().unwrap();
-    assert_eq!(results.len(), 6, "three issues, light and dark");
+    assert_eq!(results.len(), 8, "three issues and a proof, light and dark");
     for r in results {
         assert!(r["passes"].as_u64().unwrap() > 5, "axe ran its rules: {r}");
         assert_eq!(

@@ -234,7 +234,23 @@ async fn a_proof_goes_to_the_editors_and_an_unapproved_issue_is_held_until_appro
         r.held,
         [("bulletin:news".to_string(), "2026-12-01".to_string())]
     );
-    assert_eq!(d.store.status().await.unwrap().len(), 1);
+    let st = d.store.status().await.unwrap();
+    assert_eq!(
+        st.len(),
+        3,
+        "the proof, the editors' held notice, and the held issue: {st:?}"
+    );
+    assert!(
+        st.iter()
+            .any(|s| s.awaiting_approval && s.state == "held" && s.date == "2026-12-01"),
+        "{st:?}"
+    );
+    let notice = st.iter().find(|s| s.kind == "held").expect("editors told");
+    assert_eq!(notice.deliveries.total(), 1, "to the one editor");
+    assert!(
+        st.iter().all(|s| s.kind != "issue" || s.awaiting_approval),
+        "nothing sent to the lists: {st:?}"
+    );
     // An editor approves; the next step sends it.
     d.store
         .approve("news", "2026-12-01", "editor", utc("2026-12-01T09:30:00Z"))

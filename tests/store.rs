@@ -151,6 +151,7 @@ both!(
     case_archive_keeps_themes,
     case_status_counts,
     case_daemon_state_and_events,
+    case_cancel_withdraw_recipients_and_how,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1022,6 +1023,86 @@ async fn case_approvals(store: Store) {
     );
     assert_eq!(store.approval("news", "2026-12-02").await.unwrap(), None);
     assert_eq!(store.approval("other", "2026-12-01").await.unwrap(), None);
+    // Every approval moves the counter the daemons poll.
+    assert_eq!(
+        store
+            .counter(bulletin::store::APPROVALS_COUNTER)
+            .await
+            .unwrap(),
+        2
+    );
+}
+
+/// Cancelling stops what waits (in-flight completes, the issue stays cancelled); withdrawing
+/// takes an issue off the archive; recipients list each delivery; suppressions keep their how.
+async fn case_cancel_withdraw_recipients_and_how(store: Store) {
+    use bulletin::store::{DeliveryState, SuppressionHow};
+    let id = create(&store, "news", "2026-11-01", 4, NOW).await;
+    claim_and_record(&store, id, 1, NOW, sent()).await;
+    let flying = store.claim(id, "t/1", NOW, NOW + 300, 1).await.unwrap();
+    assert_eq!(store.cancel_issue(id, "ops", NOW + 1).await.unwrap(), 2);
+    store
+        .record(&[(flying[0].id, sent())], "t/", NOW + 2)
+        .await
+        .unwrap();
+    store
+        .set_issue_state(id, "done", None, NOW + 3)
+        .await
+        .unwrap();
+    let c = store.counts(id).await.unwrap();
+    assert_eq!((c.sent, c.cancelled, c.open()), (2, 2, 0), "{c:?}");
+    assert_eq!(
+        store.issue_by_id(id).await.unwrap().unwrap().state,
+        "cancelled"
+    );
+    assert!(
+        store
+            .claim(id, "t/1", NOW + 9, NOW + 300, 9)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let all = store.recipients(id, None).await.unwrap();
+    assert_eq!(all.len(), 4);
+    let cancelled = store
+        .recipients(id, Some(DeliveryState::Cancelled))
+        .await
+        .unwrap();
+    assert_eq!(cancelled.len(), 2);
+    assert!(cancelled.iter().all(|r| r.attempts == 0));
+    assert_eq!(store.archive().await.unwrap().len(), 1);
+    assert!(store.withdraw_issue(id, "ops", NOW + 4).await.unwrap());
+    assert!(!store.withdraw_issue(id, "ops", NOW + 5).await.unwrap());
+    assert!(store.archive().await.unwrap().is_empty());
+    assert!(store.issue_by_id(id).await.unwrap().unwrap().withdrawn);
+    let kinds: Vec<String> = store
+        .events(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.1)
+        .collect();
+    assert!(kinds.contains(&"cancelled".to_string()) && kinds.contains(&"withdrawn".to_string()));
+
+    store
+        .suppress_how("x@y.example", "*", None, SuppressionHow::OneClick, NOW)
+        .await
+        .unwrap();
+    store.suppress("z@y.example", "*", None, NOW).await.unwrap();
+    let how: Vec<_> = store
+        .suppressions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.email_key, s.how))
+        .collect();
+    assert_eq!(
+        how,
+        [
+            ("x@y.example".to_string(), SuppressionHow::OneClick),
+            ("z@y.example".to_string(), SuppressionHow::Admin)
+        ]
+    );
 }
 
 /// The themes stored with an issue come back with it in the archive.

@@ -23,8 +23,24 @@ use crate::store::{Store, StoreError};
 /// (what is left in flight returns to the queue at the next start).
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The longest the daemon sleeps without looking again (a clock jump, a file edit, an approval).
+/// The longest the daemon sleeps without looking again (a clock jump, a file edit).
 pub const MAX_SLEEP_SECS: i64 = 300;
+
+/// How often a sleeping daemon reads the approvals counter (one row, on either backend), so an
+/// issue held for approval goes within seconds of `bulletin approve`, from any instance.
+pub const APPROVAL_POLL: Duration = Duration::from_secs(2);
+
+/// Resolves when the approvals counter differs from `seen` (read every [`APPROVAL_POLL`]).
+async fn approval_after(store: &Store, seen: i64) {
+    loop {
+        tokio::time::sleep(APPROVAL_POLL).await;
+        match store.counter(crate::store::APPROVALS_COUNTER).await {
+            Ok(n) if n != seen => return,
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "reading the approvals counter"),
+        }
+    }
+}
 
 /// Why a step failed. The daemon logs it and tries again later: nothing is lost.
 #[derive(Debug, thiserror::Error)]
@@ -164,7 +180,12 @@ impl Daemon {
                     .record_fire(&name, due, &date, state, "", now)
                     .await?;
                 match state {
-                    "held" => report.held.push((name, date)),
+                    "held" => {
+                        if let (Job::Bulletin(id), Some(d)) = (&job, for_date) {
+                            self.notify_held(id.as_str(), d, now).await?;
+                        }
+                        report.held.push((name, date))
+                    }
                     _ => report.created.push((name, date)),
                 }
             }
@@ -214,6 +235,33 @@ impl Daemon {
         Ok(report)
     }
 
+    /// Email the bulletin's editors that an issue is held (once per held issue: the notice is
+    /// an issue of kind `held`, created once; the delivery pass sends it).
+    async fn notify_held(
+        &self,
+        bulletin: &str,
+        date: chrono::NaiveDate,
+        now: i64,
+    ) -> Result<(), StepError> {
+        let p = &self.project;
+        let Some(editors) = p.bulletin(bulletin).and_then(|b| b.editors.as_ref()) else {
+            tracing::warn!(bulletin, %date, "held, and no `editors` list to email about it");
+            return Ok(());
+        };
+        let to: Vec<_> = p
+            .lists
+            .union(std::slice::from_ref(editors))
+            .into_iter()
+            .map(|m| m.email)
+            .collect();
+        let (row, created) =
+            crate::send::create_held_notice(p, &self.store, bulletin, date, &to, now).await?;
+        if created {
+            tracing::info!(bulletin, %date, issue = row.id, editors = to.len(), "the editors are emailed that the issue is held");
+        }
+        Ok(())
+    }
+
     /// When something next needs doing: the next fire, the next due delivery (or the retry of a
     /// paused issue), or a periodic look, whichever is first.
     async fn next_wake(&self, now: i64) -> Result<i64, StoreError> {
@@ -245,7 +293,14 @@ impl Daemon {
                 let Some(b) = p.bulletin(id.as_str()) else {
                     return Ok(None);
                 };
-                if b.require_approval {
+                let exists = self
+                    .store
+                    .find_issue(id.as_str(), &date.to_string(), "issue")
+                    .await?
+                    .is_some();
+                // An issue that exists was approved, or sent early on purpose (`send --now`,
+                // perhaps `--force`): the fire resumes it rather than holding it.
+                if b.require_approval && !exists {
                     match self.store.approval(id.as_str(), &date.to_string()).await? {
                         Some((by, _)) => {
                             tracing::info!(bulletin = %id, %date, approved_by = %by, "approved")
@@ -426,6 +481,12 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
     let mut watcher = reload::Watcher::new(&daemon.project);
     let stopping = daemon.stopping.clone();
     loop {
+        // Read before the step, so an approval made during it wakes the next sleep at once.
+        let approvals_seen = daemon
+            .store
+            .counter(crate::store::APPROVALS_COUNTER)
+            .await
+            .unwrap_or(0);
         let report = {
             let step = daemon.try_execute_step();
             tokio::pin!(step);
@@ -467,8 +528,12 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
         let sleep_for =
             Duration::from_secs((next_at - Utc::now().timestamp()).clamp(1, MAX_SLEEP_SECS) as u64);
         let mut reload_now = false;
+        let poll_store = daemon.store.clone();
         tokio::select! {
             _ = tokio::time::sleep(sleep_for) => {}
+            _ = approval_after(&poll_store, approvals_seen) => {
+                tracing::info!("an approval was recorded; looking at held issues now");
+            }
             _ = hup.recv() => { reload_now = true; }
             changed = watcher.changed() => { reload_now = changed; }
             _ = term.recv() => { break; }

@@ -108,6 +108,19 @@ pub struct Rendered {
     text_qp: (String, String),
     html_qp: (String, String),
     unsubscribe_mailto: String,
+    /// A proof: a dummy unsubscribe link and no List-Unsubscribe headers.
+    #[serde(default)]
+    proof: bool,
+}
+
+/// Where a proof's unsubscribe link points: nowhere (the page itself).
+pub const PROOF_UNSUBSCRIBE: &str = "#proof";
+
+/// What a proof says above the issue, in both parts: when it goes, to how many people, what it
+/// carries, how to approve it. One sentence a line.
+#[derive(Debug, Clone, Default)]
+pub struct ProofNote {
+    pub lines: Vec<String>,
 }
 
 fn split_qp(doc: &str, marker: &str, part: &'static str) -> Result<(String, String), RenderError> {
@@ -183,7 +196,70 @@ impl Rendered {
                 "mailto:{}?subject=unsubscribe%20{}",
                 unsubscribe_mailbox.address, issue.bulletin_id
             ),
+            proof: false,
         })
+    }
+
+    /// Make this rendering a proof: `note` as a banner at the top of both parts, the "view in
+    /// your browser" link (`web_url`, which works only once the issue is sent) pointing at
+    /// `proof_url` instead, a dummy unsubscribe link, and no List-Unsubscribe headers, so an
+    /// editor who clicks around cannot unsubscribe themselves or a reader.
+    pub fn into_proof(
+        mut self,
+        note: &ProofNote,
+        web_url: &str,
+        proof_url: &str,
+    ) -> Result<Self, RenderError> {
+        let banner = maud::html! {
+            div role="note" style="border:3px solid #b45309;background:#fffbeb;color:#1f2937;padding:12px 16px;margin:0 auto 16px;max-width:600px;font-family:Arial,sans-serif;font-size:15px;line-height:1.4" {
+                p style="margin:0 0 8px;font-weight:bold" { "PROOF: not yet sent to readers" }
+                @for l in &note.lines { p style="margin:0 0 6px" { (l) } }
+            }
+        }
+        .into_string();
+        let html = self
+            .html
+            .replace(&html_attr(web_url), &html_attr(proof_url));
+        self.html = match html
+            .find("<body")
+            .and_then(|b| html[b..].find('>').map(|e| b + e + 1))
+        {
+            Some(at) => format!("{}{banner}{}", &html[..at], &html[at..]),
+            None => format!("{banner}{html}"),
+        };
+        let mut text = String::from("PROOF: not yet sent to readers\n");
+        for l in &note.lines {
+            text.push_str(l);
+            text.push('\n');
+        }
+        text.push_str("------------------------------------------------------------\n\n");
+        text.push_str(&self.text.replace(web_url, proof_url));
+        self.text = text;
+        self.text_qp = split_qp(&self.text, &self.marker, "text")?;
+        self.html_qp = split_qp(&self.html, &self.marker, "HTML")?;
+        self.proof = true;
+        Ok(self)
+    }
+
+    /// Whether this is a proof (see [`Rendered::into_proof`]).
+    pub fn is_proof(&self) -> bool {
+        self.proof
+    }
+
+    /// Date the message at `at`: the issue's creation, never its (perhaps future) scheduled
+    /// time. Rendering dates it at the scheduled time; whoever stores the issue re-dates it, so
+    /// the stored messages (and a resend after a crash) carry the same Date.
+    pub fn set_date<Tz: chrono::TimeZone>(&mut self, at: &chrono::DateTime<Tz>)
+    where
+        Tz::Offset: std::fmt::Display,
+    {
+        let line = format!("Date: {}\r\n", at.to_rfc2822());
+        match self.common_headers.find("\r\n") {
+            Some(end) if self.common_headers.starts_with("Date: ") => {
+                self.common_headers.replace_range(..end + 2, &line);
+            }
+            _ => self.common_headers.insert_str(0, &line),
+        }
     }
 
     /// The size of the HTML part in bytes (Gmail clips above about 102 KB).
@@ -193,6 +269,9 @@ impl Rendered {
 
     /// The recipient's one-click unsubscribe URL.
     pub fn unsubscribe_url(&self, signer: &Signer, to: &EmailAddress) -> String {
+        if self.proof {
+            return PROOF_UNSUBSCRIBE.to_string();
+        }
         format!(
             "{}/unsubscribe/{}",
             self.public_url,
@@ -217,11 +296,12 @@ impl Rendered {
 
     /// The web version: no personal data; the unsubscribe link points at the general page.
     pub fn html_for_web(&self) -> String {
-        self.html.replacen(
-            &self.marker,
-            &html_attr(&format!("{}/unsubscribe", self.public_url)),
-            1,
-        )
+        let link = if self.proof {
+            PROOF_UNSUBSCRIBE.to_string()
+        } else {
+            format!("{}/unsubscribe", self.public_url)
+        };
+        self.html.replacen(&self.marker, &html_attr(&link), 1)
     }
 
     /// The Message-ID of `to`'s copy.
@@ -240,11 +320,14 @@ impl Rendered {
         head.push_str(&mime::mailbox_at(to.name, to.email, "To: ".len()));
         head.push_str("\r\nMessage-ID: ");
         head.push_str(&self.message_id(to.email));
-        head.push_str("\r\nList-Unsubscribe: <");
-        head.push_str(&url);
-        head.push_str(">,\r\n <");
-        head.push_str(&self.unsubscribe_mailto);
-        head.push_str(">\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
+        head.push_str("\r\n");
+        if !self.proof {
+            head.push_str("List-Unsubscribe: <");
+            head.push_str(&url);
+            head.push_str(">,\r\n <");
+            head.push_str(&self.unsubscribe_mailto);
+            head.push_str(">\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
+        }
         head.push_str(&self.mime_headers);
         out.extend_from_slice(head.as_bytes());
         for (ctype, (pre, post), personal) in [

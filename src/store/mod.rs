@@ -24,10 +24,13 @@ pub enum DeliveryState {
     Failed,
     Expired,
     Suppressed,
+    /// The operator cancelled the issue before this delivery was attempted (or while it waited
+    /// for a retry).
+    Cancelled,
 }
 
 impl DeliveryState {
-    pub const ALL: [DeliveryState; 7] = [
+    pub const ALL: [DeliveryState; 8] = [
         DeliveryState::Pending,
         DeliveryState::InFlight,
         DeliveryState::Sent,
@@ -35,6 +38,7 @@ impl DeliveryState {
         DeliveryState::Failed,
         DeliveryState::Expired,
         DeliveryState::Suppressed,
+        DeliveryState::Cancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +50,7 @@ impl DeliveryState {
             DeliveryState::Failed => "failed",
             DeliveryState::Expired => "expired",
             DeliveryState::Suppressed => "suppressed",
+            DeliveryState::Cancelled => "cancelled",
         }
     }
 
@@ -59,6 +64,92 @@ impl fmt::Display for DeliveryState {
         f.write_str(self.as_str())
     }
 }
+
+/// Where an issue is in its life (the `issues.state` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueState {
+    Sending,
+    Paused,
+    Done,
+    /// Stopped by the operator (`bulletin cancel`): nothing more is attempted.
+    Cancelled,
+}
+
+impl IssueState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueState::Sending => "sending",
+            IssueState::Paused => "paused",
+            IssueState::Done => "done",
+            IssueState::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl fmt::Display for IssueState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How an address came to be suppressed, so an admin can tell a reader's choice from a bounce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuppressionHow {
+    /// The reader confirmed on the unsubscribe page (the link in the message).
+    Link,
+    /// The reader's mail client posted RFC 8058 one-click unsubscribe.
+    OneClick,
+    /// An operator ran `bulletin suppress`.
+    Admin,
+    /// The address bounced.
+    Bounce,
+}
+
+impl SuppressionHow {
+    pub const ALL: [SuppressionHow; 4] = [
+        SuppressionHow::Link,
+        SuppressionHow::OneClick,
+        SuppressionHow::Admin,
+        SuppressionHow::Bounce,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressionHow::Link => "link",
+            SuppressionHow::OneClick => "one_click",
+            SuppressionHow::Admin => "admin",
+            SuppressionHow::Bounce => "bounce",
+        }
+    }
+
+    /// Read the stored value; rows from before it was recorded count as `admin`.
+    pub fn parse(s: Option<&str>) -> Self {
+        s.and_then(|s| Self::ALL.into_iter().find(|h| h.as_str() == s))
+            .unwrap_or(SuppressionHow::Admin)
+    }
+}
+
+impl fmt::Display for SuppressionHow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One delivery of an issue, for `status ISSUE --recipients`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RecipientRow {
+    pub email: String,
+    pub state: DeliveryState,
+    pub attempts: i64,
+    pub last_reply: Option<String>,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+/// The counter the daemons watch for new approvals (a cheap poll of one row, on any backend).
+pub const APPROVALS_COUNTER: &str = "approvals";
 
 /// Errors from the ledger. Every one is the database's, not a recipient's: the caller stops and
 /// retries later rather than guessing.
@@ -112,6 +203,8 @@ pub struct IssueRow {
     pub created_at: i64,
     /// While paused: when the daemon tries the relay again (Unix seconds).
     pub retry_at: Option<i64>,
+    /// Taken off the web archive and feed.
+    pub withdrawn: bool,
 }
 
 /// A delivery claimed for sending.
@@ -149,6 +242,7 @@ pub struct Counts {
     pub failed: u64,
     pub expired: u64,
     pub suppressed: u64,
+    pub cancelled: u64,
 }
 
 impl Counts {
@@ -161,6 +255,7 @@ impl Counts {
             DeliveryState::Failed => self.failed += n,
             DeliveryState::Expired => self.expired += n,
             DeliveryState::Suppressed => self.suppressed += n,
+            DeliveryState::Cancelled => self.cancelled += n,
         }
     }
 
@@ -173,6 +268,7 @@ impl Counts {
         self.failed += other.failed;
         self.expired += other.expired;
         self.suppressed += other.suppressed;
+        self.cancelled += other.cancelled;
     }
 
     pub fn total(&self) -> u64 {
@@ -183,6 +279,7 @@ impl Counts {
             + self.failed
             + self.expired
             + self.suppressed
+            + self.cancelled
     }
 
     /// Deliveries that may still be attempted.
@@ -204,6 +301,10 @@ pub struct IssueStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_at: Option<i64>,
     pub deliveries: Counts,
+    /// Taken off the web archive and feed (`bulletin withdraw`).
+    pub withdrawn: bool,
+    /// Waiting for `bulletin approve` (a held fire: no issue exists yet, `issue` is 0).
+    pub awaiting_approval: bool,
 }
 
 /// One issue in the public archive.
@@ -226,6 +327,7 @@ pub struct Suppression {
     pub scope: String,
     pub reason: Option<String>,
     pub created_at: i64,
+    pub how: SuppressionHow,
 }
 
 /// The ledger, whichever database holds it.
@@ -391,10 +493,32 @@ impl Store {
         dispatch!(self, s => s.sent_since(since).await)
     }
 
+    /// Every issue with its counts, and a row (state `held`, issue 0) for each issue held
+    /// for approval, in date order.
     pub async fn status(&self) -> Result<Vec<IssueStatus>, StoreError> {
-        dispatch!(self, s => s.status().await)
+        let mut rows = dispatch!(self, s => s.status().await)?;
+        for (job, _, date) in self.held_fires().await? {
+            let Some(bulletin) = job.strip_prefix("bulletin:") else {
+                continue;
+            };
+            rows.push(IssueStatus {
+                bulletin: bulletin.to_string(),
+                date,
+                kind: "issue".into(),
+                issue: 0,
+                state: "held".into(),
+                paused_reason: None,
+                retry_at: None,
+                deliveries: Counts::default(),
+                withdrawn: false,
+                awaiting_approval: true,
+            });
+        }
+        rows.sort_by(|a, b| (&a.date, &a.bulletin, &a.kind).cmp(&(&b.date, &b.bulletin, &b.kind)));
+        Ok(rows)
     }
 
+    /// Suppress an address as an operator would (`how` = admin).
     pub async fn suppress(
         &self,
         email_key: &str,
@@ -402,7 +526,20 @@ impl Store {
         reason: Option<&str>,
         now: i64,
     ) -> Result<bool, StoreError> {
-        dispatch!(self, s => s.suppress(email_key, scope, reason, now).await)
+        self.suppress_how(email_key, scope, reason, SuppressionHow::Admin, now)
+            .await
+    }
+
+    /// Suppress an address, recording how it came about.
+    pub async fn suppress_how(
+        &self,
+        email_key: &str,
+        scope: &str,
+        reason: Option<&str>,
+        how: SuppressionHow,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.suppress(email_key, scope, reason, how, now).await)
     }
 
     /// Remove suppressions of an address (all scopes when `scope` is `None`). Returns how many.
@@ -496,6 +633,42 @@ impl Store {
     /// Issues (kind `issue`) with at least one message sent, newest first: the public archive.
     pub async fn archive(&self) -> Result<Vec<ArchiveEntry>, StoreError> {
         dispatch!(self, s => s.archive().await)
+    }
+
+    /// An issue's deliveries, optionally only those in `state`, in the order they were made.
+    pub async fn recipients(
+        &self,
+        issue_id: i64,
+        state: Option<DeliveryState>,
+    ) -> Result<Vec<RecipientRow>, StoreError> {
+        dispatch!(self, s => s.recipients(issue_id, state).await)
+    }
+
+    /// An issue by its id.
+    pub async fn issue_by_id(&self, issue_id: i64) -> Result<Option<IssueRow>, StoreError> {
+        dispatch!(self, s => s.issue_by_id(issue_id).await)
+    }
+
+    /// Stop an issue: its pending and deferred deliveries become cancelled, the issue
+    /// `cancelled`, both in the audit trail; in-flight ones complete. Returns how many.
+    pub async fn cancel_issue(&self, issue_id: i64, by: &str, now: i64) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.cancel_issue(issue_id, by, now).await)
+    }
+
+    /// Take an issue off the public archive and feed (kept, marked withdrawn). `false` when it
+    /// was already withdrawn.
+    pub async fn withdraw_issue(
+        &self,
+        issue_id: i64,
+        by: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.withdraw_issue(issue_id, by, now).await)
+    }
+
+    /// A shared counter's value (0 when never set).
+    pub async fn counter(&self, key: &str) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.counter(key).await)
     }
 
     /// Whether the database answers.

@@ -10,8 +10,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, Row, SqlitePool};
 
 use super::{
-    Claimed, Counts, DeliveryState, IssueRow, IssueStatus, NewIssue, Recorded, StoreError,
-    Suppression,
+    Claimed, Counts, DeliveryState, IssueRow, IssueStatus, NewIssue, RecipientRow, Recorded,
+    StoreError, Suppression, SuppressionHow,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -34,6 +34,7 @@ fn issue_row(r: &sqlx::sqlite::SqliteRow) -> IssueRow {
         paused_reason: r.get("paused_reason"),
         created_at: r.get("created_at"),
         retry_at: r.get("retry_at"),
+        withdrawn: r.get::<Option<i64>, _>("withdrawn_at").is_some(),
     }
 }
 
@@ -437,15 +438,22 @@ impl SqliteStore {
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE issues SET state = $2, paused_reason = $3, updated_at = $4 WHERE id = $1",
+        // A cancelled issue stays cancelled (a sender finishing its last batch would otherwise
+        // mark it done).
+        let changed = sqlx::query(
+            "UPDATE issues SET state = $2, paused_reason = $3, updated_at = $4 WHERE id = $1 AND state <> 'cancelled'",
         )
         .bind(issue_id)
         .bind(state)
         .bind(reason)
         .bind(now)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            tx.commit().await?;
+            return Ok(());
+        }
         sqlx::query("INSERT INTO events (at, issue_id, kind, detail) VALUES ($1, $2, $3, $4)")
             .bind(now)
             .bind(issue_id)
@@ -525,6 +533,8 @@ impl SqliteStore {
                 retry_at: i.retry_at.filter(|_| i.state == "paused"),
                 state: i.state,
                 paused_reason: i.paused_reason,
+                withdrawn: i.withdrawn,
+                awaiting_approval: false,
             });
         }
         Ok(out)
@@ -535,17 +545,19 @@ impl SqliteStore {
         email_key: &str,
         scope: &str,
         reason: Option<&str>,
+        how: SuppressionHow,
         now: i64,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let r = sqlx::query(
-            "INSERT INTO suppressions (email_key, scope, reason, created_at) VALUES ($1, $2, $3, $4)
+            "INSERT INTO suppressions (email_key, scope, reason, created_at, how) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (email_key, scope) DO NOTHING",
         )
         .bind(email_key)
         .bind(scope)
         .bind(reason)
         .bind(now)
+        .bind(how.as_str())
         .execute(&mut *tx)
         .await?;
         sqlx::query("INSERT INTO events (at, kind, detail) VALUES ($1, 'suppressed', $2)")
@@ -589,6 +601,7 @@ impl SqliteStore {
                 scope: r.get("scope"),
                 reason: r.get("reason"),
                 created_at: r.get("created_at"),
+                how: SuppressionHow::parse(r.get::<Option<String>, _>("how").as_deref()),
             })
             .collect())
     }
@@ -692,6 +705,14 @@ impl SqliteStore {
             .bind(format!("{bulletin} {date} by {by}"))
             .execute(&self.pool)
             .await?;
+        // Daemons poll this one row to notice approvals within seconds.
+        sqlx::query(
+            "INSERT INTO counters (key, value) VALUES ($1, 1)
+             ON CONFLICT (key) DO UPDATE SET value = counters.value + 1",
+        )
+        .bind(super::APPROVALS_COUNTER)
+        .execute(&self.pool)
+        .await?;
         Ok(r.rows_affected() > 0)
     }
 
@@ -767,7 +788,7 @@ impl SqliteStore {
         let rows = sqlx::query(
             "SELECT i.id, i.bulletin, i.issue_date, i.subject, i.themes, MIN(d.sent_at) AS first_sent
                FROM issues i JOIN deliveries d ON d.issue_id = i.id AND d.sent_at IS NOT NULL
-              WHERE i.kind = 'issue'
+              WHERE i.kind = 'issue' AND i.withdrawn_at IS NULL
               GROUP BY i.id ORDER BY i.issue_date DESC, i.bulletin",
         )
         .fetch_all(&self.pool)
@@ -783,6 +804,109 @@ impl SqliteStore {
                 themes: r.get("themes"),
             })
             .collect())
+    }
+
+    pub async fn recipients(
+        &self,
+        issue_id: i64,
+        state: Option<DeliveryState>,
+    ) -> Result<Vec<RecipientRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT email, state, attempts, last_reply, updated_at FROM deliveries
+              WHERE issue_id = $1 AND ($2 IS NULL OR state = $2) ORDER BY id",
+        )
+        .bind(issue_id)
+        .bind(state.map(DeliveryState::as_str))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                Some(RecipientRow {
+                    email: r.get("email"),
+                    state: DeliveryState::parse(&r.get::<String, _>("state"))?,
+                    attempts: r.get("attempts"),
+                    last_reply: r.get("last_reply"),
+                    updated_at: r.get("updated_at"),
+                })
+            })
+            .collect())
+    }
+
+    pub async fn issue_by_id(&self, issue_id: i64) -> Result<Option<IssueRow>, StoreError> {
+        let row = sqlx::query("SELECT * FROM issues WHERE id = $1")
+            .bind(issue_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(issue_row))
+    }
+
+    pub async fn cancel_issue(&self, issue_id: i64, by: &str, now: i64) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query(
+            "UPDATE deliveries SET state = 'cancelled', lease_owner = NULL, lease_until = NULL, updated_at = $2
+              WHERE id IN (SELECT id FROM deliveries
+                            WHERE issue_id = $1 AND state IN ('pending', 'deferred') )",
+        )
+        .bind(issue_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query(
+            "UPDATE issues SET state = 'cancelled', paused_reason = NULL, updated_at = $2 WHERE id = $1",
+        )
+        .bind(issue_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO events (at, issue_id, kind, detail) VALUES ($1, $2, 'cancelled', $3)",
+        )
+        .bind(now)
+        .bind(issue_id)
+        .bind(format!("{n} waiting deliveries cancelled by {by}"))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    pub async fn withdraw_issue(
+        &self,
+        issue_id: i64,
+        by: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query(
+            "UPDATE issues SET withdrawn_at = $2, updated_at = $2 WHERE id = $1 AND withdrawn_at IS NULL",
+        )
+        .bind(issue_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n > 0 {
+            sqlx::query(
+                "INSERT INTO events (at, issue_id, kind, detail) VALUES ($1, $2, 'withdrawn', $3)",
+            )
+            .bind(now)
+            .bind(issue_id)
+            .bind(format!("taken off the archive and feed by {by}"))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    pub async fn counter(&self, key: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT value FROM counters WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map_or(0, |r| r.get(0)))
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {

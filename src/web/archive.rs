@@ -138,3 +138,44 @@ pub async fn issue(
     )
         .into_response()
 }
+
+/// A proof's "view in your browser" page, before the issue is sent: found by the proof's
+/// unguessable id, never listed, not indexed.
+pub async fn proof(State(s): State<AppState>, Path(id): Path<String>) -> Response {
+    let not_found = || {
+        error_page(
+            &s,
+            StatusCode::NOT_FOUND,
+            "Proof not found",
+            "There is no proof at this address.",
+        )
+    };
+    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return not_found();
+    }
+    let key = format!("{}{id}", crate::send::PROOF_PAGE_PREFIX);
+    let Ok(Some(issue)) = s.store.get_state(&key).await else {
+        return not_found();
+    };
+    let Ok(n) = issue.parse::<i64>() else {
+        return not_found();
+    };
+    let Ok(Some(row)) = s.store.issue_by_id(n).await else {
+        return not_found();
+    };
+    let Ok(rendered) = crate::send::stored_rendering(&row) else {
+        return not_found();
+    };
+    (
+        [
+            (header::CONTENT_SECURITY_POLICY, CSP_ISSUE),
+            (
+                header::HeaderName::from_static("x-robots-tag"),
+                "noindex, nofollow",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        Html(rendered.html_for_web()),
+    )
+        .into_response()
+}

@@ -43,17 +43,30 @@ pub fn calendar_page(
     today: NaiveDate,
     list_view: bool,
 ) -> Markup {
-    calendar_page_for(project, month, today, list_view, None)
+    calendar_page_for(project, month, today, list_view, None, &[])
+}
+
+/// [`calendar_page`], with a notice of the issues held for approval: (bulletin id, issue date).
+pub fn calendar_page_with_held(
+    project: &Project,
+    month: NaiveDate,
+    today: NaiveDate,
+    list_view: bool,
+    held: &[(String, NaiveDate)],
+) -> Markup {
+    calendar_page_for(project, month, today, list_view, None, held)
 }
 
 /// The page with only the campaigns and events tagged with `theme` (`?theme=neglect`), so a
-/// subgroup lead sees their theme's year; bulletins and announcements are shown as ever.
+/// subgroup lead sees their theme's year; bulletins and announcements are shown as ever. `held`
+/// lists the issues held for approval: (bulletin id, issue date).
 pub fn calendar_page_for(
     project: &Project,
     month: NaiveDate,
     today: NaiveDate,
     list_view: bool,
     theme: Option<Theme>,
+    held: &[(String, NaiveDate)],
 ) -> Markup {
     let mut v = View::new(project, month, today);
     if let Some(t) = theme {
@@ -64,7 +77,21 @@ pub fn calendar_page_for(
         });
     }
     v.theme = theme;
+    let name_of = |id: &str| {
+        project
+            .bulletin(id)
+            .map_or_else(|| id.to_string(), |b| b.name.clone())
+    };
     let main = html! {
+        @if !held.is_empty() {
+            section class="notice" aria-labelledby="held-heading" {
+                h2 id="held-heading" { "Awaiting approval" }
+                ul { @for (b, d) in held {
+                    li { "The " (name_of(b)) " issue for " (human::date(*d))
+                        " is held until an editor approves it; nothing has been sent yet." }
+                } }
+            }
+        }
         p {
             "Awareness weeks, campaigns and events, and when each bulletin, its proof and each "
             "campaign announcement goes out. Times are UK time (" (v.tz.name()) ")."
@@ -1086,6 +1113,7 @@ mod tests {
             d("2026-11-23"),
             false,
             Some(Theme::DomesticAbuse),
+            &[],
         )
         .into_string();
         assert!(key_of(&all).contains("Anti-Bullying Week"));

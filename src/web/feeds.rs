@@ -32,7 +32,21 @@ pub async fn calendar_page(State(s): State<AppState>, Query(q): Query<CalendarQu
         .theme
         .as_deref()
         .and_then(|t| crate::themes::Theme::parse(t).ok());
-    let body = super::calendar_page::calendar_page_for(&live.project, month, today, list, theme);
+    let held: Vec<(String, NaiveDate)> = s
+        .store
+        .held_fires()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(job, _, date)| {
+            Some((
+                job.strip_prefix("bulletin:")?.to_string(),
+                date.parse().ok()?,
+            ))
+        })
+        .collect();
+    let body =
+        super::calendar_page::calendar_page_for(&live.project, month, today, list, theme, &held);
     Html(body.into_string()).into_response()
 }
 

@@ -106,6 +106,9 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
     ] {
         out.push_str(&format!("bulletin_deliveries{{state=\"{name}\"}} {n}\n"));
     }
+    let held = status.iter().filter(|i| i.awaiting_approval).count();
+    out.push_str("# HELP bulletin_issues_awaiting_approval Issues held until an editor runs `bulletin approve`.\n# TYPE bulletin_issues_awaiting_approval gauge\n");
+    out.push_str(&format!("bulletin_issues_awaiting_approval {held}\n"));
     let paused = status.iter().filter(|i| i.state == "paused").count();
     out.push_str("# HELP bulletin_issues_paused Issues paused because the relay could not be used; the daemon retries them.\n# TYPE bulletin_issues_paused gauge\n");
     out.push_str(&format!("bulletin_issues_paused {paused}\n"));
@@ -175,6 +178,14 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
     let now = chrono::Utc::now();
     let next = crate::schedule::jobs::upcoming(p, now, 1);
     let status = s.store.status().await.unwrap_or_default();
+    let held: Vec<_> = status.iter().filter(|i| i.awaiting_approval).collect();
+    let suppressions = s.store.suppressions().await.unwrap_or_default();
+    let tz = p.settings.organisation.time_zone;
+    let when = |at: i64| {
+        chrono::DateTime::from_timestamp(at, 0)
+            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string())
+            .unwrap_or_default()
+    };
     let body = super::layout::page(
         &p.settings.organisation,
         "Operations",
@@ -183,6 +194,13 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
             ul { @for (job, at, date) in next.iter().take(10) {
                 li { (job.to_string()) ": " (at.format("%a %-d %b %Y %H:%M %Z")) @if let Some(d) = date { " (for " (d) ")" } }
             } }
+            @if !held.is_empty() {
+                h2 { "Awaiting approval" }
+                ul { @for i in &held {
+                    li { strong { (i.bulletin) " " (i.date) } ": held, nothing sent. To send it: "
+                        code { "bulletin approve " (i.bulletin) " --date " (i.date) } }
+                } }
+            }
             h2 { "Issues" }
             table {
                 caption { "Deliveries by state" }
@@ -193,6 +211,20 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
                         td { (i.deliveries.sent) } td { (i.deliveries.pending + i.deliveries.in_flight) } td { (i.deliveries.deferred) }
                         td { (i.deliveries.failed) } td { (i.deliveries.suppressed) } }
                 } }
+            }
+            h2 { "Suppressions" }
+            @if suppressions.is_empty() {
+                p { "No one has unsubscribed or been suppressed." }
+            } @else {
+                table {
+                    caption { "Who asked not to receive what, and how" }
+                    thead { tr { th scope="col" { "Address" } th scope="col" { "Scope" } th scope="col" { "When" }
+                        th scope="col" { "How" } th scope="col" { "Reason" } } }
+                    tbody { @for x in &suppressions {
+                        tr { td { (x.email_key) } td { (x.scope) } td { (when(x.created_at)) } td { (x.how.as_str()) }
+                            td { (x.reason.as_deref().unwrap_or("")) } }
+                    } }
+                }
             }
         },
     );

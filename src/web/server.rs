@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/archive/", get(super::archive::index))
         .route("/archive/{bulletin}/{date}", get(super::archive::issue))
+        .route("/proof/{id}", get(super::archive::proof))
         .route("/calendar", get(super::feeds::calendar_page))
         .route("/calendar.ics", get(super::feeds::calendar_ics))
         .route("/feed.atom", get(super::feeds::atom))

@@ -86,9 +86,14 @@ pub async fn confirm(
     } else {
         "unsubscribe page"
     };
+    let how = if one_click {
+        crate::store::SuppressionHow::OneClick
+    } else {
+        crate::store::SuppressionHow::Link
+    };
     let now = chrono::Utc::now().timestamp();
     if s.store
-        .suppress(&u.email.key(), &scope, Some(reason), now)
+        .suppress_how(&u.email.key(), &scope, Some(reason), how, now)
         .await
         .is_err()
     {

@@ -1,6 +1,7 @@
 //! Shared helpers for integration tests: small project trees in temporary folders.
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod email;
 pub mod pg;
 pub mod smtp;

@@ -1,0 +1,494 @@
+//! The operator's commands that look at and undo what was sent: one issue's recipients, who
+//! is suppressed and how, a list's members and the lists that reach an address, cancelling an
+//! issue and withdrawing it from the web.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+
+use crate::address::EmailAddress;
+use crate::commands::{existing_suppressions, ledger_exists, open, operator};
+use crate::config::Project;
+use crate::store::{Store, Suppression};
+
+/// An issue named on the command line: its id, or `BULLETIN@YYYY-MM-DD` (the issue itself,
+/// not a proof or announcement).
+async fn find_named_issue(store: &Store, name: &str) -> anyhow::Result<crate::store::IssueRow> {
+    let found = match name.split_once('@') {
+        Some((bulletin, date)) => {
+            let date: NaiveDate = date.parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "`{name}`: the date must be YYYY-MM-DD, as in {bulletin}@2026-12-01"
+                )
+            })?;
+            store
+                .find_issue(bulletin, &date.to_string(), "issue")
+                .await?
+        }
+        None => match name.parse::<i64>() {
+            Ok(id) => store.issue_by_id(id).await?,
+            Err(_) => anyhow::bail!(
+                "`{name}` is not an issue: give its id (as `bulletin status` shows it) or BULLETIN@YYYY-MM-DD"
+            ),
+        },
+    };
+    found.ok_or_else(|| anyhow::anyhow!("no issue `{name}` in the ledger (see `bulletin status`)"))
+}
+
+fn local_time(project: &Project, at: i64) -> String {
+    chrono::DateTime::from_timestamp(at, 0)
+        .map(|t| {
+            t.with_timezone(&project.settings.organisation.time_zone)
+                .format("%Y-%m-%d %H:%M %Z")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// `status ISSUE --recipients [--state S]`.
+pub async fn recipients(
+    project: &Project,
+    issue: &str,
+    state: Option<crate::store::DeliveryState>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    if !ledger_exists(project) {
+        anyhow::bail!("no issue `{issue}`: nothing has been sent yet");
+    }
+    let store = open(project).await?;
+    let row = find_named_issue(&store, issue).await?;
+    let rows = store.recipients(row.id, state).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} {} ({} {}, {}): {} recipient(s){}",
+        row.bulletin,
+        row.date,
+        row.kind,
+        row.id,
+        row.state,
+        rows.len(),
+        state.map(|s| format!(" {s}")).unwrap_or_default()
+    );
+    let w = rows.iter().map(|r| r.email.len()).max().unwrap_or(5).max(5);
+    println!(
+        "{:<w$}  {:<10}  {:>8}  {:<20}  LAST REPLY",
+        "EMAIL", "STATE", "ATTEMPTS", "UPDATED"
+    );
+    for r in &rows {
+        println!(
+            "{:<w$}  {:<10}  {:>8}  {:<20}  {}",
+            r.email,
+            r.state,
+            r.attempts,
+            local_time(project, r.updated_at),
+            r.last_reply.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One row of `suppressions`.
+#[derive(Debug, serde::Serialize)]
+struct SuppressionRow {
+    email: String,
+    scope: String,
+    /// RFC 3339 in the organisation's time zone.
+    when: String,
+    how: crate::store::SuppressionHow,
+    reason: Option<String>,
+}
+
+/// `suppressions [--format table|json|csv]`.
+pub async fn suppressions(
+    project: &Project,
+    format: crate::cli::TableJsonCsv,
+) -> anyhow::Result<ExitCode> {
+    use crate::cli::TableJsonCsv;
+    let tz = project.settings.organisation.time_zone;
+    let rows: Vec<SuppressionRow> = existing_suppressions(project)
+        .await?
+        .into_iter()
+        .map(|s| SuppressionRow {
+            email: s.email_key,
+            scope: s.scope,
+            when: chrono::DateTime::from_timestamp(s.created_at, 0)
+                .map(|t| t.with_timezone(&tz).to_rfc3339())
+                .unwrap_or_default(),
+            how: s.how,
+            reason: s.reason,
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    match format {
+        TableJsonCsv::Json => {
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
+        }
+        TableJsonCsv::Csv => {
+            writeln!(out, "email,scope,when,how,reason")?;
+            for r in &rows {
+                writeln!(
+                    out,
+                    "{},{},{},{},{}",
+                    csv_field(&r.email),
+                    csv_field(&r.scope),
+                    r.when,
+                    r.how,
+                    csv_field(r.reason.as_deref().unwrap_or(""))
+                )?;
+            }
+        }
+        TableJsonCsv::Table => {
+            if rows.is_empty() {
+                writeln!(out, "no suppressions")?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let w = rows.iter().map(|r| r.email.len()).max().unwrap_or(5).max(5);
+            let ws = rows.iter().map(|r| r.scope.len()).max().unwrap_or(5).max(5);
+            writeln!(
+                out,
+                "{:<w$}  {:<ws$}  {:<25}  {:<9}  REASON",
+                "EMAIL", "SCOPE", "WHEN", "HOW"
+            )?;
+            for r in &rows {
+                writeln!(
+                    out,
+                    "{:<w$}  {:<ws$}  {:<25}  {:<9}  {}",
+                    r.email,
+                    r.scope,
+                    r.when,
+                    r.how.as_str(),
+                    r.reason.as_deref().unwrap_or("")
+                )?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180); a leading
+/// `=`, `+`, `-` or `@` is prefixed with `'` so a spreadsheet does not run it as a formula.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// Why an address is suppressed for a list of a project: the scopes that stop it there.
+fn suppressed_for(suppressions: &[Suppression], key: &str, list: &str) -> Vec<String> {
+    let scope = format!("list:{list}");
+    suppressions
+        .iter()
+        .filter(|s| s.email_key == key && (s.scope == "*" || s.scope == scope))
+        .map(|s| s.scope.clone())
+        .collect()
+}
+
+/// One member in `lists --members`.
+#[derive(Debug, serde::Serialize)]
+struct MemberRow {
+    email: String,
+    name: Option<String>,
+    agency: Option<String>,
+    /// Scopes that stop mail to this member through this list (`*`, `list:<id>`).
+    suppressed: Vec<String>,
+}
+
+/// `lists --members LIST`.
+pub fn list_members(
+    project: &Project,
+    suppressions: &[Suppression],
+    list: &str,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let Some(l) = project.lists.lists.get(list) else {
+        let ids: Vec<&str> = project.lists.lists.keys().map(|k| k.as_str()).collect();
+        anyhow::bail!("unknown list `{list}` (lists: {})", ids.join(", "));
+    };
+    let rows: Vec<MemberRow> = project
+        .lists
+        .members
+        .get(&l.id)
+        .into_iter()
+        .flatten()
+        .map(|m| MemberRow {
+            email: m.email.to_string(),
+            name: m.name.as_ref().map(|n| n.to_string()),
+            agency: m.agency.clone(),
+            suppressed: suppressed_for(suppressions, &m.email.key(), list),
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let reachable = rows.iter().filter(|r| r.suppressed.is_empty()).count();
+    println!(
+        "{} ({}): {} member(s), {} reachable",
+        l.id,
+        l.name,
+        rows.len(),
+        reachable
+    );
+    let w = rows.iter().map(|r| r.email.len()).max().unwrap_or(5).max(5);
+    let wn = rows
+        .iter()
+        .map(|r| r.name.as_deref().unwrap_or("").chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    println!("{:<w$}  {:<wn$}  SUPPRESSED", "EMAIL", "NAME");
+    for r in &rows {
+        println!(
+            "{:<w$}  {:<wn$}  {}",
+            r.email,
+            r.name.as_deref().unwrap_or(""),
+            if r.suppressed.is_empty() {
+                "-".to_string()
+            } else {
+                r.suppressed.join(", ")
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One list in `lists --who`.
+#[derive(Debug, serde::Serialize)]
+struct WhoRow {
+    list: String,
+    /// `direct`, or the included list it comes through.
+    via: String,
+    suppressed: Vec<String>,
+}
+
+/// `lists --who EMAIL`.
+pub fn lists_who(
+    project: &Project,
+    suppressions: &[Suppression],
+    email: &str,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let e = EmailAddress::parse(email)
+        .map_err(|err| anyhow::anyhow!("{email}: invalid address: {err}"))?;
+    let key = e.key();
+    let mut rows = Vec::new();
+    for (id, l) in &project.lists.lists {
+        let member = |list: &crate::ids::ListId| {
+            project
+                .lists
+                .members
+                .get(list)
+                .is_some_and(|ms| ms.iter().any(|m| m.email.key() == key))
+        };
+        if !member(&l.id) {
+            continue;
+        }
+        let direct = l.members.iter().any(|m| m.email.key() == key);
+        let via = if direct {
+            "direct".to_string()
+        } else {
+            l.include
+                .iter()
+                .find(|inc| member(&inc.value))
+                .map(|inc| format!("include {}", inc.value))
+                .unwrap_or_else(|| "include".into())
+        };
+        rows.push(WhoRow {
+            list: id.to_string(),
+            via,
+            suppressed: suppressed_for(suppressions, &key, id.as_str()),
+        });
+    }
+    let other: Vec<String> = suppressions
+        .iter()
+        .filter(|s| s.email_key == key && s.scope.starts_with("bulletin:"))
+        .map(|s| s.scope.clone())
+        .collect();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "email": key,
+                "lists": rows,
+                "suppressed_bulletins": other,
+            }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        println!("{key} is on no list");
+    } else {
+        println!("{key} is on {} list(s):", rows.len());
+        for r in &rows {
+            println!(
+                "  {:<20} {:<24} {}",
+                r.list,
+                r.via,
+                if r.suppressed.is_empty() {
+                    "receives mail".to_string()
+                } else {
+                    format!("suppressed ({})", r.suppressed.join(", "))
+                }
+            );
+        }
+    }
+    for s in &other {
+        println!("  suppressed for {}", s.replace(':', " "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cancel BULLETIN --date D`.
+pub async fn cancel(
+    project: &Project,
+    bulletin: &str,
+    date: NaiveDate,
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        project.bulletin(bulletin).is_some(),
+        "unknown bulletin `{bulletin}`"
+    );
+    let store = open(project).await?;
+    let Some(row) = store
+        .find_issue(bulletin, &date.to_string(), "issue")
+        .await?
+    else {
+        return cancel_fire(project, &store, bulletin, date).await;
+    };
+    if row.state == crate::store::IssueState::Cancelled.as_str() {
+        println!("{bulletin} {date} (issue {}) was already cancelled", row.id);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let before = store.counts(row.id).await?;
+    if before.open() == 0 {
+        println!(
+            "{bulletin} {date} (issue {}) has finished: {} sent; nothing to cancel",
+            row.id, before.sent
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let n = store
+        .cancel_issue(row.id, &operator(), chrono::Utc::now().timestamp())
+        .await?;
+    let after = store.counts(row.id).await?;
+    println!(
+        "cancelled {bulletin} {date} (issue {}): {n} waiting deliveries cancelled, {} already sent, {} in flight will complete",
+        row.id, after.sent, after.in_flight
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cancel` for an issue not created yet: one held for approval, or a fire still to come. Its
+/// fire is recorded as skipped, so the daemon never creates it.
+async fn cancel_fire(
+    project: &Project,
+    store: &Store,
+    bulletin: &str,
+    date: NaiveDate,
+) -> anyhow::Result<ExitCode> {
+    let job = format!("bulletin:{bulletin}");
+    let key = date.to_string();
+    let now = chrono::Utc::now().timestamp();
+    let detail = format!("cancelled by {}", operator());
+    let held = store
+        .held_fires()
+        .await?
+        .into_iter()
+        .find(|(j, _, d)| *j == job && *d == key);
+    let due = match held {
+        Some((_, due, _)) => Some(due),
+        None => project.bulletin(bulletin).and_then(|b| {
+            crate::issue::fire_on(b, project.settings.organisation.time_zone, date)
+                .map(|t| t.timestamp())
+                .filter(|t| *t > now)
+        }),
+    };
+    let Some(due) = due else {
+        eprintln!(
+            "error: {bulletin} has no issue on {date} in the ledger and none to come that day (see `bulletin status` and `bulletin schedule`); nothing was cancelled"
+        );
+        return Ok(ExitCode::FAILURE);
+    };
+    let state = store
+        .record_fire(&job, due, &key, "skipped", &detail, now)
+        .await?;
+    store
+        .log_event(
+            None,
+            None,
+            "cancelled",
+            &format!("{bulletin} {date}: {detail}"),
+            now,
+        )
+        .await?;
+    if state == "skipped" {
+        println!("cancelled {bulletin} {date}: it will not be created or sent");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("error: {bulletin} {date} was already handled ({state}); see `bulletin status`");
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// `withdraw BULLETIN --date D`.
+pub async fn withdraw(
+    project: &Project,
+    bulletin: &str,
+    date: NaiveDate,
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        project.bulletin(bulletin).is_some(),
+        "unknown bulletin `{bulletin}`"
+    );
+    if !ledger_exists(project) {
+        anyhow::bail!("{bulletin} has no issue on {date}: nothing has been sent yet");
+    }
+    let store = open(project).await?;
+    let Some(row) = store
+        .find_issue(bulletin, &date.to_string(), "issue")
+        .await?
+    else {
+        eprintln!(
+            "error: {bulletin} has no issue on {date} in the ledger (see `bulletin status`); nothing was withdrawn"
+        );
+        return Ok(ExitCode::FAILURE);
+    };
+    if store
+        .withdraw_issue(row.id, &operator(), chrono::Utc::now().timestamp())
+        .await?
+    {
+        println!(
+            "withdrew {bulletin} {date} (issue {}) from the web archive and feed; it stays in the ledger",
+            row.id
+        );
+    } else {
+        println!("{bulletin} {date} (issue {}) was already withdrawn", row.id);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_never_formulas() {
+        assert_eq!(csv_field("jo@x.example"), "jo@x.example");
+        assert_eq!(csv_field("left, moved"), "\"left, moved\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("-1,2"), "\"'-1,2\"");
+    }
+}
