@@ -543,3 +543,99 @@ fn read_only_commands_work_without_the_daemons_secrets_but_check_and_send_insist
         "nothing is sent without it"
     );
 }
+
+/// (what the admin's spreadsheet exported, the diagnostic expected, whether it still loads)
+const CSV_CASES: [(&str, &str, &str, bool); 7] = [
+    (
+        "LF, with a blank row",
+        "email,name,agency\na@x.example,A,Police\n\nnot-an-address,B,Health\n",
+        "config/lists/all.csv:4:1: error: invalid address `not-an-address`",
+        false,
+    ),
+    (
+        "CRLF and a byte-order mark, with a blank row",
+        "\u{feff}email,name,agency\r\na@x.example,A,Police\r\n\r\nnot-an-address,B,Health\r\n",
+        "config/lists/all.csv:4:1: error: invalid address `not-an-address`",
+        false,
+    ),
+    (
+        "a quoted cell with a line break is one row",
+        "email,name,agency\n\"a@x.example\",A,\"Police\nNorth\"\nnot-an-address,B,Health\n",
+        "config/lists/all.csv:3:1: error: invalid address `not-an-address`",
+        false,
+    ),
+    (
+        "an extra column, after a byte-order mark",
+        "\u{feff}email,name,agency,phone\r\na@x.example,A,Police,0161 603 4350\r\n",
+        "config/lists/all.csv:1:19: warning: unknown column `phone` in the header; its values are ignored",
+        true,
+    ),
+    (
+        "a row with more fields than the header",
+        "email,name,agency\na@x.example,Bloggs, Jo,Police\n",
+        "config/lists/all.csv:2:24: warning: this row has 4 fields but the header has 3; the extra ones are ignored\n  hint: a value that contains the separator (`,`) must be in double quotes",
+        true,
+    ),
+    (
+        "semicolon-separated",
+        "email;name;agency\r\na@x.example;Bloggs, Jo;Police\r\nnot-an-address;B;Health\r\n",
+        "config/lists/all.csv:3:1: error: invalid address `not-an-address`",
+        false,
+    ),
+    (
+        "a bad cell after a byte-order mark",
+        "\u{feff}name,email\nA,not-an-address\n",
+        "config/lists/all.csv:2:3: error: invalid address `not-an-address`",
+        false,
+    ),
+];
+
+#[test]
+fn csv_problems_are_reported_at_the_row_and_column_a_spreadsheet_shows() {
+    let mut failures = Vec::new();
+    for (what, csv, want, loads) in CSV_CASES {
+        let tree = Tree::minimal();
+        tree.write(
+            "config/lists/all.toml",
+            "name = \"Everyone\"\nmembers_csv = \"all.csv\"\n",
+        );
+        tree.write("config/lists/all.csv", csv);
+        let got = tree.diagnostics();
+        if !got.iter().any(|d| d.starts_with(want)) {
+            failures.push(format!(
+                "{what}:\n  want: {want}\n  got:  {}",
+                got.join("\n        ")
+            ));
+        }
+        if tree.load().project.is_some() != loads {
+            failures.push(format!("{what}: loads should be {loads}\n  got: {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn a_semicolon_separated_export_is_read() {
+    let tree = Tree::minimal();
+    tree.write(
+        "config/lists/all.toml",
+        "name = \"Everyone\"\nmembers_csv = \"all.csv\"\n",
+    );
+    tree.write(
+        "config/lists/all.csv",
+        "Email;Name;Agency\r\na@x.example;Bloggs, Jo;Police\r\nb@x.example;B;Health\r\n",
+    );
+    let p = tree.load().project.expect("loads");
+    let members = &p.lists.members[&bulletin::ids::ListId::parse("all").unwrap()];
+    let got: Vec<(String, Option<String>)> = members
+        .iter()
+        .map(|m| (m.email.to_string(), m.agency.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("a@x.example".to_string(), Some("Police".to_string())),
+            ("b@x.example".to_string(), Some("Health".to_string()))
+        ]
+    );
+}

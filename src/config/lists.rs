@@ -140,7 +140,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path) -> (Option<List>, Diagnostics
             }
             Ok(text) => {
                 let mut ds = Vec::new();
-                for (m, pos) in parse_csv(&csv_path, &text, &mut ds) {
+                for (m, pos) in super::members_csv::parse(&csv_path, &text, &mut ds) {
                     if dup(&m.email, pos, &csv_path, &mut ds) {
                         members.push(m);
                     }
@@ -173,9 +173,10 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path) -> (Option<List>, Diagnostics
     (list, csv_diags)
 }
 
-type Report<'a> = dyn FnMut(Position, String, Option<&'static str>) + 'a;
+pub(super) type Report<'a> = dyn FnMut(Position, String, Option<&'static str>) + 'a;
 
-fn member(
+/// One member from its fields (each with where it was written); problems go to `report`.
+pub(super) fn member(
     email: Option<(&str, Position)>,
     name: Option<(&str, Position)>,
     agency: Option<(&str, Position)>,
@@ -232,124 +233,6 @@ fn member(
         name: name?,
         agency: agency?,
     })
-}
-
-/// The start of each field of one CSV line, as character columns (1-based), quote-aware.
-fn field_columns(line: &str) -> Vec<usize> {
-    let mut cols = vec![1];
-    let mut in_quotes = false;
-    for (i, c) in line.chars().enumerate() {
-        match c {
-            '"' => in_quotes = !in_quotes,
-            ',' if !in_quotes => cols.push(i + 2),
-            _ => {}
-        }
-    }
-    cols
-}
-
-/// Members from a CSV with the header `email,name,agency`; positions are the CSV's row and the
-/// field's column, so a spreadsheet user can find the cell.
-fn parse_csv(path: &Path, text: &str, diags: &mut Vec<Diagnostic>) -> Vec<(Member, Position)> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = match reader.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => {
-            diags.push(Diagnostic::error(
-                path,
-                Position::START,
-                format!("cannot read the CSV header: {e}"),
-            ));
-            return Vec::new();
-        }
-    };
-    let known = ["email", "name", "agency"];
-    let mut col_of = BTreeMap::new();
-    let header_cols = field_columns(lines.first().copied().unwrap_or(""));
-    for (i, h) in headers.iter().enumerate() {
-        let h_lc = h.trim_start_matches('\u{feff}').to_lowercase();
-        let pos = Position {
-            line: 1,
-            col: header_cols.get(i).copied().unwrap_or(1),
-        };
-        if known.contains(&h_lc.as_str()) {
-            if col_of.insert(h_lc.clone(), i).is_some() {
-                diags.push(Diagnostic::error(
-                    path,
-                    pos,
-                    format!("column `{h_lc}` appears twice in the header"),
-                ));
-            }
-        } else {
-            let d = Diagnostic::error(path, pos, format!("unknown column `{h}` in the header"));
-            diags.push(match crate::diag::did_you_mean(&h_lc, known) {
-                Some(s) => d.with_hint(format!(
-                    "did you mean `{s}`? The header is email,name,agency"
-                )),
-                None => d.with_hint("the header is email,name,agency"),
-            });
-        }
-    }
-    let Some(&email_col) = col_of.get("email") else {
-        diags.push(
-            Diagnostic::error(path, Position::START, "the CSV has no `email` column")
-                .with_hint("the first row must be the header email,name,agency"),
-        );
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = e.position().map_or(1, |p| p.line() as usize);
-                diags.push(Diagnostic::error(
-                    path,
-                    Position { line, col: 1 },
-                    format!("CSV: {e}"),
-                ));
-                break;
-            }
-        }
-        let line = record.position().map_or(1, |p| p.line() as usize);
-        if record.iter().all(|f| f.is_empty()) {
-            continue;
-        }
-        let cols = field_columns(lines.get(line - 1).copied().unwrap_or(""));
-        let pos_of = |i: usize| Position {
-            line,
-            col: cols.get(i).copied().unwrap_or(1),
-        };
-        let get = |key: &str| {
-            col_of
-                .get(key)
-                .and_then(|&i| record.get(i).map(|v| (v, pos_of(i))))
-        };
-        let email_pos = pos_of(email_col);
-        let mut report = |pos: Position, msg: String, hint: Option<&'static str>| {
-            let d = Diagnostic::error(path, pos, msg);
-            diags.push(match hint {
-                Some(h) => d.with_hint(h),
-                None => d,
-            });
-        };
-        let email = get("email").filter(|(e, _)| !e.is_empty());
-        if email.is_none() {
-            report(email_pos, "this row has no email address".into(), None);
-            continue;
-        }
-        if let Some(m) = member(email, get("name"), get("agency"), &mut report) {
-            out.push((m, email_pos));
-        }
-    }
-    out
 }
 
 /// Lists with their includes resolved: each list's distinct members (by case-insensitive
@@ -493,16 +376,5 @@ fn collect(
     }
     for inc in &l.include {
         collect(lists, &inc.value, visited, seen, out);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_columns_are_quote_aware() {
-        assert_eq!(field_columns("a,b,c"), vec![1, 3, 5]);
-        assert_eq!(field_columns("\"x, y\",b"), vec![1, 8]);
     }
 }

@@ -6,6 +6,7 @@ pub mod campaigns;
 pub mod doc;
 pub mod env;
 pub mod lists;
+mod members_csv;
 pub mod news;
 pub mod settings;
 
