@@ -71,10 +71,10 @@ pub enum Command {
     /// Campaigns, weeks of action and events between two dates (default: today to +90 days).
     Calendar {
         /// First day (YYYY-MM-DD), default today.
-        #[arg(long)]
+        #[arg(long, value_parser = crate::dates::cli_date)]
         from: Option<NaiveDate>,
         /// Last day, inclusive (YYYY-MM-DD), default 90 days after --from.
-        #[arg(long)]
+        #[arg(long, value_parser = crate::dates::cli_date)]
         to: Option<NaiveDate>,
         #[arg(long, value_enum, default_value_t = CalendarFormat::Table)]
         format: CalendarFormat,
@@ -96,7 +96,7 @@ pub enum Command {
         #[arg(long)]
         now: bool,
         /// The issue date (YYYY-MM-DD); default today in the organisation's time zone.
-        #[arg(long)]
+        #[arg(long, value_parser = crate::dates::cli_date)]
         date: Option<NaiveDate>,
         /// Send a proof to these addresses only; nothing is recorded as the issue.
         #[arg(long = "test-to", num_args = 1.., value_name = "EMAIL")]
@@ -132,7 +132,7 @@ pub enum Command {
     Approve {
         bulletin: String,
         /// The issue date (YYYY-MM-DD).
-        #[arg(long)]
+        #[arg(long, value_parser = crate::dates::cli_date)]
         date: NaiveDate,
         /// Who approves (default $USER).
         #[arg(long)]
@@ -145,7 +145,7 @@ pub enum Command {
         /// The bulletin's id.
         bulletin: String,
         /// The issue date (YYYY-MM-DD); default the next scheduled issue.
-        #[arg(long)]
+        #[arg(long, value_parser = crate::dates::cli_date)]
         date: Option<NaiveDate>,
         /// Where to write: FILE.html, FILE.txt or FILE.eml (default preview/BULLETIN-DATE.html).
         #[arg(long)]

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod daemon;
+pub mod dates;
 pub mod delivery;
 pub mod diag;
 pub mod ids;

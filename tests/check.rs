@@ -176,7 +176,7 @@ fn cases() -> Vec<Case> {
             "date written as a string",
             "campaigns/week.toml",
             "title = \"A week\"\nsummary = \"x\"\n[[when]]\ndates = { from = \"2026-11-16\", to = 2026-11-20 }\n".into(),
-            "campaigns/week.toml:4:18: error: `from` must be a TOML date, found the string \"2026-11-16\"\n  hint: write the date without quotes: `from = 2024-11-18`",
+            "campaigns/week.toml:4:18: error: `from` must be a TOML date, found the string \"2026-11-16\"\n  hint: write it without quotes: `from = 2026-11-16`",
         ),
         (
             "news item in an unknown section",
@@ -638,4 +638,95 @@ fn a_semicolon_separated_export_is_read() {
             ("b@x.example".to_string(), Some("Health".to_string()))
         ]
     );
+}
+
+/// (what was typed, file, text, the one diagnostic expected in that file)
+const DATE_CASES: [(&str, &str, &str, &str); 7] = [
+    (
+        "a UK date in front matter",
+        "news/item.md",
+        "+++\ntitle = \"Item\"\nsection = \"partnership\"\npublish = 09/02/2027\n+++\nBody.\n",
+        "news/item.md:4:11: error: `publish`: `09/02/2027` is not a date in the form YYYY-MM-DD; write it 2027-02-09\n  hint: write `publish = 2027-02-09` (9 February 2027), without quotes",
+    ),
+    (
+        "a UK date in quotes",
+        "news/item.md",
+        "+++\ntitle = \"Item\"\nsection = \"partnership\"\npublish = \"09/02/2027\"\n+++\nBody.\n",
+        "news/item.md:4:11: error: `publish`: `09/02/2027` is not a date in the form YYYY-MM-DD; write it 2027-02-09\n  hint: write `publish = 2027-02-09` (9 February 2027), without quotes",
+    ),
+    (
+        "a day that does not exist",
+        "news/item.md",
+        "+++\ntitle = \"Item\"\nsection = \"partnership\"\npublish = 2027-02-30\n+++\nBody.\n",
+        "news/item.md:4:11: error: `publish`: 2027-02-30 does not exist: February 2027 has 28 days",
+    ),
+    (
+        "a UK date in an inline table",
+        "campaigns/week.toml",
+        "title = \"A week\"\nsummary = \"x\"\n[[when]]\ndates = { from = 09/02/2027, to = 2027-02-13 }\n",
+        "campaigns/week.toml:4:18: error: `from`: `09/02/2027` is not a date in the form YYYY-MM-DD; write it 2027-02-09",
+    ),
+    (
+        "an event's date and time written the UK way",
+        "campaigns/week.toml",
+        "title = \"A course\"\nsummary = \"x\"\n[[when]]\nat = \"09/02/2027 10:00\"\n",
+        "campaigns/week.toml:4:6: error: `at`: `09/02/2027 10:00` is not a date in the form YYYY-MM-DD; write it 2027-02-09T10:00\n  hint: write `at = 2027-02-09T10:00` (9 February 2027, 10:00), without quotes",
+    ),
+    (
+        "an event with a date but no time",
+        "campaigns/week.toml",
+        "title = \"A course\"\nsummary = \"x\"\n[[when]]\nat = 2027-02-09\n",
+        "campaigns/week.toml:4:6: error: `at` must be a date and time, found 2027-02-09\n  hint: add the start time after a `T`: `at = 2027-02-09T10:00`",
+    ),
+    (
+        "an ISO date in quotes for an event",
+        "campaigns/week.toml",
+        "title = \"A course\"\nsummary = \"x\"\n[[when]]\nat = \"2027-02-09 10:00\"\n",
+        "campaigns/week.toml:4:6: error: `at` must be a TOML date, found the string \"2027-02-09 10:00\"\n  hint: write it without quotes: `at = 2027-02-09T10:00`",
+    ),
+];
+
+#[test]
+fn a_date_written_another_way_gets_one_message_showing_the_date_to_write() {
+    let mut failures = Vec::new();
+    for (what, file, text, want) in DATE_CASES {
+        let tree = Tree::minimal();
+        tree.write(file, text);
+        let got: Vec<String> = tree
+            .diagnostics()
+            .into_iter()
+            .filter(|d| d.starts_with(file))
+            .collect();
+        if got.len() != 1 || !got[0].starts_with(want) {
+            failures.push(format!(
+                "{what}:\n  want: {want}\n  got:  {}",
+                got.join("\n        ")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn command_line_dates_name_the_form_to_use() {
+    let tree = Tree::minimal();
+    for (args, want) in [
+        (
+            vec!["calendar", "--from", "09/02/2027"],
+            "write the date as YYYY-MM-DD: 2027-02-09 (9 February 2027)",
+        ),
+        (
+            vec!["preview", "news", "--date", "2027-02-30"],
+            "2027-02-30 does not exist: February 2027 has 28 days",
+        ),
+        (
+            vec!["send", "news", "--now", "--date", "next week"],
+            "write it as YYYY-MM-DD",
+        ),
+    ] {
+        let out = bulletin(tree.root()).args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(want), "{args:?}: want {want}\ngot {stderr}");
+    }
 }
