@@ -137,6 +137,18 @@ fn cases() -> Vec<Case> {
             "config/lists/all.toml:2:12: error: list `all` includes itself",
         ),
         (
+            "a list's include written after a [[member]]",
+            "config/lists/all.toml",
+            "name = \"Everyone\"\n[[member]]\nemail = \"a@x.example\"\ninclude = [\"all\"]\n".into(),
+            "config/lists/all.toml:4:1: error: unknown key `include` in [[member]] #1\n  hint: `include` is a key of the whole file, but TOML reads every key after a [[member]] line as part of that entry: move `include` above the first [[member]]",
+        ),
+        (
+            "a campaign's announce written after a [[when]]",
+            "campaigns/week.toml",
+            "title = \"A week\"\nsummary = \"x\"\n[[when]]\ndates = { from = 2026-11-16, to = 2026-11-20 }\nannounce = { days_before = 7, lists = [\"all\"] }\n".into(),
+            "campaigns/week.toml:5:1: error: unknown key `announce` in [[when]] #1\n  hint: `announce` is a key of the whole file, but TOML reads every key after a [[when]] line as part of that entry: move `announce` above the first [[when]]",
+        ),
+        (
             "campaign that ends before it starts",
             "campaigns/week.toml",
             "title = \"A week\"\nsummary = \"x\"\n[[when]]\ndates = { from = 2026-11-20, to = 2026-11-16 }\n".into(),

@@ -633,6 +633,17 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
 
     /// Report every key that was never asked for, with the nearest known key as a hint.
     pub fn finish(&self) {
+        self.finish_inside(None);
+    }
+
+    /// [`Table::finish`] for a `[[member]]` or `[[when]]` inside `parent` (the file), called
+    /// once the parent has asked for its keys: a key of the parent written after the table's
+    /// header (TOML gives it to the table) is reported with a hint to move it up.
+    pub fn finish_under(&self, parent: &Table<'_, '_, '_>) {
+        self.finish_inside(Some(parent));
+    }
+
+    fn finish_inside(&self, parent: Option<&Table<'_, '_, '_>>) {
         let asked = self.asked.borrow();
         for (k, _) in self.table.iter() {
             let key = k.get_ref().as_ref();
@@ -643,6 +654,15 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
                 self.ctx.pos(k.span().start),
                 format!("unknown key `{key}` in {}", self.name),
             );
+            if let Some(p) = parent
+                && p.asked.borrow().contains(key)
+            {
+                let header = self.name.split(" #").next().unwrap_or(&self.name);
+                b.hint(format!(
+                    "`{key}` is a key of the whole file, but TOML reads every key after a {header} line as part of that entry: move `{key}` above the first {header}"
+                ));
+                continue;
+            }
             match did_you_mean(key, asked.iter().copied()) {
                 Some(s) => b.hint(format!("did you mean `{s}`?")),
                 None => b.hint(format!(

@@ -103,11 +103,11 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path) -> (Option<List>, Diagnostics
             }
         };
     let mut toml_dups = Vec::new();
-    for m in top.array_of_tables("member") {
+    let member_tables = top.array_of_tables("member");
+    for m in &member_tables {
         let email = m.req_str("email", "\"jo.bloggs@nhs.example\"");
         let name = m.opt_str("name");
         let agency = m.opt_str("agency");
-        m.finish();
         let member = member(
             email.as_ref().map(|e| (e.value.as_str(), e.pos)),
             name.as_ref().map(|n| (n.value.as_str(), n.pos)),
@@ -157,6 +157,9 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path) -> (Option<List>, Diagnostics
             "this list has no members, no members_csv and no include",
         )
         .hint("add [[member]] entries, members_csv = \"FILE.csv\" or include = [\"other-list\"]");
+    }
+    for m in &member_tables {
+        m.finish_under(&top);
     }
     top.finish();
     let list = (|| {
