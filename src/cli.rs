@@ -248,20 +248,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn relative_display(d: crate::diag::Diagnostics) -> crate::diag::Diagnostics {
-    match std::env::current_dir() {
-        Ok(cwd) => d.relative_to(&cwd),
-        Err(_) => d,
-    }
-}
-
 /// Load the project; on errors print them (and a pointer to `check`) to stderr.
 fn load_or_report(config_path: &std::path::Path, env: &Env) -> Option<Project> {
     let Loaded {
         project,
         diagnostics,
     } = config::load(config_path, env, Utc::now());
-    let diagnostics = relative_display(diagnostics);
+    let diagnostics = diagnostics.as_given(config_path);
     if diagnostics.has_errors() {
         eprint!("{diagnostics}");
         eprintln!(
@@ -292,7 +285,7 @@ fn check(
     if let Some(p) = &project {
         diagnostics.extend(crate::preview::size_warnings(p, now));
     }
-    let diagnostics = relative_display(diagnostics);
+    let diagnostics = diagnostics.as_given(config_path);
     let mut out = std::io::stdout().lock();
     match format {
         CheckFormat::Json => {

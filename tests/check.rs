@@ -412,8 +412,9 @@ fn environment_overrides_take_effect_and_are_checked() {
     );
     let bad = tree.diagnostics_with(Env::empty().with("BULLETIN_WEB_BIND", "nowhere"));
     assert!(
-        bad.iter()
-            .any(|d| d.contains("BULLETIN_WEB_BIND: `nowhere` is not an address and port")),
+        bad.iter().any(
+            |d| d.starts_with("BULLETIN_WEB_BIND: error: `nowhere` is not an address and port")
+        ),
         "{bad:?}"
     );
 }
@@ -741,4 +742,87 @@ fn command_line_dates_name_the_form_to_use() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(want), "{args:?}: want {want}\ngot {stderr}");
     }
+}
+
+#[test]
+fn a_bad_setting_from_the_environment_is_reported_as_that_variable() {
+    let tree = Tree::minimal();
+    for (var, value, want) in [
+        (
+            "BULLETIN_SMTP_URL",
+            "smtp://relay.example.org:nope",
+            "BULLETIN_SMTP_URL: error: `nope` is not a port number",
+        ),
+        (
+            "BULLETIN_DATABASE_URL",
+            "mysql://db.example.org/bulletin",
+            "BULLETIN_DATABASE_URL: error: unsupported database `mysql`",
+        ),
+        (
+            "BULLETIN_UNSUBSCRIBE_SECRET",
+            "short",
+            "BULLETIN_UNSUBSCRIBE_SECRET: error: the unsubscribe secret is shorter than 32 bytes",
+        ),
+    ] {
+        let got = tree.diagnostics_with(Env::empty().with(var, value));
+        assert!(
+            got.iter().any(|d| d.starts_with(want)),
+            "want {want}\ngot {got:#?}"
+        );
+        assert!(
+            !got.iter().any(|d| d.starts_with("config/")),
+            "nothing is blamed on a line of the file: {got:#?}"
+        );
+    }
+    // The real binary, with a relay that needs a secret the environment does not give.
+    let out = bulletin(tree.root())
+        .arg("check")
+        .env("BULLETIN_SMTP_URL", "smtp://127.0.0.1:2525")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("BULLETIN_SMTP_URL: error: this transport sends real mail but no unsubscribe secret is set"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn paths_are_printed_as_the_config_was_given() {
+    let tree = Tree::minimal();
+    tree.write(
+        "news/item.md",
+        "+++\ntitle = \"Item\"\nsection = \"nowhere\"\npublish = 2026-11-01\n+++\nBody.\n",
+    );
+    std::fs::create_dir_all(tree.root().join("elsewhere")).unwrap();
+    let out = bulletin(&tree.root().join("elsewhere"))
+        .args(["--config", "../config/bulletin.toml", "check"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("../news/item.md:3:11: error: unknown section `nowhere`"),
+        "{stdout}"
+    );
+    // The daemon refusing to start says the same.
+    let out = bulletin(&tree.root().join("elsewhere"))
+        .args(["--config", "../config/bulletin.toml", "run"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("../news/item.md:3:11: error: unknown section `nowhere`"),
+        "{stderr}"
+    );
+    let out = bulletin(&tree.root().join("elsewhere"))
+        .args(["--config", "../config/bulletin.tom", "check"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("../config/bulletin.tom:1:1: error: no such file"),
+        "{stdout}"
+    );
 }

@@ -96,6 +96,24 @@ impl<'t> FileCtx<'t> {
         }
     }
 
+    /// A problem in an environment variable's value, reported under its name (it has no line
+    /// in this file).
+    pub fn env_problem(
+        &self,
+        variable: &str,
+        severity: crate::diag::Severity,
+        message: impl Into<String>,
+    ) -> DiagBuilder<'_, 't> {
+        DiagBuilder {
+            ctx: self,
+            diag: Some(Diagnostic::env(variable, severity, message)),
+        }
+    }
+
+    pub fn env_error(&self, variable: &str, message: impl Into<String>) -> DiagBuilder<'_, 't> {
+        self.env_problem(variable, crate::diag::Severity::Error, message)
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diags.borrow().has_errors()
     }

@@ -352,7 +352,7 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
     let now = Utc::now();
     let loaded = crate::config::load(&config_path, &env, now);
     let Some(project) = loaded.project else {
-        eprint!("{}", loaded.diagnostics);
+        eprint!("{}", loaded.diagnostics.clone().as_given(&config_path));
         eprintln!(
             "error: the configuration has {} error(s); the daemon did not start",
             loaded.diagnostics.error_count()
@@ -492,7 +492,8 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
                     }
                 },
                 None => {
-                    for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
+                    let shown = loaded.diagnostics.clone().as_given(&config_path);
+                    for d in shown.iter().filter(|d| d.is_error()) {
                         tracing::error!("{d}");
                     }
                     tracing::error!(
