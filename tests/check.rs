@@ -59,6 +59,25 @@ fn cases() -> Vec<Case> {
             "config/bulletin.toml:6:13: error: unknown time zone `Europe/Londn`\n  hint: did you mean `Europe/London`?",
         ),
         (
+            "GMT for a UK organisation",
+            "config/bulletin.toml",
+            settings_with("website = \"https://test.example\"", "website = \"https://test.example\"\ntime_zone = \"GMT\""),
+            "config/bulletin.toml:6:13: warning: `GMT` has no summer time: from the last Sunday of March to the last Sunday of October every scheduled time would be an hour off UK clocks (09:00 GMT is 10:00 BST)\n  hint: use time_zone = \"Europe/London\"",
+        ),
+        (
+            "UTC for an organisation with a .uk website",
+            "config/bulletin.toml",
+            settings_with("website = \"https://test.example\"", "website = \"https://news.test.org.uk/\"\ntime_zone = \"UTC\"")
+                .replace(", AB1 2CD", ""),
+            "config/bulletin.toml:6:13: warning: `UTC` has no summer time",
+        ),
+        (
+            "BST as a time zone",
+            "config/bulletin.toml",
+            settings_with("website = \"https://test.example\"", "website = \"https://test.example\"\ntime_zone = \"BST\""),
+            "config/bulletin.toml:6:13: error: unknown time zone `BST`\n  hint: did you mean `Europe/London`? It is GMT in winter and BST in summer",
+        ),
+        (
             "cron with four fields",
             "config/bulletin.toml",
             settings_with("\"0 9 1 * *\"", "\"0 9 1 *\""),
@@ -825,4 +844,18 @@ fn paths_are_printed_as_the_config_was_given() {
         stdout.starts_with("../config/bulletin.tom:1:1: error: no such file"),
         "{stdout}"
     );
+}
+
+#[test]
+fn utc_is_fine_for_an_organisation_outside_the_uk() {
+    let tree = Tree::minimal();
+    tree.write(
+        "config/bulletin.toml",
+        &settings_with(
+            "postal_address = \"1 High Street, Town, AB1 2CD\"",
+            "postal_address = \"12 Rue de Rivoli, 75001 Paris\"\ntime_zone = \"UTC\"",
+        ),
+    );
+    let got = tree.diagnostics();
+    assert!(got.is_empty(), "{got:#?}");
 }

@@ -9,6 +9,7 @@ pub mod lists;
 mod members_csv;
 pub mod news;
 pub mod settings;
+mod uk_time;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

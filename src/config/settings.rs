@@ -357,12 +357,32 @@ fn organisation(t: &Table<'_, '_, '_>) -> Option<Organisation> {
     let time_zone = match t.opt_str("time_zone") {
         None => Some(chrono_tz::Europe::London),
         Some(v) => match parse_time_zone(&v.value) {
-            Ok(tz) => Some(tz),
+            Ok(tz) => {
+                let sites: Vec<String> = ["website", "from", "reply_to", "email"]
+                    .into_iter()
+                    .filter_map(|k| t.opt_str(k).map(|s| s.value))
+                    .collect();
+                let sites: Vec<&str> = sites.iter().map(String::as_str).collect();
+                let postal = postal_address.as_ref().map_or("", |p| p.value.as_str());
+                if super::uk_time::is_uk(postal, &sites)
+                    && let Some(why) = super::uk_time::differs_from_uk(tz, &v.value)
+                {
+                    t.ctx.warning(v.pos, why).hint(
+                        "use time_zone = \"Europe/London\": GMT in winter, BST in summer, switching by itself",
+                    );
+                }
+                Some(tz)
+            }
             Err(near) => {
                 let b = t
                     .ctx
                     .error(v.pos, format!("unknown time zone `{}`", v.value));
+                let summer = ["bst", "british summer time"]
+                    .contains(&v.value.trim().to_lowercase().as_str());
                 match near {
+                    _ if summer => b.hint(
+                        "did you mean `Europe/London`? It is GMT in winter and BST in summer, switching by itself",
+                    ),
                     Some(n) => b.hint(format!("did you mean `{n}`?")),
                     None => b.hint("use an IANA name such as \"Europe/London\""),
                 };
