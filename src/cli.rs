@@ -294,6 +294,9 @@ fn check(
         }
         CheckFormat::Text => {
             write!(out, "{diagnostics}")?;
+            if let Some(p) = &project {
+                write!(out, "{}", crate::schedule::cli::schedules_in_english(p))?;
+            }
             let summary = match &project {
                 Some(p) => format!(
                     "{} bulletin(s), {} list(s), {} campaign(s), {} news item(s), {} standing block(s)",

@@ -78,6 +78,12 @@ fn cases() -> Vec<Case> {
             "config/bulletin.toml:6:13: error: unknown time zone `BST`\n  hint: did you mean `Europe/London`? It is GMT in winter and BST in summer",
         ),
         (
+            "cron with a day of the month and a weekday",
+            "config/bulletin.toml",
+            settings_with("\"0 9 1 * *\"", "\"0 9 1-7 * MON\""),
+            "config/bulletin.toml:14:12: warning: `0 9 1-7 * MON` means 09:00 on the 1st to 7th of every month and every Monday, UK time: when both a day of the month and a weekday are given, cron fires on days that match either\n  hint: for 09:00 on the first Monday of every month, write schedule = \"0 9 * * MON#1\"",
+        ),
+        (
             "cron with four fields",
             "config/bulletin.toml",
             settings_with("\"0 9 1 * *\"", "\"0 9 1 *\""),
@@ -858,4 +864,37 @@ fn utc_is_fine_for_an_organisation_outside_the_uk() {
     );
     let got = tree.diagnostics();
     assert!(got.is_empty(), "{got:#?}");
+}
+
+#[test]
+fn check_and_schedule_say_each_schedule_in_plain_english() {
+    let tree = Tree::minimal();
+    tree.write(
+        "config/bulletin.toml",
+        &format!(
+            "{BULLETIN_TOML}\n[[bulletin]]\nid = \"briefing\"\nsubject = \"Briefing\"\nschedule = \"30 8 * * MON#1\"\nlists = [\"all\"]\nsections = [\"partnership\"]\n"
+        ),
+    );
+    let check = bulletin(tree.root()).arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(0), "{stdout}");
+    for want in [
+        "  news: 09:00 on the 1st of every month, UK time (0 9 1 * *)\n",
+        "  briefing: 08:30 on the first Monday of every month, UK time (30 8 * * MON#1)\n",
+    ] {
+        assert!(stdout.contains(want), "want {want}\ngot {stdout}");
+    }
+    let schedule = bulletin(tree.root()).arg("schedule").output().unwrap();
+    let stdout = String::from_utf8_lossy(&schedule.stdout);
+    assert!(stdout.starts_with("JOB "), "{stdout}");
+    assert!(
+        stdout.contains("  briefing: 08:30 on the first Monday of every month, UK time"),
+        "{stdout}"
+    );
+    // The JSON stays one document, without the words.
+    let json = bulletin(tree.root())
+        .args(["schedule", "--format", "json"])
+        .output()
+        .unwrap();
+    let _: serde_json::Value = serde_json::from_slice(&json.stdout).expect("one JSON document");
 }

@@ -274,7 +274,8 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
         .hint("add a [[bulletin]] with id, subject, schedule and lists");
     }
     for t in bulletin_tables {
-        if let Some((b, r)) = bulletin(&t, &refs.bulletins) {
+        let tz = refs.time_zone.unwrap_or(chrono_tz::Europe::London);
+        if let Some((b, r)) = bulletin(&t, &refs.bulletins, tz) {
             refs.bulletins.push(r);
             if let Some(b) = b {
                 bulletins.push(b);
@@ -845,6 +846,7 @@ fn unsubscribe(
 fn bulletin(
     t: &Table<'_, '_, '_>,
     seen: &[BulletinRefs],
+    tz: Tz,
 ) -> Option<(Option<Bulletin>, BulletinRefs)> {
     let ctx = t.ctx;
     let id_raw = t
@@ -902,7 +904,26 @@ fn bulletin(
                     .hint("e.g. \"0 9 * * 1\" for 09:00 every Monday");
                     None
                 }
-                Ok(c) => Some(c),
+                Ok(c) => {
+                    if let Some(meant) = crate::schedule::english::either_day(c.as_str()) {
+                        let b = ctx.warning(
+                            s.pos,
+                            format!(
+                                "`{}` means {}: when both a day of the month and a weekday are given, cron fires on days that match either",
+                                c.as_str(),
+                                crate::schedule::english::describe(c.as_str(), tz)
+                            ),
+                        );
+                        match meant {
+                            Some(m) => b.hint(format!(
+                                "for {}, write schedule = \"{m}\"",
+                                crate::schedule::english::phrase(&m).unwrap_or_else(|| m.clone())
+                            )),
+                            None => b.hint("for the nth weekday of the month use `#` in the weekday field, e.g. \"0 9 * * MON#1\" for the first Monday"),
+                        };
+                    }
+                    Some(c)
+                }
                 Err(e) => {
                     ctx.error(s.pos, e.to_string()).hint(e.hint());
                     None
