@@ -284,6 +284,7 @@ fn check(
     } = config::load(config_path, env, now);
     if let Some(p) = &project {
         diagnostics.extend(crate::preview::size_warnings(p, now));
+        diagnostics.extend(crate::news_window::stranded(p, now));
     }
     let diagnostics = diagnostics.as_given(config_path);
     let mut out = std::io::stdout().lock();

@@ -15,6 +15,7 @@ pub mod delivery;
 pub mod diag;
 pub mod ids;
 pub mod issue;
+pub mod news_window;
 pub mod preview;
 pub mod render;
 pub mod schedule;

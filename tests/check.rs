@@ -898,3 +898,106 @@ fn check_and_schedule_say_each_schedule_in_plain_english() {
         .unwrap();
     let _: serde_json::Value = serde_json::from_slice(&json.stdout).expect("one JSON document");
 }
+
+fn stranded_with(front: &str) -> Vec<String> {
+    let tree = Tree::minimal();
+    tree.write(
+        "news/item.md",
+        &format!("+++\ntitle = \"Item\"\nsection = \"partnership\"\n{front}\n+++\nBody.\n"),
+    );
+    let p = tree.load().project.expect("loads");
+    bulletin::news_window::stranded(&p, support::now())
+        .relative_to(tree.root())
+        .iter()
+        .map(|d| d.to_string())
+        .collect()
+}
+
+#[test]
+fn a_news_item_no_future_issue_will_carry_is_a_warning() {
+    // On 23 November the 1 November issue has gone; the next is 1 December.
+    assert_eq!(
+        stranded_with("publish = 2026-11-01"),
+        [
+            "news/item.md:4:11: warning: no future issue will carry this item: with publish = 2026-11-01 it belongs to the issue of 1 November 2026, which went at 09:00 GMT on 1 November\n  hint: if that issue went without it, add `until = 2026-12-01` (or move `publish` to 2026-11-02 or later) so the next issue, 1 December 2026, carries it; if it went out, nothing needs doing"
+        ]
+    );
+    assert_eq!(
+        stranded_with("publish = 2026-10-15"),
+        [
+            "news/item.md:4:11: warning: no future issue will carry this item: with publish = 2026-10-15 it belongs to the issue of 1 November 2026, which went at 09:00 GMT on 1 November\n  hint: if that issue went without it, add `until = 2026-12-01` (or move `publish` to 2026-11-02 or later) so the next issue, 1 December 2026, carries it; if it went out, nothing needs doing"
+        ]
+    );
+    for fine in [
+        "publish = 2026-11-01\nuntil = 2026-12-01",
+        "publish = 2026-11-02",
+        "publish = 2026-11-23",
+        "publish = 2027-01-05",
+        // An item of an older issue is history, not a mistake.
+        "publish = 2026-09-15",
+    ] {
+        assert_eq!(stranded_with(fine), Vec::<String>::new(), "{fine}");
+    }
+}
+
+#[test]
+fn check_warns_about_a_news_item_added_after_its_issue_went() {
+    // A daily issue at midnight: an item published today belonged to today's issue, which
+    // has gone, and tomorrow's carries only what is published from tomorrow.
+    let tree = Tree::minimal();
+    tree.write(
+        "config/bulletin.toml",
+        &settings_with("\"0 9 1 * *\"", "\"0 0 * * *\""),
+    );
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::London)
+        .date_naive();
+    tree.write(
+        "news/item.md",
+        &format!(
+            "+++\ntitle = \"Item\"\nsection = \"partnership\"\npublish = {today}\n+++\nBody.\n"
+        ),
+    );
+    let out = bulletin(tree.root()).arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("news/item.md:4:11: warning: no future issue will carry this item"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_daemons_plan_lists_the_next_issues_news_and_lines_up() {
+    let tree = Tree::minimal();
+    tree.write(
+        "news/item.md",
+        "+++\ntitle = \"Winter training dates\"\nsection = \"partnership\"\npublish = 2026-11-20\n+++\nBody.\n",
+    );
+    tree.write(
+        "config/bulletin.toml",
+        &format!(
+            "{BULLETIN_TOML}\n[[bulletin]]\nid = \"weekly-briefing\"\nsubject = \"Briefing\"\nschedule = \"30 8 * * MON\"\nlists = [\"all\"]\nsections = [\"partnership\"]\n"
+        ),
+    );
+    let p = tree.load().project.expect("loads");
+    let plan = bulletin::daemon::startup_summary(&p, support::now());
+    assert!(
+        plan.contains(
+            "the issue of news (2026-12-01) carries 1 news item(s):\n  Winter training dates\n"
+        ),
+        "{plan}"
+    );
+    let next: Vec<&str> = plan
+        .lines()
+        .skip_while(|l| *l != "next:")
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert!(next.len() >= 3, "{plan}");
+    let cols: Vec<usize> = next.iter().map(|l| l.find("(for ").unwrap()).collect();
+    assert!(
+        cols.windows(2).all(|w| w[0] == w[1]),
+        "columns line up:\n{plan}"
+    );
+}
