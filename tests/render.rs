@@ -525,3 +525,33 @@ fn the_sample_issue_fits_under_gmails_clipping_limit() {
         );
     }
 }
+
+#[test]
+fn phone_numbers_in_the_text_part_are_never_broken_across_lines() {
+    let t = Tree::minimal();
+    // Each number lands where the 72nd column would fall inside it.
+    let mut body = String::new();
+    for (lead, phone) in [
+        (58, "0161 603 4350"),
+        (62, "0161 206 0604"),
+        (57, "+44 161 794 8888"),
+    ] {
+        body.push_str(&format!("{} call {phone} now.\n\n", "x".repeat(lead)));
+    }
+    t.write(
+        "news/item.md",
+        &format!(
+            "+++\ntitle = \"Item\"\nsection = \"partnership\"\npublish = 2026-11-20\n+++\n{body}"
+        ),
+    );
+    let p = t.load().project.unwrap();
+    let (_, r) = render(&p, "news", "2026-12-01");
+    let to = EmailAddress::parse("reader@x.example").unwrap();
+    let text = r.text_for(&signer(), &to);
+    for phone in ["0161 603 4350", "0161 206 0604", "+44 161 794 8888"] {
+        assert!(
+            text.lines().any(|l| l.contains(phone)),
+            "{phone} is broken:\n{text}"
+        );
+    }
+}
