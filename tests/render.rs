@@ -555,3 +555,24 @@ fn phone_numbers_in_the_text_part_are_never_broken_across_lines() {
         );
     }
 }
+
+#[test]
+fn the_web_version_has_no_link_to_itself() {
+    let p = sample();
+    let (_, r) = render(&p, "sscp-news", "2024-11-01");
+    let to = EmailAddress::parse("reader@x.example").unwrap();
+    assert!(
+        r.html_for(&signer(), &to)
+            .contains("View this issue in your browser")
+    );
+    let web = r.html_for_web();
+    assert!(!web.contains("View this issue in your browser"), "{web}");
+    assert!(web.contains("<h1"), "the rest of the page stays");
+    let email = r.html_for(&signer(), &to);
+    assert_eq!(
+        web.matches("<tr").count() + 1,
+        email.matches("<tr").count(),
+        "exactly the link's row goes"
+    );
+    assert_eq!(web.matches("<tr").count(), web.matches("</tr>").count());
+}

@@ -180,7 +180,7 @@ impl Rendered {
 
     /// The web version: no personal data; the unsubscribe link points at the general page.
     pub fn html_for_web(&self) -> String {
-        self.html.replace(
+        without_browser_link(&self.html).replace(
             PERSONAL_UNSUBSCRIBE,
             &html_attr(&format!("{}/unsubscribe", self.public_url)),
         )
@@ -236,4 +236,20 @@ fn html_attr(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('"', "&quot;")
         .replace('<', "&lt;")
+}
+
+/// The stored HTML without its "View this issue in your browser" row: on the web page itself
+/// the link would only lead back to the same page. Works on issues stored before this existed,
+/// since the stored HTML is what is served.
+fn without_browser_link(html: &str) -> std::borrow::Cow<'_, str> {
+    let Some(link) = html.find("View this issue in your browser") else {
+        return html.into();
+    };
+    let (Some(start), Some(end)) = (
+        html[..link].rfind("<tr"),
+        html[link..].find("</tr>").map(|e| link + e + "</tr>".len()),
+    ) else {
+        return html.into();
+    };
+    format!("{}{}", &html[..start], &html[end..]).into()
 }
