@@ -576,3 +576,16 @@ fn the_web_version_has_no_link_to_itself() {
     );
     assert_eq!(web.matches("<tr").count(), web.matches("</tr>").count());
 }
+
+#[test]
+fn the_feed_summary_is_the_issues_contents() {
+    let p = sample();
+    let (issue, r) = render(&p, "sscp-news", "2024-11-01");
+    let titles: Vec<String> = issue.sections.iter().map(|s| s.title.clone()).collect();
+    assert!(titles.len() >= 3, "{titles:?}");
+    assert_eq!(
+        bulletin::web::feeds::summary(&r.text),
+        format!("In this issue: {}.", titles.join("; "))
+    );
+    assert_eq!(bulletin::web::feeds::summary("no contents here\n"), "");
+}
