@@ -121,10 +121,10 @@ pub enum Command {
     /// Campaigns, weeks of action and events between two dates (default: today to +90 days).
     Calendar {
         /// First day (YYYY-MM-DD), default today.
-        #[arg(long)]
+        #[arg(long, value_parser = crate::dates::cli_date)]
         from: Option<NaiveDate>,
         /// Last day, inclusive (YYYY-MM-DD), default 90 days after --from.
-        #[arg(long)]
+        #[arg(long, value_parser = crate::dates::cli_date)]
         to: Option<NaiveDate>,
         #[arg(long, value_enum, default_value_t = CalendarFormat::Table)]
         format: CalendarFormat,
@@ -150,7 +150,7 @@ pub enum Command {
         #[arg(long)]
         now: bool,
         /// The issue date (YYYY-MM-DD); default today in the organisation's time zone.
-        #[arg(long)]
+        #[arg(long, value_parser = crate::dates::cli_date)]
         date: Option<NaiveDate>,
         /// Send a proof to these addresses only; nothing is recorded as the issue.
         #[arg(long = "test-to", num_args = 1.., value_name = "EMAIL")]
@@ -218,7 +218,7 @@ pub enum Command {
     Approve {
         bulletin: String,
         /// The issue date (YYYY-MM-DD).
-        #[arg(long)]
+        #[arg(long, value_parser = crate::dates::cli_date)]
         date: NaiveDate,
         /// Who approves (default $USER).
         #[arg(long)]
@@ -231,7 +231,7 @@ pub enum Command {
         /// The bulletin's id.
         bulletin: String,
         /// The issue date (YYYY-MM-DD); default the next scheduled issue.
-        #[arg(long)]
+        #[arg(long, value_parser = crate::dates::cli_date)]
         date: Option<NaiveDate>,
         /// Where to write: FILE.html, FILE.txt or FILE.eml (default preview/BULLETIN-DATE.html).
         #[arg(long)]
@@ -432,20 +432,13 @@ fn config_arg(path: &std::path::Path) -> String {
     }
 }
 
-fn relative_display(d: crate::diag::Diagnostics) -> crate::diag::Diagnostics {
-    match std::env::current_dir() {
-        Ok(cwd) => d.relative_to(&cwd),
-        Err(_) => d,
-    }
-}
-
 /// Load the project; on errors print them (and a pointer to `check`) to stderr.
 fn load_or_report(config_path: &std::path::Path, env: &Env) -> Option<Project> {
     let Loaded {
         project,
         diagnostics,
     } = config::load(config_path, env, Utc::now());
-    let diagnostics = relative_display(diagnostics);
+    let diagnostics = diagnostics.as_given(config_path);
     if diagnostics.has_errors() {
         eprint!("{diagnostics}");
         eprintln!(
@@ -478,8 +471,9 @@ fn check(
         for d in crate::schedule::workdays::coverage_warnings(p, now) {
             diagnostics.push(d);
         }
+        diagnostics.extend(crate::news_window::stranded(p, now));
     }
-    let diagnostics = relative_display(diagnostics);
+    let diagnostics = diagnostics.as_given(config_path);
     let mut out = std::io::stdout().lock();
     match format {
         CheckFormat::Json => {
@@ -490,6 +484,7 @@ fn check(
             write!(out, "{diagnostics}")?;
             if let Some(p) = &project {
                 write!(out, "{}", crate::schedule::cli::moves_next_year(p, now))?;
+                write!(out, "{}", crate::schedule::cli::schedules_in_english(p))?;
             }
             let summary = match &project {
                 Some(p) => format!(

@@ -283,7 +283,7 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:<14} {:<10} {:<18} {:>5} {:<8} {:>7} {:>9} {:>7} {:>8} {:>6} {:>7} {:>10}",
+        "{:<14} {:<10} {:<27} {:>5} {:<8} {:>7} {:>9} {:>7} {:>8} {:>6} {:>7} {:>10}",
         "BULLETIN",
         "DATE",
         "KIND",
@@ -300,10 +300,10 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
     for r in &rows {
         let c = &r.deliveries;
         println!(
-            "{:<14} {:<10} {:<18} {:>5} {:<8} {:>7} {:>9} {:>7} {:>8} {:>6} {:>7} {:>10}",
+            "{:<14} {:<10} {:<27} {:>5} {:<8} {:>7} {:>9} {:>7} {:>8} {:>6} {:>7} {:>10}",
             r.bulletin,
             r.date,
-            r.kind,
+            crate::send::kind_label(&r.kind, project.settings.organisation.time_zone),
             r.issue,
             r.state,
             c.pending,

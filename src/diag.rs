@@ -30,6 +30,8 @@ pub struct Position {
 
 impl Position {
     pub const START: Position = Position { line: 1, col: 1 };
+    /// No place in a file: the problem is in an environment variable, named as the path.
+    pub const NONE: Position = Position { line: 0, col: 0 };
 
     /// The position of byte `offset` in `text`.
     pub fn at(text: &str, offset: usize) -> Position {
@@ -77,6 +79,15 @@ impl Diagnostic {
         }
     }
 
+    /// A problem in the value of an environment variable (which has no lines): printed as
+    /// `VARIABLE: error: message`.
+    pub fn env(variable: &str, severity: Severity, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity,
+            ..Diagnostic::error(variable, Position::NONE, message)
+        }
+    }
+
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
@@ -89,15 +100,25 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}: {}",
-            self.path.display(),
-            self.pos.line,
-            self.pos.col,
-            self.severity,
-            self.message
-        )?;
+        if self.pos == Position::NONE {
+            write!(
+                f,
+                "{}: {}: {}",
+                self.path.display(),
+                self.severity,
+                self.message
+            )?;
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: {}: {}",
+                self.path.display(),
+                self.pos.line,
+                self.pos.col,
+                self.severity,
+                self.message
+            )?;
+        }
         if let Some(hint) = &self.hint {
             write!(f, "\n  hint: {hint}")?;
         }
@@ -160,6 +181,32 @@ impl Diagnostics {
         for d in &mut self.0 {
             if let Ok(rel) = d.path.strip_prefix(root) {
                 d.path = rel.to_path_buf();
+            }
+        }
+        self.sorted()
+    }
+
+    /// Paths shown the way the settings file was named on the command line: with
+    /// `--config ../site/config/bulletin.toml`, a news item is `../site/news/item.md`; an
+    /// absolute `--config` gives absolute paths. `config_given` is the path as typed.
+    pub fn as_given(mut self, config_given: &Path) -> Self {
+        let Ok(config_abs) = std::path::absolute(config_given) else {
+            return self;
+        };
+        let root_abs = config_abs
+            .parent()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf);
+        let dir = config_given.parent().unwrap_or(Path::new(""));
+        let root_given = match dir.file_name() {
+            Some(_) => dir.parent().unwrap_or(Path::new("")).to_path_buf(),
+            None => dir.join(".."),
+        };
+        if let Some(root_abs) = root_abs {
+            for d in &mut self.0 {
+                if let Ok(rel) = d.path.strip_prefix(&root_abs) {
+                    d.path = root_given.join(rel);
+                }
             }
         }
         self.sorted()

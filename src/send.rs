@@ -254,6 +254,22 @@ pub async fn create_proof(
     )
 }
 
+/// How people read an issue's kind in `status` and `/admin`: a proof asked for by hand
+/// (`proof:<time>`, a key people should not have to decode) is "test proof" and when it was
+/// made, in the organisation's time zone.
+pub fn kind_label(kind: &str, tz: chrono_tz::Tz) -> String {
+    match kind.strip_prefix("proof:").map(str::parse::<i64>) {
+        Some(Ok(t)) => match chrono::DateTime::from_timestamp(t, 0) {
+            Some(at) => format!(
+                "test proof {}",
+                at.with_timezone(&tz).format("%Y-%m-%d %H:%M")
+            ),
+            None => kind.to_string(),
+        },
+        _ => kind.to_string(),
+    }
+}
+
 /// A proof recorded under `kind`: `proof` for the scheduled proof of an issue (once per issue),
 /// `proof:<time>` for one asked for by hand.
 pub async fn create_proof_kind(

@@ -59,6 +59,31 @@ fn cases() -> Vec<Case> {
             "config/bulletin.toml:6:13: error: unknown time zone `Europe/Londn`\n  hint: did you mean `Europe/London`?",
         ),
         (
+            "GMT for a UK organisation",
+            "config/bulletin.toml",
+            settings_with("website = \"https://test.example\"", "website = \"https://test.example\"\ntime_zone = \"GMT\""),
+            "config/bulletin.toml:6:13: warning: `GMT` has no summer time: from the last Sunday of March to the last Sunday of October every scheduled time would be an hour off UK clocks (09:00 GMT is 10:00 BST)\n  hint: use time_zone = \"Europe/London\"",
+        ),
+        (
+            "UTC for an organisation with a .uk website",
+            "config/bulletin.toml",
+            settings_with("website = \"https://test.example\"", "website = \"https://news.test.org.uk/\"\ntime_zone = \"UTC\"")
+                .replace(", AB1 2CD", ""),
+            "config/bulletin.toml:6:13: warning: `UTC` has no summer time",
+        ),
+        (
+            "BST as a time zone",
+            "config/bulletin.toml",
+            settings_with("website = \"https://test.example\"", "website = \"https://test.example\"\ntime_zone = \"BST\""),
+            "config/bulletin.toml:6:13: error: unknown time zone `BST`\n  hint: did you mean `Europe/London`? It is GMT in winter and BST in summer",
+        ),
+        (
+            "cron with a day of the month and a weekday",
+            "config/bulletin.toml",
+            settings_with("\"0 9 1 * *\"", "\"0 9 1-7 * MON\""),
+            "config/bulletin.toml:14:12: warning: `0 9 1-7 * MON` means 09:00 on the 1st to 7th of every month and every Monday, UK time: when both a day of the month and a weekday are given, cron fires on days that match either\n  hint: for 09:00 on the first Monday of every month, write schedule = \"0 9 * * MON#1\"",
+        ),
+        (
             "cron with four fields",
             "config/bulletin.toml",
             settings_with("\"0 9 1 * *\"", "\"0 9 1 *\""),
@@ -137,6 +162,18 @@ fn cases() -> Vec<Case> {
             "config/lists/all.toml:2:12: error: list `all` includes itself",
         ),
         (
+            "a list's include written after a [[member]]",
+            "config/lists/all.toml",
+            "name = \"Everyone\"\n[[member]]\nemail = \"a@x.example\"\ninclude = [\"all\"]\n".into(),
+            "config/lists/all.toml:4:1: error: unknown key `include` in [[member]] #1\n  hint: `include` is a key of the whole file, but TOML reads every key after a [[member]] line as part of that entry: move `include` above the first [[member]]",
+        ),
+        (
+            "a campaign's announce written after a [[when]]",
+            "campaigns/week.toml",
+            "title = \"A week\"\nsummary = \"x\"\n[[when]]\ndates = { from = 2026-11-16, to = 2026-11-20 }\nannounce = { days_before = 7, lists = [\"all\"] }\n".into(),
+            "campaigns/week.toml:5:1: error: unknown key `announce` in [[when]] #1\n  hint: `announce` is a key of the whole file, but TOML reads every key after a [[when]] line as part of that entry: move `announce` above the first [[when]]",
+        ),
+        (
             "campaign that ends before it starts",
             "campaigns/week.toml",
             "title = \"A week\"\nsummary = \"x\"\n[[when]]\ndates = { from = 2026-11-20, to = 2026-11-16 }\n".into(),
@@ -176,7 +213,7 @@ fn cases() -> Vec<Case> {
             "date written as a string",
             "campaigns/week.toml",
             "title = \"A week\"\nsummary = \"x\"\n[[when]]\ndates = { from = \"2026-11-16\", to = 2026-11-20 }\n".into(),
-            "campaigns/week.toml:4:18: error: `from` must be a TOML date, found the string \"2026-11-16\"\n  hint: write the date without quotes: `from = 2024-11-18`",
+            "campaigns/week.toml:4:18: error: `from` must be a TOML date, found the string \"2026-11-16\"\n  hint: write it without quotes: `from = 2026-11-16`",
         ),
         (
             "on_non_working_day misspelt in a bulletin",
@@ -580,8 +617,9 @@ fn environment_overrides_take_effect_and_are_checked() {
     );
     let bad = tree.diagnostics_with(Env::empty().with("BULLETIN_WEB_BIND", "nowhere"));
     assert!(
-        bad.iter()
-            .any(|d| d.contains("BULLETIN_WEB_BIND: `nowhere` is not an address and port")),
+        bad.iter().any(
+            |d| d.starts_with("BULLETIN_WEB_BIND: error: `nowhere` is not an address and port")
+        ),
         "{bad:?}"
     );
 }
@@ -721,5 +759,425 @@ fn read_only_commands_work_without_the_daemons_secrets_but_check_and_send_insist
     assert!(
         String::from_utf8_lossy(&send.stderr).contains("no unsubscribe secret"),
         "nothing is sent without it"
+    );
+}
+
+/// (what the admin's spreadsheet exported, the diagnostic expected, whether it still loads)
+const CSV_CASES: [(&str, &str, &str, bool); 7] = [
+    (
+        "LF, with a blank row",
+        "email,name,agency\na@x.example,A,Police\n\nnot-an-address,B,Health\n",
+        "config/lists/all.csv:4:1: error: invalid address `not-an-address`",
+        false,
+    ),
+    (
+        "CRLF and a byte-order mark, with a blank row",
+        "\u{feff}email,name,agency\r\na@x.example,A,Police\r\n\r\nnot-an-address,B,Health\r\n",
+        "config/lists/all.csv:4:1: error: invalid address `not-an-address`",
+        false,
+    ),
+    (
+        "a quoted cell with a line break is one row",
+        "email,name,agency\n\"a@x.example\",A,\"Police\nNorth\"\nnot-an-address,B,Health\n",
+        "config/lists/all.csv:3:1: error: invalid address `not-an-address`",
+        false,
+    ),
+    (
+        "an extra column, after a byte-order mark",
+        "\u{feff}email,name,agency,phone\r\na@x.example,A,Police,0161 603 4350\r\n",
+        "config/lists/all.csv:1:19: warning: unknown column `phone` in the header; its values are ignored",
+        true,
+    ),
+    (
+        "a row with more fields than the header",
+        "email,name,agency\na@x.example,Bloggs, Jo,Police\n",
+        "config/lists/all.csv:2:24: warning: this row has 4 fields but the header has 3; the extra ones are ignored\n  hint: a value that contains the separator (`,`) must be in double quotes",
+        true,
+    ),
+    (
+        "semicolon-separated",
+        "email;name;agency\r\na@x.example;Bloggs, Jo;Police\r\nnot-an-address;B;Health\r\n",
+        "config/lists/all.csv:3:1: error: invalid address `not-an-address`",
+        false,
+    ),
+    (
+        "a bad cell after a byte-order mark",
+        "\u{feff}name,email\nA,not-an-address\n",
+        "config/lists/all.csv:2:3: error: invalid address `not-an-address`",
+        false,
+    ),
+];
+
+#[test]
+fn csv_problems_are_reported_at_the_row_and_column_a_spreadsheet_shows() {
+    let mut failures = Vec::new();
+    for (what, csv, want, loads) in CSV_CASES {
+        let tree = Tree::minimal();
+        tree.write(
+            "config/lists/all.toml",
+            "name = \"Everyone\"\nmembers_csv = \"all.csv\"\n",
+        );
+        tree.write("config/lists/all.csv", csv);
+        let got = tree.diagnostics();
+        if !got.iter().any(|d| d.starts_with(want)) {
+            failures.push(format!(
+                "{what}:\n  want: {want}\n  got:  {}",
+                got.join("\n        ")
+            ));
+        }
+        if tree.load().project.is_some() != loads {
+            failures.push(format!("{what}: loads should be {loads}\n  got: {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn a_semicolon_separated_export_is_read() {
+    let tree = Tree::minimal();
+    tree.write(
+        "config/lists/all.toml",
+        "name = \"Everyone\"\nmembers_csv = \"all.csv\"\n",
+    );
+    tree.write(
+        "config/lists/all.csv",
+        "Email;Name;Agency\r\na@x.example;Bloggs, Jo;Police\r\nb@x.example;B;Health\r\n",
+    );
+    let p = tree.load().project.expect("loads");
+    let members = &p.lists.members[&bulletin::ids::ListId::parse("all").unwrap()];
+    let got: Vec<(String, Option<String>)> = members
+        .iter()
+        .map(|m| (m.email.to_string(), m.agency.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("a@x.example".to_string(), Some("Police".to_string())),
+            ("b@x.example".to_string(), Some("Health".to_string()))
+        ]
+    );
+}
+
+/// (what was typed, file, text, the one diagnostic expected in that file)
+const DATE_CASES: [(&str, &str, &str, &str); 7] = [
+    (
+        "a UK date in front matter",
+        "news/item.md",
+        "+++\ntitle = \"Item\"\nsection = \"partnership\"\npublish = 09/02/2027\n+++\nBody.\n",
+        "news/item.md:4:11: error: `publish`: `09/02/2027` is not a date in the form YYYY-MM-DD; write it 2027-02-09\n  hint: write `publish = 2027-02-09` (9 February 2027), without quotes",
+    ),
+    (
+        "a UK date in quotes",
+        "news/item.md",
+        "+++\ntitle = \"Item\"\nsection = \"partnership\"\npublish = \"09/02/2027\"\n+++\nBody.\n",
+        "news/item.md:4:11: error: `publish`: `09/02/2027` is not a date in the form YYYY-MM-DD; write it 2027-02-09\n  hint: write `publish = 2027-02-09` (9 February 2027), without quotes",
+    ),
+    (
+        "a day that does not exist",
+        "news/item.md",
+        "+++\ntitle = \"Item\"\nsection = \"partnership\"\npublish = 2027-02-30\n+++\nBody.\n",
+        "news/item.md:4:11: error: `publish`: 2027-02-30 does not exist: February 2027 has 28 days",
+    ),
+    (
+        "a UK date in an inline table",
+        "campaigns/week.toml",
+        "title = \"A week\"\nsummary = \"x\"\n[[when]]\ndates = { from = 09/02/2027, to = 2027-02-13 }\n",
+        "campaigns/week.toml:4:18: error: `from`: `09/02/2027` is not a date in the form YYYY-MM-DD; write it 2027-02-09",
+    ),
+    (
+        "an event's date and time written the UK way",
+        "campaigns/week.toml",
+        "title = \"A course\"\nsummary = \"x\"\n[[when]]\nat = \"09/02/2027 10:00\"\n",
+        "campaigns/week.toml:4:6: error: `at`: `09/02/2027 10:00` is not a date in the form YYYY-MM-DD; write it 2027-02-09T10:00\n  hint: write `at = 2027-02-09T10:00` (9 February 2027, 10:00), without quotes",
+    ),
+    (
+        "an event with a date but no time",
+        "campaigns/week.toml",
+        "title = \"A course\"\nsummary = \"x\"\n[[when]]\nat = 2027-02-09\n",
+        "campaigns/week.toml:4:6: error: `at` must be a date and time, found 2027-02-09\n  hint: add the start time after a `T`: `at = 2027-02-09T10:00`",
+    ),
+    (
+        "an ISO date in quotes for an event",
+        "campaigns/week.toml",
+        "title = \"A course\"\nsummary = \"x\"\n[[when]]\nat = \"2027-02-09 10:00\"\n",
+        "campaigns/week.toml:4:6: error: `at` must be a TOML date, found the string \"2027-02-09 10:00\"\n  hint: write it without quotes: `at = 2027-02-09T10:00`",
+    ),
+];
+
+#[test]
+fn a_date_written_another_way_gets_one_message_showing_the_date_to_write() {
+    let mut failures = Vec::new();
+    for (what, file, text, want) in DATE_CASES {
+        let tree = Tree::minimal();
+        tree.write(file, text);
+        let got: Vec<String> = tree
+            .diagnostics()
+            .into_iter()
+            .filter(|d| d.starts_with(file))
+            .collect();
+        if got.len() != 1 || !got[0].starts_with(want) {
+            failures.push(format!(
+                "{what}:\n  want: {want}\n  got:  {}",
+                got.join("\n        ")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn command_line_dates_name_the_form_to_use() {
+    let tree = Tree::minimal();
+    for (args, want) in [
+        (
+            vec!["calendar", "--from", "09/02/2027"],
+            "write the date as YYYY-MM-DD: 2027-02-09 (9 February 2027)",
+        ),
+        (
+            vec!["preview", "news", "--date", "2027-02-30"],
+            "2027-02-30 does not exist: February 2027 has 28 days",
+        ),
+        (
+            vec!["send", "news", "--now", "--date", "next week"],
+            "write it as YYYY-MM-DD",
+        ),
+    ] {
+        let out = bulletin(tree.root()).args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(want), "{args:?}: want {want}\ngot {stderr}");
+    }
+}
+
+#[test]
+fn a_bad_setting_from_the_environment_is_reported_as_that_variable() {
+    let tree = Tree::minimal();
+    for (var, value, want) in [
+        (
+            "BULLETIN_SMTP_URL",
+            "smtp://relay.example.org:nope",
+            "BULLETIN_SMTP_URL: error: `nope` is not a port number",
+        ),
+        (
+            "BULLETIN_DATABASE_URL",
+            "mysql://db.example.org/bulletin",
+            "BULLETIN_DATABASE_URL: error: unsupported database `mysql`",
+        ),
+        (
+            "BULLETIN_UNSUBSCRIBE_SECRET",
+            "short",
+            "BULLETIN_UNSUBSCRIBE_SECRET: error: the unsubscribe secret is shorter than 32 bytes",
+        ),
+    ] {
+        let got = tree.diagnostics_with(Env::empty().with(var, value));
+        assert!(
+            got.iter().any(|d| d.starts_with(want)),
+            "want {want}\ngot {got:#?}"
+        );
+        assert!(
+            !got.iter().any(|d| d.starts_with("config/")),
+            "nothing is blamed on a line of the file: {got:#?}"
+        );
+    }
+    // The real binary, with a relay that needs a secret the environment does not give.
+    let out = bulletin(tree.root())
+        .arg("check")
+        .env("BULLETIN_SMTP_URL", "smtp://127.0.0.1:2525")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("BULLETIN_SMTP_URL: error: this transport sends real mail but no unsubscribe secret is set"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn paths_are_printed_as_the_config_was_given() {
+    let tree = Tree::minimal();
+    tree.write(
+        "news/item.md",
+        "+++\ntitle = \"Item\"\nsection = \"nowhere\"\npublish = 2026-11-01\n+++\nBody.\n",
+    );
+    std::fs::create_dir_all(tree.root().join("elsewhere")).unwrap();
+    let out = bulletin(&tree.root().join("elsewhere"))
+        .args(["--config", "../config/bulletin.toml", "check"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("../news/item.md:3:11: error: unknown section `nowhere`"),
+        "{stdout}"
+    );
+    // The daemon refusing to start says the same.
+    let out = bulletin(&tree.root().join("elsewhere"))
+        .args(["--config", "../config/bulletin.toml", "run"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("../news/item.md:3:11: error: unknown section `nowhere`"),
+        "{stderr}"
+    );
+    let out = bulletin(&tree.root().join("elsewhere"))
+        .args(["--config", "../config/bulletin.tom", "check"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("../config/bulletin.tom:1:1: error: no such file"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn utc_is_fine_for_an_organisation_outside_the_uk() {
+    let tree = Tree::minimal();
+    tree.write(
+        "config/bulletin.toml",
+        &settings_with(
+            "postal_address = \"1 High Street, Town, AB1 2CD\"",
+            "postal_address = \"12 Rue de Rivoli, 75001 Paris\"\ntime_zone = \"UTC\"",
+        ),
+    );
+    let got = tree.diagnostics();
+    assert!(got.is_empty(), "{got:#?}");
+}
+
+#[test]
+fn check_and_schedule_say_each_schedule_in_plain_english() {
+    let tree = Tree::minimal();
+    tree.write(
+        "config/bulletin.toml",
+        &format!(
+            "{BULLETIN_TOML}\n[[bulletin]]\nid = \"briefing\"\nsubject = \"Briefing\"\nschedule = \"30 8 * * MON#1\"\nlists = [\"all\"]\nsections = [\"partnership\"]\n"
+        ),
+    );
+    let check = bulletin(tree.root()).arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(0), "{stdout}");
+    for want in [
+        "  news: 09:00 on the 1st of every month, UK time (0 9 1 * *)\n",
+        "  briefing: 08:30 on the first Monday of every month, UK time (30 8 * * MON#1)\n",
+    ] {
+        assert!(stdout.contains(want), "want {want}\ngot {stdout}");
+    }
+    let schedule = bulletin(tree.root()).arg("schedule").output().unwrap();
+    let stdout = String::from_utf8_lossy(&schedule.stdout);
+    assert!(stdout.starts_with("JOB "), "{stdout}");
+    assert!(
+        stdout.contains("  briefing: 08:30 on the first Monday of every month, UK time"),
+        "{stdout}"
+    );
+    // The JSON stays one document, without the words.
+    let json = bulletin(tree.root())
+        .args(["schedule", "--format", "json"])
+        .output()
+        .unwrap();
+    let _: serde_json::Value = serde_json::from_slice(&json.stdout).expect("one JSON document");
+}
+
+fn stranded_with(front: &str) -> Vec<String> {
+    let tree = Tree::minimal();
+    tree.write(
+        "news/item.md",
+        &format!("+++\ntitle = \"Item\"\nsection = \"partnership\"\n{front}\n+++\nBody.\n"),
+    );
+    let p = tree.load().project.expect("loads");
+    bulletin::news_window::stranded(&p, support::now())
+        .relative_to(tree.root())
+        .iter()
+        .map(|d| d.to_string())
+        .collect()
+}
+
+#[test]
+fn a_news_item_no_future_issue_will_carry_is_a_warning() {
+    // On 23 November the 1 November issue has gone; the next is 1 December.
+    assert_eq!(
+        stranded_with("publish = 2026-11-01"),
+        [
+            "news/item.md:4:11: warning: no future issue will carry this item: with publish = 2026-11-01 it belongs to the issue of 1 November 2026, which went at 09:00 GMT on 1 November\n  hint: if that issue went without it, add `until = 2026-12-01` (or move `publish` to 2026-11-02 or later) so the next issue, 1 December 2026, carries it; if it went out, nothing needs doing"
+        ]
+    );
+    assert_eq!(
+        stranded_with("publish = 2026-10-15"),
+        [
+            "news/item.md:4:11: warning: no future issue will carry this item: with publish = 2026-10-15 it belongs to the issue of 1 November 2026, which went at 09:00 GMT on 1 November\n  hint: if that issue went without it, add `until = 2026-12-01` (or move `publish` to 2026-11-02 or later) so the next issue, 1 December 2026, carries it; if it went out, nothing needs doing"
+        ]
+    );
+    for fine in [
+        "publish = 2026-11-01\nuntil = 2026-12-01",
+        "publish = 2026-11-02",
+        "publish = 2026-11-23",
+        "publish = 2027-01-05",
+        // An item of an older issue is history, not a mistake.
+        "publish = 2026-09-15",
+    ] {
+        assert_eq!(stranded_with(fine), Vec::<String>::new(), "{fine}");
+    }
+}
+
+#[test]
+fn check_warns_about_a_news_item_added_after_its_issue_went() {
+    // A daily issue at midnight: an item published today belonged to today's issue, which
+    // has gone, and tomorrow's carries only what is published from tomorrow.
+    let tree = Tree::minimal();
+    tree.write(
+        "config/bulletin.toml",
+        &settings_with("\"0 9 1 * *\"", "\"0 0 * * *\""),
+    );
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::London)
+        .date_naive();
+    tree.write(
+        "news/item.md",
+        &format!(
+            "+++\ntitle = \"Item\"\nsection = \"partnership\"\npublish = {today}\n+++\nBody.\n"
+        ),
+    );
+    let out = bulletin(tree.root()).arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("news/item.md:4:11: warning: no future issue will carry this item"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_daemons_plan_lists_the_next_issues_news_and_lines_up() {
+    let tree = Tree::minimal();
+    tree.write(
+        "news/item.md",
+        "+++\ntitle = \"Winter training dates\"\nsection = \"partnership\"\npublish = 2026-11-20\n+++\nBody.\n",
+    );
+    tree.write(
+        "config/bulletin.toml",
+        &format!(
+            "{BULLETIN_TOML}\n[[bulletin]]\nid = \"weekly-briefing\"\nsubject = \"Briefing\"\nschedule = \"30 8 * * MON\"\nlists = [\"all\"]\nsections = [\"partnership\"]\n"
+        ),
+    );
+    let p = tree.load().project.expect("loads");
+    let plan = bulletin::daemon::startup_summary(&p, support::now());
+    assert!(
+        plan.contains(
+            "the issue of news (2026-12-01) carries 1 news item(s):\n  Winter training dates\n"
+        ),
+        "{plan}"
+    );
+    let next: Vec<&str> = plan
+        .lines()
+        .skip_while(|l| *l != "next:")
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert!(next.len() >= 3, "{plan}");
+    let cols: Vec<usize> = next.iter().map(|l| l.find("(for ").unwrap()).collect();
+    assert!(
+        cols.windows(2).all(|w| w[0] == w[1]),
+        "columns line up:\n{plan}"
     );
 }

@@ -797,3 +797,67 @@ fn the_strategys_themes_are_labelled_in_the_issue() {
             .contains("Themes: Child sexual abuse")
     );
 }
+
+#[test]
+fn phone_numbers_in_the_text_part_are_never_broken_across_lines() {
+    let t = Tree::minimal();
+    // Each number lands where the 72nd column would fall inside it.
+    let mut body = String::new();
+    for (lead, phone) in [
+        (58, "0161 603 4350"),
+        (62, "0161 206 0604"),
+        (57, "+44 161 794 8888"),
+    ] {
+        body.push_str(&format!("{} call {phone} now.\n\n", "x".repeat(lead)));
+    }
+    t.write(
+        "news/item.md",
+        &format!(
+            "+++\ntitle = \"Item\"\nsection = \"partnership\"\npublish = 2026-11-20\n+++\n{body}"
+        ),
+    );
+    let p = t.load().project.unwrap();
+    let (_, r) = render(&p, "news", "2026-12-01");
+    let to = EmailAddress::parse("reader@x.example").unwrap();
+    let text = r.text_for(&signer(), &to);
+    for phone in ["0161 603 4350", "0161 206 0604", "+44 161 794 8888"] {
+        assert!(
+            text.lines().any(|l| l.contains(phone)),
+            "{phone} is broken:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn the_web_version_has_no_link_to_itself() {
+    let p = sample();
+    let (_, r) = render(&p, "sscp-news", "2024-11-01");
+    let to = EmailAddress::parse("reader@x.example").unwrap();
+    assert!(
+        r.html_for(&signer(), &to)
+            .contains("View this issue in your browser")
+    );
+    let web = r.html_for_web();
+    assert!(!web.contains("View this issue in your browser"), "{web}");
+    assert!(web.contains("<h1"), "the rest of the page stays");
+    let email = r.html_for(&signer(), &to);
+    assert_eq!(
+        web.matches("<tr").count() + 1,
+        email.matches("<tr").count(),
+        "exactly the link's row goes"
+    );
+    assert_eq!(web.matches("<tr").count(), web.matches("</tr>").count());
+}
+
+#[test]
+fn the_feed_summary_is_the_issues_contents() {
+    let p = sample();
+    let (issue, r) = render(&p, "sscp-news", "2024-11-01");
+    let titles: Vec<String> = issue.sections.iter().map(|s| s.title.clone()).collect();
+    assert!(titles.len() >= 3, "{titles:?}");
+    assert_eq!(
+        bulletin::web::feeds::summary(&r.text),
+        format!("In this issue: {}.", titles.join("; "))
+    );
+    assert_eq!(bulletin::web::feeds::summary("no contents here\n"), "");
+}

@@ -241,7 +241,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
         }
     }
     for w in when_tables {
-        w.finish();
+        w.finish_under(&top);
     }
     if top.has("evergreen") && top.has("when") {
         ctx.error(

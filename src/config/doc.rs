@@ -3,13 +3,14 @@
 //! did-you-mean drawn from the keys that were asked for).
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use toml::de::{DeTable, DeValue};
 use toml::value::Datetime;
 
+use crate::dates::{self, DateError};
 use crate::diag::{Diagnostic, Diagnostics, Position, did_you_mean};
 
 /// A value and where it was written.
@@ -40,6 +41,17 @@ pub struct FileCtx<'t> {
     /// The text the offsets index into (the whole file, for front matter).
     pub whole: &'t str,
     diags: RefCell<Diagnostics>,
+    /// Values that failed TOML's syntax because they are dates written another way
+    /// (`09/02/2027`, `2027-02-30`), by offset: reported once, by whoever reads the key (who
+    /// knows whether a date or a date-time belongs there), or at the end.
+    date_slips: RefCell<BTreeMap<usize, DateError>>,
+}
+
+/// What a date key holds, so a hint shows the right shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    Date,
+    DateTime,
 }
 
 impl<'t> FileCtx<'t> {
@@ -50,6 +62,7 @@ impl<'t> FileCtx<'t> {
             base_offset: 0,
             whole: text,
             diags: RefCell::default(),
+            date_slips: RefCell::default(),
         }
     }
 
@@ -61,6 +74,7 @@ impl<'t> FileCtx<'t> {
             base_offset: base,
             whole,
             diags: RefCell::default(),
+            date_slips: RefCell::default(),
         }
     }
 
@@ -82,12 +96,83 @@ impl<'t> FileCtx<'t> {
         }
     }
 
+    /// A problem in an environment variable's value, reported under its name (it has no line
+    /// in this file).
+    pub fn env_problem(
+        &self,
+        variable: &str,
+        severity: crate::diag::Severity,
+        message: impl Into<String>,
+    ) -> DiagBuilder<'_, 't> {
+        DiagBuilder {
+            ctx: self,
+            diag: Some(Diagnostic::env(variable, severity, message)),
+        }
+    }
+
+    pub fn env_error(&self, variable: &str, message: impl Into<String>) -> DiagBuilder<'_, 't> {
+        self.env_problem(variable, crate::diag::Severity::Error, message)
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diags.borrow().has_errors()
     }
 
+    /// Every problem found, including date slips no key reader claimed.
     pub fn into_diagnostics(self) -> Diagnostics {
+        let slips = std::mem::take(&mut *self.date_slips.borrow_mut());
+        for (offset, e) in slips {
+            let key = key_before(self.text, offset);
+            self.date_error(self.pos(offset), key.unwrap_or("date"), &e, Want::Date);
+        }
         self.diags.into_inner()
+    }
+
+    /// One message for a date written another way, with the date to write as the hint.
+    fn date_error(&self, pos: Position, key: &str, e: &DateError, want: Want) {
+        let b = self.error(pos, format!("`{key}`: {e}"));
+        match (e.suggestion(), want) {
+            (Some((d, _)), Want::Date) => {
+                b.hint(format!(
+                    "write `{key} = {}` ({}), without quotes",
+                    d.format("%Y-%m-%d"),
+                    dates::long(d)
+                ));
+            }
+            (Some((d, Some(t))), Want::DateTime) => {
+                b.hint(format!(
+                    "write `{key} = {}T{}` ({}, {}), without quotes",
+                    d.format("%Y-%m-%d"),
+                    t.format("%H:%M"),
+                    dates::long(d),
+                    t.format("%H:%M")
+                ));
+            }
+            (Some((d, None)), Want::DateTime) => {
+                b.hint(format!(
+                    "write the date and the start time, without quotes: `{key} = {}T10:00`",
+                    d.format("%Y-%m-%d")
+                ));
+            }
+            (None, Want::Date) if matches!(e, DateError::NoSuchDay { .. }) => {
+                b.hint("check the day and the month: dates are year-month-day (YYYY-MM-DD)");
+            }
+            (None, Want::Date) => {
+                b.hint(format!(
+                    "dates are year-month-day, without quotes: `{key} = 2027-02-09`"
+                ));
+            }
+            (None, Want::DateTime) => {
+                b.hint(format!(
+                    "a date and time is year-month-day, `T`, hours:minutes, without quotes: `{key} = 2027-02-09T10:00`"
+                ));
+            }
+        }
+    }
+
+    /// Claim the date slip recorded at `offset`, if any.
+    fn take_date_slip(&self, offset: usize) -> Option<DateError> {
+        self.date_slips.borrow_mut().remove(&offset)
     }
 
     /// Parse the text as TOML, reporting every syntax error; the root table even when broken,
@@ -95,6 +180,12 @@ impl<'t> FileCtx<'t> {
     pub fn parse(&self) -> toml::Spanned<DeTable<'t>> {
         let (table, errors) = DeTable::parse_recoverable(self.text);
         for e in errors {
+            if let Some(span) = e.span()
+                && let Some((start, slip)) = date_slip(self.text, span.start)
+            {
+                self.date_slips.borrow_mut().insert(start, slip);
+                continue;
+            }
             let pos = e.span().map_or(Position::START, |s| self.pos(s.start));
             let msg = e.message().trim().trim_end_matches('.').to_string();
             self.error(pos, format!("TOML syntax: {msg}"))
@@ -125,6 +216,42 @@ impl Drop for DiagBuilder<'_, '_> {
             self.ctx.diags.borrow_mut().push(d);
         }
     }
+}
+
+/// A value at `offset` that broke TOML's syntax because it is a date written another way: the
+/// offset where the value starts, and what is wrong with it.
+fn date_slip(text: &str, offset: usize) -> Option<(usize, DateError)> {
+    let is_date_char = |c: char| c.is_ascii_digit() || matches!(c, '-' | '/' | '.' | ':');
+    let before = &text[..offset.min(text.len())];
+    let start = before
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| is_date_char(*c))
+        .last()
+        .map_or(offset, |(i, _)| i);
+    let rest = &text[start..];
+    let end = rest
+        .find([',', '}', ']', '#', '\n', '\r'])
+        .unwrap_or(rest.len());
+    let token = rest[..end].trim();
+    if !token.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    match dates::parse_date_time(token) {
+        Err(e @ (DateError::NotIso { .. } | DateError::NoSuchDay { .. })) => Some((start, e)),
+        _ => None,
+    }
+}
+
+/// The key whose value starts at `offset` (`publish` in `publish = 09/02/2027`).
+fn key_before(text: &str, offset: usize) -> Option<&str> {
+    let before = text[..offset.min(text.len())].trim_end();
+    let before = before.strip_suffix('=')?.trim_end();
+    let start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .map_or(0, |i| i + 1);
+    let key = &before[start..];
+    (!key.is_empty()).then_some(key)
 }
 
 /// A table being read: which keys were asked for, so the rest can be reported as unknown.
@@ -277,18 +404,43 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
     }
 
     pub fn opt_datetime(&self, key: &'static str) -> Option<At<Datetime>> {
+        self.datetime_as(key, Want::Date)
+    }
+
+    fn datetime_as(&self, key: &'static str, want: Want) -> Option<At<Datetime>> {
         let (v, _) = self.entry(key)?;
+        let pos = self.ctx.pos(v.span().start);
+        if let Some(slip) = self.ctx.take_date_slip(v.span().start) {
+            self.ctx.date_error(pos, key, &slip, want);
+            return None;
+        }
         match v.get_ref() {
-            DeValue::Datetime(d) => Some(At::new(*d, self.ctx.pos(v.span().start))),
+            DeValue::Datetime(d) => Some(At::new(*d, pos)),
             DeValue::String(s) => {
-                self.ctx
-                    .error(
-                        self.ctx.pos(v.span().start),
-                        format!("`{key}` must be a TOML date, found the string \"{s}\""),
-                    )
-                    .hint(format!(
-                        "write the date without quotes: `{key} = 2024-11-18`"
-                    ));
+                match dates::parse_date_time(s) {
+                    Ok((d, t)) => {
+                        let written = match (want, t) {
+                            (Want::Date, _) => d.format("%Y-%m-%d").to_string(),
+                            (Want::DateTime, Some(t)) => {
+                                format!("{}T{}", d.format("%Y-%m-%d"), t.format("%H:%M"))
+                            }
+                            (Want::DateTime, None) => format!("{}T10:00", d.format("%Y-%m-%d")),
+                        };
+                        self.ctx
+                            .error(
+                                pos,
+                                format!("`{key}` must be a TOML date, found the string \"{s}\""),
+                            )
+                            .hint(format!("write it without quotes: `{key} = {written}`"));
+                    }
+                    Err(e @ (DateError::NotIso { .. } | DateError::NoSuchDay { .. })) => {
+                        self.ctx.date_error(pos, key, &e, want);
+                    }
+                    Err(DateError::Unreadable(_)) => {
+                        self.ctx
+                            .date_error(pos, key, &DateError::Unreadable(s.to_string()), want);
+                    }
+                }
                 None
             }
             _ => {
@@ -317,12 +469,16 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
                 }
             }
             _ => {
+                let date = d.value.date.map_or_else(
+                    || "YYYY-MM-DD".to_string(),
+                    |x| format!("{:04}-{:02}-{:02}", x.year, x.month, x.day),
+                );
                 self.ctx
                     .error(
                         d.pos,
                         format!("`{key}` must be a date only, found {}", d.value),
                     )
-                    .hint(format!("write `{key} = YYYY-MM-DD`"));
+                    .hint(format!("write `{key} = {date}`"));
                 None
             }
         }
@@ -338,7 +494,7 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
 
     /// A local date and time with no offset (`2024-11-25T10:00`).
     pub fn opt_local_datetime(&self, key: &'static str) -> Option<At<chrono::NaiveDateTime>> {
-        let d = self.opt_datetime(key)?;
+        let d = self.datetime_as(key, Want::DateTime)?;
         match (d.value.date, d.value.time, d.value.offset) {
             (Some(date), Some(time), None) => {
                 let nd = chrono::NaiveDate::from_ymd_opt(
@@ -372,12 +528,18 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
                 None
             }
             _ => {
+                let date = d.value.date.map_or_else(
+                    || "2027-02-09".to_string(),
+                    |x| format!("{:04}-{:02}-{:02}", x.year, x.month, x.day),
+                );
                 self.ctx
                     .error(
                         d.pos,
                         format!("`{key}` must be a date and time, found {}", d.value),
                     )
-                    .hint(format!("write `{key} = 2024-11-25T10:00`"));
+                    .hint(format!(
+                        "add the start time after a `T`: `{key} = {date}T10:00`"
+                    ));
                 None
             }
         }
@@ -524,6 +686,17 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
 
     /// Report every key that was never asked for, with the nearest known key as a hint.
     pub fn finish(&self) {
+        self.finish_inside(None);
+    }
+
+    /// [`Table::finish`] for a `[[member]]` or `[[when]]` inside `parent` (the file), called
+    /// once the parent has asked for its keys: a key of the parent written after the table's
+    /// header (TOML gives it to the table) is reported with a hint to move it up.
+    pub fn finish_under(&self, parent: &Table<'_, '_, '_>) {
+        self.finish_inside(Some(parent));
+    }
+
+    fn finish_inside(&self, parent: Option<&Table<'_, '_, '_>>) {
         let asked = self.asked.borrow();
         for (k, _) in self.table.iter() {
             let key = k.get_ref().as_ref();
@@ -534,6 +707,15 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
                 self.ctx.pos(k.span().start),
                 format!("unknown key `{key}` in {}", self.name),
             );
+            if let Some(p) = parent
+                && p.asked.borrow().contains(key)
+            {
+                let header = self.name.split(" #").next().unwrap_or(&self.name);
+                b.hint(format!(
+                    "`{key}` is a key of the whole file, but TOML reads every key after a {header} line as part of that entry: move `{key}` above the first {header}"
+                ));
+                continue;
+            }
             match did_you_mean(key, asked.iter().copied()) {
                 Some(s) => b.hint(format!("did you mean `{s}`?")),
                 None => b.hint(format!(

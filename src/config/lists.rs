@@ -103,11 +103,11 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
             }
         };
     let mut toml_dups = Vec::new();
-    for m in top.array_of_tables("member") {
+    let member_tables = top.array_of_tables("member");
+    for m in &member_tables {
         let email = m.req_str("email", "\"jo.bloggs@nhs.example\"");
         let name = m.opt_str("name");
         let agency = m.opt_str("agency");
-        m.finish();
         let member = member(
             email.as_ref().map(|e| (e.value.as_str(), e.pos)),
             name.as_ref().map(|n| (n.value.as_str(), n.pos)),
@@ -149,7 +149,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
             }
             Ok((csv_path, text)) => {
                 let mut ds = Vec::new();
-                for (m, pos) in parse_csv(&csv_path, &text, &mut ds) {
+                for (m, pos) in super::members_csv::parse(&csv_path, &text, &mut ds) {
                     if dup(&m.email, pos, &csv_path, &mut ds) {
                         members.push(m);
                     }
@@ -166,6 +166,9 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
             "this list has no members, no members_csv and no include",
         )
         .hint("add [[member]] entries, members_csv = \"FILE.csv\" or include = [\"other-list\"]");
+    }
+    for m in &member_tables {
+        m.finish_under(&top);
     }
     top.finish();
     let list = (|| {
@@ -229,9 +232,10 @@ pub(crate) fn excerpt(text: &str) -> String {
     out
 }
 
-type Report<'a> = dyn FnMut(Position, String, Option<&'static str>) + 'a;
+pub(super) type Report<'a> = dyn FnMut(Position, String, Option<&'static str>) + 'a;
 
-fn member(
+/// One member from its fields (each with where it was written); problems go to `report`.
+pub(super) fn member(
     email: Option<(&str, Position)>,
     name: Option<(&str, Position)>,
     agency: Option<(&str, Position)>,
@@ -288,128 +292,6 @@ fn member(
         name: name?,
         agency: agency?,
     })
-}
-
-/// The start of each field of one CSV line, as character columns (1-based), quote-aware.
-fn field_columns(line: &str) -> Vec<usize> {
-    let mut cols = vec![1];
-    let mut in_quotes = false;
-    for (i, c) in line.chars().enumerate() {
-        match c {
-            '"' => in_quotes = !in_quotes,
-            ',' if !in_quotes => cols.push(i + 2),
-            _ => {}
-        }
-    }
-    cols
-}
-
-/// Members from a CSV with the header `email,name,agency`; positions are the CSV's row and the
-/// field's column, so a spreadsheet user can find the cell.
-fn parse_csv(path: &Path, text: &str, diags: &mut Vec<Diagnostic>) -> Vec<(Member, Position)> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = match reader.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => {
-            diags.push(Diagnostic::error(
-                path,
-                Position::START,
-                format!("cannot read the CSV header: {e}"),
-            ));
-            return Vec::new();
-        }
-    };
-    let known = ["email", "name", "agency"];
-    let mut col_of = BTreeMap::new();
-    let header_cols = field_columns(lines.first().copied().unwrap_or(""));
-    for (i, h) in headers.iter().enumerate() {
-        let h_lc = h.trim_start_matches('\u{feff}').to_lowercase();
-        let pos = Position {
-            line: 1,
-            col: header_cols.get(i).copied().unwrap_or(1),
-        };
-        if known.contains(&h_lc.as_str()) {
-            if col_of.insert(h_lc.clone(), i).is_some() {
-                diags.push(Diagnostic::error(
-                    path,
-                    pos,
-                    format!("column `{h_lc}` appears twice in the header"),
-                ));
-            }
-        } else {
-            let d = Diagnostic::error(
-                path,
-                pos,
-                format!("unknown column `{}` in the header", excerpt(h)),
-            );
-            diags.push(match crate::diag::did_you_mean(&h_lc, known) {
-                Some(s) => d.with_hint(format!(
-                    "did you mean `{s}`? The header is email,name,agency"
-                )),
-                None => d.with_hint("the header is email,name,agency"),
-            });
-        }
-    }
-    let Some(&email_col) = col_of.get("email") else {
-        diags.push(
-            Diagnostic::error(path, Position::START, "the CSV has no `email` column")
-                .with_hint("the first row must be the header email,name,agency"),
-        );
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = e.position().map_or(1, |p| p.line() as usize);
-                diags.push(Diagnostic::error(
-                    path,
-                    Position { line, col: 1 },
-                    format!("CSV: {e}"),
-                ));
-                break;
-            }
-        }
-        let line = record.position().map_or(1, |p| p.line() as usize);
-        if record.iter().all(|f| f.is_empty()) {
-            continue;
-        }
-        let cols = field_columns(lines.get(line - 1).copied().unwrap_or(""));
-        let pos_of = |i: usize| Position {
-            line,
-            col: cols.get(i).copied().unwrap_or(1),
-        };
-        let get = |key: &str| {
-            col_of
-                .get(key)
-                .and_then(|&i| record.get(i).map(|v| (v, pos_of(i))))
-        };
-        let email_pos = pos_of(email_col);
-        let mut report = |pos: Position, msg: String, hint: Option<&'static str>| {
-            let d = Diagnostic::error(path, pos, msg);
-            diags.push(match hint {
-                Some(h) => d.with_hint(h),
-                None => d,
-            });
-        };
-        let email = get("email").filter(|(e, _)| !e.is_empty());
-        if email.is_none() {
-            report(email_pos, "this row has no email address".into(), None);
-            continue;
-        }
-        if let Some(m) = member(email, get("name"), get("agency"), &mut report) {
-            out.push((m, email_pos));
-        }
-    }
-    out
 }
 
 /// Lists with their includes resolved: each list's distinct members (by case-insensitive
@@ -587,16 +469,5 @@ fn collect(
             }
         }
         todo.extend(l.include.iter().rev().map(|inc| &inc.value));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_columns_are_quote_aware() {
-        assert_eq!(field_columns("a,b,c"), vec![1, 3, 5]);
-        assert_eq!(field_columns("\"x, y\",b"), vec![1, 8]);
     }
 }

@@ -8,8 +8,10 @@ pub mod doc;
 pub mod env;
 pub mod files;
 pub mod lists;
+mod members_csv;
 pub mod news;
 pub mod settings;
+mod uk_time;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -15,6 +15,8 @@ pub struct NewsItem {
     pub title: String,
     pub section: At<String>,
     pub publish: NaiveDate,
+    /// Where `publish` is written, for warnings about the item's window.
+    pub publish_pos: Position,
     pub until: Option<At<NaiveDate>>,
     /// Empty means every bulletin.
     pub bulletins: Vec<At<String>>,
@@ -131,11 +133,13 @@ pub(crate) fn parse_news(
     check_markdown(&ctx, text, body);
     top.finish();
     let item = (|| {
+        let publish = publish?;
         Some(NewsItem {
             id: stem(&ctx),
             title: title?.value,
             section: section?,
-            publish: publish?.value,
+            publish: publish.value,
+            publish_pos: publish.pos,
             until,
             bulletins,
             url: url.map(|u| u.value),

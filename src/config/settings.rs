@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 use super::doc::{At, FileCtx, Table};
 use super::env::Env;
 use crate::address::{EmailAddress, Mailbox};
+use crate::diag::Severity;
 use crate::ids::{BulletinId, ListId, SectionId};
 use crate::schedule::{CronSchedule, parse_time_zone};
 use crate::secret::{Secret, SecretSource};
@@ -207,13 +208,20 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
             .opt_table("transport")
             .and_then(|t| t.pos_of("kind").or(Some(t.pos)))
             .unwrap_or(top.pos);
-        let report = if env.secrets_optional() {
-            FileCtx::warning
+        let severity = if env.secrets_optional() {
+            Severity::Warning
         } else {
-            FileCtx::error
+            Severity::Error
         };
-        report(ctx, pos, "this transport sends real mail but no unsubscribe secret is set, so unsubscribe links could be forged")
-            .hint("set BULLETIN_UNSUBSCRIBE_SECRET, or [unsubscribe] secret_file = \"/run/secrets/unsubscribe\" (32+ random bytes)");
+        let msg = "this transport sends real mail but no unsubscribe secret is set, so unsubscribe links could be forged";
+        let b = if env.get("BULLETIN_SMTP_URL").is_some() {
+            ctx.env_problem("BULLETIN_SMTP_URL", severity, msg)
+        } else if severity == Severity::Warning {
+            ctx.warning(pos, msg)
+        } else {
+            ctx.error(pos, msg)
+        };
+        b.hint("set BULLETIN_UNSUBSCRIBE_SECRET, or [unsubscribe] secret_file = \"/run/secrets/unsubscribe\" (32+ random bytes)");
     }
 
     let mut refs = SettingsRefs {
@@ -273,7 +281,8 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
         .hint("add a [[bulletin]] with id, subject, schedule and lists");
     }
     for t in bulletin_tables {
-        if let Some((b, r)) = bulletin(&t, &refs.bulletins) {
+        let tz = refs.time_zone.unwrap_or(chrono_tz::Europe::London);
+        if let Some((b, r)) = bulletin(&t, &refs.bulletins, tz) {
             refs.bulletins.push(r);
             if let Some(b) = b {
                 bulletins.push(b);
@@ -356,12 +365,32 @@ fn organisation(t: &Table<'_, '_, '_>) -> Option<Organisation> {
     let time_zone = match t.opt_str("time_zone") {
         None => Some(chrono_tz::Europe::London),
         Some(v) => match parse_time_zone(&v.value) {
-            Ok(tz) => Some(tz),
+            Ok(tz) => {
+                let sites: Vec<String> = ["website", "from", "reply_to", "email"]
+                    .into_iter()
+                    .filter_map(|k| t.opt_str(k).map(|s| s.value))
+                    .collect();
+                let sites: Vec<&str> = sites.iter().map(String::as_str).collect();
+                let postal = postal_address.as_ref().map_or("", |p| p.value.as_str());
+                if super::uk_time::is_uk(postal, &sites)
+                    && let Some(why) = super::uk_time::differs_from_uk(tz, &v.value)
+                {
+                    t.ctx.warning(v.pos, why).hint(
+                        "use time_zone = \"Europe/London\": GMT in winter, BST in summer, switching by itself",
+                    );
+                }
+                Some(tz)
+            }
             Err(near) => {
                 let b = t
                     .ctx
                     .error(v.pos, format!("unknown time zone `{}`", v.value));
+                let summer = ["bst", "british summer time"]
+                    .contains(&v.value.trim().to_lowercase().as_str());
                 match near {
+                    _ if summer => b.hint(
+                        "did you mean `Europe/London`? It is GMT in winter and BST in summer, switching by itself",
+                    ),
                     Some(n) => b.hint(format!("did you mean `{n}`?")),
                     None => b.hint("use an IANA name such as \"Europe/London\""),
                 };
@@ -430,11 +459,8 @@ fn database(
         return match parse_database_url(&url, root) {
             Ok(u) => Some(u),
             Err(msg) => {
-                ctx.error(
-                    crate::diag::Position::START,
-                    format!("BULLETIN_DATABASE_URL: {msg}"),
-                )
-                .hint("use sqlite://PATH or postgres://USER@HOST/DB");
+                ctx.env_error("BULLETIN_DATABASE_URL", msg)
+                    .hint("use sqlite://PATH or postgres://USER@HOST/DB");
                 None
             }
         };
@@ -584,19 +610,19 @@ fn transport(
                     return None;
                 }
             };
-            let label = if from_env {
-                "BULLETIN_SMTP_URL"
-            } else {
-                "`smtp_url`"
-            };
             let (host, port, implicit, url_user) = match parse_smtp_url(&url) {
                 Ok(p) => p,
                 Err(msg) => {
-                    ctx.error(url_pos, format!("{label}: {msg}"))
-                        .hint("e.g. smtp://relay.example.org:587 (STARTTLS) or smtps://relay.example.org:465");
+                    let b = if from_env {
+                        ctx.env_error("BULLETIN_SMTP_URL", msg)
+                    } else {
+                        ctx.error(url_pos, format!("`smtp_url`: {msg}"))
+                    };
+                    b.hint("e.g. smtp://relay.example.org:587 (STARTTLS) or smtps://relay.example.org:465");
                     return None;
                 }
             };
+            let user_from_env = from_env && url_user.is_some();
             let tls = match tls_v.as_ref().map(|v| (v.value.as_str(), v.pos)) {
                 None if implicit => TlsMode::Tls,
                 None => TlsMode::StartTls,
@@ -632,13 +658,20 @@ fn transport(
             };
             let username = username.map(|u| u.value).or(url_user);
             if username.is_some() && password.is_none() {
-                let report = if env.secrets_optional() {
-                    FileCtx::warning
+                let severity = if env.secrets_optional() {
+                    Severity::Warning
                 } else {
-                    FileCtx::error
+                    Severity::Error
                 };
-                report(ctx, pos0, "an SMTP username is set but no password")
-                    .hint("set BULLETIN_SMTP_PASSWORD or password_file");
+                let msg = "an SMTP username is set but no password";
+                let b = if user_from_env && !t.is_some_and(|t| t.has("username")) {
+                    ctx.env_problem("BULLETIN_SMTP_URL", severity, msg)
+                } else if severity == Severity::Warning {
+                    ctx.warning(pos0, msg)
+                } else {
+                    ctx.error(pos0, msg)
+                };
+                b.hint("set BULLETIN_SMTP_PASSWORD or password_file");
             }
             let tls_ca_file = tls_ca.map(|c| {
                 let p = root.join(&c.value);
@@ -693,9 +726,9 @@ fn web(t: Option<&Table<'_, '_, '_>>, env: &Env, ctx: &FileCtx<'_>) -> Option<We
         Some(b) => match b.parse::<SocketAddr>() {
             Ok(a) => Some(a),
             Err(_) => {
-                ctx.error(
-                    crate::diag::Position::START,
-                    format!("BULLETIN_WEB_BIND: `{b}` is not an address and port"),
+                ctx.env_error(
+                    "BULLETIN_WEB_BIND",
+                    format!("`{b}` is not an address and port"),
                 )
                 .hint("e.g. BULLETIN_WEB_BIND=127.0.0.1:8080");
                 None
@@ -783,12 +816,17 @@ fn unsubscribe(
     if let Some(s) = &secret
         && s.expose().len() < 32
     {
-        ctx.error(
-            file.as_ref()
-                .map_or(crate::diag::Position::START, |f| f.pos),
-            "the unsubscribe secret is shorter than 32 bytes",
-        )
-        .hint("make a strong one with: head -c 32 /dev/urandom | base64");
+        let msg = "the unsubscribe secret is shorter than 32 bytes";
+        let b = if env.get("BULLETIN_UNSUBSCRIBE_SECRET").is_some() {
+            ctx.env_error("BULLETIN_UNSUBSCRIBE_SECRET", msg)
+        } else {
+            ctx.error(
+                file.as_ref()
+                    .map_or(crate::diag::Position::START, |f| f.pos),
+                msg,
+            )
+        };
+        b.hint("make a strong one with: head -c 32 /dev/urandom | base64");
     }
     let key_id = match key_id {
         None => "k1".to_string(),
@@ -815,6 +853,7 @@ fn unsubscribe(
 fn bulletin(
     t: &Table<'_, '_, '_>,
     seen: &[BulletinRefs],
+    tz: Tz,
 ) -> Option<(Option<Bulletin>, BulletinRefs)> {
     let ctx = t.ctx;
     let id_raw = t
@@ -888,7 +927,26 @@ fn bulletin(
                     .hint("e.g. \"0 9 * * 1\" for 09:00 every Monday");
                     None
                 }
-                Ok(c) => Some(c),
+                Ok(c) => {
+                    if let Some(meant) = crate::schedule::english::either_day(c.as_str()) {
+                        let b = ctx.warning(
+                            s.pos,
+                            format!(
+                                "`{}` means {}: when both a day of the month and a weekday are given, cron fires on days that match either",
+                                c.as_str(),
+                                crate::schedule::english::describe(c.as_str(), tz)
+                            ),
+                        );
+                        match meant {
+                            Some(m) => b.hint(format!(
+                                "for {}, write schedule = \"{m}\"",
+                                crate::schedule::english::phrase(&m).unwrap_or_else(|| m.clone())
+                            )),
+                            None => b.hint("for the nth weekday of the month use `#` in the weekday field, e.g. \"0 9 * * MON#1\" for the first Monday"),
+                        };
+                    }
+                    Some(c)
+                }
                 Err(e) => {
                     ctx.error(s.pos, e.to_string()).hint(e.hint());
                     None

@@ -357,31 +357,85 @@ impl Daemon {
     }
 }
 
+/// Rows indented two spaces, each column as wide as its widest cell (counted in characters).
+fn aligned(rows: &[[String; 3]]) -> String {
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let (w0, w1) = (width(0), width(1));
+    let mut out = String::new();
+    for r in rows {
+        let line = format!("  {:<w0$}  {:<w1$}  {}", r[0], r[1], r[2]);
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// What `bulletin run` says on start: what it will do next.
 pub fn startup_summary(project: &Project, now: DateTime<Utc>) -> String {
     let tz = project.settings.organisation.time_zone;
     let mut out = String::new();
     out.push_str("next:\n");
-    for (job, at, date) in upcoming(project, now, 2).into_iter().take(8) {
-        out.push_str(&format!(
-            "  {:<40} {}{}\n",
-            job.to_string(),
-            at.format("%a %-d %b %Y %H:%M %Z"),
-            date.map(|d| format!("  (for {d})")).unwrap_or_default()
-        ));
+    let next: Vec<[String; 3]> = upcoming(project, now, 2)
+        .into_iter()
+        .take(8)
+        .map(|(job, at, date)| {
+            [
+                job.to_string(),
+                at.format("%a %-d %b %Y %H:%M %Z").to_string(),
+                date.map(|d| format!("(for {d})")).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    out.push_str(&aligned(&next));
+    for b in &project.settings.bulletins {
+        let Some(fire) = b.schedule.next_after(&now.with_timezone(&tz)) else {
+            continue;
+        };
+        let date = fire.date_naive();
+        let issue = crate::issue::assemble(project, b, date);
+        let titles: Vec<&str> = issue
+            .sections
+            .iter()
+            .filter_map(|s| match &s.body {
+                crate::issue::SectionBody::News(items) => Some(items),
+                _ => None,
+            })
+            .flatten()
+            .map(|n| n.title.as_str())
+            .collect();
+        if titles.is_empty() {
+            out.push_str(&format!(
+                "the issue of {} ({date}) carries no news items yet\n",
+                b.id
+            ));
+        } else {
+            out.push_str(&format!(
+                "the issue of {} ({date}) carries {} news item(s):\n",
+                b.id,
+                titles.len()
+            ));
+            for t in titles {
+                out.push_str(&format!("  {t}\n"));
+            }
+        }
     }
     let today = now.with_timezone(&tz).date_naive();
     let cal = crate::calendar::Calendar::new(&project.campaigns, tz);
     let soon = cal.between(today, today + chrono::Days::new(30));
     if !soon.is_empty() {
         out.push_str("campaigns in the next 30 days:\n");
-        for o in soon.iter().take(8) {
-            out.push_str(&format!(
-                "  {:<40} {}\n",
-                o.title,
-                crate::calendar::human::when(o)
-            ));
-        }
+        let rows: Vec<[String; 3]> = soon
+            .iter()
+            .take(8)
+            .map(|o| {
+                [
+                    o.title.clone(),
+                    crate::calendar::human::when(o),
+                    String::new(),
+                ]
+            })
+            .collect();
+        out.push_str(&aligned(&rows));
     }
     match &project.settings.transport.kind {
         crate::config::TransportKind::Outbox { dir } => out.push_str(&format!(
@@ -408,7 +462,7 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
     let now = Utc::now();
     let loaded = crate::config::load(&config_path, &env, now);
     let Some(project) = loaded.project else {
-        eprint!("{}", loaded.diagnostics);
+        eprint!("{}", loaded.diagnostics.clone().as_given(&config_path));
         eprintln!(
             "error: the configuration has {} error(s); the daemon did not start",
             loaded.diagnostics.error_count()
@@ -558,7 +612,8 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
                     }
                 },
                 None => {
-                    for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
+                    let shown = loaded.diagnostics.clone().as_given(&config_path);
+                    for d in shown.iter().filter(|d| d.is_error()) {
                         tracing::error!("{d}");
                     }
                     tracing::error!(

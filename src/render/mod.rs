@@ -301,7 +301,7 @@ impl Rendered {
         } else {
             format!("{}/unsubscribe", self.public_url)
         };
-        self.html.replacen(&self.marker, &html_attr(&link), 1)
+        without_browser_link(&self.html).replacen(&self.marker, &html_attr(&link), 1)
     }
 
     /// The Message-ID of `to`'s copy.
@@ -357,4 +357,20 @@ fn html_attr(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('"', "&quot;")
         .replace('<', "&lt;")
+}
+
+/// The stored HTML without its "View this issue in your browser" row: on the web page itself
+/// the link would only lead back to the same page. Works on issues stored before this existed,
+/// since the stored HTML is what is served.
+fn without_browser_link(html: &str) -> std::borrow::Cow<'_, str> {
+    let Some(link) = html.find("View this issue in your browser") else {
+        return html.into();
+    };
+    let (Some(start), Some(end)) = (
+        html[..link].rfind("<tr"),
+        html[link..].find("</tr>").map(|e| link + e + "</tr>".len()),
+    ) else {
+        return html.into();
+    };
+    format!("{}{}", &html[..start], &html[end..]).into()
 }

@@ -9,12 +9,56 @@ use crate::themes::Theme;
 
 const WIDTH: usize = 72;
 
+/// Whether a word is a group of a phone number: digits, perhaps with `+`, brackets or a
+/// trailing punctuation mark (`+44`, `(0161)`, `4350.`).
+fn digit_group(word: &str) -> bool {
+    let core = word
+        .trim_end_matches(['.', ',', ';', ':', ')'])
+        .trim_start_matches('(');
+    !core.is_empty()
+        && core.chars().any(|c| c.is_ascii_digit())
+        && core
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '+' || c == ')')
+}
+
+/// The unbreakable units of a line: words, except that digit groups separated by one space
+/// stay together, so a phone number such as `0161 603 4350` is never split across lines.
+fn units(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = text.trim_start();
+    let mut gap = "";
+    while !rest.is_empty() {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let word = &rest[..end];
+        let glue = gap == " "
+            && digit_group(word)
+            && out
+                .last()
+                .and_then(|u| u.rsplit(' ').next())
+                .is_some_and(digit_group);
+        match out.last_mut() {
+            Some(last) if glue => {
+                last.push(' ');
+                last.push_str(word);
+            }
+            _ => out.push(word.to_string()),
+        }
+        let after = &rest[end..];
+        let next = after.trim_start();
+        gap = &after[..after.len() - next.len()];
+        rest = next;
+    }
+    out
+}
+
 /// Words wrapped to `WIDTH - indent`, each line prefixed; a word longer than the line (a URL)
 /// stands alone rather than being broken.
 fn wrap(text: &str, first: &str, rest: &str, out: &mut String) {
     let mut line = String::from(first);
     let mut empty = true;
-    for word in text.split_whitespace() {
+    for word in units(text) {
+        let word = word.as_str();
         let len = line.chars().count();
         if !empty && len + 1 + word.chars().count() > WIDTH {
             out.push_str(line.trim_end());
@@ -326,4 +370,32 @@ pub fn document(issue: &Issue, ctx: &Context<'_>, marker: &str) -> String {
     out.push_str(&org.website);
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_are_never_split_across_lines() {
+        let lead = "x".repeat(60);
+        for phone in ["0161 603 4350", "+44 161 603 4350", "(0161) 603 4350."] {
+            let mut out = String::new();
+            wrap(&format!("{lead} call {phone} today"), "", "", &mut out);
+            assert!(
+                out.lines().any(|l| l.contains(phone)),
+                "{phone} split:\n{out}"
+            );
+            assert!(out.lines().all(|l| l.chars().count() <= WIDTH), "{out}");
+        }
+        // Two spaces, or words between, still break as before.
+        assert_eq!(
+            units("on 5 December 2026 call 0161  603"),
+            ["on", "5", "December", "2026", "call", "0161", "603"]
+        );
+        assert_eq!(
+            units("call 0161 603 4350, or"),
+            ["call", "0161 603 4350,", "or"]
+        );
+    }
 }

@@ -78,9 +78,30 @@ pub fn run(
         TableOrJson::Table => {
             let tz = project.settings.organisation.time_zone;
             out.write_all(table(&fires, tz).as_bytes())?;
+            writeln!(out)?;
+            out.write_all(schedules_in_english(project).as_bytes())?;
         }
     }
     out.flush().context("writing to stdout")
+}
+
+/// Each bulletin's schedule in plain English, one line each, for `check` and `schedule`:
+/// `  sscp-news: 09:00 on the 1st of every month, UK time (0 9 1 * *)`.
+pub fn schedules_in_english(project: &Project) -> String {
+    let tz = project.settings.organisation.time_zone;
+    let mut s = String::new();
+    if !project.settings.bulletins.is_empty() {
+        s.push_str("schedules:\n");
+    }
+    for b in &project.settings.bulletins {
+        s.push_str(&format!(
+            "  {}: {} ({})\n",
+            b.id,
+            super::english::describe(b.schedule.as_str(), tz),
+            b.schedule.as_str()
+        ));
+    }
+    s
 }
 
 /// "Tue 1 Dec 2026 09:00 GMT" (with seconds only when the schedule has them).

@@ -21,6 +21,7 @@
 
 pub mod cli;
 pub mod dst;
+pub mod english;
 pub mod issues;
 pub mod jobs;
 pub mod workdays;

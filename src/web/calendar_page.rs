@@ -720,7 +720,12 @@ impl<'a> View<'a> {
                                 Some(s) => {
                                     (s.title) ": "
                                     @match &s.body {
-                                        SectionBody::News(items) => (count(items.len(), "news item", "news items")),
+                                        SectionBody::News(items) => {
+                                            (count(items.len(), "news item", "news items"))
+                                            ul {
+                                                @for n in items { li { (n.title) } }
+                                            }
+                                        }
                                         SectionBody::Campaigns(c) => (count(c.on_now.len() + c.coming_up.len() + c.always_on.len(), "campaign or event", "campaigns and events")),
                                         SectionBody::Block { .. } => "standing text",
                                     }
@@ -992,10 +997,10 @@ mod tests {
         // December's issue carries the news published since.
         let dec = calendar_page(&sample(), d("2026-12-01"), d("2026-11-23"), false).into_string();
         for line in [
-            "<li>Partnership news: 1 news item</li>",
-            "<li>Learning from practice reviews: 1 news item</li>",
+            "<li>Partnership news: 1 news item<ul><li>Safeguarding Adults Week 2026: thank you</li></ul></li>",
+            "<li>Learning from practice reviews: 1 news item<ul><li>7 minute briefing: learning from a local review about a baby under one</li></ul></li>",
             "<li>National updates and learning: no news items yet, so it is left out</li>",
-            "<li>Training, information and resources: 1 news item</li>",
+            "<li>Training, information and resources: 1 news item<ul><li>New multi-agency training dates for winter 2026–27</li></ul></li>",
         ] {
             assert!(dec.contains(line), "{line}");
         }

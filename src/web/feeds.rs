@@ -84,6 +84,24 @@ fn xml(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// An issue's contents for a feed reader, from its stored plain-text part (what was sent, not
+/// what the files say now): "In this issue: Partnership news; Campaigns, events and weeks of
+/// action; Worried about a child?". Empty when the text has no contents list.
+pub fn summary(text: &str) -> String {
+    let mut lines = text.lines().skip_while(|l| *l != "In this issue");
+    if lines.next().is_none() {
+        return String::new();
+    }
+    let items: Vec<&str> = lines
+        .skip_while(|l| l.starts_with('-') && !l.starts_with("- "))
+        .map_while(|l| l.strip_prefix("- "))
+        .collect();
+    if items.is_empty() {
+        return String::new();
+    }
+    format!("In this issue: {}.", items.join("; "))
+}
+
 pub async fn atom(State(s): State<AppState>) -> Response {
     let live = s.live();
     let p = &live.project;
@@ -133,11 +151,18 @@ pub async fn atom(State(s): State<AppState>) -> Response {
             "    <published>{}</published>\n",
             stamp(e.first_sent)
         ));
-        out.push_str(&format!(
-            "    <summary>{}: the issue of {}.</summary>\n",
-            xml(&e.subject),
-            xml(&e.date)
-        ));
+        let contents = match s.store.find_issue(&e.bulletin, &e.date, "issue").await {
+            Ok(Some(row)) => crate::send::stored_rendering(&row)
+                .map(|r| summary(&r.text))
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        let contents = if contents.is_empty() {
+            format!("{}: the issue of {}.", e.subject, e.date)
+        } else {
+            contents
+        };
+        out.push_str(&format!("    <summary>{}</summary>\n", xml(&contents)));
         out.push_str("  </entry>\n");
     }
     out.push_str("</feed>\n");

@@ -207,7 +207,7 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
                 thead { tr { th scope="col" { "Bulletin" } th scope="col" { "Date" } th scope="col" { "Kind" } th scope="col" { "State" }
                     th scope="col" { "Sent" } th scope="col" { "Pending" } th scope="col" { "Deferred" } th scope="col" { "Failed" } th scope="col" { "Suppressed" } } }
                 tbody { @for i in status.iter().rev().take(30) {
-                    tr { td { (i.bulletin) } td { (i.date) } td { (i.kind) } td { (i.state) @if let Some(r) = &i.paused_reason { ": " (r) } }
+                    tr { td { (i.bulletin) } td { (i.date) } td { (crate::send::kind_label(&i.kind, p.settings.organisation.time_zone)) } td { (i.state) @if let Some(r) = &i.paused_reason { ": " (r) } }
                         td { (i.deliveries.sent) } td { (i.deliveries.pending + i.deliveries.in_flight) } td { (i.deliveries.deferred) }
                         td { (i.deliveries.failed) } td { (i.deliveries.suppressed) } }
                 } }

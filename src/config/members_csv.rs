@@ -1,0 +1,299 @@
+//! A list's `members_csv`: the file a spreadsheet exports. Positions are the row a spreadsheet
+//! shows (whatever the line endings, counting blank rows, a quoted cell with a line break being
+//! one row) and the character column without the byte-order mark, so an admin finds the cell.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::diag::{Diagnostic, Position, did_you_mean};
+
+use super::lists::{Member, member};
+
+/// The columns a members file may have, in the order the header usually names them.
+pub(crate) const COLUMNS: [&str; 3] = ["email", "name", "agency"];
+
+/// The separators spreadsheets write: comma, and semicolon where the decimal mark is a comma.
+const DELIMITERS: [(u8, &str); 3] = [(b',', "commas"), (b';', "semicolons"), (b'\t', "tabs")];
+
+/// Where every spreadsheet row starts (byte offsets): after each line ending (`\r\n`, `\n` or
+/// `\r`) that is not inside a quoted cell.
+fn row_starts(text: &str, delimiter: u8) -> Vec<usize> {
+    let b = text.as_bytes();
+    let mut starts = vec![0];
+    let mut i = 0;
+    let mut field_start = true;
+    let mut quoted = false;
+    while i < b.len() {
+        let c = b[i];
+        if quoted {
+            if c == b'"' {
+                if b.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    quoted = false;
+                }
+            }
+        } else if c == b'"' && field_start {
+            quoted = true;
+        } else if c == b'\r' || c == b'\n' {
+            if c == b'\r' && b.get(i + 1) == Some(&b'\n') {
+                i += 1;
+            }
+            starts.push(i + 1);
+            field_start = true;
+            i += 1;
+            continue;
+        }
+        field_start = !quoted && c == delimiter;
+        i += 1;
+    }
+    starts
+}
+
+/// The 1-based row holding byte `offset`.
+fn row_of(starts: &[usize], offset: usize) -> usize {
+    starts.partition_point(|&s| s <= offset).max(1)
+}
+
+/// The character column (1-based) where each field of the record at `start` begins.
+fn field_columns(record: &str, delimiter: u8) -> Vec<usize> {
+    let mut cols = vec![1];
+    let mut quoted = false;
+    let mut field_start = true;
+    let mut chars = record.chars().enumerate().peekable();
+    while let Some((i, c)) = chars.next() {
+        if quoted {
+            if c == '"' {
+                if chars.peek().is_some_and(|(_, n)| *n == '"') {
+                    chars.next();
+                } else {
+                    quoted = false;
+                }
+            }
+            field_start = false;
+            continue;
+        }
+        if c == '\r' || c == '\n' {
+            break;
+        }
+        if c == '"' && field_start {
+            quoted = true;
+        } else if c as u32 == u32::from(delimiter) {
+            cols.push(i + 2);
+            field_start = true;
+            continue;
+        }
+        field_start = false;
+    }
+    cols
+}
+
+/// The header's separator: the one that splits it into the most known column names (commas
+/// when none does, so the "no email column" message shows what was read).
+fn detect_delimiter(header: &str) -> (u8, &'static str) {
+    let known_with = |d: u8| {
+        header
+            .split(d as char)
+            .filter(|f| {
+                let f = f.trim().trim_matches('"').to_lowercase();
+                COLUMNS.contains(&f.as_str())
+            })
+            .count()
+    };
+    let mut best = DELIMITERS[0];
+    for d in DELIMITERS {
+        if known_with(d.0) > known_with(best.0) {
+            best = d;
+        }
+    }
+    best
+}
+
+/// Members from a CSV with the header `email,name,agency` (other columns are ignored with a
+/// warning). Problems go to `diags` at their spreadsheet row and column.
+pub(crate) fn parse(
+    path: &Path,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(Member, Position)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let header_line = text.lines().next().unwrap_or("");
+    let (delimiter, delimiter_name) = detect_delimiter(header_line);
+    let starts = row_starts(text, delimiter);
+    let position = |offset: usize, field: usize| {
+        let row = row_of(&starts, offset);
+        let record = &text[starts[row - 1]..];
+        Position {
+            line: row,
+            col: field_columns(record, delimiter)
+                .get(field)
+                .copied()
+                .unwrap_or(1),
+        }
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .delimiter(delimiter)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                path,
+                Position::START,
+                format!("cannot read the CSV header: {e}"),
+            ));
+            return Vec::new();
+        }
+    };
+    let mut col_of = BTreeMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let h_lc = h.to_lowercase();
+        let pos = position(0, i);
+        if h_lc.is_empty() {
+            // A trailing separator in the header (some exports add one): nothing to read.
+            continue;
+        }
+        if COLUMNS.contains(&h_lc.as_str()) {
+            if col_of.insert(h_lc.clone(), i).is_some() {
+                diags.push(Diagnostic::error(
+                    path,
+                    pos,
+                    format!("column `{h_lc}` appears twice in the header"),
+                ));
+            }
+        } else {
+            let d = Diagnostic::warning(
+                path,
+                pos,
+                format!(
+                    "unknown column `{}` in the header; its values are ignored",
+                    super::lists::excerpt(h)
+                ),
+            );
+            diags.push(match did_you_mean(&h_lc, COLUMNS) {
+                Some(s) => d.with_hint(format!(
+                    "did you mean `{s}`? The columns read are email, name and agency"
+                )),
+                None => d.with_hint("the columns read are email, name and agency; delete this one from the export if it should not be there"),
+            });
+        }
+    }
+    let Some(&email_col) = col_of.get("email") else {
+        diags.push(
+            Diagnostic::error(path, Position::START, "the CSV has no `email` column").with_hint(
+                format!(
+                    "the first row must be the header email,name,agency (this file's columns were read as separated by {delimiter_name}; commas, semicolons and tabs are understood)"
+                ),
+            ),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e
+                    .position()
+                    .map_or(1, |p| row_of(&starts, p.byte() as usize));
+                diags.push(Diagnostic::error(
+                    path,
+                    Position { line, col: 1 },
+                    format!("CSV: {e}"),
+                ));
+                break;
+            }
+        }
+        // The reader's position is where it began reading: before the line ending of the row
+        // above and any blank rows.
+        let start = record.position().map_or(0, |p| p.byte() as usize);
+        let start =
+            start + text[start..].len() - text[start..].trim_start_matches(['\r', '\n']).len();
+        if record.iter().all(|f| f.is_empty()) {
+            continue;
+        }
+        let pos_of = |i: usize| position(start, i);
+        if record.len() > headers.len() {
+            diags.push(
+                Diagnostic::warning(
+                    path,
+                    pos_of(headers.len()),
+                    format!(
+                        "this row has {} fields but the header has {}; the extra ones are ignored",
+                        record.len(),
+                        headers.len()
+                    ),
+                )
+                .with_hint(format!(
+                    "a value that contains the separator (`{}`) must be in double quotes, e.g. \"Bloggs, Jo\"",
+                    delimiter as char
+                )),
+            );
+        }
+        let get = |key: &str| {
+            col_of
+                .get(key)
+                .and_then(|&i| record.get(i).map(|v| (v, pos_of(i))))
+        };
+        let email_pos = pos_of(email_col);
+        let mut report = |pos: Position, msg: String, hint: Option<&'static str>| {
+            let d = Diagnostic::error(path, pos, msg);
+            diags.push(match hint {
+                Some(h) => d.with_hint(h),
+                None => d,
+            });
+        };
+        let email = get("email").filter(|(e, _)| !e.is_empty());
+        if email.is_none() {
+            report(email_pos, "this row has no email address".into(), None);
+            continue;
+        }
+        if let Some(m) = member(email, get("name"), get("agency"), &mut report) {
+            out.push((m, email_pos));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_quote_aware() {
+        assert_eq!(field_columns("a,b,c", b','), vec![1, 3, 5]);
+        assert_eq!(field_columns("\"x, y\",b", b','), vec![1, 8]);
+        assert_eq!(field_columns("a;\"b;c\";d\r\nnext", b';'), vec![1, 3, 9]);
+    }
+
+    #[test]
+    fn rows_are_what_a_spreadsheet_shows() {
+        for text in [
+            "h\nA\n\nB\n\"C\nc\"\nD\n",
+            "h\r\nA\r\n\r\nB\r\n\"C\r\nc\"\r\nD\r\n",
+            "h\rA\r\rB\r\"C\rc\"\rD\r",
+        ] {
+            let starts = row_starts(text, b',');
+            let row = |needle: &str| row_of(&starts, text.find(needle).unwrap());
+            assert_eq!(
+                [row("A"), row("B"), row("C"), row("D")],
+                [2, 4, 5, 6],
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_delimiter_comes_from_the_header() {
+        assert_eq!(detect_delimiter("email,name,agency").0, b',');
+        assert_eq!(detect_delimiter("email;name;agency").0, b';');
+        assert_eq!(detect_delimiter("Email\tName").0, b'\t');
+        assert_eq!(detect_delimiter("email").0, b',');
+        assert_eq!(detect_delimiter("\"email\";\"name, as shown\"").0, b';');
+    }
+}

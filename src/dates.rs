@@ -1,0 +1,282 @@
+//! Dates as people type them: `09/02/2027`, `2027-02-30`, `9.2.2027 10:00`. Files and the
+//! command line take ISO dates only (`2027-02-09`), so there is no guessing at run time; this
+//! module turns a near miss into one clear message that shows the date to write instead.
+
+use chrono::{Datelike, NaiveDate, NaiveTime};
+
+/// Why some text is not an ISO date, with what to write instead where that can be known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    /// Day, month and year with slashes or dots (`09/02/2027`): read the UK way, day first,
+    /// unless only month-first makes sense (`02/28/2027`).
+    #[error("`{written}` is not a date in the form YYYY-MM-DD; write it {}", iso(*.date, *.time))]
+    NotIso {
+        written: String,
+        date: NaiveDate,
+        time: Option<NaiveTime>,
+    },
+    /// Written year-month-day, but no such day (`2027-02-30`, `2027-13-01`).
+    #[error("{written} does not exist: {why}")]
+    NoSuchDay { written: String, why: String },
+    /// Anything else.
+    #[error("`{0}` is not a date; write dates as YYYY-MM-DD, e.g. 2027-02-09")]
+    Unreadable(String),
+}
+
+impl DateError {
+    /// The ISO form of the date (and time) the text most likely means, when there is one.
+    pub fn suggestion(&self) -> Option<(NaiveDate, Option<NaiveTime>)> {
+        match self {
+            DateError::NotIso { date, time, .. } => Some((*date, *time)),
+            _ => None,
+        }
+    }
+}
+
+fn iso(date: NaiveDate, time: Option<NaiveTime>) -> String {
+    match time {
+        Some(t) => format!("{}T{}", date.format("%Y-%m-%d"), t.format("%H:%M")),
+        None => date.format("%Y-%m-%d").to_string(),
+    }
+}
+
+/// "9 February 2027", how a reader checks that a suggested date is the one they meant.
+pub fn long(date: NaiveDate) -> String {
+    date.format("%-d %B %Y").to_string()
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    let next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    };
+    next.and_then(|n| n.pred_opt()).map_or(31, |d| d.day())
+}
+
+/// Why year, month and day make no date, in words.
+fn why_not(year: i32, month: u32, day: u32) -> String {
+    if !(1..=12).contains(&month) {
+        return format!("there is no month {month} (months are 01 to 12)");
+    }
+    let name = MONTHS[month as usize - 1];
+    if day == 0 {
+        return "days start at 01".into();
+    }
+    format!("{name} {year} has {} days", days_in_month(year, month))
+}
+
+fn number(s: &str) -> Option<u32> {
+    (!s.is_empty() && s.len() <= 4 && s.chars().all(|c| c.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+fn time_of(s: &str) -> Option<NaiveTime> {
+    let s = s.trim();
+    NaiveTime::parse_from_str(s, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M:%S"))
+        .or_else(|_| NaiveTime::parse_from_str(s, "%H.%M"))
+        .ok()
+}
+
+/// Read `text` as an ISO date (`2027-02-09`), or say what is wrong with it.
+pub fn parse_date(text: &str) -> Result<NaiveDate, DateError> {
+    match parse_date_time(text) {
+        Ok((d, None)) => Ok(d),
+        Ok((date, Some(_))) => Err(DateError::NotIso {
+            written: text.trim().to_string(),
+            date,
+            time: None,
+        }),
+        Err(DateError::NotIso { written, date, .. }) => Err(DateError::NotIso {
+            written,
+            date,
+            time: None,
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// Read `text` as an ISO date with an optional time (`2027-02-09`, `2027-02-09T10:00`, or a
+/// space for the `T`), or say what is wrong with it.
+pub fn parse_date_time(text: &str) -> Result<(NaiveDate, Option<NaiveTime>), DateError> {
+    let written = text.trim().trim_matches('"').trim();
+    let (date_part, time_part) = match written.split_once(['T', ' ']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (written, None),
+    };
+    let time = match time_part {
+        None => None,
+        Some(t) => Some(time_of(t).ok_or_else(|| DateError::Unreadable(written.to_string()))?),
+    };
+    let unreadable = || DateError::Unreadable(written.to_string());
+    // Year-month-day: the only form accepted, if the day exists.
+    let iso: Vec<&str> = date_part.split('-').collect();
+    if iso.len() == 3 && iso[0].len() == 4 {
+        let (y, m, d) = (
+            number(iso[0]).ok_or_else(unreadable)?,
+            number(iso[1]).ok_or_else(unreadable)?,
+            number(iso[2]).ok_or_else(unreadable)?,
+        );
+        return match NaiveDate::from_ymd_opt(y as i32, m, d) {
+            Some(date) if iso[1].len() == 2 && iso[2].len() == 2 => Ok((date, time)),
+            Some(date) => Err(DateError::NotIso {
+                written: written.to_string(),
+                date,
+                time,
+            }),
+            None => Err(DateError::NoSuchDay {
+                written: written.to_string(),
+                why: why_not(y as i32, m, d),
+            }),
+        };
+    }
+    // Day/month/year (or month/day/year when the middle number cannot be a month).
+    let dmy: Vec<&str> = date_part.split(['/', '.', '-']).collect();
+    if dmy.len() == 3 && dmy[2].len() == 4 {
+        let (a, b, y) = (
+            number(dmy[0]).ok_or_else(unreadable)?,
+            number(dmy[1]).ok_or_else(unreadable)?,
+            number(dmy[2]).ok_or_else(unreadable)? as i32,
+        );
+        let (day, month) = if b > 12 && a <= 12 { (b, a) } else { (a, b) };
+        return match NaiveDate::from_ymd_opt(y, month, day) {
+            Some(date) => Err(DateError::NotIso {
+                written: written.to_string(),
+                date,
+                time,
+            }),
+            None => Err(DateError::NoSuchDay {
+                written: written.to_string(),
+                why: why_not(y, month, day),
+            }),
+        };
+    }
+    Err(unreadable())
+}
+
+/// For clap: a `--date`, `--from` or `--to` value, with a message that names YYYY-MM-DD.
+pub fn cli_date(text: &str) -> Result<NaiveDate, String> {
+    match parse_date_time(text) {
+        Ok((d, None)) => Ok(d),
+        Ok((d, Some(_))) => Err(format!(
+            "`{}` has a time; give the date only, as YYYY-MM-DD: {}",
+            text.trim(),
+            iso(d, None)
+        )),
+        Err(DateError::NotIso { date, .. }) => Err(format!(
+            "write the date as YYYY-MM-DD: {} ({})",
+            iso(date, None),
+            long(date)
+        )),
+        Err(e @ DateError::NoSuchDay { .. }) => Err(format!("{e} (dates are YYYY-MM-DD)")),
+        Err(_) => Err(format!(
+            "`{}` is not a date; write it as YYYY-MM-DD, e.g. 2027-02-09",
+            text.trim()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn iso_dates_are_read() {
+        assert_eq!(parse_date("2027-02-09"), Ok(d(2027, 2, 9)));
+        assert_eq!(
+            parse_date_time("2027-02-09T10:00"),
+            Ok((d(2027, 2, 9), NaiveTime::from_hms_opt(10, 0, 0)))
+        );
+    }
+
+    #[test]
+    fn day_month_year_is_read_the_uk_way_and_shown_in_iso() {
+        let e = parse_date("09/02/2027").unwrap_err();
+        assert_eq!(e.suggestion(), Some((d(2027, 2, 9), None)));
+        assert_eq!(
+            e.to_string(),
+            "`09/02/2027` is not a date in the form YYYY-MM-DD; write it 2027-02-09"
+        );
+        assert_eq!(
+            parse_date("9.2.2027").unwrap_err().suggestion(),
+            Some((d(2027, 2, 9), None))
+        );
+        // Only month-first makes sense.
+        assert_eq!(
+            parse_date("02/28/2027").unwrap_err().suggestion(),
+            Some((d(2027, 2, 28), None))
+        );
+        // Not zero-padded ISO.
+        assert_eq!(
+            parse_date("2027-2-9").unwrap_err().suggestion(),
+            Some((d(2027, 2, 9), None))
+        );
+        let e = parse_date_time("09/02/2027 10:00").unwrap_err();
+        assert!(e.to_string().ends_with("write it 2027-02-09T10:00"), "{e}");
+    }
+
+    #[test]
+    fn days_that_do_not_exist_say_so() {
+        for (text, want) in [
+            (
+                "2027-02-30",
+                "2027-02-30 does not exist: February 2027 has 28 days",
+            ),
+            (
+                "2028-02-30",
+                "2028-02-30 does not exist: February 2028 has 29 days",
+            ),
+            (
+                "2027-04-31",
+                "2027-04-31 does not exist: April 2027 has 30 days",
+            ),
+            (
+                "2027-13-01",
+                "2027-13-01 does not exist: there is no month 13 (months are 01 to 12)",
+            ),
+            (
+                "31/04/2027",
+                "31/04/2027 does not exist: April 2027 has 30 days",
+            ),
+        ] {
+            assert_eq!(parse_date(text).unwrap_err().to_string(), want);
+        }
+    }
+
+    #[test]
+    fn command_line_errors_name_the_form() {
+        assert!(
+            cli_date("09/02/2027")
+                .unwrap_err()
+                .contains("YYYY-MM-DD: 2027-02-09")
+        );
+        assert!(
+            cli_date("2027-02-30")
+                .unwrap_err()
+                .contains("February 2027 has 28 days")
+        );
+        assert!(cli_date("tomorrow").unwrap_err().contains("YYYY-MM-DD"));
+        assert_eq!(cli_date("2027-02-09"), Ok(d(2027, 2, 9)));
+    }
+}

@@ -1,0 +1,83 @@
+//! News items that no future issue will carry: an item whose window (after the previous
+//! issue, up to its own) belongs to an issue that has already gone, and whose `until` does not
+//! reach the next one. Usually added too late for its issue, or given a `publish` date in the
+//! past. Pure: `now` is an argument.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+use crate::config::{NewsItem, Project};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::issue::previous_fire;
+
+/// The first day whose news the issue of `date` carries (the day after the previous fire).
+fn window_start(b: &crate::config::Bulletin, tz: chrono_tz::Tz, date: NaiveDate) -> NaiveDate {
+    previous_fire(b, tz, date).map_or(NaiveDate::MIN, |p| p.date_naive() + Duration::days(1))
+}
+
+/// Why no future issue of one bulletin carries `n`: the issue it belonged to (date and time
+/// it went) and the next issue's date; `None` when a future issue carries it, or when it
+/// belonged to an older issue (then it is history, not a mistake).
+fn missed(
+    project: &Project,
+    b: &crate::config::Bulletin,
+    n: &NewsItem,
+    now: DateTime<Utc>,
+) -> Option<(DateTime<chrono_tz::Tz>, NaiveDate)> {
+    let tz = project.settings.organisation.time_zone;
+    let next = b.schedule.next_after(&now.with_timezone(&tz))?.date_naive();
+    let carried_next = n.publish > next
+        || n.publish >= window_start(b, tz, next)
+        || n.until.as_ref().is_some_and(|u| u.value >= next);
+    if carried_next {
+        return None;
+    }
+    let last = previous_fire(b, tz, next)?;
+    let last_window = window_start(b, tz, last.date_naive());
+    (n.publish >= last_window && n.publish <= last.date_naive()).then_some((last, next))
+}
+
+/// A warning for each news item whose window closed with an issue that has already gone and
+/// that no future issue will carry.
+pub fn stranded(project: &Project, now: DateTime<Utc>) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    for n in &project.news {
+        let bulletins: Vec<_> = project
+            .settings
+            .bulletins
+            .iter()
+            .filter(|b| {
+                (n.bulletins.is_empty() || n.bulletins.iter().any(|x| x.value == b.id.as_str()))
+                    && b.sections.iter().any(|s| s.as_str() == n.section.value)
+            })
+            .collect();
+        let misses: Vec<_> = bulletins
+            .iter()
+            .map(|b| missed(project, b, n, now))
+            .collect();
+        if misses.is_empty() || misses.iter().any(Option::is_none) {
+            continue;
+        }
+        let Some((last, next)) = misses[0] else {
+            continue;
+        };
+        let long = |d: NaiveDate| d.format("%-d %B %Y").to_string();
+        out.push(
+            Diagnostic::warning(
+                &n.path,
+                n.publish_pos,
+                format!(
+                    "no future issue will carry this item: with publish = {} it belongs to the issue of {}, which went at {}",
+                    n.publish,
+                    long(last.date_naive()),
+                    last.format("%H:%M %Z on %-d %B")
+                ),
+            )
+            .with_hint(format!(
+                "if that issue went without it, add `until = {next}` (or move `publish` to {} or later) so the next issue, {}, carries it; if it went out, nothing needs doing",
+                last.date_naive() + Duration::days(1),
+                long(next)
+            )),
+        );
+    }
+    out
+}
