@@ -550,7 +550,7 @@ fn idle_and_slowloris_connections_cannot_exhaust_the_daemon() {
     BufReader::new(attacker.stdout.take().unwrap())
         .read_line(&mut ready)
         .unwrap();
-    assert_eq!(ready.trim(), "ready", "the attacker could not connect");
+    assert!(ready.starts_with("ready"), "the attacker failed: {ready}");
 
     for _ in 0..5 {
         let (code, head, body) = d.raw(

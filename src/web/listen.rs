@@ -113,7 +113,12 @@ async fn connection(
     let close = slot.close.clone();
     let slot = Arc::new(slot);
     let work = async move {
-        let first = match head::read_first_head(&mut stream, HEADER_TIMEOUT).await {
+        let read = tokio::select! {
+            r = head::read_first_head(&mut stream, HEADER_TIMEOUT) => r,
+            // Shutting down: a connection that has not asked for anything yet just closes.
+            _ = stop.changed() => return,
+        };
+        let first = match read {
             Ok(bytes) => bytes,
             Err(e) => {
                 if let Some((code, reason)) = e.status() {

@@ -15,16 +15,25 @@ port, idle, slow, seconds = (int(a) for a in sys.argv[1:5])
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, idle + slow + 256), hard))
 
-held = []
-for _ in range(idle):
-    s = socket.create_connection(("127.0.0.1", port))
-    held.append(s)
+def connect():
+    """A connection, or None when the server's queue is full (it stopped accepting)."""
+    try:
+        return socket.create_connection(("127.0.0.1", port), timeout=2)
+    except OSError:
+        return None
+
+
+held = [s for s in (connect() for _ in range(idle)) if s]
 slowloris = []
 for _ in range(slow):
-    s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-    slowloris.append(s)
-print("ready", flush=True)
+    s = connect()
+    if s:
+        try:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        except OSError:
+            pass
+        slowloris.append(s)
+print("ready", len(held), len(slowloris), flush=True)
 end = time.time() + seconds
 while time.time() < end:
     r, _, _ = select.select([sys.stdin], [], [], 1.0)
