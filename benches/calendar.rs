@@ -191,4 +191,16 @@ fn main() {
         "check's calendar lint (2000-2100)",
         time(|| lint(&campaigns, London).len()),
     );
+
+    // Hostile campaign summaries as /calendar.ics turns them into text (each was quadratic:
+    // 200,000 `[` took 14.5 s); doubling the input should about double the time.
+    for (what, unit) in [("[", "["), ("<", "<"), ("a* ", "a* "), ("[a](", "[a](")] {
+        for n in [100_000, 200_000] {
+            let md = unit.repeat(n / unit.len());
+            report(
+                &format!("summary of {n} chars of {what:?} to calendar text"),
+                time(|| bulletin::calendar::ics::markdown_to_plain(&md).len()),
+            );
+        }
+    }
 }

@@ -1,6 +1,17 @@
 //! Unsubscribe tokens: who (address) leaves what (bulletin), signed with HMAC-SHA256 so a link
 //! needs no login and cannot be forged. The key id travels in the token, so a secret can be
 //! rotated while links already in inboxes keep working.
+//!
+//! The address is encrypted, not merely encoded: unsubscribe URLs end up in proxy, gateway and
+//! web server logs, and an address there is personal data. A token is
+//! `key_id.base64url(ciphertext).base64url(tag)`, a synthetic-IV construction from the same
+//! HMAC-SHA256: the tag is the HMAC of the (padded) plaintext under a signing key, and the
+//! ciphertext is the plaintext XOR a keystream of HMACs of the tag and a counter under an
+//! encryption key; both keys are derived from the secret. It is deterministic (one token per
+//! bulletin and address, so a resent message is the same message), authenticated (any change
+//! to key id, ciphertext or tag is refused), and reveals only the length rounded up to 16.
+//! Tokens of the first format (`base64url(key_id:bulletin:address).base64url(hmac)`) are still
+//! accepted, so links in old issues keep working.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -37,6 +48,9 @@ pub struct Unsubscribe {
 pub struct Signer {
     current: (String, Secret),
     retired: Vec<(String, Secret)>,
+    /// The derived keys of `current` and then each of `retired`, in that order, derived once
+    /// (a token is made for every message sent).
+    keys: Vec<Keys>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -48,6 +62,7 @@ impl std::fmt::Debug for Signer {
 impl Signer {
     pub fn new(key_id: &str, secret: Secret) -> Self {
         Signer {
+            keys: vec![Keys::derive(&secret)],
             current: (key_id.to_string(), secret),
             retired: Vec::new(),
         }
@@ -55,6 +70,7 @@ impl Signer {
 
     /// Keep accepting links signed with an older key.
     pub fn with_retired(mut self, key_id: &str, secret: Secret) -> Self {
+        self.keys.push(Keys::derive(&secret));
         self.retired.push((key_id.to_string(), secret));
         self
     }
@@ -66,13 +82,27 @@ impl Signer {
         mac
     }
 
-    /// `base64url(key_id:bulletin:address) . base64url(hmac)`: URL-safe, no padding.
+    /// The secret and derived keys of `key_id`.
+    fn key(&self, key_id: &str) -> Result<(&Secret, &Keys), TokenError> {
+        std::iter::once(&self.current)
+            .chain(self.retired.iter())
+            .zip(self.keys.iter())
+            .find(|((id, _), _)| id == key_id)
+            .map(|((_, s), k)| (s, k))
+            .ok_or(TokenError::UnknownKey)
+    }
+
+    /// `key_id.base64url(ciphertext).base64url(tag)`: URL-safe, no padding, and no part of it
+    /// decodes to the address.
     pub fn sign(&self, bulletin: &BulletinId, email: &EmailAddress) -> String {
-        let payload = format!("{}:{}:{}", self.current.0, bulletin, email.key());
-        let tag = Self::mac(&self.current.1, payload.as_bytes())
-            .finalize()
-            .into_bytes();
-        let mut out = URL_SAFE_NO_PAD.encode(payload.as_bytes());
+        let key_id = &self.current.0;
+        let keys = &self.keys[0];
+        let mut plain = format!("{bulletin}\0{}", email.key()).into_bytes();
+        plain.resize(plain.len().div_ceil(PAD) * PAD, 0);
+        let tag = keys.tag(key_id, &plain);
+        keys.xor_keystream(&tag, &mut plain);
+        let mut out = format!("{key_id}.");
+        URL_SAFE_NO_PAD.encode_string(&plain, &mut out);
         out.push('.');
         URL_SAFE_NO_PAD.encode_string(tag, &mut out);
         out
@@ -80,7 +110,42 @@ impl Signer {
 
     /// Check a token in constant time and say whom it unsubscribes from what.
     pub fn verify(&self, token: &str) -> Result<Unsubscribe, TokenError> {
-        let (p, t) = token.split_once('.').ok_or(TokenError::Malformed)?;
+        let parts: Vec<&str> = token.split('.').collect();
+        match parts[..] {
+            [key_id, ciphertext, tag] => self.verify_opaque(key_id, ciphertext, tag),
+            [payload, tag] => self.verify_legacy(payload, tag),
+            _ => Err(TokenError::Malformed),
+        }
+    }
+
+    fn verify_opaque(
+        &self,
+        key_id: &str,
+        ciphertext: &str,
+        tag: &str,
+    ) -> Result<Unsubscribe, TokenError> {
+        let mut plain = URL_SAFE_NO_PAD
+            .decode(ciphertext)
+            .map_err(|_| TokenError::Malformed)?;
+        let tag = URL_SAFE_NO_PAD
+            .decode(tag)
+            .map_err(|_| TokenError::Malformed)?;
+        if tag.len() != TAG || plain.is_empty() || plain.len() % PAD != 0 {
+            return Err(TokenError::Malformed);
+        }
+        let (_, keys) = self.key(key_id)?;
+        keys.xor_keystream(&tag, &mut plain);
+        keys.tag_mac(key_id, &plain)
+            .verify_truncated_left(&tag)
+            .map_err(|_| TokenError::BadSignature)?;
+        let end = plain.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+        let text = std::str::from_utf8(&plain[..end]).map_err(|_| TokenError::Malformed)?;
+        let (bulletin, email) = text.split_once('\0').ok_or(TokenError::Malformed)?;
+        Self::unsubscribe(bulletin, email)
+    }
+
+    /// The first format: `base64url(key_id:bulletin:address) . base64url(hmac)`.
+    fn verify_legacy(&self, p: &str, t: &str) -> Result<Unsubscribe, TokenError> {
         let payload = URL_SAFE_NO_PAD
             .decode(p)
             .map_err(|_| TokenError::Malformed)?;
@@ -94,18 +159,85 @@ impl Signer {
         else {
             return Err(TokenError::Malformed);
         };
-        let secret = std::iter::once(&self.current)
-            .chain(self.retired.iter())
-            .find(|(id, _)| id == key_id)
-            .map(|(_, s)| s)
-            .ok_or(TokenError::UnknownKey)?;
-        Self::mac(secret, &payload)
+        Self::mac(self.key(key_id)?.0, &payload)
             .verify_slice(&tag)
             .map_err(|_| TokenError::BadSignature)?;
+        Self::unsubscribe(bulletin, email)
+    }
+
+    fn unsubscribe(bulletin: &str, email: &str) -> Result<Unsubscribe, TokenError> {
         Ok(Unsubscribe {
             bulletin: BulletinId::parse(bulletin).map_err(|_| TokenError::Malformed)?,
             email: EmailAddress::parse(email).map_err(|_| TokenError::Malformed)?,
         })
+    }
+
+    /// A token in the first format, which carried the address in plain base64. Only for
+    /// tests that check old links keep working.
+    #[doc(hidden)]
+    pub fn sign_legacy(&self, bulletin: &BulletinId, email: &EmailAddress) -> String {
+        let payload = format!("{}:{}:{}", self.current.0, bulletin, email.key());
+        let tag = Self::mac(&self.current.1, payload.as_bytes())
+            .finalize()
+            .into_bytes();
+        let mut out = URL_SAFE_NO_PAD.encode(payload.as_bytes());
+        out.push('.');
+        URL_SAFE_NO_PAD.encode_string(tag, &mut out);
+        out
+    }
+}
+
+/// The plaintext is padded with NUL bytes (which no id or address holds) to a multiple of this,
+/// so a token's length says little about the address's.
+const PAD: usize = 16;
+/// Bytes of the tag kept (the leftmost half of an HMAC-SHA256, as RFC 2104 allows).
+const TAG: usize = 16;
+
+/// The two keys of the opaque format, each derived from the secret for one purpose.
+#[derive(Clone)]
+struct Keys {
+    sign: HmacSha256,
+    encrypt: HmacSha256,
+}
+
+impl Keys {
+    fn derive(secret: &Secret) -> Keys {
+        let derive = |label: &[u8]| {
+            let key = Signer::mac(secret, label).finalize().into_bytes();
+            HmacSha256::new_from_slice(&key).expect("HMAC takes any key")
+        };
+        Keys {
+            sign: derive(b"bulletin unsubscribe token v2: sign"),
+            encrypt: derive(b"bulletin unsubscribe token v2: encrypt"),
+        }
+    }
+
+    fn tag_mac(&self, key_id: &str, padded: &[u8]) -> HmacSha256 {
+        let mut m = self.sign.clone();
+        m.update(key_id.as_bytes());
+        m.update(b"\0");
+        m.update(padded);
+        m
+    }
+
+    fn tag(&self, key_id: &str, padded: &[u8]) -> [u8; TAG] {
+        let full = self.tag_mac(key_id, padded).finalize().into_bytes();
+        let mut tag = [0; TAG];
+        tag.copy_from_slice(&full[..TAG]);
+        tag
+    }
+
+    /// XOR `data` with HMAC(encrypt, tag ‖ counter) blocks: encrypts and decrypts alike.
+    fn xor_keystream(&self, tag: &[u8], data: &mut [u8]) {
+        for (counter, chunk) in data.chunks_mut(32).enumerate() {
+            let mut m = self.encrypt.clone();
+            m.update(tag);
+            m.update(&(counter as u32).to_be_bytes());
+            let block = m.finalize().into_bytes();
+            for (d, k) in chunk.iter_mut().zip(block.iter()) {
+                *d ^= k;
+            }
+        }
     }
 }
 
@@ -140,9 +272,10 @@ mod tests {
         let s = Signer::new("k1", Secret::new("0123456789abcdef0123456789abcdef"));
         let (b, e) = ids();
         let t = s.sign(&b, &e);
-        // Another address under the same signature.
+        // Another address under the same signature (first format).
         let forged_payload = URL_SAFE_NO_PAD.encode("k1:sscp-news:someone@else.example");
-        let sig = t.split_once('.').unwrap().1;
+        let legacy = s.sign_legacy(&b, &e);
+        let sig = legacy.split_once('.').unwrap().1;
         assert_eq!(
             s.verify(&format!("{forged_payload}.{sig}")),
             Err(TokenError::BadSignature)
@@ -161,6 +294,50 @@ mod tests {
             TokenError::Malformed.to_string(),
             TokenError::BadSignature.to_string()
         );
+    }
+
+    #[test]
+    fn no_part_of_a_token_reveals_the_address() {
+        let s = Signer::new("k1", Secret::new("0123456789abcdef0123456789abcdef"));
+        let (b, e) = ids();
+        let t = s.sign(&b, &e);
+        assert_eq!(t.split('.').count(), 3, "{t}");
+        assert!(t.starts_with("k1."), "{t}");
+        for part in t.split('.') {
+            let decoded = URL_SAFE_NO_PAD.decode(part).unwrap_or_default();
+            let text = String::from_utf8_lossy(&decoded).to_lowercase();
+            assert!(
+                !text.contains("bloggs") && !text.contains("nhs.example"),
+                "{part}"
+            );
+            assert!(!part.to_lowercase().contains("bloggs"), "{part}");
+        }
+        // Deterministic: the same recipient gets the same link in every copy.
+        assert_eq!(t, s.sign(&b, &e));
+        // Another address, another token; similar lengths.
+        let other = s.sign(&b, &EmailAddress::parse("x@y.example").unwrap());
+        assert_ne!(t, other);
+        assert_eq!(t.len(), other.len());
+    }
+
+    #[test]
+    fn old_format_links_still_work_and_cannot_be_bent() {
+        let s = Signer::new("k1", Secret::new("0123456789abcdef0123456789abcdef"));
+        let (b, e) = ids();
+        let old = s.sign_legacy(&b, &e);
+        assert_eq!(old.split('.').count(), 2);
+        assert_eq!(s.verify(&old).unwrap().email.key(), e.key());
+        // Every single-character change to a new token is refused.
+        let t = s.sign(&b, &e);
+        for i in 0..t.len() {
+            let mut bytes = t.clone().into_bytes();
+            if bytes[i] == b'.' {
+                continue;
+            }
+            bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+            let bent = String::from_utf8(bytes).unwrap();
+            assert!(s.verify(&bent).is_err(), "{bent}");
+        }
     }
 
     #[test]

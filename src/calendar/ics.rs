@@ -371,9 +371,20 @@ enum Piece {
     },
 }
 
-/// Inline Markdown to plain text (one line).
+/// Inline Markdown to plain text (one line). Linear in the length of `s`: brackets and
+/// parentheses are matched in one pass each, a link's label is read once more (without links:
+/// a link cannot contain a link), and emphasis runs are paired with a stack.
 fn inline(s: &str) -> String {
+    inline_with(s, true)
+}
+
+fn inline_with(s: &str, links: bool) -> String {
     let chars: Vec<char> = s.chars().collect();
+    let (brackets, parens) = if links {
+        (matching(&chars, '[', ']'), matching(&chars, '(', ')'))
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let mut pieces: Vec<Piece> = Vec::new();
     let mut text = String::new();
     let mut i = 0;
@@ -390,9 +401,12 @@ fn inline(s: &str) -> String {
                 } else {
                     i
                 };
-                match (chars[at] == '[').then(|| link(&chars, at)).flatten() {
+                let found = (links && chars[at] == '[')
+                    .then(|| link(&chars, at, &brackets, &parens))
+                    .flatten();
+                match found {
                     Some((label, url, next)) => {
-                        let label = inline(&label);
+                        let label = inline_with(&label, false);
                         if label.is_empty() || label == url {
                             text.push_str(&url);
                         } else if url.is_empty() {
@@ -450,22 +464,26 @@ fn inline(s: &str) -> String {
     }
     pieces.push(Piece::Text(text));
 
-    // Pair each closing run with the nearest open run of the same character before it; the
-    // pairs are markers and go, the rest are literal asterisks and underscores.
+    // Pair each closing run with the nearest unused opening run of the same character before
+    // it; the pairs are markers and go, the rest are literal asterisks and underscores. The
+    // unused openers of each character wait on a stack, nearest on top.
+    let mut openers: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
     for k in 0..pieces.len() {
         let Piece::Delim {
-            ch, close: true, ..
+            ch, open, close, ..
         } = pieces[k]
         else {
             continue;
         };
-        let opener = (0..k).rev().find(|&j| matches!(pieces[j], Piece::Delim { ch: c, open: true, used: false, .. } if c == ch));
-        if let Some(j) = opener {
+        let stack = &mut openers[usize::from(ch == '_')];
+        if close && let Some(j) = stack.pop() {
             for idx in [j, k] {
                 if let Piece::Delim { used, .. } = &mut pieces[idx] {
                     *used = true;
                 }
             }
+        } else if open {
+            stack.push(k);
         }
     }
     let mut out = String::new();
@@ -479,43 +497,40 @@ fn inline(s: &str) -> String {
     out
 }
 
-/// `[label](url "title")` starting at `chars[i] == '['`: the label, the url and the index after.
-fn link(chars: &[char], i: usize) -> Option<(String, String, usize)> {
-    let mut depth = 0;
-    let mut j = i;
-    let close = loop {
-        match chars.get(j)? {
+/// For each `open` in `chars`, the index of the `close` that balances it (`None` if nothing
+/// does); a backslash takes the next character out of the count.
+fn matching(chars: &[char], open: char, close: char) -> Vec<Option<usize>> {
+    let mut out = vec![None; chars.len()];
+    let mut stack = Vec::new();
+    let mut j = 0;
+    while j < chars.len() {
+        match chars[j] {
             '\\' => j += 1,
-            '[' => depth += 1,
-            ']' => {
-                depth -= 1;
-                if depth == 0 {
-                    break j;
+            c if c == open => stack.push(j),
+            c if c == close => {
+                if let Some(o) = stack.pop() {
+                    out[o] = Some(j);
                 }
             }
             _ => {}
         }
         j += 1;
-    };
+    }
+    out
+}
+
+/// `[label](url "title")` starting at `chars[i] == '['`: the label, the url and the index after.
+fn link(
+    chars: &[char],
+    i: usize,
+    brackets: &[Option<usize>],
+    parens: &[Option<usize>],
+) -> Option<(String, String, usize)> {
+    let close = (*brackets.get(i)?)?;
     if chars.get(close + 1) != Some(&'(') {
         return None;
     }
-    let mut depth = 0;
-    let mut k = close + 1;
-    let end = loop {
-        match chars.get(k)? {
-            '\\' => k += 1,
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth == 0 {
-                    break k;
-                }
-            }
-            _ => {}
-        }
-        k += 1;
-    };
+    let end = (*parens.get(close + 1)?)?;
     let label: String = chars[i + 1..close].iter().collect();
     let target: String = chars[close + 2..end].iter().collect();
     let url = target.split_whitespace().next().unwrap_or_default();
@@ -526,14 +541,22 @@ fn link(chars: &[char], i: usize) -> Option<(String, String, usize)> {
     Some((label, url.to_string(), end + 1))
 }
 
-/// `<https://…>` or `<mailto:…>` starting at `chars[i] == '<'`.
+/// `<https://…>` or `<mailto:…>` starting at `chars[i] == '<'`. The search stops at the first
+/// `<` or space (an autolink holds neither), so the stretches searched from different `<` never
+/// overlap.
 fn autolink(chars: &[char], i: usize) -> Option<(String, usize)> {
-    let end = i + chars[i..].iter().position(|&c| c == '>')?;
+    let len = chars[i + 1..]
+        .iter()
+        .position(|&c| c == '>' || c == '<' || c.is_whitespace())?;
+    let end = i + 1 + len;
+    if chars[end] != '>' {
+        return None;
+    }
     let inner: String = chars[i + 1..end].iter().collect();
     let is_link = ["http://", "https://", "mailto:"]
         .iter()
         .any(|p| inner.starts_with(p));
-    (is_link && !inner.contains(char::is_whitespace)).then_some((inner, end + 1))
+    is_link.then_some((inner, end + 1))
 }
 
 #[cfg(test)]
@@ -691,6 +714,34 @@ mod tests {
             "Heading\n\nline one line two\n\n- item one\n- item two\n\nquoted"
         );
         assert_eq!(markdown_to_plain("[not a link] here"), "[not a link] here");
+    }
+
+    /// Pathological summaries (each 200,000 characters) convert in one pass: before, each `[`,
+    /// `<` or closing `*` searched the rest of the line, and 200,000 `[` took minutes.
+    #[test]
+    fn pathological_summaries_convert_in_linear_work() {
+        let n = 200_000;
+        for (input, expect) in [
+            ("[".repeat(n), "[".repeat(n)),
+            ("<".repeat(n), "<".repeat(n)),
+            ("](".repeat(n / 2), "](".repeat(n / 2)),
+            ("[a](".repeat(n / 4), "[a](".repeat(n / 4)),
+            ("<http://x".repeat(n / 9), "<http://x".repeat(n / 9)),
+            (
+                "a* ".repeat(n / 3),
+                "a* ".repeat(n / 3).trim_end().to_string(),
+            ),
+            (
+                "_a ".repeat(n / 3),
+                "_a ".repeat(n / 3).trim_end().to_string(),
+            ),
+        ] {
+            assert_eq!(markdown_to_plain(&input), expect);
+        }
+        // Links nested deep inside one another: the label is read once, without links.
+        let deep = format!("{}x{}", "[".repeat(n / 8), "](u)".repeat(n / 8));
+        let plain = markdown_to_plain(&deep);
+        assert!(plain.len() < deep.len() * 2, "{}", plain.len());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The calendar as a page and as an iCalendar feed, and past issues as an Atom feed.
 
 use axum::extract::{Query, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, Months, NaiveDate, Utc};
 
@@ -17,15 +17,47 @@ pub struct CalendarQuery {
     theme: Option<String>,
 }
 
+/// The years `?month=` may name: wide enough for any partnership's planning, narrow enough that
+/// every date sum the page does (weeks around the month, job fires, a year's campaigns) stays
+/// far inside chrono's range, which panics or fails near its ends.
+pub const MONTH_YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+
+/// `YYYY-MM` as the first of that month, only for years in [`MONTH_YEARS`].
+pub fn parse_month(m: &str) -> Option<NaiveDate> {
+    let (y, mo) = m.split_once('-')?;
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(y, 4) || !digits(mo, 2) {
+        return None;
+    }
+    let year: i32 = y.parse().ok()?;
+    if !MONTH_YEARS.contains(&year) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year, mo.parse().ok()?, 1)
+}
+
 pub async fn calendar_page(State(s): State<AppState>, Query(q): Query<CalendarQuery>) -> Response {
     let live = s.live();
     let tz = live.project.settings.organisation.time_zone;
     let today = Utc::now().with_timezone(&tz).date_naive();
-    let month = q
-        .month
-        .as_deref()
-        .and_then(|m| NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok())
-        .unwrap_or(today);
+    let month = match q.month.as_deref() {
+        None | Some("") => today,
+        Some(m) => match parse_month(m) {
+            Some(d) => d,
+            None => {
+                return super::server::error_page(
+                    &s,
+                    StatusCode::BAD_REQUEST,
+                    "No such month",
+                    &format!(
+                        "Months are written like 2026-11, for a year from {} to {}.",
+                        MONTH_YEARS.start(),
+                        MONTH_YEARS.end()
+                    ),
+                );
+            }
+        },
+    };
     let list = q.view.as_deref() == Some("list");
     // An unknown theme shows everything rather than an empty month.
     let theme = q
@@ -45,9 +77,38 @@ pub async fn calendar_page(State(s): State<AppState>, Query(q): Query<CalendarQu
             ))
         })
         .collect();
-    let body =
-        super::calendar_page::calendar_page_for(&live.project, month, today, list, theme, &held);
-    Html(body.into_string()).into_response()
+    let project = live.project.clone();
+    let page = off_the_async_threads(move || {
+        super::calendar_page::calendar_page_for(&project, month, today, list, theme, &held)
+            .into_string()
+    })
+    .await;
+    match page {
+        Some(body) => Html(body).into_response(),
+        None => busy(&s),
+    }
+}
+
+/// At most this many pages or feeds are built at once; more requests wait their turn.
+static RENDERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Run `f` (building a page or a feed from every campaign: CPU work that grows with the
+/// files) on the blocking pool, at most two at a time, so the async threads stay free for
+/// `/healthz`, unsubscribes and the scheduler. `None` if it could not run to the end.
+async fn off_the_async_threads<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let _permit = RENDERS.acquire().await.ok()?;
+    tokio::task::spawn_blocking(f).await.ok()
+}
+
+fn busy(s: &AppState) -> Response {
+    super::server::error_page(
+        s,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Please try again",
+        "This page cannot be built just now. Please try again in a few minutes.",
+    )
 }
 
 pub async fn calendar_ics(State(s): State<AppState>) -> Response {
@@ -57,13 +118,21 @@ pub async fn calendar_ics(State(s): State<AppState>) -> Response {
     let today = Utc::now().with_timezone(&tz).date_naive();
     let from = NaiveDate::from_ymd_opt(today.year() - 1, 1, 1).unwrap_or(today);
     let to = today.checked_add_months(Months::new(24)).unwrap_or(today);
-    let cal = crate::calendar::Calendar::new(&p.campaigns, tz);
-    let ics = crate::calendar::ics::to_ics(
-        &cal.between(from, to),
-        &p.campaigns,
-        &p.settings.organisation,
-        Utc::now(),
-    );
+    let project = live.project.clone();
+    let ics = off_the_async_threads(move || {
+        let p = &project;
+        let cal = crate::calendar::Calendar::new(&p.campaigns, tz);
+        crate::calendar::ics::to_ics(
+            &cal.between(from, to),
+            &p.campaigns,
+            &p.settings.organisation,
+            Utc::now(),
+        )
+    })
+    .await;
+    let Some(ics) = ics else {
+        return busy(&s);
+    };
     (
         [
             (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
@@ -77,12 +146,7 @@ pub async fn calendar_ics(State(s): State<AppState>) -> Response {
         .into_response()
 }
 
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use super::xml::escape as xml;
 
 /// An issue's contents for a feed reader, from its stored plain-text part (what was sent, not
 /// what the files say now): "In this issue: Partnership news; Campaigns, events and weeks of
@@ -119,7 +183,7 @@ pub async fn atom(State(s): State<AppState>) -> Response {
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en-GB\">\n",
     );
     out.push_str(&format!("  <title>{} news</title>\n", xml(&org.name)));
-    out.push_str(&format!("  <id>tag:{host},2024:bulletin</id>\n"));
+    out.push_str(&format!("  <id>tag:{},2024:bulletin</id>\n", xml(&host)));
     out.push_str(&format!(
         "  <link rel=\"self\" href=\"{}/feed.atom\"/>\n",
         xml(base)
@@ -138,8 +202,9 @@ pub async fn atom(State(s): State<AppState>) -> Response {
         out.push_str("  <entry>\n");
         out.push_str(&format!("    <title>{}</title>\n", xml(&e.subject)));
         out.push_str(&format!(
-            "    <id>tag:{host},{}:{}</id>\n",
-            e.date,
+            "    <id>tag:{},{}:{}</id>\n",
+            xml(&host),
+            xml(&e.date),
             xml(&e.bulletin)
         ));
         out.push_str(&format!(
@@ -171,4 +236,31 @@ pub async fn atom(State(s): State<AppState>) -> Response {
         out,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_month;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn months_are_parsed_strictly_and_within_range() {
+        assert_eq!(parse_month("2026-11"), NaiveDate::from_ymd_opt(2026, 11, 1));
+        assert_eq!(parse_month("1900-01"), NaiveDate::from_ymd_opt(1900, 1, 1));
+        assert_eq!(parse_month("9999-12"), NaiveDate::from_ymd_opt(9999, 12, 1));
+        for bad in [
+            "-262143-01",
+            "262143-01",
+            "1899-12",
+            "+2026-11",
+            "2026-13",
+            "2026-00",
+            "2026-1",
+            "2026",
+            "2026-11-01",
+            "abcd-ef",
+        ] {
+            assert_eq!(parse_month(bad), None, "{bad}");
+        }
+    }
 }

@@ -5,8 +5,12 @@
 
 pub mod archive;
 pub mod calendar_page;
+pub mod conn;
 pub mod feeds;
+pub mod head;
 pub mod layout;
+pub mod listen;
 pub mod ops;
 pub mod server;
 pub mod unsubscribe;
+pub mod xml;

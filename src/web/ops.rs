@@ -139,6 +139,14 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
         .into_response()
 }
 
+/// The token of an `Authorization: Bearer …` value. The scheme name is case-insensitive
+/// (RFC 7235 §2.1): `bearer` and `BEARER` are the same scheme.
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim_start_matches(' ');
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 fn authorised(s: &AppState, headers: &HeaderMap) -> bool {
     let Some(expected) = &s.admin_token else {
         return false;
@@ -146,7 +154,7 @@ fn authorised(s: &AppState, headers: &HeaderMap) -> bool {
     let Some(given) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(bearer)
     else {
         return false;
     };
@@ -233,4 +241,20 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
         Html(body.into_string()),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for v in ["Bearer t0k", "bearer t0k", "BEARER t0k", "BeArEr  t0k"] {
+            assert_eq!(bearer(v), Some("t0k"), "{v}");
+        }
+        assert_eq!(bearer("Basic t0k"), None);
+        assert_eq!(bearer("Bearer"), None);
+        assert_eq!(bearer("Bearer "), None);
+        assert_eq!(bearer("Bearert0k"), None);
+    }
 }

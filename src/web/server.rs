@@ -51,9 +51,23 @@ pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; bas
 /// https, and still no scripts.
 pub const CSP_ISSUE: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/// Sent with every response, whoever makes it (our pages, the layers' errors, and the
+/// connection-level refusals of [`super::head`]); the Content-Security-Policy is [`CSP`] unless
+/// a page sets its own.
+pub const SECURITY_HEADERS: &[(&str, &str)] = &[
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("x-frame-options", "DENY"),
+    (
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    ),
+    ("cross-origin-opener-policy", "same-origin"),
+];
+
 /// Every route.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .route(
             "/",
             get(|| async { axum::response::Redirect::to("/archive/") }),
@@ -79,37 +93,26 @@ pub fn router(state: AppState) -> Router {
         .route("/static/site.css", get(site_css))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), count))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            HeaderName::from_static("permissions-policy"),
-            HeaderValue::from_static(
-                "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-            ),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            HeaderName::from_static("cross-origin-opener-policy"),
-            HeaderValue::from_static("same-origin"),
-        ))
+        .layer(axum::middleware::from_fn(head_limits))
         .layer(RequestBodyLimitLayer::new(16 * 1024))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(15),
-        ))
+        ));
+    // Outermost, so every answer carries them: the 413 of the body limit and the 408 of the
+    // timeout as much as our own pages.
+    let router = router.layer(SetResponseHeaderLayer::if_not_present(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    ));
+    SECURITY_HEADERS
+        .iter()
+        .fold(router, |r, (name, value)| {
+            r.layer(SetResponseHeaderLayer::overriding(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            ))
+        })
         .with_state(state)
 }
 
@@ -120,6 +123,34 @@ async fn count(
 ) -> Response {
     s.requests.fetch_add(1, Ordering::Relaxed);
     next.run(req).await
+}
+
+/// The head limits of [`super::head`] again, for the later requests of a keep-alive connection
+/// (hyper reads those heads itself, with looser limits, so that our refusal is the one sent).
+async fn head_limits(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use super::head::{MAX_HEAD_BYTES, MAX_HEADERS, MAX_URI_BYTES};
+    let uri = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if uri > MAX_URI_BYTES {
+        return plain_error(StatusCode::URI_TOO_LONG);
+    }
+    let head: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if req.headers().len() > MAX_HEADERS || head + uri > MAX_HEAD_BYTES {
+        return plain_error(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    }
+    next.run(req).await
+}
+
+fn plain_error(status: StatusCode) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{status}\n"),
+    )
+        .into_response()
 }
 
 async fn site_css() -> impl IntoResponse {
@@ -152,13 +183,12 @@ async fn not_found(axum::extract::State(s): axum::extract::State<AppState>) -> R
     )
 }
 
-/// Serve on `listener` until `shutdown` resolves.
+/// Serve on `listener` until `shutdown` resolves, then let the requests being answered finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    super::listen::serve(listener, router(state), shutdown).await;
+    Ok(())
 }

@@ -1,0 +1,165 @@
+//! The accept loop: every connection is admitted by [`super::conn`], its first request head is
+//! read and judged by [`super::head`] within [`HEADER_TIMEOUT`], and hyper serves the rest with
+//! the same timeout for every later head and for idle keep-alive. Running out of file
+//! descriptors (EMFILE) sheds the longest-idle connection and backs off instead of spinning.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use super::conn::{Admitted, MAX_CONNECTIONS, Registry};
+use super::head::{self, Prefixed};
+use super::server::{CSP, SECURITY_HEADERS};
+
+/// How long a client has to send a whole request head, and how long a keep-alive connection may
+/// sit idle before it is closed.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long requests being answered at shutdown may take to finish.
+const DRAIN: Duration = Duration::from_secs(5);
+
+/// Serve `app` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    let registry = Registry::new(MAX_CONNECTIONS);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            _ = &mut shutdown => break,
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
+            r = listener.accept() => match r {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    accept_failed(&e, &registry).await;
+                    continue;
+                }
+            },
+        };
+        match registry.admit() {
+            Some(slot) => {
+                tasks.spawn(connection(stream, app.clone(), slot, stop_rx.clone()));
+            }
+            None => turn_away(stream),
+        }
+    }
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(DRAIN, async { while tasks.join_next().await.is_some() {} }).await;
+}
+
+/// After a failed `accept`: out of descriptors (or memory), make room and wait a little, so the
+/// loop neither spins nor starves the rest of the daemon; otherwise (a client that reset before
+/// it was accepted) carry on.
+async fn accept_failed(e: &std::io::Error, registry: &Registry) {
+    const EMFILE: i32 = 24;
+    const ENFILE: i32 = 23;
+    const ENOBUFS: i32 = 105;
+    const ENOMEM: i32 = 12;
+    static LAST_WARNED: AtomicI64 = AtomicI64::new(0);
+    match e.raw_os_error() {
+        Some(EMFILE | ENFILE | ENOBUFS | ENOMEM) => {
+            let now = chrono::Utc::now().timestamp();
+            if now - LAST_WARNED.swap(now, Ordering::Relaxed) >= 60 {
+                tracing::warn!(
+                    error = %e,
+                    connections = registry.len(),
+                    "web: cannot accept connections; closing idle ones and backing off"
+                );
+            }
+            registry.shed_one();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        _ => tokio::task::yield_now().await,
+    }
+}
+
+/// A response written straight to the socket, with the security headers every response carries.
+fn raw_response(code: u16, reason: &str) -> Vec<u8> {
+    let body = format!("{code} {reason}\n");
+    let mut out = format!(
+        "HTTP/1.1 {code} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\ncontent-security-policy: {CSP}\r\n",
+        body.len()
+    );
+    for (name, value) in SECURITY_HEADERS {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str("\r\n");
+    out.push_str(&body);
+    out.into_bytes()
+}
+
+/// Every held connection is answering a request: say so without waiting, and close.
+fn turn_away(stream: TcpStream) {
+    let _ = stream.try_write(&raw_response(503, "Service Unavailable"));
+}
+
+async fn connection(
+    mut stream: TcpStream,
+    app: Router,
+    slot: Admitted,
+    mut stop: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let close = slot.close.clone();
+    let slot = Arc::new(slot);
+    let work = async move {
+        let read = tokio::select! {
+            r = head::read_first_head(&mut stream, HEADER_TIMEOUT) => r,
+            // Shutting down: a connection that has not asked for anything yet just closes.
+            _ = stop.changed() => return,
+        };
+        let first = match read {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                if let Some((code, reason)) = e.status() {
+                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                        stream.write_all(&raw_response(code, reason)).await?;
+                        stream.shutdown().await
+                    })
+                    .await;
+                }
+                return;
+            }
+        };
+        let service =
+            hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                slot.busy();
+                let mut app = app.clone();
+                let slot = slot.clone();
+                async move {
+                    let response =
+                        tower_service::Service::call(&mut app, req.map(axum::body::Body::new))
+                            .await;
+                    slot.idle();
+                    response
+                }
+            });
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT)
+            .max_headers(4 * head::MAX_HEADERS)
+            .serve_connection(TokioIo::new(Prefixed::new(first, stream)), service);
+        tokio::pin!(conn);
+        tokio::select! {
+            _ = conn.as_mut() => {}
+            _ = stop.changed() => {
+                conn.as_mut().graceful_shutdown();
+                let _ = tokio::time::timeout(DRAIN, conn).await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = work => {}
+        _ = close.notified() => {}
+    }
+}
