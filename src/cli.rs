@@ -138,6 +138,13 @@ pub enum Command {
         #[arg(long)]
         by: Option<String>,
     },
+    /// Read one bounce or abuse report on stdin (for an MTA alias or pipe) and record it.
+    /// Exit 0 when recorded or ignored; 75 (try again later) when the ledger is unavailable.
+    Bounce {
+        /// The envelope recipient (the VERP address); default $ORIGINAL_RECIPIENT or $RECIPIENT.
+        #[arg(long)]
+        recipient: Option<String>,
+    },
     /// The daemon: sends each issue on schedule, retries, proofs, announcements; until SIGTERM.
     Run,
     /// Render an issue to a file: the next one, or the one for --date.
@@ -188,11 +195,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         _ => env.for_reading(),
     };
     let Some(project) = load_or_report(&cli.config, &env) else {
+        if let Command::Bounce { .. } = cli.command {
+            // Keep the message queued at the MTA until the settings are fixed.
+            return Ok(ExitCode::from(crate::bounce::cli::EX_TEMPFAIL));
+        }
         return Ok(ExitCode::FAILURE);
     };
     let p = &project;
     match cli.command {
         Command::Check { .. } | Command::Run => unreachable!("handled above"),
+        Command::Bounce { recipient } => runtime()?.block_on(crate::bounce::cli::run(p, recipient)),
         Command::Approve { bulletin, date, by } => {
             runtime()?.block_on(crate::commands::approve(p, &bulletin, date, by))
         }

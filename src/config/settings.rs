@@ -108,6 +108,26 @@ pub struct Unsubscribe {
     pub retired: Vec<(String, Secret)>,
 }
 
+/// Bounce handling (`[bounces]`): off unless the table is there.
+#[derive(Debug, Clone)]
+pub struct Bounces {
+    /// The address bounces go to; each delivery is sent from `local+<token>@domain` (VERP).
+    pub address: EmailAddress,
+    /// Soft bounces (of different messages) that suppress an address…
+    pub soft_limit: u32,
+    /// …when they arrive within this many days.
+    pub soft_window_days: u32,
+}
+
+impl Bounces {
+    pub fn soft_policy(&self) -> crate::bounce::SoftPolicy {
+        crate::bounce::SoftPolicy {
+            limit: self.soft_limit,
+            window_secs: i64::from(self.soft_window_days) * 86_400,
+        }
+    }
+}
+
 /// A news section a news item can be filed under.
 #[derive(Debug, Clone)]
 pub struct Section {
@@ -144,6 +164,8 @@ pub struct Settings {
     pub transport: Transport,
     pub web: Web,
     pub unsubscribe: Unsubscribe,
+    /// Bounce handling; `None` when `[bounces]` is absent.
+    pub bounces: Option<Bounces>,
     pub sections: Vec<Section>,
     pub bulletins: Vec<Bulletin>,
 }
@@ -191,6 +213,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
     let transport = transport(top.opt_table("transport").as_ref(), root, env, ctx);
     let web = web(top.opt_table("web").as_ref(), env, ctx);
     let unsubscribe = unsubscribe(top.opt_table("unsubscribe").as_ref(), root, env, ctx);
+    let bounces = top.opt_table("bounces").map(|t| bounces(&t));
 
     if let (Some(tr), Some(u)) = (&transport, &unsubscribe)
         && tr.kind.sends_real_mail()
@@ -276,19 +299,30 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
     }
     top.finish();
 
-    let settings = match (organisation, database, transport, web, unsubscribe) {
-        (Some(organisation), Some(database), Some(transport), Some(web), Some(unsubscribe)) => {
-            Some(Settings {
-                organisation,
-                database,
-                lease_seconds,
-                transport,
-                web,
-                unsubscribe,
-                sections,
-                bulletins,
-            })
-        }
+    let bounces = match bounces {
+        None => Some(None),
+        Some(Some(b)) => Some(Some(b)),
+        Some(None) => None,
+    };
+    let settings = match (organisation, database, transport, web, unsubscribe, bounces) {
+        (
+            Some(organisation),
+            Some(database),
+            Some(transport),
+            Some(web),
+            Some(unsubscribe),
+            Some(bounces),
+        ) => Some(Settings {
+            organisation,
+            database,
+            lease_seconds,
+            transport,
+            web,
+            unsubscribe,
+            bounces,
+            sections,
+            bulletins,
+        }),
         _ => None,
     };
     (settings, refs)
@@ -731,6 +765,39 @@ fn web(t: Option<&Table<'_, '_, '_>>, env: &Env, ctx: &FileCtx<'_>) -> Option<We
     Some(Web {
         bind: bind?,
         public_url: public_url?,
+    })
+}
+
+fn bounces(t: &Table<'_, '_, '_>) -> Option<Bounces> {
+    let address = t.req_str("address", "\"bounces@example.org\"");
+    let limit = t.opt_int_in("soft_limit", 1..=100);
+    let window = t.opt_int_in("soft_window_days", 1..=365);
+    t.finish();
+    let address = address?;
+    let parsed = match EmailAddress::parse(&address.value) {
+        Ok(a) => a,
+        Err(e) => {
+            t.ctx
+                .error(address.pos, format!("`address`: invalid address: {e}"))
+                .hint("the mailbox bounces are delivered to, e.g. \"bounces@example.org\"");
+            return None;
+        }
+    };
+    if parsed
+        .as_str()
+        .split('@')
+        .next()
+        .is_some_and(|l| l.contains('+'))
+    {
+        t.ctx
+            .error(address.pos, "`address` must not contain `+`: each message is sent from `<local>+<token>@<domain>`")
+            .hint("use the plain mailbox, e.g. \"bounces@example.org\", and let the mail server deliver `bounces+…` to it");
+        return None;
+    }
+    Some(Bounces {
+        address: parsed,
+        soft_limit: limit.map_or(3, |v| v.value as u32),
+        soft_window_days: window.map_or(30, |v| v.value as u32),
     })
 }
 

@@ -3,11 +3,13 @@
 //! One interface, [`Store`], over one backend per database, picked by the URL's scheme; each
 //! backend has its own folder of migrations.
 
+mod bounces;
 mod postgres;
 mod sqlite;
 
 use std::fmt;
 
+pub use bounces::{BounceRecorded, NewBounce, StaleAddress};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -469,6 +471,23 @@ impl Store {
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         dispatch!(self, s => s.ping().await)
+    }
+
+    /// Record a bounce or complaint for a delivery and apply the policy: a hard bounce or a
+    /// complaint suppresses the address for everything, soft bounces once `policy.limit` of
+    /// them arrived within its window. One transaction; the same bounce twice changes nothing.
+    pub async fn record_bounce(
+        &self,
+        bounce: &NewBounce<'_>,
+        policy: crate::bounce::SoftPolicy,
+        now: i64,
+    ) -> Result<BounceRecorded, StoreError> {
+        dispatch!(self, s => s.record_bounce(bounce, policy, now).await)
+    }
+
+    /// Addresses that bounces suppressed and that are still suppressed.
+    pub async fn stale_addresses(&self) -> Result<Vec<StaleAddress>, StoreError> {
+        dispatch!(self, s => s.stale_addresses().await)
     }
 
     /// The audit trail of an issue, oldest first: (at, kind, detail).

@@ -65,6 +65,8 @@ fn outcome_state(o: &Recorded) -> &'static str {
     }
 }
 
+super::bounces::bounce_queries!(PgStore);
+
 impl PgStore {
     /// Connect (up to 8 connections) and bring the schema up to date.
     pub async fn open(url: &str) -> Result<Self, StoreError> {

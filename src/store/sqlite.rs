@@ -36,6 +36,8 @@ fn issue_row(r: &sqlx::sqlite::SqliteRow) -> IssueRow {
     }
 }
 
+super::bounces::bounce_queries!(SqliteStore);
+
 impl SqliteStore {
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
