@@ -67,6 +67,9 @@ pub enum Command {
     Lists {
         #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
         format: TableOrJson,
+        /// Instead: addresses bounces suppressed, with the list file and line to remove.
+        #[arg(long)]
+        stale: bool,
     },
     /// Campaigns, weeks of action and events between two dates (default: today to +90 days).
     Calendar {
@@ -208,7 +211,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Approve { bulletin, date, by } => {
             runtime()?.block_on(crate::commands::approve(p, &bulletin, date, by))
         }
-        Command::Lists { format } => {
+        Command::Lists {
+            format,
+            stale: true,
+        } => {
+            let stale = runtime()?.block_on(crate::bounce::stale::read_stale(p));
+            stale_lists(p, &stale, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Lists { format, .. } => {
             let suppressions = runtime()?.block_on(crate::commands::existing_suppressions(p))?;
             lists(p, &suppressions, format)?;
             Ok(ExitCode::SUCCESS)
@@ -303,6 +314,10 @@ fn check(
     } = config::load(config_path, env, now);
     if let Some(p) = &project {
         diagnostics.extend(crate::preview::size_warnings(p, now));
+        let stale = runtime()?.block_on(crate::bounce::stale::read_stale(p));
+        for w in crate::bounce::stale::warnings(&crate::bounce::stale::stale_members(p, &stale)) {
+            diagnostics.push(w);
+        }
     }
     let diagnostics = relative_display(diagnostics);
     let mut out = std::io::stdout().lock();
@@ -410,6 +425,38 @@ fn lists(
             }
         }
     }
+    Ok(())
+}
+
+/// `lists --stale`: each suppressed address still in a list file, and where to remove it.
+fn stale_lists(
+    project: &Project,
+    stale: &[crate::store::StaleAddress],
+    format: TableOrJson,
+) -> anyhow::Result<()> {
+    let rows = crate::bounce::stale::stale_members(project, stale);
+    let mut out = std::io::stdout().lock();
+    if format == TableOrJson::Json {
+        serde_json::to_writer_pretty(&mut out, &rows)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if rows.is_empty() {
+        writeln!(out, "no list holds an address that bounces suppressed")?;
+        return Ok(());
+    }
+    let base = std::env::current_dir().unwrap_or_default();
+    for r in &rows {
+        writeln!(out, "{}  {} on {}", r.email, r.why(), r.since)?;
+        for p in &r.remove {
+            writeln!(out, "  remove from {}", p.show(&base))?;
+        }
+    }
+    writeln!(
+        out,
+        "{} address(es) to remove; they stay suppressed until then (`bulletin unsuppress` if one works again)",
+        rows.len()
+    )?;
     Ok(())
 }
 

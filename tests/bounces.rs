@@ -567,3 +567,182 @@ fn a_relay_refusal_at_rcpt_is_a_hard_bounce_and_a_deferral_is_not() {
         .unwrap();
     assert_eq!(second["deliveries"]["suppressed"], 1, "{}\n{s}", say(&o));
 }
+
+/// The line of the first occurrence of `needle` in a file of the tree (1-based).
+fn line_of(t: &Tree, rel: &str, needle: &str) -> usize {
+    let text = std::fs::read_to_string(t.root().join(rel)).unwrap();
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+/// A tree where m1 is also in a CSV list, and m1 hard-bounced.
+fn tree_with_a_stale_member() -> Tree {
+    let t = tree(&FIVE, BOUNCES);
+    t.write(
+        "config/lists/schools.toml",
+        "name = \"Schools\"\nmembers_csv = \"schools.csv\"\n",
+    );
+    t.write(
+        "config/lists/schools.csv",
+        &format!(
+            "email,name,agency\nhead@school.example,Head,School\n{},Someone,Police\n",
+            FIVE[1].to_uppercase()
+        ),
+    );
+    send(&t, "2026-12-01");
+    let rp = return_paths(&t, 1);
+    pipe(
+        &t,
+        &fixture(
+            "postfix-user-unknown.eml",
+            &[
+                ("VERP", &rp[FIVE[1]]),
+                ("RCPT", FIVE[1]),
+                ("STATUS", "5.1.1"),
+            ],
+        ),
+        &[],
+    );
+    t
+}
+
+#[test]
+fn lists_stale_names_each_file_and_line_to_remove() {
+    let t = tree_with_a_stale_member();
+    let toml_line = line_of(&t, "config/lists/all.toml", FIVE[1]);
+    let o = run(&t, &["lists", "--stale"]);
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!("{}  hard bounce 5.1.1 on", FIVE[1])),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("remove from config/lists/all.toml:{toml_line}\n")),
+        "{out}"
+    );
+    assert!(
+        out.contains("remove from config/lists/schools.csv:3 (CSV row 3)"),
+        "{out}"
+    );
+    assert!(!out.contains(FIVE[0]), "only suppressed addresses: {out}");
+
+    let o = run(&t, &["lists", "--stale", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v[0]["email"], FIVE[1]);
+    assert_eq!(v[0]["kind"], "hard");
+    assert_eq!(v[0]["status"], "5.1.1");
+    let places: Vec<(String, u64, bool)> = v[0]["remove"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["list"].as_str().unwrap().to_string(),
+                p["line"].as_u64().unwrap(),
+                p["csv"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            ("all".into(), toml_line as u64, false),
+            ("schools".into(), 3, true)
+        ]
+    );
+
+    // Once unsuppressed (it works again), it is no longer stale.
+    let o = run(&t, &["unsuppress", FIVE[1]]);
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    let o = run(&t, &["lists", "--stale"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("no list holds"),
+        "{}",
+        say(&o)
+    );
+}
+
+#[test]
+fn check_warns_at_each_line_of_a_bounced_member_and_changes_nothing() {
+    let t = tree_with_a_stale_member();
+    let db = t.root().join("data/bulletin.db");
+    let before = std::fs::read(&db).unwrap();
+    let toml_line = line_of(&t, "config/lists/all.toml", FIVE[1]);
+    let o = run(&t, &["check"]);
+    assert_eq!(o.status.code(), Some(0), "warnings never fail: {}", say(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for place in [
+        format!("config/lists/all.toml:{toml_line}:"),
+        "config/lists/schools.csv:3:".to_string(),
+    ] {
+        assert!(
+            out.lines().any(|l| l.starts_with(&place)
+                && l.contains("warning")
+                && l.contains("suppressed after a hard bounce 5.1.1")),
+            "{place}: {out}"
+        );
+    }
+    assert!(out.contains("bulletin lists --stale"), "a hint: {out}");
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "check only reads the ledger"
+    );
+
+    // Without a ledger, check creates none.
+    let fresh = tree(&FIVE, BOUNCES);
+    let o = run(&fresh, &["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    assert!(!fresh.root().join("data").exists());
+}
+
+#[test]
+fn admin_lists_the_addresses_to_remove() {
+    use std::io::Read;
+    let t = tree_with_a_stale_member();
+    let port = support::smtp::free_port();
+    let mut child = bulletin(t.root())
+        .arg("run")
+        .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+        .env("BULLETIN_WEB_BIND", format!("127.0.0.1:{port}"))
+        .env("BULLETIN_ADMIN_TOKEN", "stale-admin-token")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let fetch = || -> Option<String> {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        s.write_all(b"GET /admin HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer stale-admin-token\r\n\r\n")
+            .ok()?;
+        let mut body = String::new();
+        s.read_to_string(&mut body).ok()?;
+        Some(body)
+    };
+    let start = std::time::Instant::now();
+    let page = loop {
+        if let Some(p) = fetch().filter(|p| p.starts_with("HTTP/1.1 200")) {
+            break p;
+        }
+        assert!(start.elapsed().as_secs() < 20, "the daemon did not come up");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let toml_line = line_of(&t, "config/lists/all.toml", FIVE[1]);
+    assert!(page.contains("Addresses to remove from lists"), "{page}");
+    assert!(
+        page.contains(FIVE[1]) && page.contains("hard bounce 5.1.1"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("config/lists/all.toml:{toml_line}")),
+        "{page}"
+    );
+    assert!(
+        page.contains("config/lists/schools.csv:3 (CSV row 3)"),
+        "{page}"
+    );
+}

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod ingest;
 pub mod mime;
 pub mod report;
+pub mod stale;
 pub mod verp;
 
 use std::fmt;

@@ -246,6 +246,18 @@ impl Store {
         }
     }
 
+    /// Open an existing ledger to read it, changing nothing (no migration, no file created).
+    pub async fn open_read_only(url: &crate::config::DatabaseUrl) -> Result<Store, StoreError> {
+        match url {
+            crate::config::DatabaseUrl::Sqlite(path) => {
+                Ok(Store::Sqlite(SqliteStore::open_read_only(path).await?))
+            }
+            crate::config::DatabaseUrl::Postgres(url) => Ok(Store::Postgres(
+                PgStore::open_read_only(url.expose()).await?,
+            )),
+        }
+    }
+
     /// Create the issue with its deliveries in one transaction, or return the existing one.
     /// `true` when it was created now.
     pub async fn create_issue(

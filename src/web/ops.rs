@@ -139,6 +139,10 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
     let now = chrono::Utc::now();
     let next = crate::schedule::jobs::upcoming(p, now, 1);
     let status = s.store.status().await.unwrap_or_default();
+    let stale = crate::bounce::stale::stale_members(
+        p,
+        &s.store.stale_addresses().await.unwrap_or_default(),
+    );
     let body = super::layout::page(
         &p.settings.organisation,
         "Operations",
@@ -157,6 +161,22 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
                         td { (i.deliveries.sent) } td { (i.deliveries.pending + i.deliveries.in_flight) } td { (i.deliveries.deferred) }
                         td { (i.deliveries.failed) } td { (i.deliveries.suppressed) } }
                 } }
+            }
+            h2 { "Addresses to remove from lists" }
+            @if stale.is_empty() {
+                p { "None: no list holds an address that bounces or complaints suppressed." }
+            } @else {
+                table {
+                    caption { "Suppressed by bounces and still in a list file (lists are never edited by the daemon)" }
+                    thead { tr { th scope="col" { "Address" } th scope="col" { "Why" } th scope="col" { "Since" } th scope="col" { "Remove from" } } }
+                    tbody { @for r in &stale {
+                        tr { td { (r.email) } td { (r.why()) } td { (r.since) }
+                            td { @for (i, place) in r.remove.iter().enumerate() {
+                                @if i > 0 { br; }
+                                (place.show(&p.root))
+                            } } }
+                    } }
+                }
             }
         },
     );
