@@ -145,8 +145,11 @@ pub enum Command {
     /// Exit 0 when recorded or ignored; 75 (try again later) when the ledger is unavailable.
     Bounce {
         /// The envelope recipient (the VERP address); default $ORIGINAL_RECIPIENT or $RECIPIENT.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "imap")]
         recipient: Option<String>,
+        /// Instead of stdin: one pass over the `[bounces.imap]` mailbox (the daemon polls it).
+        #[arg(long)]
+        imap: bool,
     },
     /// The daemon: sends each issue on schedule, retries, proofs, announcements; until SIGTERM.
     Run,
@@ -194,11 +197,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     // Only sending needs the secrets; the other commands work from a shell without them.
     let env = match cli.command {
-        Command::Send { .. } => env,
+        Command::Send { .. } | Command::Bounce { imap: true, .. } => env,
         _ => env.for_reading(),
     };
     let Some(project) = load_or_report(&cli.config, &env) else {
-        if let Command::Bounce { .. } = cli.command {
+        if let Command::Bounce { imap: false, .. } = cli.command {
             // Keep the message queued at the MTA until the settings are fixed.
             return Ok(ExitCode::from(crate::bounce::cli::EX_TEMPFAIL));
         }
@@ -207,7 +210,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let p = &project;
     match cli.command {
         Command::Check { .. } | Command::Run => unreachable!("handled above"),
-        Command::Bounce { recipient } => runtime()?.block_on(crate::bounce::cli::run(p, recipient)),
+        Command::Bounce { imap: true, .. } => runtime()?.block_on(crate::bounce::cli::imap(p)),
+        Command::Bounce { recipient, .. } => {
+            runtime()?.block_on(crate::bounce::cli::run(p, recipient))
+        }
         Command::Approve { bulletin, date, by } => {
             runtime()?.block_on(crate::commands::approve(p, &bulletin, date, by))
         }

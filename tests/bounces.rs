@@ -746,3 +746,152 @@ fn admin_lists_the_addresses_to_remove() {
         "{page}"
     );
 }
+
+fn imap_settings(port: u16, processed: Option<&str>) -> String {
+    let mut s = format!(
+        "{BOUNCES}\n[bounces.imap]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nusername = \"{}\"\ninterval_seconds = 10\n",
+        support::imap::USER
+    );
+    if let Some(p) = processed {
+        s.push_str(&format!("processed_folder = \"{p}\"\n"));
+    }
+    s
+}
+
+fn imap_pass(t: &Tree) -> String {
+    let o = bulletin(t.root())
+        .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+        .env("BULLETIN_IMAP_PASSWORD", support::imap::PASSWORD)
+        .args(["bounce", "--imap"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn an_imap_mailbox_is_read_once_and_its_reports_moved_aside() {
+    let imap = support::imap::Dovecot::start();
+    let t = tree(&FIVE, &imap_settings(imap.port, Some("Processed")));
+    send(&t, "2026-12-01");
+    let rp = return_paths(&t, 1);
+    let postfix = fixture(
+        "postfix-user-unknown.eml",
+        &[
+            ("VERP", &rp[FIVE[0]]),
+            ("RCPT", FIVE[0]),
+            ("STATUS", "5.1.1"),
+        ],
+    );
+    imap.deliver(&postfix);
+    imap.deliver(&postfix);
+    imap.deliver(&fixture(
+        "exchange-recipient-not-found.eml",
+        &[
+            ("VERP", &rp[FIVE[1]]),
+            ("RCPT", FIVE[1]),
+            ("RCPT_LOCAL", "m1"),
+            ("STATUS", ""),
+        ],
+    ));
+    imap.deliver(&fixture(
+        "out-of-office.eml",
+        &[("VERP", &rp[FIVE[2]]), ("RCPT", FIVE[2])],
+    ));
+    let out = imap_pass(&t);
+    assert_eq!(
+        out.trim(),
+        "INBOX: 4 message(s) read, 2 bounce(s) recorded, 1 ignored, 1 left for a person",
+        "{}",
+        imap.log()
+    );
+    assert_eq!(members(&t), 3);
+    assert_eq!(imap.count(Some("Processed")), 3, "the reports were moved");
+    assert_eq!(imap.count(None), 1, "the person's reply stays");
+
+    // A second pass finds nothing new; the same DSN delivered again changes nothing.
+    assert!(imap_pass(&t).starts_with("INBOX: 0 message(s) read"));
+    imap.deliver(&postfix);
+    assert!(imap_pass(&t).starts_with("INBOX: 1 message(s) read, 0 bounce(s) recorded, 1 ignored"),);
+    assert_eq!(members(&t), 3);
+}
+
+#[test]
+fn without_a_processed_folder_handled_reports_are_deleted() {
+    let imap = support::imap::Dovecot::start();
+    let t = tree(&FIVE, &imap_settings(imap.port, None));
+    send(&t, "2026-12-01");
+    let rp = return_paths(&t, 1);
+    imap.deliver(&fixture(
+        "gmail-failure.eml",
+        &[
+            ("VERP", &rp[FIVE[3]]),
+            ("RCPT", FIVE[3]),
+            ("STATUS", "5.1.1"),
+        ],
+    ));
+    imap.deliver(&fixture(
+        "out-of-office.eml",
+        &[("VERP", &rp[FIVE[2]]), ("RCPT", FIVE[2])],
+    ));
+    let out = imap_pass(&t);
+    assert!(
+        out.contains("2 message(s) read, 1 bounce(s) recorded"),
+        "{out}"
+    );
+    assert_eq!(imap.count(None), 1, "only the person's reply is left");
+    assert_eq!(members(&t), 4);
+}
+
+#[test]
+fn a_wrong_imap_password_fails_the_pass_with_a_hint() {
+    let imap = support::imap::Dovecot::start();
+    let t = tree(&FIVE, &imap_settings(imap.port, None));
+    let o = bulletin(t.root())
+        .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+        .env("BULLETIN_IMAP_PASSWORD", "wrong")
+        .args(["bounce", "--imap"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", say(&o));
+    assert!(stderr(&o).contains("BULLETIN_IMAP_PASSWORD"), "{}", say(&o));
+    assert!(
+        !stderr(&o).contains("wrong"),
+        "the password is never shown: {}",
+        say(&o)
+    );
+}
+
+#[test]
+fn the_daemon_polls_the_bounce_mailbox() {
+    let imap = support::imap::Dovecot::start();
+    let t = tree(&FIVE, &imap_settings(imap.port, Some("Done")));
+    send(&t, "2026-12-01");
+    let rp = return_paths(&t, 1);
+    imap.deliver(&fixture(
+        "postfix-user-unknown.eml",
+        &[
+            ("VERP", &rp[FIVE[4]]),
+            ("RCPT", FIVE[4]),
+            ("STATUS", "5.1.1"),
+        ],
+    ));
+    let mut child = bulletin(t.root())
+        .arg("run")
+        .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+        .env("BULLETIN_IMAP_PASSWORD", support::imap::PASSWORD)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while imap.count(Some("Done")) < 1 && start.elapsed().as_secs() < 20 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    assert_eq!(imap.count(Some("Done")), 1, "{}", imap.log());
+    assert_eq!(members(&t), 4);
+}

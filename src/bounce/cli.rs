@@ -97,3 +97,22 @@ pub fn log(o: &Outcome) {
         Outcome::Ignored(why) => tracing::info!(reason = why.describe(), "message ignored"),
     }
 }
+
+/// `bulletin bounce --imap`: one pass over the configured mailbox; exit 1 if it failed.
+pub async fn imap(project: &Project) -> anyhow::Result<ExitCode> {
+    let Some(b) = &project.settings.bounces else {
+        anyhow::bail!("[bounces] is not configured");
+    };
+    let Some(m) = &b.imap else {
+        anyhow::bail!("[bounces.imap] is not configured");
+    };
+    let signer = crate::send::signer(project)?;
+    let verp = super::Verp::new(&b.address, signer.secrets());
+    let store = crate::store::Store::open(&project.settings.database).await?;
+    let s = super::imap::poll_once(m, &store, &verp, b.soft_policy()).await?;
+    println!(
+        "{}: {} message(s) read, {} bounce(s) recorded, {} ignored, {} left for a person",
+        m.folder, s.read, s.recorded, s.ignored, s.left
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -4,6 +4,7 @@
 //! in the ledger, and `lists --stale` says which file line to remove.
 
 pub mod cli;
+pub mod imap;
 pub mod ingest;
 pub mod mime;
 pub mod report;

@@ -4,13 +4,14 @@
 use std::collections::BTreeMap;
 
 /// Every variable the loader reads.
-pub const VARIABLES: [&str; 6] = [
+pub const VARIABLES: [&str; 7] = [
     "BULLETIN_DATABASE_URL",
     "BULLETIN_SMTP_URL",
     "BULLETIN_SMTP_PASSWORD",
     "BULLETIN_UNSUBSCRIBE_SECRET",
     "BULLETIN_WEB_BIND",
     "BULLETIN_ADMIN_TOKEN",
+    "BULLETIN_IMAP_PASSWORD",
 ];
 
 /// A snapshot of the `BULLETIN_*` variables that override the files, and whether the command

@@ -117,6 +117,28 @@ pub struct Bounces {
     pub soft_limit: u32,
     /// …when they arrive within this many days.
     pub soft_window_days: u32,
+    /// A mailbox the daemon polls for bounces (`[bounces.imap]`), instead of or beside a pipe.
+    pub imap: Option<ImapMailbox>,
+}
+
+/// `[bounces.imap]`: where bounces wait when no MTA can pipe them to `bulletin bounce`.
+#[derive(Debug, Clone)]
+pub struct ImapMailbox {
+    pub host: String,
+    pub port: u16,
+    /// Implicit TLS (993); `false` only for a server on loopback.
+    pub tls: bool,
+    pub username: String,
+    /// From BULLETIN_IMAP_PASSWORD or `password_file`; polling refuses to start without it.
+    pub password: Option<Secret>,
+    /// The folder bounces arrive in (default INBOX).
+    pub folder: String,
+    /// Handled reports are moved here; without it they are deleted.
+    pub processed_folder: Option<String>,
+    /// Seconds between polls in the daemon.
+    pub interval_secs: u64,
+    /// An extra trusted root certificate (PEM) for a private server.
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 impl Bounces {
@@ -213,7 +235,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
     let transport = transport(top.opt_table("transport").as_ref(), root, env, ctx);
     let web = web(top.opt_table("web").as_ref(), env, ctx);
     let unsubscribe = unsubscribe(top.opt_table("unsubscribe").as_ref(), root, env, ctx);
-    let bounces = top.opt_table("bounces").map(|t| bounces(&t));
+    let bounces = top.opt_table("bounces").map(|t| bounces(&t, root, env));
 
     if let (Some(tr), Some(u)) = (&transport, &unsubscribe)
         && tr.kind.sends_real_mail()
@@ -768,10 +790,83 @@ fn web(t: Option<&Table<'_, '_, '_>>, env: &Env, ctx: &FileCtx<'_>) -> Option<We
     })
 }
 
-fn bounces(t: &Table<'_, '_, '_>) -> Option<Bounces> {
+fn imap(t: &Table<'_, '_, '_>, root: &Path, env: &Env) -> Option<ImapMailbox> {
+    let host = t.req_str("host", "\"imap.example.org\"");
+    let tls_v = t.opt_str("tls");
+    let port = t.opt_int_in("port", 1..=65535);
+    let username = t.req_str("username", "\"bounces\"");
+    let password_file = t.opt_str("password_file");
+    let folder = t.opt_str("folder");
+    let processed = t.opt_str("processed_folder");
+    let interval = t.opt_int_in("interval_seconds", 10..=86_400);
+    let ca = t.opt_str("tls_ca_file");
+    t.finish();
+    let host = host?;
+    let tls = match tls_v.as_ref().map(|v| v.value.as_str()) {
+        None | Some("tls") => true,
+        Some("none") if is_loopback(&host.value) => false,
+        Some("none") => {
+            let v = tls_v.as_ref().expect("matched");
+            t.ctx
+                .error(
+                    v.pos,
+                    format!(
+                        "plain IMAP to `{}` would send the password in the clear",
+                        host.value
+                    ),
+                )
+                .hint("use tls = \"tls\" (port 993); \"none\" is only for a server on loopback");
+            return None;
+        }
+        Some(other) => {
+            let v = tls_v.as_ref().expect("matched");
+            t.ctx
+                .error(
+                    v.pos,
+                    format!("`tls` must be \"tls\" or \"none\", found \"{other}\""),
+                )
+                .hint("tls = \"tls\" for implicit TLS on port 993");
+            return None;
+        }
+    };
+    let password = if let Some(p) = env.get("BULLETIN_IMAP_PASSWORD") {
+        Some(Secret::new(p))
+    } else if let Some(f) = &password_file {
+        match SecretSource::File(root.join(&f.value)).read() {
+            Ok(s) => Some(s),
+            Err(e) => {
+                t.ctx.error(f.pos, format!("`password_file`: {e}"));
+                return None;
+            }
+        }
+    } else {
+        // Sending works without it; only polling the mailbox needs it.
+        t.ctx
+            .warning(t.pos, "no IMAP password: the bounce mailbox cannot be read")
+            .hint("set BULLETIN_IMAP_PASSWORD or password_file = \"/run/secrets/imap\"");
+        None
+    };
+    Some(ImapMailbox {
+        port: port.map_or(if tls { 993 } else { 143 }, |p| p.value as u16),
+        host: host.value,
+        tls,
+        username: username?.value,
+        password,
+        folder: folder.map_or_else(|| "INBOX".to_string(), |f| f.value),
+        processed_folder: processed.map(|p| p.value),
+        interval_secs: interval.map_or(300, |v| v.value as u64),
+        tls_ca_file: ca.map(|c| root.join(c.value)),
+    })
+}
+
+fn bounces(t: &Table<'_, '_, '_>, root: &Path, env: &Env) -> Option<Bounces> {
     let address = t.req_str("address", "\"bounces@example.org\"");
     let limit = t.opt_int_in("soft_limit", 1..=100);
     let window = t.opt_int_in("soft_window_days", 1..=365);
+    let imap = match t.opt_table("imap") {
+        None => Some(None),
+        Some(i) => imap(&i, root, env).map(Some),
+    };
     t.finish();
     let address = address?;
     let parsed = match EmailAddress::parse(&address.value) {
@@ -798,6 +893,7 @@ fn bounces(t: &Table<'_, '_, '_>) -> Option<Bounces> {
         address: parsed,
         soft_limit: limit.map_or(3, |v| v.value as u32),
         soft_window_days: window.map_or(30, |v| v.value as u32),
+        imap: imap?,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Shared helpers for integration tests: small project trees in temporary folders.
 #![allow(dead_code)]
 
+pub mod imap;
 pub mod pg;
 pub mod smtp;
 
