@@ -196,6 +196,17 @@ pub fn sender(
         store,
         transport: transport(project)?,
         bounces: bounce_setup(project, &signer),
+        dkim: match &project.settings.dkim {
+            Some(d) => Some(Arc::new(
+                crate::render::dkim::DkimSigner::from_pem(
+                    &d.domain,
+                    &d.selector,
+                    d.private_key.expose().as_bytes(),
+                )
+                .map_err(|e| SendError::Setup(e.to_string()))?,
+            )),
+            None => None,
+        },
         signer,
         from: project.settings.organisation.from.address.clone(),
         limits: Limits {

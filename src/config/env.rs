@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 /// Every variable the loader reads.
-pub const VARIABLES: [&str; 7] = [
+pub const VARIABLES: [&str; 8] = [
     "BULLETIN_DATABASE_URL",
     "BULLETIN_SMTP_URL",
     "BULLETIN_SMTP_PASSWORD",
@@ -12,6 +12,7 @@ pub const VARIABLES: [&str; 7] = [
     "BULLETIN_WEB_BIND",
     "BULLETIN_ADMIN_TOKEN",
     "BULLETIN_IMAP_PASSWORD",
+    "BULLETIN_DKIM_PRIVATE_KEY",
 ];
 
 /// A snapshot of the `BULLETIN_*` variables that override the files, and whether the command

@@ -150,6 +150,17 @@ impl Bounces {
     }
 }
 
+/// `[dkim]`: sign every message for the organisation's domain.
+#[derive(Debug, Clone)]
+pub struct Dkim {
+    /// `d=`: the signing domain (usually the From address's).
+    pub domain: String,
+    /// `s=`: the selector; the public key is published at `<selector>._domainkey.<domain>`.
+    pub selector: String,
+    /// The private key, PEM (from `private_key_file` or BULLETIN_DKIM_PRIVATE_KEY).
+    pub private_key: Secret,
+}
+
 /// A news section a news item can be filed under.
 #[derive(Debug, Clone)]
 pub struct Section {
@@ -188,6 +199,8 @@ pub struct Settings {
     pub unsubscribe: Unsubscribe,
     /// Bounce handling; `None` when `[bounces]` is absent.
     pub bounces: Option<Bounces>,
+    /// DKIM signing; `None` when `[dkim]` is absent.
+    pub dkim: Option<Dkim>,
     pub sections: Vec<Section>,
     pub bulletins: Vec<Bulletin>,
 }
@@ -236,6 +249,10 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
     let web = web(top.opt_table("web").as_ref(), env, ctx);
     let unsubscribe = unsubscribe(top.opt_table("unsubscribe").as_ref(), root, env, ctx);
     let bounces = top.opt_table("bounces").map(|t| bounces(&t, root, env));
+    let dkim = match top.opt_table("dkim") {
+        None => Some(None),
+        Some(t) => dkim(&t, root, env).map(Some),
+    };
 
     if let (Some(tr), Some(u)) = (&transport, &unsubscribe)
         && tr.kind.sends_real_mail()
@@ -326,7 +343,15 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
         Some(Some(b)) => Some(Some(b)),
         Some(None) => None,
     };
-    let settings = match (organisation, database, transport, web, unsubscribe, bounces) {
+    let settings = match (
+        organisation,
+        database,
+        transport,
+        web,
+        unsubscribe,
+        bounces,
+        dkim,
+    ) {
         (
             Some(organisation),
             Some(database),
@@ -334,6 +359,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
             Some(web),
             Some(unsubscribe),
             Some(bounces),
+            Some(dkim),
         ) => Some(Settings {
             organisation,
             database,
@@ -342,6 +368,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
             web,
             unsubscribe,
             bounces,
+            dkim,
             sections,
             bulletins,
         }),
@@ -787,6 +814,58 @@ fn web(t: Option<&Table<'_, '_, '_>>, env: &Env, ctx: &FileCtx<'_>) -> Option<We
     Some(Web {
         bind: bind?,
         public_url: public_url?,
+    })
+}
+
+fn dkim(t: &Table<'_, '_, '_>, root: &Path, env: &Env) -> Option<Dkim> {
+    let domain = t.req_str("domain", "\"example.org\"");
+    let selector = t.req_str("selector", "\"bulletin\"");
+    let file = t.opt_str("private_key_file");
+    t.finish();
+    let label_ok = |s: &str| {
+        !s.is_empty()
+            && s.split('.')
+                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    };
+    for v in [&domain, &selector].into_iter().flatten() {
+        if !label_ok(&v.value) {
+            t.ctx
+                .error(v.pos, format!("`{}` is not a DNS name", v.value))
+                .hint("letters, digits, `-` and `.`, e.g. domain = \"example.org\", selector = \"bulletin\"");
+            return None;
+        }
+    }
+    let (key, pos) = if let Some(k) = env.get("BULLETIN_DKIM_PRIVATE_KEY") {
+        (Secret::new(k), t.pos)
+    } else if let Some(f) = &file {
+        match std::fs::read_to_string(root.join(&f.value)) {
+            Ok(k) => (Secret::new(k), f.pos),
+            Err(e) => {
+                t.ctx
+                    .error(f.pos, format!("`private_key_file`: cannot read {}: {e}", root.join(&f.value).display()))
+                    .hint("make one with: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out FILE");
+                return None;
+            }
+        }
+    } else {
+        t.ctx
+            .error(t.pos, "[dkim] needs a private key")
+            .hint("set private_key_file = \"/run/secrets/dkim.pem\" or BULLETIN_DKIM_PRIVATE_KEY");
+        return None;
+    };
+    let (domain, selector) = (domain?.value, selector?.value);
+    if let Err(e) =
+        crate::render::dkim::DkimSigner::from_pem(&domain, &selector, key.expose().as_bytes())
+    {
+        t.ctx
+            .error(pos, format!("the DKIM private key cannot be used: {e}"))
+            .hint("a PEM RSA (2048 bits or more) or Ed25519 private key");
+        return None;
+    }
+    Some(Dkim {
+        domain,
+        selector,
+        private_key: key,
     })
 }
 

@@ -207,6 +207,8 @@ pub struct Sender {
     pub stopping: Arc<AtomicBool>,
     /// VERP return paths and the bounce policy; `None` without `[bounces]`.
     pub bounces: Option<BounceSetup>,
+    /// Signs each message; `None` without `[dkim]`.
+    pub dkim: Option<Arc<crate::render::dkim::DkimSigner>>,
 }
 
 /// What the sender needs for bounces: a return path per delivery, and the policy a relay's
@@ -559,6 +561,10 @@ impl Sender {
             },
             buf,
         );
+        if let Some(dkim) = &self.dkim {
+            let header = dkim.sign(buf, self.clock.now());
+            buf.splice(0..0, header.into_bytes());
+        }
         let usable = match channel {
             Some(Channel::Smtp(s)) => s.usable(),
             Some(_) => true,
