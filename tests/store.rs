@@ -1253,6 +1253,13 @@ async fn case_bounces(store: Store) {
         store.record_bounce(&hard, policy, NOW + 60).await.unwrap(),
         BounceRecorded::Duplicate
     );
+    // Repeats (a mailbox read again, a retried pipe) leave no transaction or lock behind.
+    for i in 0..300 {
+        assert_eq!(
+            store.record_bounce(&hard, policy, NOW + i).await.unwrap(),
+            BounceRecorded::Duplicate
+        );
+    }
     let sup = store.suppressions().await.unwrap();
     assert_eq!(sup.len(), 1);
     assert_eq!(

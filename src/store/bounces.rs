@@ -63,6 +63,9 @@ macro_rules! bounce_queries {
                     .fetch_optional(&mut *tx)
                     .await?;
                 let Some(row) = row else {
+                    // Ended now, not when dropped: a transaction left to a drop can hold
+                    // SQLite's write lock while the next bounce waits for it.
+                    tx.rollback().await?;
                     return Ok(BounceRecorded::UnknownDelivery);
                 };
                 let email_key: String = sqlx::Row::get(&row, "email_key");
@@ -81,6 +84,7 @@ macro_rules! bounce_queries {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(inserted) = inserted else {
+                    tx.rollback().await?;
                     return Ok(BounceRecorded::Duplicate);
                 };
                 let bounce_id: i64 = sqlx::Row::get(&inserted, "id");
