@@ -111,6 +111,9 @@ pub enum Command {
         /// it is suppressed.
         #[arg(long, value_name = "EMAIL")]
         who: Option<String>,
+        /// Instead: addresses bounces suppressed, with the list file and line to remove.
+        #[arg(long)]
+        stale: bool,
     },
     /// Who asked not to receive what: address, scope, when and how (link, one-click, admin,
     /// bounce).
@@ -224,6 +227,16 @@ pub enum Command {
         #[arg(long)]
         by: Option<String>,
     },
+    /// Read one bounce or abuse report on stdin (for an MTA alias or pipe) and record it.
+    /// Exit 0 when recorded or ignored; 75 (try again later) when the ledger is unavailable.
+    Bounce {
+        /// The envelope recipient (the VERP address); default $ORIGINAL_RECIPIENT or $RECIPIENT.
+        #[arg(long, conflicts_with = "imap")]
+        recipient: Option<String>,
+        /// Instead of stdin: one pass over the `[bounces.imap]` mailbox (the daemon polls it).
+        #[arg(long)]
+        imap: bool,
+    },
     /// The daemon: sends each issue on schedule, retries, proofs, announcements; until SIGTERM.
     Run,
     /// Render an issue to a file: the next one, or the one for --date.
@@ -297,22 +310,40 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     // Only sending needs the secrets; the other commands work from a shell without them.
     let env = match cli.command {
-        Command::Send { .. } => env,
+        Command::Send { .. } | Command::Bounce { imap: true, .. } => env,
         _ => env.for_reading(),
     };
     let Some(project) = load_or_report(&cli.config, &env) else {
+        if let Command::Bounce { imap: false, .. } = cli.command {
+            // Keep the message queued at the MTA until the settings are fixed.
+            return Ok(ExitCode::from(crate::bounce::cli::EX_TEMPFAIL));
+        }
         return Ok(ExitCode::FAILURE);
     };
     let p = &project;
     match cli.command {
         Command::Check { .. } | Command::Run => unreachable!("handled above"),
+        Command::Bounce { imap: true, .. } => runtime()?.block_on(crate::bounce::cli::imap(p)),
+        Command::Bounce { recipient, .. } => {
+            runtime()?.block_on(crate::bounce::cli::run(p, recipient))
+        }
         Command::Approve { bulletin, date, by } => {
             runtime()?.block_on(crate::commands::approve(p, &bulletin, date, by))
         }
         Command::Lists {
             format,
+            stale: true,
+            ..
+        } => {
+            let stale = runtime()?.block_on(crate::bounce::stale::read_stale(p));
+            stale_lists(p, &stale, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Lists {
+            format,
             members,
             who,
+            ..
         } => {
             let suppressions = runtime()?.block_on(crate::commands::existing_suppressions(p))?;
             let json = format == TableOrJson::Json;
@@ -472,6 +503,10 @@ fn check(
             diagnostics.push(d);
         }
         diagnostics.extend(crate::news_window::stranded(p, now));
+        let stale = runtime()?.block_on(crate::bounce::stale::read_stale(p));
+        for w in crate::bounce::stale::warnings(&crate::bounce::stale::stale_members(p, &stale)) {
+            diagnostics.push(w);
+        }
     }
     let diagnostics = diagnostics.as_given(config_path);
     let mut out = std::io::stdout().lock();
@@ -583,6 +618,38 @@ fn lists(
             }
         }
     }
+    Ok(())
+}
+
+/// `lists --stale`: each suppressed address still in a list file, and where to remove it.
+fn stale_lists(
+    project: &Project,
+    stale: &[crate::store::StaleAddress],
+    format: TableOrJson,
+) -> anyhow::Result<()> {
+    let rows = crate::bounce::stale::stale_members(project, stale);
+    let mut out = std::io::stdout().lock();
+    if format == TableOrJson::Json {
+        serde_json::to_writer_pretty(&mut out, &rows)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if rows.is_empty() {
+        writeln!(out, "no list holds an address that bounces suppressed")?;
+        return Ok(());
+    }
+    let base = std::env::current_dir().unwrap_or_default();
+    for r in &rows {
+        writeln!(out, "{}  {} on {}", r.email, r.why(), r.since)?;
+        for p in &r.remove {
+            writeln!(out, "  remove from {}", p.show(&base))?;
+        }
+    }
+    writeln!(
+        out,
+        "{} address(es) to remove; they stay suppressed until then (`bulletin unsuppress` if one works again)",
+        rows.len()
+    )?;
     Ok(())
 }
 

@@ -169,6 +169,15 @@ pub fn transport(project: &Project) -> Result<Transport, SendError> {
     })
 }
 
+/// VERP return paths and the soft-bounce policy, when `[bounces]` is configured.
+pub fn bounce_setup(project: &Project, signer: &Signer) -> Option<crate::delivery::BounceSetup> {
+    let b = project.settings.bounces.as_ref()?;
+    Some(crate::delivery::BounceSetup {
+        verp: crate::bounce::Verp::new(&b.address, signer.secrets()),
+        policy: b.soft_policy(),
+    })
+}
+
 /// Build the sender for a project.
 pub fn sender(
     project: &Project,
@@ -178,10 +187,23 @@ pub fn sender(
     stopping: Arc<AtomicBool>,
 ) -> Result<Arc<Sender>, SendError> {
     let t = &project.settings.transport;
+    let signer = signer(project)?;
     Ok(Arc::new(Sender {
         store,
         transport: transport(project)?,
-        signer: signer(project)?,
+        bounces: bounce_setup(project, &signer),
+        dkim: match &project.settings.dkim {
+            Some(d) => Some(Arc::new(
+                crate::render::dkim::DkimSigner::from_pem(
+                    &d.domain,
+                    &d.selector,
+                    d.private_key.expose().as_bytes(),
+                )
+                .map_err(|e| SendError::Setup(e.to_string()))?,
+            )),
+            None => None,
+        },
+        signer,
         from: project.settings.organisation.from.address.clone(),
         limits: Limits {
             connections: t.connections,

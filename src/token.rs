@@ -75,6 +75,12 @@ impl Signer {
         self
     }
 
+    /// The secrets, current first: other signatures (VERP return paths) derive their keys from
+    /// them, so rotating the unsubscribe secret rotates those too.
+    pub fn secrets(&self) -> impl Iterator<Item = &Secret> {
+        std::iter::once(&self.current.1).chain(self.retired.iter().map(|(_, s)| s))
+    }
+
     fn mac(secret: &Secret, payload: &[u8]) -> HmacSha256 {
         let mut mac =
             HmacSha256::new_from_slice(secret.expose().as_bytes()).expect("HMAC takes any key");

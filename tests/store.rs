@@ -152,6 +152,7 @@ both!(
     case_status_counts,
     case_daemon_state_and_events,
     case_cancel_withdraw_recipients_and_how,
+    case_bounces,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1359,5 +1360,125 @@ async fn case_daemon_state_and_events(store: Store) {
             (NOW + 1, "note".to_string(), "hello".to_string()),
             (NOW + 3, "paused".to_string(), "why".to_string()),
         ]
+    );
+}
+
+/// Hard bounces and complaints suppress at once; soft ones when `limit` of them arrived within
+/// the window (older ones do not count); the same bounce twice changes nothing; a delivery the
+/// ledger does not hold is refused; `stale_addresses` lists what bounces suppressed, until an
+/// admin unsuppresses it.
+async fn case_bounces(store: Store) {
+    use bulletin::bounce::{BounceKind, SoftPolicy};
+    use bulletin::store::{BounceRecorded, NewBounce};
+    const DAY: i64 = 86_400;
+    let policy = SoftPolicy {
+        limit: 3,
+        window_secs: 30 * DAY,
+    };
+    // Four issues to the same three readers: delivery ids by (issue, reader key).
+    let mut ids: Vec<BTreeMap<String, i64>> = Vec::new();
+    for date in ["2026-09-01", "2026-10-01", "2026-11-01", "2026-12-01"] {
+        let issue = create(&store, "news", date, 3, NOW).await;
+        let c = store.claim(issue, "t/1", NOW, NOW + 300, 3).await.unwrap();
+        ids.push(c.iter().map(|c| (c.email.to_lowercase(), c.id)).collect());
+    }
+    let r = |i: usize| format!("reader{i}@agency{i}.example");
+    let bounce = |d: i64, kind: BounceKind, status: Option<&'static str>| NewBounce {
+        delivery_id: d,
+        kind,
+        status,
+        detail: "smtp; 550 no such user",
+    };
+    let rec = |suppressed| BounceRecorded::Recorded { suppressed };
+    let hard = bounce(ids[0][&r(0)], BounceKind::Hard, Some("5.1.1"));
+    assert_eq!(
+        store.record_bounce(&hard, policy, NOW).await.unwrap(),
+        rec(true)
+    );
+    assert_eq!(
+        store.record_bounce(&hard, policy, NOW + 60).await.unwrap(),
+        BounceRecorded::Duplicate
+    );
+    // Repeats (a mailbox read again, a retried pipe) leave no transaction or lock behind.
+    for i in 0..300 {
+        assert_eq!(
+            store.record_bounce(&hard, policy, NOW + i).await.unwrap(),
+            BounceRecorded::Duplicate
+        );
+    }
+    let sup = store.suppressions().await.unwrap();
+    assert_eq!(sup.len(), 1);
+    assert_eq!(
+        (sup[0].email_key.as_str(), sup[0].scope.as_str()),
+        (r(0).as_str(), "*")
+    );
+    assert_eq!(sup[0].reason.as_deref(), Some("bounce: hard 5.1.1"));
+
+    // Soft: one 40 days ago is outside the window when the others arrive.
+    let soft = |issue: usize| bounce(ids[issue][&r(1)], BounceKind::Soft, Some("4.2.2"));
+    let t0 = NOW - 40 * DAY;
+    assert_eq!(
+        store.record_bounce(&soft(0), policy, t0).await.unwrap(),
+        rec(false)
+    );
+    assert_eq!(
+        store
+            .record_bounce(&soft(1), policy, NOW - 10 * DAY)
+            .await
+            .unwrap(),
+        rec(false)
+    );
+    assert_eq!(
+        store
+            .record_bounce(&soft(2), policy, NOW - 5 * DAY)
+            .await
+            .unwrap(),
+        rec(false)
+    );
+    assert_eq!(
+        store
+            .record_bounce(&soft(2), policy, NOW - 4 * DAY)
+            .await
+            .unwrap(),
+        BounceRecorded::Duplicate,
+        "one message bouncing twice is one soft bounce"
+    );
+    assert_eq!(store.suppressions().await.unwrap().len(), 1);
+    assert_eq!(
+        store.record_bounce(&soft(3), policy, NOW).await.unwrap(),
+        rec(true)
+    );
+
+    let complaint = bounce(ids[3][&r(2)], BounceKind::Complaint, None);
+    assert_eq!(
+        store.record_bounce(&complaint, policy, NOW).await.unwrap(),
+        rec(true)
+    );
+    assert_eq!(
+        store
+            .record_bounce(&bounce(987_654_321, BounceKind::Hard, None), policy, NOW)
+            .await
+            .unwrap(),
+        BounceRecorded::UnknownDelivery
+    );
+
+    let stale = store.stale_addresses().await.unwrap();
+    let got: Vec<_> = stale
+        .iter()
+        .map(|s| (s.email_key.clone(), s.kind))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (r(0), BounceKind::Hard),
+            (r(1), BounceKind::Soft),
+            (r(2), BounceKind::Complaint)
+        ]
+    );
+    store.unsuppress(&r(0), None, NOW).await.unwrap();
+    assert_eq!(
+        store.stale_addresses().await.unwrap().len(),
+        2,
+        "unsuppressed: no longer stale"
     );
 }

@@ -4,13 +4,15 @@
 use std::collections::BTreeMap;
 
 /// Every variable the loader reads.
-pub const VARIABLES: [&str; 6] = [
+pub const VARIABLES: [&str; 8] = [
     "BULLETIN_DATABASE_URL",
     "BULLETIN_SMTP_URL",
     "BULLETIN_SMTP_PASSWORD",
     "BULLETIN_UNSUBSCRIBE_SECRET",
     "BULLETIN_WEB_BIND",
     "BULLETIN_ADMIN_TOKEN",
+    "BULLETIN_IMAP_PASSWORD",
+    "BULLETIN_DKIM_PRIVATE_KEY",
 ];
 
 /// A snapshot of the `BULLETIN_*` variables that override the files, and whether the command

@@ -14,6 +14,17 @@ pub struct Member {
     pub email: EmailAddress,
     pub name: Option<DisplayName>,
     pub agency: Option<String>,
+    /// Where the address is written, so a stale one can be found and removed by hand.
+    pub origin: Option<Origin>,
+}
+
+/// The file and position of a member's address: a list's TOML file, or the row of its CSV.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub path: PathBuf,
+    pub pos: Position,
+    /// Whether `path` is a CSV file (the line is then the spreadsheet's row).
+    pub csv: bool,
 }
 
 /// A list as written in its file (before includes are resolved).
@@ -119,9 +130,14 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
                 }
             },
         );
-        if let (Some(m), Some(e)) = (member, &email)
+        if let (Some(mut m), Some(e)) = (member, &email)
             && dup(&m.email, e.pos, &ctx.path, &mut toml_dups)
         {
+            m.origin = Some(Origin {
+                path: ctx.path.clone(),
+                pos: e.pos,
+                csv: false,
+            });
             members.push(m);
         }
     }
@@ -149,8 +165,13 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
             }
             Ok((csv_path, text)) => {
                 let mut ds = Vec::new();
-                for (m, pos) in super::members_csv::parse(&csv_path, &text, &mut ds) {
+                for (mut m, pos) in super::members_csv::parse(&csv_path, &text, &mut ds) {
                     if dup(&m.email, pos, &csv_path, &mut ds) {
+                        m.origin = Some(Origin {
+                            path: csv_path.clone(),
+                            pos,
+                            csv: true,
+                        });
                         members.push(m);
                     }
                 }
@@ -291,6 +312,7 @@ pub(super) fn member(
         email: email?,
         name: name?,
         agency: agency?,
+        origin: None,
     })
 }
 

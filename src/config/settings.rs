@@ -109,6 +109,59 @@ pub struct Unsubscribe {
     pub retired: Vec<(String, Secret)>,
 }
 
+/// Bounce handling (`[bounces]`): off unless the table is there.
+#[derive(Debug, Clone)]
+pub struct Bounces {
+    /// The address bounces go to; each delivery is sent from `local+<token>@domain` (VERP).
+    pub address: EmailAddress,
+    /// Soft bounces (of different messages) that suppress an address…
+    pub soft_limit: u32,
+    /// …when they arrive within this many days.
+    pub soft_window_days: u32,
+    /// A mailbox the daemon polls for bounces (`[bounces.imap]`), instead of or beside a pipe.
+    pub imap: Option<ImapMailbox>,
+}
+
+/// `[bounces.imap]`: where bounces wait when no MTA can pipe them to `bulletin bounce`.
+#[derive(Debug, Clone)]
+pub struct ImapMailbox {
+    pub host: String,
+    pub port: u16,
+    /// Implicit TLS (993); `false` only for a server on loopback.
+    pub tls: bool,
+    pub username: String,
+    /// From BULLETIN_IMAP_PASSWORD or `password_file`; polling refuses to start without it.
+    pub password: Option<Secret>,
+    /// The folder bounces arrive in (default INBOX).
+    pub folder: String,
+    /// Handled reports are moved here; without it they are deleted.
+    pub processed_folder: Option<String>,
+    /// Seconds between polls in the daemon.
+    pub interval_secs: u64,
+    /// An extra trusted root certificate (PEM) for a private server.
+    pub tls_ca_file: Option<PathBuf>,
+}
+
+impl Bounces {
+    pub fn soft_policy(&self) -> crate::bounce::SoftPolicy {
+        crate::bounce::SoftPolicy {
+            limit: self.soft_limit,
+            window_secs: i64::from(self.soft_window_days) * 86_400,
+        }
+    }
+}
+
+/// `[dkim]`: sign every message for the organisation's domain.
+#[derive(Debug, Clone)]
+pub struct Dkim {
+    /// `d=`: the signing domain (usually the From address's).
+    pub domain: String,
+    /// `s=`: the selector; the public key is published at `<selector>._domainkey.<domain>`.
+    pub selector: String,
+    /// The private key, PEM (from `private_key_file` or BULLETIN_DKIM_PRIVATE_KEY).
+    pub private_key: Secret,
+}
+
 /// A news section a news item can be filed under.
 #[derive(Debug, Clone)]
 pub struct Section {
@@ -148,6 +201,10 @@ pub struct Settings {
     pub transport: Transport,
     pub web: Web,
     pub unsubscribe: Unsubscribe,
+    /// Bounce handling; `None` when `[bounces]` is absent.
+    pub bounces: Option<Bounces>,
+    /// DKIM signing; `None` when `[dkim]` is absent.
+    pub dkim: Option<Dkim>,
     pub sections: Vec<Section>,
     pub bulletins: Vec<Bulletin>,
 }
@@ -199,6 +256,11 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
     let transport = transport(top.opt_table("transport").as_ref(), root, env, ctx);
     let web = web(top.opt_table("web").as_ref(), env, ctx);
     let unsubscribe = unsubscribe(top.opt_table("unsubscribe").as_ref(), root, env, ctx);
+    let bounces = top.opt_table("bounces").map(|t| bounces(&t, root, env));
+    let dkim = match top.opt_table("dkim") {
+        None => Some(None),
+        Some(t) => dkim(&t, root, env).map(Some),
+    };
 
     if let (Some(tr), Some(u)) = (&transport, &unsubscribe)
         && tr.kind.sends_real_mail()
@@ -292,19 +354,40 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
     }
     top.finish();
 
-    let settings = match (organisation, database, transport, web, unsubscribe) {
-        (Some(organisation), Some(database), Some(transport), Some(web), Some(unsubscribe)) => {
-            Some(Settings {
-                organisation,
-                database,
-                lease_seconds,
-                transport,
-                web,
-                unsubscribe,
-                sections,
-                bulletins,
-            })
-        }
+    let bounces = match bounces {
+        None => Some(None),
+        Some(Some(b)) => Some(Some(b)),
+        Some(None) => None,
+    };
+    let settings = match (
+        organisation,
+        database,
+        transport,
+        web,
+        unsubscribe,
+        bounces,
+        dkim,
+    ) {
+        (
+            Some(organisation),
+            Some(database),
+            Some(transport),
+            Some(web),
+            Some(unsubscribe),
+            Some(bounces),
+            Some(dkim),
+        ) => Some(Settings {
+            organisation,
+            database,
+            lease_seconds,
+            transport,
+            web,
+            unsubscribe,
+            bounces,
+            dkim,
+            sections,
+            bulletins,
+        }),
         _ => None,
     };
     (settings, refs)
@@ -771,6 +854,165 @@ fn web(t: Option<&Table<'_, '_, '_>>, env: &Env, ctx: &FileCtx<'_>) -> Option<We
     Some(Web {
         bind: bind?,
         public_url: public_url?,
+    })
+}
+
+fn dkim(t: &Table<'_, '_, '_>, root: &Path, env: &Env) -> Option<Dkim> {
+    let domain = t.req_str("domain", "\"example.org\"");
+    let selector = t.req_str("selector", "\"bulletin\"");
+    let file = t.opt_str("private_key_file");
+    t.finish();
+    let label_ok = |s: &str| {
+        !s.is_empty()
+            && s.split('.')
+                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    };
+    for v in [&domain, &selector].into_iter().flatten() {
+        if !label_ok(&v.value) {
+            t.ctx
+                .error(v.pos, format!("`{}` is not a DNS name", v.value))
+                .hint("letters, digits, `-` and `.`, e.g. domain = \"example.org\", selector = \"bulletin\"");
+            return None;
+        }
+    }
+    let (key, pos) = if let Some(k) = env.get("BULLETIN_DKIM_PRIVATE_KEY") {
+        (Secret::new(k), t.pos)
+    } else if let Some(f) = &file {
+        match std::fs::read_to_string(root.join(&f.value)) {
+            Ok(k) => (Secret::new(k), f.pos),
+            Err(e) => {
+                t.ctx
+                    .error(f.pos, format!("`private_key_file`: cannot read {}: {e}", root.join(&f.value).display()))
+                    .hint("make one with: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out FILE");
+                return None;
+            }
+        }
+    } else {
+        t.ctx
+            .error(t.pos, "[dkim] needs a private key")
+            .hint("set private_key_file = \"/run/secrets/dkim.pem\" or BULLETIN_DKIM_PRIVATE_KEY");
+        return None;
+    };
+    let (domain, selector) = (domain?.value, selector?.value);
+    if let Err(e) =
+        crate::render::dkim::DkimSigner::from_pem(&domain, &selector, key.expose().as_bytes())
+    {
+        t.ctx
+            .error(pos, format!("the DKIM private key cannot be used: {e}"))
+            .hint("a PEM RSA (2048 bits or more) or Ed25519 private key");
+        return None;
+    }
+    Some(Dkim {
+        domain,
+        selector,
+        private_key: key,
+    })
+}
+
+fn imap(t: &Table<'_, '_, '_>, root: &Path, env: &Env) -> Option<ImapMailbox> {
+    let host = t.req_str("host", "\"imap.example.org\"");
+    let tls_v = t.opt_str("tls");
+    let port = t.opt_int_in("port", 1..=65535);
+    let username = t.req_str("username", "\"bounces\"");
+    let password_file = t.opt_str("password_file");
+    let folder = t.opt_str("folder");
+    let processed = t.opt_str("processed_folder");
+    let interval = t.opt_int_in("interval_seconds", 10..=86_400);
+    let ca = t.opt_str("tls_ca_file");
+    t.finish();
+    let host = host?;
+    let tls = match tls_v.as_ref().map(|v| v.value.as_str()) {
+        None | Some("tls") => true,
+        Some("none") if is_loopback(&host.value) => false,
+        Some("none") => {
+            let v = tls_v.as_ref().expect("matched");
+            t.ctx
+                .error(
+                    v.pos,
+                    format!(
+                        "plain IMAP to `{}` would send the password in the clear",
+                        host.value
+                    ),
+                )
+                .hint("use tls = \"tls\" (port 993); \"none\" is only for a server on loopback");
+            return None;
+        }
+        Some(other) => {
+            let v = tls_v.as_ref().expect("matched");
+            t.ctx
+                .error(
+                    v.pos,
+                    format!("`tls` must be \"tls\" or \"none\", found \"{other}\""),
+                )
+                .hint("tls = \"tls\" for implicit TLS on port 993");
+            return None;
+        }
+    };
+    let password = if let Some(p) = env.get("BULLETIN_IMAP_PASSWORD") {
+        Some(Secret::new(p))
+    } else if let Some(f) = &password_file {
+        match SecretSource::File(root.join(&f.value)).read() {
+            Ok(s) => Some(s),
+            Err(e) => {
+                t.ctx.error(f.pos, format!("`password_file`: {e}"));
+                return None;
+            }
+        }
+    } else {
+        // Sending works without it; only polling the mailbox needs it.
+        t.ctx
+            .warning(t.pos, "no IMAP password: the bounce mailbox cannot be read")
+            .hint("set BULLETIN_IMAP_PASSWORD or password_file = \"/run/secrets/imap\"");
+        None
+    };
+    Some(ImapMailbox {
+        port: port.map_or(if tls { 993 } else { 143 }, |p| p.value as u16),
+        host: host.value,
+        tls,
+        username: username?.value,
+        password,
+        folder: folder.map_or_else(|| "INBOX".to_string(), |f| f.value),
+        processed_folder: processed.map(|p| p.value),
+        interval_secs: interval.map_or(300, |v| v.value as u64),
+        tls_ca_file: ca.map(|c| root.join(c.value)),
+    })
+}
+
+fn bounces(t: &Table<'_, '_, '_>, root: &Path, env: &Env) -> Option<Bounces> {
+    let address = t.req_str("address", "\"bounces@example.org\"");
+    let limit = t.opt_int_in("soft_limit", 1..=100);
+    let window = t.opt_int_in("soft_window_days", 1..=365);
+    let imap = match t.opt_table("imap") {
+        None => Some(None),
+        Some(i) => imap(&i, root, env).map(Some),
+    };
+    t.finish();
+    let address = address?;
+    let parsed = match EmailAddress::parse(&address.value) {
+        Ok(a) => a,
+        Err(e) => {
+            t.ctx
+                .error(address.pos, format!("`address`: invalid address: {e}"))
+                .hint("the mailbox bounces are delivered to, e.g. \"bounces@example.org\"");
+            return None;
+        }
+    };
+    if parsed
+        .as_str()
+        .split('@')
+        .next()
+        .is_some_and(|l| l.contains('+'))
+    {
+        t.ctx
+            .error(address.pos, "`address` must not contain `+`: each message is sent from `<local>+<token>@<domain>`")
+            .hint("use the plain mailbox, e.g. \"bounces@example.org\", and let the mail server deliver `bounces+…` to it");
+        return None;
+    }
+    Some(Bounces {
+        address: parsed,
+        soft_limit: limit.map_or(3, |v| v.value as u32),
+        soft_window_days: window.map_or(30, |v| v.value as u32),
+        imap: imap?,
     })
 }
 

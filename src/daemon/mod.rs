@@ -457,6 +457,37 @@ pub fn startup_summary(project: &Project, now: DateTime<Utc>) -> String {
 }
 
 /// `bulletin run`: until SIGTERM or SIGINT.
+/// Poll the `[bounces.imap]` mailbox every `interval_seconds`, with whatever configuration is
+/// live (a reload can add, change or remove it). A failed pass is logged and retried at the next.
+async fn poll_bounces(live: tokio::sync::watch::Receiver<crate::web::server::Live>, store: Store) {
+    loop {
+        let current = live.borrow().clone();
+        let Some(b) = current.project.settings.bounces.as_ref() else {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            continue;
+        };
+        let Some(m) = b.imap.as_ref() else {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            continue;
+        };
+        let verp = crate::bounce::Verp::new(&b.address, current.signer.secrets());
+        match crate::bounce::imap::poll_once(m, &store, &verp, b.soft_policy()).await {
+            Ok(s) if s.read > 0 => tracing::info!(
+                read = s.read,
+                recorded = s.recorded,
+                ignored = s.ignored,
+                left = s.left,
+                "bounce mailbox read"
+            ),
+            Ok(_) => tracing::debug!("bounce mailbox: nothing new"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the bounce mailbox; trying again later")
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(m.interval_secs)).await;
+    }
+}
+
 pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process::ExitCode> {
     use anyhow::Context;
     let now = Utc::now();
@@ -507,7 +538,7 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
     });
     let web_state = crate::web::server::AppState {
         live: live_rx,
-        store,
+        store: store.clone(),
         heartbeat: heartbeat.clone(),
         admin_token: env
             .get("BULLETIN_ADMIN_TOKEN")
@@ -522,6 +553,7 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
             stop.notified().await
         }))
     };
+    let bounce_poller = tokio::spawn(poll_bounces(live_tx.subscribe(), store.clone()));
     eprint!("bulletin {} running ({owner}); ", env!("CARGO_PKG_VERSION"));
     eprint!("{}", startup_summary(&daemon.project, now));
     eprintln!(
@@ -625,6 +657,7 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
             }
         }
     }
+    bounce_poller.abort();
     web_stop.notify_one();
     let _ = tokio::time::timeout(Duration::from_secs(5), web).await;
     tracing::info!("stopped");

@@ -59,6 +59,7 @@ impl Transport {
         &self,
         ch: &mut Channel,
         from: &EmailAddress,
+        default_from: &EmailAddress,
         to: &EmailAddress,
         name: &str,
         message: &[u8],
@@ -73,6 +74,13 @@ impl Transport {
                     _ => return Attempt::Reject("invalid address".into()),
                 };
                 s.send(&envelope, message).await
+            }
+            (Transport::Outbox(dir), Channel::Outbox) if from != default_from => {
+                // What the receiving server would add: the VERP return path, so a file in the
+                // outbox shows where its bounce would go.
+                let mut with = format!("Return-Path: <{from}>\r\n").into_bytes();
+                with.extend_from_slice(message);
+                outbox::write(dir, name, &with).await
             }
             (Transport::Outbox(dir), Channel::Outbox) => outbox::write(dir, name, message).await,
             (Transport::Sendmail(path), Channel::Sendmail) => {
@@ -207,6 +215,18 @@ pub struct Sender {
     pub clock: Arc<dyn Clock>,
     /// Set to stop claiming new work (graceful shutdown).
     pub stopping: Arc<AtomicBool>,
+    /// VERP return paths and the bounce policy; `None` without `[bounces]`.
+    pub bounces: Option<BounceSetup>,
+    /// Signs each message; `None` without `[dkim]`.
+    pub dkim: Option<Arc<crate::render::dkim::DkimSigner>>,
+}
+
+/// What the sender needs for bounces: a return path per delivery, and the policy a relay's
+/// synchronous refusal is recorded under.
+#[derive(Debug, Clone)]
+pub struct BounceSetup {
+    pub verp: crate::bounce::Verp,
+    pub policy: crate::bounce::SoftPolicy,
 }
 
 struct Shared {
@@ -491,9 +511,46 @@ impl Sender {
                     Err(_) => break,
                 }
             }
+            let now = self.clock.now();
             self.store
-                .record(&batch, &format!("{}/", self.owner), self.clock.now())
+                .record(&batch, &format!("{}/", self.owner), now)
                 .await?;
+            if let Some(b) = &self.bounces {
+                self.record_refusals(b, &batch, now).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A relay's 5xx at RCPT is a bounce that came back at once: recorded like one, so a
+    /// dead address is suppressed for the next issues too.
+    async fn record_refusals(
+        &self,
+        b: &BounceSetup,
+        batch: &[(i64, Recorded)],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        for (id, r) in batch {
+            let Recorded::Failed { reply } = r else {
+                continue;
+            };
+            let kind = crate::bounce::classify_reply(reply);
+            let status = crate::bounce::StatusCode::find_in(reply).map(|s| s.to_string());
+            let detail: String = reply.chars().take(300).collect();
+            let outcome = self
+                .store
+                .record_bounce(
+                    &crate::store::NewBounce {
+                        delivery_id: *id,
+                        kind,
+                        status: status.as_deref(),
+                        detail: &detail,
+                    },
+                    b.policy,
+                    now,
+                )
+                .await?;
+            tracing::info!(delivery = id, %kind, ?outcome, "the relay refused a recipient: recorded as a bounce");
         }
         Ok(())
     }
@@ -523,6 +580,10 @@ impl Sender {
             },
             buf,
         );
+        if let Some(dkim) = &self.dkim {
+            let header = dkim.sign(buf, self.clock.now());
+            buf.splice(0..0, header.into_bytes());
+        }
         let usable = match channel {
             Some(Channel::Smtp(s)) => s.usable(),
             Some(_) => true,
@@ -543,9 +604,14 @@ impl Sender {
         }
         let ch = channel.as_mut().expect("opened above");
         let file_name = outbox::file_name(d.issue_id, d.id, email.as_str());
+        let envelope_from = self
+            .bounces
+            .as_ref()
+            .and_then(|b| EmailAddress::parse(&b.verp.address(d.id)).ok())
+            .unwrap_or_else(|| self.from.clone());
         let outcome = self
             .transport
-            .send(ch, &self.from, &email, &file_name, buf)
+            .send(ch, &envelope_from, &self.from, &email, &file_name, buf)
             .await;
         match outcome {
             Attempt::Sent(reply) => Recorded::Sent { reply },

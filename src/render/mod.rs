@@ -2,6 +2,7 @@
 //! recipient (a splice of the shared encoded parts and a few personal bytes). Pure: no clock, no
 //! files; the caller passes the stylesheet and the signer.
 
+pub mod dkim;
 pub mod html;
 pub mod markdown;
 pub mod mime;

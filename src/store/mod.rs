@@ -4,12 +4,14 @@
 //! backend has its own folder of migrations.
 
 mod identity;
+mod bounces;
 mod postgres;
 mod sqlite;
 
 use std::fmt;
 
 pub use identity::{IdentityError, marker_path};
+pub use bounces::{BounceRecorded, NewBounce, StaleAddress};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -359,6 +361,18 @@ impl Store {
         }
     }
 
+    /// Open an existing ledger to read it, changing nothing (no migration, no file created).
+    pub async fn open_read_only(url: &crate::config::DatabaseUrl) -> Result<Store, StoreError> {
+        match url {
+            crate::config::DatabaseUrl::Sqlite(path) => {
+                Ok(Store::Sqlite(SqliteStore::open_read_only(path).await?))
+            }
+            crate::config::DatabaseUrl::Postgres(url) => Ok(Store::Postgres(
+                PgStore::open_read_only(url.expose()).await?,
+            )),
+        }
+    }
+
     /// Create the issue with its deliveries in one transaction, or return the existing one.
     /// `true` when it was created now.
     pub async fn create_issue(
@@ -674,6 +688,23 @@ impl Store {
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         dispatch!(self, s => s.ping().await)
+    }
+
+    /// Record a bounce or complaint for a delivery and apply the policy: a hard bounce or a
+    /// complaint suppresses the address for everything, soft bounces once `policy.limit` of
+    /// them arrived within its window. One transaction; the same bounce twice changes nothing.
+    pub async fn record_bounce(
+        &self,
+        bounce: &NewBounce<'_>,
+        policy: crate::bounce::SoftPolicy,
+        now: i64,
+    ) -> Result<BounceRecorded, StoreError> {
+        dispatch!(self, s => s.record_bounce(bounce, policy, now).await)
+    }
+
+    /// Addresses that bounces suppressed and that are still suppressed.
+    pub async fn stale_addresses(&self) -> Result<Vec<StaleAddress>, StoreError> {
+        dispatch!(self, s => s.stale_addresses().await)
     }
 
     /// The audit trail of an issue, oldest first: (at, kind, detail).

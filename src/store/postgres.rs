@@ -67,7 +67,20 @@ fn outcome_state(o: &Recorded) -> &'static str {
     }
 }
 
+super::bounces::bounce_queries!(PgStore);
+
 impl PgStore {
+    /// Connect without migrating (for `check`, which only reads).
+    pub async fn open_read_only(url: &str) -> Result<Self, StoreError> {
+        let opts = PgConnectOptions::from_str(url)?.application_name("bulletin-check");
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        Ok(PgStore { pool })
+    }
+
     /// Connect (up to 8 connections) and bring the schema up to date.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let opts = PgConnectOptions::from_str(url)?.application_name("bulletin");

@@ -63,8 +63,26 @@ fn private_files(path: &Path) -> Result<(), StoreError> {
     }
     Ok(())
 }
+super::bounces::bounce_queries!(SqliteStore);
 
 impl SqliteStore {
+    /// Open an existing file for reading only: no migration, no WAL switch, nothing written
+    /// (for `check`, which must not change the ledger).
+    pub async fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let opts = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await?;
+        Ok(SqliteStore {
+            pool,
+            path: path.to_path_buf(),
+        })
+    }
+
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             crate::private::create_dir_all(dir)

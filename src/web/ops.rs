@@ -194,6 +194,10 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
             .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string())
             .unwrap_or_default()
     };
+    let stale = crate::bounce::stale::stale_members(
+        p,
+        &s.store.stale_addresses().await.unwrap_or_default(),
+    );
     let body = super::layout::page(
         &p.settings.organisation,
         "Operations",
@@ -231,6 +235,22 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
                     tbody { @for x in &suppressions {
                         tr { td { (x.email_key) } td { (x.scope) } td { (when(x.created_at)) } td { (x.how.as_str()) }
                             td { (x.reason.as_deref().unwrap_or("")) } }
+                    } }
+                }
+            }
+            h2 { "Addresses to remove from lists" }
+            @if stale.is_empty() {
+                p { "None: no list holds an address that bounces or complaints suppressed." }
+            } @else {
+                table {
+                    caption { "Suppressed by bounces and still in a list file (lists are never edited by the daemon)" }
+                    thead { tr { th scope="col" { "Address" } th scope="col" { "Why" } th scope="col" { "Since" } th scope="col" { "Remove from" } } }
+                    tbody { @for r in &stale {
+                        tr { td { (r.email) } td { (r.why()) } td { (r.since) }
+                            td { @for (i, place) in r.remove.iter().enumerate() {
+                                @if i > 0 { br; }
+                                (place.show(&p.root))
+                            } } }
                     } }
                 }
             }

@@ -3,6 +3,7 @@
 
 pub mod daemon;
 pub mod email;
+pub mod imap;
 pub mod pg;
 pub mod smtp;
 

@@ -1,0 +1,118 @@
+//! `bulletin bounce`: one message on stdin, as an MTA's alias or pipe hands it over. Exit 0
+//! whether it was recorded or ignored, so the MTA never bounces a bounce; 75 (EX_TEMPFAIL)
+//! when the ledger or the settings cannot be used right now, so the MTA keeps the message and
+//! tries again later.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use super::{Ignored, Outcome};
+use crate::config::Project;
+
+/// sysexits.h EX_TEMPFAIL: "try again later" to Postfix, Exim and sendmail alike.
+pub const EX_TEMPFAIL: u8 = 75;
+
+/// How much of a message is read: reports put their status part first, and a bounce quoting a
+/// huge original should not hold memory.
+const MAX_MESSAGE: u64 = 10 * 1024 * 1024;
+
+/// The envelope recipient the MTA delivered to: `--recipient`, else what Postfix's local and
+/// pipe deliveries export (`ORIGINAL_RECIPIENT`, `RECIPIENT`).
+fn envelope_recipient(given: Option<String>) -> Option<String> {
+    given
+        .or_else(|| std::env::var("ORIGINAL_RECIPIENT").ok())
+        .or_else(|| std::env::var("RECIPIENT").ok())
+        .filter(|r| !r.trim().is_empty())
+}
+
+pub async fn run(project: &Project, recipient: Option<String>) -> anyhow::Result<ExitCode> {
+    let mut message = Vec::new();
+    let mut stdin = std::io::stdin().lock();
+    (&mut stdin).take(MAX_MESSAGE).read_to_end(&mut message)?;
+    // Drain the rest so the MTA's pipe never sees a broken pipe.
+    std::io::copy(&mut stdin, &mut std::io::sink())?;
+    let Some(b) = &project.settings.bounces else {
+        tracing::warn!(
+            "a message was piped to `bulletin bounce` but [bounces] is not configured; ignored"
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    let signer = match crate::send::signer(project) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot check bounce signatures; the MTA will retry");
+            return Ok(ExitCode::from(EX_TEMPFAIL));
+        }
+    };
+    let verp = super::Verp::new(&b.address, signer.secrets());
+    let store = match crate::store::Store::open(&project.settings.database).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot open the ledger; the MTA will retry");
+            return Ok(ExitCode::from(EX_TEMPFAIL));
+        }
+    };
+    let recipient = envelope_recipient(recipient);
+    let outcome = super::ingest(
+        &store,
+        &verp,
+        b.soft_policy(),
+        &message,
+        recipient.as_deref(),
+        chrono::Utc::now().timestamp(),
+    )
+    .await;
+    match outcome {
+        Ok(o) => {
+            log(&o);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot record the bounce; the MTA will retry");
+            Ok(ExitCode::from(EX_TEMPFAIL))
+        }
+    }
+}
+
+/// One line on what a message did; ids and kinds only, never an address.
+pub fn log(o: &Outcome) {
+    match o {
+        Outcome::Recorded {
+            delivery,
+            kind,
+            suppressed,
+        } => tracing::info!(
+            delivery,
+            %kind,
+            suppressed,
+            "bounce recorded{}",
+            if *suppressed { "; the address is suppressed" } else { "" }
+        ),
+        Outcome::Duplicate { delivery, kind } => {
+            tracing::info!(delivery, %kind, "bounce already recorded; nothing changed")
+        }
+        Outcome::Ignored(why @ (Ignored::NoValidToken | Ignored::UnknownDelivery)) => {
+            tracing::warn!(reason = why.describe(), "message ignored")
+        }
+        Outcome::Ignored(why) => tracing::info!(reason = why.describe(), "message ignored"),
+    }
+}
+
+/// `bulletin bounce --imap`: one pass over the configured mailbox; exit 1 if it failed.
+pub async fn imap(project: &Project) -> anyhow::Result<ExitCode> {
+    let Some(b) = &project.settings.bounces else {
+        anyhow::bail!("[bounces] is not configured");
+    };
+    let Some(m) = &b.imap else {
+        anyhow::bail!("[bounces.imap] is not configured");
+    };
+    let signer = crate::send::signer(project)?;
+    let verp = super::Verp::new(&b.address, signer.secrets());
+    let store = crate::store::Store::open(&project.settings.database).await?;
+    let s = super::imap::poll_once(m, &store, &verp, b.soft_policy()).await?;
+    println!(
+        "{}: {} message(s) read, {} bounce(s) recorded, {} ignored, {} left for a person",
+        m.folder, s.read, s.recorded, s.ignored, s.left
+    );
+    Ok(ExitCode::SUCCESS)
+}

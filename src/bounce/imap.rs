@@ -1,0 +1,246 @@
+//! Bounces from an IMAP mailbox, for a relay that can only deliver them to a mailbox: each
+//! pass logs in, reads every unseen message, records it like `bulletin bounce` would, then
+//! moves (or deletes) the reports it handled. Idempotent: a pass that dies half-way leaves
+//! messages that the next pass reads again, and the ledger ignores a report it already has.
+//! Messages that are not reports (a person writing back) are left in place, marked seen.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::{Ignored, Outcome, SoftPolicy, Verp};
+use crate::config::settings::ImapMailbox;
+use crate::store::Store;
+
+/// Why a pass failed; the next pass tries again.
+#[derive(Debug, thiserror::Error)]
+pub enum ImapError {
+    #[error("cannot connect to the IMAP server {0}: {1}")]
+    Connect(String, String),
+    #[error("IMAP TLS with {0}: {1}")]
+    Tls(String, String),
+    #[error(
+        "IMAP login refused by {0}: {1} (check username and BULLETIN_IMAP_PASSWORD or password_file)"
+    )]
+    Login(String, String),
+    #[error("IMAP {0}: {1}")]
+    Protocol(&'static str, String),
+    #[error("timed out talking to the IMAP server {0}")]
+    Timeout(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassSummary {
+    /// Messages read.
+    pub read: usize,
+    /// Bounces and complaints newly recorded.
+    pub recorded: usize,
+    /// Reports already recorded, or with nothing to act on or no valid signature.
+    pub ignored: usize,
+    /// Not reports: left in the folder for a person.
+    pub left: usize,
+}
+
+/// How long a pass may take in all.
+const PASS_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// One pass over the mailbox.
+pub async fn poll_once(
+    m: &ImapMailbox,
+    store: &Store,
+    verp: &Verp,
+    policy: SoftPolicy,
+) -> Result<PassSummary, ImapError> {
+    let addr = format!("{}:{}", m.host, m.port);
+    if m.password.is_none() {
+        return Err(ImapError::Login(addr, "no password configured".into()));
+    }
+    let run = async {
+        let tcp = tokio::net::TcpStream::connect((m.host.as_str(), m.port))
+            .await
+            .map_err(|e| ImapError::Connect(addr.clone(), e.to_string()))?;
+        if m.tls {
+            let config = tls_config(m).map_err(|e| ImapError::Tls(addr.clone(), e))?;
+            let name = rustls_pki_types::ServerName::try_from(m.host.clone())
+                .map_err(|e| ImapError::Tls(addr.clone(), e.to_string()))?;
+            let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+                .connect(name, tcp)
+                .await
+                .map_err(|e| ImapError::Tls(addr.clone(), e.to_string()))?;
+            session(tls, m, &addr, store, verp, policy).await
+        } else {
+            session(tcp, m, &addr, store, verp, policy).await
+        }
+    };
+    tokio::time::timeout(PASS_TIMEOUT, run)
+        .await
+        .map_err(|_| ImapError::Timeout(addr.clone()))?
+}
+
+fn tls_config(m: &ImapMailbox) -> Result<tokio_rustls::rustls::ClientConfig, String> {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = &m.tls_ca_file {
+        let pem =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        for cert in rustls_pki_types::CertificateDer::pem_slice_iter(&pem) {
+            let cert =
+                cert.map_err(|e| format!("{} is not a PEM certificate: {e}", path.display()))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    Ok(
+        tokio_rustls::rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
+fn proto(what: &'static str) -> impl Fn(async_imap::error::Error) -> ImapError {
+    move |e| ImapError::Protocol(what, e.to_string())
+}
+
+async fn session<S>(
+    stream: S,
+    m: &ImapMailbox,
+    addr: &str,
+    store: &Store,
+    verp: &Verp,
+    policy: SoftPolicy,
+) -> Result<PassSummary, ImapError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send,
+{
+    let mut client = async_imap::Client::new(stream);
+    client
+        .read_response()
+        .await
+        .map_err(|e| ImapError::Connect(addr.to_string(), e.to_string()))?
+        .ok_or_else(|| ImapError::Connect(addr.to_string(), "no greeting".into()))?;
+    let mut s = client
+        .login(
+            &m.username,
+            m.password.as_ref().map(|p| p.expose()).unwrap_or_default(),
+        )
+        .await
+        .map_err(|(e, _)| ImapError::Login(addr.to_string(), e.to_string()))?;
+    s.select(&m.folder).await.map_err(proto("SELECT"))?;
+    let mut uids: Vec<u32> = s
+        .uid_search("UNSEEN")
+        .await
+        .map_err(proto("SEARCH"))?
+        .into_iter()
+        .collect();
+    uids.sort_unstable();
+    let mut summary = PassSummary::default();
+    let mut handled = Vec::new();
+    let mut failed = Vec::new();
+    let mut first_err = None;
+    for uid in uids {
+        // One at a time: a bounce quoting a large message stays one message in memory.
+        let body = {
+            let mut fetches = s
+                .uid_fetch(uid.to_string(), "BODY.PEEK[]")
+                .await
+                .map_err(proto("FETCH"))?;
+            let mut body = None;
+            while let Some(f) = fetches.next().await {
+                let f = f.map_err(proto("FETCH"))?;
+                if f.uid == Some(uid) || body.is_none() {
+                    body = f.body().map(<[u8]>::to_vec);
+                }
+            }
+            body
+        };
+        let Some(body) = body else { continue };
+        summary.read += 1;
+        let outcome = super::ingest(
+            store,
+            verp,
+            policy,
+            &body,
+            None,
+            chrono::Utc::now().timestamp(),
+        )
+        .await;
+        match outcome {
+            Ok(o) => {
+                super::cli::log(&o);
+                match o {
+                    Outcome::Ignored(Ignored::NotAReport) => {
+                        summary.left += 1;
+                        failed.push(uid);
+                    }
+                    Outcome::Recorded { .. } => {
+                        summary.recorded += 1;
+                        handled.push(uid);
+                    }
+                    _ => {
+                        summary.ignored += 1;
+                        handled.push(uid);
+                    }
+                }
+            }
+            Err(e) => {
+                // Left unseen: the next pass reads it again.
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    if !failed.is_empty() {
+        let set = uid_set(&failed);
+        drain(
+            s.uid_store(&set, "+FLAGS.SILENT (\\Seen)")
+                .await
+                .map_err(proto("STORE"))?,
+        )
+        .await;
+    }
+    if !handled.is_empty() {
+        let set = uid_set(&handled);
+        match &m.processed_folder {
+            Some(folder) => {
+                // Created on first use; "already exists" is fine.
+                let _ = s.create(folder).await;
+                s.uid_mv(&set, folder).await.map_err(proto("MOVE"))?;
+            }
+            None => {
+                drain(
+                    s.uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
+                        .await
+                        .map_err(proto("STORE"))?,
+                )
+                .await;
+                drain(s.expunge().await.map_err(proto("EXPUNGE"))?).await;
+            }
+        }
+    }
+    let _ = s.logout().await;
+    if let Some(e) = first_err {
+        return Err(e.into());
+    }
+    Ok(summary)
+}
+
+async fn drain<T, E>(stream: impl futures_util::Stream<Item = Result<T, E>>) {
+    futures_util::pin_mut!(stream);
+    while stream.next().await.is_some() {}
+}
+
+fn uid_set(uids: &[u32]) -> String {
+    uids.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}

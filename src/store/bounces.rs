@@ -1,0 +1,182 @@
+//! Bounces in the ledger, the same SQL on both backends: recording one (idempotent per
+//! delivery and kind), the suppression it leads to, and the addresses bounces suppressed.
+
+use crate::bounce::BounceKind;
+
+/// A bounce to record.
+#[derive(Debug, Clone)]
+pub struct NewBounce<'a> {
+    pub delivery_id: i64,
+    pub kind: BounceKind,
+    /// The enhanced status code (`5.1.1`), when the report had one.
+    pub status: Option<&'a str>,
+    /// The remote server's diagnostic, shortened.
+    pub detail: &'a str,
+}
+
+/// What recording a bounce did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BounceRecorded {
+    /// No such delivery in this ledger.
+    UnknownDelivery,
+    /// A bounce of this kind for this delivery was already recorded: nothing changed.
+    Duplicate,
+    /// Recorded; `suppressed` when the address is suppressed because of it (now or already).
+    Recorded { suppressed: bool },
+}
+
+/// An address that bounces suppressed, for `lists --stale`: its files should lose it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StaleAddress {
+    pub email_key: String,
+    pub kind: BounceKind,
+    pub status: Option<String>,
+    pub detail: Option<String>,
+    /// When the bounce that suppressed it arrived (Unix seconds).
+    pub at: i64,
+}
+
+/// The reason written on a suppression a bounce made.
+pub fn suppression_reason(b: &NewBounce<'_>) -> String {
+    match (b.kind, b.status) {
+        (BounceKind::Complaint, _) => "complaint: reported as spam".into(),
+        (k, Some(s)) => format!("bounce: {k} {s}"),
+        (k, None) => format!("bounce: {k}"),
+    }
+}
+
+/// `impl $store { record_bounce, stale_addresses }` over the backend's `pool`.
+macro_rules! bounce_queries {
+    ($store:ty) => {
+        impl $store {
+            pub async fn record_bounce(
+                &self,
+                b: &$crate::store::NewBounce<'_>,
+                policy: $crate::bounce::SoftPolicy,
+                now: i64,
+            ) -> Result<$crate::store::BounceRecorded, $crate::store::StoreError> {
+                use $crate::bounce::BounceKind;
+                use $crate::store::BounceRecorded;
+                let mut tx = self.pool.begin().await?;
+                let row = sqlx::query("SELECT email_key, issue_id FROM deliveries WHERE id = $1")
+                    .bind(b.delivery_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(row) = row else {
+                    // Ended now, not when dropped: a transaction left to a drop can hold
+                    // SQLite's write lock while the next bounce waits for it.
+                    tx.rollback().await?;
+                    return Ok(BounceRecorded::UnknownDelivery);
+                };
+                let email_key: String = sqlx::Row::get(&row, "email_key");
+                let issue_id: i64 = sqlx::Row::get(&row, "issue_id");
+                let inserted = sqlx::query(
+                    "INSERT INTO bounces (delivery_id, email_key, kind, status, detail, received_at)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (delivery_id, kind) DO NOTHING
+                     RETURNING id",
+                )
+                .bind(b.delivery_id)
+                .bind(&email_key)
+                .bind(b.kind.as_str())
+                .bind(b.status)
+                .bind(b.detail)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(inserted) = inserted else {
+                    tx.rollback().await?;
+                    return Ok(BounceRecorded::Duplicate);
+                };
+                let bounce_id: i64 = sqlx::Row::get(&inserted, "id");
+                let suppress = match b.kind {
+                    BounceKind::Hard | BounceKind::Complaint => true,
+                    BounceKind::Soft => {
+                        let n: i64 = sqlx::Row::get(
+                            &sqlx::query(
+                                "SELECT COUNT(*) AS n FROM bounces
+                                 WHERE email_key = $1 AND kind = 'soft' AND received_at > $2",
+                            )
+                            .bind(&email_key)
+                            .bind(now - policy.window_secs)
+                            .fetch_one(&mut *tx)
+                            .await?,
+                            "n",
+                        );
+                        n >= i64::from(policy.limit.max(1))
+                    }
+                };
+                if suppress {
+                    let reason = $crate::store::bounces::suppression_reason(b);
+                    sqlx::query(
+                        "INSERT INTO suppressions (email_key, scope, reason, created_at, how)
+                         VALUES ($1, '*', $2, $3, $4) ON CONFLICT (email_key, scope) DO NOTHING",
+                    )
+                    .bind(&email_key)
+                    .bind(&reason)
+                    .bind(now)
+                    .bind($crate::store::SuppressionHow::Bounce.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("UPDATE bounces SET suppressed = 1 WHERE id = $1")
+                        .bind(bounce_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query(
+                    "INSERT INTO events (at, issue_id, delivery_id, kind, detail) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(now)
+                .bind(issue_id)
+                .bind(b.delivery_id)
+                .bind(format!("bounce:{}", b.kind))
+                .bind(format!(
+                    "{}{}",
+                    b.status.unwrap_or("-"),
+                    if suppress { "; suppressed" } else { "" }
+                ))
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(BounceRecorded::Recorded {
+                    suppressed: suppress,
+                })
+            }
+
+            /// Addresses suppressed (for everything) by a bounce or complaint and still
+            /// suppressed, with the latest bounce that did it; sorted by address.
+            pub async fn stale_addresses(
+                &self,
+            ) -> Result<Vec<$crate::store::StaleAddress>, $crate::store::StoreError> {
+                let rows = sqlx::query(
+                    "SELECT b.email_key, b.kind, b.status, b.detail, b.received_at
+                     FROM bounces b JOIN suppressions s ON s.email_key = b.email_key AND s.scope = '*'
+                     WHERE b.suppressed = 1
+                     ORDER BY b.email_key, b.received_at DESC, b.id DESC",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let mut out: Vec<$crate::store::StaleAddress> = Vec::new();
+                for r in &rows {
+                    let key: String = sqlx::Row::get(r, "email_key");
+                    if out.last().is_some_and(|l| l.email_key == key) {
+                        continue;
+                    }
+                    let kind: String = sqlx::Row::get(r, "kind");
+                    let Some(kind) = $crate::bounce::BounceKind::parse(&kind) else {
+                        continue;
+                    };
+                    out.push($crate::store::StaleAddress {
+                        email_key: key,
+                        kind,
+                        status: sqlx::Row::get(r, "status"),
+                        detail: sqlx::Row::get(r, "detail"),
+                        at: sqlx::Row::get(r, "received_at"),
+                    });
+                }
+                Ok(out)
+            }
+        }
+    };
+}
+
+pub(crate) use bounce_queries;

@@ -1,0 +1,897 @@
+//! A relay's bounces come back to the daemon: each message is sent from its own signed return
+//! path (VERP), `bulletin bounce` reads what an MTA pipes to it (Postfix, Exchange and Gmail
+//! DSNs, ARF complaints), and dead addresses are suppressed for the next issues. Forged and
+//! tampered bounces change nothing.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::{Output, Stdio};
+
+use bulletin::address::EmailAddress;
+use bulletin::bounce::Verp;
+use bulletin::secret::Secret;
+use support::smtp::{SmtpSink, TestSmtpServer};
+use support::{Tree, bulletin};
+
+const SECRET: &str = "bounce-test-secret-bounce-test-secret-0123";
+const BOUNCES: &str = "[bounces]\naddress = \"bounces@test.example\"\n";
+
+/// A tree whose `all` list holds `members` (inline, one TOML table each), with `extra` appended
+/// to the settings.
+fn tree(members: &[&str], extra: &str) -> Tree {
+    let t = Tree::minimal();
+    let mut list = String::from("name = \"Everyone\"\n");
+    for m in members {
+        list.push_str(&format!("\n[[member]]\nemail = \"{m}\"\n"));
+    }
+    t.write("config/lists/all.toml", &list);
+    let settings = std::fs::read_to_string(t.config()).unwrap();
+    t.write("config/bulletin.toml", &format!("{settings}\n{extra}\n"));
+    t
+}
+
+fn run(t: &Tree, args: &[&str]) -> Output {
+    bulletin(t.root())
+        .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+        .env("RUST_LOG", "info")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn say(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn send(t: &Tree, date: &str) {
+    let o = run(t, &["send", "news", "--now", "--date", date]);
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+}
+
+/// Each outbox message of issue `issue`: recipient → its Return-Path (the VERP address).
+fn return_paths(t: &Tree, issue: i64) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    for e in std::fs::read_dir(t.root().join("outbox"))
+        .unwrap()
+        .flatten()
+    {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(&format!("{issue}-")) || !name.ends_with(".eml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        let first = text.lines().next().unwrap();
+        let rp = first
+            .strip_prefix("Return-Path: <")
+            .and_then(|r| r.strip_suffix('>'))
+            .unwrap_or_else(|| panic!("{name} starts with {first:?}, not a Return-Path"))
+            .to_string();
+        let to = text
+            .lines()
+            .find_map(|l| l.strip_prefix("To: "))
+            .map(|v| {
+                v.rsplit('<')
+                    .next()
+                    .unwrap()
+                    .trim_end_matches('>')
+                    .to_string()
+            })
+            .unwrap();
+        m.insert(to, rp);
+    }
+    m
+}
+
+fn fixture(name: &str, vars: &[(&str, &str)]) -> Vec<u8> {
+    let path = format!(
+        "{}/tests/fixtures/bounces/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut text = std::fs::read_to_string(path).unwrap();
+    for (k, v) in vars {
+        text = text.replace(&format!("{{{{{k}}}}}"), v);
+    }
+    assert!(!text.contains("{{"), "unfilled placeholder in {name}");
+    text.replace('\n', "\r\n").into_bytes()
+}
+
+/// `bulletin bounce [args]` with `message` on stdin, as an MTA alias runs it.
+fn pipe(t: &Tree, message: &[u8], args: &[&str]) -> Output {
+    let mut child = bulletin(t.root())
+        .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+        .env("RUST_LOG", "info")
+        .arg("bounce")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(message).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "never fail an MTA's pipe: {}",
+        say(&o)
+    );
+    o
+}
+
+/// What was logged, without colour codes.
+fn stderr(o: &Output) -> String {
+    let raw = String::from_utf8_lossy(&o.stderr);
+    let mut out = String::new();
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Members of the `all` list after suppressions.
+fn members(t: &Tree) -> u64 {
+    let o = run(t, &["lists", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == "all")
+        .unwrap()["members"]
+        .as_u64()
+        .unwrap()
+}
+
+fn status(t: &Tree) -> serde_json::Value {
+    let o = run(t, &["status", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+const FIVE: [&str; 5] = [
+    "m0@agency.example",
+    "m1@police.example",
+    "m2@gmail.example",
+    "m3@school.example",
+    "m4@nhs.example",
+];
+
+#[test]
+fn hard_bounces_from_postfix_exchange_and_gmail_suppress_before_the_next_issue() {
+    let t = tree(&FIVE, BOUNCES);
+    send(&t, "2026-12-01");
+    let rp = return_paths(&t, 1);
+    assert_eq!(rp.len(), 5);
+    let verp = |i: usize| rp[FIVE[i]].as_str();
+    let cases = [
+        ("postfix-user-unknown.eml", 0, "5.1.1"),
+        ("exchange-recipient-not-found.eml", 1, "5.1.10"),
+        ("gmail-failure.eml", 2, "5.1.1"),
+    ];
+    for (file, i, status) in cases {
+        let o = pipe(
+            &t,
+            &fixture(
+                file,
+                &[
+                    ("VERP", verp(i)),
+                    ("RCPT", FIVE[i]),
+                    ("RCPT_LOCAL", FIVE[i].split('@').next().unwrap()),
+                    ("STATUS", status),
+                ],
+            ),
+            &[],
+        );
+        assert!(
+            stderr(&o).contains("the address is suppressed") && stderr(&o).contains("kind=hard"),
+            "{file}: {}",
+            say(&o)
+        );
+        assert!(
+            !stderr(&o).contains(FIVE[i]),
+            "no address in the log: {}",
+            say(&o)
+        );
+    }
+    // An auto-reply and a delay warning are not bounces.
+    let o = pipe(
+        &t,
+        &fixture("out-of-office.eml", &[("VERP", verp(3)), ("RCPT", FIVE[3])]),
+        &[],
+    );
+    assert!(stderr(&o).contains("message ignored"), "{}", say(&o));
+    let o = pipe(
+        &t,
+        &fixture(
+            "postfix-delayed.eml",
+            &[("VERP", verp(4)), ("RCPT", FIVE[4])],
+        ),
+        &[],
+    );
+    assert!(
+        stderr(&o).contains("no failure or complaint"),
+        "{}",
+        say(&o)
+    );
+    assert_eq!(members(&t), 2);
+
+    send(&t, "2027-01-01");
+    let s = status(&t);
+    let second = s
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["date"] == "2027-01-01")
+        .unwrap();
+    assert_eq!(second["deliveries"]["suppressed"], 3, "{s}");
+    assert_eq!(second["deliveries"]["sent"], 2, "{s}");
+    let mut got: Vec<_> = return_paths(&t, 2).into_keys().collect();
+    got.sort();
+    assert_eq!(got, [FIVE[3], FIVE[4]]);
+}
+
+#[test]
+fn the_same_bounce_twice_changes_nothing() {
+    let t = tree(&FIVE, BOUNCES);
+    send(&t, "2026-12-01");
+    let rp = return_paths(&t, 1);
+    let msg = fixture(
+        "postfix-user-unknown.eml",
+        &[
+            ("VERP", &rp[FIVE[0]]),
+            ("RCPT", FIVE[0]),
+            ("STATUS", "5.1.1"),
+        ],
+    );
+    let first = pipe(&t, &msg, &[]);
+    assert!(
+        stderr(&first).contains("bounce recorded"),
+        "{}",
+        say(&first)
+    );
+    let again = pipe(&t, &msg, &[]);
+    assert!(
+        stderr(&again).contains("already recorded"),
+        "{}",
+        say(&again)
+    );
+    assert_eq!(members(&t), 4);
+}
+
+#[test]
+fn forged_and_tampered_bounces_change_nothing() {
+    let t = tree(&FIVE, BOUNCES);
+    send(&t, "2026-12-01");
+    let rp = return_paths(&t, 1);
+    let real = rp[FIVE[0]].clone();
+    let (local, domain) = real.split_once('@').unwrap();
+    let (id_part, tag) = local
+        .trim_start_matches("bounces+")
+        .split_once('-')
+        .unwrap();
+    let flipped_tag: String = tag
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i == 3 {
+                if c == 'a' { 'b' } else { 'a' }
+            } else {
+                c
+            }
+        })
+        .collect();
+    let other_id: i64 = id_part.parse::<i64>().unwrap() + 1;
+    let other_secret = Verp::new(
+        &EmailAddress::parse("bounces@test.example").unwrap(),
+        [&Secret::new("someone-elses-secret-someone-elses-secret")],
+    )
+    .address(id_part.parse().unwrap());
+    let forgeries = [
+        format!("bounces+{id_part}-{flipped_tag}@{domain}"),
+        format!("bounces+{other_id}-{tag}@{domain}"),
+        format!("bounces+{id_part}@{domain}"),
+        other_secret,
+        // The plain bounce address, naming the victim only as Final-Recipient.
+        "bounces@test.example".to_string(),
+    ];
+    for forged in &forgeries {
+        let o = pipe(
+            &t,
+            &fixture(
+                "postfix-user-unknown.eml",
+                &[("VERP", forged), ("RCPT", FIVE[1]), ("STATUS", "5.1.1")],
+            ),
+            &[],
+        );
+        assert!(
+            stderr(&o).contains("no bounce address of ours with a valid signature"),
+            "{forged}: {}",
+            say(&o)
+        );
+        // The same forgery as the envelope recipient the MTA reports.
+        let o = pipe(
+            &t,
+            &fixture(
+                "gmail-failure.eml",
+                &[
+                    ("VERP", "bounces@test.example"),
+                    ("RCPT", FIVE[1]),
+                    ("STATUS", "5.1.1"),
+                ],
+            ),
+            &["--recipient", forged],
+        );
+        assert!(
+            stderr(&o).contains("message ignored"),
+            "{forged}: {}",
+            say(&o)
+        );
+    }
+    assert_eq!(members(&t), 5, "nobody was suppressed");
+}
+
+#[test]
+fn an_abuse_report_suppresses_and_not_spam_feedback_does_not() {
+    let t = tree(&FIVE, BOUNCES);
+    send(&t, "2026-12-01");
+    let rp = return_paths(&t, 1);
+    let o = pipe(
+        &t,
+        &fixture(
+            "arf-complaint.eml",
+            &[
+                ("VERP", &rp[FIVE[0]]),
+                ("RCPT", FIVE[0]),
+                ("FEEDBACK", "abuse"),
+            ],
+        ),
+        &[],
+    );
+    assert!(
+        stderr(&o).contains("kind=complaint") && stderr(&o).contains("suppressed"),
+        "{}",
+        say(&o)
+    );
+    let o = pipe(
+        &t,
+        &fixture(
+            "arf-complaint.eml",
+            &[
+                ("VERP", &rp[FIVE[1]]),
+                ("RCPT", FIVE[1]),
+                ("FEEDBACK", "not-spam"),
+            ],
+        ),
+        &[],
+    );
+    assert!(stderr(&o).contains("message ignored"), "{}", say(&o));
+    assert_eq!(members(&t), 4);
+}
+
+#[test]
+fn soft_bounces_suppress_only_when_they_repeat_within_the_window() {
+    let t = tree(&FIVE, BOUNCES);
+    let soft = |issue: i64, file: &str, status: &str| {
+        let rp = return_paths(&t, issue);
+        fixture(
+            file,
+            &[
+                ("VERP", &rp[FIVE[0]]),
+                ("RCPT", FIVE[0]),
+                ("STATUS", status),
+            ],
+        )
+    };
+    send(&t, "2026-12-01");
+    // Over quota at Gmail (a final failure with a 4.x.x status), reported twice.
+    let m = soft(1, "gmail-failure.eml", "4.2.2");
+    let o = pipe(&t, &m, &[]);
+    assert!(
+        stderr(&o).contains("kind=soft") && stderr(&o).contains("suppressed=false"),
+        "{}",
+        say(&o)
+    );
+    pipe(&t, &m, &[]);
+    assert_eq!(
+        members(&t),
+        5,
+        "one soft bounce, even reported twice, is not enough"
+    );
+    send(&t, "2027-01-01");
+    // Mailbox full (5.2.2) is soft too.
+    pipe(&t, &soft(2, "postfix-user-unknown.eml", "5.2.2"), &[]);
+    assert_eq!(members(&t), 5, "two soft bounces are not enough");
+    send(&t, "2027-02-01");
+    let o = pipe(&t, &soft(3, "gmail-failure.eml", "4.2.2"), &[]);
+    assert!(
+        stderr(&o).contains("the address is suppressed"),
+        "{}",
+        say(&o)
+    );
+    assert_eq!(members(&t), 4, "the third within 30 days suppresses");
+}
+
+#[test]
+fn the_limit_and_window_come_from_the_settings() {
+    let t = tree(
+        &FIVE,
+        &format!("{BOUNCES}soft_limit = 1\nsoft_window_days = 7\n"),
+    );
+    send(&t, "2026-12-01");
+    let rp = return_paths(&t, 1);
+    let o = pipe(
+        &t,
+        &fixture(
+            "gmail-failure.eml",
+            &[
+                ("VERP", &rp[FIVE[0]]),
+                ("RCPT", FIVE[0]),
+                ("STATUS", "4.2.2"),
+            ],
+        ),
+        &[],
+    );
+    assert!(
+        stderr(&o).contains("the address is suppressed"),
+        "{}",
+        say(&o)
+    );
+}
+
+#[test]
+fn without_bounces_configured_a_piped_message_is_ignored_and_mail_has_no_return_path() {
+    let t = tree(&FIVE, "");
+    send(&t, "2026-12-01");
+    let first = std::fs::read_dir(t.root().join("outbox"))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap();
+    let text = std::fs::read_to_string(first.path()).unwrap();
+    assert!(!text.starts_with("Return-Path:"), "{text}");
+    let o = pipe(
+        &t,
+        &fixture(
+            "postfix-user-unknown.eml",
+            &[
+                ("VERP", "bounces@test.example"),
+                ("RCPT", FIVE[0]),
+                ("STATUS", "5.1.1"),
+            ],
+        ),
+        &[],
+    );
+    assert!(
+        stderr(&o).contains("[bounces] is not configured"),
+        "{}",
+        say(&o)
+    );
+}
+
+#[test]
+fn a_broken_configuration_asks_the_mta_to_try_again_later() {
+    let t = tree(&FIVE, "[bounces]\naddress = \"not an address\"\n");
+    let mut child = bulletin(t.root())
+        .arg("bounce")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Subject: x\r\n\r\nx\r\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(75), "EX_TEMPFAIL: {}", say(&o));
+    assert!(stderr(&o).contains("bulletin.toml"), "{}", say(&o));
+}
+
+fn smtp(port: u16) -> String {
+    format!(
+        "[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\ntls = \"none\"\nconnections = 2\nmax_per_minute = 0\nmax_per_day = 0\n"
+    )
+}
+
+#[test]
+fn every_message_goes_from_its_own_signed_return_path() {
+    let sink = SmtpSink::start(&[]);
+    let t = tree(&FIVE, &format!("{}\n{BOUNCES}", smtp(sink.port)));
+    send(&t, "2026-12-01");
+    let verp = Verp::new(
+        &EmailAddress::parse("bounces@test.example").unwrap(),
+        [&Secret::new(SECRET)],
+    );
+    let txs = sink.transactions();
+    assert_eq!(txs.len(), 5);
+    let mut deliveries: Vec<i64> = txs
+        .iter()
+        .map(|tx| {
+            verp.verify(&tx.mail_from).unwrap_or_else(|| {
+                panic!("MAIL FROM {} is not a signed VERP address", tx.mail_from)
+            })
+        })
+        .collect();
+    deliveries.sort();
+    deliveries.dedup();
+    assert_eq!(deliveries.len(), 5, "one return path per delivery");
+    for tx in &txs {
+        let data = String::from_utf8_lossy(&tx.data);
+        assert!(
+            data.contains("From: Test News <news@test.example>"),
+            "{data}"
+        );
+    }
+}
+
+#[test]
+fn a_relay_refusal_at_rcpt_is_a_hard_bounce_and_a_deferral_is_not() {
+    let server = TestSmtpServer::start(&["--reject-rcpt", "gone", "--defer-rcpt", "busy"]);
+    let t = tree(
+        &["ok@x.example", "gone@x.example", "busy@x.example"],
+        &format!("{}\n{BOUNCES}", smtp(server.port)),
+    );
+    let o = run(&t, &["send", "news", "--now", "--date", "2026-12-01"]);
+    assert_eq!(o.status.code(), Some(1), "{}", say(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("1 sent, 1 deferred, 1 failed"),
+        "{}",
+        say(&o)
+    );
+    assert_eq!(members(&t), 2, "only the refused address is suppressed");
+    let o = run(&t, &["send", "news", "--now", "--date", "2027-01-01"]);
+    let s = status(&t);
+    let second = s
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["date"] == "2027-01-01")
+        .unwrap();
+    assert_eq!(second["deliveries"]["suppressed"], 1, "{}\n{s}", say(&o));
+}
+
+/// The line of the first occurrence of `needle` in a file of the tree (1-based).
+fn line_of(t: &Tree, rel: &str, needle: &str) -> usize {
+    let text = std::fs::read_to_string(t.root().join(rel)).unwrap();
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+/// A tree where m1 is also in a CSV list, and m1 hard-bounced.
+fn tree_with_a_stale_member() -> Tree {
+    let t = tree(&FIVE, BOUNCES);
+    t.write(
+        "config/lists/schools.toml",
+        "name = \"Schools\"\nmembers_csv = \"schools.csv\"\n",
+    );
+    t.write(
+        "config/lists/schools.csv",
+        &format!(
+            "email,name,agency\nhead@school.example,Head,School\n{},Someone,Police\n",
+            FIVE[1].to_uppercase()
+        ),
+    );
+    send(&t, "2026-12-01");
+    let rp = return_paths(&t, 1);
+    pipe(
+        &t,
+        &fixture(
+            "postfix-user-unknown.eml",
+            &[
+                ("VERP", &rp[FIVE[1]]),
+                ("RCPT", FIVE[1]),
+                ("STATUS", "5.1.1"),
+            ],
+        ),
+        &[],
+    );
+    t
+}
+
+#[test]
+fn lists_stale_names_each_file_and_line_to_remove() {
+    let t = tree_with_a_stale_member();
+    let toml_line = line_of(&t, "config/lists/all.toml", FIVE[1]);
+    let o = run(&t, &["lists", "--stale"]);
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!("{}  hard bounce 5.1.1 on", FIVE[1])),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("remove from config/lists/all.toml:{toml_line}\n")),
+        "{out}"
+    );
+    assert!(
+        out.contains("remove from config/lists/schools.csv:3 (CSV row 3)"),
+        "{out}"
+    );
+    assert!(!out.contains(FIVE[0]), "only suppressed addresses: {out}");
+
+    let o = run(&t, &["lists", "--stale", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v[0]["email"], FIVE[1]);
+    assert_eq!(v[0]["kind"], "hard");
+    assert_eq!(v[0]["status"], "5.1.1");
+    let places: Vec<(String, u64, bool)> = v[0]["remove"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["list"].as_str().unwrap().to_string(),
+                p["line"].as_u64().unwrap(),
+                p["csv"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            ("all".into(), toml_line as u64, false),
+            ("schools".into(), 3, true)
+        ]
+    );
+
+    // Once unsuppressed (it works again), it is no longer stale.
+    let o = run(&t, &["unsuppress", FIVE[1]]);
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    let o = run(&t, &["lists", "--stale"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("no list holds"),
+        "{}",
+        say(&o)
+    );
+}
+
+#[test]
+fn check_warns_at_each_line_of_a_bounced_member_and_changes_nothing() {
+    let t = tree_with_a_stale_member();
+    let db = t.root().join("data/bulletin.db");
+    let before = std::fs::read(&db).unwrap();
+    let toml_line = line_of(&t, "config/lists/all.toml", FIVE[1]);
+    let o = run(&t, &["check"]);
+    assert_eq!(o.status.code(), Some(0), "warnings never fail: {}", say(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for place in [
+        format!("config/lists/all.toml:{toml_line}:"),
+        "config/lists/schools.csv:3:".to_string(),
+    ] {
+        assert!(
+            out.lines().any(|l| l.starts_with(&place)
+                && l.contains("warning")
+                && l.contains("suppressed after a hard bounce 5.1.1")),
+            "{place}: {out}"
+        );
+    }
+    assert!(out.contains("bulletin lists --stale"), "a hint: {out}");
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "check only reads the ledger"
+    );
+
+    // Without a ledger, check creates none.
+    let fresh = tree(&FIVE, BOUNCES);
+    let o = run(&fresh, &["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    assert!(!fresh.root().join("data").exists());
+}
+
+#[test]
+fn admin_lists_the_addresses_to_remove() {
+    use std::io::Read;
+    let t = tree_with_a_stale_member();
+    let port = support::smtp::free_port();
+    let mut child = bulletin(t.root())
+        .arg("run")
+        .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+        .env("BULLETIN_WEB_BIND", format!("127.0.0.1:{port}"))
+        .env("BULLETIN_ADMIN_TOKEN", "stale-admin-token")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let fetch = || -> Option<String> {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        s.write_all(b"GET /admin HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer stale-admin-token\r\n\r\n")
+            .ok()?;
+        let mut body = String::new();
+        s.read_to_string(&mut body).ok()?;
+        Some(body)
+    };
+    let start = std::time::Instant::now();
+    let page = loop {
+        if let Some(p) = fetch().filter(|p| p.starts_with("HTTP/1.1 200")) {
+            break p;
+        }
+        assert!(start.elapsed().as_secs() < 20, "the daemon did not come up");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let toml_line = line_of(&t, "config/lists/all.toml", FIVE[1]);
+    assert!(page.contains("Addresses to remove from lists"), "{page}");
+    assert!(
+        page.contains(FIVE[1]) && page.contains("hard bounce 5.1.1"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("config/lists/all.toml:{toml_line}")),
+        "{page}"
+    );
+    assert!(
+        page.contains("config/lists/schools.csv:3 (CSV row 3)"),
+        "{page}"
+    );
+}
+
+fn imap_settings(port: u16, processed: Option<&str>) -> String {
+    let mut s = format!(
+        "{BOUNCES}\n[bounces.imap]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nusername = \"{}\"\ninterval_seconds = 10\n",
+        support::imap::USER
+    );
+    if let Some(p) = processed {
+        s.push_str(&format!("processed_folder = \"{p}\"\n"));
+    }
+    s
+}
+
+fn imap_pass(t: &Tree) -> String {
+    let o = bulletin(t.root())
+        .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+        .env("BULLETIN_IMAP_PASSWORD", support::imap::PASSWORD)
+        .args(["bounce", "--imap"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn an_imap_mailbox_is_read_once_and_its_reports_moved_aside() {
+    let imap = support::imap::Dovecot::start();
+    let t = tree(&FIVE, &imap_settings(imap.port, Some("Processed")));
+    send(&t, "2026-12-01");
+    let rp = return_paths(&t, 1);
+    let postfix = fixture(
+        "postfix-user-unknown.eml",
+        &[
+            ("VERP", &rp[FIVE[0]]),
+            ("RCPT", FIVE[0]),
+            ("STATUS", "5.1.1"),
+        ],
+    );
+    imap.deliver(&postfix);
+    imap.deliver(&postfix);
+    imap.deliver(&fixture(
+        "exchange-recipient-not-found.eml",
+        &[
+            ("VERP", &rp[FIVE[1]]),
+            ("RCPT", FIVE[1]),
+            ("RCPT_LOCAL", "m1"),
+            ("STATUS", ""),
+        ],
+    ));
+    imap.deliver(&fixture(
+        "out-of-office.eml",
+        &[("VERP", &rp[FIVE[2]]), ("RCPT", FIVE[2])],
+    ));
+    let out = imap_pass(&t);
+    assert_eq!(
+        out.trim(),
+        "INBOX: 4 message(s) read, 2 bounce(s) recorded, 1 ignored, 1 left for a person",
+        "{}",
+        imap.log()
+    );
+    assert_eq!(members(&t), 3);
+    assert_eq!(imap.count(Some("Processed")), 3, "the reports were moved");
+    assert_eq!(imap.count(None), 1, "the person's reply stays");
+
+    // A second pass finds nothing new; the same DSN delivered again changes nothing.
+    assert!(imap_pass(&t).starts_with("INBOX: 0 message(s) read"));
+    imap.deliver(&postfix);
+    assert!(imap_pass(&t).starts_with("INBOX: 1 message(s) read, 0 bounce(s) recorded, 1 ignored"),);
+    assert_eq!(members(&t), 3);
+}
+
+#[test]
+fn without_a_processed_folder_handled_reports_are_deleted() {
+    let imap = support::imap::Dovecot::start();
+    let t = tree(&FIVE, &imap_settings(imap.port, None));
+    send(&t, "2026-12-01");
+    let rp = return_paths(&t, 1);
+    imap.deliver(&fixture(
+        "gmail-failure.eml",
+        &[
+            ("VERP", &rp[FIVE[3]]),
+            ("RCPT", FIVE[3]),
+            ("STATUS", "5.1.1"),
+        ],
+    ));
+    imap.deliver(&fixture(
+        "out-of-office.eml",
+        &[("VERP", &rp[FIVE[2]]), ("RCPT", FIVE[2])],
+    ));
+    let out = imap_pass(&t);
+    assert!(
+        out.contains("2 message(s) read, 1 bounce(s) recorded"),
+        "{out}"
+    );
+    assert_eq!(imap.count(None), 1, "only the person's reply is left");
+    assert_eq!(members(&t), 4);
+}
+
+#[test]
+fn a_wrong_imap_password_fails_the_pass_with_a_hint() {
+    let imap = support::imap::Dovecot::start();
+    let t = tree(&FIVE, &imap_settings(imap.port, None));
+    let o = bulletin(t.root())
+        .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+        .env("BULLETIN_IMAP_PASSWORD", "wrong")
+        .args(["bounce", "--imap"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", say(&o));
+    assert!(stderr(&o).contains("BULLETIN_IMAP_PASSWORD"), "{}", say(&o));
+    assert!(
+        !stderr(&o).contains("wrong"),
+        "the password is never shown: {}",
+        say(&o)
+    );
+}
+
+#[test]
+fn the_daemon_polls_the_bounce_mailbox() {
+    let imap = support::imap::Dovecot::start();
+    let t = tree(&FIVE, &imap_settings(imap.port, Some("Done")));
+    send(&t, "2026-12-01");
+    let rp = return_paths(&t, 1);
+    imap.deliver(&fixture(
+        "postfix-user-unknown.eml",
+        &[
+            ("VERP", &rp[FIVE[4]]),
+            ("RCPT", FIVE[4]),
+            ("STATUS", "5.1.1"),
+        ],
+    ));
+    let mut child = bulletin(t.root())
+        .arg("run")
+        .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+        .env("BULLETIN_IMAP_PASSWORD", support::imap::PASSWORD)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while imap.count(Some("Done")) < 1 && start.elapsed().as_secs() < 20 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    assert_eq!(imap.count(Some("Done")), 1, "{}", imap.log());
+    assert_eq!(members(&t), 4);
+}
