@@ -3,15 +3,15 @@
 //! One interface, [`Store`], over one backend per database, picked by the URL's scheme; each
 //! backend has its own folder of migrations.
 
-mod identity;
 mod bounces;
+mod identity;
 mod postgres;
 mod sqlite;
 
 use std::fmt;
 
-pub use identity::{IdentityError, marker_path};
 pub use bounces::{BounceRecorded, NewBounce, StaleAddress};
+pub use identity::{IdentityError, marker_path};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
