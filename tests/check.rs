@@ -243,7 +243,7 @@ fn cases() -> Vec<Case> {
             "confirmed written as a string",
             "campaigns/week.toml",
             "title = \"A week\"\nsummary = \"x\"\n[[when]]\ndates = { from = 2026-11-16, to = 2026-11-20 }\nsource = \"https://x.example/week\"\nconfirmed = \"last week\"\n".into(),
-            "campaigns/week.toml:6:13: error: `confirmed` must be a TOML date, found the string \"last week\"",
+            "campaigns/week.toml:6:13: error: `confirmed`: `last week` is not a date; write dates as YYYY-MM-DD, e.g. 2027-02-09",
         ),
         (
             "confirmed with a time",
@@ -333,7 +333,7 @@ fn cases() -> Vec<Case> {
             "deadline written as a string",
             "news/item.md",
             "+++\ntitle = \"Item\"\nsection = \"partnership\"\npublish = 2026-11-01\ndeadline = \"27 November\"\n+++\nBody.\n".into(),
-            "news/item.md:5:12: error: `deadline` must be a TOML date, found the string \"27 November\"",
+            "news/item.md:5:12: error: `deadline`: `27 November` is not a date; write dates as YYYY-MM-DD, e.g. 2027-02-09",
         ),
         (
             "year table not named by a year",
@@ -703,7 +703,7 @@ fn unsubscribe_keys_rotate_without_breaking_old_links() {
         "a link signed before the rotation still works"
     );
     assert!(
-        signer.sign(&b, &e).starts_with(&base64_of("k2:")),
+        signer.sign(&b, &e).starts_with("k2."),
         "new links use the new key"
     );
 }
