@@ -708,16 +708,6 @@ fn unsubscribe_keys_rotate_without_breaking_old_links() {
     );
 }
 
-fn base64_of(s: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(s)
-        .trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
-        .chars()
-        .take(3)
-        .collect()
-}
-
 #[test]
 fn read_only_commands_work_without_the_daemons_secrets_but_check_and_send_insist() {
     let tree = Tree::minimal();
