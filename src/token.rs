@@ -4,15 +4,15 @@
 //!
 //! The address is encrypted, not merely encoded: unsubscribe URLs end up in proxy, gateway and
 //! web server logs, and an address there is personal data. A token is
-//! `key_id.base64url(ciphertext).base64url(tag)`, a synthetic-IV construction from the same
-//! HMAC-SHA256: the tag is the HMAC of the (padded) plaintext under a signing key, and the
-//! ciphertext is the plaintext XOR a keystream of HMACs of the tag and a counter under an
-//! encryption key; both keys are derived from the secret. It is deterministic (one token per
-//! bulletin and address, so a resent message is the same message), authenticated (any change
-//! to key id, ciphertext or tag is refused), and reveals only the length rounded up to 16.
+//! `key_id.base64url(ciphertext).base64url(tag)`, sealed with AES-SIV (RFC 5297, the RustCrypto
+//! `aes-siv` crate) under a key derived from the secret, with the key id as associated data.
+//! SIV is deterministic by design (one token per bulletin and address, so a resent message is
+//! the same message), authenticated (any change to key id, ciphertext or tag is refused), and
+//! the padded plaintext reveals only the length rounded up to 16.
 //! Tokens of the first format (`base64url(key_id:bulletin:address).base64url(hmac)`) are still
 //! accepted, so links in old issues keep working.
 
+use aes_siv::siv::Aes128Siv;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
@@ -105,10 +105,10 @@ impl Signer {
         let keys = &self.keys[0];
         let mut plain = format!("{bulletin}\0{}", email.key()).into_bytes();
         plain.resize(plain.len().div_ceil(PAD) * PAD, 0);
-        let tag = keys.tag(key_id, &plain);
-        keys.xor_keystream(&tag, &mut plain);
+        let sealed = keys.seal(key_id, &plain);
+        let (tag, ciphertext) = sealed.split_at(TAG);
         let mut out = format!("{key_id}.");
-        URL_SAFE_NO_PAD.encode_string(&plain, &mut out);
+        URL_SAFE_NO_PAD.encode_string(ciphertext, &mut out);
         out.push('.');
         URL_SAFE_NO_PAD.encode_string(tag, &mut out);
         out
@@ -130,20 +130,18 @@ impl Signer {
         ciphertext: &str,
         tag: &str,
     ) -> Result<Unsubscribe, TokenError> {
-        let mut plain = URL_SAFE_NO_PAD
+        let ciphertext = URL_SAFE_NO_PAD
             .decode(ciphertext)
             .map_err(|_| TokenError::Malformed)?;
-        let tag = URL_SAFE_NO_PAD
+        let mut sealed = URL_SAFE_NO_PAD
             .decode(tag)
             .map_err(|_| TokenError::Malformed)?;
-        if tag.len() != TAG || plain.is_empty() || plain.len() % PAD != 0 {
+        if sealed.len() != TAG || ciphertext.is_empty() || ciphertext.len() % PAD != 0 {
             return Err(TokenError::Malformed);
         }
+        sealed.extend_from_slice(&ciphertext);
         let (_, keys) = self.key(key_id)?;
-        keys.xor_keystream(&tag, &mut plain);
-        keys.tag_mac(key_id, &plain)
-            .verify_truncated_left(&tag)
-            .map_err(|_| TokenError::BadSignature)?;
+        let plain = keys.open(key_id, &sealed).ok_or(TokenError::BadSignature)?;
         let end = plain.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
         let text = std::str::from_utf8(&plain[..end]).map_err(|_| TokenError::Malformed)?;
         let (bulletin, email) = text.split_once('\0').ok_or(TokenError::Malformed)?;
@@ -196,54 +194,39 @@ impl Signer {
 /// The plaintext is padded with NUL bytes (which no id or address holds) to a multiple of this,
 /// so a token's length says little about the address's.
 const PAD: usize = 16;
-/// Bytes of the tag kept (the leftmost half of an HMAC-SHA256, as RFC 2104 allows).
+/// Bytes of the SIV tag (AES-SIV's synthetic IV, which is also its authenticator).
 const TAG: usize = 16;
 
-/// The two keys of the opaque format, each derived from the secret for one purpose.
+/// The AES-SIV key of the opaque format, derived from the secret for this one purpose.
 #[derive(Clone)]
 struct Keys {
-    sign: HmacSha256,
-    encrypt: HmacSha256,
+    siv: [u8; 32],
 }
 
 impl Keys {
     fn derive(secret: &Secret) -> Keys {
-        let derive = |label: &[u8]| {
-            let key = Signer::mac(secret, label).finalize().into_bytes();
-            HmacSha256::new_from_slice(&key).expect("HMAC takes any key")
-        };
-        Keys {
-            sign: derive(b"bulletin unsubscribe token v2: sign"),
-            encrypt: derive(b"bulletin unsubscribe token v2: encrypt"),
-        }
+        let key = Signer::mac(secret, b"bulletin unsubscribe token v2: aes-siv")
+            .finalize()
+            .into_bytes();
+        let mut siv = [0; 32];
+        siv.copy_from_slice(&key);
+        Keys { siv }
     }
 
-    fn tag_mac(&self, key_id: &str, padded: &[u8]) -> HmacSha256 {
-        let mut m = self.sign.clone();
-        m.update(key_id.as_bytes());
-        m.update(b"\0");
-        m.update(padded);
-        m
+    fn cipher(&self) -> Aes128Siv {
+        Aes128Siv::new(&self.siv.into())
     }
 
-    fn tag(&self, key_id: &str, padded: &[u8]) -> [u8; TAG] {
-        let full = self.tag_mac(key_id, padded).finalize().into_bytes();
-        let mut tag = [0; TAG];
-        tag.copy_from_slice(&full[..TAG]);
-        tag
+    /// Tag ‖ ciphertext of `padded`, with the key id bound as associated data.
+    fn seal(&self, key_id: &str, padded: &[u8]) -> Vec<u8> {
+        self.cipher()
+            .encrypt([key_id.as_bytes()], padded)
+            .expect("the padded plaintext is never shorter than one block")
     }
 
-    /// XOR `data` with HMAC(encrypt, tag ‖ counter) blocks: encrypts and decrypts alike.
-    fn xor_keystream(&self, tag: &[u8], data: &mut [u8]) {
-        for (counter, chunk) in data.chunks_mut(32).enumerate() {
-            let mut m = self.encrypt.clone();
-            m.update(tag);
-            m.update(&(counter as u32).to_be_bytes());
-            let block = m.finalize().into_bytes();
-            for (d, k) in chunk.iter_mut().zip(block.iter()) {
-                *d ^= k;
-            }
-        }
+    /// The plaintext, if `sealed` (tag ‖ ciphertext) is authentic under this key and key id.
+    fn open(&self, key_id: &str, sealed: &[u8]) -> Option<Vec<u8>> {
+        self.cipher().decrypt([key_id.as_bytes()], sealed).ok()
     }
 }
 
