@@ -2,6 +2,8 @@
 
 mod support;
 
+use support::daemon::WebDaemon;
+use support::smtp::free_port;
 use support::{Tree, bulletin};
 
 #[test]
@@ -31,4 +33,25 @@ fn status_names_a_test_proof_by_its_date() {
         row[end - 1].is_ascii_digit() && row[end] == ' ',
         "the issue id sits under ISSUE:\n{stdout}"
     );
+}
+
+#[test]
+fn an_empty_feed_is_dated_when_its_settings_last_changed_not_1970() {
+    let tree = Tree::minimal();
+    tree.quiet_schedule();
+    let port = free_port();
+    let d = WebDaemon::start(&tree, port);
+    let (code, _, body) = d.get("/feed.atom");
+    assert_eq!(code, 200, "{body}");
+    assert!(!body.contains("<entry>"), "no issue has gone yet: {body}");
+    let changed: chrono::DateTime<chrono::Utc> = std::fs::metadata(tree.config())
+        .unwrap()
+        .modified()
+        .unwrap()
+        .into();
+    let want = format!(
+        "<updated>{}</updated>",
+        changed.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    assert!(body.contains(&want), "want {want} in {body}");
 }

@@ -166,6 +166,16 @@ pub fn summary(text: &str) -> String {
     format!("In this issue: {}.", items.join("; "))
 }
 
+/// When a feed with no issues yet last changed: its settings file's modification time (the feed
+/// is what the settings describe until the first issue goes), rather than 1970.
+fn set_up_at(p: &crate::config::Project) -> i64 {
+    std::fs::metadata(&p.config_path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 pub async fn atom(State(s): State<AppState>) -> Response {
     let live = s.live();
     let p = &live.project;
@@ -178,7 +188,11 @@ pub async fn atom(State(s): State<AppState>) -> Response {
             .unwrap_or_default()
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     };
-    let updated = entries.iter().map(|e| e.first_sent).max().unwrap_or(0);
+    let updated = entries
+        .iter()
+        .map(|e| e.first_sent)
+        .max()
+        .unwrap_or_else(|| set_up_at(p));
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en-GB\">\n",
     );
