@@ -149,10 +149,13 @@ fn overlapping_lists_and_suppressed_addresses() {
 fn a_relay_that_rejects_some_recipients_and_defers_others() {
     let server = TestSmtpServer::start(&["--reject-rcpt", "bounce", "--defer-rcpt", "busy"]);
     let t = tree_with_members(0, &smtp_transport(server.port));
-    t.write(
-        "config/lists/all.toml",
-        "name = \"Everyone\"\n[[member]]\nemail = \"ok1@x.example\"\n[[member]]\nemail = \"bounce@x.example\"\n[[member]]\nemail = \"ok2@x.example\"\n[[member]]\nemail = \"busy@x.example\"\n[[member]]\nemail = \"ok3@x.example\"\n",
-    );
+    t.members([
+        "ok1@x.example",
+        "bounce@x.example",
+        "ok2@x.example",
+        "busy@x.example",
+        "ok3@x.example",
+    ]);
     let o = run(&t, &["send", "news", "--now", "--date", "2026-12-01"]);
     assert_eq!(
         o.status.code(),
