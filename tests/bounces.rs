@@ -13,7 +13,7 @@ use bulletin::address::EmailAddress;
 use bulletin::bounce::Verp;
 use bulletin::secret::Secret;
 use support::smtp::{SmtpSink, TestSmtpServer};
-use support::{Tree, bulletin};
+use support::{Tree, bulletin, status_json};
 
 const SECRET: &str = "bounce-test-secret-bounce-test-secret-0123";
 const BOUNCES: &str = "[bounces]\naddress = \"bounces@test.example\"\n";
@@ -22,13 +22,8 @@ const BOUNCES: &str = "[bounces]\naddress = \"bounces@test.example\"\n";
 /// to the settings.
 fn tree(members: &[&str], extra: &str) -> Tree {
     let t = Tree::minimal();
-    let mut list = String::from("name = \"Everyone\"\n");
-    for m in members {
-        list.push_str(&format!("\n[[member]]\nemail = \"{m}\"\n"));
-    }
-    t.write("config/lists/all.toml", &list);
-    let settings = std::fs::read_to_string(t.config()).unwrap();
-    t.write("config/bulletin.toml", &format!("{settings}\n{extra}\n"));
+    t.members(members);
+    t.append_config(extra);
     t
 }
 
@@ -50,6 +45,8 @@ fn say(o: &Output) -> String {
     )
 }
 
+/// Send the issue of `date` now; `--yes` because "the next issue" may still be weeks ahead of
+/// today, which `send` otherwise asks about.
 fn send(t: &Tree, date: &str) {
     let o = run(t, &["send", "news", "--now", "--yes", "--date", date]);
     assert_eq!(o.status.code(), Some(0), "{}", say(&o));
@@ -159,9 +156,7 @@ fn members(t: &Tree) -> u64 {
 }
 
 fn status(t: &Tree) -> serde_json::Value {
-    let o = run(t, &["status", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
-    serde_json::from_slice(&o.stdout).unwrap()
+    status_json(bulletin(t.root()).env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET))
 }
 
 const FIVE: [&str; 5] = [

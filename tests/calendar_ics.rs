@@ -30,17 +30,7 @@ fn require_icalendar() {
 
 /// `bulletin calendar` run in `dir`, stdout as text.
 fn calendar(dir: &Path, args: &[&str]) -> String {
-    let out = bulletin(dir)
-        .arg("calendar")
-        .args(args)
-        .output()
-        .expect("bulletin runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8")
+    support::succeed(bulletin(dir).arg("calendar").args(args))
 }
 
 fn export(dir: &Path) -> String {
@@ -64,20 +54,7 @@ fn repo() -> &'static Path {
 /// What Python's icalendar understood of `ics`.
 fn parse(ics: &str) -> Value {
     require_icalendar();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("calendar.ics");
-    std::fs::write(&file, ics).expect("write");
-    let out = Command::new("python3")
-        .arg(repo().join("tests/ics_parse.py"))
-        .arg(&file)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "tests/ics_parse.py failed (if `icalendar` is missing: pip install icalendar):\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let facts: Value = serde_json::from_slice(&out.stdout).expect("JSON from ics_parse.py");
+    let facts = support::python_json("tests/ics_parse.py", "calendar.ics", ics.as_bytes());
     assert_eq!(facts["errors"], json!([]), "the parser noticed problems");
     facts
 }

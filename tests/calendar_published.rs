@@ -11,7 +11,7 @@ use bulletin::calendar::{Calendar, Occurrence, weekday_on_or_after};
 use bulletin::config::{Project, Rule};
 use chrono::{Datelike, NaiveDate, Weekday};
 use proptest::prelude::*;
-use support::{Tree, bulletin};
+use support::{Tree, bulletin, succeed};
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
@@ -265,18 +265,7 @@ proptest! {
 
 fn calendar(args: &[&str]) -> String {
     let tree = Tree::sample();
-    let out = bulletin(tree.root())
-        .arg("calendar")
-        .args(args)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    succeed(bulletin(tree.root()).arg("calendar").args(args))
 }
 
 #[test]

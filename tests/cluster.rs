@@ -4,41 +4,27 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::{Timelike, Utc};
+use support::daemon::Daemon;
 use support::pg::PgDb;
 use support::smtp::SmtpSink;
-use support::{Tree, bulletin};
+use support::{Tree, bulletin, status_json};
 
 const SECRET: &str = "cluster-test-secret-cluster-test-secret-0";
 
 fn tree(members: usize, sink_port: u16, extra_transport: &str, schedule: Option<&str>) -> Tree {
     let t = Tree::minimal();
-    let mut csv = String::from("email,name,agency\n");
-    for i in 0..members {
-        csv.push_str(&format!(
-            "reader{i}@agency{}.example,Reader {i},Agency\n",
-            i % 11
-        ));
-    }
-    t.write("config/lists/all.csv", &csv);
-    t.write(
-        "config/lists/all.toml",
-        "name = \"Everyone\"\nmembers_csv = \"all.csv\"\n",
+    t.members_csv(
+        (0..members).map(|i| format!("reader{i}@agency{}.example,Reader {i},Agency", i % 11)),
     );
-    let mut settings = std::fs::read_to_string(t.config()).unwrap();
     if let Some(s) = schedule {
-        settings = settings.replace("schedule = \"0 9 1 * *\"", &format!("schedule = \"{s}\""));
+        t.schedule(s);
     }
-    t.write(
-        "config/bulletin.toml",
-        &format!(
-            "{settings}\n[database]\nlease_seconds = 3\n\n[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://127.0.0.1:{sink_port}\"\ntls = \"none\"\nconnections = 4\nmax_per_day = 0\n{extra_transport}\n"
-        ),
-    );
+    t.append_config(&format!(
+        "[database]\nlease_seconds = 3\n\n[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://127.0.0.1:{sink_port}\"\ntls = \"none\"\nconnections = 4\nmax_per_day = 0\n{extra_transport}"
+    ));
     t
 }
 
@@ -50,22 +36,8 @@ fn cmd(t: &Tree, db: &PgDb, args: &[&str]) -> std::process::Command {
     c
 }
 
-fn copies(sink: &SmtpSink) -> BTreeMap<String, usize> {
-    let mut m = BTreeMap::new();
-    for tx in sink.transactions() {
-        for r in &tx.rcpt_to {
-            *m.entry(r.to_lowercase()).or_insert(0) += 1;
-        }
-    }
-    m
-}
-
 fn status(t: &Tree, db: &PgDb) -> serde_json::Value {
-    let o = cmd(t, db, &["status", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice(&o.stdout).unwrap()
+    status_json(&mut cmd(t, db, &[]))
 }
 
 #[test]
@@ -94,7 +66,7 @@ fn three_senders_of_one_issue_give_every_recipient_exactly_one_copy() {
     }
     sink.wait_for_count(n, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(300));
-    let c = copies(&sink);
+    let c = sink.copies();
     assert_eq!(c.len(), n, "nobody missed");
     let doubled: Vec<_> = c.iter().filter(|(_, k)| **k > 1).collect();
     assert!(
@@ -110,21 +82,15 @@ fn three_senders_of_one_issue_give_every_recipient_exactly_one_copy() {
 fn three_daemons_at_a_scheduled_time_make_exactly_one_issue() {
     let db = PgDb::create();
     let sink = SmtpSink::start(&[]);
-    let at = (Utc::now() - chrono::Duration::minutes(5)).with_timezone(&chrono_tz::Europe::London);
     let n = 200;
-    let t = tree(
-        n,
-        sink.port,
-        "max_per_minute = 0",
-        Some(&format!("{} {} * * *", at.minute(), at.hour())),
-    );
-    let mut daemons: Vec<Child> = (0..3)
+    let t = tree(n, sink.port, "max_per_minute = 0", None);
+    t.fire_daily_minutes_ago(5);
+    let daemons: Vec<Daemon> = (0..3)
         .map(|_| {
-            cmd(&t, &db, &["run"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
+            Daemon::builder(&t)
+                .env("BULLETIN_DATABASE_URL", &db.url)
+                .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
                 .spawn()
-                .unwrap()
         })
         .collect();
     let start = Instant::now();
@@ -133,14 +99,13 @@ fn three_daemons_at_a_scheduled_time_make_exactly_one_issue() {
     }
     std::thread::sleep(Duration::from_secs(1));
     for d in &daemons {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &d.id().to_string()])
-            .status();
+        d.signal("TERM");
     }
-    for d in &mut daemons {
-        assert_eq!(d.wait().unwrap().code(), Some(0));
+    for d in daemons {
+        let exit = d.wait_exit();
+        assert_eq!(exit.code, Some(0), "{}", exit.log);
     }
-    let c = copies(&sink);
+    let c = sink.copies();
     assert_eq!(c.len(), n);
     assert!(c.values().all(|&k| k == 1), "exactly one copy each");
     let s = status(&t, &db);
@@ -186,7 +151,7 @@ fn one_of_three_killed_mid_send_loses_nothing() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     sink.wait_for_count(n, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(300));
-    let c = copies(&sink);
+    let c = sink.copies();
     assert_eq!(c.len(), n, "0 lost");
     let duplicates: usize = c.values().map(|k| k - 1).sum();
     // At most what the killed instance had claimed: 4 connections × a batch of 50.

@@ -9,15 +9,7 @@ use support::{Tree, bulletin};
 #[test]
 fn status_names_a_test_proof_by_its_date() {
     let tree = Tree::minimal();
-    let send = bulletin(tree.root())
-        .args(["send", "news", "--test-to", "jo@x.example"])
-        .output()
-        .unwrap();
-    assert!(
-        send.status.success(),
-        "{}",
-        String::from_utf8_lossy(&send.stderr)
-    );
+    support::succeed(bulletin(tree.root()).args(["send", "news", "--test-to", "jo@x.example"]));
     let out = bulletin(tree.root()).arg("status").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let today = chrono::Utc::now()

@@ -4,11 +4,10 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use support::smtp::SmtpSink;
-use support::{Tree, bulletin};
+use support::{Tree, bulletin, status_json};
 
 const N: usize = 4000;
 const CONNECTIONS: usize = 4;
@@ -18,27 +17,12 @@ const BATCH: usize = 50; // delivery::Limits::default().batch
 fn kill_9_at_several_points_loses_nothing() {
     let sink = SmtpSink::start(&[]);
     let t = Tree::minimal();
-    let mut csv = String::from("email,name,agency\n");
-    for i in 0..N {
-        csv.push_str(&format!(
-            "reader{i}@agency{}.example,Reader {i},Agency\n",
-            i % 13
-        ));
-    }
-    t.write("config/lists/all.csv", &csv);
-    t.write(
-        "config/lists/all.toml",
-        "name = \"Everyone\"\nmembers_csv = \"all.csv\"\n",
-    );
-    let settings = std::fs::read_to_string(t.config()).unwrap();
+    t.members_csv((0..N).map(|i| format!("reader{i}@agency{}.example,Reader {i},Agency", i % 13)));
     // Paced at 1,000 a second so the kills land mid-send whatever the machine's speed.
-    t.write(
-        "config/bulletin.toml",
-        &format!(
-            "{settings}\n[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://127.0.0.1:{}\"\ntls = \"none\"\nconnections = {CONNECTIONS}\nmax_per_minute = 60000\nmax_per_day = 0\n",
-            sink.port
-        ),
-    );
+    t.append_config(&format!(
+        "[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://127.0.0.1:{}\"\ntls = \"none\"\nconnections = {CONNECTIONS}\nmax_per_minute = 60000\nmax_per_day = 0",
+        sink.port
+    ));
     let send = || {
         bulletin(t.root())
             .env(
@@ -73,12 +57,7 @@ fn kill_9_at_several_points_loses_nothing() {
     sink.wait_for_count(N, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(300));
 
-    let mut copies: BTreeMap<String, usize> = BTreeMap::new();
-    for tx in sink.transactions() {
-        for r in &tx.rcpt_to {
-            *copies.entry(r.to_lowercase()).or_insert(0) += 1;
-        }
-    }
+    let copies = sink.copies();
     assert_eq!(copies.len(), N, "0 lost: every recipient has a copy");
     let duplicates: usize = copies.values().map(|n| n - 1).sum();
     let bound = kills * CONNECTIONS * BATCH;
@@ -88,15 +67,10 @@ fn kill_9_at_several_points_loses_nothing() {
     );
     eprintln!("{kills} kills: {N} recipients, {duplicates} duplicate(s) (bound {bound})");
 
-    let status = bulletin(t.root())
-        .env(
-            "BULLETIN_UNSUBSCRIBE_SECRET",
-            "crash-test-secret-crash-test-secret-00",
-        )
-        .args(["status", "--format", "json"])
-        .output()
-        .unwrap();
-    let s: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let s = status_json(bulletin(t.root()).env(
+        "BULLETIN_UNSUBSCRIBE_SECRET",
+        "crash-test-secret-crash-test-secret-00",
+    ));
     assert_eq!(s[0]["deliveries"]["sent"], N);
     assert_eq!(s[0]["state"], "done");
 }

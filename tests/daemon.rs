@@ -4,118 +4,22 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::{Timelike, Utc};
+use chrono::Utc;
+use support::daemon::{Daemon, Exit};
 use support::{Tree, bulletin};
 
 /// A tree whose bulletin fires daily `minutes_ago` minutes before now (UK time), to the outbox.
 fn tree_due(minutes_ago: i64, members: usize) -> Tree {
     let t = Tree::minimal();
-    let at = (Utc::now() - chrono::Duration::minutes(minutes_ago))
-        .with_timezone(&chrono_tz::Europe::London);
-    let settings = std::fs::read_to_string(t.config()).unwrap().replace(
-        "schedule = \"0 9 1 * *\"",
-        &format!("schedule = \"{} {} * * *\"", at.minute(), at.hour()),
-    );
-    t.write("config/bulletin.toml", &settings);
-    let mut list = String::from("name = \"Everyone\"\n");
-    for i in 0..members {
-        list.push_str(&format!("[[member]]\nemail = \"p{i}@x.example\"\n"));
-    }
-    t.write("config/lists/all.toml", &list);
+    t.fire_daily_minutes_ago(minutes_ago);
+    t.members((0..members).map(|i| format!("p{i}@x.example")));
     t
 }
 
-/// The daemon, with its stderr collected.
-struct Running {
-    child: Child,
-    log: Arc<Mutex<String>>,
-}
-
-impl Running {
-    fn start(t: &Tree) -> Running {
-        let mut child = bulletin(t.root())
-            .arg("run")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let err = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                let mut l = sink.lock().unwrap();
-                l.push_str(&line);
-                l.push('\n');
-            }
-        });
-        Running { child, log }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn wait_for(&self, what: &str, within: Duration) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < within {
-            if self.log().contains(what) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
-    }
-
-    fn signal(&self, sig: &str) {
-        let ok = std::process::Command::new("kill")
-            .args([&format!("-{sig}"), &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
-    }
-
-    /// SIGTERM, and how long it took to exit, with its exit code.
-    fn stop(mut self) -> (Duration, Option<i32>, String) {
-        let start = Instant::now();
-        self.signal("TERM");
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                std::thread::sleep(Duration::from_millis(100));
-                return (start.elapsed(), status.code(), self.log());
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(40),
-                "did not stop: {}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn outbox(t: &Tree) -> usize {
-    std::fs::read_dir(t.root().join("outbox"))
-        .map(|d| {
-            d.flatten()
-                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-                .count()
-        })
-        .unwrap_or(0)
+    t.outbox().len()
 }
 
 fn wait_outbox(t: &Tree, n: usize, within: Duration) -> usize {
@@ -129,7 +33,7 @@ fn wait_outbox(t: &Tree, n: usize, within: Duration) -> usize {
 #[test]
 fn a_missed_fire_is_caught_up_on_start_and_a_restart_sends_nothing_more() {
     let t = tree_due(10, 5);
-    let d = Running::start(&t);
+    let d = Daemon::builder(&t).spawn();
     assert_eq!(
         wait_outbox(&t, 5, Duration::from_secs(20)),
         5,
@@ -137,20 +41,19 @@ fn a_missed_fire_is_caught_up_on_start_and_a_restart_sends_nothing_more() {
         d.log()
     );
     assert!(d.log().contains("issue due"), "{}", d.log());
-    let (took, code, log) = d.stop();
+    let Exit { took, code, log } = d.stop();
     assert_eq!(code, Some(0), "{log}");
     assert!(took < Duration::from_secs(5), "SIGTERM took {took:?}");
 
-    let d = Running::start(&t);
-    assert!(d.wait_for("running", Duration::from_secs(10)));
+    let d = Daemon::builder(&t).spawn();
+    assert!(d.wait_for_log("running", Duration::from_secs(10)));
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(
         outbox(&t),
         5,
         "a restart after a completed issue sends nothing"
     );
-    let (_, code, _) = d.stop();
-    assert_eq!(code, Some(0));
+    assert_eq!(d.stop().code, Some(0));
     let s = bulletin(t.root())
         .args(["status", "--format", "json"])
         .output()
@@ -169,9 +72,9 @@ fn a_fire_missed_by_more_than_the_catch_up_window_is_skipped() {
         &settings.replace("[[bulletin]]\n", "[[bulletin]]\ncatch_up_hours = 1\n"),
     );
     // A daemon ran until two hours ago, then the machine was down over the 90-minutes-ago fire.
-    let d = Running::start(&t);
+    let d = Daemon::builder(&t).spawn();
     assert!(
-        d.wait_for("running", Duration::from_secs(10)),
+        d.wait_for_log("running", Duration::from_secs(10)),
         "{}",
         d.log()
     );
@@ -190,24 +93,23 @@ fn a_fire_missed_by_more_than_the_catch_up_window_is_skipped() {
             .await
             .unwrap();
     });
-    let d = Running::start(&t);
+    let d = Daemon::builder(&t).spawn();
     assert!(
-        d.wait_for("outside the catch-up window", Duration::from_secs(15)),
+        d.wait_for_log("outside the catch-up window", Duration::from_secs(15)),
         "{}",
         d.log()
     );
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(outbox(&t), 0, "not sent late");
-    let (_, code, _) = d.stop();
-    assert_eq!(code, Some(0));
+    assert_eq!(d.stop().code, Some(0));
 }
 
 #[test]
 fn sighup_with_a_broken_file_keeps_the_last_good_config_running() {
     let t = tree_due(60 * 12, 1);
-    let d = Running::start(&t);
+    let d = Daemon::builder(&t).spawn();
     assert!(
-        d.wait_for("running", Duration::from_secs(10)),
+        d.wait_for_log("running", Duration::from_secs(10)),
         "{}",
         d.log()
     );
@@ -218,7 +120,7 @@ fn sighup_with_a_broken_file_keeps_the_last_good_config_running() {
     );
     d.signal("HUP");
     assert!(
-        d.wait_for("keeping the last good one", Duration::from_secs(10)),
+        d.wait_for_log("keeping the last good one", Duration::from_secs(10)),
         "{}",
         d.log()
     );
@@ -230,11 +132,11 @@ fn sighup_with_a_broken_file_keeps_the_last_good_config_running() {
     // Fixed again, and picked up without a signal (the files are watched).
     t.write("config/bulletin.toml", &good);
     assert!(
-        d.wait_for("configuration reloaded", Duration::from_secs(15)),
+        d.wait_for_log("configuration reloaded", Duration::from_secs(15)),
         "{}",
         d.log()
     );
-    let (took, code, log) = d.stop();
+    let Exit { took, code, log } = d.stop();
     assert_eq!(code, Some(0), "{log}");
     assert!(took < Duration::from_secs(5));
 }
@@ -242,9 +144,9 @@ fn sighup_with_a_broken_file_keeps_the_last_good_config_running() {
 #[test]
 fn a_second_daemon_on_the_same_database_is_refused_and_readers_keep_working() {
     let t = tree_due(60 * 12, 2);
-    let d = Running::start(&t);
+    let d = Daemon::builder(&t).spawn();
     assert!(
-        d.wait_for("running", Duration::from_secs(10)),
+        d.wait_for_log("running", Duration::from_secs(10)),
         "{}",
         d.log()
     );
@@ -280,37 +182,30 @@ fn a_second_daemon_on_the_same_database_is_refused_and_readers_keep_working() {
             String::from_utf8_lossy(&o.stderr)
         );
     }
-    let (_, code, _) = d.stop();
-    assert_eq!(code, Some(0));
+    assert_eq!(d.stop().code, Some(0));
 }
 
 #[test]
 fn kill_9_in_the_middle_of_a_send_and_restart_loses_nothing() {
     let t = tree_due(5, 400);
-    let settings = std::fs::read_to_string(t.config()).unwrap();
     // Slow enough (200/s) that the kill lands mid-send.
-    t.write(
-        "config/bulletin.toml",
-        &format!("{settings}\n[transport]\nkind = \"outbox\"\nmax_per_minute = 12000\n"),
-    );
-    let mut d = Running::start(&t);
+    t.append_config("[transport]\nkind = \"outbox\"\nmax_per_minute = 12000");
+    let mut d = Daemon::builder(&t).spawn();
     let start = Instant::now();
     while outbox(&t) < 50 && start.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(10));
     }
-    d.child.kill().unwrap(); // SIGKILL
-    d.child.wait().unwrap();
+    d.kill();
     let partial = outbox(&t);
     assert!(partial < 400, "killed mid-send ({partial})");
-    let d = Running::start(&t);
+    let d = Daemon::builder(&t).spawn();
     assert_eq!(
         wait_outbox(&t, 400, Duration::from_secs(30)),
         400,
         "{}",
         d.log()
     );
-    let (_, code, _) = d.stop();
-    assert_eq!(code, Some(0));
+    assert_eq!(d.stop().code, Some(0));
     // The outbox names files by delivery: 400 distinct recipients, none lost. (A message in
     // flight at the kill is rewritten with identical bytes.)
     let s = bulletin(t.root())

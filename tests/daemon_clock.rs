@@ -5,21 +5,12 @@
 mod support;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 use bulletin::daemon::Daemon;
-use bulletin::delivery::Clock;
 use bulletin::store::Store;
 use chrono::DateTime;
 use support::Tree;
-
-struct TestClock(AtomicI64);
-
-impl Clock for TestClock {
-    fn now(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+use support::clock::TestClock;
 
 fn utc(s: &str) -> i64 {
     DateTime::parse_from_rfc3339(s).unwrap().timestamp()
@@ -27,15 +18,8 @@ fn utc(s: &str) -> i64 {
 
 fn tree(schedule: &str, extra_bulletin: &str) -> Tree {
     let t = Tree::minimal();
-    let s = std::fs::read_to_string(t.config()).unwrap().replace(
-        "schedule = \"0 9 1 * *\"",
-        &format!("schedule = \"{schedule}\"\n{extra_bulletin}"),
-    );
-    t.write("config/bulletin.toml", &s);
-    t.write(
-        "config/lists/all.toml",
-        "name = \"Everyone\"\n[[member]]\nemail = \"a@x.example\"\n[[member]]\nemail = \"b@x.example\"\n",
-    );
+    t.schedule_with(schedule, extra_bulletin);
+    t.members(["a@x.example", "b@x.example"]);
     t.write(
         "config/lists/editors.toml",
         "name = \"Editors\"\n[[member]]\nemail = \"ed@x.example\"\n",
@@ -46,7 +30,7 @@ fn tree(schedule: &str, extra_bulletin: &str) -> Tree {
 async fn daemon(t: &Tree, start: i64) -> (Daemon, Arc<TestClock>) {
     let p = t.load().project.expect("loads");
     let store = Store::open(&p.settings.database).await.unwrap();
-    let clock = Arc::new(TestClock(AtomicI64::new(start)));
+    let clock = Arc::new(TestClock::at(start));
     let d = Daemon::new(Arc::new(p), store, clock.clone(), "test").unwrap();
     (d, clock)
 }
@@ -63,7 +47,7 @@ async fn drive(
     let mut created = Vec::new();
     let mut now = from;
     while now <= to {
-        clock.0.store(now, Ordering::SeqCst);
+        clock.set(now);
         let r = d.try_execute_step().await.unwrap();
         for (job, date) in r.created {
             created.push((job, date, now));
@@ -180,7 +164,7 @@ async fn a_clock_jump_catches_up_inside_the_window_and_skips_the_rest() {
     let (d, clock) = daemon(&t, start).await;
     d.try_execute_step().await.unwrap();
     // The clock jumps three days (a suspended VM, a fixed RTC).
-    clock.0.store(utc("2026-06-04T10:00:00Z"), Ordering::SeqCst);
+    clock.set(utc("2026-06-04T10:00:00Z"));
     let r = d.try_execute_step().await.unwrap();
     assert_eq!(
         r.created,
@@ -194,9 +178,9 @@ async fn a_clock_jump_catches_up_inside_the_window_and_skips_the_rest() {
         ]
     );
     // And back two hours (NTP correcting it): nothing is sent twice.
-    clock.0.store(utc("2026-06-04T08:30:00Z"), Ordering::SeqCst);
+    clock.set(utc("2026-06-04T08:30:00Z"));
     d.try_execute_step().await.unwrap();
-    clock.0.store(utc("2026-06-04T10:00:00Z"), Ordering::SeqCst);
+    clock.set(utc("2026-06-04T10:00:00Z"));
     let r = d.try_execute_step().await.unwrap();
     assert!(r.created.is_empty(), "{r:?}");
     let dates: Vec<String> = issues(&d).await.into_iter().map(|i| i.1).collect();
@@ -228,7 +212,7 @@ async fn a_proof_goes_to_the_editors_and_an_unapproved_issue_is_held_until_appro
     );
     assert_eq!(st[0].deliveries.sent, 1, "to the one editor");
     // 1 Dec 09:00 without approval: held, loudly, nothing sent.
-    clock.0.store(utc("2026-12-01T09:05:00Z"), Ordering::SeqCst);
+    clock.set(utc("2026-12-01T09:05:00Z"));
     let r = d.try_execute_step().await.unwrap();
     assert_eq!(
         r.held,
@@ -256,7 +240,7 @@ async fn a_proof_goes_to_the_editors_and_an_unapproved_issue_is_held_until_appro
         .approve("news", "2026-12-01", "editor", utc("2026-12-01T09:30:00Z"))
         .await
         .unwrap();
-    clock.0.store(utc("2026-12-01T09:31:00Z"), Ordering::SeqCst);
+    clock.set(utc("2026-12-01T09:31:00Z"));
     let r = d.try_execute_step().await.unwrap();
     assert_eq!(
         r.created,

@@ -5,16 +5,13 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use chrono::{Timelike, Utc};
+use chrono::Utc;
+use support::daemon::{Daemon, wait_until};
 use support::pg::PgDb;
 use support::smtp::{SmtpSink, free_port};
-use support::{Tree, bulletin};
+use support::{Tree, bulletin, status_json};
 
 const SECRET: &str = "paused-test-secret-paused-test-secret-0123";
 const MEMBERS: usize = 12;
@@ -23,130 +20,40 @@ const MEMBERS: usize = 12;
 /// to `port` on loopback.
 fn tree(port: u16) -> Tree {
     let t = Tree::minimal();
-    let at = (Utc::now() - chrono::Duration::minutes(2)).with_timezone(&chrono_tz::Europe::London);
-    let settings = std::fs::read_to_string(t.config()).unwrap().replace(
-        "schedule = \"0 9 1 * *\"",
-        &format!("schedule = \"{} {} * * *\"", at.minute(), at.hour()),
-    );
-    t.write(
-        "config/bulletin.toml",
-        &format!(
-            "{settings}\n[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\ntls = \"none\"\nconnections = 2\n"
-        ),
-    );
-    let mut list = String::from("name = \"Everyone\"\n");
-    for i in 0..MEMBERS {
-        list.push_str(&format!("[[member]]\nemail = \"p{i}@x.example\"\n"));
-    }
-    t.write("config/lists/all.toml", &list);
+    t.fire_daily_minutes_ago(2);
+    t.append_config(&format!(
+        "[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\ntls = \"none\"\nconnections = 2"
+    ));
+    t.members((0..MEMBERS).map(|i| format!("p{i}@x.example")));
     t
 }
 
-struct Daemon {
-    child: Child,
-    log: Arc<Mutex<String>>,
-}
-
-impl Daemon {
-    fn start(t: &Tree, db: Option<&str>) -> Daemon {
-        let mut cmd = bulletin(t.root());
-        cmd.arg("run")
-            .env("RUST_LOG", "info")
-            .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        if let Some(url) = db {
-            cmd.env("BULLETIN_DATABASE_URL", url);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let err = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                let mut l = sink.lock().unwrap();
-                l.push_str(&line);
-                l.push('\n');
-            }
-        });
-        Daemon { child, log }
+/// `bulletin run` on the tree, on PostgreSQL if `db` names one, once its web server is up (and
+/// so its ledger open).
+fn start(t: &Tree, db: Option<&str>) -> Daemon {
+    let b = Daemon::builder(t).env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET);
+    match db {
+        Some(url) => b.env("BULLETIN_DATABASE_URL", url).start(),
+        None => b.start(),
     }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    /// Waits until `f` holds, for at most `within`.
-    fn wait(&self, within: Duration, mut f: impl FnMut() -> bool) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < within {
-            if f() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        false
-    }
-
-    /// The port of the daemon's web server, from its start-up line.
-    fn web_port(&self) -> u16 {
-        let mut port = None;
-        self.wait(Duration::from_secs(20), || {
-            port = self
-                .log()
-                .split("listening on http://127.0.0.1:")
-                .nth(1)
-                .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
-                .and_then(|p| p.parse().ok());
-            port.is_some()
-        });
-        port.unwrap_or_else(|| panic!("no web port in the log: {}", self.log()))
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A plain HTTP/1.1 GET on loopback: the body.
-fn get(port: u16, path: &str) -> String {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out.split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or(out)
 }
 
 fn status(t: &Tree, db: Option<&str>) -> serde_json::Value {
     let mut cmd = bulletin(t.root());
-    cmd.args(["status", "--format", "json"]);
     if let Some(url) = db {
         cmd.env("BULLETIN_DATABASE_URL", url);
     }
-    let o = cmd.output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice(&o.stdout).unwrap()
+    status_json(&mut cmd)
 }
 
 fn relay_down_at_the_fire_then_back(db: Option<&str>) {
     let port = free_port();
     let t = tree(port);
-    let d = Daemon::start(&t, db);
-    let web = d.web_port();
+    let d = start(&t, db);
 
     // Down at the fire: the issue exists, is paused with the reason, and nothing is lost.
     assert!(
-        d.wait(Duration::from_secs(30), || status(&t, db)
+        wait_until(Duration::from_secs(30), || status(&t, db)
             .as_array()
             .is_some_and(|a| a.len() == 1 && a[0]["state"] == "paused")),
         "paused: {}\n{}",
@@ -168,12 +75,12 @@ fn relay_down_at_the_fire_then_back(db: Option<&str>) {
         (paused_at + 30..=paused_at + 61).contains(&retry_at),
         "retry in about a minute: {retry_at} vs {paused_at}"
     );
-    let health = get(web, "/healthz");
+    let health = d.get("/healthz").2;
     assert!(
         health.contains("paused: 1") && health.contains(&format!("127.0.0.1:{port}")),
         "{health}"
     );
-    let metrics = get(web, "/metrics");
+    let metrics = d.get("/metrics").2;
     assert!(metrics.contains("bulletin_issues_paused 1"), "{metrics}");
 
     // The relay comes back where the daemon was pointed; nobody touches the daemon.
@@ -181,25 +88,20 @@ fn relay_down_at_the_fire_then_back(db: Option<&str>) {
     let got = sink.wait_for_count(MEMBERS, Duration::from_secs(150));
     assert_eq!(got, MEMBERS, "delivered by the daemon alone: {}", d.log());
     assert!(
-        d.wait(Duration::from_secs(20), || status(&t, db)[0]["state"]
+        wait_until(Duration::from_secs(20), || status(&t, db)[0]["state"]
             == "done"),
         "{}",
         status(&t, db)
     );
     std::thread::sleep(Duration::from_secs(2));
-    let mut copies: BTreeMap<String, usize> = BTreeMap::new();
-    for tx in sink.transactions() {
-        for r in tx.rcpt_to {
-            *copies.entry(r).or_default() += 1;
-        }
-    }
+    let copies = sink.copies();
     assert_eq!(copies.len(), MEMBERS, "{copies:?}");
     assert!(copies.values().all(|&n| n == 1), "none twice: {copies:?}");
     let s = status(&t, db);
     assert_eq!(s[0]["deliveries"]["sent"], MEMBERS as u64, "{s}");
     assert!(s[0].get("retry_at").is_none(), "no retry left: {s}");
-    assert!(get(web, "/healthz").contains("paused: 0"));
-    assert!(get(web, "/metrics").contains("bulletin_issues_paused 0"));
+    assert!(d.get("/healthz").2.contains("paused: 0"));
+    assert!(d.get("/metrics").2.contains("bulletin_issues_paused 0"));
 }
 
 #[test]

@@ -4,35 +4,24 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::process::Output;
 
 use support::smtp::{SmtpSink, TestSmtpServer, free_port};
-use support::{Tree, bulletin};
+use support::{Tree, bulletin, status_json};
 
 const SECRET: &str = "delivery-test-secret-delivery-test-secret";
 
-/// A tree whose `all` list holds `n` members from a CSV (plus `extra` TOML lines for the list).
+/// A tree whose `all` list holds `n` members from a CSV, sending with `transport` (TOML).
 fn tree_with_members(n: usize, transport: &str) -> Tree {
     let t = Tree::minimal();
-    let mut csv = String::from("email,name,agency\n");
-    for i in 0..n {
-        csv.push_str(&format!(
-            "person{i}@agency{}.example,Person {i},Agency {}\n",
+    t.members_csv((0..n).map(|i| {
+        format!(
+            "person{i}@agency{}.example,Person {i},Agency {}",
             i % 7,
             i % 7
-        ));
-    }
-    t.write("config/lists/all.csv", &csv);
-    t.write(
-        "config/lists/all.toml",
-        "name = \"Everyone\"\nmembers_csv = \"all.csv\"\n",
-    );
-    let settings = std::fs::read_to_string(t.config()).unwrap();
-    t.write(
-        "config/bulletin.toml",
-        &format!("{settings}\n{transport}\n"),
-    );
+        )
+    }));
+    t.append_config(transport);
     t
 }
 
@@ -63,25 +52,11 @@ fn say(o: &Output) -> String {
 }
 
 fn status(t: &Tree) -> serde_json::Value {
-    let o = bulletin(t.root())
-        .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
-        .env("BULLETIN_SMTP_PASSWORD", "any")
-        .args(["status", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
-    serde_json::from_slice(&o.stdout).unwrap()
-}
-
-/// How many copies each recipient got, by envelope recipient.
-fn copies(sink: &SmtpSink) -> BTreeMap<String, usize> {
-    let mut m = BTreeMap::new();
-    for tx in sink.transactions() {
-        for r in &tx.rcpt_to {
-            *m.entry(r.to_lowercase()).or_insert(0) += 1;
-        }
-    }
-    m
+    status_json(
+        bulletin(t.root())
+            .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+            .env("BULLETIN_SMTP_PASSWORD", "any"),
+    )
 }
 
 #[test]
@@ -96,7 +71,7 @@ fn every_subscriber_gets_exactly_one_copy_and_a_second_run_sends_nothing() {
         say(&o)
     );
     sink.wait_for_count(300, std::time::Duration::from_secs(5));
-    let c = copies(&sink);
+    let c = sink.copies();
     assert_eq!(c.len(), 300);
     assert!(c.values().all(|&n| n == 1), "one copy each");
 
@@ -161,7 +136,7 @@ fn overlapping_lists_and_suppressed_addresses() {
         say(&o)
     );
     sink.wait_for_count(3, std::time::Duration::from_secs(5));
-    let c = copies(&sink);
+    let c = sink.copies();
     assert_eq!(
         c.keys().cloned().collect::<Vec<_>>(),
         ["jo@nhs.example", "pc@police.example", "sam@nhs.example"],
@@ -174,10 +149,13 @@ fn overlapping_lists_and_suppressed_addresses() {
 fn a_relay_that_rejects_some_recipients_and_defers_others() {
     let server = TestSmtpServer::start(&["--reject-rcpt", "bounce", "--defer-rcpt", "busy"]);
     let t = tree_with_members(0, &smtp_transport(server.port));
-    t.write(
-        "config/lists/all.toml",
-        "name = \"Everyone\"\n[[member]]\nemail = \"ok1@x.example\"\n[[member]]\nemail = \"bounce@x.example\"\n[[member]]\nemail = \"ok2@x.example\"\n[[member]]\nemail = \"busy@x.example\"\n[[member]]\nemail = \"ok3@x.example\"\n",
-    );
+    t.members([
+        "ok1@x.example",
+        "bounce@x.example",
+        "ok2@x.example",
+        "busy@x.example",
+        "ok3@x.example",
+    ]);
     let o = run(&t, &["send", "news", "--now", "--date", "2026-12-01"]);
     assert_eq!(
         o.status.code(),
@@ -277,7 +255,7 @@ fn a_relay_that_is_down_pauses_the_issue_and_loses_nothing() {
     assert_eq!(o.status.code(), Some(0), "{}", say(&o));
     assert!(stdout(&o).contains("50 sent"), "{}", say(&o));
     sink.wait_for_count(50, std::time::Duration::from_secs(5));
-    assert!(copies(&sink).values().all(|&n| n == 1));
+    assert!(sink.copies().values().all(|&n| n == 1));
     assert_eq!(status(&t)[0]["state"], "done");
 }
 
@@ -460,7 +438,7 @@ fn a_proof_goes_only_to_the_given_addresses_and_is_not_the_issue() {
     assert_eq!(o.status.code(), Some(0), "{}", say(&o));
     assert!(stdout(&o).contains("(proof "), "{}", say(&o));
     sink.wait_for_count(2, std::time::Duration::from_secs(5));
-    assert_eq!(copies(&sink).len(), 2);
+    assert_eq!(sink.copies().len(), 2);
     let subject = sink.transactions()[0].data.clone();
     assert!(String::from_utf8_lossy(&subject).contains("Subject: [Proof] News:"));
     let s = status(&t);

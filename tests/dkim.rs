@@ -57,14 +57,10 @@ fn key(dir: &Path, kind: &str) -> (PathBuf, String) {
 
 fn tree_with_dkim(key: &Path) -> Tree {
     let t = Tree::minimal();
-    let settings = std::fs::read_to_string(t.config()).unwrap();
-    t.write(
-        "config/bulletin.toml",
-        &format!(
-            "{settings}\n[dkim]\ndomain = \"test.example\"\nselector = \"news2026\"\nprivate_key_file = \"{}\"\n",
-            key.display()
-        ),
-    );
+    t.append_config(&format!(
+        "[dkim]\ndomain = \"test.example\"\nselector = \"news2026\"\nprivate_key_file = \"{}\"",
+        key.display()
+    ));
     t
 }
 
@@ -93,14 +89,7 @@ fn verify(path: &Path, txt: &str) -> serde_json::Value {
 }
 
 fn outbox(t: &Tree) -> Vec<PathBuf> {
-    let mut v: Vec<_> = std::fs::read_dir(t.root().join("outbox"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-        .collect();
-    v.sort();
-    v
+    t.outbox()
 }
 
 #[test]

@@ -5,42 +5,21 @@
 mod support;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use bulletin::config::Project;
-use bulletin::delivery::{Clock, Stop};
+use bulletin::delivery::Stop;
 use bulletin::store::Store;
+use support::clock::TestClock;
 use support::smtp::{SmtpSink, TestSmtpServer};
 use support::{Tree, bulletin};
-
-struct TestClock(AtomicI64);
-
-impl Clock for TestClock {
-    fn now(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-impl TestClock {
-    fn advance(&self, secs: i64) {
-        self.0.fetch_add(secs, Ordering::SeqCst);
-    }
-}
 
 const START: i64 = 1_796_112_000; // 2026-12-01T08:00:00Z
 
 fn project(port: u16, members: &[&str], extra: &str) -> (Tree, Project) {
     let t = Tree::minimal();
-    let mut list = String::from("name = \"Everyone\"\n");
-    for m in members {
-        list.push_str(&format!("[[member]]\nemail = \"{m}\"\n"));
-    }
-    t.write("config/lists/all.toml", &list);
-    let settings = std::fs::read_to_string(t.config()).unwrap();
-    t.write(
-        "config/bulletin.toml",
-        &format!("{settings}\n[unsubscribe]\nsecret_file = \"secret\"\n\n[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\ntls = \"none\"\nconnections = 2\n{extra}\n"),
-    );
+    t.members(members);
+    t.append_config(&format!("[unsubscribe]\nsecret_file = \"secret\"\n\n[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\ntls = \"none\"\nconnections = 2\n{extra}"));
     t.write("secret", "ledger-test-secret-ledger-test-secret-0000");
     let p = t.load().project.expect("loads");
     (t, p)
@@ -67,7 +46,7 @@ fn date() -> chrono::NaiveDate {
 async fn deferred_deliveries_are_retried_after_their_backoff() {
     let server = TestSmtpServer::start(&["--defer-rcpt", "busy"]);
     let (_t, p) = project(server.port, &["ok@x.example", "busy@x.example"], "");
-    let clock = Arc::new(TestClock(AtomicI64::new(START)));
+    let clock = Arc::new(TestClock::at(START));
     let (store, s) = sender(&p, clock.clone()).await;
     let (row, created) = bulletin::send::create_or_resume(&p, &store, "news", date(), START)
         .await
@@ -102,7 +81,7 @@ async fn an_issue_too_old_to_matter_expires_instead_of_arriving_late() {
         &["a@x.example", "b@x.example"],
         "max_age_hours = 48\n",
     );
-    let clock = Arc::new(TestClock(AtomicI64::new(START)));
+    let clock = Arc::new(TestClock::at(START));
     let (store, s) = sender(&p, clock.clone()).await;
     let (row, _) = bulletin::send::create_or_resume(&p, &store, "news", date(), START)
         .await
@@ -120,7 +99,7 @@ async fn an_issue_too_old_to_matter_expires_instead_of_arriving_late() {
 async fn an_unsubscribe_takes_effect_before_the_next_attempt() {
     let server = TestSmtpServer::start(&["--defer-rcpt", "x.example"]);
     let (_t, p) = project(server.port, &["leaving@x.example"], "");
-    let clock = Arc::new(TestClock(AtomicI64::new(START)));
+    let clock = Arc::new(TestClock::at(START));
     let (store, s) = sender(&p, clock.clone()).await;
     let (row, _) = bulletin::send::create_or_resume(&p, &store, "news", date(), START)
         .await
@@ -148,7 +127,7 @@ async fn an_unsubscribe_takes_effect_before_the_next_attempt() {
 async fn resending_after_a_crash_is_byte_for_byte_the_same() {
     let server = TestSmtpServer::start(&[]);
     let (_t, p) = project(server.port, &["a@x.example"], "");
-    let clock = Arc::new(TestClock(AtomicI64::new(START)));
+    let clock = Arc::new(TestClock::at(START));
     let (store, s) = sender(&p, clock.clone()).await;
     let (row, _) = bulletin::send::create_or_resume(&p, &store, "news", date(), START)
         .await
@@ -188,7 +167,7 @@ async fn max_per_day_holds_across_restarts() {
     let members: Vec<String> = (0..12).map(|i| format!("p{i}@x.example")).collect();
     let refs: Vec<&str> = members.iter().map(String::as_str).collect();
     let (_t, p) = project(sink.port, &refs, "max_per_day = 5\n");
-    let clock = Arc::new(TestClock(AtomicI64::new(START)));
+    let clock = Arc::new(TestClock::at(START));
     let (store, s) = sender(&p, clock.clone()).await;
     let (row, _) = bulletin::send::create_or_resume(&p, &store, "news", date(), START)
         .await

@@ -12,11 +12,7 @@ use support::{Tree, bulletin};
 
 fn tree() -> Tree {
     let t = Tree::minimal();
-    let mut list = String::from("name = \"Everyone\"\n");
-    for i in 0..4 {
-        list.push_str(&format!("[[member]]\nemail = \"p{i}@x.example\"\n"));
-    }
-    t.write("config/lists/all.toml", &list);
+    t.members((0..4).map(|i| format!("p{i}@x.example")));
     t
 }
 
@@ -41,9 +37,7 @@ fn marker(t: &Tree) -> PathBuf {
 }
 
 fn outbox(t: &Tree) -> usize {
-    std::fs::read_dir(t.root().join("outbox"))
-        .map(|d| d.count())
-        .unwrap_or(0)
+    t.outbox().len()
 }
 
 /// Remove the database file and its companions (as a failed disk or a careless `rm` would).

@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{Tree, bulletin};
+use support::{Tree, bulletin, succeed};
 
 #[test]
 fn counts_distinct_addresses_across_includes_case_insensitively() {
@@ -24,17 +24,8 @@ fn counts_distinct_addresses_across_includes_case_insensitively() {
         "config/lists/police.toml",
         "name = \"Police\"\n[[member]]\nemail = \"Sam@NHS.example\"\n[[member]]\nemail = \"pc@police.example\"\n",
     );
-    let out = bulletin(tree.root())
-        .args(["lists", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let out = succeed(bulletin(tree.root()).args(["lists", "--format", "json"]));
+    let rows: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
     assert_eq!(
         rows,
         serde_json::json!([

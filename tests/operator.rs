@@ -10,7 +10,9 @@ use std::process::Output;
 use std::time::Duration;
 
 use bulletin::store::Store;
-use support::daemon::WebDaemon;
+use support::clock::TestClock;
+use support::daemon::Daemon;
+use support::email::unsubscribe_link;
 use support::smtp::free_port;
 use support::{Tree, bulletin};
 
@@ -25,21 +27,14 @@ fn tree(extra: &str, members: &[&str], port: u16) -> Tree {
             "{settings}{extra}\n\n[web]\nbind = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n"
         ),
     );
-    let mut list = String::from("name = \"Everyone\"\n");
-    for m in members {
-        list.push_str(&format!("[[member]]\nemail = \"{m}\"\n"));
-    }
-    t.write("config/lists/all.toml", &list);
+    t.members(members);
     t
 }
 
 /// Move the bulletin's schedule to 1 January only, so a daemon started today has no fire to
 /// catch up (the tests start it for its web pages and its other work).
 fn quiet(t: &Tree) {
-    let settings = std::fs::read_to_string(t.config())
-        .unwrap()
-        .replace("schedule = \"0 9 1 * *\"", "schedule = \"0 9 1 1 *\"");
-    t.write("config/bulletin.toml", &settings);
+    t.schedule("0 9 1 1 *");
 }
 
 fn run(t: &Tree, args: &[&str]) -> Output {
@@ -66,21 +61,11 @@ fn ok(o: &Output) -> String {
 }
 
 fn outbox(t: &Tree) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(t.root().join("outbox"))
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
+    t.outbox()
 }
 
 fn status_json(t: &Tree) -> Vec<serde_json::Value> {
-    let o = run(t, &["status", "--format", "json"]);
-    serde_json::from_str(&ok(&o)).unwrap()
+    serde_json::from_value(support::status_json(&mut bulletin(t.root()))).unwrap()
 }
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -283,16 +268,10 @@ fn a_future_date_asks_first_and_the_daemon_then_sends_no_second_issue() {
         future,
     );
     if let Some(fire) = fire {
-        struct At(i64);
-        impl bulletin::delivery::Clock for At {
-            fn now(&self) -> i64 {
-                self.0
-            }
-        }
         let d = bulletin::daemon::Daemon::new(
             std::sync::Arc::new(p.clone()),
             s.clone(),
-            std::sync::Arc::new(At(fire.timestamp() + 60)),
+            std::sync::Arc::new(TestClock::at(fire.timestamp() + 60)),
             "test",
         )
         .unwrap();
@@ -325,7 +304,7 @@ fn who_unsubscribed_and_how_in_every_format() {
             "left the council",
         ],
     ));
-    let d = WebDaemon::start(&t, port);
+    let d = Daemon::start(&t, port);
     for (who, body) in [
         ("link@x.example", "confirm=1"),
         ("click@x.example", "List-Unsubscribe=One-Click"),
@@ -378,29 +357,12 @@ fn who_unsubscribed_and_how_in_every_format() {
 
 /// The https unsubscribe link in `who`'s outbox message.
 fn unsubscribe_url(t: &Tree, who: &str) -> String {
-    for f in outbox(t) {
-        let text = std::fs::read_to_string(&f).unwrap();
-        let headers = text.split("\r\n\r\n").next().unwrap().replace("\r\n ", " ");
-        if !headers
-            .lines()
-            .any(|l| l.starts_with("To:") && l.contains(who))
-        {
-            continue;
-        }
-        let lu = headers
-            .lines()
-            .find(|l| l.starts_with("List-Unsubscribe:"))
-            .unwrap();
-        return lu
-            .split('<')
-            .nth(1)
-            .unwrap()
-            .split('>')
-            .next()
-            .unwrap()
-            .to_string();
-    }
-    panic!("no message to {who}");
+    t.outbox()
+        .iter()
+        .map(|f| unsubscribe_link(&std::fs::read_to_string(f).unwrap()))
+        .find(|(_, to)| to.contains(who))
+        .unwrap_or_else(|| panic!("no message to {who}"))
+        .0
 }
 
 #[test]
@@ -586,7 +548,7 @@ fn cancel_stops_the_waiting_deliveries_and_withdraw_hides_the_issue() {
 
     // Withdraw: the archive and the feed no longer show it.
     quiet(&t);
-    let d = WebDaemon::start(&t, port);
+    let d = Daemon::start(&t, port);
     let (code, _, _) = d.get("/archive/news/2026-11-01");
     assert_eq!(code, 200, "a sent issue is in the archive");
     let (_, _, feed) = d.get("/feed.atom");
@@ -612,7 +574,7 @@ fn a_proof_goes_while_the_daemon_runs() {
     let port = free_port();
     let t = tree("", &["a@x.example"], port);
     quiet(&t);
-    let d = WebDaemon::start(&t, port);
+    let d = Daemon::start(&t, port);
     let o = run(&t, &["send", "news", "--test-to", "ed@x.example"]);
     assert!(ok(&o).contains("1 sent"), "{}", out(&o));
     let files = outbox(&t);
@@ -667,12 +629,11 @@ fn recipients_of(t: &Tree) -> Vec<(String, String)> {
         .collect()
 }
 
-fn wait_until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
-    let start = std::time::Instant::now();
-    while !f() {
-        assert!(start.elapsed() < within, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+fn wait_until(what: &str, within: Duration, f: impl FnMut() -> bool) {
+    assert!(
+        support::daemon::wait_until(within, f),
+        "timed out waiting for {what}"
+    );
 }
 
 #[test]
@@ -680,7 +641,7 @@ fn a_held_issue_is_visible_everywhere_the_editors_are_told_once_and_approval_sen
  {
     let port = free_port();
     let (t, date) = held_tree(port);
-    let d = WebDaemon::start(&t, port);
+    let d = Daemon::start(&t, port);
     assert!(
         d.wait_for_log("HELD", Duration::from_secs(15)),
         "{}",
@@ -723,7 +684,7 @@ fn a_held_issue_is_visible_everywhere_the_editors_are_told_once_and_approval_sen
 
     // A restart does not email the editors again.
     drop(d);
-    let d = WebDaemon::start(&t, port);
+    let d = Daemon::start(&t, port);
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(recipients_of(&t).len(), 1, "{:?}", recipients_of(&t));
 
@@ -775,7 +736,7 @@ fn a_proof_says_when_to_whom_what_and_how_to_approve_and_its_links_are_safe() {
     );
     quiet(&t);
     ok(&run(&t, &["suppress", "c@x.example"]));
-    let d = WebDaemon::start(&t, port);
+    let d = Daemon::start(&t, port);
     ok(&run(
         &t,
         &[
@@ -836,8 +797,8 @@ fn on_postgresql_an_approval_from_anywhere_wakes_the_daemons_within_seconds() {
     let db = support::pg::PgDb::create();
     let (t, date) = held_tree(free_port());
     let env = [("BULLETIN_DATABASE_URL", db.url.as_str())];
-    let daemons: Vec<WebDaemon> = (0..2)
-        .map(|_| WebDaemon::start_with(&t, free_port(), &env))
+    let daemons: Vec<Daemon> = (0..2)
+        .map(|_| Daemon::start_with(&t, free_port(), &env))
         .collect();
     for d in &daemons {
         assert!(
@@ -866,19 +827,13 @@ fn on_postgresql_an_approval_from_anywhere_wakes_the_daemons_within_seconds() {
 
 /// A daemon driven in-process at `at` (Unix seconds), having last looked ten minutes before.
 fn step_at(t: &Tree, at: i64) -> bulletin::daemon::StepReport {
-    struct At(i64);
-    impl bulletin::delivery::Clock for At {
-        fn now(&self) -> i64 {
-            self.0
-        }
-    }
     let p = t.load().project.unwrap();
     let s = store(t);
     block_on(s.set_state("scheduler.last_tick", &(at - 600).to_string())).unwrap();
     let d = bulletin::daemon::Daemon::new(
         std::sync::Arc::new(p),
         s,
-        std::sync::Arc::new(At(at)),
+        std::sync::Arc::new(TestClock::at(at)),
         "test",
     )
     .unwrap();

@@ -9,18 +9,12 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use support::{Tree, bulletin, bulletin_with_umask};
+use support::{Tree, bulletin, bulletin_with_umask, status_json};
 
 /// A tree whose `all` list holds `n` members.
 fn tree(n: usize) -> Tree {
     let t = Tree::minimal();
-    let mut list = String::from("name = \"Everyone\"\n");
-    for i in 0..n {
-        list.push_str(&format!(
-            "[[member]]\nemail = \"person{i}@agency.example\"\n"
-        ));
-    }
-    t.write("config/lists/all.toml", &list);
+    t.members((0..n).map(|i| format!("person{i}@agency.example")));
     t
 }
 
@@ -33,12 +27,7 @@ fn say(o: &Output) -> String {
 }
 
 fn status(t: &Tree) -> serde_json::Value {
-    let o = bulletin(t.root())
-        .args(["status", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
-    serde_json::from_slice(&o.stdout).unwrap()
+    status_json(&mut bulletin(t.root()))
 }
 
 fn files(dir: &Path) -> Vec<PathBuf> {

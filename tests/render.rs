@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::process::Command;
-
 use bulletin::address::EmailAddress;
 use bulletin::config::Project;
 use bulletin::issue::{self, SectionBody};
@@ -14,6 +12,7 @@ use bulletin::secret::Secret;
 use bulletin::token::Signer;
 use chrono::NaiveDate;
 use support::Tree;
+use support::email::{header, parse_email};
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -288,23 +287,7 @@ fn hostile_content_comes_out_harmless() {
 
 /// Parse HTML with Python's html.parser: an independent parser.
 fn audit_html(html: &str) -> serde_json::Value {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("page.html");
-    std::fs::write(&path, html).unwrap();
-    let out = Command::new("python3")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/support/html_audit.py"
-        ))
-        .arg(&path)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    support::python_json("tests/support/html_audit.py", "page.html", html.as_bytes())
 }
 
 #[test]
@@ -331,37 +314,6 @@ fn line_breaks_in_titles_and_names_are_refused_at_the_border() {
             .any(|d| d.starts_with("config/lists/all.toml:4:8: error: invalid name")),
         "{diags:#?}"
     );
-}
-
-/// Parse with Python's email package: an independent MIME parser.
-fn parse_email(raw: &[u8]) -> serde_json::Value {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("m.eml");
-    std::fs::write(&path, raw).unwrap();
-    let out = Command::new("python3")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/support/parse_email.py"
-        ))
-        .arg(&path)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn header<'a>(m: &'a serde_json::Value, name: &str) -> Vec<&'a str> {
-    m["headers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|h| h[0].as_str().unwrap().eq_ignore_ascii_case(name))
-        .map(|h| h[1].as_str().unwrap())
-        .collect()
 }
 
 #[test]

@@ -684,16 +684,10 @@ fn job_names_round_trip() {
 #[test]
 fn schedule_json_lists_each_jobs_next_fires_sorted_by_time() {
     let tree = support::Tree::sample();
-    let out = support::bulletin(tree.root())
-        .args(["schedule", "--count", "2", "--format", "json"])
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = support::succeed(
+        support::bulletin(tree.root()).args(["schedule", "--count", "2", "--format", "json"]),
     );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
     let rows = json.as_array().expect("an array");
     let mut times = Vec::new();
     let mut per_job = std::collections::BTreeMap::<String, usize>::new();

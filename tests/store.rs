@@ -2,25 +2,22 @@
 //! file and once on a fresh PostgreSQL database (created on the local server, dropped after).
 //! Concurrency cases use several tasks on clones of one store, as several senders would.
 //!
-//! PostgreSQL: `BULLETIN_TEST_PG` names the admin URL (default
-//! `postgres://root@127.0.0.1:5432/postgres`); `scripts/test` starts the server. If it cannot be
-//! reached these tests fail: they never skip.
+//! PostgreSQL databases come from `support::pg`, which says how to point it at a server; if it
+//! cannot be reached these tests fail: they never skip.
+
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::future::Future;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use bulletin::config::DatabaseUrl;
 use bulletin::secret::Secret;
 use bulletin::store::{Counts, NewDelivery, NewIssue, Recorded, Store};
-use sqlx::Connection;
+use support::pg::PgDb;
 use tokio::sync::Barrier;
 
 const NOW: i64 = 1_796_112_000; // 2026-12-01T08:00:00Z
-const DEFAULT_ADMIN: &str = "postgres://root@127.0.0.1:5432/postgres";
 
 // ---------------------------------------------------------------------------------------------
 // The harness: one store per test, on either backend.
@@ -38,67 +35,14 @@ where
     case(store).await;
 }
 
-fn admin_url() -> (String, &'static str) {
-    match std::env::var("BULLETIN_TEST_PG") {
-        Ok(u) if !u.trim().is_empty() => (u, "BULLETIN_TEST_PG"),
-        _ => (DEFAULT_ADMIN.to_string(), DEFAULT_ADMIN),
-    }
-}
-
-/// The admin URL with its database swapped for `db` (query parameters kept).
-fn with_database(admin: &str, db: &str) -> String {
-    let (base, query) = match admin.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (admin, String::new()),
-    };
-    let start = base.find("://").map_or(0, |i| i + 3);
-    let end = base[start..].find('/').map_or(base.len(), |i| start + i);
-    format!("{}/{db}{query}", &base[..end])
-}
-
-/// A name no other run, process or test can be using.
-fn unique_db_name() -> String {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    h.write_u64(N.fetch_add(1, Ordering::SeqCst));
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos(),
-    );
-    format!("bulletin_test_{:016x}", h.finish())
-}
-
-async fn admin() -> sqlx::PgConnection {
-    let (url, shown) = admin_url();
-    match tokio::time::timeout(Duration::from_secs(15), sqlx::PgConnection::connect(&url)).await {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => panic!(
-            "PostgreSQL is unreachable at {shown} ({e}). scripts/test starts it; by hand: \
-             pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
-        ),
-        Err(_) => panic!(
-            "PostgreSQL at {shown} did not answer in 15 s. scripts/test starts it; by hand: \
-             pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
-        ),
-    }
-}
-
 /// Run a case on a fresh PostgreSQL database, dropped afterwards whether the case passed or not.
 async fn on_postgres<F, Fut>(case: F)
 where
     F: FnOnce(Store) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let name = unique_db_name();
-    let mut conn = admin().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
-    let url = with_database(&admin_url().0, &name);
+    let db = PgDb::create();
+    let url = db.url.clone();
     let outcome = tokio::spawn(async move {
         let store = Store::open(&DatabaseUrl::Postgres(Secret::new(url)))
             .await
@@ -106,15 +50,10 @@ where
         case(store).await;
     })
     .await;
-    let dropped = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut conn)
-    .await;
+    drop(db);
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }
-    dropped.unwrap_or_else(|e| panic!("DROP DATABASE {name}: {e}"));
 }
 
 /// Each case as `case::sqlite` and `case::postgres`.

@@ -10,154 +10,23 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
+use support::daemon::Daemon;
+use support::email::{header_in, unfolded_headers, unsubscribe_link};
 use support::smtp::free_port;
 use support::{Tree, bulletin};
 
-/// The daemon, with its stderr collected (for failure messages).
-struct Running {
-    child: Child,
-    log: Arc<Mutex<String>>,
-}
-
-impl Running {
-    /// `bulletin run` in the tree, listening on `port` (`support::bulletin` points every daemon
-    /// at a port of its own choosing unless told otherwise).
-    fn start(t: &Tree, port: u16) -> Running {
-        let mut child = bulletin(t.root())
-            .arg("run")
-            .env("BULLETIN_WEB_BIND", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let err = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                let mut l = sink.lock().unwrap();
-                l.push_str(&line);
-                l.push('\n');
-            }
-        });
-        Running { child, log }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    /// SIGTERM, then wait for it to exit: its exit code and its log.
-    fn stop(mut self) -> (Option<i32>, String) {
-        let ok = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "could not signal the daemon");
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                std::thread::sleep(Duration::from_millis(100));
-                return (status.code(), self.log());
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(40),
-                "the daemon did not stop on SIGTERM: {}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The status code of `GET path`, or 0 when nothing answers.
-fn status_of(port: u16, path: &str) -> u16 {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return 0;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    if s.write_all(req.as_bytes()).is_err() {
-        return 0;
-    }
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    String::from_utf8_lossy(&raw)
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
-}
-
 /// The outbox's messages: (file name, text).
 fn outbox(t: &Tree) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = std::fs::read_dir(t.root().join("outbox"))
-        .map(|d| {
-            d.flatten()
-                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-                .map(|e| {
-                    (
-                        e.file_name().to_string_lossy().into_owned(),
-                        std::fs::read_to_string(e.path()).unwrap(),
-                    )
-                })
-                .collect()
+    t.outbox()
+        .into_iter()
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).unwrap())
         })
-        .unwrap_or_default();
-    out.sort();
-    out
-}
-
-/// A message's header block, unfolded: one header a line.
-fn headers(message: &str) -> String {
-    let text = message.replace("\r\n", "\n");
-    let head = text.split("\n\n").next().unwrap_or("");
-    head.replace("\n ", " ").replace("\n\t", " ")
-}
-
-fn header<'h>(headers: &'h str, name: &str) -> Option<&'h str> {
-    let prefix = format!("{}:", name.to_ascii_lowercase());
-    headers
-        .lines()
-        .find(|l| l.to_ascii_lowercase().starts_with(&prefix))
-        .map(|l| l[prefix.len()..].trim())
-}
-
-/// The https unsubscribe link of `List-Unsubscribe` and the recipient's address.
-fn unsubscribe_link(message: &str) -> (String, String) {
-    let h = headers(message);
-    let lu = header(&h, "List-Unsubscribe").expect("a List-Unsubscribe header");
-    let url = lu
-        .split(['<', '>', ',', ' '])
-        .find(|p| {
-            (p.starts_with("http://") || p.starts_with("https://")) && p.contains("/unsubscribe/")
-        })
-        .unwrap_or_else(|| panic!("no http(s) unsubscribe link in List-Unsubscribe: {lu}"))
-        .to_string();
-    let to = header(&h, "To").expect("a To header");
-    let addr = to
-        .rsplit(['<', ' '])
-        .next()
-        .unwrap()
-        .trim_end_matches('>')
-        .to_string();
-    (url, addr)
+        .collect()
 }
 
 /// Node, the npm packages and Chromium, or a failure that says how to get them.
@@ -233,16 +102,7 @@ fn a_partner_unsubscribes_by_keyboard_and_every_public_page_passes_axe() {
         "{unsubscribe_url}"
     );
 
-    let daemon = Running::start(&t, port);
-    let start = Instant::now();
-    while status_of(port, "/healthz") != 200 {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "GET /healthz did not answer 200 within 20 s: {}",
-            daemon.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let daemon = Daemon::builder(&t).port(port).start();
 
     let out = Command::new("node")
         .arg(&script)
@@ -317,8 +177,13 @@ fn a_partner_unsubscribes_by_keyboard_and_every_public_page_passes_axe() {
     let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
     assert!(size > 10_000, "{} is missing or empty", shot.display());
 
-    let (code, log) = daemon.stop();
-    assert_eq!(code, Some(0), "the daemon's exit on SIGTERM: {log}");
+    let exit = daemon.stop();
+    assert_eq!(
+        exit.code,
+        Some(0),
+        "the daemon's exit on SIGTERM: {}",
+        exit.log
+    );
 
     // The unsubscribe took effect: December's issue goes to everyone else.
     let o = bulletin(t.root())
@@ -329,7 +194,9 @@ fn a_partner_unsubscribes_by_keyboard_and_every_public_page_passes_axe() {
     let december: Vec<String> = outbox(&t)
         .into_iter()
         .map(|(_, m)| m)
-        .filter(|m| header(&headers(m), "Subject").is_some_and(|s| s.contains("December 2026")))
+        .filter(|m| {
+            header_in(&unfolded_headers(m), "Subject").is_some_and(|s| s.contains("December 2026"))
+        })
         .collect();
     assert!(
         !december.is_empty(),
@@ -337,8 +204,8 @@ fn a_partner_unsubscribes_by_keyboard_and_every_public_page_passes_axe() {
     );
     assert!(
         december.iter().all(|m| {
-            let h = headers(m);
-            let to = header(&h, "To").unwrap_or("");
+            let h = unfolded_headers(m);
+            let to = header_in(&h, "To").unwrap_or("");
             to != address && !to.contains(&format!("<{address}>"))
         }),
         "{address} unsubscribed in the browser but got the December issue"

@@ -7,150 +7,38 @@ mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Stdio;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use support::daemon::Daemon;
+use support::email::unsubscribe_link;
 use support::smtp::free_port;
-use support::{Tree, bulletin};
+use support::{Tree, bulletin, http};
 
-struct Daemon {
-    child: Child,
-    port: u16,
-    log: Arc<Mutex<String>>,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(10) {
-            if self.child.try_wait().ok().flatten().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Daemon {
-    /// `bulletin run` on a free port; with `nofile`, under that file-descriptor limit.
-    fn start(t: &Tree, nofile: Option<u32>) -> Daemon {
-        let port = free_port();
-        let settings = std::fs::read_to_string(t.config()).unwrap();
-        if !settings.contains("[web]") {
-            t.write(
-                "config/bulletin.toml",
-                &format!("{settings}\n[web]\npublic_url = \"http://127.0.0.1:{port}\"\n"),
-            );
-        }
-        let mut cmd = match nofile {
-            Some(n) => {
-                let mut c = bulletin(t.root());
-                c.env("BIN", env!("CARGO_BIN_EXE_bulletin"));
-                let mut sh = std::process::Command::new("sh");
-                sh.current_dir(t.root())
-                    .args(["-c", &format!("ulimit -n {n} && exec \"$BIN\" run")]);
-                for (k, v) in c.get_envs() {
-                    match v {
-                        Some(v) => sh.env(k, v),
-                        None => sh.env_remove(k),
-                    };
-                }
-                sh
-            }
-            None => {
-                let mut c = bulletin(t.root());
-                c.arg("run");
-                c
-            }
-        };
-        let mut child = cmd
-            .env("BULLETIN_WEB_BIND", format!("127.0.0.1:{port}"))
-            .env("BULLETIN_ADMIN_TOKEN", "test-admin-token")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let err = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                let mut l = sink.lock().unwrap();
-                l.push_str(&line);
-                l.push('\n');
-            }
-        });
-        let d = Daemon { child, port, log };
-        let start = Instant::now();
-        while d.get("/healthz").0 != 200 {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "the daemon's web server did not come up: {}",
-                d.log()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        d
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    /// Send `raw` and read until the server closes (or `wait` passes): (status, head, body).
-    fn raw(&self, raw: &[u8], wait: Duration) -> (u16, String, String) {
-        let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return (0, String::new(), String::new());
-        };
-        s.set_read_timeout(Some(wait)).unwrap();
-        let _ = s.write_all(raw);
-        let mut out = Vec::new();
-        let _ = s.read_to_end(&mut out);
-        parse_response(&out)
-    }
-
-    fn get(&self, path: &str) -> (u16, String, String) {
-        self.request("GET", path, &[], "")
-    }
-
-    fn request(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &str,
-    ) -> (u16, String, String) {
-        let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
-            body.len()
+/// `bulletin run` on a free port (named as the tree's `public_url` unless the tree has a `[web]`
+/// section already), serving; with `nofile`, under that file-descriptor limit.
+fn start(t: &Tree, nofile: Option<u32>) -> Daemon {
+    let port = free_port();
+    let settings = std::fs::read_to_string(t.config()).unwrap();
+    if !settings.contains("[web]") {
+        t.write(
+            "config/bulletin.toml",
+            &format!("{settings}\n[web]\npublic_url = \"http://127.0.0.1:{port}\"\n"),
         );
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        req.push_str("\r\n");
-        req.push_str(body);
-        self.raw(req.as_bytes(), Duration::from_secs(60))
+    }
+    let b = Daemon::builder(t).port(port).admin_token();
+    match nofile {
+        Some(n) => b.nofile(n).start(),
+        None => b.start(),
     }
 }
 
-fn parse_response(raw: &[u8]) -> (u16, String, String) {
-    let text = String::from_utf8_lossy(raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, head.to_lowercase(), body.to_string())
+/// The unsubscribe link and recipient of the first message in the outbox.
+fn first_link(t: &Tree) -> (String, String) {
+    unsubscribe_link(&std::fs::read_to_string(&t.outbox()[0]).unwrap())
 }
 
 const SECURITY: &[&str] = &[
@@ -178,7 +66,7 @@ fn sent(t: &Tree) {
 #[test]
 fn out_of_range_months_are_a_400_and_nothing_panics() {
     let t = Tree::minimal();
-    let d = Daemon::start(&t, None);
+    let d = start(&t, None);
     for month in [
         "-262143-01",
         "262143-01",
@@ -213,7 +101,7 @@ fn the_atom_feed_stays_well_formed_with_characters_xml_forbids() {
     );
     t.write("config/bulletin.toml", &settings);
     sent(&t);
-    let d = Daemon::start(&t, None);
+    let d = start(&t, None);
     let (code, head, atom) = d.get("/feed.atom");
     assert_eq!(code, 200);
     assert_hardened("/feed.atom", &head);
@@ -256,7 +144,7 @@ fn the_atom_feed_stays_well_formed_with_characters_xml_forbids() {
 #[test]
 fn every_error_response_carries_the_security_headers() {
     let t = Tree::minimal();
-    let d = Daemon::start(&t, None);
+    let d = start(&t, None);
     let wait = Duration::from_secs(15);
     let cases: Vec<(&str, Vec<u8>, u16)> = vec![
         ("malformed request line", b"GARBAGE\r\n\r\n".to_vec(), 400),
@@ -307,7 +195,7 @@ fn every_error_response_carries_the_security_headers() {
     assert_eq!(code, 413);
     assert_hardened("413", &head);
     // The second request on a keep-alive connection is judged the same.
-    let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    let mut s = TcpStream::connect(("127.0.0.1", d.port())).unwrap();
     s.set_read_timeout(Some(wait)).unwrap();
     s.write_all(
         format!(
@@ -325,7 +213,7 @@ fn every_error_response_carries_the_security_headers() {
         .nth(1)
         .map(|(i, _)| &text[i..])
         .unwrap_or_else(|| panic!("one response only: {text}"));
-    let (code, head, _) = parse_response(second.as_bytes());
+    let (code, head, _) = http::parse_response(second.as_bytes());
     assert_eq!(code, 431, "{second}");
     assert_hardened("keep-alive 431", &head);
     // The daemon is fine.
@@ -335,7 +223,7 @@ fn every_error_response_carries_the_security_headers() {
 #[test]
 fn the_bearer_scheme_is_case_insensitive() {
     let t = Tree::minimal();
-    let d = Daemon::start(&t, None);
+    let d = start(&t, None);
     for scheme in ["Bearer", "bearer", "BEARER"] {
         let auth = format!("{scheme} test-admin-token");
         let (code, _, _) = d.request("GET", "/admin", &[("Authorization", &auth)], "");
@@ -364,7 +252,7 @@ fn a_pathological_summary_neither_stalls_the_feed_nor_the_server() {
             y = chrono::Utc::now().format("%Y")
         ),
     );
-    let d = Arc::new(Daemon::start(&t, None));
+    let d = Arc::new(start(&t, None));
     let feeds: Vec<_> = (0..3)
         .map(|_| {
             let d = d.clone();
@@ -393,31 +281,6 @@ fn a_pathological_summary_neither_stalls_the_feed_nor_the_server() {
     ));
     assert_eq!(code, 200);
     assert!(page.contains("Brackets"));
-}
-
-/// The List-Unsubscribe URL and recipient of the first outbox message.
-fn first_link(t: &Tree) -> (String, String) {
-    let mut files: Vec<_> = std::fs::read_dir(t.root().join("outbox"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    files.sort();
-    let text = std::fs::read_to_string(&files[0]).unwrap();
-    let headers = text.split("\r\n\r\n").next().unwrap().replace("\r\n ", " ");
-    let lu = headers
-        .lines()
-        .find(|l| l.starts_with("List-Unsubscribe:"))
-        .unwrap();
-    let url = lu.split('<').nth(1).unwrap().split('>').next().unwrap();
-    let to = headers.lines().find(|l| l.starts_with("To:")).unwrap();
-    let addr = to
-        .rsplit(['<', ' '])
-        .next()
-        .unwrap()
-        .trim_end_matches('>')
-        .to_string();
-    (url.to_string(), addr)
 }
 
 fn suppressed(t: &Tree) -> Vec<String> {
@@ -464,7 +327,7 @@ fn unsubscribe_links_do_not_carry_the_address_and_old_links_still_work() {
         &bulletin::ids::BulletinId::parse("news").unwrap(),
         &bulletin::address::EmailAddress::parse(other).unwrap(),
     );
-    let d = Daemon::start(&t, None);
+    let d = start(&t, None);
     let path = format!("/unsubscribe/{token}");
     // Tampered: one character of the ciphertext changed.
     let mut bent = token.clone().into_bytes();
@@ -501,13 +364,7 @@ fn unsubscribe_links_do_not_carry_the_address_and_old_links_still_work() {
 }
 
 fn outbox(t: &Tree) -> usize {
-    std::fs::read_dir(t.root().join("outbox"))
-        .map(|d| {
-            d.flatten()
-                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-                .count()
-        })
-        .unwrap_or(0)
+    t.outbox().len()
 }
 
 /// 1,100 idle connections and 100 slowloris ones against a daemon limited to 1,024 file
@@ -534,14 +391,14 @@ fn idle_and_slowloris_connections_cannot_exhaust_the_daemon() {
         list.push_str(&format!("[[member]]\nemail = \"p{i}@x.example\"\n"));
     }
     t.write("config/lists/all.toml", &list);
-    let d = Daemon::start(&t, Some(1024));
+    let d = start(&t, Some(1024));
 
     let mut attacker = std::process::Command::new("python3")
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/support/hold_sockets.py"
         ))
-        .args([&d.port.to_string(), "1100", "100", "120"])
+        .args([&d.port().to_string(), "1100", "100", "120"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

@@ -15,7 +15,7 @@ use bulletin::schedule::workdays::{NonWorkingDay, WorkingDays, shift};
 use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Europe::London;
 use proptest::prelude::*;
-use support::{Tree, bulletin};
+use support::{Tree, bulletin, succeed};
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
@@ -43,25 +43,16 @@ fn is_weekend(day: NaiveDate) -> bool {
 #[test]
 fn the_sample_never_sends_on_a_weekend_or_bank_holiday_in_2027_and_2028() {
     let tree = Tree::sample();
-    let out = bulletin(tree.root())
-        .args([
-            "schedule",
-            "--from",
-            "2027-01-01",
-            "--count",
-            "40",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = succeed(bulletin(tree.root()).args([
+        "schedule",
+        "--from",
+        "2027-01-01",
+        "--count",
+        "40",
+        "--format",
+        "json",
+    ]));
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
     let holidays = holidays_from_file();
     let mut issues = 0;
     let mut bad = Vec::new();
@@ -89,11 +80,7 @@ fn the_sample_never_sends_on_a_weekend_or_bank_holiday_in_2027_and_2028() {
 
 fn minimal_with(bulletin_extra: &str, schedule: &str) -> Tree {
     let t = Tree::minimal();
-    let s = std::fs::read_to_string(t.config()).unwrap().replace(
-        "schedule = \"0 9 1 * *\"",
-        &format!("schedule = \"{schedule}\"\n{bulletin_extra}"),
-    );
-    t.write("config/bulletin.toml", &s);
+    t.schedule_with(schedule, bulletin_extra);
     t
 }
 

@@ -2,31 +2,16 @@
 // Usage: node axe.mjs FILE_OR_URL... ; prints one JSON document:
 // [{target, scheme: "light"|"dark", passes, violations:[...]}], each page in both colour schemes.
 // Exit 0 when it ran (whatever it found), 2 when it could not run.
-import { chromium } from 'playwright-core';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { axeSource, launchChromium } from './chromium.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const targets = process.argv.slice(2);
 if (targets.length === 0) {
   console.error('usage: node axe.mjs FILE_OR_URL...');
   process.exit(2);
 }
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-} catch (e) {
-  console.error(`cannot start Chromium at ${executablePath}: ${e.message}`);
-  process.exit(2);
-}
+const browser = await launchChromium();
 const results = [];
 try {
   for (const t of targets) for (const scheme of ['light', 'dark']) {

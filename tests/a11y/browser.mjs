@@ -10,13 +10,10 @@
 //    screenshots: [...]}
 // and saves a full-page screenshot of /calendar?month=2026-11 as ARTEFACT_DIR/calendar-2026-11.png
 // (and its dark twin). Exit 0 when it ran (whatever it found), 2 when it could not run.
-import { chromium } from 'playwright-core';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { axeSource, launchChromium } from './chromium.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const [base, unsubscribeUrl, artefactArg] = process.argv.slice(2);
 if (!base || !unsubscribeUrl || !artefactArg) {
   console.error('usage: node browser.mjs BASE_URL UNSUBSCRIBE_URL ARTEFACT_DIR');
@@ -26,18 +23,7 @@ const artefacts = resolve(artefactArg);
 mkdirSync(artefacts, { recursive: true });
 const url = (path) => new URL(path, base).href;
 
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-} catch (e) {
-  console.error(`cannot start Chromium at ${executablePath}: ${e.message}`);
-  process.exit(2);
-}
+const browser = await launchChromium();
 
 // Our pages forbid every script (CSP `default-src 'none'`); bypassing CSP lets axe in without
 // weakening what the server sends.

@@ -1,45 +1,81 @@
-//! The real daemon (`bulletin run`) on a free port, with its log collected, and plain HTTP/1.1
-//! requests to it. Ended (SIGTERM, then kill) when dropped.
+//! The real daemon (`bulletin run`) as a child process, the one way every test binary starts it:
+//! its log collected line by line (for waiting on what it says and for failure messages), its web
+//! server reached with plain HTTP/1.1 ([`super::http`]), and ended when dropped (SIGTERM, then
+//! SIGKILL), so a failing test never leaves a daemon holding the ledger's lock.
+//!
+//! ```ignore
+//! let d = Daemon::start(&t, port);                   // web tests: healthy, with the admin token
+//! let d = Daemon::builder(&t).env(K, V).spawn();     // scheduler tests: started, not waited for
+//! assert!(d.wait_for_log("running", Duration::from_secs(10)), "{}", d.log());
+//! let exit = d.stop();                               // SIGTERM: exit code, time taken, log
+//! ```
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use super::Tree;
+use super::{Tree, http};
 
-pub struct WebDaemon {
-    child: Child,
-    pub port: u16,
-    log: Arc<Mutex<String>>,
-}
-
-/// The admin token the helper gives every daemon.
+/// The admin token [`Builder::admin_token`] gives the daemon.
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
-impl WebDaemon {
-    /// Start `bulletin run` in `t` on `port` (its `public_url` should name the same port), and
-    /// wait until `/healthz` answers.
-    pub fn start(t: &Tree, port: u16) -> WebDaemon {
-        Self::start_with(t, port, &[])
+/// How the daemon is started; see [`Daemon::builder`].
+pub struct Builder<'a> {
+    tree: &'a Tree,
+    port: Option<u16>,
+    env: Vec<(String, String)>,
+    nofile: Option<u32>,
+}
+
+impl Builder<'_> {
+    /// Listen on this port of 127.0.0.1 (the tree's `public_url` should name it). Without it the
+    /// kernel picks a free port, which [`Daemon::port`] reads from the daemon's start-up line.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = Some(port);
+        self
     }
 
-    /// [`WebDaemon::start`] with extra environment variables (a PostgreSQL URL, a secret).
-    pub fn start_with(t: &Tree, port: u16, env: &[(&str, &str)]) -> WebDaemon {
-        let mut cmd = super::bulletin(t.root());
-        for (k, v) in env {
+    /// An environment variable for the daemon (a database URL, a secret).
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Give the daemon [`ADMIN_TOKEN`], so the admin pages answer [`Daemon::admin_get`].
+    pub fn admin_token(self) -> Self {
+        self.env("BULLETIN_ADMIN_TOKEN", ADMIN_TOKEN)
+    }
+
+    /// Run the daemon under this file-descriptor limit (`ulimit -n`), for resource-exhaustion
+    /// tests.
+    pub fn nofile(mut self, n: u32) -> Self {
+        self.nofile = Some(n);
+        self
+    }
+
+    /// Start the daemon and return at once: for tests that wait on its log or its outbox.
+    pub fn spawn(self) -> Daemon {
+        let mut cmd = super::bulletin(self.tree.root());
+        cmd.env("RUST_LOG", "info");
+        if let Some(port) = self.port {
+            cmd.env("BULLETIN_WEB_BIND", format!("127.0.0.1:{port}"));
+        }
+        for (k, v) in &self.env {
             cmd.env(k, v);
         }
+        let mut cmd = match self.nofile {
+            None => {
+                cmd.arg("run");
+                cmd
+            }
+            Some(n) => under_fd_limit(&cmd, n),
+        };
         let mut child = cmd
-            .arg("run")
-            .env("RUST_LOG", "info")
-            .env("BULLETIN_WEB_BIND", format!("127.0.0.1:{port}"))
-            .env("BULLETIN_ADMIN_TOKEN", ADMIN_TOKEN)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap();
+            .expect("start bulletin run");
         let log = Arc::new(Mutex::new(String::new()));
         let err = child.stderr.take().unwrap();
         let sink = log.clone();
@@ -50,102 +86,221 @@ impl WebDaemon {
                 l.push('\n');
             }
         });
-        let d = WebDaemon { child, port, log };
-        let start = Instant::now();
-        while d.get("/healthz").0 == 0 {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "the daemon's web server did not come up: {}",
-                d.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        let port = OnceLock::new();
+        if let Some(p) = self.port {
+            port.set(p).unwrap();
         }
-        d
+        Daemon {
+            child,
+            port,
+            log,
+            exited: false,
+        }
     }
 
+    /// Start the daemon and wait until `/healthz` answers 200, that is until the web server is
+    /// up, the ledger open and the scheduler has finished its first pass: for web tests, which
+    /// then see a settled daemon.
+    pub fn start(self) -> Daemon {
+        let d = self.spawn();
+        assert!(
+            wait_until(Duration::from_secs(20), || d.get("/healthz").0 == 200),
+            "GET /healthz did not answer 200 within 20 s: {}",
+            d.log()
+        );
+        d
+    }
+}
+
+/// `cmd` (a `bulletin` command with its environment) run as `bulletin run` through `sh` after
+/// `ulimit -n n`.
+fn under_fd_limit(cmd: &Command, n: u32) -> Command {
+    let mut sh = Command::new("sh");
+    sh.args(["-c", &format!("ulimit -n {n} && exec \"$BIN\" run")])
+        .env("BIN", cmd.get_program());
+    if let Some(dir) = cmd.get_current_dir() {
+        sh.current_dir(dir);
+    }
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => sh.env(k, v),
+            None => sh.env_remove(k),
+        };
+    }
+    sh
+}
+
+/// A running `bulletin run`.
+pub struct Daemon {
+    child: Child,
+    port: OnceLock<u16>,
+    log: Arc<Mutex<String>>,
+    /// Set once the child has been reaped, so its pid (maybe reused) is never signalled again.
+    exited: bool,
+}
+
+/// How a daemon ended after [`Daemon::stop`].
+#[derive(Debug)]
+pub struct Exit {
+    /// From SIGTERM to exit.
+    pub took: Duration,
+    pub code: Option<i32>,
+    pub log: String,
+}
+
+impl Daemon {
+    /// How to start a daemon in `t`; see [`Builder`].
+    pub fn builder(t: &Tree) -> Builder<'_> {
+        Builder {
+            tree: t,
+            port: None,
+            env: Vec::new(),
+            nofile: None,
+        }
+    }
+
+    /// A web daemon on `port` with the admin token, serving before this returns.
+    pub fn start(t: &Tree, port: u16) -> Daemon {
+        Self::builder(t).port(port).admin_token().start()
+    }
+
+    /// [`Daemon::start`] with extra environment variables (a PostgreSQL URL, a secret).
+    pub fn start_with(t: &Tree, port: u16, env: &[(&str, &str)]) -> Daemon {
+        env.iter()
+            .fold(Self::builder(t).port(port).admin_token(), |b, (k, v)| {
+                b.env(k, v)
+            })
+            .start()
+    }
+
+    /// Everything the daemon has logged so far.
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
 
-    /// Wait until the log contains `what`.
+    /// Wait until the log contains `what`; whether it did within `within`.
     pub fn wait_for_log(&self, what: &str, within: Duration) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < within {
-            if self.log().contains(what) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
+        wait_until(within, || self.log().contains(what))
     }
 
-    /// (status, headers lower-cased, body) of one HTTP/1.1 request.
+    /// The port of the web server: the one it was given, or the one in its start-up line.
+    pub fn port(&self) -> u16 {
+        *self.port.get_or_init(|| {
+            let mut port = None;
+            wait_until(Duration::from_secs(20), || {
+                port = self
+                    .log()
+                    .split("listening on http://127.0.0.1:")
+                    .nth(1)
+                    .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
+                    .and_then(|p| p.parse().ok());
+                port.is_some()
+            });
+            port.unwrap_or_else(|| panic!("no web port in the log: {}", self.log()))
+        })
+    }
+
+    /// Send a signal by name (`TERM`, `HUP`, ...).
+    pub fn signal(&self, sig: &str) {
+        assert!(!self.exited, "signal {sig} to a daemon that has exited");
+        let ok = Command::new("kill")
+            .args([&format!("-{sig}"), &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "could not send SIG{sig} to the daemon");
+    }
+
+    /// SIGTERM, then wait (at most 40 s) for it to exit.
+    pub fn stop(self) -> Exit {
+        let start = Instant::now();
+        self.signal("TERM");
+        self.exited_since(start)
+    }
+
+    /// Wait (at most 40 s) for a daemon already sent SIGTERM to exit: to stop several at once,
+    /// signal each, then wait for each.
+    pub fn wait_exit(self) -> Exit {
+        self.exited_since(Instant::now())
+    }
+
+    fn exited_since(mut self, start: Instant) -> Exit {
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                self.exited = true;
+                // Let the log reader drain what the daemon said last.
+                std::thread::sleep(Duration::from_millis(100));
+                return Exit {
+                    took: start.elapsed(),
+                    code: status.code(),
+                    log: self.log(),
+                };
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(40),
+                "the daemon did not stop on SIGTERM: {}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL, as a power cut or the OOM killer would, and reap it.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.exited = true;
+    }
+
+    /// One HTTP/1.1 request to the daemon's web server; see [`http::request`].
     pub fn request(
         &self,
         method: &str,
         path: &str,
         headers: &[(&str, &str)],
         body: &str,
-    ) -> (u16, String, String) {
-        let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return (0, String::new(), String::new());
-        };
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        req.push_str("\r\n");
-        req.push_str(body);
-        s.write_all(req.as_bytes()).unwrap();
-        let mut raw = Vec::new();
-        let _ = s.read_to_end(&mut raw);
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let status = head
-            .split(' ')
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        (status, head.to_lowercase(), body.to_string())
+    ) -> http::Response {
+        http::request(self.port(), method, path, headers, body)
     }
 
-    pub fn get(&self, path: &str) -> (u16, String, String) {
-        self.request("GET", path, &[], "")
+    /// Raw bytes to the web server, read until it closes or `wait` passes; see [`http::raw`].
+    pub fn raw(&self, raw: &[u8], wait: Duration) -> http::Response {
+        http::raw(self.port(), raw, wait)
+    }
+
+    pub fn get(&self, path: &str) -> http::Response {
+        http::get(self.port(), path)
     }
 
     /// GET with the admin token.
-    pub fn admin_get(&self, path: &str) -> (u16, String, String) {
+    pub fn admin_get(&self, path: &str) -> http::Response {
         let auth = format!("Bearer {ADMIN_TOKEN}");
         self.request("GET", path, &[("Authorization", &auth)], "")
     }
 
-    pub fn post_form(&self, path: &str, body: &str) -> (u16, String, String) {
-        self.request(
-            "POST",
-            path,
-            &[("Content-Type", "application/x-www-form-urlencoded")],
-            body,
-        )
+    pub fn post_form(&self, path: &str, body: &str) -> http::Response {
+        http::post_form(self.port(), path, body)
     }
 }
 
-impl Drop for WebDaemon {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(10) {
-            if self.child.try_wait().ok().flatten().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+/// Poll `f` every 50 ms until it holds; whether it did within `within`.
+pub fn wait_until(within: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    loop {
+        if f() {
+            return true;
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if start.elapsed() >= within {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if !self.exited {
+            super::terminate(&mut self.child, Duration::from_secs(10));
+        }
     }
 }

@@ -1,8 +1,10 @@
 //! Shared helpers for integration tests: small project trees in temporary folders.
 #![allow(dead_code)]
 
+pub mod clock;
 pub mod daemon;
 pub mod email;
+pub mod http;
 pub mod imap;
 pub mod pg;
 pub mod smtp;
@@ -45,6 +47,9 @@ pub const NEWS_MD: &str =
     "+++\ntitle = \"Item\"\nsection = \"partnership\"\npublish = 2026-11-01\n+++\nBody.\n";
 
 pub const BLOCK_MD: &str = "+++\ntitle = \"Worried about a child?\"\n+++\nCall 999.\n";
+
+/// The schedule line of [`BULLETIN_TOML`], which [`Tree::schedule`] replaces.
+const MINIMAL_SCHEDULE: &str = "schedule = \"0 9 1 * *\"";
 
 /// A valid minimal project in a temporary folder.
 pub struct Tree {
@@ -96,6 +101,81 @@ impl Tree {
             .collect::<Vec<_>>()
             .join("\n");
         std::fs::write(self.config(), quiet + "\n").unwrap();
+    }
+
+    /// Put these addresses (and no others) on the `all` list, inline in its TOML file.
+    pub fn members<S: AsRef<str>>(&self, emails: impl IntoIterator<Item = S>) {
+        let mut list = String::from("name = \"Everyone\"\n");
+        for m in emails {
+            list.push_str(&format!("[[member]]\nemail = \"{}\"\n", m.as_ref()));
+        }
+        self.write("config/lists/all.toml", &list);
+    }
+
+    /// Put these CSV rows (`email,name,agency`) on the `all` list, through `members_csv`, as
+    /// large lists are kept.
+    pub fn members_csv(&self, rows: impl IntoIterator<Item = String>) {
+        let mut csv = String::from("email,name,agency\n");
+        for row in rows {
+            csv.push_str(&row);
+            csv.push('\n');
+        }
+        self.write("config/lists/all.csv", &csv);
+        self.write(
+            "config/lists/all.toml",
+            "name = \"Everyone\"\nmembers_csv = \"all.csv\"\n",
+        );
+    }
+
+    /// Add TOML (whole sections, e.g. `[transport]`) at the end of `config/bulletin.toml`.
+    pub fn append_config(&self, toml: &str) {
+        let settings = std::fs::read_to_string(self.config()).unwrap();
+        self.write("config/bulletin.toml", &format!("{settings}\n{toml}\n"));
+    }
+
+    /// Replace the minimal tree's schedule (09:00 on the 1st) with `cron`.
+    pub fn schedule(&self, cron: &str) {
+        self.schedule_with(cron, "");
+    }
+
+    /// [`Tree::schedule`], with `bulletin_lines` (e.g. `approval = "editors"`) added to the
+    /// bulletin's table.
+    pub fn schedule_with(&self, cron: &str, bulletin_lines: &str) {
+        let settings = std::fs::read_to_string(self.config()).unwrap();
+        assert!(
+            settings.contains(MINIMAL_SCHEDULE),
+            "schedule() rewrites the minimal tree's schedule, which this tree does not have"
+        );
+        self.write(
+            "config/bulletin.toml",
+            &settings.replace(
+                MINIMAL_SCHEDULE,
+                &format!("schedule = \"{cron}\"\n{bulletin_lines}"),
+            ),
+        );
+    }
+
+    /// Make the bulletin fire every day at the UK minute `minutes_ago` minutes before the real
+    /// now: a daemon started next has that fire to catch up (or to judge too late).
+    pub fn fire_daily_minutes_ago(&self, minutes_ago: i64) {
+        use chrono::Timelike;
+        let at = (Utc::now() - chrono::Duration::minutes(minutes_ago))
+            .with_timezone(&chrono_tz::Europe::London);
+        self.schedule(&format!("{} {} * * *", at.minute(), at.hour()));
+    }
+
+    /// The messages in the outbox (`*.eml`), sorted by file name; none if there is no outbox.
+    pub fn outbox(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("outbox"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
     }
 
     pub fn root(&self) -> &Path {
@@ -154,6 +234,67 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(&p, to.join(e.file_name())).unwrap();
         }
     }
+}
+
+/// `bulletin status --format json` run by `cmd` (a [`bulletin`] command with the environment
+/// the test needs), which must succeed: the ledger as the operator sees it.
+pub fn status_json(cmd: &mut std::process::Command) -> serde_json::Value {
+    serde_json::from_str(&succeed(cmd.args(["status", "--format", "json"])))
+        .expect("status prints one JSON document")
+}
+
+/// Run `cmd`, which must exit 0 (else the test fails showing both streams): its stdout.
+pub fn succeed(cmd: &mut std::process::Command) -> String {
+    let o = cmd.output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{cmd:?} failed\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).expect("UTF-8 output")
+}
+
+/// Run an independent checker (a Python script of this repository, path relative to its root) on
+/// `contents` saved as `file_name`; the JSON it prints. Fails the test if the script does.
+pub fn python_json(script: &str, file_name: &str, contents: &[u8]) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(file_name);
+    std::fs::write(&path, contents).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(script))
+        .arg(&path)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{script} failed (scripts/test installs the Python packages it needs):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{script} printed no JSON ({e})"))
+}
+
+/// End a child process the way an operator would: SIGTERM (a clean exit, so it releases locks
+/// and flushes logs), then SIGKILL if it is still there after `grace`; reaped either way.
+/// For `Drop` of the servers and daemons tests start (std's `Child::kill` is SIGKILL only).
+pub fn terminate(child: &mut std::process::Child, grace: std::time::Duration) {
+    if let Ok(Some(_)) = child.try_wait() {
+        return;
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .stderr(std::process::Stdio::null())
+        .status();
+    let deadline = std::time::Instant::now() + grace;
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// The built binary, run in `dir` with a clean `BULLETIN_*` environment.

@@ -190,6 +190,18 @@ impl SmtpSink {
             .collect()
     }
 
+    /// How many copies each envelope recipient (lower-cased) got: "exactly one each" is the
+    /// delivery promise these tests check.
+    pub fn copies(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut m = std::collections::BTreeMap::new();
+        for tx in self.transactions() {
+            for r in &tx.rcpt_to {
+                *m.entry(r.to_lowercase()).or_insert(0) += 1;
+            }
+        }
+        m
+    }
+
     /// How many messages were dumped so far (non-empty dump files; see [`SmtpSink`] for what
     /// counts as dumped).
     pub fn count(&self) -> usize {
@@ -475,19 +487,6 @@ impl TestSmtpServer {
 
 impl Drop for TestSmtpServer {
     fn drop(&mut self) {
-        // SIGTERM (a clean exit), then SIGKILL if it lingers; std has only the latter.
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .stderr(Stdio::null())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        super::terminate(&mut self.child, Duration::from_secs(5));
     }
 }
