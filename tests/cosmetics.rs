@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::daemon::WebDaemon;
+use support::daemon::Daemon;
 use support::smtp::free_port;
 use support::{Tree, bulletin};
 
@@ -32,7 +32,7 @@ fn an_empty_feed_is_dated_when_its_settings_last_changed_not_1970() {
     let tree = Tree::minimal();
     tree.quiet_schedule();
     let port = free_port();
-    let d = WebDaemon::start(&tree, port);
+    let d = Daemon::start(&tree, port);
     let (code, _, body) = d.get("/feed.atom");
     assert_eq!(code, 200, "{body}");
     assert!(!body.contains("<entry>"), "no issue has gone yet: {body}");
