@@ -31,11 +31,45 @@ where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()>,
 {
+    on_sqlite_raw(|store, _| case(store)).await
+}
+
+/// The database behind a case's store, to change it as another program (or a newer
+/// bulletin) could.
+enum Raw {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl Raw {
+    async fn exec(&self, sql: &'static str) {
+        match self {
+            Raw::Sqlite(path) => {
+                let mut c =
+                    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                        .await
+                        .unwrap();
+                sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+            }
+            Raw::Postgres(url) => {
+                let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+            }
+        }
+    }
+}
+
+async fn on_sqlite_raw<F, Fut>(case: F)
+where
+    F: FnOnce(Store, Raw) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&DatabaseUrl::Sqlite(dir.path().join("ledger.db")))
+    let path = dir.path().join("ledger.db");
+    let store = Store::open(&DatabaseUrl::Sqlite(path.clone()))
         .await
         .expect("opening a fresh SQLite ledger");
-    case(store).await;
+    case(store, Raw::Sqlite(path)).await;
 }
 
 fn admin_url() -> (String, &'static str) {
@@ -92,6 +126,14 @@ where
     F: FnOnce(Store) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    on_postgres_raw(|store, _| case(store)).await
+}
+
+async fn on_postgres_raw<F, Fut>(case: F)
+where
+    F: FnOnce(Store, Raw) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let name = unique_db_name();
     let mut conn = admin().await;
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
@@ -100,10 +142,10 @@ where
         .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
     let url = with_database(&admin_url().0, &name);
     let outcome = tokio::spawn(async move {
-        let store = Store::open(&DatabaseUrl::Postgres(Secret::new(url)))
+        let store = Store::open(&DatabaseUrl::Postgres(Secret::new(url.clone())))
             .await
             .expect("opening a fresh PostgreSQL ledger");
-        case(store).await;
+        case(store, Raw::Postgres(url)).await;
     })
     .await;
     let dropped = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -133,6 +175,25 @@ macro_rules! both {
         }
     )*};
 }
+
+/// Each case that needs the raw database as `case::sqlite` and `case::postgres`.
+macro_rules! both_raw {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::on_sqlite_raw(super::$case).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                super::on_postgres_raw(super::$case).await
+            }
+        }
+    )*};
+}
+
+both_raw!(case_audit_rows_commit_with_their_change);
 
 both!(
     case_create_issue_is_idempotent,
@@ -1481,4 +1542,49 @@ async fn case_bounces(store: Store) {
         2,
         "unsuppressed: no longer stale"
     );
+}
+
+/// An approval or an unsuppress and its audit row are one transaction: when the audit row
+/// cannot be written (a trigger refuses it here), the change is not kept either.
+async fn case_audit_rows_commit_with_their_change(store: Store, raw: Raw) {
+    store
+        .suppress("reader@x.example", "*", Some("asked"), NOW)
+        .await
+        .unwrap();
+    match raw {
+        Raw::Sqlite(_) => {
+            raw.exec(
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON events
+                 WHEN NEW.kind IN ('approved', 'unsuppressed')
+                 BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
+            )
+            .await
+        }
+        Raw::Postgres(_) => {
+            raw.exec(
+                "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS
+                   $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$;
+                 CREATE TRIGGER refuse_audit BEFORE INSERT ON events FOR EACH ROW
+                   WHEN (NEW.kind IN ('approved', 'unsuppressed')) EXECUTE FUNCTION refuse_audit()",
+            )
+            .await
+        }
+    }
+
+    let approved = store
+        .approve("news", "2026-12-01", "editor@x.example", NOW + 1)
+        .await;
+    assert!(approved.is_err(), "{approved:?}");
+    assert_eq!(store.approval("news", "2026-12-01").await.unwrap(), None);
+    assert_eq!(
+        store
+            .counter(bulletin::store::APPROVALS_COUNTER)
+            .await
+            .unwrap(),
+        0
+    );
+
+    let removed = store.unsuppress("reader@x.example", None, NOW + 2).await;
+    assert!(removed.is_err(), "{removed:?}");
+    assert_eq!(store.suppressions().await.unwrap().len(), 1);
 }
