@@ -12,6 +12,13 @@ macro_rules! locking {
     };
 }
 
+/// Outcomes to record for the deliveries `owner` holds, at `now`.
+pub(super) struct Batch<'a> {
+    pub outcomes: &'a [(i64, Recorded)],
+    pub owner: &'a str,
+    pub now: i64,
+}
+
 impl Store {
     /// Mark deliveries of suppressed addresses (whole-address or this bulletin) as suppressed,
     /// so an unsubscribe takes effect before the next attempt.
@@ -95,9 +102,17 @@ impl Store {
         owner: &str,
         now: i64,
     ) -> Result<(), StoreError> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let batch = Batch {
+            outcomes,
+            owner,
+            now,
+        };
         match self {
-            Store::Sqlite(s) => s.record(outcomes, owner, now).await,
-            Store::Postgres(s) => s.record(outcomes, owner, now).await,
+            Store::Sqlite(s) => super::sqlite::record(&s.pool, batch).await,
+            Store::Postgres(s) => super::postgres::record(&s.pool, batch).await,
         }
     }
 

@@ -14,6 +14,7 @@ mod suppressions;
 mod vocab;
 
 pub use bounces::{BounceRecorded, NewBounce, StaleAddress};
+use deliveries::Batch;
 pub use identity::{IdentityError, marker_path};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

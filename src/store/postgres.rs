@@ -14,7 +14,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use super::{Dialect, Recorded, StoreError};
+use super::{Batch, Dialect, Recorded, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -80,97 +80,95 @@ impl PgStore {
         MIGRATOR.run(&pool).await?;
         Ok(PgStore { pool })
     }
+}
 
-    pub async fn record(
-        &self,
-        outcomes: &[(i64, Recorded)],
-        owner: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        if outcomes.is_empty() {
-            return Ok(());
+/// One UPDATE for the whole batch (UNNEST), its rows locked in id order first.
+pub(super) async fn record(pool: &PgPool, batch: Batch<'_>) -> Result<(), StoreError> {
+    let Batch {
+        outcomes,
+        owner,
+        now,
+    } = batch;
+    // One row per delivery, the first outcome of an id winning (as when they are applied
+    // one by one: the first leaves the delivery no longer in flight).
+    let mut seen = std::collections::HashSet::new();
+    let mut ids = Vec::with_capacity(outcomes.len());
+    let mut states = Vec::with_capacity(outcomes.len());
+    let mut replies: Vec<Option<&str>> = Vec::with_capacity(outcomes.len());
+    let mut retries: Vec<Option<i64>> = Vec::with_capacity(outcomes.len());
+    for (id, o) in outcomes {
+        if !seen.insert(*id) {
+            continue;
         }
-        // One row per delivery, the first outcome of an id winning (as when they are applied
-        // one by one: the first leaves the delivery no longer in flight).
-        let mut seen = std::collections::HashSet::new();
-        let mut ids = Vec::with_capacity(outcomes.len());
-        let mut states = Vec::with_capacity(outcomes.len());
-        let mut replies: Vec<Option<&str>> = Vec::with_capacity(outcomes.len());
-        let mut retries: Vec<Option<i64>> = Vec::with_capacity(outcomes.len());
-        for (id, o) in outcomes {
-            if !seen.insert(*id) {
-                continue;
-            }
-            ids.push(*id);
-            states.push(outcome_state(o));
-            let (reply, retry) = match o {
-                Recorded::Sent { reply } | Recorded::Failed { reply } => (Some(reply), None),
-                Recorded::Expired { reply } => (Some(reply), None),
-                Recorded::Deferred { reply, retry_at } => (Some(reply), Some(*retry_at)),
-                Recorded::Released => (None, None),
-            };
-            replies.push(reply.map(String::as_str));
-            retries.push(retry);
-        }
-        let mut tx = self.pool.begin().await?;
-        // Lock in id order (see the module's note on deadlocks), then change only the rows
-        // this sender still holds.
-        let mut locked = ids.clone();
-        locked.sort_unstable();
+        ids.push(*id);
+        states.push(outcome_state(o));
+        let (reply, retry) = match o {
+            Recorded::Sent { reply } | Recorded::Failed { reply } => (Some(reply), None),
+            Recorded::Expired { reply } => (Some(reply), None),
+            Recorded::Deferred { reply, retry_at } => (Some(reply), Some(*retry_at)),
+            Recorded::Released => (None, None),
+        };
+        replies.push(reply.map(String::as_str));
+        retries.push(retry);
+    }
+    let mut tx = pool.begin().await?;
+    // Lock in id order (see the module's note on deadlocks), then change only the rows
+    // this sender still holds.
+    let mut locked = ids.clone();
+    locked.sort_unstable();
+    sqlx::query(
+        "SELECT id FROM deliveries
+          WHERE id = ANY($1) AND state = 'in_flight'
+            AND substr(lease_owner, 1, length($2::text)) = $2::text
+          ORDER BY id FOR UPDATE",
+    )
+    .bind(&locked)
+    .bind(owner)
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE deliveries d SET
+                state = u.state,
+                sent_at = CASE WHEN u.state = 'sent' THEN $1 ELSE d.sent_at END,
+                next_attempt_at = CASE WHEN u.state = 'deferred' THEN u.retry_at ELSE d.next_attempt_at END,
+                last_reply = CASE WHEN u.state = 'pending' THEN d.last_reply ELSE u.reply END,
+                attempts = CASE WHEN u.state = 'pending' THEN GREATEST(d.attempts - 1, 0) ELSE d.attempts END,
+                lease_owner = NULL, lease_until = NULL, updated_at = $1
+           FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::bigint[]) AS u (id, state, reply, retry_at)
+          WHERE d.id = u.id AND d.state = 'in_flight'
+            AND substr(d.lease_owner, 1, length($6::text)) = $6::text",
+    )
+    .bind(now)
+    .bind(&ids)
+    .bind(&states)
+    .bind(&replies)
+    .bind(&retries)
+    .bind(owner)
+    .execute(&mut *tx)
+    .await?;
+    let (failed_ids, failed_replies): (Vec<i64>, Vec<&str>) = outcomes
+        .iter()
+        .filter_map(|(id, o)| match o {
+            Recorded::Failed { reply } => Some((*id, reply.as_str())),
+            _ => None,
+        })
+        .unzip();
+    if !failed_ids.is_empty() {
         sqlx::query(
-            "SELECT id FROM deliveries
-              WHERE id = ANY($1) AND state = 'in_flight'
-                AND substr(lease_owner, 1, length($2::text)) = $2::text
-              ORDER BY id FOR UPDATE",
-        )
-        .bind(&locked)
-        .bind(owner)
-        .fetch_all(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE deliveries d SET
-                    state = u.state,
-                    sent_at = CASE WHEN u.state = 'sent' THEN $1 ELSE d.sent_at END,
-                    next_attempt_at = CASE WHEN u.state = 'deferred' THEN u.retry_at ELSE d.next_attempt_at END,
-                    last_reply = CASE WHEN u.state = 'pending' THEN d.last_reply ELSE u.reply END,
-                    attempts = CASE WHEN u.state = 'pending' THEN GREATEST(d.attempts - 1, 0) ELSE d.attempts END,
-                    lease_owner = NULL, lease_until = NULL, updated_at = $1
-               FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::bigint[]) AS u (id, state, reply, retry_at)
-              WHERE d.id = u.id AND d.state = 'in_flight'
-                AND substr(d.lease_owner, 1, length($6::text)) = $6::text",
+            "INSERT INTO events (at, issue_id, delivery_id, kind, detail)
+             SELECT $1, d.issue_id, d.id, 'failed', u.reply
+               FROM UNNEST($2::bigint[], $3::text[]) WITH ORDINALITY AS u (id, reply, n)
+               JOIN deliveries d ON d.id = u.id
+              ORDER BY u.n",
         )
         .bind(now)
-        .bind(&ids)
-        .bind(&states)
-        .bind(&replies)
-        .bind(&retries)
-        .bind(owner)
+        .bind(&failed_ids)
+        .bind(&failed_replies)
         .execute(&mut *tx)
         .await?;
-        let (failed_ids, failed_replies): (Vec<i64>, Vec<&str>) = outcomes
-            .iter()
-            .filter_map(|(id, o)| match o {
-                Recorded::Failed { reply } => Some((*id, reply.as_str())),
-                _ => None,
-            })
-            .unzip();
-        if !failed_ids.is_empty() {
-            sqlx::query(
-                "INSERT INTO events (at, issue_id, delivery_id, kind, detail)
-                 SELECT $1, d.issue_id, d.id, 'failed', u.reply
-                   FROM UNNEST($2::bigint[], $3::text[]) WITH ORDINALITY AS u (id, reply, n)
-                   JOIN deliveries d ON d.id = u.id
-                  ORDER BY u.n",
-            )
-            .bind(now)
-            .bind(&failed_ids)
-            .bind(&failed_replies)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
     }
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]

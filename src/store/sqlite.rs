@@ -9,7 +9,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::{Dialect, Recorded, StoreError};
+use super::{Batch, Dialect, Recorded, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -100,82 +100,80 @@ impl SqliteStore {
             path: path.to_path_buf(),
         })
     }
+}
 
-    pub async fn record(
-        &self,
-        outcomes: &[(i64, Recorded)],
-        owner: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        if outcomes.is_empty() {
-            return Ok(());
+/// One UPDATE per outcome in one transaction (SQLite writes are cheap in a batch).
+pub(super) async fn record(pool: &SqlitePool, batch: Batch<'_>) -> Result<(), StoreError> {
+    let Batch {
+        outcomes,
+        owner,
+        now,
+    } = batch;
+    // Only rows this sender still holds: $1 id, $2 now, $3 owner, $4 reply, $5 retry time.
+    const HELD: &str =
+        "id = $1 AND state = 'in_flight' AND substr(lease_owner, 1, length($3)) = $3";
+    let mut tx = pool.begin().await?;
+    for (id, o) in outcomes {
+        let (sql, reply, retry) = match o {
+            Recorded::Sent { reply } => (
+                format!(
+                    "UPDATE deliveries SET state = 'sent', sent_at = $2, last_reply = $4, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
+                ),
+                Some(reply),
+                None,
+            ),
+            Recorded::Deferred { reply, retry_at } => (
+                format!(
+                    "UPDATE deliveries SET state = 'deferred', next_attempt_at = $5, last_reply = $4, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
+                ),
+                Some(reply),
+                Some(*retry_at),
+            ),
+            Recorded::Failed { reply } => (
+                format!(
+                    "UPDATE deliveries SET state = 'failed', last_reply = $4, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
+                ),
+                Some(reply),
+                None,
+            ),
+            Recorded::Expired { reply } => (
+                format!(
+                    "UPDATE deliveries SET state = 'expired', last_reply = $4, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
+                ),
+                Some(reply),
+                None,
+            ),
+            Recorded::Released => (
+                format!(
+                    "UPDATE deliveries SET state = 'pending', attempts = MAX(attempts - 1, 0), lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
+                ),
+                None,
+                None,
+            ),
+        };
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(now)
+            .bind(owner);
+        if let Some(r) = reply {
+            q = q.bind(r);
         }
-        // Only rows this sender still holds: $1 id, $2 now, $3 owner, $4 reply, $5 retry time.
-        const HELD: &str =
-            "id = $1 AND state = 'in_flight' AND substr(lease_owner, 1, length($3)) = $3";
-        let mut tx = self.pool.begin().await?;
-        for (id, o) in outcomes {
-            let (sql, reply, retry) = match o {
-                Recorded::Sent { reply } => (
-                    format!(
-                        "UPDATE deliveries SET state = 'sent', sent_at = $2, last_reply = $4, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
-                    ),
-                    Some(reply),
-                    None,
-                ),
-                Recorded::Deferred { reply, retry_at } => (
-                    format!(
-                        "UPDATE deliveries SET state = 'deferred', next_attempt_at = $5, last_reply = $4, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
-                    ),
-                    Some(reply),
-                    Some(*retry_at),
-                ),
-                Recorded::Failed { reply } => (
-                    format!(
-                        "UPDATE deliveries SET state = 'failed', last_reply = $4, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
-                    ),
-                    Some(reply),
-                    None,
-                ),
-                Recorded::Expired { reply } => (
-                    format!(
-                        "UPDATE deliveries SET state = 'expired', last_reply = $4, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
-                    ),
-                    Some(reply),
-                    None,
-                ),
-                Recorded::Released => (
-                    format!(
-                        "UPDATE deliveries SET state = 'pending', attempts = MAX(attempts - 1, 0), lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
-                    ),
-                    None,
-                    None,
-                ),
-            };
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(id)
-                .bind(now)
-                .bind(owner);
-            if let Some(r) = reply {
-                q = q.bind(r);
-            }
-            if let Some(t) = retry {
-                q = q.bind(t);
-            }
-            q.execute(&mut *tx).await?;
-            if let Recorded::Failed { reply } = o {
-                sqlx::query(
-                    "INSERT INTO events (at, issue_id, delivery_id, kind, detail)
-                     SELECT $1, issue_id, id, 'failed', $3 FROM deliveries WHERE id = $2",
-                )
-                .bind(now)
-                .bind(id)
-                .bind(reply)
-                .execute(&mut *tx)
-                .await?;
-            }
+        if let Some(t) = retry {
+            q = q.bind(t);
         }
-        tx.commit().await?;
-        Ok(())
+        q.execute(&mut *tx).await?;
+        if let Recorded::Failed { reply } = o {
+            sqlx::query(
+                "INSERT INTO events (at, issue_id, delivery_id, kind, detail)
+                 SELECT $1, issue_id, id, 'failed', $3 FROM deliveries WHERE id = $2",
+            )
+            .bind(now)
+            .bind(id)
+            .bind(reply)
+            .execute(&mut *tx)
+            .await?;
+        }
     }
+    tx.commit().await?;
+    Ok(())
 }
