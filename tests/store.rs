@@ -14,8 +14,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bulletin::config::DatabaseUrl;
+use bulletin::ids::BulletinId;
+use bulletin::schedule::jobs::Job;
 use bulletin::secret::Secret;
-use bulletin::store::{Counts, NewDelivery, NewIssue, Recorded, Store};
+use bulletin::store::{
+    Approval, Counts, Event, FireState, HeldFire, IssueKind, IssueState, LeaseSweep, NewDelivery,
+    NewIssue, Recorded, StatusState, Store, StoreError, SuppressionScope,
+};
+use chrono::NaiveDate;
 use sqlx::Connection;
 use tokio::sync::Barrier;
 
@@ -193,7 +199,10 @@ macro_rules! both_raw {
     )*};
 }
 
-both_raw!(case_audit_rows_commit_with_their_change);
+both_raw!(
+    case_audit_rows_commit_with_their_change,
+    case_unknown_words_in_the_ledger_are_errors,
+);
 
 both!(
     case_create_issue_is_idempotent,
@@ -219,6 +228,26 @@ both!(
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn scope(s: &str) -> SuppressionScope {
+    SuppressionScope::parse(s).unwrap()
+}
+
+fn job_named(s: &str) -> Job {
+    s.parse().unwrap()
+}
+
+fn kind(s: &str) -> IssueKind {
+    IssueKind::parse(s).unwrap()
+}
+
+fn news() -> BulletinId {
+    BulletinId::parse("news").unwrap()
+}
+
 fn delivery(i: usize) -> NewDelivery {
     NewDelivery {
         email: format!("Reader{i}@Agency{}.example", i % 7),
@@ -231,8 +260,8 @@ fn delivery(i: usize) -> NewDelivery {
 fn issue(bulletin: &str, date: &str, kind: &str, n: usize) -> NewIssue {
     NewIssue {
         bulletin: bulletin.into(),
-        date: date.into(),
-        kind: kind.into(),
+        date: day(date),
+        kind: IssueKind::parse(kind).unwrap(),
         subject: format!("{bulletin} {date}"),
         rendered: r#"{"html":"<p>…</p>","text":"…"}"#.into(),
         themes: String::new(),
@@ -281,9 +310,9 @@ async fn case_create_issue_is_idempotent(store: Store) {
     let (first, created) = store.create_issue(&new, NOW).await.unwrap();
     assert!(created);
     assert_eq!(first.bulletin, "news");
-    assert_eq!(first.date, "2026-12-01");
-    assert_eq!(first.kind, "issue");
-    assert_eq!(first.state, "sending");
+    assert_eq!(first.date, day("2026-12-01"));
+    assert_eq!(first.kind, IssueKind::Issue);
+    assert_eq!(first.state, IssueState::Sending);
     assert_eq!(first.created_at, NOW);
     let counts = store.counts(first.id).await.unwrap();
     assert_eq!(counts.total(), 9_000);
@@ -303,14 +332,14 @@ async fn case_create_issue_is_idempotent(store: Store) {
     assert_eq!(store.counts(first.id).await.unwrap(), counts);
 
     let found = store
-        .find_issue("news", "2026-12-01", "issue")
+        .find_issue("news", day("2026-12-01"), kind("issue"))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(found.id, first.id);
     assert!(
         store
-            .find_issue("news", "2026-12-02", "issue")
+            .find_issue("news", day("2026-12-02"), kind("issue"))
             .await
             .unwrap()
             .is_none()
@@ -329,7 +358,7 @@ async fn case_create_issue_is_idempotent(store: Store) {
         .await
         .unwrap()
         .into_iter()
-        .filter(|(_, kind, _)| kind == "created")
+        .filter(|e| e.kind == "created")
         .count();
     assert_eq!(created_events, 1);
 }
@@ -461,7 +490,7 @@ async fn case_record_needs_the_owner(store: Store) {
     // proc-a's lease runs out; proc-b takes the rest over; proc-a's late outcomes are ignored.
     assert_eq!(
         store
-            .release_expired_leases(NOW + 200, false)
+            .release_expired_leases(NOW + 200, LeaseSweep::Expired)
             .await
             .unwrap(),
         2
@@ -600,9 +629,9 @@ async fn case_record_outcomes(store: Store) {
     // The failure is in the audit trail with the relay's reply.
     let events = store.events(id).await.unwrap();
     assert!(
-        events.iter().any(|(at, kind, detail)| *at == NOW + 10
-            && kind == "failed"
-            && detail == "550 no such user"),
+        events
+            .iter()
+            .any(|e| e.at == NOW + 10 && e.kind == "failed" && e.detail == "550 no such user"),
         "{events:?}"
     );
 }
@@ -628,14 +657,14 @@ async fn case_release_expired_leases(store: Store) {
     );
     assert_eq!(
         store
-            .release_expired_leases(NOW + 100, false)
+            .release_expired_leases(NOW + 100, LeaseSweep::Expired)
             .await
             .unwrap(),
         0
     );
     assert_eq!(
         store
-            .release_expired_leases(NOW + 200, false)
+            .release_expired_leases(NOW + 200, LeaseSweep::Expired)
             .await
             .unwrap(),
         4
@@ -650,7 +679,7 @@ async fn case_release_expired_leases(store: Store) {
     );
     assert_eq!(
         store
-            .release_expired_leases(NOW + 200, false)
+            .release_expired_leases(NOW + 200, LeaseSweep::Expired)
             .await
             .unwrap(),
         0
@@ -665,13 +694,16 @@ async fn case_release_expired_leases(store: Store) {
     );
     assert_eq!(
         store
-            .release_expired_leases(NOW + 600, false)
+            .release_expired_leases(NOW + 600, LeaseSweep::Expired)
             .await
             .unwrap(),
         0
     );
     assert_eq!(
-        store.release_expired_leases(NOW + 600, true).await.unwrap(),
+        store
+            .release_expired_leases(NOW + 600, LeaseSweep::All)
+            .await
+            .unwrap(),
         3
     );
     assert_eq!(
@@ -759,38 +791,43 @@ async fn case_apply_suppressions(store: Store) {
 
     assert!(
         store
-            .suppress(&key(0), "*", Some("unsubscribed"), NOW)
+            .suppress(&key(0), &scope("*"), Some("unsubscribed"), NOW)
             .await
             .unwrap()
     );
     assert!(
         !store
-            .suppress(&key(0), "*", Some("again"), NOW)
+            .suppress(&key(0), &scope("*"), Some("again"), NOW)
             .await
             .unwrap()
     );
     assert!(
         store
-            .suppress(&key(1), "bulletin:news", None, NOW)
-            .await
-            .unwrap()
-    );
-    assert!(store.suppress(&key(2), "*", None, NOW).await.unwrap());
-    assert!(
-        store
-            .suppress(&key(3), "bulletin:news", None, NOW)
+            .suppress(&key(1), &scope("bulletin:news"), None, NOW)
             .await
             .unwrap()
     );
     assert!(
         store
-            .suppress(&key(4), "bulletin:other", None, NOW)
+            .suppress(&key(2), &scope("*"), None, NOW)
             .await
             .unwrap()
     );
     assert!(
         store
-            .suppress(&key(5), "list:all", None, NOW)
+            .suppress(&key(3), &scope("bulletin:news"), None, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .suppress(&key(4), &scope("bulletin:other"), None, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .suppress(&key(5), &scope("list:all"), None, NOW)
             .await
             .unwrap()
     );
@@ -824,7 +861,7 @@ async fn case_apply_suppressions(store: Store) {
         .await
         .unwrap()
         .into_iter()
-        .map(|s| (s.email_key, s.scope))
+        .map(|s| (s.email_key, s.scope.to_string()))
         .collect();
     assert_eq!(
         listed,
@@ -843,21 +880,21 @@ async fn case_apply_suppressions(store: Store) {
 
     assert_eq!(
         store
-            .unsuppress(&key(4), Some("bulletin:news"), NOW)
+            .unsuppress(&key(4), Some(&scope("bulletin:news")), NOW)
             .await
             .unwrap(),
         0
     );
     assert_eq!(
         store
-            .unsuppress(&key(4), Some("bulletin:other"), NOW)
+            .unsuppress(&key(4), Some(&scope("bulletin:other")), NOW)
             .await
             .unwrap(),
         1
     );
     assert!(
         store
-            .suppress(&key(0), "bulletin:news", None, NOW)
+            .suppress(&key(0), &scope("bulletin:news"), None, NOW)
             .await
             .unwrap()
     );
@@ -958,81 +995,152 @@ async fn case_reserve_slots_are_distinct_and_increasing(store: Store) {
 
 /// The first record of a fire wins, except that `held` may become `done` or `skipped`.
 async fn case_record_fire_first_wins_except_held(store: Store) {
-    let job = "bulletin:news";
+    let job = job_named("bulletin:news");
     let due = NOW;
-    assert_eq!(store.fire_state(job, due).await.unwrap(), None);
+    assert_eq!(store.fire_state(&job, due).await.unwrap(), None);
     assert_eq!(
         store
-            .record_fire(job, due, "2026-12-01", "done", "issue 1", NOW)
+            .record_fire(
+                &job,
+                due,
+                Some(day("2026-12-01")),
+                FireState::parse("done").unwrap(),
+                "issue 1",
+                NOW
+            )
             .await
             .unwrap(),
-        "done"
+        FireState::Done
     );
     assert_eq!(
         store
-            .record_fire(job, due, "2026-12-01", "skipped", "", NOW + 1)
+            .record_fire(
+                &job,
+                due,
+                Some(day("2026-12-01")),
+                FireState::parse("skipped").unwrap(),
+                "",
+                NOW + 1
+            )
             .await
             .unwrap(),
-        "done"
+        FireState::Done
     );
     assert_eq!(
         store
-            .record_fire(job, due, "2026-12-01", "held", "", NOW + 1)
+            .record_fire(
+                &job,
+                due,
+                Some(day("2026-12-01")),
+                FireState::parse("held").unwrap(),
+                "",
+                NOW + 1
+            )
             .await
             .unwrap(),
-        "done"
+        FireState::Done
     );
 
     let due2 = NOW + 86_400;
     assert_eq!(
         store
-            .record_fire(job, due2, "2026-12-02", "held", "awaiting approval", NOW)
+            .record_fire(
+                &job,
+                due2,
+                Some(day("2026-12-02")),
+                FireState::parse("held").unwrap(),
+                "awaiting approval",
+                NOW
+            )
             .await
             .unwrap(),
-        "held"
+        FireState::Held
     );
     assert_eq!(
         store
-            .record_fire("proof:news", due2, "2026-12-02", "held", "", NOW)
+            .record_fire(
+                &job_named("proof:news"),
+                due2,
+                Some(day("2026-12-02")),
+                FireState::parse("held").unwrap(),
+                "",
+                NOW
+            )
             .await
             .unwrap(),
-        "held"
+        FireState::Held
     );
     let held: BTreeSet<_> = store.held_fires().await.unwrap().into_iter().collect();
     assert_eq!(
         held,
         BTreeSet::from([
-            (job.to_string(), due2, "2026-12-02".to_string()),
-            ("proof:news".to_string(), due2, "2026-12-02".to_string()),
+            HeldFire {
+                job: job.clone(),
+                due_at: due2,
+                for_date: Some(day("2026-12-02")),
+            },
+            HeldFire {
+                job: job_named("proof:news"),
+                due_at: due2,
+                for_date: Some(day("2026-12-02")),
+            },
         ])
     );
     assert_eq!(
         store
-            .record_fire(job, due2, "2026-12-02", "held", "", NOW + 5)
+            .record_fire(
+                &job,
+                due2,
+                Some(day("2026-12-02")),
+                FireState::parse("held").unwrap(),
+                "",
+                NOW + 5
+            )
             .await
             .unwrap(),
-        "held"
+        FireState::Held
     );
     assert_eq!(
         store
-            .record_fire(job, due2, "2026-12-02", "done", "approved", NOW + 10)
+            .record_fire(
+                &job,
+                due2,
+                Some(day("2026-12-02")),
+                FireState::parse("done").unwrap(),
+                "approved",
+                NOW + 10
+            )
             .await
             .unwrap(),
-        "done"
+        FireState::Done
     );
     assert_eq!(
         store
-            .record_fire(job, due2, "2026-12-02", "held", "", NOW + 11)
+            .record_fire(
+                &job,
+                due2,
+                Some(day("2026-12-02")),
+                FireState::parse("held").unwrap(),
+                "",
+                NOW + 11
+            )
             .await
             .unwrap(),
-        "done"
+        FireState::Done
     );
     assert_eq!(
         store
-            .record_fire("proof:news", due2, "2026-12-02", "skipped", "", NOW)
+            .record_fire(
+                &job_named("proof:news"),
+                due2,
+                Some(day("2026-12-02")),
+                FireState::parse("skipped").unwrap(),
+                "",
+                NOW
+            )
             .await
             .unwrap(),
-        "skipped"
+        FireState::Skipped
     );
     assert!(store.held_fires().await.unwrap().is_empty());
 
@@ -1043,11 +1151,16 @@ async fn case_record_fire_first_wins_except_held(store: Store) {
         .map(|i| {
             let store = store.clone();
             let barrier = barrier.clone();
+            let job = job.clone();
             tokio::spawn(async move {
                 barrier.wait().await;
-                let state = if i % 2 == 0 { "done" } else { "skipped" };
+                let state = if i % 2 == 0 {
+                    FireState::Done
+                } else {
+                    FireState::Skipped
+                };
                 store
-                    .record_fire(job, due3, "2026-12-03", state, "", NOW)
+                    .record_fire(&job, due3, Some(day("2026-12-03")), state, "", NOW)
                     .await
                     .unwrap()
             })
@@ -1059,32 +1172,52 @@ async fn case_record_fire_first_wins_except_held(store: Store) {
     }
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert_eq!(
-        store.fire_state(job, due3).await.unwrap().as_ref(),
+        store.fire_state(&job, due3).await.unwrap().as_ref(),
         seen.first()
     );
 }
 
 /// The first approval of an issue stands.
 async fn case_approvals(store: Store) {
-    assert_eq!(store.approval("news", "2026-12-01").await.unwrap(), None);
+    assert_eq!(
+        store.approval(&news(), day("2026-12-01")).await.unwrap(),
+        None
+    );
     assert!(
         store
-            .approve("news", "2026-12-01", "editor@x.example", NOW)
+            .approve(&news(), day("2026-12-01"), "editor@x.example", NOW)
             .await
             .unwrap()
     );
     assert!(
         !store
-            .approve("news", "2026-12-01", "someone-else@x.example", NOW + 5)
+            .approve(
+                &news(),
+                day("2026-12-01"),
+                "someone-else@x.example",
+                NOW + 5
+            )
             .await
             .unwrap()
     );
     assert_eq!(
-        store.approval("news", "2026-12-01").await.unwrap(),
-        Some(("editor@x.example".to_string(), NOW))
+        store.approval(&news(), day("2026-12-01")).await.unwrap(),
+        Some(Approval {
+            by: "editor@x.example".to_string(),
+            at: NOW
+        })
     );
-    assert_eq!(store.approval("news", "2026-12-02").await.unwrap(), None);
-    assert_eq!(store.approval("other", "2026-12-01").await.unwrap(), None);
+    assert_eq!(
+        store.approval(&news(), day("2026-12-02")).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .approval(&BulletinId::parse("other").unwrap(), day("2026-12-01"))
+            .await
+            .unwrap(),
+        None
+    );
     // Every approval moves the counter the daemons poll.
     assert_eq!(
         store
@@ -1108,14 +1241,14 @@ async fn case_cancel_withdraw_recipients_and_how(store: Store) {
         .await
         .unwrap();
     store
-        .set_issue_state(id, "done", None, NOW + 3)
+        .set_issue_state(id, IssueState::parse("done").unwrap(), None, NOW + 3)
         .await
         .unwrap();
     let c = store.counts(id).await.unwrap();
     assert_eq!((c.sent, c.cancelled, c.open()), (2, 2, 0), "{c:?}");
     assert_eq!(
         store.issue_by_id(id).await.unwrap().unwrap().state,
-        "cancelled"
+        IssueState::Cancelled
     );
     assert!(
         store
@@ -1142,15 +1275,24 @@ async fn case_cancel_withdraw_recipients_and_how(store: Store) {
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.1)
+        .map(|e| e.kind)
         .collect();
     assert!(kinds.contains(&"cancelled".to_string()) && kinds.contains(&"withdrawn".to_string()));
 
     store
-        .suppress_how("x@y.example", "*", None, SuppressionHow::OneClick, NOW)
+        .suppress_how(
+            "x@y.example",
+            &scope("*"),
+            None,
+            SuppressionHow::OneClick,
+            NOW,
+        )
         .await
         .unwrap();
-    store.suppress("z@y.example", "*", None, NOW).await.unwrap();
+    store
+        .suppress("z@y.example", &scope("*"), None, NOW)
+        .await
+        .unwrap();
     let how: Vec<_> = store
         .suppressions()
         .await
@@ -1201,7 +1343,15 @@ async fn case_archive(store: Store) {
         .await
         .unwrap()
         .into_iter()
-        .map(|e| (e.id, e.bulletin, e.date, e.subject, e.first_sent))
+        .map(|e| {
+            (
+                e.id,
+                e.bulletin,
+                e.date.to_string(),
+                e.subject,
+                e.first_sent,
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -1272,27 +1422,27 @@ async fn case_status_counts(store: Store) {
     assert_eq!(retry, NOW + 60, "the first pause waits a minute");
 
     let status = store.status().await.unwrap();
-    let order: Vec<(i64, &str, &str, &str)> = status
+    let order: Vec<(i64, &str, String, String)> = status
         .iter()
         .map(|s| {
             (
                 s.issue,
                 s.bulletin.as_str(),
-                s.date.as_str(),
-                s.kind.as_str(),
+                s.date.to_string(),
+                s.kind.to_string(),
             )
         })
         .collect();
     assert_eq!(
         order,
         vec![
-            (nov, "news", "2026-11-01", "issue"),
-            (alpha, "alpha", "2026-12-01", "issue"),
-            (dec, "news", "2026-12-01", "issue"),
-            (proof.id, "news", "2026-12-01", "proof"),
+            (nov, "news", "2026-11-01".into(), "issue".into()),
+            (alpha, "alpha", "2026-12-01".into(), "issue".into()),
+            (dec, "news", "2026-12-01".into(), "issue".into()),
+            (proof.id, "news", "2026-12-01".into(), "proof".into()),
         ]
     );
-    assert_eq!(status[0].state, "paused");
+    assert_eq!(status[0].state, StatusState::Issue(IssueState::Paused));
     assert_eq!(
         status[0].paused_reason.as_deref(),
         Some("relay refused the sender")
@@ -1315,7 +1465,7 @@ async fn case_status_counts(store: Store) {
             ..Counts::default()
         }
     );
-    assert_eq!(status[2].state, "sending");
+    assert_eq!(status[2].state, StatusState::Issue(IssueState::Sending));
     assert_eq!(status[3].deliveries, Counts::default());
 
     assert_eq!(status[0].retry_at, Some(retry));
@@ -1330,9 +1480,12 @@ async fn case_status_counts(store: Store) {
     assert_eq!(due, vec![dec, alpha]);
     assert!(store.issues_due(NOW - 1).await.unwrap().is_empty());
     assert_eq!(store.earliest_due().await.unwrap(), Some(NOW));
-    store.set_issue_state(dec, "done", None, NOW).await.unwrap();
     store
-        .set_issue_state(alpha, "done", None, NOW)
+        .set_issue_state(dec, IssueState::parse("done").unwrap(), None, NOW)
+        .await
+        .unwrap();
+    store
+        .set_issue_state(alpha, IssueState::parse("done").unwrap(), None, NOW)
         .await
         .unwrap();
     // What is left is the paused issue: the daemon wakes for its retry and finds it due.
@@ -1376,7 +1529,7 @@ async fn case_status_counts(store: Store) {
         "after the relay worked the backoff starts again"
     );
     store
-        .set_issue_state(nov, "sending", None, NOW)
+        .set_issue_state(nov, IssueState::parse("sending").unwrap(), None, NOW)
         .await
         .unwrap();
     assert_eq!(store.status().await.unwrap()[0].paused_reason, None);
@@ -1385,7 +1538,10 @@ async fn case_status_counts(store: Store) {
         None,
         "a retry time only while paused"
     );
-    store.set_issue_state(nov, "done", None, NOW).await.unwrap();
+    store
+        .set_issue_state(nov, IssueState::parse("done").unwrap(), None, NOW)
+        .await
+        .unwrap();
     assert_eq!(store.earliest_due().await.unwrap(), None);
 }
 
@@ -1410,16 +1566,33 @@ async fn case_daemon_state_and_events(store: Store) {
         .await
         .unwrap();
     store
-        .set_issue_state(id, "paused", Some("why"), NOW + 3)
+        .set_issue_state(
+            id,
+            IssueState::parse("paused").unwrap(),
+            Some("why"),
+            NOW + 3,
+        )
         .await
         .unwrap();
     let events = store.events(id).await.unwrap();
     assert_eq!(
         events,
         vec![
-            (NOW, "created".to_string(), "1 deliveries".to_string()),
-            (NOW + 1, "note".to_string(), "hello".to_string()),
-            (NOW + 3, "paused".to_string(), "why".to_string()),
+            Event {
+                at: NOW,
+                kind: "created".to_string(),
+                detail: "1 deliveries".to_string()
+            },
+            Event {
+                at: NOW + 1,
+                kind: "note".to_string(),
+                detail: "hello".to_string()
+            },
+            Event {
+                at: NOW + 3,
+                kind: "paused".to_string(),
+                detail: "why".to_string()
+            },
         ]
     );
 }
@@ -1470,8 +1643,8 @@ async fn case_bounces(store: Store) {
     let sup = store.suppressions().await.unwrap();
     assert_eq!(sup.len(), 1);
     assert_eq!(
-        (sup[0].email_key.as_str(), sup[0].scope.as_str()),
-        (r(0).as_str(), "*")
+        (sup[0].email_key.as_str(), &sup[0].scope),
+        (r(0).as_str(), &SuppressionScope::All)
     );
     assert_eq!(sup[0].reason.as_deref(), Some("bounce: hard 5.1.1"));
 
@@ -1548,7 +1721,7 @@ async fn case_bounces(store: Store) {
 /// cannot be written (a trigger refuses it here), the change is not kept either.
 async fn case_audit_rows_commit_with_their_change(store: Store, raw: Raw) {
     store
-        .suppress("reader@x.example", "*", Some("asked"), NOW)
+        .suppress("reader@x.example", &scope("*"), Some("asked"), NOW)
         .await
         .unwrap();
     match raw {
@@ -1572,10 +1745,13 @@ async fn case_audit_rows_commit_with_their_change(store: Store, raw: Raw) {
     }
 
     let approved = store
-        .approve("news", "2026-12-01", "editor@x.example", NOW + 1)
+        .approve(&news(), day("2026-12-01"), "editor@x.example", NOW + 1)
         .await;
     assert!(approved.is_err(), "{approved:?}");
-    assert_eq!(store.approval("news", "2026-12-01").await.unwrap(), None);
+    assert_eq!(
+        store.approval(&news(), day("2026-12-01")).await.unwrap(),
+        None
+    );
     assert_eq!(
         store
             .counter(bulletin::store::APPROVALS_COUNTER)
@@ -1587,4 +1763,62 @@ async fn case_audit_rows_commit_with_their_change(store: Store, raw: Raw) {
     let removed = store.unsuppress("reader@x.example", None, NOW + 2).await;
     assert!(removed.is_err(), "{removed:?}");
     assert_eq!(store.suppressions().await.unwrap().len(), 1);
+}
+
+/// A state, kind or scope this build does not know (a newer bulletin wrote it, or a hand) is an
+/// error that names the value, never a panic or a silent default.
+async fn case_unknown_words_in_the_ledger_are_errors(store: Store, raw: Raw) {
+    fn decode_error(r: Result<impl std::fmt::Debug, StoreError>, value: &str) {
+        match r {
+            Err(e @ StoreError::Decode(_)) => {
+                let shown = e.to_string();
+                assert!(shown.contains(&format!("`{value}`")), "{shown}");
+                assert!(shown.contains("hint:"), "{shown}");
+            }
+            other => panic!("expected a decode error naming `{value}`, got {other:?}"),
+        }
+    }
+    let id = create(&store, "news", "2026-12-01", 2, NOW).await;
+    store
+        .record_fire(
+            &job_named("bulletin:news"),
+            NOW,
+            Some(day("2026-12-01")),
+            FireState::Done,
+            "",
+            NOW,
+        )
+        .await
+        .unwrap();
+    store
+        .suppress("reader@x.example", &SuppressionScope::All, None, NOW)
+        .await
+        .unwrap();
+
+    raw.exec("UPDATE issues SET state = 'archived'").await;
+    decode_error(store.status().await, "archived");
+    decode_error(store.issue_by_id(id).await, "archived");
+    raw.exec("UPDATE issues SET state = 'sending', kind = 'digest'")
+        .await;
+    decode_error(store.issues_due(NOW).await, "digest");
+    raw.exec("UPDATE issues SET kind = 'issue', issue_date = '1 Dec'")
+        .await;
+    decode_error(store.issue_by_id(id).await, "1 Dec");
+    raw.exec("UPDATE deliveries SET state = 'bounced'").await;
+    decode_error(store.counts(id).await, "bounced");
+    decode_error(store.recipients(id, None).await, "bounced");
+    raw.exec("UPDATE fires SET state = 'maybe'").await;
+    decode_error(
+        store.fire_state(&job_named("bulletin:news"), NOW).await,
+        "maybe",
+    );
+    raw.exec("UPDATE fires SET state = 'held', job = 'digest:news'")
+        .await;
+    decode_error(store.held_fires().await, "digest:news");
+    raw.exec("UPDATE suppressions SET scope = 'everything'")
+        .await;
+    decode_error(store.suppressions().await, "everything");
+    raw.exec("UPDATE suppressions SET scope = '*', how = 'pigeon'")
+        .await;
+    decode_error(store.suppressions().await, "pigeon");
 }

@@ -2,7 +2,9 @@
 //! locking): claiming them, keeping and releasing leases, expiring, counting and listing them.
 //! Recording outcomes differs per backend (one statement a batch on PostgreSQL).
 
-use super::{Claimed, Counts, DeliveryState, RecipientRow, Recorded, Store, StoreError, on_pool};
+use super::{
+    Claimed, Counts, DeliveryState, LeaseSweep, RecipientRow, Recorded, Store, StoreError, on_pool,
+};
 
 /// Expands to `$stmt` (a format string naming `{lock}`) with the backend's "lock these rows in
 /// id order" clause, as SQL.
@@ -136,9 +138,14 @@ impl Store {
         })
     }
 
-    /// Return deliveries whose lease ended (their sender died) to pending. With `all`, every
-    /// in-flight delivery (a SQLite database has one owner: whatever it left in flight is dead).
-    pub async fn release_expired_leases(&self, now: i64, all: bool) -> Result<u64, StoreError> {
+    /// Return in-flight deliveries to pending: those whose lease ended (their sender died), or
+    /// all of them.
+    pub async fn release_expired_leases(
+        &self,
+        now: i64,
+        sweep: LeaseSweep,
+    ) -> Result<u64, StoreError> {
+        let all = sweep == LeaseSweep::All;
         on_pool!(self, |pool, d| {
             let r = sqlx::query(locking!(
                 d,
@@ -187,9 +194,7 @@ impl Store {
         })?;
         let mut c = Counts::default();
         for (state, n) in rows {
-            if let Ok(s) = DeliveryState::parse(&state) {
-                c.add(s, n as u64);
-            }
+            c.add(DeliveryState::parse(&state)?, n as u64);
         }
         Ok(c)
     }
@@ -235,15 +240,15 @@ impl Store {
         })?;
         Ok(rows
             .into_iter()
-            .filter_map(|(email, state, attempts, last_reply, updated_at)| {
-                Some(RecipientRow {
+            .map(|(email, state, attempts, last_reply, updated_at)| {
+                Ok(RecipientRow {
                     email,
-                    state: DeliveryState::parse(&state).ok()?,
+                    state: DeliveryState::parse(&state)?,
                     attempts,
                     last_reply,
                     updated_at,
                 })
             })
-            .collect())
+            .collect::<Result<_, super::DecodeError>>()?)
     }
 }

@@ -2,20 +2,25 @@
 //! scheduled fire, approvals, small named state, and the shared counters that hold the relay's
 //! limits across restarts and instances.
 
-use super::{Store, StoreError, on_pool};
+use chrono::NaiveDate;
+
+use super::vocab::{DecodeError, date_text, parse_date};
+use super::{Approval, FireState, HeldFire, Store, StoreError, on_pool};
+use crate::ids::BulletinId;
+use crate::schedule::jobs::Job;
 
 impl Store {
     /// Record what was done with a job's fire (idempotent: the first record of a fire wins,
     /// except that `held` may later become `done` or `skipped`). Returns the state now stored.
     pub async fn record_fire(
         &self,
-        job: &str,
+        job: &Job,
         due_at: i64,
-        for_date: &str,
-        state: &str,
+        for_date: Option<NaiveDate>,
+        state: FireState,
         detail: &str,
         now: i64,
-    ) -> Result<String, StoreError> {
+    ) -> Result<FireState, StoreError> {
         on_pool!(self, |pool, _d| {
             sqlx::query(
                 "INSERT INTO fires (job, due_at, for_date, state, detail, handled_at) VALUES ($1, $2, $3, $4, $5, $6)
@@ -23,49 +28,69 @@ impl Store {
                      handled_at = excluded.handled_at
                  WHERE fires.state = 'held'",
             )
-            .bind(job)
+            .bind(job.to_string())
             .bind(due_at)
-            .bind(for_date)
-            .bind(state)
+            .bind(for_date.map(date_text).unwrap_or_default())
+            .bind(state.as_str())
             .bind(detail)
             .bind(now)
             .execute(pool)
             .await?;
             Ok::<_, StoreError>(())
         })?;
-        Ok(self.fire_state(job, due_at).await?.unwrap_or_default())
+        // The row exists now, whoever wrote it.
+        Ok(self.fire_state(job, due_at).await?.unwrap_or(state))
     }
 
     /// The state of a job's fire, if it was handled.
-    pub async fn fire_state(&self, job: &str, due_at: i64) -> Result<Option<String>, StoreError> {
-        on_pool!(self, |pool, _d| {
-            Ok(
-                sqlx::query_scalar("SELECT state FROM fires WHERE job = $1 AND due_at = $2")
-                    .bind(job)
-                    .bind(due_at)
-                    .fetch_optional(pool)
-                    .await?,
-            )
-        })
+    pub async fn fire_state(
+        &self,
+        job: &Job,
+        due_at: i64,
+    ) -> Result<Option<FireState>, StoreError> {
+        let state: Option<String> = on_pool!(self, |pool, _d| {
+            sqlx::query_scalar("SELECT state FROM fires WHERE job = $1 AND due_at = $2")
+                .bind(job.to_string())
+                .bind(due_at)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(state.as_deref().map(FireState::parse).transpose()?)
     }
 
-    /// Fires waiting for approval: (job, due_at, for_date).
-    pub async fn held_fires(&self) -> Result<Vec<(String, i64, String)>, StoreError> {
-        on_pool!(self, |pool, _d| {
-            Ok(sqlx::query_as(
+    /// Fires waiting for approval, oldest first.
+    pub async fn held_fires(&self) -> Result<Vec<HeldFire>, StoreError> {
+        let rows: Vec<(String, i64, String)> = on_pool!(self, |pool, _d| {
+            sqlx::query_as(
                 "SELECT job, due_at, for_date FROM fires WHERE state = 'held' ORDER BY due_at",
             )
             .fetch_all(pool)
-            .await?)
-        })
+            .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(job, due_at, for_date)| {
+                Ok(HeldFire {
+                    job: job.parse().map_err(|_| DecodeError {
+                        what: "a job name",
+                        value: job,
+                    })?,
+                    due_at,
+                    for_date: match for_date.as_str() {
+                        "" => None,
+                        d => Some(parse_date(d)?),
+                    },
+                })
+            })
+            .collect::<Result<_, DecodeError>>()?)
     }
 
     /// Approve an issue: the approval, its audit row and the counter the daemons watch, in one
     /// transaction. `false` when it was approved already.
     pub async fn approve(
         &self,
-        bulletin: &str,
-        date: &str,
+        bulletin: &BulletinId,
+        date: NaiveDate,
         by: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
@@ -75,8 +100,8 @@ impl Store {
                 "INSERT INTO approvals (bulletin, issue_date, approved_by, approved_at) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (bulletin, issue_date) DO NOTHING",
             )
-            .bind(bulletin)
-            .bind(date)
+            .bind(bulletin.as_str())
+            .bind(date_text(date))
             .bind(by)
             .bind(now)
             .execute(&mut *tx)
@@ -102,15 +127,15 @@ impl Store {
     /// Who approved the issue, and when.
     pub async fn approval(
         &self,
-        bulletin: &str,
-        date: &str,
-    ) -> Result<Option<(String, i64)>, StoreError> {
+        bulletin: &BulletinId,
+        date: NaiveDate,
+    ) -> Result<Option<Approval>, StoreError> {
         on_pool!(self, |pool, _d| {
             Ok(sqlx::query_as(
                 "SELECT approved_by, approved_at FROM approvals WHERE bulletin = $1 AND issue_date = $2",
             )
-            .bind(bulletin)
-            .bind(date)
+            .bind(bulletin.as_str())
+            .bind(date_text(date))
             .fetch_optional(pool)
             .await?)
         })

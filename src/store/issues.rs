@@ -5,10 +5,14 @@ use std::collections::HashMap;
 
 use sqlx::QueryBuilder;
 
+use chrono::NaiveDate;
+
+use super::vocab::{date_text, parse_date};
 use super::{
-    ArchiveEntry, Counts, DeliveryState, IssueRow, IssueStatus, NewIssue, Store, StoreError,
-    on_pool,
+    ArchiveEntry, Counts, DecodeError, DeliveryState, Event, IssueKind, IssueRow, IssueState,
+    IssueStatus, NewIssue, StatusState, Store, StoreError, on_pool,
 };
+use crate::schedule::jobs::Job;
 
 /// An `issues` row as stored; [`IssueRow`] is what callers get.
 #[derive(sqlx::FromRow)]
@@ -26,22 +30,30 @@ pub(super) struct IssueRecord {
     withdrawn_at: Option<i64>,
 }
 
-impl From<IssueRecord> for IssueRow {
-    fn from(r: IssueRecord) -> Self {
-        IssueRow {
+impl TryFrom<IssueRecord> for IssueRow {
+    type Error = DecodeError;
+    fn try_from(r: IssueRecord) -> Result<Self, DecodeError> {
+        Ok(IssueRow {
             id: r.id,
             bulletin: r.bulletin,
-            date: r.issue_date,
-            kind: r.kind,
+            date: parse_date(&r.issue_date)?,
+            kind: IssueKind::parse(&r.kind)?,
             subject: r.subject,
             rendered: r.rendered,
-            state: r.state,
+            state: IssueState::parse(&r.state)?,
             paused_reason: r.paused_reason,
             created_at: r.created_at,
             retry_at: r.retry_at,
             withdrawn: r.withdrawn_at.is_some(),
-        }
+        })
     }
+}
+
+fn issues(rows: Vec<IssueRecord>) -> Result<Vec<IssueRow>, StoreError> {
+    Ok(rows
+        .into_iter()
+        .map(IssueRow::try_from)
+        .collect::<Result<_, _>>()?)
 }
 
 const BY_KEY: &str = "SELECT * FROM issues WHERE bulletin = $1 AND issue_date = $2 AND kind = $3";
@@ -66,8 +78,8 @@ impl Store {
                  RETURNING id",
             )
             .bind(&new.bulletin)
-            .bind(&new.date)
-            .bind(&new.kind)
+            .bind(date_text(new.date))
+            .bind(new.kind.as_str())
             .bind(&new.subject)
             .bind(&new.rendered)
             .bind(now)
@@ -107,29 +119,29 @@ impl Store {
             }
             let row: IssueRecord = sqlx::query_as(BY_KEY)
                 .bind(&new.bulletin)
-                .bind(&new.date)
-                .bind(&new.kind)
+                .bind(date_text(new.date))
+                .bind(new.kind.as_str())
                 .fetch_one(&mut *tx)
                 .await?;
             tx.commit().await?;
-            Ok((row.into(), inserted.is_some()))
+            Ok((row.try_into()?, inserted.is_some()))
         })
     }
 
     pub async fn find_issue(
         &self,
         bulletin: &str,
-        date: &str,
-        kind: &str,
+        date: NaiveDate,
+        kind: IssueKind,
     ) -> Result<Option<IssueRow>, StoreError> {
         on_pool!(self, |pool, _d| {
             let row: Option<IssueRecord> = sqlx::query_as(BY_KEY)
                 .bind(bulletin)
-                .bind(date)
-                .bind(kind)
+                .bind(date_text(date))
+                .bind(kind.as_str())
                 .fetch_optional(pool)
                 .await?;
-            Ok(row.map(IssueRow::from))
+            Ok(row.map(IssueRow::try_from).transpose()?)
         })
     }
 
@@ -140,14 +152,14 @@ impl Store {
                 .bind(issue_id)
                 .fetch_optional(pool)
                 .await?;
-            Ok(row.map(IssueRow::from))
+            Ok(row.map(IssueRow::try_from).transpose()?)
         })
     }
 
     pub async fn set_issue_state(
         &self,
         issue_id: i64,
-        state: &str,
+        state: IssueState,
         reason: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -159,7 +171,7 @@ impl Store {
                 "UPDATE issues SET state = $2, paused_reason = $3, updated_at = $4 WHERE id = $1 AND state <> 'cancelled'",
             )
             .bind(issue_id)
-            .bind(state)
+            .bind(state.as_str())
             .bind(reason)
             .bind(now)
             .execute(&mut *tx)
@@ -169,7 +181,7 @@ impl Store {
                 sqlx::query(EVENT)
                     .bind(now)
                     .bind(issue_id)
-                    .bind(state)
+                    .bind(state.as_str())
                     .bind(reason.unwrap_or(""))
                     .execute(&mut *tx)
                     .await?;
@@ -303,7 +315,7 @@ impl Store {
     /// Every issue with its counts (two queries, however many issues), and a row (state
     /// `held`, issue 0) for each issue held for approval, in date order.
     pub async fn status(&self) -> Result<Vec<IssueStatus>, StoreError> {
-        let (issues, counted) = on_pool!(self, |pool, _d| {
+        let (issues_rows, counted) = on_pool!(self, |pool, _d| {
             let issues: Vec<IssueRecord> = sqlx::query_as("SELECT * FROM issues")
                 .fetch_all(pool)
                 .await?;
@@ -316,38 +328,34 @@ impl Store {
         })?;
         let mut counts: HashMap<i64, Counts> = HashMap::new();
         for (issue, state, n) in counted {
-            if let Ok(s) = DeliveryState::parse(&state) {
-                counts.entry(issue).or_default().add(s, n as u64);
-            }
+            let s = DeliveryState::parse(&state)?;
+            counts.entry(issue).or_default().add(s, n as u64);
         }
-        let mut rows: Vec<IssueStatus> = issues
+        let mut rows: Vec<IssueStatus> = issues(issues_rows)?
             .into_iter()
-            .map(|r| {
-                let i = IssueRow::from(r);
-                IssueStatus {
-                    deliveries: counts.remove(&i.id).unwrap_or_default(),
-                    bulletin: i.bulletin,
-                    date: i.date,
-                    kind: i.kind,
-                    issue: i.id,
-                    retry_at: i.retry_at.filter(|_| i.state == "paused"),
-                    state: i.state,
-                    paused_reason: i.paused_reason,
-                    withdrawn: i.withdrawn,
-                    awaiting_approval: false,
-                }
+            .map(|i| IssueStatus {
+                deliveries: counts.remove(&i.id).unwrap_or_default(),
+                bulletin: i.bulletin,
+                date: i.date,
+                kind: i.kind,
+                issue: i.id,
+                retry_at: i.retry_at.filter(|_| i.state == IssueState::Paused),
+                state: StatusState::Issue(i.state),
+                paused_reason: i.paused_reason,
+                withdrawn: i.withdrawn,
+                awaiting_approval: false,
             })
             .collect();
-        for (job, _, date) in self.held_fires().await? {
-            let Some(bulletin) = job.strip_prefix("bulletin:") else {
+        for held in self.held_fires().await? {
+            let (Job::Bulletin(bulletin), Some(date)) = (held.job, held.for_date) else {
                 continue;
             };
             rows.push(IssueStatus {
                 bulletin: bulletin.to_string(),
                 date,
-                kind: "issue".into(),
+                kind: IssueKind::Issue,
                 issue: 0,
-                state: "held".into(),
+                state: StatusState::Held,
                 paused_reason: None,
                 retry_at: None,
                 deliveries: Counts::default(),
@@ -370,7 +378,7 @@ impl Store {
 
     /// Issues (kind `issue`) with at least one message sent, newest first: the public archive.
     pub async fn archive(&self) -> Result<Vec<ArchiveEntry>, StoreError> {
-        let mut rows: Vec<ArchiveEntry> = on_pool!(self, |pool, _d| {
+        let mut rows = on_pool!(self, |pool, _d| {
             let rows: Vec<(i64, String, String, String, String, i64)> = sqlx::query_as(
                 "SELECT i.id, i.bulletin, i.issue_date, i.subject, i.themes, MIN(d.sent_at) AS first_sent
                    FROM issues i JOIN deliveries d ON d.issue_id = i.id AND d.sent_at IS NOT NULL
@@ -382,17 +390,17 @@ impl Store {
             Ok::<_, StoreError>(rows)
         })?
         .into_iter()
-        .map(
-            |(id, bulletin, date, subject, themes, first_sent)| ArchiveEntry {
+        .map(|(id, bulletin, date, subject, themes, first_sent)| {
+            Ok(ArchiveEntry {
                 id,
                 bulletin,
-                date,
+                date: parse_date(&date)?,
                 subject,
                 first_sent,
                 themes,
-            },
-        )
-        .collect();
+            })
+        })
+        .collect::<Result<Vec<_>, DecodeError>>()?;
         // Byte order, as on both backends alike.
         rows.sort_by(|a, b| {
             b.date
@@ -417,7 +425,7 @@ impl Store {
             .bind(now)
             .fetch_all(pool)
             .await?;
-            Ok(rows.into_iter().map(IssueRow::from).collect())
+            issues(rows)
         })
     }
 
@@ -467,8 +475,8 @@ impl Store {
         })
     }
 
-    /// The audit trail of an issue, oldest first: (at, kind, detail).
-    pub async fn events(&self, issue_id: i64) -> Result<Vec<(i64, String, String)>, StoreError> {
+    /// The audit trail of an issue, oldest first.
+    pub async fn events(&self, issue_id: i64) -> Result<Vec<Event>, StoreError> {
         on_pool!(self, |pool, _d| {
             Ok(sqlx::query_as(
                 "SELECT at, kind, COALESCE(detail, '') AS detail FROM events WHERE issue_id = $1 ORDER BY id",

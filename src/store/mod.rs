@@ -14,6 +14,7 @@ mod suppressions;
 mod vocab;
 
 pub use bounces::{BounceRecorded, NewBounce, StaleAddress};
+use chrono::NaiveDate;
 use deliveries::Batch;
 pub use identity::{IdentityError, marker_path};
 pub use postgres::PgStore;
@@ -66,9 +67,10 @@ pub struct NewDelivery {
 /// An issue to create (once).
 #[derive(Debug, Clone)]
 pub struct NewIssue {
+    /// The bulletin's id (the campaign's, for an announcement).
     pub bulletin: String,
-    pub date: String,
-    pub kind: String,
+    pub date: NaiveDate,
+    pub kind: IssueKind,
     pub subject: String,
     pub rendered: String,
     /// The strategy's themes it carries, comma-separated tags (for the archive's filter).
@@ -80,12 +82,13 @@ pub struct NewIssue {
 #[derive(Debug, Clone)]
 pub struct IssueRow {
     pub id: i64,
+    /// The bulletin's id (the campaign's, for an announcement).
     pub bulletin: String,
-    pub date: String,
-    pub kind: String,
+    pub date: NaiveDate,
+    pub kind: IssueKind,
     pub subject: String,
     pub rendered: String,
-    pub state: String,
+    pub state: IssueState,
     pub paused_reason: Option<String>,
     pub created_at: i64,
     /// While paused: when the daemon tries the relay again (Unix seconds).
@@ -175,14 +178,81 @@ impl Counts {
     }
 }
 
+/// An issue's state as `status` shows it: the issue's own, or `held` for an issue waiting for
+/// approval (which does not exist yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusState {
+    Issue(IssueState),
+    Held,
+}
+
+impl StatusState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusState::Issue(s) => s.as_str(),
+            StatusState::Held => FireState::Held.as_str(),
+        }
+    }
+}
+
+impl std::fmt::Display for StatusState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for StatusState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A scheduled fire waiting for approval.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HeldFire {
+    pub job: crate::schedule::jobs::Job,
+    /// When it was due (Unix seconds).
+    pub due_at: i64,
+    /// The issue date it is for.
+    pub for_date: Option<NaiveDate>,
+}
+
+/// One row of an issue's audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Event {
+    /// Unix seconds.
+    pub at: i64,
+    /// What happened (`created`, a state, `failed`, `bounce:hard`, …).
+    pub kind: String,
+    pub detail: String,
+}
+
+/// Who approved an issue, and when (Unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Approval {
+    #[sqlx(rename = "approved_by")]
+    pub by: String,
+    #[sqlx(rename = "approved_at")]
+    pub at: i64,
+}
+
+/// Which in-flight deliveries go back to pending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseSweep {
+    /// Those whose lease ran out (their sender died).
+    Expired,
+    /// Every one: a SQLite database has one owner, so whatever it left in flight is dead.
+    All,
+}
+
 /// One row of `status`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct IssueStatus {
     pub bulletin: String,
-    pub date: String,
-    pub kind: String,
+    pub date: NaiveDate,
+    pub kind: IssueKind,
     pub issue: i64,
-    pub state: String,
+    pub state: StatusState,
     pub paused_reason: Option<String>,
     /// While paused (only then): when the daemon tries the relay again (Unix seconds).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -199,7 +269,7 @@ pub struct IssueStatus {
 pub struct ArchiveEntry {
     pub id: i64,
     pub bulletin: String,
-    pub date: String,
+    pub date: NaiveDate,
     pub subject: String,
     /// When its first message went (Unix seconds).
     pub first_sent: i64,
@@ -211,7 +281,7 @@ pub struct ArchiveEntry {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Suppression {
     pub email_key: String,
-    pub scope: String,
+    pub scope: SuppressionScope,
     pub reason: Option<String>,
     pub created_at: i64,
     pub how: SuppressionHow,

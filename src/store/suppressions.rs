@@ -1,7 +1,7 @@
 //! Suppressions in the ledger, the same SQL on both backends: who asked not to receive what,
 //! each change with its row in the audit trail, in the same transaction.
 
-use super::{Store, StoreError, Suppression, SuppressionHow, on_pool};
+use super::{Store, StoreError, Suppression, SuppressionHow, SuppressionScope, on_pool};
 
 const AUDIT: &str = "INSERT INTO events (at, kind, detail) VALUES ($1, $2, $3)";
 
@@ -10,7 +10,7 @@ impl Store {
     pub async fn suppress(
         &self,
         email_key: &str,
-        scope: &str,
+        scope: &SuppressionScope,
         reason: Option<&str>,
         now: i64,
     ) -> Result<bool, StoreError> {
@@ -22,7 +22,7 @@ impl Store {
     pub async fn suppress_how(
         &self,
         email_key: &str,
-        scope: &str,
+        scope: &SuppressionScope,
         reason: Option<&str>,
         how: SuppressionHow,
         now: i64,
@@ -34,7 +34,7 @@ impl Store {
                  ON CONFLICT (email_key, scope) DO NOTHING",
             )
             .bind(email_key)
-            .bind(scope)
+            .bind(scope.as_str())
             .bind(reason)
             .bind(now)
             .bind(how.as_str())
@@ -56,22 +56,23 @@ impl Store {
     pub async fn unsuppress(
         &self,
         email_key: &str,
-        scope: Option<&str>,
+        scope: Option<&SuppressionScope>,
         now: i64,
     ) -> Result<u64, StoreError> {
+        let scope = scope.map(SuppressionScope::as_str);
         on_pool!(self, |pool, _d| {
             let mut tx = pool.begin().await?;
             let r = sqlx::query(
                 "DELETE FROM suppressions WHERE email_key = $1 AND (CAST($2 AS TEXT) IS NULL OR scope = $2)",
             )
             .bind(email_key)
-            .bind(scope)
+            .bind(scope.as_deref())
             .execute(&mut *tx)
             .await?;
             sqlx::query(AUDIT)
                 .bind(now)
                 .bind("unsuppressed")
-                .bind(scope.unwrap_or("*"))
+                .bind(scope.as_deref().unwrap_or("*"))
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
@@ -100,13 +101,14 @@ impl Store {
                 Ok(Suppression {
                     how: SuppressionHow::parse_stored(r.how.as_deref())?,
                     email_key: r.email_key,
-                    scope: r.scope,
+                    scope: SuppressionScope::parse(&r.scope)?,
                     reason: r.reason,
                     created_at: r.created_at,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        out.sort_by(|a, b| (&a.email_key, &a.scope).cmp(&(&b.email_key, &b.scope)));
+        // As stored text sorts (`*` before `bulletin:` before `list:`), in byte order.
+        out.sort_by(|a, b| (&a.email_key, a.scope.as_str()).cmp(&(&b.email_key, b.scope.as_str())));
         Ok(out)
     }
 }

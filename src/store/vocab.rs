@@ -6,7 +6,19 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use chrono::NaiveDate;
+
 use crate::ids::{BulletinId, ListId};
+
+/// How the ledger stores a date (`YYYY-MM-DD`, so text order is date order).
+pub(super) fn date_text(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// Read a stored date.
+pub(super) fn parse_date(s: &str) -> Result<NaiveDate, DecodeError> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| DecodeError::new("a date", s))
+}
 
 /// A value in the ledger this build of bulletin does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -360,6 +372,16 @@ mod tests {
             "all",
         ] {
             assert!(SuppressionScope::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates_are_stored_as_iso_text() {
+        let d = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        assert_eq!(date_text(d), "2026-12-01");
+        assert_eq!(parse_date("2026-12-01"), Ok(d));
+        for bad in ["", "2026-13-01", "1 Dec 2026", "2026-12-01x"] {
+            assert_eq!(parse_date(bad).unwrap_err().what, "a date", "{bad}");
         }
     }
 
