@@ -220,6 +220,7 @@ both!(
     case_archive,
     case_archive_keeps_themes,
     case_status_counts,
+    case_status_orders_kinds_as_stored,
     case_daemon_state_and_events,
     case_cancel_withdraw_recipients_and_how,
     case_bounces,
@@ -1821,4 +1822,23 @@ async fn case_unknown_words_in_the_ledger_are_errors(store: Store, raw: Raw) {
     raw.exec("UPDATE suppressions SET scope = '*', how = 'pigeon'")
         .await;
     decode_error(store.suppressions().await, "pigeon");
+}
+
+/// `status` lists the kinds of one bulletin and date in the order of their stored names, as it
+/// always has (`held` before `issue` before `proof` before `proof:<time>`).
+async fn case_status_orders_kinds_as_stored(store: Store) {
+    for k in ["proof:5", "issue", "held", "proof"] {
+        store
+            .create_issue(&issue("news", "2026-12-01", k, 1), NOW)
+            .await
+            .unwrap();
+    }
+    let kinds: Vec<String> = store
+        .status()
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.kind.to_string())
+        .collect();
+    assert_eq!(kinds, ["held", "issue", "proof", "proof:5"]);
 }

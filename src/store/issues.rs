@@ -363,13 +363,13 @@ impl Store {
                 awaiting_approval: true,
             });
         }
-        // Byte order, the same on both backends whatever the database's collation; an issue
-        // before its held row.
+        // By date, bulletin and kind as stored (byte order, the same on both backends whatever
+        // the database's collation); an issue before its held row.
         rows.sort_by(|a, b| {
-            (&a.date, &a.bulletin, &a.kind, a.awaiting_approval).cmp(&(
+            (&a.date, &a.bulletin, a.kind.as_str(), a.awaiting_approval).cmp(&(
                 &b.date,
                 &b.bulletin,
-                &b.kind,
+                b.kind.as_str(),
                 b.awaiting_approval,
             ))
         });
