@@ -36,8 +36,8 @@ async fn run() {
         .create_issue(
             &NewIssue {
                 bulletin: "news".into(),
-                date: "2026-12-01".into(),
-                kind: "issue".into(),
+                date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+                kind: bulletin::store::IssueKind::Issue,
                 subject: "News".into(),
                 rendered: "{}".into(),
                 themes: String::new(),

@@ -559,19 +559,24 @@ pub struct ListRow {
 /// Each list's members after includes, de-duplication and suppressions (of the whole address
 /// or of that list).
 pub fn list_rows(project: &Project, suppressions: &[crate::store::Suppression]) -> Vec<ListRow> {
+    use crate::store::SuppressionScope;
     project
         .lists
         .lists
         .values()
         .map(|l| {
-            let scope = format!("list:{}", l.id);
             let members = project.lists.members.get(&l.id).map_or(0, |ms| {
                 ms.iter()
                     .filter(|m| {
                         let key = m.email.key();
-                        !suppressions
-                            .iter()
-                            .any(|s| s.email_key == key && (s.scope == "*" || s.scope == scope))
+                        !suppressions.iter().any(|s| {
+                            s.email_key == key
+                                && match &s.scope {
+                                    SuppressionScope::All => true,
+                                    SuppressionScope::List(id) => *id == l.id,
+                                    SuppressionScope::Bulletin(_) => false,
+                                }
+                        })
                     })
                     .count()
             });

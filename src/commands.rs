@@ -12,7 +12,10 @@ use chrono::NaiveDate;
 use crate::address::EmailAddress;
 use crate::config::{DatabaseUrl, Project};
 use crate::delivery::{Stop, SystemClock};
-use crate::store::{Store, Suppression};
+use crate::schedule::jobs::Job;
+use crate::store::{
+    FireState, IssueKind, IssueState, LeaseSweep, StatusState, Store, Suppression, SuppressionScope,
+};
 
 /// This process's name in claims and leases: host and process id.
 pub fn instance_id() -> String {
@@ -125,7 +128,12 @@ pub async fn send(
     // PostgreSQL, or beside a running daemon (a proof), only claims whose lease ran out are dead.
     {
         let sole_owner = matches!(project.settings.database, DatabaseUrl::Sqlite(_)) && now_flag;
-        let released = store.release_expired_leases(now, sole_owner).await?;
+        let sweep = if sole_owner {
+            LeaseSweep::All
+        } else {
+            LeaseSweep::Expired
+        };
+        let released = store.release_expired_leases(now, sweep).await?;
         if released > 0 {
             tracing::warn!(
                 released,
@@ -134,15 +142,14 @@ pub async fn send(
         }
     }
     let date = opts.date.unwrap_or_else(|| today(project));
-    let key = date.to_string();
     let existing = if now_flag {
-        store.find_issue(bulletin, &key, "issue").await?
+        store.find_issue(bulletin, date, IssueKind::Issue).await?
     } else {
         None
     };
     let mut forced = false;
     if now_flag && existing.is_none() {
-        if b.require_approval && store.approval(bulletin, &key).await?.is_none() {
+        if b.require_approval && store.approval(&b.id, date).await?.is_none() {
             if !opts.force {
                 eprintln!(
                     "error: {bulletin} {date} needs approval before it is sent (require_approval = true); nothing was sent"
@@ -303,7 +310,7 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
             "{:<14} {:<10} {:<27} {:>5} {:<8} {:>7} {:>9} {:>7} {:>8} {:>6} {:>7} {:>10}",
             r.bulletin,
             r.date,
-            crate::send::kind_label(&r.kind, project.settings.organisation.time_zone),
+            r.kind.label(project.settings.organisation.time_zone),
             r.issue,
             r.state,
             c.pending,
@@ -315,7 +322,7 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
             c.suppressed
         );
         if let Some(why) = &r.paused_reason
-            && r.state == "paused"
+            && r.state == StatusState::Issue(IssueState::Paused)
         {
             println!("  paused: {why}");
         }
@@ -335,17 +342,23 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn scope(project: &Project, list: Option<&str>, bulletin: Option<&str>) -> anyhow::Result<String> {
+fn scope(
+    project: &Project,
+    list: Option<&str>,
+    bulletin: Option<&str>,
+) -> anyhow::Result<SuppressionScope> {
     match (list, bulletin) {
         (Some(l), _) => {
-            anyhow::ensure!(project.lists.lists.contains_key(l), "unknown list `{l}`");
-            Ok(format!("list:{l}"))
+            let Some((id, _)) = project.lists.lists.get_key_value(l) else {
+                anyhow::bail!("unknown list `{l}`");
+            };
+            Ok(SuppressionScope::List(id.clone()))
         }
-        (None, Some(b)) => {
-            anyhow::ensure!(project.bulletin(b).is_some(), "unknown bulletin `{b}`");
-            Ok(format!("bulletin:{b}"))
-        }
-        (None, None) => Ok("*".into()),
+        (None, Some(b)) => match project.bulletin(b) {
+            Some(b) => Ok(SuppressionScope::Bulletin(b.id.clone())),
+            None => anyhow::bail!("unknown bulletin `{b}`"),
+        },
+        (None, None) => Ok(SuppressionScope::All),
     }
 }
 
@@ -364,10 +377,10 @@ pub async fn suppress(
     let added = store
         .suppress(&e.key(), &scope, reason, chrono::Utc::now().timestamp())
         .await?;
-    let what = if scope == "*" {
-        "everything".to_string()
-    } else {
-        scope.replace(':', " ")
+    let what = match &scope {
+        SuppressionScope::All => "everything".to_string(),
+        SuppressionScope::List(l) => format!("list {l}"),
+        SuppressionScope::Bulletin(b) => format!("bulletin {b}"),
     };
     if added {
         println!("suppressed {} for {what}", e.key());
@@ -392,7 +405,7 @@ pub async fn unsuppress(
     };
     let store = open(project).await?;
     let n = store
-        .unsuppress(&e.key(), scope.as_deref(), chrono::Utc::now().timestamp())
+        .unsuppress(&e.key(), scope.as_ref(), chrono::Utc::now().timestamp())
         .await?;
     println!("removed {n} suppression(s) of {}", e.key());
     Ok(ExitCode::SUCCESS)
@@ -417,14 +430,15 @@ pub async fn approve(
     let store = open(project).await?;
     let tz = project.settings.organisation.time_zone;
     let has_issue = store
-        .find_issue(bulletin, &date.to_string(), "issue")
+        .find_issue(bulletin, date, IssueKind::Issue)
         .await?
         .is_some();
+    let job = Job::Bulletin(b.id.clone());
     let held = store
         .held_fires()
         .await?
         .iter()
-        .any(|(job, _, d)| job == &format!("bulletin:{bulletin}") && *d == date.to_string());
+        .any(|h| h.job == job && h.for_date == Some(date));
     if !has_issue && !held && crate::issue::fire_on(b, tz, date).is_none() {
         let (before, after) = nearest_fires(b, tz, date);
         eprintln!(
@@ -446,20 +460,11 @@ pub async fn approve(
         return Ok(ExitCode::FAILURE);
     }
     let added = store
-        .approve(
-            bulletin,
-            &date.to_string(),
-            &by,
-            chrono::Utc::now().timestamp(),
-        )
+        .approve(&b.id, date, &by, chrono::Utc::now().timestamp())
         .await?;
     let fire = crate::issue::fire_on(b, tz, date).map(|t| t.timestamp());
     if let Some(due) = fire
-        && store
-            .fire_state(&format!("bulletin:{bulletin}"), due)
-            .await?
-            .as_deref()
-            == Some("skipped")
+        && store.fire_state(&job, due).await? == Some(FireState::Skipped)
     {
         eprintln!(
             "warning: {bulletin} {date} was cancelled or skipped; the daemon will not send it (use `bulletin send {bulletin} --now --date {date}` to send it anyway)"
@@ -470,9 +475,10 @@ pub async fn approve(
             "approved {bulletin} {date} (by {by}); the daemon sends it at its time, or within seconds if it is held"
         );
     } else {
-        let (who, _) = store
-            .approval(bulletin, &date.to_string())
+        let who = store
+            .approval(&b.id, date)
             .await?
+            .map(|a| a.by)
             .unwrap_or_default();
         println!("{bulletin} {date} was already approved by {who}");
     }

@@ -10,7 +10,8 @@ use chrono::NaiveDate;
 use crate::address::EmailAddress;
 use crate::commands::{existing_suppressions, ledger_exists, open, operator};
 use crate::config::Project;
-use crate::store::{Store, Suppression};
+use crate::schedule::jobs::Job;
+use crate::store::{FireState, IssueKind, IssueState, Store, Suppression, SuppressionScope};
 
 /// An issue named on the command line: its id, or `BULLETIN@YYYY-MM-DD` (the issue itself,
 /// not a proof or announcement).
@@ -22,9 +23,7 @@ async fn find_named_issue(store: &Store, name: &str) -> anyhow::Result<crate::st
                     "`{name}`: the date must be YYYY-MM-DD, as in {bulletin}@2026-12-01"
                 )
             })?;
-            store
-                .find_issue(bulletin, &date.to_string(), "issue")
-                .await?
+            store.find_issue(bulletin, date, IssueKind::Issue).await?
         }
         None => match name.parse::<i64>() {
             Ok(id) => store.issue_by_id(id).await?,
@@ -114,7 +113,7 @@ pub async fn suppressions(
         .into_iter()
         .map(|s| SuppressionRow {
             email: s.email_key,
-            scope: s.scope,
+            scope: s.scope.to_string(),
             when: chrono::DateTime::from_timestamp(s.created_at, 0)
                 .map(|t| t.with_timezone(&tz).to_rfc3339())
                 .unwrap_or_default(),
@@ -187,11 +186,17 @@ fn csv_field(s: &str) -> String {
 
 /// Why an address is suppressed for a list of a project: the scopes that stop it there.
 fn suppressed_for(suppressions: &[Suppression], key: &str, list: &str) -> Vec<String> {
-    let scope = format!("list:{list}");
     suppressions
         .iter()
-        .filter(|s| s.email_key == key && (s.scope == "*" || s.scope == scope))
-        .map(|s| s.scope.clone())
+        .filter(|s| {
+            s.email_key == key
+                && match &s.scope {
+                    SuppressionScope::All => true,
+                    SuppressionScope::List(l) => l.as_str() == list,
+                    SuppressionScope::Bulletin(_) => false,
+                }
+        })
+        .map(|s| s.scope.to_string())
         .collect()
 }
 
@@ -313,8 +318,8 @@ pub fn lists_who(
     }
     let other: Vec<String> = suppressions
         .iter()
-        .filter(|s| s.email_key == key && s.scope.starts_with("bulletin:"))
-        .map(|s| s.scope.clone())
+        .filter(|s| s.email_key == key && matches!(s.scope, SuppressionScope::Bulletin(_)))
+        .map(|s| s.scope.to_string())
         .collect();
     if json {
         println!(
@@ -361,13 +366,10 @@ pub async fn cancel(
         "unknown bulletin `{bulletin}`"
     );
     let store = open(project).await?;
-    let Some(row) = store
-        .find_issue(bulletin, &date.to_string(), "issue")
-        .await?
-    else {
+    let Some(row) = store.find_issue(bulletin, date, IssueKind::Issue).await? else {
         return cancel_fire(project, &store, bulletin, date).await;
     };
-    if row.state == crate::store::IssueState::Cancelled.as_str() {
+    if row.state == IssueState::Cancelled {
         println!("{bulletin} {date} (issue {}) was already cancelled", row.id);
         return Ok(ExitCode::SUCCESS);
     }
@@ -398,17 +400,16 @@ async fn cancel_fire(
     bulletin: &str,
     date: NaiveDate,
 ) -> anyhow::Result<ExitCode> {
-    let job = format!("bulletin:{bulletin}");
-    let key = date.to_string();
+    let job = Job::Bulletin(crate::ids::BulletinId::parse(bulletin)?);
     let now = chrono::Utc::now().timestamp();
     let detail = format!("cancelled by {}", operator());
     let held = store
         .held_fires()
         .await?
         .into_iter()
-        .find(|(j, _, d)| *j == job && *d == key);
+        .find(|h| h.job == job && h.for_date == Some(date));
     let due = match held {
-        Some((_, due, _)) => Some(due),
+        Some(h) => Some(h.due_at),
         None => project.bulletin(bulletin).and_then(|b| {
             crate::issue::fire_on(b, project.settings.organisation.time_zone, date)
                 .map(|t| t.timestamp())
@@ -422,7 +423,7 @@ async fn cancel_fire(
         return Ok(ExitCode::FAILURE);
     };
     let state = store
-        .record_fire(&job, due, &key, "skipped", &detail, now)
+        .record_fire(&job, due, Some(date), FireState::Skipped, &detail, now)
         .await?;
     store
         .log_event(
@@ -433,7 +434,7 @@ async fn cancel_fire(
             now,
         )
         .await?;
-    if state == "skipped" {
+    if state == FireState::Skipped {
         println!("cancelled {bulletin} {date}: it will not be created or sent");
         Ok(ExitCode::SUCCESS)
     } else {
@@ -456,10 +457,7 @@ pub async fn withdraw(
         anyhow::bail!("{bulletin} has no issue on {date}: nothing has been sent yet");
     }
     let store = open(project).await?;
-    let Some(row) = store
-        .find_issue(bulletin, &date.to_string(), "issue")
-        .await?
-    else {
+    let Some(row) = store.find_issue(bulletin, date, IssueKind::Issue).await? else {
         eprintln!(
             "error: {bulletin} has no issue on {date} in the ledger (see `bulletin status`); nothing was withdrawn"
         );

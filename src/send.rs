@@ -14,7 +14,9 @@ use crate::config::{Project, TransportKind};
 use crate::delivery::{Backoff, Clock, Limits, RunSummary, Sender, Transport, smtp::SmtpTarget};
 use crate::render::{Context, Rendered};
 use crate::secret::Secret;
-use crate::store::{IssueRow, NewDelivery, NewIssue, Store, StoreError};
+use crate::store::{
+    IssueKind, IssueRow, NewDelivery, NewIssue, Store, StoreError, SuppressionScope,
+};
 use crate::token::Signer;
 
 /// Why a send could not run.
@@ -49,22 +51,23 @@ pub fn materialise_lists(
     scope_id: &str,
     suppressions: &[crate::store::Suppression],
 ) -> Vec<NewDelivery> {
-    let mut scopes: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut scopes: BTreeMap<&str, Vec<&SuppressionScope>> = BTreeMap::new();
     for s in suppressions {
         scopes
             .entry(s.email_key.as_str())
             .or_default()
-            .insert(s.scope.as_str());
+            .push(&s.scope);
     }
-    let bulletin_scope = format!("bulletin:{scope_id}");
     let mut order: Vec<String> = Vec::new();
     let mut found: BTreeMap<String, (NewDelivery, bool)> = BTreeMap::new();
     for list in lists {
-        let list_scope = format!("list:{list}");
         for m in project.lists.members.get(list).into_iter().flatten() {
             let key = m.email.key();
             let s = scopes.get(key.as_str());
-            let reachable = !s.is_some_and(|s| s.contains(list_scope.as_str()));
+            let reachable = !s.is_some_and(|s| {
+                s.iter()
+                    .any(|sc| matches!(sc, SuppressionScope::List(l) if l == list))
+            });
             let entry = found.entry(key.clone()).or_insert_with(|| {
                 order.push(key.clone());
                 (
@@ -86,7 +89,13 @@ pub fn materialise_lists(
             let (mut d, reachable) = found.remove(&k).expect("inserted above");
             let s = scopes.get(k.as_str());
             d.suppressed = !reachable
-                || s.is_some_and(|s| s.contains("*") || s.contains(bulletin_scope.as_str()));
+                || s.is_some_and(|s| {
+                    s.iter().any(|sc| match sc {
+                        SuppressionScope::All => true,
+                        SuppressionScope::Bulletin(b) => b.as_str() == scope_id,
+                        SuppressionScope::List(_) => false,
+                    })
+                });
             d
         })
         .collect()
@@ -238,8 +247,7 @@ pub async fn create_or_resume(
     date: NaiveDate,
     now: i64,
 ) -> Result<(IssueRow, bool), SendError> {
-    let key = date.to_string();
-    if let Some(row) = store.find_issue(bulletin, &key, "issue").await? {
+    if let Some(row) = store.find_issue(bulletin, date, IssueKind::Issue).await? {
         return Ok((row, false));
     }
     let (issue, mut rendered) = crate::preview::render(project, bulletin, date)?;
@@ -248,8 +256,8 @@ pub async fn create_or_resume(
     let suppressions = store.suppressions().await?;
     let new = NewIssue {
         bulletin: bulletin.to_string(),
-        date: key,
-        kind: "issue".into(),
+        date,
+        kind: IssueKind::Issue,
         subject: issue.subject.clone(),
         rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
         themes: issue.theme_tags(),
@@ -268,28 +276,12 @@ pub async fn create_proof(
     to: &[EmailAddress],
     now: i64,
 ) -> Result<IssueRow, SendError> {
-    let kind = format!("proof:{now}");
+    let kind = IssueKind::TestProof { at: now };
     Ok(
-        create_proof_kind(project, store, bulletin, date, to, &kind, now)
+        create_proof_kind(project, store, bulletin, date, to, kind, now)
             .await?
             .0,
     )
-}
-
-/// How people read an issue's kind in `status` and `/admin`: a proof asked for by hand
-/// (`proof:<time>`, a key people should not have to decode) is "test proof" and when it was
-/// made, in the organisation's time zone.
-pub fn kind_label(kind: &str, tz: chrono_tz::Tz) -> String {
-    match kind.strip_prefix("proof:").map(str::parse::<i64>) {
-        Some(Ok(t)) => match chrono::DateTime::from_timestamp(t, 0) {
-            Some(at) => format!(
-                "test proof {}",
-                at.with_timezone(&tz).format("%Y-%m-%d %H:%M")
-            ),
-            None => kind.to_string(),
-        },
-        _ => kind.to_string(),
-    }
 }
 
 /// A proof recorded under `kind`: `proof` for the scheduled proof of an issue (once per issue),
@@ -300,7 +292,7 @@ pub async fn create_proof_kind(
     bulletin: &str,
     date: NaiveDate,
     to: &[EmailAddress],
-    kind: &str,
+    kind: IssueKind,
     now: i64,
 ) -> Result<(IssueRow, bool), SendError> {
     create_copy(project, store, bulletin, date, to, kind, "[Proof]", now).await
@@ -322,7 +314,7 @@ pub async fn create_held_notice(
         bulletin,
         date,
         to,
-        "held",
+        IssueKind::HeldNotice,
         "[Awaiting approval]",
         now,
     )
@@ -337,11 +329,11 @@ async fn create_copy(
     bulletin: &str,
     date: NaiveDate,
     to: &[EmailAddress],
-    kind: &str,
+    kind: IssueKind,
     prefix: &str,
     now: i64,
 ) -> Result<(IssueRow, bool), SendError> {
-    if let Some(row) = store.find_issue(bulletin, &date.to_string(), kind).await? {
+    if let Some(row) = store.find_issue(bulletin, date, kind).await? {
         return Ok((row, false));
     }
     let (mut issue, _) = crate::preview::render(project, bulletin, date)?;
@@ -373,8 +365,8 @@ async fn create_copy(
         .collect();
     let new = NewIssue {
         bulletin: bulletin.to_string(),
-        date: date.to_string(),
-        kind: kind.to_string(),
+        date,
+        kind,
         subject: issue.subject.clone(),
         rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
         themes: issue.theme_tags(),
@@ -436,8 +428,8 @@ async fn proof_note(
     });
     let date = issue.date;
     if b.require_approval {
-        match store.approval(b.id.as_str(), &date.to_string()).await? {
-            Some((by, _)) => lines.push(format!("Approved by {by}.")),
+        match store.approval(&b.id, date).await? {
+            Some(a) => lines.push(format!("Approved by {}.", a.by)),
             None => lines.push(format!(
                 "It needs approval before it goes: run `bulletin approve {} --date {date}`.",
                 b.id
@@ -467,7 +459,7 @@ pub async fn create_announcement(
         return Ok(None);
     };
     if let Some(row) = store
-        .find_issue(campaign, &start.to_string(), "announce")
+        .find_issue(campaign, start, IssueKind::Announcement)
         .await?
     {
         return Ok(Some((row, false)));
@@ -517,8 +509,8 @@ pub async fn create_announcement(
     let suppressions = store.suppressions().await?;
     let new = NewIssue {
         bulletin: campaign.to_string(),
-        date: start.to_string(),
-        kind: "announce".into(),
+        date: start,
+        kind: IssueKind::Announcement,
         subject: issue.subject.clone(),
         rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
         themes: issue.theme_tags(),

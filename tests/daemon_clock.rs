@@ -7,10 +7,15 @@ mod support;
 use std::sync::Arc;
 
 use bulletin::daemon::Daemon;
-use bulletin::store::Store;
+use bulletin::ids::BulletinId;
+use bulletin::store::{IssueKind, StatusState, Store};
 use chrono::DateTime;
 use support::Tree;
 use support::clock::TestClock;
+
+fn date(s: &str) -> chrono::NaiveDate {
+    s.parse().unwrap()
+}
 
 fn utc(s: &str) -> i64 {
     DateTime::parse_from_rfc3339(s).unwrap().timestamp()
@@ -63,7 +68,7 @@ async fn issues(d: &Daemon) -> Vec<(String, String, String)> {
         .await
         .unwrap()
         .into_iter()
-        .map(|s| (s.bulletin, s.date, s.kind))
+        .map(|s| (s.bulletin, s.date.to_string(), s.kind.to_string()))
         .collect()
 }
 
@@ -207,8 +212,8 @@ async fn a_proof_goes_to_the_editors_and_an_unapproved_issue_is_held_until_appro
     );
     let st = d.store.status().await.unwrap();
     assert_eq!(
-        (st[0].kind.as_str(), st[0].date.as_str()),
-        ("proof", "2026-12-01")
+        (st[0].kind, st[0].date),
+        (IssueKind::Proof, date("2026-12-01"))
     );
     assert_eq!(st[0].deliveries.sent, 1, "to the one editor");
     // 1 Dec 09:00 without approval: held, loudly, nothing sent.
@@ -225,19 +230,29 @@ async fn a_proof_goes_to_the_editors_and_an_unapproved_issue_is_held_until_appro
         "the proof, the editors' held notice, and the held issue: {st:?}"
     );
     assert!(
-        st.iter()
-            .any(|s| s.awaiting_approval && s.state == "held" && s.date == "2026-12-01"),
+        st.iter().any(|s| s.awaiting_approval
+            && s.state == StatusState::Held
+            && s.date == date("2026-12-01")),
         "{st:?}"
     );
-    let notice = st.iter().find(|s| s.kind == "held").expect("editors told");
+    let notice = st
+        .iter()
+        .find(|s| s.kind == IssueKind::HeldNotice)
+        .expect("editors told");
     assert_eq!(notice.deliveries.total(), 1, "to the one editor");
     assert!(
-        st.iter().all(|s| s.kind != "issue" || s.awaiting_approval),
+        st.iter()
+            .all(|s| s.kind != IssueKind::Issue || s.awaiting_approval),
         "nothing sent to the lists: {st:?}"
     );
     // An editor approves; the next step sends it.
     d.store
-        .approve("news", "2026-12-01", "editor", utc("2026-12-01T09:30:00Z"))
+        .approve(
+            &BulletinId::parse("news").unwrap(),
+            date("2026-12-01"),
+            "editor",
+            utc("2026-12-01T09:30:00Z"),
+        )
         .await
         .unwrap();
     clock.set(utc("2026-12-01T09:31:00Z"));
@@ -247,7 +262,7 @@ async fn a_proof_goes_to_the_editors_and_an_unapproved_issue_is_held_until_appro
         [("bulletin:news".to_string(), "2026-12-01".to_string())]
     );
     let st = d.store.status().await.unwrap();
-    let issue = st.iter().find(|s| s.kind == "issue").unwrap();
+    let issue = st.iter().find(|s| s.kind == IssueKind::Issue).unwrap();
     assert_eq!(issue.deliveries.sent, 2);
 }
 
@@ -272,14 +287,14 @@ async fn an_announcement_goes_once_before_each_occurrence() {
     );
     let st = d.store.status().await.unwrap();
     assert_eq!(
-        (st[0].bulletin.as_str(), st[0].kind.as_str()),
-        ("week", "announce")
+        (st[0].bulletin.as_str(), st[0].kind),
+        ("week", IssueKind::Announcement)
     );
     assert_eq!(st[0].deliveries.sent, 2);
     // The announcement carries the content of the year its occurrence starts in.
     let row = d
         .store
-        .find_issue("week", "2026-11-16", "announce")
+        .find_issue("week", date("2026-11-16"), IssueKind::Announcement)
         .await
         .unwrap()
         .expect("the announcement is stored");

@@ -109,7 +109,7 @@ async fn an_unsubscribe_takes_effect_before_the_next_attempt() {
     store
         .suppress(
             "leaving@x.example",
-            "bulletin:news",
+            &bulletin::store::SuppressionScope::parse("bulletin:news").unwrap(),
             Some("one-click unsubscribe"),
             START + 10,
         )
@@ -120,7 +120,7 @@ async fn an_unsubscribe_takes_effect_before_the_next_attempt() {
     assert_eq!(r.attempted, 0, "not attempted again");
     assert_eq!(r.counts.suppressed, 1);
     let events = store.events(row.id).await.unwrap();
-    assert_eq!(events[0].1, "created");
+    assert_eq!(events[0].kind, "created");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use std::process::Output;
 use std::time::Duration;
 
-use bulletin::store::Store;
+use bulletin::ids::BulletinId;
+use bulletin::store::{IssueKind, Store};
 use support::clock::TestClock;
 use support::daemon::Daemon;
 use support::email::unsubscribe_link;
@@ -127,14 +128,14 @@ fn send_now_refuses_an_unapproved_issue_unless_forced_and_the_force_is_audited()
     assert!(ok(&o).contains("1 sent"), "{}", out(&o));
     assert_eq!(outbox(&t).len(), 1);
     let s = store(&t);
-    let row = block_on(s.find_issue("news", "2026-11-01", "issue"))
+    let row = block_on(s.find_issue("news", day("2026-11-01"), IssueKind::Issue))
         .unwrap()
         .unwrap();
     let events = block_on(s.events(row.id)).unwrap();
     assert!(
         events
             .iter()
-            .any(|(_, kind, detail)| kind == "forced" && detail.contains("--force")),
+            .any(|e| e.kind == "forced" && e.detail.contains("--force")),
         "{events:?}"
     );
 }
@@ -162,17 +163,25 @@ fn approve_refuses_a_date_with_no_issue_and_names_the_nearest() {
     );
     let s = store(&t);
     assert_eq!(
-        block_on(s.approval("news", "2026-12-02")).unwrap(),
+        block_on(s.approval(&news(), day("2026-12-02"))).unwrap(),
         None,
         "nothing was recorded"
     );
     // A date the schedule fires on is accepted.
     ok(&run(&t, &["approve", "news", "--date", "2027-01-01"]));
     assert!(
-        block_on(s.approval("news", "2027-01-01"))
+        block_on(s.approval(&news(), day("2027-01-01")))
             .unwrap()
             .is_some()
     );
+}
+
+fn day(s: &str) -> chrono::NaiveDate {
+    s.parse().unwrap()
+}
+
+fn news() -> BulletinId {
+    BulletinId::parse("news").unwrap()
 }
 
 /// The Date header of an outbox message, as Python's email parser reads it (Unix seconds).
@@ -431,7 +440,7 @@ fn one_issues_recipients_by_id_or_by_bulletin_and_date() {
     ok(&run(&t, &["suppress", "c@x.example"]));
     ok(&run(&t, &["send", "news", "--now", "--date", "2026-11-01"]));
     let s = store(&t);
-    let row = block_on(s.find_issue("news", "2026-11-01", "issue"))
+    let row = block_on(s.find_issue("news", day("2026-11-01"), IssueKind::Issue))
         .unwrap()
         .unwrap();
 
@@ -520,10 +529,7 @@ fn cancel_stops_the_waiting_deliveries_and_withdraw_hides_the_issue() {
     let c = block_on(s.counts(row.id)).unwrap();
     assert_eq!((c.cancelled, c.in_flight, c.pending), (2, 1, 0), "{c:?}");
     let events = block_on(s.events(row.id)).unwrap();
-    assert!(
-        events.iter().any(|(_, k, _)| k == "cancelled"),
-        "{events:?}"
-    );
+    assert!(events.iter().any(|e| e.kind == "cancelled"), "{events:?}");
     // The in-flight one completes; the issue stays cancelled.
     block_on(s.record(
         &[(

@@ -12,8 +12,15 @@ use std::future::Future;
 use std::sync::Arc;
 
 use bulletin::config::DatabaseUrl;
+use bulletin::ids::BulletinId;
+use bulletin::schedule::jobs::Job;
 use bulletin::secret::Secret;
-use bulletin::store::{Counts, NewDelivery, NewIssue, Recorded, Store};
+use bulletin::store::{
+    Approval, Counts, Event, FireState, HeldFire, IssueKind, IssueState, LeaseSweep, NewDelivery,
+    NewIssue, Recorded, StatusState, Store, StoreError, SuppressionScope,
+};
+use chrono::NaiveDate;
+use sqlx::Connection;
 use support::pg::PgDb;
 use tokio::sync::Barrier;
 
@@ -28,11 +35,45 @@ where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()>,
 {
+    on_sqlite_raw(|store, _| case(store)).await
+}
+
+/// The database behind a case's store, to change it as another program (or a newer
+/// bulletin) could.
+enum Raw {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl Raw {
+    async fn exec(&self, sql: &'static str) {
+        match self {
+            Raw::Sqlite(path) => {
+                let mut c =
+                    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                        .await
+                        .unwrap();
+                sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+            }
+            Raw::Postgres(url) => {
+                let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+            }
+        }
+    }
+}
+
+async fn on_sqlite_raw<F, Fut>(case: F)
+where
+    F: FnOnce(Store, Raw) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&DatabaseUrl::Sqlite(dir.path().join("ledger.db")))
+    let path = dir.path().join("ledger.db");
+    let store = Store::open(&DatabaseUrl::Sqlite(path.clone()))
         .await
         .expect("opening a fresh SQLite ledger");
-    case(store).await;
+    case(store, Raw::Sqlite(path)).await;
 }
 
 /// Run a case on a fresh PostgreSQL database, dropped afterwards whether the case passed or not.
@@ -41,13 +82,21 @@ where
     F: FnOnce(Store) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    on_postgres_raw(|store, _| case(store)).await
+}
+
+async fn on_postgres_raw<F, Fut>(case: F)
+where
+    F: FnOnce(Store, Raw) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let db = PgDb::create();
     let url = db.url.clone();
     let outcome = tokio::spawn(async move {
-        let store = Store::open(&DatabaseUrl::Postgres(Secret::new(url)))
+        let store = Store::open(&DatabaseUrl::Postgres(Secret::new(url.clone())))
             .await
             .expect("opening a fresh PostgreSQL ledger");
-        case(store).await;
+        case(store, Raw::Postgres(url)).await;
     })
     .await;
     drop(db);
@@ -73,6 +122,28 @@ macro_rules! both {
     )*};
 }
 
+/// Each case that needs the raw database as `case::sqlite` and `case::postgres`.
+macro_rules! both_raw {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::on_sqlite_raw(super::$case).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                super::on_postgres_raw(super::$case).await
+            }
+        }
+    )*};
+}
+
+both_raw!(
+    case_audit_rows_commit_with_their_change,
+    case_unknown_words_in_the_ledger_are_errors,
+);
+
 both!(
     case_create_issue_is_idempotent,
     case_concurrent_creators_make_one_issue,
@@ -89,6 +160,7 @@ both!(
     case_archive,
     case_archive_keeps_themes,
     case_status_counts,
+    case_status_orders_kinds_as_stored,
     case_daemon_state_and_events,
     case_cancel_withdraw_recipients_and_how,
     case_bounces,
@@ -96,6 +168,26 @@ both!(
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn scope(s: &str) -> SuppressionScope {
+    SuppressionScope::parse(s).unwrap()
+}
+
+fn job_named(s: &str) -> Job {
+    s.parse().unwrap()
+}
+
+fn kind(s: &str) -> IssueKind {
+    IssueKind::parse(s).unwrap()
+}
+
+fn news() -> BulletinId {
+    BulletinId::parse("news").unwrap()
+}
 
 fn delivery(i: usize) -> NewDelivery {
     NewDelivery {
@@ -109,8 +201,8 @@ fn delivery(i: usize) -> NewDelivery {
 fn issue(bulletin: &str, date: &str, kind: &str, n: usize) -> NewIssue {
     NewIssue {
         bulletin: bulletin.into(),
-        date: date.into(),
-        kind: kind.into(),
+        date: day(date),
+        kind: IssueKind::parse(kind).unwrap(),
         subject: format!("{bulletin} {date}"),
         rendered: r#"{"html":"<p>…</p>","text":"…"}"#.into(),
         themes: String::new(),
@@ -159,9 +251,9 @@ async fn case_create_issue_is_idempotent(store: Store) {
     let (first, created) = store.create_issue(&new, NOW).await.unwrap();
     assert!(created);
     assert_eq!(first.bulletin, "news");
-    assert_eq!(first.date, "2026-12-01");
-    assert_eq!(first.kind, "issue");
-    assert_eq!(first.state, "sending");
+    assert_eq!(first.date, day("2026-12-01"));
+    assert_eq!(first.kind, IssueKind::Issue);
+    assert_eq!(first.state, IssueState::Sending);
     assert_eq!(first.created_at, NOW);
     let counts = store.counts(first.id).await.unwrap();
     assert_eq!(counts.total(), 9_000);
@@ -181,14 +273,14 @@ async fn case_create_issue_is_idempotent(store: Store) {
     assert_eq!(store.counts(first.id).await.unwrap(), counts);
 
     let found = store
-        .find_issue("news", "2026-12-01", "issue")
+        .find_issue("news", day("2026-12-01"), kind("issue"))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(found.id, first.id);
     assert!(
         store
-            .find_issue("news", "2026-12-02", "issue")
+            .find_issue("news", day("2026-12-02"), kind("issue"))
             .await
             .unwrap()
             .is_none()
@@ -207,7 +299,7 @@ async fn case_create_issue_is_idempotent(store: Store) {
         .await
         .unwrap()
         .into_iter()
-        .filter(|(_, kind, _)| kind == "created")
+        .filter(|e| e.kind == "created")
         .count();
     assert_eq!(created_events, 1);
 }
@@ -339,7 +431,7 @@ async fn case_record_needs_the_owner(store: Store) {
     // proc-a's lease runs out; proc-b takes the rest over; proc-a's late outcomes are ignored.
     assert_eq!(
         store
-            .release_expired_leases(NOW + 200, false)
+            .release_expired_leases(NOW + 200, LeaseSweep::Expired)
             .await
             .unwrap(),
         2
@@ -478,9 +570,9 @@ async fn case_record_outcomes(store: Store) {
     // The failure is in the audit trail with the relay's reply.
     let events = store.events(id).await.unwrap();
     assert!(
-        events.iter().any(|(at, kind, detail)| *at == NOW + 10
-            && kind == "failed"
-            && detail == "550 no such user"),
+        events
+            .iter()
+            .any(|e| e.at == NOW + 10 && e.kind == "failed" && e.detail == "550 no such user"),
         "{events:?}"
     );
 }
@@ -506,14 +598,14 @@ async fn case_release_expired_leases(store: Store) {
     );
     assert_eq!(
         store
-            .release_expired_leases(NOW + 100, false)
+            .release_expired_leases(NOW + 100, LeaseSweep::Expired)
             .await
             .unwrap(),
         0
     );
     assert_eq!(
         store
-            .release_expired_leases(NOW + 200, false)
+            .release_expired_leases(NOW + 200, LeaseSweep::Expired)
             .await
             .unwrap(),
         4
@@ -528,7 +620,7 @@ async fn case_release_expired_leases(store: Store) {
     );
     assert_eq!(
         store
-            .release_expired_leases(NOW + 200, false)
+            .release_expired_leases(NOW + 200, LeaseSweep::Expired)
             .await
             .unwrap(),
         0
@@ -543,13 +635,16 @@ async fn case_release_expired_leases(store: Store) {
     );
     assert_eq!(
         store
-            .release_expired_leases(NOW + 600, false)
+            .release_expired_leases(NOW + 600, LeaseSweep::Expired)
             .await
             .unwrap(),
         0
     );
     assert_eq!(
-        store.release_expired_leases(NOW + 600, true).await.unwrap(),
+        store
+            .release_expired_leases(NOW + 600, LeaseSweep::All)
+            .await
+            .unwrap(),
         3
     );
     assert_eq!(
@@ -637,38 +732,43 @@ async fn case_apply_suppressions(store: Store) {
 
     assert!(
         store
-            .suppress(&key(0), "*", Some("unsubscribed"), NOW)
+            .suppress(&key(0), &scope("*"), Some("unsubscribed"), NOW)
             .await
             .unwrap()
     );
     assert!(
         !store
-            .suppress(&key(0), "*", Some("again"), NOW)
+            .suppress(&key(0), &scope("*"), Some("again"), NOW)
             .await
             .unwrap()
     );
     assert!(
         store
-            .suppress(&key(1), "bulletin:news", None, NOW)
-            .await
-            .unwrap()
-    );
-    assert!(store.suppress(&key(2), "*", None, NOW).await.unwrap());
-    assert!(
-        store
-            .suppress(&key(3), "bulletin:news", None, NOW)
+            .suppress(&key(1), &scope("bulletin:news"), None, NOW)
             .await
             .unwrap()
     );
     assert!(
         store
-            .suppress(&key(4), "bulletin:other", None, NOW)
+            .suppress(&key(2), &scope("*"), None, NOW)
             .await
             .unwrap()
     );
     assert!(
         store
-            .suppress(&key(5), "list:all", None, NOW)
+            .suppress(&key(3), &scope("bulletin:news"), None, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .suppress(&key(4), &scope("bulletin:other"), None, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .suppress(&key(5), &scope("list:all"), None, NOW)
             .await
             .unwrap()
     );
@@ -702,7 +802,7 @@ async fn case_apply_suppressions(store: Store) {
         .await
         .unwrap()
         .into_iter()
-        .map(|s| (s.email_key, s.scope))
+        .map(|s| (s.email_key, s.scope.to_string()))
         .collect();
     assert_eq!(
         listed,
@@ -721,21 +821,21 @@ async fn case_apply_suppressions(store: Store) {
 
     assert_eq!(
         store
-            .unsuppress(&key(4), Some("bulletin:news"), NOW)
+            .unsuppress(&key(4), Some(&scope("bulletin:news")), NOW)
             .await
             .unwrap(),
         0
     );
     assert_eq!(
         store
-            .unsuppress(&key(4), Some("bulletin:other"), NOW)
+            .unsuppress(&key(4), Some(&scope("bulletin:other")), NOW)
             .await
             .unwrap(),
         1
     );
     assert!(
         store
-            .suppress(&key(0), "bulletin:news", None, NOW)
+            .suppress(&key(0), &scope("bulletin:news"), None, NOW)
             .await
             .unwrap()
     );
@@ -836,81 +936,152 @@ async fn case_reserve_slots_are_distinct_and_increasing(store: Store) {
 
 /// The first record of a fire wins, except that `held` may become `done` or `skipped`.
 async fn case_record_fire_first_wins_except_held(store: Store) {
-    let job = "bulletin:news";
+    let job = job_named("bulletin:news");
     let due = NOW;
-    assert_eq!(store.fire_state(job, due).await.unwrap(), None);
+    assert_eq!(store.fire_state(&job, due).await.unwrap(), None);
     assert_eq!(
         store
-            .record_fire(job, due, "2026-12-01", "done", "issue 1", NOW)
+            .record_fire(
+                &job,
+                due,
+                Some(day("2026-12-01")),
+                FireState::parse("done").unwrap(),
+                "issue 1",
+                NOW
+            )
             .await
             .unwrap(),
-        "done"
+        FireState::Done
     );
     assert_eq!(
         store
-            .record_fire(job, due, "2026-12-01", "skipped", "", NOW + 1)
+            .record_fire(
+                &job,
+                due,
+                Some(day("2026-12-01")),
+                FireState::parse("skipped").unwrap(),
+                "",
+                NOW + 1
+            )
             .await
             .unwrap(),
-        "done"
+        FireState::Done
     );
     assert_eq!(
         store
-            .record_fire(job, due, "2026-12-01", "held", "", NOW + 1)
+            .record_fire(
+                &job,
+                due,
+                Some(day("2026-12-01")),
+                FireState::parse("held").unwrap(),
+                "",
+                NOW + 1
+            )
             .await
             .unwrap(),
-        "done"
+        FireState::Done
     );
 
     let due2 = NOW + 86_400;
     assert_eq!(
         store
-            .record_fire(job, due2, "2026-12-02", "held", "awaiting approval", NOW)
+            .record_fire(
+                &job,
+                due2,
+                Some(day("2026-12-02")),
+                FireState::parse("held").unwrap(),
+                "awaiting approval",
+                NOW
+            )
             .await
             .unwrap(),
-        "held"
+        FireState::Held
     );
     assert_eq!(
         store
-            .record_fire("proof:news", due2, "2026-12-02", "held", "", NOW)
+            .record_fire(
+                &job_named("proof:news"),
+                due2,
+                Some(day("2026-12-02")),
+                FireState::parse("held").unwrap(),
+                "",
+                NOW
+            )
             .await
             .unwrap(),
-        "held"
+        FireState::Held
     );
     let held: BTreeSet<_> = store.held_fires().await.unwrap().into_iter().collect();
     assert_eq!(
         held,
         BTreeSet::from([
-            (job.to_string(), due2, "2026-12-02".to_string()),
-            ("proof:news".to_string(), due2, "2026-12-02".to_string()),
+            HeldFire {
+                job: job.clone(),
+                due_at: due2,
+                for_date: Some(day("2026-12-02")),
+            },
+            HeldFire {
+                job: job_named("proof:news"),
+                due_at: due2,
+                for_date: Some(day("2026-12-02")),
+            },
         ])
     );
     assert_eq!(
         store
-            .record_fire(job, due2, "2026-12-02", "held", "", NOW + 5)
+            .record_fire(
+                &job,
+                due2,
+                Some(day("2026-12-02")),
+                FireState::parse("held").unwrap(),
+                "",
+                NOW + 5
+            )
             .await
             .unwrap(),
-        "held"
+        FireState::Held
     );
     assert_eq!(
         store
-            .record_fire(job, due2, "2026-12-02", "done", "approved", NOW + 10)
+            .record_fire(
+                &job,
+                due2,
+                Some(day("2026-12-02")),
+                FireState::parse("done").unwrap(),
+                "approved",
+                NOW + 10
+            )
             .await
             .unwrap(),
-        "done"
+        FireState::Done
     );
     assert_eq!(
         store
-            .record_fire(job, due2, "2026-12-02", "held", "", NOW + 11)
+            .record_fire(
+                &job,
+                due2,
+                Some(day("2026-12-02")),
+                FireState::parse("held").unwrap(),
+                "",
+                NOW + 11
+            )
             .await
             .unwrap(),
-        "done"
+        FireState::Done
     );
     assert_eq!(
         store
-            .record_fire("proof:news", due2, "2026-12-02", "skipped", "", NOW)
+            .record_fire(
+                &job_named("proof:news"),
+                due2,
+                Some(day("2026-12-02")),
+                FireState::parse("skipped").unwrap(),
+                "",
+                NOW
+            )
             .await
             .unwrap(),
-        "skipped"
+        FireState::Skipped
     );
     assert!(store.held_fires().await.unwrap().is_empty());
 
@@ -921,11 +1092,16 @@ async fn case_record_fire_first_wins_except_held(store: Store) {
         .map(|i| {
             let store = store.clone();
             let barrier = barrier.clone();
+            let job = job.clone();
             tokio::spawn(async move {
                 barrier.wait().await;
-                let state = if i % 2 == 0 { "done" } else { "skipped" };
+                let state = if i % 2 == 0 {
+                    FireState::Done
+                } else {
+                    FireState::Skipped
+                };
                 store
-                    .record_fire(job, due3, "2026-12-03", state, "", NOW)
+                    .record_fire(&job, due3, Some(day("2026-12-03")), state, "", NOW)
                     .await
                     .unwrap()
             })
@@ -937,32 +1113,52 @@ async fn case_record_fire_first_wins_except_held(store: Store) {
     }
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert_eq!(
-        store.fire_state(job, due3).await.unwrap().as_ref(),
+        store.fire_state(&job, due3).await.unwrap().as_ref(),
         seen.first()
     );
 }
 
 /// The first approval of an issue stands.
 async fn case_approvals(store: Store) {
-    assert_eq!(store.approval("news", "2026-12-01").await.unwrap(), None);
+    assert_eq!(
+        store.approval(&news(), day("2026-12-01")).await.unwrap(),
+        None
+    );
     assert!(
         store
-            .approve("news", "2026-12-01", "editor@x.example", NOW)
+            .approve(&news(), day("2026-12-01"), "editor@x.example", NOW)
             .await
             .unwrap()
     );
     assert!(
         !store
-            .approve("news", "2026-12-01", "someone-else@x.example", NOW + 5)
+            .approve(
+                &news(),
+                day("2026-12-01"),
+                "someone-else@x.example",
+                NOW + 5
+            )
             .await
             .unwrap()
     );
     assert_eq!(
-        store.approval("news", "2026-12-01").await.unwrap(),
-        Some(("editor@x.example".to_string(), NOW))
+        store.approval(&news(), day("2026-12-01")).await.unwrap(),
+        Some(Approval {
+            by: "editor@x.example".to_string(),
+            at: NOW
+        })
     );
-    assert_eq!(store.approval("news", "2026-12-02").await.unwrap(), None);
-    assert_eq!(store.approval("other", "2026-12-01").await.unwrap(), None);
+    assert_eq!(
+        store.approval(&news(), day("2026-12-02")).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .approval(&BulletinId::parse("other").unwrap(), day("2026-12-01"))
+            .await
+            .unwrap(),
+        None
+    );
     // Every approval moves the counter the daemons poll.
     assert_eq!(
         store
@@ -986,14 +1182,14 @@ async fn case_cancel_withdraw_recipients_and_how(store: Store) {
         .await
         .unwrap();
     store
-        .set_issue_state(id, "done", None, NOW + 3)
+        .set_issue_state(id, IssueState::parse("done").unwrap(), None, NOW + 3)
         .await
         .unwrap();
     let c = store.counts(id).await.unwrap();
     assert_eq!((c.sent, c.cancelled, c.open()), (2, 2, 0), "{c:?}");
     assert_eq!(
         store.issue_by_id(id).await.unwrap().unwrap().state,
-        "cancelled"
+        IssueState::Cancelled
     );
     assert!(
         store
@@ -1020,15 +1216,24 @@ async fn case_cancel_withdraw_recipients_and_how(store: Store) {
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.1)
+        .map(|e| e.kind)
         .collect();
     assert!(kinds.contains(&"cancelled".to_string()) && kinds.contains(&"withdrawn".to_string()));
 
     store
-        .suppress_how("x@y.example", "*", None, SuppressionHow::OneClick, NOW)
+        .suppress_how(
+            "x@y.example",
+            &scope("*"),
+            None,
+            SuppressionHow::OneClick,
+            NOW,
+        )
         .await
         .unwrap();
-    store.suppress("z@y.example", "*", None, NOW).await.unwrap();
+    store
+        .suppress("z@y.example", &scope("*"), None, NOW)
+        .await
+        .unwrap();
     let how: Vec<_> = store
         .suppressions()
         .await
@@ -1079,7 +1284,15 @@ async fn case_archive(store: Store) {
         .await
         .unwrap()
         .into_iter()
-        .map(|e| (e.id, e.bulletin, e.date, e.subject, e.first_sent))
+        .map(|e| {
+            (
+                e.id,
+                e.bulletin,
+                e.date.to_string(),
+                e.subject,
+                e.first_sent,
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -1150,27 +1363,27 @@ async fn case_status_counts(store: Store) {
     assert_eq!(retry, NOW + 60, "the first pause waits a minute");
 
     let status = store.status().await.unwrap();
-    let order: Vec<(i64, &str, &str, &str)> = status
+    let order: Vec<(i64, &str, String, String)> = status
         .iter()
         .map(|s| {
             (
                 s.issue,
                 s.bulletin.as_str(),
-                s.date.as_str(),
-                s.kind.as_str(),
+                s.date.to_string(),
+                s.kind.to_string(),
             )
         })
         .collect();
     assert_eq!(
         order,
         vec![
-            (nov, "news", "2026-11-01", "issue"),
-            (alpha, "alpha", "2026-12-01", "issue"),
-            (dec, "news", "2026-12-01", "issue"),
-            (proof.id, "news", "2026-12-01", "proof"),
+            (nov, "news", "2026-11-01".into(), "issue".into()),
+            (alpha, "alpha", "2026-12-01".into(), "issue".into()),
+            (dec, "news", "2026-12-01".into(), "issue".into()),
+            (proof.id, "news", "2026-12-01".into(), "proof".into()),
         ]
     );
-    assert_eq!(status[0].state, "paused");
+    assert_eq!(status[0].state, StatusState::Issue(IssueState::Paused));
     assert_eq!(
         status[0].paused_reason.as_deref(),
         Some("relay refused the sender")
@@ -1193,7 +1406,7 @@ async fn case_status_counts(store: Store) {
             ..Counts::default()
         }
     );
-    assert_eq!(status[2].state, "sending");
+    assert_eq!(status[2].state, StatusState::Issue(IssueState::Sending));
     assert_eq!(status[3].deliveries, Counts::default());
 
     assert_eq!(status[0].retry_at, Some(retry));
@@ -1208,9 +1421,12 @@ async fn case_status_counts(store: Store) {
     assert_eq!(due, vec![dec, alpha]);
     assert!(store.issues_due(NOW - 1).await.unwrap().is_empty());
     assert_eq!(store.earliest_due().await.unwrap(), Some(NOW));
-    store.set_issue_state(dec, "done", None, NOW).await.unwrap();
     store
-        .set_issue_state(alpha, "done", None, NOW)
+        .set_issue_state(dec, IssueState::parse("done").unwrap(), None, NOW)
+        .await
+        .unwrap();
+    store
+        .set_issue_state(alpha, IssueState::parse("done").unwrap(), None, NOW)
         .await
         .unwrap();
     // What is left is the paused issue: the daemon wakes for its retry and finds it due.
@@ -1254,7 +1470,7 @@ async fn case_status_counts(store: Store) {
         "after the relay worked the backoff starts again"
     );
     store
-        .set_issue_state(nov, "sending", None, NOW)
+        .set_issue_state(nov, IssueState::parse("sending").unwrap(), None, NOW)
         .await
         .unwrap();
     assert_eq!(store.status().await.unwrap()[0].paused_reason, None);
@@ -1263,7 +1479,10 @@ async fn case_status_counts(store: Store) {
         None,
         "a retry time only while paused"
     );
-    store.set_issue_state(nov, "done", None, NOW).await.unwrap();
+    store
+        .set_issue_state(nov, IssueState::parse("done").unwrap(), None, NOW)
+        .await
+        .unwrap();
     assert_eq!(store.earliest_due().await.unwrap(), None);
 }
 
@@ -1288,16 +1507,33 @@ async fn case_daemon_state_and_events(store: Store) {
         .await
         .unwrap();
     store
-        .set_issue_state(id, "paused", Some("why"), NOW + 3)
+        .set_issue_state(
+            id,
+            IssueState::parse("paused").unwrap(),
+            Some("why"),
+            NOW + 3,
+        )
         .await
         .unwrap();
     let events = store.events(id).await.unwrap();
     assert_eq!(
         events,
         vec![
-            (NOW, "created".to_string(), "1 deliveries".to_string()),
-            (NOW + 1, "note".to_string(), "hello".to_string()),
-            (NOW + 3, "paused".to_string(), "why".to_string()),
+            Event {
+                at: NOW,
+                kind: "created".to_string(),
+                detail: "1 deliveries".to_string()
+            },
+            Event {
+                at: NOW + 1,
+                kind: "note".to_string(),
+                detail: "hello".to_string()
+            },
+            Event {
+                at: NOW + 3,
+                kind: "paused".to_string(),
+                detail: "why".to_string()
+            },
         ]
     );
 }
@@ -1348,8 +1584,8 @@ async fn case_bounces(store: Store) {
     let sup = store.suppressions().await.unwrap();
     assert_eq!(sup.len(), 1);
     assert_eq!(
-        (sup[0].email_key.as_str(), sup[0].scope.as_str()),
-        (r(0).as_str(), "*")
+        (sup[0].email_key.as_str(), &sup[0].scope),
+        (r(0).as_str(), &SuppressionScope::All)
     );
     assert_eq!(sup[0].reason.as_deref(), Some("bounce: hard 5.1.1"));
 
@@ -1420,4 +1656,129 @@ async fn case_bounces(store: Store) {
         2,
         "unsuppressed: no longer stale"
     );
+}
+
+/// An approval or an unsuppress and its audit row are one transaction: when the audit row
+/// cannot be written (a trigger refuses it here), the change is not kept either.
+async fn case_audit_rows_commit_with_their_change(store: Store, raw: Raw) {
+    store
+        .suppress("reader@x.example", &scope("*"), Some("asked"), NOW)
+        .await
+        .unwrap();
+    match raw {
+        Raw::Sqlite(_) => {
+            raw.exec(
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON events
+                 WHEN NEW.kind IN ('approved', 'unsuppressed')
+                 BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
+            )
+            .await
+        }
+        Raw::Postgres(_) => {
+            raw.exec(
+                "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS
+                   $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$;
+                 CREATE TRIGGER refuse_audit BEFORE INSERT ON events FOR EACH ROW
+                   WHEN (NEW.kind IN ('approved', 'unsuppressed')) EXECUTE FUNCTION refuse_audit()",
+            )
+            .await
+        }
+    }
+
+    let approved = store
+        .approve(&news(), day("2026-12-01"), "editor@x.example", NOW + 1)
+        .await;
+    assert!(approved.is_err(), "{approved:?}");
+    assert_eq!(
+        store.approval(&news(), day("2026-12-01")).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .counter(bulletin::store::APPROVALS_COUNTER)
+            .await
+            .unwrap(),
+        0
+    );
+
+    let removed = store.unsuppress("reader@x.example", None, NOW + 2).await;
+    assert!(removed.is_err(), "{removed:?}");
+    assert_eq!(store.suppressions().await.unwrap().len(), 1);
+}
+
+/// A state, kind or scope this build does not know (a newer bulletin wrote it, or a hand) is an
+/// error that names the value, never a panic or a silent default.
+async fn case_unknown_words_in_the_ledger_are_errors(store: Store, raw: Raw) {
+    fn decode_error(r: Result<impl std::fmt::Debug, StoreError>, value: &str) {
+        match r {
+            Err(e @ StoreError::Decode(_)) => {
+                let shown = e.to_string();
+                assert!(shown.contains(&format!("`{value}`")), "{shown}");
+                assert!(shown.contains("hint:"), "{shown}");
+            }
+            other => panic!("expected a decode error naming `{value}`, got {other:?}"),
+        }
+    }
+    let id = create(&store, "news", "2026-12-01", 2, NOW).await;
+    store
+        .record_fire(
+            &job_named("bulletin:news"),
+            NOW,
+            Some(day("2026-12-01")),
+            FireState::Done,
+            "",
+            NOW,
+        )
+        .await
+        .unwrap();
+    store
+        .suppress("reader@x.example", &SuppressionScope::All, None, NOW)
+        .await
+        .unwrap();
+
+    raw.exec("UPDATE issues SET state = 'archived'").await;
+    decode_error(store.status().await, "archived");
+    decode_error(store.issue_by_id(id).await, "archived");
+    raw.exec("UPDATE issues SET state = 'sending', kind = 'digest'")
+        .await;
+    decode_error(store.issues_due(NOW).await, "digest");
+    raw.exec("UPDATE issues SET kind = 'issue', issue_date = '1 Dec'")
+        .await;
+    decode_error(store.issue_by_id(id).await, "1 Dec");
+    raw.exec("UPDATE deliveries SET state = 'bounced'").await;
+    decode_error(store.counts(id).await, "bounced");
+    decode_error(store.recipients(id, None).await, "bounced");
+    raw.exec("UPDATE fires SET state = 'maybe'").await;
+    decode_error(
+        store.fire_state(&job_named("bulletin:news"), NOW).await,
+        "maybe",
+    );
+    raw.exec("UPDATE fires SET state = 'held', job = 'digest:news'")
+        .await;
+    decode_error(store.held_fires().await, "digest:news");
+    raw.exec("UPDATE suppressions SET scope = 'everything'")
+        .await;
+    decode_error(store.suppressions().await, "everything");
+    raw.exec("UPDATE suppressions SET scope = '*', how = 'pigeon'")
+        .await;
+    decode_error(store.suppressions().await, "pigeon");
+}
+
+/// `status` lists the kinds of one bulletin and date in the order of their stored names, as it
+/// always has (`held` before `issue` before `proof` before `proof:<time>`).
+async fn case_status_orders_kinds_as_stored(store: Store) {
+    for k in ["proof:5", "issue", "held", "proof"] {
+        store
+            .create_issue(&issue("news", "2026-12-01", k, 1), NOW)
+            .await
+            .unwrap();
+    }
+    let kinds: Vec<String> = store
+        .status()
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.kind.to_string())
+        .collect();
+    assert_eq!(kinds, ["held", "issue", "proof", "proof:5"]);
 }

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use crate::config::{DatabaseUrl, Env, Project};
 use crate::delivery::{Clock, Stop};
 use crate::schedule::jobs::{Job, upcoming};
-use crate::store::{Store, StoreError};
+use crate::store::{Approval, FireState, IssueKind, LeaseSweep, Store, StoreError};
 
 /// How long a stopping daemon waits for SMTP transactions in flight before it exits anyway
 /// (what is left in flight returns to the queue at the next start).
@@ -131,7 +131,10 @@ impl Daemon {
         let mut report = StepReport::default();
         let p = &self.project;
         // Claims of senders that died (their leases ran out) go back to the queue.
-        let released = self.store.release_expired_leases(now, false).await?;
+        let released = self
+            .store
+            .release_expired_leases(now, LeaseSweep::Expired)
+            .await?;
         if released > 0 {
             tracing::warn!(
                 released,
@@ -157,17 +160,17 @@ impl Daemon {
             let due = at.timestamp();
             let name = job.to_string();
             let date = for_date.map(|d| d.to_string()).unwrap_or_default();
-            if self.store.fire_state(&name, due).await?.is_some() {
+            if self.store.fire_state(&job, due).await?.is_some() {
                 continue;
             }
             if now - due > self.catch_up_secs(&job) {
                 tracing::warn!(job = %name, date = %date, due = %at.to_rfc3339(), "missed while the daemon was down, outside the catch-up window: skipped");
                 self.store
                     .record_fire(
-                        &name,
+                        &job,
                         due,
-                        &date,
-                        "skipped",
+                        for_date,
+                        FireState::Skipped,
                         "missed: outside the catch-up window",
                         now,
                     )
@@ -177,10 +180,10 @@ impl Daemon {
             }
             if let Some(state) = self.execute(&job, for_date, now).await? {
                 self.store
-                    .record_fire(&name, due, &date, state, "", now)
+                    .record_fire(&job, due, for_date, state, "", now)
                     .await?;
                 match state {
-                    "held" => {
+                    FireState::Held => {
                         if let (Job::Bulletin(id), Some(d)) = (&job, for_date) {
                             self.notify_held(id.as_str(), d, now).await?;
                         }
@@ -191,22 +194,28 @@ impl Daemon {
             }
         }
         // Issues waiting for approval.
-        for (name, due, date) in self.store.held_fires().await? {
-            let Ok(job) = name.parse::<Job>() else {
-                continue;
-            };
-            let Ok(d) = date.parse() else { continue };
+        for held in self.store.held_fires().await? {
+            let (job, due) = (held.job, held.due_at);
+            let Some(d) = held.for_date else { continue };
+            let (name, date) = (job.to_string(), d.to_string());
             let max_age = i64::from(p.settings.transport.max_age_hours) * 3600;
             if now - due > max_age {
                 tracing::error!(job = %name, date = %date, "never approved: the issue is too old to send and is dropped");
                 self.store
-                    .record_fire(&name, due, &date, "skipped", "not approved in time", now)
+                    .record_fire(
+                        &job,
+                        due,
+                        Some(d),
+                        FireState::Skipped,
+                        "not approved in time",
+                        now,
+                    )
                     .await?;
                 continue;
             }
-            if let Some("done") = self.execute(&job, Some(d), now).await? {
+            if let Some(FireState::Done) = self.execute(&job, Some(d), now).await? {
                 self.store
-                    .record_fire(&name, due, &date, "done", "approved", now)
+                    .record_fire(&job, due, Some(d), FireState::Done, "approved", now)
                     .await?;
                 report.created.push((name, date));
             }
@@ -283,7 +292,7 @@ impl Daemon {
         job: &Job,
         for_date: Option<chrono::NaiveDate>,
         now: i64,
-    ) -> Result<Option<&'static str>, StepError> {
+    ) -> Result<Option<FireState>, StepError> {
         let p = &self.project;
         let Some(date) = for_date else {
             return Ok(None);
@@ -295,26 +304,26 @@ impl Daemon {
                 };
                 let exists = self
                     .store
-                    .find_issue(id.as_str(), &date.to_string(), "issue")
+                    .find_issue(id.as_str(), date, IssueKind::Issue)
                     .await?
                     .is_some();
                 // An issue that exists was approved, or sent early on purpose (`send --now`,
                 // perhaps `--force`): the fire resumes it rather than holding it.
                 if b.require_approval && !exists {
-                    match self.store.approval(id.as_str(), &date.to_string()).await? {
-                        Some((by, _)) => {
+                    match self.store.approval(id, date).await? {
+                        Some(Approval { by, .. }) => {
                             tracing::info!(bulletin = %id, %date, approved_by = %by, "approved")
                         }
                         None => {
                             tracing::error!(bulletin = %id, %date, "HELD: this issue needs approval before it is sent: run `bulletin approve {id} --date {date}`");
-                            return Ok(Some("held"));
+                            return Ok(Some(FireState::Held));
                         }
                     }
                 }
                 let (row, created) =
                     crate::send::create_or_resume(p, &self.store, id.as_str(), date, now).await?;
                 tracing::info!(bulletin = %id, %date, issue = row.id, created, "issue due");
-                Ok(Some("done"))
+                Ok(Some(FireState::Done))
             }
             Job::Proof(id) => {
                 let Some(b) = p.bulletin(id.as_str()) else {
@@ -335,12 +344,12 @@ impl Daemon {
                     id.as_str(),
                     date,
                     &to,
-                    "proof",
+                    IssueKind::Proof,
                     now,
                 )
                 .await?;
                 tracing::info!(bulletin = %id, %date, issue = row.id, editors = to.len(), "proof due");
-                Ok(Some("done"))
+                Ok(Some(FireState::Done))
             }
             Job::Announce(c) => {
                 match crate::send::create_announcement(p, &self.store, c.as_str(), date, now)
@@ -348,7 +357,7 @@ impl Daemon {
                 {
                     Some((row, _)) => {
                         tracing::info!(campaign = %c, start = %date, issue = row.id, "announcement due");
-                        Ok(Some("done"))
+                        Ok(Some(FireState::Done))
                     }
                     None => Ok(None),
                 }
@@ -508,7 +517,9 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
         .await
         .context("opening the database")?;
     if matches!(project.settings.database, DatabaseUrl::Sqlite(_)) {
-        let released = store.release_expired_leases(now.timestamp(), true).await?;
+        let released = store
+            .release_expired_leases(now.timestamp(), LeaseSweep::All)
+            .await?;
         if released > 0 {
             tracing::warn!(
                 released,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::address::{DisplayName, EmailAddress};
 use crate::render::{Recipient, Rendered};
-use crate::store::{Claimed, Counts, IssueRow, Recorded, Store, StoreError};
+use crate::store::{Claimed, Counts, IssueRow, IssueState, Recorded, Store, StoreError};
 use crate::token::Signer;
 pub use policy::{Attempt, Backoff};
 
@@ -272,9 +272,9 @@ impl Sender {
         progress: Option<indicatif::ProgressBar>,
     ) -> Result<RunSummary, StoreError> {
         let now = self.clock.now();
-        if issue.state == "paused" {
+        if issue.state == IssueState::Paused {
             self.store
-                .set_issue_state(issue.id, "sending", Some("resumed"), now)
+                .set_issue_state(issue.id, IssueState::Sending, Some("resumed"), now)
                 .await?;
         }
         let expired = self
@@ -393,7 +393,7 @@ impl Sender {
         let counts = self.store.counts(issue.id).await?;
         if counts.open() == 0 && stop == Stop::Drained {
             self.store
-                .set_issue_state(issue.id, "done", None, now)
+                .set_issue_state(issue.id, IssueState::Done, None, now)
                 .await?;
         }
         Ok(RunSummary {

@@ -45,138 +45,151 @@ pub fn suppression_reason(b: &NewBounce<'_>) -> String {
     }
 }
 
-/// `impl $store { record_bounce, stale_addresses }` over the backend's `pool`.
-macro_rules! bounce_queries {
-    ($store:ty) => {
-        impl $store {
-            pub async fn record_bounce(
-                &self,
-                b: &$crate::store::NewBounce<'_>,
-                policy: $crate::bounce::SoftPolicy,
-                now: i64,
-            ) -> Result<$crate::store::BounceRecorded, $crate::store::StoreError> {
-                use $crate::bounce::BounceKind;
-                use $crate::store::BounceRecorded;
-                let mut tx = self.pool.begin().await?;
-                let row = sqlx::query("SELECT email_key, issue_id FROM deliveries WHERE id = $1")
-                    .bind(b.delivery_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let Some(row) = row else {
-                    // Ended now, not when dropped: a transaction left to a drop can hold
-                    // SQLite's write lock while the next bounce waits for it.
-                    tx.rollback().await?;
-                    return Ok(BounceRecorded::UnknownDelivery);
-                };
-                let email_key: String = sqlx::Row::get(&row, "email_key");
-                let issue_id: i64 = sqlx::Row::get(&row, "issue_id");
-                let inserted = sqlx::query(
-                    "INSERT INTO bounces (delivery_id, email_key, kind, status, detail, received_at)
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (delivery_id, kind) DO NOTHING
-                     RETURNING id",
-                )
+impl crate::store::Store {
+    /// Record a bounce or complaint for a delivery and apply the policy: a hard bounce or a
+    /// complaint suppresses the address for everything, soft bounces once `policy.limit` of
+    /// them arrived within its window. One transaction; the same bounce twice changes nothing.
+    pub async fn record_bounce(
+        &self,
+        b: &crate::store::NewBounce<'_>,
+        policy: crate::bounce::SoftPolicy,
+        now: i64,
+    ) -> Result<crate::store::BounceRecorded, crate::store::StoreError> {
+        use crate::bounce::BounceKind;
+        use crate::store::BounceRecorded;
+        crate::store::on_pool!(self, |pool, _d| {
+            let mut tx = pool.begin().await?;
+            let row = sqlx::query("SELECT email_key, issue_id FROM deliveries WHERE id = $1")
                 .bind(b.delivery_id)
-                .bind(&email_key)
-                .bind(b.kind.as_str())
-                .bind(b.status)
-                .bind(b.detail)
-                .bind(now)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let Some(inserted) = inserted else {
-                    tx.rollback().await?;
-                    return Ok(BounceRecorded::Duplicate);
-                };
-                let bounce_id: i64 = sqlx::Row::get(&inserted, "id");
-                let suppress = match b.kind {
-                    BounceKind::Hard | BounceKind::Complaint => true,
-                    BounceKind::Soft => {
-                        let n: i64 = sqlx::Row::get(
-                            &sqlx::query(
-                                "SELECT COUNT(*) AS n FROM bounces
-                                 WHERE email_key = $1 AND kind = 'soft' AND received_at > $2",
-                            )
-                            .bind(&email_key)
-                            .bind(now - policy.window_secs)
-                            .fetch_one(&mut *tx)
-                            .await?,
-                            "n",
-                        );
-                        n >= i64::from(policy.limit.max(1))
-                    }
-                };
-                if suppress {
-                    let reason = $crate::store::bounces::suppression_reason(b);
-                    sqlx::query(
-                        "INSERT INTO suppressions (email_key, scope, reason, created_at, how)
-                         VALUES ($1, '*', $2, $3, $4) ON CONFLICT (email_key, scope) DO NOTHING",
-                    )
-                    .bind(&email_key)
-                    .bind(&reason)
-                    .bind(now)
-                    .bind($crate::store::SuppressionHow::Bounce.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                    sqlx::query("UPDATE bounces SET suppressed = 1 WHERE id = $1")
-                        .bind(bounce_id)
-                        .execute(&mut *tx)
-                        .await?;
+            let Some(row) = row else {
+                // Ended now, not when dropped: a transaction left to a drop can hold
+                // SQLite's write lock while the next bounce waits for it.
+                tx.rollback().await?;
+                return Ok(BounceRecorded::UnknownDelivery);
+            };
+            let email_key: String = sqlx::Row::get(&row, "email_key");
+            let issue_id: i64 = sqlx::Row::get(&row, "issue_id");
+            let inserted = sqlx::query(
+                "INSERT INTO bounces (delivery_id, email_key, kind, status, detail, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (delivery_id, kind) DO NOTHING
+             RETURNING id",
+            )
+            .bind(b.delivery_id)
+            .bind(&email_key)
+            .bind(b.kind.as_str())
+            .bind(b.status)
+            .bind(b.detail)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(inserted) = inserted else {
+                tx.rollback().await?;
+                return Ok(BounceRecorded::Duplicate);
+            };
+            let bounce_id: i64 = sqlx::Row::get(&inserted, "id");
+            let suppress = match b.kind {
+                BounceKind::Hard | BounceKind::Complaint => true,
+                BounceKind::Soft => {
+                    let n: i64 = sqlx::Row::get(
+                        &sqlx::query(
+                            "SELECT COUNT(*) AS n FROM bounces
+                         WHERE email_key = $1 AND kind = 'soft' AND received_at > $2",
+                        )
+                        .bind(&email_key)
+                        .bind(now - policy.window_secs)
+                        .fetch_one(&mut *tx)
+                        .await?,
+                        "n",
+                    );
+                    n >= i64::from(policy.limit.max(1))
                 }
+            };
+            if suppress {
+                let reason = crate::store::bounces::suppression_reason(b);
                 sqlx::query(
-                    "INSERT INTO events (at, issue_id, delivery_id, kind, detail) VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO suppressions (email_key, scope, reason, created_at, how)
+                 VALUES ($1, '*', $2, $3, $4) ON CONFLICT (email_key, scope) DO NOTHING",
                 )
+                .bind(&email_key)
+                .bind(&reason)
                 .bind(now)
-                .bind(issue_id)
-                .bind(b.delivery_id)
-                .bind(format!("bounce:{}", b.kind))
-                .bind(format!(
-                    "{}{}",
-                    b.status.unwrap_or("-"),
-                    if suppress { "; suppressed" } else { "" }
-                ))
+                .bind(crate::store::SuppressionHow::Bounce.as_str())
                 .execute(&mut *tx)
                 .await?;
-                tx.commit().await?;
-                Ok(BounceRecorded::Recorded {
-                    suppressed: suppress,
-                })
+                sqlx::query("UPDATE bounces SET suppressed = 1 WHERE id = $1")
+                    .bind(bounce_id)
+                    .execute(&mut *tx)
+                    .await?;
             }
+            sqlx::query(
+            "INSERT INTO events (at, issue_id, delivery_id, kind, detail) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(now)
+        .bind(issue_id)
+        .bind(b.delivery_id)
+        .bind(format!("bounce:{}", b.kind))
+        .bind(format!(
+            "{}{}",
+            b.status.unwrap_or("-"),
+            if suppress { "; suppressed" } else { "" }
+        ))
+        .execute(&mut *tx)
+        .await?;
+            tx.commit().await?;
+            Ok(BounceRecorded::Recorded {
+                suppressed: suppress,
+            })
+        })
+    }
 
-            /// Addresses suppressed (for everything) by a bounce or complaint and still
-            /// suppressed, with the latest bounce that did it; sorted by address.
-            pub async fn stale_addresses(
-                &self,
-            ) -> Result<Vec<$crate::store::StaleAddress>, $crate::store::StoreError> {
-                let rows = sqlx::query(
-                    "SELECT b.email_key, b.kind, b.status, b.detail, b.received_at
-                     FROM bounces b JOIN suppressions s ON s.email_key = b.email_key AND s.scope = '*'
-                     WHERE b.suppressed = 1
-                     ORDER BY b.email_key, b.received_at DESC, b.id DESC",
-                )
-                .fetch_all(&self.pool)
-                .await?;
-                let mut out: Vec<$crate::store::StaleAddress> = Vec::new();
-                for r in &rows {
-                    let key: String = sqlx::Row::get(r, "email_key");
-                    if out.last().is_some_and(|l| l.email_key == key) {
-                        continue;
-                    }
-                    let kind: String = sqlx::Row::get(r, "kind");
-                    let Some(kind) = $crate::bounce::BounceKind::parse(&kind) else {
-                        continue;
-                    };
-                    out.push($crate::store::StaleAddress {
-                        email_key: key,
-                        kind,
-                        status: sqlx::Row::get(r, "status"),
-                        detail: sqlx::Row::get(r, "detail"),
-                        at: sqlx::Row::get(r, "received_at"),
-                    });
-                }
-                Ok(out)
-            }
+    /// Addresses suppressed (for everything) by a bounce or complaint and still
+    /// suppressed, with the latest bounce that did it; sorted by address.
+    pub async fn stale_addresses(
+        &self,
+    ) -> Result<Vec<crate::store::StaleAddress>, crate::store::StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            email_key: String,
+            kind: String,
+            status: Option<String>,
+            detail: Option<String>,
+            received_at: i64,
         }
-    };
+        let rows: Vec<Row> = crate::store::on_pool!(self, |pool, _d| {
+            sqlx::query_as(
+                "SELECT b.email_key, b.kind, b.status, b.detail, b.received_at
+             FROM bounces b JOIN suppressions s ON s.email_key = b.email_key AND s.scope = '*'
+             WHERE b.suppressed = 1
+             ORDER BY b.email_key, b.received_at DESC, b.id DESC",
+            )
+            .fetch_all(pool)
+            .await
+        })?;
+        let mut out: Vec<crate::store::StaleAddress> = Vec::new();
+        for Row {
+            email_key: key,
+            kind,
+            status,
+            detail,
+            received_at: at,
+        } in rows
+        {
+            if out.last().is_some_and(|l| l.email_key == key) {
+                continue;
+            }
+            let Some(kind) = crate::bounce::BounceKind::parse(&kind) else {
+                continue;
+            };
+            out.push(crate::store::StaleAddress {
+                email_key: key,
+                kind,
+                status,
+                detail,
+                at,
+            });
+        }
+        Ok(out)
+    }
 }
-
-pub(crate) use bounce_queries;

@@ -70,7 +70,7 @@ pub async fn index(State(s): State<AppState>, Query(q): Query<ArchiveQuery>) -> 
             } @else {
                 ol class="archive" reversed {
                     @for e in &entries {
-                        @let date = e.date.parse::<chrono::NaiveDate>().ok();
+                        @let date = Some(e.date);
                         @let tags = themes_of(e);
                         li {
                             a href={ "/archive/" (e.bulletin) "/" (e.date) } { (e.subject) }
@@ -107,12 +107,17 @@ pub async fn issue(
             "There is no issue at this address.",
         )
     };
-    if crate::ids::BulletinId::parse(&bulletin).is_err()
-        || date.parse::<chrono::NaiveDate>().is_err()
-    {
+    if crate::ids::BulletinId::parse(&bulletin).is_err() {
         return not_found();
     }
-    let Ok(Some(row)) = s.store.find_issue(&bulletin, &date, "issue").await else {
+    let Ok(date) = date.parse::<chrono::NaiveDate>() else {
+        return not_found();
+    };
+    let Ok(Some(row)) = s
+        .store
+        .find_issue(&bulletin, date, crate::store::IssueKind::Issue)
+        .await
+    else {
         return not_found();
     };
     // Only what has actually been sent is public.

@@ -70,11 +70,9 @@ pub async fn calendar_page(State(s): State<AppState>, Query(q): Query<CalendarQu
         .await
         .unwrap_or_default()
         .into_iter()
-        .filter_map(|(job, _, date)| {
-            Some((
-                job.strip_prefix("bulletin:")?.to_string(),
-                date.parse().ok()?,
-            ))
+        .filter_map(|h| match (h.job, h.for_date) {
+            (crate::schedule::jobs::Job::Bulletin(id), Some(date)) => Some((id.to_string(), date)),
+            _ => None,
         })
         .collect();
     let project = live.project.clone();
@@ -218,7 +216,7 @@ pub async fn atom(State(s): State<AppState>) -> Response {
         out.push_str(&format!(
             "    <id>tag:{},{}:{}</id>\n",
             xml(&host),
-            xml(&e.date),
+            xml(&e.date.to_string()),
             xml(&e.bulletin)
         ));
         out.push_str(&format!(
@@ -230,7 +228,11 @@ pub async fn atom(State(s): State<AppState>) -> Response {
             "    <published>{}</published>\n",
             stamp(e.first_sent)
         ));
-        let contents = match s.store.find_issue(&e.bulletin, &e.date, "issue").await {
+        let contents = match s
+            .store
+            .find_issue(&e.bulletin, e.date, crate::store::IssueKind::Issue)
+            .await
+        {
             Ok(Some(row)) => crate::send::stored_rendering(&row)
                 .map(|r| summary(&r.text))
                 .unwrap_or_default(),

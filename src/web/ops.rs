@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::html;
 
 use super::server::{AppState, error_page};
+use crate::store::{IssueState, StatusState};
 
 /// The scheduler counts as alive if it finished a pass within twice its longest sleep.
 const STALE_SECS: i64 = 2 * crate::daemon::MAX_SLEEP_SECS + 60;
@@ -25,7 +26,7 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
             .await
             .unwrap_or_default()
             .into_iter()
-            .filter(|i| i.state == "paused")
+            .filter(|i| i.state == StatusState::Issue(IssueState::Paused))
             .collect()
     } else {
         Vec::new()
@@ -80,10 +81,9 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
     let mut out = String::new();
     let status = s.store.status().await.unwrap_or_default();
     out.push_str("# HELP bulletin_issues Issues in the ledger by kind and state.\n# TYPE bulletin_issues gauge\n");
-    let mut by: std::collections::BTreeMap<(String, String), u64> = Default::default();
+    let mut by: std::collections::BTreeMap<(&str, &str), u64> = Default::default();
     for i in &status {
-        let kind = i.kind.split(':').next().unwrap_or("issue").to_string();
-        *by.entry((kind, i.state.clone())).or_default() += 1;
+        *by.entry((i.kind.family(), i.state.as_str())).or_default() += 1;
     }
     for ((kind, state), n) in &by {
         out.push_str(&format!(
@@ -109,7 +109,10 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
     let held = status.iter().filter(|i| i.awaiting_approval).count();
     out.push_str("# HELP bulletin_issues_awaiting_approval Issues held until an editor runs `bulletin approve`.\n# TYPE bulletin_issues_awaiting_approval gauge\n");
     out.push_str(&format!("bulletin_issues_awaiting_approval {held}\n"));
-    let paused = status.iter().filter(|i| i.state == "paused").count();
+    let paused = status
+        .iter()
+        .filter(|i| i.state == StatusState::Issue(IssueState::Paused))
+        .count();
     out.push_str("# HELP bulletin_issues_paused Issues paused because the relay could not be used; the daemon retries them.\n# TYPE bulletin_issues_paused gauge\n");
     out.push_str(&format!("bulletin_issues_paused {paused}\n"));
     out.push_str("# HELP bulletin_relay_errors Issues paused because the relay could not be used.\n# TYPE bulletin_relay_errors gauge\n");
@@ -219,7 +222,7 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
                 thead { tr { th scope="col" { "Bulletin" } th scope="col" { "Date" } th scope="col" { "Kind" } th scope="col" { "State" }
                     th scope="col" { "Sent" } th scope="col" { "Pending" } th scope="col" { "Deferred" } th scope="col" { "Failed" } th scope="col" { "Suppressed" } } }
                 tbody { @for i in status.iter().rev().take(30) {
-                    tr { td { (i.bulletin) } td { (i.date) } td { (crate::send::kind_label(&i.kind, p.settings.organisation.time_zone)) } td { (i.state) @if let Some(r) = &i.paused_reason { ": " (r) } }
+                    tr { td { (i.bulletin) } td { (i.date) } td { (i.kind.label(p.settings.organisation.time_zone)) } td { (i.state) @if let Some(r) = &i.paused_reason { ": " (r) } }
                         td { (i.deliveries.sent) } td { (i.deliveries.pending + i.deliveries.in_flight) } td { (i.deliveries.deferred) }
                         td { (i.deliveries.failed) } td { (i.deliveries.suppressed) } }
                 } }

@@ -77,9 +77,9 @@ pub async fn confirm(
         }
     }
     let scope = if all {
-        "*".to_string()
+        crate::store::SuppressionScope::All
     } else {
-        format!("bulletin:{}", u.bulletin)
+        crate::store::SuppressionScope::Bulletin(u.bulletin.clone())
     };
     let reason = if one_click {
         "one-click unsubscribe (RFC 8058)"

@@ -1,0 +1,254 @@
+//! Deliveries in the ledger, the same SQL on both backends (the backend's dialect fills in its
+//! locking): claiming them, keeping and releasing leases, expiring, counting and listing them.
+//! Recording outcomes differs per backend (one statement a batch on PostgreSQL).
+
+use super::{
+    Claimed, Counts, DeliveryState, LeaseSweep, RecipientRow, Recorded, Store, StoreError, on_pool,
+};
+
+/// Expands to `$stmt` (a format string naming `{lock}`) with the backend's "lock these rows in
+/// id order" clause, as SQL.
+macro_rules! locking {
+    ($d:expr, $stmt:literal) => {
+        sqlx::AssertSqlSafe(format!($stmt, lock = $d.lock_in_order))
+    };
+}
+
+/// Outcomes to record for the deliveries `owner` holds, at `now`.
+pub(super) struct Batch<'a> {
+    pub outcomes: &'a [(i64, Recorded)],
+    pub owner: &'a str,
+    pub now: i64,
+}
+
+impl Store {
+    /// Mark deliveries of suppressed addresses (whole-address or this bulletin) as suppressed,
+    /// so an unsubscribe takes effect before the next attempt.
+    pub async fn apply_suppressions(
+        &self,
+        issue_id: i64,
+        bulletin: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        on_pool!(self, |pool, d| {
+            let r = sqlx::query(locking!(
+                d,
+                "UPDATE deliveries SET state = 'suppressed', updated_at = $3
+                 WHERE state IN ('pending', 'deferred')
+                   AND id IN (SELECT id FROM deliveries
+                               WHERE issue_id = $1 AND state IN ('pending', 'deferred')
+                                 AND email_key IN (SELECT email_key FROM suppressions
+                                                    WHERE scope = '*' OR scope = 'bulletin:' || CAST($2 AS TEXT)){lock})"
+            ))
+            .bind(issue_id)
+            .bind(bulletin)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            Ok(r.rows_affected())
+        })
+    }
+
+    /// Claim up to `limit` due deliveries of an issue for `owner` until `lease_until`.
+    pub async fn claim(
+        &self,
+        issue_id: i64,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        on_pool!(self, |pool, d| {
+            // SKIP LOCKED (PostgreSQL): rows another sender is claiming right now are passed
+            // over, not waited for, so concurrent claimers get disjoint batches.
+            let rows: Vec<(i64, i64, String, Option<String>, i64)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "UPDATE deliveries
+                        SET state = 'in_flight', lease_owner = $1, lease_until = $2,
+                            attempts = attempts + 1, updated_at = $3
+                      WHERE id IN (SELECT id FROM deliveries
+                                    WHERE issue_id = $4 AND state IN ('pending', 'deferred')
+                                      AND next_attempt_at <= $3
+                                    ORDER BY id LIMIT $5{})
+                    RETURNING id, issue_id, email, name, attempts",
+                    d.skip_locked
+                )))
+                .bind(owner)
+                .bind(lease_until)
+                .bind(now)
+                .bind(issue_id)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            let mut out: Vec<Claimed> = rows
+                .into_iter()
+                .map(|(id, issue_id, email, name, attempts)| Claimed {
+                    id,
+                    issue_id,
+                    email,
+                    name,
+                    attempts,
+                })
+                .collect();
+            out.sort_by_key(|c| c.id);
+            Ok(out)
+        })
+    }
+
+    /// Record attempt outcomes in one transaction.
+    /// Outcomes are recorded only for deliveries still leased by `owner` (a prefix: a process
+    /// and its workers), so a claim that expired and was taken over is never overwritten.
+    pub async fn record(
+        &self,
+        outcomes: &[(i64, Recorded)],
+        owner: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let batch = Batch {
+            outcomes,
+            owner,
+            now,
+        };
+        match self {
+            Store::Sqlite(s) => super::sqlite::record(&s.pool, batch).await,
+            Store::Postgres(s) => super::postgres::record(&s.pool, batch).await,
+        }
+    }
+
+    /// Extend the leases `owner` holds (a living sender keeps its claims).
+    pub async fn renew_leases(&self, owner: &str, until: i64, now: i64) -> Result<u64, StoreError> {
+        on_pool!(self, |pool, d| {
+            let r = sqlx::query(locking!(
+                d,
+                "UPDATE deliveries SET lease_until = $2, updated_at = $3
+                 WHERE state = 'in_flight' AND substr(lease_owner, 1, length(CAST($1 AS TEXT))) = CAST($1 AS TEXT)
+                   AND id IN (SELECT id FROM deliveries
+                               WHERE state = 'in_flight'
+                                 AND substr(lease_owner, 1, length(CAST($1 AS TEXT))) = CAST($1 AS TEXT){lock})"
+            ))
+            .bind(owner)
+            .bind(until)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            Ok(r.rows_affected())
+        })
+    }
+
+    /// Return in-flight deliveries to pending: those whose lease ended (their sender died), or
+    /// all of them.
+    pub async fn release_expired_leases(
+        &self,
+        now: i64,
+        sweep: LeaseSweep,
+    ) -> Result<u64, StoreError> {
+        let all = sweep == LeaseSweep::All;
+        on_pool!(self, |pool, d| {
+            let r = sqlx::query(locking!(
+                d,
+                "UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL, updated_at = $1
+                 WHERE state = 'in_flight'
+                   AND id IN (SELECT id FROM deliveries
+                               WHERE state = 'in_flight' AND (CAST($2 AS BOOLEAN) OR lease_until < $1){lock})"
+            ))
+            .bind(now)
+            .bind(all)
+            .execute(pool)
+            .await?;
+            Ok(r.rows_affected())
+        })
+    }
+
+    /// Expire the open deliveries of issues created before `created_before`.
+    pub async fn expire_stale(&self, created_before: i64, now: i64) -> Result<u64, StoreError> {
+        on_pool!(self, |pool, d| {
+            let r = sqlx::query(locking!(
+                d,
+                "UPDATE deliveries SET state = 'expired', updated_at = $2,
+                        last_reply = COALESCE(last_reply, 'not attempted') || ' (expired: the issue is too old to send)'
+                 WHERE state IN ('pending', 'deferred')
+                   AND id IN (SELECT id FROM deliveries
+                               WHERE state IN ('pending', 'deferred')
+                                 AND issue_id IN (SELECT id FROM issues WHERE created_at < $1){lock})"
+            ))
+            .bind(created_before)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            Ok(r.rows_affected())
+        })
+    }
+
+    /// Counts of an issue's deliveries by state.
+    pub async fn counts(&self, issue_id: i64) -> Result<Counts, StoreError> {
+        let rows: Vec<(String, i64)> = on_pool!(self, |pool, _d| {
+            sqlx::query_as(
+                "SELECT state, COUNT(*) AS n FROM deliveries WHERE issue_id = $1 GROUP BY state",
+            )
+            .bind(issue_id)
+            .fetch_all(pool)
+            .await
+        })?;
+        let mut c = Counts::default();
+        for (state, n) in rows {
+            c.add(DeliveryState::parse(&state)?, n as u64);
+        }
+        Ok(c)
+    }
+
+    /// The earliest time a deferred delivery of the issue is due, if any.
+    pub async fn next_due(&self, issue_id: i64) -> Result<Option<i64>, StoreError> {
+        on_pool!(self, |pool, _d| {
+            Ok(sqlx::query_scalar(
+                "SELECT MIN(next_attempt_at) FROM deliveries WHERE issue_id = $1 AND state IN ('pending', 'deferred')",
+            )
+            .bind(issue_id)
+            .fetch_one(pool)
+            .await?)
+        })
+    }
+
+    /// How many deliveries were sent since `since` (for `max_per_day`; survives restarts).
+    pub async fn sent_since(&self, since: i64) -> Result<u64, StoreError> {
+        let n: i64 = on_pool!(self, |pool, _d| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE sent_at >= $1")
+                .bind(since)
+                .fetch_one(pool)
+                .await
+        })?;
+        Ok(n as u64)
+    }
+
+    /// An issue's deliveries, optionally only those in `state`, in the order they were made.
+    pub async fn recipients(
+        &self,
+        issue_id: i64,
+        state: Option<DeliveryState>,
+    ) -> Result<Vec<RecipientRow>, StoreError> {
+        let rows: Vec<(String, String, i64, Option<String>, i64)> = on_pool!(self, |pool, _d| {
+            sqlx::query_as(
+                "SELECT email, state, attempts, last_reply, updated_at FROM deliveries
+                  WHERE issue_id = $1 AND (CAST($2 AS TEXT) IS NULL OR state = $2) ORDER BY id",
+            )
+            .bind(issue_id)
+            .bind(state.map(DeliveryState::as_str))
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(email, state, attempts, last_reply, updated_at)| {
+                Ok(RecipientRow {
+                    email,
+                    state: DeliveryState::parse(&state)?,
+                    attempts,
+                    last_reply,
+                    updated_at,
+                })
+            })
+            .collect::<Result<_, super::DecodeError>>()?)
+    }
+}

@@ -1,0 +1,261 @@
+//! The daemon's memory in the ledger, the same SQL on both backends: what it did with each
+//! scheduled fire, approvals, small named state, and the shared counters that hold the relay's
+//! limits across restarts and instances.
+
+use chrono::NaiveDate;
+
+use super::vocab::{DecodeError, date_text, parse_date};
+use super::{Approval, FireState, HeldFire, Store, StoreError, on_pool};
+use crate::ids::BulletinId;
+use crate::schedule::jobs::Job;
+
+impl Store {
+    /// Record what was done with a job's fire (idempotent: the first record of a fire wins,
+    /// except that `held` may later become `done` or `skipped`). Returns the state now stored.
+    pub async fn record_fire(
+        &self,
+        job: &Job,
+        due_at: i64,
+        for_date: Option<NaiveDate>,
+        state: FireState,
+        detail: &str,
+        now: i64,
+    ) -> Result<FireState, StoreError> {
+        on_pool!(self, |pool, _d| {
+            sqlx::query(
+                "INSERT INTO fires (job, due_at, for_date, state, detail, handled_at) VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (job, due_at) DO UPDATE SET state = excluded.state, detail = excluded.detail,
+                     handled_at = excluded.handled_at
+                 WHERE fires.state = 'held'",
+            )
+            .bind(job.to_string())
+            .bind(due_at)
+            .bind(for_date.map(date_text).unwrap_or_default())
+            .bind(state.as_str())
+            .bind(detail)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            Ok::<_, StoreError>(())
+        })?;
+        // The row exists now, whoever wrote it.
+        Ok(self.fire_state(job, due_at).await?.unwrap_or(state))
+    }
+
+    /// The state of a job's fire, if it was handled.
+    pub async fn fire_state(
+        &self,
+        job: &Job,
+        due_at: i64,
+    ) -> Result<Option<FireState>, StoreError> {
+        let state: Option<String> = on_pool!(self, |pool, _d| {
+            sqlx::query_scalar("SELECT state FROM fires WHERE job = $1 AND due_at = $2")
+                .bind(job.to_string())
+                .bind(due_at)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(state.as_deref().map(FireState::parse).transpose()?)
+    }
+
+    /// Fires waiting for approval, oldest first.
+    pub async fn held_fires(&self) -> Result<Vec<HeldFire>, StoreError> {
+        let rows: Vec<(String, i64, String)> = on_pool!(self, |pool, _d| {
+            sqlx::query_as(
+                "SELECT job, due_at, for_date FROM fires WHERE state = 'held' ORDER BY due_at",
+            )
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(job, due_at, for_date)| {
+                Ok(HeldFire {
+                    job: job.parse().map_err(|_| DecodeError {
+                        what: "a job name",
+                        value: job,
+                    })?,
+                    due_at,
+                    for_date: match for_date.as_str() {
+                        "" => None,
+                        d => Some(parse_date(d)?),
+                    },
+                })
+            })
+            .collect::<Result<_, DecodeError>>()?)
+    }
+
+    /// Approve an issue: the approval, its audit row and the counter the daemons watch, in one
+    /// transaction. `false` when it was approved already.
+    pub async fn approve(
+        &self,
+        bulletin: &BulletinId,
+        date: NaiveDate,
+        by: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        on_pool!(self, |pool, _d| {
+            let mut tx = pool.begin().await?;
+            let r = sqlx::query(
+                "INSERT INTO approvals (bulletin, issue_date, approved_by, approved_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (bulletin, issue_date) DO NOTHING",
+            )
+            .bind(bulletin.as_str())
+            .bind(date_text(date))
+            .bind(by)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("INSERT INTO events (at, kind, detail) VALUES ($1, 'approved', $2)")
+                .bind(now)
+                .bind(format!("{bulletin} {date} by {by}"))
+                .execute(&mut *tx)
+                .await?;
+            // Daemons poll this one row to notice approvals within seconds.
+            sqlx::query(
+                "INSERT INTO counters (key, value) VALUES ($1, 1)
+                 ON CONFLICT (key) DO UPDATE SET value = counters.value + 1",
+            )
+            .bind(super::APPROVALS_COUNTER)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(r.rows_affected() > 0)
+        })
+    }
+
+    /// Who approved the issue, and when.
+    pub async fn approval(
+        &self,
+        bulletin: &BulletinId,
+        date: NaiveDate,
+    ) -> Result<Option<Approval>, StoreError> {
+        on_pool!(self, |pool, _d| {
+            Ok(sqlx::query_as(
+                "SELECT approved_by, approved_at FROM approvals WHERE bulletin = $1 AND issue_date = $2",
+            )
+            .bind(bulletin.as_str())
+            .bind(date_text(date))
+            .fetch_optional(pool)
+            .await?)
+        })
+    }
+
+    pub async fn get_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        on_pool!(self, |pool, _d| {
+            Ok(
+                sqlx::query_scalar("SELECT value FROM daemon_state WHERE key = $1")
+                    .bind(key)
+                    .fetch_optional(pool)
+                    .await?,
+            )
+        })
+    }
+
+    pub async fn set_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        on_pool!(self, |pool, _d| {
+            sqlx::query(
+                "INSERT INTO daemon_state (key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// A shared counter's value (0 when never set).
+    pub async fn counter(&self, key: &str) -> Result<i64, StoreError> {
+        on_pool!(self, |pool, _d| {
+            let v: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE key = $1")
+                .bind(key)
+                .fetch_optional(pool)
+                .await?;
+            Ok(v.unwrap_or(0))
+        })
+    }
+
+    /// Reserve up to `want` of the day's `limit` attempts under `day` (shared by every sender
+    /// of the database); returns how many were granted.
+    pub async fn reserve_daily(&self, day: &str, limit: u32, want: u32) -> Result<u32, StoreError> {
+        let key = format!("day:{day}");
+        on_pool!(self, |pool, d| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO counters (key, value) VALUES ($1, 0) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?;
+            // The row lock (PostgreSQL; SQLite's write lock) serialises reservers of the day
+            // until this transaction ends.
+            let used: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT value FROM counters WHERE key = $1{}",
+                d.lock_row
+            )))
+            .bind(&key)
+            .fetch_one(&mut *tx)
+            .await?;
+            let granted = (i64::from(limit) - used).clamp(0, i64::from(want));
+            if granted > 0 {
+                sqlx::query("UPDATE counters SET value = value + $2 WHERE key = $1")
+                    .bind(&key)
+                    .bind(granted)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(granted as u32)
+        })
+    }
+
+    /// Give back reserved attempts that were not made.
+    pub async fn return_daily(&self, day: &str, n: u32) -> Result<(), StoreError> {
+        on_pool!(self, |pool, d| {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE counters SET value = {}(value - $2, 0) WHERE key = $1",
+                d.greatest
+            )))
+            .bind(format!("day:{day}"))
+            .bind(i64::from(n))
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// Reserve `k` send slots `interval_ms` apart, shared by every sender of the database, none
+    /// before `now_ms`; returns the first slot (milliseconds).
+    pub async fn reserve_slots(
+        &self,
+        now_ms: i64,
+        interval_ms: i64,
+        k: u32,
+    ) -> Result<i64, StoreError> {
+        on_pool!(self, |pool, d| {
+            // One statement: ON CONFLICT DO UPDATE locks the row and works on its latest
+            // version, so concurrent reservers get consecutive, disjoint runs of slots.
+            Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO counters (key, value) VALUES ('pace', $1 + $2 * $3)
+                 ON CONFLICT (key) DO UPDATE SET value = {}(counters.value, $1) + $2 * $3
+                 RETURNING value - $2 * $3",
+                d.greatest
+            )))
+            .bind(now_ms)
+            .bind(interval_ms)
+            .bind(i64::from(k))
+            .fetch_one(pool)
+            .await?)
+        })
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, |pool, _d| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+            Ok(())
+        })
+    }
+}

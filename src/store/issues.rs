@@ -1,0 +1,489 @@
+//! Issues in the ledger, the same SQL on both backends: creating one once (with its
+//! deliveries), finding it, moving it between states, its audit trail and the public archive.
+
+use std::collections::HashMap;
+
+use sqlx::QueryBuilder;
+
+use chrono::NaiveDate;
+
+use super::vocab::{date_text, parse_date};
+use super::{
+    ArchiveEntry, Counts, DecodeError, DeliveryState, Event, IssueKind, IssueRow, IssueState,
+    IssueStatus, NewIssue, StatusState, Store, StoreError, on_pool,
+};
+use crate::schedule::jobs::Job;
+
+/// An `issues` row as stored; [`IssueRow`] is what callers get.
+#[derive(sqlx::FromRow)]
+pub(super) struct IssueRecord {
+    id: i64,
+    bulletin: String,
+    issue_date: String,
+    kind: String,
+    subject: String,
+    rendered: String,
+    state: String,
+    paused_reason: Option<String>,
+    created_at: i64,
+    retry_at: Option<i64>,
+    withdrawn_at: Option<i64>,
+}
+
+impl TryFrom<IssueRecord> for IssueRow {
+    type Error = DecodeError;
+    fn try_from(r: IssueRecord) -> Result<Self, DecodeError> {
+        Ok(IssueRow {
+            id: r.id,
+            bulletin: r.bulletin,
+            date: parse_date(&r.issue_date)?,
+            kind: IssueKind::parse(&r.kind)?,
+            subject: r.subject,
+            rendered: r.rendered,
+            state: IssueState::parse(&r.state)?,
+            paused_reason: r.paused_reason,
+            created_at: r.created_at,
+            retry_at: r.retry_at,
+            withdrawn: r.withdrawn_at.is_some(),
+        })
+    }
+}
+
+fn issues(rows: Vec<IssueRecord>) -> Result<Vec<IssueRow>, StoreError> {
+    Ok(rows
+        .into_iter()
+        .map(IssueRow::try_from)
+        .collect::<Result<_, _>>()?)
+}
+
+const BY_KEY: &str = "SELECT * FROM issues WHERE bulletin = $1 AND issue_date = $2 AND kind = $3";
+const EVENT: &str = "INSERT INTO events (at, issue_id, kind, detail) VALUES ($1, $2, $3, $4)";
+
+impl Store {
+    /// Create the issue with its deliveries in one transaction, or return the existing one.
+    /// `true` when it was created now.
+    pub async fn create_issue(
+        &self,
+        new: &NewIssue,
+        now: i64,
+    ) -> Result<(IssueRow, bool), StoreError> {
+        on_pool!(self, |pool, d| {
+            let mut tx = pool.begin().await?;
+            // A second creator of the same issue waits here on the unique key until the first
+            // commits (then inserts nothing) or rolls back (then inserts it).
+            let inserted: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO issues (bulletin, issue_date, kind, subject, rendered, themes, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $7, $6, $6)
+                 ON CONFLICT (bulletin, issue_date, kind) DO NOTHING
+                 RETURNING id",
+            )
+            .bind(&new.bulletin)
+            .bind(date_text(new.date))
+            .bind(new.kind.as_str())
+            .bind(&new.subject)
+            .bind(&new.rendered)
+            .bind(now)
+            .bind(&new.themes)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(issue_id) = inserted {
+                for chunk in new.deliveries.chunks(d.delivery_chunk) {
+                    let mut qb = QueryBuilder::new(
+                        "INSERT INTO deliveries (issue_id, email, email_key, name, state, next_attempt_at, created_at, updated_at) ",
+                    );
+                    qb.push_values(chunk, |mut b, nd| {
+                        let state = if nd.suppressed {
+                            DeliveryState::Suppressed
+                        } else {
+                            DeliveryState::Pending
+                        };
+                        b.push_bind(issue_id)
+                            .push_bind(&nd.email)
+                            .push_bind(&nd.email_key)
+                            .push_bind(&nd.name)
+                            .push_bind(state.as_str())
+                            .push_bind(now)
+                            .push_bind(now)
+                            .push_bind(now);
+                    });
+                    qb.push(" ON CONFLICT (issue_id, email_key) DO NOTHING");
+                    qb.build().execute(&mut *tx).await?;
+                }
+                sqlx::query(EVENT)
+                    .bind(now)
+                    .bind(issue_id)
+                    .bind("created")
+                    .bind(format!("{} deliveries", new.deliveries.len()))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let row: IssueRecord = sqlx::query_as(BY_KEY)
+                .bind(&new.bulletin)
+                .bind(date_text(new.date))
+                .bind(new.kind.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok((row.try_into()?, inserted.is_some()))
+        })
+    }
+
+    pub async fn find_issue(
+        &self,
+        bulletin: &str,
+        date: NaiveDate,
+        kind: IssueKind,
+    ) -> Result<Option<IssueRow>, StoreError> {
+        on_pool!(self, |pool, _d| {
+            let row: Option<IssueRecord> = sqlx::query_as(BY_KEY)
+                .bind(bulletin)
+                .bind(date_text(date))
+                .bind(kind.as_str())
+                .fetch_optional(pool)
+                .await?;
+            Ok(row.map(IssueRow::try_from).transpose()?)
+        })
+    }
+
+    /// An issue by its id.
+    pub async fn issue_by_id(&self, issue_id: i64) -> Result<Option<IssueRow>, StoreError> {
+        on_pool!(self, |pool, _d| {
+            let row: Option<IssueRecord> = sqlx::query_as("SELECT * FROM issues WHERE id = $1")
+                .bind(issue_id)
+                .fetch_optional(pool)
+                .await?;
+            Ok(row.map(IssueRow::try_from).transpose()?)
+        })
+    }
+
+    pub async fn set_issue_state(
+        &self,
+        issue_id: i64,
+        state: IssueState,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, |pool, _d| {
+            let mut tx = pool.begin().await?;
+            // A cancelled issue stays cancelled (a sender finishing its last batch would
+            // otherwise mark it done).
+            let changed = sqlx::query(
+                "UPDATE issues SET state = $2, paused_reason = $3, updated_at = $4 WHERE id = $1 AND state <> 'cancelled'",
+            )
+            .bind(issue_id)
+            .bind(state.as_str())
+            .bind(reason)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed > 0 {
+                sqlx::query(EVENT)
+                    .bind(now)
+                    .bind(issue_id)
+                    .bind(state.as_str())
+                    .bind(reason.unwrap_or(""))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Pause an issue because the relay cannot be used, and set when the daemon tries again:
+    /// `backoff.delay(n)` after the n-th pause in a row, kept in the ledger so a restart
+    /// neither forgets the issue nor hammers a relay that is still down. Returns the retry time.
+    pub async fn pause_issue(
+        &self,
+        issue_id: i64,
+        reason: &str,
+        backoff: crate::delivery::Backoff,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        on_pool!(self, |pool, d| {
+            let mut tx = pool.begin().await?;
+            // SET expressions see the row as it was: the delay follows the pauses before this
+            // one.
+            let least = d.least;
+            let retry_at: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "UPDATE issues SET state = 'paused', paused_reason = $2, updated_at = $3,
+                        pauses = pauses + 1,
+                        retry_at = $3 + {least}($4 * (CAST(1 AS BIGINT) << CAST({least}(pauses, 20) AS INTEGER)), $5)
+                  WHERE id = $1
+              RETURNING retry_at"
+            )))
+            .bind(issue_id)
+            .bind(reason)
+            .bind(now)
+            .bind(backoff.first_secs)
+            .bind(backoff.max_secs)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(EVENT)
+                .bind(now)
+                .bind(issue_id)
+                .bind("paused")
+                .bind(format!("{reason} (retry in {} s)", retry_at - now))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(retry_at)
+        })
+    }
+
+    /// The relay worked again for this issue: the next pause starts from the first delay.
+    pub async fn clear_pauses(&self, issue_id: i64) -> Result<(), StoreError> {
+        on_pool!(self, |pool, _d| {
+            sqlx::query(
+                "UPDATE issues SET pauses = 0, retry_at = NULL WHERE id = $1 AND pauses > 0",
+            )
+            .bind(issue_id)
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// Stop an issue: its pending and deferred deliveries become cancelled, the issue
+    /// `cancelled`, both in the audit trail; in-flight ones complete. Returns how many.
+    pub async fn cancel_issue(&self, issue_id: i64, by: &str, now: i64) -> Result<u64, StoreError> {
+        on_pool!(self, |pool, d| {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE deliveries SET state = 'cancelled', lease_owner = NULL, lease_until = NULL, updated_at = $2
+                  WHERE id IN (SELECT id FROM deliveries
+                                WHERE issue_id = $1 AND state IN ('pending', 'deferred'){})",
+                d.lock_in_order
+            )))
+            .bind(issue_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            sqlx::query(
+                "UPDATE issues SET state = 'cancelled', paused_reason = NULL, updated_at = $2 WHERE id = $1",
+            )
+            .bind(issue_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(EVENT)
+                .bind(now)
+                .bind(issue_id)
+                .bind("cancelled")
+                .bind(format!("{n} waiting deliveries cancelled by {by}"))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(n)
+        })
+    }
+
+    /// Take an issue off the public archive and feed (kept, marked withdrawn). `false` when it
+    /// was already withdrawn.
+    pub async fn withdraw_issue(
+        &self,
+        issue_id: i64,
+        by: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        on_pool!(self, |pool, _d| {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(
+                "UPDATE issues SET withdrawn_at = $2, updated_at = $2 WHERE id = $1 AND withdrawn_at IS NULL",
+            )
+            .bind(issue_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n > 0 {
+                sqlx::query(EVENT)
+                    .bind(now)
+                    .bind(issue_id)
+                    .bind("withdrawn")
+                    .bind(format!("taken off the archive and feed by {by}"))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(n > 0)
+        })
+    }
+
+    /// Every issue with its counts (two queries, however many issues), and a row (state
+    /// `held`, issue 0) for each issue held for approval, in date order.
+    pub async fn status(&self) -> Result<Vec<IssueStatus>, StoreError> {
+        let (issues_rows, counted) = on_pool!(self, |pool, _d| {
+            let issues: Vec<IssueRecord> = sqlx::query_as("SELECT * FROM issues")
+                .fetch_all(pool)
+                .await?;
+            let counted: Vec<(i64, String, i64)> = sqlx::query_as(
+                "SELECT issue_id, state, COUNT(*) AS n FROM deliveries GROUP BY issue_id, state",
+            )
+            .fetch_all(pool)
+            .await?;
+            Ok::<_, StoreError>((issues, counted))
+        })?;
+        let mut counts: HashMap<i64, Counts> = HashMap::new();
+        for (issue, state, n) in counted {
+            let s = DeliveryState::parse(&state)?;
+            counts.entry(issue).or_default().add(s, n as u64);
+        }
+        let mut rows: Vec<IssueStatus> = issues(issues_rows)?
+            .into_iter()
+            .map(|i| IssueStatus {
+                deliveries: counts.remove(&i.id).unwrap_or_default(),
+                bulletin: i.bulletin,
+                date: i.date,
+                kind: i.kind,
+                issue: i.id,
+                retry_at: i.retry_at.filter(|_| i.state == IssueState::Paused),
+                state: StatusState::Issue(i.state),
+                paused_reason: i.paused_reason,
+                withdrawn: i.withdrawn,
+                awaiting_approval: false,
+            })
+            .collect();
+        for held in self.held_fires().await? {
+            let (Job::Bulletin(bulletin), Some(date)) = (held.job, held.for_date) else {
+                continue;
+            };
+            rows.push(IssueStatus {
+                bulletin: bulletin.to_string(),
+                date,
+                kind: IssueKind::Issue,
+                issue: 0,
+                state: StatusState::Held,
+                paused_reason: None,
+                retry_at: None,
+                deliveries: Counts::default(),
+                withdrawn: false,
+                awaiting_approval: true,
+            });
+        }
+        // By date, bulletin and kind as stored (byte order, the same on both backends whatever
+        // the database's collation); an issue before its held row.
+        rows.sort_by(|a, b| {
+            (&a.date, &a.bulletin, a.kind.as_str(), a.awaiting_approval).cmp(&(
+                &b.date,
+                &b.bulletin,
+                b.kind.as_str(),
+                b.awaiting_approval,
+            ))
+        });
+        Ok(rows)
+    }
+
+    /// Issues (kind `issue`) with at least one message sent, newest first: the public archive.
+    pub async fn archive(&self) -> Result<Vec<ArchiveEntry>, StoreError> {
+        let mut rows = on_pool!(self, |pool, _d| {
+            let rows: Vec<(i64, String, String, String, String, i64)> = sqlx::query_as(
+                "SELECT i.id, i.bulletin, i.issue_date, i.subject, i.themes, MIN(d.sent_at) AS first_sent
+                   FROM issues i JOIN deliveries d ON d.issue_id = i.id AND d.sent_at IS NOT NULL
+                  WHERE i.kind = 'issue' AND i.withdrawn_at IS NULL
+                  GROUP BY i.id, i.bulletin, i.issue_date, i.subject, i.themes",
+            )
+            .fetch_all(pool)
+            .await?;
+            Ok::<_, StoreError>(rows)
+        })?
+        .into_iter()
+        .map(|(id, bulletin, date, subject, themes, first_sent)| {
+            Ok(ArchiveEntry {
+                id,
+                bulletin,
+                date: parse_date(&date)?,
+                subject,
+                first_sent,
+                themes,
+            })
+        })
+        .collect::<Result<Vec<_>, DecodeError>>()?;
+        // Byte order, as on both backends alike.
+        rows.sort_by(|a, b| {
+            b.date
+                .cmp(&a.date)
+                .then_with(|| a.bulletin.cmp(&b.bulletin))
+        });
+        Ok(rows)
+    }
+
+    /// Issues with deliveries that may be attempted at `now`: those sending, and those paused
+    /// whose retry time has come.
+    pub async fn issues_due(&self, now: i64) -> Result<Vec<IssueRow>, StoreError> {
+        on_pool!(self, |pool, _d| {
+            let rows: Vec<IssueRecord> = sqlx::query_as(
+                "SELECT * FROM issues i
+                  WHERE (i.state = 'sending' OR (i.state = 'paused' AND COALESCE(i.retry_at, 0) <= $1))
+                    AND EXISTS (
+                    SELECT 1 FROM deliveries d WHERE d.issue_id = i.id
+                      AND d.state IN ('pending', 'deferred') AND d.next_attempt_at <= $1)
+                 ORDER BY i.id",
+            )
+            .bind(now)
+            .fetch_all(pool)
+            .await?;
+            issues(rows)
+        })
+    }
+
+    /// The earliest time any open delivery of an unpaused issue is due, a claim on one runs out
+    /// (a sender that died leaves its claims to the others then), or a paused issue is retried.
+    pub async fn earliest_due(&self) -> Result<Option<i64>, StoreError> {
+        on_pool!(self, |pool, d| {
+            let deliveries: Option<i64> = sqlx::query_scalar(
+                "SELECT MIN(CASE WHEN d.state = 'in_flight' THEN d.lease_until ELSE d.next_attempt_at END)
+                   FROM deliveries d JOIN issues i ON i.id = d.issue_id
+                  WHERE i.state = 'sending' AND d.state IN ('pending', 'deferred', 'in_flight')",
+            )
+            .fetch_one(pool)
+            .await?;
+            let paused: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT MIN({}(COALESCE(i.retry_at, 0), d.next_attempt_at))
+                   FROM deliveries d JOIN issues i ON i.id = d.issue_id
+                  WHERE i.state = 'paused' AND d.state IN ('pending', 'deferred')",
+                d.greatest
+            )))
+            .fetch_one(pool)
+            .await?;
+            Ok(deliveries.into_iter().chain(paused).min())
+        })
+    }
+
+    pub async fn log_event(
+        &self,
+        issue_id: Option<i64>,
+        delivery_id: Option<i64>,
+        kind: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, |pool, _d| {
+            sqlx::query(
+                "INSERT INTO events (at, issue_id, delivery_id, kind, detail) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(now)
+            .bind(issue_id)
+            .bind(delivery_id)
+            .bind(kind)
+            .bind(detail)
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// The audit trail of an issue, oldest first.
+    pub async fn events(&self, issue_id: i64) -> Result<Vec<Event>, StoreError> {
+        on_pool!(self, |pool, _d| {
+            Ok(sqlx::query_as(
+                "SELECT at, kind, COALESCE(detail, '') AS detail FROM events WHERE issue_id = $1 ORDER BY id",
+            )
+            .bind(issue_id)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+}

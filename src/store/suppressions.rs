@@ -1,0 +1,114 @@
+//! Suppressions in the ledger, the same SQL on both backends: who asked not to receive what,
+//! each change with its row in the audit trail, in the same transaction.
+
+use super::{Store, StoreError, Suppression, SuppressionHow, SuppressionScope, on_pool};
+
+const AUDIT: &str = "INSERT INTO events (at, kind, detail) VALUES ($1, $2, $3)";
+
+impl Store {
+    /// Suppress an address as an operator would (`how` = admin).
+    pub async fn suppress(
+        &self,
+        email_key: &str,
+        scope: &SuppressionScope,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.suppress_how(email_key, scope, reason, SuppressionHow::Admin, now)
+            .await
+    }
+
+    /// Suppress an address, recording how it came about.
+    pub async fn suppress_how(
+        &self,
+        email_key: &str,
+        scope: &SuppressionScope,
+        reason: Option<&str>,
+        how: SuppressionHow,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        on_pool!(self, |pool, _d| {
+            let mut tx = pool.begin().await?;
+            let r = sqlx::query(
+                "INSERT INTO suppressions (email_key, scope, reason, created_at, how) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (email_key, scope) DO NOTHING",
+            )
+            .bind(email_key)
+            .bind(scope.as_str())
+            .bind(reason)
+            .bind(now)
+            .bind(how.as_str())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(AUDIT)
+                .bind(now)
+                .bind("suppressed")
+                .bind(format!("{scope}: {}", reason.unwrap_or("")))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(r.rows_affected() > 0)
+        })
+    }
+
+    /// Remove suppressions of an address (all scopes when `scope` is `None`). Returns how many.
+    /// The removal and its audit row are one transaction: neither is kept without the other.
+    pub async fn unsuppress(
+        &self,
+        email_key: &str,
+        scope: Option<&SuppressionScope>,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let scope = scope.map(SuppressionScope::as_str);
+        on_pool!(self, |pool, _d| {
+            let mut tx = pool.begin().await?;
+            let r = sqlx::query(
+                "DELETE FROM suppressions WHERE email_key = $1 AND (CAST($2 AS TEXT) IS NULL OR scope = $2)",
+            )
+            .bind(email_key)
+            .bind(scope.as_deref())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(AUDIT)
+                .bind(now)
+                .bind("unsuppressed")
+                .bind(scope.as_deref().unwrap_or("*"))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(r.rows_affected())
+        })
+    }
+
+    /// Every suppression, by address and scope (byte order on both backends).
+    pub async fn suppressions(&self) -> Result<Vec<Suppression>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            email_key: String,
+            scope: String,
+            reason: Option<String>,
+            created_at: i64,
+            how: Option<String>,
+        }
+        let rows: Vec<Row> = on_pool!(self, |pool, _d| {
+            sqlx::query_as("SELECT email_key, scope, reason, created_at, how FROM suppressions")
+                .fetch_all(pool)
+                .await
+        })?;
+        let mut out = rows
+            .into_iter()
+            .map(|r| {
+                Ok(Suppression {
+                    how: SuppressionHow::parse_stored(r.how.as_deref())?,
+                    email_key: r.email_key,
+                    scope: SuppressionScope::parse(&r.scope)?,
+                    reason: r.reason,
+                    created_at: r.created_at,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // As stored text sorts (`*` before `bulletin:` before `list:`), in byte order.
+        out.sort_by(|a, b| (&a.email_key, a.scope.as_str()).cmp(&(&b.email_key, b.scope.as_str())));
+        Ok(out)
+    }
+}
