@@ -6,6 +6,7 @@
 mod bounces;
 mod identity;
 mod postgres;
+mod reach;
 mod sqlite;
 
 use std::fmt;
@@ -13,6 +14,7 @@ use std::fmt;
 pub use bounces::{BounceRecorded, NewBounce, StaleAddress};
 pub use identity::{IdentityError, marker_path};
 pub use postgres::PgStore;
+pub use reach::{ReachDelivery, ReachIssue, ReachUnsubscribe};
 pub use sqlite::SqliteStore;
 
 /// Where a delivery is in its life.

@@ -68,6 +68,7 @@ fn outcome_state(o: &Recorded) -> &'static str {
 }
 
 super::bounces::bounce_queries!(PgStore);
+super::reach::reach_queries!(PgStore);
 
 impl PgStore {
     /// Connect without migrating (for `check`, which only reads).
