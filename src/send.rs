@@ -251,6 +251,11 @@ pub async fn create_or_resume(
         return Ok((row, false));
     }
     let (issue, mut rendered) = crate::preview::render(project, bulletin, date)?;
+    if project.settings.reach.count_clicks {
+        rendered = rendered
+            .count_clicks(&issue)
+            .map_err(crate::preview::PreviewError::from)?;
+    }
     rendered.set_date(&created_at(project, now));
     let b = project.bulletin(bulletin).expect("render found it");
     let suppressions = store.suppressions().await?;

@@ -164,6 +164,7 @@ both!(
     case_daemon_state_and_events,
     case_cancel_withdraw_recipients_and_how,
     case_bounces,
+    case_reach,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1781,4 +1782,137 @@ async fn case_status_orders_kinds_as_stored(store: Store) {
         .map(|s| s.kind.to_string())
         .collect();
     assert_eq!(kinds, ["held", "issue", "proof", "proof:5"]);
+}
+
+/// Reach: an issue's counted links come from its stored rendering, clicks are one counter per
+/// (issue, link), and the figures `impact` adds up (sent, bounced, unsubscribes people asked for)
+/// come back per issue.
+async fn case_reach(store: Store) {
+    use bulletin::bounce::{BounceKind, SoftPolicy};
+    use bulletin::store::{NewBounce, SuppressionHow};
+    let rendered = r#"{"html":"<p>x</p>","links":[
+        {"url":"https://a.example/one","place":"news","title":"Item"},
+        {"url":"https://a.example/two","place":"campaign","title":"A week"}]}"#;
+    let mut new = issue("news", "2026-12-01", "issue", 4);
+    new.rendered = rendered.into();
+    let (row, _) = store.create_issue(&new, NOW).await.unwrap();
+    let later = create(&store, "news", "2027-01-01", 1, NOW + 1_000).await;
+
+    let found = store
+        .reach_issue("news", "2026-12-01")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, row.id);
+    assert_eq!(
+        found
+            .links
+            .iter()
+            .map(|l| (l.url.as_str(), l.place.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("https://a.example/one", "news"),
+            ("https://a.example/two", "campaign")
+        ]
+    );
+    assert!(
+        store
+            .reach_issue("news", "2026-11-01")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let later_found = store
+        .reach_issue("news", "2027-01-01")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        later_found.links.is_empty(),
+        "an issue sent without counting has no links"
+    );
+
+    for _ in 0..3 {
+        store.count_click(row.id, 1).await.unwrap();
+    }
+    store.count_click(row.id, 2).await.unwrap();
+    assert_eq!(store.link_clicks(row.id).await.unwrap(), [(1, 3), (2, 1)]);
+    assert!(store.link_clicks(later).await.unwrap().is_empty());
+
+    // Three sent, one still pending; one of the sent bounced hard.
+    let c = store.claim(row.id, "t/1", NOW, NOW + 300, 3).await.unwrap();
+    let outcomes: Vec<_> = c.iter().map(|c| (c.id, sent())).collect();
+    store.record(&outcomes, "t/", NOW).await.unwrap();
+    let policy = SoftPolicy {
+        limit: 3,
+        window_secs: 86_400,
+    };
+    let bounce = NewBounce {
+        delivery_id: c[0].id,
+        kind: BounceKind::Hard,
+        status: Some("5.1.1"),
+        detail: "no such user",
+    };
+    store
+        .record_bounce(&bounce, policy, NOW + 10)
+        .await
+        .unwrap();
+    let ds = store.reach_deliveries(row.id).await.unwrap();
+    assert_eq!(ds.len(), 4);
+    assert_eq!(ds.iter().filter(|d| d.sent).count(), 3);
+    let bounced: Vec<_> = ds
+        .iter()
+        .filter(|d| d.bounced)
+        .map(|d| d.email_key.clone())
+        .collect();
+    assert_eq!(bounced, [c[0].email.to_lowercase()]);
+
+    // Unsubscribes people asked for, in the period; the bounce's suppression is not one.
+    store
+        .suppress_how(
+            "x@y.example",
+            &scope("bulletin:news"),
+            None,
+            SuppressionHow::OneClick,
+            NOW + 20,
+        )
+        .await
+        .unwrap();
+    store
+        .suppress_how(
+            "z@y.example",
+            &scope("*"),
+            None,
+            SuppressionHow::Link,
+            NOW + 5_000,
+        )
+        .await
+        .unwrap();
+    let u = store.reach_unsubscribes(NOW, NOW + 1_000).await.unwrap();
+    assert_eq!(
+        u.iter()
+            .map(|u| (u.email_key.as_str(), u.scope.as_str()))
+            .collect::<Vec<_>>(),
+        [("x@y.example", "bulletin:news")]
+    );
+
+    assert_eq!(
+        store.reach_next_issue_at("news", NOW).await.unwrap(),
+        Some(NOW + 1_000)
+    );
+    assert_eq!(
+        store
+            .reach_next_issue_at("news", NOW + 1_000)
+            .await
+            .unwrap(),
+        None
+    );
+    let q: Vec<_> = store
+        .reach_issues_dated("2026-10-01", "2026-12-31")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.date)
+        .collect();
+    assert_eq!(q, ["2026-12-01"]);
 }

@@ -151,6 +151,13 @@ impl Bounces {
     }
 }
 
+/// `[reach]`: evidence of reach without tracking people.
+#[derive(Debug, Clone, Default)]
+pub struct Reach {
+    /// Send content links through `/r/…`, which counts clicks per issue and link only.
+    pub count_clicks: bool,
+}
+
 /// `[dkim]`: sign every message for the organisation's domain.
 #[derive(Debug, Clone)]
 pub struct Dkim {
@@ -205,6 +212,8 @@ pub struct Settings {
     pub bounces: Option<Bounces>,
     /// DKIM signing; `None` when `[dkim]` is absent.
     pub dkim: Option<Dkim>,
+    /// Aggregate link counts; off unless `[reach] count_clicks = true`.
+    pub reach: Reach,
     pub sections: Vec<Section>,
     pub bulletins: Vec<Bulletin>,
 }
@@ -257,6 +266,13 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
     let web = web(top.opt_table("web").as_ref(), env, ctx);
     let unsubscribe = unsubscribe(top.opt_table("unsubscribe").as_ref(), root, env, ctx);
     let bounces = top.opt_table("bounces").map(|t| bounces(&t, root, env));
+    let reach = Reach {
+        count_clicks: top.opt_table("reach").is_some_and(|t| {
+            let on = t.opt_bool("count_clicks").is_some_and(|v| v.value);
+            t.finish();
+            on
+        }),
+    };
     let dkim = match top.opt_table("dkim") {
         None => Some(None),
         Some(t) => dkim(&t, root, env).map(Some),
@@ -385,6 +401,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
             unsubscribe,
             bounces,
             dkim,
+            reach,
             sections,
             bulletins,
         }),

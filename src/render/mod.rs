@@ -112,6 +112,9 @@ pub struct Rendered {
     /// A proof: a dummy unsubscribe link and no List-Unsubscribe headers.
     #[serde(default)]
     proof: bool,
+    /// The links counted by the redirect (see [`crate::reach`]); link `n` is `links[n - 1]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<crate::reach::TrackedLink>,
 }
 
 /// Where a proof's unsubscribe link points: nowhere (the page itself).
@@ -198,7 +201,29 @@ impl Rendered {
                 unsubscribe_mailbox.address, issue.bulletin_id
             ),
             proof: false,
+            links: Vec::new(),
         })
+    }
+
+    /// Point every content link of `issue` at its counting redirect
+    /// (`<public_url>/r/<bulletin>/<date>/<n>`), in both parts, and keep the original URLs.
+    /// Once per issue: each recipient's message is still a splice of the same parts.
+    pub fn count_clicks(mut self, issue: &Issue) -> Result<Self, RenderError> {
+        let links = crate::reach::collect(issue);
+        if links.is_empty() {
+            return Ok(self);
+        }
+        let date = issue.date.to_string();
+        let redirect =
+            |n| crate::reach::redirect_url(&self.public_url, &issue.bulletin_id, &date, n);
+        let html = crate::reach::rewrite_html(&self.html, &links, redirect);
+        let text = crate::reach::rewrite_text(&self.text, &links, redirect);
+        self.html_qp = split_qp(&html, &self.marker, "HTML")?;
+        self.text_qp = split_qp(&text, &self.marker, "text")?;
+        self.html = html;
+        self.text = text;
+        self.links = links;
+        Ok(self)
     }
 
     /// Make this rendering a proof: `note` as a banner at the top of both parts, the "view in

@@ -9,6 +9,7 @@ mod fires;
 mod identity;
 mod issues;
 pub(crate) mod postgres;
+mod reach;
 pub(crate) mod sqlite;
 mod suppressions;
 mod vocab;
@@ -18,6 +19,7 @@ use chrono::NaiveDate;
 use deliveries::Batch;
 pub use identity::{IdentityError, marker_path};
 pub use postgres::PgStore;
+pub use reach::{ReachDelivery, ReachIssue, ReachUnsubscribe};
 pub use sqlite::SqliteStore;
 pub use vocab::{
     DecodeError, DeliveryState, FireState, IssueKind, IssueState, SuppressionHow, SuppressionScope,

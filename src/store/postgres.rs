@@ -55,6 +55,8 @@ fn outcome_state(o: &Recorded) -> &'static str {
     }
 }
 
+super::reach::reach_queries!(PgStore);
+
 impl PgStore {
     /// Connect without migrating (for `check`, which only reads).
     pub async fn open_read_only(url: &str) -> Result<Self, StoreError> {

@@ -55,6 +55,7 @@ fn private_files(path: &Path) -> Result<(), StoreError> {
     }
     Ok(())
 }
+super::reach::reach_queries!(SqliteStore);
 
 impl SqliteStore {
     /// Open an existing file for reading only: no migration, no WAL switch, nothing written

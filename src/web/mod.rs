@@ -11,6 +11,7 @@ pub mod head;
 pub mod layout;
 pub mod listen;
 pub mod ops;
+pub mod redirect;
 pub mod server;
 pub mod unsubscribe;
 pub mod xml;

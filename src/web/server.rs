@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route("/archive/", get(super::archive::index))
         .route("/archive/{bulletin}/{date}", get(super::archive::issue))
         .route("/proof/{id}", get(super::archive::proof))
+        .route("/r/{bulletin}/{date}/{link}", get(super::redirect::follow))
         .route("/calendar", get(super::feeds::calendar_page))
         .route("/calendar.ics", get(super::feeds::calendar_ics))
         .route("/feed.atom", get(super::feeds::atom))

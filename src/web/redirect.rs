@@ -1,0 +1,64 @@
+//! `/r/<bulletin>/<date>/<n>`: a counted link of an issue sent with `[reach] count_clicks`.
+//! Answers with a redirect to the URL the issue itself carries as link `n` (never to anything a
+//! request names, so it is no open redirect) and adds one to that link's counter. Nothing about
+//! the reader is looked at, stored or logged: no cookie, no token, no address, no time.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::server::{AppState, error_page};
+
+pub async fn follow(
+    State(s): State<AppState>,
+    Path((bulletin, date, link)): Path<(String, String, String)>,
+) -> Response {
+    let not_found = || {
+        error_page(
+            &s,
+            StatusCode::NOT_FOUND,
+            "Link not found",
+            "There is no link at this address.",
+        )
+    };
+    let Ok(n) = link.parse::<usize>() else {
+        return not_found();
+    };
+    if n == 0
+        || crate::ids::BulletinId::parse(&bulletin).is_err()
+        || date.parse::<chrono::NaiveDate>().is_err()
+    {
+        return not_found();
+    }
+    let issue = match s.store.reach_issue(&bulletin, &date).await {
+        Ok(Some(i)) => i,
+        Ok(None) => return not_found(),
+        Err(e) => {
+            tracing::warn!(error = %e, "a counted link could not be looked up");
+            return error_page(
+                &s,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sorry",
+                "This link cannot be followed just now; please try again in a minute.",
+            );
+        }
+    };
+    let Some(target) = issue.links.get(n - 1) else {
+        return not_found();
+    };
+    let Ok(location) = HeaderValue::from_str(&target.url) else {
+        return not_found();
+    };
+    // A lost count must never cost the reader the page they asked for.
+    if let Err(e) = s.store.count_click(issue.id, n as i64).await {
+        tracing::warn!(error = %e, "a click could not be counted");
+    }
+    (
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, location),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+    )
+        .into_response()
+}
