@@ -357,6 +357,41 @@ fn closes_before(deadline: Option<NaiveDate>, date: NaiveDate, next: NaiveDate) 
 }
 
 /// Assemble the issue of `bulletin` for `date`.
+/// A campaign's announcement for its occurrence starting on `start`: a short issue of its own
+/// whose one section is that campaign, scheduled at `now`. `None` when the campaign is unknown
+/// or has no occurrence starting that day.
+pub fn announcement(
+    project: &Project,
+    campaign: &str,
+    start: NaiveDate,
+    now: DateTime<Tz>,
+) -> Option<Issue> {
+    let c = project.campaign(campaign)?;
+    let cal = Calendar::new(&project.campaigns, project.settings.organisation.time_zone);
+    let occ = cal
+        .between(start, start)
+        .into_iter()
+        .find(|o| o.campaign.as_str() == campaign && o.start == start)?;
+    let when = crate::calendar::human::when(&occ);
+    let entry = campaign_entry(project, campaign, &[occ], start.year())?;
+    Some(Issue {
+        bulletin_id: campaign.to_string(),
+        bulletin_name: c.title.clone(),
+        date: start,
+        scheduled: now,
+        period_start: start,
+        subject: format!("Coming up: {}, {when}", c.title),
+        sections: vec![Section {
+            anchor: "campaigns".into(),
+            title: CAMPAIGNS_TITLE.into(),
+            body: SectionBody::Campaigns(CampaignsSection {
+                coming_up: vec![entry],
+                ..CampaignsSection::default()
+            }),
+        }],
+    })
+}
+
 pub fn assemble(project: &Project, bulletin: &Bulletin, date: NaiveDate) -> Issue {
     let tz = project.settings.organisation.time_zone;
     let scheduled = fire_on(bulletin, tz, date).unwrap_or_else(|| start_of_day(tz, date));

@@ -3,7 +3,6 @@
 //! turns them into suppressions. Lists stay in reviewed files: a bounce suppresses the address
 //! in the ledger, and `lists --stale` says which file line to remove.
 
-pub mod cli;
 pub mod imap;
 pub mod ingest;
 pub mod mime;
@@ -135,6 +134,30 @@ impl Default for SoftPolicy {
             limit: 3,
             window_secs: 30 * 86_400,
         }
+    }
+}
+
+/// One line on what a message did; ids and kinds only, never an address.
+pub fn log(o: &Outcome) {
+    match o {
+        Outcome::Recorded {
+            delivery,
+            kind,
+            suppressed,
+        } => tracing::info!(
+            delivery,
+            %kind,
+            suppressed,
+            "bounce recorded{}",
+            if *suppressed { "; the address is suppressed" } else { "" }
+        ),
+        Outcome::Duplicate { delivery, kind } => {
+            tracing::info!(delivery, %kind, "bounce already recorded; nothing changed")
+        }
+        Outcome::Ignored(why @ (Ignored::NoValidToken | Ignored::UnknownDelivery)) => {
+            tracing::warn!(reason = why.describe(), "message ignored")
+        }
+        Outcome::Ignored(why) => tracing::info!(reason = why.describe(), "message ignored"),
     }
 }
 

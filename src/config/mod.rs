@@ -44,6 +44,9 @@ pub struct Project {
     /// Sorted by publish date, then file name.
     pub news: Vec<NewsItem>,
     pub blocks: BTreeMap<String, Block>,
+    /// `templates/email.css`, or the built-in stylesheet when there is none: read once with
+    /// the rest of the project, so a render never touches the disk and a reload sees edits.
+    pub css: String,
 }
 
 impl Project {
@@ -101,13 +104,40 @@ fn files_with(dir: &Path, ext: &str, diags: &mut Diagnostics) -> Vec<PathBuf> {
     out
 }
 
+/// The project's stylesheet, or the built-in one when there is none. Read like every project
+/// file: a regular file within the size cap, so a FIFO or a link to a device cannot stall.
+fn stylesheet(root: &Path, diags: &mut Diagnostics) -> Option<String> {
+    let path = root.join("templates/email.css");
+    match files::read_text(&path, files::TEXT_CAP) {
+        Ok(s) => Some(s),
+        Err(files::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            Some(crate::render::DEFAULT_CSS.to_string())
+        }
+        Err(e) => {
+            diags.push(e.diagnostic(&path));
+            None
+        }
+    }
+}
+
 fn read(path: &Path, diags: &mut Diagnostics) -> Option<String> {
     files::read_reported(path, files::TEXT_CAP, diags)
 }
 
-/// Load and validate the project whose settings are at `config_path`. `today` (in the
-/// organisation's time zone) decides which news windows have passed.
-pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -> Loaded {
+/// What a loader checks of the campaigns beyond the files themselves (the calendar's lint,
+/// which needs expansion): passed in so `config` does not depend on the calendar built on it.
+pub type CampaignLint = fn(&[Campaign], chrono_tz::Tz) -> Diagnostics;
+
+/// Load and validate the project whose settings are at `config_path`, running `lint` over the
+/// campaigns once the time zone is known. `now` (in the organisation's time zone) decides
+/// which news windows have passed. Callers use [`crate::load::load`], which passes the
+/// calendar's lint.
+pub fn load_with(
+    config_path: &Path,
+    env: &Env,
+    now: chrono::DateTime<chrono::Utc>,
+    lint: CampaignLint,
+) -> Loaded {
     let abs = std::path::absolute(config_path).unwrap_or_else(|_| config_path.to_path_buf());
     let config_path = abs.as_path();
     let root = root_of(config_path);
@@ -164,8 +194,7 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
     }
     campaigns.sort_by(|a, b| a.id.cmp(&b.id));
     if let Some(tz) = refs.time_zone {
-        diags.extend(crate::calendar::lint(&campaigns, tz));
-        diags.extend(content::lint_years(&campaigns, tz));
+        diags.extend(lint(&campaigns, tz));
     }
 
     // Standing blocks.
@@ -193,6 +222,8 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
     }
     news.sort_by(|a, b| (a.publish, &a.path).cmp(&(b.publish, &b.path)));
 
+    let css = stylesheet(&root, &mut diags);
+
     let tz = refs.time_zone.unwrap_or(chrono_tz::Europe::London);
     let today = now.with_timezone(&tz).date_naive();
     cross_check(
@@ -207,8 +238,8 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
     );
 
     let diagnostics = diags.sorted();
-    let project = match settings {
-        Some(settings) if !diagnostics.has_errors() => Some(Project {
+    let project = match (settings, css) {
+        (Some(settings), Some(css)) if !diagnostics.has_errors() => Some(Project {
             root,
             config_path: config_path.to_path_buf(),
             settings,
@@ -216,6 +247,7 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
             campaigns,
             news,
             blocks,
+            css,
         }),
         _ => None,
     };

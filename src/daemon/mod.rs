@@ -16,15 +16,13 @@ use chrono::{DateTime, Utc};
 
 use crate::config::{DatabaseUrl, Env, Project};
 use crate::delivery::{Clock, Stop};
+use crate::instance::MAX_SLEEP_SECS;
 use crate::schedule::jobs::{Job, upcoming};
 use crate::store::{Store, StoreError};
 
 /// How long a stopping daemon waits for SMTP transactions in flight before it exits anyway
 /// (what is left in flight returns to the queue at the next start).
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The longest the daemon sleeps without looking again (a clock jump, a file edit).
-pub const MAX_SLEEP_SECS: i64 = 300;
 
 /// How often a sleeping daemon reads the approvals counter (one row, on either backend), so an
 /// issue held for approval goes within seconds of `bulletin approve`, from any instance.
@@ -490,8 +488,8 @@ async fn poll_bounces(live: tokio::sync::watch::Receiver<crate::web::server::Liv
 
 pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process::ExitCode> {
     use anyhow::Context;
-    let now = Utc::now();
-    let loaded = crate::config::load(&config_path, &env, now);
+    let now = crate::delivery::SystemClock::utc();
+    let loaded = crate::load::load(&config_path, &env, now);
     let Some(project) = loaded.project else {
         eprint!("{}", loaded.diagnostics.clone().as_given(&config_path));
         eprintln!(
@@ -516,7 +514,7 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
             );
         }
     }
-    let owner = crate::commands::instance_id();
+    let owner = crate::instance::instance_id();
     let clock: Arc<dyn Clock> = Arc::new(crate::delivery::SystemClock);
     let bind = project.settings.web.bind;
     let listener = match tokio::net::TcpListener::bind(bind).await {
@@ -534,7 +532,7 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
     let heartbeat = Arc::new(std::sync::atomic::AtomicI64::new(0));
     let (live_tx, live_rx) = tokio::sync::watch::channel(crate::web::server::Live {
         project: daemon.project.clone(),
-        signer: crate::send::signer(&daemon.project)?,
+        signer: crate::compose::signer(&daemon.project)?,
     });
     let web_state = crate::web::server::AppState {
         live: live_rx,
@@ -593,7 +591,10 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
             }
         };
         let Some(report) = report else { break };
-        heartbeat.store(Utc::now().timestamp(), Ordering::SeqCst);
+        heartbeat.store(
+            crate::delivery::SystemClock::utc().timestamp(),
+            Ordering::SeqCst,
+        );
         let next_at = match report {
             Ok(r) => {
                 if !(r.created.is_empty() && r.skipped.is_empty() && r.held.is_empty()) {
@@ -608,11 +609,13 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
             }
             Err(e) => {
                 tracing::error!(error = %e, "a scheduler pass failed; retrying in a minute");
-                Utc::now().timestamp() + 60
+                crate::delivery::SystemClock::utc().timestamp() + 60
             }
         };
-        let sleep_for =
-            Duration::from_secs((next_at - Utc::now().timestamp()).clamp(1, MAX_SLEEP_SECS) as u64);
+        let sleep_for = Duration::from_secs(
+            (next_at - crate::delivery::SystemClock::utc().timestamp()).clamp(1, MAX_SLEEP_SECS)
+                as u64,
+        );
         let mut reload_now = false;
         let poll_store = daemon.store.clone();
         tokio::select! {
@@ -626,12 +629,12 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
             _ = int.recv() => { break; }
         }
         if reload_now {
-            let loaded = crate::config::load(&config_path, &env, Utc::now());
+            let loaded = crate::load::load(&config_path, &env, crate::delivery::SystemClock::utc());
             match loaded.project {
                 Some(p) => match daemon.replace_project(Arc::new(p)) {
                     Ok(()) => {
                         watcher = reload::Watcher::new(&daemon.project);
-                        if let Ok(signer) = crate::send::signer(&daemon.project) {
+                        if let Ok(signer) = crate::compose::signer(&daemon.project) {
                             let _ = live_tx.send(crate::web::server::Live {
                                 project: daemon.project.clone(),
                                 signer,

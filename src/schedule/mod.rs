@@ -19,7 +19,6 @@
 //! each in the time zone with [`crate::calendar::resolve_local`], the policy the calendar uses
 //! for events too.
 
-pub mod cli;
 pub mod dst;
 pub mod english;
 pub mod issues;

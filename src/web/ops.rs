@@ -12,10 +12,10 @@ use maud::html;
 use super::server::{AppState, error_page};
 
 /// The scheduler counts as alive if it finished a pass within twice its longest sleep.
-const STALE_SECS: i64 = 2 * crate::daemon::MAX_SLEEP_SECS + 60;
+const STALE_SECS: i64 = 2 * crate::instance::MAX_SLEEP_SECS + 60;
 
 pub async fn healthz(State(s): State<AppState>) -> Response {
-    let now = chrono::Utc::now().timestamp();
+    let now = crate::delivery::SystemClock::utc().timestamp();
     let beat = s.heartbeat.load(Ordering::SeqCst);
     let scheduler = beat > 0 && now - beat <= STALE_SECS;
     let store = s.store.ping().await.is_ok();
@@ -183,7 +183,7 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
     }
     let live = s.live();
     let p = &live.project;
-    let now = chrono::Utc::now();
+    let now = crate::delivery::SystemClock::utc();
     let next = crate::schedule::jobs::upcoming(p, now, 1);
     let status = s.store.status().await.unwrap_or_default();
     let held: Vec<_> = status.iter().filter(|i| i.awaiting_approval).collect();

@@ -31,6 +31,7 @@ fn run(sql: &str) {
 }
 
 impl PgDb {
+    #[allow(clippy::disallowed_methods)] // a unique database name per run
     pub fn create() -> PgDb {
         let name = format!(
             "bulletin_it_{}_{}_{}",

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use chrono::NaiveDate;
 
+use super::ledger::{existing_suppressions, ledger_exists, open, operator};
 use crate::address::EmailAddress;
-use crate::commands::{existing_suppressions, ledger_exists, open, operator};
 use crate::config::Project;
 use crate::store::{Store, Suppression};
 
@@ -105,9 +105,9 @@ struct SuppressionRow {
 /// `suppressions [--format table|json|csv]`.
 pub async fn suppressions(
     project: &Project,
-    format: crate::cli::TableJsonCsv,
+    format: super::TableJsonCsv,
 ) -> anyhow::Result<ExitCode> {
-    use crate::cli::TableJsonCsv;
+    use super::TableJsonCsv;
     let tz = project.settings.organisation.time_zone;
     let rows: Vec<SuppressionRow> = existing_suppressions(project)
         .await?
@@ -380,7 +380,11 @@ pub async fn cancel(
         return Ok(ExitCode::SUCCESS);
     }
     let n = store
-        .cancel_issue(row.id, &operator(), chrono::Utc::now().timestamp())
+        .cancel_issue(
+            row.id,
+            &operator(),
+            crate::delivery::SystemClock::utc().timestamp(),
+        )
         .await?;
     let after = store.counts(row.id).await?;
     println!(
@@ -400,7 +404,7 @@ async fn cancel_fire(
 ) -> anyhow::Result<ExitCode> {
     let job = format!("bulletin:{bulletin}");
     let key = date.to_string();
-    let now = chrono::Utc::now().timestamp();
+    let now = crate::delivery::SystemClock::utc().timestamp();
     let detail = format!("cancelled by {}", operator());
     let held = store
         .held_fires()
@@ -466,7 +470,11 @@ pub async fn withdraw(
         return Ok(ExitCode::FAILURE);
     };
     if store
-        .withdraw_issue(row.id, &operator(), chrono::Utc::now().timestamp())
+        .withdraw_issue(
+            row.id,
+            &operator(),
+            crate::delivery::SystemClock::utc().timestamp(),
+        )
         .await?
     {
         println!(

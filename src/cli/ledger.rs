@@ -14,14 +14,6 @@ use crate::config::{DatabaseUrl, Project};
 use crate::delivery::{Stop, SystemClock};
 use crate::store::{Store, Suppression};
 
-/// This process's name in claims and leases: host and process id.
-pub fn instance_id() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "host".into());
-    format!("{host}:{}", std::process::id())
-}
-
 pub(crate) async fn open(project: &Project) -> anyhow::Result<Store> {
     Store::open(&project.settings.database)
         .await
@@ -45,7 +37,7 @@ pub async fn existing_suppressions(project: &Project) -> anyhow::Result<Vec<Supp
 }
 
 fn today(project: &Project) -> NaiveDate {
-    chrono::Utc::now()
+    crate::delivery::SystemClock::utc()
         .with_timezone(&project.settings.organisation.time_zone)
         .date_naive()
 }
@@ -108,7 +100,7 @@ pub async fn send(
     let now_flag = opts.now;
     let Some(b) = project.bulletin(bulletin) else {
         // The preview error names the bulletins and suggests the nearest.
-        crate::preview::render(project, bulletin, today(project))?;
+        crate::compose::compose(project, bulletin, today(project))?;
         anyhow::bail!("unknown bulletin `{bulletin}`");
     };
     // The issue goes through the sender lock: one sender per SQLite database, refused beside a
@@ -120,7 +112,7 @@ pub async fn send(
     };
     let store = open(project).await?;
     let clock = Arc::new(SystemClock);
-    let now = chrono::Utc::now().timestamp();
+    let now = crate::delivery::SystemClock::utc().timestamp();
     // A SQLite ledger has one owner: whatever it left in flight belongs to a dead process. On
     // PostgreSQL, or beside a running daemon (a proof), only claims whose lease ran out are dead.
     {
@@ -178,7 +170,13 @@ pub async fn send(
         }
     }
     let stopping = Arc::new(AtomicBool::new(false));
-    let sender = crate::send::sender(project, store.clone(), &instance_id(), clock, stopping)?;
+    let sender = crate::send::sender(
+        project,
+        store.clone(),
+        &crate::instance::instance_id(),
+        clock,
+        stopping,
+    )?;
     let (row, created) = if now_flag {
         let (row, created) =
             crate::send::create_or_resume(project, &store, bulletin, date, now).await?;
@@ -362,7 +360,12 @@ pub async fn suppress(
     let scope = scope(project, list, bulletin)?;
     let store = open(project).await?;
     let added = store
-        .suppress(&e.key(), &scope, reason, chrono::Utc::now().timestamp())
+        .suppress(
+            &e.key(),
+            &scope,
+            reason,
+            crate::delivery::SystemClock::utc().timestamp(),
+        )
         .await?;
     let what = if scope == "*" {
         "everything".to_string()
@@ -392,7 +395,11 @@ pub async fn unsuppress(
     };
     let store = open(project).await?;
     let n = store
-        .unsuppress(&e.key(), scope.as_deref(), chrono::Utc::now().timestamp())
+        .unsuppress(
+            &e.key(),
+            scope.as_deref(),
+            crate::delivery::SystemClock::utc().timestamp(),
+        )
         .await?;
     println!("removed {n} suppression(s) of {}", e.key());
     Ok(ExitCode::SUCCESS)
@@ -450,7 +457,7 @@ pub async fn approve(
             bulletin,
             &date.to_string(),
             &by,
-            chrono::Utc::now().timestamp(),
+            crate::delivery::SystemClock::utc().timestamp(),
         )
         .await?;
     let fire = crate::issue::fire_on(b, tz, date).map(|t| t.timestamp());
