@@ -98,6 +98,9 @@ pub struct Web {
     pub bind: SocketAddr,
     /// Base of every link in mail, without a trailing slash.
     pub public_url: String,
+    /// Bearer token for `/admin` (`BULLETIN_ADMIN_TOKEN`); without one the page does not
+    /// exist. Read with the rest of the settings, so a reload sees what the loader sees.
+    pub admin_token: Option<Secret>,
 }
 
 /// The HMAC secret behind unsubscribe links, and the id that names it for rotation.
@@ -854,6 +857,7 @@ fn web(t: Option<&Table<'_, '_, '_>>, env: &Env, ctx: &FileCtx<'_>) -> Option<We
     Some(Web {
         bind: bind?,
         public_url: public_url?,
+        admin_token: env.get("BULLETIN_ADMIN_TOKEN").map(Secret::new),
     })
 }
 

@@ -538,9 +538,6 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
         live: live_rx,
         store: store.clone(),
         heartbeat: heartbeat.clone(),
-        admin_token: env
-            .get("BULLETIN_ADMIN_TOKEN")
-            .map(crate::secret::Secret::new),
         requests: Default::default(),
         unsubscribes: Default::default(),
     };

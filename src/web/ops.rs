@@ -148,7 +148,8 @@ fn bearer(value: &str) -> Option<&str> {
 }
 
 fn authorised(s: &AppState, headers: &HeaderMap) -> bool {
-    let Some(expected) = &s.admin_token else {
+    let live = s.live();
+    let Some(expected) = &live.project.settings.web.admin_token else {
         return false;
     };
     let Some(given) = headers
