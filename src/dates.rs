@@ -45,7 +45,8 @@ pub fn long(date: NaiveDate) -> String {
     date.format("%-d %B %Y").to_string()
 }
 
-const MONTHS: [&str; 12] = [
+/// The English month names, January first: the one list every date in words uses.
+pub const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",

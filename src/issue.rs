@@ -7,6 +7,7 @@ use chrono_tz::Tz;
 
 use crate::calendar::{Calendar, Occurrence, OccurrenceKind};
 use crate::config::{Bulletin, CAMPAIGNS_SECTION, EventDetails, Project, YearContent};
+use crate::dates::MONTHS;
 use crate::themes::Theme;
 
 /// The heading of the built-in calendar section.
@@ -278,21 +279,6 @@ pub fn subject(template: &str, date: NaiveDate) -> String {
         .replace("{year}", &date.year().to_string())
         .replace("{date}", &long_date(date))
 }
-
-pub const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// "1 December 2026".
 pub fn long_date(d: NaiveDate) -> String {

@@ -1,17 +1,13 @@
-//! The commands that touch the ledger: `send`, `status`, `suppress`, `unsuppress`. Each is a
-//! thin call into `send`, `store` and `delivery`, plus the words people read.
+//! The commands that read or change the ledger without sending: `status`, `suppress`,
+//! `unsuppress`, `approve`, and the ledger helpers the other commands share.
 
-use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 use chrono::NaiveDate;
 
 use crate::address::EmailAddress;
 use crate::config::{DatabaseUrl, Project};
-use crate::delivery::{Stop, SystemClock};
 use crate::store::{Store, Suppression};
 
 pub(crate) async fn open(project: &Project) -> anyhow::Result<Store> {
@@ -36,233 +32,12 @@ pub async fn existing_suppressions(project: &Project) -> anyhow::Result<Vec<Supp
     Ok(open(project).await?.suppressions().await?)
 }
 
-fn today(project: &Project) -> NaiveDate {
-    crate::delivery::SystemClock::utc()
-        .with_timezone(&project.settings.organisation.time_zone)
-        .date_naive()
-}
-
-fn progress(total: u64) -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() || total == 0 {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} {bar:40} {pos}/{len} messages, {per_sec}, eta {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    Some(bar)
-}
-
-/// What `send` was asked to do.
-#[derive(Debug, Clone)]
-pub struct SendOptions<'a> {
-    /// `--now`: the issue itself (else a proof to `test_to`).
-    pub now: bool,
-    pub date: Option<NaiveDate>,
-    pub test_to: &'a [String],
-    /// `--force`: send an issue that needs approval without it.
-    pub force: bool,
-    /// `--yes`: do not ask before sending a future date's issue.
-    pub yes: bool,
-    /// ` --config PATH` to repeat in printed commands (empty for the default).
-    pub config_arg: String,
-}
-
 /// Who is at the keyboard, for the audit trail.
 pub(crate) fn operator() -> String {
     std::env::var("USER")
         .ok()
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| "unknown".into())
-}
-
-/// Ask a yes/no question on the terminal; anything but y/yes is no.
-fn confirm(question: &str) -> anyhow::Result<bool> {
-    eprint!("{question} [y/N] ");
-    std::io::stderr().flush().ok();
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
-    Ok(matches!(
-        answer.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
-}
-
-/// `send BULLETIN --now | --test-to EMAIL…`.
-pub async fn send(
-    project: &Project,
-    bulletin: &str,
-    opts: &SendOptions<'_>,
-) -> anyhow::Result<ExitCode> {
-    let now_flag = opts.now;
-    let Some(b) = project.bulletin(bulletin) else {
-        // The preview error names the bulletins and suggests the nearest.
-        crate::compose::compose(project, bulletin, today(project))?;
-        anyhow::bail!("unknown bulletin `{bulletin}`");
-    };
-    // The issue goes through the sender lock: one sender per SQLite database, refused beside a
-    // running daemon (it sends due issues). A proof touches none of the issue's deliveries, so
-    // it runs beside the daemon.
-    let _lock = match (&project.settings.database, now_flag) {
-        (DatabaseUrl::Sqlite(db), true) => Some(crate::daemon::lock::SenderLock::acquire(db)?),
-        _ => None,
-    };
-    let store = open(project).await?;
-    let clock = Arc::new(SystemClock);
-    let now = crate::delivery::SystemClock::utc().timestamp();
-    // A SQLite ledger has one owner: whatever it left in flight belongs to a dead process. On
-    // PostgreSQL, or beside a running daemon (a proof), only claims whose lease ran out are dead.
-    {
-        let sole_owner = matches!(project.settings.database, DatabaseUrl::Sqlite(_)) && now_flag;
-        let released = store.release_expired_leases(now, sole_owner).await?;
-        if released > 0 {
-            tracing::warn!(
-                released,
-                "deliveries left in flight by an earlier run are back in the queue"
-            );
-        }
-    }
-    let date = opts.date.unwrap_or_else(|| today(project));
-    let key = date.to_string();
-    let existing = if now_flag {
-        store.find_issue(bulletin, &key, "issue").await?
-    } else {
-        None
-    };
-    let mut forced = false;
-    if now_flag && existing.is_none() {
-        if b.require_approval && store.approval(bulletin, &key).await?.is_none() {
-            if !opts.force {
-                eprintln!(
-                    "error: {bulletin} {date} needs approval before it is sent (require_approval = true); nothing was sent"
-                );
-                eprintln!(
-                    "  approve it: bulletin{} approve {bulletin} --date {date}",
-                    opts.config_arg
-                );
-                eprintln!("  or send it unapproved with --force (recorded in the audit log)");
-                return Ok(ExitCode::FAILURE);
-            }
-            forced = true;
-        }
-        let today = today(project);
-        if date > today && !opts.yes {
-            let days = (date - today).num_days();
-            if !std::io::stdin().is_terminal() {
-                eprintln!(
-                    "error: {date} is {days} day(s) ahead; sending that issue now needs --yes when not asked on a terminal; nothing was sent"
-                );
-                return Ok(ExitCode::FAILURE);
-            }
-            let people = crate::send::materialise(project, b, &store.suppressions().await?)
-                .iter()
-                .filter(|d| !d.suppressed)
-                .count();
-            if !confirm(&format!(
-                "Send the {date} issue of {bulletin} now, {days} day(s) early, to {people} people? The daemon will not send it again on {date}."
-            ))? {
-                eprintln!("nothing was sent");
-                return Ok(ExitCode::FAILURE);
-            }
-        }
-    }
-    let stopping = Arc::new(AtomicBool::new(false));
-    let sender = crate::send::sender(
-        project,
-        store.clone(),
-        &crate::instance::instance_id(),
-        clock,
-        stopping,
-    )?;
-    let (row, created) = if now_flag {
-        let (row, created) =
-            crate::send::create_or_resume(project, &store, bulletin, date, now).await?;
-        if forced && created {
-            store
-                .log_event(
-                    Some(row.id),
-                    None,
-                    "forced",
-                    &format!("sent without approval (--force) by {}", operator()),
-                    now,
-                )
-                .await?;
-            tracing::warn!(bulletin, %date, "sent without approval (--force); recorded in the audit log");
-        }
-        (row, created)
-    } else {
-        let mut to = Vec::new();
-        for t in opts.test_to {
-            to.push(
-                EmailAddress::parse(t)
-                    .map_err(|e| anyhow::anyhow!("--test-to {t}: invalid address: {e}"))?,
-            );
-        }
-        (
-            crate::send::create_proof(project, &store, bulletin, date, &to, now).await?,
-            true,
-        )
-    };
-    let before = store.counts(row.id).await?;
-    let bar = progress(before.open());
-    let summary = crate::send::deliver(&sender, project, &row, bar.clone()).await?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    let c = &summary.counts;
-    let what = if now_flag { "issue" } else { "proof" };
-    println!(
-        "{bulletin} {date} ({what} {}, {}): {} sent, {} deferred, {} failed, {} suppressed, {} expired, {} pending of {}{}",
-        row.id,
-        if created { "created" } else { "resumed" },
-        c.sent,
-        c.deferred,
-        c.failed,
-        c.suppressed,
-        c.expired,
-        c.pending + c.in_flight,
-        c.total(),
-        if c.cancelled > 0 {
-            format!(" ({} cancelled)", c.cancelled)
-        } else {
-            String::new()
-        }
-    );
-    if let Some(due) = summary.next_due.filter(|_| c.deferred > 0)
-        && let Some(t) = chrono::DateTime::from_timestamp(due, 0)
-    {
-        println!(
-            "deferred deliveries are retried from {} (run this again then, or leave it to `bulletin run`)",
-            t.with_timezone(&project.settings.organisation.time_zone)
-                .format("%Y-%m-%d %H:%M %Z")
-        );
-    }
-    match &summary.stop {
-        Stop::RelayDown(why) => {
-            eprintln!("error: the issue is paused: {why}");
-            eprintln!(
-                "nothing was lost: {} deliveries wait; fix the relay and run the same command again",
-                c.open()
-            );
-            return Ok(ExitCode::FAILURE);
-        }
-        Stop::DailyLimit => {
-            println!("the daily limit (max_per_day) is reached; the rest go tomorrow");
-        }
-        Stop::Interrupted => {
-            println!("interrupted; run the same command again to resume");
-            return Ok(ExitCode::FAILURE);
-        }
-        Stop::Drained => {}
-    }
-    Ok(if c.failed > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
 }
 
 /// `status [--format json]`.

@@ -17,6 +17,7 @@ mod logging;
 mod operator;
 pub mod preview;
 pub mod schedule;
+mod send;
 
 pub use args::{
     CalendarFormat, CheckFormat, Cli, Command, LogFormat, RecipientFilter, TableJsonCsv,
@@ -125,7 +126,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             force,
             yes,
         } => {
-            let opts = ledger::SendOptions {
+            let opts = send::SendOptions {
                 now,
                 date,
                 test_to: &test_to,
@@ -133,7 +134,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 yes,
                 config_arg: config_arg(&cli.config),
             };
-            runtime()?.block_on(ledger::send(p, &bulletin, &opts))
+            runtime()?.block_on(send::send(p, &bulletin, &opts))
         }
         Command::Status {
             format,

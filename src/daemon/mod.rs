@@ -486,8 +486,8 @@ async fn poll_bounces(live: tokio::sync::watch::Receiver<crate::web::server::Liv
     }
 }
 
+/// `bulletin run`: load, open the ledger, listen, then pass, sleep and reload until stopped.
 pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process::ExitCode> {
-    use anyhow::Context;
     let now = crate::delivery::SystemClock::utc();
     let loaded = crate::load::load(&config_path, &env, now);
     let Some(project) = loaded.project else {
@@ -498,34 +498,11 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
         );
         return Ok(std::process::ExitCode::FAILURE);
     };
-    let _lock = match &project.settings.database {
-        DatabaseUrl::Sqlite(db) => Some(lock::SenderLock::acquire(db)?),
-        DatabaseUrl::Postgres(_) => None,
-    };
-    let store = Store::open(&project.settings.database)
-        .await
-        .context("opening the database")?;
-    if matches!(project.settings.database, DatabaseUrl::Sqlite(_)) {
-        let released = store.release_expired_leases(now.timestamp(), true).await?;
-        if released > 0 {
-            tracing::warn!(
-                released,
-                "deliveries left in flight by a previous run are back in the queue"
-            );
-        }
-    }
+    let (_lock, store) = open_ledger(&project, now).await?;
     let owner = crate::instance::instance_id();
     let clock: Arc<dyn Clock> = Arc::new(crate::delivery::SystemClock);
-    let bind = project.settings.web.bind;
-    let listener = match tokio::net::TcpListener::bind(bind).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: cannot listen on {bind}: {e}");
-            eprintln!(
-                "  hint: another program uses that address; set [web] bind or BULLETIN_WEB_BIND"
-            );
-            return Ok(std::process::ExitCode::FAILURE);
-        }
+    let Some(listener) = listen(project.settings.web.bind).await else {
+        return Ok(std::process::ExitCode::FAILURE);
     };
     let local = listener.local_addr()?;
     let mut daemon = Daemon::new(Arc::new(project), store.clone(), clock, &owner)?;
@@ -560,7 +537,6 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     let mut watcher = reload::Watcher::new(&daemon.project);
-    let stopping = daemon.stopping.clone();
     loop {
         // Read before the step, so an approval made during it wakes the next sleep at once.
         let approvals_seen = daemon
@@ -568,51 +544,14 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
             .counter(crate::store::APPROVALS_COUNTER)
             .await
             .unwrap_or(0);
-        let report = {
-            let step = daemon.try_execute_step();
-            tokio::pin!(step);
-            let stop_now = tokio::select! {
-                r = &mut step => Err(r),
-                _ = term.recv() => Ok(()),
-                _ = int.recv() => Ok(()),
-            };
-            match stop_now {
-                Err(r) => Some(r),
-                Ok(()) => {
-                    // Stop claiming; let what is in flight finish, within the drain timeout.
-                    stopping.store(true, Ordering::SeqCst);
-                    tracing::info!("stopping: finishing messages in flight");
-                    let _ = tokio::time::timeout(DRAIN_TIMEOUT, &mut step).await;
-                    None
-                }
-            }
+        let Some(report) = step_or_stop(&mut daemon, &mut term, &mut int).await else {
+            break;
         };
-        let Some(report) = report else { break };
         heartbeat.store(
             crate::delivery::SystemClock::utc().timestamp(),
             Ordering::SeqCst,
         );
-        let next_at = match report {
-            Ok(r) => {
-                if !(r.created.is_empty() && r.skipped.is_empty() && r.held.is_empty()) {
-                    tracing::info!(
-                        created = r.created.len(),
-                        skipped = r.skipped.len(),
-                        held = r.held.len(),
-                        "scheduler pass"
-                    );
-                }
-                r.next_at
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "a scheduler pass failed; retrying in a minute");
-                crate::delivery::SystemClock::utc().timestamp() + 60
-            }
-        };
-        let sleep_for = Duration::from_secs(
-            (next_at - crate::delivery::SystemClock::utc().timestamp()).clamp(1, MAX_SLEEP_SECS)
-                as u64,
-        );
+        let sleep_for = sleep_after(report);
         let mut reload_now = false;
         let poll_store = daemon.store.clone();
         tokio::select! {
@@ -626,35 +565,7 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
             _ = int.recv() => { break; }
         }
         if reload_now {
-            let loaded = crate::load::load(&config_path, &env, crate::delivery::SystemClock::utc());
-            match loaded.project {
-                Some(p) => match daemon.replace_project(Arc::new(p)) {
-                    Ok(()) => {
-                        watcher = reload::Watcher::new(&daemon.project);
-                        if let Ok(signer) = crate::compose::signer(&daemon.project) {
-                            let _ = live_tx.send(crate::web::server::Live {
-                                project: daemon.project.clone(),
-                                signer,
-                            });
-                        }
-                        tracing::info!("configuration reloaded");
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "the new configuration cannot be used; keeping the last good one")
-                    }
-                },
-                None => {
-                    let shown = loaded.diagnostics.clone().as_given(&config_path);
-                    for d in shown.iter().filter(|d| d.is_error()) {
-                        tracing::error!("{d}");
-                    }
-                    tracing::error!(
-                        errors = loaded.diagnostics.error_count(),
-                        "the configuration has errors; keeping the last good one"
-                    );
-                    watcher.accept_current();
-                }
-            }
+            reload(&config_path, &env, &mut daemon, &mut watcher, &live_tx);
         }
     }
     bounce_poller.abort();
@@ -662,4 +573,137 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
     let _ = tokio::time::timeout(Duration::from_secs(5), web).await;
     tracing::info!("stopped");
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// The ledger for a daemon: on SQLite the sender lock first (one sender per file), then the
+/// database; leases left by a previous run on the same file go back to the queue.
+async fn open_ledger(
+    project: &Project,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(Option<lock::SenderLock>, Store)> {
+    use anyhow::Context;
+    let lock = match &project.settings.database {
+        DatabaseUrl::Sqlite(db) => Some(lock::SenderLock::acquire(db)?),
+        DatabaseUrl::Postgres(_) => None,
+    };
+    let store = Store::open(&project.settings.database)
+        .await
+        .context("opening the database")?;
+    if matches!(project.settings.database, DatabaseUrl::Sqlite(_)) {
+        let released = store.release_expired_leases(now.timestamp(), true).await?;
+        if released > 0 {
+            tracing::warn!(
+                released,
+                "deliveries left in flight by a previous run are back in the queue"
+            );
+        }
+    }
+    Ok((lock, store))
+}
+
+/// The web listener, or `None` (said on stderr, with a hint) when the address is taken.
+async fn listen(bind: std::net::SocketAddr) -> Option<tokio::net::TcpListener> {
+    match tokio::net::TcpListener::bind(bind).await {
+        Ok(l) => Some(l),
+        Err(e) => {
+            eprintln!("error: cannot listen on {bind}: {e}");
+            eprintln!(
+                "  hint: another program uses that address; set [web] bind or BULLETIN_WEB_BIND"
+            );
+            None
+        }
+    }
+}
+
+/// One scheduler pass, or `None` when SIGTERM or SIGINT came during it: then claiming stops
+/// and what is in flight may finish, within the drain timeout.
+async fn step_or_stop(
+    daemon: &mut Daemon,
+    term: &mut tokio::signal::unix::Signal,
+    int: &mut tokio::signal::unix::Signal,
+) -> Option<Result<StepReport, StepError>> {
+    let stopping = daemon.stopping.clone();
+    let step = daemon.try_execute_step();
+    tokio::pin!(step);
+    let stop_now = tokio::select! {
+        r = &mut step => Err(r),
+        _ = term.recv() => Ok(()),
+        _ = int.recv() => Ok(()),
+    };
+    match stop_now {
+        Err(r) => Some(r),
+        Ok(()) => {
+            // Stop claiming; let what is in flight finish, within the drain timeout.
+            stopping.store(true, Ordering::SeqCst);
+            tracing::info!("stopping: finishing messages in flight");
+            let _ = tokio::time::timeout(DRAIN_TIMEOUT, &mut step).await;
+            None
+        }
+    }
+}
+
+/// How long to sleep after a pass: until its next fire (a minute after a failed pass), at
+/// least a second and at most [`MAX_SLEEP_SECS`].
+fn sleep_after(report: Result<StepReport, StepError>) -> Duration {
+    let next_at = match report {
+        Ok(r) => {
+            if !(r.created.is_empty() && r.skipped.is_empty() && r.held.is_empty()) {
+                tracing::info!(
+                    created = r.created.len(),
+                    skipped = r.skipped.len(),
+                    held = r.held.len(),
+                    "scheduler pass"
+                );
+            }
+            r.next_at
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a scheduler pass failed; retrying in a minute");
+            crate::delivery::SystemClock::utc().timestamp() + 60
+        }
+    };
+    Duration::from_secs(
+        (next_at - crate::delivery::SystemClock::utc().timestamp()).clamp(1, MAX_SLEEP_SECS) as u64,
+    )
+}
+
+/// Reload the configuration: the new project replaces the old (and the web server's view of
+/// it) when it loads and can be used; otherwise the errors are logged and the last good one
+/// keeps running.
+fn reload(
+    config_path: &std::path::Path,
+    env: &Env,
+    daemon: &mut Daemon,
+    watcher: &mut reload::Watcher,
+    live_tx: &tokio::sync::watch::Sender<crate::web::server::Live>,
+) {
+    let loaded = crate::load::load(config_path, env, crate::delivery::SystemClock::utc());
+    match loaded.project {
+        Some(p) => match daemon.replace_project(Arc::new(p)) {
+            Ok(()) => {
+                *watcher = reload::Watcher::new(&daemon.project);
+                if let Ok(signer) = crate::compose::signer(&daemon.project) {
+                    let _ = live_tx.send(crate::web::server::Live {
+                        project: daemon.project.clone(),
+                        signer,
+                    });
+                }
+                tracing::info!("configuration reloaded");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the new configuration cannot be used; keeping the last good one")
+            }
+        },
+        None => {
+            let shown = loaded.diagnostics.clone().as_given(config_path);
+            for d in shown.iter().filter(|d| d.is_error()) {
+                tracing::error!("{d}");
+            }
+            tracing::error!(
+                errors = loaded.diagnostics.error_count(),
+                "the configuration has errors; keeping the last good one"
+            );
+            watcher.accept_current();
+        }
+    }
 }

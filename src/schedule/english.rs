@@ -4,6 +4,8 @@
 
 use chrono_tz::Tz;
 
+use crate::dates::MONTHS;
+
 #[derive(Debug, Clone, PartialEq)]
 enum Item {
     One(u32),
@@ -33,20 +35,6 @@ const DAYS: [&str; 7] = [
     "Thursday",
     "Friday",
     "Saturday",
-];
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
 ];
 
 fn value(s: &str, names: &[&str]) -> Option<u32> {
