@@ -97,7 +97,7 @@ fn dkim_rates(
     people: &[(EmailAddress, DisplayName)],
 ) -> Vec<(&'static str, f64)> {
     use base64::Engine;
-    use bulletin::render::dkim::DkimSigner;
+    use bulletin::dkim::DkimSigner;
     let pem = |label: &str, der: &[u8]| {
         let b64 = base64::engine::general_purpose::STANDARD.encode(der);
         format!("-----BEGIN {label}-----\n{b64}\n-----END {label}-----\n")

@@ -171,7 +171,7 @@ where
             policy,
             &body,
             None,
-            crate::delivery::SystemClock::utc().timestamp(),
+            crate::clock::SystemClock::utc().timestamp(),
         )
         .await;
         match outcome {

@@ -128,6 +128,16 @@ pub struct SoftPolicy {
     pub window_secs: i64,
 }
 
+impl SoftPolicy {
+    /// The policy `[bounces]` sets (`soft_limit` within `soft_window_days`).
+    pub fn of(b: &crate::config::settings::Bounces) -> Self {
+        SoftPolicy {
+            limit: b.soft_limit,
+            window_secs: i64::from(b.soft_window_days) * 86_400,
+        }
+    }
+}
+
 impl Default for SoftPolicy {
     fn default() -> Self {
         SoftPolicy {

@@ -56,10 +56,10 @@ pub async fn run(project: &Project, recipient: Option<String>) -> anyhow::Result
     let outcome = bounce::ingest(
         &store,
         &verp,
-        b.soft_policy(),
+        crate::bounce::SoftPolicy::of(b),
         &message,
         recipient.as_deref(),
-        crate::delivery::SystemClock::utc().timestamp(),
+        crate::clock::SystemClock::utc().timestamp(),
     )
     .await;
     match outcome {
@@ -85,7 +85,7 @@ pub async fn imap(project: &Project) -> anyhow::Result<ExitCode> {
     let signer = crate::compose::signer(project)?;
     let verp = bounce::Verp::new(&b.address, signer.secrets());
     let store = crate::store::Store::open(&project.settings.database).await?;
-    let s = bounce::imap::poll_once(m, &store, &verp, b.soft_policy()).await?;
+    let s = bounce::imap::poll_once(m, &store, &verp, crate::bounce::SoftPolicy::of(b)).await?;
     println!(
         "{}: {} message(s) read, {} bounce(s) recorded, {} ignored, {} left for a person",
         m.folder, s.read, s.recorded, s.ignored, s.left

@@ -14,7 +14,7 @@ pub(super) fn check(
     env: &Env,
     format: CheckFormat,
 ) -> anyhow::Result<ExitCode> {
-    let now = crate::delivery::SystemClock::utc();
+    let now = crate::clock::SystemClock::utc();
     let Loaded {
         project,
         mut diagnostics,

@@ -139,7 +139,7 @@ pub async fn suppress(
             &e.key(),
             &scope,
             reason,
-            crate::delivery::SystemClock::utc().timestamp(),
+            crate::clock::SystemClock::utc().timestamp(),
         )
         .await?;
     let what = if scope == "*" {
@@ -173,7 +173,7 @@ pub async fn unsuppress(
         .unsuppress(
             &e.key(),
             scope.as_deref(),
-            crate::delivery::SystemClock::utc().timestamp(),
+            crate::clock::SystemClock::utc().timestamp(),
         )
         .await?;
     println!("removed {n} suppression(s) of {}", e.key());
@@ -232,7 +232,7 @@ pub async fn approve(
             bulletin,
             &date.to_string(),
             &by,
-            crate::delivery::SystemClock::utc().timestamp(),
+            crate::clock::SystemClock::utc().timestamp(),
         )
         .await?;
     let fire = crate::issue::fire_on(b, tz, date).map(|t| t.timestamp());

@@ -96,7 +96,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(operator::withdraw(p, &bulletin, date))
         }
         Command::Calendar { from, to, format } => {
-            calendar::run(p, from, to, format, crate::delivery::SystemClock::utc())?;
+            calendar::run(p, from, to, format, crate::clock::SystemClock::utc())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Schedule {
@@ -108,7 +108,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let after = match from {
                 Some(d) => (crate::issue::start_of_day(tz, d) - chrono::Duration::seconds(1))
                     .with_timezone(&chrono::Utc),
-                None => crate::delivery::SystemClock::utc(),
+                None => crate::clock::SystemClock::utc(),
             };
             schedule::run(p, count, format, after)?;
             Ok(ExitCode::SUCCESS)
@@ -198,7 +198,7 @@ fn load_or_report(config_path: &std::path::Path, env: &Env) -> Option<Project> {
     let Loaded {
         project,
         diagnostics,
-    } = crate::load::load(config_path, env, crate::delivery::SystemClock::utc());
+    } = crate::load::load(config_path, env, crate::clock::SystemClock::utc());
     let diagnostics = diagnostics.as_given(config_path);
     if diagnostics.has_errors() {
         eprint!("{diagnostics}");

@@ -383,7 +383,7 @@ pub async fn cancel(
         .cancel_issue(
             row.id,
             &operator(),
-            crate::delivery::SystemClock::utc().timestamp(),
+            crate::clock::SystemClock::utc().timestamp(),
         )
         .await?;
     let after = store.counts(row.id).await?;
@@ -404,7 +404,7 @@ async fn cancel_fire(
 ) -> anyhow::Result<ExitCode> {
     let job = format!("bulletin:{bulletin}");
     let key = date.to_string();
-    let now = crate::delivery::SystemClock::utc().timestamp();
+    let now = crate::clock::SystemClock::utc().timestamp();
     let detail = format!("cancelled by {}", operator());
     let held = store
         .held_fires()
@@ -473,7 +473,7 @@ pub async fn withdraw(
         .withdraw_issue(
             row.id,
             &operator(),
-            crate::delivery::SystemClock::utc().timestamp(),
+            crate::clock::SystemClock::utc().timestamp(),
         )
         .await?
     {

@@ -93,7 +93,7 @@ pub(super) fn run(
     date: Option<NaiveDate>,
     out: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitCode> {
-    let now = crate::delivery::SystemClock::utc();
+    let now = crate::clock::SystemClock::utc();
     let date = match date {
         Some(d) => d,
         None => crate::compose::next_issue_date(project, bulletin, now)?,

@@ -10,8 +10,9 @@ use chrono::NaiveDate;
 
 use super::ledger::{open, operator};
 use crate::address::EmailAddress;
+use crate::clock::SystemClock;
 use crate::config::{DatabaseUrl, Project};
-use crate::delivery::{Stop, SystemClock};
+use crate::delivery::Stop;
 use crate::store::Store;
 
 /// What `send` was asked to do.
@@ -31,7 +32,7 @@ pub struct SendOptions<'a> {
 
 /// Today in the organisation's time zone.
 fn today(project: &Project) -> NaiveDate {
-    crate::delivery::SystemClock::utc()
+    crate::clock::SystemClock::utc()
         .with_timezone(&project.settings.organisation.time_zone)
         .date_naive()
 }
@@ -84,7 +85,7 @@ pub async fn send(
     };
     let store = open(project).await?;
     let clock = Arc::new(SystemClock);
-    let now = crate::delivery::SystemClock::utc().timestamp();
+    let now = crate::clock::SystemClock::utc().timestamp();
     release_dead_leases(project, &store, now, now_flag).await?;
     let date = opts.date.unwrap_or_else(|| today(project));
     let key = date.to_string();

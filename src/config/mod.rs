@@ -111,7 +111,7 @@ fn stylesheet(root: &Path, diags: &mut Diagnostics) -> Option<String> {
     match files::read_text(&path, files::TEXT_CAP) {
         Ok(s) => Some(s),
         Err(files::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
-            Some(crate::render::DEFAULT_CSS.to_string())
+            Some(DEFAULT_CSS.to_string())
         }
         Err(e) => {
             diags.push(e.diagnostic(&path));
@@ -123,6 +123,9 @@ fn stylesheet(root: &Path, diags: &mut Diagnostics) -> Option<String> {
 fn read(path: &Path, diags: &mut Diagnostics) -> Option<String> {
     files::read_reported(path, files::TEXT_CAP, diags)
 }
+
+/// The stylesheet used when a project has no `templates/email.css`.
+pub const DEFAULT_CSS: &str = include_str!("../../templates/email.css");
 
 /// What a loader checks of the campaigns beyond the files themselves (the calendar's lint,
 /// which needs expansion): passed in so `config` does not depend on the calendar built on it.

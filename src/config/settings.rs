@@ -145,15 +145,6 @@ pub struct ImapMailbox {
     pub tls_ca_file: Option<PathBuf>,
 }
 
-impl Bounces {
-    pub fn soft_policy(&self) -> crate::bounce::SoftPolicy {
-        crate::bounce::SoftPolicy {
-            limit: self.soft_limit,
-            window_secs: i64::from(self.soft_window_days) * 86_400,
-        }
-    }
-}
-
 /// `[dkim]`: sign every message for the organisation's domain.
 #[derive(Debug, Clone)]
 pub struct Dkim {
@@ -898,9 +889,7 @@ fn dkim(t: &Table<'_, '_, '_>, root: &Path, env: &Env) -> Option<Dkim> {
         return None;
     };
     let (domain, selector) = (domain?.value, selector?.value);
-    if let Err(e) =
-        crate::render::dkim::DkimSigner::from_pem(&domain, &selector, key.expose().as_bytes())
-    {
+    if let Err(e) = crate::dkim::DkimSigner::from_pem(&domain, &selector, key.expose().as_bytes()) {
         t.ctx
             .error(pos, format!("the DKIM private key cannot be used: {e}"))
             .hint("a PEM RSA (2048 bits or more) or Ed25519 private key");

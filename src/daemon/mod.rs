@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::clock::Clock;
 use crate::config::{DatabaseUrl, Env, Project};
-use crate::delivery::{Clock, Stop};
+use crate::delivery::Stop;
 use crate::instance::MAX_SLEEP_SECS;
 use crate::schedule::jobs::{Job, upcoming};
 use crate::store::{Store, StoreError};
@@ -469,7 +470,9 @@ async fn poll_bounces(live: tokio::sync::watch::Receiver<crate::web::server::Liv
             continue;
         };
         let verp = crate::bounce::Verp::new(&b.address, current.signer.secrets());
-        match crate::bounce::imap::poll_once(m, &store, &verp, b.soft_policy()).await {
+        match crate::bounce::imap::poll_once(m, &store, &verp, crate::bounce::SoftPolicy::of(b))
+            .await
+        {
             Ok(s) if s.read > 0 => tracing::info!(
                 read = s.read,
                 recorded = s.recorded,
@@ -488,7 +491,7 @@ async fn poll_bounces(live: tokio::sync::watch::Receiver<crate::web::server::Liv
 
 /// `bulletin run`: load, open the ledger, listen, then pass, sleep and reload until stopped.
 pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process::ExitCode> {
-    let now = crate::delivery::SystemClock::utc();
+    let now = crate::clock::SystemClock::utc();
     let loaded = crate::load::load(&config_path, &env, now);
     let Some(project) = loaded.project else {
         eprint!("{}", loaded.diagnostics.clone().as_given(&config_path));
@@ -500,7 +503,7 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
     };
     let (_lock, store) = open_ledger(&project, now).await?;
     let owner = crate::instance::instance_id();
-    let clock: Arc<dyn Clock> = Arc::new(crate::delivery::SystemClock);
+    let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
     let Some(listener) = listen(project.settings.web.bind).await else {
         return Ok(std::process::ExitCode::FAILURE);
     };
@@ -548,7 +551,7 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
             break;
         };
         heartbeat.store(
-            crate::delivery::SystemClock::utc().timestamp(),
+            crate::clock::SystemClock::utc().timestamp(),
             Ordering::SeqCst,
         );
         let sleep_for = sleep_after(report);
@@ -659,11 +662,11 @@ fn sleep_after(report: Result<StepReport, StepError>) -> Duration {
         }
         Err(e) => {
             tracing::error!(error = %e, "a scheduler pass failed; retrying in a minute");
-            crate::delivery::SystemClock::utc().timestamp() + 60
+            crate::clock::SystemClock::utc().timestamp() + 60
         }
     };
     Duration::from_secs(
-        (next_at - crate::delivery::SystemClock::utc().timestamp()).clamp(1, MAX_SLEEP_SECS) as u64,
+        (next_at - crate::clock::SystemClock::utc().timestamp()).clamp(1, MAX_SLEEP_SECS) as u64,
     )
 }
 
@@ -677,7 +680,7 @@ fn reload(
     watcher: &mut reload::Watcher,
     live_tx: &tokio::sync::watch::Sender<crate::web::server::Live>,
 ) {
-    let loaded = crate::load::load(config_path, env, crate::delivery::SystemClock::utc());
+    let loaded = crate::load::load(config_path, env, crate::clock::SystemClock::utc());
     match loaded.project {
         Some(p) => match daemon.replace_project(Arc::new(p)) {
             Ok(()) => {

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::address::{DisplayName, EmailAddress};
+pub use crate::clock::{Clock, SystemClock};
 use crate::render::{Recipient, Rendered};
 use crate::store::{Claimed, Counts, IssueRow, Recorded, Store, StoreError};
 use crate::token::Signer;
@@ -193,41 +194,6 @@ async fn sleep_until_ms(clock: &dyn Clock, at_ms: i64) {
     }
 }
 
-/// The clock, so tests (and the daemon's tests) can drive time.
-pub trait Clock: Send + Sync {
-    /// Unix seconds.
-    fn now(&self) -> i64;
-
-    /// Unix milliseconds, for pacing sends; a clock that only knows seconds gives the start of
-    /// the second.
-    fn now_ms(&self) -> i64 {
-        self.now() * 1000
-    }
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl SystemClock {
-    /// The one place the program reads the wall clock (`clippy.toml` forbids it elsewhere).
-    /// Edges that need a date-time call this; the core takes its time as an argument.
-    #[allow(clippy::disallowed_methods)]
-    pub fn utc() -> chrono::DateTime<chrono::Utc> {
-        chrono::Utc::now()
-    }
-}
-
-impl Clock for SystemClock {
-    fn now(&self) -> i64 {
-        Self::utc().timestamp()
-    }
-
-    fn now_ms(&self) -> i64 {
-        Self::utc().timestamp_millis()
-    }
-}
-
 /// Everything a run needs.
 pub struct Sender {
     pub store: Store,
@@ -243,7 +209,7 @@ pub struct Sender {
     /// VERP return paths and the bounce policy; `None` without `[bounces]`.
     pub bounces: Option<BounceSetup>,
     /// Signs each message; `None` without `[dkim]`.
-    pub dkim: Option<Arc<crate::render::dkim::DkimSigner>>,
+    pub dkim: Option<Arc<crate::dkim::DkimSigner>>,
 }
 
 /// What the sender needs for bounces: a return path per delivery, and the policy a relay's

@@ -6,9 +6,10 @@ use std::sync::atomic::AtomicBool;
 
 use super::SendError;
 use super::transport::transport;
+use crate::clock::Clock;
 use crate::compose;
 use crate::config::Project;
-use crate::delivery::{Backoff, Clock, Limits, Sender};
+use crate::delivery::{Backoff, Limits, Sender};
 use crate::store::Store;
 use crate::token::Signer;
 
@@ -17,7 +18,7 @@ pub fn bounce_setup(project: &Project, signer: &Signer) -> Option<crate::deliver
     let b = project.settings.bounces.as_ref()?;
     Some(crate::delivery::BounceSetup {
         verp: crate::bounce::Verp::new(&b.address, signer.secrets()),
-        policy: b.soft_policy(),
+        policy: crate::bounce::SoftPolicy::of(b),
     })
 }
 
@@ -37,7 +38,7 @@ pub fn sender(
         bounces: bounce_setup(project, &signer),
         dkim: match &project.settings.dkim {
             Some(d) => Some(Arc::new(
-                crate::render::dkim::DkimSigner::from_pem(
+                crate::dkim::DkimSigner::from_pem(
                     &d.domain,
                     &d.selector,
                     d.private_key.expose().as_bytes(),

@@ -39,7 +39,7 @@ pub fn parse_month(m: &str) -> Option<NaiveDate> {
 pub async fn calendar_page(State(s): State<AppState>, Query(q): Query<CalendarQuery>) -> Response {
     let live = s.live();
     let tz = live.project.settings.organisation.time_zone;
-    let today = crate::delivery::SystemClock::utc()
+    let today = crate::clock::SystemClock::utc()
         .with_timezone(&tz)
         .date_naive();
     let month = match q.month.as_deref() {
@@ -117,7 +117,7 @@ pub async fn calendar_ics(State(s): State<AppState>) -> Response {
     let live = s.live();
     let p = &live.project;
     let tz = p.settings.organisation.time_zone;
-    let today = crate::delivery::SystemClock::utc()
+    let today = crate::clock::SystemClock::utc()
         .with_timezone(&tz)
         .date_naive();
     let from = NaiveDate::from_ymd_opt(today.year() - 1, 1, 1).unwrap_or(today);
@@ -130,7 +130,7 @@ pub async fn calendar_ics(State(s): State<AppState>) -> Response {
             &cal.between(from, to),
             &p.campaigns,
             &p.settings.organisation,
-            crate::delivery::SystemClock::utc(),
+            crate::clock::SystemClock::utc(),
         )
     })
     .await;

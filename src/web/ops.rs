@@ -15,7 +15,7 @@ use super::server::{AppState, error_page};
 const STALE_SECS: i64 = 2 * crate::instance::MAX_SLEEP_SECS + 60;
 
 pub async fn healthz(State(s): State<AppState>) -> Response {
-    let now = crate::delivery::SystemClock::utc().timestamp();
+    let now = crate::clock::SystemClock::utc().timestamp();
     let beat = s.heartbeat.load(Ordering::SeqCst);
     let scheduler = beat > 0 && now - beat <= STALE_SECS;
     let store = s.store.ping().await.is_ok();
@@ -184,7 +184,7 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
     }
     let live = s.live();
     let p = &live.project;
-    let now = crate::delivery::SystemClock::utc();
+    let now = crate::clock::SystemClock::utc();
     let next = crate::schedule::jobs::upcoming(p, now, 1);
     let status = s.store.status().await.unwrap_or_default();
     let held: Vec<_> = status.iter().filter(|i| i.awaiting_approval).collect();
