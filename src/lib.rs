@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod compose;
 pub mod config;
+pub mod cron;
 pub mod daemon;
 pub mod dates;
 pub mod delivery;

@@ -99,7 +99,7 @@ pub struct Announce {
     pub at: NaiveTime,
     pub lists: Vec<At<ListId>>,
     /// Where the announcement goes when its day is a weekend or bank holiday.
-    pub on_non_working_day: crate::schedule::NonWorkingDay,
+    pub on_non_working_day: crate::cron::NonWorkingDay,
 }
 
 /// A campaign, awareness week or event.

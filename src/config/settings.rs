@@ -8,9 +8,9 @@ use chrono_tz::Tz;
 use super::doc::{At, FileCtx, Table};
 use super::env::Env;
 use crate::address::{EmailAddress, Mailbox};
+use crate::cron::{CronSchedule, parse_time_zone};
 use crate::diag::Severity;
 use crate::ids::{BulletinId, ListId, SectionId};
-use crate::schedule::{CronSchedule, parse_time_zone};
 use crate::secret::{Secret, SecretSource};
 
 /// Who sends the bulletin; shown in every footer.
@@ -180,7 +180,7 @@ pub struct Bulletin {
     pub require_approval: bool,
     /// Where an issue goes when its fire lands on a weekend or bank holiday (default: sent
     /// on the day).
-    pub on_non_working_day: crate::schedule::NonWorkingDay,
+    pub on_non_working_day: crate::cron::NonWorkingDay,
     pub pos: crate::diag::Position,
 }
 
@@ -1163,19 +1163,19 @@ fn bulletin(
                     None
                 }
                 Ok(c) => {
-                    if let Some(meant) = crate::schedule::english::either_day(c.as_str()) {
+                    if let Some(meant) = crate::cron::english::either_day(c.as_str()) {
                         let b = ctx.warning(
                             s.pos,
                             format!(
                                 "`{}` means {}: when both a day of the month and a weekday are given, cron fires on days that match either",
                                 c.as_str(),
-                                crate::schedule::english::describe(c.as_str(), tz)
+                                crate::cron::english::describe(c.as_str(), tz)
                             ),
                         );
                         match meant {
                             Some(m) => b.hint(format!(
                                 "for {}, write schedule = \"{m}\"",
-                                crate::schedule::english::phrase(&m).unwrap_or_else(|| m.clone())
+                                crate::cron::english::phrase(&m).unwrap_or_else(|| m.clone())
                             )),
                             None => b.hint("for the nth weekday of the month use `#` in the weekday field, e.g. \"0 9 * * MON#1\" for the first Monday"),
                         };
@@ -1296,8 +1296,8 @@ fn bulletin(
 /// `Some(default)` when absent, `None` after reporting a value that is none of them.
 pub(crate) fn non_working_day(
     t: &super::doc::Table<'_, '_, '_>,
-) -> Option<crate::schedule::NonWorkingDay> {
-    use crate::schedule::NonWorkingDay;
+) -> Option<crate::cron::NonWorkingDay> {
+    use crate::cron::NonWorkingDay;
     let Some(v) = t.opt_str("on_non_working_day") else {
         return if t.has("on_non_working_day") {
             None

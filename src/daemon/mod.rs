@@ -247,12 +247,7 @@ impl Daemon {
             tracing::warn!(bulletin, %date, "held, and no `editors` list to email about it");
             return Ok(());
         };
-        let to: Vec<_> = p
-            .lists
-            .union(std::slice::from_ref(editors))
-            .into_iter()
-            .map(|m| m.email)
-            .collect();
+        let to = editor_addresses(p, editors);
         let (row, created) =
             crate::send::create_held_notice(p, &self.store, bulletin, date, &to, now).await?;
         if created {
@@ -322,12 +317,7 @@ impl Daemon {
                 let Some(editors) = &b.editors else {
                     return Ok(None);
                 };
-                let to: Vec<_> = p
-                    .lists
-                    .union(std::slice::from_ref(editors))
-                    .into_iter()
-                    .map(|m| m.email)
-                    .collect();
+                let to = editor_addresses(p, editors);
                 let (row, _) = crate::send::create_proof_kind(
                     p,
                     &self.store,
@@ -487,6 +477,18 @@ async fn poll_bounces(live: tokio::sync::watch::Receiver<crate::web::server::Liv
         }
         tokio::time::sleep(Duration::from_secs(m.interval_secs)).await;
     }
+}
+
+/// Everyone on a bulletin's `editors` list (with its includes), for proofs and held notices.
+fn editor_addresses(
+    p: &Project,
+    editors: &crate::ids::ListId,
+) -> Vec<crate::address::EmailAddress> {
+    p.lists
+        .union(std::slice::from_ref(editors))
+        .into_iter()
+        .map(|m| m.email)
+        .collect()
 }
 
 /// `bulletin run`: load, open the ledger, listen, then pass, sleep and reload until stopped.
