@@ -350,16 +350,22 @@ pub fn lists_who(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `cancel` and `withdraw` act only on a bulletin the settings name.
+fn known_bulletin(project: &Project, bulletin: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        project.bulletin(bulletin).is_some(),
+        "unknown bulletin `{bulletin}`"
+    );
+    Ok(())
+}
+
 /// `cancel BULLETIN --date D`.
 pub async fn cancel(
     project: &Project,
     bulletin: &str,
     date: NaiveDate,
 ) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(
-        project.bulletin(bulletin).is_some(),
-        "unknown bulletin `{bulletin}`"
-    );
+    known_bulletin(project, bulletin)?;
     let store = open(project).await?;
     let Some(row) = store
         .find_issue(bulletin, &date.to_string(), "issue")
@@ -452,10 +458,7 @@ pub async fn withdraw(
     bulletin: &str,
     date: NaiveDate,
 ) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(
-        project.bulletin(bulletin).is_some(),
-        "unknown bulletin `{bulletin}`"
-    );
+    known_bulletin(project, bulletin)?;
     if !ledger_exists(project) {
         anyhow::bail!("{bulletin} has no issue on {date}: nothing has been sent yet");
     }
