@@ -45,7 +45,21 @@ pub fn long(date: NaiveDate) -> String {
     date.format("%-d %B %Y").to_string()
 }
 
-const MONTHS: [&str; 12] = [
+/// "1st", "2nd", "3rd", "11th", "22nd": the one English ordinal the calendar and the cron
+/// reading share.
+pub fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// The English month names, January first: the one list every date in words uses.
+pub const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",

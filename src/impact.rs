@@ -402,7 +402,7 @@ pub async fn run(
     let store = Store::open_read_only(&project.settings.database)
         .await
         .context("opening the ledger")?;
-    let now = chrono::Utc::now().timestamp();
+    let now = crate::clock::SystemClock::utc().timestamp();
     let r = report(project, &store, &scope, now).await?;
     let mut out = std::io::stdout().lock();
     match format {

@@ -7,6 +7,7 @@ use chrono_tz::Tz;
 
 use crate::calendar::{Calendar, Occurrence, OccurrenceKind};
 use crate::config::{Bulletin, CAMPAIGNS_SECTION, EventDetails, Project, YearContent};
+use crate::dates::MONTHS;
 use crate::themes::Theme;
 
 /// The heading of the built-in calendar section.
@@ -279,21 +280,6 @@ pub fn subject(template: &str, date: NaiveDate) -> String {
         .replace("{date}", &long_date(date))
 }
 
-pub const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// "1 December 2026".
 pub fn long_date(d: NaiveDate) -> String {
     format!("{} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
@@ -357,6 +343,41 @@ fn closes_before(deadline: Option<NaiveDate>, date: NaiveDate, next: NaiveDate) 
 }
 
 /// Assemble the issue of `bulletin` for `date`.
+/// A campaign's announcement for its occurrence starting on `start`: a short issue of its own
+/// whose one section is that campaign, scheduled at `now`. `None` when the campaign is unknown
+/// or has no occurrence starting that day.
+pub fn announcement(
+    project: &Project,
+    campaign: &str,
+    start: NaiveDate,
+    now: DateTime<Tz>,
+) -> Option<Issue> {
+    let c = project.campaign(campaign)?;
+    let cal = Calendar::new(&project.campaigns, project.settings.organisation.time_zone);
+    let occ = cal
+        .between(start, start)
+        .into_iter()
+        .find(|o| o.campaign.as_str() == campaign && o.start == start)?;
+    let when = crate::calendar::human::when(&occ);
+    let entry = campaign_entry(project, campaign, &[occ], start.year())?;
+    Some(Issue {
+        bulletin_id: campaign.to_string(),
+        bulletin_name: c.title.clone(),
+        date: start,
+        scheduled: now,
+        period_start: start,
+        subject: format!("Coming up: {}, {when}", c.title),
+        sections: vec![Section {
+            anchor: "campaigns".into(),
+            title: CAMPAIGNS_TITLE.into(),
+            body: SectionBody::Campaigns(CampaignsSection {
+                coming_up: vec![entry],
+                ..CampaignsSection::default()
+            }),
+        }],
+    })
+}
+
 pub fn assemble(project: &Project, bulletin: &Bulletin, date: NaiveDate) -> Issue {
     let tz = project.settings.organisation.time_zone;
     let scheduled = fire_on(bulletin, tz, date).unwrap_or_else(|| start_of_day(tz, date));

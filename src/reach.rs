@@ -6,7 +6,7 @@
 
 use crate::config::YearContent;
 use crate::issue::{CampaignEntry, Issue, NewsEntry, SectionBody};
-use crate::render::markdown::{self, Block, Inline};
+use crate::markdown::{self, Block, Inline};
 
 /// One counted link: where it goes and what in the issue carries it, kept with the issue's
 /// rendering so the redirect only ever goes to a URL the issue itself carried.

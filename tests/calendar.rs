@@ -7,7 +7,7 @@ mod support;
 use std::path::Path;
 
 use bulletin::calendar::{Calendar, Occurrence, OccurrenceKind};
-use bulletin::config::{self, Campaign, Env, Project};
+use bulletin::config::{Campaign, Env, Project};
 use chrono::NaiveDate;
 use chrono_tz::Europe::London;
 use support::{Tree, bulletin};
@@ -19,7 +19,7 @@ fn d(s: &str) -> NaiveDate {
 /// The repository's sample tree, loaded as `bulletin` would on 23 Nov 2026.
 fn sample() -> Project {
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/bulletin.toml");
-    let loaded = config::load(&config, &Env::empty(), support::now());
+    let loaded = bulletin::load::load(&config, &Env::empty(), support::now());
     assert!(!loaded.diagnostics.has_errors(), "{}", loaded.diagnostics);
     loaded.project.expect("the sample tree loads")
 }
@@ -633,7 +633,7 @@ const HEAD: &str = "title = \"T\"\nsummary = \"S\"\n";
 #[test]
 fn the_sample_tree_has_no_calendar_problems() {
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/bulletin.toml");
-    let loaded = config::load(&config, &Env::empty(), support::now());
+    let loaded = bulletin::load::load(&config, &Env::empty(), support::now());
     let calendar_lines: Vec<String> = loaded
         .diagnostics
         .iter()

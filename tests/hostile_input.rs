@@ -469,7 +469,8 @@ fn the_other_folders_and_the_stylesheet_are_read_as_carefully() {
         "{text}"
     );
 
-    // A FIFO for a stylesheet stalls nothing: preview says what it is and stops.
+    // A FIFO for a stylesheet stalls nothing: the stylesheet is read with the project, so
+    // preview (and every other command) says what it is, at the file, and stops.
     let tree = Tree::minimal();
     let css = tree.root().join("templates/email.css");
     let ok = std::process::Command::new("mkfifo")
@@ -477,10 +478,13 @@ fn the_other_folders_and_the_stylesheet_are_read_as_carefully() {
         .status()
         .unwrap();
     assert!(ok.success());
+    let fifo = "templates/email.css:1:1: error: this is a FIFO (named pipe), not a regular file";
     let (code, text) = run_within(&tree, &["preview", "news", "--date", "2026-12-01"], 30);
     assert_eq!(code, Some(1), "{text}");
-    assert!(
-        text.contains("templates/email.css:1:1: this is a FIFO (named pipe), not a regular file"),
-        "{text}"
-    );
+    assert!(text.contains(fifo), "{text}");
+    // `check` reports it at the stylesheet itself, not as an issue that cannot be rendered.
+    let (code, text) = run_within(&tree, &["check"], 30);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains(fifo), "{text}");
+    assert!(!text.contains("cannot be rendered"), "{text}");
 }

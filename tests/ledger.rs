@@ -203,3 +203,29 @@ fn max_per_minute_spaces_the_sends() {
         "11 sends at 1,200/min took only {took:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_slots_are_paced_on_the_senders_clock() {
+    // The pacer reads the sender's clock like everything else in a run: a clock ten years
+    // ahead reserves slots ten years ahead (the system clock would reserve them now).
+    let sink = SmtpSink::start(&[]);
+    let (_t, p) = project(
+        sink.port,
+        &["a@x.example", "b@x.example", "c@x.example"],
+        "max_per_minute = 600\n",
+    );
+    let later = START + 10 * 365 * 86_400;
+    let clock = Arc::new(TestClock::at(later));
+    let (store, s) = sender(&p, clock.clone()).await;
+    let (row, _) = bulletin::send::create_or_resume(&p, &store, "news", date(), later)
+        .await
+        .unwrap();
+    let r = bulletin::send::deliver(&s, &p, &row, None).await.unwrap();
+    assert_eq!(r.counts.sent, 3);
+    let paced_to = store.counter("pace").await.unwrap();
+    assert!(
+        paced_to >= later * 1000,
+        "slots were reserved at {paced_to} ms, before the sender's clock ({} ms)",
+        later * 1000
+    );
+}

@@ -3,6 +3,8 @@
 //! redirects to the URL the issue carries and counts per (issue, link) only; `impact` adds up
 //! sent, delivered, bounced, unsubscribed, clicks per item and agency groups of 10 or more.
 
+#![allow(clippy::disallowed_methods)] // the daemon under test runs on the real clock
+
 mod support;
 
 use std::process::Output;

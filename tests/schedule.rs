@@ -733,7 +733,7 @@ fn schedule_json_lists_each_jobs_next_fires_sorted_by_time() {
 fn schedule_table_for_people() {
     let tree = support::Tree::sample();
     let project = tree.load().project.expect("the sample project loads");
-    let table = bulletin::schedule::cli::table(
+    let table = bulletin::cli::schedule::table(
         &bulletin::schedule::jobs::upcoming_planned(&project, support::now(), 1),
         London,
     );

@@ -5,6 +5,9 @@
 //! PostgreSQL databases come from `support::pg`, which says how to point it at a server; if it
 //! cannot be reached these tests fail: they never skip.
 
+// These run the real binary on the real clock, so they read it too.
+#![allow(clippy::disallowed_methods)]
+
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};

@@ -171,12 +171,12 @@ where
             policy,
             &body,
             None,
-            chrono::Utc::now().timestamp(),
+            crate::clock::SystemClock::utc().timestamp(),
         )
         .await;
         match outcome {
             Ok(o) => {
-                super::cli::log(&o);
+                super::log(&o);
                 match o {
                     Outcome::Ignored(Ignored::NotAReport) => {
                         summary.left += 1;

@@ -3,7 +3,6 @@
 //! turns them into suppressions. Lists stay in reviewed files: a bounce suppresses the address
 //! in the ledger, and `lists --stale` says which file line to remove.
 
-pub mod cli;
 pub mod imap;
 pub mod ingest;
 pub mod mime;
@@ -129,12 +128,46 @@ pub struct SoftPolicy {
     pub window_secs: i64,
 }
 
+impl SoftPolicy {
+    /// The policy `[bounces]` sets (`soft_limit` within `soft_window_days`).
+    pub fn of(b: &crate::config::settings::Bounces) -> Self {
+        SoftPolicy {
+            limit: b.soft_limit,
+            window_secs: i64::from(b.soft_window_days) * 86_400,
+        }
+    }
+}
+
 impl Default for SoftPolicy {
     fn default() -> Self {
         SoftPolicy {
             limit: 3,
             window_secs: 30 * 86_400,
         }
+    }
+}
+
+/// One line on what a message did; ids and kinds only, never an address.
+pub fn log(o: &Outcome) {
+    match o {
+        Outcome::Recorded {
+            delivery,
+            kind,
+            suppressed,
+        } => tracing::info!(
+            delivery,
+            %kind,
+            suppressed,
+            "bounce recorded{}",
+            if *suppressed { "; the address is suppressed" } else { "" }
+        ),
+        Outcome::Duplicate { delivery, kind } => {
+            tracing::info!(delivery, %kind, "bounce already recorded; nothing changed")
+        }
+        Outcome::Ignored(why @ (Ignored::NoValidToken | Ignored::UnknownDelivery)) => {
+            tracing::warn!(reason = why.describe(), "message ignored")
+        }
+        Outcome::Ignored(why) => tracing::info!(reason = why.describe(), "message ignored"),
     }
 }
 

@@ -95,17 +95,7 @@ pub fn sessions(os: &[Occurrence]) -> String {
     )
 }
 
-/// "1st", "2nd", "3rd", "11th", "22nd".
-pub fn ordinal(n: u32) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
-}
+pub use crate::dates::ordinal;
 
 /// "every issue", "every 2nd issue", "every 3rd issue": an evergreen campaign's rotation.
 pub fn every_nth_issue(every: u32) -> String {

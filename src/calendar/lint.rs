@@ -18,12 +18,49 @@ use crate::diag::{Diagnostic, Diagnostics};
 const LINT_YEARS: (i32, i32) = (2000, 2100);
 
 /// Problems only expansion reveals, for every campaign; event times are read in `tz`.
+/// The loader runs this after `config` has read the files, so `config` needs no calendar.
 pub fn lint(campaigns: &[Campaign], tz: Tz) -> Diagnostics {
     let mut out = Diagnostics::new();
     for c in campaigns {
         events(c, tz, &mut out);
         skipped_years(c, &mut out);
         overlaps(c, tz, &mut out);
+    }
+    out.extend(content_years(campaigns, tz));
+    out
+}
+
+/// A `[year.YYYY]` table for a year in which the campaign has no occurrence is content nobody
+/// will see (often a mistyped year): a warning at the table. Evergreen campaigns use every year.
+fn content_years(campaigns: &[Campaign], tz: Tz) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    for c in campaigns.iter().filter(|c| c.evergreen.is_none()) {
+        let calendar = super::Calendar::new(std::slice::from_ref(c), tz);
+        for y in &c.years {
+            let (Some(first), Some(last)) = (
+                NaiveDate::from_ymd_opt(y.year, 1, 1),
+                NaiveDate::from_ymd_opt(y.year, 12, 31),
+            ) else {
+                continue;
+            };
+            let starts = calendar
+                .between(first, last)
+                .iter()
+                .any(|o| o.start >= first);
+            if !starts {
+                out.push(
+                    Diagnostic::warning(
+                        &c.path,
+                        y.pos,
+                        format!(
+                            "`{}` has content for {}, but the campaign has no occurrence starting that year",
+                            c.id, y.year
+                        ),
+                    )
+                    .with_hint("check the year, or the campaign's [[when]] rules for that year"),
+                );
+            }
+        }
     }
     out
 }

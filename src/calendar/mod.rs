@@ -1,6 +1,7 @@
 //! The campaign calendar: when each campaign is on (its occurrences), the questions the issue
 //! builder and `bulletin calendar` ask of them, what only expansion can check, and iCalendar
-//! export. Pure: everything here takes its dates as arguments; only [`cli`] reads the clock.
+//! export. Pure: everything here takes its dates as arguments; only the `calendar` command
+//! (in `cli`) reads the clock.
 //!
 //! The rules (docs/files.md): dates are inclusive local dates; `yearly` ranges may cross the
 //! year end and read 29 February as the 28th in other years; `nth_weekday` has no occurrence in
@@ -9,7 +10,6 @@
 //! are local date-times in the organisation's time zone. Each occurrence belongs to the year it
 //! starts in.
 
-pub mod cli;
 mod expand;
 pub mod human;
 pub mod ics;

@@ -99,7 +99,7 @@ pub struct Announce {
     pub at: NaiveTime,
     pub lists: Vec<At<ListId>>,
     /// Where the announcement goes when its day is a weekend or bank holiday.
-    pub on_non_working_day: crate::schedule::NonWorkingDay,
+    pub on_non_working_day: crate::cron::NonWorkingDay,
 }
 
 /// A campaign, awareness week or event.
@@ -173,13 +173,13 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
     }
     let summary = top.req_str("summary", "\"What it is and how partners can take part.\"");
     if let Some(s) = &summary
-        && crate::render::markdown::too_deep(&s.value).is_some()
+        && crate::markdown::too_deep(&s.value).is_some()
     {
         ctx.error(
             s.pos,
             format!(
                 "`summary` nests Markdown more than {} levels deep",
-                crate::render::markdown::MAX_DEPTH
+                crate::markdown::MAX_DEPTH
             ),
         )
         .hint(super::news::TOO_DEEP_HINT);

@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 
 use super::doc::{At, FileCtx, Table};
-use crate::diag::{Diagnostic, Diagnostics, Position, did_you_mean};
+use crate::diag::{Position, did_you_mean};
 use crate::themes::Theme;
 
 /// A link with words that say where it goes ("Book a place", "Resources for schools").
@@ -302,39 +302,4 @@ fn year_content(t: &Table<'_, '_, '_>) -> YearContent {
         helplines,
         image,
     }
-}
-
-/// A `[year.YYYY]` table for a year in which the campaign has no occurrence is content nobody
-/// will see (often a mistyped year): a warning at the table. Evergreen campaigns use every year.
-pub(crate) fn lint_years(campaigns: &[super::Campaign], tz: chrono_tz::Tz) -> Diagnostics {
-    let mut out = Diagnostics::new();
-    for c in campaigns.iter().filter(|c| c.evergreen.is_none()) {
-        let calendar = crate::calendar::Calendar::new(std::slice::from_ref(c), tz);
-        for y in &c.years {
-            let (Some(first), Some(last)) = (
-                NaiveDate::from_ymd_opt(y.year, 1, 1),
-                NaiveDate::from_ymd_opt(y.year, 12, 31),
-            ) else {
-                continue;
-            };
-            let starts = calendar
-                .between(first, last)
-                .iter()
-                .any(|o| o.start >= first);
-            if !starts {
-                out.push(
-                    Diagnostic::warning(
-                        &c.path,
-                        y.pos,
-                        format!(
-                            "`{}` has content for {}, but the campaign has no occurrence starting that year",
-                            c.id, y.year
-                        ),
-                    )
-                    .with_hint("check the year, or the campaign's [[when]] rules for that year"),
-                );
-            }
-        }
-    }
-    out
 }

@@ -44,6 +44,9 @@ pub struct Project {
     /// Sorted by publish date, then file name.
     pub news: Vec<NewsItem>,
     pub blocks: BTreeMap<String, Block>,
+    /// `templates/email.css`, or the built-in stylesheet when there is none: read once with
+    /// the rest of the project, so a render never touches the disk and a reload sees edits.
+    pub css: String,
 }
 
 impl Project {
@@ -101,13 +104,43 @@ fn files_with(dir: &Path, ext: &str, diags: &mut Diagnostics) -> Vec<PathBuf> {
     out
 }
 
+/// The project's stylesheet, or the built-in one when there is none. Read like every project
+/// file: a regular file within the size cap, so a FIFO or a link to a device cannot stall.
+fn stylesheet(root: &Path, diags: &mut Diagnostics) -> Option<String> {
+    let path = root.join("templates/email.css");
+    match files::read_text(&path, files::TEXT_CAP) {
+        Ok(s) => Some(s),
+        Err(files::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            Some(DEFAULT_CSS.to_string())
+        }
+        Err(e) => {
+            diags.push(e.diagnostic(&path));
+            None
+        }
+    }
+}
+
 fn read(path: &Path, diags: &mut Diagnostics) -> Option<String> {
     files::read_reported(path, files::TEXT_CAP, diags)
 }
 
-/// Load and validate the project whose settings are at `config_path`. `today` (in the
-/// organisation's time zone) decides which news windows have passed.
-pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -> Loaded {
+/// The stylesheet used when a project has no `templates/email.css`.
+pub const DEFAULT_CSS: &str = include_str!("../../templates/email.css");
+
+/// What a loader checks of the campaigns beyond the files themselves (the calendar's lint,
+/// which needs expansion): passed in so `config` does not depend on the calendar built on it.
+pub type CampaignLint = fn(&[Campaign], chrono_tz::Tz) -> Diagnostics;
+
+/// Load and validate the project whose settings are at `config_path`, running `lint` over the
+/// campaigns once the time zone is known. `now` (in the organisation's time zone) decides
+/// which news windows have passed. Callers use [`crate::load::load`], which passes the
+/// calendar's lint.
+pub fn load_with(
+    config_path: &Path,
+    env: &Env,
+    now: chrono::DateTime<chrono::Utc>,
+    lint: CampaignLint,
+) -> Loaded {
     let abs = std::path::absolute(config_path).unwrap_or_else(|_| config_path.to_path_buf());
     let config_path = abs.as_path();
     let root = root_of(config_path);
@@ -164,8 +197,7 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
     }
     campaigns.sort_by(|a, b| a.id.cmp(&b.id));
     if let Some(tz) = refs.time_zone {
-        diags.extend(crate::calendar::lint(&campaigns, tz));
-        diags.extend(content::lint_years(&campaigns, tz));
+        diags.extend(lint(&campaigns, tz));
     }
 
     // Standing blocks.
@@ -193,22 +225,24 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
     }
     news.sort_by(|a, b| (a.publish, &a.path).cmp(&(b.publish, &b.path)));
 
+    let css = stylesheet(&root, &mut diags);
+
     let tz = refs.time_zone.unwrap_or(chrono_tz::Europe::London);
     let today = now.with_timezone(&tz).date_naive();
-    cross_check(
+    CrossCheck {
         config_path,
-        &refs,
-        &lists,
-        &campaigns,
-        &news,
-        &blocks,
+        refs: &refs,
+        lists: &lists,
+        campaigns: &campaigns,
+        news: &news,
+        blocks: &blocks,
         today,
-        &mut diags,
-    );
+    }
+    .run(&mut diags);
 
     let diagnostics = diags.sorted();
-    let project = match settings {
-        Some(settings) if !diagnostics.has_errors() => Some(Project {
+    let project = match (settings, css) {
+        (Some(settings), Some(css)) if !diagnostics.has_errors() => Some(Project {
             root,
             config_path: config_path.to_path_buf(),
             settings,
@@ -216,6 +250,7 @@ pub fn load(config_path: &Path, env: &Env, now: chrono::DateTime<chrono::Utc>) -
             campaigns,
             news,
             blocks,
+            css,
         }),
         _ => None,
     };
@@ -240,157 +275,212 @@ fn unknown(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn cross_check(
-    config_path: &Path,
-    refs: &settings::SettingsRefs,
-    lists: &ResolvedLists,
-    campaigns: &[Campaign],
-    news: &[NewsItem],
-    blocks: &BTreeMap<String, Block>,
+/// Everything the references between files are checked against: which lists, sections,
+/// bulletins and campaigns exist, and what names them.
+struct CrossCheck<'a> {
+    config_path: &'a Path,
+    refs: &'a settings::SettingsRefs,
+    lists: &'a ResolvedLists,
+    campaigns: &'a [Campaign],
+    news: &'a [NewsItem],
+    blocks: &'a BTreeMap<String, Block>,
+    /// Decides which news windows have ended.
     today: NaiveDate,
-    diags: &mut Diagnostics,
-) {
-    let list_ids: Vec<&str> = lists.lists.keys().map(|l| l.as_str()).collect();
-    let list_hint = "lists are the files in config/lists/ (their `id`, or the file name)";
-    let news_sections: Vec<&str> = refs.sections.iter().map(|(s, _)| s.as_str()).collect();
-    let mut all_sections: Vec<&str> = news_sections.clone();
-    all_sections.push(CAMPAIGNS_SECTION);
-    all_sections.extend(blocks.keys().map(String::as_str));
-    let mut used_lists: BTreeSet<String> = BTreeSet::new();
+}
 
-    for b in &refs.bulletins {
-        for l in b.lists.iter().chain(b.editors.iter()) {
-            used_lists.insert(l.value.clone());
-            if !list_ids.contains(&l.value.as_str()) {
-                diags.push(unknown(
-                    config_path,
-                    l.pos,
-                    format!("unknown list `{}` in bulletin `{}`", l.value, b.id.value),
-                    &l.value,
-                    &list_ids,
-                    list_hint,
-                ));
-            }
-        }
-        for s in &b.sections {
-            if !all_sections.contains(&s.value.as_str()) {
-                diags.push(unknown(
-                    config_path,
-                    s.pos,
-                    format!("unknown section `{}` in bulletin `{}`", s.value, b.id.value),
-                    &s.value,
-                    &all_sections,
-                    &format!("a section is a [[section]] id, `campaigns`, or a standing block templates/blocks/{}.md", s.value),
-                ));
-            }
-        }
+const LIST_HINT: &str = "lists are the files in config/lists/ (their `id`, or the file name)";
+
+impl CrossCheck<'_> {
+    /// Every reference between files: unknown names are errors with the nearest known one,
+    /// unused lists and ended news windows warnings.
+    fn run(&self, diags: &mut Diagnostics) {
+        let mut used_lists = self.bulletin_refs(diags);
+        used_lists.extend(self.announce_refs(diags));
+        self.unused_lists(used_lists, diags);
+        self.news_refs(diags);
     }
-    for c in campaigns {
-        for l in c.announce.iter().flat_map(|a| a.lists.iter()) {
-            used_lists.insert(l.value.to_string());
-            if !list_ids.contains(&l.value.as_str()) {
-                diags.push(unknown(
-                    &c.path,
-                    l.pos,
-                    format!("unknown list `{}` in `announce`", l.value),
-                    l.value.as_str(),
-                    &list_ids,
-                    list_hint,
-                ));
-            }
-        }
+
+    fn list_ids(&self) -> Vec<&str> {
+        self.lists.lists.keys().map(|l| l.as_str()).collect()
     }
-    // A list is used if a bulletin or announcement names it, or a used list includes it.
-    let mut frontier: Vec<String> = used_lists.iter().cloned().collect();
-    while let Some(id) = frontier.pop() {
-        if let Some(l) = lists.lists.get(id.as_str()) {
-            for inc in &l.include {
-                if used_lists.insert(inc.value.to_string()) {
-                    frontier.push(inc.value.to_string());
+
+    fn news_sections(&self) -> Vec<&str> {
+        self.refs.sections.iter().map(|(s, _)| s.as_str()).collect()
+    }
+
+    /// Every section an issue can hold: news sections, `campaigns` and the standing blocks.
+    fn all_sections(&self) -> Vec<&str> {
+        let mut all = self.news_sections();
+        all.push(CAMPAIGNS_SECTION);
+        all.extend(self.blocks.keys().map(String::as_str));
+        all
+    }
+
+    /// The lists and sections each bulletin names; returns the lists named.
+    fn bulletin_refs(&self, diags: &mut Diagnostics) -> BTreeSet<String> {
+        let (config_path, list_hint) = (self.config_path, LIST_HINT);
+        let list_ids = self.list_ids();
+        let all_sections = self.all_sections();
+        let mut used_lists: BTreeSet<String> = BTreeSet::new();
+        for b in &self.refs.bulletins {
+            for l in b.lists.iter().chain(b.editors.iter()) {
+                used_lists.insert(l.value.clone());
+                if !list_ids.contains(&l.value.as_str()) {
+                    diags.push(unknown(
+                        config_path,
+                        l.pos,
+                        format!("unknown list `{}` in bulletin `{}`", l.value, b.id.value),
+                        &l.value,
+                        &list_ids,
+                        list_hint,
+                    ));
+                }
+            }
+            for s in &b.sections {
+                if !all_sections.contains(&s.value.as_str()) {
+                    diags.push(unknown(
+                        config_path,
+                        s.pos,
+                        format!("unknown section `{}` in bulletin `{}`", s.value, b.id.value),
+                        &s.value,
+                        &all_sections,
+                        &format!("a section is a [[section]] id, `campaigns`, or a standing block templates/blocks/{}.md", s.value),
+                    ));
                 }
             }
         }
+        used_lists
     }
-    for l in lists.lists.values() {
-        if !used_lists.contains(l.id.as_str()) {
-            diags.push(
-                Diagnostic::warning(
-                    &l.path,
-                    l.pos,
-                    format!("list `{}` is not used by any bulletin", l.id),
-                )
-                .with_hint("name it in a bulletin's `lists`, or include it in a list that is"),
-            );
-        }
-    }
-    let bulletin_ids: Vec<&str> = refs.bulletins.iter().map(|b| b.id.value.as_str()).collect();
-    let campaign_ids: Vec<&str> = campaigns.iter().map(|c| c.id.as_str()).collect();
-    for n in news {
-        if !news_sections.contains(&n.section.value.as_str()) {
-            let d = if all_sections.contains(&n.section.value.as_str()) {
-                Diagnostic::error(
-                    &n.path,
-                    n.section.pos,
-                    format!("`{}` is not a news section", n.section.value),
-                )
-                .with_hint(format!(
-                    "news sections are the [[section]] ids in bulletin.toml: {}",
-                    news_sections.join(", ")
-                ))
-            } else {
-                unknown(
-                    &n.path,
-                    n.section.pos,
-                    format!("unknown section `{}`", n.section.value),
-                    &n.section.value,
-                    &news_sections,
-                    &format!(
-                        "news sections are the [[section]] ids in bulletin.toml: {}",
-                        news_sections.join(", ")
-                    ),
-                )
-            };
-            diags.push(d);
-        }
-        for b in &n.bulletins {
-            if !bulletin_ids.contains(&b.value.as_str()) {
-                diags.push(unknown(
-                    &n.path,
-                    b.pos,
-                    format!("unknown bulletin `{}`", b.value),
-                    &b.value,
-                    &bulletin_ids,
-                    "bulletins are the [[bulletin]] ids in bulletin.toml",
-                ));
+
+    /// The lists each campaign's announcement goes to; returns the lists named.
+    fn announce_refs(&self, diags: &mut Diagnostics) -> BTreeSet<String> {
+        let list_hint = LIST_HINT;
+        let list_ids = self.list_ids();
+        let mut used_lists: BTreeSet<String> = BTreeSet::new();
+        for c in self.campaigns {
+            for l in c.announce.iter().flat_map(|a| a.lists.iter()) {
+                used_lists.insert(l.value.to_string());
+                if !list_ids.contains(&l.value.as_str()) {
+                    diags.push(unknown(
+                        &c.path,
+                        l.pos,
+                        format!("unknown list `{}` in `announce`", l.value),
+                        l.value.as_str(),
+                        &list_ids,
+                        list_hint,
+                    ));
+                }
             }
         }
-        if let Some(c) = &n.campaign
-            && !campaign_ids.contains(&c.value.as_str())
-        {
-            diags.push(unknown(
-                &n.path,
-                c.pos,
-                format!("unknown campaign `{}`", c.value),
-                &c.value,
-                &campaign_ids,
-                "a campaign's id is its file name in campaigns/, without `.toml`",
-            ));
+        used_lists
+    }
+
+    /// A warning for each list no bulletin or announcement reaches.
+    fn unused_lists(&self, mut used_lists: BTreeSet<String>, diags: &mut Diagnostics) {
+        let lists = self.lists;
+        // A list is used if a bulletin or announcement names it, or a used list includes it.
+        let mut frontier: Vec<String> = used_lists.iter().cloned().collect();
+        while let Some(id) = frontier.pop() {
+            if let Some(l) = lists.lists.get(id.as_str()) {
+                for inc in &l.include {
+                    if used_lists.insert(inc.value.to_string()) {
+                        frontier.push(inc.value.to_string());
+                    }
+                }
+            }
         }
-        if let Some(u) = &n.until
-            && u.value < today
-        {
-            diags.push(
-                Diagnostic::warning(
+        for l in lists.lists.values() {
+            if !used_lists.contains(l.id.as_str()) {
+                diags.push(
+                    Diagnostic::warning(
+                        &l.path,
+                        l.pos,
+                        format!("list `{}` is not used by any bulletin", l.id),
+                    )
+                    .with_hint("name it in a bulletin's `lists`, or include it in a list that is"),
+                );
+            }
+        }
+    }
+
+    /// The section, bulletins and campaign each news item names, and whether its window ended.
+    fn news_refs(&self, diags: &mut Diagnostics) {
+        let (today, campaigns, news) = (self.today, self.campaigns, self.news);
+        let news_sections = self.news_sections();
+        let all_sections = self.all_sections();
+        let bulletin_ids: Vec<&str> = self
+            .refs
+            .bulletins
+            .iter()
+            .map(|b| b.id.value.as_str())
+            .collect();
+        let campaign_ids: Vec<&str> = campaigns.iter().map(|c| c.id.as_str()).collect();
+        for n in news {
+            if !news_sections.contains(&n.section.value.as_str()) {
+                let d = if all_sections.contains(&n.section.value.as_str()) {
+                    Diagnostic::error(
+                        &n.path,
+                        n.section.pos,
+                        format!("`{}` is not a news section", n.section.value),
+                    )
+                    .with_hint(format!(
+                        "news sections are the [[section]] ids in bulletin.toml: {}",
+                        news_sections.join(", ")
+                    ))
+                } else {
+                    unknown(
+                        &n.path,
+                        n.section.pos,
+                        format!("unknown section `{}`", n.section.value),
+                        &n.section.value,
+                        &news_sections,
+                        &format!(
+                            "news sections are the [[section]] ids in bulletin.toml: {}",
+                            news_sections.join(", ")
+                        ),
+                    )
+                };
+                diags.push(d);
+            }
+            for b in &n.bulletins {
+                if !bulletin_ids.contains(&b.value.as_str()) {
+                    diags.push(unknown(
+                        &n.path,
+                        b.pos,
+                        format!("unknown bulletin `{}`", b.value),
+                        &b.value,
+                        &bulletin_ids,
+                        "bulletins are the [[bulletin]] ids in bulletin.toml",
+                    ));
+                }
+            }
+            if let Some(c) = &n.campaign
+                && !campaign_ids.contains(&c.value.as_str())
+            {
+                diags.push(unknown(
                     &n.path,
-                    u.pos,
-                    format!(
-                        "this item's window ended on {}; no future issue will carry it",
-                        u.value
-                    ),
-                )
-                .with_hint("move it to an archive, or extend `until`"),
-            );
+                    c.pos,
+                    format!("unknown campaign `{}`", c.value),
+                    &c.value,
+                    &campaign_ids,
+                    "a campaign's id is its file name in campaigns/, without `.toml`",
+                ));
+            }
+            if let Some(u) = &n.until
+                && u.value < today
+            {
+                diags.push(
+                    Diagnostic::warning(
+                        &n.path,
+                        u.pos,
+                        format!(
+                            "this item's window ended on {}; no future issue will carry it",
+                            u.value
+                        ),
+                    )
+                    .with_hint("move it to an archive, or extend `until`"),
+                );
+            }
         }
     }
 }

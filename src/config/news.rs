@@ -157,24 +157,24 @@ pub(crate) fn parse_news(
 pub(crate) const TOO_DEEP_HINT: &str =
     "quotes, lists and emphasis can nest at most 32 levels deep: flatten this part";
 
-/// The body's Markdown: nesting within [`crate::render::markdown::MAX_DEPTH`] (checked first,
+/// The body's Markdown: nesting within [`crate::markdown::MAX_DEPTH`] (checked first,
 /// without building a tree, so a hostile file costs one linear pass), then every image needs
 /// alt text (WCAG 1.1.1): each problem at its place in the file.
 fn check_markdown(ctx: &FileCtx<'_>, whole: &str, body: &str) {
     let body_start = whole.len() - body.len();
-    if let Some(at) = crate::render::markdown::too_deep(body) {
+    if let Some(at) = crate::markdown::too_deep(body) {
         ctx.error(
             Position::at(whole, body_start + at),
             format!(
                 "the Markdown nests more than {} levels deep here",
-                crate::render::markdown::MAX_DEPTH
+                crate::markdown::MAX_DEPTH
             ),
         )
         .hint(TOO_DEEP_HINT);
         return;
     }
-    let blocks = crate::render::markdown::parse(body);
-    for src in crate::render::markdown::images_without_alt(&blocks) {
+    let blocks = crate::markdown::parse(body);
+    for src in crate::markdown::images_without_alt(&blocks) {
         let at = body
             .find(&format!("]({src}"))
             .and_then(|close| body[..close].rfind("!["))

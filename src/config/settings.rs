@@ -8,9 +8,9 @@ use chrono_tz::Tz;
 use super::doc::{At, FileCtx, Table};
 use super::env::Env;
 use crate::address::{EmailAddress, Mailbox};
+use crate::cron::{CronSchedule, parse_time_zone};
 use crate::diag::Severity;
 use crate::ids::{BulletinId, ListId, SectionId};
-use crate::schedule::{CronSchedule, parse_time_zone};
 use crate::secret::{Secret, SecretSource};
 
 /// Who sends the bulletin; shown in every footer.
@@ -98,6 +98,9 @@ pub struct Web {
     pub bind: SocketAddr,
     /// Base of every link in mail, without a trailing slash.
     pub public_url: String,
+    /// Bearer token for `/admin` (`BULLETIN_ADMIN_TOKEN`); without one the page does not
+    /// exist. Read with the rest of the settings, so a reload sees what the loader sees.
+    pub admin_token: Option<Secret>,
 }
 
 /// The HMAC secret behind unsubscribe links, and the id that names it for rotation.
@@ -142,15 +145,6 @@ pub struct ImapMailbox {
     pub tls_ca_file: Option<PathBuf>,
 }
 
-impl Bounces {
-    pub fn soft_policy(&self) -> crate::bounce::SoftPolicy {
-        crate::bounce::SoftPolicy {
-            limit: self.soft_limit,
-            window_secs: i64::from(self.soft_window_days) * 86_400,
-        }
-    }
-}
-
 /// `[reach]`: evidence of reach without tracking people.
 #[derive(Debug, Clone, Default)]
 pub struct Reach {
@@ -193,7 +187,7 @@ pub struct Bulletin {
     pub require_approval: bool,
     /// Where an issue goes when its fire lands on a weekend or bank holiday (default: sent
     /// on the day).
-    pub on_non_working_day: crate::schedule::NonWorkingDay,
+    pub on_non_working_day: crate::cron::NonWorkingDay,
     pub pos: crate::diag::Position,
 }
 
@@ -871,6 +865,7 @@ fn web(t: Option<&Table<'_, '_, '_>>, env: &Env, ctx: &FileCtx<'_>) -> Option<We
     Some(Web {
         bind: bind?,
         public_url: public_url?,
+        admin_token: env.get("BULLETIN_ADMIN_TOKEN").map(Secret::new),
     })
 }
 
@@ -911,9 +906,7 @@ fn dkim(t: &Table<'_, '_, '_>, root: &Path, env: &Env) -> Option<Dkim> {
         return None;
     };
     let (domain, selector) = (domain?.value, selector?.value);
-    if let Err(e) =
-        crate::render::dkim::DkimSigner::from_pem(&domain, &selector, key.expose().as_bytes())
-    {
+    if let Err(e) = crate::dkim::DkimSigner::from_pem(&domain, &selector, key.expose().as_bytes()) {
         t.ctx
             .error(pos, format!("the DKIM private key cannot be used: {e}"))
             .hint("a PEM RSA (2048 bits or more) or Ed25519 private key");
@@ -1187,19 +1180,19 @@ fn bulletin(
                     None
                 }
                 Ok(c) => {
-                    if let Some(meant) = crate::schedule::english::either_day(c.as_str()) {
+                    if let Some(meant) = crate::cron::english::either_day(c.as_str()) {
                         let b = ctx.warning(
                             s.pos,
                             format!(
                                 "`{}` means {}: when both a day of the month and a weekday are given, cron fires on days that match either",
                                 c.as_str(),
-                                crate::schedule::english::describe(c.as_str(), tz)
+                                crate::cron::english::describe(c.as_str(), tz)
                             ),
                         );
                         match meant {
                             Some(m) => b.hint(format!(
                                 "for {}, write schedule = \"{m}\"",
-                                crate::schedule::english::phrase(&m).unwrap_or_else(|| m.clone())
+                                crate::cron::english::phrase(&m).unwrap_or_else(|| m.clone())
                             )),
                             None => b.hint("for the nth weekday of the month use `#` in the weekday field, e.g. \"0 9 * * MON#1\" for the first Monday"),
                         };
@@ -1320,8 +1313,8 @@ fn bulletin(
 /// `Some(default)` when absent, `None` after reporting a value that is none of them.
 pub(crate) fn non_working_day(
     t: &super::doc::Table<'_, '_, '_>,
-) -> Option<crate::schedule::NonWorkingDay> {
-    use crate::schedule::NonWorkingDay;
+) -> Option<crate::cron::NonWorkingDay> {
+    use crate::cron::NonWorkingDay;
     let Some(v) = t.opt_str("on_non_working_day") else {
         return if t.has("on_non_working_day") {
             None

@@ -14,17 +14,16 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::clock::Clock;
 use crate::config::{DatabaseUrl, Env, Project};
-use crate::delivery::{Clock, Stop};
+use crate::delivery::Stop;
+use crate::instance::MAX_SLEEP_SECS;
 use crate::schedule::jobs::{Job, upcoming};
 use crate::store::{Approval, FireState, IssueKind, LeaseSweep, Store, StoreError};
 
 /// How long a stopping daemon waits for SMTP transactions in flight before it exits anyway
 /// (what is left in flight returns to the queue at the next start).
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The longest the daemon sleeps without looking again (a clock jump, a file edit).
-pub const MAX_SLEEP_SECS: i64 = 300;
 
 /// How often a sleeping daemon reads the approvals counter (one row, on either backend), so an
 /// issue held for approval goes within seconds of `bulletin approve`, from any instance.
@@ -257,12 +256,7 @@ impl Daemon {
             tracing::warn!(bulletin, %date, "held, and no `editors` list to email about it");
             return Ok(());
         };
-        let to: Vec<_> = p
-            .lists
-            .union(std::slice::from_ref(editors))
-            .into_iter()
-            .map(|m| m.email)
-            .collect();
+        let to = editor_addresses(p, editors);
         let (row, created) =
             crate::send::create_held_notice(p, &self.store, bulletin, date, &to, now).await?;
         if created {
@@ -332,12 +326,7 @@ impl Daemon {
                 let Some(editors) = &b.editors else {
                     return Ok(None);
                 };
-                let to: Vec<_> = p
-                    .lists
-                    .union(std::slice::from_ref(editors))
-                    .into_iter()
-                    .map(|m| m.email)
-                    .collect();
+                let to = editor_addresses(p, editors);
                 let (row, _) = crate::send::create_proof_kind(
                     p,
                     &self.store,
@@ -480,7 +469,9 @@ async fn poll_bounces(live: tokio::sync::watch::Receiver<crate::web::server::Liv
             continue;
         };
         let verp = crate::bounce::Verp::new(&b.address, current.signer.secrets());
-        match crate::bounce::imap::poll_once(m, &store, &verp, b.soft_policy()).await {
+        match crate::bounce::imap::poll_once(m, &store, &verp, crate::bounce::SoftPolicy::of(b))
+            .await
+        {
             Ok(s) if s.read > 0 => tracing::info!(
                 read = s.read,
                 recorded = s.recorded,
@@ -497,10 +488,22 @@ async fn poll_bounces(live: tokio::sync::watch::Receiver<crate::web::server::Liv
     }
 }
 
+/// Everyone on a bulletin's `editors` list (with its includes), for proofs and held notices.
+fn editor_addresses(
+    p: &Project,
+    editors: &crate::ids::ListId,
+) -> Vec<crate::address::EmailAddress> {
+    p.lists
+        .union(std::slice::from_ref(editors))
+        .into_iter()
+        .map(|m| m.email)
+        .collect()
+}
+
+/// `bulletin run`: load, open the ledger, listen, then pass, sleep and reload until stopped.
 pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process::ExitCode> {
-    use anyhow::Context;
-    let now = Utc::now();
-    let loaded = crate::config::load(&config_path, &env, now);
+    let now = crate::clock::SystemClock::utc();
+    let loaded = crate::load::load(&config_path, &env, now);
     let Some(project) = loaded.project else {
         eprint!("{}", loaded.diagnostics.clone().as_given(&config_path));
         eprintln!(
@@ -509,51 +512,23 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
         );
         return Ok(std::process::ExitCode::FAILURE);
     };
-    let _lock = match &project.settings.database {
-        DatabaseUrl::Sqlite(db) => Some(lock::SenderLock::acquire(db)?),
-        DatabaseUrl::Postgres(_) => None,
-    };
-    let store = Store::open(&project.settings.database)
-        .await
-        .context("opening the database")?;
-    if matches!(project.settings.database, DatabaseUrl::Sqlite(_)) {
-        let released = store
-            .release_expired_leases(now.timestamp(), LeaseSweep::All)
-            .await?;
-        if released > 0 {
-            tracing::warn!(
-                released,
-                "deliveries left in flight by a previous run are back in the queue"
-            );
-        }
-    }
-    let owner = crate::commands::instance_id();
-    let clock: Arc<dyn Clock> = Arc::new(crate::delivery::SystemClock);
-    let bind = project.settings.web.bind;
-    let listener = match tokio::net::TcpListener::bind(bind).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: cannot listen on {bind}: {e}");
-            eprintln!(
-                "  hint: another program uses that address; set [web] bind or BULLETIN_WEB_BIND"
-            );
-            return Ok(std::process::ExitCode::FAILURE);
-        }
+    let (_lock, store) = open_ledger(&project, now).await?;
+    let owner = crate::instance::instance_id();
+    let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
+    let Some(listener) = listen(project.settings.web.bind).await else {
+        return Ok(std::process::ExitCode::FAILURE);
     };
     let local = listener.local_addr()?;
     let mut daemon = Daemon::new(Arc::new(project), store.clone(), clock, &owner)?;
     let heartbeat = Arc::new(std::sync::atomic::AtomicI64::new(0));
     let (live_tx, live_rx) = tokio::sync::watch::channel(crate::web::server::Live {
         project: daemon.project.clone(),
-        signer: crate::send::signer(&daemon.project)?,
+        signer: crate::compose::signer(&daemon.project)?,
     });
     let web_state = crate::web::server::AppState {
         live: live_rx,
         store: store.clone(),
         heartbeat: heartbeat.clone(),
-        admin_token: env
-            .get("BULLETIN_ADMIN_TOKEN")
-            .map(crate::secret::Secret::new),
         requests: Default::default(),
         unsubscribes: Default::default(),
     };
@@ -576,7 +551,6 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     let mut watcher = reload::Watcher::new(&daemon.project);
-    let stopping = daemon.stopping.clone();
     loop {
         // Read before the step, so an approval made during it wakes the next sleep at once.
         let approvals_seen = daemon
@@ -584,46 +558,14 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
             .counter(crate::store::APPROVALS_COUNTER)
             .await
             .unwrap_or(0);
-        let report = {
-            let step = daemon.try_execute_step();
-            tokio::pin!(step);
-            let stop_now = tokio::select! {
-                r = &mut step => Err(r),
-                _ = term.recv() => Ok(()),
-                _ = int.recv() => Ok(()),
-            };
-            match stop_now {
-                Err(r) => Some(r),
-                Ok(()) => {
-                    // Stop claiming; let what is in flight finish, within the drain timeout.
-                    stopping.store(true, Ordering::SeqCst);
-                    tracing::info!("stopping: finishing messages in flight");
-                    let _ = tokio::time::timeout(DRAIN_TIMEOUT, &mut step).await;
-                    None
-                }
-            }
+        let Some(report) = step_or_stop(&mut daemon, &mut term, &mut int).await else {
+            break;
         };
-        let Some(report) = report else { break };
-        heartbeat.store(Utc::now().timestamp(), Ordering::SeqCst);
-        let next_at = match report {
-            Ok(r) => {
-                if !(r.created.is_empty() && r.skipped.is_empty() && r.held.is_empty()) {
-                    tracing::info!(
-                        created = r.created.len(),
-                        skipped = r.skipped.len(),
-                        held = r.held.len(),
-                        "scheduler pass"
-                    );
-                }
-                r.next_at
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "a scheduler pass failed; retrying in a minute");
-                Utc::now().timestamp() + 60
-            }
-        };
-        let sleep_for =
-            Duration::from_secs((next_at - Utc::now().timestamp()).clamp(1, MAX_SLEEP_SECS) as u64);
+        heartbeat.store(
+            crate::clock::SystemClock::utc().timestamp(),
+            Ordering::SeqCst,
+        );
+        let sleep_for = sleep_after(report);
         let mut reload_now = false;
         let poll_store = daemon.store.clone();
         tokio::select! {
@@ -637,35 +579,7 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
             _ = int.recv() => { break; }
         }
         if reload_now {
-            let loaded = crate::config::load(&config_path, &env, Utc::now());
-            match loaded.project {
-                Some(p) => match daemon.replace_project(Arc::new(p)) {
-                    Ok(()) => {
-                        watcher = reload::Watcher::new(&daemon.project);
-                        if let Ok(signer) = crate::send::signer(&daemon.project) {
-                            let _ = live_tx.send(crate::web::server::Live {
-                                project: daemon.project.clone(),
-                                signer,
-                            });
-                        }
-                        tracing::info!("configuration reloaded");
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "the new configuration cannot be used; keeping the last good one")
-                    }
-                },
-                None => {
-                    let shown = loaded.diagnostics.clone().as_given(&config_path);
-                    for d in shown.iter().filter(|d| d.is_error()) {
-                        tracing::error!("{d}");
-                    }
-                    tracing::error!(
-                        errors = loaded.diagnostics.error_count(),
-                        "the configuration has errors; keeping the last good one"
-                    );
-                    watcher.accept_current();
-                }
-            }
+            reload(&config_path, &env, &mut daemon, &mut watcher, &live_tx);
         }
     }
     bounce_poller.abort();
@@ -673,4 +587,139 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
     let _ = tokio::time::timeout(Duration::from_secs(5), web).await;
     tracing::info!("stopped");
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// The ledger for a daemon: on SQLite the sender lock first (one sender per file), then the
+/// database; leases left by a previous run on the same file go back to the queue.
+async fn open_ledger(
+    project: &Project,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(Option<lock::SenderLock>, Store)> {
+    use anyhow::Context;
+    let lock = match &project.settings.database {
+        DatabaseUrl::Sqlite(db) => Some(lock::SenderLock::acquire(db)?),
+        DatabaseUrl::Postgres(_) => None,
+    };
+    let store = Store::open(&project.settings.database)
+        .await
+        .context("opening the database")?;
+    if matches!(project.settings.database, DatabaseUrl::Sqlite(_)) {
+        let released = store
+            .release_expired_leases(now.timestamp(), crate::store::LeaseSweep::All)
+            .await?;
+        if released > 0 {
+            tracing::warn!(
+                released,
+                "deliveries left in flight by a previous run are back in the queue"
+            );
+        }
+    }
+    Ok((lock, store))
+}
+
+/// The web listener, or `None` (said on stderr, with a hint) when the address is taken.
+async fn listen(bind: std::net::SocketAddr) -> Option<tokio::net::TcpListener> {
+    match tokio::net::TcpListener::bind(bind).await {
+        Ok(l) => Some(l),
+        Err(e) => {
+            eprintln!("error: cannot listen on {bind}: {e}");
+            eprintln!(
+                "  hint: another program uses that address; set [web] bind or BULLETIN_WEB_BIND"
+            );
+            None
+        }
+    }
+}
+
+/// One scheduler pass, or `None` when SIGTERM or SIGINT came during it: then claiming stops
+/// and what is in flight may finish, within the drain timeout.
+async fn step_or_stop(
+    daemon: &mut Daemon,
+    term: &mut tokio::signal::unix::Signal,
+    int: &mut tokio::signal::unix::Signal,
+) -> Option<Result<StepReport, StepError>> {
+    let stopping = daemon.stopping.clone();
+    let step = daemon.try_execute_step();
+    tokio::pin!(step);
+    let stop_now = tokio::select! {
+        r = &mut step => Err(r),
+        _ = term.recv() => Ok(()),
+        _ = int.recv() => Ok(()),
+    };
+    match stop_now {
+        Err(r) => Some(r),
+        Ok(()) => {
+            // Stop claiming; let what is in flight finish, within the drain timeout.
+            stopping.store(true, Ordering::SeqCst);
+            tracing::info!("stopping: finishing messages in flight");
+            let _ = tokio::time::timeout(DRAIN_TIMEOUT, &mut step).await;
+            None
+        }
+    }
+}
+
+/// How long to sleep after a pass: until its next fire (a minute after a failed pass), at
+/// least a second and at most [`MAX_SLEEP_SECS`].
+fn sleep_after(report: Result<StepReport, StepError>) -> Duration {
+    let next_at = match report {
+        Ok(r) => {
+            if !(r.created.is_empty() && r.skipped.is_empty() && r.held.is_empty()) {
+                tracing::info!(
+                    created = r.created.len(),
+                    skipped = r.skipped.len(),
+                    held = r.held.len(),
+                    "scheduler pass"
+                );
+            }
+            r.next_at
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a scheduler pass failed; retrying in a minute");
+            crate::clock::SystemClock::utc().timestamp() + 60
+        }
+    };
+    Duration::from_secs(
+        (next_at - crate::clock::SystemClock::utc().timestamp()).clamp(1, MAX_SLEEP_SECS) as u64,
+    )
+}
+
+/// Reload the configuration: the new project replaces the old (and the web server's view of
+/// it) when it loads and can be used; otherwise the errors are logged and the last good one
+/// keeps running.
+fn reload(
+    config_path: &std::path::Path,
+    env: &Env,
+    daemon: &mut Daemon,
+    watcher: &mut reload::Watcher,
+    live_tx: &tokio::sync::watch::Sender<crate::web::server::Live>,
+) {
+    let loaded = crate::load::load(config_path, env, crate::clock::SystemClock::utc());
+    match loaded.project {
+        Some(p) => match daemon.replace_project(Arc::new(p)) {
+            Ok(()) => {
+                *watcher = reload::Watcher::new(&daemon.project);
+                if let Ok(signer) = crate::compose::signer(&daemon.project) {
+                    let _ = live_tx.send(crate::web::server::Live {
+                        project: daemon.project.clone(),
+                        signer,
+                    });
+                }
+                tracing::info!("configuration reloaded");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the new configuration cannot be used; keeping the last good one")
+            }
+        },
+        None => {
+            let shown = loaded.diagnostics.clone().as_given(config_path);
+            for d in shown.iter().filter(|d| d.is_error()) {
+                tracing::error!("{d}");
+            }
+            tracing::error!(
+                errors = loaded.diagnostics.error_count(),
+                "the configuration has errors; keeping the last good one"
+            );
+            watcher.accept_current();
+        }
+    }
 }

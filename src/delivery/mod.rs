@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::address::{DisplayName, EmailAddress};
+pub use crate::clock::{Clock, SystemClock};
 use crate::render::{Recipient, Rendered};
 use crate::store::{Claimed, Counts, IssueRow, IssueState, Recorded, Store, StoreError};
 use crate::token::Signer;
@@ -171,35 +172,25 @@ impl Pacer {
     }
 
     /// The slots (Unix milliseconds) for `k` messages, or `None` when there is no limit.
-    async fn reserve(&self, store: &Store, k: usize) -> Result<Option<Vec<i64>>, StoreError> {
+    async fn reserve(
+        &self,
+        store: &Store,
+        clock: &dyn Clock,
+        k: usize,
+    ) -> Result<Option<Vec<i64>>, StoreError> {
         let Some(iv) = self.interval_ms else {
             return Ok(None);
         };
-        let now_ms = chrono::Utc::now().timestamp_millis();
+        let now_ms = clock.now_ms();
         let first = store.reserve_slots(now_ms, iv, k as u32).await?;
         Ok(Some((0..k as i64).map(|i| first + i * iv).collect()))
     }
 }
 
-async fn sleep_until_ms(at_ms: i64) {
-    let wait = at_ms - chrono::Utc::now().timestamp_millis();
+async fn sleep_until_ms(clock: &dyn Clock, at_ms: i64) {
+    let wait = at_ms - clock.now_ms();
     if wait > 0 {
         tokio::time::sleep(Duration::from_millis(wait as u64)).await;
-    }
-}
-
-/// The clock, so tests (and the daemon's tests) can drive time.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> i64;
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> i64 {
-        chrono::Utc::now().timestamp()
     }
 }
 
@@ -218,7 +209,7 @@ pub struct Sender {
     /// VERP return paths and the bounce policy; `None` without `[bounces]`.
     pub bounces: Option<BounceSetup>,
     /// Signs each message; `None` without `[dkim]`.
-    pub dkim: Option<Arc<crate::render::dkim::DkimSigner>>,
+    pub dkim: Option<Arc<crate::dkim::DkimSigner>>,
 }
 
 /// What the sender needs for bounces: a return path per delivery, and the policy a relay's
@@ -271,26 +262,7 @@ impl Sender {
         day: &str,
         progress: Option<indicatif::ProgressBar>,
     ) -> Result<RunSummary, StoreError> {
-        let now = self.clock.now();
-        if issue.state == IssueState::Paused {
-            self.store
-                .set_issue_state(issue.id, IssueState::Sending, Some("resumed"), now)
-                .await?;
-        }
-        let expired = self
-            .store
-            .expire_stale(now - self.limits.max_age_secs, now)
-            .await?;
-        if expired > 0 {
-            tracing::warn!(
-                issue = issue.id,
-                expired,
-                "deliveries expired: the issue is older than the maximum age"
-            );
-        }
-        self.store
-            .apply_suppressions(issue.id, &issue.bulletin, now)
-            .await?;
+        self.prepare(issue).await?;
         let (ledger_tx, ledger_rx) = tokio::sync::mpsc::unbounded_channel();
         let writer = {
             let me = Arc::clone(self);
@@ -305,53 +277,10 @@ impl Sender {
             reason: std::sync::Mutex::new(None),
             attempted: AtomicU64::new(0),
         });
-        // Keep this sender's claims alive while it works; if it dies they lapse and any other
-        // sender of the database takes them over.
-        let renewer = {
-            let me = Arc::clone(self);
-            tokio::spawn(async move {
-                let every = Duration::from_secs((me.limits.lease_secs / 3).max(1) as u64);
-                loop {
-                    tokio::time::sleep(every).await;
-                    let now = me.clock.now();
-                    let owner = format!("{}/", me.owner);
-                    if let Err(e) = me
-                        .store
-                        .renew_leases(&owner, now + me.limits.lease_secs, now)
-                        .await
-                    {
-                        tracing::warn!(error = %e, "could not renew leases");
-                    }
-                }
-            })
-        };
-        let mut handles = Vec::new();
-        for w in 0..self.limits.connections.max(1) {
-            let me = Arc::clone(self);
-            let shared = Arc::clone(&shared);
-            let rendered = Arc::clone(rendered);
-            let progress = progress.clone();
-            let issue_id = issue.id;
-            handles.push(tokio::spawn(async move {
-                me.worker(w, issue_id, &rendered, &shared, progress.as_ref())
-                    .await
-            }));
-        }
-        let mut first_err = None;
-        for h in handles {
-            match h.await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    first_err.get_or_insert(e);
-                }
-                Err(join) => {
-                    first_err.get_or_insert(StoreError::Corrupt(
-                        issue.id,
-                        format!("a send worker died: {join}"),
-                    ));
-                }
-            }
-        }
+        let renewer = self.spawn_renewer();
+        let mut first_err = self
+            .run_workers(issue.id, rendered, &shared, progress)
+            .await;
         let attempted = shared.attempted.load(Ordering::SeqCst);
         let stop = shared
             .reason
@@ -376,31 +305,127 @@ impl Sender {
         if let Some(e) = first_err {
             return Err(e);
         }
+        self.finish(issue.id, stop, attempted).await
+    }
+
+    /// Before a run: resume a paused issue, expire what is too old to matter, and apply the
+    /// suppressions recorded since the issue was created.
+    async fn prepare(&self, issue: &IssueRow) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        if issue.state == IssueState::Paused {
+            self.store
+                .set_issue_state(issue.id, IssueState::Sending, Some("resumed"), now)
+                .await?;
+        }
+        let expired = self
+            .store
+            .expire_stale(now - self.limits.max_age_secs, now)
+            .await?;
+        if expired > 0 {
+            tracing::warn!(
+                issue = issue.id,
+                expired,
+                "deliveries expired: the issue is older than the maximum age"
+            );
+        }
+        self.store
+            .apply_suppressions(issue.id, &issue.bulletin, now)
+            .await?;
+        Ok(())
+    }
+
+    /// Keep this sender's claims alive while it works; if it dies they lapse and any other
+    /// sender of the database takes them over.
+    fn spawn_renewer(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            let every = Duration::from_secs((me.limits.lease_secs / 3).max(1) as u64);
+            loop {
+                tokio::time::sleep(every).await;
+                let now = me.clock.now();
+                let owner = format!("{}/", me.owner);
+                if let Err(e) = me
+                    .store
+                    .renew_leases(&owner, now + me.limits.lease_secs, now)
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not renew leases");
+                }
+            }
+        })
+    }
+
+    /// The send workers, one per connection, until the queue is drained or a stop; the first
+    /// error any of them met.
+    async fn run_workers(
+        self: &Arc<Self>,
+        issue_id: i64,
+        rendered: &Arc<Rendered>,
+        shared: &Arc<Shared>,
+        progress: Option<indicatif::ProgressBar>,
+    ) -> Option<StoreError> {
+        let mut handles = Vec::new();
+        for w in 0..self.limits.connections.max(1) {
+            let me = Arc::clone(self);
+            let shared = Arc::clone(shared);
+            let rendered = Arc::clone(rendered);
+            let progress = progress.clone();
+            handles.push(tokio::spawn(async move {
+                me.worker(w, issue_id, &rendered, &shared, progress.as_ref())
+                    .await
+            }));
+        }
+        let mut first_err = None;
+        for h in handles {
+            match h.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    first_err.get_or_insert(e);
+                }
+                Err(join) => {
+                    first_err.get_or_insert(StoreError::Corrupt(
+                        issue_id,
+                        format!("a send worker died: {join}"),
+                    ));
+                }
+            }
+        }
+        first_err
+    }
+
+    /// After a run: pause the issue when the relay was down (or clear old pauses), mark it
+    /// done when nothing is left, and say what happened.
+    async fn finish(
+        &self,
+        issue_id: i64,
+        stop: Stop,
+        attempted: u64,
+    ) -> Result<RunSummary, StoreError> {
         let now = self.clock.now();
         let paused_until = match &stop {
             Stop::RelayDown(why) => Some(
                 self.store
-                    .pause_issue(issue.id, why, self.limits.pause_backoff, now)
+                    .pause_issue(issue_id, why, self.limits.pause_backoff, now)
                     .await?,
             ),
             _ => {
                 if attempted > 0 {
-                    self.store.clear_pauses(issue.id).await?;
+                    self.store.clear_pauses(issue_id).await?;
                 }
                 None
             }
         };
-        let counts = self.store.counts(issue.id).await?;
+        let counts = self.store.counts(issue_id).await?;
         if counts.open() == 0 && stop == Stop::Drained {
             self.store
-                .set_issue_state(issue.id, IssueState::Done, None, now)
+                .set_issue_state(issue_id, IssueState::Done, None, now)
                 .await?;
         }
         Ok(RunSummary {
-            issue_id: issue.id,
+            issue_id,
             attempted,
             counts,
-            next_due: self.store.next_due(issue.id).await?,
+            next_due: self.store.next_due(issue_id).await?,
             stop,
             paused_until,
         })
@@ -454,10 +479,13 @@ impl Sender {
             if claimed.is_empty() {
                 break;
             }
-            let slots = shared.pacer.reserve(&self.store, claimed.len()).await?;
+            let slots = shared
+                .pacer
+                .reserve(&self.store, self.clock.as_ref(), claimed.len())
+                .await?;
             for (i, d) in claimed.iter().enumerate() {
                 if let Some(slots) = &slots {
-                    sleep_until_ms(slots[i]).await;
+                    sleep_until_ms(self.clock.as_ref(), slots[i]).await;
                 }
                 let recorded = if shared.stop.load(Ordering::SeqCst) {
                     Recorded::Released

@@ -4,7 +4,7 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::Context;
-use super::markdown::{self, Block, Inline};
+use crate::markdown::{self, Block, Inline};
 use chrono::NaiveDate;
 
 use crate::calendar::human::date;

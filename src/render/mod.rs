@@ -2,9 +2,7 @@
 //! recipient (a splice of the shared encoded parts and a few personal bytes). Pure: no clock, no
 //! files; the caller passes the stylesheet and the signer.
 
-pub mod dkim;
 pub mod html;
-pub mod markdown;
 pub mod mime;
 pub mod text;
 
@@ -41,8 +39,7 @@ fn legacy_marker() -> String {
     PERSONAL_UNSUBSCRIBE.to_string()
 }
 
-/// The stylesheet used when a project has no `templates/email.css`.
-pub const DEFAULT_CSS: &str = include_str!("../../templates/email.css");
+pub use crate::config::DEFAULT_CSS;
 
 /// Gmail clips messages whose HTML is larger than about 102 KB; `check` and `preview` warn
 /// above this.

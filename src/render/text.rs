@@ -2,9 +2,9 @@
 //! wrapped near 72 columns, headings underlined, every link kept inline as "text (address)".
 
 use super::Context;
-use super::markdown::{self, Block, Inline};
 use crate::calendar::human::date;
 use crate::issue::{CampaignEntry, Issue, NewsEntry, SectionBody, long_date};
+use crate::markdown::{self, Block, Inline};
 use crate::themes::Theme;
 
 const WIDTH: usize = 72;

@@ -93,6 +93,21 @@ pub fn fires_between(
         .collect()
 }
 
+/// Placing a schedule's fires in a time zone lives here, beside the DST policy it follows.
+impl CronSchedule {
+    /// The first fire strictly after `t`, in `t`'s time zone, under the DST policy (see the
+    /// module documentation). The same as [`next_fire`].
+    pub fn next_after(&self, t: &DateTime<Tz>) -> Option<DateTime<Tz>> {
+        next_fire(self, t.timezone(), t.with_timezone(&Utc))
+    }
+
+    /// The last fire strictly before `t`, in `t`'s time zone, under the DST policy. The same
+    /// as [`prev_fire`].
+    pub fn prev_before(&self, t: &DateTime<Tz>) -> Option<DateTime<Tz>> {
+        prev_fire(self, t.timezone(), t.with_timezone(&Utc))
+    }
+}
+
 /// The first fire strictly after `after`.
 pub fn next_fire(schedule: &CronSchedule, tz: Tz, after: DateTime<Utc>) -> Option<DateTime<Tz>> {
     fires_after(schedule, tz, after).next().map(|f| f.at)

@@ -9,31 +9,7 @@ use std::sync::OnceLock;
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
-/// What a bulletin or announcement does when its fire lands on a weekend or bank holiday.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum NonWorkingDay {
-    /// Move it to the next working day, at the same time of day.
-    Next,
-    /// Move it to the previous working day, at the same time of day.
-    Previous,
-    /// Send it anyway, on the day (the default: nothing moves unless a file asks).
-    #[default]
-    Send,
-}
-
-impl NonWorkingDay {
-    /// The values `on_non_working_day` accepts.
-    pub const NAMES: [&'static str; 3] = ["next", "previous", "send"];
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "next" => Some(NonWorkingDay::Next),
-            "previous" => Some(NonWorkingDay::Previous),
-            "send" => Some(NonWorkingDay::Send),
-            _ => None,
-        }
-    }
-}
+pub use crate::cron::NonWorkingDay;
 
 /// Why a day is not a working day.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -831,7 +831,7 @@ mod tests {
     fn sample() -> Project {
         let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/bulletin.toml");
         let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 23, 12, 0, 0).unwrap();
-        let mut p = crate::config::load(&config, &crate::config::Env::empty(), now)
+        let mut p = crate::load::load(&config, &crate::config::Env::empty(), now)
             .project
             .expect("the sample tree loads");
         // These tests are about the page, on the sample's plain monthly schedule: send on the

@@ -3,7 +3,7 @@
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{Datelike, Months, NaiveDate, Utc};
+use chrono::{Datelike, Months, NaiveDate};
 
 use super::server::AppState;
 
@@ -39,7 +39,9 @@ pub fn parse_month(m: &str) -> Option<NaiveDate> {
 pub async fn calendar_page(State(s): State<AppState>, Query(q): Query<CalendarQuery>) -> Response {
     let live = s.live();
     let tz = live.project.settings.organisation.time_zone;
-    let today = Utc::now().with_timezone(&tz).date_naive();
+    let today = crate::clock::SystemClock::utc()
+        .with_timezone(&tz)
+        .date_naive();
     let month = match q.month.as_deref() {
         None | Some("") => today,
         Some(m) => match parse_month(m) {
@@ -113,7 +115,9 @@ pub async fn calendar_ics(State(s): State<AppState>) -> Response {
     let live = s.live();
     let p = &live.project;
     let tz = p.settings.organisation.time_zone;
-    let today = Utc::now().with_timezone(&tz).date_naive();
+    let today = crate::clock::SystemClock::utc()
+        .with_timezone(&tz)
+        .date_naive();
     let from = NaiveDate::from_ymd_opt(today.year() - 1, 1, 1).unwrap_or(today);
     let to = today.checked_add_months(Months::new(24)).unwrap_or(today);
     let project = live.project.clone();
@@ -124,7 +128,7 @@ pub async fn calendar_ics(State(s): State<AppState>) -> Response {
             &cal.between(from, to),
             &p.campaigns,
             &p.settings.organisation,
-            Utc::now(),
+            crate::clock::SystemClock::utc(),
         )
     })
     .await;

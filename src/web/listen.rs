@@ -68,7 +68,7 @@ async fn accept_failed(e: &std::io::Error, registry: &Registry) {
     static LAST_WARNED: AtomicI64 = AtomicI64::new(0);
     match e.raw_os_error() {
         Some(EMFILE | ENFILE | ENOBUFS | ENOMEM) => {
-            let now = chrono::Utc::now().timestamp();
+            let now = crate::clock::SystemClock::utc().timestamp();
             if now - LAST_WARNED.swap(now, Ordering::Relaxed) >= 60 {
                 tracing::warn!(
                     error = %e,

@@ -13,10 +13,10 @@ use super::server::{AppState, error_page};
 use crate::store::{IssueState, StatusState};
 
 /// The scheduler counts as alive if it finished a pass within twice its longest sleep.
-const STALE_SECS: i64 = 2 * crate::daemon::MAX_SLEEP_SECS + 60;
+const STALE_SECS: i64 = 2 * crate::instance::MAX_SLEEP_SECS + 60;
 
 pub async fn healthz(State(s): State<AppState>) -> Response {
-    let now = chrono::Utc::now().timestamp();
+    let now = crate::clock::SystemClock::utc().timestamp();
     let beat = s.heartbeat.load(Ordering::SeqCst);
     let scheduler = beat > 0 && now - beat <= STALE_SECS;
     let store = s.store.ping().await.is_ok();
@@ -151,7 +151,8 @@ fn bearer(value: &str) -> Option<&str> {
 }
 
 fn authorised(s: &AppState, headers: &HeaderMap) -> bool {
-    let Some(expected) = &s.admin_token else {
+    let live = s.live();
+    let Some(expected) = &live.project.settings.web.admin_token else {
         return false;
     };
     let Some(given) = headers
@@ -186,7 +187,7 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
     }
     let live = s.live();
     let p = &live.project;
-    let now = chrono::Utc::now();
+    let now = crate::clock::SystemClock::utc();
     let next = crate::schedule::jobs::upcoming(p, now, 1);
     let status = s.store.status().await.unwrap_or_default();
     let held: Vec<_> = status.iter().filter(|i| i.awaiting_approval).collect();

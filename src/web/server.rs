@@ -14,7 +14,6 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::config::Project;
-use crate::secret::Secret;
 use crate::store::Store;
 use crate::token::Signer;
 
@@ -32,8 +31,6 @@ pub struct AppState {
     pub store: Store,
     /// Unix seconds of the scheduler's last completed pass (0: none yet).
     pub heartbeat: Arc<AtomicI64>,
-    /// Bearer token for `/admin`; without one the page does not exist.
-    pub admin_token: Option<Secret>,
     pub requests: Arc<AtomicU64>,
     pub unsubscribes: Arc<AtomicU64>,
 }

@@ -91,7 +91,7 @@ pub async fn confirm(
     } else {
         crate::store::SuppressionHow::Link
     };
-    let now = chrono::Utc::now().timestamp();
+    let now = crate::clock::SystemClock::utc().timestamp();
     if s.store
         .suppress_how(&u.email.key(), &scope, Some(reason), how, now)
         .await

@@ -84,6 +84,7 @@ impl Tree {
     /// Moves every `[[bulletin]]` schedule to a day of the month at least ten days from today,
     /// so a daemon started on the real clock neither catches up nor proofs an issue by itself:
     /// web tests send the issues they look at explicitly, whatever today's date is.
+    #[allow(clippy::disallowed_methods)] // the real clock the daemon under test reads
     pub fn quiet_schedule(&self) {
         use chrono::Datelike;
         let today = chrono::Utc::now().date_naive().day();
@@ -159,6 +160,7 @@ impl Tree {
     /// now: a daemon started next has that fire to catch up (or to judge too late).
     pub fn fire_daily_minutes_ago(&self, minutes_ago: i64) {
         use chrono::Timelike;
+        #[allow(clippy::disallowed_methods)] // the daemon under test runs on the real clock
         let at = (Utc::now() - chrono::Duration::minutes(minutes_ago))
             .with_timezone(&chrono_tz::Europe::London);
         self.schedule(&format!("{} {} * * *", at.minute(), at.hour()));
@@ -202,7 +204,7 @@ impl Tree {
     }
 
     pub fn load_with(&self, env: bulletin::config::Env) -> bulletin::config::Loaded {
-        bulletin::config::load(&self.config(), &env, now())
+        bulletin::load::load(&self.config(), &env, now())
     }
 
     /// Every diagnostic as `check` prints it, paths relative to the tree.

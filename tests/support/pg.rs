@@ -24,6 +24,7 @@ pub struct PgDb {
 }
 
 impl PgDb {
+    #[allow(clippy::disallowed_methods)] // a unique database name per run
     pub fn create() -> PgDb {
         let name = unique_name();
         admin_sql(&format!("CREATE DATABASE {name}"))
@@ -74,6 +75,7 @@ fn unique_name() -> String {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u32(std::process::id());
     h.write_u64(N.fetch_add(1, Ordering::SeqCst));
+    #[allow(clippy::disallowed_methods)] // a unique name, not a time the code under test sees
     h.write_u128(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -8,8 +8,8 @@ use std::io::Write;
 use anyhow::Context;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
-use super::{Calendar, Occurrence, human, to_ics};
-use crate::cli::CalendarFormat;
+use super::CalendarFormat;
+use crate::calendar::{Calendar, Occurrence, human, to_ics};
 use crate::config::Project;
 
 /// What the table says of dates a rule worked out and nobody has confirmed.

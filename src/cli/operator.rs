@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use chrono::NaiveDate;
 
+use super::ledger::{existing_suppressions, ledger_exists, open, operator};
 use crate::address::EmailAddress;
-use crate::commands::{existing_suppressions, ledger_exists, open, operator};
 use crate::config::Project;
 use crate::schedule::jobs::Job;
 use crate::store::{FireState, IssueKind, IssueState, Store, Suppression, SuppressionScope};
@@ -104,9 +104,9 @@ struct SuppressionRow {
 /// `suppressions [--format table|json|csv]`.
 pub async fn suppressions(
     project: &Project,
-    format: crate::cli::TableJsonCsv,
+    format: super::TableJsonCsv,
 ) -> anyhow::Result<ExitCode> {
-    use crate::cli::TableJsonCsv;
+    use super::TableJsonCsv;
     let tz = project.settings.organisation.time_zone;
     let rows: Vec<SuppressionRow> = existing_suppressions(project)
         .await?
@@ -355,16 +355,22 @@ pub fn lists_who(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `cancel` and `withdraw` act only on a bulletin the settings name.
+fn known_bulletin(project: &Project, bulletin: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        project.bulletin(bulletin).is_some(),
+        "unknown bulletin `{bulletin}`"
+    );
+    Ok(())
+}
+
 /// `cancel BULLETIN --date D`.
 pub async fn cancel(
     project: &Project,
     bulletin: &str,
     date: NaiveDate,
 ) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(
-        project.bulletin(bulletin).is_some(),
-        "unknown bulletin `{bulletin}`"
-    );
+    known_bulletin(project, bulletin)?;
     let store = open(project).await?;
     let Some(row) = store.find_issue(bulletin, date, IssueKind::Issue).await? else {
         return cancel_fire(project, &store, bulletin, date).await;
@@ -382,7 +388,11 @@ pub async fn cancel(
         return Ok(ExitCode::SUCCESS);
     }
     let n = store
-        .cancel_issue(row.id, &operator(), chrono::Utc::now().timestamp())
+        .cancel_issue(
+            row.id,
+            &operator(),
+            crate::clock::SystemClock::utc().timestamp(),
+        )
         .await?;
     let after = store.counts(row.id).await?;
     println!(
@@ -401,7 +411,7 @@ async fn cancel_fire(
     date: NaiveDate,
 ) -> anyhow::Result<ExitCode> {
     let job = Job::Bulletin(crate::ids::BulletinId::parse(bulletin)?);
-    let now = chrono::Utc::now().timestamp();
+    let now = crate::clock::SystemClock::utc().timestamp();
     let detail = format!("cancelled by {}", operator());
     let held = store
         .held_fires()
@@ -449,10 +459,7 @@ pub async fn withdraw(
     bulletin: &str,
     date: NaiveDate,
 ) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(
-        project.bulletin(bulletin).is_some(),
-        "unknown bulletin `{bulletin}`"
-    );
+    known_bulletin(project, bulletin)?;
     if !ledger_exists(project) {
         anyhow::bail!("{bulletin} has no issue on {date}: nothing has been sent yet");
     }
@@ -464,7 +471,11 @@ pub async fn withdraw(
         return Ok(ExitCode::FAILURE);
     };
     if store
-        .withdraw_issue(row.id, &operator(), chrono::Utc::now().timestamp())
+        .withdraw_issue(
+            row.id,
+            &operator(),
+            crate::clock::SystemClock::utc().timestamp(),
+        )
         .await?
     {
         println!(

@@ -4,6 +4,8 @@
 
 use chrono_tz::Tz;
 
+use crate::dates::{MONTHS, ordinal};
+
 #[derive(Debug, Clone, PartialEq)]
 enum Item {
     One(u32),
@@ -33,20 +35,6 @@ const DAYS: [&str; 7] = [
     "Thursday",
     "Friday",
     "Saturday",
-];
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
 ];
 
 fn value(s: &str, names: &[&str]) -> Option<u32> {
@@ -113,17 +101,6 @@ fn join(words: &[String]) -> String {
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
-}
-
-fn ordinal(n: u32) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
 }
 
 fn nth_word(n: u32) -> &'static str {

@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::process::ExitCode;
 
-use super::{Ignored, Outcome};
+use crate::bounce;
 use crate::config::Project;
 
 /// sysexits.h EX_TEMPFAIL: "try again later" to Postfix, Exim and sendmail alike.
@@ -37,14 +37,14 @@ pub async fn run(project: &Project, recipient: Option<String>) -> anyhow::Result
         );
         return Ok(ExitCode::SUCCESS);
     };
-    let signer = match crate::send::signer(project) {
+    let signer = match crate::compose::signer(project) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "cannot check bounce signatures; the MTA will retry");
             return Ok(ExitCode::from(EX_TEMPFAIL));
         }
     };
-    let verp = super::Verp::new(&b.address, signer.secrets());
+    let verp = bounce::Verp::new(&b.address, signer.secrets());
     let store = match crate::store::Store::open(&project.settings.database).await {
         Ok(s) => s,
         Err(e) => {
@@ -53,48 +53,24 @@ pub async fn run(project: &Project, recipient: Option<String>) -> anyhow::Result
         }
     };
     let recipient = envelope_recipient(recipient);
-    let outcome = super::ingest(
+    let outcome = bounce::ingest(
         &store,
         &verp,
-        b.soft_policy(),
+        crate::bounce::SoftPolicy::of(b),
         &message,
         recipient.as_deref(),
-        chrono::Utc::now().timestamp(),
+        crate::clock::SystemClock::utc().timestamp(),
     )
     .await;
     match outcome {
         Ok(o) => {
-            log(&o);
+            bounce::log(&o);
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
             tracing::error!(error = %e, "cannot record the bounce; the MTA will retry");
             Ok(ExitCode::from(EX_TEMPFAIL))
         }
-    }
-}
-
-/// One line on what a message did; ids and kinds only, never an address.
-pub fn log(o: &Outcome) {
-    match o {
-        Outcome::Recorded {
-            delivery,
-            kind,
-            suppressed,
-        } => tracing::info!(
-            delivery,
-            %kind,
-            suppressed,
-            "bounce recorded{}",
-            if *suppressed { "; the address is suppressed" } else { "" }
-        ),
-        Outcome::Duplicate { delivery, kind } => {
-            tracing::info!(delivery, %kind, "bounce already recorded; nothing changed")
-        }
-        Outcome::Ignored(why @ (Ignored::NoValidToken | Ignored::UnknownDelivery)) => {
-            tracing::warn!(reason = why.describe(), "message ignored")
-        }
-        Outcome::Ignored(why) => tracing::info!(reason = why.describe(), "message ignored"),
     }
 }
 
@@ -106,10 +82,10 @@ pub async fn imap(project: &Project) -> anyhow::Result<ExitCode> {
     let Some(m) = &b.imap else {
         anyhow::bail!("[bounces.imap] is not configured");
     };
-    let signer = crate::send::signer(project)?;
-    let verp = super::Verp::new(&b.address, signer.secrets());
+    let signer = crate::compose::signer(project)?;
+    let verp = bounce::Verp::new(&b.address, signer.secrets());
     let store = crate::store::Store::open(&project.settings.database).await?;
-    let s = super::imap::poll_once(m, &store, &verp, b.soft_policy()).await?;
+    let s = bounce::imap::poll_once(m, &store, &verp, crate::bounce::SoftPolicy::of(b)).await?;
     println!(
         "{}: {} message(s) read, {} bounce(s) recorded, {} ignored, {} left for a person",
         m.folder, s.read, s.recorded, s.ignored, s.left

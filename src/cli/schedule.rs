@@ -7,9 +7,9 @@ use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
 
-use super::jobs::{Job, Planned, upcoming_planned};
-use crate::cli::TableOrJson;
+use super::TableOrJson;
 use crate::config::Project;
+use crate::schedule::jobs::{Job, Planned, upcoming_planned};
 
 /// One row of `schedule --format json`.
 #[derive(Debug, serde::Serialize)]
@@ -43,15 +43,17 @@ pub fn rows(fires: &[Planned]) -> Vec<Row> {
 pub fn moved_note(p: &Planned) -> Option<String> {
     let (from, why) = p.moved_from.as_ref()?;
     let to = p.at.date_naive();
-    let days = super::WorkingDays::england_and_wales();
+    let days = crate::schedule::WorkingDays::england_and_wales();
     let (lo, hi) = if to > *from { (*from, to) } else { (to, *from) };
     let skipped: Vec<String> = lo
         .iter_days()
         .skip(1)
         .take_while(|d| *d < hi)
         .filter_map(|d| match days.closed(d)? {
-            c @ super::Closed::BankHoliday(_) => Some(format!("{}: {c}", d.format("%a %-d %b"))),
-            super::Closed::Weekend(_) => None,
+            c @ crate::schedule::Closed::BankHoliday(_) => {
+                Some(format!("{}: {c}", d.format("%a %-d %b")))
+            }
+            crate::schedule::Closed::Weekend(_) => None,
         })
         .collect();
     let mut note = format!("{from} moved to {to}: {why}");
@@ -97,7 +99,7 @@ pub fn schedules_in_english(project: &Project) -> String {
         s.push_str(&format!(
             "  {}: {} ({})\n",
             b.id,
-            super::english::describe(b.schedule.as_str(), tz),
+            crate::schedule::english::describe(b.schedule.as_str(), tz),
             b.schedule.as_str()
         ));
     }
@@ -172,7 +174,7 @@ pub fn table(fires: &[Planned], tz: Tz) -> String {
 /// empty when nothing moves.
 pub fn moves_next_year(project: &Project, now: DateTime<Utc>) -> String {
     let until = now + chrono::Duration::days(366);
-    let moved: Vec<String> = super::jobs::fires_planned_in(project, now, until)
+    let moved: Vec<String> = crate::schedule::jobs::fires_planned_in(project, now, until)
         .iter()
         .filter_map(|p| Some(format!("  {}  {}\n", p.job, moved_note(p)?)))
         .collect();

@@ -1,0 +1,71 @@
+//! `bulletin check`: everything the loader finds, plus what only a composed issue, the working
+//! days, the news windows and the bounce ledger can tell, as text or JSON.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::{CheckFormat, runtime, schedule};
+use crate::config::{Env, Loaded};
+
+pub(super) fn check(
+    config_path: &std::path::Path,
+    env: &Env,
+    format: CheckFormat,
+) -> anyhow::Result<ExitCode> {
+    let now = crate::clock::SystemClock::utc();
+    let Loaded {
+        project,
+        mut diagnostics,
+    } = crate::load::load(config_path, env, now);
+    if let Some(p) = &project {
+        diagnostics.extend(crate::compose::size_warnings(p, now));
+        for d in crate::schedule::workdays::coverage_warnings(p, now) {
+            diagnostics.push(d);
+        }
+        diagnostics.extend(crate::news_window::stranded(p, now));
+        let stale = runtime()?.block_on(crate::bounce::stale::read_stale(p));
+        for w in crate::bounce::stale::warnings(&crate::bounce::stale::stale_members(p, &stale)) {
+            diagnostics.push(w);
+        }
+    }
+    let diagnostics = diagnostics.as_given(config_path);
+    let mut out = std::io::stdout().lock();
+    match format {
+        CheckFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &diagnostics.iter().collect::<Vec<_>>())?;
+            writeln!(out)?;
+        }
+        CheckFormat::Text => {
+            write!(out, "{diagnostics}")?;
+            if let Some(p) = &project {
+                write!(out, "{}", schedule::moves_next_year(p, now))?;
+                write!(out, "{}", schedule::schedules_in_english(p))?;
+            }
+            let summary = match &project {
+                Some(p) => format!(
+                    "{} bulletin(s), {} list(s), {} campaign(s), {} news item(s), {} standing block(s)",
+                    p.settings.bulletins.len(),
+                    p.lists.lists.len(),
+                    p.campaigns.len(),
+                    p.news.len(),
+                    p.blocks.len()
+                ),
+                None => "nothing can be sent until the errors are fixed".into(),
+            };
+            writeln!(
+                out,
+                "check: {} error(s), {} warning(s); {summary}",
+                diagnostics.error_count(),
+                diagnostics.warning_count()
+            )?;
+        }
+    }
+    out.flush().context("writing to stdout")?;
+    Ok(if diagnostics.has_errors() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,218 @@
+//! The command line: clap definitions ([`args`]) and the commands, one module a command or a
+//! small group, each a thin call into the library. `main.rs` only parses and calls [`run`].
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::config::{Env, Loaded, Project};
+
+mod args;
+mod bounce;
+mod calendar;
+mod check;
+mod ledger;
+mod lists;
+mod logging;
+mod operator;
+pub mod preview;
+pub mod schedule;
+mod send;
+
+pub use args::{
+    CalendarFormat, CheckFormat, Cli, Command, LogFormat, RecipientFilter, TableJsonCsv,
+    TableOrJson,
+};
+pub use lists::{ListRow, list_rows};
+pub use logging::init_logging;
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// Run the parsed command line; the exit code follows DESIGN.md (0 ok, 1 failed or invalid).
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let env = Env::from_process();
+    if let Command::Check { format } = cli.command {
+        return check::check(&cli.config, &env, format);
+    }
+    if let Command::Run = cli.command {
+        return runtime()?.block_on(crate::daemon::run(cli.config.clone(), env));
+    }
+    // Only sending needs the secrets; the other commands work from a shell without them.
+    let env = match cli.command {
+        Command::Send { .. } | Command::Bounce { imap: true, .. } => env,
+        _ => env.for_reading(),
+    };
+    let Some(project) = load_or_report(&cli.config, &env) else {
+        if let Command::Bounce { imap: false, .. } = cli.command {
+            // Keep the message queued at the MTA until the settings are fixed.
+            return Ok(ExitCode::from(bounce::EX_TEMPFAIL));
+        }
+        return Ok(ExitCode::FAILURE);
+    };
+    let p = &project;
+    match cli.command {
+        Command::Check { .. } | Command::Run => unreachable!("handled above"),
+        Command::Bounce { imap: true, .. } => runtime()?.block_on(bounce::imap(p)),
+        Command::Bounce { recipient, .. } => runtime()?.block_on(bounce::run(p, recipient)),
+        Command::Approve { bulletin, date, by } => {
+            runtime()?.block_on(ledger::approve(p, &bulletin, date, by))
+        }
+        Command::Lists {
+            format,
+            stale: true,
+            ..
+        } => {
+            let stale = runtime()?.block_on(crate::bounce::stale::read_stale(p));
+            lists::stale_lists(p, &stale, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Lists {
+            format,
+            members,
+            who,
+            ..
+        } => {
+            let suppressions = runtime()?.block_on(ledger::existing_suppressions(p))?;
+            let json = format == TableOrJson::Json;
+            match (members, who) {
+                (Some(list), _) => operator::list_members(p, &suppressions, &list, json),
+                (None, Some(email)) => operator::lists_who(p, &suppressions, &email, json),
+                (None, None) => {
+                    lists::lists(p, &suppressions, format)?;
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
+        }
+        Command::Suppressions { format } => runtime()?.block_on(operator::suppressions(p, format)),
+        Command::Cancel { bulletin, date } => {
+            runtime()?.block_on(operator::cancel(p, &bulletin, date))
+        }
+        Command::Withdraw { bulletin, date } => {
+            runtime()?.block_on(operator::withdraw(p, &bulletin, date))
+        }
+        Command::Calendar { from, to, format } => {
+            calendar::run(p, from, to, format, crate::clock::SystemClock::utc())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schedule {
+            count,
+            from,
+            format,
+        } => {
+            let tz = p.settings.organisation.time_zone;
+            let after = match from {
+                Some(d) => (crate::issue::start_of_day(tz, d) - chrono::Duration::seconds(1))
+                    .with_timezone(&chrono::Utc),
+                None => crate::clock::SystemClock::utc(),
+            };
+            schedule::run(p, count, format, after)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Preview {
+            bulletin,
+            date,
+            out,
+        } => preview::run(p, &bulletin, date, out.as_deref()),
+        Command::Send {
+            bulletin,
+            now,
+            date,
+            test_to,
+            force,
+            yes,
+        } => {
+            let opts = send::SendOptions {
+                now,
+                date,
+                test_to: &test_to,
+                force,
+                yes,
+                config_arg: config_arg(&cli.config),
+            };
+            runtime()?.block_on(send::send(p, &bulletin, &opts))
+        }
+        Command::Status {
+            format,
+            issue,
+            recipients: _,
+            state,
+        } => {
+            let json = format == TableOrJson::Json;
+            match issue {
+                Some(issue) => runtime()?.block_on(operator::recipients(
+                    p,
+                    &issue,
+                    state.map(RecipientFilter::state),
+                    json,
+                )),
+                None => runtime()?.block_on(ledger::status(p, json)),
+            }
+        }
+        Command::Suppress {
+            email,
+            list,
+            bulletin,
+            reason,
+        } => runtime()?.block_on(ledger::suppress(
+            p,
+            &email,
+            list.as_deref(),
+            bulletin.as_deref(),
+            reason.as_deref(),
+        )),
+        Command::Unsuppress {
+            email,
+            list,
+            bulletin,
+        } => runtime()?.block_on(ledger::unsuppress(
+            p,
+            &email,
+            list.as_deref(),
+            bulletin.as_deref(),
+        )),
+    }
+}
+
+/// ` --config PATH` as the user gave it, when it is not the default (so a printed command can be
+/// pasted as is).
+fn config_arg(path: &std::path::Path) -> String {
+    if path == std::path::Path::new("config/bulletin.toml") {
+        String::new()
+    } else {
+        let shown = path.display().to_string();
+        if shown.contains(char::is_whitespace) {
+            format!(" --config '{shown}'")
+        } else {
+            format!(" --config {shown}")
+        }
+    }
+}
+
+/// Load the project; on errors print them (and a pointer to `check`) to stderr.
+fn load_or_report(config_path: &std::path::Path, env: &Env) -> Option<Project> {
+    let Loaded {
+        project,
+        diagnostics,
+    } = crate::load::load(config_path, env, crate::clock::SystemClock::utc());
+    let diagnostics = diagnostics.as_given(config_path);
+    if diagnostics.has_errors() {
+        eprint!("{diagnostics}");
+        eprintln!(
+            "error: the configuration has {} error(s); nothing was done",
+            diagnostics.error_count()
+        );
+        return None;
+    }
+    if diagnostics.warning_count() > 0 {
+        tracing::debug!(
+            warnings = diagnostics.warning_count(),
+            "the configuration has warnings; run `bulletin check` to see them"
+        );
+    }
+    project
+}

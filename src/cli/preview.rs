@@ -1,0 +1,128 @@
+//! `bulletin preview`: write the coming issue (or one for any date) to a file a person can
+//! open, exactly as a sample recipient would receive it.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+
+use crate::compose::{self, ComposeError};
+use crate::config::Project;
+use crate::issue::Issue;
+use crate::render::Recipient;
+
+/// Why a preview could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PreviewError {
+    #[error(transparent)]
+    Compose(#[from] ComposeError),
+    #[error("cannot write {0}: {1}")]
+    Write(PathBuf, std::io::Error),
+    #[error("--out must end in .html, .txt or .eml: {0}")]
+    OutKind(PathBuf),
+}
+
+/// What `preview` wrote.
+#[derive(Debug)]
+pub struct Written {
+    pub path: PathBuf,
+    pub bytes: usize,
+    pub html_bytes: usize,
+    pub issue: Issue,
+    pub sample: String,
+}
+
+/// Render and write the issue: `.html`, `.txt` or `.eml` by the extension of `out`, or HTML
+/// under `preview/` in the project root when `out` is `None`. `now` is the message's Date (as
+/// if created now: a message never carries a future Date).
+pub fn write(
+    project: &Project,
+    bulletin: &str,
+    date: NaiveDate,
+    out: Option<&Path>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Written, PreviewError> {
+    let (issue, mut rendered) = compose::compose(project, bulletin, date)?;
+    rendered.set_date(&now.with_timezone(&project.settings.organisation.time_zone));
+    let b = compose::find(project, bulletin)?;
+    let members = project.lists.union(&b.lists);
+    let fallback = crate::address::EmailAddress::parse("reader@example.org").expect("valid");
+    let (email, name) = members
+        .first()
+        .map_or((&fallback, None), |m| (&m.email, m.name.as_ref()));
+    let signer = compose::preview_signer(project);
+    let path = match out {
+        Some(p) => p.to_path_buf(),
+        None => project
+            .root
+            .join("preview")
+            .join(format!("{bulletin}-{date}.html")),
+    };
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let bytes = match ext.as_str() {
+        "html" | "htm" => rendered.html_for(&signer, email).into_bytes(),
+        "txt" => rendered.text_for(&signer, email).into_bytes(),
+        "eml" => {
+            let mut v = Vec::new();
+            rendered.message(&signer, &Recipient { email, name }, &mut v);
+            v
+        }
+        _ => return Err(PreviewError::OutKind(path)),
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| PreviewError::Write(path.clone(), e))?;
+    }
+    std::fs::write(&path, &bytes).map_err(|e| PreviewError::Write(path.clone(), e))?;
+    Ok(Written {
+        path,
+        bytes: bytes.len(),
+        html_bytes: rendered.html_size(),
+        issue,
+        sample: email.to_string(),
+    })
+}
+
+/// `bulletin preview`: write the file and say what is in it.
+pub(super) fn run(
+    project: &Project,
+    bulletin: &str,
+    date: Option<NaiveDate>,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let now = crate::clock::SystemClock::utc();
+    let date = match date {
+        Some(d) => d,
+        None => crate::compose::next_issue_date(project, bulletin, now)?,
+    };
+    let w = write(project, bulletin, date, out, now)?;
+    let shown = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| w.path.strip_prefix(cwd).ok().map(|p| p.to_path_buf()))
+        .unwrap_or_else(|| w.path.clone());
+    println!(
+        "wrote {} ({:.1} KB; HTML part {:.1} KB) for {} on {}, as {} would receive it",
+        shown.display(),
+        w.bytes as f64 / 1024.0,
+        w.html_bytes as f64 / 1024.0,
+        bulletin,
+        w.issue.date,
+        w.sample
+    );
+    println!("subject: {}", w.issue.subject);
+    if w.issue.sections.is_empty() {
+        println!("sections: none (no news, campaigns or standing blocks for this date)");
+    } else {
+        println!("sections: {}", w.issue.summary());
+    }
+    if w.html_bytes > crate::render::HTML_SIZE_LIMIT {
+        eprintln!(
+            "warning: the HTML part is {:.1} KB; Gmail clips messages above about 102 KB",
+            w.html_bytes as f64 / 1024.0
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,90 @@
+//! Creating the issues subscribers get: a bulletin's issue and a campaign's announcement,
+//! each created once in the ledger with its rendering and deliveries, or found again.
+
+use chrono::NaiveDate;
+
+use super::SendError;
+use super::recipients::{materialise, materialise_lists};
+use crate::compose;
+use crate::config::Project;
+use crate::store::{IssueKind, IssueRow, NewIssue, Store};
+
+/// `now` (Unix seconds) in the organisation's time zone: the Date of an issue created now.
+pub(super) fn created_at(project: &Project, now: i64) -> chrono::DateTime<chrono_tz::Tz> {
+    chrono::DateTime::from_timestamp(now, 0)
+        .unwrap_or_default()
+        .with_timezone(&project.settings.organisation.time_zone)
+}
+
+/// Find or create the issue of `bulletin` for `date` (kind `issue`).
+pub async fn create_or_resume(
+    project: &Project,
+    store: &Store,
+    bulletin: &str,
+    date: NaiveDate,
+    now: i64,
+) -> Result<(IssueRow, bool), SendError> {
+    if let Some(row) = store.find_issue(bulletin, date, IssueKind::Issue).await? {
+        return Ok((row, false));
+    }
+    let (issue, mut rendered) = compose::compose(project, bulletin, date)?;
+    if project.settings.reach.count_clicks {
+        rendered = rendered
+            .count_clicks(&issue)
+            .map_err(compose::ComposeError::from)?;
+    }
+    rendered.set_date(&created_at(project, now));
+    let b = project.bulletin(bulletin).expect("render found it");
+    let suppressions = store.suppressions().await?;
+    let new = NewIssue {
+        bulletin: bulletin.to_string(),
+        date,
+        kind: IssueKind::Issue,
+        subject: issue.subject.clone(),
+        rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
+        themes: issue.theme_tags(),
+        deliveries: materialise(project, b, &suppressions),
+    };
+    Ok(store.create_issue(&new, now).await?)
+}
+
+/// A campaign's announcement for the occurrence starting on `start`: a short message of its own
+/// to the announce lists, once per occurrence (kind `announce`, keyed by campaign and start).
+pub async fn create_announcement(
+    project: &Project,
+    store: &Store,
+    campaign: &str,
+    start: NaiveDate,
+    now: i64,
+) -> Result<Option<(IssueRow, bool)>, SendError> {
+    let Some(c) = project.campaign(campaign) else {
+        return Ok(None);
+    };
+    let Some(announce) = &c.announce else {
+        return Ok(None);
+    };
+    if let Some(row) = store
+        .find_issue(campaign, start, IssueKind::Announcement)
+        .await?
+    {
+        return Ok(Some((row, false)));
+    }
+    let created = created_at(project, now);
+    let Some(issue) = crate::issue::announcement(project, campaign, start, created) else {
+        return Ok(None);
+    };
+    let mut rendered = compose::render(project, &issue)?;
+    rendered.set_date(&created);
+    let lists: Vec<crate::ids::ListId> = announce.lists.iter().map(|l| l.value.clone()).collect();
+    let suppressions = store.suppressions().await?;
+    let new = NewIssue {
+        bulletin: campaign.to_string(),
+        date: start,
+        kind: IssueKind::Announcement,
+        subject: issue.subject.clone(),
+        rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
+        themes: issue.theme_tags(),
+        deliveries: materialise_lists(project, &lists, campaign, &suppressions),
+    };
+    Ok(Some(store.create_issue(&new, now).await?))
+}

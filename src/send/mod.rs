@@ -1,0 +1,60 @@
+//! Sending an issue: create it once (assembled, rendered and materialised into deliveries in
+//! one transaction) or resume it from the ledger, then hand it to the delivery workers. The
+//! stored rendering is what gets sent, so a resend after a crash is byte-for-byte the same.
+
+mod issues;
+mod proofs;
+mod recipients;
+mod sender;
+mod transport;
+
+use std::sync::Arc;
+
+use crate::config::Project;
+use crate::delivery::{RunSummary, Sender};
+use crate::render::Rendered;
+use crate::store::{IssueRow, StoreError};
+
+pub use issues::{create_announcement, create_or_resume};
+pub use proofs::{PROOF_PAGE_PREFIX, create_held_notice, create_proof, create_proof_kind};
+pub use recipients::{materialise, materialise_lists};
+pub use sender::{bounce_setup, sender};
+pub use transport::transport;
+
+/// Why a send could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Compose(#[from] crate::compose::ComposeError),
+    #[error(transparent)]
+    Signer(#[from] crate::compose::SignerError),
+    #[error("the stored rendering of issue {0} cannot be read: {1}")]
+    Stored(i64, serde_json::Error),
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// The stored rendering of an issue.
+pub fn stored_rendering(row: &IssueRow) -> Result<Rendered, SendError> {
+    serde_json::from_str(&row.rendered).map_err(|e| SendError::Stored(row.id, e))
+}
+
+/// Run every due delivery of a stored issue.
+pub async fn deliver(
+    sender: &Arc<Sender>,
+    project: &Project,
+    row: &IssueRow,
+    progress: Option<indicatif::ProgressBar>,
+) -> Result<RunSummary, SendError> {
+    let rendered = Arc::new(stored_rendering(row)?);
+    let tz = project.settings.organisation.time_zone;
+    let today = chrono::DateTime::from_timestamp(sender.clock.now(), 0)
+        .unwrap_or_default()
+        .with_timezone(&tz)
+        .date_naive();
+    Ok(sender
+        .run(row, &rendered, &today.to_string(), progress)
+        .await?)
+}

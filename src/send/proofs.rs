@@ -1,0 +1,185 @@
+//! Copies for the editors: proofs (scheduled or asked for by hand) and the notice that an
+//! issue is held for approval, each with a banner saying what will happen.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+
+use super::SendError;
+use super::issues::created_at;
+use super::recipients::materialise;
+use crate::address::EmailAddress;
+use crate::compose;
+use crate::config::Project;
+use crate::store::{IssueKind, IssueRow, NewDelivery, NewIssue, Store};
+
+/// A proof: the issue through the same pipeline to the given addresses only, recorded as a
+/// proof (kind `proof:<time>`), never as the issue.
+pub async fn create_proof(
+    project: &Project,
+    store: &Store,
+    bulletin: &str,
+    date: NaiveDate,
+    to: &[EmailAddress],
+    now: i64,
+) -> Result<IssueRow, SendError> {
+    let kind = IssueKind::TestProof { at: now };
+    Ok(
+        create_proof_kind(project, store, bulletin, date, to, kind, now)
+            .await?
+            .0,
+    )
+}
+
+/// A proof recorded under `kind`: `proof` for the scheduled proof of an issue (once per issue),
+/// `proof:<time>` for one asked for by hand.
+pub async fn create_proof_kind(
+    project: &Project,
+    store: &Store,
+    bulletin: &str,
+    date: NaiveDate,
+    to: &[EmailAddress],
+    kind: IssueKind,
+    now: i64,
+) -> Result<(IssueRow, bool), SendError> {
+    create_copy(project, store, bulletin, date, to, kind, "[Proof]", now).await
+}
+
+/// The editors' notice that an issue is held for approval: the issue as a proof, subject
+/// `[Awaiting approval]`, once per held issue (kind `held`).
+pub async fn create_held_notice(
+    project: &Project,
+    store: &Store,
+    bulletin: &str,
+    date: NaiveDate,
+    to: &[EmailAddress],
+    now: i64,
+) -> Result<(IssueRow, bool), SendError> {
+    create_copy(
+        project,
+        store,
+        bulletin,
+        date,
+        to,
+        IssueKind::HeldNotice,
+        "[Awaiting approval]",
+        now,
+    )
+    .await
+}
+
+/// A copy of the issue for the editors (a proof or a held notice), recorded under `kind`.
+#[allow(clippy::too_many_arguments)]
+async fn create_copy(
+    project: &Project,
+    store: &Store,
+    bulletin: &str,
+    date: NaiveDate,
+    to: &[EmailAddress],
+    kind: IssueKind,
+    prefix: &str,
+    now: i64,
+) -> Result<(IssueRow, bool), SendError> {
+    if let Some(row) = store.find_issue(bulletin, date, kind).await? {
+        return Ok((row, false));
+    }
+    let (mut issue, _) = compose::compose(project, bulletin, date)?;
+    issue.subject = format!("{prefix} {}", issue.subject);
+    let ctx = compose::context(project);
+    let mut rendered = compose::render(project, &issue)?;
+    rendered.set_date(&created_at(project, now));
+    let page = random_hex()?;
+    let proof_url = format!("{}/proof/{page}", project.settings.web.public_url);
+    let note = proof_note(project, store, &issue, now).await?;
+    let rendered = rendered
+        .into_proof(&note, &ctx.web_url(&issue), &proof_url)
+        .map_err(compose::ComposeError::from)?;
+    let mut seen = BTreeSet::new();
+    let deliveries = to
+        .iter()
+        .filter(|e| seen.insert(e.key()))
+        .map(|e| NewDelivery {
+            email: e.to_string(),
+            email_key: e.key(),
+            name: None,
+            suppressed: false,
+        })
+        .collect();
+    let new = NewIssue {
+        bulletin: bulletin.to_string(),
+        date,
+        kind,
+        subject: issue.subject.clone(),
+        rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
+        themes: issue.theme_tags(),
+        deliveries,
+    };
+    let (row, created) = store.create_issue(&new, now).await?;
+    if created {
+        store
+            .set_state(&format!("{PROOF_PAGE_PREFIX}{page}"), &row.id.to_string())
+            .await?;
+    }
+    Ok((row, created))
+}
+
+/// The ledger key (in `daemon_state`) that maps a proof page's opaque id to its issue id.
+pub const PROOF_PAGE_PREFIX: &str = "proof-page:";
+
+/// 128 random bits as hex, from the operating system: a proof page's unguessable id.
+fn random_hex() -> Result<String, SendError> {
+    let mut seed = [0u8; 16];
+    let mut f = std::fs::File::open("/dev/urandom")
+        .map_err(|e| SendError::Setup(format!("no randomness: {e}")))?;
+    std::io::Read::read_exact(&mut f, &mut seed)
+        .map_err(|e| SendError::Setup(format!("no randomness: {e}")))?;
+    Ok(seed.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The banner of a proof: when the issue goes, to how many people, what it carries, and how
+/// to approve it (or that it needs no approval).
+async fn proof_note(
+    project: &Project,
+    store: &Store,
+    issue: &crate::issue::Issue,
+    now: i64,
+) -> Result<crate::render::ProofNote, SendError> {
+    let Some(b) = project.bulletin(&issue.bulletin_id) else {
+        return Ok(crate::render::ProofNote::default());
+    };
+    let when = issue.scheduled.format("%A %-d %B %Y at %H:%M %Z");
+    let people = materialise(project, b, &store.suppressions().await?)
+        .iter()
+        .filter(|d| !d.suppressed)
+        .count();
+    let lists: Vec<&str> = b.lists.iter().map(|l| l.as_str()).collect();
+    let mut lines = vec![format!(
+        "{} {when} to {people} {} (lists: {}).",
+        if issue.scheduled.timestamp() > now {
+            "This issue goes on"
+        } else {
+            "This issue was due on"
+        },
+        if people == 1 { "person" } else { "people" },
+        lists.join(", ")
+    )];
+    lines.push(if issue.sections.is_empty() {
+        "It carries nothing yet: no news, campaigns or standing blocks for this date.".into()
+    } else {
+        format!("It carries: {}.", issue.summary())
+    });
+    let date = issue.date;
+    if b.require_approval {
+        match store.approval(&b.id, date).await? {
+            Some(a) => lines.push(format!("Approved by {}.", a.by)),
+            None => lines.push(format!(
+                "It needs approval before it goes: run `bulletin approve {} --date {date}`.",
+                b.id
+            )),
+        }
+    } else {
+        lines.push("It needs no approval: it goes automatically at that time.".into());
+    }
+    lines.push("The unsubscribe link in a proof does nothing.".into());
+    Ok(crate::render::ProofNote { lines })
+}
