@@ -5,6 +5,7 @@
 //! delivery. The pure core takes dates as arguments; only the edges touch the clock.
 
 pub mod address;
+pub mod backoff;
 pub mod bounce;
 pub mod calendar;
 pub mod cli;

@@ -14,40 +14,9 @@ use std::fmt;
 
 pub use ingest::{Ignored, Outcome, ingest};
 pub use verp::Verp;
-
-/// What kind of bounce came back; decides whether one is enough to suppress the address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BounceKind {
-    /// The address does not work (5.x.x): suppressed at once.
-    Hard,
-    /// A passing problem (4.x.x, a full mailbox): suppressed after repeated ones.
-    Soft,
-    /// The recipient reported the bulletin as spam: suppressed at once, never mailed again.
-    Complaint,
-}
-
-impl BounceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BounceKind::Hard => "hard",
-            BounceKind::Soft => "soft",
-            BounceKind::Complaint => "complaint",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [BounceKind::Hard, BounceKind::Soft, BounceKind::Complaint]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-}
-
-impl fmt::Display for BounceKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+// Stored words and the store's policy parameter live with the ledger, which must not import
+// this module back.
+pub use crate::store::{BounceKind, SoftPolicy};
 
 /// An RFC 3463 enhanced status code, `class.subject.detail` (5.1.1: no such mailbox).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,34 +85,6 @@ pub fn classify_reply(reply: &str) -> BounceKind {
         BounceKind::Hard
     } else {
         BounceKind::Soft
-    }
-}
-
-/// When soft bounces add up to a suppression.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SoftPolicy {
-    /// This many soft bounces (of different messages)…
-    pub limit: u32,
-    /// …within this many seconds.
-    pub window_secs: i64,
-}
-
-impl SoftPolicy {
-    /// The policy `[bounces]` sets (`soft_limit` within `soft_window_days`).
-    pub fn of(b: &crate::config::settings::Bounces) -> Self {
-        SoftPolicy {
-            limit: b.soft_limit,
-            window_secs: i64::from(b.soft_window_days) * 86_400,
-        }
-    }
-}
-
-impl Default for SoftPolicy {
-    fn default() -> Self {
-        SoftPolicy {
-            limit: 3,
-            window_secs: 30 * 86_400,
-        }
     }
 }
 

@@ -1,7 +1,69 @@
 //! Bounces in the ledger, the same SQL on both backends: recording one (idempotent per
 //! delivery and kind), the suppression it leads to, and the addresses bounces suppressed.
 
-use crate::bounce::BounceKind;
+/// What kind of bounce came back; decides whether one is enough to suppress the address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BounceKind {
+    /// The address does not work (5.x.x): suppressed at once.
+    Hard,
+    /// A passing problem (4.x.x, a full mailbox): suppressed after repeated ones.
+    Soft,
+    /// The recipient reported the bulletin as spam: suppressed at once, never mailed again.
+    Complaint,
+}
+
+impl BounceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BounceKind::Hard => "hard",
+            BounceKind::Soft => "soft",
+            BounceKind::Complaint => "complaint",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [BounceKind::Hard, BounceKind::Soft, BounceKind::Complaint]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for BounceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// When soft bounces add up to a suppression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SoftPolicy {
+    /// This many soft bounces (of different messages)…
+    pub limit: u32,
+    /// …within this many seconds.
+    pub window_secs: i64,
+}
+
+impl SoftPolicy {
+    /// The policy `[bounces]` sets (`soft_limit` within `soft_window_days`).
+    pub fn of(b: &crate::config::settings::Bounces) -> Self {
+        SoftPolicy {
+            limit: b.soft_limit,
+            window_secs: i64::from(b.soft_window_days) * 86_400,
+        }
+    }
+}
+
+impl Default for SoftPolicy {
+    fn default() -> Self {
+        SoftPolicy {
+            limit: 3,
+            window_secs: 30 * 86_400,
+        }
+    }
+}
+
+use std::fmt;
 
 /// A bounce to record.
 #[derive(Debug, Clone)]
@@ -52,10 +114,10 @@ impl crate::store::Store {
     pub async fn record_bounce(
         &self,
         b: &crate::store::NewBounce<'_>,
-        policy: crate::bounce::SoftPolicy,
+        policy: crate::store::SoftPolicy,
         now: i64,
     ) -> Result<crate::store::BounceRecorded, crate::store::StoreError> {
-        use crate::bounce::BounceKind;
+        use crate::store::BounceKind;
         use crate::store::BounceRecorded;
         crate::store::on_pool!(self, |pool, _d| {
             let mut tx = pool.begin().await?;
@@ -179,7 +241,7 @@ impl crate::store::Store {
             if out.last().is_some_and(|l| l.email_key == key) {
                 continue;
             }
-            let Some(kind) = crate::bounce::BounceKind::parse(&kind) else {
+            let Some(kind) = crate::store::BounceKind::parse(&kind) else {
                 continue;
             };
             out.push(crate::store::StaleAddress {

@@ -198,7 +198,7 @@ impl Store {
         &self,
         issue_id: i64,
         reason: &str,
-        backoff: crate::delivery::Backoff,
+        backoff: crate::backoff::Backoff,
         now: i64,
     ) -> Result<i64, StoreError> {
         on_pool!(self, |pool, d| {

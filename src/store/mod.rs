@@ -14,7 +14,7 @@ pub(crate) mod sqlite;
 mod suppressions;
 mod vocab;
 
-pub use bounces::{BounceRecorded, NewBounce, StaleAddress};
+pub use bounces::{BounceKind, BounceRecorded, NewBounce, SoftPolicy, StaleAddress};
 use chrono::NaiveDate;
 use deliveries::Batch;
 pub use identity::{IdentityError, marker_path};
