@@ -150,15 +150,7 @@ pub fn parse_date_time(text: &str) -> Result<(NaiveDate, Option<NaiveTime>), Dat
         );
         return match NaiveDate::from_ymd_opt(y as i32, m, d) {
             Some(date) if iso[1].len() == 2 && iso[2].len() == 2 => Ok((date, time)),
-            Some(date) => Err(DateError::NotIso {
-                written: written.to_string(),
-                date,
-                time,
-            }),
-            None => Err(DateError::NoSuchDay {
-                written: written.to_string(),
-                why: why_not(y as i32, m, d),
-            }),
+            _ => Err(written_otherwise(written, y as i32, m, d, time)),
         };
     }
     // Day/month/year (or month/day/year when the middle number cannot be a month).
@@ -170,19 +162,25 @@ pub fn parse_date_time(text: &str) -> Result<(NaiveDate, Option<NaiveTime>), Dat
             number(dmy[2]).ok_or_else(unreadable)? as i32,
         );
         let (day, month) = if b > 12 && a <= 12 { (b, a) } else { (a, b) };
-        return match NaiveDate::from_ymd_opt(y, month, day) {
-            Some(date) => Err(DateError::NotIso {
-                written: written.to_string(),
-                date,
-                time,
-            }),
-            None => Err(DateError::NoSuchDay {
-                written: written.to_string(),
-                why: why_not(y, month, day),
-            }),
-        };
+        return Err(written_otherwise(written, y, month, day, time));
     }
     Err(unreadable())
+}
+
+/// A date written another way than YYYY-MM-DD: which date to write instead, or why that day
+/// does not exist.
+fn written_otherwise(written: &str, y: i32, m: u32, d: u32, time: Option<NaiveTime>) -> DateError {
+    match NaiveDate::from_ymd_opt(y, m, d) {
+        Some(date) => DateError::NotIso {
+            written: written.to_string(),
+            date,
+            time,
+        },
+        None => DateError::NoSuchDay {
+            written: written.to_string(),
+            why: why_not(y, m, d),
+        },
+    }
 }
 
 /// For clap: a `--date`, `--from` or `--to` value, with a message that names YYYY-MM-DD.

@@ -4,8 +4,6 @@
 //! from the lists' `agency` column, only for groups of at least [`MIN_GROUP`] people.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Write;
-use std::process::ExitCode;
 
 use chrono::{NaiveDate, TimeZone};
 
@@ -392,30 +390,6 @@ async fn find_issue(store: &Store, s: &str) -> Result<ReachIssue, ImpactError> {
         .ok_or_else(unknown)
 }
 
-/// `bulletin impact`: the report on stdout.
-pub async fn run(
-    project: &Project,
-    scope: Scope,
-    format: crate::cli::TableJsonCsv,
-) -> anyhow::Result<ExitCode> {
-    use anyhow::Context;
-    let store = Store::open_read_only(&project.settings.database)
-        .await
-        .context("opening the ledger")?;
-    let now = crate::clock::SystemClock::utc().timestamp();
-    let r = report(project, &store, &scope, now).await?;
-    let mut out = std::io::stdout().lock();
-    match format {
-        crate::cli::TableJsonCsv::Json => {
-            serde_json::to_writer_pretty(&mut out, &r)?;
-            writeln!(out)?;
-        }
-        crate::cli::TableJsonCsv::Csv => out.write_all(csv(&r).as_bytes())?,
-        crate::cli::TableJsonCsv::Table => out.write_all(table(&r).as_bytes())?,
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
 /// One table for a spreadsheet: a `section` column says what each row is.
 pub fn csv(r: &Report) -> String {
     let mut s =
@@ -462,19 +436,7 @@ pub fn csv(r: &Report) -> String {
     s
 }
 
-/// A CSV field: quoted when needed, and never read as a formula by a spreadsheet.
-fn field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
+use crate::spreadsheet::csv_field as field;
 
 /// The report for a terminal.
 pub fn table(r: &Report) -> String {

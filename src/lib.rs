@@ -31,6 +31,7 @@ pub mod render;
 pub mod schedule;
 pub mod secret;
 pub mod send;
+pub mod spreadsheet;
 pub mod store;
 pub mod themes;
 pub mod token;

@@ -232,6 +232,23 @@ pub enum Command {
         #[arg(long)]
         imap: bool,
     },
+    /// Evidence of reach for one issue or a quarter: sent, delivered, bounced, unsubscribed,
+    /// clicks per item (with `[reach] count_clicks`) and by agency (groups of 10 or more only).
+    Impact {
+        /// The issue: BULLETIN@YYYY-MM-DD or its number in the ledger.
+        #[arg(
+            long,
+            value_name = "ISSUE",
+            required_unless_present = "quarter",
+            conflicts_with = "quarter"
+        )]
+        issue: Option<String>,
+        /// A calendar quarter: YYYY-QN (e.g. 2026-Q4).
+        #[arg(long, value_name = "QUARTER", value_parser = crate::impact::Scope::quarter)]
+        quarter: Option<crate::impact::Scope>,
+        #[arg(long, value_enum, default_value_t = TableJsonCsv::Table)]
+        format: TableJsonCsv,
+    },
     /// The daemon: sends each issue on schedule, retries, proofs, announcements; until SIGTERM.
     Run,
     /// Render an issue to a file: the next one, or the one for --date.

@@ -11,6 +11,7 @@ mod args;
 mod bounce;
 mod calendar;
 mod check;
+mod impact;
 mod ledger;
 mod lists;
 mod logging;
@@ -89,6 +90,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Suppressions { format } => runtime()?.block_on(operator::suppressions(p, format)),
+        Command::Impact {
+            issue,
+            quarter,
+            format,
+        } => runtime()?.block_on(impact::run(
+            p,
+            quarter.unwrap_or(crate::impact::Scope::Issue(issue.unwrap_or_default())),
+            format,
+        )),
         Command::Cancel { bulletin, date } => {
             runtime()?.block_on(operator::cancel(p, &bulletin, date))
         }

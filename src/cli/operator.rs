@@ -11,6 +11,7 @@ use super::ledger::{existing_suppressions, ledger_exists, open, operator};
 use crate::address::EmailAddress;
 use crate::config::Project;
 use crate::schedule::jobs::Job;
+use crate::spreadsheet::csv_field;
 use crate::store::{FireState, IssueKind, IssueState, Store, Suppression, SuppressionScope};
 
 /// An issue named on the command line: its id, or `BULLETIN@YYYY-MM-DD` (the issue itself,
@@ -167,21 +168,6 @@ pub async fn suppressions(
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180); a leading
-/// `=`, `+`, `-` or `@` is prefixed with `'` so a spreadsheet does not run it as a formula.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
 }
 
 /// Why an address is suppressed for a list of a project: the scopes that stop it there.
@@ -490,7 +476,7 @@ pub async fn withdraw(
 
 #[cfg(test)]
 mod tests {
-    use super::csv_field;
+    use crate::spreadsheet::csv_field;
 
     #[test]
     fn csv_fields_are_quoted_and_never_formulas() {

@@ -185,15 +185,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
         .hint(super::news::TOO_DEEP_HINT);
     }
     let url = top.opt_str("url");
-    if let Some(u) = &url
-        && !(u.value.starts_with("https://") || u.value.starts_with("http://"))
-    {
-        ctx.error(
-            u.pos,
-            format!("`url` must be an http(s) URL, found \"{}\"", u.value),
-        )
-        .hint("e.g. url = \"https://anti-bullyingalliance.org.uk/\"");
-    }
+    ctx.check_http_url(url.as_ref(), "https://anti-bullyingalliance.org.uk/");
     let themes = content::themes(&top);
     let event = content::event_details(&top);
     let mut except_years = Vec::new();

@@ -82,6 +82,19 @@ impl<'t> FileCtx<'t> {
         Position::at(self.whole, self.base_offset + offset)
     }
 
+    /// `url` must be an http(s) URL (a reader follows it from the issue); `example` is the hint.
+    pub fn check_http_url(&self, url: Option<&At<String>>, example: &str) {
+        if let Some(u) = url
+            && !(u.value.starts_with("https://") || u.value.starts_with("http://"))
+        {
+            self.error(
+                u.pos,
+                format!("`url` must be an http(s) URL, found \"{}\"", u.value),
+            )
+            .hint(format!("e.g. url = \"{example}\""));
+        }
+    }
+
     pub fn error(&self, pos: Position, message: impl Into<String>) -> DiagBuilder<'_, 't> {
         DiagBuilder {
             ctx: self,

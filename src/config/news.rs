@@ -99,14 +99,7 @@ pub(crate) fn parse_news(
     let until = top.opt_date("until");
     let bulletins = top.str_array("bulletins").unwrap_or_default();
     let url = top.opt_str("url");
-    if let Some(u) = &url
-        && !(u.value.starts_with("https://") || u.value.starts_with("http://"))
-    {
-        ctx.error(
-            u.pos,
-            format!("`url` must be an http(s) URL, found \"{}\"", u.value),
-        );
-    }
+    ctx.check_http_url(url.as_ref(), "https://www.example.org/more");
     let campaign = top.opt_str("campaign");
     let themes = super::content::themes(&top);
     let deadline = top.opt_date("deadline");

@@ -44,13 +44,17 @@ pub struct SmtpSession {
     command_timeout: Duration,
 }
 
-fn tls_params(t: &SmtpTarget) -> Result<TlsParameters, String> {
-    let host = t
-        .relay
+/// The relay's host name without the brackets of an address literal (`[192.0.2.1]`).
+fn bare_host(t: &SmtpTarget) -> String {
+    t.relay
         .host
         .trim_start_matches('[')
         .trim_end_matches(']')
-        .to_string();
+        .to_string()
+}
+
+fn tls_params(t: &SmtpTarget) -> Result<TlsParameters, String> {
+    let host = bare_host(t);
     let mut b = TlsParameters::builder(host);
     if let Some(pem) = &t.ca_pem {
         let cert = Certificate::from_pem(pem)
@@ -75,12 +79,7 @@ impl SmtpSession {
         let mut conn = match t.relay.tls {
             TlsMode::Tls => {
                 let params = tls_params(t).map_err(|e| down("TLS to", e))?;
-                let host = t
-                    .relay
-                    .host
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .to_string();
+                let host = bare_host(t);
                 tokio::time::timeout(
                     t.connect_timeout,
                     AsyncSmtpConnection::connect_tokio1(
@@ -104,12 +103,7 @@ impl SmtpSession {
                 })?
             }
             TlsMode::StartTls | TlsMode::None => {
-                let host = t
-                    .relay
-                    .host
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .to_string();
+                let host = bare_host(t);
                 let stream = tokio::time::timeout(
                     t.connect_timeout,
                     tokio::net::TcpStream::connect((host.as_str(), t.relay.port)),
