@@ -108,38 +108,31 @@ where
     }
 }
 
-/// Each case as `case::sqlite` and `case::postgres`.
-macro_rules! both {
-    ($($case:ident),* $(,)?) => {$(
+/// Each case as `case::sqlite` and `case::postgres`, run by the given pair of runners.
+macro_rules! on_both {
+    ($sqlite:ident, $postgres:ident: $($case:ident),* $(,)?) => {$(
         mod $case {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
-                super::on_sqlite(super::$case).await
+                super::$sqlite(super::$case).await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
-                super::on_postgres(super::$case).await
+                super::$postgres(super::$case).await
             }
         }
     )*};
 }
 
-/// Each case that needs the raw database as `case::sqlite` and `case::postgres`.
-macro_rules! both_raw {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                super::on_sqlite_raw(super::$case).await
-            }
+/// Each case on a fresh store of each backend.
+macro_rules! both {
+    ($($case:ident),* $(,)?) => { on_both!(on_sqlite, on_postgres: $($case),*); };
+}
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                super::on_postgres_raw(super::$case).await
-            }
-        }
-    )*};
+/// Each case that also needs the raw database behind its store.
+macro_rules! both_raw {
+    ($($case:ident),* $(,)?) => { on_both!(on_sqlite_raw, on_postgres_raw: $($case),*); };
 }
 
 both_raw!(

@@ -12,7 +12,6 @@ use super::{
     ArchiveEntry, Counts, DecodeError, DeliveryState, Event, IssueKind, IssueRow, IssueState,
     IssueStatus, NewIssue, StatusState, Store, StoreError, on_pool,
 };
-use crate::schedule::jobs::Job;
 
 /// An `issues` row as stored; [`IssueRow`] is what callers get.
 #[derive(sqlx::FromRow)]
@@ -347,7 +346,7 @@ impl Store {
             })
             .collect();
         for held in self.held_fires().await? {
-            let (Job::Bulletin(bulletin), Some(date)) = (held.job, held.for_date) else {
+            let Some((bulletin, date)) = held.issue() else {
                 continue;
             };
             rows.push(IssueStatus {

@@ -219,6 +219,16 @@ pub struct HeldFire {
     pub for_date: Option<NaiveDate>,
 }
 
+impl HeldFire {
+    /// The bulletin issue this fire holds back (bulletin and issue date), if it is one.
+    pub fn issue(&self) -> Option<(&crate::ids::BulletinId, NaiveDate)> {
+        match (&self.job, self.for_date) {
+            (crate::schedule::jobs::Job::Bulletin(id), Some(date)) => Some((id, date)),
+            _ => None,
+        }
+    }
+}
+
 /// One row of an issue's audit trail.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Event {

@@ -71,11 +71,8 @@ pub async fn calendar_page(State(s): State<AppState>, Query(q): Query<CalendarQu
         .held_fires()
         .await
         .unwrap_or_default()
-        .into_iter()
-        .filter_map(|h| match (h.job, h.for_date) {
-            (crate::schedule::jobs::Job::Bulletin(id), Some(date)) => Some((id.to_string(), date)),
-            _ => None,
-        })
+        .iter()
+        .filter_map(|h| h.issue().map(|(id, date)| (id.to_string(), date)))
         .collect();
     let project = live.project.clone();
     let page = off_the_async_threads(move || {
