@@ -7,6 +7,7 @@
 pub mod address;
 pub mod backoff;
 pub mod bounce;
+pub mod bounce_policy;
 pub mod calendar;
 pub mod cli;
 pub mod clock;

@@ -893,3 +893,333 @@ fn the_daemon_polls_the_bounce_mailbox() {
     assert_eq!(imap.count(Some("Done")), 1, "{}", imap.log());
     assert_eq!(members(&t), 4);
 }
+
+// ---------------------------------------------------------------------------------------------
+// A relay's verdict on the message, the sender or the sending host is never an address
+// failure: it suppresses nobody, and the issue pauses instead of burning through the list.
+
+/// `n` members at distinct domains of a partnership.
+fn thirty() -> Vec<String> {
+    (0..30)
+        .map(|i| format!("p{i:02}@agency{}.example", i % 7))
+        .collect()
+}
+
+fn tree_of(members: &[String], extra: &str) -> Tree {
+    let refs: Vec<&str> = members.iter().map(String::as_str).collect();
+    tree(&refs, extra)
+}
+
+/// The issue of 2026-12-01 in `status --format json`.
+fn first_issue(t: &Tree) -> serde_json::Value {
+    status(t)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["date"] == "2026-12-01")
+        .cloned()
+        .unwrap_or_else(|| panic!("no issue of 2026-12-01 in {}", status(t)))
+}
+
+/// Send the first issue through a relay started with `relay_args`; return what `send` said.
+fn send_through(relay_args: &[&str], members: &[String]) -> (Tree, Output, TestSmtpServer) {
+    let server = TestSmtpServer::start(relay_args);
+    let t = tree_of(members, &format!("{}\n{BOUNCES}", smtp(server.port)));
+    let o = run(
+        &t,
+        &["send", "news", "--now", "--yes", "--date", "2026-12-01"],
+    );
+    (t, o, server)
+}
+
+#[test]
+fn a_relay_refusing_the_message_at_any_step_suppresses_nobody_and_pauses_the_issue() {
+    let everyone = thirty();
+    let cases: [(&str, &[&str]); 6] = [
+        (
+            "MAIL FROM: sender not permitted",
+            &["--mail-reply", "550 5.7.1 Sender address not permitted"],
+        ),
+        (
+            "MAIL FROM: bare 554",
+            &["--mail-reply", "554 Transaction failed"],
+        ),
+        (
+            "DATA: content rejected",
+            &["--data-command-reply", "554 5.7.1 Message refused"],
+        ),
+        (
+            "end of data: content rejected",
+            &[
+                "--fail-data-after",
+                "0",
+                "--fail-data-reply",
+                "554 5.7.1 Content rejected as spam",
+            ],
+        ),
+        (
+            "end of data: 5.6.0 media not supported",
+            &[
+                "--fail-data-after",
+                "0",
+                "--fail-data-reply",
+                "550 5.6.0 Message content not accepted",
+            ],
+        ),
+        (
+            "RCPT: the relay will not relay for us",
+            &[
+                "--reject-rcpt",
+                "@",
+                "--reject-rcpt-reply",
+                "554 5.7.1 Relay access denied",
+            ],
+        ),
+    ];
+    for (what, args) in cases {
+        let (t, o, server) = send_through(args, &everyone);
+        assert_eq!(members(&t), 30, "{what}: nobody is suppressed: {}", say(&o));
+        let issue = first_issue(&t);
+        assert_eq!(issue["state"], "paused", "{what}: {issue}\n{}", say(&o));
+        assert_eq!(
+            issue["deliveries"]["failed"], 0,
+            "{what}: nobody failed: {issue}"
+        );
+        assert_eq!(issue["deliveries"]["suppressed"], 0, "{what}: {issue}");
+        let tried = std::fs::read_to_string(server.dir.path().join("log.jsonl"))
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("\"event\": \"mail\""))
+            .count();
+        assert!(
+            tried <= 6,
+            "{what}: the issue pauses within a few refusals, not after the whole list ({tried} tried)"
+        );
+        let out = String::from_utf8_lossy(&o.stdout).to_string() + &stderr(&o);
+        assert!(
+            out.contains("refused the message") && out.contains("nobody was suppressed"),
+            "{what}: the operator is told: {}",
+            say(&o)
+        );
+    }
+}
+
+#[test]
+fn an_address_refusal_at_rcpt_still_fails_only_that_person() {
+    // 5.1.1 for one, 5.2.1 (disabled) for another, 5.7.1 policy for a third: only the first two
+    // are address failures; the policy refusal does not fail or suppress its recipient.
+    let server = TestSmtpServer::start(&["--reject-rcpt", "gone", "--defer-rcpt", "busy"]);
+    let t = tree(
+        &["ok@x.example", "gone@x.example", "also@x.example"],
+        &format!("{}\n{BOUNCES}", smtp(server.port)),
+    );
+    let o = run(
+        &t,
+        &["send", "news", "--now", "--yes", "--date", "2026-12-01"],
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("2 sent, 0 deferred, 1 failed"),
+        "{}",
+        say(&o)
+    );
+    assert_eq!(members(&t), 2);
+}
+
+#[test]
+fn each_class_of_dsn_status_is_read_for_what_it_says_about_the_address() {
+    // (status, suppresses)
+    let cases = [
+        ("5.1.1", true),    // no such mailbox
+        ("5.1.10", true),   // null MX
+        ("5.2.1", true),    // mailbox disabled
+        ("5.4.4", true),    // unable to route: no such domain
+        ("5.7.1", false),   // blocked using a DNS blocklist
+        ("5.7.26", false),  // DMARC policy
+        ("5.7.606", false), // Microsoft's banned sending IP
+        ("5.6.0", false),   // content
+        ("5.2.3", false),   // message too big for the site
+        ("5.2.2", false),   // mailbox full: soft, once
+        ("4.4.1", false),   // a temporary failure reported as final
+    ];
+    let everyone: Vec<String> = (0..cases.len())
+        .map(|i| format!("d{i}@school{i}.example"))
+        .collect();
+    let t = tree_of(&everyone, BOUNCES);
+    send(&t, "2026-12-01");
+    let rp = return_paths(&t, 1);
+    for (i, (status, suppresses)) in cases.iter().enumerate() {
+        let rcpt = everyone[i].as_str();
+        let o = pipe(
+            &t,
+            &fixture(
+                "postfix-user-unknown.eml",
+                &[("VERP", &rp[rcpt]), ("RCPT", rcpt), ("STATUS", status)],
+            ),
+            &[],
+        );
+        assert_eq!(
+            stderr(&o).contains("the address is suppressed"),
+            *suppresses,
+            "{status}: {}",
+            say(&o)
+        );
+        assert!(
+            stderr(&o).contains("bounce recorded"),
+            "{status}: recorded: {}",
+            say(&o)
+        );
+        if status.starts_with("5.7") {
+            assert!(stderr(&o).contains("kind=policy"), "{status}: {}", say(&o));
+        }
+    }
+    let suppressing = cases.iter().filter(|c| c.1).count() as u64;
+    assert_eq!(members(&t), everyone.len() as u64 - suppressing);
+}
+
+#[test]
+fn only_an_abuse_report_suppresses_and_an_authentication_failure_report_is_recorded() {
+    let t = tree(&FIVE, BOUNCES);
+    send(&t, "2026-12-01");
+    let rp = return_paths(&t, 1);
+    for (i, feedback) in ["auth-failure", "virus", "other"].iter().enumerate() {
+        let o = pipe(
+            &t,
+            &fixture(
+                "arf-complaint.eml",
+                &[
+                    ("VERP", &rp[FIVE[i]]),
+                    ("RCPT", FIVE[i]),
+                    ("FEEDBACK", feedback),
+                ],
+            ),
+            &[],
+        );
+        assert!(
+            stderr(&o).contains("kind=notice") && !stderr(&o).contains("is suppressed"),
+            "{feedback}: {}",
+            say(&o)
+        );
+    }
+    assert_eq!(members(&t), 5);
+    let o = pipe(
+        &t,
+        &fixture(
+            "arf-complaint.eml",
+            &[
+                ("VERP", &rp[FIVE[3]]),
+                ("RCPT", FIVE[3]),
+                ("FEEDBACK", "abuse"),
+            ],
+        ),
+        &[],
+    );
+    assert!(stderr(&o).contains("kind=complaint"), "{}", say(&o));
+    assert_eq!(members(&t), 4);
+}
+
+#[test]
+fn a_relay_refusing_every_address_trips_the_breaker_and_suppresses_nobody() {
+    // A misconfigured relay that answers "user unknown" for everyone: each refusal looks like
+    // an address failure, but thirty of thirty in seconds is the relay, not the people.
+    let everyone = thirty();
+    let (t, o, _server) = send_through(&["--reject-rcpt", "@"], &everyone);
+    assert_eq!(members(&t), 30, "nobody stays suppressed: {}", say(&o));
+    let issue = first_issue(&t);
+    assert_eq!(issue["state"], "paused", "{issue}\n{}", say(&o));
+    assert_eq!(
+        issue["deliveries"]["failed"], 0,
+        "refusals the breaker does not believe are queued again: {issue}"
+    );
+    assert!(stderr(&o).contains("bounce breaker tripped"), "{}", say(&o));
+    assert!(
+        issue.to_string().contains("bounce breaker"),
+        "status says why it paused: {issue}"
+    );
+    let o = run(
+        &t,
+        &[
+            "status",
+            "1",
+            "--recipients",
+            "--state",
+            "failed",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("@"),
+        "{}",
+        say(&o)
+    );
+}
+
+#[test]
+fn a_burst_of_hard_dsns_for_one_issue_trips_the_breaker_and_lifts_what_it_suppressed() {
+    let everyone = thirty();
+    let t = tree_of(&everyone, BOUNCES);
+    send(&t, "2026-12-01");
+    let rp = return_paths(&t, 1);
+    let mut tripped = false;
+    for (i, rcpt) in everyone.iter().take(8).enumerate() {
+        let o = pipe(
+            &t,
+            &fixture(
+                "postfix-user-unknown.eml",
+                &[("VERP", &rp[rcpt]), ("RCPT", rcpt), ("STATUS", "5.1.1")],
+            ),
+            &[],
+        );
+        if stderr(&o).contains("bounce breaker tripped") {
+            assert_eq!(
+                i,
+                5,
+                "the sixth of thirty trips it (more than 5): {}",
+                say(&o)
+            );
+            tripped = true;
+        }
+    }
+    assert!(tripped);
+    assert_eq!(members(&t), 30, "what the burst suppressed is lifted");
+    // A complaint is a person's own wish: the breaker never holds it.
+    let o = pipe(
+        &t,
+        &fixture(
+            "arf-complaint.eml",
+            &[
+                ("VERP", &rp[&everyone[20]]),
+                ("RCPT", &everyone[20]),
+                ("FEEDBACK", "abuse"),
+            ],
+        ),
+        &[],
+    );
+    assert!(stderr(&o).contains("is suppressed"), "{}", say(&o));
+    assert_eq!(members(&t), 29);
+}
+
+#[test]
+fn a_few_hard_bounces_among_many_recipients_do_not_trip_the_breaker() {
+    let everyone = thirty();
+    let t = tree_of(&everyone, BOUNCES);
+    send(&t, "2026-12-01");
+    let rp = return_paths(&t, 1);
+    for rcpt in everyone.iter().take(5) {
+        let o = pipe(
+            &t,
+            &fixture(
+                "postfix-user-unknown.eml",
+                &[("VERP", &rp[rcpt]), ("RCPT", rcpt), ("STATUS", "5.1.1")],
+            ),
+            &[],
+        );
+        assert!(
+            stderr(&o).contains("the address is suppressed"),
+            "{}",
+            say(&o)
+        );
+    }
+    assert_eq!(members(&t), 25);
+}

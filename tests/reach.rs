@@ -306,6 +306,7 @@ fn impact_adds_up_an_issue_and_never_shows_a_small_agency() {
             let policy = SoftPolicy {
                 limit: 3,
                 window_secs: 86_400,
+                ..SoftPolicy::default()
             };
             store.record_bounce(&b, policy, now).await.unwrap();
         }

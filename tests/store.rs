@@ -1546,6 +1546,7 @@ async fn case_bounces(store: Store) {
     let policy = SoftPolicy {
         limit: 3,
         window_secs: 30 * DAY,
+        ..SoftPolicy::default()
     };
     // Four issues to the same three readers: delivery ids by (issue, reader key).
     let mut ids: Vec<BTreeMap<String, i64>> = Vec::new();
@@ -1561,7 +1562,10 @@ async fn case_bounces(store: Store) {
         status,
         detail: "smtp; 550 no such user",
     };
-    let rec = |suppressed| BounceRecorded::Recorded { suppressed };
+    let rec = |suppressed| BounceRecorded::Recorded {
+        suppressed,
+        tripped: false,
+    };
     let hard = bounce(ids[0][&r(0)], BounceKind::Hard, Some("5.1.1"));
     assert_eq!(
         store.record_bounce(&hard, policy, NOW).await.unwrap(),
@@ -1842,6 +1846,7 @@ async fn case_reach(store: Store) {
     let policy = SoftPolicy {
         limit: 3,
         window_secs: 86_400,
+        ..SoftPolicy::default()
     };
     let bounce = NewBounce {
         delivery_id: c[0].id,

@@ -47,6 +47,8 @@ pub enum Outcome {
         kind: BounceKind,
         /// Whether the address is now suppressed because of it.
         suppressed: bool,
+        /// Whether it tripped its issue's bounce breaker.
+        tripped: bool,
     },
 }
 
@@ -107,10 +109,14 @@ pub async fn ingest(
     Ok(match recorded {
         BounceRecorded::UnknownDelivery => Outcome::Ignored(Ignored::UnknownDelivery),
         BounceRecorded::Duplicate => Outcome::Duplicate { delivery, kind },
-        BounceRecorded::Recorded { suppressed } => Outcome::Recorded {
+        BounceRecorded::Recorded {
+            suppressed,
+            tripped,
+        } => Outcome::Recorded {
             delivery,
             kind,
             suppressed,
+            tripped,
         },
     })
 }

@@ -59,32 +59,26 @@ impl StatusCode {
             .find_map(StatusCode::parse)
     }
 
-    /// Hard or soft. Every 5.x.x is permanent except what says nothing about the address: a
-    /// full mailbox (5.2.2) and a message too big for it (5.3.4) are the recipient's passing
-    /// state, so they count as soft and suppress only when they repeat.
+    /// What the code means for the address ([`crate::bounce_policy::status_kind`]).
     pub fn kind(self) -> BounceKind {
-        match (self.class, self.subject, self.detail) {
-            (5, 2, 2) | (5, 3, 4) => BounceKind::Soft,
-            (5, _, _) => BounceKind::Hard,
-            _ => BounceKind::Soft,
-        }
+        crate::bounce_policy::status_kind(self.class, self.subject, self.detail)
     }
 }
 
 /// The kind of a relay's synchronous refusal (`550 5.1.1 …` at RCPT): by its enhanced status
-/// code when it gives one, else by the reply code's first digit.
+/// code when it gives one, else by the basic reply code and its words
+/// ([`crate::bounce_policy::reply_kind`]).
 pub fn classify_reply(reply: &str) -> BounceKind {
     if let Some(code) = StatusCode::find_in(reply) {
         return code.kind();
     }
-    let permanent = reply
+    let code = reply
         .split(|c: char| !c.is_ascii_digit())
         .find(|w| w.len() == 3)
-        .is_some_and(|w| w.starts_with('5'));
-    if permanent {
-        BounceKind::Hard
-    } else {
-        BounceKind::Soft
+        .and_then(|w| w.parse::<u16>().ok());
+    match code {
+        Some(code) => crate::bounce_policy::reply_kind(code, reply),
+        None => BounceKind::Soft,
     }
 }
 
@@ -95,13 +89,23 @@ pub fn log(o: &Outcome) {
             delivery,
             kind,
             suppressed,
-        } => tracing::info!(
-            delivery,
-            %kind,
-            suppressed,
-            "bounce recorded{}",
-            if *suppressed { "; the address is suppressed" } else { "" }
-        ),
+            tripped,
+        } => {
+            if *tripped {
+                tracing::error!(
+                    delivery,
+                    %kind,
+                    "bounce breaker tripped: too many hard bounces for one issue too fast; nobody is suppressed for it and the issue is paused (see `bulletin status`)"
+                );
+            }
+            tracing::info!(
+                delivery,
+                %kind,
+                suppressed,
+                "bounce recorded{}",
+                if *suppressed { "; the address is suppressed" } else { "" }
+            )
+        }
         Outcome::Duplicate { delivery, kind } => {
             tracing::info!(delivery, %kind, "bounce already recorded; nothing changed")
         }

@@ -59,14 +59,10 @@ impl Report {
     /// that say nothing actionable.
     pub fn verdict(&self) -> Option<(BounceKind, Option<StatusCode>, String)> {
         match self {
-            Report::Feedback { feedback_type } => (!feedback_type.eq_ignore_ascii_case("not-spam"))
-                .then(|| {
-                    (
-                        BounceKind::Complaint,
-                        None,
-                        format!("feedback-type {feedback_type}"),
-                    )
-                }),
+            Report::Feedback { feedback_type } => {
+                crate::bounce_policy::feedback_kind(feedback_type)
+                    .map(|kind| (kind, None, format!("feedback-type {feedback_type}")))
+            }
             Report::Dsn(recipients) => recipients
                 .iter()
                 .filter(|r| r.action == Action::Failed)
@@ -77,7 +73,7 @@ impl Report {
                     let kind = status.map_or(BounceKind::Soft, StatusCode::kind);
                     (kind, status, r.diagnostic.clone().unwrap_or_default())
                 })
-                .max_by_key(|(k, _, _)| *k == BounceKind::Hard),
+                .max_by_key(|(k, _, _)| k.severity()),
             Report::None => None,
         }
     }

@@ -50,6 +50,9 @@ impl StaleMember {
             BounceKind::Hard => "hard bounce",
             BounceKind::Soft => "repeated soft bounces",
             BounceKind::Complaint => "spam complaint",
+            // Never suppress, so never stale; named for completeness.
+            BounceKind::Policy => "policy refusal",
+            BounceKind::Notice => "feedback notice",
         };
         match &self.status {
             Some(s) => format!("{what} {s}"),

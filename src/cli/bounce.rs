@@ -56,7 +56,7 @@ pub async fn run(project: &Project, recipient: Option<String>) -> anyhow::Result
     let outcome = bounce::ingest(
         &store,
         &verp,
-        crate::bounce::SoftPolicy::of(b),
+        b.policy(),
         &message,
         recipient.as_deref(),
         crate::clock::SystemClock::utc().timestamp(),
@@ -85,7 +85,7 @@ pub async fn imap(project: &Project) -> anyhow::Result<ExitCode> {
     let signer = crate::compose::signer(project)?;
     let verp = bounce::Verp::new(&b.address, signer.secrets());
     let store = crate::store::Store::open(&project.settings.database).await?;
-    let s = bounce::imap::poll_once(m, &store, &verp, crate::bounce::SoftPolicy::of(b)).await?;
+    let s = bounce::imap::poll_once(m, &store, &verp, b.policy()).await?;
     println!(
         "{}: {} message(s) read, {} bounce(s) recorded, {} ignored, {} left for a person",
         m.folder, s.read, s.recorded, s.ignored, s.left

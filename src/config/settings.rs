@@ -121,8 +121,22 @@ pub struct Bounces {
     pub soft_limit: u32,
     /// …when they arrive within this many days.
     pub soft_window_days: u32,
+    /// When a burst of one issue's hard bounces is not believed (`breaker_percent`,
+    /// `breaker_minimum`, `breaker_window_minutes`).
+    pub breaker: crate::bounce_policy::Breaker,
     /// A mailbox the daemon polls for bounces (`[bounces.imap]`), instead of or beside a pipe.
     pub imap: Option<ImapMailbox>,
+}
+
+impl Bounces {
+    /// The policy these settings make: `soft_limit` within `soft_window_days`, and the breaker.
+    pub fn policy(&self) -> crate::bounce_policy::SoftPolicy {
+        crate::bounce_policy::SoftPolicy {
+            limit: self.soft_limit,
+            window_secs: i64::from(self.soft_window_days) * 86_400,
+            breaker: self.breaker,
+        }
+    }
 }
 
 /// `[bounces.imap]`: where bounces wait when no MTA can pipe them to `bulletin bounce`.
@@ -992,6 +1006,9 @@ fn bounces(t: &Table<'_, '_, '_>, root: &Path, env: &Env) -> Option<Bounces> {
     let address = t.req_str("address", "\"bounces@example.org\"");
     let limit = t.opt_int_in("soft_limit", 1..=100);
     let window = t.opt_int_in("soft_window_days", 1..=365);
+    let breaker_percent = t.opt_int_in("breaker_percent", 1..=100);
+    let breaker_minimum = t.opt_int_in("breaker_minimum", 0..=1_000_000);
+    let breaker_window = t.opt_int_in("breaker_window_minutes", 1..=10_080);
     let imap = match t.opt_table("imap") {
         None => Some(None),
         Some(i) => imap(&i, root, env).map(Some),
@@ -1022,6 +1039,14 @@ fn bounces(t: &Table<'_, '_, '_>, root: &Path, env: &Env) -> Option<Bounces> {
         address: parsed,
         soft_limit: limit.map_or(3, |v| v.value as u32),
         soft_window_days: window.map_or(30, |v| v.value as u32),
+        breaker: {
+            let d = crate::bounce_policy::Breaker::default();
+            crate::bounce_policy::Breaker {
+                share_percent: breaker_percent.map_or(d.share_percent, |v| v.value as u32),
+                minimum: breaker_minimum.map_or(d.minimum, |v| v.value as u32),
+                window_secs: breaker_window.map_or(d.window_secs, |v| v.value * 60),
+            }
+        },
         imap: imap?,
     })
 }

@@ -469,9 +469,7 @@ async fn poll_bounces(live: tokio::sync::watch::Receiver<crate::web::server::Liv
             continue;
         };
         let verp = crate::bounce::Verp::new(&b.address, current.signer.secrets());
-        match crate::bounce::imap::poll_once(m, &store, &verp, crate::bounce::SoftPolicy::of(b))
-            .await
-        {
+        match crate::bounce::imap::poll_once(m, &store, &verp, b.policy()).await {
             Ok(s) if s.read > 0 => tracing::info!(
                 read = s.read,
                 recorded = s.recorded,

@@ -228,12 +228,27 @@ struct Shared {
     bulletin: String,
     /// The day's key for `max_per_day` (the organisation's local date).
     day: String,
-    stop: AtomicBool,
-    reason: std::sync::Mutex<Option<Stop>>,
+    /// Why the run ends, shared with the ledger writer (which stops the run when the bounce
+    /// breaker trips).
+    halt: Arc<Halt>,
     attempted: AtomicU64,
+    /// Refusals of the message (not of an address) since the relay last accepted one.
+    refusals: std::sync::atomic::AtomicU32,
 }
 
-impl Shared {
+/// Refusals of the message in a row, with nothing accepted between, that pause the issue: one
+/// can be about a single recipient's server; three in a row are about the issue.
+const REFUSALS_BEFORE_PAUSE: u32 = 3;
+
+/// Whether and why a run stops: set by a worker (relay down, daily limit, shutdown) or by the
+/// ledger writer (the bounce breaker tripped).
+#[derive(Default)]
+struct Halt {
+    stop: AtomicBool,
+    reason: std::sync::Mutex<Option<Stop>>,
+}
+
+impl Halt {
     /// Remember why the run ends without stopping the others' claimed work.
     fn note(&self, why: Stop) {
         let mut r = self.reason.lock().expect("not poisoned");
@@ -244,11 +259,22 @@ impl Shared {
 
     /// Stop every worker before its next message.
     fn halt(&self, why: Stop) {
-        let mut r = self.reason.lock().expect("not poisoned");
-        if r.is_none() {
-            *r = Some(why);
-        }
+        self.note(why);
         self.stop.store(true, Ordering::SeqCst);
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+}
+
+impl Shared {
+    fn note(&self, why: Stop) {
+        self.halt.note(why);
+    }
+
+    fn halt(&self, why: Stop) {
+        self.halt.halt(why);
     }
 }
 
@@ -264,18 +290,20 @@ impl Sender {
     ) -> Result<RunSummary, StoreError> {
         self.prepare(issue).await?;
         let (ledger_tx, ledger_rx) = tokio::sync::mpsc::unbounded_channel();
+        let halt = Arc::new(Halt::default());
         let writer = {
             let me = Arc::clone(self);
-            tokio::spawn(async move { me.ledger_writer(ledger_rx).await })
+            let halt = Arc::clone(&halt);
+            tokio::spawn(async move { me.ledger_writer(ledger_rx, &halt).await })
         };
         let shared = Arc::new(Shared {
             ledger: ledger_tx,
             pacer: Pacer::new(self.limits.max_per_minute),
             bulletin: issue.bulletin.clone(),
             day: day.to_string(),
-            stop: AtomicBool::new(false),
-            reason: std::sync::Mutex::new(None),
+            halt: Arc::clone(&halt),
             attempted: AtomicU64::new(0),
+            refusals: std::sync::atomic::AtomicU32::new(0),
         });
         let renewer = self.spawn_renewer();
         let mut first_err = self
@@ -283,6 +311,7 @@ impl Sender {
             .await;
         let attempted = shared.attempted.load(Ordering::SeqCst);
         let stop = shared
+            .halt
             .reason
             .lock()
             .expect("not poisoned")
@@ -443,7 +472,7 @@ impl Sender {
         let mut channel: Option<Channel> = None;
         let mut buf = Vec::with_capacity(96 * 1024);
         loop {
-            if shared.stop.load(Ordering::SeqCst) {
+            if shared.halt.stopped() {
                 break;
             }
             if self.stopping.load(Ordering::SeqCst) {
@@ -487,7 +516,7 @@ impl Sender {
                 if let Some(slots) = &slots {
                     sleep_until_ms(self.clock.as_ref(), slots[i]).await;
                 }
-                let recorded = if shared.stop.load(Ordering::SeqCst) {
+                let recorded = if shared.halt.stopped() {
                     Recorded::Released
                 } else {
                     self.attempt(d, rendered, shared, &mut channel, &mut buf)
@@ -528,6 +557,7 @@ impl Sender {
     async fn ledger_writer(
         &self,
         mut rx: tokio::sync::mpsc::UnboundedReceiver<(i64, Recorded)>,
+        halt: &Halt,
     ) -> Result<(), StoreError> {
         let mut batch = Vec::with_capacity(512);
         while let Some(first) = rx.recv().await {
@@ -544,7 +574,7 @@ impl Sender {
                 .record(&batch, &format!("{}/", self.owner), now)
                 .await?;
             if let Some(b) = &self.bounces {
-                self.record_refusals(b, &batch, now).await?;
+                self.record_refusals(b, &batch, halt, now).await?;
             }
         }
         Ok(())
@@ -556,6 +586,7 @@ impl Sender {
         &self,
         b: &BounceSetup,
         batch: &[(i64, Recorded)],
+        halt: &Halt,
         now: i64,
     ) -> Result<(), StoreError> {
         for (id, r) in batch {
@@ -579,6 +610,15 @@ impl Sender {
                 )
                 .await?;
             tracing::info!(delivery = id, %kind, ?outcome, "the relay refused a recipient: recorded as a bounce");
+            if let crate::store::BounceRecorded::Recorded { tripped: true, .. } = outcome {
+                tracing::error!(
+                    delivery = id,
+                    "bounce breaker tripped: the relay refused too many of this issue's recipients too fast to be believed; nobody is suppressed for it and the issue is paused"
+                );
+                halt.halt(Stop::RelayDown(
+                    "bounce breaker: the relay refused too many recipients too fast to be believed; nobody was suppressed (see `bulletin status`)".into(),
+                ));
+            }
         }
         Ok(())
     }
@@ -623,6 +663,7 @@ impl Sender {
                 Err(Attempt::RelayDown(why))
                 | Err(Attempt::Retry(why))
                 | Err(Attempt::Reject(why))
+                | Err(Attempt::Refused { reply: why, .. })
                 | Err(Attempt::Sent(why)) => {
                     tracing::error!(issue = d.issue_id, reason = %why, "the relay cannot be used; pausing the issue");
                     shared.halt(Stop::RelayDown(why));
@@ -642,13 +683,23 @@ impl Sender {
             .send(ch, &envelope_from, &self.from, &email, &file_name, buf)
             .await;
         match outcome {
-            Attempt::Sent(reply) => Recorded::Sent { reply },
+            Attempt::Sent(reply) => {
+                shared.refusals.store(0, Ordering::SeqCst);
+                Recorded::Sent { reply }
+            }
             Attempt::Retry(reply) => {
                 *channel = None;
                 let retry_at = self.clock.now() + self.limits.backoff.delay(d.attempts);
                 // Ids only: a relay's reply often repeats the recipient's address (it is in the ledger).
                 tracing::debug!(issue = d.issue_id, delivery = d.id, "deferred");
                 Recorded::Deferred { reply, retry_at }
+            }
+            Attempt::Reject(reply)
+                if crate::bounce::classify_reply(&reply) == crate::bounce::BounceKind::Policy =>
+            {
+                // A policy verdict at RCPT (relay access denied, a blocklist): about the
+                // sender, not this person.
+                self.refused(d, shared, channel, policy::Stage::RcptTo, reply)
             }
             Attempt::Reject(reply) => {
                 if let Some(Channel::Smtp(s)) = channel
@@ -659,10 +710,44 @@ impl Sender {
                 tracing::debug!(issue = d.issue_id, delivery = d.id, "rejected by the relay");
                 Recorded::Failed { reply }
             }
+            Attempt::Refused { stage, reply } => self.refused(d, shared, channel, stage, reply),
             Attempt::RelayDown(why) => {
                 shared.halt(Stop::RelayDown(why));
                 Recorded::Released
             }
         }
+    }
+
+    /// The relay refused the message or the sender, not the address: nobody is failed or
+    /// suppressed. The delivery waits its backoff; when refusals repeat with nothing accepted
+    /// in between, the relay refuses the issue itself and the issue pauses.
+    fn refused(
+        &self,
+        d: &Claimed,
+        shared: &Shared,
+        channel: &mut Option<Channel>,
+        stage: policy::Stage,
+        reply: String,
+    ) -> Recorded {
+        if let Some(Channel::Smtp(s)) = channel
+            && !s.usable()
+        {
+            *channel = None;
+        }
+        let in_a_row = shared.refusals.fetch_add(1, Ordering::SeqCst) + 1;
+        tracing::warn!(
+            issue = d.issue_id,
+            delivery = d.id,
+            %stage,
+            in_a_row,
+            "the relay refused the message, not the address: nobody is suppressed"
+        );
+        if in_a_row >= REFUSALS_BEFORE_PAUSE {
+            shared.halt(Stop::RelayDown(format!(
+                "the relay refused the message at {stage}: {reply} (nobody was suppressed; fix the sender or the content, the issue resumes on its own)"
+            )));
+        }
+        let retry_at = self.clock.now() + self.limits.backoff.delay(d.attempts);
+        Recorded::Deferred { reply, retry_at }
     }
 }

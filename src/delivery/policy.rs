@@ -8,11 +8,36 @@ pub enum Attempt {
     Sent(String),
     /// A 4xx reply, a timeout or a dropped connection: defer with backoff.
     Retry(String),
-    /// A 5xx reply about this recipient: fail this one, carry on with the rest.
+    /// A 5xx reply at RCPT: about this recipient (unless it is a policy verdict; see
+    /// [`crate::bounce_policy::reply_kind`]): fail this one, carry on with the rest.
     Reject(String),
+    /// A 5xx reply at MAIL FROM, DATA or the end of the data: a verdict on the message or the
+    /// sender, never on the address. Nobody is failed or suppressed: the delivery waits, and
+    /// the issue pauses when refusals repeat.
+    Refused { stage: Stage, reply: String },
     /// The relay itself is unusable (refused connection, 535 authentication, TLS failure, no
     /// STARTTLS): stop the issue, attempt nobody else, lose nothing.
     RelayDown(String),
+}
+
+/// The step of an SMTP transaction a relay answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    MailFrom,
+    RcptTo,
+    Data,
+    EndOfData,
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stage::MailFrom => "MAIL FROM",
+            Stage::RcptTo => "RCPT TO",
+            Stage::Data => "DATA",
+            Stage::EndOfData => "the end of the data",
+        })
+    }
 }
 
 pub use crate::backoff::Backoff;

@@ -8,9 +8,11 @@ use std::time::Duration;
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
-use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::Response;
 
-use super::policy::Attempt;
+use super::policy::{Attempt, Stage};
 use crate::config::TlsMode;
 use crate::config::settings::SmtpRelay;
 
@@ -63,6 +65,12 @@ fn tls_params(t: &SmtpTarget) -> Result<TlsParameters, String> {
     }
     b.build_rustls()
         .map_err(|e| format!("TLS setup failed: {e}"))
+}
+
+/// Whether every envelope address is ASCII (else the relay must offer SMTPUTF8).
+fn ascii_envelope(envelope: &Envelope) -> bool {
+    envelope.from().is_none_or(|f| f.to_string().is_ascii())
+        && envelope.to().iter().all(|t| t.to_string().is_ascii())
 }
 
 fn describe(e: &lettre::transport::smtp::Error) -> String {
@@ -170,10 +178,24 @@ impl SmtpSession {
         !self.conn.has_broken()
     }
 
-    /// Send one message to one recipient. 250 → Sent; 4xx, timeouts and network errors →
-    /// Retry; 5xx → Reject (lettre aborts the session after any error: reopen before the next).
+    /// Send one message to one recipient, knowing which step the relay answered: 250 → Sent;
+    /// 4xx, timeouts and network errors → Retry; 5xx at RCPT → Reject (about the address);
+    /// 5xx at MAIL FROM, DATA or the end of the data → Refused (about the message or the
+    /// sender, never the address). After a refusal the session is reset (RSET) and kept.
     pub async fn send(&mut self, envelope: &Envelope, message: &[u8]) -> Attempt {
-        match tokio::time::timeout(self.command_timeout, self.conn.send(envelope, message)).await {
+        if !ascii_envelope(envelope)
+            && !self
+                .conn
+                .server_info()
+                .supports_feature(Extension::SmtpUtfEight)
+        {
+            return Attempt::Reject(
+                "the address is not ASCII and the relay does not offer SMTPUTF8".into(),
+            );
+        }
+        let outcome =
+            tokio::time::timeout(self.command_timeout, self.transaction(envelope, message)).await;
+        match outcome {
             Err(_) => {
                 self.conn.abort().await;
                 Attempt::Retry("timed out waiting for the relay".into())
@@ -183,9 +205,61 @@ impl SmtpSession {
                 resp.code(),
                 resp.message().collect::<Vec<_>>().join(" ")
             )),
-            Ok(Err(e)) if e.is_permanent() => Attempt::Reject(describe(&e)),
-            Ok(Err(e)) => Attempt::Retry(describe(&e)),
+            Ok(Err((stage, e))) => {
+                let answered = e.is_permanent() || e.is_transient();
+                if answered {
+                    // The relay answered in order: reset the transaction and keep the session.
+                    let reset =
+                        tokio::time::timeout(self.command_timeout, self.conn.command(Rset)).await;
+                    if !matches!(reset, Ok(Ok(_))) {
+                        self.conn.abort().await;
+                    }
+                } else {
+                    self.conn.abort().await;
+                }
+                let reply = describe(&e);
+                match (e.is_permanent(), stage) {
+                    (true, Stage::RcptTo) => Attempt::Reject(reply),
+                    (true, stage) => Attempt::Refused { stage, reply },
+                    (false, _) => Attempt::Retry(reply),
+                }
+            }
         }
+    }
+
+    /// One SMTP transaction (MAIL, RCPT, DATA, the message), as lettre's `send` but saying at
+    /// which step a reply was negative.
+    async fn transaction(
+        &mut self,
+        envelope: &Envelope,
+        message: &[u8],
+    ) -> Result<Response, (Stage, lettre::transport::smtp::Error)> {
+        let info = self.conn.server_info();
+        let mut options = Vec::new();
+        if !ascii_envelope(envelope) {
+            options.push(MailParameter::SmtpUtfEight);
+        }
+        if !message.is_ascii() && info.supports_feature(Extension::EightBitMime) {
+            options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        }
+        self.conn
+            .command(Mail::new(envelope.from().cloned(), options))
+            .await
+            .map_err(|e| (Stage::MailFrom, e))?;
+        for to in envelope.to() {
+            self.conn
+                .command(Rcpt::new(to.clone(), vec![]))
+                .await
+                .map_err(|e| (Stage::RcptTo, e))?;
+        }
+        self.conn
+            .command(Data)
+            .await
+            .map_err(|e| (Stage::Data, e))?;
+        self.conn
+            .message(message)
+            .await
+            .map_err(|e| (Stage::EndOfData, e))
     }
 
     pub async fn quit(mut self) {

@@ -18,7 +18,7 @@ pub fn bounce_setup(project: &Project, signer: &Signer) -> Option<crate::deliver
     let b = project.settings.bounces.as_ref()?;
     Some(crate::delivery::BounceSetup {
         verp: crate::bounce::Verp::new(&b.address, signer.secrets()),
-        policy: crate::bounce::SoftPolicy::of(b),
+        policy: b.policy(),
     })
 }
 

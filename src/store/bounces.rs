@@ -1,69 +1,10 @@
 //! Bounces in the ledger, the same SQL on both backends: recording one (idempotent per
 //! delivery and kind), the suppression it leads to, and the addresses bounces suppressed.
 
-/// What kind of bounce came back; decides whether one is enough to suppress the address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BounceKind {
-    /// The address does not work (5.x.x): suppressed at once.
-    Hard,
-    /// A passing problem (4.x.x, a full mailbox): suppressed after repeated ones.
-    Soft,
-    /// The recipient reported the bulletin as spam: suppressed at once, never mailed again.
-    Complaint,
-}
+pub use crate::bounce_policy::{BounceKind, SoftPolicy};
 
-impl BounceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BounceKind::Hard => "hard",
-            BounceKind::Soft => "soft",
-            BounceKind::Complaint => "complaint",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [BounceKind::Hard, BounceKind::Soft, BounceKind::Complaint]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-}
-
-impl fmt::Display for BounceKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// When soft bounces add up to a suppression.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SoftPolicy {
-    /// This many soft bounces (of different messages)…
-    pub limit: u32,
-    /// …within this many seconds.
-    pub window_secs: i64,
-}
-
-impl SoftPolicy {
-    /// The policy `[bounces]` sets (`soft_limit` within `soft_window_days`).
-    pub fn of(b: &crate::config::settings::Bounces) -> Self {
-        SoftPolicy {
-            limit: b.soft_limit,
-            window_secs: i64::from(b.soft_window_days) * 86_400,
-        }
-    }
-}
-
-impl Default for SoftPolicy {
-    fn default() -> Self {
-        SoftPolicy {
-            limit: 3,
-            window_secs: 30 * 86_400,
-        }
-    }
-}
-
-use std::fmt;
+/// How long a refusal the breaker does not believe waits before it is tried again.
+const REQUEUE_SECS: i64 = 3600;
 
 /// A bounce to record.
 #[derive(Debug, Clone)]
@@ -83,8 +24,9 @@ pub enum BounceRecorded {
     UnknownDelivery,
     /// A bounce of this kind for this delivery was already recorded: nothing changed.
     Duplicate,
-    /// Recorded; `suppressed` when the address is suppressed because of it (now or already).
-    Recorded { suppressed: bool },
+    /// Recorded; `suppressed` when the address is suppressed because of it (now or already);
+    /// `tripped` when this bounce tripped its issue's breaker.
+    Recorded { suppressed: bool, tripped: bool },
 }
 
 /// An address that bounces suppressed, for `lists --stale`: its files should lose it.
@@ -108,23 +50,27 @@ pub fn suppression_reason(b: &NewBounce<'_>) -> String {
 }
 
 impl crate::store::Store {
-    /// Record a bounce or complaint for a delivery and apply the policy: a hard bounce or a
-    /// complaint suppresses the address for everything, soft bounces once `policy.limit` of
-    /// them arrived within its window. One transaction; the same bounce twice changes nothing.
+    /// Record a bounce or complaint for a delivery and do what [`crate::bounce_policy::decide`]
+    /// says: suppress the address, only record it, or trip the issue's breaker. One
+    /// transaction; the same bounce twice changes nothing.
     pub async fn record_bounce(
         &self,
         b: &crate::store::NewBounce<'_>,
         policy: crate::store::SoftPolicy,
         now: i64,
     ) -> Result<crate::store::BounceRecorded, crate::store::StoreError> {
+        use crate::bounce_policy::{Decision, Facts};
         use crate::store::BounceKind;
         use crate::store::BounceRecorded;
         crate::store::on_pool!(self, |pool, _d| {
             let mut tx = pool.begin().await?;
-            let row = sqlx::query("SELECT email_key, issue_id FROM deliveries WHERE id = $1")
-                .bind(b.delivery_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let row = sqlx::query(
+                "SELECT d.email_key, d.issue_id, i.breaker_at
+                   FROM deliveries d JOIN issues i ON i.id = d.issue_id WHERE d.id = $1",
+            )
+            .bind(b.delivery_id)
+            .fetch_optional(&mut *tx)
+            .await?;
             let Some(row) = row else {
                 // Ended now, not when dropped: a transaction left to a drop can hold
                 // SQLite's write lock while the next bounce waits for it.
@@ -133,6 +79,7 @@ impl crate::store::Store {
             };
             let email_key: String = sqlx::Row::get(&row, "email_key");
             let issue_id: i64 = sqlx::Row::get(&row, "issue_id");
+            let breaker_at: Option<i64> = sqlx::Row::get(&row, "breaker_at");
             let inserted = sqlx::query(
                 "INSERT INTO bounces (delivery_id, email_key, kind, status, detail, received_at)
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (delivery_id, kind) DO NOTHING
@@ -151,23 +98,47 @@ impl crate::store::Store {
                 return Ok(BounceRecorded::Duplicate);
             };
             let bounce_id: i64 = sqlx::Row::get(&inserted, "id");
-            let suppress = match b.kind {
-                BounceKind::Hard | BounceKind::Complaint => true,
-                BounceKind::Soft => {
-                    let n: i64 = sqlx::Row::get(
-                        &sqlx::query(
-                            "SELECT COUNT(*) AS n FROM bounces
-                         WHERE email_key = $1 AND kind = 'soft' AND received_at > $2",
-                        )
-                        .bind(&email_key)
-                        .bind(now - policy.window_secs)
-                        .fetch_one(&mut *tx)
-                        .await?,
-                        "n",
-                    );
-                    n >= i64::from(policy.limit.max(1))
-                }
+            let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+            let soft_in_window = if b.kind == BounceKind::Soft {
+                count(
+                    "SELECT COUNT(*) FROM bounces
+                      WHERE email_key = $1 AND kind = 'soft' AND received_at > $2",
+                )
+                .bind(&email_key)
+                .bind(now - policy.window_secs)
+                .fetch_one(&mut *tx)
+                .await?
+            } else {
+                0
             };
+            let (issue_hard_in_window, issue_recipients) = if b.kind == BounceKind::Hard {
+                let hard = count(
+                    "SELECT COUNT(*) FROM bounces b JOIN deliveries d ON d.id = b.delivery_id
+                      WHERE d.issue_id = $1 AND b.kind = 'hard' AND b.received_at > $2",
+                )
+                .bind(issue_id)
+                .bind(now - policy.breaker.window_secs)
+                .fetch_one(&mut *tx)
+                .await?;
+                let recipients = count("SELECT COUNT(*) FROM deliveries WHERE issue_id = $1")
+                    .bind(issue_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                (hard, recipients)
+            } else {
+                (0, 0)
+            };
+            let decision = crate::bounce_policy::decide(
+                policy,
+                Facts {
+                    kind: b.kind,
+                    soft_in_window: soft_in_window as u64,
+                    issue_hard_in_window: issue_hard_in_window as u64,
+                    issue_recipients: issue_recipients as u64,
+                    tripped: breaker_at.is_some(),
+                },
+            );
+            let suppress = decision == Decision::Suppress;
             if suppress {
                 let reason = crate::store::bounces::suppression_reason(b);
                 sqlx::query(
@@ -185,23 +156,107 @@ impl crate::store::Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            let held = b.kind == BounceKind::Hard && !suppress;
+            if decision == Decision::Trip {
+                // Too many at once to be the people: stop believing this issue's hard bounces,
+                // lift what the burst suppressed, and pause the issue for the operator.
+                let since = now - policy.breaker.window_secs;
+                sqlx::query("UPDATE issues SET breaker_at = $2 WHERE id = $1")
+                    .bind(issue_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                let lifted = sqlx::query(
+                    "DELETE FROM suppressions
+                      WHERE scope = '*' AND how = 'bounce' AND created_at > $2 AND email_key IN (
+                            SELECT b.email_key FROM bounces b JOIN deliveries d ON d.id = b.delivery_id
+                             WHERE d.issue_id = $1 AND b.kind = 'hard' AND b.suppressed = 1
+                               AND b.received_at > $2)",
+                )
+                .bind(issue_id)
+                .bind(since)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                sqlx::query(
+                    "UPDATE bounces SET suppressed = 0
+                      WHERE kind = 'hard' AND suppressed = 1 AND received_at > $2
+                        AND delivery_id IN (SELECT id FROM deliveries WHERE issue_id = $1)",
+                )
+                .bind(issue_id)
+                .bind(since)
+                .execute(&mut *tx)
+                .await?;
+                let requeued = sqlx::query(
+                    "UPDATE deliveries SET state = 'deferred', next_attempt_at = $3, updated_at = $4,
+                            lease_owner = NULL, lease_until = NULL
+                      WHERE issue_id = $1 AND state = 'failed' AND id IN (
+                            SELECT delivery_id FROM bounces WHERE kind = 'hard' AND received_at > $2)",
+                )
+                .bind(issue_id)
+                .bind(since)
+                .bind(now + REQUEUE_SECS)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                let why = format!(
+                    "bounce breaker: {issue_hard_in_window} of {issue_recipients} recipients bounced hard within {} minutes, more than a relay's list normally sheds; nobody is suppressed for this issue ({lifted} suppression(s) lifted, {requeued} refused delivery(ies) queued again). Check the relay's replies with `bulletin status {issue_id} --recipients --state deferred`",
+                    policy.breaker.window_secs / 60
+                );
+                sqlx::query(
+                    "UPDATE issues SET state = 'paused', paused_reason = $2, updated_at = $3,
+                            pauses = pauses + 1, retry_at = $4
+                      WHERE id = $1 AND state IN ('sending', 'paused')",
+                )
+                .bind(issue_id)
+                .bind(&why)
+                .bind(now)
+                .bind(now + REQUEUE_SECS)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("INSERT INTO events (at, issue_id, kind, detail) VALUES ($1, $2, 'breaker', $3)")
+                    .bind(now)
+                    .bind(issue_id)
+                    .bind(&why)
+                    .execute(&mut *tx)
+                    .await?;
+            } else if held {
+                // The relay's refusal is not believed: the refused delivery gets another chance
+                // (and expires with the issue if the relay keeps refusing).
+                sqlx::query(
+                    "UPDATE deliveries SET state = 'deferred', next_attempt_at = $2, updated_at = $3,
+                            lease_owner = NULL, lease_until = NULL
+                      WHERE id = $1 AND state = 'failed'",
+                )
+                .bind(b.delivery_id)
+                .bind(now + REQUEUE_SECS)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
             sqlx::query(
-            "INSERT INTO events (at, issue_id, delivery_id, kind, detail) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(now)
-        .bind(issue_id)
-        .bind(b.delivery_id)
-        .bind(format!("bounce:{}", b.kind))
-        .bind(format!(
-            "{}{}",
-            b.status.unwrap_or("-"),
-            if suppress { "; suppressed" } else { "" }
-        ))
-        .execute(&mut *tx)
-        .await?;
+                "INSERT INTO events (at, issue_id, delivery_id, kind, detail) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(now)
+            .bind(issue_id)
+            .bind(b.delivery_id)
+            .bind(format!("bounce:{}", b.kind))
+            .bind(format!(
+                "{}{}",
+                b.status.unwrap_or("-"),
+                match (suppress, held) {
+                    (true, _) => "; suppressed",
+                    (false, true) => "; held by the breaker: nobody suppressed",
+                    (false, false) => "",
+                }
+            ))
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             Ok(BounceRecorded::Recorded {
                 suppressed: suppress,
+                tripped: decision == Decision::Trip,
             })
         })
     }

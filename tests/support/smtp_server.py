@@ -3,7 +3,8 @@ AUTH PLAIN/LOGIN, scripted refusals, and a log that says whether each step was e
 
     python3 tests/support/smtp_server.py --port P --dir DIR [--tls-ca-out CA.pem]
         [--starttls | --implicit-tls] [--auth USER:PASS] [--require-auth]
-        [--reject-rcpt SUBSTR]... [--defer-rcpt SUBSTR]...
+        [--reject-rcpt SUBSTR]... [--reject-rcpt-reply REPLY] [--defer-rcpt SUBSTR]...
+        [--mail-reply REPLY] [--data-command-reply REPLY]
         [--fail-data-after N] [--fail-data-reply "451 4.3.0 ..." | --fail-data-reply disconnect]
 
 Listens on 127.0.0.1:P (P = 0 picks a free port) and prints one line `READY <port>` on stdout once
@@ -30,10 +31,11 @@ What it writes in DIR:
 Replies: wrong credentials `535 5.7.8 Authentication credentials invalid`; with --require-auth,
 MAIL/RCPT/DATA before AUTH `530 5.7.0 Authentication required`; AUTH on a plain connection
 `538 5.7.11 Encryption required ...` (aiosmtpd's default, kept: real relays do the same; AUTH is
-then not even advertised); --reject-rcpt: `550 5.1.1 User unknown`; --defer-rcpt:
+then not even advertised); --reject-rcpt: `550 5.1.1 User unknown` (or --reject-rcpt-reply); --defer-rcpt:
 `451 4.3.0 Try again later`; --fail-data-after N: the first N messages are accepted, every later
 DATA gets --fail-data-reply (default `451 4.3.0 Try again later`; `disconnect` drops the connection
-after the data without any reply). Lines longer than 1000 octets get aiosmtpd's `500 Line too
+after the data without any reply). --mail-reply: every MAIL FROM gets this reply (e.g. `550 5.7.1 Sender not permitted`);
+--data-command-reply: every DATA command gets this reply instead of 354. Lines longer than 1000 octets get aiosmtpd's `500 Line too
 long`, as RFC 5321 allows.
 """
 
@@ -70,7 +72,10 @@ def parse_args(argv):
     p.add_argument("--auth", metavar="USER:PASS")
     p.add_argument("--require-auth", action="store_true")
     p.add_argument("--reject-rcpt", action="append", default=[], metavar="SUBSTR")
+    p.add_argument("--reject-rcpt-reply", default="550 5.1.1 User unknown")
     p.add_argument("--defer-rcpt", action="append", default=[], metavar="SUBSTR")
+    p.add_argument("--mail-reply", metavar="REPLY")
+    p.add_argument("--data-command-reply", metavar="REPLY")
     p.add_argument("--fail-data-after", type=int, metavar="N")
     p.add_argument("--fail-data-reply", default="451 4.3.0 Try again later")
     a = p.parse_args(argv)
@@ -115,10 +120,17 @@ class Handler:
             responses = [r for r in responses if not r[4:].upper().startswith("AUTH")]
         return responses
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.state.args.mail_reply:
+            return self.state.args.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         args = self.state.args
         if any(s in address for s in args.reject_rcpt):
-            return "550 5.1.1 User unknown"
+            return args.reject_rcpt_reply
         if any(s in address for s in args.defer_rcpt):
             return "451 4.3.0 Try again later"
         envelope.rcpt_tos.append(address)
@@ -228,6 +240,10 @@ class LoggingSMTP(SMTP):
         await self.run_logged("rcpt", {"address": address_of(arg, "TO:")}, super().smtp_RCPT, arg)
 
     async def smtp_DATA(self, arg):
+        refuse = self.state.args.data_command_reply
+        if refuse and self.envelope is not None and self.envelope.rcpt_tos:
+            await self.run_logged("data", {"file": None}, self.push, refuse)
+            return
         await self.run_logged("data", {"file": None}, super().smtp_DATA, arg)
 
 
