@@ -898,6 +898,30 @@ fn the_daemon_polls_the_bounce_mailbox() {
 // A relay's verdict on the message, the sender or the sending host is never an address
 // failure: it suppresses nobody, and the issue pauses instead of burning through the list.
 
+/// Pipe a Postfix DSN with `status` for `rcpt` (sent from return path `verp`).
+fn pipe_dsn(t: &Tree, verp: &str, rcpt: &str, status: &str) -> Output {
+    pipe(
+        t,
+        &fixture(
+            "postfix-user-unknown.eml",
+            &[("VERP", verp), ("RCPT", rcpt), ("STATUS", status)],
+        ),
+        &[],
+    )
+}
+
+/// Pipe an ARF report of `feedback` type about `rcpt`.
+fn pipe_arf(t: &Tree, verp: &str, rcpt: &str, feedback: &str) -> Output {
+    pipe(
+        t,
+        &fixture(
+            "arf-complaint.eml",
+            &[("VERP", verp), ("RCPT", rcpt), ("FEEDBACK", feedback)],
+        ),
+        &[],
+    )
+}
+
 /// `n` members at distinct domains of a partnership.
 fn thirty() -> Vec<String> {
     (0..30)
@@ -1049,14 +1073,7 @@ fn each_class_of_dsn_status_is_read_for_what_it_says_about_the_address() {
     let rp = return_paths(&t, 1);
     for (i, (status, suppresses)) in cases.iter().enumerate() {
         let rcpt = everyone[i].as_str();
-        let o = pipe(
-            &t,
-            &fixture(
-                "postfix-user-unknown.eml",
-                &[("VERP", &rp[rcpt]), ("RCPT", rcpt), ("STATUS", status)],
-            ),
-            &[],
-        );
+        let o = pipe_dsn(&t, &rp[rcpt], rcpt, status);
         assert_eq!(
             stderr(&o).contains("the address is suppressed"),
             *suppresses,
@@ -1082,18 +1099,7 @@ fn only_an_abuse_report_suppresses_and_an_authentication_failure_report_is_recor
     send(&t, "2026-12-01");
     let rp = return_paths(&t, 1);
     for (i, feedback) in ["auth-failure", "virus", "other"].iter().enumerate() {
-        let o = pipe(
-            &t,
-            &fixture(
-                "arf-complaint.eml",
-                &[
-                    ("VERP", &rp[FIVE[i]]),
-                    ("RCPT", FIVE[i]),
-                    ("FEEDBACK", feedback),
-                ],
-            ),
-            &[],
-        );
+        let o = pipe_arf(&t, &rp[FIVE[i]], FIVE[i], feedback);
         assert!(
             stderr(&o).contains("kind=notice") && !stderr(&o).contains("is suppressed"),
             "{feedback}: {}",
@@ -1101,18 +1107,7 @@ fn only_an_abuse_report_suppresses_and_an_authentication_failure_report_is_recor
         );
     }
     assert_eq!(members(&t), 5);
-    let o = pipe(
-        &t,
-        &fixture(
-            "arf-complaint.eml",
-            &[
-                ("VERP", &rp[FIVE[3]]),
-                ("RCPT", FIVE[3]),
-                ("FEEDBACK", "abuse"),
-            ],
-        ),
-        &[],
-    );
+    let o = pipe_arf(&t, &rp[FIVE[3]], FIVE[3], "abuse");
     assert!(stderr(&o).contains("kind=complaint"), "{}", say(&o));
     assert_eq!(members(&t), 4);
 }
@@ -1163,14 +1158,7 @@ fn a_burst_of_hard_dsns_for_one_issue_trips_the_breaker_and_lifts_what_it_suppre
     let rp = return_paths(&t, 1);
     let mut tripped = false;
     for (i, rcpt) in everyone.iter().take(8).enumerate() {
-        let o = pipe(
-            &t,
-            &fixture(
-                "postfix-user-unknown.eml",
-                &[("VERP", &rp[rcpt]), ("RCPT", rcpt), ("STATUS", "5.1.1")],
-            ),
-            &[],
-        );
+        let o = pipe_dsn(&t, &rp[rcpt], rcpt, "5.1.1");
         if stderr(&o).contains("bounce breaker tripped") {
             assert_eq!(
                 i,
@@ -1184,18 +1172,7 @@ fn a_burst_of_hard_dsns_for_one_issue_trips_the_breaker_and_lifts_what_it_suppre
     assert!(tripped);
     assert_eq!(members(&t), 30, "what the burst suppressed is lifted");
     // A complaint is a person's own wish: the breaker never holds it.
-    let o = pipe(
-        &t,
-        &fixture(
-            "arf-complaint.eml",
-            &[
-                ("VERP", &rp[&everyone[20]]),
-                ("RCPT", &everyone[20]),
-                ("FEEDBACK", "abuse"),
-            ],
-        ),
-        &[],
-    );
+    let o = pipe_arf(&t, &rp[&everyone[20]], &everyone[20], "abuse");
     assert!(stderr(&o).contains("is suppressed"), "{}", say(&o));
     assert_eq!(members(&t), 29);
 }
@@ -1207,14 +1184,7 @@ fn a_few_hard_bounces_among_many_recipients_do_not_trip_the_breaker() {
     send(&t, "2026-12-01");
     let rp = return_paths(&t, 1);
     for rcpt in everyone.iter().take(5) {
-        let o = pipe(
-            &t,
-            &fixture(
-                "postfix-user-unknown.eml",
-                &[("VERP", &rp[rcpt]), ("RCPT", rcpt), ("STATUS", "5.1.1")],
-            ),
-            &[],
-        );
+        let o = pipe_dsn(&t, &rp[rcpt], rcpt, "5.1.1");
         assert!(
             stderr(&o).contains("the address is suppressed"),
             "{}",
