@@ -169,7 +169,7 @@ mod tests {
             .collect()
     }
 
-    fn on<'a>(ids: &'a [ListId]) -> BTreeSet<&'a ListId> {
+    fn on(ids: &[ListId]) -> BTreeSet<&ListId> {
         ids.iter().collect()
     }
 
