@@ -198,3 +198,46 @@ fn a_suppression_on_the_editors_list_stops_the_proofs_to_that_editor() {
     );
     assert_eq!(d.stop().code, Some(0));
 }
+
+#[test]
+fn a_list_suppression_takes_effect_in_an_issue_already_under_way() {
+    // One message a day: the issue's first recipient goes today, the others wait.
+    let tree = Tree::minimal();
+    tree.append_config("[transport]\nkind = \"outbox\"\nmax_per_day = 1\n");
+    tree.write(
+        "config/lists/all.toml",
+        "name = \"Everyone\"\ninclude = [\"police\"]\n[[member]]\nemail = \"first@x.example\"\n",
+    );
+    tree.write(
+        "config/lists/police.toml",
+        "name = \"Police\"\n[[member]]\nemail = \"pc@x.example\"\n[[member]]\nemail = \"sergeant@x.example\"\n",
+    );
+    succeed(bulletin(tree.root()).args(["send", "news", "--now", "--date", "2026-11-01"]));
+    let state = |who: &str| {
+        let rows: Vec<serde_json::Value> =
+            serde_json::from_str(&succeed(bulletin(tree.root()).args([
+                "status",
+                "news@2026-11-01",
+                "--recipients",
+                "--format",
+                "json",
+            ])))
+            .unwrap();
+        rows.iter()
+            .find(|r| r["email"] == who)
+            .map(|r| r["state"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(state("first@x.example"), "sent");
+    assert_eq!(state("pc@x.example"), "pending");
+
+    let said =
+        succeed(bulletin(tree.root()).args(["suppress", "pc@x.example", "--list", "police"]));
+    assert_eq!(
+        state("pc@x.example"),
+        "suppressed",
+        "on `all` only through `police`"
+    );
+    assert_eq!(state("sergeant@x.example"), "pending");
+    assert!(said.contains("taken off 1 delivery"), "{said}");
+}

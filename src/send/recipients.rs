@@ -79,3 +79,63 @@ pub fn list_recipients(
         .map(|m| m.email.clone())
         .collect()
 }
+
+/// The lists an issue row went to, by its kind: the bulletin's lists, the campaign's announce
+/// lists, or the editors for a proof or held notice. `None` for a proof sent by hand to
+/// addresses given on the command line (no list), or when the files no longer name it.
+pub fn issue_lists(
+    project: &Project,
+    kind: crate::store::IssueKind,
+    bulletin: &str,
+) -> Option<Vec<crate::ids::ListId>> {
+    use crate::store::IssueKind;
+    match kind {
+        IssueKind::Issue => project.bulletin(bulletin).map(|b| b.lists.clone()),
+        IssueKind::Announcement => project
+            .campaign(bulletin)
+            .and_then(|c| c.announce.as_ref())
+            .map(|a| a.lists.iter().map(|l| l.value.clone()).collect()),
+        IssueKind::Proof | IssueKind::HeldNotice => project
+            .bulletin(bulletin)
+            .and_then(|b| b.editors.clone())
+            .map(|e| vec![e]),
+        IssueKind::TestProof { .. } => None,
+    }
+}
+
+/// After a list-scoped suppression of `key`: its deliveries still to be attempted in issues
+/// already created are suppressed where the rule now stops them (it is on some of the issue's
+/// lists, and each of them no longer reaches it), so it takes effect before the next attempt
+/// as whole-address and bulletin suppressions do. Returns how many deliveries were suppressed.
+pub async fn apply_list_suppressions(
+    project: &Project,
+    store: &crate::store::Store,
+    key: &str,
+    now: i64,
+) -> Result<u64, crate::store::StoreError> {
+    let suppressions = store.suppressions().await?;
+    let rule = Suppressions::new(&suppressions);
+    let mut n = 0;
+    for st in store.status().await? {
+        if st.issue == 0 || st.deliveries.pending + st.deliveries.deferred == 0 {
+            continue;
+        }
+        let Some(lists) = issue_lists(project, st.kind, &st.bulletin) else {
+            continue;
+        };
+        let on: Vec<&crate::ids::ListId> = lists
+            .iter()
+            .filter(|l| {
+                project
+                    .lists
+                    .members
+                    .get(*l)
+                    .is_some_and(|ms| ms.iter().any(|m| m.email.key() == key))
+            })
+            .collect();
+        if !on.is_empty() && on.iter().all(|l| rule.off_list(&project.lists, l, key)) {
+            n += store.suppress_delivery(st.issue, key, now).await?;
+        }
+    }
+    Ok(n)
+}
