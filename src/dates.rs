@@ -183,6 +183,27 @@ fn written_otherwise(written: &str, y: i32, m: u32, d: u32, time: Option<NaiveTi
     }
 }
 
+/// A date in a URL path: exactly `YYYY-MM-DD`, nothing else (no sign, no extra digits, no
+/// padding left off), so each page has one address and an alias such as `+2026-12-01` is not
+/// another way to reach it.
+pub fn path_date(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    let shape = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    if !shape {
+        return None;
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .filter(|d| d.format("%Y-%m-%d").to_string() == text)
+}
+
 /// For clap: a `--date`, `--from` or `--to` value, with a message that names YYYY-MM-DD.
 pub fn cli_date(text: &str) -> Result<NaiveDate, String> {
     match parse_date_time(text) {
@@ -211,6 +232,28 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn a_path_date_has_one_spelling() {
+        assert_eq!(path_date("2026-12-01"), Some(d(2026, 12, 1)));
+        assert_eq!(path_date("9999-12-31"), Some(d(9999, 12, 31)));
+        for alias in [
+            "+2026-12-01",
+            "02026-12-01",
+            "2026-12-1",
+            "2026-1-01",
+            " 2026-12-01",
+            "2026-12-01 ",
+            "2026-02-30",
+            "2026/12/01",
+            "+10000-01-01",
+            "-2026-12-01",
+            "２026-12-01",
+            "",
+        ] {
+            assert_eq!(path_date(alias), None, "{alias:?}");
+        }
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod secret;
 pub mod send;
 pub mod spreadsheet;
 pub mod store;
+pub mod suppress_rule;
 pub mod themes;
 pub mod token;
 pub mod web;

@@ -425,3 +425,76 @@ fn each_years_content_describes_that_years_occurrence() {
     let nrm = description("nrm-myth-busting-2024-11-25T1000");
     assert!(nrm.contains("For: Police and partners"), "{nrm}");
 }
+
+/// Events at the very end of year 9999: iCalendar has four digits of year, so an end that
+/// falls in year 10000 is written as a length (DURATION) rather than as an invalid `+10000…`
+/// DTEND, and an event whose start cannot be written at all is left out, in the organisation's
+/// zone and in the UTC fallback alike.
+#[test]
+fn events_at_the_end_of_year_9999_stay_valid_icalendar() {
+    // (zone, the event's local start, as written in its UID): 23:00 UTC either way.
+    for (zone, local, uid_time) in [
+        ("Europe/London", "9999-12-31T23:00", "9999-12-31T2300"),
+        ("America/New_York", "9999-12-31T18:00", "9999-12-31T1800"),
+    ] {
+        let tree = Tree::minimal();
+        let settings = std::fs::read_to_string(tree.config()).unwrap();
+        tree.write(
+            "config/bulletin.toml",
+            &settings.replacen(
+                "[organisation]\n",
+                &format!("[organisation]\ntime_zone = \"{zone}\"\n"),
+                1,
+            ),
+        );
+        tree.write(
+            "campaigns/last-week.toml",
+            "title = \"The last week\"\nsummary = \"Two days.\"\n[[when]]\ndates = { from = 9999-12-30, to = 9999-12-31 }\n",
+        );
+        tree.write(
+            "campaigns/late-event.toml",
+            &format!("title = \"Late event\"\nsummary = \"Ninety minutes.\"\n[[when]]\nat = {local}\nminutes = 90\n"),
+        );
+        // 20:00 in New York is 01:00 on 1 January 10000 in UTC, which cannot be written.
+        tree.write(
+            "campaigns/too-late.toml",
+            "title = \"Too late\"\nsummary = \"Half an hour.\"\n[[when]]\nat = 9999-12-31T20:00\nminutes = 30\n",
+        );
+        let ics = calendar(
+            tree.root(),
+            &[
+                "--format",
+                "ics",
+                "--from",
+                "9999-12-01",
+                "--to",
+                "9999-12-31",
+            ],
+        );
+        assert_well_formed(&ics);
+        assert!(
+            !ics.lines().any(|l| l.starts_with("DT") && l.contains(":+")),
+            "{zone}: a year past 9999 written:\n{ics}"
+        );
+        let facts = parse(&ics);
+        let all_day = event(&facts, "last-week-9999-12-30@test.example");
+        assert_eq!(all_day["dtstart"], json!({"date": "9999-12-30"}), "{zone}");
+        assert_eq!(all_day["dtend"], Value::Null, "{zone}");
+        assert_eq!(all_day["duration_seconds"], json!(2 * 86_400), "{zone}");
+        let late = event(&facts, &format!("late-event-{uid_time}@test.example"));
+        assert_eq!(
+            late["dtstart"]["utc"],
+            json!("9999-12-31T23:00:00"),
+            "{zone}"
+        );
+        assert_eq!(late["dtend"], Value::Null, "{zone}");
+        assert_eq!(late["duration_seconds"], json!(90 * 60), "{zone}");
+        let too_late = uids(&facts).iter().any(|u| u.starts_with("too-late"));
+        assert_eq!(
+            too_late,
+            zone == "Europe/London",
+            "{zone}: {:?}",
+            uids(&facts)
+        );
+    }
+}

@@ -93,6 +93,7 @@ def main(path):
                 "categories": categories,
                 "dtstart": when(ev.get("DTSTART")),
                 "dtend": when(ev.get("DTEND")),
+                "duration_seconds": int(ev.decoded("DURATION").total_seconds()) if "DURATION" in ev else None,
                 "dtstamp": when(ev.get("DTSTAMP")),
                 "transp": text(ev, "TRANSP"),
             }

@@ -234,6 +234,8 @@ fn a_click_redirects_and_counts_and_nothing_personal_is_kept() {
         "/r/news/2026-11-01/1".to_string(),
         format!("/r/other/{DATE}/1"),
         "/r/news/not-a-date/1".to_string(),
+        format!("/r/news/+{DATE}/1"),
+        format!("/r/news/0{DATE}/1"),
         format!("/r/news/{DATE}/https:%2F%2Fevil.example"),
     ] {
         let (status, head, _) = d.get(&bad);

@@ -787,6 +787,30 @@ async fn case_apply_suppressions(store: Store) {
         store.apply_suppressions(id, "news", NOW + 2).await.unwrap(),
         0
     );
+    // A list's suppression is applied by whoever knows the lists, one address at a time:
+    // only what is still to be attempted, once.
+    assert_eq!(
+        store.suppress_delivery(id, &key(5), NOW + 3).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store.suppress_delivery(id, &key(5), NOW + 3).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        store.suppress_delivery(id, &key(0), NOW + 3).await.unwrap(),
+        0,
+        "sent stays sent"
+    );
+    assert_eq!(
+        store.counts(id).await.unwrap(),
+        Counts {
+            sent: 1,
+            pending: 1,
+            suppressed: 5,
+            ..Counts::default()
+        }
+    );
     // Another bulletin's issue sees only the `*` ones and its own.
     let other = create(&store, "other", "2026-12-01", 6, NOW).await;
     assert_eq!(

@@ -243,3 +243,147 @@ fn the_archive_filters_by_theme() {
     assert!(all.contains("/archive/sscp-news/2026-11-01"));
     drop(t);
 }
+
+/// An unsubscribe page shows the address and its URL is a personal token: neither a browser
+/// nor a proxy may keep it, whether it is the page (GET) or the answer to the button (POST).
+#[test]
+fn unsubscribe_pages_are_never_stored() {
+    let (t, d) = sample_with_sent_issue();
+    let (url, addr) = first_link(&t);
+    let path = path_of(&url);
+    let (code, head, body) = d.get(&path);
+    assert_eq!(code, 200);
+    assert!(body.contains(&addr));
+    assert!(
+        head.contains("\r\ncache-control: no-store\r\n"),
+        "GET: {head}"
+    );
+    let (code, head, body) = d.post_form(&path, "scope=bulletin");
+    assert_eq!(code, 200, "{head}{body}");
+    assert!(body.contains(&addr));
+    assert!(
+        head.contains("\r\ncache-control: no-store\r\n"),
+        "POST: {head}"
+    );
+    let (code, head, _) = d.post_form(&path, "List-Unsubscribe=One-Click");
+    assert_eq!(code, 200);
+    assert!(
+        head.contains("\r\ncache-control: no-store\r\n"),
+        "one-click: {head}"
+    );
+}
+
+/// `/admin` does not exist for a caller without the token, whatever the method: a 405 to a
+/// POST would say it is there.
+#[test]
+fn admin_by_any_method_is_as_absent_as_by_get() {
+    let (_t, d) = sample_with_sent_issue();
+    let unknown = d.get("/no/such/page");
+    assert_eq!(unknown.0, 404);
+    for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+        for auth in [&[][..], &[("Authorization", "Bearer wrong")][..]] {
+            let (code, head, body) = d.request(method, "/admin", auth, "");
+            assert_eq!(code, 404, "{method} {auth:?}: {head}");
+            assert!(!head.contains("\r\nallow:"), "{method}: {head}");
+            assert_eq!(
+                body, unknown.2,
+                "{method}: the same page as any unknown address"
+            );
+        }
+    }
+    let token = format!("Bearer {}", support::daemon::ADMIN_TOKEN);
+    let (code, head, _) = d.request("POST", "/admin", &[("Authorization", &token)], "");
+    assert_eq!(code, 405, "with the token it may say so: {head}");
+    assert!(head.contains("\r\nallow: get, head\r\n"), "{head}");
+    assert_eq!(d.admin_get("/admin").0, 200);
+}
+
+/// A date in a path has one spelling, `YYYY-MM-DD`: anything chrono would also read (a sign,
+/// a fifth digit) is another address for the same page, so it is a 404.
+#[test]
+fn a_date_in_a_path_has_one_spelling() {
+    let (_t, d) = sample_with_sent_issue();
+    assert_eq!(d.get("/archive/sscp-news/2026-11-01").0, 200);
+    for alias in [
+        "/archive/sscp-news/+2026-11-01",
+        "/archive/sscp-news/%2B2026-11-01",
+        "/archive/sscp-news/02026-11-01",
+        "/archive/sscp-news/+02026-11-01",
+        "/archive/sscp-news/2026-11-1",
+        "/archive/sscp-news/2026-11-01%20",
+    ] {
+        assert_eq!(d.get(alias).0, 404, "{alias}");
+    }
+}
+
+/// A preview is a file left on disk and passed around: it names no subscriber, its unsubscribe
+/// link is a proof's dummy one (no token the daemon accepts), and only its owner may read it.
+#[test]
+fn a_preview_names_no_subscriber_carries_no_working_token_and_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    const SECRET: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    let t = Tree::sample();
+    t.quiet_schedule();
+    let port = free_port();
+    let settings = std::fs::read_to_string(t.config()).unwrap().replace(
+        "public_url = \"http://127.0.0.1:8080\"",
+        &format!("public_url = \"http://127.0.0.1:{port}\""),
+    );
+    t.write("config/bulletin.toml", &settings);
+    let mut files = Vec::new();
+    for ext in ["html", "txt", "eml"] {
+        let path = t.root().join(format!("preview.{ext}"));
+        let o = support::bulletin_with_umask(t.root(), "022")
+            .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+            .args(["preview", "sscp-news", "--date", "2026-11-01", "--out"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        files.push(path);
+    }
+    let d = Daemon::start_with(&t, port, &[("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)]);
+    let p = t.load().project.unwrap();
+    let members = p.lists.union(&p.bulletin("sscp-news").unwrap().lists);
+    assert!(!members.is_empty());
+    // Every problem of every file, so one run shows them all.
+    let mut problems = Vec::new();
+    for f in &files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+        if mode != 0o600 {
+            problems.push(format!("{name}: mode {mode:o}"));
+        }
+        // Quoted-printable soft breaks and folded headers joined, so no link hides across lines.
+        let text = std::fs::read_to_string(f)
+            .unwrap()
+            .replace("=\r\n", "")
+            .replace("=\n", "")
+            .replace("\r\n ", " ")
+            .replace("=3D", "=");
+        let lower = text.to_lowercase();
+        for m in &members {
+            if lower.contains(&m.email.key()) {
+                problems.push(format!("{name}: names {}", m.email));
+            }
+        }
+        for (at, _) in text.match_indices("/unsubscribe/") {
+            let token: String = text[at + "/unsubscribe/".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || "-_.~".contains(*c))
+                .collect();
+            let (code, _, page) = d.get(&format!("/unsubscribe/{token}"));
+            if code != 400 {
+                let whose = members
+                    .iter()
+                    .find(|m| page.contains(m.email.as_str()))
+                    .map_or(String::new(), |m| format!(", the page of {}", m.email));
+                problems.push(format!("{name}: a token the daemon takes ({code}{whose})"));
+            }
+        }
+        if !text.contains("#proof") {
+            problems.push(format!("{name}: no dummy unsubscribe link"));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}

@@ -78,20 +78,43 @@ pub fn to_ics(
     }
     for o in occurrences {
         let campaign = by_id.get(o.campaign.as_str()).copied();
+        // iCalendar writes years with four digits: a start it cannot write is left out.
+        let start_fits = match &o.event {
+            None => writable(o.start),
+            Some(e) => {
+                writable(e.start.naive_local().date())
+                    && writable(e.start.with_timezone(&Utc).date_naive())
+            }
+        };
+        if !start_fits {
+            continue;
+        }
         w.prop("BEGIN", "VEVENT");
         w.prop("UID", &format!("{}@{host}", o.key()));
         w.prop("DTSTAMP", &stamp);
         match &o.event {
             None => {
                 w.prop("DTSTART;VALUE=DATE", &o.start.format("%Y%m%d").to_string());
-                let after = o.end.succ_opt().unwrap_or(o.end);
-                w.prop("DTEND;VALUE=DATE", &after.format("%Y%m%d").to_string());
+                match o.end.succ_opt().filter(|d| writable(*d)) {
+                    Some(after) => w.prop("DTEND;VALUE=DATE", &after.format("%Y%m%d").to_string()),
+                    // Ending on the last day iCalendar can write: the same span as a length.
+                    None => w.prop(
+                        "DURATION",
+                        &format!("P{}D", (o.end - o.start).num_days() + 1),
+                    ),
+                }
                 // An awareness week does not make anyone busy.
                 w.prop("TRANSP", "TRANSPARENT");
             }
             Some(e) => {
+                let end_fits = writable(e.end.naive_local().date())
+                    && writable(e.end.with_timezone(&Utc).date_naive());
                 for (name, t) in [("DTSTART", e.start), ("DTEND", e.end)] {
-                    if zone.is_some() {
+                    if name == "DTEND" && !end_fits {
+                        // Past the last year iCalendar can write: the same span as a length.
+                        let minutes = (e.end - e.start).num_minutes().max(0);
+                        w.prop("DURATION", &format!("PT{minutes}M"));
+                    } else if zone.is_some() {
                         let local = t.naive_local().format("%Y%m%dT%H%M%S");
                         w.prop(&format!("{name};TZID={}", tz.name()), &local.to_string());
                     } else {
@@ -137,6 +160,11 @@ pub fn to_ics(
 
 /// An event's description: the year's theme and content when the file has them for the year
 /// the occurrence starts in, then the event's practical facts, then the link.
+/// Whether iCalendar can write `d`: its dates have exactly four digits of year.
+fn writable(d: chrono::NaiveDate) -> bool {
+    (0..=9999).contains(&d.year())
+}
+
 fn description(c: &Campaign, year: i32) -> String {
     let content = c.year(year);
     let mut parts: Vec<String> = Vec::new();

@@ -143,14 +143,15 @@ pub async fn suppress(
         .map_err(|err| anyhow::anyhow!("{email}: invalid address: {err}"))?;
     let scope = scope(project, list, bulletin)?;
     let store = open(project).await?;
-    let added = store
-        .suppress(
-            &e.key(),
-            &scope,
-            reason,
-            crate::clock::SystemClock::utc().timestamp(),
-        )
-        .await?;
+    let now = crate::clock::SystemClock::utc().timestamp();
+    let added = store.suppress(&e.key(), &scope, reason, now).await?;
+    // Whole-address and bulletin suppressions reach created issues through the ledger alone;
+    // a list's needs the lists, which the command has.
+    let taken = if matches!(scope, SuppressionScope::List(_)) {
+        crate::send::apply_list_suppressions(project, &store, &e.key(), now).await?
+    } else {
+        0
+    };
     let what = match &scope {
         SuppressionScope::All => "everything".to_string(),
         SuppressionScope::List(l) => format!("list {l}"),
@@ -160,6 +161,9 @@ pub async fn suppress(
         println!("suppressed {} for {what}", e.key());
     } else {
         println!("{} was already suppressed for {what}", e.key());
+    }
+    if taken > 0 {
+        println!("  and taken off {taken} delivery(ies) of issues already under way");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -13,10 +13,10 @@ pub struct ListRow {
     pub members: usize,
 }
 
-/// Each list's members after includes, de-duplication and suppressions (of the whole address
-/// or of that list).
+/// Each list's members after includes, de-duplication and suppressions (of the whole address,
+/// of that list, or of the lists through which alone it has them: [`crate::suppress_rule`]).
 pub fn list_rows(project: &Project, suppressions: &[crate::store::Suppression]) -> Vec<ListRow> {
-    use crate::store::SuppressionScope;
+    let rule = crate::suppress_rule::Suppressions::new(suppressions);
     project
         .lists
         .lists
@@ -25,15 +25,8 @@ pub fn list_rows(project: &Project, suppressions: &[crate::store::Suppression]) 
             let members = project.lists.members.get(&l.id).map_or(0, |ms| {
                 ms.iter()
                     .filter(|m| {
-                        let key = m.email.key();
-                        !suppressions.iter().any(|s| {
-                            s.email_key == key
-                                && match &s.scope {
-                                    SuppressionScope::All => true,
-                                    SuppressionScope::List(id) => *id == l.id,
-                                    SuppressionScope::Bulletin(_) => false,
-                                }
-                        })
+                        rule.stopping(&project.lists, &l.id, &m.email.key())
+                            .is_empty()
                     })
                     .count()
             });

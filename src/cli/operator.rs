@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use super::ledger::{existing_suppressions, ledger_exists, open, operator};
 use crate::address::EmailAddress;
 use crate::config::Project;
+use crate::ids::ListId;
 use crate::schedule::jobs::Job;
 use crate::spreadsheet::csv_field;
 use crate::store::{FireState, IssueKind, IssueState, Store, Suppression, SuppressionScope};
@@ -170,20 +171,15 @@ pub async fn suppressions(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Why an address is suppressed for a list of a project: the scopes that stop it there.
-fn suppressed_for(suppressions: &[Suppression], key: &str, list: &str) -> Vec<String> {
-    suppressions
-        .iter()
-        .filter(|s| {
-            s.email_key == key
-                && match &s.scope {
-                    SuppressionScope::All => true,
-                    SuppressionScope::List(l) => l.as_str() == list,
-                    SuppressionScope::Bulletin(_) => false,
-                }
-        })
-        .map(|s| s.scope.to_string())
-        .collect()
+/// Why an address is not reached through a list of a project: the scopes that stop it there
+/// ([`crate::suppress_rule`]).
+fn suppressed_for(
+    project: &Project,
+    suppressions: &[Suppression],
+    key: &str,
+    list: &ListId,
+) -> Vec<String> {
+    crate::suppress_rule::Suppressions::new(suppressions).stopping(&project.lists, list, key)
 }
 
 /// One member in `lists --members`.
@@ -217,7 +213,7 @@ pub fn list_members(
             email: m.email.to_string(),
             name: m.name.as_ref().map(|n| n.to_string()),
             agency: m.agency.clone(),
-            suppressed: suppressed_for(suppressions, &m.email.key(), list),
+            suppressed: suppressed_for(project, suppressions, &m.email.key(), &l.id),
         })
         .collect();
     if json {
@@ -299,7 +295,7 @@ pub fn lists_who(
         rows.push(WhoRow {
             list: id.to_string(),
             via,
-            suppressed: suppressed_for(suppressions, &key, id.as_str()),
+            suppressed: suppressed_for(project, suppressions, &key, id),
         });
     }
     let other: Vec<String> = suppressions

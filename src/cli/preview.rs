@@ -1,5 +1,5 @@
 //! `bulletin preview`: write the coming issue (or one for any date) to a file a person can
-//! open, exactly as a sample recipient would receive it.
+//! open, as a sample reader would receive it (written 0600, with a dummy unsubscribe link).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,6 +21,11 @@ pub enum PreviewError {
     #[error("--out must end in .html, .txt or .eml: {0}")]
     OutKind(PathBuf),
 }
+
+/// Who a preview is made out to: nobody real.
+pub const SAMPLE_EMAIL: &str = "reader@example.org";
+/// The name on a preview's `To:`.
+pub const SAMPLE_NAME: &str = "Sample Reader";
 
 /// What `preview` wrote.
 #[derive(Debug)]
@@ -44,12 +49,14 @@ pub fn write(
 ) -> Result<Written, PreviewError> {
     let (issue, mut rendered) = compose::compose(project, bulletin, date)?;
     rendered.set_date(&now.with_timezone(&project.settings.organisation.time_zone));
-    let b = compose::find(project, bulletin)?;
-    let members = project.lists.union(&b.lists);
-    let fallback = crate::address::EmailAddress::parse("reader@example.org").expect("valid");
-    let (email, name) = members
-        .first()
-        .map_or((&fallback, None), |m| (&m.email, m.name.as_ref()));
+    compose::find(project, bulletin)?;
+    // A preview file is left on disk and passed around: it is made out to a sample reader,
+    // with a proof's dummy unsubscribe link, so it names no subscriber and carries no working
+    // unsubscribe token.
+    let rendered = rendered.into_sample();
+    let email = &crate::address::EmailAddress::parse(SAMPLE_EMAIL).expect("valid");
+    let sample_name = crate::address::DisplayName::parse(SAMPLE_NAME).expect("valid");
+    let name = Some(&sample_name);
     let signer = compose::preview_signer(project);
     let path = match out {
         Some(p) => p.to_path_buf(),
@@ -74,9 +81,10 @@ pub fn write(
         _ => return Err(PreviewError::OutKind(path)),
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| PreviewError::Write(path.clone(), e))?;
+        crate::private::create_dir_all(dir).map_err(|e| PreviewError::Write(path.clone(), e))?;
     }
-    std::fs::write(&path, &bytes).map_err(|e| PreviewError::Write(path.clone(), e))?;
+    crate::private::write_atomically(&path, &bytes)
+        .map_err(|e| PreviewError::Write(path.clone(), e))?;
     Ok(Written {
         path,
         bytes: bytes.len(),

@@ -256,7 +256,7 @@ impl Daemon {
             tracing::warn!(bulletin, %date, "held, and no `editors` list to email about it");
             return Ok(());
         };
-        let to = editor_addresses(p, editors);
+        let to = editor_addresses(p, &self.store, editors).await?;
         let (row, created) =
             crate::send::create_held_notice(p, &self.store, bulletin, date, &to, now).await?;
         if created {
@@ -326,7 +326,7 @@ impl Daemon {
                 let Some(editors) = &b.editors else {
                     return Ok(None);
                 };
-                let to = editor_addresses(p, editors);
+                let to = editor_addresses(p, &self.store, editors).await?;
                 let (row, _) = crate::send::create_proof_kind(
                     p,
                     &self.store,
@@ -486,16 +486,18 @@ async fn poll_bounces(live: tokio::sync::watch::Receiver<crate::web::server::Liv
     }
 }
 
-/// Everyone on a bulletin's `editors` list (with its includes), for proofs and held notices.
-fn editor_addresses(
+/// Everyone on a bulletin's `editors` list (with its includes) whom no suppression stops
+/// there, for proofs and held notices.
+async fn editor_addresses(
     p: &Project,
+    store: &Store,
     editors: &crate::ids::ListId,
-) -> Vec<crate::address::EmailAddress> {
-    p.lists
-        .union(std::slice::from_ref(editors))
-        .into_iter()
-        .map(|m| m.email)
-        .collect()
+) -> Result<Vec<crate::address::EmailAddress>, StoreError> {
+    Ok(crate::send::list_recipients(
+        p,
+        editors,
+        &store.suppressions().await?,
+    ))
 }
 
 /// `bulletin run`: load, open the ledger, listen, then pass, sleep and reload until stopped.

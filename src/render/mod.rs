@@ -264,6 +264,13 @@ impl Rendered {
         Ok(self)
     }
 
+    /// Make this rendering a sample for a preview file: a proof's dummy unsubscribe link and
+    /// no List-Unsubscribe headers, so the file carries no token that works.
+    pub fn into_sample(mut self) -> Self {
+        self.proof = true;
+        self
+    }
+
     /// Whether this is a proof (see [`Rendered::into_proof`]).
     pub fn is_proof(&self) -> bool {
         self.proof

@@ -17,7 +17,9 @@ use crate::store::{IssueRow, StoreError};
 
 pub use issues::{create_announcement, create_or_resume};
 pub use proofs::{PROOF_PAGE_PREFIX, create_held_notice, create_proof, create_proof_kind};
-pub use recipients::{materialise, materialise_lists};
+pub use recipients::{
+    apply_list_suppressions, issue_lists, list_recipients, materialise, materialise_lists,
+};
 pub use sender::{bounce_setup, sender};
 pub use transport::transport;
 

@@ -49,6 +49,32 @@ impl Store {
         })
     }
 
+    /// Mark the deliveries of `email_key` in `issue_id` that are still to be attempted as
+    /// suppressed (a list-scoped suppression that, by the rule, now stops them). Returns how many.
+    pub async fn suppress_delivery(
+        &self,
+        issue_id: i64,
+        email_key: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        on_pool!(self, |pool, d| {
+            let r = sqlx::query(locking!(
+                d,
+                "UPDATE deliveries SET state = 'suppressed', updated_at = $3
+                 WHERE state IN ('pending', 'deferred')
+                   AND id IN (SELECT id FROM deliveries
+                               WHERE issue_id = $1 AND email_key = $2
+                                 AND state IN ('pending', 'deferred'){lock})"
+            ))
+            .bind(issue_id)
+            .bind(email_key)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            Ok(r.rows_affected())
+        })
+    }
+
     /// Claim up to `limit` due deliveries of an issue for `owner` until `lease_until`.
     pub async fn claim(
         &self,

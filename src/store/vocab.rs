@@ -230,7 +230,7 @@ impl serde::Serialize for IssueKind {
 }
 
 /// What a suppression covers: everything, one list, or one bulletin. Stored as `*`,
-/// `list:<id>` or `bulletin:<id>`.
+/// `list:<id>` or `bulletin:<id>`. Who each stops is [`crate::suppress_rule`]'s to say.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SuppressionScope {
     All,
@@ -261,15 +261,6 @@ impl SuppressionScope {
                 .map(SuppressionScope::Bulletin)
                 .map_err(|_| bad()),
             _ => Err(bad()),
-        }
-    }
-
-    /// Whether this suppression keeps an address off `bulletin` sent to `lists`.
-    pub fn covers(&self, bulletin: &BulletinId, lists: &[ListId]) -> bool {
-        match self {
-            SuppressionScope::All => true,
-            SuppressionScope::List(l) => lists.contains(l),
-            SuppressionScope::Bulletin(b) => b == bulletin,
         }
     }
 }
@@ -383,17 +374,6 @@ mod tests {
         for bad in ["", "2026-13-01", "1 Dec 2026", "2026-12-01x"] {
             assert_eq!(parse_date(bad).unwrap_err().what, "a date", "{bad}");
         }
-    }
-
-    #[test]
-    fn scopes_cover_what_they_name() {
-        let b = BulletinId::parse("news").unwrap();
-        let lists = [ListId::parse("health").unwrap()];
-        assert!(SuppressionScope::All.covers(&b, &lists));
-        assert!(SuppressionScope::List(lists[0].clone()).covers(&b, &lists));
-        assert!(!SuppressionScope::List(ListId::parse("police").unwrap()).covers(&b, &lists));
-        assert!(SuppressionScope::Bulletin(b.clone()).covers(&b, &[]));
-        assert!(!SuppressionScope::Bulletin(BulletinId::parse("other").unwrap()).covers(&b, &[]));
     }
 
     fn id() -> impl Strategy<Value = String> {

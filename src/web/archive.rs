@@ -110,7 +110,7 @@ pub async fn issue(
     if crate::ids::BulletinId::parse(&bulletin).is_err() {
         return not_found();
     }
-    let Ok(date) = date.parse::<chrono::NaiveDate>() else {
+    let Some(date) = crate::dates::path_date(&date) else {
         return not_found();
     };
     let Ok(Some(row)) = s

@@ -176,6 +176,29 @@ fn authorised(s: &AppState, headers: &HeaderMap) -> bool {
     m.verify_slice(&a).is_ok()
 }
 
+/// `/admin` by any method. To a caller without the token it is the same 404 whatever the
+/// method, as for any address that does not exist (a 405 would tell them the page is there);
+/// to one with it, GET and HEAD read it and anything else is 405 with the methods it takes.
+pub async fn admin_any(
+    method: axum::http::Method,
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Response {
+    use axum::http::Method;
+    if method == Method::GET || method == Method::HEAD || !authorised(&s, &headers) {
+        return admin(State(s), headers).await;
+    }
+    let mut r = error_page(
+        &s,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed",
+        "This page can only be read.",
+    );
+    r.headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD"));
+    r
+}
+
 pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
     if !authorised(&s, &headers) {
         return error_page(

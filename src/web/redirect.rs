@@ -26,7 +26,7 @@ pub async fn follow(
     };
     if n == 0
         || crate::ids::BulletinId::parse(&bulletin).is_err()
-        || date.parse::<chrono::NaiveDate>().is_err()
+        || crate::dates::path_date(&date).is_none()
     {
         return not_found();
     }

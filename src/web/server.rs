@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use tokio::sync::watch;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -87,7 +87,7 @@ pub fn router(state: AppState) -> Router {
         .route("/feed.atom", get(super::feeds::atom))
         .route("/healthz", get(super::ops::healthz))
         .route("/metrics", get(super::ops::metrics))
-        .route("/admin", get(super::ops::admin))
+        .route("/admin", any(super::ops::admin_any))
         .route("/static/site.css", get(site_css))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), count))

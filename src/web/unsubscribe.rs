@@ -37,7 +37,27 @@ fn name_of(s: &AppState, u: &Unsubscribe) -> String {
         .unwrap_or_else(|| u.bulletin.to_string())
 }
 
-pub async fn show(State(s): State<AppState>, Path(token): Path<String>) -> Response {
+/// The page of a link: whose address it is and the buttons. Never stored by a browser or a
+/// proxy (`Cache-Control: no-store`): it shows the address, and the URL is a personal token.
+pub async fn show(state: State<AppState>, token: Path<String>) -> Response {
+    no_store(show_page(state, token).await)
+}
+
+/// The answer to the button or to a one-click POST; never stored, as [`show`].
+pub async fn confirm(state: State<AppState>, token: Path<String>, body: String) -> Response {
+    no_store(confirm_page(state, token, body).await)
+}
+
+/// `r` marked `Cache-Control: no-store`, whatever it is (the page, or the answer to a bad link).
+fn no_store(mut r: Response) -> Response {
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    r
+}
+
+async fn show_page(State(s): State<AppState>, Path(token): Path<String>) -> Response {
     let live = s.live();
     let Ok(u) = live.signer.verify(&token) else {
         return invalid(&s);
@@ -58,7 +78,7 @@ pub async fn show(State(s): State<AppState>, Path(token): Path<String>) -> Respo
     Html(body.into_string()).into_response()
 }
 
-pub async fn confirm(
+async fn confirm_page(
     State(s): State<AppState>,
     Path(token): Path<String>,
     body: String,
