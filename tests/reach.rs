@@ -456,3 +456,95 @@ fn impact_adds_up_an_issue_and_never_shows_a_small_agency() {
     let o = run(&t, &["impact", "--quarter", "2026-Q5"]);
     assert_eq!(o.status.code(), Some(2), "clap refuses a bad quarter");
 }
+
+/// A link checker's HEAD requests, and the same link spelled `/+1`, `/01` or with another date
+/// spelling, must not add to the counter: only a reader's GET of the link the issue carries.
+#[test]
+fn head_requests_and_other_spellings_of_a_link_count_nothing() {
+    let port = free_port();
+    let t = tree(true, port);
+    ok(&run(&t, &["send", "news", "--now", "--date", DATE]));
+    let d = Daemon::start(&t, port);
+    for _ in 0..5 {
+        let (status, head, _) = d.request("HEAD", &format!("/r/news/{DATE}/1"), &[], "");
+        assert_eq!(status, 302, "a HEAD is answered like a GET: {head}");
+    }
+    for bad in [
+        format!("/r/news/{DATE}/+1"),
+        format!("/r/news/{DATE}/01"),
+        format!("/r/news/{DATE}/001"),
+        format!("/r/news/{DATE}/%2B1"),
+        "/r/news/+2026-12-01/1".to_string(),
+    ] {
+        let (status, head, _) = d.get(&bad);
+        assert_eq!(status, 404, "{bad}: {head}");
+        assert!(!head.contains("location:"), "{bad}: {head}");
+    }
+    assert_eq!(d.get(&format!("/r/news/{DATE}/2")).0, 302);
+    drop(d);
+    assert_eq!(
+        query(&t, "SELECT link, clicks FROM link_clicks ORDER BY link"),
+        "2|1\n",
+        "only the one canonical GET counted"
+    );
+}
+
+/// More clicks than three for each delivered copy are not readers: `impact` says so and keeps
+/// them out of the reach it reports, in every format.
+#[test]
+fn impact_flags_implausibly_many_clicks_instead_of_reporting_them_as_reach() {
+    let port = free_port();
+    let t = tree(true, port);
+    ok(&run(&t, &["send", "news", "--now", "--date", DATE]));
+    let d = Daemon::start(&t, port);
+    // 23 delivered copies: 3 × 23 = 69 is the most that can be readers.
+    for _ in 0..70 {
+        assert_eq!(d.get(&format!("/r/news/{DATE}/1")).0, 302);
+    }
+    drop(d);
+    let json = ok(&run(
+        &t,
+        &["impact", "--issue", "news@2026-12-01", "--format", "json"],
+    ));
+    let r: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(r["total"]["delivered"], 23, "{json}");
+    assert_eq!(r["clicks"], 0, "not presented as reach: {json}");
+    assert_eq!(r["implausible_clicks"], 70, "{json}");
+    assert_eq!(r["issues"][0]["clicks_implausible"], true, "{json}");
+    assert_eq!(r["by_item"], serde_json::json!([]), "{json}");
+
+    let csv = ok(&run(
+        &t,
+        &["impact", "--issue", "news@2026-12-01", "--format", "csv"],
+    ));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines.contains(&"total,news@2026-12-01,,23,23,0,0,0"), "{csv}");
+    assert!(lines.contains(&"issue,news@2026-12-01,,23,23,0,0,"), "{csv}");
+    assert!(
+        lines.contains(&"implausible_clicks,news@2026-12-01,,,,,,70"),
+        "{csv}"
+    );
+    assert!(!lines.iter().any(|l| l.starts_with("news,")), "{csv}");
+
+    let table = ok(&run(&t, &["impact", "--issue", "news@2026-12-01"]));
+    assert!(
+        table.contains("the 70 clicks on news@2026-12-01 are left out"),
+        "{table}"
+    );
+
+    // 69 is within the bound and is reach.
+    let t = tree(true, port);
+    ok(&run(&t, &["send", "news", "--now", "--date", DATE]));
+    let d = Daemon::start(&t, port);
+    for _ in 0..69 {
+        assert_eq!(d.get(&format!("/r/news/{DATE}/1")).0, 302);
+    }
+    drop(d);
+    let json = ok(&run(
+        &t,
+        &["impact", "--issue", "news@2026-12-01", "--format", "json"],
+    ));
+    let r: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(r["clicks"], 69, "{json}");
+    assert_eq!(r["issues"][0]["clicks_implausible"], false, "{json}");
+}
