@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{NaiveDate, TimeZone};
 
 use crate::config::Project;
+use crate::small_groups::{Group, printable};
 use crate::store::{ReachDelivery, ReachIssue, ReachUnsubscribe, Store, StoreError};
 
 /// No agency group smaller than this is ever shown: smaller ones are merged into
@@ -119,7 +120,7 @@ pub struct ClickLine {
     pub clicks: u64,
 }
 
-/// One agency group (never fewer than [`MIN_GROUP`] recipients).
+/// One agency group (never fewer than [`MIN_GROUP`] people).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AgencyLine {
     pub agency: String,
@@ -233,17 +234,22 @@ pub fn compute(
     }
     by_item.sort_by_key(|c| std::cmp::Reverse(c.clicks));
 
-    // Agency groups: people, not copies, decide a group's size.
-    let mut groups: BTreeMap<String, (BTreeSet<&str>, Figures)> = BTreeMap::new();
+    // Agency groups: people, not copies, decide a group's size; someone who unsubscribed is
+    // one of the people a group's figures are about even when no copy in scope went to them.
+    let mut groups: BTreeMap<String, (BTreeSet<&str>, AgencyFigures)> = BTreeMap::new();
     for d in &g.deliveries {
         let a = agency_of(&d.email_key).unwrap_or_else(|| NO_AGENCY.to_string());
         let e = groups.entry(a).or_default();
-        e.0.insert(&d.email_key);
-        add(&mut e.1, d);
+        if e.0.insert(&d.email_key) {
+            e.1.recipients += 1;
+        }
+        add(&mut e.1.figures, d);
     }
     for k in &unsubscribed_keys {
         let a = agency_of(k).unwrap_or_else(|| NO_AGENCY.to_string());
-        groups.entry(a).or_default().1.unsubscribed += 1;
+        let e = groups.entry(a).or_default();
+        e.0.insert(k);
+        e.1.figures.unsubscribed += 1;
     }
     let by_agency = agency_lines(groups);
     Report {
@@ -272,40 +278,47 @@ fn add(f: &mut Figures, d: &ReachDelivery) {
     }
 }
 
-/// Groups of at least [`MIN_GROUP`] people by name, largest first; the rest merged into
-/// [`OTHER_AGENCIES`], shown only when that is large enough too.
-fn agency_lines(groups: BTreeMap<String, (BTreeSet<&str>, Figures)>) -> Vec<AgencyLine> {
-    let mut shown = Vec::new();
-    let mut other_people: BTreeSet<&str> = BTreeSet::new();
-    let mut other = Figures::default();
-    for (agency, (people, f)) in groups {
-        if people.len() >= MIN_GROUP && agency != OTHER_AGENCIES {
-            shown.push(AgencyLine {
-                agency,
-                recipients: people.len() as u64,
-                figures: f,
-            });
-        } else {
-            other_people.extend(people);
-            other.sent += f.sent;
-            other.delivered += f.delivered;
-            other.bounced += f.bounced;
-            other.unsubscribed += f.unsubscribed;
-        }
+/// An agency group's figures and how many of its people were sent a copy.
+#[derive(Debug, Default)]
+struct AgencyFigures {
+    recipients: u64,
+    figures: Figures,
+}
+
+impl std::ops::AddAssign for AgencyFigures {
+    fn add_assign(&mut self, o: AgencyFigures) {
+        self.recipients += o.recipients;
+        self.figures += o.figures;
     }
-    shown.sort_by(|a, b| {
-        b.recipients
-            .cmp(&a.recipients)
-            .then(a.agency.cmp(&b.agency))
+}
+
+impl std::ops::AddAssign for Figures {
+    fn add_assign(&mut self, o: Figures) {
+        self.sent += o.sent;
+        self.delivered += o.delivered;
+        self.bounced += o.bounced;
+        self.unsubscribed += o.unsubscribed;
+    }
+}
+
+/// The agency rows the small-group rule lets the report print (see [`crate::small_groups`]):
+/// groups of at least [`MIN_GROUP`] people by name, largest first, the rest as
+/// [`OTHER_AGENCIES`], folded further whenever the totals minus the printed rows would show
+/// a smaller group.
+fn agency_lines(groups: BTreeMap<String, (BTreeSet<&str>, AgencyFigures)>) -> Vec<AgencyLine> {
+    let groups = groups.into_iter().map(|(name, (people, figures))| Group {
+        name,
+        people: people.len() as u64,
+        figures,
     });
-    if other_people.len() >= MIN_GROUP {
-        shown.push(AgencyLine {
-            agency: OTHER_AGENCIES.to_string(),
-            recipients: other_people.len() as u64,
-            figures: other,
-        });
-    }
-    shown
+    printable(groups, MIN_GROUP as u64, OTHER_AGENCIES)
+        .into_iter()
+        .map(|g| AgencyLine {
+            agency: g.name,
+            recipients: g.figures.recipients,
+            figures: g.figures.figures,
+        })
+        .collect()
 }
 
 /// Gather from the ledger and add up.
@@ -626,9 +639,10 @@ mod tests {
             agencies(&[("police", 12), ("nhs", 9), ("school", 3)]),
             [("police".into(), 12), (OTHER_AGENCIES.into(), 12)]
         );
+        // The nine would be the totals minus police: police is folded in with them.
         assert_eq!(
             agencies(&[("police", 12), ("nhs", 9)]),
-            [("police".to_string(), 12)]
+            [(OTHER_AGENCIES.to_string(), 21)]
         );
         assert_eq!(agencies(&[("nhs", 10)]), [("nhs".to_string(), 10)]);
     }

@@ -31,6 +31,7 @@ pub mod render;
 pub mod schedule;
 pub mod secret;
 pub mod send;
+pub mod small_groups;
 pub mod spreadsheet;
 pub mod store;
 pub mod themes;
