@@ -58,8 +58,16 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
         println!("no issues yet");
         return Ok(ExitCode::SUCCESS);
     }
+    let tz = project.settings.organisation.time_zone;
+    // As wide as the widest kind (a test proof's label carries its time and number).
+    let kw = rows
+        .iter()
+        .map(|r| r.kind.label(tz).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(27);
     println!(
-        "{:<14} {:<10} {:<27} {:>5} {:<8} {:>7} {:>9} {:>7} {:>8} {:>6} {:>7} {:>10}",
+        "{:<14} {:<10} {:<kw$} {:>5} {:<8} {:>7} {:>9} {:>7} {:>8} {:>6} {:>7} {:>10}",
         "BULLETIN",
         "DATE",
         "KIND",
@@ -76,10 +84,10 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
     for r in &rows {
         let c = &r.deliveries;
         println!(
-            "{:<14} {:<10} {:<27} {:>5} {:<8} {:>7} {:>9} {:>7} {:>8} {:>6} {:>7} {:>10}",
+            "{:<14} {:<10} {:<kw$} {:>5} {:<8} {:>7} {:>9} {:>7} {:>8} {:>6} {:>7} {:>10}",
             r.bulletin,
             r.date,
-            r.kind.label(project.settings.organisation.time_zone),
+            r.kind.label(tz),
             r.issue,
             r.state,
             c.pending,
