@@ -113,6 +113,14 @@ fn overlapping_lists_and_suppressed_addresses() {
         "config/bulletin.toml",
         &settings.replace("lists = [\"all\"]", "lists = [\"all\", \"health\"]"),
     );
+    // The ledger the daemon makes when it first starts (`suppress` never creates one).
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        bulletin::store::Store::open(&bulletin::config::DatabaseUrl::Sqlite(
+            t.root().join("data/bulletin.db"),
+        ))
+        .await
+        .unwrap();
+    });
     let o = run(
         &t,
         &[

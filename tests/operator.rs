@@ -32,7 +32,20 @@ fn tree(extra: &str, members: &[&str], port: u16) -> Tree {
         ),
     );
     t.members(members);
+    ledger(&t);
     t
+}
+
+/// The ledger the daemon creates when it first starts: the commands tried here read it or add
+/// to it, and never create one.
+fn ledger(t: &Tree) {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        Store::open(&bulletin::config::DatabaseUrl::Sqlite(
+            t.root().join("data/bulletin.db"),
+        ))
+        .await
+        .unwrap();
+    });
 }
 
 /// Move the bulletin's schedule to 1 January only, so a daemon started today has no fire to
