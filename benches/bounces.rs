@@ -8,7 +8,7 @@ use std::time::Instant;
 use bulletin::address::EmailAddress;
 use bulletin::bounce::{Outcome, SoftPolicy, Verp, ingest};
 use bulletin::secret::Secret;
-use bulletin::store::{NewDelivery, NewIssue, SqliteStore, Store};
+use bulletin::store::{NewDelivery, NewIssue, OpenMode, SqliteStore, Store};
 
 const N: usize = 10_000;
 
@@ -20,7 +20,7 @@ fn main() {
 async fn run() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::Sqlite(
-        SqliteStore::open(&dir.path().join("bench.db"))
+        SqliteStore::open(&dir.path().join("bench.db"), OpenMode::CreateIfMissing)
             .await
             .unwrap(),
     );

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{NaiveDate, TimeZone};
 
 use crate::config::Project;
+use crate::small_groups::{Group, printable};
 use crate::store::{ReachDelivery, ReachIssue, ReachUnsubscribe, Store, StoreError};
 
 /// No agency group smaller than this is ever shown: smaller ones are merged into
@@ -19,6 +20,17 @@ pub const OTHER_AGENCIES: &str = "Other agencies";
 
 /// Recipients whose list entry names no agency (or who are no longer in any list).
 pub const NO_AGENCY: &str = "No agency recorded";
+
+/// More clicks than this for each delivered copy are not readers: a person opens a link or two,
+/// perhaps again later, but link checkers, mail scanners' prefetching or someone requesting a
+/// counted link over and over make far more.
+pub const MAX_CLICKS_PER_COPY: u64 = 3;
+
+/// Whether an issue's clicks can be presented as reach: no more than
+/// [`MAX_CLICKS_PER_COPY`] for each copy delivered.
+pub fn clicks_plausible(clicks: u64, delivered: u64) -> bool {
+    clicks <= delivered.saturating_mul(MAX_CLICKS_PER_COPY)
+}
 
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +105,10 @@ pub struct IssueLine {
     pub bounced: u64,
     /// Only for a report on one issue; a quarter counts unsubscribes for the whole quarter.
     pub unsubscribed: Option<u64>,
+    /// Every click counted on its links, plausible or not.
     pub clicks: u64,
+    /// More clicks than [`clicks_plausible`] allows: left out of the report's clicks.
+    pub clicks_implausible: bool,
 }
 
 /// Clicks on the links of one news item, campaign or standing block.
@@ -105,7 +120,7 @@ pub struct ClickLine {
     pub clicks: u64,
 }
 
-/// One agency group (never fewer than [`MIN_GROUP`] recipients).
+/// One agency group (never fewer than [`MIN_GROUP`] people).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AgencyLine {
     pub agency: String,
@@ -126,7 +141,10 @@ pub struct Report {
     pub to: String,
     pub issues: Vec<IssueLine>,
     pub total: Figures,
+    /// Clicks of the issues whose counts are plausible: the reach the report claims.
     pub clicks: u64,
+    /// Clicks of the issues flagged as implausible, left out of `clicks` and `by_item`.
+    pub implausible_clicks: u64,
     /// Whether any issue in it counted clicks (`[reach] count_clicks` when it was sent).
     pub clicks_counted: bool,
     pub by_item: Vec<ClickLine>,
@@ -161,31 +179,41 @@ pub fn compute(
     let mut issues = Vec::new();
     let mut by_item: Vec<ClickLine> = Vec::new();
     let mut all_clicks = 0;
+    let mut implausible_clicks = 0;
     for i in &g.issues {
         let mut f = Figures::default();
         for d in g.deliveries.iter().filter(|d| d.issue_id == i.id) {
             add(&mut f, d);
         }
         let mut clicks = 0;
+        let mut items = Vec::new();
         for &(_, n, c) in g.clicks.iter().filter(|c| c.0 == i.id) {
             let Some(l) = usize::try_from(n - 1).ok().and_then(|n| i.links.get(n)) else {
                 continue;
             };
             let c = c.max(0) as u64;
             clicks += c;
-            match by_item
-                .iter_mut()
-                .find(|x| x.place == l.place && x.title == l.title)
-            {
-                Some(x) => x.clicks += c,
-                None => by_item.push(ClickLine {
-                    place: l.place.clone(),
-                    title: l.title.clone(),
-                    clicks: c,
-                }),
+            items.push((l, c));
+        }
+        let clicks_implausible = !clicks_plausible(clicks, f.delivered);
+        if clicks_implausible {
+            implausible_clicks += clicks;
+        } else {
+            all_clicks += clicks;
+            for (l, c) in items {
+                match by_item
+                    .iter_mut()
+                    .find(|x| x.place == l.place && x.title == l.title)
+                {
+                    Some(x) => x.clicks += c,
+                    None => by_item.push(ClickLine {
+                        place: l.place.clone(),
+                        title: l.title.clone(),
+                        clicks: c,
+                    }),
+                }
             }
         }
-        all_clicks += clicks;
         total.sent += f.sent;
         total.delivered += f.delivered;
         total.bounced += f.bounced;
@@ -197,6 +225,7 @@ pub fn compute(
             bounced: f.bounced,
             unsubscribed: None,
             clicks,
+            clicks_implausible,
         });
     }
     total.unsubscribed = unsubscribed_keys.len() as u64;
@@ -205,17 +234,22 @@ pub fn compute(
     }
     by_item.sort_by_key(|c| std::cmp::Reverse(c.clicks));
 
-    // Agency groups: people, not copies, decide a group's size.
-    let mut groups: BTreeMap<String, (BTreeSet<&str>, Figures)> = BTreeMap::new();
+    // Agency groups: people, not copies, decide a group's size; someone who unsubscribed is
+    // one of the people a group's figures are about even when no copy in scope went to them.
+    let mut groups: BTreeMap<String, (BTreeSet<&str>, AgencyFigures)> = BTreeMap::new();
     for d in &g.deliveries {
         let a = agency_of(&d.email_key).unwrap_or_else(|| NO_AGENCY.to_string());
         let e = groups.entry(a).or_default();
-        e.0.insert(&d.email_key);
-        add(&mut e.1, d);
+        if e.0.insert(&d.email_key) {
+            e.1.recipients += 1;
+        }
+        add(&mut e.1.figures, d);
     }
     for k in &unsubscribed_keys {
         let a = agency_of(k).unwrap_or_else(|| NO_AGENCY.to_string());
-        groups.entry(a).or_default().1.unsubscribed += 1;
+        let e = groups.entry(a).or_default();
+        e.0.insert(k);
+        e.1.figures.unsubscribed += 1;
     }
     let by_agency = agency_lines(groups);
     Report {
@@ -225,6 +259,7 @@ pub fn compute(
         issues,
         total,
         clicks: all_clicks,
+        implausible_clicks,
         clicks_counted: g.issues.iter().any(|i| !i.links.is_empty()),
         by_item,
         by_agency,
@@ -243,40 +278,47 @@ fn add(f: &mut Figures, d: &ReachDelivery) {
     }
 }
 
-/// Groups of at least [`MIN_GROUP`] people by name, largest first; the rest merged into
-/// [`OTHER_AGENCIES`], shown only when that is large enough too.
-fn agency_lines(groups: BTreeMap<String, (BTreeSet<&str>, Figures)>) -> Vec<AgencyLine> {
-    let mut shown = Vec::new();
-    let mut other_people: BTreeSet<&str> = BTreeSet::new();
-    let mut other = Figures::default();
-    for (agency, (people, f)) in groups {
-        if people.len() >= MIN_GROUP && agency != OTHER_AGENCIES {
-            shown.push(AgencyLine {
-                agency,
-                recipients: people.len() as u64,
-                figures: f,
-            });
-        } else {
-            other_people.extend(people);
-            other.sent += f.sent;
-            other.delivered += f.delivered;
-            other.bounced += f.bounced;
-            other.unsubscribed += f.unsubscribed;
-        }
+/// An agency group's figures and how many of its people were sent a copy.
+#[derive(Debug, Default)]
+struct AgencyFigures {
+    recipients: u64,
+    figures: Figures,
+}
+
+impl std::ops::AddAssign for AgencyFigures {
+    fn add_assign(&mut self, o: AgencyFigures) {
+        self.recipients += o.recipients;
+        self.figures += o.figures;
     }
-    shown.sort_by(|a, b| {
-        b.recipients
-            .cmp(&a.recipients)
-            .then(a.agency.cmp(&b.agency))
+}
+
+impl std::ops::AddAssign for Figures {
+    fn add_assign(&mut self, o: Figures) {
+        self.sent += o.sent;
+        self.delivered += o.delivered;
+        self.bounced += o.bounced;
+        self.unsubscribed += o.unsubscribed;
+    }
+}
+
+/// The agency rows the small-group rule lets the report print (see [`crate::small_groups`]):
+/// groups of at least [`MIN_GROUP`] people by name, largest first, the rest as
+/// [`OTHER_AGENCIES`], folded further whenever the totals minus the printed rows would show
+/// a smaller group.
+fn agency_lines(groups: BTreeMap<String, (BTreeSet<&str>, AgencyFigures)>) -> Vec<AgencyLine> {
+    let groups = groups.into_iter().map(|(name, (people, figures))| Group {
+        name,
+        people: people.len() as u64,
+        figures,
     });
-    if other_people.len() >= MIN_GROUP {
-        shown.push(AgencyLine {
-            agency: OTHER_AGENCIES.to_string(),
-            recipients: other_people.len() as u64,
-            figures: other,
-        });
-    }
-    shown
+    printable(groups, MIN_GROUP as u64, OTHER_AGENCIES)
+        .into_iter()
+        .map(|g| AgencyLine {
+            agency: g.name,
+            recipients: g.figures.recipients,
+            figures: g.figures.figures,
+        })
+        .collect()
 }
 
 /// Gather from the ledger and add up.
@@ -414,6 +456,14 @@ pub fn csv(r: &Report) -> String {
             i.delivered,
             i.bounced,
             i.unsubscribed.map_or(String::new(), |u| u.to_string()),
+            shown_clicks(i)
+        ));
+    }
+    // Kept apart, so a spreadsheet adding up the clicks column never counts them as reach.
+    for i in r.issues.iter().filter(|i| i.clicks_implausible) {
+        s.push_str(&format!(
+            "implausible_clicks,{},,,,,,{}\n",
+            field(&i.issue),
             i.clicks
         ));
     }
@@ -438,6 +488,16 @@ pub fn csv(r: &Report) -> String {
 
 use crate::spreadsheet::csv_field as field;
 
+/// An issue's clicks as a report shows them: blank when they are implausible (see
+/// [`clicks_plausible`]; the report says so apart).
+fn shown_clicks(i: &IssueLine) -> String {
+    if i.clicks_implausible {
+        String::new()
+    } else {
+        i.clicks.to_string()
+    }
+}
+
 /// The report for a terminal.
 pub fn table(r: &Report) -> String {
     let mut s = format!("Impact of {}\n", r.scope);
@@ -447,7 +507,7 @@ pub fn table(r: &Report) -> String {
         "ISSUE", "SENT", "DELIVERED", "BOUNCED", "UNSUBSCRIBED", "CLICKS"
     );
     s.push_str(&head);
-    let line = |name: &str, f: [u64; 3], unsubscribed: String, clicks: u64| {
+    let line = |name: &str, f: [u64; 3], unsubscribed: String, clicks: String| {
         format!(
             "{:<28}  {:>8}  {:>9}  {:>7}  {:>12}  {:>6}\n",
             name, f[0], f[1], f[2], unsubscribed, clicks
@@ -456,7 +516,8 @@ pub fn table(r: &Report) -> String {
     if r.issues.len() != 1 {
         for i in &r.issues {
             let f = [i.sent, i.delivered, i.bounced];
-            s.push_str(&line(&i.issue, f, "-".into(), i.clicks));
+            let clicks = Some(shown_clicks(i)).filter(|c| !c.is_empty());
+            s.push_str(&line(&i.issue, f, "-".into(), clicks.unwrap_or("-".into())));
         }
     }
     let t = &r.total;
@@ -467,9 +528,18 @@ pub fn table(r: &Report) -> String {
             .map_or("total", |i| &i.issue),
         [t.sent, t.delivered, t.bounced],
         t.unsubscribed.to_string(),
-        r.clicks,
+        r.clicks.to_string(),
     ));
     s.push('\n');
+    for i in r.issues.iter().filter(|i| i.clicks_implausible) {
+        s.push_str(&format!(
+            "Warning: the {} clicks on {} are left out: more than {MAX_CLICKS_PER_COPY} for each of its {} delivered copies is not readers (link checkers, prefetching mail scanners or repeated requests).\n",
+            i.clicks, i.issue, i.delivered
+        ));
+    }
+    if r.implausible_clicks > 0 {
+        s.push('\n');
+    }
     if !r.clicks_counted {
         s.push_str("Clicks were not counted ([reach] count_clicks was off when sent).\n\n");
     } else if r.by_item.is_empty() {
@@ -569,9 +639,10 @@ mod tests {
             agencies(&[("police", 12), ("nhs", 9), ("school", 3)]),
             [("police".into(), 12), (OTHER_AGENCIES.into(), 12)]
         );
+        // The nine would be the totals minus police: police is folded in with them.
         assert_eq!(
             agencies(&[("police", 12), ("nhs", 9)]),
-            [("police".to_string(), 12)]
+            [(OTHER_AGENCIES.to_string(), 21)]
         );
         assert_eq!(agencies(&[("nhs", 10)]), [("nhs".to_string(), 10)]);
     }

@@ -32,6 +32,7 @@ pub mod render;
 pub mod schedule;
 pub mod secret;
 pub mod send;
+pub mod small_groups;
 pub mod spreadsheet;
 pub mod store;
 pub mod suppress_rule;

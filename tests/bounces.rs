@@ -845,6 +845,8 @@ fn without_a_processed_folder_handled_reports_are_deleted() {
 fn a_wrong_imap_password_fails_the_pass_with_a_hint() {
     let imap = support::imap::Dovecot::start();
     let t = tree(&FIVE, &imap_settings(imap.port, None));
+    // A ledger to record into (without one, `bounce --imap` stops before logging in).
+    send(&t, "2026-12-01");
     let o = bulletin(t.root())
         .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
         .env("BULLETIN_IMAP_PASSWORD", "wrong")

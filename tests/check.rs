@@ -719,6 +719,14 @@ fn read_only_commands_work_without_the_daemons_secrets_but_check_and_send_insist
         "config/bulletin.toml",
         &format!("{settings}\n[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://relay.example.org:587\"\nusername = \"bulletin\"\n"),
     );
+    // The daemon's ledger (`status` reads one; it never creates one).
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        bulletin::store::Store::open(&bulletin::config::DatabaseUrl::Sqlite(
+            tree.root().join("data/bulletin.db"),
+        ))
+        .await
+        .unwrap();
+    });
     for args in [
         vec!["status"],
         vec!["lists"],

@@ -113,6 +113,14 @@ fn overlapping_lists_and_suppressed_addresses() {
         "config/bulletin.toml",
         &settings.replace("lists = [\"all\"]", "lists = [\"all\", \"health\"]"),
     );
+    // The ledger the daemon makes when it first starts (`suppress` never creates one).
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        bulletin::store::Store::open(&bulletin::config::DatabaseUrl::Sqlite(
+            t.root().join("data/bulletin.db"),
+        ))
+        .await
+        .unwrap();
+    });
     let o = run(
         &t,
         &[
@@ -451,4 +459,45 @@ fn a_proof_goes_only_to_the_given_addresses_and_is_not_the_issue() {
         "{}",
         say(&o)
     );
+}
+
+/// Two proofs asked for within the same second, to different editors, are two proofs: each
+/// editor gets theirs (a proof's identity once was the second it was made in, so the second
+/// proof found the first and sent nothing, though it said "created").
+#[test]
+fn two_proofs_in_the_same_second_both_arrive() {
+    #![allow(clippy::disallowed_methods)] // aligning to the real clock's second
+    let sink = SmtpSink::start(&[]);
+    let t = tree_with_members(3, &smtp_transport(sink.port));
+    // Start just after a second begins, so both runs fall in it.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_nanos(
+        1_000_000_000 - u64::from(now.subsec_nanos()) + 5_000_000,
+    ));
+    let carol = run(&t, &["send", "news", "--test-to", "carol@x.example"]);
+    let dave = run(&t, &["send", "news", "--test-to", "dave@x.example"]);
+    for o in [&carol, &dave] {
+        assert_eq!(o.status.code(), Some(0), "{}", say(o));
+        assert!(stdout(o).contains("1 sent"), "{}", say(o));
+    }
+    sink.wait_for_count(2, std::time::Duration::from_secs(5));
+    let copies = sink.copies();
+    assert_eq!(
+        copies.keys().cloned().collect::<Vec<_>>(),
+        ["carol@x.example", "dave@x.example"],
+        "carol: {}\ndave: {}",
+        say(&carol),
+        say(&dave)
+    );
+    // Two proofs in the ledger, told apart in `status`.
+    let s = status(&t);
+    let kinds: std::collections::BTreeSet<&str> = s
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 2, "{s}");
 }

@@ -101,6 +101,7 @@ fn partners_suppressed_on_police() -> Tree {
         "config/lists/health.toml",
         "name = \"Health\"\n[[member]]\nemail = \"both@x.example\"\n",
     );
+    tree.create_ledger();
     for who in ["pc@x.example", "direct@x.example", "both@x.example"] {
         succeed(bulletin(tree.root()).args(["suppress", who, "--list", "police"]));
     }
@@ -183,6 +184,7 @@ fn a_suppression_on_the_editors_list_stops_the_proofs_to_that_editor() {
         "config/lists/editors.toml",
         "name = \"Editors\"\n[[member]]\nemail = \"ed1@x.example\"\n[[member]]\nemail = \"ed2@x.example\"\n",
     );
+    tree.create_ledger();
     succeed(bulletin(tree.root()).args(["suppress", "ed1@x.example", "--list", "editors"]));
     let d = support::daemon::Daemon::builder(&tree).spawn();
     let arrived = support::daemon::wait_until(std::time::Duration::from_secs(30), || {

@@ -94,3 +94,31 @@ fn trace_logging_carries_no_password_body_token_or_address() {
         }
     }
 }
+
+/// `bulletin run > daemon.log 2>&1`: a log that goes to a file or a pipe is plain text, without
+/// the ANSI colour codes a terminal would get (they turn every line into `\x1b[2m…` noise in
+/// the file, in journald and in a log shipper).
+#[test]
+fn a_log_written_to_a_pipe_carries_no_colour_codes() {
+    let t = Tree::minimal();
+    // Without `[bounces]`, a piped message is ignored with a warning: a log line at any level.
+    let mut child = bulletin(t.root())
+        .env("RUST_LOG", "debug")
+        .env_remove("NO_COLOR")
+        .arg("bounce")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        b"Subject: a bounce\r\n\r\nhello\r\n",
+    )
+    .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(log.contains("WARN"), "a warning was logged: {log}");
+    let escapes = o.stderr.iter().filter(|&&b| b == 0x1b).count();
+    assert_eq!(escapes, 0, "ESC bytes in a piped log: {log:?}");
+}

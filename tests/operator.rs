@@ -32,6 +32,7 @@ fn tree(extra: &str, members: &[&str], port: u16) -> Tree {
         ),
     );
     t.members(members);
+    t.create_ledger();
     t
 }
 

@@ -41,6 +41,11 @@ fn members() -> Vec<(String, &'static str)> {
 /// A project whose issue of 1 December 2026 carries links in a news item (body and "read more"),
 /// a campaign and the standing block, plus a phone and a mailto link; `count` turns counting on.
 fn tree(count: bool, port: u16) -> Tree {
+    tree_of(count, port, &members())
+}
+
+/// [`tree`] with these members (address, agency).
+fn tree_of(count: bool, port: u16, members: &[(String, &str)]) -> Tree {
     let t = Tree::minimal();
     t.write(
         "news/item.md",
@@ -59,7 +64,7 @@ fn tree(count: bool, port: u16) -> Tree {
         &format!("+++\ntitle = \"Worried about a child?\"\n+++\nCall 999 or [get help]({HELP}).\n"),
     );
     let mut list = String::from("name = \"Everyone\"\n");
-    for (email, agency) in members() {
+    for (email, agency) in members {
         list.push_str(&format!(
             "\n[[member]]\nemail = \"{email}\"\nagency = \"{agency}\"\n"
         ));
@@ -458,4 +463,256 @@ fn impact_adds_up_an_issue_and_never_shows_a_small_agency() {
     assert_eq!(o.status.code(), Some(1));
     let o = run(&t, &["impact", "--quarter", "2026-Q5"]);
     assert_eq!(o.status.code(), Some(2), "clap refuses a bad quarter");
+}
+
+/// A link checker's HEAD requests, and the same link spelled `/+1`, `/01` or with another date
+/// spelling, must not add to the counter: only a reader's GET of the link the issue carries.
+#[test]
+fn head_requests_and_other_spellings_of_a_link_count_nothing() {
+    let port = free_port();
+    let t = tree(true, port);
+    ok(&run(&t, &["send", "news", "--now", "--date", DATE]));
+    let d = Daemon::start(&t, port);
+    for _ in 0..5 {
+        let (status, head, _) = d.request("HEAD", &format!("/r/news/{DATE}/1"), &[], "");
+        assert_eq!(status, 302, "a HEAD is answered like a GET: {head}");
+    }
+    for bad in [
+        format!("/r/news/{DATE}/+1"),
+        format!("/r/news/{DATE}/01"),
+        format!("/r/news/{DATE}/001"),
+        format!("/r/news/{DATE}/%2B1"),
+        "/r/news/+2026-12-01/1".to_string(),
+    ] {
+        let (status, head, _) = d.get(&bad);
+        assert_eq!(status, 404, "{bad}: {head}");
+        assert!(!head.contains("location:"), "{bad}: {head}");
+    }
+    assert_eq!(d.get(&format!("/r/news/{DATE}/2")).0, 302);
+    drop(d);
+    assert_eq!(
+        query(&t, "SELECT link, clicks FROM link_clicks ORDER BY link"),
+        "2|1\n",
+        "only the one canonical GET counted"
+    );
+}
+
+/// More clicks than three for each delivered copy are not readers: `impact` says so and keeps
+/// them out of the reach it reports, in every format.
+#[test]
+fn impact_flags_implausibly_many_clicks_instead_of_reporting_them_as_reach() {
+    let port = free_port();
+    let t = tree(true, port);
+    ok(&run(&t, &["send", "news", "--now", "--date", DATE]));
+    let d = Daemon::start(&t, port);
+    // 23 delivered copies: 3 × 23 = 69 is the most that can be readers.
+    for _ in 0..70 {
+        assert_eq!(d.get(&format!("/r/news/{DATE}/1")).0, 302);
+    }
+    drop(d);
+    let json = ok(&run(
+        &t,
+        &["impact", "--issue", "news@2026-12-01", "--format", "json"],
+    ));
+    let r: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(r["total"]["delivered"], 23, "{json}");
+    assert_eq!(r["clicks"], 0, "not presented as reach: {json}");
+    assert_eq!(r["implausible_clicks"], 70, "{json}");
+    assert_eq!(r["issues"][0]["clicks_implausible"], true, "{json}");
+    assert_eq!(r["by_item"], serde_json::json!([]), "{json}");
+
+    let csv = ok(&run(
+        &t,
+        &["impact", "--issue", "news@2026-12-01", "--format", "csv"],
+    ));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines.contains(&"total,news@2026-12-01,,23,23,0,0,0"),
+        "{csv}"
+    );
+    assert!(
+        lines.contains(&"issue,news@2026-12-01,,23,23,0,0,"),
+        "{csv}"
+    );
+    assert!(
+        lines.contains(&"implausible_clicks,news@2026-12-01,,,,,,70"),
+        "{csv}"
+    );
+    assert!(!lines.iter().any(|l| l.starts_with("news,")), "{csv}");
+
+    let table = ok(&run(&t, &["impact", "--issue", "news@2026-12-01"]));
+    assert!(
+        table.contains("the 70 clicks on news@2026-12-01 are left out"),
+        "{table}"
+    );
+
+    // 69 is within the bound and is reach.
+    let t = tree(true, port);
+    ok(&run(&t, &["send", "news", "--now", "--date", DATE]));
+    let d = Daemon::start(&t, port);
+    for _ in 0..69 {
+        assert_eq!(d.get(&format!("/r/news/{DATE}/1")).0, 302);
+    }
+    drop(d);
+    let json = ok(&run(
+        &t,
+        &["impact", "--issue", "news@2026-12-01", "--format", "json"],
+    ));
+    let r: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(r["clicks"], 69, "{json}");
+    assert_eq!(r["issues"][0]["clicks_implausible"], false, "{json}");
+}
+
+/// Twelve officers and two nurses: one nurse bounces, the other unsubscribes. A report that
+/// shows the police row beside the totals gives the nurses away by subtraction; no figure the
+/// report prints, nor the totals minus the rows it prints, may be about fewer than ten people.
+#[test]
+fn impact_totals_minus_the_shown_agencies_reveal_no_small_group() {
+    let port = free_port();
+    let mut people: Vec<(String, &str)> = (0..12)
+        .map(|i| {
+            (
+                format!("officer{i}@police.example"),
+                "Greater Manchester Police",
+            )
+        })
+        .collect();
+    people.push(("nurse0@nhs.example".into(), "NHS Salford"));
+    people.push(("nurse1@nhs.example".into(), "NHS Salford"));
+    let t = tree_of(true, port, &people);
+    ok(&run(&t, &["send", "news", "--now", "--date", DATE]));
+    let bouncing: i64 = query(
+        &t,
+        "SELECT id FROM deliveries WHERE email_key = 'nurse0@nhs.example'",
+    )
+    .trim()
+    .parse()
+    .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use bulletin::bounce::{BounceKind, SoftPolicy};
+        use bulletin::store::{NewBounce, Store, SuppressionHow, SuppressionScope};
+        let store = Store::open(&bulletin::config::DatabaseUrl::Sqlite(
+            t.root().join("data/bulletin.db"),
+        ))
+        .await
+        .unwrap();
+        let now = chrono::Utc::now().timestamp();
+        let b = NewBounce {
+            delivery_id: bouncing,
+            kind: BounceKind::Hard,
+            status: Some("5.1.1"),
+            detail: "no such user",
+        };
+        let policy = SoftPolicy {
+            limit: 3,
+            window_secs: 86_400,
+            ..SoftPolicy::default()
+        };
+        store.record_bounce(&b, policy, now).await.unwrap();
+        store
+            .suppress_how(
+                "nurse1@nhs.example",
+                &SuppressionScope::All,
+                None,
+                SuppressionHow::OneClick,
+                now,
+            )
+            .await
+            .unwrap();
+    });
+
+    // (sent, bounced, unsubscribed) of the totals and of each agency row, in every format.
+    type Row = (String, [u64; 3]);
+    let json = ok(&run(
+        &t,
+        &["impact", "--issue", "news@2026-12-01", "--format", "json"],
+    ));
+    let r: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let figures = |v: &serde_json::Value| {
+        [
+            v["sent"].as_u64().unwrap(),
+            v["bounced"].as_u64().unwrap(),
+            v["unsubscribed"].as_u64().unwrap(),
+        ]
+    };
+    let json_total = figures(&r["total"]);
+    assert_eq!(json_total, [14, 1, 1], "{json}");
+    let json_rows: Vec<Row> = r["by_agency"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["agency"].as_str().unwrap().to_string(), figures(a)))
+        .collect();
+
+    let csv = ok(&run(
+        &t,
+        &["impact", "--issue", "news@2026-12-01", "--format", "csv"],
+    ));
+    let cells = |l: &str| -> Vec<String> { l.split(',').map(str::to_string).collect() };
+    let num = |c: &str| c.parse::<u64>().unwrap();
+    let total_line = cells(csv.lines().find(|l| l.starts_with("total,")).unwrap());
+    let csv_total = [
+        num(&total_line[3]),
+        num(&total_line[5]),
+        num(&total_line[6]),
+    ];
+    let csv_rows: Vec<Row> = csv
+        .lines()
+        .filter(|l| l.starts_with("agency,"))
+        .map(|l| {
+            let c = cells(l);
+            (c[1].clone(), [num(&c[3]), num(&c[5]), num(&c[6])])
+        })
+        .collect();
+
+    let table = ok(&run(&t, &["impact", "--issue", "news@2026-12-01"]));
+    let table_rows: Vec<Row> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("AGENCY"))
+        .skip(1)
+        .take_while(|l| !l.starts_with('('))
+        .map(|l| {
+            // AGENCY (words) RECIPIENTS SENT DELIVERED BOUNCED UNSUBSCRIBED
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let n = w.len();
+            (
+                w[..n - 5].join(" "),
+                [num(w[n - 4]), num(w[n - 2]), num(w[n - 1])],
+            )
+        })
+        .collect();
+
+    for (format, total, rows) in [
+        ("json", json_total, &json_rows),
+        ("csv", csv_total, &csv_rows),
+        ("table", json_total, &table_rows),
+    ] {
+        assert!(
+            rows.iter().all(|(name, _)| name != "NHS Salford"),
+            "{format}: {rows:?}"
+        );
+        // Every combination of printed rows, taken from the totals.
+        for subset in 0u32..(1 << rows.len()) {
+            let mut rest = total;
+            for (i, (_, f)) in rows.iter().enumerate() {
+                if subset & (1 << i) != 0 {
+                    for k in 0..3 {
+                        rest[k] -= f[k];
+                    }
+                }
+            }
+            assert!(
+                rest[0] == 0 || rest[0] >= 10,
+                "{format}: the totals minus printed rows are {} people: {rest:?} ({rows:?})",
+                rest[0]
+            );
+            if rest[0] == 0 {
+                assert_eq!(rest, [0, 0, 0], "{format}: figures of nobody ({rows:?})");
+            }
+        }
+        for (name, f) in rows.iter() {
+            assert!(f[0] >= 10, "{format}: {name} printed with {} people", f[0]);
+        }
+    }
 }

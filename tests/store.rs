@@ -151,6 +151,7 @@ both!(
     case_apply_suppressions,
     case_reserve_daily_never_exceeds_the_limit,
     case_reserve_slots_are_distinct_and_increasing,
+    case_sequences_hand_out_each_number_once,
     case_record_fire_first_wins_except_held,
     case_approvals,
     case_archive,
@@ -162,6 +163,25 @@ both!(
     case_bounces,
     case_reach,
 );
+
+/// A sequence (what numbers proofs asked for by hand) never hands out a number twice, however
+/// many ask at once; each sequence counts on its own.
+async fn case_sequences_hand_out_each_number_once(store: Store) {
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let s = store.clone();
+            tokio::spawn(async move { s.next_in_sequence("test-proof").await.unwrap() })
+        })
+        .collect();
+    let mut got = Vec::new();
+    for t in tasks {
+        got.push(t.await.unwrap());
+    }
+    got.sort_unstable();
+    assert_eq!(got, (1..=16).collect::<Vec<i64>>());
+    assert_eq!(store.next_in_sequence("other").await.unwrap(), 1);
+    assert_eq!(store.next_in_sequence("test-proof").await.unwrap(), 17);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.

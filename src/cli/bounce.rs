@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use crate::bounce;
 use crate::config::Project;
+use crate::store::{OpenMode, Store};
 
 /// sysexits.h EX_TEMPFAIL: "try again later" to Postfix, Exim and sendmail alike.
 pub const EX_TEMPFAIL: u8 = 75;
@@ -45,7 +46,9 @@ pub async fn run(project: &Project, recipient: Option<String>) -> anyhow::Result
         }
     };
     let verp = bounce::Verp::new(&b.address, signer.secrets());
-    let store = match crate::store::Store::open(&project.settings.database).await {
+    // Never a new ledger: one made here would not hold the delivery, and the bounce would be
+    // dropped. Without the ledger, the MTA keeps the message until it is there.
+    let store = match Store::open_with(&project.settings.database, OpenMode::Existing).await {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "cannot open the ledger; the MTA will retry");
@@ -84,7 +87,7 @@ pub async fn imap(project: &Project) -> anyhow::Result<ExitCode> {
     };
     let signer = crate::compose::signer(project)?;
     let verp = bounce::Verp::new(&b.address, signer.secrets());
-    let store = crate::store::Store::open(&project.settings.database).await?;
+    let store = Store::open_with(&project.settings.database, OpenMode::Existing).await?;
     let s = bounce::imap::poll_once(m, &store, &verp, b.policy()).await?;
     println!(
         "{}: {} message(s) read, {} bounce(s) recorded, {} ignored, {} left for a person",

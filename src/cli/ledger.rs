@@ -7,32 +7,41 @@ use anyhow::Context;
 use chrono::NaiveDate;
 
 use crate::address::EmailAddress;
-use crate::config::{DatabaseUrl, Project};
+use crate::config::Project;
 use crate::schedule::jobs::Job;
 use crate::store::{
-    FireState, IssueKind, IssueState, StatusState, Store, Suppression, SuppressionScope,
+    FireState, IssueKind, IssueState, OpenMode, StatusState, Store, StoreError, Suppression,
+    SuppressionScope,
 };
 
+/// Open the ledger the settings name, which must exist: every command but `run` and the
+/// sending ones only reads it or adds to it, and never creates one (see [`OpenMode`]).
 pub(crate) async fn open(project: &Project) -> anyhow::Result<Store> {
-    Store::open(&project.settings.database)
+    Store::open_with(&project.settings.database, OpenMode::Existing)
         .await
         .context("opening the database")
 }
 
-/// Whether there is a ledger to read (a SQLite file that was never created holds nothing, and
-/// a read-only command should not create it). A ledger whose marker remains but whose file is
-/// gone counts: opening it says what happened instead of showing an empty ledger.
-pub(crate) fn ledger_exists(project: &Project) -> bool {
-    !matches!(&project.settings.database,
-        DatabaseUrl::Sqlite(p) if !p.exists() && !crate::store::marker_path(p).exists())
+/// Open the ledger, creating it where there is none yet: for the commands that send.
+pub(crate) async fn open_or_create(project: &Project) -> anyhow::Result<Store> {
+    Store::open_with(&project.settings.database, OpenMode::CreateIfMissing)
+        .await
+        .context("opening the database")
 }
 
-/// The suppressions, without creating a database that does not exist yet.
+/// The suppressions, for the commands about the settings (`lists`), which work before there is
+/// a ledger: without one, none, and a note saying so.
 pub async fn existing_suppressions(project: &Project) -> anyhow::Result<Vec<Suppression>> {
-    if !ledger_exists(project) {
-        return Ok(Vec::new());
+    match Store::open_with(&project.settings.database, OpenMode::Existing).await {
+        Ok(store) => Ok(store.suppressions().await?),
+        Err(StoreError::NoLedger(place)) => {
+            eprintln!(
+                "note: no ledger at {place} yet, so no address is shown as suppressed (run this with the daemon's settings to see them)"
+            );
+            Ok(Vec::new())
+        }
+        Err(e) => Err(e).context("opening the database"),
     }
-    Ok(open(project).await?.suppressions().await?)
 }
 
 /// Who is at the keyboard, for the audit trail.
@@ -45,11 +54,7 @@ pub(crate) fn operator() -> String {
 
 /// `status [--format json]`.
 pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
-    let rows = if ledger_exists(project) {
-        open(project).await?.status().await?
-    } else {
-        Vec::new()
-    };
+    let rows = open(project).await?.status().await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(ExitCode::SUCCESS);
@@ -58,8 +63,16 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
         println!("no issues yet");
         return Ok(ExitCode::SUCCESS);
     }
+    let tz = project.settings.organisation.time_zone;
+    // As wide as the widest kind (a test proof's label carries its time and number).
+    let kw = rows
+        .iter()
+        .map(|r| r.kind.label(tz).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(27);
     println!(
-        "{:<14} {:<10} {:<27} {:>5} {:<8} {:>7} {:>9} {:>7} {:>8} {:>6} {:>7} {:>10}",
+        "{:<14} {:<10} {:<kw$} {:>5} {:<8} {:>7} {:>9} {:>7} {:>8} {:>6} {:>7} {:>10}",
         "BULLETIN",
         "DATE",
         "KIND",
@@ -76,10 +89,10 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
     for r in &rows {
         let c = &r.deliveries;
         println!(
-            "{:<14} {:<10} {:<27} {:>5} {:<8} {:>7} {:>9} {:>7} {:>8} {:>6} {:>7} {:>10}",
+            "{:<14} {:<10} {:<kw$} {:>5} {:<8} {:>7} {:>9} {:>7} {:>8} {:>6} {:>7} {:>10}",
             r.bulletin,
             r.date,
-            r.kind.label(project.settings.organisation.time_zone),
+            r.kind.label(tz),
             r.issue,
             r.state,
             c.pending,

@@ -28,6 +28,13 @@ fn log_cap() -> tracing_subscriber::filter::Targets {
     )
 }
 
+/// Whether log lines carry ANSI colour: only for a person at a terminal. A log written to a
+/// file or a pipe (`run > daemon.log 2>&1`, journald, a log shipper) must stay plain text, and
+/// `NO_COLOR` (set and not empty, as no-color.org defines it) turns colour off everywhere.
+fn colour(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 /// Set up tracing on stderr.
 pub fn init_logging(format: LogFormat) {
     use tracing_subscriber::layer::SubscriberExt;
@@ -36,6 +43,10 @@ pub fn init_logging(format: LogFormat) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour(
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            std::env::var_os("NO_COLOR").as_deref(),
+        ))
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.finish().with(log_cap()).init(),
@@ -46,6 +57,16 @@ pub fn init_logging(format: LogFormat) {
 #[cfg(test)]
 mod log_cap_tests {
     use tracing::Level;
+
+    #[test]
+    fn colour_only_at_a_terminal_and_never_under_no_color() {
+        use std::ffi::OsStr;
+        assert!(super::colour(true, None));
+        assert!(super::colour(true, Some(OsStr::new(""))));
+        assert!(!super::colour(true, Some(OsStr::new("1"))));
+        assert!(!super::colour(false, None));
+        assert!(!super::colour(false, Some(OsStr::new(""))));
+    }
 
     #[test]
     fn libraries_that_log_secrets_are_capped_at_info_whatever_rust_log_says() {

@@ -68,7 +68,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             stale: true,
             ..
         } => {
-            let stale = runtime()?.block_on(crate::bounce::stale::read_stale(p));
+            let stale = runtime()?.block_on(async {
+                let store = crate::store::Store::open_read_only(&p.settings.database)
+                    .await
+                    .context("opening the ledger")?;
+                anyhow::Ok(store.stale_addresses().await?)
+            })?;
             lists::stale_lists(p, &stale, format)?;
             Ok(ExitCode::SUCCESS)
         }

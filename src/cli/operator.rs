@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use chrono::NaiveDate;
 
-use super::ledger::{existing_suppressions, ledger_exists, open, operator};
+use super::ledger::{open, operator};
 use crate::address::EmailAddress;
 use crate::config::Project;
 use crate::ids::ListId;
@@ -54,9 +54,6 @@ pub async fn recipients(
     state: Option<crate::store::DeliveryState>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    if !ledger_exists(project) {
-        anyhow::bail!("no issue `{issue}`: nothing has been sent yet");
-    }
     let store = open(project).await?;
     let row = find_named_issue(&store, issue).await?;
     let rows = store.recipients(row.id, state).await?;
@@ -110,7 +107,9 @@ pub async fn suppressions(
 ) -> anyhow::Result<ExitCode> {
     use super::TableJsonCsv;
     let tz = project.settings.organisation.time_zone;
-    let rows: Vec<SuppressionRow> = existing_suppressions(project)
+    let rows: Vec<SuppressionRow> = open(project)
+        .await?
+        .suppressions()
         .await?
         .into_iter()
         .map(|s| SuppressionRow {
@@ -442,9 +441,6 @@ pub async fn withdraw(
     date: NaiveDate,
 ) -> anyhow::Result<ExitCode> {
     known_bulletin(project, bulletin)?;
-    if !ledger_exists(project) {
-        anyhow::bail!("{bulletin} has no issue on {date}: nothing has been sent yet");
-    }
     let store = open(project).await?;
     let Some(row) = store.find_issue(bulletin, date, IssueKind::Issue).await? else {
         eprintln!(

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 
 use chrono::NaiveDate;
 
-use super::ledger::{open, operator};
+use super::ledger::{open_or_create, operator};
 use crate::address::EmailAddress;
 use crate::clock::SystemClock;
 use crate::config::{DatabaseUrl, Project};
@@ -83,7 +83,7 @@ pub async fn send(
         (DatabaseUrl::Sqlite(db), true) => Some(crate::daemon::lock::SenderLock::acquire(db)?),
         _ => None,
     };
-    let store = open(project).await?;
+    let store = open_or_create(project).await?;
     let clock = Arc::new(SystemClock);
     let now = crate::clock::SystemClock::utc().timestamp();
     release_dead_leases(project, &store, now, now_flag).await?;

@@ -14,7 +14,8 @@ use crate::config::Project;
 use crate::store::{IssueKind, IssueRow, NewDelivery, NewIssue, Store};
 
 /// A proof: the issue through the same pipeline to the given addresses only, recorded as a
-/// proof (kind `proof:<time>`), never as the issue.
+/// proof (kind `proof:<time>:<n>`, `n` from the ledger's sequence of proofs, so every proof
+/// asked for is a new one however close together they come), never as the issue.
 pub async fn create_proof(
     project: &Project,
     store: &Store,
@@ -23,7 +24,11 @@ pub async fn create_proof(
     to: &[EmailAddress],
     now: i64,
 ) -> Result<IssueRow, SendError> {
-    let kind = IssueKind::TestProof { at: now };
+    let n = store.next_in_sequence(TEST_PROOF_SEQUENCE).await?;
+    let kind = IssueKind::TestProof {
+        at: now,
+        n: Some(n),
+    };
     Ok(
         create_proof_kind(project, store, bulletin, date, to, kind, now)
             .await?
@@ -31,8 +36,11 @@ pub async fn create_proof(
     )
 }
 
+/// The ledger's sequence that numbers proofs asked for by hand.
+const TEST_PROOF_SEQUENCE: &str = "test-proof";
+
 /// A proof recorded under `kind`: `proof` for the scheduled proof of an issue (once per issue),
-/// `proof:<time>` for one asked for by hand.
+/// `proof:<time>:<n>` for one asked for by hand.
 pub async fn create_proof_kind(
     project: &Project,
     store: &Store,

@@ -166,6 +166,21 @@ impl Store {
         })
     }
 
+    /// The next number of the sequence `key` (1, 2, …): one statement, so no two callers, in
+    /// this process or another sharing the database, are ever handed the same number.
+    pub async fn next_in_sequence(&self, key: &str) -> Result<i64, StoreError> {
+        on_pool!(self, |pool, _d| {
+            Ok(sqlx::query_scalar(
+                "INSERT INTO counters (key, value) VALUES ($1, 1)
+                 ON CONFLICT (key) DO UPDATE SET value = counters.value + 1
+                 RETURNING value",
+            )
+            .bind(key)
+            .fetch_one(pool)
+            .await?)
+        })
+    }
+
     /// A shared counter's value (0 when never set).
     pub async fn counter(&self, key: &str) -> Result<i64, StoreError> {
         on_pool!(self, |pool, _d| {

@@ -51,6 +51,10 @@ pub enum StoreError {
     Folder(std::path::PathBuf, std::io::Error),
     #[error(transparent)]
     Identity(#[from] IdentityError),
+    #[error(
+        "no ledger at {0}: nothing has been sent with these settings yet, or they name another place than the daemon's\n  hint: a ledger is created by starting the daemon once (`bulletin run`) or by sending (`bulletin send BULLETIN --now`); if the daemon already has one, give this command the daemon's settings: the same working directory or --config, and BULLETIN_DATABASE_URL if the daemon has it"
+    )]
+    NoLedger(String),
     #[error("stored issue {0} is corrupt: {1}")]
     Corrupt(i64, String),
     #[error(transparent)]
@@ -299,6 +303,25 @@ pub struct Suppression {
     pub how: SuppressionHow,
 }
 
+/// Whether opening the ledger may create it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// `run` and the sending commands: where there is no ledger yet, a new one is made.
+    CreateIfMissing,
+    /// Every other command: a command that reads the ledger or adds to it (`bounce`,
+    /// `suppress`, …) never creates one: run from the wrong directory or without the daemon's
+    /// environment, it would record into (or read) a new empty ledger nobody else uses. No
+    /// ledger is [`StoreError::NoLedger`], and nothing is created.
+    Existing,
+}
+
+/// Where a PostgreSQL URL points, for messages: without its user, password and options.
+pub(crate) fn pg_place(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    format!("{scheme}://{}", host.split('?').next().unwrap_or(host))
+}
+
 /// The ledger, whichever database holds it.
 #[derive(Debug, Clone)]
 pub enum Store {
@@ -346,12 +369,20 @@ use on_pool;
 impl Store {
     /// Open (creating and migrating as needed) the database the settings name.
     pub async fn open(url: &crate::config::DatabaseUrl) -> Result<Store, StoreError> {
+        Store::open_with(url, OpenMode::CreateIfMissing).await
+    }
+
+    /// Open and migrate the database the settings name; create the ledger only if `mode` says.
+    pub async fn open_with(
+        url: &crate::config::DatabaseUrl,
+        mode: OpenMode,
+    ) -> Result<Store, StoreError> {
         match url {
             crate::config::DatabaseUrl::Sqlite(path) => {
-                Ok(Store::Sqlite(SqliteStore::open(path).await?))
+                Ok(Store::Sqlite(SqliteStore::open(path, mode).await?))
             }
             crate::config::DatabaseUrl::Postgres(url) => {
-                Ok(Store::Postgres(PgStore::open(url.expose()).await?))
+                Ok(Store::Postgres(PgStore::open(url.expose(), mode).await?))
             }
         }
     }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use super::{Batch, Dialect, Recorded, StoreError};
+use super::{Batch, Dialect, OpenMode, Recorded, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -66,21 +66,38 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
+        refuse_missing(&pool, url).await?;
         Ok(PgStore { pool })
     }
 
-    /// Connect (up to 8 connections) and bring the schema up to date.
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
+    /// Connect (up to 8 connections) and bring the schema up to date; with
+    /// [`OpenMode::CreateIfMissing`], create the ledger's tables in a database without them.
+    pub async fn open(url: &str, mode: OpenMode) -> Result<Self, StoreError> {
         let opts = PgConnectOptions::from_str(url)?.application_name("bulletin");
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts)
             .await?;
+        if mode == OpenMode::Existing {
+            refuse_missing(&pool, url).await?;
+        }
         // The migrator holds a PostgreSQL advisory lock while it works: a second process
         // starting at the same moment waits, then finds everything applied.
         MIGRATOR.run(&pool).await?;
         Ok(PgStore { pool })
+    }
+}
+
+/// A database that bulletin never migrated holds no ledger.
+async fn refuse_missing(pool: &PgPool, url: &str) -> Result<(), StoreError> {
+    let migrated: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+        .fetch_one(pool)
+        .await?;
+    if migrated {
+        Ok(())
+    } else {
+        Err(StoreError::NoLedger(super::pg_place(url)))
     }
 }
 

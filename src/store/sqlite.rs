@@ -9,7 +9,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::{Batch, Dialect, Recorded, StoreError};
+use super::{Batch, Dialect, OpenMode, Recorded, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -55,12 +55,22 @@ fn private_files(path: &Path) -> Result<(), StoreError> {
     }
     Ok(())
 }
+/// No file at `path`: the ledger is missing, or (its marker left behind) was deleted.
+fn refuse_missing(path: &Path) -> Result<(), StoreError> {
+    if path.exists() {
+        return Ok(());
+    }
+    super::identity::before_open(path)?;
+    Err(StoreError::NoLedger(format!("sqlite://{}", path.display())))
+}
+
 super::reach::reach_queries!(SqliteStore);
 
 impl SqliteStore {
     /// Open an existing file for reading only: no migration, no WAL switch, nothing written
     /// (for `check`, which must not change the ledger).
     pub async fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        refuse_missing(path)?;
         let opts = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
             .read_only(true)
@@ -75,7 +85,12 @@ impl SqliteStore {
         })
     }
 
-    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+    /// Open the ledger at `path`, migrating it; with [`OpenMode::CreateIfMissing`], create it
+    /// (and its folder) when there is none.
+    pub async fn open(path: &Path, mode: OpenMode) -> Result<Self, StoreError> {
+        if mode == OpenMode::Existing {
+            refuse_missing(path)?;
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             crate::private::create_dir_all(dir)
                 .map_err(|e| StoreError::Folder(dir.to_path_buf(), e))?;

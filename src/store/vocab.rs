@@ -150,9 +150,10 @@ pub enum IssueKind {
     Issue,
     /// The scheduled proof to the editors (once per issue).
     Proof,
-    /// A proof asked for by hand (`send --test-to`), made at `at` (Unix seconds); stored as
-    /// `proof:<at>`.
-    TestProof { at: i64 },
+    /// A proof asked for by hand (`send --test-to`), made at `at` (Unix seconds), the `n`th
+    /// the ledger handed out: two asked for within the same second are two proofs. Stored as
+    /// `proof:<at>:<n>`; `n` is `None` for `proof:<at>`, as ledgers before the number wrote it.
+    TestProof { at: i64, n: Option<i64> },
     /// The editors' notice that the issue is held for approval.
     HeldNotice,
     /// A campaign's announcement (its row's bulletin column holds the campaign's id).
@@ -166,7 +167,10 @@ impl IssueKind {
         match self {
             IssueKind::Issue => "issue".into(),
             IssueKind::Proof => "proof".into(),
-            IssueKind::TestProof { at } => format!("{}{at}", Self::TEST_PROOF).into(),
+            IssueKind::TestProof { at, n: None } => format!("{}{at}", Self::TEST_PROOF).into(),
+            IssueKind::TestProof { at, n: Some(n) } => {
+                format!("{}{at}:{n}", Self::TEST_PROOF).into()
+            }
             IssueKind::HeldNotice => "held".into(),
             IssueKind::Announcement => "announce".into(),
         }
@@ -179,14 +183,22 @@ impl IssueKind {
             "proof" => IssueKind::Proof,
             "held" => IssueKind::HeldNotice,
             "announce" => IssueKind::Announcement,
-            _ => match s
-                .strip_prefix(Self::TEST_PROOF)
-                .map(|t| (t, t.parse::<i64>()))
-            {
+            _ => {
                 // Only the spelling `as_str` writes (`proof:7`, not `proof:+07`).
-                Some((t, Ok(at))) if at.to_string() == t => IssueKind::TestProof { at },
-                _ => return Err(DecodeError::new("an issue kind", s)),
-            },
+                let number = |t: &str| t.parse::<i64>().ok().filter(|v| v.to_string() == t);
+                let bad = || DecodeError::new("an issue kind", s);
+                let rest = s.strip_prefix(Self::TEST_PROOF).ok_or_else(bad)?;
+                match rest.split_once(':') {
+                    None => IssueKind::TestProof {
+                        at: number(rest).ok_or_else(bad)?,
+                        n: None,
+                    },
+                    Some((at, n)) => IssueKind::TestProof {
+                        at: number(at).ok_or_else(bad)?,
+                        n: Some(number(n).ok_or_else(bad)?),
+                    },
+                }
+            }
         })
     }
 
@@ -205,10 +217,11 @@ impl IssueKind {
     /// and when it was made, in the organisation's time zone.
     pub fn label(self, tz: chrono_tz::Tz) -> String {
         match self {
-            IssueKind::TestProof { at } => match chrono::DateTime::from_timestamp(at, 0) {
+            IssueKind::TestProof { at, n } => match chrono::DateTime::from_timestamp(at, 0) {
                 Some(t) => format!(
-                    "test proof {}",
-                    t.with_timezone(&tz).format("%Y-%m-%d %H:%M")
+                    "test proof {}{}",
+                    t.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+                    n.map(|n| format!(" #{n}")).unwrap_or_default()
                 ),
                 None => self.to_string(),
             },
@@ -318,7 +331,11 @@ mod tests {
         assert_eq!(IssueState::Paused.as_str(), "paused");
         assert_eq!(FireState::Held.as_str(), "held");
         assert_eq!(SuppressionHow::OneClick.as_str(), "one_click");
-        assert_eq!(IssueKind::TestProof { at: 7 }.as_str(), "proof:7");
+        assert_eq!(IssueKind::TestProof { at: 7, n: None }.as_str(), "proof:7");
+        assert_eq!(
+            IssueKind::TestProof { at: 7, n: Some(2) }.as_str(),
+            "proof:7:2"
+        );
         assert_eq!(IssueKind::Announcement.as_str(), "announce");
         assert_eq!(IssueKind::HeldNotice.as_str(), "held");
         assert_eq!(
@@ -347,6 +364,10 @@ mod tests {
             "proof:soon",
             "proof:+7",
             "proof:07",
+            "proof:7:",
+            "proof:7:02",
+            "proof::2",
+            "proof:7:2:1",
             "announce:x",
             "Issue",
             "",
@@ -386,7 +407,7 @@ mod tests {
             Just(IssueKind::Proof),
             Just(IssueKind::HeldNotice),
             Just(IssueKind::Announcement),
-            any::<i64>().prop_map(|at| IssueKind::TestProof { at }),
+            (any::<i64>(), any::<Option<i64>>()).prop_map(|(at, n)| IssueKind::TestProof { at, n }),
         ]
     }
 

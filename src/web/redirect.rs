@@ -2,15 +2,21 @@
 //! Answers with a redirect to the URL the issue itself carries as link `n` (never to anything a
 //! request names, so it is no open redirect) and adds one to that link's counter. Nothing about
 //! the reader is looked at, stored or logged: no cookie, no token, no address, no time.
+//!
+//! Only a GET in the one spelling the issue itself carries counts: a HEAD (link checkers and
+//! mail scanners send them) is answered alike but not counted, and `/+1`, `/01` or a date
+//! spelled another way are not links of the issue at all, so they cannot be used to inflate a
+//! counter past its link's canonical address.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::server::{AppState, error_page};
 
 pub async fn follow(
     State(s): State<AppState>,
+    method: Method,
     Path((bulletin, date, link)): Path<(String, String, String)>,
 ) -> Response {
     let not_found = || {
@@ -21,12 +27,10 @@ pub async fn follow(
             "There is no link at this address.",
         )
     };
-    let Ok(n) = link.parse::<usize>() else {
+    let Some(n) = link_number(&link) else {
         return not_found();
     };
-    if n == 0
-        || crate::ids::BulletinId::parse(&bulletin).is_err()
-        || crate::dates::path_date(&date).is_none()
+    if crate::ids::BulletinId::parse(&bulletin).is_err() || crate::dates::path_date(&date).is_none()
     {
         return not_found();
     }
@@ -50,7 +54,9 @@ pub async fn follow(
         return not_found();
     };
     // A lost count must never cost the reader the page they asked for.
-    if let Err(e) = s.store.count_click(issue.id, n as i64).await {
+    if method == Method::GET
+        && let Err(e) = s.store.count_click(issue.id, n as i64).await
+    {
         tracing::warn!(error = %e, "a click could not be counted");
     }
     (
@@ -61,4 +67,24 @@ pub async fn follow(
         ],
     )
         .into_response()
+}
+
+/// A link's number in the one spelling the issue carries (`1`, `2`, …): no sign, no leading
+/// zero, no zero.
+fn link_number(text: &str) -> Option<usize> {
+    text.parse::<usize>()
+        .ok()
+        .filter(|&n| n > 0 && n.to_string() == text)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_the_canonical_decimal_spelling_is_a_link_number() {
+        assert_eq!(super::link_number("1"), Some(1));
+        assert_eq!(super::link_number("12"), Some(12));
+        for bad in ["0", "+1", "01", "00", "1x", "-1", " 1", "", "1.0"] {
+            assert_eq!(super::link_number(bad), None, "{bad}");
+        }
+    }
 }

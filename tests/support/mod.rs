@@ -188,6 +188,18 @@ impl Tree {
         self.dir.path().join("config/bulletin.toml")
     }
 
+    /// The ledger the daemon creates when it first starts (at the default place): commands
+    /// that only read a ledger or add to it never create one.
+    pub fn create_ledger(&self) {
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            bulletin::store::Store::open(&bulletin::config::DatabaseUrl::Sqlite(
+                self.root().join("data/bulletin.db"),
+            ))
+            .await
+            .unwrap();
+        });
+    }
+
     pub fn write(&self, rel: &str, text: &str) {
         let p = self.dir.path().join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
