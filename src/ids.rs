@@ -36,6 +36,23 @@ fn check_id(s: &str) -> Result<(), IdError> {
     Ok(())
 }
 
+/// The id a name people typed probably meant (`Refugee Week` → `refugee-week`,
+/// `Anti_Bullying` → `anti-bullying`): lower case, runs of anything else become one `-`. `None`
+/// when nothing valid is left.
+pub fn suggest_id(s: &str) -> Option<String> {
+    let mut out = String::new();
+    for c in s.trim().chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-').to_string();
+    check_id(&out).ok().map(|()| out)
+}
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -112,6 +129,16 @@ id_type!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typed_name_suggests_its_id() {
+        assert_eq!(suggest_id("Refugee Week").as_deref(), Some("refugee-week"));
+        assert_eq!(
+            suggest_id(" Anti_Bullying  Week 2 ").as_deref(),
+            Some("anti-bullying-week-2")
+        );
+        assert_eq!(suggest_id("--"), None);
+    }
 
     #[test]
     fn ids_are_url_and_header_safe() {

@@ -745,7 +745,10 @@ fn an_event_past_midnight_is_a_warning() {
         ),
         (
             "to-midnight",
-            &format!("{HEAD}[[when]]\nat = 2026-12-09T22:00:00\nminutes = 120\n"),
+            &format!(
+                "{}[[when]]\nat = 2026-12-09T22:00:00\nminutes = 120\n",
+                HEAD.replace("title = \"T\"", "title = \"U\"")
+            ),
         ),
     ]);
     assert_eq!(

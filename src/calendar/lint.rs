@@ -27,6 +27,122 @@ pub fn lint(campaigns: &[Campaign], tz: Tz) -> Diagnostics {
         overlaps(c, tz, &mut out);
     }
     out.extend(content_years(campaigns, tz));
+    out.extend(look_alikes(campaigns, tz));
+    out
+}
+
+/// Words that do not tell one awareness campaign from another ("National Child Exploitation
+/// Awareness Day" is "Child Exploitation Awareness Day").
+const FILLER: &[&str] = &[
+    "a",
+    "an",
+    "and",
+    "the",
+    "of",
+    "for",
+    "on",
+    "in",
+    "uk",
+    "national",
+    "international",
+    "world",
+    "global",
+    "awareness",
+    "day",
+    "week",
+    "month",
+    "fortnight",
+    "campaign",
+];
+
+/// A title as words, lower case, without punctuation; and its telling words (no filler).
+fn title_words(title: &str) -> (Vec<String>, std::collections::BTreeSet<String>) {
+    let words: Vec<String> = title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let core = words
+        .iter()
+        .filter(|w| !FILLER.contains(&w.as_str()))
+        .cloned()
+        .collect();
+    (words, core)
+}
+
+/// Years two campaigns' occurrences are compared over for a clash.
+const CLASH_YEARS: (i32, i32) = (2020, 2035);
+
+/// Two files for the same campaign (a second "Safer Internet Day"; "Child Exploitation
+/// Awareness Day" beside "National Child Exploitation Awareness Day" on the same date) put it in
+/// an issue twice: a warning at the second file, when the titles are the same, or say the same
+/// thing and their dates coincide.
+fn look_alikes(campaigns: &[Campaign], tz: Tz) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    let (Some(from), Some(to)) = (
+        NaiveDate::from_ymd_opt(CLASH_YEARS.0, 1, 1),
+        NaiveDate::from_ymd_opt(CLASH_YEARS.1, 12, 31),
+    ) else {
+        return out;
+    };
+    let mut spans: BTreeMap<&str, Vec<(NaiveDate, NaiveDate)>> = BTreeMap::new();
+    for o in super::Calendar::new(campaigns, tz).between(from, to) {
+        if let Some(c) = campaigns.iter().find(|c| c.id == o.campaign) {
+            spans
+                .entry(c.id.as_str())
+                .or_default()
+                .push((o.start, o.end));
+        }
+    }
+    let words: Vec<_> = campaigns.iter().map(|c| title_words(&c.title)).collect();
+    for (j, b) in campaigns.iter().enumerate() {
+        for (i, a) in campaigns.iter().enumerate().take(j) {
+            let ((wa, ca), (wb, cb)) = (&words[i], &words[j]);
+            let same_title = wa == wb;
+            let same_thing = !ca.is_empty() && ca == cb;
+            if !(same_title || same_thing) {
+                continue;
+            }
+            let clashes: Vec<NaiveDate> = match (spans.get(a.id.as_str()), spans.get(b.id.as_str()))
+            {
+                (Some(sa), Some(sb)) => sa
+                    .iter()
+                    .filter_map(|&(s1, e1)| {
+                        sb.iter()
+                            .find(|&&(s2, e2)| s1 <= e2 && s2 <= e1)
+                            .map(|&(s2, _)| s2.max(s1))
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let message = match (same_title, clashes.first()) {
+                (_, Some(&day)) => format!(
+                    "`{}` looks like the same campaign as `{}`: \"{}\" and \"{}\" both run on {} (and on the same dates in {} of the years {}–{}), so an issue would carry it twice",
+                    b.id,
+                    a.id,
+                    b.title,
+                    a.title,
+                    human::date(day),
+                    clashes.len(),
+                    CLASH_YEARS.0,
+                    CLASH_YEARS.1
+                ),
+                (true, None) => format!(
+                    "`{}` has the same title as `{}` (\"{}\"): readers cannot tell them apart",
+                    b.id, a.id, b.title
+                ),
+                (false, None) => continue,
+            };
+            let pos = b
+                .rules
+                .first()
+                .map_or(crate::diag::Position::START, |r| r.pos);
+            out.push(Diagnostic::warning(&b.path, pos, message).with_hint(format!(
+                "if they are one campaign, keep one file (campaigns/{}.toml); if not, give them titles that tell them apart",
+                a.id
+            )));
+        }
+    }
     out
 }
 

@@ -35,6 +35,14 @@ impl MonthDay {
         Ok(MonthDay { month, day })
     }
 
+    /// A day written day-first (`18-03`) read the other way round, when that is a day.
+    pub fn swapped(s: &str) -> Option<Self> {
+        let (d, m) = s.trim().split_once(['-', '/', '.'])?;
+        Self::parse(&format!("{:0>2}-{:0>2}", m.trim(), d.trim()))
+            .ok()
+            .filter(|_| Self::parse(s).is_err())
+    }
+
     pub fn is_leap_day(&self) -> bool {
         self.month == 2 && self.day == 29
     }
@@ -161,7 +169,13 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
                 Position::START,
                 format!("the file name `{stem}` is not a valid campaign id: {e}"),
             )
-            .hint("a campaign's id is its file name: rename it, e.g. `anti-bullying-week.toml`");
+            .hint(match crate::ids::suggest_id(&stem) {
+                Some(id) => format!("a campaign's id is its file name: rename it to `{id}.toml`"),
+                None => {
+                    "a campaign's id is its file name: rename it, e.g. `anti-bullying-week.toml`"
+                        .into()
+                }
+            });
             None
         }
     };
@@ -232,6 +246,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
             when_info.push(info);
         }
     }
+    let when_has_at = when_tables.iter().any(|w| w.has("at"));
     for w in when_tables {
         w.finish_under(&top);
     }
@@ -257,7 +272,32 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
     }
     let years = content::years(&top);
     let is_event = rules.iter().any(|r| matches!(r.value, Rule::Event { .. }));
-    if !event.is_empty() && !is_event {
+    // A `[[when]]` whose `at` could not be read is still an event: its own error says what is
+    // wrong, and the event keys are not reported a second time.
+    let meant_event = is_event || when_has_at;
+    if let (Some(deadline), Some(first)) = (
+        event.booking_deadline,
+        rules
+            .iter()
+            .filter_map(|r| match r.value {
+                Rule::Event { at, .. } => Some(at.date()),
+                _ => None,
+            })
+            .min(),
+    ) && deadline > first
+    {
+        ctx.error(
+            top.pos_of("booking_deadline").unwrap_or(top.pos),
+            format!(
+                "`booking_deadline` ({deadline}) is after the event starts ({first}): readers would be told to book after it began"
+            ),
+        )
+        .hint(format!(
+            "a booking deadline comes on or before the day of the event, e.g. booking_deadline = {}",
+            first.pred_opt().unwrap_or(first)
+        ));
+    }
+    if !event.is_empty() && !meant_event {
         let key = [
             "venue",
             "online",
@@ -414,9 +454,17 @@ fn rule(w: &Table<'_, '_, '_>) -> Option<At<Rule>> {
                 match MonthDay::parse(&v.value) {
                     Ok(md) => Some(At::new(md, v.pos)),
                     Err(e) => {
-                        ctx.error(v.pos, format!("`{key}`: {e}")).hint(
-                            "write month-day with two digits each, e.g. \"11-25\" for 25 November",
-                        );
+                        ctx.error(v.pos, format!("`{key}`: {e}"))
+                            .hint(match MonthDay::swapped(&v.value) {
+                                Some(md) => format!(
+                                    "month first: did you mean \"{:02}-{:02}\" ({} {})?",
+                                    md.month,
+                                    md.day,
+                                    md.day,
+                                    crate::dates::MONTHS[md.month as usize - 1]
+                                ),
+                                None => "write month-day with two digits each, e.g. \"11-25\" for 25 November".into(),
+                            });
                         None
                     }
                 }

@@ -329,10 +329,22 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
     }
 
     fn wrong_type(&self, key: &str, v: &toml::Spanned<DeValue<'_>>, expected: &str) {
-        self.ctx.error(
+        let d = self.ctx.error(
             self.ctx.pos(v.span().start),
             format!("`{key}` must be {expected}, found {}", kind_of(v.get_ref())),
         );
+        // `capacity = "40"`, `count_clicks = "true"`: the value is right, the quotes are not.
+        if let DeValue::String(s) = v.get_ref() {
+            let t = s.trim();
+            let fits = match expected {
+                "an integer" => t.replace('_', "").parse::<i64>().is_ok(),
+                "true or false" => t == "true" || t == "false",
+                _ => false,
+            };
+            if fits {
+                d.hint(format!("write it without quotes: `{key} = {t}`"));
+            }
+        }
     }
 
     pub fn opt_str(&self, key: &'static str) -> Option<At<String>> {

@@ -75,7 +75,12 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
                     Position::START,
                     format!("the file name `{stem}` is not a valid list id: {e}"),
                 )
-                .hint("rename the file, or set id = \"…\" inside it");
+                .hint(match crate::ids::suggest_id(&stem) {
+                    Some(id) => {
+                        format!("rename the file to `{id}.toml`, or set id = \"{id}\" inside it")
+                    }
+                    None => "rename the file, or set id = \"…\" inside it".into(),
+                });
                 None
             }
         },
