@@ -57,7 +57,7 @@ pub async fn run(project: &Project, recipient: Option<String>) -> anyhow::Result
         &store,
         &verp,
         crate::bounce::SoftPolicy::of(b),
-        &message,
+        message,
         recipient.as_deref(),
         crate::clock::SystemClock::utc().timestamp(),
     )

@@ -119,8 +119,8 @@ impl crate::store::Store {
     ) -> Result<crate::store::BounceRecorded, crate::store::StoreError> {
         use crate::store::BounceKind;
         use crate::store::BounceRecorded;
-        crate::store::on_pool!(self, |pool, _d| {
-            let mut tx = pool.begin().await?;
+        crate::store::on_pool!(self, |pool, d| {
+            let mut tx = pool.begin_with(d.begin_write).await?;
             let row = sqlx::query("SELECT email_key, issue_id FROM deliveries WHERE id = $1")
                 .bind(b.delivery_id)
                 .fetch_optional(&mut *tx)

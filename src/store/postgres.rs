@@ -28,12 +28,14 @@ pub(super) const DIALECT: Dialect = Dialect {
     least: "LEAST",
     greatest: "GREATEST",
     delivery_chunk: 4096,
+    begin_write: "BEGIN",
 };
 
 /// The ledger on PostgreSQL. Its `Debug` shows no URL: the URL may carry a password.
 #[derive(Clone)]
 pub struct PgStore {
     pub(super) pool: PgPool,
+    pub(super) ledger: super::LedgerId,
 }
 
 impl fmt::Debug for PgStore {
@@ -66,7 +68,15 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
-        Ok(PgStore { pool })
+        let ledger = sqlx::query_scalar::<_, String>(
+            "SELECT value FROM daemon_state WHERE key = 'ledger.id'",
+        )
+        .fetch_optional(&pool)
+        .await
+        .ok()
+        .flatten()
+        .map_or_else(|| super::LedgerId::new(""), super::LedgerId::new);
+        Ok(PgStore { pool, ledger })
     }
 
     /// Connect (up to 8 connections) and bring the schema up to date.
@@ -80,7 +90,8 @@ impl PgStore {
         // The migrator holds a PostgreSQL advisory lock while it works: a second process
         // starting at the same moment waits, then finds everything applied.
         MIGRATOR.run(&pool).await?;
-        Ok(PgStore { pool })
+        let ledger = super::identity::settle_pg(&pool).await?;
+        Ok(PgStore { pool, ledger })
     }
 }
 
@@ -185,6 +196,7 @@ mod tests {
         .unwrap();
         let store = PgStore {
             pool: PgPoolOptions::new().connect_lazy_with(opts),
+            ledger: crate::store::LedgerId::new("0123"),
         };
         let shown = format!("{store:?}");
         assert_eq!(shown, "PgStore { connections: 0, .. }");
