@@ -319,13 +319,24 @@ fn a_report_with_an_enormous_content_type_is_ignored_in_bounded_memory() {
 /// A's delivery N names another person's delivery N in ledger B.
 #[test]
 fn a_bounce_for_another_ledgers_delivery_suppresses_nobody_there() {
-    let a = tree(&FIVE, BOUNCES);
+    another_ledgers_bounce(BOUNCES, BOUNCES);
+}
+
+#[test]
+fn a_bounce_for_another_postgresql_ledgers_delivery_suppresses_nobody_there() {
+    let (da, db) = (support::pg::PgDb::create(), support::pg::PgDb::create());
+    let on = |d: &support::pg::PgDb| format!("{BOUNCES}\n[database]\nurl = \"{}\"\n", d.url);
+    another_ledgers_bounce(&on(&da), &on(&db));
+}
+
+fn another_ledgers_bounce(settings_a: &str, settings_b: &str) {
+    let a = tree(&FIVE, settings_a);
     let others: Vec<String> = (0..5)
         .map(|i| format!("other{i}@elsewhere.example"))
         .collect();
     let b = tree(
         &others.iter().map(String::as_str).collect::<Vec<_>>(),
-        BOUNCES,
+        settings_b,
     );
     send(&a, "2026-12-01");
     send(&b, "2026-12-01");
