@@ -443,3 +443,76 @@ fn sixty_bounces_piped_at_once_are_all_recorded() {
     assert!(outputs.iter().all(|o| log(o).contains("bounce recorded")));
     assert_eq!(members(&t), 0, "all 60 were recorded and suppressed");
 }
+
+#[test]
+fn hostile_reports_of_other_shapes_cost_bounded_memory() {
+    let t = tree(&FIVE, BOUNCES);
+    send(&t, "2026-12-01");
+    let rp = return_paths(&t);
+    let (baseline, _) = peak_rss(&t, dsn(&rp[FIVE[1]], FIVE[1]).as_bytes());
+    let real = dsn(&rp[FIVE[0]], FIVE[0]);
+    const SIZE: usize = 8 * 1024 * 1024;
+    let b64 = {
+        use base64::Engine;
+        let status = "Reporting-MTA: dns; x\r\n\r\nFinal-Recipient: rfc822; m0@agency.example\r\nAction: failed\r\nStatus: 5.1.1\r\n";
+        let body = format!("{status}{}", "X-Pad: y\r\n".repeat(SIZE / 14));
+        let enc = base64::engine::general_purpose::STANDARD.encode(body);
+        real.replacen(
+            "Content-Type: message/delivery-status\r\n",
+            &format!("Content-Type: message/delivery-status\r\nContent-Transfer-Encoding: base64\r\n\r\n{enc}\r\n\r\nX-Ignored: "),
+            1,
+        )
+    };
+    let variants = [
+        (
+            "many header fields",
+            real.replacen(
+                "MIME-Version",
+                &format!("{}MIME-Version", "X-A: b\r\n".repeat(SIZE / 8)),
+                1,
+            ),
+        ),
+        (
+            "a Content-Type folded over many lines",
+            real.replacen(
+                "report-type=delivery-status;",
+                &format!("report-type=delivery-status;{}", "\r\n a=b;".repeat(SIZE / 7)),
+                1,
+            ),
+        ),
+        (
+            "many fields in the delivery status",
+            real.replacen(
+                "Reporting-MTA:",
+                &format!("{}Reporting-MTA:", "X-Pad: y\r\n".repeat(SIZE / 10)),
+                1,
+            ),
+        ),
+        (
+            "many parts",
+            real.replacen(
+                "--4F1B2C0A1B.1796115663/relay.test.example\r\nContent-Description: Notification",
+                &format!(
+                    "{}--4F1B2C0A1B.1796115663/relay.test.example\r\nContent-Description: Notification",
+                    "--4F1B2C0A1B.1796115663/relay.test.example\r\n\r\n".repeat(SIZE / 48)
+                ),
+                1,
+            ),
+        ),
+        ("a large base64 delivery status", b64),
+    ];
+    for (what, message) in variants {
+        let (peak, o) = peak_rss(&t, message.as_bytes());
+        eprintln!(
+            "{what}: {} KiB in, peak RSS {} KiB (baseline {} KiB)",
+            message.len() / 1024,
+            peak / 1024,
+            baseline / 1024
+        );
+        assert_eq!(o.status.code(), Some(0), "{what}: {}", say(&o));
+        assert!(
+            peak < baseline + 4 * message.len() as u64,
+            "{what}: peak RSS {peak}, baseline {baseline}"
+        );
+    }
+}
