@@ -3,6 +3,9 @@
 //! (`<database>.ledger-id`). A ledger that was truncated, deleted or swapped for another file is
 //! then refused with what happened and how to proceed, instead of being silently recreated:
 //! a fresh ledger forgets every unsubscribe and sends the current issue to everyone again.
+//!
+//! A PostgreSQL ledger gets an id the same way (kept in the database only): bounce return paths
+//! are signed for the ledger's id, whichever database holds it.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -10,6 +13,8 @@ use std::path::{Path, PathBuf};
 use sqlx::{Row, SqlitePool};
 
 const ID_KEY: &str = "ledger.id";
+
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// The id a ledger was given when it was created (128 random bits as hex). Bounce return
 /// paths are signed for it, so a bounce of one ledger never acts in another that happens to
@@ -37,16 +42,20 @@ pub(super) async fn stored_id(pool: &SqlitePool) -> Result<Option<LedgerId>, sup
         .map(|r| LedgerId(r.get(0))))
 }
 
+/// The PostgreSQL ledger's id as stored, if it has one.
+pub(super) async fn stored_id_pg(
+    pool: &sqlx::PgPool,
+) -> Result<Option<LedgerId>, super::StoreError> {
+    Ok(sqlx::query("SELECT value FROM daemon_state WHERE key = $1")
+        .bind(ID_KEY)
+        .fetch_optional(pool)
+        .await?
+        .map(|r| LedgerId(r.get(0))))
+}
+
 /// The id of a PostgreSQL ledger, given on first use: the first process to store one decides.
 pub(super) async fn settle_pg(pool: &sqlx::PgPool) -> Result<LedgerId, super::StoreError> {
-    let stored = async || -> Result<Option<LedgerId>, super::StoreError> {
-        Ok(sqlx::query("SELECT value FROM daemon_state WHERE key = $1")
-            .bind(ID_KEY)
-            .fetch_optional(pool)
-            .await?
-            .map(|r| LedgerId(r.get(0))))
-    };
-    if let Some(id) = stored().await? {
+    if let Some(id) = stored_id_pg(pool).await? {
         return Ok(id);
     }
     let id = new_id().map_err(|e| IdentityError::Io("/dev/urandom".into(), e))?;
@@ -57,11 +66,10 @@ pub(super) async fn settle_pg(pool: &sqlx::PgPool) -> Result<LedgerId, super::St
     .bind(&id)
     .execute(pool)
     .await?;
-    Ok(stored()
+    Ok(stored_id_pg(pool)
         .await?
         .expect("inserted above, or by whoever came first"))
 }
-const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// The marker file of the SQLite database at `db`.
 pub fn marker_path(db: &Path) -> PathBuf {

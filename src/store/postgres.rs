@@ -68,14 +68,12 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
-        let ledger = sqlx::query_scalar::<_, String>(
-            "SELECT value FROM daemon_state WHERE key = 'ledger.id'",
-        )
-        .fetch_optional(&pool)
-        .await
-        .ok()
-        .flatten()
-        .map_or_else(|| super::LedgerId::new(""), super::LedgerId::new);
+        // A ledger made before ids were kept has none; `check` reads it all the same.
+        let ledger = super::identity::stored_id_pg(&pool)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| super::LedgerId::new(""));
         Ok(PgStore { pool, ledger })
     }
 
