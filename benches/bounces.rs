@@ -60,7 +60,10 @@ async fn run() {
         .iter()
         .map(|d| {
             template
-                .replace("{{VERP}}", &verp.address(d.id))
+                .replace(
+                    "{{VERP}}",
+                    &verp.address(store.ledger_id(), d.id, &d.email.to_ascii_lowercase()),
+                )
                 .replace("{{RCPT}}", &d.email)
                 .replace("{{STATUS}}", "5.1.1")
                 .replace('\n', "\r\n")
@@ -75,7 +78,7 @@ async fn run() {
             &store,
             &verp,
             SoftPolicy::default(),
-            m,
+            m.clone(),
             None,
             1_000 + i as i64,
         )
@@ -95,9 +98,16 @@ async fn run() {
     assert_eq!(recorded, N, "every DSN suppresses its address");
     let t = Instant::now();
     for m in messages.iter().take(1_000) {
-        let _ = ingest(&store, &verp, SoftPolicy::default(), m, None, 99_999)
-            .await
-            .unwrap();
+        let _ = ingest(
+            &store,
+            &verp,
+            SoftPolicy::default(),
+            m.clone(),
+            None,
+            99_999,
+        )
+        .await
+        .unwrap();
     }
     let dup = t.elapsed();
     println!(

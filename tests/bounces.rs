@@ -296,7 +296,11 @@ fn forged_and_tampered_bounces_change_nothing() {
         &EmailAddress::parse("bounces@test.example").unwrap(),
         [&Secret::new("someone-elses-secret-someone-elses-secret")],
     )
-    .address(id_part.parse().unwrap());
+    .address(
+        &bulletin::store::LedgerId::new("any"),
+        id_part.parse().unwrap(),
+        FIVE[0],
+    );
     let forgeries = [
         format!("bounces+{id_part}-{flipped_tag}@{domain}"),
         format!("bounces+{other_id}-{tag}@{domain}"),
@@ -515,14 +519,28 @@ fn every_message_goes_from_its_own_signed_return_path() {
         &EmailAddress::parse("bounces@test.example").unwrap(),
         [&Secret::new(SECRET)],
     );
+    // Signed for this ledger and each message's recipient.
+    let ledger = bulletin::store::LedgerId::new(
+        std::fs::read_to_string(t.root().join("data/bulletin.db.ledger-id"))
+            .unwrap()
+            .trim(),
+    );
     let txs = sink.transactions();
     assert_eq!(txs.len(), 5);
     let mut deliveries: Vec<i64> = txs
         .iter()
         .map(|tx| {
-            verp.verify(&tx.mail_from).unwrap_or_else(|| {
-                panic!("MAIL FROM {} is not a signed VERP address", tx.mail_from)
-            })
+            let c = verp
+                .candidate(&tx.mail_from)
+                .unwrap_or_else(|| panic!("MAIL FROM {} is not a VERP address", tx.mail_from));
+            assert_eq!(
+                verp.check(&c, &ledger, &tx.rcpt_to[0].to_ascii_lowercase()),
+                bulletin::bounce::verp::Signed::Bound,
+                "MAIL FROM {} is not signed for {}",
+                tx.mail_from,
+                tx.rcpt_to[0]
+            );
+            c.delivery
         })
         .collect();
     deliveries.sort();

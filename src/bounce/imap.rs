@@ -169,7 +169,7 @@ where
             store,
             verp,
             policy,
-            &body,
+            body,
             None,
             crate::clock::SystemClock::utc().timestamp(),
         )
@@ -178,7 +178,9 @@ where
             Ok(o) => {
                 super::log(&o);
                 match o {
-                    Outcome::Ignored(Ignored::NotAReport) => {
+                    Outcome::Ignored(
+                        Ignored::NotAReport | Ignored::TooLarge(_) | Ignored::TooSlow,
+                    ) => {
                         summary.left += 1;
                         failed.push(uid);
                     }

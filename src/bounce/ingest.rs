@@ -1,11 +1,23 @@
-//! One message in, at most one ledger change out: find our VERP address (the envelope
-//! recipient the MTA hands over, else the bounce's own headers, else anywhere in it, such as
-//! the `Return-Path` of the original message an abuse report quotes), read the report, and let
-//! the ledger apply the policy. Idempotent: the same report twice changes nothing.
+//! One message in, at most one ledger change out: read the report, find our VERP return path
+//! (the envelope recipient the MTA hands over, else the bounce's own headers, else anywhere in
+//! it, such as the `Return-Path` of the original message an abuse report quotes), check its
+//! signature against the delivery's recipient in this ledger, and let the ledger apply the
+//! policy. Idempotent: the same report twice changes nothing.
+//!
+//! Reading is CPU work on up to 10 MiB of hostile text, so it runs on a blocking thread with a
+//! time budget: the IMAP poller and the daemon's other work never wait behind it.
 
+use std::time::Duration;
+
+use super::mime::{self, Limit};
 use super::report::Report;
-use super::{BounceKind, SoftPolicy, Verp};
+use super::verp::{self, Candidate, MAX_CANDIDATES, Signed};
+use super::{BounceKind, SoftPolicy, StatusCode, Verp};
 use crate::store::{BounceRecorded, NewBounce, Store, StoreError};
+
+/// How long reading one message may take. A backstop: reading is linear in the message's
+/// size, and the largest message `bulletin bounce` reads takes well under a second.
+pub const READ_BUDGET: Duration = Duration::from_secs(10);
 
 /// Why a message changed nothing. None of these is an error for the MTA: an alias that fails
 /// would bounce the bounce.
@@ -16,10 +28,18 @@ pub enum Ignored {
     /// A report, but nothing in it is a failure or a complaint (a delay warning, a success
     /// notice, `not-spam` feedback).
     NothingToAct,
-    /// No VERP address of ours with a valid tag: forged, tampered, or not about our mail.
+    /// No VERP address of ours with a valid tag: forged, tampered, not about our mail, or
+    /// signed for another ledger's delivery or another recipient.
     NoValidToken,
     /// The tag is valid but the ledger has no such delivery (a different database).
     UnknownDelivery,
+    /// An old-style return path (signed for the delivery id alone) whose delivery went to
+    /// someone the report does not name: most likely another ledger's delivery of that id.
+    OtherRecipient,
+    /// Past a cap on what is read of a message: a hostile or broken message, not a report.
+    TooLarge(Limit),
+    /// Not read within [`READ_BUDGET`].
+    TooSlow,
 }
 
 impl Ignored {
@@ -29,6 +49,11 @@ impl Ignored {
             Ignored::NothingToAct => "a report with no failure or complaint in it",
             Ignored::NoValidToken => "no bounce address of ours with a valid signature",
             Ignored::UnknownDelivery => "signed for a delivery this ledger does not hold",
+            Ignored::OtherRecipient => {
+                "an old-style bounce address whose delivery went to someone the report does not name (another ledger's delivery?)"
+            }
+            Ignored::TooLarge(_) => "past a limit on what is read of a message",
+            Ignored::TooSlow => "not read within the time allowed for one message",
         }
     }
 }
@@ -52,24 +77,86 @@ pub enum Outcome {
     },
 }
 
-/// The delivery a bounce is about: the envelope recipient first (what the MTA delivered to),
-/// then the outer headers that carry it (Delivered-To, X-Original-To, To, Envelope-To), then
-/// anywhere in the message.
-pub fn delivery_of(verp: &Verp, message: &str, envelope_recipient: Option<&str>) -> Option<i64> {
-    if let Some(d) = envelope_recipient.and_then(|r| verp.verify(r)) {
-        return Some(d);
-    }
-    let outer = super::mime::Entity::parse(message);
-    for name in ["delivered-to", "x-original-to", "envelope-to", "to"] {
-        for (k, v) in &outer.headers {
-            if k == name
-                && let Some(&d) = verp.find_in(v).first()
-            {
-                return Some(d);
+/// The return paths a bounce may be about, best first and at most [`MAX_CANDIDATES`]: the
+/// envelope recipient (what the MTA delivered to), then the outer headers that carry it
+/// (Delivered-To, X-Original-To, Envelope-To, To), then anywhere in the message.
+pub fn candidates(verp: &Verp, message: &str, envelope_recipient: Option<&str>) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = envelope_recipient
+        .and_then(|r| verp.candidate(r))
+        .into_iter()
+        .collect();
+    let outer = mime::Entity::parse(message);
+    let fields = ["delivered-to", "x-original-to", "envelope-to", "to"]
+        .into_iter()
+        .flat_map(|name| outer.headers.iter().filter(move |(k, _)| k == name))
+        .map(|(_, v)| v.as_str());
+    for text in fields.chain([message]) {
+        for c in verp.candidates_in(text) {
+            if out.len() == MAX_CANDIDATES {
+                return out;
+            }
+            if !out.contains(&c) {
+                out.push(c);
             }
         }
     }
-    verp.find_in(message).first().copied()
+    out
+}
+
+/// What reading a message found, before the ledger is asked anything.
+struct Read {
+    kind: BounceKind,
+    status: Option<StatusCode>,
+    detail: String,
+    candidates: Vec<Candidate>,
+    /// The message, to see whether it names a delivery's recipient.
+    text: String,
+}
+
+/// The pure part: caps, report, verdict, return paths.
+fn read(verp: &Verp, message: Vec<u8>, envelope_recipient: Option<&str>) -> Result<Read, Ignored> {
+    let text = String::from_utf8(message)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    if let Some(limit) = mime::over_limits(&text) {
+        return Err(Ignored::TooLarge(limit));
+    }
+    let report = Report::parse(&text);
+    if report == Report::None {
+        return Err(Ignored::NotAReport);
+    }
+    let (kind, status, detail) = report.verdict().ok_or(Ignored::NothingToAct)?;
+    Ok(Read {
+        kind,
+        status,
+        detail: detail.chars().take(300).collect(),
+        candidates: candidates(verp, &text, envelope_recipient),
+        text,
+    })
+}
+
+/// The delivery the first return path signed for this ledger names: bound to this ledger and
+/// the delivery's recipient, or signed the old way and the report names that recipient.
+async fn delivery_of(
+    store: &Store,
+    verp: &Verp,
+    r: &Read,
+) -> Result<Result<i64, Ignored>, StoreError> {
+    let mut why = Ignored::NoValidToken;
+    for c in &r.candidates {
+        let Some(email_key) = store.delivery_recipient(c.delivery).await? else {
+            if verp.check(c, store.ledger_id(), "") == Signed::Legacy {
+                why = Ignored::UnknownDelivery;
+            }
+            continue;
+        };
+        match verp.check(c, store.ledger_id(), &email_key) {
+            Signed::Bound => return Ok(Ok(c.delivery)),
+            Signed::Legacy if verp::mentions(&r.text, &email_key) => return Ok(Ok(c.delivery)),
+            Signed::Legacy => why = Ignored::OtherRecipient,
+            Signed::No => {}
+        }
+    }
+    Ok(Err(why))
 }
 
 /// Read one message and record what it says.
@@ -77,35 +164,37 @@ pub async fn ingest(
     store: &Store,
     verp: &Verp,
     policy: SoftPolicy,
-    message: &[u8],
+    message: Vec<u8>,
     envelope_recipient: Option<&str>,
     now: i64,
 ) -> Result<Outcome, StoreError> {
-    let text = String::from_utf8_lossy(message);
-    let report = Report::parse(&text);
-    if report == Report::None {
-        return Ok(Outcome::Ignored(Ignored::NotAReport));
-    }
-    let Some((kind, status, detail)) = report.verdict() else {
-        return Ok(Outcome::Ignored(Ignored::NothingToAct));
+    let reader = verp.clone();
+    let recipient = envelope_recipient.map(str::to_string);
+    let task = tokio::task::spawn_blocking(move || read(&reader, message, recipient.as_deref()));
+    let r = match tokio::time::timeout(READ_BUDGET, task).await {
+        Ok(Ok(Ok(r))) => r,
+        Ok(Ok(Err(why))) => return Ok(Outcome::Ignored(why)),
+        Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Ok(Err(_)) | Err(_) => return Ok(Outcome::Ignored(Ignored::TooSlow)),
     };
-    let Some(delivery) = delivery_of(verp, &text, envelope_recipient) else {
-        return Ok(Outcome::Ignored(Ignored::NoValidToken));
+    let delivery = match delivery_of(store, verp, &r).await? {
+        Ok(d) => d,
+        Err(why) => return Ok(Outcome::Ignored(why)),
     };
-    let status = status.map(|s| s.to_string());
-    let detail: String = detail.chars().take(300).collect();
+    let status = r.status.map(|s| s.to_string());
     let recorded = store
         .record_bounce(
             &NewBounce {
                 delivery_id: delivery,
-                kind,
+                kind: r.kind,
                 status: status.as_deref(),
-                detail: &detail,
+                detail: &r.detail,
             },
             policy,
             now,
         )
         .await?;
+    let kind = r.kind;
     Ok(match recorded {
         BounceRecorded::UnknownDelivery => Outcome::Ignored(Ignored::UnknownDelivery),
         BounceRecorded::Duplicate => Outcome::Duplicate { delivery, kind },

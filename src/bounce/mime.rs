@@ -1,17 +1,60 @@
 //! Just enough MIME to read a bounce: unfolded header fields, content types with their
 //! parameters, multipart bodies and the two transfer encodings, over bytes that may be
-//! malformed in any way. Bounded: nesting deeper than [`MAX_DEPTH`] is not followed.
+//! malformed in any way. Bounded: nesting deeper than [`MAX_DEPTH`] is not followed, and what
+//! is kept of header fields, parameters and parts is capped, so a hostile message costs memory
+//! in proportion to its size, not many times it; [`over_limits`] says whether a message went
+//! past a cap (and should be ignored rather than read half).
 
 use base64::Engine;
 
 /// How deep multiparts are followed (a report is one or two levels down).
 pub const MAX_DEPTH: usize = 6;
 
+/// Bytes kept of one header field's value, unfolded. Real fields are under 1,000 bytes; a long
+/// `Received` or `DKIM-Signature` a few thousand.
+pub const MAX_FIELD: usize = 64 * 1024;
+
+/// Header fields kept of one entity. A bounce's outer header has a few dozen.
+pub const MAX_FIELDS: usize = 256;
+
+/// Parameters read of one `Content-Type` (a report has two or three).
+pub const MAX_PARAMS: usize = 64;
+
+/// Parts read of one multipart (a report has three).
+pub const MAX_PARTS: usize = 256;
+
+/// A cap a message went past.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    FieldSize,
+    FieldCount,
+    Parameters,
+    Parts,
+}
+
+impl Limit {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Limit::FieldSize => "a header field longer than 64 KiB",
+            Limit::FieldCount => "more than 256 header fields in one part",
+            Limit::Parameters => "more than 64 Content-Type parameters",
+            Limit::Parts => "more than 256 parts in one multipart",
+        }
+    }
+}
+
 /// One entity: its header fields (names lower-cased, values unfolded) and its raw body.
 #[derive(Debug, Clone)]
 pub struct Entity<'a> {
     pub headers: Vec<(String, String)>,
     pub body: &'a str,
+    /// The first cap its header went past (what is past it was not kept).
+    pub over: Option<Limit>,
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+fn prefix(s: &str, max: usize) -> &str {
+    &s[..s.floor_char_boundary(max)]
 }
 
 /// `type/subtype` (lower-cased) and its parameters (names lower-cased, values unquoted).
@@ -31,7 +74,7 @@ impl ContentType {
 
     /// RFC 2045: `type/subtype; name=value; name="quoted value"`.
     pub fn parse(value: &str) -> ContentType {
-        let mut parts = split_params(value).into_iter();
+        let mut parts = split_params(value).0.into_iter();
         let mime = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
         let params = parts
             .filter_map(|p| {
@@ -51,8 +94,9 @@ impl ContentType {
     }
 }
 
-/// Split at `;` outside quotes.
-fn split_params(value: &str) -> Vec<String> {
+/// Split at `;` outside quotes: the type and at most [`MAX_PARAMS`] parameters, and whether
+/// there were more.
+fn split_params(value: &str) -> (Vec<String>, bool) {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;
@@ -71,18 +115,26 @@ fn split_params(value: &str) -> Vec<String> {
                 quoted = !quoted;
                 cur.push(c);
             }
-            ';' if !quoted => out.push(std::mem::take(&mut cur)),
+            ';' if !quoted => {
+                out.push(std::mem::take(&mut cur));
+                if out.len() > MAX_PARAMS {
+                    return (out, true);
+                }
+            }
             _ => cur.push(c),
         }
     }
     out.push(cur);
-    out
+    (out, false)
 }
 
 impl<'a> Entity<'a> {
     /// Split at the first empty line; unfold continuation lines.
     pub fn parse(text: &'a str) -> Entity<'a> {
         let mut headers: Vec<(String, String)> = Vec::new();
+        let mut over = None;
+        // Whether the field being read is kept (past MAX_FIELDS, none are).
+        let mut keeping = false;
         let mut rest = text;
         loop {
             let (line, next) = match rest.find('\n') {
@@ -95,12 +147,31 @@ impl<'a> Entity<'a> {
                 break;
             }
             if line.starts_with([' ', '\t']) {
-                if let Some((_, v)) = headers.last_mut() {
-                    v.push(' ');
-                    v.push_str(line.trim());
+                if keeping && let Some((_, v)) = headers.last_mut() {
+                    let room = MAX_FIELD.saturating_sub(v.len() + 1);
+                    let piece = line.trim();
+                    if piece.len() > room {
+                        over.get_or_insert(Limit::FieldSize);
+                    }
+                    if room > 0 {
+                        v.push(' ');
+                        v.push_str(prefix(piece, room));
+                    }
                 }
             } else if let Some((k, v)) = line.split_once(':') {
-                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+                keeping = headers.len() < MAX_FIELDS;
+                if !keeping {
+                    over.get_or_insert(Limit::FieldCount);
+                } else {
+                    let (k, v) = (k.trim(), v.trim());
+                    if k.len() > MAX_FIELD || v.len() > MAX_FIELD {
+                        over.get_or_insert(Limit::FieldSize);
+                    }
+                    headers.push((
+                        prefix(k, MAX_FIELD).to_ascii_lowercase(),
+                        prefix(v, MAX_FIELD).to_string(),
+                    ));
+                }
             }
             rest = next;
             if rest.is_empty() {
@@ -110,6 +181,7 @@ impl<'a> Entity<'a> {
         Entity {
             headers,
             body: rest,
+            over,
         }
     }
 
@@ -148,8 +220,14 @@ impl<'a> Entity<'a> {
         }
     }
 
-    /// The parts of a multipart body (empty for anything else or without a boundary).
+    /// The parts of a multipart body (empty for anything else or without a boundary), at
+    /// most [`MAX_PARTS`].
     pub fn parts(&self) -> Vec<Entity<'a>> {
+        self.bounded_parts().0
+    }
+
+    /// The parts, and whether there were more than [`MAX_PARTS`].
+    fn bounded_parts(&self) -> (Vec<Entity<'a>>, bool) {
         let ct = self.content_type();
         let Some(boundary) = ct
             .mime
@@ -157,7 +235,7 @@ impl<'a> Entity<'a> {
             .then(|| ct.param("boundary"))
             .flatten()
         else {
-            return Vec::new();
+            return (Vec::new(), false);
         };
         let delim = format!("--{boundary}");
         let mut parts = Vec::new();
@@ -169,6 +247,9 @@ impl<'a> Entity<'a> {
                 && (after.is_empty() || after == "--")
             {
                 if let Some(s) = start {
+                    if parts.len() == MAX_PARTS {
+                        return (parts, true);
+                    }
                     // The line break before the delimiter belongs to the delimiter.
                     let body = &self.body[s..offset];
                     let body = body.strip_suffix('\n').unwrap_or(body);
@@ -176,18 +257,44 @@ impl<'a> Entity<'a> {
                     parts.push(Entity::parse(body));
                 }
                 if after == "--" {
-                    return parts;
+                    return (parts, false);
                 }
                 start = Some(offset + line.len());
             }
             offset += line.len();
         }
         if let Some(s) = start {
+            if parts.len() == MAX_PARTS {
+                return (parts, true);
+            }
             // No closing delimiter (a truncated bounce): keep what is there.
             parts.push(Entity::parse(&self.body[s..]));
         }
-        parts
+        (parts, false)
     }
+}
+
+/// The first cap `message` goes past anywhere a report could be (its header, and the headers
+/// of its parts as deep as [`MAX_DEPTH`]), or `None` when it is within all of them. One walk,
+/// each level in time proportional to the message; what it keeps is capped like any read.
+pub fn over_limits(message: &str) -> Option<Limit> {
+    fn walk(e: &Entity<'_>, depth: usize) -> Option<Limit> {
+        if let Some(l) = e.over {
+            return Some(l);
+        }
+        if e.header("content-type").is_some_and(|v| split_params(v).1) {
+            return Some(Limit::Parameters);
+        }
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        let (parts, more) = e.bounded_parts();
+        if more {
+            return Some(Limit::Parts);
+        }
+        parts.iter().find_map(|p| walk(p, depth + 1))
+    }
+    walk(&Entity::parse(message), 0)
 }
 
 fn decode_qp(s: &str) -> String {
@@ -219,23 +326,38 @@ fn decode_qp(s: &str) -> String {
 }
 
 /// Header-like field blocks (RFC 3464 delivery-status, RFC 5965 feedback-report): groups of
-/// `Name: value` lines separated by empty lines, names lower-cased, values unfolded.
+/// `Name: value` lines separated by empty lines, names lower-cased, values unfolded. Capped
+/// like a header: at most [`MAX_PARTS`] blocks of [`MAX_FIELDS`] fields of [`MAX_FIELD`] bytes
+/// (a report has two or three blocks of a dozen short fields).
 pub fn field_blocks(text: &str) -> Vec<Vec<(String, String)>> {
     let mut blocks = Vec::new();
     let mut cur: Vec<(String, String)> = Vec::new();
+    let mut keeping = false;
     for line in text.lines() {
         let line = line.strip_suffix('\r').unwrap_or(line);
         if line.trim().is_empty() {
             if !cur.is_empty() {
                 blocks.push(std::mem::take(&mut cur));
+                if blocks.len() == MAX_PARTS {
+                    return blocks;
+                }
             }
         } else if line.starts_with([' ', '\t']) {
-            if let Some((_, v)) = cur.last_mut() {
-                v.push(' ');
-                v.push_str(line.trim());
+            if keeping && let Some((_, v)) = cur.last_mut() {
+                let room = MAX_FIELD.saturating_sub(v.len() + 1);
+                if room > 0 {
+                    v.push(' ');
+                    v.push_str(prefix(line.trim(), room));
+                }
             }
         } else if let Some((k, v)) = line.split_once(':') {
-            cur.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+            keeping = cur.len() < MAX_FIELDS;
+            if keeping {
+                cur.push((
+                    prefix(k.trim(), MAX_FIELD).to_ascii_lowercase(),
+                    prefix(v.trim(), MAX_FIELD).to_string(),
+                ));
+            }
         }
     }
     if !cur.is_empty() {
@@ -266,6 +388,35 @@ mod tests {
         assert_eq!(parts.len(), 2);
         assert_eq!(parts[0].body, "one");
         assert_eq!(parts[1].decoded_body(), "two");
+    }
+
+    #[test]
+    fn caps_are_kept_and_reported() {
+        let params = format!("Content-Type: text/plain{}\r\n\r\nx", ";a=b".repeat(100));
+        assert_eq!(over_limits(&params), Some(Limit::Parameters));
+        assert_eq!(ContentType::parse(&params[14..]).params.len(), MAX_PARAMS);
+        let long = format!("Subject: {}\r\n\r\nx", "é".repeat(MAX_FIELD));
+        let e = Entity::parse(&long);
+        assert!(e.headers[0].1.len() <= MAX_FIELD);
+        assert_eq!(e.over, Some(Limit::FieldSize));
+        let folded = format!("Subject: a\r\n{}\r\nx", " b\r\n".repeat(MAX_FIELD));
+        assert!(Entity::parse(&folded).headers[0].1.len() <= MAX_FIELD);
+        assert_eq!(over_limits(&folded), Some(Limit::FieldSize));
+        let many = format!("{}\r\nx", "A: b\r\n".repeat(MAX_FIELDS + 1));
+        assert_eq!(Entity::parse(&many).headers.len(), MAX_FIELDS);
+        assert_eq!(over_limits(&many), Some(Limit::FieldCount));
+        let parts = format!(
+            "Content-Type: multipart/mixed; boundary=b\r\n\r\n{}--b--\r\n",
+            "--b\r\n\r\nx\r\n".repeat(MAX_PARTS + 1)
+        );
+        assert_eq!(Entity::parse(&parts).parts().len(), MAX_PARTS);
+        assert_eq!(over_limits(&parts), Some(Limit::Parts));
+        let nested = format!(
+            "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n{params}\r\n--b--\r\n"
+        );
+        assert_eq!(over_limits(&nested), Some(Limit::Parameters));
+        let fine = "Content-Type: multipart/report; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--\r\n";
+        assert_eq!(over_limits(fine), None);
     }
 
     #[test]

@@ -109,7 +109,19 @@ pub fn log(o: &Outcome) {
         Outcome::Duplicate { delivery, kind } => {
             tracing::info!(delivery, %kind, "bounce already recorded; nothing changed")
         }
-        Outcome::Ignored(why @ (Ignored::NoValidToken | Ignored::UnknownDelivery)) => {
+        Outcome::Ignored(why @ Ignored::TooLarge(limit)) => {
+            tracing::warn!(
+                reason = why.describe(),
+                limit = limit.describe(),
+                "message ignored"
+            )
+        }
+        Outcome::Ignored(
+            why @ (Ignored::NoValidToken
+            | Ignored::UnknownDelivery
+            | Ignored::OtherRecipient
+            | Ignored::TooSlow),
+        ) => {
             tracing::warn!(reason = why.describe(), "message ignored")
         }
         Outcome::Ignored(why) => tracing::info!(reason = why.describe(), "message ignored"),

@@ -60,7 +60,7 @@ pub async fn run(project: &Project, recipient: Option<String>) -> anyhow::Result
         &store,
         &verp,
         b.policy(),
-        &message,
+        message,
         recipient.as_deref(),
         crate::clock::SystemClock::utc().timestamp(),
     )

@@ -676,7 +676,10 @@ impl Sender {
         let envelope_from = self
             .bounces
             .as_ref()
-            .and_then(|b| EmailAddress::parse(&b.verp.address(d.id)).ok())
+            .and_then(|b| {
+                let ledger = self.store.ledger_id();
+                EmailAddress::parse(&b.verp.address(ledger, d.id, &email.key())).ok()
+            })
             .unwrap_or_else(|| self.from.clone());
         let outcome = self
             .transport

@@ -62,8 +62,8 @@ impl crate::store::Store {
         use crate::bounce_policy::{Decision, Facts};
         use crate::store::BounceKind;
         use crate::store::BounceRecorded;
-        crate::store::on_pool!(self, |pool, _d| {
-            let mut tx = pool.begin().await?;
+        crate::store::on_pool!(self, |pool, d| {
+            let mut tx = pool.begin_with(d.begin_write).await?;
             let row = sqlx::query(
                 "SELECT d.email_key, d.issue_id, i.breaker_at
                    FROM deliveries d JOIN issues i ON i.id = d.issue_id WHERE d.id = $1",

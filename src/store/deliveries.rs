@@ -277,4 +277,17 @@ impl Store {
             })
             .collect::<Result<_, super::DecodeError>>()?)
     }
+
+    /// The address (as the ledger keys it) delivery `id` was for, if this ledger holds it: what
+    /// a bounce's return path must be signed for.
+    pub async fn delivery_recipient(&self, id: i64) -> Result<Option<String>, StoreError> {
+        on_pool!(self, |pool, _d| {
+            Ok(
+                sqlx::query_scalar("SELECT email_key FROM deliveries WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await?,
+            )
+        })
+    }
 }

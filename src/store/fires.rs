@@ -94,8 +94,8 @@ impl Store {
         by: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        on_pool!(self, |pool, _d| {
-            let mut tx = pool.begin().await?;
+        on_pool!(self, |pool, d| {
+            let mut tx = pool.begin_with(d.begin_write).await?;
             let r = sqlx::query(
                 "INSERT INTO approvals (bulletin, issue_date, approved_by, approved_at) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (bulletin, issue_date) DO NOTHING",
@@ -197,7 +197,7 @@ impl Store {
     pub async fn reserve_daily(&self, day: &str, limit: u32, want: u32) -> Result<u32, StoreError> {
         let key = format!("day:{day}");
         on_pool!(self, |pool, d| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(d.begin_write).await?;
             sqlx::query(
                 "INSERT INTO counters (key, value) VALUES ($1, 0) ON CONFLICT (key) DO NOTHING",
             )

@@ -3,6 +3,9 @@
 //! (`<database>.ledger-id`). A ledger that was truncated, deleted or swapped for another file is
 //! then refused with what happened and how to proceed, instead of being silently recreated:
 //! a fresh ledger forgets every unsubscribe and sends the current issue to everyone again.
+//!
+//! A PostgreSQL ledger gets an id the same way (kept in the database only): bounce return paths
+//! are signed for the ledger's id, whichever database holds it.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -10,7 +13,63 @@ use std::path::{Path, PathBuf};
 use sqlx::{Row, SqlitePool};
 
 const ID_KEY: &str = "ledger.id";
+
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// The id a ledger was given when it was created (128 random bits as hex). Bounce return
+/// paths are signed for it, so a bounce of one ledger never acts in another that happens to
+/// share the unsubscribe secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerId(String);
+
+impl LedgerId {
+    pub fn new(id: impl Into<String>) -> Self {
+        LedgerId(id.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The ledger's id as stored, if it has one (a ledger opened read-only that was made before
+/// ids were kept has none).
+pub(super) async fn stored_id(pool: &SqlitePool) -> Result<Option<LedgerId>, super::StoreError> {
+    Ok(sqlx::query("SELECT value FROM daemon_state WHERE key = $1")
+        .bind(ID_KEY)
+        .fetch_optional(pool)
+        .await?
+        .map(|r| LedgerId(r.get(0))))
+}
+
+/// The PostgreSQL ledger's id as stored, if it has one.
+pub(super) async fn stored_id_pg(
+    pool: &sqlx::PgPool,
+) -> Result<Option<LedgerId>, super::StoreError> {
+    Ok(sqlx::query("SELECT value FROM daemon_state WHERE key = $1")
+        .bind(ID_KEY)
+        .fetch_optional(pool)
+        .await?
+        .map(|r| LedgerId(r.get(0))))
+}
+
+/// The id of a PostgreSQL ledger, given on first use: the first process to store one decides.
+pub(super) async fn settle_pg(pool: &sqlx::PgPool) -> Result<LedgerId, super::StoreError> {
+    if let Some(id) = stored_id_pg(pool).await? {
+        return Ok(id);
+    }
+    let id = new_id().map_err(|e| IdentityError::Io("/dev/urandom".into(), e))?;
+    sqlx::query(
+        "INSERT INTO daemon_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(ID_KEY)
+    .bind(&id)
+    .execute(pool)
+    .await?;
+    Ok(stored_id_pg(pool)
+        .await?
+        .expect("inserted above, or by whoever came first"))
+}
 
 /// The marker file of the SQLite database at `db`.
 pub fn marker_path(db: &Path) -> PathBuf {
@@ -147,7 +206,7 @@ pub(super) async fn settle(
     pool: &SqlitePool,
     db: &Path,
     expect: Expect,
-) -> Result<(), super::StoreError> {
+) -> Result<LedgerId, super::StoreError> {
     let marker = marker_path(db);
     let stored: Option<String> = sqlx::query("SELECT value FROM daemon_state WHERE key = $1")
         .bind(ID_KEY)
@@ -155,7 +214,7 @@ pub(super) async fn settle(
         .await?
         .map(|r| r.get(0));
     match (expect, stored) {
-        (Expect::Ledger(expected), Some(found)) if found == expected => Ok(()),
+        (Expect::Ledger(expected), Some(found)) if found == expected => Ok(LedgerId(found)),
         (Expect::Ledger(expected), Some(found)) => Err(IdentityError::Mismatch {
             db: db.to_path_buf(),
             marker,
@@ -192,7 +251,7 @@ pub(super) async fn settle(
             };
             crate::private::write_atomically(&marker, format!("{id}\n").as_bytes())
                 .map_err(|e| IdentityError::Io(marker.clone(), e))?;
-            Ok(())
+            Ok(LedgerId(id))
         }
     }
 }

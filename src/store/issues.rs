@@ -67,7 +67,7 @@ impl Store {
         now: i64,
     ) -> Result<(IssueRow, bool), StoreError> {
         on_pool!(self, |pool, d| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(d.begin_write).await?;
             // A second creator of the same issue waits here on the unique key until the first
             // commits (then inserts nothing) or rolls back (then inserts it).
             let inserted: Option<i64> = sqlx::query_scalar(
@@ -162,8 +162,8 @@ impl Store {
         reason: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError> {
-        on_pool!(self, |pool, _d| {
-            let mut tx = pool.begin().await?;
+        on_pool!(self, |pool, d| {
+            let mut tx = pool.begin_with(d.begin_write).await?;
             // A cancelled issue stays cancelled (a sender finishing its last batch would
             // otherwise mark it done).
             let changed = sqlx::query(
@@ -201,7 +201,7 @@ impl Store {
         now: i64,
     ) -> Result<i64, StoreError> {
         on_pool!(self, |pool, d| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(d.begin_write).await?;
             // SET expressions see the row as it was: the delay follows the pauses before this
             // one.
             let least = d.least;
@@ -248,7 +248,7 @@ impl Store {
     /// `cancelled`, both in the audit trail; in-flight ones complete. Returns how many.
     pub async fn cancel_issue(&self, issue_id: i64, by: &str, now: i64) -> Result<u64, StoreError> {
         on_pool!(self, |pool, d| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(d.begin_write).await?;
             let n = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "UPDATE deliveries SET state = 'cancelled', lease_owner = NULL, lease_until = NULL, updated_at = $2
                   WHERE id IN (SELECT id FROM deliveries
@@ -287,8 +287,8 @@ impl Store {
         by: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        on_pool!(self, |pool, _d| {
-            let mut tx = pool.begin().await?;
+        on_pool!(self, |pool, d| {
+            let mut tx = pool.begin_with(d.begin_write).await?;
             let n = sqlx::query(
                 "UPDATE issues SET withdrawn_at = $2, updated_at = $2 WHERE id = $1 AND withdrawn_at IS NULL",
             )

@@ -17,7 +17,7 @@ mod vocab;
 pub use bounces::{BounceKind, BounceRecorded, NewBounce, SoftPolicy, StaleAddress};
 use chrono::NaiveDate;
 use deliveries::Batch;
-pub use identity::{IdentityError, marker_path};
+pub use identity::{IdentityError, LedgerId, marker_path};
 pub use postgres::PgStore;
 pub use reach::{ReachDelivery, ReachIssue, ReachUnsubscribe};
 pub use sqlite::SqliteStore;
@@ -344,6 +344,12 @@ pub(crate) struct Dialect {
     pub greatest: &'static str,
     /// Deliveries per INSERT when an issue is created (the database's limit on parameters).
     pub delivery_chunk: usize,
+    /// Starts a transaction that writes. SQLite: `BEGIN IMMEDIATE` takes the write lock at
+    /// once, waiting (the busy timeout) for another writer to finish; a plain `BEGIN` reads
+    /// first and fails with "database is locked" without waiting when another process wrote
+    /// in between (WAL cannot upgrade a stale snapshot), as parallel `bulletin bounce`
+    /// deliveries from an MTA do.
+    pub begin_write: &'static str,
 }
 
 /// Evaluate `$body` with `$pool` bound to the backend's pool and `$d` to its [`Dialect`]: SQL
@@ -384,6 +390,14 @@ impl Store {
             crate::config::DatabaseUrl::Postgres(url) => {
                 Ok(Store::Postgres(PgStore::open(url.expose(), mode).await?))
             }
+        }
+    }
+
+    /// The id this ledger was given when it was created.
+    pub fn ledger_id(&self) -> &LedgerId {
+        match self {
+            Store::Sqlite(s) => &s.ledger,
+            Store::Postgres(s) => &s.ledger,
         }
     }
 

@@ -28,12 +28,14 @@ pub(super) const DIALECT: Dialect = Dialect {
     least: "LEAST",
     greatest: "GREATEST",
     delivery_chunk: 4096,
+    begin_write: "BEGIN",
 };
 
 /// The ledger on PostgreSQL. Its `Debug` shows no URL: the URL may carry a password.
 #[derive(Clone)]
 pub struct PgStore {
     pub(super) pool: PgPool,
+    pub(super) ledger: super::LedgerId,
 }
 
 impl fmt::Debug for PgStore {
@@ -67,7 +69,13 @@ impl PgStore {
             .connect_with(opts)
             .await?;
         refuse_missing(&pool, url).await?;
-        Ok(PgStore { pool })
+        // A ledger made before ids were kept has none; `check` reads it all the same.
+        let ledger = super::identity::stored_id_pg(&pool)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| super::LedgerId::new(""));
+        Ok(PgStore { pool, ledger })
     }
 
     /// Connect (up to 8 connections) and bring the schema up to date; with
@@ -85,7 +93,8 @@ impl PgStore {
         // The migrator holds a PostgreSQL advisory lock while it works: a second process
         // starting at the same moment waits, then finds everything applied.
         MIGRATOR.run(&pool).await?;
-        Ok(PgStore { pool })
+        let ledger = super::identity::settle_pg(&pool).await?;
+        Ok(PgStore { pool, ledger })
     }
 }
 
@@ -202,6 +211,7 @@ mod tests {
         .unwrap();
         let store = PgStore {
             pool: PgPoolOptions::new().connect_lazy_with(opts),
+            ledger: crate::store::LedgerId::new("0123"),
         };
         let shown = format!("{store:?}");
         assert_eq!(shown, "PgStore { connections: 0, .. }");

@@ -22,12 +22,14 @@ pub(super) const DIALECT: Dialect = Dialect {
     least: "MIN",
     greatest: "MAX",
     delivery_chunk: 500,
+    begin_write: "BEGIN IMMEDIATE",
 };
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pub(super) pool: SqlitePool,
     pub path: std::path::PathBuf,
+    pub(super) ledger: super::LedgerId,
 }
 
 /// The database and its WAL and shared-memory files, readable by this user only. SQLite creates
@@ -79,9 +81,15 @@ impl SqliteStore {
             .max_connections(1)
             .connect_with(opts)
             .await?;
+        let ledger = super::identity::stored_id(&pool)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| super::LedgerId::new(""));
         Ok(SqliteStore {
             pool,
             path: path.to_path_buf(),
+            ledger,
         })
     }
 
@@ -110,10 +118,11 @@ impl SqliteStore {
             .await?;
         super::identity::before_migrating(&pool, path, &expect).await?;
         MIGRATOR.run(&pool).await?;
-        super::identity::settle(&pool, path, expect).await?;
+        let ledger = super::identity::settle(&pool, path, expect).await?;
         Ok(SqliteStore {
             pool,
             path: path.to_path_buf(),
+            ledger,
         })
     }
 }
@@ -128,7 +137,7 @@ pub(super) async fn record(pool: &SqlitePool, batch: Batch<'_>) -> Result<(), St
     // Only rows this sender still holds: $1 id, $2 now, $3 owner, $4 reply, $5 retry time.
     const HELD: &str =
         "id = $1 AND state = 'in_flight' AND substr(lease_owner, 1, length($3)) = $3";
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with(DIALECT.begin_write).await?;
     for (id, o) in outcomes {
         let (sql, reply, retry) = match o {
             Recorded::Sent { reply } => (

@@ -27,8 +27,8 @@ impl Store {
         how: SuppressionHow,
         now: i64,
     ) -> Result<bool, StoreError> {
-        on_pool!(self, |pool, _d| {
-            let mut tx = pool.begin().await?;
+        on_pool!(self, |pool, d| {
+            let mut tx = pool.begin_with(d.begin_write).await?;
             let r = sqlx::query(
                 "INSERT INTO suppressions (email_key, scope, reason, created_at, how) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (email_key, scope) DO NOTHING",
@@ -60,8 +60,8 @@ impl Store {
         now: i64,
     ) -> Result<u64, StoreError> {
         let scope = scope.map(SuppressionScope::as_str);
-        on_pool!(self, |pool, _d| {
-            let mut tx = pool.begin().await?;
+        on_pool!(self, |pool, d| {
+            let mut tx = pool.begin_with(d.begin_write).await?;
             let r = sqlx::query(
                 "DELETE FROM suppressions WHERE email_key = $1 AND (CAST($2 AS TEXT) IS NULL OR scope = $2)",
             )
