@@ -307,7 +307,7 @@ pub async fn approve(
 fn approver(by: Option<String>) -> anyhow::Result<String> {
     let by = by.map(|b| b.trim().to_string());
     match by {
-        Some(b) if b.is_empty() => anyhow::bail!("--by is empty: give the name of who approves, e.g. --by ed"),
+        Some(b) if b.is_empty() => anyhow::bail!("--by is empty: give the name of who approves, e.g. --by ed; nothing was approved"),
         Some(b) => Ok(b),
         None => std::env::var("USER")
             .ok()
@@ -335,7 +335,7 @@ fn refuse_passed(
         .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string())
         .unwrap_or_default();
     eprintln!(
-        "error: {bulletin} {date} was due at {at} and was never created (no daemon ran then, within its catch-up window of {} hours); the daemon will not send it, so nothing was approved",
+        "error: {bulletin} {date} was due at {at} and was never created; it is past its catch-up window ({} hours), so the daemon will not send it; nothing was approved",
         b.catch_up_hours
     );
     let next = chrono::DateTime::from_timestamp(now, 0)

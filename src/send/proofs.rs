@@ -217,7 +217,7 @@ async fn sent_note(
         })
         .unwrap_or_default();
     let mut lines = vec![format!(
-        "This issue was sent to readers on {when}: {} {} (issue {} in the ledger).",
+        "This issue was sent to {} {}, from {when} (issue {} in the ledger).",
         c.sent,
         if c.sent == 1 { "person" } else { "people" },
         row.id
