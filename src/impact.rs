@@ -540,7 +540,9 @@ pub fn table(r: &Report) -> String {
     if r.implausible_clicks > 0 {
         s.push('\n');
     }
-    if !r.clicks_counted {
+    if r.issues.is_empty() || r.total.sent == 0 {
+        s.push_str("Nothing was sent in this period, so there are no clicks to count.\n\n");
+    } else if !r.clicks_counted {
         s.push_str("Clicks were not counted ([reach] count_clicks was off when sent).\n\n");
     } else if r.by_item.is_empty() {
         s.push_str("No clicks yet.\n\n");

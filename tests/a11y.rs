@@ -66,6 +66,7 @@ fn the_html_email_has_no_wcag_22_aa_violations() {
             "It needs approval before it goes: run `bulletin approve sscp-news --date 2026-12-01`."
                 .into(),
         ],
+        ..Default::default()
     };
     let proof = Rendered::new(&issue, &ctx)
         .unwrap()

@@ -501,3 +501,56 @@ fn two_proofs_in_the_same_second_both_arrive() {
         .collect();
     assert_eq!(kinds.len(), 2, "{s}");
 }
+
+/// `[transport] helo_name` is the name given in EHLO (the relay sees it); without it, the From
+/// domain. A name that is not a host name is refused at load with its place and a hint.
+#[test]
+fn the_ehlo_name_is_helo_name_when_set_and_checked_at_load() {
+    let sink = SmtpSink::start(&[]);
+    let t = tree_with_members(2, &smtp_transport(sink.port));
+    let o = run(&t, &["send", "news", "--now", "--date", "2026-12-01"]);
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    sink.wait_for_count(2, std::time::Duration::from_secs(5));
+    let from_domain = sink.transactions()[0].helo.clone();
+
+    let sink = SmtpSink::start(&[]);
+    let t = tree_with_members(
+        2,
+        &format!(
+            "{}helo_name = \"MTA-1.Send.Example.net\"\n",
+            smtp_transport(sink.port)
+        ),
+    );
+    let o = run(&t, &["send", "news", "--now", "--date", "2026-12-01"]);
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    sink.wait_for_count(2, std::time::Duration::from_secs(5));
+    let helos: Vec<Option<String>> = sink.transactions().into_iter().map(|m| m.helo).collect();
+    assert_eq!(
+        helos,
+        vec![Some("mta-1.send.example.net".to_string()); 2],
+        "every session says the name set"
+    );
+    assert_ne!(from_domain, helos[0], "not the From domain any more");
+
+    for bad in ["mail_1.example.org", "localhost", "192.0.2.7"] {
+        let t = tree_with_members(
+            1,
+            &format!("{}helo_name = \"{bad}\"\n", smtp_transport(free_port())),
+        );
+        let o = run(&t, &["check"]);
+        assert_eq!(o.status.code(), Some(1), "{}", say(&o));
+        let text = say(&o);
+        let line = std::fs::read_to_string(t.config())
+            .unwrap()
+            .lines()
+            .position(|l| l.starts_with("helo_name"))
+            .unwrap()
+            + 1;
+        assert!(
+            text.contains(&format!(
+                "config/bulletin.toml:{line}:13: error: `helo_name` \"{bad}\" is not a host name"
+            )) && text.contains("hint: "),
+            "{text}"
+        );
+    }
+}

@@ -149,7 +149,15 @@ fn send_now_goes_without_asking_once_approved() {
     let t = tree("require_approval = true\n", &["a@x.example"], free_port());
     ok(&run(
         &t,
-        &["approve", "news", "--date", "2026-11-01", "--by", "ed"],
+        &[
+            "approve",
+            "news",
+            "--date",
+            "2026-11-01",
+            "--by",
+            "ed",
+            "--late",
+        ],
     ));
     let o = run(&t, &["send", "news", "--now", "--date", "2026-11-01"]);
     assert!(ok(&o).contains("1 sent"), "{}", out(&o));
@@ -178,6 +186,162 @@ fn approve_refuses_a_date_with_no_issue_and_names_the_nearest() {
             .unwrap()
             .is_some()
     );
+}
+
+/// An issue date whose time passed more than the catch-up window ago without an issue is one
+/// the daemon will never send: `approve` refuses it and names the next issue, unless `--late`
+/// (to send it by hand). A past date the daemon holds for approval is still approved, and
+/// without `$USER` an approval needs `--by`.
+#[test]
+fn approve_refuses_a_past_date_the_daemon_will_not_send_and_needs_a_name() {
+    let t = tree("require_approval = true\n", &["a@x.example"], free_port());
+    let p = t.load().project.unwrap();
+    let tz = p.settings.organisation.time_zone;
+    let b = p.bulletin("news").unwrap();
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let past = bulletin::issue::previous_fire(b, tz, today - chrono::Days::new(1)).unwrap();
+    let past_date = past.date_naive().to_string();
+    let next = bulletin::issue::next_fire_on_or_after(b, tz, today + chrono::Days::new(1))
+        .unwrap()
+        .date_naive()
+        .to_string();
+    let s = store(&t);
+
+    let o = run(&t, &["approve", "news", "--date", &past_date]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", out(&o), err(&o));
+    let e = err(&o);
+    assert!(
+        e.contains("will not send it")
+            && e.contains(&format!("bulletin approve news --date {next}")),
+        "says why and names the next issue: {e}"
+    );
+    assert!(!out(&o).contains("sends it at its time"), "{}", out(&o));
+    assert_eq!(
+        block_on(s.approval(&news(), day(&past_date))).unwrap(),
+        None,
+        "nothing was recorded"
+    );
+
+    // --late records it for a send by hand, and says so.
+    let o = run(&t, &["approve", "news", "--date", &past_date, "--late"]);
+    let said = ok(&o);
+    assert!(
+        said.contains(&format!("bulletin send news --now --date {past_date}"))
+            && !said.contains("sends it at its time"),
+        "{said}"
+    );
+    assert_eq!(
+        block_on(s.approval(&news(), day(&past_date)))
+            .unwrap()
+            .map(|a| a.by),
+        Some("tester".to_string())
+    );
+
+    // Held by the daemon at a time long past: still waiting, so still approvable.
+    let held = bulletin::issue::previous_fire(b, tz, past.date_naive()).unwrap();
+    block_on(s.record_fire(
+        &bulletin::schedule::jobs::Job::Bulletin(news()),
+        held.timestamp(),
+        Some(held.date_naive()),
+        bulletin::store::FireState::Held,
+        "",
+        held.timestamp(),
+    ))
+    .unwrap();
+    let held_date = held.date_naive().to_string();
+    let o = run(&t, &["approve", "news", "--date", &held_date]);
+    assert!(ok(&o).contains("within seconds"), "{}", out(&o));
+
+    // Without $USER, who approves must be given.
+    let o = bulletin(t.root())
+        .env_remove("USER")
+        .args(["approve", "news", "--date", &next])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}{}", out(&o), err(&o));
+    assert!(err(&o).contains("--by NAME"), "{}", err(&o));
+    assert_eq!(block_on(s.approval(&news(), day(&next))).unwrap(), None);
+    let o = bulletin(t.root())
+        .env_remove("USER")
+        .args(["approve", "news", "--date", &next, "--by", "ed"])
+        .output()
+        .unwrap();
+    assert!(ok(&o).contains("sends it at its time"), "{}", out(&o));
+    assert_eq!(
+        block_on(s.approval(&news(), day(&next)))
+            .unwrap()
+            .map(|a| a.by),
+        Some("ed".to_string())
+    );
+}
+
+/// A proof of an issue that has already gone says so, when, and to how many, from the ledger:
+/// never "not yet sent".
+#[test]
+fn a_proof_of_an_issue_already_sent_says_when_and_to_how_many() {
+    let t = tree(
+        "",
+        &["a@x.example", "b@x.example", "c@x.example"],
+        free_port(),
+    );
+    ok(&run(&t, &["suppress", "c@x.example"]));
+    let date = "2026-11-01";
+    assert!(ok(&run(&t, &["send", "news", "--now", "--date", date])).contains("2 sent"));
+    let before = outbox(&t);
+    ok(&run(
+        &t,
+        &["send", "news", "--test-to", "ed@x.example", "--date", date],
+    ));
+    let proof: Vec<PathBuf> = outbox(&t)
+        .into_iter()
+        .filter(|f| !before.contains(f))
+        .collect();
+    assert_eq!(proof.len(), 1, "{proof:?}");
+    let (_, text, html) = parse_message(&proof[0]);
+    let banner = text.split("-----").next().unwrap();
+    let sent_on = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::London)
+        .format("%-d %B %Y")
+        .to_string();
+    for want in ["already been sent", &sent_on, "2 people"] {
+        assert!(banner.contains(want), "the banner says {want:?}: {banner}");
+        assert!(html.contains(want), "the HTML banner says {want:?}");
+    }
+    for never in ["not yet sent", "goes on", "needs no approval"] {
+        assert!(!banner.contains(never), "{never:?}: {banner}");
+        assert!(!html.contains(never), "{never:?} in the HTML");
+    }
+}
+
+/// `preview` names no one as receiving it who will not: it is made out to a sample reader.
+#[test]
+fn preview_names_no_reader_who_will_not_receive_it() {
+    let t = tree("", &["a@x.example", "b@x.example"], free_port());
+    ok(&run(&t, &["suppress", "a@x.example"]));
+    let said = ok(&run(&t, &["preview", "news", "--date", "2027-01-01"]));
+    let line = said.lines().next().unwrap();
+    // Anyone the line says would receive it is a member who is not suppressed.
+    if let Some(who) = line
+        .split(", as ")
+        .nth(1)
+        .and_then(|r| r.split(" would receive it").next())
+    {
+        assert!(
+            !who.contains('@') || who == "b@x.example",
+            "names {who:?}, who will not receive it: {line}"
+        );
+    }
+    assert!(line.contains("sample reader"), "{line}");
+}
+
+/// `impact` over a period in which nothing was sent says so, not that clicks were off.
+#[test]
+fn impact_of_a_period_with_nothing_sent_says_nothing_was_sent() {
+    let t = tree("", &["a@x.example"], free_port());
+    t.append_config("\n[reach]\ncount_clicks = true\n");
+    let said = ok(&run(&t, &["impact", "--quarter", "2026-Q4"]));
+    assert!(!said.contains("count_clicks was off"), "{said}");
+    assert!(said.contains("Nothing was sent in this period"), "{said}");
 }
 
 fn day(s: &str) -> chrono::NaiveDate {

@@ -218,9 +218,13 @@ pub enum Command {
         /// The issue date (YYYY-MM-DD).
         #[arg(long, value_parser = crate::dates::cli_date)]
         date: NaiveDate,
-        /// Who approves (default $USER).
+        /// Who approves (default $USER; required when $USER is not set).
         #[arg(long)]
         by: Option<String>,
+        /// Approve a date whose time has passed and which the daemon will not send, so that
+        /// `bulletin send BULLETIN --now --date D` sends it by hand.
+        #[arg(long)]
+        late: bool,
     },
     /// Read one bounce or abuse report on stdin (for an MTA alias or pipe) and record it.
     /// Exit 0 when recorded or ignored; 75 (try again later) when the ledger is unavailable.

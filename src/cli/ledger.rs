@@ -212,18 +212,20 @@ pub async fn approve(
     bulletin: &str,
     date: NaiveDate,
     by: Option<String>,
+    late: bool,
 ) -> anyhow::Result<ExitCode> {
     let Some(b) = project.bulletin(bulletin) else {
         anyhow::bail!("unknown bulletin `{bulletin}`");
     };
+    let by = approver(by)?;
     if !b.require_approval {
         eprintln!(
             "note: `{bulletin}` does not require approval (require_approval = false); recording it anyway"
         );
     }
-    let by = by.unwrap_or_else(operator);
     let store = open(project).await?;
     let tz = project.settings.organisation.time_zone;
+    let now = crate::clock::SystemClock::utc().timestamp();
     let has_issue = store
         .find_issue(bulletin, date, IssueKind::Issue)
         .await?
@@ -254,26 +256,41 @@ pub async fn approve(
         }
         return Ok(ExitCode::FAILURE);
     }
-    let added = store
-        .approve(
-            &b.id,
-            date,
-            &by,
-            crate::clock::SystemClock::utc().timestamp(),
-        )
-        .await?;
     let fire = crate::issue::fire_on(b, tz, date).map(|t| t.timestamp());
-    if let Some(due) = fire
-        && store.fire_state(&job, due).await? == Some(FireState::Skipped)
-    {
+    let recorded = match fire {
+        Some(due) => store.fire_state(&job, due).await?,
+        None => None,
+    };
+    let passed = fire.is_some_and(|due| {
+        !has_issue
+            && !held
+            && crate::late::passed_unsent(due, recorded, now, i64::from(b.catch_up_hours) * 3600)
+    });
+    if let Some(due) = fire.filter(|_| passed && !late) {
+        refuse_passed(project, b, date, due, now);
+        return Ok(ExitCode::FAILURE);
+    }
+    let added = store.approve(&b.id, date, &by, now).await?;
+    let skipped = recorded == Some(FireState::Skipped);
+    if skipped {
         eprintln!(
             "warning: {bulletin} {date} was cancelled or skipped; the daemon will not send it (use `bulletin send {bulletin} --now --date {date}` to send it anyway)"
         );
     }
     if added {
-        println!(
-            "approved {bulletin} {date} (by {by}); the daemon sends it at its time, or within seconds if it is held"
-        );
+        let what_next = if has_issue {
+            "its issue already exists, so this changes nothing it has sent (see `bulletin status`)"
+                .to_string()
+        } else if skipped || passed {
+            format!(
+                "the daemon will not send it; send it by hand: bulletin send {bulletin} --now --date {date}"
+            )
+        } else if held {
+            "the daemon sends it within seconds".to_string()
+        } else {
+            "the daemon sends it at its time".to_string()
+        };
+        println!("approved {bulletin} {date} (by {by}); {what_next}");
     } else {
         let who = store
             .approval(&b.id, date)
@@ -283,6 +300,56 @@ pub async fn approve(
         println!("{bulletin} {date} was already approved by {who}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Who approves: `--by`, else `$USER`. An approval is the audit record of who let an issue
+/// go, so it is never recorded as "unknown".
+fn approver(by: Option<String>) -> anyhow::Result<String> {
+    let by = by.map(|b| b.trim().to_string());
+    match by {
+        Some(b) if b.is_empty() => anyhow::bail!("--by is empty: give the name of who approves, e.g. --by ed; nothing was approved"),
+        Some(b) => Ok(b),
+        None => std::env::var("USER")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "who approves? $USER is not set, so give a name: --by NAME (it is recorded as the approver); nothing was approved"
+                )
+            }),
+    }
+}
+
+/// Say that `date`'s issue, due at `due`, has passed without being created and the daemon
+/// will not send it, and name the next issue and how to send this one by hand.
+fn refuse_passed(
+    project: &Project,
+    b: &crate::config::Bulletin,
+    date: NaiveDate,
+    due: i64,
+    now: i64,
+) {
+    let bulletin = b.id.as_str();
+    let tz = project.settings.organisation.time_zone;
+    let at = chrono::DateTime::from_timestamp(due, 0)
+        .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string())
+        .unwrap_or_default();
+    eprintln!(
+        "error: {bulletin} {date} was due at {at} and was never created; it is past its catch-up window ({} hours), so the daemon will not send it; nothing was approved",
+        b.catch_up_hours
+    );
+    let next = chrono::DateTime::from_timestamp(now, 0)
+        .and_then(|t| crate::schedule::issue_fires_after(b, tz, t).next())
+        .map(|p| p.date());
+    match next {
+        Some(n) => {
+            eprintln!("  the next issue is {bulletin} {n}: bulletin approve {bulletin} --date {n}")
+        }
+        None => eprintln!("  {bulletin} has no issue to come"),
+    }
+    eprintln!(
+        "  to send the {date} issue by hand: bulletin approve {bulletin} --date {date} --late, then bulletin send {bulletin} --now --date {date}"
+    );
 }
 
 /// The issue dates of `bulletin` nearest to `date`: the last before it and the first after it.

@@ -60,9 +60,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check { .. } | Command::Run => unreachable!("handled above"),
         Command::Bounce { imap: true, .. } => runtime()?.block_on(bounce::imap(p)),
         Command::Bounce { recipient, .. } => runtime()?.block_on(bounce::run(p, recipient)),
-        Command::Approve { bulletin, date, by } => {
-            runtime()?.block_on(ledger::approve(p, &bulletin, date, by))
-        }
+        Command::Approve {
+            bulletin,
+            date,
+            by,
+            late,
+        } => runtime()?.block_on(ledger::approve(p, &bulletin, date, by, late)),
         Command::Lists {
             format,
             stale: true,

@@ -112,7 +112,7 @@ pub(super) fn run(
         .and_then(|cwd| w.path.strip_prefix(cwd).ok().map(|p| p.to_path_buf()))
         .unwrap_or_else(|| w.path.clone());
     println!(
-        "wrote {} ({:.1} KB; HTML part {:.1} KB) for {} on {}, as {} would receive it",
+        "wrote {} ({:.1} KB; HTML part {:.1} KB) for {} on {}, as a reader would receive it (made out to a sample reader, {}; its unsubscribe link does nothing)",
         shown.display(),
         w.bytes as f64 / 1024.0,
         w.html_bytes as f64 / 1024.0,

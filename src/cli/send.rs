@@ -164,8 +164,9 @@ async fn may_send_now(
             eprintln!(
                 "error: {bulletin} {date} needs approval before it is sent (require_approval = true); nothing was sent"
             );
+            let late = if date < today(project) { " --late" } else { "" };
             eprintln!(
-                "  approve it: bulletin{} approve {bulletin} --date {date}",
+                "  approve it: bulletin{} approve {bulletin} --date {date}{late}",
                 opts.config_arg
             );
             eprintln!("  or send it unapproved with --force (recorded in the audit log)");

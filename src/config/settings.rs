@@ -90,6 +90,9 @@ pub struct Transport {
     pub retry_max_minutes: u32,
     /// Deliveries still not sent this long after their issue was created expire.
     pub max_age_hours: u32,
+    /// The name the daemon gives in EHLO (`helo_name`); without it, the From domain. Set it to
+    /// the sending host's name when the relay checks it against its reverse DNS.
+    pub helo_name: Option<String>,
 }
 
 /// The web server: one-click unsubscribe, archive, feeds.
@@ -686,6 +689,7 @@ fn transport(
     let retry_first = t.and_then(|t| t.opt_int_in("retry_first_minutes", 1..=24 * 60));
     let retry_max = t.and_then(|t| t.opt_int_in("retry_max_minutes", 1..=24 * 60));
     let max_age = t.and_then(|t| t.opt_int_in("max_age_hours", 1..=24 * 30));
+    let helo_v = t.and_then(|t| t.opt_str("helo_name"));
     if let Some(t) = t {
         t.finish();
     }
@@ -813,7 +817,22 @@ fn transport(
             return None;
         }
     };
+    let helo_name = match helo_v {
+        Some(h) => match crate::hostname::problem(&h.value) {
+            None => Some(h.value.trim_end_matches('.').to_ascii_lowercase()),
+            Some(why) => {
+                ctx.error(
+                    h.pos,
+                    format!("`helo_name` \"{}\" is not a host name: {why}", h.value),
+                )
+                .hint("the sending host's fully qualified name, as its reverse DNS gives it, e.g. helo_name = \"mail.example.org\"");
+                return None;
+            }
+        },
+        None => None,
+    };
     Some(Transport {
+        helo_name,
         kind: kind?,
         connections: connections.map_or(4, |c| c.value as u32),
         max_per_minute: per_minute.map_or(600, |c| c.value as u32),

@@ -122,6 +122,19 @@ pub const PROOF_UNSUBSCRIBE: &str = "#proof";
 #[derive(Debug, Clone, Default)]
 pub struct ProofNote {
     pub lines: Vec<String>,
+    /// The issue has already gone to readers: the banner says so instead of "not yet sent".
+    pub sent: bool,
+}
+
+impl ProofNote {
+    /// The banner's first line.
+    pub fn title(&self) -> &'static str {
+        if self.sent {
+            "PROOF: this issue has already been sent to readers"
+        } else {
+            "PROOF: not yet sent to readers"
+        }
+    }
 }
 
 fn split_qp(doc: &str, marker: &str, part: &'static str) -> Result<(String, String), RenderError> {
@@ -235,7 +248,7 @@ impl Rendered {
     ) -> Result<Self, RenderError> {
         let banner = maud::html! {
             div role="note" style="border:3px solid #b45309;background:#fffbeb;color:#1f2937;padding:12px 16px;margin:0 auto 16px;max-width:600px;font-family:Arial,sans-serif;font-size:15px;line-height:1.4" {
-                p style="margin:0 0 8px;font-weight:bold" { "PROOF: not yet sent to readers" }
+                p style="margin:0 0 8px;font-weight:bold" { (note.title()) }
                 @for l in &note.lines { p style="margin:0 0 6px" { (l) } }
             }
         }
@@ -250,7 +263,7 @@ impl Rendered {
             Some(at) => format!("{}{banner}{}", &html[..at], &html[at..]),
             None => format!("{banner}{html}"),
         };
-        let mut text = String::from("PROOF: not yet sent to readers\n");
+        let mut text = format!("{}\n", note.title());
         for l in &note.lines {
             text.push_str(l);
             text.push('\n');

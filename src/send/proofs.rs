@@ -155,6 +155,14 @@ async fn proof_note(
     let Some(b) = project.bulletin(&issue.bulletin_id) else {
         return Ok(crate::render::ProofNote::default());
     };
+    let tz = project.settings.organisation.time_zone;
+    if let Some(row) = store
+        .find_issue(&issue.bulletin_id, issue.date, IssueKind::Issue)
+        .await?
+        && let Some(first) = store.first_sent(row.id).await?
+    {
+        return sent_note(store, &row, first, tz).await;
+    }
     let when = issue.scheduled.format("%A %-d %B %Y at %H:%M %Z");
     let people = materialise(project, b, &store.suppressions().await?)
         .iter()
@@ -189,5 +197,42 @@ async fn proof_note(
         lines.push("It needs no approval: it goes automatically at that time.".into());
     }
     lines.push("The unsubscribe link in a proof does nothing.".into());
-    Ok(crate::render::ProofNote { lines })
+    Ok(crate::render::ProofNote { lines, sent: false })
+}
+
+/// The banner of a proof of an issue that has already gone: when it was sent, to how many
+/// people (from the ledger), and what is still on its way.
+async fn sent_note(
+    store: &Store,
+    row: &IssueRow,
+    first_sent: i64,
+    tz: chrono_tz::Tz,
+) -> Result<crate::render::ProofNote, SendError> {
+    let c = store.counts(row.id).await?;
+    let when = chrono::DateTime::from_timestamp(first_sent, 0)
+        .map(|t| {
+            t.with_timezone(&tz)
+                .format("%A %-d %B %Y at %H:%M %Z")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let mut lines = vec![format!(
+        "This issue was sent to {} {}, from {when} (issue {} in the ledger).",
+        c.sent,
+        if c.sent == 1 { "person" } else { "people" },
+        row.id
+    )];
+    if c.open() > 0 {
+        lines.push(format!(
+            "{} more {} still on the way.",
+            c.open(),
+            if c.open() == 1 { "is" } else { "are" }
+        ));
+    }
+    lines.push(
+        "This copy is composed afresh; readers got the issue as it was stored when it was created."
+            .into(),
+    );
+    lines.push("The unsubscribe link in a proof does nothing.".into());
+    Ok(crate::render::ProofNote { lines, sent: true })
 }

@@ -23,11 +23,18 @@ pub fn transport(project: &Project) -> Result<Transport, SendError> {
                 command_timeout: std::time::Duration::from_secs(120),
                 hello: project
                     .settings
-                    .organisation
-                    .from
-                    .address
-                    .domain()
-                    .to_string(),
+                    .transport
+                    .helo_name
+                    .clone()
+                    .unwrap_or_else(|| {
+                        project
+                            .settings
+                            .organisation
+                            .from
+                            .address
+                            .domain()
+                            .to_string()
+                    }),
             })
         }
     })

@@ -225,6 +225,18 @@ impl Store {
         Ok(c)
     }
 
+    /// When the issue's first message was sent (Unix seconds), if any was.
+    pub async fn first_sent(&self, issue_id: i64) -> Result<Option<i64>, StoreError> {
+        on_pool!(self, |pool, _d| {
+            Ok(sqlx::query_scalar(
+                "SELECT MIN(sent_at) FROM deliveries WHERE issue_id = $1 AND sent_at IS NOT NULL",
+            )
+            .bind(issue_id)
+            .fetch_one(pool)
+            .await?)
+        })
+    }
+
     /// The earliest time a deferred delivery of the issue is due, if any.
     pub async fn next_due(&self, issue_id: i64) -> Result<Option<i64>, StoreError> {
         on_pool!(self, |pool, _d| {

@@ -337,6 +337,9 @@ fn bulletin_env(mut c: std::process::Command, dir: &Path) -> std::process::Comma
         }
     }
     c.env("RUST_LOG", "warn");
+    // Who the operator is (`approve` records it, and refuses without it), whatever the
+    // machine running the tests sets; a test of its absence removes it.
+    c.env("USER", "tester");
     // Daemons started by tests listen on a port of the kernel's choosing, so parallel tests
     // never collide (a test that needs a known port sets BULLETIN_WEB_BIND itself).
     c.env("BULLETIN_WEB_BIND", "127.0.0.1:0");
