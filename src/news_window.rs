@@ -1,7 +1,8 @@
 //! News items that no future issue will carry: an item whose window (after the previous
 //! issue, up to its own) belongs to an issue that has already gone, and whose `until` does not
 //! reach the next one. Usually added too late for its issue, or given a `publish` date in the
-//! past. Pure: `now` is an argument.
+//! past. Pure: `now` and the issues the ledger holds are arguments, so a warning never claims
+//! a send the ledger does not hold.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -36,9 +37,13 @@ fn missed(
     (n.publish >= last_window && n.publish <= last.date_naive()).then_some((last, next))
 }
 
-/// A warning for each news item whose window closed with an issue that has already gone and
-/// that no future issue will carry.
-pub fn stranded(project: &Project, now: DateTime<Utc>) -> Diagnostics {
+/// The issues a ledger holds: (bulletin id, issue date).
+pub type IssuesHeld = std::collections::BTreeSet<(String, NaiveDate)>;
+
+/// A warning for each news item whose window closed with an issue that has gone (the ledger
+/// `held` it) and that no future issue will carry. An issue whose time passed but which the
+/// ledger does not hold did not go: a late send would still carry the item.
+pub fn stranded(project: &Project, now: DateTime<Utc>, held: &IssuesHeld) -> Diagnostics {
     let mut out = Diagnostics::new();
     for n in &project.news {
         let bulletins: Vec<_> = project
@@ -60,6 +65,9 @@ pub fn stranded(project: &Project, now: DateTime<Utc>) -> Diagnostics {
         let Some((last, next)) = misses[0] else {
             continue;
         };
+        if !held.contains(&(bulletins[0].id.to_string(), last.date_naive())) {
+            continue;
+        }
         let long = |d: NaiveDate| d.format("%-d %B %Y").to_string();
         out.push(
             Diagnostic::warning(

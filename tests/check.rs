@@ -469,13 +469,19 @@ fn warnings_do_not_fail_the_check() {
     );
     tree.write(
         "news/old.md",
-        "+++\ntitle = \"Old\"\nsection = \"partnership\"\npublish = 2025-01-01\nuntil = 2025-02-01\n+++\nOld.\n",
+        "+++\ntitle = \"Old\"\nsection = \"partnership\"\npublish = 2026-10-01\nuntil = 2026-11-02\n+++\nOld.\n",
+    );
+    // Long ago is history, not a slip.
+    tree.write(
+        "news/older.md",
+        "+++\ntitle = \"Older\"\nsection = \"partnership\"\npublish = 2025-01-01\nuntil = 2025-02-01\n+++\nOld.\n",
     );
     let got = tree.diagnostics();
+    assert!(!got.iter().any(|d| d.contains("news/older.md")), "{got:#?}");
     let want = [
         "config/lists/all.toml:5:9: warning: `A@X.example` is in this list twice (first at line 3)",
         "config/lists/spare.toml:1:1: warning: list `spare` is not used by any bulletin",
-        "news/old.md:5:9: warning: this item's window ended on 2025-02-01",
+        "news/old.md:5:9: warning: this item's window ended on 2026-11-02",
     ];
     for w in want {
         assert!(
@@ -1087,7 +1093,14 @@ fn stranded_with(front: &str) -> Vec<String> {
         &format!("+++\ntitle = \"Item\"\nsection = \"partnership\"\n{front}\n+++\nBody.\n"),
     );
     let p = tree.load().project.expect("loads");
-    bulletin::news_window::stranded(&p, support::now())
+    // The ledger holds the issue of 1 November (it went).
+    let held = [(
+        "news".to_string(),
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+    )]
+    .into_iter()
+    .collect();
+    bulletin::news_window::stranded(&p, support::now(), &held)
         .relative_to(tree.root())
         .iter()
         .map(|d| d.to_string())
@@ -1139,11 +1152,42 @@ fn check_warns_about_a_news_item_added_after_its_issue_went() {
             "+++\ntitle = \"Item\"\nsection = \"partnership\"\npublish = {today}\n+++\nBody.\n"
         ),
     );
+    // Nothing has been sent: the issue did not go, and check does not say it did.
+    let out = bulletin(tree.root()).arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        !stdout.contains("no future issue will carry this item") && !stdout.contains("went"),
+        "no send is claimed that the ledger does not hold: {stdout}"
+    );
+    let sent = bulletin(tree.root())
+        .args([
+            "send",
+            "news",
+            "--now",
+            "--yes",
+            "--date",
+            &today.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(sent.status.code(), Some(0), "{sent:?}");
     let out = bulletin(tree.root()).arg("check").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(
         stdout.contains("news/item.md:4:11: warning: no future issue will carry this item"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_untouched_sample_checks_clean() {
+    let tree = Tree::sample();
+    let out = bulletin(tree.root()).arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("check: 0 error(s), 0 warning(s)"),
         "{stdout}"
     );
 }

@@ -24,7 +24,8 @@ pub(super) fn check(
         for d in crate::schedule::workdays::coverage_warnings(p, now) {
             diagnostics.push(d);
         }
-        diagnostics.extend(crate::news_window::stranded(p, now));
+        let held = runtime()?.block_on(issues_held(p));
+        diagnostics.extend(crate::news_window::stranded(p, now, &held));
         let stale = runtime()?.block_on(crate::bounce::stale::read_stale(p));
         for w in crate::bounce::stale::warnings(&crate::bounce::stale::stale_members(p, &stale)) {
             diagnostics.push(w);
@@ -68,4 +69,19 @@ pub(super) fn check(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The issues the ledger holds, if there is a ledger to read (never creating one).
+async fn issues_held(p: &crate::config::Project) -> crate::news_window::IssuesHeld {
+    let Ok(store) = crate::store::Store::open_read_only(&p.settings.database).await else {
+        return Default::default();
+    };
+    store
+        .status()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| s.kind == crate::store::IssueKind::Issue && s.issue != 0)
+        .map(|s| (s.bulletin, s.date))
+        .collect()
 }

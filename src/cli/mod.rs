@@ -234,3 +234,33 @@ fn load_or_report(config_path: &std::path::Path, env: &Env) -> Option<Project> {
     }
     project
 }
+
+/// `bulletin status … | head`: when the reader of standard output goes away, stop quietly
+/// instead of printing a panic and a stack trace. `println!` panics on a closed pipe (Rust
+/// ignores SIGPIPE); every such panic is caught here, whichever command or thread printed.
+pub fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("os error 32") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
+/// Whether a command failed only because the reader of its output went away (`| head`): not
+/// an error worth a message.
+pub fn is_closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+    })
+}

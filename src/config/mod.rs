@@ -288,6 +288,9 @@ struct CrossCheck<'a> {
     today: NaiveDate,
 }
 
+/// How long after its window ended a news item is still worth a warning.
+const RECENTLY_ENDED_DAYS: i64 = 62;
+
 const LIST_HINT: &str = "lists are the files in config/lists/ (their `id`, or the file name)";
 
 impl CrossCheck<'_> {
@@ -466,8 +469,11 @@ impl CrossCheck<'_> {
                     "a campaign's id is its file name in campaigns/, without `.toml`",
                 ));
             }
+            // Recently ended only: an item whose window closed long ago is history (the
+            // sample keeps past issues' news for their snapshots), not a slip.
             if let Some(u) = &n.until
                 && u.value < today
+                && today - u.value <= chrono::Duration::days(RECENTLY_ENDED_DAYS)
             {
                 diags.push(
                     Diagnostic::warning(

@@ -289,6 +289,23 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
         Some(t) => dkim(&t, root, env).map(Some),
     };
 
+    if let (Some(tr), Some(w)) = (&transport, &web)
+        && tr.kind.sends_real_mail()
+        && plain_http_to_the_world(&w.public_url)
+    {
+        let pos = top
+            .opt_table("web")
+            .and_then(|t| t.pos_of("public_url").or(Some(t.pos)))
+            .unwrap_or(top.pos);
+        ctx.warning(
+            pos,
+            format!(
+                "`public_url` is plain http ({}) while mail goes to real people: Gmail and Yahoo expect one-click unsubscribe links on https",
+                w.public_url
+            ),
+        )
+        .hint("put the web server behind TLS (see docs/operations.md) and set public_url = \"https://…\"");
+    }
     if let (Some(tr), Some(u)) = (&transport, &unsubscribe)
         && tr.kind.sends_real_mail()
         && u.secret.is_none()
@@ -843,6 +860,24 @@ fn transport(
     })
 }
 
+/// An `http://` address other than this machine's own: where readers would follow links in
+/// the clear (a loopback address is a test or a local preview).
+fn plain_http_to_the_world(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    !loopback
+}
+
 fn web(t: Option<&Table<'_, '_, '_>>, env: &Env, ctx: &FileCtx<'_>) -> Option<Web> {
     let bind_v = t.and_then(|t| t.opt_str("bind"));
     let public_v = t.and_then(|t| t.opt_str("public_url"));
@@ -1239,6 +1274,23 @@ fn bulletin(
                                 crate::cron::english::phrase(&m).unwrap_or_else(|| m.clone())
                             )),
                             None => b.hint("for the nth weekday of the month use `#` in the weekday field, e.g. \"0 9 * * MON#1\" for the first Monday"),
+                        };
+                    }
+                    for slip in crate::cron::slips(&c) {
+                        let said = crate::cron::english::describe(c.as_str(), tz);
+                        match slip {
+                            crate::cron::Slip::MoreThanWeekly { days } => ctx
+                                .warning(
+                                    s.pos,
+                                    format!("`{}` means {said}: the bulletin would go out {days} times within 7 days", c.as_str()),
+                                )
+                                .hint("a monthly bulletin is e.g. \"0 9 1 * *\" (09:00 on the 1st); a weekly one \"0 9 * * MON\""),
+                            crate::cron::Slip::OutOfHours { hour, minute } => ctx
+                                .warning(
+                                    s.pos,
+                                    format!("`{}` means {said}: {hour:02}:{minute:02} is outside 06:00–20:00, when partners read mail", c.as_str()),
+                                )
+                                .hint("cron fields are minute first, then hour: 09:00 is \"0 9 …\""),
                         };
                     }
                     Some(c)

@@ -117,6 +117,61 @@ impl CronSchedule {
     }
 }
 
+/// A schedule that parses but is probably not what a bulletin's editor meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slip {
+    /// It fires this many times within some 7 days (`0 9 * 1 *`: every day of January).
+    MoreThanWeekly { days: usize },
+    /// It fires at night (`9 0 1 * *`: 00:09, minute and hour swapped).
+    OutOfHours { hour: u32, minute: u32 },
+}
+
+/// The slips `check` warns about: more than one fire within any 7 days over four years
+/// (long enough for every weekday and leap-year arrangement a monthly or yearly field meets),
+/// or a time outside 06:00–20:00.
+pub fn slips(schedule: &CronSchedule) -> Vec<Slip> {
+    use chrono::Timelike;
+    let mut out = Vec::new();
+    let Some(start) =
+        chrono::NaiveDate::from_ymd_opt(2027, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0))
+    else {
+        return out;
+    };
+    let end = start + chrono::Duration::days(4 * 366);
+    let mut fires = Vec::new();
+    let mut t = start;
+    while let Some(next) = schedule.next_local(t) {
+        if next > end || fires.len() > 5000 {
+            break;
+        }
+        fires.push(next);
+        t = next;
+    }
+    let most = fires
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            fires[i..]
+                .iter()
+                .take_while(|g| **g - *f < chrono::Duration::days(7))
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    if most > 1 {
+        out.push(Slip::MoreThanWeekly { days: most });
+    }
+    if let Some(first) = fires.first()
+        && !(6..20).contains(&first.hour())
+    {
+        out.push(Slip::OutOfHours {
+            hour: first.hour(),
+            minute: first.minute(),
+        });
+    }
+    out
+}
+
 /// Whether `schedule` can fire more than once on a local day; see
 /// [`CronSchedule::fires_more_than_once_a_day`].
 pub fn fires_more_than_once_a_day(schedule: &CronSchedule) -> bool {
