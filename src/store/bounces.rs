@@ -119,7 +119,7 @@ impl crate::store::Store {
     ) -> Result<crate::store::BounceRecorded, crate::store::StoreError> {
         use crate::store::BounceKind;
         use crate::store::BounceRecorded;
-        crate::store::on_pool!(self, |pool, _d| {
+        crate::store::on_write!(self, |pool, _d| {
             let mut tx = pool.begin().await?;
             let row = sqlx::query("SELECT email_key, issue_id FROM deliveries WHERE id = $1")
                 .bind(b.delivery_id)

@@ -65,8 +65,46 @@ pub enum IdentityError {
         marker: PathBuf,
         expected: String,
     },
+    #[error(
+        "{db} {change} while bulletin had it open as ledger {id}; nothing more is written to it, since it would be lost\n  hint: {hint}"
+    )]
+    Changed {
+        db: PathBuf,
+        id: String,
+        change: Change,
+        hint: String,
+    },
     #[error("cannot read or write {0}: {1}")]
     Io(PathBuf, std::io::Error),
+}
+
+/// What happened to a ledger file while it was open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Deleted,
+    /// Another file now has its name (a copy moved into place, another ledger).
+    Replaced,
+    Truncated,
+    /// Its marker now names another ledger.
+    Remarked {
+        marker: PathBuf,
+        found: String,
+    },
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Change::Deleted => f.write_str("was deleted"),
+            Change::Replaced => f.write_str("was replaced by another file"),
+            Change::Truncated => f.write_str("was truncated to 0 bytes"),
+            Change::Remarked { marker, found } => write!(
+                f,
+                "is no longer the ledger its marker names ({} now says {found})",
+                marker.display()
+            ),
+        }
+    }
 }
 
 /// What opening the file may do, decided before SQLite touches it.
@@ -80,7 +118,7 @@ pub(super) enum Expect {
     Ledger(String),
 }
 
-fn read_marker(marker: &Path) -> Result<Option<String>, IdentityError> {
+pub(super) fn read_marker(marker: &Path) -> Result<Option<String>, IdentityError> {
     match std::fs::read_to_string(marker) {
         Ok(s) => Ok(Some(s.trim().to_string())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -142,12 +180,12 @@ pub(super) async fn before_migrating(
 }
 
 /// After migrating: a new or adopted ledger gets its id and marker; an expected one must hold
-/// the marker's id.
+/// the marker's id. The ledger's id.
 pub(super) async fn settle(
     pool: &SqlitePool,
     db: &Path,
     expect: Expect,
-) -> Result<(), super::StoreError> {
+) -> Result<String, super::StoreError> {
     let marker = marker_path(db);
     let stored: Option<String> = sqlx::query("SELECT value FROM daemon_state WHERE key = $1")
         .bind(ID_KEY)
@@ -155,7 +193,7 @@ pub(super) async fn settle(
         .await?
         .map(|r| r.get(0));
     match (expect, stored) {
-        (Expect::Ledger(expected), Some(found)) if found == expected => Ok(()),
+        (Expect::Ledger(expected), Some(found)) if found == expected => Ok(found),
         (Expect::Ledger(expected), Some(found)) => Err(IdentityError::Mismatch {
             db: db.to_path_buf(),
             marker,
@@ -192,7 +230,7 @@ pub(super) async fn settle(
             };
             crate::private::write_atomically(&marker, format!("{id}\n").as_bytes())
                 .map_err(|e| IdentityError::Io(marker.clone(), e))?;
-            Ok(())
+            Ok(id)
         }
     }
 }

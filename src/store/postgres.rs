@@ -34,6 +34,7 @@ pub(super) const DIALECT: Dialect = Dialect {
 #[derive(Clone)]
 pub struct PgStore {
     pub(super) pool: PgPool,
+    pub(super) watch: std::sync::Arc<super::watch::Watch>,
 }
 
 impl fmt::Debug for PgStore {
@@ -66,7 +67,10 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            watch: Default::default(),
+        })
     }
 
     /// Connect (up to 8 connections) and bring the schema up to date.
@@ -80,7 +84,10 @@ impl PgStore {
         // The migrator holds a PostgreSQL advisory lock while it works: a second process
         // starting at the same moment waits, then finds everything applied.
         MIGRATOR.run(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            watch: Default::default(),
+        })
     }
 }
 
@@ -185,6 +192,7 @@ mod tests {
         .unwrap();
         let store = PgStore {
             pool: PgPoolOptions::new().connect_lazy_with(opts),
+            watch: Default::default(),
         };
         let shown = format!("{store:?}");
         assert_eq!(shown, "PgStore { connections: 0, .. }");

@@ -28,6 +28,7 @@ pub(super) const DIALECT: Dialect = Dialect {
 pub struct SqliteStore {
     pub(super) pool: SqlitePool,
     pub path: std::path::PathBuf,
+    pub(super) watch: std::sync::Arc<super::watch::Watch>,
 }
 
 /// The database and its WAL and shared-memory files, readable by this user only. SQLite creates
@@ -72,6 +73,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             path: path.to_path_buf(),
+            watch: Default::default(),
         })
     }
 
@@ -91,14 +93,19 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
         super::identity::before_migrating(&pool, path, &expect).await?;
         MIGRATOR.run(&pool).await?;
-        super::identity::settle(&pool, path, expect).await?;
+        let id = super::identity::settle(&pool, path, expect).await?;
+        let anchor = super::watch::FileAnchor::of(path, id)?;
+        // From now on a connection the pool opens (to replace one that aged out) must find
+        // the ledger, not make an empty file where it was deleted.
+        pool.set_connect_options(opts.create_if_missing(false));
         Ok(SqliteStore {
             pool,
             path: path.to_path_buf(),
+            watch: std::sync::Arc::new(super::watch::Watch::file(anchor)),
         })
     }
 }
