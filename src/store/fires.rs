@@ -166,6 +166,26 @@ impl Store {
         })
     }
 
+    /// Set `key` to `value` unless it has a value already; the value it has now, whoever set
+    /// it (several processes starting at once agree on the first).
+    pub async fn init_state(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        on_write!(self, |pool, _d| {
+            sqlx::query(
+                "INSERT INTO daemon_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(pool)
+            .await?;
+            Ok(
+                sqlx::query_scalar("SELECT value FROM daemon_state WHERE key = $1")
+                    .bind(key)
+                    .fetch_one(pool)
+                    .await?,
+            )
+        })
+    }
+
     /// A shared counter's value (0 when never set).
     pub async fn counter(&self, key: &str) -> Result<i64, StoreError> {
         on_pool!(self, |pool, _d| {

@@ -1,8 +1,10 @@
-//! Which ledger a SQLite file is meant to be. When a ledger is first created it gets a random
-//! id, kept inside it (`daemon_state`, key `ledger.id`) and in a marker file beside it
-//! (`<database>.ledger-id`). A ledger that was truncated, deleted or swapped for another file is
-//! then refused with what happened and how to proceed, instead of being silently recreated:
-//! a fresh ledger forgets every unsubscribe and sends the current issue to everyone again.
+//! Which ledger a database is meant to be. When a ledger is first created it gets a random
+//! id, kept inside it (`daemon_state`, key `ledger.id`) and in a marker file: beside a SQLite
+//! file (`<database>.ledger-id`), in the project's `data/` folder for PostgreSQL (see
+//! [`crate::config::DatabaseUrl`]). A ledger that was truncated, deleted, dropped and created
+//! again, or swapped for another is then refused with what happened and how to proceed,
+//! instead of being silently recreated: a fresh ledger forgets every unsubscribe and sends the
+//! current issue to everyone again.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -45,23 +47,35 @@ pub enum IdentityError {
     )]
     NotSqlite { db: PathBuf },
     #[error(
-        "{db} is another program's SQLite database (tables: {tables}), not a bulletin ledger; bulletin will not add its tables to it\n  hint: point [database] url at bulletin's own file"
+        "{db} is another program's {kind} database (tables: {tables}), not a bulletin ledger; bulletin will not add its tables to it\n  hint: point [database] url at bulletin's own"
     )]
-    Foreign { db: PathBuf, tables: String },
+    Foreign {
+        db: String,
+        kind: &'static str,
+        tables: String,
+    },
     #[error(
-        "{db} holds ledger {found}, but {marker} says this project's ledger is {expected}: it is another ledger (another project's, or a copy from elsewhere)\n  hint: restore this project's ledger from a backup; if this file is meant to be the ledger from now on, remove {marker} (it is written again at the next start)"
+        "the PostgreSQL database {db} holds no ledger (it has no tables), but {marker} says ledger {id} was kept there: it was dropped and created again, or emptied; starting afresh would forget every unsubscribe and send issues already sent to everyone again\n  hint: restore the database from a backup (pg_restore); if a new, empty database is what you want, remove {marker} (it is written again at the next start)"
+    )]
+    Emptied {
+        db: String,
+        marker: PathBuf,
+        id: String,
+    },
+    #[error(
+        "{db} holds ledger {found}, but {marker} says this project's ledger is {expected}: it is another ledger (another project's, or a copy from elsewhere)\n  hint: restore this project's ledger from a backup; if it is meant to be the ledger from now on, remove {marker} (it is written again at the next start)"
     )]
     Mismatch {
-        db: PathBuf,
+        db: String,
         marker: PathBuf,
         found: String,
         expected: String,
     },
     #[error(
-        "{db} holds no ledger id, but {marker} says ledger {expected} was created there: this is not that ledger\n  hint: if it is that ledger restored from a backup made before ledgers had ids, remove {marker} (it is written again at the next start); otherwise restore the right file"
+        "{db} holds no ledger id, but {marker} says ledger {expected} was created there: this is not that ledger\n  hint: if it is that ledger restored from a backup made before ledgers had ids, remove {marker} (it is written again at the next start); otherwise restore the right one"
     )]
     Unmarked {
-        db: PathBuf,
+        db: String,
         marker: PathBuf,
         expected: String,
     },
@@ -152,6 +166,41 @@ pub(super) fn before_open(db: &Path) -> Result<Expect, IdentityError> {
     }
 }
 
+/// What a PostgreSQL database must be before migrating, given its marker: not emptied (no
+/// tables while the marker names a ledger), not another program's (tables, none of them
+/// bulletin's migrations).
+pub(super) async fn before_migrating_pg(
+    pool: &sqlx::PgPool,
+    place: &str,
+    marker: &Path,
+) -> Result<Expect, super::StoreError> {
+    let expected = read_marker(marker)?;
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables
+          WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await?;
+    match (tables.is_empty(), expected) {
+        (true, Some(id)) => Err(IdentityError::Emptied {
+            db: place.to_string(),
+            marker: marker.to_path_buf(),
+            id,
+        }
+        .into()),
+        (true, None) => Ok(Expect::Fresh),
+        (false, _) if !tables.iter().any(|t| t == "_sqlx_migrations") => {
+            Err(IdentityError::Foreign {
+                db: place.to_string(),
+                kind: "PostgreSQL",
+                tables: tables.join(", "),
+            }
+            .into())
+        }
+        (false, expected) => Ok(expected.map_or(Expect::Adopt, Expect::Ledger)),
+    }
+}
+
 /// Refuse a SQLite database that holds tables but was never migrated by bulletin.
 pub(super) async fn before_migrating(
     pool: &SqlitePool,
@@ -171,7 +220,8 @@ pub(super) async fn before_migrating(
     .collect();
     if !tables.is_empty() && !tables.iter().any(|t| t == "_sqlx_migrations") {
         return Err(IdentityError::Foreign {
-            db: db.to_path_buf(),
+            db: db.display().to_string(),
+            kind: "SQLite",
             tables: tables.join(", "),
         }
         .into());
@@ -180,29 +230,27 @@ pub(super) async fn before_migrating(
 }
 
 /// After migrating: a new or adopted ledger gets its id and marker; an expected one must hold
-/// the marker's id. The ledger's id.
+/// the marker's id. The same on both backends (`place` names the database in messages).
+/// The ledger's id.
 pub(super) async fn settle(
-    pool: &SqlitePool,
-    db: &Path,
+    store: &super::Store,
+    place: &str,
+    marker: &Path,
     expect: Expect,
 ) -> Result<String, super::StoreError> {
-    let marker = marker_path(db);
-    let stored: Option<String> = sqlx::query("SELECT value FROM daemon_state WHERE key = $1")
-        .bind(ID_KEY)
-        .fetch_optional(pool)
-        .await?
-        .map(|r| r.get(0));
+    let marker = marker.to_path_buf();
+    let stored = store.get_state(ID_KEY).await?;
     match (expect, stored) {
         (Expect::Ledger(expected), Some(found)) if found == expected => Ok(found),
         (Expect::Ledger(expected), Some(found)) => Err(IdentityError::Mismatch {
-            db: db.to_path_buf(),
+            db: place.to_string(),
             marker,
             found,
             expected,
         }
         .into()),
         (Expect::Ledger(expected), None) => Err(IdentityError::Unmarked {
-            db: db.to_path_buf(),
+            db: place.to_string(),
             marker,
             expected,
         }
@@ -212,22 +260,14 @@ pub(super) async fn settle(
                 Some(id) => id,
                 None => {
                     let id = new_id().map_err(|e| IdentityError::Io("/dev/urandom".into(), e))?;
-                    sqlx::query(
-                        "INSERT INTO daemon_state (key, value) VALUES ($1, $2)
-                         ON CONFLICT (key) DO NOTHING",
-                    )
-                    .bind(ID_KEY)
-                    .bind(&id)
-                    .execute(pool)
-                    .await?;
-                    // Whoever inserted first decided it.
-                    sqlx::query("SELECT value FROM daemon_state WHERE key = $1")
-                        .bind(ID_KEY)
-                        .fetch_one(pool)
-                        .await?
-                        .get(0)
+                    // Whoever inserted first (another process starting at once) decided it.
+                    store.init_state(ID_KEY, &id).await?
                 }
             };
+            if let Some(dir) = marker.parent().filter(|d| !d.as_os_str().is_empty()) {
+                crate::private::create_dir_all(dir)
+                    .map_err(|e| IdentityError::Io(dir.to_path_buf(), e))?;
+            }
             crate::private::write_atomically(&marker, format!("{id}\n").as_bytes())
                 .map_err(|e| IdentityError::Io(marker.clone(), e))?;
             Ok(id)

@@ -406,8 +406,8 @@ impl Store {
             crate::config::DatabaseUrl::Sqlite(path) => {
                 Ok(Store::Sqlite(SqliteStore::open(path).await?))
             }
-            crate::config::DatabaseUrl::Postgres(url) => {
-                Ok(Store::Postgres(PgStore::open(url.expose()).await?))
+            crate::config::DatabaseUrl::Postgres { url, marker } => {
+                Ok(Store::Postgres(PgStore::open(url.expose(), marker).await?))
             }
         }
     }
@@ -418,7 +418,7 @@ impl Store {
             crate::config::DatabaseUrl::Sqlite(path) => {
                 Ok(Store::Sqlite(SqliteStore::open_read_only(path).await?))
             }
-            crate::config::DatabaseUrl::Postgres(url) => Ok(Store::Postgres(
+            crate::config::DatabaseUrl::Postgres { url, .. } => Ok(Store::Postgres(
                 PgStore::open_read_only(url.expose()).await?,
             )),
         }

@@ -45,6 +45,17 @@ impl fmt::Debug for PgStore {
     }
 }
 
+/// The database as messages name it: user, host, port and name, never the password.
+fn shown(opts: &PgConnectOptions) -> String {
+    format!(
+        "postgres://{}@{}:{}/{}",
+        opts.get_username(),
+        opts.get_host(),
+        opts.get_port(),
+        opts.get_database().unwrap_or(opts.get_username())
+    )
+}
+
 /// The state an outcome leaves a delivery in.
 fn outcome_state(o: &Recorded) -> &'static str {
     match o {
@@ -73,17 +84,25 @@ impl PgStore {
         })
     }
 
-    /// Connect (up to 8 connections) and bring the schema up to date.
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
+    /// Connect (up to 8 connections), check the database is the ledger `marker` names (see
+    /// [`super::identity`]), and bring the schema up to date.
+    pub async fn open(url: &str, marker: &std::path::Path) -> Result<Self, StoreError> {
         let opts = PgConnectOptions::from_str(url)?.application_name("bulletin");
+        let place = shown(&opts);
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts)
             .await?;
+        let expect = super::identity::before_migrating_pg(&pool, &place, marker).await?;
         // The migrator holds a PostgreSQL advisory lock while it works: a second process
         // starting at the same moment waits, then finds everything applied.
         MIGRATOR.run(&pool).await?;
+        let unwatched = super::Store::Postgres(PgStore {
+            pool: pool.clone(),
+            watch: Default::default(),
+        });
+        super::identity::settle(&unwatched, &place, marker, expect).await?;
         Ok(PgStore {
             pool,
             watch: Default::default(),

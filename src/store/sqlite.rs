@@ -97,7 +97,14 @@ impl SqliteStore {
             .await?;
         super::identity::before_migrating(&pool, path, &expect).await?;
         MIGRATOR.run(&pool).await?;
-        let id = super::identity::settle(&pool, path, expect).await?;
+        let unwatched = super::Store::Sqlite(SqliteStore {
+            pool: pool.clone(),
+            path: path.to_path_buf(),
+            watch: Default::default(),
+        });
+        let place = path.display().to_string();
+        let marker = super::identity::marker_path(path);
+        let id = super::identity::settle(&unwatched, &place, &marker, expect).await?;
         let anchor = super::watch::FileAnchor::of(path, id)?;
         // From now on a connection the pool opens (to replace one that aged out) must find
         // the ledger, not make an empty file where it was deleted.
