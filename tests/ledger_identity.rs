@@ -8,6 +8,7 @@ mod support;
 use std::path::PathBuf;
 use std::process::Output;
 
+use support::daemon::Daemon;
 use support::pg::PgDb;
 use support::{Tree, bulletin};
 
@@ -267,4 +268,78 @@ fn another_postgres_ledger_in_its_place_is_refused() {
         "{e}"
     );
     assert_eq!(outbox(&t), 4);
+}
+
+/// A brand-new ledger appears whole: built under a temporary name and renamed into place, so
+/// no command racing the daemon's first start ever sees an empty or half-made file.
+#[test]
+fn a_new_ledger_appears_whole_to_commands_racing_the_daemons_first_start() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let mut problems = Vec::new();
+    for round in 0..12 {
+        let t = tree();
+        let path = db(&t);
+        let stop = Arc::new(AtomicBool::new(false));
+        let watcher = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut empty = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    if std::fs::metadata(&path).is_ok_and(|m| m.len() == 0) {
+                        empty += 1;
+                    }
+                }
+                empty
+            })
+        };
+        let d = Daemon::builder(&t).spawn();
+        let start = std::time::Instant::now();
+        while !d.log().contains("running") && start.elapsed() < std::time::Duration::from_secs(10) {
+            let racers: Vec<_> = (0..3)
+                .map(|_| {
+                    bulletin(t.root())
+                        .arg("status")
+                        .stdout(std::process::Stdio::null())
+                        .stderr(std::process::Stdio::piped())
+                        .spawn()
+                        .unwrap()
+                })
+                .collect();
+            for r in racers {
+                let o = r.wait_with_output().unwrap();
+                if !o.status.success() {
+                    problems.push(format!("round {round}: status: {}", err(&o)));
+                }
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        let empty = watcher.join().unwrap();
+        if empty > 0 {
+            problems.push(format!(
+                "round {round}: an empty ledger file was seen {empty} times"
+            ));
+        }
+        if !d.log().contains("running") {
+            problems.push(format!(
+                "round {round}: the daemon did not start: {}",
+                d.log()
+            ));
+        }
+        drop(d);
+        let o = run(&t, &["status"]);
+        if !o.status.success() {
+            problems.push(format!("round {round}: status afterwards: {}", err(&o)));
+        }
+        let left: Vec<_> = std::fs::read_dir(t.root().join("data"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".new-"))
+            .collect();
+        if !left.is_empty() {
+            problems.push(format!("round {round}: temporary files left: {left:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

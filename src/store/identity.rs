@@ -275,6 +275,13 @@ pub(super) async fn settle(
     }
 }
 
+/// Give a ledger being made its id (before it is put in place: see `sqlite::create_atomically`).
+pub(super) async fn mark_new(store: &super::Store) -> Result<(), super::StoreError> {
+    let id = new_id().map_err(|e| IdentityError::Io("/dev/urandom".into(), e))?;
+    store.init_state(ID_KEY, &id).await?;
+    Ok(())
+}
+
 /// 128 random bits from the operating system, as hex.
 fn new_id() -> std::io::Result<String> {
     let mut bytes = [0u8; 16];
