@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use support::daemon::{Daemon, wait_until};
 use support::email::unsubscribe_link;
+use support::pg::PgDb;
 use support::tmpfs::Tmpfs;
 use support::{Tree, bulletin, status_json};
 
@@ -186,4 +187,46 @@ fn a_full_disk_under_the_ledger_shows_on_healthz_and_in_the_log_until_writes_wor
     assert_eq!(code, 200, "{body}");
     assert!(body.contains("You have been unsubscribed"), "{body}");
     drop(d);
+}
+
+#[test]
+fn a_postgres_ledger_dropped_and_recreated_under_the_running_daemon_is_unhealthy_and_refuses_unsubscribes()
+ {
+    let db = PgDb::create();
+    let t = Tree::minimal();
+    t.quiet_schedule();
+    t.members(MEMBERS);
+    let o = bulletin(t.root())
+        .env("BULLETIN_DATABASE_URL", &db.url)
+        .args(["send", "news", "--now", "--date", "2026-12-01"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let d = Daemon::builder(&t)
+        .env("BULLETIN_DATABASE_URL", &db.url)
+        .start();
+    let path = unsubscribe_path(&t);
+    db.recreate();
+    // And made a ledger again by a command run elsewhere (another machine, a fresh checkout,
+    // with no marker to stop it): the daemon would write into it without a word.
+    let elsewhere = Tree::minimal();
+    let o = bulletin(elsewhere.root())
+        .env("BULLETIN_DATABASE_URL", &db.url)
+        .arg("status")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    assert_unsubscribe_refused(&d, &path);
+    let (code, _, body) = d.get("/healthz");
+    assert_eq!(code, 503, "{body}");
+    assert!(body.contains("no longer holds ledger"), "{body}");
+    assert!(
+        wait_until(Duration::from_secs(5), || d.log().lines().any(|l| l
+            .contains("ERROR")
+            && l.contains("no longer holds ledger"))),
+        "{}",
+        d.log()
+    );
+    assert_no_addresses(&d.log());
 }

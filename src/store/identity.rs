@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use sqlx::{Row, SqlitePool};
 
-const ID_KEY: &str = "ledger.id";
+/// The `daemon_state` key holding the ledger's id.
+pub(super) const ID_KEY: &str = "ledger.id";
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// The marker file of the SQLite database at `db`.
@@ -87,6 +88,14 @@ pub enum IdentityError {
         id: String,
         change: Change,
         hint: String,
+    },
+    #[error(
+        "the PostgreSQL database {db} no longer holds ledger {id}: it was dropped and created again, emptied or replaced while bulletin was using it; nothing more is written to it, since it would be lost\n  hint: restore the database from a backup, then restart the daemon; if a new, empty database is what you want, stop the daemon, remove {marker} and start it again"
+    )]
+    Vanished {
+        db: String,
+        id: String,
+        marker: PathBuf,
     },
     #[error("cannot read or write {0}: {1}")]
     Io(PathBuf, std::io::Error),

@@ -89,9 +89,18 @@ impl PgStore {
     pub async fn open(url: &str, marker: &std::path::Path) -> Result<Self, StoreError> {
         let opts = PgConnectOptions::from_str(url)?.application_name("bulletin");
         let place = shown(&opts);
+        let watch = std::sync::Arc::new(super::watch::Watch::database(
+            place.clone(),
+            marker.to_path_buf(),
+        ));
+        let hook = watch.clone();
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                let hook = hook.clone();
+                Box::pin(async move { hook.verify(conn).await })
+            })
             .connect_with(opts)
             .await?;
         let expect = super::identity::before_migrating_pg(&pool, &place, marker).await?;
@@ -102,11 +111,9 @@ impl PgStore {
             pool: pool.clone(),
             watch: Default::default(),
         });
-        super::identity::settle(&unwatched, &place, marker, expect).await?;
-        Ok(PgStore {
-            pool,
-            watch: Default::default(),
-        })
+        let id = super::identity::settle(&unwatched, &place, marker, expect).await?;
+        watch.opened(id);
+        Ok(PgStore { pool, watch })
     }
 }
 

@@ -3,7 +3,9 @@
 //! ever read again, and every unsubscribe recorded there is lost. So before each write the
 //! file's name must still lead to the file that was opened (device and inode, not empty) and its
 //! marker must still name the same ledger: a `stat` and a read of a few bytes. A write that
-//! fails (a full disk, an I/O error) is remembered until one succeeds, for `/healthz`.
+//! fails (a full disk, an I/O error) is remembered until one succeeds, for `/healthz`. On
+//! PostgreSQL, each new connection must find the ledger's id in the database: one dropped and
+//! created again (which ends every connection) or replaced is caught at the next connection.
 //! Both are logged at ERROR when they begin, and not again while they last.
 
 use std::os::unix::fs::MetadataExt;
@@ -165,11 +167,25 @@ impl std::fmt::Display for StoreHealth {
     }
 }
 
+/// A PostgreSQL ledger: every new connection the pool opens must find the ledger's id in the
+/// database (a database dropped and created again, or replaced, breaks every connection, so
+/// the pool's next connection is the first to see it).
+#[derive(Debug)]
+pub(super) struct DbAnchor {
+    place: String,
+    marker: PathBuf,
+    /// Known once the ledger is opened; connections made before are not checked.
+    id: std::sync::OnceLock<String>,
+    lost: std::sync::atomic::AtomicBool,
+}
+
 /// What the store watches, shared by its clones.
 #[derive(Debug, Default)]
 pub(crate) struct Watch {
     /// The file to check before each write (SQLite opened for writing; none otherwise).
     anchor: Option<FileAnchor>,
+    /// The database whose connections are checked (PostgreSQL opened for writing).
+    database: Option<DbAnchor>,
     state: Mutex<State>,
 }
 
@@ -184,8 +200,64 @@ impl Watch {
     pub(super) fn file(anchor: FileAnchor) -> Watch {
         Watch {
             anchor: Some(anchor),
-            state: Mutex::default(),
+            ..Default::default()
         }
+    }
+
+    /// A PostgreSQL ledger named `place` (no password), marked by `marker`.
+    pub(super) fn database(place: String, marker: PathBuf) -> Watch {
+        Watch {
+            database: Some(DbAnchor {
+                place,
+                marker,
+                id: std::sync::OnceLock::new(),
+                lost: std::sync::atomic::AtomicBool::new(false),
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// The ledger is open and holds `id`: check every connection from now on.
+    pub(super) fn opened(&self, id: String) {
+        if let Some(db) = &self.database {
+            let _ = db.id.set(id);
+        }
+    }
+
+    /// For each new PostgreSQL connection: it must find this ledger's id. A database that
+    /// answers without it (no table, no row, another id) is not the ledger any more: the
+    /// connection is made read-only and every write is refused from then on. Other errors
+    /// (the network) only fail this connection.
+    pub(super) async fn verify(&self, conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+        let Some(db) = &self.database else {
+            return Ok(());
+        };
+        let Some(id) = db.id.get() else {
+            return Ok(());
+        };
+        let found: Result<Option<String>, sqlx::Error> =
+            sqlx::query_scalar("SELECT value FROM daemon_state WHERE key = $1")
+                .bind(super::identity::ID_KEY)
+                .fetch_optional(&mut *conn)
+                .await;
+        let answer = match found {
+            Ok(found) => found,
+            // undefined_table: the database has no ledger at all.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => None,
+            Err(e) => return Err(e),
+        };
+        if answer.as_deref() == Some(id.as_str()) {
+            return Ok(());
+        }
+        db.lost.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = self.check(); // logs it
+        // Failing the connection would only make the pool retry until its timeout; a
+        // connection that can write nothing fails the write in hand at once, and `check`
+        // refuses every later one.
+        sqlx::query("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -195,10 +267,17 @@ impl Watch {
     /// Before a write: the ledger must still be the one opened. Logged at ERROR the first time
     /// it is not.
     pub(super) fn check(&self) -> Result<(), IdentityError> {
-        let Some(anchor) = &self.anchor else {
-            return Ok(());
+        let r = match (&self.anchor, &self.database) {
+            (Some(file), _) => file.check(),
+            (None, Some(db)) if db.lost.load(std::sync::atomic::Ordering::SeqCst) => {
+                Err(IdentityError::Vanished {
+                    db: db.place.clone(),
+                    id: db.id.get().cloned().unwrap_or_default(),
+                    marker: db.marker.clone(),
+                })
+            }
+            (None, _) => Ok(()),
         };
-        let r = anchor.check();
         if let Err(e) = &r {
             let mut st = self.state();
             if !st.change_logged {
