@@ -54,7 +54,10 @@ async fn create_atomically(path: &Path) -> Result<(), StoreError> {
         _ => Path::new("."),
     };
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.new-{}", std::process::id()));
+    // Unique to this opening, even beside another in the same process.
+    static OPENING: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = OPENING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.new-{}-{n}", std::process::id()));
     let r = build_and_link(&tmp, path, dir).await;
     for suffix in ["", "-journal"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", tmp.display()));

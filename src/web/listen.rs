@@ -1,8 +1,8 @@
 //! The accept loop: every connection is admitted by [`super::conn`], its first request head is
 //! read and judged by [`super::head`] within [`HEADER_TIMEOUT`], and hyper serves the rest with
 //! the same timeout for every later head and for idle keep-alive, each later head judged first
-//! by [`super::requests`]. Running out of file
-//! descriptors (EMFILE) sheds the longest-idle connection and backs off instead of spinning.
+//! by [`super::requests`]. Running out of file descriptors (EMFILE) sheds the longest-idle
+//! connection and backs off instead of spinning.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
