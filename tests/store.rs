@@ -95,10 +95,15 @@ where
 {
     let db = PgDb::create();
     let url = db.url.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("postgres.ledger-id");
     let outcome = tokio::spawn(async move {
-        let store = Store::open(&DatabaseUrl::Postgres(Secret::new(url.clone())))
-            .await
-            .expect("opening a fresh PostgreSQL ledger");
+        let store = Store::open(&DatabaseUrl::Postgres {
+            url: Secret::new(url.clone()),
+            marker,
+        })
+        .await
+        .expect("opening a fresh PostgreSQL ledger");
         case(store, Raw::Postgres(url)).await;
     })
     .await;

@@ -223,6 +223,112 @@ fn every_error_response_carries_the_security_headers() {
     assert_eq!(d.get("/healthz").0, 200);
 }
 
+/// Every response `raw` gets on one connection (read until the server closes or `wait`
+/// passes), as (status, head lower-cased).
+fn responses(d: &Daemon, raw: &[u8], wait: Duration) -> Vec<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", d.port())).unwrap();
+    s.set_read_timeout(Some(wait)).unwrap();
+    s.write_all(raw).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    split_responses(&out)
+}
+
+fn split_responses(out: &[u8]) -> Vec<(u16, String)> {
+    let text = String::from_utf8_lossy(out);
+    let starts: Vec<usize> = text.match_indices("HTTP/1.").map(|(i, _)| i).collect();
+    starts
+        .iter()
+        .enumerate()
+        .map(|(n, &i)| {
+            let end = starts.get(n + 1).copied().unwrap_or(text.len());
+            let (code, head, _) = http::parse_response(text[i..end].as_bytes());
+            (code, head)
+        })
+        .collect()
+}
+
+/// A malformed request is answered 400 with the security headers, whether it is the first of
+/// its connection or follows others on a kept-alive one (hyper's own 400 carries none), and so
+/// is a request whose lines end in a bare LF (which was not answered at all); bodies, sized or
+/// chunked, are never mistaken for the next request.
+#[test]
+fn malformed_and_bare_lf_requests_get_a_hardened_400_first_or_kept_alive() {
+    let t = Tree::minimal();
+    let d = start(&t, None);
+    // Less than the 10 s header timeout: a bare-LF head must be answered, not timed out.
+    let wait = Duration::from_secs(5);
+    let get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    let cases: Vec<(&str, String, Vec<u16>)> = vec![
+        (
+            "bare LF first",
+            "GET /healthz HTTP/1.1\nHost: x\n\n".into(),
+            vec![400],
+        ),
+        (
+            "bare LF in one header line",
+            "GET /healthz HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n".into(),
+            vec![400],
+        ),
+        (
+            "malformed after a valid one",
+            format!("{get}GARBAGE\r\n\r\n"),
+            vec![200, 400],
+        ),
+        (
+            "bare LF after a valid one",
+            format!("{get}GET /healthz HTTP/1.1\nHost: x\n\n"),
+            vec![200, 400],
+        ),
+        (
+            "malformed after two valid ones",
+            format!("{get}{get}GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n"),
+            vec![200, 200, 400],
+        ),
+        (
+            "malformed after a sized body that looks like a request",
+            format!(
+                "POST /unsubscribe/x HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 12\r\n\r\nGARBAGE\r\n\r\nx{get}GARBAGE\r\n\r\n"
+            ),
+            vec![400, 200, 400],
+        ),
+        (
+            "malformed after a chunked body",
+            format!(
+                "POST /unsubscribe/x HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\na=b&c\r\nc\r\nGARBAGE\r\n\r\nx\r\n0\r\nX-Trailer: y\r\n\r\n{get}GARBAGE\r\n\r\n"
+            ),
+            vec![400, 200, 400],
+        ),
+    ];
+    for (what, raw, expect) in cases {
+        let got = responses(&d, raw.as_bytes(), wait);
+        let codes: Vec<u16> = got.iter().map(|r| r.0).collect();
+        assert_eq!(codes, expect, "{what}: {got:?}");
+        for (code, head) in &got {
+            assert_hardened(&format!("{what} ({code})"), head);
+        }
+    }
+    // Not pipelined: the malformed request comes after the first answer was read.
+    let mut s = TcpStream::connect(("127.0.0.1", d.port())).unwrap();
+    s.set_read_timeout(Some(wait)).unwrap();
+    s.write_all(get.as_bytes()).unwrap();
+    let mut first = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&first).contains("paused:") {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "closed after one answer");
+        first.extend_from_slice(&buf[..n]);
+    }
+    s.write_all(b"GARBAGE\r\n\r\n").unwrap();
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    let got = split_responses(&rest);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, 400);
+    assert_hardened("malformed after an answer", &got[0].1);
+    assert_eq!(d.get("/healthz").0, 200);
+}
+
 #[test]
 fn the_bearer_scheme_is_case_insensitive() {
     let t = Tree::minimal();

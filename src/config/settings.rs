@@ -34,8 +34,20 @@ pub struct Organisation {
 pub enum DatabaseUrl {
     /// A SQLite file, resolved against the project root.
     Sqlite(PathBuf),
-    /// A PostgreSQL URL, kept whole (it may carry credentials: never logged).
-    Postgres(Secret),
+    /// A PostgreSQL database.
+    Postgres {
+        /// The URL, kept whole (it may carry credentials: never logged).
+        url: Secret,
+        /// The marker file holding the id of the ledger this project keeps there:
+        /// `data/postgres.ledger-id` under the project root. One per project, not one per URL:
+        /// a marker keyed by the URL would let a changed or mistyped URL, which names a new,
+        /// empty database, start a fresh ledger without a word (forgetting every unsubscribe),
+        /// which is what the marker is there to prevent; moving the ledger to another server
+        /// with its data keeps its id and needs nothing. In the project's folder rather than
+        /// the database, because a database dropped and created again takes its own record
+        /// with it. Each machine of a cluster has its own, written at its first start.
+        marker: PathBuf,
+    },
 }
 
 /// How TLS is used towards an SMTP relay.
@@ -606,6 +618,10 @@ fn database(
     }
 }
 
+/// Where a PostgreSQL ledger's marker lives, under the project root (see
+/// [`DatabaseUrl::Postgres`]).
+pub const POSTGRES_MARKER: &str = "data/postgres.ledger-id";
+
 /// `sqlite://relative/or/absolute.db` or `postgres://…`.
 pub fn parse_database_url(url: &str, root: &Path) -> Result<DatabaseUrl, String> {
     if let Some(path) = url
@@ -619,7 +635,10 @@ pub fn parse_database_url(url: &str, root: &Path) -> Result<DatabaseUrl, String>
         return Ok(DatabaseUrl::Sqlite(root.join(path)));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(DatabaseUrl::Postgres(Secret::new(url.to_string())));
+        return Ok(DatabaseUrl::Postgres {
+            url: Secret::new(url.to_string()),
+            marker: root.join(POSTGRES_MARKER),
+        });
     }
     let scheme = url.split("://").next().unwrap_or(url);
     Err(format!(

@@ -449,7 +449,7 @@ pub fn startup_summary(project: &Project, now: DateTime<Utc>) -> String {
     }
     match &project.settings.database {
         DatabaseUrl::Sqlite(p) => out.push_str(&format!("ledger: {}\n", p.display())),
-        DatabaseUrl::Postgres(_) => out.push_str("ledger: PostgreSQL\n"),
+        DatabaseUrl::Postgres { .. } => out.push_str("ledger: PostgreSQL\n"),
     }
     out
 }
@@ -598,7 +598,7 @@ async fn open_ledger(
     use anyhow::Context;
     let lock = match &project.settings.database {
         DatabaseUrl::Sqlite(db) => Some(lock::SenderLock::acquire(db)?),
-        DatabaseUrl::Postgres(_) => None,
+        DatabaseUrl::Postgres { .. } => None,
     };
     let store = Store::open(&project.settings.database)
         .await

@@ -62,7 +62,7 @@ impl crate::store::Store {
         use crate::bounce_policy::{Decision, Facts};
         use crate::store::BounceKind;
         use crate::store::BounceRecorded;
-        crate::store::on_pool!(self, |pool, d| {
+        crate::store::on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
             let row = sqlx::query(
                 "SELECT d.email_key, d.issue_id, i.breaker_at

@@ -4,6 +4,7 @@
 
 use super::{
     Claimed, Counts, DeliveryState, LeaseSweep, RecipientRow, Recorded, Store, StoreError, on_pool,
+    on_write,
 };
 
 /// Expands to `$stmt` (a format string naming `{lock}`) with the backend's "lock these rows in
@@ -30,7 +31,7 @@ impl Store {
         bulletin: &str,
         now: i64,
     ) -> Result<u64, StoreError> {
-        on_pool!(self, |pool, d| {
+        on_write!(self, |pool, d| {
             let r = sqlx::query(locking!(
                 d,
                 "UPDATE deliveries SET state = 'suppressed', updated_at = $3
@@ -84,7 +85,7 @@ impl Store {
         lease_until: i64,
         limit: u32,
     ) -> Result<Vec<Claimed>, StoreError> {
-        on_pool!(self, |pool, d| {
+        on_write!(self, |pool, d| {
             // SKIP LOCKED (PostgreSQL): rows another sender is claiming right now are passed
             // over, not waited for, so concurrent claimers get disjoint batches.
             let rows: Vec<(i64, i64, String, Option<String>, i64)> =
@@ -138,15 +139,18 @@ impl Store {
             owner,
             now,
         };
-        match self {
-            Store::Sqlite(s) => super::sqlite::record(&s.pool, batch).await,
-            Store::Postgres(s) => super::postgres::record(&s.pool, batch).await,
-        }
+        self.write(async {
+            match self {
+                Store::Sqlite(s) => super::sqlite::record(&s.pool, batch).await,
+                Store::Postgres(s) => super::postgres::record(&s.pool, batch).await,
+            }
+        })
+        .await
     }
 
     /// Extend the leases `owner` holds (a living sender keeps its claims).
     pub async fn renew_leases(&self, owner: &str, until: i64, now: i64) -> Result<u64, StoreError> {
-        on_pool!(self, |pool, d| {
+        on_write!(self, |pool, d| {
             let r = sqlx::query(locking!(
                 d,
                 "UPDATE deliveries SET lease_until = $2, updated_at = $3
@@ -172,7 +176,7 @@ impl Store {
         sweep: LeaseSweep,
     ) -> Result<u64, StoreError> {
         let all = sweep == LeaseSweep::All;
-        on_pool!(self, |pool, d| {
+        on_write!(self, |pool, d| {
             let r = sqlx::query(locking!(
                 d,
                 "UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL, updated_at = $1
@@ -190,7 +194,7 @@ impl Store {
 
     /// Expire the open deliveries of issues created before `created_before`.
     pub async fn expire_stale(&self, created_before: i64, now: i64) -> Result<u64, StoreError> {
-        on_pool!(self, |pool, d| {
+        on_write!(self, |pool, d| {
             let r = sqlx::query(locking!(
                 d,
                 "UPDATE deliveries SET state = 'expired', updated_at = $2,

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 
 use super::vocab::{DecodeError, date_text, parse_date};
-use super::{Approval, FireState, HeldFire, Store, StoreError, on_pool};
+use super::{Approval, FireState, HeldFire, Store, StoreError, on_pool, on_write};
 use crate::ids::BulletinId;
 use crate::schedule::jobs::Job;
 
@@ -21,7 +21,7 @@ impl Store {
         detail: &str,
         now: i64,
     ) -> Result<FireState, StoreError> {
-        on_pool!(self, |pool, _d| {
+        on_write!(self, |pool, _d| {
             sqlx::query(
                 "INSERT INTO fires (job, due_at, for_date, state, detail, handled_at) VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (job, due_at) DO UPDATE SET state = excluded.state, detail = excluded.detail,
@@ -94,7 +94,7 @@ impl Store {
         by: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        on_pool!(self, |pool, d| {
+        on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
             let r = sqlx::query(
                 "INSERT INTO approvals (bulletin, issue_date, approved_by, approved_at) VALUES ($1, $2, $3, $4)
@@ -153,7 +153,7 @@ impl Store {
     }
 
     pub async fn set_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        on_pool!(self, |pool, _d| {
+        on_write!(self, |pool, _d| {
             sqlx::query(
                 "INSERT INTO daemon_state (key, value) VALUES ($1, $2)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -169,7 +169,7 @@ impl Store {
     /// The next number of the sequence `key` (1, 2, …): one statement, so no two callers, in
     /// this process or another sharing the database, are ever handed the same number.
     pub async fn next_in_sequence(&self, key: &str) -> Result<i64, StoreError> {
-        on_pool!(self, |pool, _d| {
+        on_write!(self, |pool, _d| {
             Ok(sqlx::query_scalar(
                 "INSERT INTO counters (key, value) VALUES ($1, 1)
                  ON CONFLICT (key) DO UPDATE SET value = counters.value + 1
@@ -178,6 +178,26 @@ impl Store {
             .bind(key)
             .fetch_one(pool)
             .await?)
+        })
+    }
+
+    /// Set `key` to `value` unless it has a value already; the value it has now, whoever set
+    /// it (several processes starting at once agree on the first).
+    pub async fn init_state(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        on_write!(self, |pool, _d| {
+            sqlx::query(
+                "INSERT INTO daemon_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(pool)
+            .await?;
+            Ok(
+                sqlx::query_scalar("SELECT value FROM daemon_state WHERE key = $1")
+                    .bind(key)
+                    .fetch_one(pool)
+                    .await?,
+            )
         })
     }
 
@@ -196,7 +216,7 @@ impl Store {
     /// of the database); returns how many were granted.
     pub async fn reserve_daily(&self, day: &str, limit: u32, want: u32) -> Result<u32, StoreError> {
         let key = format!("day:{day}");
-        on_pool!(self, |pool, d| {
+        on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
             sqlx::query(
                 "INSERT INTO counters (key, value) VALUES ($1, 0) ON CONFLICT (key) DO NOTHING",
@@ -228,7 +248,7 @@ impl Store {
 
     /// Give back reserved attempts that were not made.
     pub async fn return_daily(&self, day: &str, n: u32) -> Result<(), StoreError> {
-        on_pool!(self, |pool, d| {
+        on_write!(self, |pool, d| {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "UPDATE counters SET value = {}(value - $2, 0) WHERE key = $1",
                 d.greatest
@@ -249,7 +269,7 @@ impl Store {
         interval_ms: i64,
         k: u32,
     ) -> Result<i64, StoreError> {
-        on_pool!(self, |pool, d| {
+        on_write!(self, |pool, d| {
             // One statement: ON CONFLICT DO UPDATE locks the row and works on its latest
             // version, so concurrent reservers get consecutive, disjoint runs of slots.
             Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(

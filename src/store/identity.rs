@@ -1,19 +1,21 @@
-//! Which ledger a SQLite file is meant to be. When a ledger is first created it gets a random
-//! id, kept inside it (`daemon_state`, key `ledger.id`) and in a marker file beside it
-//! (`<database>.ledger-id`). A ledger that was truncated, deleted or swapped for another file is
-//! then refused with what happened and how to proceed, instead of being silently recreated:
-//! a fresh ledger forgets every unsubscribe and sends the current issue to everyone again.
+//! Which ledger a database is meant to be. When a ledger is first created it gets a random
+//! id, kept inside it (`daemon_state`, key `ledger.id`) and in a marker file: beside a SQLite
+//! file (`<database>.ledger-id`), in the project's `data/` folder for PostgreSQL (see
+//! [`crate::config::DatabaseUrl`]). A ledger that was truncated, deleted, dropped and created
+//! again, or swapped for another is then refused with what happened and how to proceed,
+//! instead of being silently recreated: a fresh ledger forgets every unsubscribe and sends the
+//! current issue to everyone again.
 //!
-//! A PostgreSQL ledger gets an id the same way (kept in the database only): bounce return paths
-//! are signed for the ledger's id, whichever database holds it.
+//! Bounce return paths are signed for the ledger's id ([`LedgerId`]), so a bounce of one ledger
+//! never acts in another that shares the unsubscribe secret.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sqlx::{Row, SqlitePool};
 
-const ID_KEY: &str = "ledger.id";
-
+/// The `daemon_state` key holding the ledger's id.
+pub(super) const ID_KEY: &str = "ledger.id";
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// The id a ledger was given when it was created (128 random bits as hex). Bounce return
@@ -53,24 +55,6 @@ pub(super) async fn stored_id_pg(
         .map(|r| LedgerId(r.get(0))))
 }
 
-/// The id of a PostgreSQL ledger, given on first use: the first process to store one decides.
-pub(super) async fn settle_pg(pool: &sqlx::PgPool) -> Result<LedgerId, super::StoreError> {
-    if let Some(id) = stored_id_pg(pool).await? {
-        return Ok(id);
-    }
-    let id = new_id().map_err(|e| IdentityError::Io("/dev/urandom".into(), e))?;
-    sqlx::query(
-        "INSERT INTO daemon_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-    )
-    .bind(ID_KEY)
-    .bind(&id)
-    .execute(pool)
-    .await?;
-    Ok(stored_id_pg(pool)
-        .await?
-        .expect("inserted above, or by whoever came first"))
-}
-
 /// The marker file of the SQLite database at `db`.
 pub fn marker_path(db: &Path) -> PathBuf {
     PathBuf::from(format!("{}.ledger-id", db.display()))
@@ -104,28 +88,86 @@ pub enum IdentityError {
     )]
     NotSqlite { db: PathBuf },
     #[error(
-        "{db} is another program's SQLite database (tables: {tables}), not a bulletin ledger; bulletin will not add its tables to it\n  hint: point [database] url at bulletin's own file"
+        "{db} is another program's {kind} database (tables: {tables}), not a bulletin ledger; bulletin will not add its tables to it\n  hint: point [database] url at bulletin's own"
     )]
-    Foreign { db: PathBuf, tables: String },
+    Foreign {
+        db: String,
+        kind: &'static str,
+        tables: String,
+    },
     #[error(
-        "{db} holds ledger {found}, but {marker} says this project's ledger is {expected}: it is another ledger (another project's, or a copy from elsewhere)\n  hint: restore this project's ledger from a backup; if this file is meant to be the ledger from now on, remove {marker} (it is written again at the next start)"
+        "the PostgreSQL database {db} holds no ledger (it has no tables), but {marker} says ledger {id} was kept there: it was dropped and created again, or emptied; starting afresh would forget every unsubscribe and send issues already sent to everyone again\n  hint: restore the database from a backup (pg_restore); if a new, empty database is what you want, remove {marker} (it is written again at the next start)"
+    )]
+    Emptied {
+        db: String,
+        marker: PathBuf,
+        id: String,
+    },
+    #[error(
+        "{db} holds ledger {found}, but {marker} says this project's ledger is {expected}: it is another ledger (another project's, or a copy from elsewhere)\n  hint: restore this project's ledger from a backup; if it is meant to be the ledger from now on, remove {marker} (it is written again at the next start)"
     )]
     Mismatch {
-        db: PathBuf,
+        db: String,
         marker: PathBuf,
         found: String,
         expected: String,
     },
     #[error(
-        "{db} holds no ledger id, but {marker} says ledger {expected} was created there: this is not that ledger\n  hint: if it is that ledger restored from a backup made before ledgers had ids, remove {marker} (it is written again at the next start); otherwise restore the right file"
+        "{db} holds no ledger id, but {marker} says ledger {expected} was created there: this is not that ledger\n  hint: if it is that ledger restored from a backup made before ledgers had ids, remove {marker} (it is written again at the next start); otherwise restore the right one"
     )]
     Unmarked {
-        db: PathBuf,
+        db: String,
         marker: PathBuf,
         expected: String,
     },
+    #[error(
+        "{db} {change} while bulletin had it open as ledger {id}; nothing more is written to it, since it would be lost\n  hint: {hint}"
+    )]
+    Changed {
+        db: PathBuf,
+        id: String,
+        change: Change,
+        hint: String,
+    },
+    #[error(
+        "the PostgreSQL database {db} no longer holds ledger {id}: it was dropped and created again, emptied or replaced while bulletin was using it; nothing more is written to it, since it would be lost\n  hint: restore the database from a backup, then restart the daemon; if a new, empty database is what you want, stop the daemon, remove {marker} and start it again"
+    )]
+    Vanished {
+        db: String,
+        id: String,
+        marker: PathBuf,
+    },
     #[error("cannot read or write {0}: {1}")]
     Io(PathBuf, std::io::Error),
+}
+
+/// What happened to a ledger file while it was open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Deleted,
+    /// Another file now has its name (a copy moved into place, another ledger).
+    Replaced,
+    Truncated,
+    /// Its marker now names another ledger.
+    Remarked {
+        marker: PathBuf,
+        found: String,
+    },
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Change::Deleted => f.write_str("was deleted"),
+            Change::Replaced => f.write_str("was replaced by another file"),
+            Change::Truncated => f.write_str("was truncated to 0 bytes"),
+            Change::Remarked { marker, found } => write!(
+                f,
+                "is no longer the ledger its marker names ({} now says {found})",
+                marker.display()
+            ),
+        }
+    }
 }
 
 /// What opening the file may do, decided before SQLite touches it.
@@ -139,7 +181,7 @@ pub(super) enum Expect {
     Ledger(String),
 }
 
-fn read_marker(marker: &Path) -> Result<Option<String>, IdentityError> {
+pub(super) fn read_marker(marker: &Path) -> Result<Option<String>, IdentityError> {
     match std::fs::read_to_string(marker) {
         Ok(s) => Ok(Some(s.trim().to_string())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -173,6 +215,41 @@ pub(super) fn before_open(db: &Path) -> Result<Expect, IdentityError> {
     }
 }
 
+/// What a PostgreSQL database must be before migrating, given its marker: not emptied (no
+/// tables while the marker names a ledger), not another program's (tables, none of them
+/// bulletin's migrations).
+pub(super) async fn before_migrating_pg(
+    pool: &sqlx::PgPool,
+    place: &str,
+    marker: &Path,
+) -> Result<Expect, super::StoreError> {
+    let expected = read_marker(marker)?;
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables
+          WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await?;
+    match (tables.is_empty(), expected) {
+        (true, Some(id)) => Err(IdentityError::Emptied {
+            db: place.to_string(),
+            marker: marker.to_path_buf(),
+            id,
+        }
+        .into()),
+        (true, None) => Ok(Expect::Fresh),
+        (false, _) if !tables.iter().any(|t| t == "_sqlx_migrations") => {
+            Err(IdentityError::Foreign {
+                db: place.to_string(),
+                kind: "PostgreSQL",
+                tables: tables.join(", "),
+            }
+            .into())
+        }
+        (false, expected) => Ok(expected.map_or(Expect::Adopt, Expect::Ledger)),
+    }
+}
+
 /// Refuse a SQLite database that holds tables but was never migrated by bulletin.
 pub(super) async fn before_migrating(
     pool: &SqlitePool,
@@ -192,7 +269,8 @@ pub(super) async fn before_migrating(
     .collect();
     if !tables.is_empty() && !tables.iter().any(|t| t == "_sqlx_migrations") {
         return Err(IdentityError::Foreign {
-            db: db.to_path_buf(),
+            db: db.display().to_string(),
+            kind: "SQLite",
             tables: tables.join(", "),
         }
         .into());
@@ -201,29 +279,27 @@ pub(super) async fn before_migrating(
 }
 
 /// After migrating: a new or adopted ledger gets its id and marker; an expected one must hold
-/// the marker's id.
+/// the marker's id. The same on both backends (`place` names the database in messages).
+/// The ledger's id.
 pub(super) async fn settle(
-    pool: &SqlitePool,
-    db: &Path,
+    store: &super::Store,
+    place: &str,
+    marker: &Path,
     expect: Expect,
-) -> Result<LedgerId, super::StoreError> {
-    let marker = marker_path(db);
-    let stored: Option<String> = sqlx::query("SELECT value FROM daemon_state WHERE key = $1")
-        .bind(ID_KEY)
-        .fetch_optional(pool)
-        .await?
-        .map(|r| r.get(0));
+) -> Result<String, super::StoreError> {
+    let marker = marker.to_path_buf();
+    let stored = store.get_state(ID_KEY).await?;
     match (expect, stored) {
-        (Expect::Ledger(expected), Some(found)) if found == expected => Ok(LedgerId(found)),
+        (Expect::Ledger(expected), Some(found)) if found == expected => Ok(found),
         (Expect::Ledger(expected), Some(found)) => Err(IdentityError::Mismatch {
-            db: db.to_path_buf(),
+            db: place.to_string(),
             marker,
             found,
             expected,
         }
         .into()),
         (Expect::Ledger(expected), None) => Err(IdentityError::Unmarked {
-            db: db.to_path_buf(),
+            db: place.to_string(),
             marker,
             expected,
         }
@@ -233,27 +309,26 @@ pub(super) async fn settle(
                 Some(id) => id,
                 None => {
                     let id = new_id().map_err(|e| IdentityError::Io("/dev/urandom".into(), e))?;
-                    sqlx::query(
-                        "INSERT INTO daemon_state (key, value) VALUES ($1, $2)
-                         ON CONFLICT (key) DO NOTHING",
-                    )
-                    .bind(ID_KEY)
-                    .bind(&id)
-                    .execute(pool)
-                    .await?;
-                    // Whoever inserted first decided it.
-                    sqlx::query("SELECT value FROM daemon_state WHERE key = $1")
-                        .bind(ID_KEY)
-                        .fetch_one(pool)
-                        .await?
-                        .get(0)
+                    // Whoever inserted first (another process starting at once) decided it.
+                    store.init_state(ID_KEY, &id).await?
                 }
             };
+            if let Some(dir) = marker.parent().filter(|d| !d.as_os_str().is_empty()) {
+                crate::private::create_dir_all(dir)
+                    .map_err(|e| IdentityError::Io(dir.to_path_buf(), e))?;
+            }
             crate::private::write_atomically(&marker, format!("{id}\n").as_bytes())
                 .map_err(|e| IdentityError::Io(marker.clone(), e))?;
-            Ok(LedgerId(id))
+            Ok(id)
         }
     }
+}
+
+/// Give a ledger being made its id (before it is put in place: see `sqlite::create_atomically`).
+pub(super) async fn mark_new(store: &super::Store) -> Result<(), super::StoreError> {
+    let id = new_id().map_err(|e| IdentityError::Io("/dev/urandom".into(), e))?;
+    store.init_state(ID_KEY, &id).await?;
+    Ok(())
 }
 
 /// 128 random bits from the operating system, as hex.

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use super::vocab::{date_text, parse_date};
 use super::{
     ArchiveEntry, Counts, DecodeError, DeliveryState, Event, IssueKind, IssueRow, IssueState,
-    IssueStatus, NewIssue, StatusState, Store, StoreError, on_pool,
+    IssueStatus, NewIssue, StatusState, Store, StoreError, on_pool, on_write,
 };
 
 /// An `issues` row as stored; [`IssueRow`] is what callers get.
@@ -66,7 +66,7 @@ impl Store {
         new: &NewIssue,
         now: i64,
     ) -> Result<(IssueRow, bool), StoreError> {
-        on_pool!(self, |pool, d| {
+        on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
             // A second creator of the same issue waits here on the unique key until the first
             // commits (then inserts nothing) or rolls back (then inserts it).
@@ -162,7 +162,7 @@ impl Store {
         reason: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError> {
-        on_pool!(self, |pool, d| {
+        on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
             // A cancelled issue stays cancelled (a sender finishing its last batch would
             // otherwise mark it done).
@@ -200,7 +200,7 @@ impl Store {
         backoff: crate::backoff::Backoff,
         now: i64,
     ) -> Result<i64, StoreError> {
-        on_pool!(self, |pool, d| {
+        on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
             // SET expressions see the row as it was: the delay follows the pauses before this
             // one.
@@ -233,7 +233,7 @@ impl Store {
 
     /// The relay worked again for this issue: the next pause starts from the first delay.
     pub async fn clear_pauses(&self, issue_id: i64) -> Result<(), StoreError> {
-        on_pool!(self, |pool, _d| {
+        on_write!(self, |pool, _d| {
             sqlx::query(
                 "UPDATE issues SET pauses = 0, retry_at = NULL WHERE id = $1 AND pauses > 0",
             )
@@ -247,7 +247,7 @@ impl Store {
     /// Stop an issue: its pending and deferred deliveries become cancelled, the issue
     /// `cancelled`, both in the audit trail; in-flight ones complete. Returns how many.
     pub async fn cancel_issue(&self, issue_id: i64, by: &str, now: i64) -> Result<u64, StoreError> {
-        on_pool!(self, |pool, d| {
+        on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
             let n = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "UPDATE deliveries SET state = 'cancelled', lease_owner = NULL, lease_until = NULL, updated_at = $2
@@ -287,7 +287,7 @@ impl Store {
         by: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        on_pool!(self, |pool, d| {
+        on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
             let n = sqlx::query(
                 "UPDATE issues SET withdrawn_at = $2, updated_at = $2 WHERE id = $1 AND withdrawn_at IS NULL",
@@ -459,7 +459,7 @@ impl Store {
         detail: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        on_pool!(self, |pool, _d| {
+        on_write!(self, |pool, _d| {
             sqlx::query(
                 "INSERT INTO events (at, issue_id, delivery_id, kind, detail) VALUES ($1, $2, $3, $4, $5)",
             )

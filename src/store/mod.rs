@@ -5,6 +5,7 @@
 
 mod bounces;
 mod deliveries;
+mod fault;
 mod fires;
 mod identity;
 mod issues;
@@ -13,17 +14,20 @@ mod reach;
 pub(crate) mod sqlite;
 mod suppressions;
 mod vocab;
+mod watch;
 
 pub use bounces::{BounceKind, BounceRecorded, NewBounce, SoftPolicy, StaleAddress};
 use chrono::NaiveDate;
 use deliveries::Batch;
-pub use identity::{IdentityError, LedgerId, marker_path};
+pub use fault::WriteFault;
+pub use identity::{Change, IdentityError, LedgerId, marker_path};
 pub use postgres::PgStore;
 pub use reach::{ReachDelivery, ReachIssue, ReachUnsubscribe};
 pub use sqlite::SqliteStore;
 pub use vocab::{
     DecodeError, DeliveryState, FireState, IssueKind, IssueState, SuppressionHow, SuppressionScope,
 };
+pub use watch::{StoreHealth, WriteFailure};
 
 /// One delivery of an issue, for `status ISSUE --recipients`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -372,7 +376,59 @@ macro_rules! on_pool {
 }
 use on_pool;
 
+/// [`on_pool!`] for a write: the ledger is checked first (see [`watch`]) and the outcome
+/// remembered for `/healthz`. Every statement that changes the ledger goes through here.
+macro_rules! on_write {
+    ($self:expr, |$pool:ident, $d:ident| $body:expr) => {
+        $self
+            .write(async { $crate::store::on_pool!($self, |$pool, $d| $body) })
+            .await
+    };
+}
+use on_write;
+
+/// The `daemon_state` key `/healthz` writes to find out whether writes work again.
+const PROBE_KEY: &str = "health.probe";
+
 impl Store {
+    fn watch(&self) -> &watch::Watch {
+        match self {
+            Store::Sqlite(s) => &s.watch,
+            Store::Postgres(s) => &s.watch,
+        }
+    }
+
+    /// Run `work`, a write, if the ledger is still the one opened; remember how it went.
+    async fn write<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        self.watch().check()?;
+        let r = work.await;
+        self.watch().after_write(&r);
+        r
+    }
+
+    /// The ledger's health for `/healthz`: still the ledger opened, answering, and writable.
+    /// After a failed write it writes one small row to see whether writes work again, so a
+    /// disk that was full and has space again reads healthy without waiting for real work.
+    pub async fn health(&self, now: i64) -> StoreHealth {
+        if let Err(e) = self.watch().check() {
+            let why = e.to_string();
+            return StoreHealth::Changed(why.lines().next().unwrap_or_default().to_string());
+        }
+        if self.ping().await.is_err() {
+            return StoreHealth::Unreachable;
+        }
+        if self.watch().failure().is_some() {
+            let _ = self.set_state(PROBE_KEY, &now.to_string()).await;
+        }
+        match self.watch().failure() {
+            Some(f) => StoreHealth::WriteFailed(f),
+            None => StoreHealth::Ok,
+        }
+    }
+
     /// Open (creating and migrating as needed) the database the settings name.
     pub async fn open(url: &crate::config::DatabaseUrl) -> Result<Store, StoreError> {
         Store::open_with(url, OpenMode::CreateIfMissing).await
@@ -387,9 +443,9 @@ impl Store {
             crate::config::DatabaseUrl::Sqlite(path) => {
                 Ok(Store::Sqlite(SqliteStore::open(path, mode).await?))
             }
-            crate::config::DatabaseUrl::Postgres(url) => {
-                Ok(Store::Postgres(PgStore::open(url.expose(), mode).await?))
-            }
+            crate::config::DatabaseUrl::Postgres { url, marker } => Ok(Store::Postgres(
+                PgStore::open(url.expose(), marker, mode).await?,
+            )),
         }
     }
 
@@ -407,7 +463,7 @@ impl Store {
             crate::config::DatabaseUrl::Sqlite(path) => {
                 Ok(Store::Sqlite(SqliteStore::open_read_only(path).await?))
             }
-            crate::config::DatabaseUrl::Postgres(url) => Ok(Store::Postgres(
+            crate::config::DatabaseUrl::Postgres { url, .. } => Ok(Store::Postgres(
                 PgStore::open_read_only(url.expose()).await?,
             )),
         }

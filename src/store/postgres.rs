@@ -36,6 +36,7 @@ pub(super) const DIALECT: Dialect = Dialect {
 pub struct PgStore {
     pub(super) pool: PgPool,
     pub(super) ledger: super::LedgerId,
+    pub(super) watch: std::sync::Arc<super::watch::Watch>,
 }
 
 impl fmt::Debug for PgStore {
@@ -44,6 +45,17 @@ impl fmt::Debug for PgStore {
             .field("connections", &self.pool.size())
             .finish_non_exhaustive()
     }
+}
+
+/// The database as messages name it: user, host, port and name, never the password.
+fn shown(opts: &PgConnectOptions) -> String {
+    format!(
+        "postgres://{}@{}:{}/{}",
+        opts.get_username(),
+        opts.get_host(),
+        opts.get_port(),
+        opts.get_database().unwrap_or(opts.get_username())
+    )
 }
 
 /// The state an outcome leaves a delivery in.
@@ -75,26 +87,57 @@ impl PgStore {
             .ok()
             .flatten()
             .unwrap_or_else(|| super::LedgerId::new(""));
-        Ok(PgStore { pool, ledger })
+        Ok(PgStore {
+            pool,
+            ledger,
+            watch: Default::default(),
+        })
     }
 
-    /// Connect (up to 8 connections) and bring the schema up to date; with
+    /// Connect (up to 8 connections), check the database is the ledger `marker` names (see
+    /// [`super::identity`]), and bring the schema up to date; with
     /// [`OpenMode::CreateIfMissing`], create the ledger's tables in a database without them.
-    pub async fn open(url: &str, mode: OpenMode) -> Result<Self, StoreError> {
+    pub async fn open(
+        url: &str,
+        marker: &std::path::Path,
+        mode: OpenMode,
+    ) -> Result<Self, StoreError> {
         let opts = PgConnectOptions::from_str(url)?.application_name("bulletin");
+        let place = shown(&opts);
+        let watch = std::sync::Arc::new(super::watch::Watch::database(
+            place.clone(),
+            marker.to_path_buf(),
+        ));
+        let hook = watch.clone();
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                let hook = hook.clone();
+                Box::pin(async move { hook.verify(conn).await })
+            })
             .connect_with(opts)
             .await?;
+        let expect = super::identity::before_migrating_pg(&pool, &place, marker).await?;
         if mode == OpenMode::Existing {
             refuse_missing(&pool, url).await?;
         }
         // The migrator holds a PostgreSQL advisory lock while it works: a second process
         // starting at the same moment waits, then finds everything applied.
         MIGRATOR.run(&pool).await?;
-        let ledger = super::identity::settle_pg(&pool).await?;
-        Ok(PgStore { pool, ledger })
+        let unwatched = super::Store::Postgres(PgStore {
+            pool: pool.clone(),
+            ledger: super::LedgerId::new(""),
+            watch: Default::default(),
+        });
+        let id = super::identity::settle(&unwatched, &place, marker, expect).await?;
+        let ledger = super::LedgerId::new(id.clone());
+        watch.opened(id);
+        Ok(PgStore {
+            pool,
+            ledger,
+            watch,
+        })
     }
 }
 
@@ -212,6 +255,7 @@ mod tests {
         let store = PgStore {
             pool: PgPoolOptions::new().connect_lazy_with(opts),
             ledger: crate::store::LedgerId::new("0123"),
+            watch: Default::default(),
         };
         let shown = format!("{store:?}");
         assert_eq!(shown, "PgStore { connections: 0, .. }");

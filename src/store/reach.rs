@@ -241,7 +241,8 @@ impl super::Store {
 
     /// Count one click on a link of an issue.
     pub async fn count_click(&self, issue_id: i64, link: i64) -> Res<()> {
-        on_backend!(self, s => s.count_click(issue_id, link).await)
+        self.write(async { on_backend!(self, s => s.count_click(issue_id, link).await) })
+            .await
     }
 
     /// (link number, clicks) of an issue.

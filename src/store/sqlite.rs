@@ -30,6 +30,7 @@ pub struct SqliteStore {
     pub(super) pool: SqlitePool,
     pub path: std::path::PathBuf,
     pub(super) ledger: super::LedgerId,
+    pub(super) watch: std::sync::Arc<super::watch::Watch>,
 }
 
 /// The database and its WAL and shared-memory files, readable by this user only. SQLite creates
@@ -37,26 +38,12 @@ pub struct SqliteStore {
 /// before SQLite opens it keeps all three private whatever the umask.
 fn private_files(path: &Path) -> Result<(), StoreError> {
     let io = |e| StoreError::Folder(path.to_path_buf(), e);
-    if !path.exists() {
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-        {
-            Ok(f) => f
-                .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(
-                    crate::private::FILE_MODE,
-                ))
-                .map_err(io)?,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(io(e)),
-        }
-    }
     for suffix in ["", "-wal", "-shm"] {
         crate::private::tighten(Path::new(&format!("{}{suffix}", path.display()))).map_err(io)?;
     }
     Ok(())
 }
+
 /// No file at `path`: the ledger is missing, or (its marker left behind) was deleted.
 fn refuse_missing(path: &Path) -> Result<(), StoreError> {
     if path.exists() {
@@ -64,6 +51,74 @@ fn refuse_missing(path: &Path) -> Result<(), StoreError> {
     }
     super::identity::before_open(path)?;
     Err(StoreError::NoLedger(format!("sqlite://{}", path.display())))
+}
+
+/// Make a new ledger at `path` whole or not at all: its schema and id are built in a private
+/// file beside it (rollback journal, so it is one file), synced, then linked into place. A
+/// command or another daemon starting at the same moment sees no file or the finished ledger,
+/// never an empty or half-migrated one (which it would refuse as truncated, or migrate a second
+/// time). Linking, unlike renaming, never replaces: when another process put its new ledger
+/// there first, that one is used and this one dropped.
+async fn create_atomically(path: &Path) -> Result<(), StoreError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    // Unique to this opening, even beside another in the same process.
+    static OPENING: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = OPENING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.new-{}-{n}", std::process::id()));
+    let r = build_and_link(&tmp, path, dir).await;
+    for suffix in ["", "-journal"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", tmp.display()));
+    }
+    r
+}
+
+async fn build_and_link(tmp: &Path, path: &Path, dir: &Path) -> Result<(), StoreError> {
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |e| StoreError::Folder(p, e)
+    };
+    crate::private::create_file(tmp).map_err(io(tmp))?;
+    let opts = SqliteConnectOptions::from_str("sqlite://")?
+        .filename(tmp)
+        .journal_mode(SqliteJournalMode::Delete)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(opts)
+        .await?;
+    let built = async {
+        MIGRATOR.run(&pool).await?;
+        let unwatched = super::Store::Sqlite(SqliteStore {
+            pool: pool.clone(),
+            path: tmp.to_path_buf(),
+            ledger: super::LedgerId::new(""),
+            watch: Default::default(),
+        });
+        super::identity::mark_new(&unwatched).await
+    }
+    .await;
+    pool.close().await;
+    built?;
+    std::fs::File::open(tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(io(tmp))?;
+    match std::fs::hard_link(tmp, path) {
+        Ok(()) => {}
+        // Another process made it first: theirs is the ledger.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        // A file system without hard links: rename, which could only replace a ledger made
+        // in the last instant.
+        Err(_) if !path.exists() => std::fs::rename(tmp, path).map_err(io(path))?,
+        Err(e) => return Err(io(path)(e)),
+    }
+    std::fs::File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(io(dir))
 }
 
 super::reach::reach_queries!(SqliteStore);
@@ -90,6 +145,7 @@ impl SqliteStore {
             pool,
             path: path.to_path_buf(),
             ledger,
+            watch: Default::default(),
         })
     }
 
@@ -103,11 +159,15 @@ impl SqliteStore {
             crate::private::create_dir_all(dir)
                 .map_err(|e| StoreError::Folder(dir.to_path_buf(), e))?;
         }
-        let expect = super::identity::before_open(path)?;
+        let mut expect = super::identity::before_open(path)?;
+        if expect == super::identity::Expect::Fresh {
+            create_atomically(path).await?;
+            // Made whole a moment ago (here or by another process): marked from its own id.
+            expect = super::identity::Expect::Adopt;
+        }
         private_files(path)?;
         let opts = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
-            .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
@@ -118,11 +178,22 @@ impl SqliteStore {
             .await?;
         super::identity::before_migrating(&pool, path, &expect).await?;
         MIGRATOR.run(&pool).await?;
-        let ledger = super::identity::settle(&pool, path, expect).await?;
+        let unwatched = super::Store::Sqlite(SqliteStore {
+            pool: pool.clone(),
+            path: path.to_path_buf(),
+            ledger: super::LedgerId::new(""),
+            watch: Default::default(),
+        });
+        let place = path.display().to_string();
+        let marker = super::identity::marker_path(path);
+        let id = super::identity::settle(&unwatched, &place, &marker, expect).await?;
+        let ledger = super::LedgerId::new(id.clone());
+        let anchor = super::watch::FileAnchor::of(path, id)?;
         Ok(SqliteStore {
             pool,
             path: path.to_path_buf(),
             ledger,
+            watch: std::sync::Arc::new(super::watch::Watch::file(anchor)),
         })
     }
 }

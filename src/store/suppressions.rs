@@ -1,7 +1,7 @@
 //! Suppressions in the ledger, the same SQL on both backends: who asked not to receive what,
 //! each change with its row in the audit trail, in the same transaction.
 
-use super::{Store, StoreError, Suppression, SuppressionHow, SuppressionScope, on_pool};
+use super::{Store, StoreError, Suppression, SuppressionHow, SuppressionScope, on_pool, on_write};
 
 const AUDIT: &str = "INSERT INTO events (at, kind, detail) VALUES ($1, $2, $3)";
 
@@ -27,7 +27,7 @@ impl Store {
         how: SuppressionHow,
         now: i64,
     ) -> Result<bool, StoreError> {
-        on_pool!(self, |pool, d| {
+        on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
             let r = sqlx::query(
                 "INSERT INTO suppressions (email_key, scope, reason, created_at, how) VALUES ($1, $2, $3, $4, $5)
@@ -60,7 +60,7 @@ impl Store {
         now: i64,
     ) -> Result<u64, StoreError> {
         let scope = scope.map(SuppressionScope::as_str);
-        on_pool!(self, |pool, d| {
+        on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
             let r = sqlx::query(
                 "DELETE FROM suppressions WHERE email_key = $1 AND (CAST($2 AS TEXT) IS NULL OR scope = $2)",

@@ -1,14 +1,12 @@
 //! The first request head of a connection, read and judged before hyper sees it: it must arrive
 //! whole within the header timeout (slowloris), fit the size limits, and parse. A head that
 //! fails gets our own error page with the security headers (hyper's own 400, 414 and 431 carry
-//! none); one that passes is handed to hyper together with the bytes already read.
+//! none); one that passes is handed to hyper together with the bytes already read. Every later
+//! head of the connection is judged the same way by [`super::requests`].
 
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// The longest request target we serve; every real link is far shorter.
 pub const MAX_URI_BYTES: usize = 4 * 1024;
@@ -81,7 +79,16 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Limits that can be judged before the head is complete, so a client cannot make us buffer
 /// more than the limits by never finishing.
-fn judge_partial(buf: &[u8]) -> Result<(), HeadError> {
+pub(super) fn judge_partial(buf: &[u8]) -> Result<(), HeadError> {
+    // Lines end in CRLF. A bare LF would otherwise leave the head without its end (a blank
+    // CRLF line) until the timeout, with no answer.
+    if buf
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\n' && (i == 0 || buf[i - 1] != b'\r'))
+    {
+        return Err(HeadError::Malformed);
+    }
     let line = find(buf, b"\r\n").unwrap_or(buf.len());
     // Method, spaces and "HTTP/1.1" are a few bytes beyond the target.
     if line > MAX_URI_BYTES + 32 {
@@ -93,9 +100,20 @@ fn judge_partial(buf: &[u8]) -> Result<(), HeadError> {
     Ok(())
 }
 
+/// How the body after a head is framed, so the next head can be found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    None,
+    Length(u64),
+    Chunked,
+    /// A transfer coding other than chunked last: hyper refuses it, and what follows cannot be
+    /// framed.
+    Unknown,
+}
+
 /// A complete head (ending in the blank line): within the limits, and a request hyper will
-/// take. The checks hyper would refuse with a bare 400 are made here.
-pub fn judge(head: &[u8]) -> Result<(), HeadError> {
+/// take; how its body is framed. The checks hyper would refuse with a bare 400 are made here.
+pub fn judge(head: &[u8]) -> Result<Body, HeadError> {
     judge_partial(head)?;
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
@@ -134,75 +152,39 @@ pub fn judge(head: &[u8]) -> Result<(), HeadError> {
     {
         return Err(HeadError::Malformed);
     }
-    Ok(())
+    let codings: Vec<&[u8]> = req
+        .headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
+        .flat_map(|h| h.value.split(|&b| b == b','))
+        .map(<[u8]>::trim_ascii)
+        .collect();
+    Ok(match (codings.last(), length) {
+        (Some(last), _) if last.eq_ignore_ascii_case(b"chunked") => Body::Chunked,
+        (Some(_), _) => Body::Unknown,
+        (None, Some(h)) => std::str::from_utf8(h.value)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map_or(Body::Unknown, Body::Length),
+        (None, None) => Body::None,
+    })
 }
 
-/// A stream that first yields bytes already read from it, then reads on.
-pub struct Prefixed<S> {
-    prefix: Vec<u8>,
-    at: usize,
-    inner: S,
-}
-
-impl<S> Prefixed<S> {
-    pub fn new(prefix: Vec<u8>, inner: S) -> Self {
-        Prefixed {
-            prefix,
-            at: 0,
-            inner,
-        }
+/// A refusal written straight to the socket, with the security headers every response
+/// carries, closing the connection.
+pub fn refusal(code: u16, reason: &str) -> Vec<u8> {
+    use super::server::{CSP, SECURITY_HEADERS};
+    let body = format!("{code} {reason}\n");
+    let mut out = format!(
+        "HTTP/1.1 {code} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\ncontent-security-policy: {CSP}\r\n",
+        body.len()
+    );
+    for (name, value) in SECURITY_HEADERS {
+        out.push_str(&format!("{name}: {value}\r\n"));
     }
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for Prefixed<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        if self.at < self.prefix.len() {
-            let n = buf.remaining().min(self.prefix.len() - self.at);
-            let at = self.at;
-            buf.put_slice(&self.prefix[at..at + n]);
-            self.at += n;
-            if self.at == self.prefix.len() {
-                self.prefix = Vec::new();
-                self.at = 0;
-            }
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for Prefixed<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
+    out.push_str("\r\n");
+    out.push_str(&body);
+    out.into_bytes()
 }
 
 #[cfg(test)]
@@ -211,10 +193,29 @@ mod tests {
 
     #[test]
     fn heads_are_judged() {
-        assert_eq!(judge(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"), Ok(()));
+        assert_eq!(
+            judge(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Ok(Body::None)
+        );
         assert_eq!(
             judge(b"POST /u/t HTTP/1.1\r\nContent-Length: 12\r\n\r\n"),
-            Ok(())
+            Ok(Body::Length(12))
+        );
+        assert_eq!(
+            judge(b"POST /u/t HTTP/1.1\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n"),
+            Ok(Body::Chunked)
+        );
+        assert_eq!(
+            judge(b"POST /u/t HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"),
+            Ok(Body::Unknown)
+        );
+        assert_eq!(
+            judge(b"GET / HTTP/1.1\nHost: x\n\n"),
+            Err(HeadError::Malformed)
+        );
+        assert_eq!(
+            judge_partial(b"GET / HTTP/1.1\r\nHost: x\n"),
+            Err(HeadError::Malformed)
         );
         assert_eq!(judge(b"GARBAGE\r\n\r\n"), Err(HeadError::Malformed));
         assert_eq!(
@@ -237,23 +238,6 @@ mod tests {
             judge(format!("GET / HTTP/1.1\r\n{many}\r\n").as_bytes()),
             Err(HeadError::TooLarge)
         );
-    }
-
-    #[tokio::test]
-    async fn the_bytes_read_are_replayed() {
-        let (mut a, b) = tokio::io::duplex(64);
-        tokio::io::AsyncWriteExt::write_all(&mut a, b"GET / HTTP/1.1\r\n\r\nBODY")
-            .await
-            .unwrap();
-        drop(a);
-        let mut b = b;
-        let head = read_first_head(&mut b, Duration::from_secs(5))
-            .await
-            .unwrap();
-        let mut p = Prefixed::new(head, b);
-        let mut all = Vec::new();
-        p.read_to_end(&mut all).await.unwrap();
-        assert_eq!(all, b"GET / HTTP/1.1\r\n\r\nBODY");
     }
 
     #[tokio::test]

@@ -1,7 +1,8 @@
 //! The accept loop: every connection is admitted by [`super::conn`], its first request head is
 //! read and judged by [`super::head`] within [`HEADER_TIMEOUT`], and hyper serves the rest with
-//! the same timeout for every later head and for idle keep-alive. Running out of file
-//! descriptors (EMFILE) sheds the longest-idle connection and backs off instead of spinning.
+//! the same timeout for every later head and for idle keep-alive, each later head judged first
+//! by [`super::requests`]. Running out of file descriptors (EMFILE) sheds the longest-idle
+//! connection and backs off instead of spinning.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -14,8 +15,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use super::conn::{Admitted, MAX_CONNECTIONS, Registry};
-use super::head::{self, Prefixed};
-use super::server::{CSP, SECURITY_HEADERS};
+use super::head;
+use super::requests::Judged;
 
 /// How long a client has to send a whole request head, and how long a keep-alive connection may
 /// sit idle before it is closed.
@@ -83,24 +84,9 @@ async fn accept_failed(e: &std::io::Error, registry: &Registry) {
     }
 }
 
-/// A response written straight to the socket, with the security headers every response carries.
-fn raw_response(code: u16, reason: &str) -> Vec<u8> {
-    let body = format!("{code} {reason}\n");
-    let mut out = format!(
-        "HTTP/1.1 {code} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\ncontent-security-policy: {CSP}\r\n",
-        body.len()
-    );
-    for (name, value) in SECURITY_HEADERS {
-        out.push_str(&format!("{name}: {value}\r\n"));
-    }
-    out.push_str("\r\n");
-    out.push_str(&body);
-    out.into_bytes()
-}
-
 /// Every held connection is answering a request: say so without waiting, and close.
 fn turn_away(stream: TcpStream) {
-    let _ = stream.try_write(&raw_response(503, "Service Unavailable"));
+    let _ = stream.try_write(&head::refusal(503, "Service Unavailable"));
 }
 
 async fn connection(
@@ -123,7 +109,7 @@ async fn connection(
             Err(e) => {
                 if let Some((code, reason)) = e.status() {
                     let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                        stream.write_all(&raw_response(code, reason)).await?;
+                        stream.write_all(&head::refusal(code, reason)).await?;
                         stream.shutdown().await
                     })
                     .await;
@@ -148,7 +134,10 @@ async fn connection(
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_TIMEOUT)
             .max_headers(4 * head::MAX_HEADERS)
-            .serve_connection(TokioIo::new(Prefixed::new(first, stream)), service);
+            // The stream ends where a refused head begins: the requests before it are still
+            // answered (our refusal follows them when hyper closes the connection).
+            .half_close(true)
+            .serve_connection(TokioIo::new(Judged::new(first, stream)), service);
         tokio::pin!(conn);
         tokio::select! {
             _ = conn.as_mut() => {}

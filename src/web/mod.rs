@@ -12,6 +12,7 @@ pub mod layout;
 pub mod listen;
 pub mod ops;
 pub mod redirect;
+pub mod requests;
 pub mod server;
 pub mod unsubscribe;
 pub mod xml;

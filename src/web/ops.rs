@@ -1,4 +1,5 @@
-//! For operators: `/healthz` (200 while the scheduler and the ledger are alive), `/metrics`
+//! For operators: `/healthz` (200 while the scheduler and the ledger are alive: the ledger still
+//! the file opened, answering, and its last write not failed), `/metrics`
 //! (Prometheus text), `/admin` (next fires, the state of each issue, recent failures; only with
 //! `Authorization: Bearer $BULLETIN_ADMIN_TOKEN`, otherwise it does not exist).
 
@@ -10,7 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::html;
 
 use super::server::{AppState, error_page};
-use crate::store::{IssueState, StatusState};
+use crate::store::{IssueState, StatusState, StoreHealth};
 
 /// The scheduler counts as alive if it finished a pass within twice its longest sleep.
 const STALE_SECS: i64 = 2 * crate::instance::MAX_SLEEP_SECS + 60;
@@ -19,7 +20,8 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
     let now = crate::clock::SystemClock::utc().timestamp();
     let beat = s.heartbeat.load(Ordering::SeqCst);
     let scheduler = beat > 0 && now - beat <= STALE_SECS;
-    let store = s.store.ping().await.is_ok();
+    let health = s.store.health(now).await;
+    let store = health == StoreHealth::Ok;
     let paused: Vec<_> = if store {
         s.store
             .status()
@@ -44,7 +46,7 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
             "unhealthy"
         },
         if scheduler { "alive" } else { "stalled" },
-        if store { "ok" } else { "unreachable" },
+        health,
         paused.len()
     );
     // A paused issue is the relay's fault, not the daemon's: still 200 (restarting would not

@@ -8,6 +8,7 @@ pub mod http;
 pub mod imap;
 pub mod pg;
 pub mod smtp;
+pub mod tmpfs;
 
 use std::path::{Path, PathBuf};
 

@@ -34,6 +34,19 @@ impl PgDb {
     }
 }
 
+impl PgDb {
+    /// Drop the database (whoever is connected) and create it again empty under the same name,
+    /// as an operator's mistake or a botched restore would.
+    pub fn recreate(&self) {
+        for sql in [
+            format!("DROP DATABASE {} WITH (FORCE)", self.name),
+            format!("CREATE DATABASE {}", self.name),
+        ] {
+            admin_sql(&sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    }
+}
+
 impl Drop for PgDb {
     fn drop(&mut self) {
         let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
