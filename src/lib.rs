@@ -39,3 +39,4 @@ pub mod suppress_rule;
 pub mod themes;
 pub mod token;
 pub mod web;
+pub mod whoami;
