@@ -178,3 +178,21 @@ fn check_warns_about_a_systemd_credential_it_cannot_see_and_errs_on_a_missing_fi
     assert_eq!(o.status.code(), Some(1), "a missing file is a slip:\n{all}");
     assert!(!all.contains("rand"), "{all}");
 }
+
+#[test]
+fn a_shell_without_the_daemons_secret_is_told_to_use_it_not_to_make_one() {
+    // The daemon has BULLETIN_UNSUBSCRIBE_SECRET in its unit; this shell does not.
+    let t = Tree::minimal();
+    t.append_config(
+        "[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://127.0.0.1:9\"\ntls = \"none\"\n",
+    );
+    t.create_ledger();
+    let o = run(
+        &t,
+        &["send", "news", "--now", "--date", "2026-12-01", "--yes"],
+    );
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    assert!(all.contains("no unsubscribe secret is set"), "{all}");
+    assert!(!all.contains("rand"), "{all}");
+}

@@ -17,9 +17,9 @@ pub enum SignerError {
     /// The configured secret could not be read: signing with anything else would break the
     /// links and return paths already sent.
     #[error(
-        "the unsubscribe secret cannot be used: {0}; run `bulletin check` as the daemon's user"
+        "the unsubscribe secret cannot be used: {0} (running as {1}); `bulletin check`, run as this user, says how to reach it"
     )]
-    Unavailable(crate::secret::SecretFileError),
+    Unavailable(crate::secret::SecretFileError, crate::whoami::User),
     #[error("no randomness for a secret: {0}")]
     Randomness(std::io::Error),
     #[error("cannot create {path}: {error}", path = .0.display(), error = .1)]
@@ -33,7 +33,10 @@ pub enum SignerError {
 pub fn signer(project: &Project) -> Result<Signer, SignerError> {
     let u = &project.settings.unsubscribe;
     if let Some(e) = &u.unavailable {
-        return Err(SignerError::Unavailable(e.clone()));
+        return Err(SignerError::Unavailable(
+            e.clone(),
+            crate::whoami::current(),
+        ));
     }
     if let Some(signer) = configured(u) {
         return Ok(signer);

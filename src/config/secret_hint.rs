@@ -72,7 +72,7 @@ pub fn credential(path: &Path) -> Option<(String, String)> {
     let rest = path.strip_prefix("/run/credentials").ok()?;
     let mut parts = rest.components().map(|c| c.as_os_str().to_string_lossy());
     let unit = parts.next()?.into_owned();
-    let name = parts.last()?.into_owned();
+    let name = parts.next_back()?.into_owned();
     Some((unit, name))
 }
 
@@ -169,6 +169,19 @@ pub fn short_secret_hint(ledger: LedgerState) -> &'static str {
         }
         LedgerState::Exists | LedgerState::Unknown => {
             "strengthen it by rotation, so links already sent keep working: the longer secret under a new key_id, and this one under [[unsubscribe.retired]]"
+        }
+    }
+}
+
+/// The hint when mail is real but no unsubscribe secret is set: often a shell without the
+/// daemon's environment, so with a ledger, the daemon's secret, never a new one.
+pub fn unset_secret_hint(ledger: LedgerState) -> &'static str {
+    match ledger {
+        LedgerState::Absent => {
+            "set BULLETIN_UNSUBSCRIBE_SECRET, or [unsubscribe] secret_file = \"/run/secrets/unsubscribe\" (32+ random bytes, e.g. `openssl rand -base64 48`)"
+        }
+        LedgerState::Exists | LedgerState::Unknown => {
+            "give this command the secret the daemon signs with: its BULLETIN_UNSUBSCRIBE_SECRET (`systemctl show bulletin -p Environment`) or its [unsubscribe] secret_file; never a new one: it signs every unsubscribe link and bounce return path already sent"
         }
     }
 }
@@ -339,6 +352,9 @@ mod tests {
         .unwrap();
         assert!(hint.contains("openssl rand -base64 48 > SOURCE"), "{hint}");
         assert!(!short_secret_hint(LedgerState::Exists).contains("rand"));
+        assert!(!unset_secret_hint(LedgerState::Exists).contains("rand"));
+        assert!(!unset_secret_hint(LedgerState::Unknown).contains("rand"));
+        assert!(unset_secret_hint(LedgerState::Absent).contains("openssl rand"));
         assert!(short_secret_hint(LedgerState::Absent).contains("openssl rand"));
     }
 }

@@ -322,7 +322,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
         } else {
             ctx.error(pos, msg)
         };
-        b.hint("set BULLETIN_UNSUBSCRIBE_SECRET, or [unsubscribe] secret_file = \"/run/secrets/unsubscribe\" (32+ random bytes)");
+        b.hint(super::secret_hint::unset_secret_hint(secrets.ledger()));
     }
 
     let mut refs = SettingsRefs {
