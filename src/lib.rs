@@ -41,3 +41,4 @@ pub mod suppress_rule;
 pub mod themes;
 pub mod token;
 pub mod web;
+pub mod whoami;

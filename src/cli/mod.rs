@@ -38,7 +38,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let env = Env::from_process();
     if let Command::Check { format } = cli.command {
-        return check::check(&cli.config, &env, format);
+        return check::check(&cli.config, &env.for_checking(), format);
     }
     if let Command::Run = cli.command {
         return runtime()?.block_on(crate::daemon::run(cli.config.clone(), env));

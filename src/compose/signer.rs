@@ -14,6 +14,12 @@ use crate::token::Signer;
 pub enum SignerError {
     #[error("no unsubscribe secret: set BULLETIN_UNSUBSCRIBE_SECRET or [unsubscribe] secret_file")]
     NoSecret,
+    /// The configured secret could not be read: signing with anything else would break the
+    /// links and return paths already sent.
+    #[error(
+        "the unsubscribe secret cannot be used: {0} (running as {1}); `bulletin check`, run as this user, says how to reach it"
+    )]
+    Unavailable(crate::secret::SecretFileError, crate::whoami::User),
     #[error("no randomness for a secret: {0}")]
     Randomness(std::io::Error),
     #[error("cannot create {path}: {error}", path = .0.display(), error = .1)]
@@ -26,6 +32,12 @@ pub enum SignerError {
 /// (`check` insists); the outbox makes and keeps a local one so its links keep working.
 pub fn signer(project: &Project) -> Result<Signer, SignerError> {
     let u = &project.settings.unsubscribe;
+    if let Some(e) = &u.unavailable {
+        return Err(SignerError::Unavailable(
+            e.clone(),
+            crate::whoami::current(),
+        ));
+    }
     if let Some(signer) = configured(u) {
         return Ok(signer);
     }

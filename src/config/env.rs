@@ -15,11 +15,25 @@ pub const VARIABLES: [&str; 8] = [
     "BULLETIN_DKIM_PRIVATE_KEY",
 ];
 
-/// A snapshot of the `BULLETIN_*` variables that override the files, and whether the command
-/// at hand sends mail (only then are missing secrets errors; an operator's shell without the
-/// daemon's secrets can still run `status` or `lists`).
+/// A snapshot of the `BULLETIN_*` variables that override the files, and what the command at
+/// hand needs of the secrets (only sending makes a missing secret an error; an operator's
+/// shell without the daemon's secrets can still run `status` or `lists`).
 #[derive(Clone, Default)]
-pub struct Env(BTreeMap<String, String>, bool);
+pub struct Env(BTreeMap<String, String>, SecretNeed);
+
+/// What a command needs of the daemon's secrets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SecretNeed {
+    /// It sends or signs (`send`, `run`, `bounce`): a secret it cannot read is an error.
+    #[default]
+    Signing,
+    /// `check`: a secret is checked where this shell can see it; a systemd credential, which
+    /// exists only inside the service, or a file only the daemon's user may read, is a
+    /// warning.
+    Checking,
+    /// It sends and signs nothing: a missing secret is a warning.
+    Reading,
+}
 
 impl Env {
     /// The overrides set in this process's environment (empty values count as unset).
@@ -34,7 +48,7 @@ impl Env {
                         .map(|v| (k.to_string(), v))
                 })
                 .collect(),
-            false,
+            SecretNeed::Signing,
         )
     }
 
@@ -50,12 +64,23 @@ impl Env {
     /// For a command that sends nothing: a missing SMTP password or unsubscribe secret is a
     /// warning, not an error.
     pub fn for_reading(mut self) -> Self {
-        self.1 = true;
+        self.1 = SecretNeed::Reading;
+        self
+    }
+
+    /// For `check`: see [`SecretNeed::Checking`].
+    pub fn for_checking(mut self) -> Self {
+        self.1 = SecretNeed::Checking;
         self
     }
 
     /// Whether missing secrets are tolerated (see [`Env::for_reading`]).
     pub fn secrets_optional(&self) -> bool {
+        self.1 == SecretNeed::Reading
+    }
+
+    /// What the command at hand needs of the secrets.
+    pub fn secret_need(&self) -> SecretNeed {
         self.1
     }
 

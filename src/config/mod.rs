@@ -10,6 +10,8 @@ pub mod files;
 pub mod lists;
 mod members_csv;
 pub mod news;
+mod secret_files;
+pub mod secret_hint;
 pub mod settings;
 mod uk_time;
 

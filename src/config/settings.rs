@@ -7,11 +7,13 @@ use chrono_tz::Tz;
 
 use super::doc::{At, FileCtx, Table};
 use super::env::Env;
+use super::secret_files::SecretFiles;
+use super::secret_hint::SecretKind;
 use crate::address::{EmailAddress, Mailbox};
 use crate::cron::{CronSchedule, parse_time_zone};
 use crate::diag::Severity;
 use crate::ids::{BulletinId, ListId, SectionId};
-use crate::secret::{Secret, SecretSource};
+use crate::secret::{Secret, SecretFileError};
 
 /// Who sends the bulletin; shown in every footer.
 #[derive(Debug, Clone)]
@@ -125,6 +127,9 @@ pub struct Unsubscribe {
     pub key_id: String,
     /// Earlier secrets, still accepted for links already in inboxes: (key id, secret).
     pub retired: Vec<(String, Secret)>,
+    /// A configured secret file (current or retired) this command could not read: tolerated
+    /// only by commands that sign nothing, and never replaced by a stand-in.
+    pub unavailable: Option<SecretFileError>,
 }
 
 /// Bounce handling (`[bounces]`): off unless the table is there.
@@ -285,10 +290,19 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
         .opt_table("database")
         .and_then(|t| t.opt_int_in("lease_seconds", 2..=3600))
         .map_or(300, |v| v.value as u32);
-    let transport = transport(top.opt_table("transport").as_ref(), root, env, ctx);
+    let secrets = SecretFiles::new(root, env, database.as_ref());
+    let transport = transport(
+        top.opt_table("transport").as_ref(),
+        root,
+        env,
+        &secrets,
+        ctx,
+    );
     let web = web(top.opt_table("web").as_ref(), env, ctx);
-    let unsubscribe = unsubscribe(top.opt_table("unsubscribe").as_ref(), root, env, ctx);
-    let bounces = top.opt_table("bounces").map(|t| bounces(&t, root, env));
+    let unsubscribe = unsubscribe(top.opt_table("unsubscribe").as_ref(), env, &secrets, ctx);
+    let bounces = top
+        .opt_table("bounces")
+        .map(|t| bounces(&t, root, env, &secrets));
     let reach = Reach {
         count_clicks: top.opt_table("reach").is_some_and(|t| {
             let on = t.opt_bool("count_clicks").is_some_and(|v| v.value);
@@ -298,7 +312,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
     };
     let dkim = match top.opt_table("dkim") {
         None => Some(None),
-        Some(t) => dkim(&t, root, env).map(Some),
+        Some(t) => dkim(&t, env, &secrets),
     };
 
     if let (Some(tr), Some(w)) = (&transport, &web)
@@ -321,6 +335,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
     if let (Some(tr), Some(u)) = (&transport, &unsubscribe)
         && tr.kind.sends_real_mail()
         && u.secret.is_none()
+        && u.unavailable.is_none()
     {
         let pos = top
             .opt_table("transport")
@@ -339,7 +354,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
         } else {
             ctx.error(pos, msg)
         };
-        b.hint("set BULLETIN_UNSUBSCRIBE_SECRET, or [unsubscribe] secret_file = \"/run/secrets/unsubscribe\" (32+ random bytes)");
+        b.hint(super::secret_hint::unset_secret_hint(secrets.ledger()));
     }
 
     let mut refs = SettingsRefs {
@@ -707,6 +722,7 @@ fn transport(
     t: Option<&Table<'_, '_, '_>>,
     root: &Path,
     env: &Env,
+    secrets: &SecretFiles<'_>,
     ctx: &FileCtx<'_>,
 ) -> Option<Transport> {
     let pos0 = t.map_or(crate::diag::Position::START, |t| t.pos);
@@ -791,13 +807,14 @@ fn transport(
                 ctx.warning(p.pos, "an inline SMTP password is readable by anyone who can read this file or its git history")
                     .hint("set BULLETIN_SMTP_PASSWORD or password_file = \"/run/secrets/smtp\" instead");
             }
+            let mut unreadable = false;
             let password = if let Some(p) = env.get("BULLETIN_SMTP_PASSWORD") {
                 Some(Secret::new(p))
             } else if let Some(f) = &password_file {
-                match SecretSource::File(root.join(&f.value)).read() {
+                match secrets.read(ctx, f, "password_file", SecretKind::SmtpPassword) {
                     Ok(s) => Some(s),
-                    Err(e) => {
-                        ctx.error(f.pos, format!("`password_file`: {e}"));
+                    Err(_) => {
+                        unreadable = true;
                         None
                     }
                 }
@@ -805,7 +822,7 @@ fn transport(
                 password_inline.map(|p| Secret::new(p.value))
             };
             let username = username.map(|u| u.value).or(url_user);
-            if username.is_some() && password.is_none() {
+            if username.is_some() && password.is_none() && !unreadable {
                 let severity = if env.secrets_optional() {
                     Severity::Warning
                 } else {
@@ -956,7 +973,9 @@ fn web(t: Option<&Table<'_, '_, '_>>, env: &Env, ctx: &FileCtx<'_>) -> Option<We
     })
 }
 
-fn dkim(t: &Table<'_, '_, '_>, root: &Path, env: &Env) -> Option<Dkim> {
+/// `Some(None)` when the key file cannot be read by a command that signs nothing (reported as
+/// a warning): such a command works without DKIM.
+fn dkim(t: &Table<'_, '_, '_>, env: &Env, secrets: &SecretFiles<'_>) -> Option<Option<Dkim>> {
     let domain = t.req_str("domain", "\"example.org\"");
     let selector = t.req_str("selector", "\"bulletin\"");
     let file = t.opt_str("private_key_file");
@@ -977,14 +996,10 @@ fn dkim(t: &Table<'_, '_, '_>, root: &Path, env: &Env) -> Option<Dkim> {
     let (key, pos) = if let Some(k) = env.get("BULLETIN_DKIM_PRIVATE_KEY") {
         (Secret::new(k), t.pos)
     } else if let Some(f) = &file {
-        match std::fs::read_to_string(root.join(&f.value)) {
-            Ok(k) => (Secret::new(k), f.pos),
-            Err(e) => {
-                t.ctx
-                    .error(f.pos, format!("`private_key_file`: cannot read {}: {e}", root.join(&f.value).display()))
-                    .hint("make one with: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out FILE");
-                return None;
-            }
+        match secrets.read_whole(t.ctx, f, "private_key_file", SecretKind::DkimKey) {
+            Ok(k) => (k, f.pos),
+            Err(u) if u.severity == Severity::Warning => return Some(None),
+            Err(_) => return None,
         }
     } else {
         t.ctx
@@ -999,14 +1014,19 @@ fn dkim(t: &Table<'_, '_, '_>, root: &Path, env: &Env) -> Option<Dkim> {
             .hint("a PEM RSA (2048 bits or more) or Ed25519 private key");
         return None;
     }
-    Some(Dkim {
+    Some(Some(Dkim {
         domain,
         selector,
         private_key: key,
-    })
+    }))
 }
 
-fn imap(t: &Table<'_, '_, '_>, root: &Path, env: &Env) -> Option<ImapMailbox> {
+fn imap(
+    t: &Table<'_, '_, '_>,
+    root: &Path,
+    env: &Env,
+    secrets: &SecretFiles<'_>,
+) -> Option<ImapMailbox> {
     let host = t.req_str("host", "\"imap.example.org\"");
     let tls_v = t.opt_str("tls");
     let port = t.opt_int_in("port", 1..=65535);
@@ -1048,13 +1068,10 @@ fn imap(t: &Table<'_, '_, '_>, root: &Path, env: &Env) -> Option<ImapMailbox> {
     let password = if let Some(p) = env.get("BULLETIN_IMAP_PASSWORD") {
         Some(Secret::new(p))
     } else if let Some(f) = &password_file {
-        match SecretSource::File(root.join(&f.value)).read() {
-            Ok(s) => Some(s),
-            Err(e) => {
-                t.ctx.error(f.pos, format!("`password_file`: {e}"));
-                return None;
-            }
-        }
+        // Unreadable: reported; only polling the mailbox needs it.
+        secrets
+            .read(t.ctx, f, "password_file", SecretKind::ImapPassword)
+            .ok()
     } else {
         // Sending works without it; only polling the mailbox needs it.
         t.ctx
@@ -1075,7 +1092,12 @@ fn imap(t: &Table<'_, '_, '_>, root: &Path, env: &Env) -> Option<ImapMailbox> {
     })
 }
 
-fn bounces(t: &Table<'_, '_, '_>, root: &Path, env: &Env) -> Option<Bounces> {
+fn bounces(
+    t: &Table<'_, '_, '_>,
+    root: &Path,
+    env: &Env,
+    secrets: &SecretFiles<'_>,
+) -> Option<Bounces> {
     let address = t.req_str("address", "\"bounces@example.org\"");
     let limit = t.opt_int_in("soft_limit", 1..=100);
     let window = t.opt_int_in("soft_window_days", 1..=365);
@@ -1084,7 +1106,7 @@ fn bounces(t: &Table<'_, '_, '_>, root: &Path, env: &Env) -> Option<Bounces> {
     let breaker_window = t.opt_int_in("breaker_window_minutes", 1..=10_080);
     let imap = match t.opt_table("imap") {
         None => Some(None),
-        Some(i) => imap(&i, root, env).map(Some),
+        Some(i) => imap(&i, root, env, secrets).map(Some),
     };
     t.finish();
     let address = address?;
@@ -1126,23 +1148,22 @@ fn bounces(t: &Table<'_, '_, '_>, root: &Path, env: &Env) -> Option<Bounces> {
 
 fn unsubscribe(
     t: Option<&Table<'_, '_, '_>>,
-    root: &Path,
     env: &Env,
+    secrets: &SecretFiles<'_>,
     ctx: &FileCtx<'_>,
 ) -> Option<Unsubscribe> {
     let file = t.and_then(|t| t.opt_str("secret_file"));
     let key_id = t.and_then(|t| t.opt_str("key_id"));
     let mut retired = Vec::new();
+    let mut unavailable = None;
     for r in t.map(|t| t.array_of_tables("retired")).unwrap_or_default() {
         let id = r.req_str("key_id", "\"k1\"");
         let f = r.req_str("secret_file", "\"/run/secrets/unsubscribe-k1\"");
         r.finish();
         if let (Some(id), Some(f)) = (id, f) {
-            match SecretSource::File(root.join(&f.value)).read() {
+            match secrets.read(ctx, &f, "secret_file", SecretKind::RetiredUnsubscribe) {
                 Ok(s) => retired.push((id.value, s)),
-                Err(e) => {
-                    ctx.error(f.pos, format!("`secret_file`: {e}"));
-                }
+                Err(u) => unavailable = Some(u.error),
             }
         }
     }
@@ -1152,12 +1173,11 @@ fn unsubscribe(
     let secret = if let Some(s) = env.get("BULLETIN_UNSUBSCRIBE_SECRET") {
         Some(Secret::new(s))
     } else if let Some(f) = &file {
-        match SecretSource::File(root.join(&f.value)).read() {
+        match secrets.read(ctx, f, "secret_file", SecretKind::Unsubscribe) {
             Ok(s) => Some(s),
-            Err(e) => {
-                ctx.error(f.pos, format!("`secret_file`: {e}"))
-                    .hint("create it with: head -c 32 /dev/urandom | base64 > FILE");
-                return None;
+            Err(u) => {
+                unavailable = Some(u.error);
+                None
             }
         }
     } else {
@@ -1176,7 +1196,7 @@ fn unsubscribe(
                 msg,
             )
         };
-        b.hint("make a strong one with: head -c 32 /dev/urandom | base64");
+        b.hint(super::secret_hint::short_secret_hint(secrets.ledger()));
     }
     let key_id = match key_id {
         None => "k1".to_string(),
@@ -1197,6 +1217,7 @@ fn unsubscribe(
         secret,
         key_id,
         retired,
+        unavailable,
     })
 }
 
