@@ -226,7 +226,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
 
 /// `columns = { email = "Email Address", name = "Full Name", agency = "Organisation" }`: where
 /// it is written, and each field's header (unknown fields are reported by `finish`).
-fn column_mapping(top: &Table<'_, '_, '_>) -> Option<(Position, Vec<(&'static str, At<String>)>)> {
+fn column_mapping(top: &Table<'_, '_, '_>) -> Option<(Position, super::members_csv::Mapped)> {
     let pos = top.pos_of("columns")?;
     let t = top.opt_table("columns")?;
     let mut mapped = Vec::new();

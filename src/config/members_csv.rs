@@ -10,6 +10,9 @@ use crate::diag::{Diagnostic, Position, did_you_mean};
 use super::doc::At;
 use super::lists::{Member, member};
 
+/// Each mapped field (`email`, `name`, `agency`) with the header it names, as written.
+pub(crate) type Mapped = Vec<(&'static str, At<String>)>;
+
 /// A list's `columns = { email = "Email Address", … }`: which header each field is read from,
 /// for agency spreadsheets whose headers are not `email,name,agency`. Fields left out are
 /// read from the column of their own name, as without a mapping.
