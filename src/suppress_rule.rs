@@ -88,6 +88,18 @@ impl<'a> Suppressions<'a> {
         })
     }
 
+    /// The bulletins (or campaigns) `key` unsubscribed from alone, by id: they stop those and
+    /// nothing else, so list views name them beside the counts they lower.
+    pub fn bulletins_left(&self, key: &str) -> Vec<&'a str> {
+        self.scopes(key)
+            .iter()
+            .filter_map(|s| match s {
+                SuppressionScope::Bulletin(b) => Some(b.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The scopes that stop mail sent to `list` from reaching `key` (a member of `list` after
     /// includes), as stored (`*`, `list:<id>`); empty when it reaches them. When list
     /// suppressions stop it, those of `list` and of the lists it includes are named.
@@ -109,6 +121,12 @@ impl<'a> Suppressions<'a> {
         }
         out
     }
+}
+
+/// Whether mail sent to `from` goes to `list`'s members too: it is `list`, or includes it at
+/// any depth.
+pub fn covers(lists: &BTreeMap<ListId, List>, from: &ListId, list: &ListId) -> bool {
+    included(lists, from).contains(list)
 }
 
 /// `list` and every list it includes, at any depth.

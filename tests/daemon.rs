@@ -144,6 +144,35 @@ fn sighup_with_a_broken_file_keeps_the_last_good_config_running() {
     assert!(took < Duration::from_secs(5));
 }
 
+/// `config/agencies.toml` is part of the configuration: the running daemon sees it change
+/// (here, a mistake in it) without a signal.
+#[test]
+fn the_agency_vocabulary_is_watched_like_the_lists() {
+    let t = tree_due(60 * 12, 1);
+    let d = Daemon::builder(&t).spawn();
+    assert!(
+        d.wait_for_log("running", Duration::from_secs(10)),
+        "{}",
+        d.log()
+    );
+    t.write(
+        "config/agencies.toml",
+        "[[agency]]\nname = \"Salford City Council\"\nmatches = [\"Salford*CC\"]\n",
+    );
+    assert!(
+        d.wait_for_log("keeping the last good one", Duration::from_secs(15)),
+        "{}",
+        d.log()
+    );
+    assert!(
+        d.log().contains("`*` may only end a pattern"),
+        "{}",
+        d.log()
+    );
+    let Exit { code, log, .. } = d.stop();
+    assert_eq!(code, Some(0), "{log}");
+}
+
 #[test]
 fn a_second_daemon_on_the_same_database_is_refused_and_readers_keep_working() {
     let t = tree_due(60 * 12, 2);

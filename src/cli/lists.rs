@@ -10,30 +10,79 @@ use std::io::Write;
 pub struct ListRow {
     pub id: String,
     pub name: String,
+    /// Members that mail sent to the list reaches (whole-address and list suppressions taken
+    /// off).
     pub members: usize,
+    /// Each bulletin that sends to this list (or to one that includes it), with how many of
+    /// its members the bulletin reaches: fewer when some unsubscribed from that bulletin alone.
+    pub bulletins: Vec<BulletinReach>,
+}
+
+/// How many of a list's members one bulletin will reach.
+#[derive(Debug, serde::Serialize)]
+pub struct BulletinReach {
+    pub bulletin: String,
+    pub reaches: usize,
 }
 
 /// Each list's members after includes, de-duplication and suppressions (of the whole address,
-/// of that list, or of the lists through which alone it has them: [`crate::suppress_rule`]).
+/// of that list, or of the lists through which alone it has them: [`crate::suppress_rule`]);
+/// and for each bulletin whose lists are or include it, how many of its members that bulletin
+/// reaches, as a send would: through any of the bulletin's lists, bulletin unsubscribes off.
 pub fn list_rows(project: &Project, suppressions: &[crate::store::Suppression]) -> Vec<ListRow> {
     let rule = crate::suppress_rule::Suppressions::new(suppressions);
-    project
-        .lists
+    let resolved = &project.lists;
+    let on: std::collections::HashMap<&crate::ids::ListId, std::collections::HashSet<String>> =
+        resolved
+            .members
+            .iter()
+            .map(|(id, ms)| (id, ms.iter().map(|m| m.email.key()).collect()))
+            .collect();
+    // Whether mail sent to `list` reaches `key`.
+    let reached = |list: &crate::ids::ListId, key: &String| {
+        on.get(list).is_some_and(|keys| keys.contains(key))
+            && rule.stopping(resolved, list, key).is_empty()
+    };
+    resolved
         .lists
         .values()
         .map(|l| {
-            let members = project.lists.members.get(&l.id).map_or(0, |ms| {
-                ms.iter()
-                    .filter(|m| {
-                        rule.stopping(&project.lists, &l.id, &m.email.key())
-                            .is_empty()
-                    })
-                    .count()
-            });
+            let keys: Vec<String> = resolved
+                .members
+                .get(&l.id)
+                .into_iter()
+                .flatten()
+                .map(|m| m.email.key())
+                .collect();
+            let members = keys
+                .iter()
+                .filter(|key| rule.stopping(resolved, &l.id, key).is_empty())
+                .count();
+            let bulletins = project
+                .settings
+                .bulletins
+                .iter()
+                .filter(|b| {
+                    b.lists
+                        .iter()
+                        .any(|x| crate::suppress_rule::covers(&resolved.lists, x, &l.id))
+                })
+                .map(|b| BulletinReach {
+                    bulletin: b.id.to_string(),
+                    reaches: keys
+                        .iter()
+                        .filter(|key| {
+                            !rule.stops_sending(key, b.id.as_str())
+                                && b.lists.iter().any(|x| reached(x, key))
+                        })
+                        .count(),
+                })
+                .collect();
             ListRow {
                 id: l.id.to_string(),
                 name: l.name.clone(),
                 members,
+                bulletins,
             }
         })
         .collect()
@@ -61,13 +110,22 @@ pub(super) fn lists(
                 .max(4);
             writeln!(
                 out,
-                "{:<w_id$}  {:<w_name$}  {:>7}",
+                "{:<w_id$}  {:<w_name$}  {:>7}  REACHED BY",
                 "ID", "NAME", "MEMBERS"
             )?;
             for r in &rows {
+                let by = if r.bulletins.is_empty() {
+                    "-".to_string()
+                } else {
+                    r.bulletins
+                        .iter()
+                        .map(|b| format!("{} {}", b.bulletin, b.reaches))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
                 writeln!(
                     out,
-                    "{:<w_id$}  {:<w_name$}  {:>7}",
+                    "{:<w_id$}  {:<w_name$}  {:>7}  {by}",
                     r.id, r.name, r.members
                 )?;
             }

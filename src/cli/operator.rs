@@ -189,6 +189,9 @@ struct MemberRow {
     agency: Option<String>,
     /// Scopes that stop mail to this member through this list (`*`, `list:<id>`).
     suppressed: Vec<String>,
+    /// Bulletins (or campaigns' announcements) this member unsubscribed from alone: those
+    /// miss them, everything else sent to the list still reaches them.
+    unsubscribed_from: Vec<String>,
 }
 
 /// `lists --members LIST`.
@@ -202,6 +205,7 @@ pub fn list_members(
         let ids: Vec<&str> = project.lists.lists.keys().map(|k| k.as_str()).collect();
         anyhow::bail!("unknown list `{list}` (lists: {})", ids.join(", "));
     };
+    let rule = crate::suppress_rule::Suppressions::new(suppressions);
     let rows: Vec<MemberRow> = project
         .lists
         .members
@@ -213,6 +217,11 @@ pub fn list_members(
             name: m.name.as_ref().map(|n| n.to_string()),
             agency: m.agency.clone(),
             suppressed: suppressed_for(project, suppressions, &m.email.key(), &l.id),
+            unsubscribed_from: rule
+                .bulletins_left(&m.email.key())
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
         })
         .collect();
     if json {
@@ -220,12 +229,20 @@ pub fn list_members(
         return Ok(ExitCode::SUCCESS);
     }
     let reachable = rows.iter().filter(|r| r.suppressed.is_empty()).count();
+    // What each bulletin sending to this list (or to one including it) reaches of it.
+    let per_bulletin: Vec<String> = super::lists::list_rows(project, suppressions)
+        .into_iter()
+        .filter(|r| r.id == l.id.as_str())
+        .flat_map(|r| r.bulletins)
+        .map(|b| format!("; {} reaches {}", b.bulletin, b.reaches))
+        .collect();
     println!(
-        "{} ({}): {} member(s), {} reachable",
+        "{} ({}): {} member(s), {} reachable{}",
         l.id,
         l.name,
         rows.len(),
-        reachable
+        reachable,
+        per_bulletin.concat()
     );
     let w = rows.iter().map(|r| r.email.len()).max().unwrap_or(5).max(5);
     let wn = rows
@@ -240,14 +257,27 @@ pub fn list_members(
             "{:<w$}  {:<wn$}  {}",
             r.email,
             r.name.as_deref().unwrap_or(""),
-            if r.suppressed.is_empty() {
-                "-".to_string()
-            } else {
-                r.suppressed.join(", ")
-            }
+            suppressed_cell(r)
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The SUPPRESSED cell of `lists --members`: the scopes that stop everything through the
+/// list, then the bulletins unsubscribed from alone.
+fn suppressed_cell(r: &MemberRow) -> String {
+    let mut parts = r.suppressed.clone();
+    if !r.unsubscribed_from.is_empty() {
+        parts.push(format!(
+            "unsubscribed from {}",
+            r.unsubscribed_from.join(", ")
+        ));
+    }
+    if parts.is_empty() {
+        "-".to_string()
+    } else {
+        parts.join("; ")
+    }
 }
 
 /// One list in `lists --who`.

@@ -149,6 +149,15 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
     for d in toml_dups {
         csv_diags.push(d);
     }
+    let columns = column_mapping(&top);
+    if let (Some((pos, _)), false) = (&columns, top.has("members_csv")) {
+        ctx.warning(
+            *pos,
+            "`columns` maps the columns of a members_csv, and this list has none",
+        )
+        .hint("add members_csv = \"FILE.csv\", or remove `columns`");
+    }
+    let mapped = columns.map(|(_, m)| m).unwrap_or_default();
     if let Some(csv) = top.opt_str("members_csv") {
         let read = csv_inside_project(&csv.value, dir, root).and_then(|path| {
             super::files::read_text(&path, super::files::CSV_CAP)
@@ -170,7 +179,11 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
             }
             Ok((csv_path, text)) => {
                 let mut ds = Vec::new();
-                for (mut m, pos) in super::members_csv::parse(&csv_path, &text, &mut ds) {
+                let cols = super::members_csv::Columns {
+                    list_path: &ctx.path,
+                    mapped: &mapped,
+                };
+                for (mut m, pos) in super::members_csv::parse(&csv_path, &text, cols, &mut ds) {
                     if dup(&m.email, pos, &csv_path, &mut ds) {
                         m.origin = Some(Origin {
                             path: csv_path.clone(),
@@ -209,6 +222,26 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
         })
     })();
     (list, csv_diags)
+}
+
+/// `columns = { email = "Email Address", name = "Full Name", agency = "Organisation" }`: where
+/// it is written, and each field's header (unknown fields are reported by `finish`).
+fn column_mapping(top: &Table<'_, '_, '_>) -> Option<(Position, super::members_csv::Mapped)> {
+    let pos = top.pos_of("columns")?;
+    let t = top.opt_table("columns")?;
+    let mut mapped = Vec::new();
+    for field in super::members_csv::COLUMNS {
+        if let Some(v) = t.opt_str(field) {
+            if v.value.trim().is_empty() {
+                t.ctx
+                    .error(v.pos, format!("`columns`: {field} names an empty column"));
+            } else {
+                mapped.push((field, v));
+            }
+        }
+    }
+    t.finish();
+    Some((pos, mapped))
 }
 
 /// The CSV a list names, if it is inside the project: relative, and still inside the project

@@ -7,7 +7,69 @@ use std::path::Path;
 
 use crate::diag::{Diagnostic, Position, did_you_mean};
 
+use super::doc::At;
 use super::lists::{Member, member};
+
+/// Each mapped field (`email`, `name`, `agency`) with the header it names, as written.
+pub(crate) type Mapped = Vec<(&'static str, At<String>)>;
+
+/// A list's `columns = { email = "Email Address", … }`: which header each field is read from,
+/// for agency spreadsheets whose headers are not `email,name,agency`. Fields left out are
+/// read from the column of their own name, as without a mapping.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Columns<'a> {
+    /// The list's TOML file, where a mapping that names no column of the header is reported.
+    pub list_path: &'a Path,
+    /// Each mapped field (`email`, `name`, `agency`) with the header it names, as written.
+    pub mapped: &'a [(&'static str, At<String>)],
+}
+
+impl Columns<'_> {
+    /// The field the header `h` is read as, if any.
+    fn field_of(&self, h: &str) -> Option<&'static str> {
+        let h = h.trim();
+        if let Some((field, _)) = self
+            .mapped
+            .iter()
+            .find(|(_, v)| v.value.trim().eq_ignore_ascii_case(h))
+        {
+            return Some(field);
+        }
+        let lc = h.to_lowercase();
+        COLUMNS
+            .into_iter()
+            .find(|c| *c == lc && !self.mapped.iter().any(|(f, _)| f == c))
+    }
+}
+
+/// The `columns = { … }` line that reads this header, when it has no `email` column but one
+/// that plainly holds addresses ("Email Address", "E-mail"): the name and agency columns
+/// are guessed from their headers too.
+fn suggested_mapping(headers: &csv::StringRecord) -> Option<String> {
+    let find = |words: &[&str]| {
+        headers.iter().map(str::trim).find(|h| {
+            let lc = h.to_lowercase();
+            !h.is_empty() && !h.contains('"') && words.iter().any(|w| lc.contains(w))
+        })
+    };
+    let email = find(&["email", "e-mail"])?;
+    let mut parts = vec![format!("email = \"{email}\"")];
+    if let Some(name) = find(&["name"]).filter(|n| *n != email) {
+        parts.push(format!("name = \"{name}\""));
+    }
+    if let Some(agency) = find(&[
+        "agency",
+        "organisation",
+        "organization",
+        "employer",
+        "company",
+    ])
+    .filter(|a| *a != email)
+    {
+        parts.push(format!("agency = \"{agency}\""));
+    }
+    Some(format!("columns = {{ {} }}", parts.join(", ")))
+}
 
 /// The columns a members file may have, in the order the header usually names them.
 pub(crate) const COLUMNS: [&str; 3] = ["email", "name", "agency"];
@@ -88,37 +150,55 @@ fn field_columns(record: &str, delimiter: u8) -> Vec<usize> {
     cols
 }
 
-/// The header's separator: the one that splits it into the most known column names (commas
-/// when none does, so the "no email column" message shows what was read).
-fn detect_delimiter(header: &str) -> (u8, &'static str) {
-    let known_with = |d: u8| {
-        header
+/// The header's separator: the one that splits it into the most known column names (or
+/// mapped ones); failing that, into the most that plainly hold addresses ("Email Address");
+/// failing that, into the most columns (commas when all tie, so the "no email column" message
+/// shows what was read).
+fn detect_delimiter(header: &str, mapped: &[&str]) -> (u8, &'static str) {
+    let score = |d: u8| {
+        let fields: Vec<String> = header
             .split(d as char)
+            .map(|f| f.trim().trim_matches('"').to_lowercase())
+            .collect();
+        let known = fields
+            .iter()
             .filter(|f| {
-                let f = f.trim().trim_matches('"').to_lowercase();
                 COLUMNS.contains(&f.as_str())
+                    || mapped.iter().any(|m| m.trim().eq_ignore_ascii_case(f))
             })
-            .count()
+            .count();
+        let addresses = fields
+            .iter()
+            .filter(|f| f.contains("email") || f.contains("e-mail"))
+            .count();
+        (known, addresses, fields.len())
     };
     let mut best = DELIMITERS[0];
     for d in DELIMITERS {
-        if known_with(d.0) > known_with(best.0) {
+        if score(d.0) > score(best.0) {
             best = d;
         }
     }
     best
 }
 
-/// Members from a CSV with the header `email,name,agency` (other columns are ignored with a
-/// warning). Problems go to `diags` at their spreadsheet row and column.
+/// Members from a CSV with the header `email,name,agency`, or the headers `columns` maps to
+/// them (other columns are ignored with a warning). Problems go to `diags` at their
+/// spreadsheet row and column; a mapping the header lacks, at the mapping in the list file.
 pub(crate) fn parse(
     path: &Path,
     text: &str,
+    columns: Columns<'_>,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<(Member, Position)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let header_line = text.lines().next().unwrap_or("");
-    let (delimiter, delimiter_name) = detect_delimiter(header_line);
+    let mapped_names: Vec<&str> = columns
+        .mapped
+        .iter()
+        .map(|(_, v)| v.value.as_str())
+        .collect();
+    let (delimiter, delimiter_name) = detect_delimiter(header_line, &mapped_names);
     let starts = row_starts(text, delimiter);
     let position = |offset: usize, field: usize| {
         let row = row_of(&starts, offset);
@@ -156,12 +236,15 @@ pub(crate) fn parse(
             // A trailing separator in the header (some exports add one): nothing to read.
             continue;
         }
-        if COLUMNS.contains(&h_lc.as_str()) {
-            if col_of.insert(h_lc.clone(), i).is_some() {
+        if let Some(field) = columns.field_of(h) {
+            if col_of.insert(field.to_string(), i).is_some() {
                 diags.push(Diagnostic::error(
                     path,
                     pos,
-                    format!("column `{h_lc}` appears twice in the header"),
+                    format!(
+                        "column `{}` (read as {field}) appears twice in the header",
+                        super::lists::excerpt(h)
+                    ),
                 ));
             }
         } else {
@@ -181,13 +264,51 @@ pub(crate) fn parse(
             });
         }
     }
+    let mut unmapped = false;
+    for (field, v) in columns.mapped {
+        if !col_of.contains_key(*field) {
+            unmapped = true;
+            let actual: Vec<String> = headers
+                .iter()
+                .filter(|h| !h.is_empty())
+                .map(|h| format!("\"{}\"", super::lists::excerpt(h)))
+                .collect();
+            diags.push(
+                Diagnostic::error(
+                    columns.list_path,
+                    v.pos,
+                    format!(
+                        "`columns`: {field} = \"{}\" names no column of {}'s header",
+                        super::lists::excerpt(&v.value),
+                        path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned())
+                    ),
+                )
+                .with_hint(format!(
+                    "the header's columns are {} (separated by {delimiter_name}); copy the one that holds the {field} exactly",
+                    actual.join(", ")
+                )),
+            );
+        }
+    }
     let Some(&email_col) = col_of.get("email") else {
-        diags.push(
-            Diagnostic::error(path, Position::START, "the CSV has no `email` column").with_hint(
-                format!(
-                    "the first row must be the header email,name,agency (this file's columns were read as separated by {delimiter_name}; commas, semicolons and tabs are understood)"
-                ),
+        if unmapped {
+            return Vec::new();
+        }
+        let list_file = columns
+            .list_path
+            .file_name()
+            .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+        let hint = match suggested_mapping(&headers) {
+            Some(line) if columns.mapped.is_empty() => {
+                format!("if these are the columns, say so in {list_file}: add the line `{line}`")
+            }
+            _ => format!(
+                "the first row must be the header email,name,agency, or {list_file} must map its columns with `columns = {{ email = \"…\" }}` (this file's columns were read as separated by {delimiter_name}; commas, semicolons and tabs are understood)"
             ),
+        };
+        diags.push(
+            Diagnostic::error(path, Position::START, "the CSV has no `email` column")
+                .with_hint(hint),
         );
         return Vec::new();
     };
@@ -290,10 +411,15 @@ mod tests {
 
     #[test]
     fn the_delimiter_comes_from_the_header() {
-        assert_eq!(detect_delimiter("email,name,agency").0, b',');
-        assert_eq!(detect_delimiter("email;name;agency").0, b';');
-        assert_eq!(detect_delimiter("Email\tName").0, b'\t');
-        assert_eq!(detect_delimiter("email").0, b',');
-        assert_eq!(detect_delimiter("\"email\";\"name, as shown\"").0, b';');
+        assert_eq!(detect_delimiter("email,name,agency", &[]).0, b',');
+        assert_eq!(detect_delimiter("email;name;agency", &[]).0, b';');
+        assert_eq!(detect_delimiter("Email\tName", &[]).0, b'\t');
+        assert_eq!(detect_delimiter("email", &[]).0, b',');
+        assert_eq!(
+            detect_delimiter("\"email\";\"name, as shown\"", &[]).0,
+            b';'
+        );
+        assert_eq!(detect_delimiter("Email Address;Full Name", &[]).0, b';');
+        assert_eq!(detect_delimiter("Who;Org", &["Who", "org"]).0, b';');
     }
 }

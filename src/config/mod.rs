@@ -2,6 +2,7 @@
 //! templates. `load` never stops at the first problem: it returns every diagnostic, and the
 //! validated [`Project`] only when there are no errors.
 
+pub mod agencies;
 pub mod campaigns;
 pub mod content;
 pub mod doc;
@@ -122,6 +123,26 @@ fn stylesheet(root: &Path, diags: &mut Diagnostics) -> Option<String> {
     }
 }
 
+/// `config/agencies.toml`, or an empty vocabulary (every agency as written) when there is none.
+fn agency_vocabulary(root: &Path, diags: &mut Diagnostics) -> agencies::Agencies {
+    let path = root.join("config/agencies.toml");
+    match files::read_text(&path, files::TEXT_CAP) {
+        Ok(text) => {
+            let ctx = FileCtx::new(&path, &text);
+            let out = agencies::parse(&ctx);
+            diags.extend(ctx.into_diagnostics());
+            out
+        }
+        Err(files::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            agencies::Agencies::default()
+        }
+        Err(e) => {
+            diags.push(e.diagnostic(&path));
+            agencies::Agencies::default()
+        }
+    }
+}
+
 fn read(path: &Path, diags: &mut Diagnostics) -> Option<String> {
     files::read_reported(path, files::TEXT_CAP, diags)
 }
@@ -184,6 +205,14 @@ pub fn load_with(
         diags.extend(ctx.into_diagnostics());
         diags.extend(csv_diags);
         parsed_lists.extend(list);
+    }
+    let agencies = agency_vocabulary(&root, &mut diags);
+    for l in &mut parsed_lists {
+        for m in &mut l.members {
+            if let Some(a) = &mut m.agency {
+                *a = agencies.canonical(a);
+            }
+        }
     }
     let lists = lists::resolve(parsed_lists, &mut diags);
 

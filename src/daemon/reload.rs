@@ -36,6 +36,7 @@ impl Watcher {
         let roots = vec![
             project.config_path.clone(),
             r.join("config/lists"),
+            r.join("config/agencies.toml"),
             r.join("campaigns"),
             r.join("news"),
             r.join("templates"),
