@@ -72,6 +72,8 @@ pub struct Daemon {
     pub clock: Arc<dyn Clock>,
     pub stopping: Arc<AtomicBool>,
     pub owner: String,
+    /// Beaten at start, after each pass, and by the sender as a send makes progress.
+    pub heartbeat: crate::instance::Heartbeat,
     sender: Arc<crate::delivery::Sender>,
 }
 
@@ -85,12 +87,14 @@ impl Daemon {
         owner: &str,
     ) -> Result<Self, crate::send::SendError> {
         let stopping = Arc::new(AtomicBool::new(false));
+        let heartbeat = crate::instance::Heartbeat::default();
         let sender = crate::send::sender(
             &project,
             store.clone(),
             owner,
             clock.clone(),
             stopping.clone(),
+            heartbeat.clone(),
         )?;
         Ok(Daemon {
             project,
@@ -98,6 +102,7 @@ impl Daemon {
             clock,
             stopping,
             owner: owner.to_string(),
+            heartbeat,
             sender,
         })
     }
@@ -110,6 +115,7 @@ impl Daemon {
             &self.owner,
             self.clock.clone(),
             self.stopping.clone(),
+            self.heartbeat.clone(),
         )?;
         self.project = project;
         Ok(())
@@ -520,7 +526,9 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
     };
     let local = listener.local_addr()?;
     let mut daemon = Daemon::new(Arc::new(project), store.clone(), clock, &owner)?;
-    let heartbeat = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    // Alive from the start: the first pass may be a long send (it beats as it goes).
+    let heartbeat = daemon.heartbeat.clone();
+    heartbeat.beat(daemon.clock.now());
     let (live_tx, live_rx) = tokio::sync::watch::channel(crate::web::server::Live {
         project: daemon.project.clone(),
         signer: crate::compose::signer(&daemon.project)?,
@@ -561,10 +569,7 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
         let Some(report) = step_or_stop(&mut daemon, &mut term, &mut int).await else {
             break;
         };
-        heartbeat.store(
-            crate::clock::SystemClock::utc().timestamp(),
-            Ordering::SeqCst,
-        );
+        heartbeat.pass_done(daemon.clock.now());
         let sleep_for = sleep_after(report);
         let mut reload_now = false;
         let poll_store = daemon.store.clone();

@@ -212,6 +212,8 @@ pub struct Sender {
     pub bounces: Option<BounceSetup>,
     /// Signs each message; `None` without `[dkim]`.
     pub dkim: Option<Arc<crate::dkim::DkimSigner>>,
+    /// Beaten at each commit of outcomes: a long send is progress, not a stall.
+    pub heartbeat: crate::instance::Heartbeat,
 }
 
 /// What the sender needs for bounces: a return path per delivery, and the policy a relay's
@@ -598,6 +600,7 @@ impl Sender {
                 .await?;
             // Committed: the permits go back, and the workers waiting on them go on.
             permits.clear();
+            self.heartbeat.beat(now);
             if let Some(b) = &self.bounces {
                 self.record_refusals(b, &batch, now).await?;
             }

@@ -12,12 +12,20 @@ use maud::html;
 use super::server::{AppState, error_page};
 use crate::store::{IssueState, StatusState};
 
-/// The scheduler counts as alive if it finished a pass within twice its longest sleep.
+/// The scheduler counts as alive if it showed progress (a pass, or outcomes of a send
+/// committed) within twice its longest sleep.
 const STALE_SECS: i64 = 2 * crate::instance::MAX_SLEEP_SECS + 60;
 
 pub async fn healthz(State(s): State<AppState>) -> Response {
     let now = crate::clock::SystemClock::utc().timestamp();
-    let beat = s.heartbeat.load(Ordering::SeqCst);
+    let beat = s.heartbeat.last();
+    let ago = |t: i64| {
+        if t > 0 {
+            format!("{} s ago", (now - t).max(0))
+        } else {
+            "none yet".to_string()
+        }
+    };
     let scheduler = beat > 0 && now - beat <= STALE_SECS;
     let store = s.store.ping().await.is_ok();
     let paused: Vec<_> = if store {
@@ -37,13 +45,15 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let mut body = format!(
-        "{}\nscheduler: {}\nstore: {}\npaused: {}\n",
+        "{}\nscheduler: {}\nheartbeat: {}\nlast pass: {}\nstore: {}\npaused: {}\n",
         if status == StatusCode::OK {
             "ok"
         } else {
             "unhealthy"
         },
         if scheduler { "alive" } else { "stalled" },
+        ago(beat),
+        ago(s.heartbeat.last_pass()),
         if store { "ok" } else { "unreachable" },
         paused.len()
     );
@@ -130,7 +140,12 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
     out.push_str("# HELP bulletin_scheduler_last_pass_seconds Unix time of the scheduler's last pass.\n# TYPE bulletin_scheduler_last_pass_seconds gauge\n");
     out.push_str(&format!(
         "bulletin_scheduler_last_pass_seconds {}\n",
-        s.heartbeat.load(Ordering::SeqCst)
+        s.heartbeat.last_pass()
+    ));
+    out.push_str("# HELP bulletin_scheduler_heartbeat_seconds Unix time of the scheduler's last sign of life: its start, a pass, or outcomes of a send committed.\n# TYPE bulletin_scheduler_heartbeat_seconds gauge\n");
+    out.push_str(&format!(
+        "bulletin_scheduler_heartbeat_seconds {}\n",
+        s.heartbeat.last()
     ));
     (
         [(
