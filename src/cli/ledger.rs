@@ -45,10 +45,14 @@ pub(crate) fn operator() -> String {
 
 /// `status [--format json]`.
 pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
-    let rows = if ledger_exists(project) {
-        open(project).await?.status().await?
+    let store = if ledger_exists(project) {
+        Some(open(project).await?)
     } else {
-        Vec::new()
+        None
+    };
+    let rows = match &store {
+        Some(s) => s.status().await?,
+        None => Vec::new(),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -106,6 +110,14 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
         }
         if r.withdrawn {
             println!("  withdrawn from the web archive and feed");
+        }
+    }
+    if let Some(store) = &store {
+        let tz = project.settings.organisation.time_zone;
+        let now = crate::clock::SystemClock::utc().timestamp();
+        let limit = project.settings.transport.max_per_day;
+        if let Some(w) = crate::delivery::daily::waiting(store, limit, tz, now).await? {
+            println!("{}", w.describe(tz));
         }
     }
     Ok(ExitCode::SUCCESS)

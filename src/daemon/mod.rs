@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 
 use crate::clock::Clock;
 use crate::config::{DatabaseUrl, Env, Project};
-use crate::delivery::Stop;
+use crate::delivery::{Stop, daily};
 use crate::instance::MAX_SLEEP_SECS;
 use crate::schedule::jobs::{Job, upcoming};
 use crate::store::{Approval, FireState, IssueKind, LeaseSweep, Store, StoreError};
@@ -227,9 +227,15 @@ impl Daemon {
         }
         self.store.set_state(LAST_TICK, &now.to_string()).await?;
 
-        // Deliveries.
+        // Deliveries, unless the day's limit is used up: then they wait for the reset, without
+        // a pass (or a line of log) every second until midnight.
+        let (limit, tz) = (
+            p.settings.transport.max_per_day,
+            p.settings.organisation.time_zone,
+        );
+        let mut limited = daily::reached(&self.store, limit, tz, now).await?;
         for issue in self.store.issues_due(now).await? {
-            if self.stopping.load(Ordering::SeqCst) {
+            if self.stopping.load(Ordering::SeqCst) || limited {
                 break;
             }
             let summary = crate::send::deliver(&self.sender, p, &issue, None).await?;
@@ -244,8 +250,21 @@ impl Daemon {
                 let retry_in = summary.paused_until.map_or(0, |t| t - self.clock.now());
                 tracing::error!(issue = issue.id, reason = %why, retry_in_secs = retry_in, "the relay cannot be used; the issue is paused and will be retried");
             }
+            if summary.stop == Stop::DailyLimit {
+                limited = true;
+                if let Some(w) = daily::waiting(&self.store, limit, tz, self.clock.now()).await? {
+                    tracing::warn!(
+                        limit = w.limit,
+                        waiting = w.waiting,
+                        until = w.until,
+                        "{}; nothing more is sent until then",
+                        w.describe(tz)
+                    );
+                }
+            }
         }
-        report.next_at = self.next_wake(now).await?;
+        let resets = limited.then(|| daily::resets_at(now, tz));
+        report.next_at = self.next_wake(now, resets).await?;
         Ok(report)
     }
 
@@ -272,15 +291,21 @@ impl Daemon {
     }
 
     /// When something next needs doing: the next fire, the next due delivery (or the retry of a
-    /// paused issue), or a periodic look, whichever is first.
-    async fn next_wake(&self, now: i64) -> Result<i64, StoreError> {
+    /// paused issue) — or, while the daily limit is used up, its reset at `limit_resets` — or a
+    /// periodic look, whichever is first.
+    async fn next_wake(&self, now: i64, limit_resets: Option<i64>) -> Result<i64, StoreError> {
         let after = DateTime::<Utc>::from_timestamp(now, 0).unwrap_or_default();
         let mut next = now + MAX_SLEEP_SECS;
         if let Some((_, at, _)) = upcoming(&self.project, after, 1).first() {
             next = next.min(at.timestamp());
         }
-        if let Some(due) = self.store.earliest_due().await? {
-            next = next.min(due.max(now + 1));
+        match limit_resets {
+            Some(reset) => next = next.min(reset),
+            None => {
+                if let Some(due) = self.store.earliest_due().await? {
+                    next = next.min(due.max(now + 1));
+                }
+            }
         }
         Ok(next.max(now + 1))
     }

@@ -57,6 +57,11 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
         if store { "ok" } else { "unreachable" },
         paused.len()
     );
+    // The daily limit used up is the relay's terms, not a fault: still 200, but said.
+    if store && let Some(w) = daily_wait(&s, now).await {
+        body.push_str(&w.describe(s.live().project.settings.organisation.time_zone));
+        body.push('\n');
+    }
     // A paused issue is the relay's fault, not the daemon's: still 200 (restarting would not
     // help), but said plainly, with when it is tried again.
     for i in &paused {
@@ -85,6 +90,22 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
         body,
     )
         .into_response()
+}
+
+/// The daily limit's wait, if it is reached and someone waits (`None` when the ledger cannot
+/// say).
+async fn daily_wait(s: &AppState, now: i64) -> Option<crate::delivery::daily::DailyWait> {
+    let live = s.live();
+    let settings = &live.project.settings;
+    crate::delivery::daily::waiting(
+        &s.store,
+        settings.transport.max_per_day,
+        settings.organisation.time_zone,
+        now,
+    )
+    .await
+    .ok()
+    .flatten()
 }
 
 pub async fn metrics(State(s): State<AppState>) -> Response {
@@ -127,6 +148,11 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
     out.push_str(&format!("bulletin_issues_paused {paused}\n"));
     out.push_str("# HELP bulletin_relay_errors Issues paused because the relay could not be used.\n# TYPE bulletin_relay_errors gauge\n");
     out.push_str(&format!("bulletin_relay_errors {paused}\n"));
+    let waiting = daily_wait(&s, crate::clock::SystemClock::utc().timestamp())
+        .await
+        .map_or(0, |w| w.waiting);
+    out.push_str("# HELP bulletin_daily_limit_waiting Deliveries waiting for the daily limit (max_per_day) to reset at local midnight; 0 while it is not reached.\n# TYPE bulletin_daily_limit_waiting gauge\n");
+    out.push_str(&format!("bulletin_daily_limit_waiting {waiting}\n"));
     out.push_str("# HELP bulletin_http_requests_total HTTP requests served.\n# TYPE bulletin_http_requests_total counter\n");
     out.push_str(&format!(
         "bulletin_http_requests_total {}\n",
