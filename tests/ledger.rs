@@ -33,6 +33,7 @@ async fn sender(p: &Project, clock: Arc<TestClock>) -> (Store, Arc<bulletin::del
         "test",
         clock,
         Arc::new(AtomicBool::new(false)),
+        Default::default(),
     )
     .unwrap();
     (store, s)

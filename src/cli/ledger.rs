@@ -54,7 +54,8 @@ pub(crate) fn operator() -> String {
 
 /// `status [--format json]`.
 pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
-    let rows = open(project).await?.status().await?;
+    let store = open(project).await?;
+    let rows = store.status().await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(ExitCode::SUCCESS);
@@ -120,6 +121,12 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
         if r.withdrawn {
             println!("  withdrawn from the web archive and feed");
         }
+    }
+    let tz = project.settings.organisation.time_zone;
+    let now = crate::clock::SystemClock::utc().timestamp();
+    let limit = project.settings.transport.max_per_day;
+    if let Some(w) = crate::delivery::daily::waiting(&store, limit, tz, now).await? {
+        println!("{}", w.describe(tz));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -110,6 +110,7 @@ pub async fn send(
         &crate::instance::instance_id(),
         clock,
         stopping,
+        Default::default(),
     )?;
     let (row, created) = create(project, &store, bulletin, date, opts, forced, now).await?;
     let before = store.counts(row.id).await?;

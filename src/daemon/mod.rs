@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 
 use crate::clock::Clock;
 use crate::config::{DatabaseUrl, Env, Project};
-use crate::delivery::Stop;
+use crate::delivery::{Stop, daily};
 use crate::instance::MAX_SLEEP_SECS;
 use crate::schedule::jobs::{Job, upcoming};
 use crate::store::{Approval, FireState, IssueKind, LeaseSweep, Store, StoreError};
@@ -72,6 +72,8 @@ pub struct Daemon {
     pub clock: Arc<dyn Clock>,
     pub stopping: Arc<AtomicBool>,
     pub owner: String,
+    /// Beaten at start, after each pass, and by the sender as a send makes progress.
+    pub heartbeat: crate::instance::Heartbeat,
     sender: Arc<crate::delivery::Sender>,
 }
 
@@ -85,12 +87,14 @@ impl Daemon {
         owner: &str,
     ) -> Result<Self, crate::send::SendError> {
         let stopping = Arc::new(AtomicBool::new(false));
+        let heartbeat = crate::instance::Heartbeat::default();
         let sender = crate::send::sender(
             &project,
             store.clone(),
             owner,
             clock.clone(),
             stopping.clone(),
+            heartbeat.clone(),
         )?;
         Ok(Daemon {
             project,
@@ -98,6 +102,7 @@ impl Daemon {
             clock,
             stopping,
             owner: owner.to_string(),
+            heartbeat,
             sender,
         })
     }
@@ -110,6 +115,7 @@ impl Daemon {
             &self.owner,
             self.clock.clone(),
             self.stopping.clone(),
+            self.heartbeat.clone(),
         )?;
         self.project = project;
         Ok(())
@@ -221,9 +227,15 @@ impl Daemon {
         }
         self.store.set_state(LAST_TICK, &now.to_string()).await?;
 
-        // Deliveries.
+        // Deliveries, unless the day's limit is used up: then they wait for the reset, without
+        // a pass (or a line of log) every second until midnight.
+        let (limit, tz) = (
+            p.settings.transport.max_per_day,
+            p.settings.organisation.time_zone,
+        );
+        let mut limited = daily::reached(&self.store, limit, tz, now).await?;
         for issue in self.store.issues_due(now).await? {
-            if self.stopping.load(Ordering::SeqCst) {
+            if self.stopping.load(Ordering::SeqCst) || limited {
                 break;
             }
             let summary = crate::send::deliver(&self.sender, p, &issue, None).await?;
@@ -238,8 +250,21 @@ impl Daemon {
                 let retry_in = summary.paused_until.map_or(0, |t| t - self.clock.now());
                 tracing::error!(issue = issue.id, reason = %why, retry_in_secs = retry_in, "the relay cannot be used; the issue is paused and will be retried");
             }
+            if summary.stop == Stop::DailyLimit {
+                limited = true;
+                if let Some(w) = daily::waiting(&self.store, limit, tz, self.clock.now()).await? {
+                    tracing::warn!(
+                        limit = w.limit,
+                        waiting = w.waiting,
+                        until = w.until,
+                        "{}; nothing more is sent until then",
+                        w.describe(tz)
+                    );
+                }
+            }
         }
-        report.next_at = self.next_wake(now).await?;
+        let resets = limited.then(|| daily::resets_at(now, tz));
+        report.next_at = self.next_wake(now, resets).await?;
         Ok(report)
     }
 
@@ -266,15 +291,21 @@ impl Daemon {
     }
 
     /// When something next needs doing: the next fire, the next due delivery (or the retry of a
-    /// paused issue), or a periodic look, whichever is first.
-    async fn next_wake(&self, now: i64) -> Result<i64, StoreError> {
+    /// paused issue) — or, while the daily limit is used up, its reset at `limit_resets` — or a
+    /// periodic look, whichever is first.
+    async fn next_wake(&self, now: i64, limit_resets: Option<i64>) -> Result<i64, StoreError> {
         let after = DateTime::<Utc>::from_timestamp(now, 0).unwrap_or_default();
         let mut next = now + MAX_SLEEP_SECS;
         if let Some((_, at, _)) = upcoming(&self.project, after, 1).first() {
             next = next.min(at.timestamp());
         }
-        if let Some(due) = self.store.earliest_due().await? {
-            next = next.min(due.max(now + 1));
+        match limit_resets {
+            Some(reset) => next = next.min(reset),
+            None => {
+                if let Some(due) = self.store.earliest_due().await? {
+                    next = next.min(due.max(now + 1));
+                }
+            }
         }
         Ok(next.max(now + 1))
     }
@@ -520,7 +551,9 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
     };
     let local = listener.local_addr()?;
     let mut daemon = Daemon::new(Arc::new(project), store.clone(), clock, &owner)?;
-    let heartbeat = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    // Alive from the start: the first pass may be a long send (it beats as it goes).
+    let heartbeat = daemon.heartbeat.clone();
+    heartbeat.beat(daemon.clock.now());
     let (live_tx, live_rx) = tokio::sync::watch::channel(crate::web::server::Live {
         project: daemon.project.clone(),
         signer: crate::compose::signer(&daemon.project)?,
@@ -561,10 +594,7 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
         let Some(report) = step_or_stop(&mut daemon, &mut term, &mut int).await else {
             break;
         };
-        heartbeat.store(
-            crate::clock::SystemClock::utc().timestamp(),
-            Ordering::SeqCst,
-        );
+        heartbeat.pass_done(daemon.clock.now());
         let sleep_for = sleep_after(report);
         let mut reload_now = false;
         let poll_store = daemon.store.clone();

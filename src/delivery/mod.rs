@@ -2,6 +2,7 @@
 //! policy, and the workers that take due deliveries from the ledger, send them and record what
 //! happened, in batches, never marking anything `sent` before the relay's 250.
 
+pub mod daily;
 pub mod outbox;
 pub mod policy;
 pub mod smtp;
@@ -104,8 +105,10 @@ pub struct Limits {
     pub backoff: Backoff,
     /// Deliveries of issues older than this expire instead of being sent.
     pub max_age_secs: i64,
-    /// Deliveries claimed (and committed) at a time per worker: at most
-    /// `connections × batch` can be resent after a crash.
+    /// Deliveries claimed (and committed) at a time per worker. It also bounds what a crash
+    /// can repeat: at most `connections × batch` messages are ever in their SMTP transaction
+    /// or acknowledged by the relay and not yet committed as `sent` (the senders wait for the
+    /// ledger writer rather than run ahead of it), so a `kill -9` re-sends at most that many.
     pub batch: u32,
     /// How long a claim holds before another sender may take it over.
     pub lease_secs: i64,
@@ -210,6 +213,8 @@ pub struct Sender {
     pub bounces: Option<BounceSetup>,
     /// Signs each message; `None` without `[dkim]`.
     pub dkim: Option<Arc<crate::dkim::DkimSigner>>,
+    /// Beaten at each commit of outcomes: a long send is progress, not a stall.
+    pub heartbeat: crate::instance::Heartbeat,
 }
 
 /// What the sender needs for bounces: a return path per delivery, and the policy a relay's
@@ -220,9 +225,45 @@ pub struct BounceSetup {
     pub policy: crate::bounce::SoftPolicy,
 }
 
+/// An outcome on its way to the ledger writer, with the permit its attempt held (none for a
+/// claim given back unattempted): the permit is released only once the outcome is committed.
+struct Outcome {
+    id: i64,
+    recorded: Recorded,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+/// The crash bound made true: a worker takes a permit before it starts an SMTP transaction and
+/// the ledger writer gives it back after the commit that records the outcome. With
+/// `connections × batch` permits, what is in a transaction, queued for the writer or in the
+/// writer's open transaction never exceeds that, however far the writer falls behind; the
+/// senders wait for it instead (back-pressure). An unbounded queue let a fast relay run
+/// hundreds of acknowledged messages ahead of the ledger.
+struct Unrecorded(Arc<tokio::sync::Semaphore>);
+
+impl Unrecorded {
+    fn new(limits: &Limits) -> Self {
+        Unrecorded(Arc::new(tokio::sync::Semaphore::new(Self::bound(limits))))
+    }
+
+    /// The bound: how many permits there are.
+    fn bound(limits: &Limits) -> usize {
+        limits.connections.max(1) as usize * limits.batch.max(1) as usize
+    }
+
+    async fn acquire(&self) -> tokio::sync::OwnedSemaphorePermit {
+        Arc::clone(&self.0)
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed")
+    }
+}
+
 struct Shared {
-    /// Outcomes on their way to the ledger writer, one at a time as they happen.
-    ledger: tokio::sync::mpsc::UnboundedSender<(i64, Recorded)>,
+    /// Outcomes on their way to the ledger writer, one at a time as they happen; bounded, and
+    /// each attempted one holds an [`Unrecorded`] permit until it is committed.
+    ledger: tokio::sync::mpsc::Sender<Outcome>,
+    unrecorded: Unrecorded,
     pacer: Pacer,
     /// The bulletin (or campaign) whose `bulletin:<id>` unsubscribes apply.
     bulletin: String,
@@ -289,7 +330,7 @@ impl Sender {
         progress: Option<indicatif::ProgressBar>,
     ) -> Result<RunSummary, StoreError> {
         self.prepare(issue).await?;
-        let (ledger_tx, ledger_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (ledger_tx, ledger_rx) = tokio::sync::mpsc::channel(Unrecorded::bound(&self.limits));
         let halt = Arc::new(Halt::default());
         let writer = {
             let me = Arc::clone(self);
@@ -298,6 +339,7 @@ impl Sender {
         };
         let shared = Arc::new(Shared {
             ledger: ledger_tx,
+            unrecorded: Unrecorded::new(&self.limits),
             pacer: Pacer::new(self.limits.max_per_minute),
             bulletin: issue.bulletin.clone(),
             day: day.to_string(),
@@ -516,6 +558,8 @@ impl Sender {
                 if let Some(slots) = &slots {
                     sleep_until_ms(self.clock.as_ref(), slots[i]).await;
                 }
+                // Wait (before the transaction, not after) until the ledger has caught up.
+                let permit = shared.unrecorded.acquire().await;
                 let recorded = if shared.halt.stopped() {
                     Recorded::Released
                 } else {
@@ -525,8 +569,14 @@ impl Sender {
                 if matches!(recorded, Recorded::Released) {
                     // Stopping, or the relay is down: this one and the rest go back untouched,
                     // and their share of the day's limit with them.
+                    drop(permit);
                     for d in &claimed[i..] {
-                        let _ = shared.ledger.send((d.id, Recorded::Released));
+                        let released = Outcome {
+                            id: d.id,
+                            recorded: Recorded::Released,
+                            permit: None,
+                        };
+                        let _ = shared.ledger.send(released).await;
                     }
                     if self.limits.max_per_day > 0 {
                         self.store
@@ -540,7 +590,12 @@ impl Sender {
                     p.inc(1);
                 }
                 // Straight to the ledger writer: committed within milliseconds.
-                if shared.ledger.send((d.id, recorded)).is_err() {
+                let outcome = Outcome {
+                    id: d.id,
+                    recorded,
+                    permit: Some(permit),
+                };
+                if shared.ledger.send(outcome).await.is_err() {
                     shared.halt(Stop::Interrupted);
                 }
             }
@@ -552,27 +607,31 @@ impl Sender {
     }
 
     /// Commit outcomes as they arrive: whatever is waiting goes in one transaction, so commits
-    /// batch themselves under load and a crash can repeat only what was acknowledged in the
-    /// last few milliseconds (or was in the middle of its SMTP transaction).
+    /// batch themselves under load. The permits of a transaction's outcomes are given back
+    /// only after it commits, so a crash can repeat at most `connections × batch` messages
+    /// (see [`Unrecorded`]).
     async fn ledger_writer(
         &self,
-        mut rx: tokio::sync::mpsc::UnboundedReceiver<(i64, Recorded)>,
+        mut rx: tokio::sync::mpsc::Receiver<Outcome>,
         halt: &Halt,
     ) -> Result<(), StoreError> {
-        let mut batch = Vec::with_capacity(512);
-        while let Some(first) = rx.recv().await {
+        let most = Unrecorded::bound(&self.limits).max(1);
+        let mut outcomes = Vec::with_capacity(most);
+        let mut batch = Vec::with_capacity(most);
+        let mut permits = Vec::with_capacity(most);
+        while rx.recv_many(&mut outcomes, most).await > 0 {
             batch.clear();
-            batch.push(first);
-            while batch.len() < 512 {
-                match rx.try_recv() {
-                    Ok(x) => batch.push(x),
-                    Err(_) => break,
-                }
+            for o in outcomes.drain(..) {
+                batch.push((o.id, o.recorded));
+                permits.push(o.permit);
             }
             let now = self.clock.now();
             self.store
                 .record(&batch, &format!("{}/", self.owner), now)
                 .await?;
+            // Committed: the permits go back, and the workers waiting on them go on.
+            permits.clear();
+            self.heartbeat.beat(now);
             if let Some(b) = &self.bounces {
                 self.record_refusals(b, &batch, halt, now).await?;
             }

@@ -52,10 +52,7 @@ pub async fn deliver(
 ) -> Result<RunSummary, SendError> {
     let rendered = Arc::new(stored_rendering(row)?);
     let tz = project.settings.organisation.time_zone;
-    let today = chrono::DateTime::from_timestamp(sender.clock.now(), 0)
-        .unwrap_or_default()
-        .with_timezone(&tz)
-        .date_naive();
+    let today = crate::delivery::daily::day_of(sender.clock.now(), tz);
     Ok(sender
         .run(row, &rendered, &today.to_string(), progress)
         .await?)

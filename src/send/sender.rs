@@ -22,13 +22,14 @@ pub fn bounce_setup(project: &Project, signer: &Signer) -> Option<crate::deliver
     })
 }
 
-/// Build the sender for a project.
+/// Build the sender for a project; it beats `heartbeat` as it records outcomes.
 pub fn sender(
     project: &Project,
     store: Store,
     owner: &str,
     clock: Arc<dyn Clock>,
     stopping: Arc<AtomicBool>,
+    heartbeat: crate::instance::Heartbeat,
 ) -> Result<Arc<Sender>, SendError> {
     let t = &project.settings.transport;
     let signer = compose::signer(project)?;
@@ -64,5 +65,6 @@ pub fn sender(
         owner: owner.to_string(),
         clock,
         stopping,
+        heartbeat,
     }))
 }

@@ -246,6 +246,12 @@ impl Store {
         })
     }
 
+    /// How many of the day's attempts are reserved (made, or being made) under `day`.
+    pub async fn daily_used(&self, day: &str) -> Result<u32, StoreError> {
+        let used = self.counter(&format!("day:{day}")).await?;
+        Ok(u32::try_from(used.max(0)).unwrap_or(u32::MAX))
+    }
+
     /// Give back reserved attempts that were not made.
     pub async fn return_daily(&self, day: &str, n: u32) -> Result<(), StoreError> {
         on_write!(self, |pool, d| {

@@ -13,12 +13,20 @@ use maud::html;
 use super::server::{AppState, error_page};
 use crate::store::{IssueState, StatusState, StoreHealth};
 
-/// The scheduler counts as alive if it finished a pass within twice its longest sleep.
+/// The scheduler counts as alive if it showed progress (a pass, or outcomes of a send
+/// committed) within twice its longest sleep.
 const STALE_SECS: i64 = 2 * crate::instance::MAX_SLEEP_SECS + 60;
 
 pub async fn healthz(State(s): State<AppState>) -> Response {
     let now = crate::clock::SystemClock::utc().timestamp();
-    let beat = s.heartbeat.load(Ordering::SeqCst);
+    let beat = s.heartbeat.last();
+    let ago = |t: i64| {
+        if t > 0 {
+            format!("{} s ago", (now - t).max(0))
+        } else {
+            "none yet".to_string()
+        }
+    };
     let scheduler = beat > 0 && now - beat <= STALE_SECS;
     let health = s.store.health(now).await;
     let store = health == StoreHealth::Ok;
@@ -39,16 +47,23 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let mut body = format!(
-        "{}\nscheduler: {}\nstore: {}\npaused: {}\n",
+        "{}\nscheduler: {}\nheartbeat: {}\nlast pass: {}\nstore: {}\npaused: {}\n",
         if status == StatusCode::OK {
             "ok"
         } else {
             "unhealthy"
         },
         if scheduler { "alive" } else { "stalled" },
+        ago(beat),
+        ago(s.heartbeat.last_pass()),
         health,
         paused.len()
     );
+    // The daily limit used up is the relay's terms, not a fault: still 200, but said.
+    if store && let Some(w) = daily_wait(&s, now).await {
+        body.push_str(&w.describe(s.live().project.settings.organisation.time_zone));
+        body.push('\n');
+    }
     // A paused issue is the relay's fault, not the daemon's: still 200 (restarting would not
     // help), but said plainly, with when it is tried again.
     for i in &paused {
@@ -77,6 +92,22 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
         body,
     )
         .into_response()
+}
+
+/// The daily limit's wait, if it is reached and someone waits (`None` when the ledger cannot
+/// say).
+async fn daily_wait(s: &AppState, now: i64) -> Option<crate::delivery::daily::DailyWait> {
+    let live = s.live();
+    let settings = &live.project.settings;
+    crate::delivery::daily::waiting(
+        &s.store,
+        settings.transport.max_per_day,
+        settings.organisation.time_zone,
+        now,
+    )
+    .await
+    .ok()
+    .flatten()
 }
 
 pub async fn metrics(State(s): State<AppState>) -> Response {
@@ -119,6 +150,11 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
     out.push_str(&format!("bulletin_issues_paused {paused}\n"));
     out.push_str("# HELP bulletin_relay_errors Issues paused because the relay could not be used.\n# TYPE bulletin_relay_errors gauge\n");
     out.push_str(&format!("bulletin_relay_errors {paused}\n"));
+    let waiting = daily_wait(&s, crate::clock::SystemClock::utc().timestamp())
+        .await
+        .map_or(0, |w| w.waiting);
+    out.push_str("# HELP bulletin_daily_limit_waiting Deliveries waiting for the daily limit (max_per_day) to reset at local midnight; 0 while it is not reached.\n# TYPE bulletin_daily_limit_waiting gauge\n");
+    out.push_str(&format!("bulletin_daily_limit_waiting {waiting}\n"));
     out.push_str("# HELP bulletin_http_requests_total HTTP requests served.\n# TYPE bulletin_http_requests_total counter\n");
     out.push_str(&format!(
         "bulletin_http_requests_total {}\n",
@@ -132,7 +168,12 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
     out.push_str("# HELP bulletin_scheduler_last_pass_seconds Unix time of the scheduler's last pass.\n# TYPE bulletin_scheduler_last_pass_seconds gauge\n");
     out.push_str(&format!(
         "bulletin_scheduler_last_pass_seconds {}\n",
-        s.heartbeat.load(Ordering::SeqCst)
+        s.heartbeat.last_pass()
+    ));
+    out.push_str("# HELP bulletin_scheduler_heartbeat_seconds Unix time of the scheduler's last sign of life: its start, a pass, or outcomes of a send committed.\n# TYPE bulletin_scheduler_heartbeat_seconds gauge\n");
+    out.push_str(&format!(
+        "bulletin_scheduler_heartbeat_seconds {}\n",
+        s.heartbeat.last()
     ));
     (
         [(

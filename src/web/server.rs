@@ -1,7 +1,7 @@
 //! The router, its shared state, the hardening layers, and serving until shutdown.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -29,8 +29,8 @@ pub struct Live {
 pub struct AppState {
     pub live: watch::Receiver<Live>,
     pub store: Store,
-    /// Unix seconds of the scheduler's last completed pass (0: none yet).
-    pub heartbeat: Arc<AtomicI64>,
+    /// The scheduler's last sign of life (start, passes, progress of a send).
+    pub heartbeat: crate::instance::Heartbeat,
     pub requests: Arc<AtomicU64>,
     pub unsubscribes: Arc<AtomicU64>,
 }

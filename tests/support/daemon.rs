@@ -98,14 +98,17 @@ impl Builder<'_> {
         }
     }
 
-    /// Start the daemon and wait until `/healthz` answers 200, that is until the web server is
-    /// up, the ledger open and the scheduler has finished its first pass: for web tests, which
-    /// then see a settled daemon.
+    /// Start the daemon and wait until `/healthz` answers 200 with a last pass, that is until
+    /// the web server is up, the ledger open and the scheduler has finished its first pass: for
+    /// web tests, which then see a settled daemon.
     pub fn start(self) -> Daemon {
         let d = self.spawn();
         assert!(
-            wait_until(Duration::from_secs(20), || d.get("/healthz").0 == 200),
-            "GET /healthz did not answer 200 within 20 s: {}",
+            wait_until(Duration::from_secs(20), || {
+                let (code, _, body) = d.get("/healthz");
+                code == 200 && !body.contains("last pass: none yet")
+            }),
+            "GET /healthz did not answer 200 after a first pass within 20 s: {}",
             d.log()
         );
         d

@@ -129,6 +129,14 @@ impl Tree {
         );
     }
 
+    /// `n` distinct readers (`reader{i}@agency{i % 13}.example`) on the `all` list, through a
+    /// members CSV: the large list that long sends and crash tests use.
+    pub fn readers(&self, n: usize) {
+        self.members_csv(
+            (0..n).map(|i| format!("reader{i}@agency{}.example,Reader {i},Agency", i % 13)),
+        );
+    }
+
     /// Add TOML (whole sections, e.g. `[transport]`) at the end of `config/bulletin.toml`.
     pub fn append_config(&self, toml: &str) {
         let settings = std::fs::read_to_string(self.config()).unwrap();
