@@ -51,9 +51,11 @@ async fn run() {
         .claim(issue.id, "bench/0", 0, 300, N as u32)
         .await
         .unwrap();
+    let signer =
+        bulletin::token::Signer::new("k1", Secret::new("bench-secret-bench-secret-bench-secret"));
     let verp = Verp::new(
         &EmailAddress::parse("bounces@test.example").unwrap(),
-        [&Secret::new("bench-secret-bench-secret-bench-secret")],
+        signer.secrets(),
     );
     let template = include_str!("../tests/fixtures/bounces/postfix-user-unknown.eml");
     let messages: Vec<Vec<u8>> = claimed
@@ -77,6 +79,7 @@ async fn run() {
         let o = ingest(
             &store,
             &verp,
+            &signer,
             SoftPolicy::default(),
             m.clone(),
             None,
@@ -101,6 +104,7 @@ async fn run() {
         let _ = ingest(
             &store,
             &verp,
+            &signer,
             SoftPolicy::default(),
             m.clone(),
             None,

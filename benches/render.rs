@@ -30,6 +30,7 @@ fn main() {
         organisation: &project.settings.organisation,
         public_url: &project.settings.web.public_url,
         css: DEFAULT_CSS,
+        unsubscribe_mailbox: None,
     };
 
     let t = Instant::now();

@@ -47,6 +47,7 @@ fn the_html_email_has_no_wcag_22_aa_violations() {
         organisation: &project.settings.organisation,
         public_url: &project.settings.web.public_url,
         css: DEFAULT_CSS,
+        unsubscribe_mailbox: None,
     };
     let signer = Signer::new("k1", Secret::new("a11y-secret-a11y-secret-a11y-secret"));
     let to = EmailAddress::parse("reader@x.example").unwrap();

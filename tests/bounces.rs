@@ -1213,3 +1213,198 @@ fn a_few_hard_bounces_among_many_recipients_do_not_trip_the_breaker() {
     }
     assert_eq!(members(&t), 25);
 }
+
+/// Each outbox message of issue `issue`: recipient → the `mailto:` of its List-Unsubscribe.
+fn unsubscribe_mailtos(t: &Tree, issue: i64) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    for e in std::fs::read_dir(t.root().join("outbox"))
+        .unwrap()
+        .flatten()
+    {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(&format!("{issue}-")) || !name.ends_with(".eml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        let to = text
+            .lines()
+            .find_map(|l| l.strip_prefix("To: "))
+            .map(|v| v.rsplit('<').next().unwrap().trim_end_matches('>'))
+            .unwrap()
+            .to_string();
+        let start = text.find("<mailto:").expect("a List-Unsubscribe mailto") + 1;
+        let end = start + text[start..].find('>').unwrap();
+        m.insert(to, text[start..end].to_string());
+    }
+    m
+}
+
+/// A reader's mail client sending `mailto` (`mailto:addr?subject=…`), from `from`.
+fn unsubscribe_request(mailto: &str, from: &str) -> Vec<u8> {
+    let (to, query) = mailto
+        .strip_prefix("mailto:")
+        .unwrap()
+        .split_once('?')
+        .unwrap();
+    let subject = query.strip_prefix("subject=").unwrap().replace("%20", " ");
+    format!(
+        "Return-Path: <{from}>\r\nFrom: Reader <{from}>\r\nTo: {to}\r\nSubject: {subject}\r\n\
+         Date: Tue, 1 Dec 2026 10:00:00 +0000\r\nMessage-ID: <req-{}@reader.example>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n\
+         Please unsubscribe me.\r\n",
+        subject.len()
+    )
+    .into_bytes()
+}
+
+fn suppressions(t: &Tree) -> serde_json::Value {
+    let o = run(t, &["suppressions", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", say(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn an_unsubscribe_request_by_mail_suppresses_that_reader_for_that_bulletin_only() {
+    let t = tree(&FIVE, BOUNCES);
+    send(&t, "2026-12-01");
+    let mailtos = unsubscribe_mailtos(&t, 1);
+    assert_eq!(mailtos.len(), 5);
+    let mailto = &mailtos[FIVE[1]];
+    assert!(
+        mailto.starts_with("mailto:bounces@test.example?subject=unsubscribe%20"),
+        "the request goes where `bulletin bounce` reads it: {mailto}"
+    );
+    assert_ne!(
+        mailto, &mailtos[FIVE[2]],
+        "each reader's mailto is their own"
+    );
+
+    // Sent from another address (a forwarding alias): the token, not From, says who leaves.
+    let request = unsubscribe_request(mailto, "alias@elsewhere.example");
+    let o = pipe(&t, &request, &[]);
+    assert!(
+        stderr(&o).contains("the address is suppressed for the bulletin"),
+        "{}",
+        say(&o)
+    );
+    assert!(
+        !stderr(&o).contains(FIVE[1]),
+        "no address in the log: {}",
+        say(&o)
+    );
+    let rows = suppressions(&t);
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["email"], FIVE[1]);
+    assert_eq!(rows[0]["scope"], "bulletin:news");
+    assert_eq!(rows[0]["how"], "mail");
+
+    // The same request again (a client retrying, the MTA redelivering) changes nothing.
+    let before = suppressions(&t);
+    let o = pipe(&t, &request, &[]);
+    assert!(stderr(&o).contains("nothing changed"), "{}", say(&o));
+    assert_eq!(suppressions(&t), before);
+
+    // The next issue skips that reader and only that reader.
+    send(&t, "2027-01-01");
+    let s = status(&t);
+    let second = s
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["date"] == "2027-01-01")
+        .unwrap();
+    assert_eq!(second["deliveries"]["suppressed"], 1, "{s}");
+    assert_eq!(second["deliveries"]["sent"], 4, "{s}");
+    assert!(!return_paths(&t, 2).contains_key(FIVE[1]));
+}
+
+#[test]
+fn forged_unsubscribe_requests_change_nothing() {
+    let t = tree(&FIVE, BOUNCES);
+    send(&t, "2026-12-01");
+    let mailtos = unsubscribe_mailtos(&t, 1);
+    let real = mailtos[FIVE[0]].clone();
+    let token = real.rsplit("%20").next().unwrap().to_string();
+    // One character of the token changed, in its ciphertext.
+    let tampered: String = {
+        let (key, rest) = token.split_once('.').unwrap();
+        let mut c: Vec<char> = rest.chars().collect();
+        c[4] = if c[4] == 'A' { 'B' } else { 'A' };
+        format!("{key}.{}", c.into_iter().collect::<String>())
+    };
+    // A token sealed with someone else's secret, for the victim.
+    let foreign = bulletin::token::Signer::new(
+        "k1",
+        Secret::new("someone-elses-secret-someone-elses-secret"),
+    )
+    .sign(
+        &bulletin::ids::BulletinId::parse("news").unwrap(),
+        &EmailAddress::parse(FIVE[0]).unwrap(),
+    );
+    let base = "mailto:bounces@test.example?subject=unsubscribe%20";
+    let forgeries = [
+        (format!("{base}{tampered}"), FIVE[0], true),
+        (format!("{base}{foreign}"), FIVE[0], true),
+        // The victim's own From and the old-style subject, but no token.
+        (format!("{base}news"), FIVE[0], true),
+        // No unsubscribe word at all: a person writing to the bounce address.
+        (
+            "mailto:bounces@test.example?subject=hello".to_string(),
+            FIVE[0],
+            false,
+        ),
+    ];
+    for (mailto, from, looks_like_a_request) in &forgeries {
+        let o = pipe(&t, &unsubscribe_request(mailto, from), &[]);
+        let want = if *looks_like_a_request {
+            "without a valid unsubscribe token"
+        } else {
+            "message ignored"
+        };
+        assert!(stderr(&o).contains(want), "{mailto}: {}", say(&o));
+        assert!(
+            !stderr(&o).contains(FIVE[0]),
+            "no address in the log: {}",
+            say(&o)
+        );
+    }
+    assert_eq!(
+        suppressions(&t),
+        serde_json::json!([]),
+        "nobody was unsubscribed"
+    );
+}
+
+#[test]
+fn an_unsubscribe_request_in_the_imap_mailbox_is_acted_on_and_moved_aside() {
+    let imap = support::imap::Dovecot::start();
+    let t = tree(&FIVE, &imap_settings(imap.port, Some("Processed")));
+    send(&t, "2026-12-01");
+    let mailtos = unsubscribe_mailtos(&t, 1);
+    let request = unsubscribe_request(&mailtos[FIVE[3]], FIVE[3]);
+    imap.deliver(&request);
+    imap.deliver(&request);
+    imap.deliver(&unsubscribe_request(
+        "mailto:bounces@test.example?subject=unsubscribe%20news",
+        FIVE[4],
+    ));
+    let out = imap_pass(&t);
+    assert_eq!(
+        out.trim(),
+        "INBOX: 3 message(s) read, 0 bounce(s) recorded, 0 ignored, 1 left for a person, 2 unsubscribe request(s)",
+        "{}",
+        imap.log()
+    );
+    let rows = suppressions(&t);
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["email"], FIVE[3]);
+    assert_eq!(rows[0]["scope"], "bulletin:news");
+    assert_eq!(imap.count(Some("Processed")), 2, "the requests were moved");
+    assert_eq!(
+        imap.count(None),
+        1,
+        "the request without a token stays for a person"
+    );
+}

@@ -24,6 +24,7 @@ fn render(project: &Project, date: &str) -> Rendered {
         organisation: &project.settings.organisation,
         public_url: &project.settings.web.public_url,
         css: DEFAULT_CSS,
+        unsubscribe_mailbox: None,
     };
     Rendered::new(&issue, &ctx).expect("renders")
 }
@@ -119,6 +120,7 @@ fn long_and_awkward_subjects_are_folded_and_read_back_exactly() {
         organisation: &p.settings.organisation,
         public_url: &p.settings.web.public_url,
         css: DEFAULT_CSS,
+        unsubscribe_mailbox: None,
     };
     let to = EmailAddress::parse("a@x.example").unwrap();
     let subjects = [

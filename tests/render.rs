@@ -29,6 +29,7 @@ fn render(project: &Project, bulletin: &str, date: &str) -> (issue::Issue, Rende
         organisation: &project.settings.organisation,
         public_url: &project.settings.web.public_url,
         css: DEFAULT_CSS,
+        unsubscribe_mailbox: None,
     };
     let r = Rendered::new(&issue, &ctx).expect("renders");
     (issue, r)
@@ -362,11 +363,14 @@ fn the_message_is_well_formed_and_carries_the_list_headers() {
             || lu.starts_with("<http://127.0.0.1:8080/unsubscribe/"),
         "{lu}"
     );
+    let token = lu[1..lu.find('>').unwrap()].rsplit('/').next().unwrap();
+    // The mailto carries the same token, so a request by mail names whom it unsubscribes.
     assert!(
-        lu.contains(">, <mailto:news@test.example?subject=unsubscribe%20news>"),
+        lu.contains(&format!(
+            ">, <mailto:news@test.example?subject=unsubscribe%20{token}>"
+        )),
         "{lu}"
     );
-    let token = lu[1..lu.find('>').unwrap()].rsplit('/').next().unwrap();
     let who = signer().verify(token).expect("the token verifies");
     assert_eq!(who.email.as_str(), "sian@x.example");
     assert_eq!(header(&parsed, "List-Id"), ["news <news.test.example>"]);

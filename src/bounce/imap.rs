@@ -13,6 +13,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::{Ignored, Outcome, SoftPolicy, Verp};
 use crate::config::settings::ImapMailbox;
 use crate::store::Store;
+use crate::token::Signer;
 
 /// Why a pass failed; the next pass tries again.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +45,8 @@ pub struct PassSummary {
     pub ignored: usize,
     /// Not reports: left in the folder for a person.
     pub left: usize,
+    /// Unsubscribe requests by mail with a valid token (already suppressed or not).
+    pub unsubscribed: usize,
 }
 
 /// How long a pass may take in all.
@@ -54,6 +57,7 @@ pub async fn poll_once(
     m: &ImapMailbox,
     store: &Store,
     verp: &Verp,
+    signer: &Signer,
     policy: SoftPolicy,
 ) -> Result<PassSummary, ImapError> {
     let addr = format!("{}:{}", m.host, m.port);
@@ -72,9 +76,9 @@ pub async fn poll_once(
                 .connect(name, tcp)
                 .await
                 .map_err(|e| ImapError::Tls(addr.clone(), e.to_string()))?;
-            session(tls, m, &addr, store, verp, policy).await
+            session(tls, m, &addr, store, verp, signer, policy).await
         } else {
-            session(tcp, m, &addr, store, verp, policy).await
+            session(tcp, m, &addr, store, verp, signer, policy).await
         }
     };
     tokio::time::timeout(PASS_TIMEOUT, run)
@@ -117,6 +121,7 @@ async fn session<S>(
     addr: &str,
     store: &Store,
     verp: &Verp,
+    signer: &Signer,
     policy: SoftPolicy,
 ) -> Result<PassSummary, ImapError>
 where
@@ -168,6 +173,7 @@ where
         let outcome = super::ingest(
             store,
             verp,
+            signer,
             policy,
             body,
             None,
@@ -179,10 +185,17 @@ where
                 super::log(&o);
                 match o {
                     Outcome::Ignored(
-                        Ignored::NotAReport | Ignored::TooLarge(_) | Ignored::TooSlow,
+                        Ignored::NotAReport
+                        | Ignored::InvalidUnsubscribe
+                        | Ignored::TooLarge(_)
+                        | Ignored::TooSlow,
                     ) => {
                         summary.left += 1;
                         failed.push(uid);
+                    }
+                    Outcome::Unsubscribed { .. } => {
+                        summary.unsubscribed += 1;
+                        handled.push(uid);
                     }
                     Outcome::Recorded { .. } => {
                         summary.recorded += 1;

@@ -4,6 +4,11 @@
 //! signature against the delivery's recipient in this ledger, and let the ledger apply the
 //! policy. Idempotent: the same report twice changes nothing.
 //!
+//! A message that is not a report may be a reader's unsubscribe request, sent to the
+//! List-Unsubscribe `mailto:` ([`super::unsubscribe`]): with a valid token in its subject, the
+//! token's address is suppressed for the token's bulletin. Reports come first, so a bounce
+//! quoting one of our messages is never read as a request.
+//!
 //! Reading is CPU work on up to 10 MiB of hostile text, so it runs on a blocking thread with a
 //! time budget: the IMAP poller and the daemon's other work never wait behind it.
 
@@ -11,9 +16,13 @@ use std::time::Duration;
 
 use super::mime::{self, Limit};
 use super::report::Report;
+use super::unsubscribe::{self, Request};
 use super::verp::{self, Candidate, MAX_CANDIDATES, Signed};
 use super::{BounceKind, SoftPolicy, StatusCode, Verp};
-use crate::store::{BounceRecorded, NewBounce, Store, StoreError};
+use crate::store::{
+    BounceRecorded, NewBounce, Store, StoreError, SuppressionHow, SuppressionScope,
+};
+use crate::token::{Signer, Unsubscribe};
 
 /// How long reading one message may take. A backstop: reading is linear in the message's
 /// size, and the largest message `bulletin bounce` reads takes well under a second.
@@ -25,6 +34,9 @@ pub const READ_BUDGET: Duration = Duration::from_secs(10);
 pub enum Ignored {
     /// Not a DSN or an abuse report (an auto-reply, a person writing back).
     NotAReport,
+    /// Not a report, and its subject asks to unsubscribe without a valid token of ours
+    /// (forged, mangled by a mail client, or signed with a secret since retired).
+    InvalidUnsubscribe,
     /// A report, but nothing in it is a failure or a complaint (a delay warning, a success
     /// notice, `not-spam` feedback).
     NothingToAct,
@@ -46,6 +58,9 @@ impl Ignored {
     pub fn describe(self) -> &'static str {
         match self {
             Ignored::NotAReport => "not a delivery status notification or abuse report",
+            Ignored::InvalidUnsubscribe => {
+                "an unsubscribe request without a valid unsubscribe token; nobody was unsubscribed"
+            }
             Ignored::NothingToAct => "a report with no failure or complaint in it",
             Ignored::NoValidToken => "no bounce address of ours with a valid signature",
             Ignored::UnknownDelivery => "signed for a delivery this ledger does not hold",
@@ -74,6 +89,12 @@ pub enum Outcome {
         suppressed: bool,
         /// Whether it tripped its issue's bounce breaker.
         tripped: bool,
+    },
+    /// An unsubscribe request by mail with a valid token: its address is suppressed for its
+    /// bulletin (`changed` is false when it already was).
+    Unsubscribed {
+        bulletin: crate::ids::BulletinId,
+        changed: bool,
     },
 }
 
@@ -113,8 +134,19 @@ struct Read {
     text: String,
 }
 
-/// The pure part: caps, report, verdict, return paths.
-fn read(verp: &Verp, message: Vec<u8>, envelope_recipient: Option<&str>) -> Result<Read, Ignored> {
+/// What a message is, as far as reading it tells.
+enum Found {
+    Report(Read),
+    Unsubscribe(Unsubscribe),
+}
+
+/// The pure part: caps, report, verdict, return paths; else an unsubscribe request.
+fn read(
+    verp: &Verp,
+    signer: &Signer,
+    message: Vec<u8>,
+    envelope_recipient: Option<&str>,
+) -> Result<Found, Ignored> {
     let text = String::from_utf8(message)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     if let Some(limit) = mime::over_limits(&text) {
@@ -122,16 +154,21 @@ fn read(verp: &Verp, message: Vec<u8>, envelope_recipient: Option<&str>) -> Resu
     }
     let report = Report::parse(&text);
     if report == Report::None {
-        return Err(Ignored::NotAReport);
+        let outer = mime::Entity::parse(&text);
+        return match unsubscribe::request(outer.header("subject"), signer) {
+            Request::Valid(u) => Ok(Found::Unsubscribe(u)),
+            Request::Invalid => Err(Ignored::InvalidUnsubscribe),
+            Request::None => Err(Ignored::NotAReport),
+        };
     }
     let (kind, status, detail) = report.verdict().ok_or(Ignored::NothingToAct)?;
-    Ok(Read {
+    Ok(Found::Report(Read {
         kind,
         status,
         detail: detail.chars().take(300).collect(),
         candidates: candidates(verp, &text, envelope_recipient),
         text,
-    })
+    }))
 }
 
 /// The delivery the first return path signed for this ledger names: bound to this ledger and
@@ -159,20 +196,25 @@ async fn delivery_of(
     Ok(Err(why))
 }
 
-/// Read one message and record what it says.
+/// Read one message and record what it says. `signer` checks the tokens of unsubscribe
+/// requests.
 pub async fn ingest(
     store: &Store,
     verp: &Verp,
+    signer: &Signer,
     policy: SoftPolicy,
     message: Vec<u8>,
     envelope_recipient: Option<&str>,
     now: i64,
 ) -> Result<Outcome, StoreError> {
     let reader = verp.clone();
+    let checker = signer.clone();
     let recipient = envelope_recipient.map(str::to_string);
-    let task = tokio::task::spawn_blocking(move || read(&reader, message, recipient.as_deref()));
+    let task =
+        tokio::task::spawn_blocking(move || read(&reader, &checker, message, recipient.as_deref()));
     let r = match tokio::time::timeout(READ_BUDGET, task).await {
-        Ok(Ok(Ok(r))) => r,
+        Ok(Ok(Ok(Found::Report(r)))) => r,
+        Ok(Ok(Ok(Found::Unsubscribe(u)))) => return unsubscribe(store, u, now).await,
         Ok(Ok(Err(why))) => return Ok(Outcome::Ignored(why)),
         Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Ok(Err(_)) | Err(_) => return Ok(Outcome::Ignored(Ignored::TooSlow)),
@@ -207,5 +249,22 @@ pub async fn ingest(
             suppressed,
             tripped,
         },
+    })
+}
+
+/// Suppress the token's address for the token's bulletin, as the unsubscribe page does.
+async fn unsubscribe(store: &Store, u: Unsubscribe, now: i64) -> Result<Outcome, StoreError> {
+    let changed = store
+        .suppress_how(
+            &u.email.key(),
+            &SuppressionScope::Bulletin(u.bulletin.clone()),
+            Some("unsubscribe request by mail"),
+            SuppressionHow::Mail,
+            now,
+        )
+        .await?;
+    Ok(Outcome::Unsubscribed {
+        bulletin: u.bulletin,
+        changed,
     })
 }

@@ -1,13 +1,15 @@
 //! Bounces and complaints: the VERP return path each delivery is sent with, reading DSNs and
 //! abuse reports that come back (from an MTA's pipe or an IMAP mailbox), and the policy that
-//! turns them into suppressions. Lists stay in reviewed files: a bounce suppresses the address
-//! in the ledger, and `lists --stale` says which file line to remove.
+//! turns them into suppressions; and readers' unsubscribe requests sent to the same mailbox.
+//! Lists stay in reviewed files: a bounce suppresses the address in the ledger, and
+//! `lists --stale` says which file line to remove.
 
 pub mod imap;
 pub mod ingest;
 pub mod mime;
 pub mod report;
 pub mod stale;
+pub mod unsubscribe;
 pub mod verp;
 
 use std::fmt;
@@ -106,6 +108,13 @@ pub fn log(o: &Outcome) {
                 if *suppressed { "; the address is suppressed" } else { "" }
             )
         }
+        Outcome::Unsubscribed { bulletin, changed } => {
+            if *changed {
+                tracing::info!(%bulletin, "unsubscribe request by mail: the address is suppressed for the bulletin")
+            } else {
+                tracing::info!(%bulletin, "unsubscribe request by mail: already suppressed; nothing changed")
+            }
+        }
         Outcome::Duplicate { delivery, kind } => {
             tracing::info!(delivery, %kind, "bounce already recorded; nothing changed")
         }
@@ -118,6 +127,7 @@ pub fn log(o: &Outcome) {
         }
         Outcome::Ignored(
             why @ (Ignored::NoValidToken
+            | Ignored::InvalidUnsubscribe
             | Ignored::UnknownDelivery
             | Ignored::OtherRecipient
             | Ignored::TooSlow),

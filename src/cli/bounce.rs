@@ -59,6 +59,7 @@ pub async fn run(project: &Project, recipient: Option<String>) -> anyhow::Result
     let outcome = bounce::ingest(
         &store,
         &verp,
+        &signer,
         b.policy(),
         message,
         recipient.as_deref(),
@@ -88,9 +89,14 @@ pub async fn imap(project: &Project) -> anyhow::Result<ExitCode> {
     let signer = crate::compose::signer(project)?;
     let verp = bounce::Verp::new(&b.address, signer.secrets());
     let store = Store::open_with(&project.settings.database, OpenMode::Existing).await?;
-    let s = bounce::imap::poll_once(m, &store, &verp, b.policy()).await?;
+    let s = bounce::imap::poll_once(m, &store, &verp, &signer, b.policy()).await?;
+    let unsubscribed = if s.unsubscribed > 0 {
+        format!(", {} unsubscribe request(s)", s.unsubscribed)
+    } else {
+        String::new()
+    };
     println!(
-        "{}: {} message(s) read, {} bounce(s) recorded, {} ignored, {} left for a person",
+        "{}: {} message(s) read, {} bounce(s) recorded, {} ignored, {} left for a person{unsubscribed}",
         m.folder, s.read, s.recorded, s.ignored, s.left
     );
     Ok(ExitCode::SUCCESS)

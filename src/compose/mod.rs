@@ -30,6 +30,7 @@ pub fn context(project: &Project) -> Context<'_> {
         organisation: &project.settings.organisation,
         public_url: &project.settings.web.public_url,
         css: &project.css,
+        unsubscribe_mailbox: project.settings.bounces.as_ref().map(|b| &b.address),
     }
 }
 

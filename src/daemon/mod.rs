@@ -500,12 +500,13 @@ async fn poll_bounces(live: tokio::sync::watch::Receiver<crate::web::server::Liv
             continue;
         };
         let verp = crate::bounce::Verp::new(&b.address, current.signer.secrets());
-        match crate::bounce::imap::poll_once(m, &store, &verp, b.policy()).await {
+        match crate::bounce::imap::poll_once(m, &store, &verp, &current.signer, b.policy()).await {
             Ok(s) if s.read > 0 => tracing::info!(
                 read = s.read,
                 recorded = s.recorded,
                 ignored = s.ignored,
                 left = s.left,
+                unsubscribed = s.unsubscribed,
                 "bounce mailbox read"
             ),
             Ok(_) => tracing::debug!("bounce mailbox: nothing new"),

@@ -63,6 +63,9 @@ pub struct Context<'a> {
     /// Base of the archive and unsubscribe links, without a trailing slash.
     pub public_url: &'a str,
     pub css: &'a str,
+    /// Where the List-Unsubscribe `mailto:` goes: the `[bounces]` address, read by
+    /// `bulletin bounce`; `None` sends it to the organisation's Reply-To or From.
+    pub unsubscribe_mailbox: Option<&'a EmailAddress>,
 }
 
 impl Context<'_> {
@@ -105,7 +108,13 @@ pub struct Rendered {
     boundary: String,
     text_qp: (String, String),
     html_qp: (String, String),
+    /// The `mailto:` of List-Unsubscribe; with [`Self::mailto_token`], up to the subject's
+    /// `unsubscribe%20`, and each recipient's token follows.
     unsubscribe_mailto: String,
+    /// Whether the mailto ends in `unsubscribe%20` awaiting the token (`false` in issues
+    /// rendered before, whose mailto named the bulletin and went to a person).
+    #[serde(default)]
+    mailto_token: bool,
     /// A proof: a dummy unsubscribe link and no List-Unsubscribe headers.
     #[serde(default)]
     proof: bool,
@@ -191,7 +200,12 @@ impl Rendered {
         let mime_headers = format!(
             "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n"
         );
-        let unsubscribe_mailbox = org.reply_to.as_ref().unwrap_or(&org.from);
+        // The bounce mailbox when there is one, so `bulletin bounce` acts on the request;
+        // else the people who read replies.
+        let unsubscribe_mailbox = ctx
+            .unsubscribe_mailbox
+            .or(org.reply_to.as_ref().map(|m| &m.address))
+            .unwrap_or(&org.from.address);
         Ok(Rendered {
             text_qp: split_qp(&text, &marker, "text")?,
             html_qp: split_qp(&html, &marker, "HTML")?,
@@ -206,10 +220,8 @@ impl Rendered {
             common_headers: common,
             mime_headers,
             boundary,
-            unsubscribe_mailto: format!(
-                "mailto:{}?subject=unsubscribe%20{}",
-                unsubscribe_mailbox.address, issue.bulletin_id
-            ),
+            unsubscribe_mailto: format!("mailto:{unsubscribe_mailbox}?subject=unsubscribe%20"),
+            mailto_token: true,
             proof: false,
             links: Vec::new(),
         })
@@ -315,11 +327,21 @@ impl Rendered {
         if self.proof {
             return PROOF_UNSUBSCRIBE.to_string();
         }
-        format!(
-            "{}/unsubscribe/{}",
-            self.public_url,
-            signer.sign(&self.bulletin_id, to)
-        )
+        self.url_of_token(&signer.sign(&self.bulletin_id, to))
+    }
+
+    fn url_of_token(&self, token: &str) -> String {
+        format!("{}/unsubscribe/{token}", self.public_url)
+    }
+
+    /// The List-Unsubscribe `mailto:`: the same token as the link, in the subject, so the
+    /// request names whom to unsubscribe whatever its From says (tokens are URL-safe).
+    fn mailto_of_token(&self, token: &str) -> String {
+        if self.mailto_token {
+            format!("{}{token}", self.unsubscribe_mailto)
+        } else {
+            self.unsubscribe_mailto.clone()
+        }
     }
 
     /// The HTML as a recipient sees it (for previews).
@@ -355,7 +377,12 @@ impl Rendered {
     /// Append the complete message for one recipient (CRLF line ends, every line ≤ 998 octets,
     /// 7-bit clean) to `out`.
     pub fn message(&self, signer: &Signer, to: &Recipient<'_>, out: &mut Vec<u8>) {
-        let url = self.unsubscribe_url(signer, to.email);
+        let token = signer.sign(&self.bulletin_id, to.email);
+        let url = if self.proof {
+            PROOF_UNSUBSCRIBE.to_string()
+        } else {
+            self.url_of_token(&token)
+        };
         let boundary = &self.boundary;
         let mut head = String::with_capacity(1024);
         head.push_str(&self.common_headers);
@@ -368,7 +395,7 @@ impl Rendered {
             head.push_str("List-Unsubscribe: <");
             head.push_str(&url);
             head.push_str(">,\r\n <");
-            head.push_str(&self.unsubscribe_mailto);
+            head.push_str(&self.mailto_of_token(&token));
             head.push_str(">\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
         }
         head.push_str(&self.mime_headers);

@@ -40,12 +40,16 @@ impl Store {
             .bind(how.as_str())
             .execute(&mut *tx)
             .await?;
-            sqlx::query(AUDIT)
-                .bind(now)
-                .bind("suppressed")
-                .bind(format!("{scope}: {}", reason.unwrap_or("")))
-                .execute(&mut *tx)
-                .await?;
+            // Only a change is audited: a request repeated (a second click, the same mail
+            // redelivered) leaves no trace.
+            if r.rows_affected() > 0 {
+                sqlx::query(AUDIT)
+                    .bind(now)
+                    .bind("suppressed")
+                    .bind(format!("{scope}: {}", reason.unwrap_or("")))
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
             Ok(r.rows_affected() > 0)
         })

@@ -132,6 +132,8 @@ words!(
         Admin = "admin",
         /// The address bounced.
         Bounce = "bounce",
+        /// The reader mailed the `mailto:` of List-Unsubscribe, with a valid token in the subject.
+        Mail = "mail",
     }
 );
 
