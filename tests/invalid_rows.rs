@@ -133,3 +133,16 @@ fn an_unknown_choice_is_an_error_that_names_the_choices() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_daemon_logs_each_row_a_list_skips() {
+    let tree = one_bad_row("invalid_rows = \"skip\"\n");
+    tree.quiet_schedule();
+    let d = support::daemon::Daemon::builder(&tree).spawn();
+    let logged = support::daemon::wait_until(std::time::Duration::from_secs(20), || {
+        d.log().contains("row left out of list `all`")
+    });
+    let exit = d.stop();
+    assert!(logged, "{}", exit.log);
+    assert!(exit.log.contains("all.csv:3"), "{}", exit.log);
+}
