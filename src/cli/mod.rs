@@ -235,7 +235,7 @@ fn load_or_report(config_path: &std::path::Path, env: &Env, reads_only: bool) ->
     let diagnostics = diagnostics.as_given(config_path);
     if let (true, Some(partial)) = (reads_only, partial) {
         let rows = diagnostics.error_count();
-        for d in diagnostics.iter() {
+        for d in diagnostics.iter().filter(|d| d.is_error()) {
             let shown = crate::diag::Diagnostic {
                 severity: crate::diag::Severity::Warning,
                 ..d.clone()
@@ -245,6 +245,7 @@ fn load_or_report(config_path: &std::path::Path, env: &Env, reads_only: bool) ->
         eprintln!(
             "warning: {rows} invalid row(s) in list CSVs are left out of what is shown here; `send` and the daemon refuse until they are fixed (or the list says invalid_rows = \"skip\")"
         );
+        print_skipped_rows(&partial, config_path);
         return Some(partial);
     }
     if diagnostics.has_errors() {
@@ -256,16 +257,7 @@ fn load_or_report(config_path: &std::path::Path, env: &Env, reads_only: bool) ->
         return None;
     }
     if let Some(p) = &project {
-        let mut skipped = crate::diag::Diagnostics::new();
-        for d in p
-            .lists
-            .lists
-            .values()
-            .flat_map(crate::config::List::skipped_rows)
-        {
-            skipped.push(d);
-        }
-        eprint!("{}", skipped.as_given(config_path));
+        print_skipped_rows(p, config_path);
     }
     if diagnostics.warning_count() > 0 {
         tracing::debug!(
@@ -274,6 +266,20 @@ fn load_or_report(config_path: &std::path::Path, env: &Env, reads_only: bool) ->
         );
     }
     project
+}
+
+/// Each row a list leaves out because it says `invalid_rows = "skip"`, as a warning on stderr.
+fn print_skipped_rows(project: &Project, config_path: &std::path::Path) {
+    let mut skipped = crate::diag::Diagnostics::new();
+    for d in project
+        .lists
+        .lists
+        .values()
+        .flat_map(crate::config::List::skipped_rows)
+    {
+        skipped.push(d);
+    }
+    eprint!("{}", skipped.as_given(config_path));
 }
 
 /// `bulletin status … | head`: when the reader of standard output goes away, stop quietly
