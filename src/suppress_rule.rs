@@ -181,6 +181,8 @@ mod tests {
                             .collect(),
                         path: Default::default(),
                         pos: Position::START,
+                        invalid_rows: Default::default(),
+                        left_out: Vec::new(),
                     },
                 )
             })

@@ -42,6 +42,7 @@ pub async fn run(project: &Project, recipient: Option<String>) -> anyhow::Result
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "cannot check bounce signatures; the MTA will retry");
+            hint_the_pipe_user(project);
             return Ok(ExitCode::from(EX_TEMPFAIL));
         }
     };
@@ -52,6 +53,7 @@ pub async fn run(project: &Project, recipient: Option<String>) -> anyhow::Result
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "cannot open the ledger; the MTA will retry");
+            hint_the_pipe_user(project);
             return Ok(ExitCode::from(EX_TEMPFAIL));
         }
     };
@@ -78,6 +80,36 @@ pub async fn run(project: &Project, recipient: Option<String>) -> anyhow::Result
     }
 }
 
+/// When the ledger belongs to another user than this process, say so: the usual cause is an
+/// MTA pipe that runs as `nobody` (an /etc/aliases entry), which no file mode should fix.
+fn hint_the_pipe_user(project: &Project) {
+    let crate::config::DatabaseUrl::Sqlite(path) = &project.settings.database else {
+        return;
+    };
+    // A ledger folder of mode 0700 hides the ledger from others: its folder's owner tells.
+    let owner =
+        crate::whoami::owner_of(path).or_else(|| path.parent().and_then(crate::whoami::owner_of));
+    if let Some(hint) = pipe_user_hint(&crate::whoami::current(), owner.as_ref()) {
+        tracing::error!("{hint}");
+    }
+}
+
+/// The advice when `bulletin bounce` runs as `runs_as` and the ledger is `owner`'s: none when
+/// they are the same user (or the owner is unknown).
+fn pipe_user_hint(
+    runs_as: &crate::whoami::User,
+    owner: Option<&crate::whoami::User>,
+) -> Option<String> {
+    let owner = owner?;
+    if owner.uid.is_some() && owner.uid == runs_as.uid {
+        return None;
+    }
+    let name = owner.sudo_name()?;
+    Some(format!(
+        "`bulletin bounce` runs as {runs_as}, but the ledger belongs to {owner}: deliver bounces through a Postfix pipe transport with user={name} (README, \"Bounces\"); an /etc/aliases pipe runs as nobody or the alias file's owner and cannot use the ledger"
+    ))
+}
+
 /// `bulletin bounce --imap`: one pass over the configured mailbox; exit 1 if it failed.
 pub async fn imap(project: &Project) -> anyhow::Result<ExitCode> {
     let Some(b) = &project.settings.bounces else {
@@ -100,4 +132,29 @@ pub async fn imap(project: &Project) -> anyhow::Result<ExitCode> {
         m.folder, s.read, s.recorded, s.ignored, s.left
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::whoami::User;
+
+    fn user(uid: u32, name: &str) -> User {
+        User {
+            uid: Some(uid),
+            name: Some(name.into()),
+        }
+    }
+
+    #[test]
+    fn the_hint_names_the_ledger_owner_as_the_pipe_user() {
+        let hint = pipe_user_hint(&user(65534, "nobody"), Some(&user(999, "bulletin"))).unwrap();
+        assert!(hint.contains("runs as nobody (uid 65534)"), "{hint}");
+        assert!(hint.contains("user=bulletin"), "{hint}");
+        assert_eq!(
+            pipe_user_hint(&user(999, "bulletin"), Some(&user(999, "bulletin"))),
+            None
+        );
+        assert_eq!(pipe_user_hint(&user(999, "bulletin"), None), None);
+    }
 }

@@ -18,6 +18,7 @@ pub(super) fn check(
     let Loaded {
         project,
         mut diagnostics,
+        ..
     } = crate::load::load(config_path, env, now);
     if let Some(p) = &project {
         diagnostics.extend(crate::compose::size_warnings(p, now));

@@ -16,6 +16,19 @@ pub struct ListRow {
     /// Each bulletin that sends to this list (or to one that includes it), with how many of
     /// its members the bulletin reaches: fewer when some unsubscribed from that bulletin alone.
     pub bulletins: Vec<BulletinReach>,
+    /// CSV rows that cannot be read and are not counted in `members`: each to fix by hand.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<LeftOutRow>,
+}
+
+/// A CSV row left out of a list, where a spreadsheet shows it.
+#[derive(Debug, serde::Serialize)]
+pub struct LeftOutRow {
+    pub path: std::path::PathBuf,
+    pub row: usize,
+    pub problem: String,
+    /// Whether the list skips it (`invalid_rows = "skip"`) or sending waits for the fix.
+    pub skipped: bool,
 }
 
 /// How many of a list's members one bulletin will reach.
@@ -83,6 +96,16 @@ pub fn list_rows(project: &Project, suppressions: &[crate::store::Suppression]) 
                 name: l.name.clone(),
                 members,
                 bulletins,
+                left_out: l
+                    .left_out
+                    .iter()
+                    .map(|d| LeftOutRow {
+                        path: d.path.clone(),
+                        row: d.pos.line,
+                        problem: d.message.clone(),
+                        skipped: l.invalid_rows == crate::config::lists::InvalidRows::Skip,
+                    })
+                    .collect(),
             }
         })
         .collect()
@@ -128,6 +151,25 @@ pub(super) fn lists(
                     "{:<w_id$}  {:<w_name$}  {:>7}  {by}",
                     r.id, r.name, r.members
                 )?;
+            }
+            let base = std::env::current_dir().unwrap_or_default();
+            for r in rows.iter().filter(|r| !r.left_out.is_empty()) {
+                writeln!(
+                    out,
+                    "\n{}: {} row(s) left out, not counted above:",
+                    r.id,
+                    r.left_out.len()
+                )?;
+                for row in &r.left_out {
+                    let path = row.path.strip_prefix(&base).unwrap_or(&row.path);
+                    writeln!(out, "  fix {}:{}  {}", path.display(), row.row, row.problem)?;
+                }
+                if !r.left_out.iter().all(|row| row.skipped) {
+                    writeln!(
+                        out,
+                        "  sending waits until these are fixed (or the list says invalid_rows = \"skip\")"
+                    )?;
+                }
             }
         }
     }

@@ -48,7 +48,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Send { .. } | Command::Bounce { imap: true, .. } => env,
         _ => env.for_reading(),
     };
-    let Some(project) = load_or_report(&cli.config, &env) else {
+    // A command that only reads goes on past rows left out of a list; one that writes does not.
+    let reads_only = matches!(
+        cli.command,
+        Command::Lists { .. }
+            | Command::Status { .. }
+            | Command::Calendar { .. }
+            | Command::Schedule { .. }
+            | Command::Preview { .. }
+            | Command::Suppressions { .. }
+            | Command::Impact { .. }
+    );
+    let Some(project) = load_or_report(&cli.config, &env, reads_only) else {
         if let Command::Bounce { imap: false, .. } = cli.command {
             // Keep the message queued at the MTA until the settings are fixed.
             return Ok(ExitCode::from(bounce::EX_TEMPFAIL));
@@ -211,13 +222,32 @@ fn config_arg(path: &std::path::Path) -> String {
     }
 }
 
-/// Load the project; on errors print them (and a pointer to `check`) to stderr.
-fn load_or_report(config_path: &std::path::Path, env: &Env) -> Option<Project> {
+/// Load the project; on errors print them (and a pointer to `check`) to stderr. With
+/// `reads_only`, a project whose only errors are CSV rows left out of lists is used without
+/// those rows, the rows printed as warnings. Rows a list skips (`invalid_rows = "skip"`) are
+/// printed as warnings for every command, so whoever sends sees who was left out.
+fn load_or_report(config_path: &std::path::Path, env: &Env, reads_only: bool) -> Option<Project> {
     let Loaded {
         project,
+        partial,
         diagnostics,
     } = crate::load::load(config_path, env, crate::clock::SystemClock::utc());
     let diagnostics = diagnostics.as_given(config_path);
+    if let (true, Some(partial)) = (reads_only, partial) {
+        let rows = diagnostics.error_count();
+        for d in diagnostics.iter().filter(|d| d.is_error()) {
+            let shown = crate::diag::Diagnostic {
+                severity: crate::diag::Severity::Warning,
+                ..d.clone()
+            };
+            eprintln!("{shown}");
+        }
+        eprintln!(
+            "warning: {rows} invalid row(s) in list CSVs are left out of what is shown here; `send` and the daemon refuse until they are fixed (or the list says invalid_rows = \"skip\")"
+        );
+        print_skipped_rows(&partial, config_path);
+        return Some(partial);
+    }
     if diagnostics.has_errors() {
         eprint!("{diagnostics}");
         eprintln!(
@@ -226,6 +256,9 @@ fn load_or_report(config_path: &std::path::Path, env: &Env) -> Option<Project> {
         );
         return None;
     }
+    if let Some(p) = &project {
+        print_skipped_rows(p, config_path);
+    }
     if diagnostics.warning_count() > 0 {
         tracing::debug!(
             warnings = diagnostics.warning_count(),
@@ -233,6 +266,20 @@ fn load_or_report(config_path: &std::path::Path, env: &Env) -> Option<Project> {
         );
     }
     project
+}
+
+/// Each row a list leaves out because it says `invalid_rows = "skip"`, as a warning on stderr.
+fn print_skipped_rows(project: &Project, config_path: &std::path::Path) {
+    let mut skipped = crate::diag::Diagnostics::new();
+    for d in project
+        .lists
+        .lists
+        .values()
+        .flat_map(crate::config::List::skipped_rows)
+    {
+        skipped.push(d);
+    }
+    eprint!("{}", skipped.as_given(config_path));
 }
 
 /// `bulletin status … | head`: when the reader of standard output goes away, stop quietly

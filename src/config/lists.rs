@@ -37,6 +37,42 @@ pub struct List {
     pub members: Vec<Member>,
     pub path: PathBuf,
     pub pos: Position,
+    /// What the list does with a CSV row it cannot read.
+    pub invalid_rows: InvalidRows,
+    /// The CSV rows left out of `members` because they cannot be read, each as the error at
+    /// its spreadsheet row: under [`InvalidRows::Strict`] these stop every send, under
+    /// [`InvalidRows::Skip`] they are warnings.
+    pub left_out: Vec<Diagnostic>,
+}
+
+/// `invalid_rows = "strict" | "skip"`: whether one unreadable row of an agency's CSV stops
+/// the bulletin (the default: the admin sees it before anyone is missed) or is left out with
+/// a warning (for lists whose exports are known to carry the odd bad row).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum InvalidRows {
+    #[default]
+    Strict,
+    Skip,
+}
+
+impl List {
+    /// The rows this list leaves out because of `invalid_rows = "skip"`, as warnings.
+    pub fn skipped_rows(&self) -> impl Iterator<Item = Diagnostic> + '_ {
+        self.left_out
+            .iter()
+            .filter(|_| self.invalid_rows == InvalidRows::Skip)
+            .map(|d| left_out_warning(d, &self.id))
+    }
+}
+
+/// A row a list with `invalid_rows = "skip"` leaves out: the row's error, as a warning.
+pub(crate) fn left_out_warning(d: &Diagnostic, list: &ListId) -> Diagnostic {
+    Diagnostic::warning(
+        &d.path,
+        d.pos,
+        format!("{} (row left out of list `{list}`)", d.message),
+    )
+    .with_hint("fix or delete the row; until then it is left out (invalid_rows = \"skip\")")
 }
 
 /// Parse one list file (and its CSV). Problems go to the file's context; the CSV's problems are
@@ -96,6 +132,22 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
             }
         }
     }
+    let invalid_rows = match top.opt_str("invalid_rows") {
+        None => InvalidRows::Strict,
+        Some(v) => match v.value.as_str() {
+            "strict" => InvalidRows::Strict,
+            "skip" => InvalidRows::Skip,
+            other => {
+                ctx.error(
+                    v.pos,
+                    format!("invalid_rows = \"{}\" is not a choice", other.escape_debug()),
+                )
+                .hint("write invalid_rows = \"strict\" (a bad CSV row stops sending: the default) or \"skip\" (it is left out with a warning)");
+                InvalidRows::Strict
+            }
+        },
+    };
+    let mut left_out = Vec::new();
     let mut members = Vec::new();
     let mut seen: BTreeMap<String, Position> = BTreeMap::new();
     let mut dup =
@@ -183,7 +235,9 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
                     list_path: &ctx.path,
                     mapped: &mapped,
                 };
-                for (mut m, pos) in super::members_csv::parse(&csv_path, &text, cols, &mut ds) {
+                for (mut m, pos) in
+                    super::members_csv::parse(&csv_path, &text, cols, &mut ds, &mut left_out)
+                {
                     if dup(&m.email, pos, &csv_path, &mut ds) {
                         m.origin = Some(Origin {
                             path: csv_path.clone(),
@@ -219,6 +273,8 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
             members,
             path: ctx.path.clone(),
             pos: Position::START,
+            invalid_rows,
+            left_out,
         })
     })();
     (list, csv_diags)

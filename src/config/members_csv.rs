@@ -185,11 +185,14 @@ fn detect_delimiter(header: &str, mapped: &[&str]) -> (u8, &'static str) {
 /// Members from a CSV with the header `email,name,agency`, or the headers `columns` maps to
 /// them (other columns are ignored with a warning). Problems go to `diags` at their
 /// spreadsheet row and column; a mapping the header lacks, at the mapping in the list file.
+/// A row whose own cells are wrong (no address, an invalid address, name or agency) goes to
+/// `left_out` instead: it loses one member, not the file, and the list decides what that means.
 pub(crate) fn parse(
     path: &Path,
     text: &str,
     columns: Columns<'_>,
     diags: &mut Vec<Diagnostic>,
+    left_out: &mut Vec<Diagnostic>,
 ) -> Vec<(Member, Position)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let header_line = text.lines().next().unwrap_or("");
@@ -364,7 +367,7 @@ pub(crate) fn parse(
         let email_pos = pos_of(email_col);
         let mut report = |pos: Position, msg: String, hint: Option<&'static str>| {
             let d = Diagnostic::error(path, pos, msg);
-            diags.push(match hint {
+            left_out.push(match hint {
                 Some(h) => d.with_hint(h),
                 None => d,
             });

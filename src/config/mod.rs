@@ -66,6 +66,10 @@ impl Project {
 #[derive(Debug)]
 pub struct Loaded {
     pub project: Option<Project>,
+    /// When the only errors are CSV rows left out of strict lists (`invalid_rows`): the
+    /// project without those rows. Nothing may send from it, but a command that only reads
+    /// (`lists`, `status`, …) can show the rest instead of refusing because of one agency's row.
+    pub partial: Option<Project>,
     pub diagnostics: Diagnostics,
 }
 
@@ -188,6 +192,7 @@ pub fn load_with(
             }
             return Loaded {
                 project: None,
+                partial: None,
                 diagnostics: diags,
             };
         }
@@ -205,6 +210,20 @@ pub fn load_with(
         diags.extend(ctx.into_diagnostics());
         diags.extend(csv_diags);
         parsed_lists.extend(list);
+    }
+    // Rows left out of strict lists are errors, kept apart until the end: when they are the
+    // only ones, the rest of the project is still good to read.
+    let mut row_errors = Diagnostics::new();
+    for l in &parsed_lists {
+        for d in &l.left_out {
+            match l.invalid_rows {
+                lists::InvalidRows::Strict => row_errors.push(d.clone().with_hint(format!(
+                    "fix or delete this row, or add invalid_rows = \"skip\" to {} to leave bad rows out with a warning",
+                    l.path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned())
+                ))),
+                lists::InvalidRows::Skip => diags.push(lists::left_out_warning(d, &l.id)),
+            }
+        }
     }
     let agencies = agency_vocabulary(&root, &mut diags);
     for l in &mut parsed_lists {
@@ -271,9 +290,12 @@ pub fn load_with(
     }
     .run(&mut diags);
 
+    let blocked = diags.has_errors();
+    let rows_only = !row_errors.is_empty();
+    diags.extend(row_errors);
     let diagnostics = diags.sorted();
     let project = match (settings, css) {
-        (Some(settings), Some(css)) if !diagnostics.has_errors() => Some(Project {
+        (Some(settings), Some(css)) if !blocked => Some(Project {
             root,
             config_path: config_path.to_path_buf(),
             settings,
@@ -285,8 +307,14 @@ pub fn load_with(
         }),
         _ => None,
     };
+    let (project, partial) = if rows_only {
+        (None, project)
+    } else {
+        (project, None)
+    };
     Loaded {
         project,
+        partial,
         diagnostics,
     }
 }

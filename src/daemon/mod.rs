@@ -532,6 +532,23 @@ async fn editor_addresses(
     ))
 }
 
+/// Each CSV row a list leaves out (`invalid_rows = "skip"`), logged as a warning on every load:
+/// the people it would have reached miss the bulletin until someone fixes the row.
+fn log_skipped_rows(project: &crate::config::Project) {
+    for d in project
+        .lists
+        .lists
+        .values()
+        .flat_map(crate::config::List::skipped_rows)
+    {
+        tracing::warn!(
+            at = %format!("{}:{}", d.path.display(), d.pos.line),
+            "{}",
+            d.message
+        );
+    }
+}
+
 /// `bulletin run`: load, open the ledger, listen, then pass, sleep and reload until stopped.
 pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process::ExitCode> {
     let now = crate::clock::SystemClock::utc();
@@ -544,6 +561,7 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
         );
         return Ok(std::process::ExitCode::FAILURE);
     };
+    log_skipped_rows(&project);
     let (_lock, store) = open_ledger(&project, now).await?;
     let owner = crate::instance::instance_id();
     let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
@@ -725,6 +743,9 @@ fn reload(
     live_tx: &tokio::sync::watch::Sender<crate::web::server::Live>,
 ) {
     let loaded = crate::load::load(config_path, env, crate::clock::SystemClock::utc());
+    if let Some(p) = &loaded.project {
+        log_skipped_rows(p);
+    }
     match loaded.project {
         Some(p) => match daemon.replace_project(Arc::new(p)) {
             Ok(()) => {
