@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod compose;
+pub mod config_health;
 pub mod config;
 pub mod cron;
 pub mod daemon;

@@ -1208,7 +1208,7 @@ async fn case_approvals(store: Store) {
     // Every approval moves the counter the daemons poll.
     assert_eq!(
         store
-            .counter(bulletin::store::APPROVALS_COUNTER)
+            .counter(bulletin::store::WAKE_COUNTER)
             .await
             .unwrap(),
         2
@@ -1745,7 +1745,7 @@ async fn case_audit_rows_commit_with_their_change(store: Store, raw: Raw) {
     );
     assert_eq!(
         store
-            .counter(bulletin::store::APPROVALS_COUNTER)
+            .counter(bulletin::store::WAKE_COUNTER)
             .await
             .unwrap(),
         0
