@@ -77,8 +77,14 @@ fn a_backup_of_the_running_ledger_restored_after_a_loss_sends_nothing_twice_and_
     let o = run(&t, &["status"]);
     let e = err(&o);
     assert_eq!(o.status.code(), Some(1), "{e}");
-    assert!(e.contains("bulletin restore"), "the hint names restore: {e}");
-    assert!(!e.contains("remove"), "never suggests removing the marker: {e}");
+    assert!(
+        e.contains("bulletin restore"),
+        "the hint names restore: {e}"
+    );
+    assert!(
+        !e.contains("remove"),
+        "never suggests removing the marker: {e}"
+    );
 
     // A backup whose marker names another ledger is refused.
     let other = t.root().join("backups/other.db");

@@ -270,7 +270,10 @@ fn broken_files_under_a_running_daemon_show_on_healthz_and_metrics_until_fixed()
     };
     assert_eq!(metric("bulletin_config_errors"), Some(0));
     let loaded = metric("bulletin_config_last_good_load_seconds").expect("a load time");
-    assert!((started - 30..=started + 5).contains(&loaded), "{loaded} vs {started}");
+    assert!(
+        (started - 30..=started + 5).contains(&loaded),
+        "{loaded} vs {started}"
+    );
 
     let good = std::fs::read_to_string(t.config()).unwrap();
     t.write(
@@ -287,7 +290,13 @@ fn broken_files_under_a_running_daemon_show_on_healthz_and_metrics_until_fixed()
     let said: i64 = body
         .lines()
         .find(|l| l.contains("; running the configuration loaded at "))
-        .and_then(|l| l.strip_prefix("config: ")?.split_once(" error(s) since ")?.0.parse().ok())
+        .and_then(|l| {
+            l.strip_prefix("config: ")?
+                .split_once(" error(s) since ")?
+                .0
+                .parse()
+                .ok()
+        })
         .unwrap_or_else(|| panic!("no config line: {body}"));
     assert!(said >= 1, "{body}");
     assert_eq!(metric("bulletin_config_errors"), Some(said));

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use crate::config::{DatabaseUrl, Project};
 use crate::daemon::lock::SenderLock;
-use crate::store::backup::{put_in_place, snapshot};
+use crate::store::backup::{put_in_place, snapshot, verify};
 
 pub async fn backup(p: &Project, file: &Path) -> anyhow::Result<ExitCode> {
     match &p.settings.database {
@@ -48,6 +48,8 @@ pub async fn restore(p: &Project, file: &Path) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
         DatabaseUrl::Sqlite(db) => {
+            // Nothing is made (not even the lock file) for a file that is no backup.
+            verify(file).await?;
             // The daemon (or a send) holds this while it uses the ledger: not beside it.
             let _lock = SenderLock::acquire(db).map_err(|e| {
                 anyhow::anyhow!(

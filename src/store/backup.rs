@@ -22,7 +22,9 @@ pub enum BackupError {
         "{file} has no id marker beside it ({marker}), so it cannot be checked as this ledger's backup\n  hint: restore a backup made by `bulletin backup`, which writes both files"
     )]
     NoMarker { file: PathBuf, marker: PathBuf },
-    #[error("{file} is not a bulletin ledger: {why}\n  hint: name a file made by `bulletin backup`")]
+    #[error(
+        "{file} is not a bulletin ledger: {why}\n  hint: name a file made by `bulletin backup`"
+    )]
     NotLedger { file: PathBuf, why: String },
     #[error(
         "{file} holds ledger {found}, but its marker {marker} says {expected}: they do not belong together\n  hint: restore a backup and the marker written with it by `bulletin backup`"
@@ -112,8 +114,8 @@ async fn check(file: &Path) -> Result<LedgerId, BackupError> {
         why,
     };
     let mut header = [0u8; 16];
-    let read = std::fs::File::open(file)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
+    let read =
+        std::fs::File::open(file).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
     if read.is_err() || &header != b"SQLite format 3\0" {
         return Err(not("not a SQLite database".into()));
     }

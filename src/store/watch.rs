@@ -94,7 +94,9 @@ impl FileAnchor {
                 "if the new {db} is this ledger restored from a backup, restart the daemon to use it (its id is checked when it opens); otherwise put the ledger back"
             ),
             Change::Truncated => {
-                format!("stop the daemon, then put a backup in place with `bulletin restore FILE` ({db} is kept aside)")
+                format!(
+                    "stop the daemon, then put a backup in place with `bulletin restore FILE` ({db} is kept aside)"
+                )
             }
             Change::Remarked { .. } => {
                 "restart the daemon: it checks the ledger against its marker when it opens".into()
