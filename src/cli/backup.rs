@@ -13,6 +13,8 @@ use crate::store::backup::{put_in_place, snapshot, verify};
 pub async fn backup(p: &Project, file: &Path) -> anyhow::Result<ExitCode> {
     match &p.settings.database {
         DatabaseUrl::Postgres { url, marker } => {
+            // Like every command that reads the ledger: none there is said first.
+            drop(super::ledger::open(p).await?);
             let url = without_password(url.expose());
             eprintln!(
                 "error: bulletin backup copies SQLite ledgers; this ledger is on PostgreSQL, and no backup was made\n  hint: pg_dump --format=custom --file {} '{url}' (it asks for the password, or set PGPASSWORD), and keep a copy of {} with it: restore with pg_restore --clean --if-exists --dbname '{url}' {}",
