@@ -13,6 +13,7 @@ pub mod cli;
 pub mod clock;
 pub mod compose;
 pub mod config;
+pub mod config_health;
 pub mod cron;
 pub mod daemon;
 pub mod dates;

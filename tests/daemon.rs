@@ -252,3 +252,70 @@ fn kill_9_in_the_middle_of_a_send_and_restart_loses_nothing() {
         "no duplicate issue after the restart"
     );
 }
+
+/// While the daemon keeps the last good configuration because the files now have errors,
+/// `/healthz` says so (still 200: the daemon works, on the old configuration) and `/metrics`
+/// counts the errors and says when the configuration it runs was loaded; fixed, both clear.
+#[test]
+fn broken_files_under_a_running_daemon_show_on_healthz_and_metrics_until_fixed() {
+    let t = Tree::minimal();
+    t.quiet_schedule();
+    let d = Daemon::builder(&t).start();
+    let started = Utc::now().timestamp();
+    let metric = |name: &str| -> Option<i64> {
+        d.get("/metrics")
+            .2
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} "))?.trim().parse().ok())
+    };
+    assert_eq!(metric("bulletin_config_errors"), Some(0));
+    let loaded = metric("bulletin_config_last_good_load_seconds").expect("a load time");
+    assert!(
+        (started - 30..=started + 5).contains(&loaded),
+        "{loaded} vs {started}"
+    );
+
+    let good = std::fs::read_to_string(t.config()).unwrap();
+    t.write(
+        "config/bulletin.toml",
+        &good.replace("[organisation]", "[organization]"),
+    );
+    assert!(
+        d.wait_for_log("keeping the last good one", Duration::from_secs(15)),
+        "{}",
+        d.log()
+    );
+    let (status, _, body) = d.get("/healthz");
+    assert_eq!(status, 200, "the daemon still works: {body}");
+    let said: i64 = body
+        .lines()
+        .find(|l| l.contains("; running the configuration loaded at "))
+        .and_then(|l| {
+            l.strip_prefix("config: ")?
+                .split_once(" error(s) since ")?
+                .0
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no config line: {body}"));
+    assert!(said >= 1, "{body}");
+    assert_eq!(metric("bulletin_config_errors"), Some(said));
+    assert_eq!(
+        metric("bulletin_config_last_good_load_seconds"),
+        Some(loaded),
+        "still the first load"
+    );
+
+    t.write("config/bulletin.toml", &good);
+    assert!(
+        d.wait_for_log("configuration reloaded", Duration::from_secs(15)),
+        "{}",
+        d.log()
+    );
+    let (status, _, body) = d.get("/healthz");
+    assert_eq!(status, 200);
+    assert!(!body.contains("error(s)"), "{body}");
+    assert_eq!(metric("bulletin_config_errors"), Some(0));
+    assert!(metric("bulletin_config_last_good_load_seconds").unwrap() >= loaded);
+    assert_eq!(d.stop().code, Some(0));
+}

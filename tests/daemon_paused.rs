@@ -117,3 +117,52 @@ fn postgres_a_paused_issue_is_resumed_by_the_daemon_when_the_relay_returns() {
     let db = PgDb::create();
     relay_down_at_the_fire_then_back(Some(&db.url));
 }
+
+/// A pause recorded by a command (`send --now` finding the relay down) wakes the running
+/// daemon for its retry time, through the counter it watches, instead of waiting for its next
+/// periodic look (five minutes on a quiet schedule). PostgreSQL: on SQLite a command cannot
+/// send beside a running daemon.
+#[test]
+fn a_pause_recorded_by_a_command_is_retried_by_the_daemon_on_time() {
+    let db = PgDb::create();
+    let url = db.url.as_str();
+    let port = free_port();
+    let t = Tree::minimal();
+    t.quiet_schedule();
+    t.append_config(&format!(
+        "[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\ntls = \"none\"\nconnections = 2"
+    ));
+    t.members((0..MEMBERS).map(|i| format!("p{i}@x.example")));
+    let d = start(&t, Some(url));
+    // Let its first pass end, so it sleeps until its next look.
+    std::thread::sleep(Duration::from_secs(3));
+
+    let date = Utc::now().date_naive().to_string();
+    let out = bulletin(t.root())
+        .env("BULLETIN_DATABASE_URL", url)
+        .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+        .args(["send", "news", "--now", "--yes", "--date", &date])
+        .output()
+        .unwrap();
+    let s = status(&t, Some(url));
+    assert_eq!(
+        s[0]["state"],
+        "paused",
+        "{s}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let retry_at = s[0]["retry_at"].as_i64().expect("retry_at while paused");
+    let sink = SmtpSink::start_on(port, &[]);
+    let late = (retry_at + 20 - Utc::now().timestamp()).max(1) as u64;
+    let got = sink.wait_for_count(MEMBERS, Duration::from_secs(late));
+    let done = Utc::now().timestamp();
+    assert_eq!(
+        got,
+        MEMBERS,
+        "the daemon retried by {}s after the retry time ({} delivered): {}",
+        done - retry_at,
+        got,
+        d.log()
+    );
+    eprintln!("delivered {} s after the retry time", done - retry_at);
+}

@@ -98,7 +98,9 @@ fn a_deleted_ledger_is_refused_while_its_marker_remains_and_removing_the_marker_
     let e = err(&o);
     assert_eq!(o.status.code(), Some(1), "{e}");
     assert!(
-        e.contains("data/bulletin.db is missing") && e.contains("remove"),
+        e.contains("data/bulletin.db is missing")
+            && e.contains("bulletin restore")
+            && !e.contains("remove"),
         "{e}"
     );
     let o = run(&t, &["status"]);
@@ -110,7 +112,7 @@ fn a_deleted_ledger_is_refused_while_its_marker_remains_and_removing_the_marker_
     );
     assert!(!db(&t).exists(), "no new ledger was made");
 
-    // The operator decides to start afresh, as the hint says.
+    // The operator decides to start afresh anyway (the hint does not suggest it).
     std::fs::remove_file(marker(&t)).unwrap();
     let o = send(&t);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
@@ -242,7 +244,7 @@ fn a_postgres_ledger_dropped_and_recreated_is_refused_until_its_marker_is_remove
     }
     assert_eq!(outbox(&t), 4, "nothing sent again");
 
-    // A new, empty database is what the operator wants: the hint says how.
+    // A new, empty database is what the operator wants (the hint does not suggest it).
     std::fs::remove_file(pg_marker(&t)).unwrap();
     let o = send_pg(&t, &db);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));

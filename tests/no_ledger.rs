@@ -82,6 +82,7 @@ fn commands() -> Vec<(Vec<&'static str>, Option<i32>)> {
         (vec!["withdraw", "news", "--date", "2026-12-01"], failed),
         (vec!["suppress", "a@x.example"], failed),
         (vec!["unsuppress", "a@x.example"], failed),
+        (vec!["backup", "ledger-backup.db"], failed),
     ]
 }
 

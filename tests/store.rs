@@ -1207,10 +1207,7 @@ async fn case_approvals(store: Store) {
     );
     // Every approval moves the counter the daemons poll.
     assert_eq!(
-        store
-            .counter(bulletin::store::APPROVALS_COUNTER)
-            .await
-            .unwrap(),
+        store.counter(bulletin::store::WAKE_COUNTER).await.unwrap(),
         2
     );
 }
@@ -1744,10 +1741,7 @@ async fn case_audit_rows_commit_with_their_change(store: Store, raw: Raw) {
         None
     );
     assert_eq!(
-        store
-            .counter(bulletin::store::APPROVALS_COUNTER)
-            .await
-            .unwrap(),
+        store.counter(bulletin::store::WAKE_COUNTER).await.unwrap(),
         0
     );
 

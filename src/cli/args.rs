@@ -191,6 +191,14 @@ pub enum Command {
         #[arg(long)]
         date: NaiveDate,
     },
+    /// Write a consistent copy of the running SQLite ledger to FILE (0600), with its id in
+    /// FILE.ledger-id; safe while the daemon runs. On PostgreSQL: prints the pg_dump command
+    /// and exits 1 (no backup was made).
+    Backup { file: std::path::PathBuf },
+    /// Put a backup made by `bulletin backup` in place as the SQLite ledger (the daemon must be
+    /// stopped); whatever was there is moved aside, never deleted. On PostgreSQL: prints the
+    /// pg_restore command and exits 1.
+    Restore { file: std::path::PathBuf },
     /// Stop sending to an address (everything, or one list or bulletin).
     Suppress {
         email: String,

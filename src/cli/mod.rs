@@ -8,6 +8,7 @@ use anyhow::Context;
 use crate::config::{Env, Loaded, Project};
 
 mod args;
+mod backup;
 mod bounce;
 mod calendar;
 mod check;
@@ -182,6 +183,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => runtime()?.block_on(ledger::status(p, json)),
             }
         }
+        Command::Backup { file } => runtime()?.block_on(backup::backup(p, &file)),
+        Command::Restore { file } => runtime()?.block_on(backup::restore(p, &file)),
         Command::Suppress {
             email,
             list,

@@ -25,18 +25,19 @@ use crate::store::{Approval, FireState, IssueKind, LeaseSweep, Store, StoreError
 /// (what is left in flight returns to the queue at the next start).
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How often a sleeping daemon reads the approvals counter (one row, on either backend), so an
-/// issue held for approval goes within seconds of `bulletin approve`, from any instance.
+/// How often a sleeping daemon reads the wake counter (one row, on either backend), so an
+/// issue held for approval goes within seconds of `bulletin approve`, and an issue a command
+/// paused is retried at its retry time, from any instance.
 pub const APPROVAL_POLL: Duration = Duration::from_secs(2);
 
-/// Resolves when the approvals counter differs from `seen` (read every [`APPROVAL_POLL`]).
-async fn approval_after(store: &Store, seen: i64) {
+/// Resolves when the wake counter differs from `seen` (read every [`APPROVAL_POLL`]).
+async fn wake_after(store: &Store, seen: i64) {
     loop {
         tokio::time::sleep(APPROVAL_POLL).await;
-        match store.counter(crate::store::APPROVALS_COUNTER).await {
+        match store.counter(crate::store::WAKE_COUNTER).await {
             Ok(n) if n != seen => return,
             Ok(_) => {}
-            Err(e) => tracing::debug!(error = %e, "reading the approvals counter"),
+            Err(e) => tracing::debug!(error = %e, "reading the wake counter"),
         }
     }
 }
@@ -577,10 +578,12 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
         project: daemon.project.clone(),
         signer: crate::compose::signer(&daemon.project)?,
     });
+    let config_health = crate::config_health::ConfigHealth::new(now.timestamp());
     let web_state = crate::web::server::AppState {
         live: live_rx,
         store: store.clone(),
         heartbeat: heartbeat.clone(),
+        config: config_health.clone(),
         requests: Default::default(),
         unsubscribes: Default::default(),
     };
@@ -604,10 +607,11 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
     let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     let mut watcher = reload::Watcher::new(&daemon.project);
     loop {
-        // Read before the step, so an approval made during it wakes the next sleep at once.
-        let approvals_seen = daemon
+        // Read before the step, so an approval or a pause made during it wakes the next sleep
+        // at once (the daemon's own pauses too: one more pass, which finds nothing due).
+        let wake_seen = daemon
             .store
-            .counter(crate::store::APPROVALS_COUNTER)
+            .counter(crate::store::WAKE_COUNTER)
             .await
             .unwrap_or(0);
         let Some(report) = step_or_stop(&mut daemon, &mut term, &mut int).await else {
@@ -619,8 +623,8 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
         let poll_store = daemon.store.clone();
         tokio::select! {
             _ = tokio::time::sleep(sleep_for) => {}
-            _ = approval_after(&poll_store, approvals_seen) => {
-                tracing::info!("an approval was recorded; looking at held issues now");
+            _ = wake_after(&poll_store, wake_seen) => {
+                tracing::info!("an approval or a pause was recorded; looking again now");
             }
             _ = hup.recv() => { reload_now = true; }
             changed = watcher.changed() => { reload_now = changed; }
@@ -628,7 +632,14 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
             _ = int.recv() => { break; }
         }
         if reload_now {
-            reload(&config_path, &env, &mut daemon, &mut watcher, &live_tx);
+            reload(
+                &config_path,
+                &env,
+                &mut daemon,
+                &mut watcher,
+                &live_tx,
+                &config_health,
+            );
         }
     }
     bounce_poller.abort();
@@ -741,8 +752,10 @@ fn reload(
     daemon: &mut Daemon,
     watcher: &mut reload::Watcher,
     live_tx: &tokio::sync::watch::Sender<crate::web::server::Live>,
+    health: &crate::config_health::ConfigHealth,
 ) {
-    let loaded = crate::load::load(config_path, env, crate::clock::SystemClock::utc());
+    let now = crate::clock::SystemClock::utc();
+    let loaded = crate::load::load(config_path, env, now);
     if let Some(p) = &loaded.project {
         log_skipped_rows(p);
     }
@@ -756,9 +769,11 @@ fn reload(
                         signer,
                     });
                 }
+                health.loaded(now.timestamp());
                 tracing::info!("configuration reloaded");
             }
             Err(e) => {
+                health.failed(1, now.timestamp());
                 tracing::error!(error = %e, "the new configuration cannot be used; keeping the last good one")
             }
         },
@@ -767,6 +782,7 @@ fn reload(
             for d in shown.iter().filter(|d| d.is_error()) {
                 tracing::error!("{d}");
             }
+            health.failed(loaded.diagnostics.error_count(), now.timestamp());
             tracing::error!(
                 errors = loaded.diagnostics.error_count(),
                 "the configuration has errors; keeping the last good one"

@@ -116,7 +116,7 @@ impl Store {
                 "INSERT INTO counters (key, value) VALUES ($1, 1)
                  ON CONFLICT (key) DO UPDATE SET value = counters.value + 1",
             )
-            .bind(super::APPROVALS_COUNTER)
+            .bind(super::WAKE_COUNTER)
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;

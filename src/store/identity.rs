@@ -64,7 +64,7 @@ pub fn marker_path(db: &Path) -> PathBuf {
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
     #[error(
-        "{db} is missing, but {marker} says ledger {id} was created there; without it every unsubscribe is forgotten and issues already sent would go to everyone again\n  hint: restore {db} from a backup; to start afresh on purpose, remove {marker}"
+        "{db} is missing, but {marker} says ledger {id} was created there; without it every unsubscribe is forgotten and issues already sent would go to everyone again\n  hint: put a backup made by `bulletin backup` in place with `bulletin restore FILE`"
     )]
     Missing {
         db: PathBuf,
@@ -72,7 +72,7 @@ pub enum IdentityError {
         id: String,
     },
     #[error(
-        "{db} is empty (0 bytes), but it held ledger {id} ({marker}): it was truncated; starting afresh would forget every unsubscribe and send issues again\n  hint: restore {db} from a backup; to start afresh on purpose, remove both {db} and {marker}"
+        "{db} is empty (0 bytes), but it held ledger {id} ({marker}): it was truncated; starting afresh would forget every unsubscribe and send issues again\n  hint: put a backup made by `bulletin backup` in place with `bulletin restore FILE` (the damaged file is kept aside)"
     )]
     Truncated {
         db: PathBuf,
@@ -80,11 +80,11 @@ pub enum IdentityError {
         id: String,
     },
     #[error(
-        "{db} is empty (0 bytes), which no ledger is; if it was one, it was truncated and starting afresh would forget every unsubscribe\n  hint: restore {db} from a backup; if this is a new installation whose first start was interrupted, remove {db}"
+        "{db} is empty (0 bytes), which no ledger is; if it was one, it was truncated and starting afresh would forget every unsubscribe\n  hint: put a backup made by `bulletin backup` in place with `bulletin restore FILE`; if this is a new installation whose first start was interrupted, remove {db}"
     )]
     Empty { db: PathBuf },
     #[error(
-        "{db} is not a SQLite database\n  hint: [database] url must name bulletin's ledger; restore it from a backup or point the url at the right file"
+        "{db} is not a SQLite database\n  hint: [database] url must name bulletin's ledger: point it at the right file, or put a backup in place with `bulletin restore FILE`"
     )]
     NotSqlite { db: PathBuf },
     #[error(
@@ -96,7 +96,7 @@ pub enum IdentityError {
         tables: String,
     },
     #[error(
-        "the PostgreSQL database {db} holds no ledger (it has no tables), but {marker} says ledger {id} was kept there: it was dropped and created again, or emptied; starting afresh would forget every unsubscribe and send issues already sent to everyone again\n  hint: restore the database from a backup (pg_restore); if a new, empty database is what you want, remove {marker} (it is written again at the next start)"
+        "the PostgreSQL database {db} holds no ledger (it has no tables), but {marker} says ledger {id} was kept there: it was dropped and created again, or emptied; starting afresh would forget every unsubscribe and send issues already sent to everyone again\n  hint: restore the database from its dump with pg_restore (`bulletin backup` prints the pg_dump command that makes one)"
     )]
     Emptied {
         db: String,
@@ -104,7 +104,7 @@ pub enum IdentityError {
         id: String,
     },
     #[error(
-        "{db} holds ledger {found}, but {marker} says this project's ledger is {expected}: it is another ledger (another project's, or a copy from elsewhere)\n  hint: restore this project's ledger from a backup; if it is meant to be the ledger from now on, remove {marker} (it is written again at the next start)"
+        "{db} holds ledger {found}, but {marker} says this project's ledger is {expected}: it is another ledger (another project's, or a copy from elsewhere)\n  hint: point [database] url at this project's ledger, or put its backup in place with `bulletin restore FILE` (on PostgreSQL, pg_restore)"
     )]
     Mismatch {
         db: String,
@@ -113,7 +113,7 @@ pub enum IdentityError {
         expected: String,
     },
     #[error(
-        "{db} holds no ledger id, but {marker} says ledger {expected} was created there: this is not that ledger\n  hint: if it is that ledger restored from a backup made before ledgers had ids, remove {marker} (it is written again at the next start); otherwise restore the right one"
+        "{db} holds no ledger id, but {marker} says ledger {expected} was created there: this is not that ledger\n  hint: put this project's ledger back with `bulletin restore FILE` (a backup made by `bulletin backup`; on PostgreSQL, pg_restore)"
     )]
     Unmarked {
         db: String,
@@ -130,7 +130,7 @@ pub enum IdentityError {
         hint: String,
     },
     #[error(
-        "the PostgreSQL database {db} no longer holds ledger {id}: it was dropped and created again, emptied or replaced while bulletin was using it; nothing more is written to it, since it would be lost\n  hint: restore the database from a backup, then restart the daemon; if a new, empty database is what you want, stop the daemon, remove {marker} and start it again"
+        "the PostgreSQL database {db} no longer holds ledger {id} (the one {marker} names): it was dropped and created again, emptied or replaced while bulletin was using it; nothing more is written to it, since it would be lost\n  hint: stop the daemon, restore the database from its dump with pg_restore (`bulletin backup` prints the pg_dump command), then start it again"
     )]
     Vanished {
         db: String,

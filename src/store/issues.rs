@@ -226,6 +226,14 @@ impl Store {
                 .bind(format!("{reason} (retry in {} s)", retry_at - now))
                 .execute(&mut *tx)
                 .await?;
+            // A daemon sleeping past the retry time (a command paused the issue) wakes for it.
+            sqlx::query(
+                "INSERT INTO counters (key, value) VALUES ($1, 1)
+                 ON CONFLICT (key) DO UPDATE SET value = counters.value + 1",
+            )
+            .bind(super::WAKE_COUNTER)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             Ok(retry_at)
         })

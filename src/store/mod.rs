@@ -3,6 +3,7 @@
 //! One interface, [`Store`], over one backend per database, picked by the URL's scheme; each
 //! backend has its own folder of migrations.
 
+pub mod backup;
 mod bounces;
 mod deliveries;
 mod fault;
@@ -40,8 +41,10 @@ pub struct RecipientRow {
     pub updated_at: i64,
 }
 
-/// The counter the daemons watch for new approvals (a cheap poll of one row, on any backend).
-pub const APPROVALS_COUNTER: &str = "approvals";
+/// The counter the daemons watch (a cheap poll of one row, on any backend) to look again at
+/// once: bumped by an approval, and by a pause with its retry time (a command that finds the
+/// relay down), so a sleeping daemon recomputes when to wake. Its key predates the pauses.
+pub const WAKE_COUNTER: &str = "approvals";
 
 /// Errors from the ledger. Every one is the database's, not a recipient's: the caller stops and
 /// retries later rather than guessing.

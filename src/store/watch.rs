@@ -75,7 +75,7 @@ impl FileAnchor {
             Change::Deleted => {
                 let held = held_open(&self.db);
                 let mut hint = format!(
-                    "restore {db} from a backup and restart the daemon (it refuses to start without it while {} remains)",
+                    "stop the daemon and put a backup in place with `bulletin restore FILE` (it refuses to start without it while {} remains)",
                     self.marker.display()
                 );
                 if !held.is_empty() {
@@ -94,7 +94,9 @@ impl FileAnchor {
                 "if the new {db} is this ledger restored from a backup, restart the daemon to use it (its id is checked when it opens); otherwise put the ledger back"
             ),
             Change::Truncated => {
-                format!("stop the daemon and restore {db} from a backup")
+                format!(
+                    "stop the daemon, then put a backup in place with `bulletin restore FILE` ({db} is kept aside)"
+                )
             }
             Change::Remarked { .. } => {
                 "restart the daemon: it checks the ledger against its marker when it opens".into()

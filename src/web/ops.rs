@@ -1,5 +1,6 @@
 //! For operators: `/healthz` (200 while the scheduler and the ledger are alive: the ledger still
-//! the file opened, answering, and its last write not failed), `/metrics`
+//! the file opened, answering, and its last write not failed; files with errors the daemon
+//! runs without are said, still 200), `/metrics`
 //! (Prometheus text), `/admin` (next fires, the state of each issue, recent failures; only with
 //! `Authorization: Bearer $BULLETIN_ADMIN_TOKEN`, otherwise it does not exist).
 
@@ -59,6 +60,12 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
         health,
         paused.len()
     );
+    // Files with errors under a running daemon: still 200 (it works, on the configuration it
+    // loaded last), but said, with since when, so nobody takes the edit for applied.
+    if let Some(line) = s.config.status().describe() {
+        body.push_str(&line);
+        body.push('\n');
+    }
     // The daily limit used up is the relay's terms, not a fault: still 200, but said.
     if store && let Some(w) = daily_wait(&s, now).await {
         body.push_str(&w.describe(s.live().project.settings.organisation.time_zone));
@@ -155,6 +162,14 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
         .map_or(0, |w| w.waiting);
     out.push_str("# HELP bulletin_daily_limit_waiting Deliveries waiting for the daily limit (max_per_day) to reset at local midnight; 0 while it is not reached.\n# TYPE bulletin_daily_limit_waiting gauge\n");
     out.push_str(&format!("bulletin_daily_limit_waiting {waiting}\n"));
+    let config = s.config.status();
+    out.push_str("# HELP bulletin_config_errors Errors the configuration files had at the last reload; while above 0 the daemon runs the last good configuration.\n# TYPE bulletin_config_errors gauge\n");
+    out.push_str(&format!("bulletin_config_errors {}\n", config.errors));
+    out.push_str("# HELP bulletin_config_last_good_load_seconds Unix time the running configuration was loaded.\n# TYPE bulletin_config_last_good_load_seconds gauge\n");
+    out.push_str(&format!(
+        "bulletin_config_last_good_load_seconds {}\n",
+        config.loaded_at
+    ));
     out.push_str("# HELP bulletin_http_requests_total HTTP requests served.\n# TYPE bulletin_http_requests_total counter\n");
     out.push_str(&format!(
         "bulletin_http_requests_total {}\n",

@@ -31,6 +31,9 @@ pub struct AppState {
     pub store: Store,
     /// The scheduler's last sign of life (start, passes, progress of a send).
     pub heartbeat: crate::instance::Heartbeat,
+    /// Whether the running configuration is the files' (a reload with errors keeps the last
+    /// good one).
+    pub config: crate::config_health::ConfigHealth,
     pub requests: Arc<AtomicU64>,
     pub unsubscribes: Arc<AtomicU64>,
 }
