@@ -1,5 +1,9 @@
 //! The issue a command means when given no date is the next scheduled one (after
-//! `on_non_working_day`), and a date no schedule sends on is refused unless asked for.
+//! `on_non_working_day`), and a date no schedule sends on is refused unless asked for; an
+//! issue is named by the day it goes everywhere, and one already sent is not listed as coming;
+//! a news deadline before the issue that carries the item is warned of.
+
+#![allow(clippy::disallowed_methods)] // the real clock the binary under test reads
 
 mod support;
 
@@ -185,5 +189,48 @@ fn an_issue_sent_early_is_named_by_its_working_day_and_not_listed_as_coming() {
     assert!(
         admin.contains(&format!("(for {first}: already created")),
         "{admin}"
+    );
+}
+
+#[test]
+fn a_deadline_before_the_issue_that_carries_the_item_is_warned_of() {
+    let days = bulletin::schedule::WorkingDays::england_and_wales();
+    // A Saturday at least two days ahead; its issue goes on the next working day after it.
+    let sat = (today() + Days::new(2))
+        .iter_days()
+        .find(|d| d.weekday() == chrono::Weekday::Sat)
+        .unwrap();
+    let carrier = sat.iter_days().find(|d| days.closed(*d).is_none()).unwrap();
+    let t = saturdays_tree(support::smtp::free_port());
+    let item = |title: &str, deadline: NaiveDate| {
+        format!(
+            "+++\ntitle = \"{title}\"\nsection = \"partnership\"\npublish = {sat}\ndeadline = {deadline}\n+++\nBook now.\n"
+        )
+    };
+    t.write("news/item.md", &item("Training places", sat));
+    t.write("news/fine.md", &item("Survey", carrier));
+    let out = bulletin(t.root()).arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let warning = format!(
+        "news/item.md:5:12: warning: the deadline {} is before the issue that will carry this item: the issue of `news` on {} ({carrier})",
+        sat.format("%a %-d %b %Y"),
+        carrier.format("%a %-d %b %Y"),
+    );
+    assert!(stdout.contains(&warning), "want {warning}:\n{stdout}");
+    assert!(!stdout.contains("news/fine.md:5"), "{stdout}");
+
+    let out = support::succeed(bulletin(t.root()).args([
+        "preview",
+        "news",
+        "--date",
+        &carrier.to_string(),
+        "--out",
+        "p.html",
+    ]));
+    assert!(
+        out.contains("Partnership news (2: ")
+            && out.contains("Training places")
+            && out.contains("Survey"),
+        "the preview names the items: {out}"
     );
 }

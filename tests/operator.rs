@@ -1100,7 +1100,7 @@ fn on_a_terminal(t: &Tree, args: &str, answer: &str) -> Output {
 fn a_future_date_asks_on_a_terminal_and_no_means_nothing_is_sent() {
     let t = tree("", &["a@x.example", "b@x.example"], free_port());
     let future = (chrono::Utc::now() + chrono::Duration::days(40)).date_naive();
-    let args = format!("send news --now --date {future}");
+    let args = format!("send news --now --date {future} --unscheduled");
     let o = on_a_terminal(&t, &args, "n\n");
     let said = out(&o);
     assert!(
