@@ -33,7 +33,16 @@ impl Issue {
         self.sections
             .iter()
             .map(|s| match &s.body {
-                SectionBody::News(items) => format!("{} ({})", s.title, items.len()),
+                SectionBody::News(items) => format!(
+                    "{} ({}: {})",
+                    s.title,
+                    items.len(),
+                    items
+                        .iter()
+                        .map(|n| n.title.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 SectionBody::Campaigns(c) => format!(
                     "{} ({} on now, {} coming up{})",
                     s.title,

@@ -89,3 +89,51 @@ pub fn stranded(project: &Project, now: DateTime<Utc>, held: &IssuesHeld) -> Dia
     }
     out
 }
+
+/// A warning for each news item whose `deadline` falls before the next issue that carries it
+/// (the first issue, after `on_non_working_day`, on or after its `publish` date that is still
+/// to go): readers would first see it after it closed. Issues already gone are history.
+pub fn deadlines_before_issue(project: &Project, now: DateTime<Utc>) -> Diagnostics {
+    let tz = project.settings.organisation.time_zone;
+    let mut out = Diagnostics::new();
+    for n in &project.news {
+        let (Some(deadline), Some(pos)) = (n.deadline, n.deadline_pos) else {
+            continue;
+        };
+        for b in project.settings.bulletins.iter().filter(|b| {
+            (n.bulletins.is_empty() || n.bulletins.iter().any(|x| x.value == b.id.as_str()))
+                && b.sections.iter().any(|s| s.as_str() == n.section.value)
+        }) {
+            let after = crate::issue::start_of_day(tz, n.publish).with_timezone(&Utc)
+                - Duration::seconds(1);
+            let Some(carrier) = crate::schedule::issue_fires_after(b, tz, after.max(now)).next()
+            else {
+                continue;
+            };
+            // Only the issue whose window holds the item carries it; a later one does not
+            // (unless `until` reaches it), so no warning is owed for it here.
+            if n.publish < window_start(b, tz, carrier.date())
+                && n.until.as_ref().is_none_or(|u| u.value < carrier.date())
+            {
+                continue;
+            }
+            if deadline < carrier.date() {
+                out.push(
+                    Diagnostic::warning(
+                        &n.path,
+                        pos,
+                        format!(
+                            "the deadline {} is before the issue that will carry this item: the issue of `{}` on {} ({})",
+                            deadline.format("%a %-d %b %Y"),
+                            b.id,
+                            carrier.date().format("%a %-d %b %Y"),
+                            carrier.date()
+                        ),
+                    )
+                    .with_hint("readers would see it after it closed: move the deadline, send the issue earlier, or drop the item"),
+                );
+            }
+        }
+    }
+    out
+}

@@ -1206,7 +1206,7 @@ fn the_daemons_plan_lists_the_next_issues_news_and_lines_up() {
         ),
     );
     let p = tree.load().project.expect("loads");
-    let plan = bulletin::daemon::startup_summary(&p, support::now());
+    let plan = bulletin::daemon::startup_summary(&p, support::now(), &Default::default());
     assert!(
         plan.contains(
             "the issue of news (2026-12-01) carries 1 news item(s):\n  Winter training dates\n"

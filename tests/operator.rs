@@ -381,6 +381,7 @@ fn the_date_header_is_never_in_the_future() {
             "--now",
             "--date",
             &future.to_string(),
+            "--unscheduled",
             "--yes",
         ],
     ));
@@ -403,6 +404,7 @@ fn the_date_header_is_never_in_the_future() {
             "ed@x.example",
             "--date",
             &future.to_string(),
+            "--unscheduled",
         ],
     ));
     for f in outbox(&t) {
@@ -416,7 +418,14 @@ fn a_future_date_asks_first_and_the_daemon_then_sends_no_second_issue() {
     let future = (chrono::Utc::now() + chrono::Duration::days(40)).date_naive();
     // Not a terminal, no --yes: refused, nothing created.
     let o = bulletin(t.root())
-        .args(["send", "news", "--now", "--date", &future.to_string()])
+        .args([
+            "send",
+            "news",
+            "--now",
+            "--date",
+            &future.to_string(),
+            "--unscheduled",
+        ])
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
@@ -432,6 +441,7 @@ fn a_future_date_asks_first_and_the_daemon_then_sends_no_second_issue() {
             "--now",
             "--date",
             &future.to_string(),
+            "--unscheduled",
             "--yes",
         ],
     ));
@@ -1090,7 +1100,7 @@ fn on_a_terminal(t: &Tree, args: &str, answer: &str) -> Output {
 fn a_future_date_asks_on_a_terminal_and_no_means_nothing_is_sent() {
     let t = tree("", &["a@x.example", "b@x.example"], free_port());
     let future = (chrono::Utc::now() + chrono::Duration::days(40)).date_naive();
-    let args = format!("send news --now --date {future}");
+    let args = format!("send news --now --date {future} --unscheduled");
     let o = on_a_terminal(&t, &args, "n\n");
     let said = out(&o);
     assert!(

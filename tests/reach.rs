@@ -101,7 +101,10 @@ fn ok(o: &Output) -> String {
 
 /// Send the issue and return the (text, HTML) parts of one recipient's message.
 fn send_and_read(t: &Tree) -> (String, String) {
-    ok(&run(t, &["send", "news", "--now", "--date", DATE]));
+    ok(&run(
+        t,
+        &["send", "news", "--now", "--date", DATE, "--unscheduled"],
+    ));
     let eml = std::fs::read_dir(t.root().join("outbox"))
         .unwrap()
         .flatten()
@@ -204,7 +207,10 @@ fn links_go_through_the_redirect_only_when_counting_is_on() {
 fn a_click_redirects_and_counts_and_nothing_personal_is_kept() {
     let port = free_port();
     let t = tree(true, port);
-    ok(&run(&t, &["send", "news", "--now", "--date", DATE]));
+    ok(&run(
+        &t,
+        &["send", "news", "--now", "--date", DATE, "--unscheduled"],
+    ));
     let d = Daemon::start(&t, port);
     let before_events = query(&t, "SELECT COUNT(*) FROM events");
 
@@ -271,7 +277,10 @@ fn a_click_redirects_and_counts_and_nothing_personal_is_kept() {
 fn impact_adds_up_an_issue_and_never_shows_a_small_agency() {
     let port = free_port();
     let t = tree(true, port);
-    ok(&run(&t, &["send", "news", "--now", "--date", DATE]));
+    ok(&run(
+        &t,
+        &["send", "news", "--now", "--date", DATE, "--unscheduled"],
+    ));
     let d = Daemon::start(&t, port);
     for (link, n) in [(1, 3), (2, 1), (3, 2), (4, 1)] {
         for _ in 0..n {
@@ -471,7 +480,10 @@ fn impact_adds_up_an_issue_and_never_shows_a_small_agency() {
 fn head_requests_and_other_spellings_of_a_link_count_nothing() {
     let port = free_port();
     let t = tree(true, port);
-    ok(&run(&t, &["send", "news", "--now", "--date", DATE]));
+    ok(&run(
+        &t,
+        &["send", "news", "--now", "--date", DATE, "--unscheduled"],
+    ));
     let d = Daemon::start(&t, port);
     for _ in 0..5 {
         let (status, head, _) = d.request("HEAD", &format!("/r/news/{DATE}/1"), &[], "");
@@ -503,7 +515,10 @@ fn head_requests_and_other_spellings_of_a_link_count_nothing() {
 fn impact_flags_implausibly_many_clicks_instead_of_reporting_them_as_reach() {
     let port = free_port();
     let t = tree(true, port);
-    ok(&run(&t, &["send", "news", "--now", "--date", DATE]));
+    ok(&run(
+        &t,
+        &["send", "news", "--now", "--date", DATE, "--unscheduled"],
+    ));
     let d = Daemon::start(&t, port);
     // 23 delivered copies: 3 × 23 = 69 is the most that can be readers.
     for _ in 0..70 {
@@ -548,7 +563,10 @@ fn impact_flags_implausibly_many_clicks_instead_of_reporting_them_as_reach() {
 
     // 69 is within the bound and is reach.
     let t = tree(true, port);
-    ok(&run(&t, &["send", "news", "--now", "--date", DATE]));
+    ok(&run(
+        &t,
+        &["send", "news", "--now", "--date", DATE, "--unscheduled"],
+    ));
     let d = Daemon::start(&t, port);
     for _ in 0..69 {
         assert_eq!(d.get(&format!("/r/news/{DATE}/1")).0, 302);
@@ -580,7 +598,10 @@ fn impact_totals_minus_the_shown_agencies_reveal_no_small_group() {
     people.push(("nurse0@nhs.example".into(), "NHS Salford"));
     people.push(("nurse1@nhs.example".into(), "NHS Salford"));
     let t = tree_of(true, port, &people);
-    ok(&run(&t, &["send", "news", "--now", "--date", DATE]));
+    ok(&run(
+        &t,
+        &["send", "news", "--now", "--date", DATE, "--unscheduled"],
+    ));
     let bouncing: i64 = query(
         &t,
         "SELECT id FROM deliveries WHERE email_key = 'nurse0@nhs.example'",

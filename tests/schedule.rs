@@ -736,6 +736,7 @@ fn schedule_table_for_people() {
     let table = bulletin::cli::schedule::table(
         &bulletin::schedule::jobs::upcoming_planned(&project, support::now(), 1),
         London,
+        &Default::default(),
     );
     assert_eq!(
         table,

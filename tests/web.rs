@@ -24,7 +24,14 @@ fn sample_with_sent_issue() -> (Tree, Daemon) {
     );
     t.write("config/bulletin.toml", &settings);
     let o = bulletin(t.root())
-        .args(["send", "sscp-news", "--now", "--date", "2026-11-01"])
+        .args([
+            "send",
+            "sscp-news",
+            "--now",
+            "--date",
+            "2026-11-01",
+            "--unscheduled",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -81,7 +88,14 @@ fn get_does_not_unsubscribe_post_does_and_the_next_issue_skips_them() {
     drop(d);
     // The next issue goes to everyone else.
     let o = bulletin(t.root())
-        .args(["send", "sscp-news", "--now", "--date", "2026-12-01"])
+        .args([
+            "send",
+            "sscp-news",
+            "--now",
+            "--date",
+            "2026-12-01",
+            "--unscheduled",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

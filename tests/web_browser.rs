@@ -86,7 +86,14 @@ fn a_partner_unsubscribes_by_keyboard_and_every_public_page_passes_axe() {
 
     // November's issue, to the outbox: each message carries its reader's unsubscribe link.
     let o = bulletin(t.root())
-        .args(["send", "sscp-news", "--now", "--date", "2026-11-01"])
+        .args([
+            "send",
+            "sscp-news",
+            "--now",
+            "--date",
+            "2026-11-01",
+            "--unscheduled",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -187,7 +194,14 @@ fn a_partner_unsubscribes_by_keyboard_and_every_public_page_passes_axe() {
 
     // The unsubscribe took effect: December's issue goes to everyone else.
     let o = bulletin(t.root())
-        .args(["send", "sscp-news", "--now", "--date", "2026-12-01"])
+        .args([
+            "send",
+            "sscp-news",
+            "--now",
+            "--date",
+            "2026-12-01",
+            "--unscheduled",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

@@ -144,12 +144,17 @@ pub enum Command {
     Send {
         /// The bulletin's id.
         bulletin: String,
-        /// Create (or resume) the issue for --date (default today) and attempt every due delivery.
+        /// Create (or resume) the issue for --date (default the next scheduled issue) and
+        /// attempt every due delivery.
         #[arg(long)]
         now: bool,
-        /// The issue date (YYYY-MM-DD); default today in the organisation's time zone.
+        /// The issue date (YYYY-MM-DD): a day the schedule sends on (after `on_non_working_day`);
+        /// default the next scheduled issue (today's, if one is due today).
         #[arg(long, value_parser = crate::dates::cli_date)]
         date: Option<NaiveDate>,
+        /// Allow a --date the schedule does not send on (an extra, unscheduled issue).
+        #[arg(long, requires = "date")]
+        unscheduled: bool,
         /// Send a proof to these addresses only; nothing is recorded as the issue.
         #[arg(long = "test-to", num_args = 1.., value_name = "EMAIL")]
         test_to: Vec<String>,

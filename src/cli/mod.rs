@@ -140,7 +140,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .with_timezone(&chrono::Utc),
                 None => crate::clock::SystemClock::utc(),
             };
-            schedule::run(p, count, format, after)?;
+            // What the ledger already holds is not coming; no ledger yet, nothing is sent.
+            let created = runtime()?.block_on(async {
+                match crate::store::Store::open_read_only(&p.settings.database).await {
+                    Ok(store) => store.created_issues().await.unwrap_or_default(),
+                    Err(_) => Default::default(),
+                }
+            });
+            schedule::run(p, count, format, after, &created)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Preview {
@@ -155,10 +162,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             test_to,
             force,
             yes,
+            unscheduled,
         } => {
             let opts = send::SendOptions {
                 now,
                 date,
+                unscheduled,
                 test_to: &test_to,
                 force,
                 yes,

@@ -9,7 +9,9 @@ use chrono_tz::Tz;
 
 use super::TableOrJson;
 use crate::config::Project;
-use crate::schedule::jobs::{Job, Planned, upcoming_planned};
+use crate::schedule::jobs::{
+    ALREADY_CREATED, Created, Job, Planned, already_created, upcoming_planned,
+};
 
 /// One row of `schedule --format json`.
 #[derive(Debug, serde::Serialize)]
@@ -23,9 +25,12 @@ pub struct Row {
     /// Why it moved: "Sunday", "bank holiday (Christmas Day)".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The issue is already in the ledger (sent early): this fire does nothing.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub already_created: bool,
 }
 
-pub fn rows(fires: &[Planned]) -> Vec<Row> {
+pub fn rows(fires: &[Planned], created: &Created) -> Vec<Row> {
     fires
         .iter()
         .map(|p| Row {
@@ -33,6 +38,7 @@ pub fn rows(fires: &[Planned]) -> Vec<Row> {
             at: p.at.to_rfc3339(),
             moved_from: p.moved_from.as_ref().map(|(d, _)| d.to_string()),
             reason: p.moved_from.as_ref().map(|(_, why)| why.to_string()),
+            already_created: already_created(&p.job, p.for_date, created),
         })
         .collect()
 }
@@ -69,17 +75,18 @@ pub fn run(
     count: usize,
     format: TableOrJson,
     now: DateTime<Utc>,
+    created: &Created,
 ) -> anyhow::Result<()> {
     let fires = upcoming_planned(project, now, count);
     let mut out = std::io::stdout().lock();
     match format {
         TableOrJson::Json => {
-            serde_json::to_writer_pretty(&mut out, &rows(&fires))?;
+            serde_json::to_writer_pretty(&mut out, &rows(&fires, created))?;
             writeln!(out)?;
         }
         TableOrJson::Table => {
             let tz = project.settings.organisation.time_zone;
-            out.write_all(table(&fires, tz).as_bytes())?;
+            out.write_all(table(&fires, tz, created).as_bytes())?;
             writeln!(out)?;
             out.write_all(schedules_in_english(project).as_bytes())?;
         }
@@ -115,12 +122,15 @@ pub fn when(at: &DateTime<Tz>) -> String {
     }
 }
 
-fn what_for(job: &Job, date: Option<NaiveDate>) -> String {
-    let Some(d) = date else {
+fn what_for(job: &Job, date: Option<NaiveDate>, created: &Created) -> String {
+    let Some(day) = date else {
         return String::new();
     };
-    let d = d.format("%-d %b %Y");
+    let d = day.format("%-d %b %Y");
     match job {
+        Job::Bulletin(_) | Job::Proof(_) if already_created(job, date, created) => {
+            format!("issue of {d}: {ALREADY_CREATED}")
+        }
         Job::Bulletin(_) | Job::Proof(_) => format!("issue of {d}"),
         Job::Announce(_) => format!("starts {d}"),
     }
@@ -128,7 +138,7 @@ fn what_for(job: &Job, date: Option<NaiveDate>) -> String {
 
 /// The table for people: `JOB  WHEN (zone)  FOR`, and a note where a fire was moved off a
 /// weekend or bank holiday.
-pub fn table(fires: &[Planned], tz: Tz) -> String {
+pub fn table(fires: &[Planned], tz: Tz, created: &Created) -> String {
     if fires.is_empty() {
         return "Nothing is scheduled.\n".into();
     }
@@ -138,7 +148,7 @@ pub fn table(fires: &[Planned], tz: Tz) -> String {
             [
                 p.job.to_string(),
                 when(&p.at),
-                what_for(&p.job, p.for_date),
+                what_for(&p.job, p.for_date, created),
                 moved_note(p).unwrap_or_default(),
             ]
         })

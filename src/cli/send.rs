@@ -21,6 +21,8 @@ pub struct SendOptions<'a> {
     /// `--now`: the issue itself (else a proof to `test_to`).
     pub now: bool,
     pub date: Option<NaiveDate>,
+    /// `--unscheduled`: allow a `date` the schedule does not send on.
+    pub unscheduled: bool,
     pub test_to: &'a [String],
     /// `--force`: send an issue that needs approval without it.
     pub force: bool,
@@ -87,7 +89,13 @@ pub async fn send(
     let clock = Arc::new(SystemClock);
     let now = crate::clock::SystemClock::utc().timestamp();
     release_dead_leases(project, &store, now, now_flag).await?;
-    let date = opts.date.unwrap_or_else(|| today(project));
+    let date = match issue_date(project, b, opts) {
+        Ok(date) => date,
+        Err(e) => {
+            eprintln!("error: {e}; nothing was sent");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     let existing = if now_flag {
         store
             .find_issue(bulletin, date, crate::store::IssueKind::Issue)
@@ -122,6 +130,22 @@ pub async fn send(
     Ok(report(
         project, bulletin, date, now_flag, &row, created, &summary,
     ))
+}
+
+/// The issue `send` is about: `--date` if the schedule sends on it (or `--unscheduled`), else
+/// the next scheduled issue (today's if one is due today), the one `preview` and the daemon
+/// mean; an issue dated by the calendar alone is one no schedule creates.
+fn issue_date(
+    project: &Project,
+    b: &crate::config::Bulletin,
+    opts: &SendOptions<'_>,
+) -> Result<NaiveDate, crate::schedule::NotScheduled> {
+    let tz = project.settings.organisation.time_zone;
+    match opts.date {
+        Some(date) if opts.unscheduled => Ok(date),
+        Some(date) => crate::schedule::issues::scheduled_on(b, tz, date),
+        None => crate::schedule::issues::next_issue_on_or_after(b, tz, today(project)),
+    }
 }
 
 /// A SQLite ledger has one owner: whatever it left in flight belongs to a dead process. On

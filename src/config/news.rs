@@ -27,6 +27,8 @@ pub struct NewsItem {
     pub themes: Vec<crate::themes::Theme>,
     /// When what it asks for closes (a survey, a consultation, booking).
     pub deadline: Option<NaiveDate>,
+    /// Where `deadline` is written, for warnings about it.
+    pub deadline_pos: Option<Position>,
     /// Markdown.
     pub body: String,
     pub path: PathBuf,
@@ -138,6 +140,7 @@ pub(crate) fn parse_news(
             url: url.map(|u| u.value),
             campaign,
             themes,
+            deadline_pos: deadline.as_ref().map(|d| d.pos),
             deadline: deadline.map(|d| d.value),
             body: body.to_string(),
             path: path.to_path_buf(),

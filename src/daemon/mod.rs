@@ -400,8 +400,14 @@ fn aligned(rows: &[[String; 3]]) -> String {
     out
 }
 
-/// What `bulletin run` says on start: what it will do next.
-pub fn startup_summary(project: &Project, now: DateTime<Utc>) -> String {
+/// What `bulletin run` says on start: what it will do next. Issues are named by the date they
+/// go (after `on_non_working_day`), as everywhere else; one already in the ledger (`created`,
+/// sent early by hand) is said to be, not listed as coming.
+pub fn startup_summary(
+    project: &Project,
+    now: DateTime<Utc>,
+    created: &crate::schedule::jobs::Created,
+) -> String {
     let tz = project.settings.organisation.time_zone;
     let mut out = String::new();
     out.push_str("next:\n");
@@ -409,19 +415,28 @@ pub fn startup_summary(project: &Project, now: DateTime<Utc>) -> String {
         .into_iter()
         .take(8)
         .map(|(job, at, date)| {
+            let done = crate::schedule::jobs::already_created(&job, date, created);
             [
                 job.to_string(),
                 at.format("%a %-d %b %Y %H:%M %Z").to_string(),
-                date.map(|d| format!("(for {d})")).unwrap_or_default(),
+                match date {
+                    Some(d) if done => {
+                        format!("(for {d}: {})", crate::schedule::jobs::ALREADY_CREATED)
+                    }
+                    Some(d) => format!("(for {d})"),
+                    None => String::new(),
+                },
             ]
         })
         .collect();
     out.push_str(&aligned(&next));
     for b in &project.settings.bulletins {
-        let Some(fire) = b.schedule.next_after(&now.with_timezone(&tz)) else {
+        let Some(date) = crate::schedule::issue_fires_after(b, tz, now)
+            .map(|p| p.date())
+            .find(|d| !created.contains(&(b.id.to_string(), *d)))
+        else {
             continue;
         };
-        let date = fire.date_naive();
         let issue = crate::issue::assemble(project, b, date);
         let titles: Vec<&str> = issue
             .sections
@@ -596,7 +611,8 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
     };
     let bounce_poller = tokio::spawn(poll_bounces(live_tx.subscribe(), store.clone()));
     eprint!("bulletin {} running ({owner}); ", env!("CARGO_PKG_VERSION"));
-    eprint!("{}", startup_summary(&daemon.project, now));
+    let created = store.created_issues().await.unwrap_or_default();
+    eprint!("{}", startup_summary(&daemon.project, now, &created));
     eprintln!(
         "web: listening on http://{local} (links use {}): /archive/ /calendar /calendar.ics /feed.atom /healthz",
         daemon.project.settings.web.public_url

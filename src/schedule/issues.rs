@@ -118,3 +118,67 @@ pub fn issue_fire_before(bulletin: &Bulletin, tz: Tz, before: DateTime<Utc>) -> 
         before,
     )
 }
+
+/// Why a date is not one a bulletin's schedule sends an issue on: an issue for it would be one
+/// the daemon never creates. Names the scheduled dates either side, to give instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{bulletin}` has no issue scheduled on {date}{}; give a scheduled date with --date, or add --unscheduled to send an extra issue dated {date}",
+    nearest(*before, *after)
+)]
+pub struct NotScheduled {
+    pub bulletin: String,
+    pub date: NaiveDate,
+    /// The last scheduled issue date before `date`.
+    pub before: Option<NaiveDate>,
+    /// The first scheduled issue date after `date`.
+    pub after: Option<NaiveDate>,
+}
+
+fn nearest(before: Option<NaiveDate>, after: Option<NaiveDate>) -> String {
+    match (before, after) {
+        (Some(b), Some(a)) => format!(" (the nearest scheduled issues are {b} and {a})"),
+        (Some(b), None) => format!(" (the last scheduled issue is {b})"),
+        (None, Some(a)) => format!(" (the next scheduled issue is {a})"),
+        (None, None) => " (its schedule sends no issue)".to_string(),
+    }
+}
+
+/// The first issue (after the policy) on or after the start of `date` in `tz`.
+pub fn next_issue_on_or_after(
+    bulletin: &Bulletin,
+    tz: Tz,
+    date: NaiveDate,
+) -> Result<NaiveDate, NotScheduled> {
+    let start = crate::issue::start_of_day(tz, date).with_timezone(&Utc);
+    let probe = start - chrono::Duration::seconds(1);
+    issue_fires_after(bulletin, tz, probe)
+        .next()
+        .map(|p| p.date())
+        .ok_or_else(|| NotScheduled {
+            bulletin: bulletin.id.to_string(),
+            date,
+            before: issue_fire_before(bulletin, tz, start).map(|p| p.date()),
+            after: None,
+        })
+}
+
+/// `date` itself when the schedule (after the policy) sends an issue on it; else why not,
+/// with the scheduled dates either side.
+pub fn scheduled_on(
+    bulletin: &Bulletin,
+    tz: Tz,
+    date: NaiveDate,
+) -> Result<NaiveDate, NotScheduled> {
+    let start = crate::issue::start_of_day(tz, date).with_timezone(&Utc);
+    let next = next_issue_on_or_after(bulletin, tz, date).ok();
+    if next == Some(date) {
+        return Ok(date);
+    }
+    Err(NotScheduled {
+        bulletin: bulletin.id.to_string(),
+        date,
+        before: issue_fire_before(bulletin, tz, start).map(|p| p.date()),
+        after: next,
+    })
+}

@@ -1,6 +1,7 @@
 //! The daemon's jobs and when they fire: each bulletin's issues, their proofs to the editors,
 //! and campaign announcements. Pure: takes the project and `after`, reads no clock.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -104,6 +105,21 @@ pub struct Planned {
 impl Planned {
     fn upcoming(self) -> Upcoming {
         (self.job, self.at, self.for_date)
+    }
+}
+
+/// The issues already in the ledger, by bulletin and (working-day) date: a fire for one of
+/// them does nothing, so it is not "coming" (an issue sent early by hand).
+pub type Created = BTreeSet<(String, NaiveDate)>;
+
+/// What lists of coming fires say of one whose issue is already in the ledger.
+pub const ALREADY_CREATED: &str = "already created (sent early): nothing more goes";
+
+/// Whether the issue a bulletin's fire (or its proof) is for is already in the ledger.
+pub fn already_created(job: &Job, for_date: Option<NaiveDate>, created: &Created) -> bool {
+    match (job, for_date) {
+        (Job::Bulletin(id) | Job::Proof(id), Some(d)) => created.contains(&(id.to_string(), d)),
+        _ => false,
     }
 }
 

@@ -28,7 +28,7 @@ pub use crate::cron::{
     CronError, CronSchedule, NonWorkingDay, english, fires_more_than_once_a_day, parse_time_zone,
 };
 pub use dst::{fires_after, fires_between, next_fire, prev_fire};
-pub use issues::{Placed, issue_fire_before, issue_fires_after};
+pub use issues::{NotScheduled, Placed, issue_fire_before, issue_fires_after};
 pub use jobs::{Job, Upcoming, fires_in, upcoming};
 pub use workdays::{Closed, WorkingDays};
 

@@ -461,6 +461,18 @@ impl Store {
     }
 
     /// Open an existing ledger to read it, changing nothing (no migration, no file created).
+    /// The issues (kind `issue`) in the ledger by bulletin and date: what the daemon will not
+    /// create again, for lists of what is coming.
+    pub async fn created_issues(&self) -> Result<crate::schedule::jobs::Created, StoreError> {
+        Ok(self
+            .status()
+            .await?
+            .into_iter()
+            .filter(|i| i.kind == IssueKind::Issue && !i.awaiting_approval)
+            .map(|i| (i.bulletin, i.date))
+            .collect())
+    }
+
     pub async fn open_read_only(url: &crate::config::DatabaseUrl) -> Result<Store, StoreError> {
         match url {
             crate::config::DatabaseUrl::Sqlite(path) => {

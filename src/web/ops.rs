@@ -271,6 +271,7 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
     let now = crate::clock::SystemClock::utc();
     let next = crate::schedule::jobs::upcoming(p, now, 1);
     let status = s.store.status().await.unwrap_or_default();
+    let created = s.store.created_issues().await.unwrap_or_default();
     let held: Vec<_> = status.iter().filter(|i| i.awaiting_approval).collect();
     let suppressions = s.store.suppressions().await.unwrap_or_default();
     let tz = p.settings.organisation.time_zone;
@@ -289,7 +290,8 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
         html! {
             h2 { "Next" }
             ul { @for (job, at, date) in next.iter().take(10) {
-                li { (job.to_string()) ": " (at.format("%a %-d %b %Y %H:%M %Z")) @if let Some(d) = date { " (for " (d) ")" } }
+                li { (job.to_string()) ": " (at.format("%a %-d %b %Y %H:%M %Z")) @if let Some(d) = date { " (for " (d)
+                    @if crate::schedule::jobs::already_created(job, *date, &created) { ": " (crate::schedule::jobs::ALREADY_CREATED) } ")" } }
             } }
             @if !held.is_empty() {
                 h2 { "Awaiting approval" }
