@@ -119,6 +119,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Schedule {
             count,
+            months,
             from,
             format,
         } => {
@@ -128,7 +129,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .with_timezone(&chrono::Utc),
                 None => crate::clock::SystemClock::utc(),
             };
-            schedule::run(p, count, format, after)?;
+            schedule::run(p, schedule::Horizon { count, months }, format, after)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Preview {

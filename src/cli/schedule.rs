@@ -1,5 +1,5 @@
-//! `bulletin schedule [--count N] [--format table|json]`: the next N fires of each job, merged
-//! and sorted by time, for people or for scripts. The only clock read is `now`, passed in.
+//! `bulletin schedule [--months M | --count N] [--format table|json]`: every fire of each job in
+//! the next M months (12 by default), or the next N of each, merged and sorted by time, for people or for scripts. The only clock read is `now`, passed in.
 
 use std::io::Write;
 
@@ -9,7 +9,15 @@ use chrono_tz::Tz;
 
 use super::TableOrJson;
 use crate::config::Project;
-use crate::schedule::jobs::{Job, Planned, upcoming_planned};
+use crate::schedule::jobs::{Job, Planned, planned_until, upcoming_planned};
+
+/// How far `schedule` looks: `months` ahead, or with `count`, that many fires of each job
+/// however far away (a yearly announcement's next one may be more than a year off).
+#[derive(Debug, Clone, Copy)]
+pub struct Horizon {
+    pub count: Option<usize>,
+    pub months: u32,
+}
 
 /// One row of `schedule --format json`.
 #[derive(Debug, serde::Serialize)]
@@ -66,11 +74,19 @@ pub fn moved_note(p: &Planned) -> Option<String> {
 
 pub fn run(
     project: &Project,
-    count: usize,
+    horizon: Horizon,
     format: TableOrJson,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let fires = upcoming_planned(project, now, count);
+    let fires = match horizon.count {
+        Some(count) => upcoming_planned(project, now, count),
+        None => {
+            let until = now
+                .checked_add_months(chrono::Months::new(horizon.months))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC);
+            planned_until(project, now, until, usize::MAX)
+        }
+    };
     let mut out = std::io::stdout().lock();
     match format {
         TableOrJson::Json => {
