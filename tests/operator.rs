@@ -1103,3 +1103,78 @@ fn a_future_date_asks_on_a_terminal_and_no_means_nothing_is_sent() {
     assert!(o.status.success(), "{}", out(&o));
     assert_eq!(outbox(&t).len(), 2);
 }
+
+/// A cancelled coming issue is not silently gone: `status` and `schedule` (table and JSON)
+/// show it as cancelled with who did it and when, and `bulletin uncancel` restores it, audited,
+/// so the daemon creates it after all. A past one is refused with a message that says why.
+#[test]
+fn a_cancelled_coming_issue_shows_who_cancelled_it_and_uncancel_restores_it() {
+    let t = tree("", &["a@x.example"], free_port());
+    let p = t.load().project.unwrap();
+    let tz = p.settings.organisation.time_zone;
+    let b = p.bulletin("news").unwrap();
+    let next = bulletin::issue::next_fire_on_or_after(
+        b,
+        tz,
+        chrono::Utc::now().with_timezone(&tz).date_naive() + chrono::Days::new(1),
+    )
+    .unwrap();
+    let date = next.date_naive().to_string();
+    ok(&run(&t, &["cancel", "news", "--date", &date]));
+
+    let status = ok(&run(&t, &["status"]));
+    assert!(
+        status.contains(&format!("news {date}: cancelled by tester"))
+            && status.contains(&format!("bulletin uncancel news --date {date}")),
+        "status shows the cancelled issue: {status}"
+    );
+    let schedule = ok(&run(&t, &["schedule"]));
+    let line = schedule
+        .lines()
+        .find(|l| l.contains(&next.format("%-d %b %Y").to_string()) && l.contains("bulletin:news"))
+        .unwrap_or_else(|| panic!("the issue is in the schedule: {schedule}"));
+    assert!(line.contains("CANCELLED by tester"), "{line}");
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&run(&t, &["schedule", "--format", "json"]))).unwrap();
+    let row = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["job"] == "bulletin:news" && r["at"] == next.to_rfc3339())
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(row["cancelled"]["by"], "tester", "{row}");
+
+    let o = run(&t, &["uncancel", "news", "--date", &date]);
+    assert!(ok(&o).contains("restored"), "{}", out(&o));
+    let status = ok(&run(&t, &["status"]));
+    assert!(!status.contains("cancelled by"), "{status}");
+    let schedule = ok(&run(&t, &["schedule"]));
+    assert!(!schedule.contains("CANCELLED"), "{schedule}");
+    let audited: Vec<(String, String)> = block_on(async {
+        let bulletin::config::DatabaseUrl::Sqlite(path) = &p.settings.database else {
+            panic!("a SQLite ledger")
+        };
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        sqlx::query_as("SELECT kind, detail FROM events WHERE kind = 'uncancelled'")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    });
+    assert!(
+        audited.len() == 1 && audited[0].1.contains("by tester"),
+        "{audited:?}"
+    );
+    let r = step_at(&t, next.timestamp() + 30);
+    assert_eq!(r.created.len(), 1, "restored, so created when due: {r:?}");
+
+    // Held for approval (due already), then cancelled: its time has gone, so no uncancel.
+    let (t, date) = held_tree(free_port());
+    step_at(&t, chrono::Utc::now().timestamp());
+    ok(&run(&t, &["cancel", "news", "--date", &date]));
+    let o = run(&t, &["uncancel", "news", "--date", &date]);
+    assert!(!o.status.success(), "{}", out(&o));
+    assert!(err(&o).contains("in the past"), "{}", err(&o));
+    assert!(ok(&run(&t, &["status"])).contains("cancelled by tester"));
+}

@@ -186,6 +186,13 @@ pub enum Command {
         #[arg(long)]
         date: NaiveDate,
     },
+    /// Undo `cancel` of an issue still to come: it is created and sent as scheduled.
+    Uncancel {
+        bulletin: String,
+        /// The issue date (YYYY-MM-DD).
+        #[arg(long)]
+        date: NaiveDate,
+    },
     /// Take an issue off the web archive and the Atom feed (it stays in the ledger, marked
     /// withdrawn).
     Withdraw {

@@ -10,8 +10,8 @@ use crate::address::EmailAddress;
 use crate::config::Project;
 use crate::schedule::jobs::Job;
 use crate::store::{
-    FireState, IssueKind, IssueState, OpenMode, StatusState, Store, StoreError, Suppression,
-    SuppressionScope,
+    CancelledFire, FireState, IssueKind, IssueState, OpenMode, StatusState, Store, StoreError,
+    Suppression, SuppressionScope,
 };
 
 /// Open the ledger the settings name, which must exist: every command but `run` and the
@@ -44,6 +44,16 @@ pub async fn existing_suppressions(project: &Project) -> anyhow::Result<Vec<Supp
     }
 }
 
+/// The issues cancelled before they were created, for the commands that show the schedule
+/// (`schedule`), which work before there is a ledger: without one, none.
+pub async fn cancelled_fires(project: &Project) -> anyhow::Result<Vec<CancelledFire>> {
+    match Store::open_with(&project.settings.database, OpenMode::Existing).await {
+        Ok(store) => Ok(store.cancelled_fires().await?),
+        Err(StoreError::NoLedger(_)) => Ok(Vec::new()),
+        Err(e) => Err(e).context("opening the database"),
+    }
+}
+
 /// Who is at the keyboard, for the audit trail.
 pub(crate) fn operator() -> String {
     std::env::var("USER")
@@ -54,11 +64,14 @@ pub(crate) fn operator() -> String {
 
 /// `status [--format json]`.
 pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
-    let rows = open(project).await?.status().await?;
+    let store = open(project).await?;
+    let rows = store.status().await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(ExitCode::SUCCESS);
     }
+    let cancelled = store.cancelled_fires().await?;
+    print_cancelled_fires(project, &cancelled);
     if rows.is_empty() {
         println!("no issues yet");
         return Ok(ExitCode::SUCCESS);
@@ -122,6 +135,39 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The issues cancelled before they were created, with who and when, and how to restore the
+/// ones still to come: they have no row in the ledger's issues, so without this `status` would
+/// say nothing of them.
+fn print_cancelled_fires(project: &Project, cancelled: &[CancelledFire]) {
+    if cancelled.is_empty() {
+        return;
+    }
+    let tz = project.settings.organisation.time_zone;
+    let now = crate::clock::SystemClock::utc().timestamp();
+    println!("cancelled before they were created:");
+    let at = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .unwrap_or_default()
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M %Z")
+            .to_string()
+    };
+    for c in cancelled {
+        let date = c.for_date.map(|d| d.to_string()).unwrap_or_default();
+        let mut line = format!("  {} {date}: cancelled by {} at {}", c.job, c.by, at(c.at));
+        if let (Job::Bulletin(b), Some(d)) = (&c.job, c.for_date)
+            && c.due_at > now
+        {
+            line.push_str(&format!(
+                "; was due {}, `bulletin uncancel {b} --date {d}` restores it",
+                at(c.due_at)
+            ));
+        }
+        println!("{line}");
+    }
+    println!();
 }
 
 fn scope(

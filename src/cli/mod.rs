@@ -110,6 +110,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Cancel { bulletin, date } => {
             runtime()?.block_on(operator::cancel(p, &bulletin, date))
         }
+        Command::Uncancel { bulletin, date } => {
+            runtime()?.block_on(operator::uncancel(p, &bulletin, date))
+        }
         Command::Withdraw { bulletin, date } => {
             runtime()?.block_on(operator::withdraw(p, &bulletin, date))
         }
@@ -129,7 +132,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .with_timezone(&chrono::Utc),
                 None => crate::clock::SystemClock::utc(),
             };
-            schedule::run(p, schedule::Horizon { count, months }, format, after)?;
+            let cancelled = runtime()?.block_on(ledger::cancelled_fires(p))?;
+            schedule::run(
+                p,
+                schedule::Horizon { count, months },
+                format,
+                after,
+                &cancelled,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Preview {

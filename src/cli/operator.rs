@@ -393,7 +393,7 @@ async fn cancel_fire(
 ) -> anyhow::Result<ExitCode> {
     let job = Job::Bulletin(crate::ids::BulletinId::parse(bulletin)?);
     let now = crate::clock::SystemClock::utc().timestamp();
-    let detail = format!("cancelled by {}", operator());
+    let detail = format!("{}{}", crate::store::CANCELLED_BY, operator());
     let held = store
         .held_fires()
         .await?
@@ -430,6 +430,52 @@ async fn cancel_fire(
         Ok(ExitCode::SUCCESS)
     } else {
         eprintln!("error: {bulletin} {date} was already handled ({state}); see `bulletin status`");
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// `uncancel BULLETIN --date D`: undo `cancel` of an issue still to come, so it is created
+/// and sent as scheduled. A past one is refused: its time has gone, and `send --now --date`
+/// sends it late if that is wanted.
+pub async fn uncancel(
+    project: &Project,
+    bulletin: &str,
+    date: NaiveDate,
+) -> anyhow::Result<ExitCode> {
+    known_bulletin(project, bulletin)?;
+    let store = open(project).await?;
+    let now = crate::clock::SystemClock::utc().timestamp();
+    let job = Job::Bulletin(crate::ids::BulletinId::parse(bulletin)?);
+    let cancelled = store
+        .cancelled_fires()
+        .await?
+        .into_iter()
+        .find(|c| c.job == job && c.for_date == Some(date));
+    let Some(c) = cancelled else {
+        let issue = store.find_issue(bulletin, date, IssueKind::Issue).await?;
+        match issue {
+            Some(row) if row.state == IssueState::Cancelled => eprintln!(
+                "error: {bulletin} {date} (issue {}) was cancelled after it was created; its cancelled deliveries stay cancelled (send the issue again with `bulletin send {bulletin} --now --date {date}`)",
+                row.id
+            ),
+            _ => eprintln!(
+                "error: {bulletin} {date} is not cancelled; nothing to restore (see `bulletin status`)"
+            ),
+        }
+        return Ok(ExitCode::FAILURE);
+    };
+    if c.due_at <= now {
+        eprintln!(
+            "error: {bulletin} {date} was due in the past; uncancel restores only an issue still to come (to send it late: `bulletin send {bulletin} --now --date {date}`)"
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    let by = operator();
+    if store.uncancel_fire(&job, c.due_at, &by, now).await? {
+        println!("restored {bulletin} {date}: it will be created and sent as scheduled");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("error: {bulletin} {date} is not cancelled any more; see `bulletin status`");
         Ok(ExitCode::FAILURE)
     }
 }

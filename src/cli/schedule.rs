@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use super::TableOrJson;
 use crate::config::Project;
 use crate::schedule::jobs::{Job, Planned, planned_until, upcoming_planned};
+use crate::store::CancelledFire;
 
 /// How far `schedule` looks: `months` ahead, or with `count`, that many fires of each job
 /// however far away (a yearly announcement's next one may be more than a year off).
@@ -31,9 +32,32 @@ pub struct Row {
     /// Why it moved: "Sunday", "bank holiday (Christmas Day)".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// When `bulletin cancel` stopped this fire: who and when; it will not go.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled: Option<Cancelled>,
 }
 
-pub fn rows(fires: &[Planned]) -> Vec<Row> {
+/// Who cancelled a coming fire, and when (RFC 3339 with the local offset).
+#[derive(Debug, serde::Serialize)]
+pub struct Cancelled {
+    pub by: String,
+    pub at: String,
+}
+
+/// The cancellation of `p`, if `bulletin cancel` stopped it.
+fn cancellation<'a>(p: &Planned, cancelled: &'a [CancelledFire]) -> Option<&'a CancelledFire> {
+    cancelled
+        .iter()
+        .find(|c| c.job == p.job && c.for_date == p.for_date)
+}
+
+fn local(at: i64, tz: Tz) -> DateTime<Tz> {
+    DateTime::from_timestamp(at, 0)
+        .unwrap_or_default()
+        .with_timezone(&tz)
+}
+
+pub fn rows(fires: &[Planned], cancelled: &[CancelledFire], tz: Tz) -> Vec<Row> {
     fires
         .iter()
         .map(|p| Row {
@@ -41,8 +65,21 @@ pub fn rows(fires: &[Planned]) -> Vec<Row> {
             at: p.at.to_rfc3339(),
             moved_from: p.moved_from.as_ref().map(|(d, _)| d.to_string()),
             reason: p.moved_from.as_ref().map(|(_, why)| why.to_string()),
+            cancelled: cancellation(p, cancelled).map(|c| Cancelled {
+                by: c.by.clone(),
+                at: local(c.at, tz).to_rfc3339(),
+            }),
         })
         .collect()
+}
+
+/// "CANCELLED by tester on Sat 5 Dec 2026 18:20 GMT; `bulletin uncancel …` restores it".
+fn cancelled_note(p: &Planned, c: &CancelledFire, tz: Tz) -> String {
+    let mut s = format!("CANCELLED by {} on {}", c.by, when(&local(c.at, tz)));
+    if let (Job::Bulletin(b), Some(d)) = (&p.job, p.for_date) {
+        s.push_str(&format!("; `bulletin uncancel {b} --date {d}` restores it"));
+    }
+    s
 }
 
 /// "2027-05-03 moved to 2027-05-04: bank holiday (Early May bank holiday)"; when it skipped a
@@ -77,6 +114,7 @@ pub fn run(
     horizon: Horizon,
     format: TableOrJson,
     now: DateTime<Utc>,
+    cancelled: &[CancelledFire],
 ) -> anyhow::Result<()> {
     let fires = match horizon.count {
         Some(count) => upcoming_planned(project, now, count),
@@ -90,12 +128,13 @@ pub fn run(
     let mut out = std::io::stdout().lock();
     match format {
         TableOrJson::Json => {
-            serde_json::to_writer_pretty(&mut out, &rows(&fires))?;
+            let tz = project.settings.organisation.time_zone;
+            serde_json::to_writer_pretty(&mut out, &rows(&fires, cancelled, tz))?;
             writeln!(out)?;
         }
         TableOrJson::Table => {
             let tz = project.settings.organisation.time_zone;
-            out.write_all(table(&fires, tz).as_bytes())?;
+            out.write_all(table(&fires, cancelled, tz).as_bytes())?;
             writeln!(out)?;
             out.write_all(schedules_in_english(project).as_bytes())?;
         }
@@ -144,7 +183,7 @@ fn what_for(job: &Job, date: Option<NaiveDate>) -> String {
 
 /// The table for people: `JOB  WHEN (zone)  FOR`, and a note where a fire was moved off a
 /// weekend or bank holiday.
-pub fn table(fires: &[Planned], tz: Tz) -> String {
+pub fn table(fires: &[Planned], cancelled: &[CancelledFire], tz: Tz) -> String {
     if fires.is_empty() {
         return "Nothing is scheduled.\n".into();
     }
@@ -155,7 +194,14 @@ pub fn table(fires: &[Planned], tz: Tz) -> String {
                 p.job.to_string(),
                 when(&p.at),
                 what_for(&p.job, p.for_date),
-                moved_note(p).unwrap_or_default(),
+                [
+                    cancellation(p, cancelled).map(|c| cancelled_note(p, c, tz)),
+                    moved_note(p),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("; "),
             ]
         })
         .collect();

@@ -17,6 +17,7 @@ mod vocab;
 pub use bounces::{BounceKind, BounceRecorded, NewBounce, SoftPolicy, StaleAddress};
 use chrono::NaiveDate;
 use deliveries::Batch;
+pub use fires::CANCELLED_BY;
 pub use identity::{IdentityError, LedgerId, marker_path};
 pub use postgres::PgStore;
 pub use reach::{ReachDelivery, ReachIssue, ReachUnsubscribe};
@@ -211,6 +212,20 @@ impl serde::Serialize for StatusState {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
+}
+
+/// An issue cancelled before it was created (`bulletin cancel` of a coming or held issue):
+/// its fire is recorded as skipped, with who cancelled it and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelledFire {
+    pub job: crate::schedule::jobs::Job,
+    /// When it was (or is) due (Unix seconds).
+    pub due_at: i64,
+    pub for_date: Option<NaiveDate>,
+    /// Who cancelled it.
+    pub by: String,
+    /// When it was cancelled (Unix seconds).
+    pub at: i64,
 }
 
 /// A scheduled fire waiting for approval.
