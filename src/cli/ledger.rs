@@ -10,8 +10,8 @@ use crate::address::EmailAddress;
 use crate::config::Project;
 use crate::schedule::jobs::Job;
 use crate::store::{
-    CancelledFire, FireState, IssueKind, IssueState, OpenMode, StatusState, Store, StoreError,
-    Suppression, SuppressionScope,
+    CancelledFire, FireState, IssueKind, IssueState, IssueStatus, OpenMode, StatusState, Store,
+    StoreError, Suppression, SuppressionScope,
 };
 
 /// Open the ledger the settings name, which must exist: every command but `run` and the
@@ -77,6 +77,25 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let tz = project.settings.organisation.time_zone;
+    // Proofs to the editors apart from the issues readers get: a busy month of test proofs
+    // should not bury the issue rows.
+    let (proofs, issues): (Vec<&IssueStatus>, Vec<&IssueStatus>) =
+        rows.iter().partition(|r| r.kind.is_proof());
+    if !issues.is_empty() {
+        print_status_rows(&issues, tz);
+    }
+    if !proofs.is_empty() {
+        if !issues.is_empty() {
+            println!();
+        }
+        println!("proofs to the editors:");
+        print_status_rows(&proofs, tz);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The `status` table of `rows`, with its header.
+fn print_status_rows(rows: &[&IssueStatus], tz: chrono_tz::Tz) {
     // As wide as the widest kind (a test proof's label carries its time and number).
     let kw = rows
         .iter()
@@ -99,7 +118,7 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
         "EXPIRED",
         "SUPPRESSED"
     );
-    for r in &rows {
+    for r in rows {
         let c = &r.deliveries;
         println!(
             "{:<14} {:<10} {:<kw$} {:>5} {:<8} {:>7} {:>9} {:>7} {:>8} {:>6} {:>7} {:>10}",
@@ -134,7 +153,6 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
             println!("  withdrawn from the web archive and feed");
         }
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The issues cancelled before they were created, with who and when, and how to restore the

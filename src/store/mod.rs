@@ -281,7 +281,13 @@ pub enum LeaseSweep {
 pub struct IssueStatus {
     pub bulletin: String,
     pub date: NaiveDate,
+    /// A word for scripts (`issue`, `proof`, `test_proof`, `held`, `announce`), never the
+    /// stored key with its timestamp: a test proof's time is in `proof_made_at`.
+    #[serde(serialize_with = "readable_kind")]
     pub kind: IssueKind,
+    /// For a test proof (`send --test-to`): when it was made, RFC 3339 in UTC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proof_made_at: Option<String>,
     pub issue: i64,
     pub state: StatusState,
     pub paused_reason: Option<String>,
@@ -293,6 +299,10 @@ pub struct IssueStatus {
     pub withdrawn: bool,
     /// Waiting for `bulletin approve` (a held fire: no issue exists yet, `issue` is 0).
     pub awaiting_approval: bool,
+}
+
+fn readable_kind<S: serde::Serializer>(kind: &IssueKind, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(kind.word())
 }
 
 /// One issue in the public archive.
