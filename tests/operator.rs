@@ -1178,3 +1178,44 @@ fn a_cancelled_coming_issue_shows_who_cancelled_it_and_uncancel_restores_it() {
     assert!(err(&o).contains("in the past"), "{}", err(&o));
     assert!(ok(&run(&t, &["status"])).contains("cancelled by tester"));
 }
+
+/// `lists --who` shows every include path by which an address is on a list, not only the
+/// first: on all-partners directly, through police, and through health which includes police.
+#[test]
+fn lists_who_shows_every_include_path() {
+    let t = tree("", &["a@x.example"], free_port());
+    t.write(
+        "config/lists/police.toml",
+        "name = \"Police\"\n[[member]]\nemail = \"p@x.example\"\n",
+    );
+    t.write(
+        "config/lists/health.toml",
+        "name = \"Health\"\ninclude = [\"police\"]\n[[member]]\nemail = \"h@x.example\"\n",
+    );
+    t.write(
+        "config/lists/all-partners.toml",
+        "name = \"All partners\"\ninclude = [\"police\", \"health\"]\n[[member]]\nemail = \"P@x.example\"\n",
+    );
+    let text = ok(&run(&t, &["lists", "--who", "p@x.example"]));
+    for path in [
+        "all-partners ← (direct)",
+        "all-partners ← police ← (direct)",
+        "all-partners ← health ← police ← (direct)",
+        "health ← police ← (direct)",
+        "police ← (direct)",
+    ] {
+        assert!(text.lines().any(|l| l.trim() == path), "{path} in:\n{text}");
+    }
+    let who: serde_json::Value = serde_json::from_str(&ok(&run(
+        &t,
+        &["lists", "--who", "p@x.example", "--format", "json"],
+    )))
+    .unwrap();
+    let all = who["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["list"] == "all-partners")
+        .unwrap_or_else(|| panic!("{who}"));
+    assert_eq!(all["paths"].as_array().unwrap().len(), 3, "{who}");
+}

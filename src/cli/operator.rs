@@ -256,6 +256,8 @@ struct WhoRow {
     list: String,
     /// `direct`, or the included list it comes through.
     via: String,
+    /// Every include path to the address, e.g. `all-partners ← police ← (direct)`.
+    paths: Vec<String>,
     suppressed: Vec<String>,
 }
 
@@ -291,9 +293,20 @@ pub fn lists_who(
                 .map(|inc| format!("include {}", inc.value))
                 .unwrap_or_else(|| "include".into())
         };
+        let paths = project
+            .lists
+            .paths_to(id, &key)
+            .iter()
+            .map(|p| {
+                let mut s: Vec<String> = p.iter().map(ToString::to_string).collect();
+                s.push("(direct)".into());
+                s.join(" ← ")
+            })
+            .collect();
         rows.push(WhoRow {
             list: id.to_string(),
             via,
+            paths,
             suppressed: suppressed_for(project, suppressions, &key, id),
         });
     }
@@ -319,15 +332,17 @@ pub fn lists_who(
         println!("{key} is on {} list(s):", rows.len());
         for r in &rows {
             println!(
-                "  {:<20} {:<24} {}",
+                "  {:<20} {}",
                 r.list,
-                r.via,
                 if r.suppressed.is_empty() {
                     "receives mail".to_string()
                 } else {
                     format!("suppressed ({})", r.suppressed.join(", "))
                 }
             );
+            for p in &r.paths {
+                println!("      {p}");
+            }
         }
     }
     for s in &other {
