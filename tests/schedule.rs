@@ -735,6 +735,7 @@ fn schedule_table_for_people() {
     let project = tree.load().project.expect("the sample project loads");
     let table = bulletin::cli::schedule::table(
         &bulletin::schedule::jobs::upcoming_planned(&project, support::now(), 1),
+        &[],
         London,
     );
     assert_eq!(

@@ -391,6 +391,7 @@ fn a_preview_names_no_subscriber_carries_no_working_token_and_is_private() {
 /// `/admin` lists a cancelled coming issue among the next fires as cancelled, with who and
 /// when and the command that restores it, not as if it were still going.
 #[test]
+#[allow(clippy::disallowed_methods)] // the real clock the daemon under test reads
 fn admin_shows_a_cancelled_coming_issue_as_cancelled() {
     let t = Tree::sample();
     t.quiet_schedule();
