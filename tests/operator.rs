@@ -736,6 +736,18 @@ fn cancel_stops_the_waiting_deliveries_and_withdraw_hides_the_issue() {
     let st = status_json(&t);
     let r = st.iter().find(|r| r["issue"] == row.id).unwrap();
     assert_eq!(r["withdrawn"], true, "kept in the ledger, marked");
+    // The table says who cancelled and withdrew it, from the ledger's events.
+    let table = ok(&run(&t, &["status"]));
+    assert!(
+        table.contains("cancelled: 2 deliveries (2 waiting deliveries cancelled by tester, "),
+        "{table}"
+    );
+    assert!(
+        table.contains(
+            "withdrawn from the web archive and feed (taken off the archive and feed by tester, "
+        ),
+        "{table}"
+    );
     drop(d);
 
     let o = run(&t, &["cancel", "news", "--date", "2026-10-01"]);

@@ -79,23 +79,50 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
     let tz = project.settings.organisation.time_zone;
     // Proofs to the editors apart from the issues readers get: a busy month of test proofs
     // should not bury the issue rows.
+    // Who cancelled or withdrew an issue, and when: the ledger's events for it.
+    let mut audit: Audit = std::collections::HashMap::new();
+    for r in rows
+        .iter()
+        .filter(|r| r.issue > 0 && (r.withdrawn || r.deliveries.cancelled > 0))
+    {
+        for e in store.events(r.issue).await? {
+            if e.kind == "cancelled" || e.kind == "withdrawn" {
+                let when = chrono::DateTime::from_timestamp(e.at, 0)
+                    .unwrap_or_default()
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M %Z");
+                audit
+                    .entry((r.issue, e.kind))
+                    .or_insert_with(|| format!("{}, {when}", e.detail));
+            }
+        }
+    }
     let (proofs, issues): (Vec<&IssueStatus>, Vec<&IssueStatus>) =
         rows.iter().partition(|r| r.kind.is_proof());
     if !issues.is_empty() {
-        print_status_rows(&issues, tz);
+        print_status_rows(&issues, tz, &audit);
     }
     if !proofs.is_empty() {
         if !issues.is_empty() {
             println!();
         }
         println!("proofs to the editors:");
-        print_status_rows(&proofs, tz);
+        print_status_rows(&proofs, tz, &audit);
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// What the events say of an issue's cancellation or withdrawal, by (issue, event kind).
+type Audit = std::collections::HashMap<(i64, String), String>;
+
 /// The `status` table of `rows`, with its header.
-fn print_status_rows(rows: &[&IssueStatus], tz: chrono_tz::Tz) {
+fn print_status_rows(rows: &[&IssueStatus], tz: chrono_tz::Tz, audit: &Audit) {
+    let said = |r: &IssueStatus, kind: &str| {
+        audit
+            .get(&(r.issue, kind.to_string()))
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default()
+    };
     // As wide as the widest kind (a test proof's label carries its time and number).
     let kw = rows
         .iter()
@@ -147,10 +174,17 @@ fn print_status_rows(rows: &[&IssueStatus], tz: chrono_tz::Tz) {
             );
         }
         if c.cancelled > 0 {
-            println!("  cancelled: {} deliveries", c.cancelled);
+            println!(
+                "  cancelled: {} deliveries{}",
+                c.cancelled,
+                said(r, "cancelled")
+            );
         }
         if r.withdrawn {
-            println!("  withdrawn from the web archive and feed");
+            println!(
+                "  withdrawn from the web archive and feed{}",
+                said(r, "withdrawn")
+            );
         }
     }
 }
