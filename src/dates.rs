@@ -226,6 +226,19 @@ pub fn cli_date(text: &str) -> Result<NaiveDate, String> {
     }
 }
 
+/// Local midnight, or the first instant of the day where midnight falls in a DST gap.
+pub fn start_of_day(tz: chrono_tz::Tz, date: chrono::NaiveDate) -> chrono::DateTime<chrono_tz::Tz> {
+    use chrono::TimeZone;
+    let mut t = date.and_time(chrono::NaiveTime::MIN);
+    for _ in 0..48 {
+        if let Some(dt) = tz.from_local_datetime(&t).earliest() {
+            return dt;
+        }
+        t += chrono::Duration::minutes(30);
+    }
+    tz.from_utc_datetime(&date.and_time(chrono::NaiveTime::MIN))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //! coming up, always-on), which standing blocks, in the bulletin's order. Pure: it takes the
 //! project and the date, reads no clock and no files.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone};
+use chrono::{DateTime, Datelike, Duration, NaiveDate};
 use chrono_tz::Tz;
 
 use crate::calendar::{Calendar, Occurrence, OccurrenceKind};
@@ -255,17 +255,7 @@ pub fn next_fire_on_or_after(bulletin: &Bulletin, tz: Tz, date: NaiveDate) -> Op
         .map(|p| p.at)
 }
 
-/// Local midnight, or the first instant of the day where midnight falls in a DST gap.
-pub fn start_of_day(tz: Tz, date: NaiveDate) -> DateTime<Tz> {
-    let mut t = date.and_time(NaiveTime::MIN);
-    for _ in 0..48 {
-        if let Some(dt) = tz.from_local_datetime(&t).earliest() {
-            return dt;
-        }
-        t += Duration::minutes(30);
-    }
-    tz.from_utc_datetime(&date.and_time(NaiveTime::MIN))
-}
+pub use crate::dates::start_of_day;
 
 /// The issue's ordinal among its schedule's fires since 2020 (for rotating always-on
 /// campaigns into every Nth issue). Deterministic: the same date always gets the same number.

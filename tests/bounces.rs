@@ -1408,3 +1408,45 @@ fn an_unsubscribe_request_in_the_imap_mailbox_is_acted_on_and_moved_aside() {
         "the request without a token stays for a person"
     );
 }
+
+/// `bulletin bounce` says on stdout what it did with the message, in one line that names no
+/// address: recorded (and whether the address is now suppressed), or ignored and why.
+#[test]
+fn bounce_says_on_stdout_what_it_did_without_an_address() {
+    let t = tree(&FIVE, BOUNCES);
+    send(&t, "2026-12-01");
+    let rp = return_paths(&t, 1);
+    let msg = fixture(
+        "postfix-user-unknown.eml",
+        &[
+            ("VERP", &rp[FIVE[0]]),
+            ("RCPT", FIVE[0]),
+            ("STATUS", "5.1.1"),
+        ],
+    );
+    let line = |o: &Output| {
+        let out = String::from_utf8_lossy(&o.stdout).to_string();
+        assert_eq!(out.lines().count(), 1, "one line: {}", say(o));
+        assert!(!out.contains('@'), "no address: {out}");
+        out
+    };
+    let first = line(&pipe(&t, &msg, &[]));
+    assert!(
+        first.starts_with("recorded: a hard bounce") && first.contains("suppressed"),
+        "{first}"
+    );
+    let again = line(&pipe(&t, &msg, &[]));
+    assert!(
+        again.starts_with("ignored:") && again.contains("already recorded"),
+        "{again}"
+    );
+    let chatter = line(&pipe(
+        &t,
+        b"From: someone@x.example\r\nTo: news@test.example\r\nSubject: thanks\r\n\r\nThanks!\r\n",
+        &[],
+    ));
+    assert!(
+        chatter.starts_with("ignored: not a delivery status notification"),
+        "{chatter}"
+    );
+}

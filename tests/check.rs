@@ -1226,3 +1226,50 @@ fn the_daemons_plan_lists_the_next_issues_news_and_lines_up() {
         "columns line up:\n{plan}"
     );
 }
+
+/// One `check` reports every file's mistakes: an unknown list in a campaign's `announce` shows
+/// up beside an error in bulletin.toml and the campaign's own errors (a missing title, a bad
+/// `at`), not only once those are fixed, and a news item naming that campaign is not told the
+/// campaign is unknown.
+#[test]
+fn one_check_reports_an_unknown_announce_list_beside_other_errors() {
+    let campaign_variants = [
+        // The campaign's own error is elsewhere in the file.
+        "summary = \"About the week.\"\nannounce = { days_before = 7, lists = [\"al\"] }\n[[when]]\ndates = { from = 2026-11-16, to = 2026-11-20 }\n",
+        // The campaign's own error is in `announce` itself.
+        "title = \"A week\"\nsummary = \"About the week.\"\nannounce = { days_before = 7, at = \"9am\", lists = [\"al\"] }\n[[when]]\ndates = { from = 2026-11-16, to = 2026-11-20 }\n",
+    ];
+    for campaign in campaign_variants {
+        let t = Tree::minimal();
+        t.write(
+            "config/bulletin.toml",
+            &settings_with("website =", "webiste ="),
+        );
+        t.write("campaigns/week.toml", campaign);
+        t.write(
+            "news/week.md",
+            "+++\ntitle = \"Week\"\nsection = \"partnership\"\npublish = 2026-11-01\ncampaign = \"week\"\n+++\nBody.\n",
+        );
+        let out = bulletin(t.root())
+            .env("USER", "tester")
+            .arg("check")
+            .output()
+            .expect("run bulletin check");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "{stdout}");
+        assert!(
+            stdout.contains("config/bulletin.toml:") && stdout.contains("unknown key `webiste`"),
+            "the settings error: {stdout}"
+        );
+        assert!(
+            stdout.contains("campaigns/week.toml:")
+                && stdout.contains("unknown list `al` in `announce`")
+                && stdout.contains("did you mean `all`?"),
+            "the announce list, in the same run: {stdout}"
+        );
+        assert!(
+            !stdout.contains("unknown campaign `week`"),
+            "a campaign with errors still exists for the news naming it: {stdout}"
+        );
+    }
+}

@@ -21,12 +21,58 @@ fn status_names_a_test_proof_by_its_date() {
         .to_string();
     assert!(stdout.contains(&format!("test proof {today} ")), "{stdout}");
     assert!(!stdout.contains("proof:"), "{stdout}");
-    let header = stdout.lines().next().unwrap();
-    let row: Vec<char> = stdout.lines().nth(1).unwrap().chars().collect();
+    let mut lines = stdout.lines().skip_while(|l| !l.starts_with("BULLETIN "));
+    let header = lines.next().unwrap();
+    let row: Vec<char> = lines.next().unwrap().chars().collect();
     let end = header.find("ISSUE").unwrap() + "ISSUE".len();
     assert!(
         row[end - 1].is_ascii_digit() && row[end] == ' ',
         "the issue id sits under ISSUE:\n{stdout}"
+    );
+}
+
+/// `status` shows proofs apart from the issues readers get: a section of their own in the
+/// table, and in JSON a word for the kind with the proof's time beside it, not its stored key.
+#[test]
+fn status_shows_proofs_apart_from_issues() {
+    let tree = Tree::minimal();
+    support::succeed(bulletin(tree.root()).args(["send", "news", "--test-to", "jo@x.example"]));
+    support::succeed(bulletin(tree.root()).args([
+        "send",
+        "news",
+        "--now",
+        "--date",
+        "2026-11-01",
+        "--yes",
+    ]));
+    support::succeed(bulletin(tree.root()).args(["send", "news", "--test-to", "jo@x.example"]));
+    let out = support::succeed(bulletin(tree.root()).arg("status"));
+    let section = out
+        .find("proofs to the editors:")
+        .unwrap_or_else(|| panic!("a proofs section: {out}"));
+    let (issues, proofs) = out.split_at(section);
+    assert!(
+        issues.contains(" issue ") && !issues.contains("test proof"),
+        "{out}"
+    );
+    assert_eq!(proofs.matches("test proof ").count(), 2, "{out}");
+    assert!(!proofs.contains(" issue "), "{out}");
+
+    let json = support::status_json(&mut bulletin(tree.root()));
+    let rows = json.as_array().unwrap();
+    let proofs: Vec<_> = rows.iter().filter(|r| r["kind"] == "test_proof").collect();
+    assert_eq!(proofs.len(), 2, "{json}");
+    for p in proofs {
+        let at = p["proof_made_at"].as_str().unwrap_or_else(|| panic!("{p}"));
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(at).is_ok(),
+            "a readable time: {at}"
+        );
+    }
+    assert!(
+        rows.iter()
+            .all(|r| !r["kind"].as_str().unwrap().contains(':')),
+        "{json}"
     );
 }
 

@@ -746,6 +746,18 @@ fn cancel_stops_the_waiting_deliveries_and_withdraw_hides_the_issue() {
     let st = status_json(&t);
     let r = st.iter().find(|r| r["issue"] == row.id).unwrap();
     assert_eq!(r["withdrawn"], true, "kept in the ledger, marked");
+    // The table says who cancelled and withdrew it, from the ledger's events.
+    let table = ok(&run(&t, &["status"]));
+    assert!(
+        table.contains("cancelled: 2 deliveries (2 waiting deliveries cancelled by tester, "),
+        "{table}"
+    );
+    assert!(
+        table.contains(
+            "withdrawn from the web archive and feed (taken off the archive and feed by tester, "
+        ),
+        "{table}"
+    );
     drop(d);
 
     let o = run(&t, &["cancel", "news", "--date", "2026-10-01"]);
@@ -1112,4 +1124,120 @@ fn a_future_date_asks_on_a_terminal_and_no_means_nothing_is_sent() {
     let o = on_a_terminal(&t, &args, "y\n");
     assert!(o.status.success(), "{}", out(&o));
     assert_eq!(outbox(&t).len(), 2);
+}
+
+/// A cancelled coming issue is not silently gone: `status` and `schedule` (table and JSON)
+/// show it as cancelled with who did it and when, and `bulletin uncancel` restores it, audited,
+/// so the daemon creates it after all. A past one is refused with a message that says why.
+#[test]
+fn a_cancelled_coming_issue_shows_who_cancelled_it_and_uncancel_restores_it() {
+    let t = tree("", &["a@x.example"], free_port());
+    let p = t.load().project.unwrap();
+    let tz = p.settings.organisation.time_zone;
+    let b = p.bulletin("news").unwrap();
+    let next = bulletin::issue::next_fire_on_or_after(
+        b,
+        tz,
+        chrono::Utc::now().with_timezone(&tz).date_naive() + chrono::Days::new(1),
+    )
+    .unwrap();
+    let date = next.date_naive().to_string();
+    ok(&run(&t, &["cancel", "news", "--date", &date]));
+
+    let status = ok(&run(&t, &["status"]));
+    assert!(
+        status.contains(&format!("news {date}: cancelled by tester"))
+            && status.contains(&format!("bulletin uncancel news --date {date}")),
+        "status shows the cancelled issue: {status}"
+    );
+    let schedule = ok(&run(&t, &["schedule"]));
+    let line = schedule
+        .lines()
+        .find(|l| l.contains(&next.format("%-d %b %Y").to_string()) && l.contains("bulletin:news"))
+        .unwrap_or_else(|| panic!("the issue is in the schedule: {schedule}"));
+    assert!(line.contains("CANCELLED by tester"), "{line}");
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&run(&t, &["schedule", "--format", "json"]))).unwrap();
+    let row = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["job"] == "bulletin:news" && r["at"] == next.to_rfc3339())
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(row["cancelled"]["by"], "tester", "{row}");
+
+    let o = run(&t, &["uncancel", "news", "--date", &date]);
+    assert!(ok(&o).contains("restored"), "{}", out(&o));
+    let status = ok(&run(&t, &["status"]));
+    assert!(!status.contains("cancelled by"), "{status}");
+    let schedule = ok(&run(&t, &["schedule"]));
+    assert!(!schedule.contains("CANCELLED"), "{schedule}");
+    let audited: Vec<(String, String)> = block_on(async {
+        let bulletin::config::DatabaseUrl::Sqlite(path) = &p.settings.database else {
+            panic!("a SQLite ledger")
+        };
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        sqlx::query_as("SELECT kind, detail FROM events WHERE kind = 'uncancelled'")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    });
+    assert!(
+        audited.len() == 1 && audited[0].1.contains("by tester"),
+        "{audited:?}"
+    );
+    let r = step_at(&t, next.timestamp() + 30);
+    assert_eq!(r.created.len(), 1, "restored, so created when due: {r:?}");
+
+    // Held for approval (due already), then cancelled: its time has gone, so no uncancel.
+    let (t, date) = held_tree(free_port());
+    step_at(&t, chrono::Utc::now().timestamp());
+    ok(&run(&t, &["cancel", "news", "--date", &date]));
+    let o = run(&t, &["uncancel", "news", "--date", &date]);
+    assert!(!o.status.success(), "{}", out(&o));
+    assert!(err(&o).contains("in the past"), "{}", err(&o));
+    assert!(ok(&run(&t, &["status"])).contains("cancelled by tester"));
+}
+
+/// `lists --who` shows every include path by which an address is on a list, not only the
+/// first: on all-partners directly, through police, and through health which includes police.
+#[test]
+fn lists_who_shows_every_include_path() {
+    let t = tree("", &["a@x.example"], free_port());
+    t.write(
+        "config/lists/police.toml",
+        "name = \"Police\"\n[[member]]\nemail = \"p@x.example\"\n",
+    );
+    t.write(
+        "config/lists/health.toml",
+        "name = \"Health\"\ninclude = [\"police\"]\n[[member]]\nemail = \"h@x.example\"\n",
+    );
+    t.write(
+        "config/lists/all-partners.toml",
+        "name = \"All partners\"\ninclude = [\"police\", \"health\"]\n[[member]]\nemail = \"P@x.example\"\n",
+    );
+    let text = ok(&run(&t, &["lists", "--who", "p@x.example"]));
+    for path in [
+        "all-partners ← (direct)",
+        "all-partners ← police ← (direct)",
+        "all-partners ← health ← police ← (direct)",
+        "health ← police ← (direct)",
+        "police ← (direct)",
+    ] {
+        assert!(text.lines().any(|l| l.trim() == path), "{path} in:\n{text}");
+    }
+    let who: serde_json::Value = serde_json::from_str(&ok(&run(
+        &t,
+        &["lists", "--who", "p@x.example", "--format", "json"],
+    )))
+    .unwrap();
+    let all = who["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["list"] == "all-partners")
+        .unwrap_or_else(|| panic!("{who}"));
+    assert_eq!(all["paths"].as_array().unwrap().len(), 3, "{who}");
 }

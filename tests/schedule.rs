@@ -735,8 +735,9 @@ fn schedule_table_for_people() {
     let project = tree.load().project.expect("the sample project loads");
     let table = bulletin::cli::schedule::table(
         &bulletin::schedule::jobs::upcoming_planned(&project, support::now(), 1),
-        London,
         &Default::default(),
+        &[],
+        London,
     );
     assert_eq!(
         table,
@@ -766,5 +767,40 @@ announce:sixteen-days-of-action    Thu 18 Nov 2027 09:00 GMT  starts 25 Nov 2027
         text.lines()
             .any(|l| l.starts_with("bulletin:sscp-news ") && l.contains(" 09:00 ")),
         "{text}"
+    );
+}
+
+/// `bulletin schedule` with no options shows the next twelve months of issues, not five: a
+/// monthly bulletin lists twelve issues, a weekly one a year of them; `--months` and `--count`
+/// still narrow it.
+#[test]
+fn schedule_shows_the_next_twelve_months_by_default() {
+    let rows_of = |tree: &support::Tree, extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["schedule", "--format", "json", "--from", "2027-01-02"];
+        args.extend_from_slice(extra);
+        let out = support::succeed(support::bulletin(tree.root()).args(&args));
+        let json: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+        json.as_array()
+            .expect("an array")
+            .iter()
+            .filter(|r| r["job"] == "bulletin:news")
+            .map(|r| r["at"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let monthly = support::Tree::minimal();
+    let issues = rows_of(&monthly, &[]);
+    assert_eq!(issues.len(), 12, "{issues:?}");
+    assert!(issues[0].starts_with("2027-02-01"), "{issues:?}");
+    assert!(issues[11].starts_with("2028-01-01"), "{issues:?}");
+    assert_eq!(rows_of(&monthly, &["--months", "3"]).len(), 3);
+    assert_eq!(rows_of(&monthly, &["--count", "2"]).len(), 2);
+
+    let weekly = support::Tree::minimal();
+    weekly.schedule("0 9 * * 1");
+    let issues = rows_of(&weekly, &[]);
+    assert!(
+        (52..=53).contains(&issues.len()),
+        "{}: {issues:?}",
+        issues.len()
     );
 }

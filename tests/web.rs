@@ -401,3 +401,45 @@ fn a_preview_names_no_subscriber_carries_no_working_token_and_is_private() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// `/admin` lists a cancelled coming issue among the next fires as cancelled, with who and
+/// when and the command that restores it, not as if it were still going.
+#[test]
+#[allow(clippy::disallowed_methods)] // the real clock the daemon under test reads
+fn admin_shows_a_cancelled_coming_issue_as_cancelled() {
+    let t = Tree::sample();
+    t.quiet_schedule();
+    t.create_ledger();
+    let port = free_port();
+    let settings = std::fs::read_to_string(t.config()).unwrap().replace(
+        "public_url = \"http://127.0.0.1:8080\"",
+        &format!("public_url = \"http://127.0.0.1:{port}\""),
+    );
+    t.write("config/bulletin.toml", &settings);
+    let p = t.load().project.unwrap();
+    let tz = p.settings.organisation.time_zone;
+    let next = bulletin::issue::next_fire_on_or_after(
+        p.bulletin("sscp-news").unwrap(),
+        tz,
+        chrono::Utc::now().with_timezone(&tz).date_naive() + chrono::Days::new(1),
+    )
+    .unwrap();
+    let date = next.date_naive().to_string();
+    let o = bulletin(t.root())
+        .args(["cancel", "sscp-news", "--date", &date])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let d = Daemon::start(&t, port);
+    let (code, _, admin) = d.admin_get("/admin");
+    assert_eq!(code, 200);
+    let line = admin
+        .split("<li>")
+        .find(|l| l.contains(&format!("(for {date})")) && l.contains("bulletin:sscp-news"))
+        .unwrap_or_else(|| panic!("the issue among the next fires: {admin}"));
+    assert!(
+        line.contains("cancelled</strong> by tester")
+            && line.contains(&format!("bulletin uncancel sscp-news --date {date}")),
+        "{line}"
+    );
+}

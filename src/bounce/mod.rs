@@ -84,6 +84,48 @@ pub fn classify_reply(reply: &str) -> BounceKind {
     }
 }
 
+/// What `bulletin bounce` tells the person (or MTA log) that ran it, one line: recorded or
+/// ignored, and why. Ids and kinds only, never an address, as in [`log`].
+pub fn summary(o: &Outcome) -> String {
+    match o {
+        Outcome::Recorded {
+            delivery,
+            kind,
+            suppressed,
+            tripped,
+        } => {
+            let mut s = format!("recorded: a {kind} bounce for delivery {delivery}");
+            if *suppressed {
+                s.push_str("; the address is now suppressed");
+            }
+            if *tripped {
+                s.push_str("; it tripped the bounce breaker and the issue is paused (see `bulletin status`)");
+            }
+            s
+        }
+        Outcome::Unsubscribed { bulletin, changed } => {
+            if *changed {
+                format!(
+                    "recorded: an unsubscribe request by mail; the address is now suppressed for `{bulletin}`"
+                )
+            } else {
+                format!(
+                    "ignored: an unsubscribe request by mail for `{bulletin}`, already suppressed; nothing changed"
+                )
+            }
+        }
+        Outcome::Duplicate { delivery, kind } => {
+            format!(
+                "ignored: a {kind} bounce for delivery {delivery} was already recorded; nothing changed"
+            )
+        }
+        Outcome::Ignored(why @ Ignored::TooLarge(limit)) => {
+            format!("ignored: {} ({})", why.describe(), limit.describe())
+        }
+        Outcome::Ignored(why) => format!("ignored: {}", why.describe()),
+    }
+}
+
 /// One line on what a message did; ids and kinds only, never an address.
 pub fn log(o: &Outcome) {
     match o {

@@ -129,9 +129,12 @@ pub enum Command {
     },
     /// The next fire times of each job (issues, proofs, announcements), sorted by time.
     Schedule {
-        /// How many fires of each job.
-        #[arg(long, default_value_t = 5)]
-        count: usize,
+        /// How many fires of each job; without it, every fire within --months.
+        #[arg(long)]
+        count: Option<usize>,
+        /// How far ahead to list, in months (default 12: a year of issues at a glance).
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=1200))]
+        months: u32,
         /// List the fires from the start of this day (YYYY-MM-DD, organisation's time zone)
         /// instead of from now: to plan a year ahead.
         #[arg(long)]
@@ -183,6 +186,13 @@ pub enum Command {
     /// Stop an issue that has not finished: its waiting deliveries become `cancelled`
     /// (messages already being handed to the relay complete).
     Cancel {
+        bulletin: String,
+        /// The issue date (YYYY-MM-DD).
+        #[arg(long)]
+        date: NaiveDate,
+    },
+    /// Undo `cancel` of an issue still to come: it is created and sent as scheduled.
+    Uncancel {
         bulletin: String,
         /// The issue date (YYYY-MM-DD).
         #[arg(long)]

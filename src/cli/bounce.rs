@@ -36,6 +36,7 @@ pub async fn run(project: &Project, recipient: Option<String>) -> anyhow::Result
         tracing::warn!(
             "a message was piped to `bulletin bounce` but [bounces] is not configured; ignored"
         );
+        println!("ignored: [bounces] is not configured in bulletin.toml");
         return Ok(ExitCode::SUCCESS);
     };
     let signer = match crate::compose::signer(project) {
@@ -71,6 +72,7 @@ pub async fn run(project: &Project, recipient: Option<String>) -> anyhow::Result
     match outcome {
         Ok(o) => {
             bounce::log(&o);
+            println!("{}", bounce::summary(&o));
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

@@ -10,8 +10,8 @@ use crate::address::EmailAddress;
 use crate::config::Project;
 use crate::schedule::jobs::Job;
 use crate::store::{
-    FireState, IssueKind, IssueState, OpenMode, StatusState, Store, StoreError, Suppression,
-    SuppressionScope,
+    CancelledFire, FireState, IssueKind, IssueState, IssueStatus, OpenMode, StatusState, Store,
+    StoreError, Suppression, SuppressionScope,
 };
 
 /// Open the ledger the settings name, which must exist: every command but `run` and the
@@ -44,6 +44,16 @@ pub async fn existing_suppressions(project: &Project) -> anyhow::Result<Vec<Supp
     }
 }
 
+/// The issues cancelled before they were created, for the commands that show the schedule
+/// (`schedule`), which work before there is a ledger: without one, none.
+pub async fn cancelled_fires(project: &Project) -> anyhow::Result<Vec<CancelledFire>> {
+    match Store::open_with(&project.settings.database, OpenMode::Existing).await {
+        Ok(store) => Ok(store.cancelled_fires().await?),
+        Err(StoreError::NoLedger(_)) => Ok(Vec::new()),
+        Err(e) => Err(e).context("opening the database"),
+    }
+}
+
 /// Who is at the keyboard, for the audit trail.
 pub(crate) fn operator() -> String {
     std::env::var("USER")
@@ -60,11 +70,64 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(ExitCode::SUCCESS);
     }
+    let cancelled = store.cancelled_fires().await?;
+    print_cancelled_fires(project, &cancelled);
     if rows.is_empty() {
         println!("no issues yet");
         return Ok(ExitCode::SUCCESS);
     }
     let tz = project.settings.organisation.time_zone;
+    // Proofs to the editors apart from the issues readers get: a busy month of test proofs
+    // should not bury the issue rows.
+    // Who cancelled or withdrew an issue, and when: the ledger's events for it.
+    let mut audit: Audit = std::collections::HashMap::new();
+    for r in rows
+        .iter()
+        .filter(|r| r.issue > 0 && (r.withdrawn || r.deliveries.cancelled > 0))
+    {
+        for e in store.events(r.issue).await? {
+            if e.kind == "cancelled" || e.kind == "withdrawn" {
+                let when = chrono::DateTime::from_timestamp(e.at, 0)
+                    .unwrap_or_default()
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M %Z");
+                audit
+                    .entry((r.issue, e.kind))
+                    .or_insert_with(|| format!("{}, {when}", e.detail));
+            }
+        }
+    }
+    let (proofs, issues): (Vec<&IssueStatus>, Vec<&IssueStatus>) =
+        rows.iter().partition(|r| r.kind.is_proof());
+    if !issues.is_empty() {
+        print_status_rows(&issues, tz, &audit);
+    }
+    if !proofs.is_empty() {
+        if !issues.is_empty() {
+            println!();
+        }
+        println!("proofs to the editors:");
+        print_status_rows(&proofs, tz, &audit);
+    }
+    let now = crate::clock::SystemClock::utc().timestamp();
+    let limit = project.settings.transport.max_per_day;
+    if let Some(w) = crate::delivery::daily::waiting(&store, limit, tz, now).await? {
+        println!("{}", w.describe(tz));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What the events say of an issue's cancellation or withdrawal, by (issue, event kind).
+type Audit = std::collections::HashMap<(i64, String), String>;
+
+/// The `status` table of `rows`, with its header.
+fn print_status_rows(rows: &[&IssueStatus], tz: chrono_tz::Tz, audit: &Audit) {
+    let said = |r: &IssueStatus, kind: &str| {
+        audit
+            .get(&(r.issue, kind.to_string()))
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default()
+    };
     // As wide as the widest kind (a test proof's label carries its time and number).
     let kw = rows
         .iter()
@@ -87,7 +150,7 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
         "EXPIRED",
         "SUPPRESSED"
     );
-    for r in &rows {
+    for r in rows {
         let c = &r.deliveries;
         println!(
             "{:<14} {:<10} {:<kw$} {:>5} {:<8} {:>7} {:>9} {:>7} {:>8} {:>6} {:>7} {:>10}",
@@ -116,19 +179,52 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
             );
         }
         if c.cancelled > 0 {
-            println!("  cancelled: {} deliveries", c.cancelled);
+            println!(
+                "  cancelled: {} deliveries{}",
+                c.cancelled,
+                said(r, "cancelled")
+            );
         }
         if r.withdrawn {
-            println!("  withdrawn from the web archive and feed");
+            println!(
+                "  withdrawn from the web archive and feed{}",
+                said(r, "withdrawn")
+            );
         }
+    }
+}
+
+/// The issues cancelled before they were created, with who and when, and how to restore the
+/// ones still to come: they have no row in the ledger's issues, so without this `status` would
+/// say nothing of them.
+fn print_cancelled_fires(project: &Project, cancelled: &[CancelledFire]) {
+    if cancelled.is_empty() {
+        return;
     }
     let tz = project.settings.organisation.time_zone;
     let now = crate::clock::SystemClock::utc().timestamp();
-    let limit = project.settings.transport.max_per_day;
-    if let Some(w) = crate::delivery::daily::waiting(&store, limit, tz, now).await? {
-        println!("{}", w.describe(tz));
+    println!("cancelled before they were created:");
+    let at = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .unwrap_or_default()
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M %Z")
+            .to_string()
+    };
+    for c in cancelled {
+        let date = c.for_date.map(|d| d.to_string()).unwrap_or_default();
+        let mut line = format!("  {} {date}: cancelled by {} at {}", c.job, c.by, at(c.at));
+        if let (Job::Bulletin(b), Some(d)) = (&c.job, c.for_date)
+            && c.due_at > now
+        {
+            line.push_str(&format!(
+                "; was due {}, `bulletin uncancel {b} --date {d}` restores it",
+                at(c.due_at)
+            ));
+        }
+        println!("{line}");
     }
-    Ok(ExitCode::SUCCESS)
+    println!();
 }
 
 fn scope(

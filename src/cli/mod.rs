@@ -122,6 +122,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Cancel { bulletin, date } => {
             runtime()?.block_on(operator::cancel(p, &bulletin, date))
         }
+        Command::Uncancel { bulletin, date } => {
+            runtime()?.block_on(operator::uncancel(p, &bulletin, date))
+        }
         Command::Withdraw { bulletin, date } => {
             runtime()?.block_on(operator::withdraw(p, &bulletin, date))
         }
@@ -131,6 +134,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Schedule {
             count,
+            months,
             from,
             format,
         } => {
@@ -147,7 +151,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Err(_) => Default::default(),
                 }
             });
-            schedule::run(p, count, format, after, &created)?;
+            let cancelled = runtime()?.block_on(ledger::cancelled_fires(p))?;
+            schedule::run(
+                p,
+                schedule::Horizon { count, months },
+                format,
+                after,
+                &created,
+                &cancelled,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Preview {

@@ -286,6 +286,8 @@ struct WhoRow {
     list: String,
     /// `direct`, or the included list it comes through.
     via: String,
+    /// Every include path to the address, e.g. `all-partners ← police ← (direct)`.
+    paths: Vec<String>,
     suppressed: Vec<String>,
 }
 
@@ -321,9 +323,20 @@ pub fn lists_who(
                 .map(|inc| format!("include {}", inc.value))
                 .unwrap_or_else(|| "include".into())
         };
+        let paths = project
+            .lists
+            .paths_to(id, &key)
+            .iter()
+            .map(|p| {
+                let mut s: Vec<String> = p.iter().map(ToString::to_string).collect();
+                s.push("(direct)".into());
+                s.join(" ← ")
+            })
+            .collect();
         rows.push(WhoRow {
             list: id.to_string(),
             via,
+            paths,
             suppressed: suppressed_for(project, suppressions, &key, id),
         });
     }
@@ -349,15 +362,17 @@ pub fn lists_who(
         println!("{key} is on {} list(s):", rows.len());
         for r in &rows {
             println!(
-                "  {:<20} {:<24} {}",
+                "  {:<20} {}",
                 r.list,
-                r.via,
                 if r.suppressed.is_empty() {
                     "receives mail".to_string()
                 } else {
                     format!("suppressed ({})", r.suppressed.join(", "))
                 }
             );
+            for p in &r.paths {
+                println!("      {p}");
+            }
         }
     }
     for s in &other {
@@ -423,7 +438,7 @@ async fn cancel_fire(
 ) -> anyhow::Result<ExitCode> {
     let job = Job::Bulletin(crate::ids::BulletinId::parse(bulletin)?);
     let now = crate::clock::SystemClock::utc().timestamp();
-    let detail = format!("cancelled by {}", operator());
+    let detail = format!("{}{}", crate::store::CANCELLED_BY, operator());
     let held = store
         .held_fires()
         .await?
@@ -460,6 +475,52 @@ async fn cancel_fire(
         Ok(ExitCode::SUCCESS)
     } else {
         eprintln!("error: {bulletin} {date} was already handled ({state}); see `bulletin status`");
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// `uncancel BULLETIN --date D`: undo `cancel` of an issue still to come, so it is created
+/// and sent as scheduled. A past one is refused: its time has gone, and `send --now --date`
+/// sends it late if that is wanted.
+pub async fn uncancel(
+    project: &Project,
+    bulletin: &str,
+    date: NaiveDate,
+) -> anyhow::Result<ExitCode> {
+    known_bulletin(project, bulletin)?;
+    let store = open(project).await?;
+    let now = crate::clock::SystemClock::utc().timestamp();
+    let job = Job::Bulletin(crate::ids::BulletinId::parse(bulletin)?);
+    let cancelled = store
+        .cancelled_fires()
+        .await?
+        .into_iter()
+        .find(|c| c.job == job && c.for_date == Some(date));
+    let Some(c) = cancelled else {
+        let issue = store.find_issue(bulletin, date, IssueKind::Issue).await?;
+        match issue {
+            Some(row) if row.state == IssueState::Cancelled => eprintln!(
+                "error: {bulletin} {date} (issue {}) was cancelled after it was created; its cancelled deliveries stay cancelled (send the issue again with `bulletin send {bulletin} --now --date {date}`)",
+                row.id
+            ),
+            _ => eprintln!(
+                "error: {bulletin} {date} is not cancelled; nothing to restore (see `bulletin status`)"
+            ),
+        }
+        return Ok(ExitCode::FAILURE);
+    };
+    if c.due_at <= now {
+        eprintln!(
+            "error: {bulletin} {date} was due in the past; uncancel restores only an issue still to come (to send it late: `bulletin send {bulletin} --now --date {date}`)"
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    let by = operator();
+    if store.uncancel_fire(&job, c.due_at, &by, now).await? {
+        println!("restored {bulletin} {date}: it will be created and sent as scheduled");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("error: {bulletin} {date} is not cancelled any more; see `bulletin status`");
         Ok(ExitCode::FAILURE)
     }
 }

@@ -1,5 +1,5 @@
-//! `bulletin schedule [--count N] [--format table|json]`: the next N fires of each job, merged
-//! and sorted by time, for people or for scripts. The only clock read is `now`, passed in.
+//! `bulletin schedule [--months M | --count N] [--format table|json]`: every fire of each job in
+//! the next M months (12 by default), or the next N of each, merged and sorted by time, for people or for scripts. The only clock read is `now`, passed in.
 
 use std::io::Write;
 
@@ -10,8 +10,17 @@ use chrono_tz::Tz;
 use super::TableOrJson;
 use crate::config::Project;
 use crate::schedule::jobs::{
-    ALREADY_CREATED, Created, Job, Planned, already_created, upcoming_planned,
+    ALREADY_CREATED, Created, Job, Planned, already_created, planned_until, upcoming_planned,
 };
+use crate::store::CancelledFire;
+
+/// How far `schedule` looks: `months` ahead, or with `count`, that many fires of each job
+/// however far away (a yearly announcement's next one may be more than a year off).
+#[derive(Debug, Clone, Copy)]
+pub struct Horizon {
+    pub count: Option<usize>,
+    pub months: u32,
+}
 
 /// One row of `schedule --format json`.
 #[derive(Debug, serde::Serialize)]
@@ -28,9 +37,32 @@ pub struct Row {
     /// The issue is already in the ledger (sent early): this fire does nothing.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub already_created: bool,
+    /// When `bulletin cancel` stopped this fire: who and when; it will not go.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled: Option<Cancelled>,
 }
 
-pub fn rows(fires: &[Planned], created: &Created) -> Vec<Row> {
+/// Who cancelled a coming fire, and when (RFC 3339 with the local offset).
+#[derive(Debug, serde::Serialize)]
+pub struct Cancelled {
+    pub by: String,
+    pub at: String,
+}
+
+/// The cancellation of `p`, if `bulletin cancel` stopped it.
+fn cancellation<'a>(p: &Planned, cancelled: &'a [CancelledFire]) -> Option<&'a CancelledFire> {
+    cancelled
+        .iter()
+        .find(|c| c.job == p.job && c.for_date == p.for_date)
+}
+
+fn local(at: i64, tz: Tz) -> DateTime<Tz> {
+    DateTime::from_timestamp(at, 0)
+        .unwrap_or_default()
+        .with_timezone(&tz)
+}
+
+pub fn rows(fires: &[Planned], created: &Created, cancelled: &[CancelledFire], tz: Tz) -> Vec<Row> {
     fires
         .iter()
         .map(|p| Row {
@@ -39,8 +71,21 @@ pub fn rows(fires: &[Planned], created: &Created) -> Vec<Row> {
             moved_from: p.moved_from.as_ref().map(|(d, _)| d.to_string()),
             reason: p.moved_from.as_ref().map(|(_, why)| why.to_string()),
             already_created: already_created(&p.job, p.for_date, created),
+            cancelled: cancellation(p, cancelled).map(|c| Cancelled {
+                by: c.by.clone(),
+                at: local(c.at, tz).to_rfc3339(),
+            }),
         })
         .collect()
+}
+
+/// "CANCELLED by tester on Sat 5 Dec 2026 18:20 GMT; `bulletin uncancel …` restores it".
+fn cancelled_note(p: &Planned, c: &CancelledFire, tz: Tz) -> String {
+    let mut s = format!("CANCELLED by {} on {}", c.by, when(&local(c.at, tz)));
+    if let (Job::Bulletin(b), Some(d)) = (&p.job, p.for_date) {
+        s.push_str(&format!("; `bulletin uncancel {b} --date {d}` restores it"));
+    }
+    s
 }
 
 /// "2027-05-03 moved to 2027-05-04: bank holiday (Early May bank holiday)"; when it skipped a
@@ -72,21 +117,31 @@ pub fn moved_note(p: &Planned) -> Option<String> {
 
 pub fn run(
     project: &Project,
-    count: usize,
+    horizon: Horizon,
     format: TableOrJson,
     now: DateTime<Utc>,
     created: &Created,
+    cancelled: &[CancelledFire],
 ) -> anyhow::Result<()> {
-    let fires = upcoming_planned(project, now, count);
+    let fires = match horizon.count {
+        Some(count) => upcoming_planned(project, now, count),
+        None => {
+            let until = now
+                .checked_add_months(chrono::Months::new(horizon.months))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC);
+            planned_until(project, now, until, usize::MAX)
+        }
+    };
     let mut out = std::io::stdout().lock();
     match format {
         TableOrJson::Json => {
-            serde_json::to_writer_pretty(&mut out, &rows(&fires, created))?;
+            let tz = project.settings.organisation.time_zone;
+            serde_json::to_writer_pretty(&mut out, &rows(&fires, created, cancelled, tz))?;
             writeln!(out)?;
         }
         TableOrJson::Table => {
             let tz = project.settings.organisation.time_zone;
-            out.write_all(table(&fires, tz, created).as_bytes())?;
+            out.write_all(table(&fires, created, cancelled, tz).as_bytes())?;
             writeln!(out)?;
             out.write_all(schedules_in_english(project).as_bytes())?;
         }
@@ -138,7 +193,7 @@ fn what_for(job: &Job, date: Option<NaiveDate>, created: &Created) -> String {
 
 /// The table for people: `JOB  WHEN (zone)  FOR`, and a note where a fire was moved off a
 /// weekend or bank holiday.
-pub fn table(fires: &[Planned], tz: Tz, created: &Created) -> String {
+pub fn table(fires: &[Planned], created: &Created, cancelled: &[CancelledFire], tz: Tz) -> String {
     if fires.is_empty() {
         return "Nothing is scheduled.\n".into();
     }
@@ -149,7 +204,14 @@ pub fn table(fires: &[Planned], tz: Tz, created: &Created) -> String {
                 p.job.to_string(),
                 when(&p.at),
                 what_for(&p.job, p.for_date, created),
-                moved_note(p).unwrap_or_default(),
+                [
+                    cancellation(p, cancelled).map(|c| cancelled_note(p, c, tz)),
+                    moved_note(p),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("; "),
             ]
         })
         .collect();

@@ -152,8 +152,19 @@ const WEEKDAYS: [(&str, Weekday); 7] = [
     ("sun", Weekday::Sun),
 ];
 
-/// Parse one campaign file; the id is the file stem.
-pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
+/// What other files may name in a campaign file, read even when the campaign itself has
+/// errors: so `check` reports an unknown list in `announce`, and does not call a news item's
+/// campaign unknown, in the same run as the campaign's own mistakes.
+#[derive(Debug, Clone)]
+pub struct CampaignRefs {
+    pub id: Option<CampaignId>,
+    pub path: std::path::PathBuf,
+    /// The lists `announce` names, whether or not the rest of `announce` is valid.
+    pub announce_lists: Vec<At<ListId>>,
+}
+
+/// Parse one campaign file; the id is the file stem. The references come back either way.
+pub(crate) fn parse(ctx: &FileCtx<'_>) -> (Option<Campaign>, CampaignRefs) {
     let doc = ctx.parse();
     let top = Table::root(ctx, &doc);
     let stem = ctx
@@ -228,7 +239,9 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
             None
         }
     });
-    let announce = top.opt_table("announce").and_then(|t| announce(&t));
+    let (announce, announce_lists) = top
+        .opt_table("announce")
+        .map_or((None, Vec::new()), |t| announce(&t));
     let when_tables = top.array_of_tables("when");
     let mut rules = Vec::new();
     let mut when_info = Vec::new();
@@ -316,24 +329,33 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> Option<Campaign> {
         .hint("give the event its sessions: [[when]] at = 2026-12-09T10:00:00, minutes = 90");
     }
     top.finish();
-    Some(Campaign {
-        id: id?,
-        title: title?.value,
-        summary: summary?.value,
-        url: url.map(|u| u.value),
-        themes,
-        event,
-        years,
-        rules,
-        when_info,
-        except_years,
-        evergreen,
-        announce,
+    let refs = CampaignRefs {
+        id: id.clone(),
         path: ctx.path.clone(),
-    })
+        announce_lists,
+    };
+    let campaign = match (id, title, summary) {
+        (Some(id), Some(title), Some(summary)) => Some(Campaign {
+            id,
+            title: title.value,
+            summary: summary.value,
+            url: url.map(|u| u.value),
+            themes,
+            event,
+            years,
+            rules,
+            when_info,
+            except_years,
+            evergreen,
+            announce,
+            path: ctx.path.clone(),
+        }),
+        _ => None,
+    };
+    (campaign, refs)
 }
-
-fn announce(t: &Table<'_, '_, '_>) -> Option<Announce> {
+/// The announcement, and the lists it names even when another of its keys is wrong.
+fn announce(t: &Table<'_, '_, '_>) -> (Option<Announce>, Vec<At<ListId>>) {
     let ctx = t.ctx;
     let days = t.req_int("days_before", "7");
     let at = t.opt_str("at");
@@ -378,12 +400,16 @@ fn announce(t: &Table<'_, '_, '_>) -> Option<Announce> {
             }
         }
     }
-    Some(Announce {
-        days_before: days?,
-        at: at?,
-        lists: ids,
-        on_non_working_day: non_working?,
-    })
+    let announce = match (days, at, non_working) {
+        (Some(days_before), Some(at), Some(on_non_working_day)) => Some(Announce {
+            days_before,
+            at,
+            lists: ids.clone(),
+            on_non_working_day,
+        }),
+        _ => None,
+    };
+    (announce, ids)
 }
 
 fn rule(w: &Table<'_, '_, '_>) -> Option<At<Rule>> {

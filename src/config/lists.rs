@@ -418,7 +418,39 @@ pub struct ResolvedLists {
     pub members: BTreeMap<ListId, Vec<Member>>,
 }
 
+/// At most this many include paths are shown for one list: a wide web of includes should
+/// not flood `lists --who`.
+pub const MAX_PATHS: usize = 32;
+
 impl ResolvedLists {
+    /// Every include path by which the address with `key` is on `list`: each path starts at
+    /// `list` and ends at a list that names the address itself (`[all-partners, police]` for
+    /// all-partners ← police ← the member). Empty when it is not on the list.
+    pub fn paths_to(&self, list: &ListId, key: &str) -> Vec<Vec<ListId>> {
+        let mut out = Vec::new();
+        let mut path = vec![list.clone()];
+        self.walk(&mut path, key, &mut out);
+        out
+    }
+
+    fn walk(&self, path: &mut Vec<ListId>, key: &str, out: &mut Vec<Vec<ListId>>) {
+        let Some(l) = path.last().and_then(|id| self.lists.get(id)) else {
+            return;
+        };
+        if l.members.iter().any(|m| m.email.key() == key) && out.len() < MAX_PATHS {
+            out.push(path.clone());
+        }
+        for inc in &l.include {
+            // Cycles are refused at load; the guard keeps a walk finite regardless.
+            if out.len() >= MAX_PATHS || path.contains(&inc.value) {
+                continue;
+            }
+            path.push(inc.value.clone());
+            self.walk(path, key, out);
+            path.pop();
+        }
+    }
+
     /// The distinct members of several lists together: someone on three lists is here once.
     pub fn union(&self, ids: &[ListId]) -> Vec<Member> {
         let mut seen = BTreeSet::new();

@@ -237,12 +237,15 @@ pub fn load_with(
 
     // Campaigns.
     let mut campaigns = Vec::new();
+    let mut campaign_refs = Vec::new();
     for path in files_with(&root.join("campaigns"), "toml", &mut diags) {
         let Some(text) = read(&path, &mut diags) else {
             continue;
         };
         let ctx = FileCtx::new(&path, &text);
-        campaigns.extend(campaigns::parse(&ctx));
+        let (campaign, refs) = campaigns::parse(&ctx);
+        campaigns.extend(campaign);
+        campaign_refs.push(refs);
         diags.extend(ctx.into_diagnostics());
     }
     campaigns.sort_by(|a, b| a.id.cmp(&b.id));
@@ -283,7 +286,7 @@ pub fn load_with(
         config_path,
         refs: &refs,
         lists: &lists,
-        campaigns: &campaigns,
+        campaigns: &campaign_refs,
         news: &news,
         blocks: &blocks,
         today,
@@ -340,7 +343,8 @@ struct CrossCheck<'a> {
     config_path: &'a Path,
     refs: &'a settings::SettingsRefs,
     lists: &'a ResolvedLists,
-    campaigns: &'a [Campaign],
+    /// Every campaign file's references, including the files that have errors of their own.
+    campaigns: &'a [campaigns::CampaignRefs],
     news: &'a [NewsItem],
     blocks: &'a BTreeMap<String, Block>,
     /// Decides which news windows have ended.
@@ -420,7 +424,7 @@ impl CrossCheck<'_> {
         let list_ids = self.list_ids();
         let mut used_lists: BTreeSet<String> = BTreeSet::new();
         for c in self.campaigns {
-            for l in c.announce.iter().flat_map(|a| a.lists.iter()) {
+            for l in &c.announce_lists {
                 used_lists.insert(l.value.to_string());
                 if !list_ids.contains(&l.value.as_str()) {
                     diags.push(unknown(
@@ -476,7 +480,10 @@ impl CrossCheck<'_> {
             .iter()
             .map(|b| b.id.value.as_str())
             .collect();
-        let campaign_ids: Vec<&str> = campaigns.iter().map(|c| c.id.as_str()).collect();
+        let campaign_ids: Vec<&str> = campaigns
+            .iter()
+            .filter_map(|c| c.id.as_ref().map(|id| id.as_str()))
+            .collect();
         for n in news {
             if !news_sections.contains(&n.section.value.as_str()) {
                 let d = if all_sections.contains(&n.section.value.as_str()) {

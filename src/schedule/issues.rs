@@ -150,7 +150,7 @@ pub fn next_issue_on_or_after(
     tz: Tz,
     date: NaiveDate,
 ) -> Result<NaiveDate, NotScheduled> {
-    let start = crate::issue::start_of_day(tz, date).with_timezone(&Utc);
+    let start = crate::dates::start_of_day(tz, date).with_timezone(&Utc);
     let probe = start - chrono::Duration::seconds(1);
     issue_fires_after(bulletin, tz, probe)
         .next()
@@ -170,7 +170,7 @@ pub fn scheduled_on(
     tz: Tz,
     date: NaiveDate,
 ) -> Result<NaiveDate, NotScheduled> {
-    let start = crate::issue::start_of_day(tz, date).with_timezone(&Utc);
+    let start = crate::dates::start_of_day(tz, date).with_timezone(&Utc);
     let next = next_issue_on_or_after(bulletin, tz, date).ok();
     if next == Some(date) {
         return Ok(date);

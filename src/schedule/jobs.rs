@@ -141,6 +141,17 @@ pub fn upcoming_planned(
     plan(project, after, None, count_per_job)
 }
 
+/// Every fire of every job with `after < t <= until`, at most `count_per_job` of each job,
+/// with what moved them: the default view of `bulletin schedule` (a year ahead).
+pub fn planned_until(
+    project: &Project,
+    after: DateTime<Utc>,
+    until: DateTime<Utc>,
+    count_per_job: usize,
+) -> Vec<Planned> {
+    plan(project, after, Some(until), count_per_job)
+}
+
 /// Every fire of every job with `after < t <= until`, sorted as [`upcoming`] sorts them: what
 /// a scheduler catching up, or a calendar page for a month, wants.
 pub fn fires_in(project: &Project, after: DateTime<Utc>, until: DateTime<Utc>) -> Vec<Upcoming> {

@@ -5,7 +5,11 @@
 use chrono::NaiveDate;
 
 use super::vocab::{DecodeError, date_text, parse_date};
-use super::{Approval, FireState, HeldFire, Store, StoreError, on_pool, on_write};
+use super::{Approval, CancelledFire, FireState, HeldFire, Store, StoreError, on_pool, on_write};
+
+/// How `bulletin cancel` marks the fire it skips, so a cancellation is told apart from a fire
+/// skipped for another reason (a missed catch-up) and can be undone.
+pub const CANCELLED_BY: &str = "cancelled by ";
 use crate::ids::BulletinId;
 use crate::schedule::jobs::Job;
 
@@ -56,6 +60,72 @@ impl Store {
                 .await
         })?;
         Ok(state.as_deref().map(FireState::parse).transpose()?)
+    }
+
+    /// The issues cancelled before they were created, by due time: what `status` and
+    /// `schedule` show as cancelled, and what `uncancel` may restore.
+    pub async fn cancelled_fires(&self) -> Result<Vec<CancelledFire>, StoreError> {
+        let rows: Vec<(String, i64, String, String, i64)> = on_pool!(self, |pool, _d| {
+            sqlx::query_as(
+                "SELECT job, due_at, for_date, detail, handled_at FROM fires
+                  WHERE state = 'skipped' AND detail LIKE 'cancelled by %' ORDER BY due_at",
+            )
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(job, due_at, for_date, detail, at)| {
+                Ok(CancelledFire {
+                    job: job.parse().map_err(|_| DecodeError {
+                        what: "a job name",
+                        value: job,
+                    })?,
+                    due_at,
+                    for_date: match for_date.as_str() {
+                        "" => None,
+                        d => Some(parse_date(d)?),
+                    },
+                    by: detail
+                        .strip_prefix(CANCELLED_BY)
+                        .unwrap_or(&detail)
+                        .to_string(),
+                    at,
+                })
+            })
+            .collect::<Result<_, DecodeError>>()?)
+    }
+
+    /// Undo `bulletin cancel` of an issue not created yet: forget its skipped fire, so the
+    /// daemon fires it when it comes, and audit who did. `false` when it was not cancelled.
+    pub async fn uncancel_fire(
+        &self,
+        job: &Job,
+        due_at: i64,
+        by: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        on_pool!(self, |pool, d| {
+            let mut tx = pool.begin_with(d.begin_write).await?;
+            let n = sqlx::query(
+                "DELETE FROM fires WHERE job = $1 AND due_at = $2 AND state = 'skipped'
+                   AND detail LIKE 'cancelled by %'",
+            )
+            .bind(job.to_string())
+            .bind(due_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n > 0 {
+                sqlx::query("INSERT INTO events (at, kind, detail) VALUES ($1, 'uncancelled', $2)")
+                    .bind(now)
+                    .bind(format!("{job} due at {due_at}: restored by {by}"))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(n > 0)
+        })
     }
 
     /// Fires waiting for approval, oldest first.

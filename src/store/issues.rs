@@ -345,6 +345,11 @@ impl Store {
                 bulletin: i.bulletin,
                 date: i.date,
                 kind: i.kind,
+                proof_made_at: match i.kind {
+                    IssueKind::TestProof { at, .. } => chrono::DateTime::from_timestamp(at, 0)
+                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                    _ => None,
+                },
                 issue: i.id,
                 retry_at: i.retry_at.filter(|_| i.state == IssueState::Paused),
                 state: StatusState::Issue(i.state),
@@ -361,6 +366,7 @@ impl Store {
                 bulletin: bulletin.to_string(),
                 date,
                 kind: IssueKind::Issue,
+                proof_made_at: None,
                 issue: 0,
                 state: StatusState::Held,
                 paused_reason: None,

@@ -21,6 +21,7 @@ pub use bounces::{BounceKind, BounceRecorded, NewBounce, SoftPolicy, StaleAddres
 use chrono::NaiveDate;
 use deliveries::Batch;
 pub use fault::WriteFault;
+pub use fires::CANCELLED_BY;
 pub use identity::{Change, IdentityError, LedgerId, marker_path};
 pub use postgres::PgStore;
 pub use reach::{ReachDelivery, ReachIssue, ReachUnsubscribe};
@@ -220,6 +221,20 @@ impl serde::Serialize for StatusState {
     }
 }
 
+/// An issue cancelled before it was created (`bulletin cancel` of a coming or held issue):
+/// its fire is recorded as skipped, with who cancelled it and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelledFire {
+    pub job: crate::schedule::jobs::Job,
+    /// When it was (or is) due (Unix seconds).
+    pub due_at: i64,
+    pub for_date: Option<NaiveDate>,
+    /// Who cancelled it.
+    pub by: String,
+    /// When it was cancelled (Unix seconds).
+    pub at: i64,
+}
+
 /// A scheduled fire waiting for approval.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct HeldFire {
@@ -273,7 +288,13 @@ pub enum LeaseSweep {
 pub struct IssueStatus {
     pub bulletin: String,
     pub date: NaiveDate,
+    /// A word for scripts (`issue`, `proof`, `test_proof`, `held`, `announce`), never the
+    /// stored key with its timestamp: a test proof's time is in `proof_made_at`.
+    #[serde(serialize_with = "readable_kind")]
     pub kind: IssueKind,
+    /// For a test proof (`send --test-to`): when it was made, RFC 3339 in UTC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proof_made_at: Option<String>,
     pub issue: i64,
     pub state: StatusState,
     pub paused_reason: Option<String>,
@@ -285,6 +306,10 @@ pub struct IssueStatus {
     pub withdrawn: bool,
     /// Waiting for `bulletin approve` (a held fire: no issue exists yet, `issue` is 0).
     pub awaiting_approval: bool,
+}
+
+fn readable_kind<S: serde::Serializer>(kind: &IssueKind, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(kind.word())
 }
 
 /// One issue in the public archive.

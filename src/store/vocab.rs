@@ -217,6 +217,22 @@ impl IssueKind {
 
     /// How people read it in `status` and `/admin`: a proof asked for by hand is "test proof"
     /// and when it was made, in the organisation's time zone.
+    /// The kind in one word, without a test proof's time and number.
+    pub fn word(self) -> &'static str {
+        match self {
+            IssueKind::Issue => "issue",
+            IssueKind::Proof => "proof",
+            IssueKind::TestProof { .. } => "test_proof",
+            IssueKind::HeldNotice => "held",
+            IssueKind::Announcement => "announce",
+        }
+    }
+
+    /// A proof to the editors (scheduled or by hand), which `status` shows apart from issues.
+    pub fn is_proof(self) -> bool {
+        matches!(self, IssueKind::Proof | IssueKind::TestProof { .. })
+    }
+
     pub fn label(self, tz: chrono_tz::Tz) -> String {
         match self {
             IssueKind::TestProof { at, n } => match chrono::DateTime::from_timestamp(at, 0) {

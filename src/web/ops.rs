@@ -273,6 +273,12 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
     let status = s.store.status().await.unwrap_or_default();
     let created = s.store.created_issues().await.unwrap_or_default();
     let held: Vec<_> = status.iter().filter(|i| i.awaiting_approval).collect();
+    let cancelled = s.store.cancelled_fires().await.unwrap_or_default();
+    let cancellation = |job: &crate::schedule::jobs::Job, date: &Option<chrono::NaiveDate>| {
+        cancelled
+            .iter()
+            .find(|c| &c.job == job && &c.for_date == date)
+    };
     let suppressions = s.store.suppressions().await.unwrap_or_default();
     let tz = p.settings.organisation.time_zone;
     let when = |at: i64| {
@@ -291,7 +297,11 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
             h2 { "Next" }
             ul { @for (job, at, date) in next.iter().take(10) {
                 li { (job.to_string()) ": " (at.format("%a %-d %b %Y %H:%M %Z")) @if let Some(d) = date { " (for " (d)
-                    @if crate::schedule::jobs::already_created(job, *date, &created) { ": " (crate::schedule::jobs::ALREADY_CREATED) } ")" } }
+                    @if crate::schedule::jobs::already_created(job, *date, &created) { ": " (crate::schedule::jobs::ALREADY_CREATED) } ")" }
+                    @if let Some(c) = cancellation(job, date) {
+                        " " strong { "cancelled" } " by " (c.by) " on " (when(c.at)) "; it will not go. To restore it: "
+                        code { "bulletin uncancel " @if let (crate::schedule::jobs::Job::Bulletin(b), Some(d)) = (job, date) { (b) " --date " (d) } }
+                    } }
             } }
             @if !held.is_empty() {
                 h2 { "Awaiting approval" }
