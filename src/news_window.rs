@@ -137,3 +137,60 @@ pub fn deadlines_before_issue(project: &Project, now: DateTime<Utc>) -> Diagnost
     }
     out
 }
+
+/// A warning for each event whose `booking_deadline` falls before the first issue still to go
+/// that carries it (an issue on the event's day, or within the bulletin's
+/// `campaign_lookahead_days` before it): the issue would say "book by" a day already gone.
+pub fn booking_deadlines_before_issue(project: &Project, now: DateTime<Utc>) -> Diagnostics {
+    let tz = project.settings.organisation.time_zone;
+    let today = now.with_timezone(&tz).date_naive();
+    let mut out = Diagnostics::new();
+    for c in &project.campaigns {
+        let Some(deadline) = c.event.booking_deadline else {
+            continue;
+        };
+        let Some((start, pos)) = c
+            .rules
+            .iter()
+            .filter_map(|r| match r.value {
+                crate::config::Rule::Event { at, .. } if at.date() >= today => {
+                    Some((at.date(), r.pos))
+                }
+                _ => None,
+            })
+            .min_by_key(|(d, _)| *d)
+        else {
+            continue;
+        };
+        for b in project.settings.bulletins.iter().filter(|b| {
+            b.sections
+                .iter()
+                .any(|s| s.as_str() == crate::config::CAMPAIGNS_SECTION)
+        }) {
+            let lookahead = Duration::days(i64::from(b.campaign_lookahead_days));
+            let Some(carrier) = crate::schedule::issue_fires_after(b, tz, now)
+                .map(|f| f.date())
+                .take_while(|d| *d <= start)
+                .find(|d| start - *d <= lookahead)
+            else {
+                continue;
+            };
+            if deadline < carrier {
+                out.push(
+                    Diagnostic::warning(
+                        &c.path,
+                        pos,
+                        format!(
+                            "the booking deadline {} is before the first issue that will carry this event: the issue of `{}` on {} ({carrier})",
+                            deadline.format("%a %-d %b %Y"),
+                            b.id,
+                            carrier.format("%a %-d %b %Y"),
+                        ),
+                    )
+                    .with_hint("readers would be told to book by a day already gone: move the booking deadline, or send the issue earlier"),
+                );
+            }
+        }
+    }
+    out
+}

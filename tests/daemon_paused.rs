@@ -141,7 +141,15 @@ fn a_pause_recorded_by_a_command_is_retried_by_the_daemon_on_time() {
     let out = bulletin(t.root())
         .env("BULLETIN_DATABASE_URL", url)
         .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
-        .args(["send", "news", "--now", "--yes", "--date", &date])
+        .args([
+            "send",
+            "news",
+            "--now",
+            "--yes",
+            "--unscheduled",
+            "--date",
+            &date,
+        ])
         .output()
         .unwrap();
     let s = status(&t, Some(url));

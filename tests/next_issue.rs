@@ -234,3 +234,29 @@ fn a_deadline_before_the_issue_that_carries_the_item_is_warned_of() {
         "the preview names the items: {out}"
     );
 }
+
+#[test]
+fn an_events_booking_deadline_before_the_issue_that_carries_it_is_warned_of() {
+    let (carrier, _, _) = next_two_saturday_issues();
+    let t = saturdays_tree(support::smtp::free_port());
+    let event = |deadline: NaiveDate| {
+        format!(
+            "title = \"Neglect tool workshop\"\nsummary = \"x\"\nbooking = \"https://example.org/book\"\nbooking_deadline = {deadline}\n[[when]]\nat = {}T10:00:00\nminutes = 90\n",
+            carrier + Days::new(20)
+        )
+    };
+    t.write("campaigns/workshop.toml", &event(carrier - Days::new(1)));
+    let out = bulletin(t.root()).arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let warning = format!(
+        "campaigns/workshop.toml:6:6: warning: the booking deadline {} is before the first issue that will carry this event: the issue of `news` on {} ({carrier})",
+        (carrier - Days::new(1)).format("%a %-d %b %Y"),
+        carrier.format("%a %-d %b %Y"),
+    );
+    assert!(stdout.contains(&warning), "want {warning}:\n{stdout}");
+    // Booking closing on the issue's own day is fine.
+    t.write("campaigns/workshop.toml", &event(carrier));
+    let out = bulletin(t.root()).arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("booking deadline"), "{stdout}");
+}

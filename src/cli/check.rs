@@ -28,6 +28,7 @@ pub(super) fn check(
         let held = runtime()?.block_on(issues_held(p));
         diagnostics.extend(crate::news_window::stranded(p, now, &held));
         diagnostics.extend(crate::news_window::deadlines_before_issue(p, now));
+        diagnostics.extend(crate::news_window::booking_deadlines_before_issue(p, now));
         let stale = runtime()?.block_on(crate::bounce::stale::read_stale(p));
         for w in crate::bounce::stale::warnings(&crate::bounce::stale::stale_members(p, &stale)) {
             diagnostics.push(w);
