@@ -423,10 +423,7 @@ pub fn assemble(project: &Project, bulletin: &Bulletin, date: NaiveDate) -> Issu
                 .news
                 .iter()
                 .filter(|n| n.section.value == sid)
-                .filter(|n| {
-                    n.bulletins.is_empty()
-                        || n.bulletins.iter().any(|b| b.value == bulletin.id.as_str())
-                })
+                .filter(|n| n.goes_to(bulletin.id.as_str()))
                 .filter(|n| {
                     n.publish <= date
                         && (n.publish >= period_start

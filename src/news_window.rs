@@ -10,6 +10,12 @@ use crate::config::{NewsItem, Project};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::issue::previous_fire;
 
+/// Whether bulletin `b` carries news item `n`: the item goes to it, and it has the item's
+/// section.
+fn carries(b: &crate::config::Bulletin, n: &NewsItem) -> bool {
+    n.goes_to(b.id.as_str()) && b.sections.iter().any(|s| s.as_str() == n.section.value)
+}
+
 /// The first day whose news the issue of `date` carries (the day after the previous fire).
 fn window_start(b: &crate::config::Bulletin, tz: chrono_tz::Tz, date: NaiveDate) -> NaiveDate {
     previous_fire(b, tz, date).map_or(NaiveDate::MIN, |p| p.date_naive() + Duration::days(1))
@@ -50,10 +56,7 @@ pub fn stranded(project: &Project, now: DateTime<Utc>, held: &IssuesHeld) -> Dia
             .settings
             .bulletins
             .iter()
-            .filter(|b| {
-                (n.bulletins.is_empty() || n.bulletins.iter().any(|x| x.value == b.id.as_str()))
-                    && b.sections.iter().any(|s| s.as_str() == n.section.value)
-            })
+            .filter(|b| carries(b, n))
             .collect();
         let misses: Vec<_> = bulletins
             .iter()
@@ -100,10 +103,7 @@ pub fn deadlines_before_issue(project: &Project, now: DateTime<Utc>) -> Diagnost
         let (Some(deadline), Some(pos)) = (n.deadline, n.deadline_pos) else {
             continue;
         };
-        for b in project.settings.bulletins.iter().filter(|b| {
-            (n.bulletins.is_empty() || n.bulletins.iter().any(|x| x.value == b.id.as_str()))
-                && b.sections.iter().any(|s| s.as_str() == n.section.value)
-        }) {
+        for b in project.settings.bulletins.iter().filter(|b| carries(b, n)) {
             let after = crate::issue::start_of_day(tz, n.publish).with_timezone(&Utc)
                 - Duration::seconds(1);
             let Some(carrier) = crate::schedule::issue_fires_after(b, tz, after.max(now)).next()

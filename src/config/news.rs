@@ -34,6 +34,13 @@ pub struct NewsItem {
     pub path: PathBuf,
 }
 
+impl NewsItem {
+    /// Whether it goes to the bulletin `id` (an item naming no bulletin goes to every one).
+    pub fn goes_to(&self, id: &str) -> bool {
+        self.bulletins.is_empty() || self.bulletins.iter().any(|b| b.value == id)
+    }
+}
+
 /// A standing block ("Worried about a child?").
 #[derive(Debug, Clone)]
 pub struct Block {
