@@ -1,8 +1,9 @@
 //! News items that no future issue will carry: an item whose window (after the previous
 //! issue, up to its own) belongs to an issue that has already gone, and whose `until` does not
 //! reach the next one. Usually added too late for its issue, or given a `publish` date in the
-//! past. Pure: `now` and the issues the ledger holds are arguments, so a warning never claims
-//! a send the ledger does not hold.
+//! past. Also deadlines (a news item's, an event's booking deadline) that pass before the first
+//! issue that carries them goes. Pure: `now` and the issues the ledger holds are arguments, so
+//! a warning never claims a send the ledger does not hold.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
