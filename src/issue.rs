@@ -249,6 +249,12 @@ pub fn previous_fire(bulletin: &Bulletin, tz: Tz, date: NaiveDate) -> Option<Dat
     crate::schedule::issue_fire_before(bulletin, tz, start).map(|p| p.at)
 }
 
+/// The first day whose news the issue of `date` carries: the day after the previous fire (the
+/// earliest date there is when there was none).
+pub fn window_start(bulletin: &Bulletin, tz: Tz, date: NaiveDate) -> NaiveDate {
+    previous_fire(bulletin, tz, date).map_or(NaiveDate::MIN, |p| p.date_naive() + Duration::days(1))
+}
+
 /// The first fire on or after the start of `date` (after the policy).
 pub fn next_fire_on_or_after(bulletin: &Bulletin, tz: Tz, date: NaiveDate) -> Option<DateTime<Tz>> {
     let probe = (start_of_day(tz, date) - Duration::seconds(1)).with_timezone(&chrono::Utc);
@@ -384,9 +390,7 @@ pub fn assemble(project: &Project, bulletin: &Bulletin, date: NaiveDate) -> Issu
     let scheduled = fire_on(bulletin, tz, date).unwrap_or_else(|| start_of_day(tz, date));
     let period = Period {
         date,
-        start: previous_fire(bulletin, tz, date)
-            .map(|p| p.date_naive() + Duration::days(1))
-            .unwrap_or(NaiveDate::MIN),
+        start: window_start(bulletin, tz, date),
         // The day the next issue goes: deadlines before it are "closing soon" in this one.
         next: bulletin
             .schedule

@@ -9,17 +9,12 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::config::{NewsItem, Project};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::issue::previous_fire;
+use crate::issue::{previous_fire, window_start};
 
 /// Whether bulletin `b` carries news item `n`: the item goes to it, and it has the item's
 /// section.
 fn carries(b: &crate::config::Bulletin, n: &NewsItem) -> bool {
     n.goes_to(b.id.as_str()) && b.sections.iter().any(|s| s.as_str() == n.section.value)
-}
-
-/// The first day whose news the issue of `date` carries (the day after the previous fire).
-fn window_start(b: &crate::config::Bulletin, tz: chrono_tz::Tz, date: NaiveDate) -> NaiveDate {
-    previous_fire(b, tz, date).map_or(NaiveDate::MIN, |p| p.date_naive() + Duration::days(1))
 }
 
 /// Why no future issue of one bulletin carries `n`: the issue it belonged to (date and time

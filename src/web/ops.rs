@@ -333,7 +333,7 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
         p,
         &s.store.stale_addresses().await.unwrap_or_default(),
     );
-    let when = Local(p.settings.organisation.time_zone);
+    let when = Zoned(p.settings.organisation.time_zone);
     let body = super::layout::page(
         &p.settings.organisation,
         "Operations",
@@ -354,9 +354,9 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
 
 /// Times on the admin page, in the organisation's zone.
 #[derive(Clone, Copy)]
-struct Local(chrono_tz::Tz);
+struct Zoned(chrono_tz::Tz);
 
-impl Local {
+impl Zoned {
     fn at(self, at: i64) -> String {
         chrono::DateTime::from_timestamp(at, 0)
             .map(|t| {
@@ -374,7 +374,7 @@ fn next_fires(
     next: &[crate::schedule::jobs::Upcoming],
     created: &crate::schedule::jobs::Created,
     cancelled: &[CancelledFire],
-    when: Local,
+    when: Zoned,
 ) -> Markup {
     let cancellation = |job: &crate::schedule::jobs::Job, date: &Option<chrono::NaiveDate>| {
         cancelled
@@ -410,7 +410,7 @@ fn awaiting_approval(status: &[IssueStatus]) -> Markup {
 }
 
 /// The last 30 issues and their deliveries by state.
-fn issues(status: &[IssueStatus], when: Local) -> Markup {
+fn issues(status: &[IssueStatus], when: Zoned) -> Markup {
     html! {
         h2 { "Issues" }
         table {
@@ -427,7 +427,7 @@ fn issues(status: &[IssueStatus], when: Local) -> Markup {
 }
 
 /// Every suppression: who, of what, when, how and why.
-fn suppressed(suppressions: &[Suppression], when: Local) -> Markup {
+fn suppressed(suppressions: &[Suppression], when: Zoned) -> Markup {
     html! {
         h2 { "Suppressions" }
         @if suppressions.is_empty() {
