@@ -150,7 +150,7 @@ where
             policy,
             body,
             None,
-            crate::clock::SystemClock::utc().timestamp(),
+            crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc()),
         )
         .await;
         match outcome {

@@ -66,7 +66,7 @@ pub async fn run(project: &Project, recipient: Option<String>) -> anyhow::Result
         b.policy(),
         message,
         recipient.as_deref(),
-        crate::clock::SystemClock::utc().timestamp(),
+        crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc()),
     )
     .await;
     match outcome {

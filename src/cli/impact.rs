@@ -19,7 +19,7 @@ pub async fn run(
         .await
         .context("opening the ledger")?;
     let now = crate::clock::SystemClock::utc().timestamp();
-    let r = report(project, &store, &scope, now).await?;
+    let r = report(project, &store, &scope, now.into()).await?;
     let mut out = std::io::stdout().lock();
     match format {
         TableJsonCsv::Json => {

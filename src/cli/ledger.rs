@@ -87,10 +87,11 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
     {
         for e in store.events(r.issue).await? {
             if e.kind == "cancelled" || e.kind == "withdrawn" {
-                let when = chrono::DateTime::from_timestamp(e.at, 0)
-                    .unwrap_or_default()
-                    .with_timezone(&tz)
-                    .format("%Y-%m-%d %H:%M %Z");
+                let when =
+                    e.at.to_utc()
+                        .unwrap_or_default()
+                        .with_timezone(&tz)
+                        .format("%Y-%m-%d %H:%M %Z");
                 audit
                     .entry((r.issue, e.kind))
                     .or_insert_with(|| format!("{}, {when}", e.detail));
@@ -109,7 +110,7 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
         println!("proofs to the editors:");
         print_status_rows(&proofs, tz, &audit);
     }
-    let now = crate::clock::SystemClock::utc().timestamp();
+    let now = crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc());
     let limit = project.settings.transport.max_per_day;
     if let Some(w) = crate::delivery::daily::waiting(&store, limit, tz, now).await? {
         println!("{}", w.describe(tz));
@@ -202,7 +203,7 @@ fn print_cancelled_fires(project: &Project, cancelled: &[CancelledFire]) {
         return;
     }
     let tz = project.settings.organisation.time_zone;
-    let now = crate::clock::SystemClock::utc().timestamp();
+    let now = crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc());
     println!("cancelled before they were created:");
     let at = |t: i64| {
         chrono::DateTime::from_timestamp(t, 0)
@@ -213,13 +214,18 @@ fn print_cancelled_fires(project: &Project, cancelled: &[CancelledFire]) {
     };
     for c in cancelled {
         let date = c.for_date.map(|d| d.to_string()).unwrap_or_default();
-        let mut line = format!("  {} {date}: cancelled by {} at {}", c.job, c.by, at(c.at));
+        let mut line = format!(
+            "  {} {date}: cancelled by {} at {}",
+            c.job,
+            c.by,
+            at(c.at.secs())
+        );
         if let (Job::Bulletin(b), Some(d)) = (&c.job, c.for_date)
             && c.due_at > now
         {
             line.push_str(&format!(
                 "; was due {}, `bulletin uncancel {b} --date {d}` restores it",
-                at(c.due_at)
+                at(c.due_at.secs())
             ));
         }
         println!("{line}");
@@ -259,7 +265,7 @@ pub async fn suppress(
         .map_err(|err| anyhow::anyhow!("{email}: invalid address: {err}"))?;
     let scope = scope(project, list, bulletin)?;
     let store = open(project).await?;
-    let now = crate::clock::SystemClock::utc().timestamp();
+    let now = crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc());
     let added = store.suppress(&e.key(), &scope, reason, now).await?;
     // Whole-address and bulletin suppressions reach created issues through the ledger alone;
     // a list's needs the lists, which the command has.
@@ -302,7 +308,7 @@ pub async fn unsuppress(
         .unsuppress(
             &e.key(),
             scope.as_ref(),
-            crate::clock::SystemClock::utc().timestamp(),
+            crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc()),
         )
         .await?;
     println!("removed {n} suppression(s) of {}", e.key());
@@ -328,9 +334,9 @@ pub async fn approve(
     }
     let store = open(project).await?;
     let tz = project.settings.organisation.time_zone;
-    let now = crate::clock::SystemClock::utc().timestamp();
+    let now = crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc());
     let has_issue = store
-        .find_issue(bulletin, date, IssueKind::Issue)
+        .find_issue(&b.id, date, IssueKind::Issue)
         .await?
         .is_some();
     let job = Job::Bulletin(b.id.clone());
@@ -359,7 +365,7 @@ pub async fn approve(
         }
         return Ok(ExitCode::FAILURE);
     }
-    let fire = crate::issue::fire_on(b, tz, date).map(|t| t.timestamp());
+    let fire = crate::issue::fire_on(b, tz, date).map(crate::timestamp::Timestamp::from);
     let recorded = match fire {
         Some(due) => store.fire_state(&job, due).await?,
         None => None,
@@ -370,7 +376,7 @@ pub async fn approve(
             && crate::late::passed_unsent(due, recorded, now, i64::from(b.catch_up_hours) * 3600)
     });
     if let Some(due) = fire.filter(|_| passed && !late) {
-        refuse_passed(project, b, date, due, now);
+        refuse_passed(project, b, date, due.secs(), now.secs());
         return Ok(ExitCode::FAILURE);
     }
     let added = store.approve(&b.id, date, &by, now).await?;

@@ -25,7 +25,10 @@ async fn find_named_issue(store: &Store, name: &str) -> anyhow::Result<crate::st
                     "`{name}`: the date must be YYYY-MM-DD, as in {bulletin}@2026-12-01"
                 )
             })?;
-            store.find_issue(bulletin, date, IssueKind::Issue).await?
+            match crate::ids::BulletinId::parse(bulletin) {
+                Ok(b) => store.find_issue(&b, date, IssueKind::Issue).await?,
+                Err(_) => None,
+            }
         }
         None => match name.parse::<i64>() {
             Ok(id) => store.issue_by_id(id).await?,
@@ -82,7 +85,7 @@ pub async fn recipients(
             r.email,
             r.state,
             r.attempts,
-            local_time(project, r.updated_at),
+            local_time(project, r.updated_at.secs()),
             r.last_reply.as_deref().unwrap_or("-")
         );
     }
@@ -115,7 +118,9 @@ pub async fn suppressions(
         .map(|s| SuppressionRow {
             email: s.email_key,
             scope: s.scope.to_string(),
-            when: chrono::DateTime::from_timestamp(s.created_at, 0)
+            when: s
+                .created_at
+                .to_utc()
                 .map(|t| t.with_timezone(&tz).to_rfc3339())
                 .unwrap_or_default(),
             how: s.how,
@@ -398,7 +403,8 @@ pub async fn cancel(
 ) -> anyhow::Result<ExitCode> {
     known_bulletin(project, bulletin)?;
     let store = open(project).await?;
-    let Some(row) = store.find_issue(bulletin, date, IssueKind::Issue).await? else {
+    let id = crate::ids::BulletinId::parse(bulletin)?;
+    let Some(row) = store.find_issue(&id, date, IssueKind::Issue).await? else {
         return cancel_fire(project, &store, bulletin, date).await;
     };
     if row.state == IssueState::Cancelled {
@@ -417,7 +423,7 @@ pub async fn cancel(
         .cancel_issue(
             row.id,
             &operator(),
-            crate::clock::SystemClock::utc().timestamp(),
+            crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc()),
         )
         .await?;
     let after = store.counts(row.id).await?;
@@ -445,7 +451,7 @@ async fn cancel_fire(
         .into_iter()
         .find(|h| h.job == job && h.for_date == Some(date));
     let due = match held {
-        Some(h) => Some(h.due_at),
+        Some(h) => Some(h.due_at.secs()),
         None => project.bulletin(bulletin).and_then(|b| {
             crate::issue::fire_on(b, project.settings.organisation.time_zone, date)
                 .map(|t| t.timestamp())
@@ -459,7 +465,14 @@ async fn cancel_fire(
         return Ok(ExitCode::FAILURE);
     };
     let state = store
-        .record_fire(&job, due, Some(date), FireState::Skipped, &detail, now)
+        .record_fire(
+            &job,
+            due.into(),
+            Some(date),
+            FireState::Skipped,
+            &detail,
+            now.into(),
+        )
         .await?;
     store
         .log_event(
@@ -467,7 +480,7 @@ async fn cancel_fire(
             None,
             "cancelled",
             &format!("{bulletin} {date}: {detail}"),
-            now,
+            now.into(),
         )
         .await?;
     if state == FireState::Skipped {
@@ -497,7 +510,8 @@ pub async fn uncancel(
         .into_iter()
         .find(|c| c.job == job && c.for_date == Some(date));
     let Some(c) = cancelled else {
-        let issue = store.find_issue(bulletin, date, IssueKind::Issue).await?;
+        let id = crate::ids::BulletinId::parse(bulletin)?;
+        let issue = store.find_issue(&id, date, IssueKind::Issue).await?;
         match issue {
             Some(row) if row.state == IssueState::Cancelled => eprintln!(
                 "error: {bulletin} {date} (issue {}) was cancelled after it was created; its cancelled deliveries stay cancelled (send the issue again with `bulletin send {bulletin} --now --date {date}`)",
@@ -509,14 +523,14 @@ pub async fn uncancel(
         }
         return Ok(ExitCode::FAILURE);
     };
-    if c.due_at <= now {
+    if c.due_at.secs() <= now {
         eprintln!(
             "error: {bulletin} {date} was due in the past; uncancel restores only an issue still to come (to send it late: `bulletin send {bulletin} --now --date {date}`)"
         );
         return Ok(ExitCode::FAILURE);
     }
     let by = operator();
-    if store.uncancel_fire(&job, c.due_at, &by, now).await? {
+    if store.uncancel_fire(&job, c.due_at, &by, now.into()).await? {
         println!("restored {bulletin} {date}: it will be created and sent as scheduled");
         Ok(ExitCode::SUCCESS)
     } else {
@@ -533,7 +547,8 @@ pub async fn withdraw(
 ) -> anyhow::Result<ExitCode> {
     known_bulletin(project, bulletin)?;
     let store = open(project).await?;
-    let Some(row) = store.find_issue(bulletin, date, IssueKind::Issue).await? else {
+    let id = crate::ids::BulletinId::parse(bulletin)?;
+    let Some(row) = store.find_issue(&id, date, IssueKind::Issue).await? else {
         eprintln!(
             "error: {bulletin} has no issue on {date} in the ledger (see `bulletin status`); nothing was withdrawn"
         );
@@ -543,7 +558,7 @@ pub async fn withdraw(
         .withdraw_issue(
             row.id,
             &operator(),
-            crate::clock::SystemClock::utc().timestamp(),
+            crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc()),
         )
         .await?
     {

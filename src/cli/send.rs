@@ -75,7 +75,7 @@ pub async fn send(
     let now_flag = opts.now;
     let Some(b) = project.bulletin(bulletin) else {
         // The preview error names the bulletins and suggests the nearest.
-        crate::compose::compose(project, bulletin, today(project))?;
+        crate::compose::find(project, bulletin)?;
         anyhow::bail!("unknown bulletin `{bulletin}`");
     };
     // The issue goes through the sender lock: one sender per SQLite database, refused beside a
@@ -87,7 +87,7 @@ pub async fn send(
     };
     let store = open_or_create(project).await?;
     let clock = Arc::new(SystemClock);
-    let now = crate::clock::SystemClock::utc().timestamp();
+    let now = crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc());
     release_dead_leases(project, &store, now, now_flag).await?;
     let date = match issue_date(project, b, opts) {
         Ok(date) => date,
@@ -98,7 +98,7 @@ pub async fn send(
     };
     let existing = if now_flag {
         store
-            .find_issue(bulletin, date, crate::store::IssueKind::Issue)
+            .find_issue(&b.id, date, crate::store::IssueKind::Issue)
             .await?
     } else {
         None
@@ -153,7 +153,7 @@ fn issue_date(
 async fn release_dead_leases(
     project: &Project,
     store: &Store,
-    now: i64,
+    now: crate::timestamp::Timestamp,
     issue: bool,
 ) -> anyhow::Result<()> {
     let sole_owner = matches!(project.settings.database, DatabaseUrl::Sqlite(_)) && issue;
@@ -230,11 +230,11 @@ async fn create(
     date: NaiveDate,
     opts: &SendOptions<'_>,
     forced: bool,
-    now: i64,
+    now: crate::timestamp::Timestamp,
 ) -> anyhow::Result<(crate::store::IssueRow, bool)> {
     Ok(if opts.now {
         let (row, created) =
-            crate::send::create_or_resume(project, store, bulletin, date, now).await?;
+            crate::send::create_or_resume(project, store, &bulletin.parse()?, date, now).await?;
         if forced && created {
             store
                 .log_event(
@@ -257,7 +257,7 @@ async fn create(
             );
         }
         (
-            crate::send::create_proof(project, store, bulletin, date, &to, now).await?,
+            crate::send::create_proof(project, store, &bulletin.parse()?, date, &to, now).await?,
             true,
         )
     })
@@ -294,7 +294,7 @@ fn report(
         }
     );
     if let Some(due) = summary.next_due.filter(|_| c.deferred > 0)
-        && let Some(t) = chrono::DateTime::from_timestamp(due, 0)
+        && let Some(t) = due.to_utc()
     {
         println!(
             "deferred deliveries are retried from {} (run this again then, or leave it to `bulletin run`)",

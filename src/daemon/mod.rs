@@ -20,6 +20,7 @@ use crate::delivery::{Stop, daily};
 use crate::instance::MAX_SLEEP_SECS;
 use crate::schedule::jobs::{Job, upcoming};
 use crate::store::{Approval, FireState, IssueKind, LeaseSweep, Store, StoreError};
+use crate::timestamp::Timestamp;
 
 /// How long a stopping daemon waits for SMTP transactions in flight before it exits anyway
 /// (what is left in flight returns to the queue at the next start).
@@ -139,7 +140,7 @@ impl Daemon {
         // Claims of senders that died (their leases ran out) go back to the queue.
         let released = self
             .store
-            .release_expired_leases(now, LeaseSweep::Expired)
+            .release_expired_leases(Timestamp::from(now), LeaseSweep::Expired)
             .await?;
         if released > 0 {
             tracing::warn!(
@@ -166,7 +167,12 @@ impl Daemon {
             let due = at.timestamp();
             let name = job.to_string();
             let date = for_date.map(|d| d.to_string()).unwrap_or_default();
-            if self.store.fire_state(&job, due).await?.is_some() {
+            if self
+                .store
+                .fire_state(&job, Timestamp::from(due))
+                .await?
+                .is_some()
+            {
                 continue;
             }
             if now - due > self.catch_up_secs(&job) {
@@ -174,11 +180,11 @@ impl Daemon {
                 self.store
                     .record_fire(
                         &job,
-                        due,
+                        Timestamp::from(due),
                         for_date,
                         FireState::Skipped,
                         "missed: outside the catch-up window",
-                        now,
+                        Timestamp::from(now),
                     )
                     .await?;
                 report.skipped.push((name, date));
@@ -186,12 +192,19 @@ impl Daemon {
             }
             if let Some(state) = self.execute(&job, for_date, now).await? {
                 self.store
-                    .record_fire(&job, due, for_date, state, "", now)
+                    .record_fire(
+                        &job,
+                        Timestamp::from(due),
+                        for_date,
+                        state,
+                        "",
+                        Timestamp::from(now),
+                    )
                     .await?;
                 match state {
                     FireState::Held => {
                         if let (Job::Bulletin(id), Some(d)) = (&job, for_date) {
-                            self.notify_held(id.as_str(), d, now).await?;
+                            self.notify_held(id, d, now).await?;
                         }
                         report.held.push((name, date))
                     }
@@ -201,7 +214,7 @@ impl Daemon {
         }
         // Issues waiting for approval.
         for held in self.store.held_fires().await? {
-            let (job, due) = (held.job, held.due_at);
+            let (job, due) = (held.job, held.due_at.secs());
             let Some(d) = held.for_date else { continue };
             let (name, date) = (job.to_string(), d.to_string());
             let max_age = i64::from(p.settings.transport.max_age_hours) * 3600;
@@ -210,18 +223,25 @@ impl Daemon {
                 self.store
                     .record_fire(
                         &job,
-                        due,
+                        Timestamp::from(due),
                         Some(d),
                         FireState::Skipped,
                         "not approved in time",
-                        now,
+                        Timestamp::from(now),
                     )
                     .await?;
                 continue;
             }
             if let Some(FireState::Done) = self.execute(&job, Some(d), now).await? {
                 self.store
-                    .record_fire(&job, due, Some(d), FireState::Done, "approved", now)
+                    .record_fire(
+                        &job,
+                        Timestamp::from(due),
+                        Some(d),
+                        FireState::Done,
+                        "approved",
+                        Timestamp::from(now),
+                    )
                     .await?;
                 report.created.push((name, date));
             }
@@ -234,8 +254,8 @@ impl Daemon {
             p.settings.transport.max_per_day,
             p.settings.organisation.time_zone,
         );
-        let mut limited = daily::reached(&self.store, limit, tz, now).await?;
-        for issue in self.store.issues_due(now).await? {
+        let mut limited = daily::reached(&self.store, limit, tz, Timestamp::from(now)).await?;
+        for issue in self.store.issues_due(Timestamp::from(now)).await? {
             if self.stopping.load(Ordering::SeqCst) || limited {
                 break;
             }
@@ -248,23 +268,27 @@ impl Daemon {
                 suppressed = c.suppressed, "delivery pass"
             );
             if let Stop::RelayDown(why) = &summary.stop {
-                let retry_in = summary.paused_until.map_or(0, |t| t - self.clock.now());
+                let retry_in = summary
+                    .paused_until
+                    .map_or(0, |t| t - self.clock.timestamp());
                 tracing::error!(issue = issue.id, reason = %why, retry_in_secs = retry_in, "the relay cannot be used; the issue is paused and will be retried");
             }
             if summary.stop == Stop::DailyLimit {
                 limited = true;
-                if let Some(w) = daily::waiting(&self.store, limit, tz, self.clock.now()).await? {
+                if let Some(w) =
+                    daily::waiting(&self.store, limit, tz, self.clock.timestamp()).await?
+                {
                     tracing::warn!(
                         limit = w.limit,
                         waiting = w.waiting,
-                        until = w.until,
+                        until = w.until.secs(),
                         "{}; nothing more is sent until then",
                         w.describe(tz)
                     );
                 }
             }
         }
-        let resets = limited.then(|| daily::resets_at(now, tz));
+        let resets = limited.then(|| daily::resets_at(Timestamp::from(now), tz).secs());
         report.next_at = self.next_wake(now, resets).await?;
         Ok(report)
     }
@@ -273,20 +297,30 @@ impl Daemon {
     /// an issue of kind `held`, created once; the delivery pass sends it).
     async fn notify_held(
         &self,
-        bulletin: &str,
+        bulletin: &crate::ids::BulletinId,
         date: chrono::NaiveDate,
         now: i64,
     ) -> Result<(), StepError> {
         let p = &self.project;
-        let Some(editors) = p.bulletin(bulletin).and_then(|b| b.editors.as_ref()) else {
-            tracing::warn!(bulletin, %date, "held, and no `editors` list to email about it");
+        let Some(editors) = p
+            .bulletin(bulletin.as_str())
+            .and_then(|b| b.editors.as_ref())
+        else {
+            tracing::warn!(%bulletin, %date, "held, and no `editors` list to email about it");
             return Ok(());
         };
         let to = editor_addresses(p, &self.store, editors).await?;
-        let (row, created) =
-            crate::send::create_held_notice(p, &self.store, bulletin, date, &to, now).await?;
+        let (row, created) = crate::send::create_held_notice(
+            p,
+            &self.store,
+            bulletin,
+            date,
+            &to,
+            Timestamp::from(now),
+        )
+        .await?;
         if created {
-            tracing::info!(bulletin, %date, issue = row.id, editors = to.len(), "the editors are emailed that the issue is held");
+            tracing::info!(%bulletin, %date, issue = row.id, editors = to.len(), "the editors are emailed that the issue is held");
         }
         Ok(())
     }
@@ -304,7 +338,7 @@ impl Daemon {
             Some(reset) => next = next.min(reset),
             None => {
                 if let Some(due) = self.store.earliest_due().await? {
-                    next = next.min(due.max(now + 1));
+                    next = next.min(due.secs().max(now + 1));
                 }
             }
         }
@@ -330,7 +364,7 @@ impl Daemon {
                 };
                 let exists = self
                     .store
-                    .find_issue(id.as_str(), date, IssueKind::Issue)
+                    .find_issue(id, date, IssueKind::Issue)
                     .await?
                     .is_some();
                 // An issue that exists was approved, or sent early on purpose (`send --now`,
@@ -347,7 +381,8 @@ impl Daemon {
                     }
                 }
                 let (row, created) =
-                    crate::send::create_or_resume(p, &self.store, id.as_str(), date, now).await?;
+                    crate::send::create_or_resume(p, &self.store, id, date, Timestamp::from(now))
+                        .await?;
                 tracing::info!(bulletin = %id, %date, issue = row.id, created, "issue due");
                 Ok(Some(FireState::Done))
             }
@@ -362,19 +397,25 @@ impl Daemon {
                 let (row, _) = crate::send::create_proof_kind(
                     p,
                     &self.store,
-                    id.as_str(),
+                    id,
                     date,
                     &to,
                     IssueKind::Proof,
-                    now,
+                    Timestamp::from(now),
                 )
                 .await?;
                 tracing::info!(bulletin = %id, %date, issue = row.id, editors = to.len(), "proof due");
                 Ok(Some(FireState::Done))
             }
             Job::Announce(c) => {
-                match crate::send::create_announcement(p, &self.store, c.as_str(), date, now)
-                    .await?
+                match crate::send::create_announcement(
+                    p,
+                    &self.store,
+                    c,
+                    date,
+                    Timestamp::from(now),
+                )
+                .await?
                 {
                     Some((row, _)) => {
                         tracing::info!(campaign = %c, start = %date, issue = row.id, "announcement due");
@@ -588,7 +629,7 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
     let mut daemon = Daemon::new(Arc::new(project), store.clone(), clock, &owner)?;
     // Alive from the start: the first pass may be a long send (it beats as it goes).
     let heartbeat = daemon.heartbeat.clone();
-    heartbeat.beat(daemon.clock.now());
+    heartbeat.beat(daemon.clock.timestamp());
     let (live_tx, live_rx) = tokio::sync::watch::channel(crate::web::server::Live {
         project: daemon.project.clone(),
         signer: crate::compose::signer(&daemon.project)?,
@@ -633,7 +674,7 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
         let Some(report) = step_or_stop(&mut daemon, &mut term, &mut int).await else {
             break;
         };
-        heartbeat.pass_done(daemon.clock.now());
+        heartbeat.pass_done(daemon.clock.timestamp());
         let sleep_for = sleep_after(report);
         let mut reload_now = false;
         let poll_store = daemon.store.clone();
@@ -681,7 +722,7 @@ async fn open_ledger(
         .context("opening the database")?;
     if matches!(project.settings.database, DatabaseUrl::Sqlite(_)) {
         let released = store
-            .release_expired_leases(now.timestamp(), crate::store::LeaseSweep::All)
+            .release_expired_leases(Timestamp::from(now), crate::store::LeaseSweep::All)
             .await?;
         if released > 0 {
             tracing::warn!(

@@ -19,6 +19,7 @@ pub use issues::{create_announcement, create_or_resume};
 pub use proofs::{PROOF_PAGE_PREFIX, create_held_notice, create_proof, create_proof_kind};
 pub use recipients::{
     apply_list_suppressions, issue_lists, list_recipients, materialise, materialise_lists,
+    send_rule,
 };
 pub use sender::{bounce_setup, sender};
 pub use transport::transport;
@@ -52,8 +53,14 @@ pub async fn deliver(
 ) -> Result<RunSummary, SendError> {
     let rendered = Arc::new(stored_rendering(row)?);
     let tz = project.settings.organisation.time_zone;
-    let today = crate::delivery::daily::day_of(sender.clock.now(), tz);
+    let today = crate::delivery::daily::day_of(sender.clock.timestamp(), tz);
     Ok(sender
-        .run(row, &rendered, &today.to_string(), progress)
+        .run(
+            row,
+            &rendered,
+            &today.to_string(),
+            send_rule(project, row),
+            progress,
+        )
         .await?)
 }

@@ -11,7 +11,9 @@ use super::recipients::materialise;
 use crate::address::EmailAddress;
 use crate::compose;
 use crate::config::Project;
+use crate::ids::{BulletinId, IssueOwner};
 use crate::store::{IssueKind, IssueRow, NewDelivery, NewIssue, Store};
+use crate::timestamp::Timestamp;
 
 /// A proof: the issue through the same pipeline to the given addresses only, recorded as a
 /// proof (kind `proof:<time>:<n>`, `n` from the ledger's sequence of proofs, so every proof
@@ -19,14 +21,14 @@ use crate::store::{IssueKind, IssueRow, NewDelivery, NewIssue, Store};
 pub async fn create_proof(
     project: &Project,
     store: &Store,
-    bulletin: &str,
+    bulletin: &BulletinId,
     date: NaiveDate,
     to: &[EmailAddress],
-    now: i64,
+    now: Timestamp,
 ) -> Result<IssueRow, SendError> {
     let n = store.next_in_sequence(TEST_PROOF_SEQUENCE).await?;
     let kind = IssueKind::TestProof {
-        at: now,
+        at: now.secs(),
         n: Some(n),
     };
     Ok(
@@ -44,11 +46,11 @@ const TEST_PROOF_SEQUENCE: &str = "test-proof";
 pub async fn create_proof_kind(
     project: &Project,
     store: &Store,
-    bulletin: &str,
+    bulletin: &BulletinId,
     date: NaiveDate,
     to: &[EmailAddress],
     kind: IssueKind,
-    now: i64,
+    now: Timestamp,
 ) -> Result<(IssueRow, bool), SendError> {
     create_copy(project, store, bulletin, date, to, kind, "[Proof]", now).await
 }
@@ -58,10 +60,10 @@ pub async fn create_proof_kind(
 pub async fn create_held_notice(
     project: &Project,
     store: &Store,
-    bulletin: &str,
+    bulletin: &BulletinId,
     date: NaiveDate,
     to: &[EmailAddress],
-    now: i64,
+    now: Timestamp,
 ) -> Result<(IssueRow, bool), SendError> {
     create_copy(
         project,
@@ -81,12 +83,12 @@ pub async fn create_held_notice(
 async fn create_copy(
     project: &Project,
     store: &Store,
-    bulletin: &str,
+    bulletin: &BulletinId,
     date: NaiveDate,
     to: &[EmailAddress],
     kind: IssueKind,
     prefix: &str,
-    now: i64,
+    now: Timestamp,
 ) -> Result<(IssueRow, bool), SendError> {
     if let Some(row) = store.find_issue(bulletin, date, kind).await? {
         return Ok((row, false));
@@ -114,7 +116,7 @@ async fn create_copy(
         })
         .collect();
     let new = NewIssue {
-        bulletin: bulletin.to_string(),
+        owner: IssueOwner::Bulletin(bulletin.clone()),
         date,
         kind,
         subject: issue.subject.clone(),
@@ -150,14 +152,14 @@ async fn proof_note(
     project: &Project,
     store: &Store,
     issue: &crate::issue::Issue,
-    now: i64,
+    now: Timestamp,
 ) -> Result<crate::render::ProofNote, SendError> {
     let Some(b) = project.bulletin(&issue.bulletin_id) else {
         return Ok(crate::render::ProofNote::default());
     };
     let tz = project.settings.organisation.time_zone;
     if let Some(row) = store
-        .find_issue(&issue.bulletin_id, issue.date, IssueKind::Issue)
+        .find_issue(&b.id, issue.date, IssueKind::Issue)
         .await?
         && let Some(first) = store.first_sent(row.id).await?
     {
@@ -171,7 +173,7 @@ async fn proof_note(
     let lists: Vec<&str> = b.lists.iter().map(|l| l.as_str()).collect();
     let mut lines = vec![format!(
         "{} {when} to {people} {} (lists: {}).",
-        if issue.scheduled.timestamp() > now {
+        if Timestamp::from(issue.scheduled) > now {
             "This issue goes on"
         } else {
             "This issue was due on"
@@ -205,11 +207,12 @@ async fn proof_note(
 async fn sent_note(
     store: &Store,
     row: &IssueRow,
-    first_sent: i64,
+    first_sent: Timestamp,
     tz: chrono_tz::Tz,
 ) -> Result<crate::render::ProofNote, SendError> {
     let c = store.counts(row.id).await?;
-    let when = chrono::DateTime::from_timestamp(first_sent, 0)
+    let when = first_sent
+        .to_utc()
         .map(|t| {
             t.with_timezone(&tz)
                 .format("%A %-d %B %Y at %H:%M %Z")
