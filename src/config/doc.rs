@@ -78,6 +78,15 @@ impl<'t> FileCtx<'t> {
         }
     }
 
+    /// The file's name without its extension: the id of a list, campaign or news item.
+    pub fn stem(&self) -> String {
+        self.path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string()
+    }
+
     pub fn pos(&self, offset: usize) -> Position {
         Position::at(self.whole, self.base_offset + offset)
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::diag::{Diagnostic, Position, did_you_mean};
 
 use super::doc::At;
-use super::lists::{Member, member};
+use super::member::{Member, excerpt, member};
 
 /// Each mapped field (`email`, `name`, `agency`) with the header it names, as written.
 pub(crate) type Mapped = Vec<(&'static str, At<String>)>;
@@ -246,7 +246,7 @@ pub(crate) fn parse(
                     pos,
                     format!(
                         "column `{}` (read as {field}) appears twice in the header",
-                        super::lists::excerpt(h)
+                        excerpt(h)
                     ),
                 ));
             }
@@ -256,7 +256,7 @@ pub(crate) fn parse(
                 pos,
                 format!(
                     "unknown column `{}` in the header; its values are ignored",
-                    super::lists::excerpt(h)
+                    excerpt(h)
                 ),
             );
             diags.push(match did_you_mean(&h_lc, COLUMNS) {
@@ -274,7 +274,7 @@ pub(crate) fn parse(
             let actual: Vec<String> = headers
                 .iter()
                 .filter(|h| !h.is_empty())
-                .map(|h| format!("\"{}\"", super::lists::excerpt(h)))
+                .map(|h| format!("\"{}\"", excerpt(h)))
                 .collect();
             diags.push(
                 Diagnostic::error(
@@ -282,7 +282,7 @@ pub(crate) fn parse(
                     v.pos,
                     format!(
                         "`columns`: {field} = \"{}\" names no column of {}'s header",
-                        super::lists::excerpt(&v.value),
+                        excerpt(&v.value),
                         path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned())
                     ),
                 )

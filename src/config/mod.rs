@@ -9,6 +9,7 @@ pub mod doc;
 pub mod env;
 pub mod files;
 pub mod lists;
+mod member;
 mod members_csv;
 pub mod news;
 mod secret_files;
@@ -322,18 +323,43 @@ pub fn load_with(
     }
 }
 
-fn unknown(
-    path: &Path,
+/// A name another file refers to: where it is written, and how messages call it.
+struct Named<'a> {
+    word: &'a str,
     pos: Position,
+    /// The message when nothing of that name exists ("unknown list `x` in `announce`").
     what: String,
-    word: &str,
-    known: &[&str],
-    fallback: &str,
-) -> Diagnostic {
-    let d = Diagnostic::error(path, pos, what);
-    match did_you_mean(word, known.iter().copied()) {
+}
+
+impl<'a> Named<'a> {
+    fn at(v: &'a doc::At<String>, what: String) -> Self {
+        Named {
+            word: &v.value,
+            pos: v.pos,
+            what,
+        }
+    }
+}
+
+/// An error for a name `known` does not hold, hinting the nearest known name (or `fallback`).
+fn unknown(path: &Path, name: Named<'_>, known: &[&str], fallback: &str) -> Diagnostic {
+    let d = Diagnostic::error(path, name.pos, name.what);
+    match did_you_mean(name.word, known.iter().copied()) {
         Some(s) => d.with_hint(format!("did you mean `{s}`?")),
         None => d.with_hint(fallback.to_string()),
+    }
+}
+
+/// [`unknown`], when `known` lacks the name.
+fn check_known(
+    diags: &mut Diagnostics,
+    path: &Path,
+    name: Named<'_>,
+    known: &[&str],
+    fallback: &str,
+) {
+    if !known.contains(&name.word) {
+        diags.push(unknown(path, name, known, fallback));
     }
 }
 
@@ -391,28 +417,22 @@ impl CrossCheck<'_> {
         for b in &self.refs.bulletins {
             for l in b.lists.iter().chain(b.editors.iter()) {
                 used_lists.insert(l.value.clone());
-                if !list_ids.contains(&l.value.as_str()) {
-                    diags.push(unknown(
-                        config_path,
-                        l.pos,
-                        format!("unknown list `{}` in bulletin `{}`", l.value, b.id.value),
-                        &l.value,
-                        &list_ids,
-                        list_hint,
-                    ));
-                }
+                let name = Named::at(
+                    l,
+                    format!("unknown list `{}` in bulletin `{}`", l.value, b.id.value),
+                );
+                check_known(diags, config_path, name, &list_ids, list_hint);
             }
             for s in &b.sections {
-                if !all_sections.contains(&s.value.as_str()) {
-                    diags.push(unknown(
-                        config_path,
-                        s.pos,
-                        format!("unknown section `{}` in bulletin `{}`", s.value, b.id.value),
-                        &s.value,
-                        &all_sections,
-                        &format!("a section is a [[section]] id, `campaigns`, or a standing block templates/blocks/{}.md", s.value),
-                    ));
-                }
+                let name = Named::at(
+                    s,
+                    format!("unknown section `{}` in bulletin `{}`", s.value, b.id.value),
+                );
+                let hint = format!(
+                    "a section is a [[section]] id, `campaigns`, or a standing block templates/blocks/{}.md",
+                    s.value
+                );
+                check_known(diags, config_path, name, &all_sections, &hint);
             }
         }
         used_lists
@@ -426,16 +446,12 @@ impl CrossCheck<'_> {
         for c in self.campaigns {
             for l in &c.announce_lists {
                 used_lists.insert(l.value.to_string());
-                if !list_ids.contains(&l.value.as_str()) {
-                    diags.push(unknown(
-                        &c.path,
-                        l.pos,
-                        format!("unknown list `{}` in `announce`", l.value),
-                        l.value.as_str(),
-                        &list_ids,
-                        list_hint,
-                    ));
-                }
+                let name = Named {
+                    word: l.value.as_str(),
+                    pos: l.pos,
+                    what: format!("unknown list `{}` in `announce`", l.value),
+                };
+                check_known(diags, &c.path, name, &list_ids, list_hint);
             }
         }
         used_lists
@@ -484,56 +500,36 @@ impl CrossCheck<'_> {
             .iter()
             .filter_map(|c| c.id.as_ref().map(|id| id.as_str()))
             .collect();
+        let sections_hint = format!(
+            "news sections are the [[section]] ids in bulletin.toml: {}",
+            news_sections.join(", ")
+        );
         for n in news {
-            if !news_sections.contains(&n.section.value.as_str()) {
-                let d = if all_sections.contains(&n.section.value.as_str()) {
+            let section = &n.section;
+            if all_sections.contains(&section.value.as_str())
+                && !news_sections.contains(&section.value.as_str())
+            {
+                diags.push(
                     Diagnostic::error(
                         &n.path,
-                        n.section.pos,
-                        format!("`{}` is not a news section", n.section.value),
+                        section.pos,
+                        format!("`{}` is not a news section", section.value),
                     )
-                    .with_hint(format!(
-                        "news sections are the [[section]] ids in bulletin.toml: {}",
-                        news_sections.join(", ")
-                    ))
-                } else {
-                    unknown(
-                        &n.path,
-                        n.section.pos,
-                        format!("unknown section `{}`", n.section.value),
-                        &n.section.value,
-                        &news_sections,
-                        &format!(
-                            "news sections are the [[section]] ids in bulletin.toml: {}",
-                            news_sections.join(", ")
-                        ),
-                    )
-                };
-                diags.push(d);
+                    .with_hint(sections_hint.clone()),
+                );
+            } else {
+                let name = Named::at(section, format!("unknown section `{}`", section.value));
+                check_known(diags, &n.path, name, &news_sections, &sections_hint);
             }
             for b in &n.bulletins {
-                if !bulletin_ids.contains(&b.value.as_str()) {
-                    diags.push(unknown(
-                        &n.path,
-                        b.pos,
-                        format!("unknown bulletin `{}`", b.value),
-                        &b.value,
-                        &bulletin_ids,
-                        "bulletins are the [[bulletin]] ids in bulletin.toml",
-                    ));
-                }
+                let name = Named::at(b, format!("unknown bulletin `{}`", b.value));
+                let hint = "bulletins are the [[bulletin]] ids in bulletin.toml";
+                check_known(diags, &n.path, name, &bulletin_ids, hint);
             }
-            if let Some(c) = &n.campaign
-                && !campaign_ids.contains(&c.value.as_str())
-            {
-                diags.push(unknown(
-                    &n.path,
-                    c.pos,
-                    format!("unknown campaign `{}`", c.value),
-                    &c.value,
-                    &campaign_ids,
-                    "a campaign's id is its file name in campaigns/, without `.toml`",
-                ));
+            if let Some(c) = &n.campaign {
+                let name = Named::at(c, format!("unknown campaign `{}`", c.value));
+                let hint = "a campaign's id is its file name in campaigns/, without `.toml`";
+                check_known(diags, &n.path, name, &campaign_ids, hint);
             }
             // Recently ended only: an item whose window closed long ago is history (the
             // sample keeps past issues' news for their snapshots), not a slip.

@@ -72,14 +72,6 @@ fn split_front_matter(text: &str) -> Result<(&str, usize, &str), &'static str> {
     Err("the front matter is not closed by a `+++` line")
 }
 
-fn stem(ctx: &FileCtx<'_>) -> String {
-    ctx.path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// Parse a news item: front matter is checked in place so positions point into the file.
 pub(crate) fn parse_news(
     path: &std::path::Path,
@@ -137,7 +129,7 @@ pub(crate) fn parse_news(
     let item = (|| {
         let publish = publish?;
         Some(NewsItem {
-            id: stem(&ctx),
+            id: ctx.stem(),
             title: title?.value,
             section: section?,
             publish: publish.value,
@@ -213,7 +205,7 @@ pub(crate) fn parse_block(
     top.finish();
     check_markdown(&ctx, text, body);
     let block = title.map(|t| Block {
-        id: stem(&ctx),
+        id: ctx.stem(),
         title: t.value,
         body: body.to_string(),
         path: path.to_path_buf(),

@@ -53,8 +53,9 @@ impl<'a> SecretFiles<'a> {
         self.ledger
     }
 
-    /// The secret in `file` (relative to the project root), trimmed; when it cannot be read,
-    /// the problem is reported under `key`, as loud as the command at hand needs.
+    /// The secret in `file` (relative to the project root): trimmed, except a DKIM key, which
+    /// is PEM and read whole. When it cannot be read, the problem is reported under `key`, as
+    /// loud as the command at hand needs.
     pub fn read(
         &self,
         ctx: &FileCtx<'_>,
@@ -62,23 +63,12 @@ impl<'a> SecretFiles<'a> {
         key: &str,
         kind: SecretKind,
     ) -> Result<Secret, Unreadable> {
-        SecretSource::File(self.root.join(&file.value))
-            .read()
-            .map_err(|e| self.report(ctx, file, key, kind, e))
-    }
-
-    /// Like [`SecretFiles::read`], the file whole (a PEM key).
-    pub fn read_whole(
-        &self,
-        ctx: &FileCtx<'_>,
-        file: &At<String>,
-        key: &str,
-        kind: SecretKind,
-    ) -> Result<Secret, Unreadable> {
-        SecretSource::File(self.root.join(&file.value))
-            .read_whole()
-            .map(Secret::new)
-            .map_err(|e| self.report(ctx, file, key, kind, e))
+        let source = SecretSource::File(self.root.join(&file.value));
+        let read = match kind {
+            SecretKind::DkimKey => source.read_whole().map(Secret::new),
+            _ => source.read(),
+        };
+        read.map_err(|e| self.report(ctx, file, key, kind, e))
     }
 
     fn report(

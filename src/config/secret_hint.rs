@@ -222,6 +222,14 @@ mod tests {
         })
     }
 
+    /// The hint for an unsubscribe secret a signing command cannot read.
+    fn signing_hint(path: &str, problem: FileProblem, ledger: LedgerState) -> String {
+        let e = error(path, problem);
+        advice(&e, SecretKind::Unsubscribe, SecretNeed::Signing, ledger)
+            .hint
+            .unwrap()
+    }
+
     const CRED: &str = "/run/credentials/bulletin.service/unsubscribe-secret";
 
     #[test]
@@ -294,15 +302,7 @@ mod tests {
 
     #[test]
     fn says_how_to_read_the_existing_one() {
-        let e = error(CRED, FileProblem::Missing);
-        let hint = advice(
-            &e,
-            SecretKind::Unsubscribe,
-            SecretNeed::Signing,
-            LedgerState::Exists,
-        )
-        .hint
-        .unwrap();
+        let hint = signing_hint(CRED, FileProblem::Missing, LedgerState::Exists);
         assert!(hint.contains("systemctl cat bulletin.service"), "{hint}");
         assert!(
             hint.contains("LoadCredential=unsubscribe-secret:"),
@@ -313,43 +313,27 @@ mod tests {
             "{hint}"
         );
 
-        let e = error("/etc/bulletin/unsubscribe", FileProblem::NotPermitted);
-        let hint = advice(
-            &e,
-            SecretKind::Unsubscribe,
-            SecretNeed::Signing,
+        let hint = signing_hint(
+            "/etc/bulletin/unsubscribe",
+            FileProblem::NotPermitted,
             LedgerState::Exists,
-        )
-        .hint
-        .unwrap();
+        );
         assert!(hint.contains("belongs to bulletin (uid 998)"), "{hint}");
         assert!(hint.contains("sudo -u bulletin bulletin"), "{hint}");
     }
 
     #[test]
     fn with_no_ledger_a_new_secret_may_be_made() {
-        let e = error("/etc/bulletin/unsubscribe", FileProblem::Missing);
-        let hint = advice(
-            &e,
-            SecretKind::Unsubscribe,
-            SecretNeed::Signing,
+        let hint = signing_hint(
+            "/etc/bulletin/unsubscribe",
+            FileProblem::Missing,
             LedgerState::Absent,
-        )
-        .hint
-        .unwrap();
+        );
         assert!(
             hint.contains("openssl rand -base64 48 > /etc/bulletin/unsubscribe"),
             "{hint}"
         );
-        let e = error(CRED, FileProblem::Missing);
-        let hint = advice(
-            &e,
-            SecretKind::Unsubscribe,
-            SecretNeed::Signing,
-            LedgerState::Absent,
-        )
-        .hint
-        .unwrap();
+        let hint = signing_hint(CRED, FileProblem::Missing, LedgerState::Absent);
         assert!(hint.contains("openssl rand -base64 48 > SOURCE"), "{hint}");
         assert!(!short_secret_hint(LedgerState::Exists).contains("rand"));
         assert!(!unset_secret_hint(LedgerState::Exists).contains("rand"));
