@@ -191,7 +191,8 @@ pub(crate) fn years(top: &Table<'_, '_, '_>) -> Vec<YearContent> {
     out
 }
 
-fn year_content(t: &Table<'_, '_, '_>) -> YearContent {
+/// `[[year.N.days]]`: a theme for each day of the week.
+fn day_themes(t: &Table<'_, '_, '_>) -> Vec<DayTheme> {
     let ctx = t.ctx;
     let mut days = Vec::new();
     for d in t.array_of_tables("days") {
@@ -208,6 +209,12 @@ fn year_content(t: &Table<'_, '_, '_>) -> YearContent {
             });
         }
     }
+    days
+}
+
+/// `[[year.N.links]]`: a label and an http(s) URL each.
+fn links(t: &Table<'_, '_, '_>) -> Vec<Link> {
+    let ctx = t.ctx;
     let mut links = Vec::new();
     for l in t.array_of_tables("links") {
         let label = l.req_str("label", "\"Book a place\"");
@@ -223,6 +230,12 @@ fn year_content(t: &Table<'_, '_, '_>) -> YearContent {
             });
         }
     }
+    links
+}
+
+/// `[[year.N.helplines]]`: a name and a phone number each.
+fn helplines(t: &Table<'_, '_, '_>) -> Vec<Helpline> {
+    let ctx = t.ctx;
     let mut helplines = Vec::new();
     for h in t.array_of_tables("helplines") {
         let name = h.req_str("name", "\"National Domestic Abuse Helpline\"");
@@ -253,6 +266,12 @@ fn year_content(t: &Table<'_, '_, '_>) -> YearContent {
             }
         }
     }
+    helplines
+}
+
+/// `hashtags = ["#…"]`.
+fn hashtags(t: &Table<'_, '_, '_>) -> Vec<String> {
+    let ctx = t.ctx;
     let mut hashtags = Vec::new();
     for h in t.str_array("hashtags").unwrap_or_default() {
         let body = h.value.strip_prefix('#').unwrap_or("");
@@ -269,27 +288,39 @@ fn year_content(t: &Table<'_, '_, '_>) -> YearContent {
             hashtags.push(h.value);
         }
     }
-    let image = t.opt_table("image").and_then(|i| {
-        let url = i.req_str("url", "\"https://example.org/poster.png\"");
-        let alt = i.opt_str("alt");
-        if alt.as_ref().is_none_or(|a| a.value.trim().is_empty()) {
-            ctx.error(
-                alt.as_ref().map_or(i.pos, |a| a.pos),
-                "this image has no alt text",
-            )
-            .hint("describe it for people who cannot see it: alt = \"Salford Civic Centre lit up purple\"");
-        }
-        i.finish();
-        let url = http_url(ctx, url?, "url")?;
-        let alt = alt?;
-        if alt.value.trim().is_empty() || !one_line(ctx, &alt, "alt") {
-            return None;
-        }
-        Some(Image {
-            url,
-            alt: alt.value,
-        })
-    });
+    hashtags
+}
+
+/// `[year.N.image]`: an http(s) URL with alt text.
+fn image(i: &Table<'_, '_, '_>) -> Option<Image> {
+    let ctx = i.ctx;
+    let url = i.req_str("url", "\"https://example.org/poster.png\"");
+    let alt = i.opt_str("alt");
+    if alt.as_ref().is_none_or(|a| a.value.trim().is_empty()) {
+        ctx.error(
+            alt.as_ref().map_or(i.pos, |a| a.pos),
+            "this image has no alt text",
+        )
+        .hint("describe it for people who cannot see it: alt = \"Salford Civic Centre lit up purple\"");
+    }
+    i.finish();
+    let url = http_url(ctx, url?, "url")?;
+    let alt = alt?;
+    if alt.value.trim().is_empty() || !one_line(ctx, &alt, "alt") {
+        return None;
+    }
+    Some(Image {
+        url,
+        alt: alt.value,
+    })
+}
+
+fn year_content(t: &Table<'_, '_, '_>) -> YearContent {
+    let days = day_themes(t);
+    let links = links(t);
+    let helplines = helplines(t);
+    let hashtags = hashtags(t);
+    let image = t.opt_table("image").and_then(|i| image(&i));
     YearContent {
         year: 0,
         pos: t.pos,

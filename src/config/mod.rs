@@ -174,110 +174,22 @@ pub fn load_with(
     let root = root_of(config_path);
     let mut diags = Diagnostics::new();
 
-    // Settings.
-    let (settings, refs) = match read(config_path, &mut diags) {
-        Some(text) => {
-            let ctx = FileCtx::new(config_path, &text);
-            let out = settings::parse(&ctx, &root, env);
-            diags.extend(ctx.into_diagnostics());
-            out
-        }
-        None => {
-            if !config_path.exists() {
-                diags = Diagnostics::new();
-                diags.push(
-                    Diagnostic::error(config_path, Position::START, "no such file").with_hint(
-                        "run from the project root, or pass --config PATH (or set BULLETIN_CONFIG)",
-                    ),
-                );
-            }
-            return Loaded {
-                project: None,
-                partial: None,
-                diagnostics: diags,
-            };
-        }
+    let Some((settings, refs)) = load_settings(config_path, &root, env, &mut diags) else {
+        return Loaded {
+            project: None,
+            partial: None,
+            diagnostics: diags,
+        };
     };
+    let (lists, row_errors) = load_lists(&root, &mut diags);
 
-    // Lists.
-    let lists_dir = root.join("config/lists");
-    let mut parsed_lists = Vec::new();
-    for path in files_with(&lists_dir, "toml", &mut diags) {
-        let Some(text) = read(&path, &mut diags) else {
-            continue;
-        };
-        let ctx = FileCtx::new(&path, &text);
-        let (list, csv_diags) = lists::parse(&ctx, &lists_dir, &root);
-        diags.extend(ctx.into_diagnostics());
-        diags.extend(csv_diags);
-        parsed_lists.extend(list);
-    }
-    // Rows left out of strict lists are errors, kept apart until the end: when they are the
-    // only ones, the rest of the project is still good to read.
-    let mut row_errors = Diagnostics::new();
-    for l in &parsed_lists {
-        for d in &l.left_out {
-            match l.invalid_rows {
-                lists::InvalidRows::Strict => row_errors.push(d.clone().with_hint(format!(
-                    "fix or delete this row, or add invalid_rows = \"skip\" to {} to leave bad rows out with a warning",
-                    l.path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned())
-                ))),
-                lists::InvalidRows::Skip => diags.push(lists::left_out_warning(d, &l.id)),
-            }
-        }
-    }
-    let agencies = agency_vocabulary(&root, &mut diags);
-    for l in &mut parsed_lists {
-        for m in &mut l.members {
-            if let Some(a) = &mut m.agency {
-                *a = agencies.canonical(a);
-            }
-        }
-    }
-    let lists = lists::resolve(parsed_lists, &mut diags);
-
-    // Campaigns.
-    let mut campaigns = Vec::new();
-    let mut campaign_refs = Vec::new();
-    for path in files_with(&root.join("campaigns"), "toml", &mut diags) {
-        let Some(text) = read(&path, &mut diags) else {
-            continue;
-        };
-        let ctx = FileCtx::new(&path, &text);
-        let (campaign, refs) = campaigns::parse(&ctx);
-        campaigns.extend(campaign);
-        campaign_refs.push(refs);
-        diags.extend(ctx.into_diagnostics());
-    }
-    campaigns.sort_by(|a, b| a.id.cmp(&b.id));
+    let (campaigns, campaign_refs) = load_campaigns(&root, &mut diags);
     if let Some(tz) = refs.time_zone {
         diags.extend(lint(&campaigns, tz));
     }
 
-    // Standing blocks.
-    let mut blocks = BTreeMap::new();
-    for path in files_with(&root.join("templates/blocks"), "md", &mut diags) {
-        let Some(text) = read(&path, &mut diags) else {
-            continue;
-        };
-        let (block, ds) = news::parse_block(&path, &text);
-        diags.extend(ds);
-        if let Some(b) = block {
-            blocks.insert(b.id.clone(), b);
-        }
-    }
-
-    // News.
-    let mut news = Vec::new();
-    for path in files::markdown_tree(&root.join("news"), &mut diags) {
-        let Some(text) = read(&path, &mut diags) else {
-            continue;
-        };
-        let (item, ds) = news::parse_news(&path, &text);
-        diags.extend(ds);
-        news.extend(item);
-    }
-    news.sort_by(|a, b| (a.publish, &a.path).cmp(&(b.publish, &b.path)));
+    let blocks = load_blocks(&root, &mut diags);
+    let news = load_news(&root, &mut diags);
 
     let css = stylesheet(&root, &mut diags);
 
@@ -321,6 +233,124 @@ pub fn load_with(
         partial,
         diagnostics,
     }
+}
+
+/// The settings and the references other files are checked against; `None` when the file
+/// cannot be read (a missing one is the only problem then reported).
+fn load_settings(
+    config_path: &Path,
+    root: &Path,
+    env: &Env,
+    diags: &mut Diagnostics,
+) -> Option<(Option<Settings>, settings::SettingsRefs)> {
+    let Some(text) = read(config_path, diags) else {
+        if !config_path.exists() {
+            *diags = Diagnostics::new();
+            diags.push(
+                Diagnostic::error(config_path, Position::START, "no such file").with_hint(
+                    "run from the project root, or pass --config PATH (or set BULLETIN_CONFIG)",
+                ),
+            );
+        }
+        return None;
+    };
+    let ctx = FileCtx::new(config_path, &text);
+    let out = settings::parse(&ctx, root, env);
+    diags.extend(ctx.into_diagnostics());
+    Some(out)
+}
+
+/// Every list file (and its CSV), with includes resolved; the rows strict lists leave out
+/// come back apart, as errors.
+fn load_lists(root: &Path, diags: &mut Diagnostics) -> (ResolvedLists, Diagnostics) {
+    let lists_dir = root.join("config/lists");
+    let mut parsed_lists = Vec::new();
+    for path in files_with(&lists_dir, "toml", diags) {
+        let Some(text) = read(&path, diags) else {
+            continue;
+        };
+        let ctx = FileCtx::new(&path, &text);
+        let (list, csv_diags) = lists::parse(&ctx, &lists_dir, root);
+        diags.extend(ctx.into_diagnostics());
+        diags.extend(csv_diags);
+        parsed_lists.extend(list);
+    }
+    // Rows left out of strict lists are errors, kept apart until the end: when they are the
+    // only ones, the rest of the project is still good to read.
+    let mut row_errors = Diagnostics::new();
+    for l in &parsed_lists {
+        for d in &l.left_out {
+            match l.invalid_rows {
+                lists::InvalidRows::Strict => row_errors.push(d.clone().with_hint(format!(
+                    "fix or delete this row, or add invalid_rows = \"skip\" to {} to leave bad rows out with a warning",
+                    l.path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned())
+                ))),
+                lists::InvalidRows::Skip => diags.push(lists::left_out_warning(d, &l.id)),
+            }
+        }
+    }
+    let agencies = agency_vocabulary(root, diags);
+    for l in &mut parsed_lists {
+        for m in &mut l.members {
+            if let Some(a) = &mut m.agency {
+                *a = agencies.canonical(a);
+            }
+        }
+    }
+    let lists = lists::resolve(parsed_lists, diags);
+    (lists, row_errors)
+}
+
+/// Every campaign file, sorted by id, and each file's references.
+fn load_campaigns(
+    root: &Path,
+    diags: &mut Diagnostics,
+) -> (Vec<Campaign>, Vec<campaigns::CampaignRefs>) {
+    let mut campaigns = Vec::new();
+    let mut campaign_refs = Vec::new();
+    for path in files_with(&root.join("campaigns"), "toml", diags) {
+        let Some(text) = read(&path, diags) else {
+            continue;
+        };
+        let ctx = FileCtx::new(&path, &text);
+        let (campaign, refs) = campaigns::parse(&ctx);
+        campaigns.extend(campaign);
+        campaign_refs.push(refs);
+        diags.extend(ctx.into_diagnostics());
+    }
+    campaigns.sort_by(|a, b| a.id.cmp(&b.id));
+    (campaigns, campaign_refs)
+}
+
+/// The standing blocks in templates/blocks, by id.
+fn load_blocks(root: &Path, diags: &mut Diagnostics) -> BTreeMap<String, Block> {
+    let mut blocks = BTreeMap::new();
+    for path in files_with(&root.join("templates/blocks"), "md", diags) {
+        let Some(text) = read(&path, diags) else {
+            continue;
+        };
+        let (block, ds) = news::parse_block(&path, &text);
+        diags.extend(ds);
+        if let Some(b) = block {
+            blocks.insert(b.id.clone(), b);
+        }
+    }
+    blocks
+}
+
+/// Every news item, sorted by publish date, then path.
+fn load_news(root: &Path, diags: &mut Diagnostics) -> Vec<NewsItem> {
+    let mut news = Vec::new();
+    for path in files::markdown_tree(&root.join("news"), diags) {
+        let Some(text) = read(&path, diags) else {
+            continue;
+        };
+        let (item, ds) = news::parse_news(&path, &text);
+        diags.extend(ds);
+        news.extend(item);
+    }
+    news.sort_by(|a, b| (a.publish, &a.path).cmp(&(b.publish, &b.path)));
+    news
 }
 
 /// A name another file refers to: where it is written, and how messages call it.

@@ -135,28 +135,35 @@ pub fn advise(s: &Situation<'_>) -> Advice {
                 .unwrap_or_default()
         ),
     };
-    match s.kind {
-        SecretKind::Unsubscribe if s.ledger == LedgerState::Absent => {
-            // A credential is written where systemd loads it from, not in its directory.
-            let target = match &cred {
-                Some(_) => "SOURCE".to_string(),
-                None => path.display().to_string(),
-            };
-            hint.push_str(&format!(
-                ". No ledger exists at the configured database: if this is a new installation, nothing has been signed yet, and you can make one with `openssl rand -base64 48 > {target}`, readable only by the daemon's user"
-            ));
-        }
-        SecretKind::Unsubscribe | SecretKind::RetiredUnsubscribe => hint.push_str(
-            ". Never make a new one: it signs every unsubscribe link and bounce return path already sent, and a new one would break them all",
-        ),
-        SecretKind::DkimKey => hint.push_str(
-            ". A new key verifies only once its public half is published at SELECTOR._domainkey.DOMAIN",
-        ),
-        SecretKind::SmtpPassword | SecretKind::ImapPassword => {}
-    }
+    hint.push_str(&what_to_keep(s, cred.is_some()));
     Advice {
         severity,
         hint: Some(hint),
+    }
+}
+
+/// What the hint adds about the secret itself: whether a new one may be made (an unsubscribe
+/// secret only while nothing has been signed), and what a new DKIM key needs.
+fn what_to_keep(s: &Situation<'_>, cred: bool) -> String {
+    match s.kind {
+        SecretKind::Unsubscribe if s.ledger == LedgerState::Absent => {
+            // A credential is written where systemd loads it from, not in its directory.
+            let target = if cred {
+                "SOURCE".to_string()
+            } else {
+                s.error.path.display().to_string()
+            };
+            format!(
+                ". No ledger exists at the configured database: if this is a new installation, nothing has been signed yet, and you can make one with `openssl rand -base64 48 > {target}`, readable only by the daemon's user"
+            )
+        }
+        SecretKind::Unsubscribe | SecretKind::RetiredUnsubscribe => String::from(
+            ". Never make a new one: it signs every unsubscribe link and bounce return path already sent, and a new one would break them all",
+        ),
+        SecretKind::DkimKey => String::from(
+            ". A new key verifies only once its public half is published at SELECTOR._domainkey.DOMAIN",
+        ),
+        SecretKind::SmtpPassword | SecretKind::ImapPassword => String::new(),
     }
 }
 
