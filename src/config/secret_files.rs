@@ -7,7 +7,6 @@ use std::path::Path;
 use super::doc::{At, FileCtx};
 use super::env::Env;
 use super::secret_hint::{LedgerState, SecretKind, Situation, advise};
-use super::settings::DatabaseUrl;
 use crate::diag::Severity;
 use crate::secret::{Secret, SecretFileError, SecretSource};
 use crate::whoami::User;
@@ -28,18 +27,19 @@ pub(crate) struct Unreadable {
 }
 
 impl<'a> SecretFiles<'a> {
-    /// `database` as configured (None when it is itself broken: then any ledger may exist).
-    pub fn new(root: &'a Path, env: &'a Env, database: Option<&DatabaseUrl>) -> Self {
-        let (ledger, ledger_owner) = match database {
+    /// `sqlite_ledger`: the SQLite file the settings name; None for PostgreSQL or a broken
+    /// database setting, when any ledger may exist.
+    pub fn new(root: &'a Path, env: &'a Env, sqlite_ledger: Option<&Path>) -> Self {
+        let (ledger, ledger_owner) = match sqlite_ledger {
             // `try_exists` is Ok(false) only when the file (or a folder above it) surely is
             // not there; a folder this user may not search is an error, so Unknown.
-            Some(DatabaseUrl::Sqlite(p)) => match p.try_exists() {
+            Some(p) => match p.try_exists() {
                 Ok(true) => (LedgerState::Exists, crate::whoami::owner_of(p)),
                 Ok(false) => (LedgerState::Absent, None),
                 Err(_) => (LedgerState::Unknown, None),
             },
             // PostgreSQL cannot be asked without connecting: assume it holds signed issues.
-            _ => (LedgerState::Unknown, None),
+            None => (LedgerState::Unknown, None),
         };
         SecretFiles {
             root,

@@ -290,7 +290,11 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
         .opt_table("database")
         .and_then(|t| t.opt_int_in("lease_seconds", 2..=3600))
         .map_or(300, |v| v.value as u32);
-    let secrets = SecretFiles::new(root, env, database.as_ref());
+    let sqlite_ledger = match &database {
+        Some(DatabaseUrl::Sqlite(p)) => Some(p.as_path()),
+        _ => None,
+    };
+    let secrets = SecretFiles::new(root, env, sqlite_ledger);
     let transport = transport(
         top.opt_table("transport").as_ref(),
         root,
