@@ -193,64 +193,47 @@ pub(crate) fn years(top: &Table<'_, '_, '_>) -> Vec<YearContent> {
 
 /// `[[year.N.days]]`: a theme for each day of the week.
 fn day_themes(t: &Table<'_, '_, '_>) -> Vec<DayTheme> {
-    let ctx = t.ctx;
-    let mut days = Vec::new();
-    for d in t.array_of_tables("days") {
+    t.each("days", |d| {
         let day = d.req_str("day", "\"Monday\"");
         let theme = d.req_str("theme", "\"Look, Listen, Ask\"");
-        d.finish();
-        if let (Some(day), Some(theme)) = (day, theme)
-            && one_line(ctx, &day, "day")
-            && one_line(ctx, &theme, "theme")
-        {
-            days.push(DayTheme {
-                day: day.value,
-                theme: theme.value,
-            });
-        }
-    }
-    days
+        let (day, theme) = (day?, theme?);
+        (one_line(d.ctx, &day, "day") && one_line(d.ctx, &theme, "theme")).then_some(DayTheme {
+            day: day.value,
+            theme: theme.value,
+        })
+    })
 }
 
 /// `[[year.N.links]]`: a label and an http(s) URL each.
 fn links(t: &Table<'_, '_, '_>) -> Vec<Link> {
-    let ctx = t.ctx;
-    let mut links = Vec::new();
-    for l in t.array_of_tables("links") {
+    t.each("links", |l| {
         let label = l.req_str("label", "\"Book a place\"");
         let url = l.req_str("url", "\"https://example.org/book\"");
-        l.finish();
-        if let (Some(label), Some(url)) = (label, url)
-            && one_line(ctx, &label, "label")
-            && let Some(url) = http_url(ctx, url, "url")
-        {
-            links.push(Link {
-                label: label.value,
-                url,
-            });
+        let (label, url) = (label?, url?);
+        if !one_line(l.ctx, &label, "label") {
+            return None;
         }
-    }
-    links
+        let url = http_url(l.ctx, url, "url")?;
+        Some(Link {
+            label: label.value,
+            url,
+        })
+    })
 }
 
 /// `[[year.N.helplines]]`: a name and a phone number each.
 fn helplines(t: &Table<'_, '_, '_>) -> Vec<Helpline> {
-    let ctx = t.ctx;
-    let mut helplines = Vec::new();
-    for h in t.array_of_tables("helplines") {
+    t.each("helplines", |h| {
         let name = h.req_str("name", "\"National Domestic Abuse Helpline\"");
         let number = h.req_str("number", "\"0808 2000 247\"");
-        h.finish();
-        if let (Some(name), Some(number)) = (name, number)
-            && one_line(ctx, &name, "name")
-        {
-            if number.value.is_empty()
-                || !number
-                    .value
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || c == ' ' || c == '+')
-            {
-                ctx.error(
+        let (name, number) = (name?, number?);
+        if !one_line(h.ctx, &name, "name") {
+            return None;
+        }
+        let phone = |c: char| c.is_ascii_digit() || c == ' ' || c == '+';
+        if number.value.is_empty() || !number.value.chars().all(phone) {
+            h.ctx
+                .error(
                     number.pos,
                     format!(
                         "`number` must be a phone number (digits, spaces, a leading +), found \"{}\"",
@@ -258,15 +241,13 @@ fn helplines(t: &Table<'_, '_, '_>) -> Vec<Helpline> {
                     ),
                 )
                 .hint("e.g. number = \"0808 2000 247\"");
-            } else {
-                helplines.push(Helpline {
-                    name: name.value,
-                    number: number.value,
-                });
-            }
+            return None;
         }
-    }
-    helplines
+        Some(Helpline {
+            name: name.value,
+            number: number.value,
+        })
+    })
 }
 
 /// `hashtags = ["#…"]`.

@@ -630,6 +630,21 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
         out
     }
 
+    /// Each `[[key]]` entry read by `read`, which asks for its keys (the rest are then reported
+    /// as unknown): the values it returns.
+    pub fn each<T>(
+        &self,
+        key: &'static str,
+        read: impl FnMut(&Table<'c, 't, 'v>) -> Option<T>,
+    ) -> Vec<T> {
+        let entries = self.array_of_tables(key);
+        let values = entries.iter().filter_map(read).collect();
+        for t in &entries {
+            t.finish();
+        }
+        values
+    }
+
     /// The entries of a table whose keys the writer chooses (`[year.2024]`, `[year.2025]`):
     /// each key with its position and its value as a table. Every key is taken as known, so
     /// `finish` is not called on such a table; each entry that is not a table is reported.
