@@ -530,10 +530,7 @@ pub async fn uncancel(
         return Ok(ExitCode::FAILURE);
     }
     let by = operator();
-    if store
-        .uncancel_fire(&job, c.due_at, &by, now.into())
-        .await?
-    {
+    if store.uncancel_fire(&job, c.due_at, &by, now.into()).await? {
         println!("restored {bulletin} {date}: it will be created and sent as scheduled");
         Ok(ExitCode::SUCCESS)
     } else {
