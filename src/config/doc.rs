@@ -697,19 +697,19 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
                 i.as_str()
                     .replace('_', "")
                     .parse::<i64>()
-                    .map_err(|_| format!("`{key}`: integer out of range")),
+                    .map_err(|_| OutOfRange),
             ),
             _ => None,
         })
     }
 
     /// An array each of whose items `item` reads: `None` for an item of another kind (reported
-    /// as not one of the `holds`), an error message for one it refuses.
+    /// as not one of the `holds`), `OutOfRange` for an integer it cannot hold.
     fn array_of<T>(
         &self,
         key: &'static str,
         holds: &str,
-        item: impl Fn(&DeValue<'t>) -> Option<Result<T, String>>,
+        item: impl Fn(&DeValue<'t>) -> Option<Result<T, OutOfRange>>,
     ) -> Option<Vec<At<T>>> {
         let (v, _) = self.entry(key)?;
         let DeValue::Array(items) = v.get_ref() else {
@@ -721,8 +721,9 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
             let pos = self.ctx.pos(it.span().start);
             match item(it.get_ref()) {
                 Some(Ok(x)) => out.push(At::new(x, pos)),
-                Some(Err(msg)) => {
-                    self.ctx.error(pos, msg);
+                Some(Err(OutOfRange)) => {
+                    self.ctx
+                        .error(pos, format!("`{key}`: integer out of range"));
                 }
                 None => {
                     let found = kind_of(it.get_ref());
@@ -780,3 +781,6 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
         }
     }
 }
+
+/// An array item `Table::array_of` refuses: an integer that does not fit in 64 bits.
+struct OutOfRange;
