@@ -20,6 +20,7 @@ pub mod dates;
 pub mod delivery;
 pub mod diag;
 pub mod dkim;
+pub mod holidays;
 pub mod hostname;
 pub mod ids;
 pub mod impact;

@@ -738,6 +738,7 @@ fn schedule_table_for_people() {
         &Default::default(),
         &[],
         London,
+        &project.working_days,
     );
     assert_eq!(
         table,

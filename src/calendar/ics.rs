@@ -848,6 +848,7 @@ mod tests {
             postal_address: "1 Street".into(),
             website: "https://example.org".into(),
             time_zone: chrono_tz::Europe::London,
+            bank_holidays: Default::default(),
         };
         let stamp = DateTime::parse_from_rfc3339("2026-11-01T09:00:00Z")
             .unwrap()

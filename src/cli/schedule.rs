@@ -91,10 +91,9 @@ fn cancelled_note(p: &Planned, c: &CancelledFire, tz: Tz) -> String {
 /// "2027-05-03 moved to 2027-05-04: bank holiday (Early May bank holiday)"; when it skipped a
 /// bank holiday after the first day too, that as well ("2027-05-01 moved to 2027-05-04:
 /// Saturday; Mon 3 May: bank holiday (Early May bank holiday)").
-pub fn moved_note(p: &Planned) -> Option<String> {
+pub fn moved_note(p: &Planned, days: &crate::schedule::WorkingDays) -> Option<String> {
     let (from, why) = p.moved_from.as_ref()?;
     let to = p.at.date_naive();
-    let days = crate::schedule::WorkingDays::england_and_wales();
     let (lo, hi) = if to > *from { (*from, to) } else { (to, *from) };
     let skipped: Vec<String> = lo
         .iter_days()
@@ -141,7 +140,7 @@ pub fn run(
         }
         TableOrJson::Table => {
             let tz = project.settings.organisation.time_zone;
-            out.write_all(table(&fires, created, cancelled, tz).as_bytes())?;
+            out.write_all(table(&fires, created, cancelled, tz, &project.working_days).as_bytes())?;
             writeln!(out)?;
             out.write_all(schedules_in_english(project).as_bytes())?;
         }
@@ -193,7 +192,13 @@ fn what_for(job: &Job, date: Option<NaiveDate>, created: &Created) -> String {
 
 /// The table for people: `JOB  WHEN (zone)  FOR`, and a note where a fire was moved off a
 /// weekend or bank holiday.
-pub fn table(fires: &[Planned], created: &Created, cancelled: &[CancelledFire], tz: Tz) -> String {
+pub fn table(
+    fires: &[Planned],
+    created: &Created,
+    cancelled: &[CancelledFire],
+    tz: Tz,
+    days: &crate::schedule::WorkingDays,
+) -> String {
     if fires.is_empty() {
         return "Nothing is scheduled.\n".into();
     }
@@ -206,7 +211,7 @@ pub fn table(fires: &[Planned], created: &Created, cancelled: &[CancelledFire], 
                 what_for(&p.job, p.for_date, created),
                 [
                     cancellation(p, cancelled).map(|c| cancelled_note(p, c, tz)),
-                    moved_note(p),
+                    moved_note(p, days),
                 ]
                 .into_iter()
                 .flatten()
@@ -248,7 +253,13 @@ pub fn moves_next_year(project: &Project, now: DateTime<Utc>) -> String {
     let until = now + chrono::Duration::days(366);
     let moved: Vec<String> = crate::schedule::jobs::fires_planned_in(project, now, until)
         .iter()
-        .filter_map(|p| Some(format!("  {}  {}\n", p.job, moved_note(p)?)))
+        .filter_map(|p| {
+            Some(format!(
+                "  {}  {}\n",
+                p.job,
+                moved_note(p, &project.working_days)?
+            ))
+        })
         .collect();
     if moved.is_empty() {
         return String::new();

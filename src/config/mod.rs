@@ -19,6 +19,7 @@ mod uk_time;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
@@ -31,6 +32,8 @@ pub use settings::{Bulletin, DatabaseUrl, Settings, TlsMode, TransportKind};
 
 use crate::diag::{Diagnostic, Diagnostics, Position, did_you_mean};
 use doc::FileCtx;
+
+use crate::holidays::{Division, WorkingDays};
 
 /// The built-in section that lists campaigns, events and weeks of action.
 pub const CAMPAIGNS_SECTION: &str = "campaigns";
@@ -51,6 +54,13 @@ pub struct Project {
     /// `templates/email.css`, or the built-in stylesheet when there is none: read once with
     /// the rest of the project, so a render never touches the disk and a reload sees edits.
     pub css: String,
+    /// The bank holidays of `organisation.bank_holidays` (with weekends, the days fires move
+    /// off), from `holidays_file` or, without one, the compiled-in copy. Each bulletin holds
+    /// the same table.
+    pub working_days: Arc<WorkingDays>,
+    /// `holidays/bank-holidays.json` when the project has one; `None` when the compiled-in
+    /// bank holidays are used.
+    pub holidays_file: Option<PathBuf>,
 }
 
 impl Project {
@@ -128,6 +138,43 @@ fn stylesheet(root: &Path, diags: &mut Diagnostics) -> Option<String> {
     }
 }
 
+/// The project's bank holidays for `division` from `holidays/bank-holidays.json`, and that
+/// file; the compiled-in copy (and no file) when the project has none. A file that is not
+/// GOV.UK's format, or lacks the division, is an error at its line and column.
+fn bank_holidays(
+    root: &Path,
+    division: Division,
+    diags: &mut Diagnostics,
+) -> (Option<Arc<WorkingDays>>, Option<PathBuf>) {
+    let path = root.join("holidays/bank-holidays.json");
+    let text = match files::read_text(&path, files::TEXT_CAP) {
+        Ok(text) => text,
+        Err(files::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            return (Some(Arc::new(WorkingDays::compiled(division))), None);
+        }
+        Err(e) => {
+            diags.push(e.diagnostic(&path));
+            return (None, Some(path));
+        }
+    };
+    match WorkingDays::from_govuk_json(&text, division) {
+        Ok(days) => (Some(Arc::new(days)), Some(path)),
+        Err(e) => {
+            let (line, col) = e.line_col();
+            let hint = match e {
+                crate::holidays::HolidayDataError::NoDivision(_) => format!(
+                    "add the `{division}` division from GOV.UK's feed (scripts/update-bank-holidays keeps all three), or set organisation.bank_holidays to one the file has"
+                ),
+                _ => "keep GOV.UK's format: {\"england-and-wales\": {\"division\": …, \"events\": [{\"title\", \"date\": \"YYYY-MM-DD\", …}]}, …}; scripts/update-bank-holidays writes it".into(),
+            };
+            diags.push(
+                Diagnostic::error(&path, Position { line, col }, e.to_string()).with_hint(hint),
+            );
+            (None, Some(path))
+        }
+    }
+}
+
 /// `config/agencies.toml`, or an empty vocabulary (every agency as written) when there is none.
 fn agency_vocabulary(root: &Path, diags: &mut Diagnostics) -> agencies::Agencies {
     let path = root.join("config/agencies.toml");
@@ -192,6 +239,7 @@ pub fn load_with(
     let news = load_news(&root, &mut diags);
 
     let css = stylesheet(&root, &mut diags);
+    let (working_days, holidays_file) = bank_holidays(&root, refs.bank_holidays, &mut diags);
 
     let tz = refs.time_zone.unwrap_or(chrono_tz::Europe::London);
     let today = now.with_timezone(&tz).date_naive();
@@ -210,17 +258,24 @@ pub fn load_with(
     let rows_only = !row_errors.is_empty();
     diags.extend(row_errors);
     let diagnostics = diags.sorted();
-    let project = match (settings, css) {
-        (Some(settings), Some(css)) if !blocked => Some(Project {
-            root,
-            config_path: config_path.to_path_buf(),
-            settings,
-            lists,
-            campaigns,
-            news,
-            blocks,
-            css,
-        }),
+    let project = match (settings, css, working_days) {
+        (Some(mut settings), Some(css), Some(working_days)) if !blocked => {
+            for b in &mut settings.bulletins {
+                b.working_days = Arc::clone(&working_days);
+            }
+            Some(Project {
+                root,
+                config_path: config_path.to_path_buf(),
+                settings,
+                lists,
+                campaigns,
+                news,
+                blocks,
+                css,
+                working_days,
+                holidays_file,
+            })
+        }
         _ => None,
     };
     let (project, partial) = if rows_only {

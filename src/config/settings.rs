@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono_tz::Tz;
 
@@ -12,6 +13,7 @@ use super::secret_hint::SecretKind;
 use crate::address::{EmailAddress, Mailbox};
 use crate::cron::{CronSchedule, parse_time_zone};
 use crate::diag::Severity;
+use crate::holidays::{Division, WorkingDays};
 use crate::ids::{BulletinId, ListId, SectionId};
 use crate::secret::{Secret, SecretFileError};
 
@@ -29,6 +31,8 @@ pub struct Organisation {
     pub postal_address: String,
     pub website: String,
     pub time_zone: Tz,
+    /// `bank_holidays`: whose bank holidays are not working days.
+    pub bank_holidays: Division,
 }
 
 /// Where the send ledger lives.
@@ -222,6 +226,10 @@ pub struct Bulletin {
     /// Where an issue goes when its fire lands on a weekend or bank holiday (default: sent
     /// on the day).
     pub on_non_working_day: crate::cron::NonWorkingDay,
+    /// The days `on_non_working_day` moves fires off: the project's bank holidays, set when
+    /// the project is loaded (the compiled-in England and Wales until then), so the pure
+    /// schedule code is handed them with the bulletin.
+    pub working_days: Arc<WorkingDays>,
     pub pos: crate::diag::Position,
 }
 
@@ -255,6 +263,8 @@ pub struct SettingsRefs {
     pub sections: Vec<(SectionId, crate::diag::Position)>,
     /// The organisation's time zone, when it parsed (for "today" in warnings).
     pub time_zone: Option<Tz>,
+    /// The organisation's `bank_holidays` division, when it parsed (the default otherwise).
+    pub bank_holidays: Division,
 }
 
 #[derive(Debug, Clone)]
@@ -322,6 +332,9 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
     real_mail_warnings(&top, env, &secrets, (&transport, &web, &unsubscribe));
     let mut refs = SettingsRefs {
         time_zone: organisation.as_ref().map(|o| o.time_zone),
+        bank_holidays: organisation
+            .as_ref()
+            .map_or(Division::default(), |o| o.bank_holidays),
         ..SettingsRefs::default()
     };
     let sections = sections(&top, &mut refs);
@@ -527,6 +540,7 @@ fn organisation(t: &Table<'_, '_, '_>) -> Option<Organisation> {
     let website = t.req_str("website", "\"https://example.org\"");
     let website_ok = website.as_ref().is_some_and(|w| http_url(t, w, "website"));
     let time_zone = time_zone(t, postal_address.as_ref());
+    let bank_holidays = bank_holidays(t);
     for (key, v) in [
         ("name", &name),
         ("postal_address", &postal_address),
@@ -569,7 +583,27 @@ fn organisation(t: &Table<'_, '_, '_>) -> Option<Organisation> {
             .trim_end_matches('/')
             .to_string(),
         time_zone: time_zone?,
+        bank_holidays: bank_holidays?,
     })
+}
+
+/// `bank_holidays`: the division of GOV.UK's bank holidays whose days are not working days,
+/// England and Wales without it.
+fn bank_holidays(t: &Table<'_, '_, '_>) -> Option<Division> {
+    let Some(v) = t.opt_str("bank_holidays") else {
+        return Some(Division::default());
+    };
+    let found = Division::parse(&v.value);
+    if found.is_none() {
+        let names: Vec<String> = Division::ALL.iter().map(|d| format!("\"{d}\"")).collect();
+        t.ctx
+            .error(
+                v.pos,
+                format!("unknown bank holidays division `{}`", v.value),
+            )
+            .hint(format!("use one of {}", names.join(", ")));
+    }
+    found
 }
 
 /// `time_zone`, Europe/London without it; a UK organisation set to a zone that differs from
@@ -1360,6 +1394,7 @@ fn bulletin(
             proof_days_before: proof_days.map(|v| v.value as u32),
             require_approval: approval.is_some_and(|a| a.value),
             on_non_working_day: non_working?,
+            working_days: Arc::new(WorkingDays::england_and_wales().clone()),
             pos: t.pos,
         })
     })();

@@ -93,7 +93,7 @@ pub fn placed_fire_before(
     }
 }
 
-/// A bulletin's issue fires after `after` (England and Wales working days).
+/// A bulletin's issue fires after `after`, moved off the working days it holds.
 pub fn issue_fires_after(
     bulletin: &Bulletin,
     tz: Tz,
@@ -103,7 +103,7 @@ pub fn issue_fires_after(
         &bulletin.schedule,
         bulletin.on_non_working_day,
         tz,
-        WorkingDays::england_and_wales(),
+        &bulletin.working_days,
         after,
     )
 }
@@ -114,7 +114,7 @@ pub fn issue_fire_before(bulletin: &Bulletin, tz: Tz, before: DateTime<Utc>) -> 
         &bulletin.schedule,
         bulletin.on_non_working_day,
         tz,
-        WorkingDays::england_and_wales(),
+        &bulletin.working_days,
         before,
     )
 }

@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 
 use super::dst::place;
 use super::issues::{Placed, issue_fires_after};
-use super::workdays::{Closed, NonWorkingDay, WorkingDays, shift};
+use super::workdays::{Closed, NonWorkingDay, shift};
 use crate::calendar::Calendar;
 use crate::config::{Bulletin, Project};
 use crate::ids::{BulletinId, CampaignId};
@@ -229,7 +229,7 @@ fn proofs(
                     shift(
                         local.date(),
                         NonWorkingDay::Previous,
-                        WorkingDays::england_and_wales(),
+                        &bulletin.working_days,
                     )
                     .date
                 }
@@ -292,7 +292,7 @@ fn announcements(
                 let day = o
                     .start
                     .checked_sub_days(Days::new(u64::from(a.days_before)))?;
-                let shifted = shift(day, a.on_non_working_day, WorkingDays::england_and_wales());
+                let shifted = shift(day, a.on_non_working_day, &project.working_days);
                 let at = place(tz, shifted.date.and_time(a.at));
                 (at > after && until.is_none_or(|u| at <= u)).then(|| Planned {
                     job: Job::Announce(c.id.clone()),

@@ -1,154 +1,55 @@
-//! Working days in England and Wales, and where a fire that lands on a weekend or a bank
-//! holiday goes: the next working day, the previous one, or nowhere (it is sent anyway). Pure:
-//! every function takes its dates; the bank holidays are data compiled in from
-//! `holidays/bank-holidays.json` (GOV.UK's format, refreshed by `scripts/update-bank-holidays`).
+//! Where a fire that lands on a weekend or a bank holiday goes: the next working day, the
+//! previous one, or nowhere (it is sent anyway). Pure: every function takes its dates and the
+//! [`WorkingDays`] table, which the loader builds from the project's bank holidays
+//! ([`crate::holidays`]).
 
-use std::collections::BTreeMap;
-use std::fmt;
-use std::sync::OnceLock;
-
-use chrono::{Datelike, Days, NaiveDate, Weekday};
+use chrono::{Datelike, Days, NaiveDate};
 
 pub use crate::cron::NonWorkingDay;
-
-/// Why a day is not a working day.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Closed {
-    Weekend(Weekday),
-    BankHoliday(String),
-}
-
-impl fmt::Display for Closed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Closed::Weekend(Weekday::Sat) => write!(f, "Saturday"),
-            Closed::Weekend(_) => write!(f, "Sunday"),
-            Closed::BankHoliday(name) => write!(f, "bank holiday ({name})"),
-        }
-    }
-}
-
-/// Why the bank holiday data could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum HolidayDataError {
-    #[error("the bank holiday data is not JSON in GOV.UK's format: {0}")]
-    Json(#[from] serde_json::Error),
-    #[error("the bank holiday data has no `{0}` division")]
-    NoDivision(String),
-    #[error("bank holiday `{title}` has an invalid date `{date}`")]
-    BadDate { title: String, date: String },
-}
-
-#[derive(serde::Deserialize)]
-struct Division {
-    events: Vec<Event>,
-}
-
-#[derive(serde::Deserialize)]
-struct Event {
-    title: String,
-    date: String,
-}
-
-/// Weekends and the bank holidays of one division of the UK.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WorkingDays {
-    holidays: BTreeMap<NaiveDate, String>,
-}
-
-/// The data compiled into the program.
-const ENGLAND_AND_WALES: &str = include_str!("../../holidays/bank-holidays.json");
+pub use crate::holidays::{Closed, Division, HolidayDataError, WorkingDays};
 
 /// How far a fire may move: longer than any run of non-working days (Christmas and New Year
 /// with substitute days is at most five).
 pub const MAX_MOVE_DAYS: u64 = 14;
 
-impl WorkingDays {
-    /// England and Wales, from the compiled-in data.
-    pub fn england_and_wales() -> &'static WorkingDays {
-        static DAYS: OnceLock<WorkingDays> = OnceLock::new();
-        DAYS.get_or_init(|| {
-            WorkingDays::from_govuk_json(ENGLAND_AND_WALES, "england-and-wales")
-                .expect("holidays/bank-holidays.json is checked by the tests")
-        })
-    }
-
-    /// One division (`england-and-wales`, `scotland`, `northern-ireland`) of GOV.UK's
-    /// `bank-holidays.json`.
-    pub fn from_govuk_json(text: &str, division: &str) -> Result<Self, HolidayDataError> {
-        let mut all: BTreeMap<String, Division> = serde_json::from_str(text)?;
-        let d = all
-            .remove(division)
-            .ok_or_else(|| HolidayDataError::NoDivision(division.to_string()))?;
-        let mut holidays = BTreeMap::new();
-        for e in d.events {
-            let date = NaiveDate::parse_from_str(&e.date, "%Y-%m-%d").map_err(|_| {
-                HolidayDataError::BadDate {
-                    title: e.title.clone(),
-                    date: e.date.clone(),
-                }
-            })?;
-            holidays.insert(date, e.title);
-        }
-        Ok(WorkingDays { holidays })
-    }
-
-    /// Only weekends (and these bank holidays): for tests.
-    pub fn with_holidays(holidays: impl IntoIterator<Item = (NaiveDate, String)>) -> Self {
-        WorkingDays {
-            holidays: holidays.into_iter().collect(),
-        }
-    }
-
-    /// The years the bank holidays are known for (every year in between has its list).
-    pub fn years(&self) -> Option<(i32, i32)> {
-        let first = self.holidays.keys().next()?.year();
-        let last = self.holidays.keys().next_back()?.year();
-        Some((first, last))
-    }
-
-    pub fn holidays(&self) -> impl Iterator<Item = (NaiveDate, &str)> {
-        self.holidays.iter().map(|(d, t)| (*d, t.as_str()))
-    }
-
-    /// Why `date` is not a working day, or `None` when it is one.
-    pub fn closed(&self, date: NaiveDate) -> Option<Closed> {
-        if let Some(name) = self.holidays.get(&date) {
-            return Some(Closed::BankHoliday(name.clone()));
-        }
-        match date.weekday() {
-            w @ (Weekday::Sat | Weekday::Sun) => Some(Closed::Weekend(w)),
-            _ => None,
-        }
-    }
-
-    pub fn is_working(&self, date: NaiveDate) -> bool {
-        self.closed(date).is_none()
-    }
-}
-
 /// `check`'s warnings when a bulletin or announcement moves fires off bank holidays but the
-/// next twelve months reach past the years the compiled-in bank holidays cover.
+/// next twelve months reach past the last year the project's bank holidays list (its
+/// `holidays/bank-holidays.json`, or the compiled-in copy): later fires would move off
+/// weekends only.
 pub fn coverage_warnings(
     project: &crate::config::Project,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Vec<crate::diag::Diagnostic> {
-    let Some((_, last)) = WorkingDays::england_and_wales().years() else {
+    let Some(last) = project.working_days.last_listed() else {
         return Vec::new();
     };
     let horizon = (now + chrono::Duration::days(366)).year();
-    if horizon <= last {
+    if horizon <= last.year() {
         return Vec::new();
     }
+    let division = project.settings.organisation.bank_holidays;
+    let (source, hint) = match &project.holidays_file {
+        Some(file) => {
+            let shown = file.strip_prefix(&project.root).unwrap_or(file).display();
+            (
+                format!("{shown}"),
+                format!("run scripts/update-bank-holidays to refresh {shown} from GOV.UK"),
+            )
+        }
+        None => (
+            "the compiled-in bank holidays".to_string(),
+            "add holidays/bank-holidays.json to the project (scripts/update-bank-holidays writes it from GOV.UK)".to_string(),
+        ),
+    };
     let warn = |path: &std::path::Path, pos, what: String| {
         crate::diag::Diagnostic::warning(
             path,
             pos,
             format!(
-                "{what} moves fires off bank holidays, but they are known only up to {last}: later fires move off weekends only"
+                "{what} moves fires off bank holidays, but {source} lists the {division} ones only up to {last}: later fires move off weekends only"
             ),
         )
-        .with_hint("run scripts/update-bank-holidays and rebuild")
+        .with_hint(hint.clone())
     };
     let mut out = Vec::new();
     for b in &project.settings.bulletins {
@@ -212,6 +113,7 @@ pub fn shift(date: NaiveDate, policy: NonWorkingDay, days: &WorkingDays) -> Shif
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Weekday;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
