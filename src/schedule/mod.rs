@@ -1,5 +1,5 @@
 //! When things happen: the fires of each bulletin's schedule placed in the organisation's time
-//! zone under the DST policy ([`dst`]), the working days and bank holidays of England and Wales
+//! zone under the DST policy ([`dst`]), the moves off weekends and the project's bank holidays
 //! ([`workdays`]), where an issue goes once its fire is moved off a non-working day
 //! ([`issues`]), and the jobs the daemon runs on them ([`jobs`]). The schedules themselves are
 //! parsed by [`crate::cron`]; its types are re-exported here for callers that need both.
