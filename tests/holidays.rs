@@ -221,3 +221,123 @@ fn a_malformed_file_and_an_unknown_division_are_errors_at_their_place() {
         "{out}"
     );
 }
+
+/// The dates of one division in the repository's file.
+fn dates(division: &str) -> std::collections::BTreeSet<String> {
+    repository_holidays()[division]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["date"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The Scottish and Northern Irish lists differ from the England and Wales one (itself checked
+/// against the rules in tests/working_days.rs) by exactly their own days, written out here
+/// year by year: Scotland's 2 January and St Andrew's Day with their substitutes, its summer
+/// holiday on the first Monday of August and no Easter Monday; Northern Ireland's St Patrick's
+/// Day and Battle of the Boyne with theirs.
+#[test]
+fn scotland_and_northern_ireland_differ_from_england_by_their_own_days() {
+    let set = |v: &[&str]| -> std::collections::BTreeSet<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    };
+    let england = dates("england-and-wales");
+
+    // By date: where England and Wales has a New Year substitute on 2 or 3 January, Scotland
+    // has that day too (as 2 January or as the substitute) and one more after it; 1 January
+    // 2023, a Sunday, has its substitute on Tuesday 3rd, after the 2 January holiday.
+    let scotland_only = set(&[
+        "2020-01-02",
+        "2020-08-03",
+        "2020-11-30", //
+        "2021-01-04",
+        "2021-08-02",
+        "2021-11-30", //
+        "2022-01-04",
+        "2022-08-01",
+        "2022-11-30", //
+        "2023-01-03",
+        "2023-08-07",
+        "2023-11-30", //
+        "2024-01-02",
+        "2024-08-05",
+        "2024-12-02", //
+        "2025-01-02",
+        "2025-08-04",
+        "2025-12-01", //
+        "2026-01-02",
+        "2026-08-03",
+        "2026-11-30", //
+        "2027-01-04",
+        "2027-08-02",
+        "2027-11-30", //
+        "2028-01-04",
+        "2028-08-07",
+        "2028-11-30",
+    ]);
+    let england_only = set(&[
+        "2020-04-13",
+        "2020-08-31",
+        "2021-04-05",
+        "2021-08-30",
+        "2022-04-18",
+        "2022-08-29",
+        "2023-04-10",
+        "2023-08-28",
+        "2024-04-01",
+        "2024-08-26",
+        "2025-04-21",
+        "2025-08-25",
+        "2026-04-06",
+        "2026-08-31",
+        "2027-03-29",
+        "2027-08-30",
+        "2028-04-17",
+        "2028-08-28",
+    ]);
+    let scotland = dates("scotland");
+    assert_eq!(
+        scotland
+            .difference(&england)
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+        scotland_only
+    );
+    assert_eq!(
+        england
+            .difference(&scotland)
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+        england_only
+    );
+
+    let ni_only = set(&[
+        "2020-03-17",
+        "2020-07-13",
+        "2021-03-17",
+        "2021-07-12",
+        "2022-03-17",
+        "2022-07-12",
+        "2023-03-17",
+        "2023-07-12",
+        "2024-03-18",
+        "2024-07-12",
+        "2025-03-17",
+        "2025-07-14",
+        "2026-03-17",
+        "2026-07-13",
+        "2027-03-17",
+        "2027-07-12",
+        "2028-03-17",
+        "2028-07-12",
+    ]);
+    let ni = dates("northern-ireland");
+    assert!(england.is_subset(&ni));
+    assert_eq!(
+        ni.difference(&england)
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+        ni_only
+    );
+}
