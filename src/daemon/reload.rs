@@ -1,5 +1,6 @@
 //! Noticing edits to the project's files: a cheap fingerprint (paths, sizes, modification
-//! times) of the config, lists, campaigns, news and templates, compared every few seconds.
+//! times) of the config, lists, campaigns, news, templates and bank holidays, compared every
+//! few seconds.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -40,6 +41,7 @@ impl Watcher {
             r.join("campaigns"),
             r.join("news"),
             r.join("templates"),
+            r.join("holidays/bank-holidays.json"),
         ];
         let mut w = Watcher {
             roots,
