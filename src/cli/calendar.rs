@@ -18,21 +18,30 @@ pub const UNCONFIRMED: &str = "unconfirmed";
 /// How far ahead `calendar` looks when `--to` is not given.
 pub const DEFAULT_DAYS: u64 = 90;
 
+/// Why the range asked for cannot be shown: a usage error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RangeError {
+    #[error("--from {0} is too far in the future")]
+    TooFar(NaiveDate),
+    #[error("--to {to} is before --from {from}")]
+    Backwards { from: NaiveDate, to: NaiveDate },
+}
+
 /// The range asked for: `--from` defaults to `today`, `--to` to 90 days after `--from`.
 pub fn resolve_range(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     today: NaiveDate,
-) -> Result<(NaiveDate, NaiveDate), String> {
+) -> Result<(NaiveDate, NaiveDate), RangeError> {
     let from = from.unwrap_or(today);
     let to = match to {
         Some(to) => to,
         None => from
             .checked_add_days(Days::new(DEFAULT_DAYS))
-            .ok_or_else(|| format!("--from {from} is too far in the future"))?,
+            .ok_or(RangeError::TooFar(from))?,
     };
     if to < from {
-        return Err(format!("--to {to} is before --from {from}"));
+        return Err(RangeError::Backwards { from, to });
     }
     Ok((from, to))
 }
@@ -45,7 +54,7 @@ pub fn run(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let org = &project.settings.organisation;
-    let today = now.with_timezone(&org.time_zone).date_naive();
+    let today = project.local(now).date_naive();
     let (from, to) = match resolve_range(from, to, today) {
         Ok(range) => range,
         // A usage error: clap prints it and exits with 2, as for any other bad argument.

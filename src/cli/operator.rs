@@ -38,13 +38,10 @@ async fn find_named_issue(store: &Store, name: &str) -> anyhow::Result<crate::st
 }
 
 fn local_time(project: &Project, at: i64) -> String {
-    chrono::DateTime::from_timestamp(at, 0)
-        .map(|t| {
-            t.with_timezone(&project.settings.organisation.time_zone)
-                .format("%Y-%m-%d %H:%M %Z")
-                .to_string()
-        })
-        .unwrap_or_default()
+    project
+        .local(at)
+        .format(crate::local_time::STAMP)
+        .to_string()
 }
 
 /// `status ISSUE --recipients [--state S]`.
@@ -106,7 +103,6 @@ pub async fn suppressions(
     format: super::TableJsonCsv,
 ) -> anyhow::Result<ExitCode> {
     use super::TableJsonCsv;
-    let tz = project.settings.organisation.time_zone;
     let rows: Vec<SuppressionRow> = open(project)
         .await?
         .suppressions()
@@ -115,9 +111,7 @@ pub async fn suppressions(
         .map(|s| SuppressionRow {
             email: s.email_key,
             scope: s.scope.to_string(),
-            when: chrono::DateTime::from_timestamp(s.created_at, 0)
-                .map(|t| t.with_timezone(&tz).to_rfc3339())
-                .unwrap_or_default(),
+            when: project.local(s.created_at).to_rfc3339(),
             how: s.how,
             reason: s.reason,
         })
@@ -301,45 +295,7 @@ pub fn lists_who(
     let e = EmailAddress::parse(email)
         .map_err(|err| anyhow::anyhow!("{email}: invalid address: {err}"))?;
     let key = e.key();
-    let mut rows = Vec::new();
-    for (id, l) in &project.lists.lists {
-        let member = |list: &crate::ids::ListId| {
-            project
-                .lists
-                .members
-                .get(list)
-                .is_some_and(|ms| ms.iter().any(|m| m.email.key() == key))
-        };
-        if !member(&l.id) {
-            continue;
-        }
-        let direct = l.members.iter().any(|m| m.email.key() == key);
-        let via = if direct {
-            "direct".to_string()
-        } else {
-            l.include
-                .iter()
-                .find(|inc| member(&inc.value))
-                .map(|inc| format!("include {}", inc.value))
-                .unwrap_or_else(|| "include".into())
-        };
-        let paths = project
-            .lists
-            .paths_to(id, &key)
-            .iter()
-            .map(|p| {
-                let mut s: Vec<String> = p.iter().map(ToString::to_string).collect();
-                s.push("(direct)".into());
-                s.join(" ← ")
-            })
-            .collect();
-        rows.push(WhoRow {
-            list: id.to_string(),
-            via,
-            paths,
-            suppressed: suppressed_for(project, suppressions, &key, id),
-        });
-    }
+    let rows = who_rows(project, suppressions, &key);
     let other: Vec<String> = suppressions
         .iter()
         .filter(|s| s.email_key == key && matches!(s.scope, SuppressionScope::Bulletin(_)))
@@ -381,6 +337,50 @@ pub fn lists_who(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Each list the address (its `key`) is on, how it gets there, and what stops its mail.
+fn who_rows(project: &Project, suppressions: &[Suppression], key: &str) -> Vec<WhoRow> {
+    let member = |list: &crate::ids::ListId| {
+        project
+            .lists
+            .members
+            .get(list)
+            .is_some_and(|ms| ms.iter().any(|m| m.email.key() == key))
+    };
+    let mut rows = Vec::new();
+    for (id, l) in &project.lists.lists {
+        if !member(&l.id) {
+            continue;
+        }
+        let direct = l.members.iter().any(|m| m.email.key() == key);
+        let via = if direct {
+            "direct".to_string()
+        } else {
+            l.include
+                .iter()
+                .find(|inc| member(&inc.value))
+                .map(|inc| format!("include {}", inc.value))
+                .unwrap_or_else(|| "include".into())
+        };
+        let paths = project
+            .lists
+            .paths_to(id, key)
+            .iter()
+            .map(|p| {
+                let mut s: Vec<String> = p.iter().map(ToString::to_string).collect();
+                s.push("(direct)".into());
+                s.join(" ← ")
+            })
+            .collect();
+        rows.push(WhoRow {
+            list: id.to_string(),
+            via,
+            paths,
+            suppressed: suppressed_for(project, suppressions, key, id),
+        });
+    }
+    rows
+}
+
 /// `cancel` and `withdraw` act only on a bulletin the settings name.
 fn known_bulletin(project: &Project, bulletin: &str) -> anyhow::Result<()> {
     anyhow::ensure!(
@@ -395,11 +395,12 @@ pub async fn cancel(
     project: &Project,
     bulletin: &str,
     date: NaiveDate,
+    clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
     known_bulletin(project, bulletin)?;
     let store = open(project).await?;
     let Some(row) = store.find_issue(bulletin, date, IssueKind::Issue).await? else {
-        return cancel_fire(project, &store, bulletin, date).await;
+        return cancel_fire(project, &store, bulletin, date, clock).await;
     };
     if row.state == IssueState::Cancelled {
         println!("{bulletin} {date} (issue {}) was already cancelled", row.id);
@@ -413,13 +414,7 @@ pub async fn cancel(
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let n = store
-        .cancel_issue(
-            row.id,
-            &operator(),
-            crate::clock::SystemClock::utc().timestamp(),
-        )
-        .await?;
+    let n = store.cancel_issue(row.id, &operator(), clock.now()).await?;
     let after = store.counts(row.id).await?;
     println!(
         "cancelled {bulletin} {date} (issue {}): {n} waiting deliveries cancelled, {} already sent, {} in flight will complete",
@@ -435,9 +430,10 @@ async fn cancel_fire(
     store: &Store,
     bulletin: &str,
     date: NaiveDate,
+    clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
     let job = Job::Bulletin(crate::ids::BulletinId::parse(bulletin)?);
-    let now = crate::clock::SystemClock::utc().timestamp();
+    let now = clock.now();
     let detail = format!("{}{}", crate::store::CANCELLED_BY, operator());
     let held = store
         .held_fires()
@@ -486,10 +482,11 @@ pub async fn uncancel(
     project: &Project,
     bulletin: &str,
     date: NaiveDate,
+    clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
     known_bulletin(project, bulletin)?;
     let store = open(project).await?;
-    let now = crate::clock::SystemClock::utc().timestamp();
+    let now = clock.now();
     let job = Job::Bulletin(crate::ids::BulletinId::parse(bulletin)?);
     let cancelled = store
         .cancelled_fires()
@@ -530,6 +527,7 @@ pub async fn withdraw(
     project: &Project,
     bulletin: &str,
     date: NaiveDate,
+    clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
     known_bulletin(project, bulletin)?;
     let store = open(project).await?;
@@ -540,11 +538,7 @@ pub async fn withdraw(
         return Ok(ExitCode::FAILURE);
     };
     if store
-        .withdraw_issue(
-            row.id,
-            &operator(),
-            crate::clock::SystemClock::utc().timestamp(),
-        )
+        .withdraw_issue(row.id, &operator(), clock.now())
         .await?
     {
         println!(

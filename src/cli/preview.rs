@@ -48,7 +48,7 @@ pub fn write(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Written, PreviewError> {
     let (issue, mut rendered) = compose::compose(project, bulletin, date)?;
-    rendered.set_date(&now.with_timezone(&project.settings.organisation.time_zone));
+    rendered.set_date(&project.local(now));
     compose::find(project, bulletin)?;
     // A preview file is left on disk and passed around: it is made out to a sample reader,
     // with a proof's dummy unsubscribe link, so it names no subscriber and carries no working
@@ -100,8 +100,9 @@ pub(super) fn run(
     bulletin: &str,
     date: Option<NaiveDate>,
     out: Option<&std::path::Path>,
+    clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
-    let now = crate::clock::SystemClock::utc();
+    let now = clock.now_utc();
     let date = match date {
         Some(d) => d,
         None => crate::compose::next_issue_date(project, bulletin, now)?,

@@ -11,9 +11,7 @@ use crate::store::{IssueKind, IssueRow, NewIssue, Store};
 
 /// `now` (Unix seconds) in the organisation's time zone: the Date of an issue created now.
 pub(super) fn created_at(project: &Project, now: i64) -> chrono::DateTime<chrono_tz::Tz> {
-    chrono::DateTime::from_timestamp(now, 0)
-        .unwrap_or_default()
-        .with_timezone(&project.settings.organisation.time_zone)
+    project.local(now)
 }
 
 /// Find or create the issue of `bulletin` for `date` (kind `issue`).

@@ -1,11 +1,13 @@
 //! Sending an issue: create it once (assembled, rendered and materialised into deliveries in
 //! one transaction) or resume it from the ledger, then hand it to the delivery workers. The
 //! stored rendering is what gets sent, so a resend after a crash is byte-for-byte the same.
+//! [`Service`] is how the daemon and `bulletin send` both do it.
 
 mod issues;
 mod proofs;
 mod recipients;
 mod sender;
+mod service;
 mod transport;
 
 use std::sync::Arc;
@@ -21,6 +23,7 @@ pub use recipients::{
     apply_list_suppressions, issue_lists, list_recipients, materialise, materialise_lists,
 };
 pub use sender::{bounce_setup, sender};
+pub use service::{Clearance, Ownership, Service};
 pub use transport::transport;
 
 /// Why a send could not run.

@@ -12,6 +12,7 @@ mod identity;
 mod issues;
 pub(crate) mod postgres;
 mod reach;
+pub mod sender_lock;
 pub(crate) mod sqlite;
 mod suppressions;
 mod vocab;

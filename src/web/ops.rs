@@ -19,7 +19,7 @@ use crate::store::{IssueState, StatusState, StoreHealth};
 const STALE_SECS: i64 = 2 * crate::instance::MAX_SLEEP_SECS + 60;
 
 pub async fn healthz(State(s): State<AppState>) -> Response {
-    let now = crate::clock::SystemClock::utc().timestamp();
+    let now = s.clock.now();
     let beat = s.heartbeat.last();
     let ago = |t: i64| {
         if t > 0 {
@@ -157,9 +157,7 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
     out.push_str(&format!("bulletin_issues_paused {paused}\n"));
     out.push_str("# HELP bulletin_relay_errors Issues paused because the relay could not be used.\n# TYPE bulletin_relay_errors gauge\n");
     out.push_str(&format!("bulletin_relay_errors {paused}\n"));
-    let waiting = daily_wait(&s, crate::clock::SystemClock::utc().timestamp())
-        .await
-        .map_or(0, |w| w.waiting);
+    let waiting = daily_wait(&s, s.clock.now()).await.map_or(0, |w| w.waiting);
     out.push_str("# HELP bulletin_daily_limit_waiting Deliveries waiting for the daily limit (max_per_day) to reset at local midnight; 0 while it is not reached.\n# TYPE bulletin_daily_limit_waiting gauge\n");
     out.push_str(&format!("bulletin_daily_limit_waiting {waiting}\n"));
     let config = s.config.status();
@@ -268,7 +266,7 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
     }
     let live = s.live();
     let p = &live.project;
-    let now = crate::clock::SystemClock::utc();
+    let now = s.clock.now_utc();
     let next = crate::schedule::jobs::upcoming(p, now, 1);
     let status = s.store.status().await.unwrap_or_default();
     let created = s.store.created_issues().await.unwrap_or_default();
@@ -280,12 +278,7 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
             .find(|c| &c.job == job && &c.for_date == date)
     };
     let suppressions = s.store.suppressions().await.unwrap_or_default();
-    let tz = p.settings.organisation.time_zone;
-    let when = |at: i64| {
-        chrono::DateTime::from_timestamp(at, 0)
-            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string())
-            .unwrap_or_default()
-    };
+    let when = |at: i64| p.local(at).format(crate::local_time::STAMP).to_string();
     let stale = crate::bounce::stale::stale_members(
         p,
         &s.store.stale_addresses().await.unwrap_or_default(),

@@ -29,6 +29,8 @@ pub struct Live {
 pub struct AppState {
     pub live: watch::Receiver<Live>,
     pub store: Store,
+    /// The daemon's clock: what the pages say is now.
+    pub clock: Arc<dyn crate::clock::Clock>,
     /// The scheduler's last sign of life (start, passes, progress of a send).
     pub heartbeat: crate::instance::Heartbeat,
     /// Whether the running configuration is the files' (a reload with errors keeps the last
@@ -190,6 +192,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    super::listen::serve(listener, router(state), shutdown).await;
+    let clock = state.clock.clone();
+    super::listen::serve(listener, router(state), clock, shutdown).await;
     Ok(())
 }
