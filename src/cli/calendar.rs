@@ -106,24 +106,15 @@ pub fn table(
                 )
             })
             .collect();
-        let w_id = rows
-            .iter()
-            .map(|r| r.2.chars().count())
-            .max()
-            .unwrap_or(0)
-            .max(8);
-        let w_when = rows
-            .iter()
-            .map(|r| r.0.chars().count())
-            .max()
-            .unwrap_or(0)
-            .max(4);
-        let w_title = rows
-            .iter()
-            .map(|r| r.1.chars().count())
-            .max()
-            .unwrap_or(0)
-            .max(4);
+        // Each column as wide as its widest cell (in characters), at least its heading.
+        let width = |column: usize, heading: usize| {
+            rows.iter()
+                .map(|r| [r.0.as_str(), r.1, r.2][column].chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(heading)
+        };
+        let (w_when, w_title, w_id) = (width(0, 4), width(1, 4), width(2, 8));
         s.push_str(&format!("{range} ({})\n\n", calendar.time_zone()));
         s.push_str(&format!(
             "{:<w_when$}  {:<w_title$}  {:<w_id$}  DATES\n",

@@ -184,9 +184,15 @@ async fn by_hand(p: &Project, command: Command, c: &dyn Clock) -> anyhow::Result
             by,
             late,
         } => ledger::approve(p, &bulletin, date, by, late, c).await,
-        Command::Cancel { bulletin, date } => operator::cancel(p, &bulletin, date, c).await,
-        Command::Uncancel { bulletin, date } => operator::uncancel(p, &bulletin, date, c).await,
-        Command::Withdraw { bulletin, date } => operator::withdraw(p, &bulletin, date, c).await,
+        Command::Cancel { bulletin, date } => {
+            operator::act(p, &bulletin, date, operator::Act::Cancel, c).await
+        }
+        Command::Uncancel { bulletin, date } => {
+            operator::act(p, &bulletin, date, operator::Act::Uncancel, c).await
+        }
+        Command::Withdraw { bulletin, date } => {
+            operator::act(p, &bulletin, date, operator::Act::Withdraw, c).await
+        }
         Command::Suppress {
             email,
             list,

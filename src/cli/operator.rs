@@ -390,17 +390,41 @@ fn known_bulletin(project: &Project, bulletin: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `cancel BULLETIN --date D`.
-pub async fn cancel(
+/// What `cancel`, `uncancel` and `withdraw` do to a bulletin's issue of a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Act {
+    Cancel,
+    Uncancel,
+    Withdraw,
+}
+
+/// `cancel | uncancel | withdraw BULLETIN --date D`, for a bulletin the settings name.
+pub async fn act(
     project: &Project,
     bulletin: &str,
     date: NaiveDate,
+    act: Act,
     clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
     known_bulletin(project, bulletin)?;
     let store = open(project).await?;
+    match act {
+        Act::Cancel => cancel(project, &store, bulletin, date, clock).await,
+        Act::Uncancel => uncancel(&store, bulletin, date, clock).await,
+        Act::Withdraw => withdraw(&store, bulletin, date, clock).await,
+    }
+}
+
+/// `cancel BULLETIN --date D`.
+async fn cancel(
+    project: &Project,
+    store: &Store,
+    bulletin: &str,
+    date: NaiveDate,
+    clock: &dyn crate::clock::Clock,
+) -> anyhow::Result<ExitCode> {
     let Some(row) = store.find_issue(bulletin, date, IssueKind::Issue).await? else {
-        return cancel_fire(project, &store, bulletin, date, clock).await;
+        return cancel_fire(project, store, bulletin, date, clock.now()).await;
     };
     if row.state == IssueState::Cancelled {
         println!("{bulletin} {date} (issue {}) was already cancelled", row.id);
@@ -430,10 +454,9 @@ async fn cancel_fire(
     store: &Store,
     bulletin: &str,
     date: NaiveDate,
-    clock: &dyn crate::clock::Clock,
+    now: i64,
 ) -> anyhow::Result<ExitCode> {
     let job = Job::Bulletin(crate::ids::BulletinId::parse(bulletin)?);
-    let now = clock.now();
     let detail = format!("{}{}", crate::store::CANCELLED_BY, operator());
     let held = store
         .held_fires()
@@ -478,14 +501,12 @@ async fn cancel_fire(
 /// `uncancel BULLETIN --date D`: undo `cancel` of an issue still to come, so it is created
 /// and sent as scheduled. A past one is refused: its time has gone, and `send --now --date`
 /// sends it late if that is wanted.
-pub async fn uncancel(
-    project: &Project,
+async fn uncancel(
+    store: &Store,
     bulletin: &str,
     date: NaiveDate,
     clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
-    known_bulletin(project, bulletin)?;
-    let store = open(project).await?;
     let now = clock.now();
     let job = Job::Bulletin(crate::ids::BulletinId::parse(bulletin)?);
     let cancelled = store
@@ -523,14 +544,12 @@ pub async fn uncancel(
 }
 
 /// `withdraw BULLETIN --date D`.
-pub async fn withdraw(
-    project: &Project,
+async fn withdraw(
+    store: &Store,
     bulletin: &str,
     date: NaiveDate,
     clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
-    known_bulletin(project, bulletin)?;
-    let store = open(project).await?;
     let Some(row) = store.find_issue(bulletin, date, IssueKind::Issue).await? else {
         eprintln!(
             "error: {bulletin} has no issue on {date} in the ledger (see `bulletin status`); nothing was withdrawn"

@@ -115,8 +115,8 @@ pub async fn send(
         (row, created)
     } else {
         let to = test_addresses(opts.test_to)?;
-        let proof = crate::send::create_proof(project, &store, bulletin, date, &to, clock.now());
-        (proof.await?, true)
+        let proof = crate::send::EditorsCopy::TestProof;
+        crate::send::create_copy(project, &store, bulletin, date, &to, proof, clock.now()).await?
     };
     let before = store.counts(row.id).await?;
     let bar = progress(before.open());

@@ -1,8 +1,9 @@
 //! The daemon: the scheduler (issues, proofs, announcements, catch-up after downtime, approval
-//! holds), the delivery of due and deferred deliveries, reload on SIGHUP or file changes (a
-//! broken config is reported and the last good one keeps running), and a graceful stop on
-//! SIGTERM/SIGINT. Each pass is one call of [`Daemon::try_execute_step`], which tests drive with
-//! their own clock.
+//! holds), the delivery of due and deferred deliveries (through [`crate::send::Service`], as
+//! `bulletin send` does), reload on SIGHUP or file changes (a broken config is reported and the
+//! last good one keeps running), and a graceful stop on SIGTERM/SIGINT. Each pass is one call
+//! of [`Daemon::try_execute_step`], which tests drive with their own clock; `main` hands
+//! [`run`] the system clock.
 
 pub mod reload;
 
@@ -18,8 +19,8 @@ use crate::config::{DatabaseUrl, Env, Project};
 use crate::delivery::{Stop, daily};
 use crate::instance::MAX_SLEEP_SECS;
 use crate::schedule::jobs::{Job, upcoming};
-use crate::send::{Clearance, Ownership, Service};
-use crate::store::{Approval, FireState, IssueKind, LeaseSweep, Store, StoreError};
+use crate::send::{Clearance, EditorsCopy, Ownership, Service};
+use crate::store::{Approval, FireState, LeaseSweep, Store, StoreError};
 
 /// How long a stopping daemon waits for SMTP transactions in flight before it exits anyway
 /// (what is left in flight returns to the queue at the next start).
@@ -300,8 +301,16 @@ impl Daemon {
             return Ok(());
         };
         let to = editor_addresses(p, &self.store, editors).await?;
-        let (row, created) =
-            crate::send::create_held_notice(p, &self.store, bulletin, date, &to, now).await?;
+        let (row, created) = crate::send::create_copy(
+            p,
+            &self.store,
+            bulletin,
+            date,
+            &to,
+            EditorsCopy::HeldNotice,
+            now,
+        )
+        .await?;
         if created {
             tracing::info!(bulletin, %date, issue = row.id, editors = to.len(), "the editors are emailed that the issue is held");
         }
@@ -367,13 +376,13 @@ impl Daemon {
                     return Ok(None);
                 };
                 let to = editor_addresses(p, &self.store, editors).await?;
-                let (row, _) = crate::send::create_proof_kind(
+                let (row, _) = crate::send::create_copy(
                     p,
                     &self.store,
                     id.as_str(),
                     date,
                     &to,
-                    IssueKind::Proof,
+                    EditorsCopy::Proof,
                     now,
                 )
                 .await?;

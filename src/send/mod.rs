@@ -18,7 +18,7 @@ use crate::render::Rendered;
 use crate::store::{IssueRow, StoreError};
 
 pub use issues::{create_announcement, create_or_resume};
-pub use proofs::{PROOF_PAGE_PREFIX, create_held_notice, create_proof, create_proof_kind};
+pub use proofs::{EditorsCopy, PROOF_PAGE_PREFIX, create_copy};
 pub use recipients::{
     apply_list_suppressions, issue_lists, list_recipients, materialise, materialise_lists,
 };
@@ -54,8 +54,7 @@ pub async fn deliver(
     progress: Option<indicatif::ProgressBar>,
 ) -> Result<RunSummary, SendError> {
     let rendered = Arc::new(stored_rendering(row)?);
-    let tz = project.settings.organisation.time_zone;
-    let today = crate::delivery::daily::day_of(sender.clock.now(), tz);
+    let today = project.local(sender.clock.now()).date_naive();
     Ok(sender
         .run(row, &rendered, &today.to_string(), progress)
         .await?)
