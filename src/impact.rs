@@ -329,12 +329,7 @@ pub async fn report(
     now: i64,
 ) -> Result<Report, ImpactError> {
     let tz = project.settings.organisation.time_zone;
-    let at = |t: i64| {
-        chrono::DateTime::from_timestamp(t, 0)
-            .unwrap_or_default()
-            .with_timezone(&tz)
-            .to_rfc3339()
-    };
+    let at = |t: i64| project.local(t).to_rfc3339();
     let midnight = |d: NaiveDate| {
         tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
             .earliest()

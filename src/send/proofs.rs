@@ -124,13 +124,12 @@ async fn proof_note(
     let Some(b) = project.bulletin(&issue.bulletin_id) else {
         return Ok(crate::render::ProofNote::default());
     };
-    let tz = project.settings.organisation.time_zone;
     if let Some(row) = store
         .find_issue(&issue.bulletin_id, issue.date, IssueKind::Issue)
         .await?
         && let Some(first) = store.first_sent(row.id).await?
     {
-        return sent_note(store, &row, first, tz).await;
+        return sent_note(project, store, &row, first).await;
     }
     let when = issue.scheduled.format("%A %-d %B %Y at %H:%M %Z");
     let people = materialise(project, b, &store.suppressions().await?)
@@ -172,19 +171,16 @@ async fn proof_note(
 /// The banner of a proof of an issue that has already gone: when it was sent, to how many
 /// people (from the ledger), and what is still on its way.
 async fn sent_note(
+    project: &Project,
     store: &Store,
     row: &IssueRow,
     first_sent: i64,
-    tz: chrono_tz::Tz,
 ) -> Result<crate::render::ProofNote, SendError> {
     let c = store.counts(row.id).await?;
-    let when = chrono::DateTime::from_timestamp(first_sent, 0)
-        .map(|t| {
-            t.with_timezone(&tz)
-                .format("%A %-d %B %Y at %H:%M %Z")
-                .to_string()
-        })
-        .unwrap_or_default();
+    let when = project
+        .local(first_sent)
+        .format("%A %-d %B %Y at %H:%M %Z")
+        .to_string();
     let mut lines = vec![format!(
         "This issue was sent to {} {}, from {when} (issue {} in the ledger).",
         c.sent,
