@@ -1,6 +1,8 @@
-//! Dates as people type them: `09/02/2027`, `2027-02-30`, `9.2.2027 10:00`. Files and the
-//! command line take ISO dates only (`2027-02-09`), so there is no guessing at run time; this
-//! module turns a near miss into one clear message that shows the date to write instead.
+//! Dates as people type them and as people read them. Files and the command line take ISO
+//! dates only (`2027-02-09`), so there is no guessing at run time; this module turns a near
+//! miss (`09/02/2027`, `2027-02-30`, `9.2.2027 10:00`) into one clear message that shows the
+//! date to write instead, reads the strict date of a URL path, and writes dates in words
+//! (month names, ordinals). Also the start of a local day where midnight may fall in a DST gap.
 
 use chrono::{Datelike, NaiveDate, NaiveTime};
 

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{NaiveDate, TimeZone};
 
 use crate::config::Project;
+use crate::reach::TrackedLink;
 use crate::small_groups::{Group, printable};
 use crate::store::{ReachDelivery, ReachIssue, ReachUnsubscribe, Store, StoreError};
 
@@ -171,87 +172,36 @@ pub fn compute(
     agency_of: &dyn Fn(&str) -> Option<String>,
     covers: &dyn Fn(&str) -> bool,
 ) -> Report {
-    let unsubscribed: Vec<&ReachUnsubscribe> =
-        g.unsubscribes.iter().filter(|u| covers(&u.scope)).collect();
-    let unsubscribed_keys: BTreeSet<&str> =
-        unsubscribed.iter().map(|u| u.email_key.as_str()).collect();
+    let unsubscribed_keys: BTreeSet<&str> = g
+        .unsubscribes
+        .iter()
+        .filter(|u| covers(&u.scope))
+        .map(|u| u.email_key.as_str())
+        .collect();
     let mut total = Figures::default();
     let mut issues = Vec::new();
     let mut by_item: Vec<ClickLine> = Vec::new();
     let mut all_clicks = 0;
     let mut implausible_clicks = 0;
     for i in &g.issues {
-        let mut f = Figures::default();
-        for d in g.deliveries.iter().filter(|d| d.issue_id == i.id) {
-            add(&mut f, d);
-        }
-        let mut clicks = 0;
-        let mut items = Vec::new();
-        for &(_, n, c) in g.clicks.iter().filter(|c| c.0 == i.id) {
-            let Some(l) = usize::try_from(n - 1).ok().and_then(|n| i.links.get(n)) else {
-                continue;
-            };
-            let c = c.max(0) as u64;
-            clicks += c;
-            items.push((l, c));
-        }
-        let clicks_implausible = !clicks_plausible(clicks, f.delivered);
-        if clicks_implausible {
-            implausible_clicks += clicks;
+        let (line, items) = issue_line(i, g);
+        if line.clicks_implausible {
+            implausible_clicks += line.clicks;
         } else {
-            all_clicks += clicks;
-            for (l, c) in items {
-                match by_item
-                    .iter_mut()
-                    .find(|x| x.place == l.place && x.title == l.title)
-                {
-                    Some(x) => x.clicks += c,
-                    None => by_item.push(ClickLine {
-                        place: l.place.clone(),
-                        title: l.title.clone(),
-                        clicks: c,
-                    }),
-                }
-            }
+            all_clicks += line.clicks;
+            add_clicks(&mut by_item, items);
         }
-        total.sent += f.sent;
-        total.delivered += f.delivered;
-        total.bounced += f.bounced;
-        issues.push(IssueLine {
-            issue: format!("{}@{}", i.bulletin, i.date),
-            subject: i.subject.clone(),
-            sent: f.sent,
-            delivered: f.delivered,
-            bounced: f.bounced,
-            unsubscribed: None,
-            clicks,
-            clicks_implausible,
-        });
+        total.sent += line.sent;
+        total.delivered += line.delivered;
+        total.bounced += line.bounced;
+        issues.push(line);
     }
     total.unsubscribed = unsubscribed_keys.len() as u64;
     if let [one] = issues.as_mut_slice() {
         one.unsubscribed = Some(total.unsubscribed);
     }
     by_item.sort_by_key(|c| std::cmp::Reverse(c.clicks));
-
-    // Agency groups: people, not copies, decide a group's size; someone who unsubscribed is
-    // one of the people a group's figures are about even when no copy in scope went to them.
-    let mut groups: BTreeMap<String, (BTreeSet<&str>, AgencyFigures)> = BTreeMap::new();
-    for d in &g.deliveries {
-        let a = agency_of(&d.email_key).unwrap_or_else(|| NO_AGENCY.to_string());
-        let e = groups.entry(a).or_default();
-        if e.0.insert(&d.email_key) {
-            e.1.recipients += 1;
-        }
-        add(&mut e.1.figures, d);
-    }
-    for k in &unsubscribed_keys {
-        let a = agency_of(k).unwrap_or_else(|| NO_AGENCY.to_string());
-        let e = groups.entry(a).or_default();
-        e.0.insert(k);
-        e.1.figures.unsubscribed += 1;
-    }
-    let by_agency = agency_lines(groups);
+    let by_agency = agency_lines(agency_groups(g, &unsubscribed_keys, agency_of));
     Report {
         scope,
         from,
@@ -265,6 +215,80 @@ pub fn compute(
         by_agency,
         min_group: MIN_GROUP,
     }
+}
+
+/// One issue's line (its unsubscribes left to the caller), and the clicks on each of its
+/// counted links.
+fn issue_line<'a>(i: &'a ReachIssue, g: &Gathered) -> (IssueLine, Vec<(&'a TrackedLink, u64)>) {
+    let mut f = Figures::default();
+    for d in g.deliveries.iter().filter(|d| d.issue_id == i.id) {
+        add(&mut f, d);
+    }
+    let mut clicks = 0;
+    let mut items = Vec::new();
+    for &(_, n, c) in g.clicks.iter().filter(|c| c.0 == i.id) {
+        let Some(l) = usize::try_from(n - 1).ok().and_then(|n| i.links.get(n)) else {
+            continue;
+        };
+        let c = c.max(0) as u64;
+        clicks += c;
+        items.push((l, c));
+    }
+    let line = IssueLine {
+        issue: format!("{}@{}", i.bulletin, i.date),
+        subject: i.subject.clone(),
+        sent: f.sent,
+        delivered: f.delivered,
+        bounced: f.bounced,
+        unsubscribed: None,
+        clicks,
+        clicks_implausible: !clicks_plausible(clicks, f.delivered),
+    };
+    (line, items)
+}
+
+/// Add the clicks on links to the lines of their news items, campaigns or blocks (the same
+/// place and title in several issues is one line).
+fn add_clicks(by_item: &mut Vec<ClickLine>, items: Vec<(&TrackedLink, u64)>) {
+    for (l, c) in items {
+        match by_item
+            .iter_mut()
+            .find(|x| x.place == l.place && x.title == l.title)
+        {
+            Some(x) => x.clicks += c,
+            None => by_item.push(ClickLine {
+                place: l.place.clone(),
+                title: l.title.clone(),
+                clicks: c,
+            }),
+        }
+    }
+}
+
+/// The agency groups, each with its people and figures. People, not copies, decide a group's
+/// size; someone who unsubscribed is one of the people a group's figures are about even when
+/// no copy in scope went to them.
+fn agency_groups<'a>(
+    g: &'a Gathered,
+    unsubscribed_keys: &BTreeSet<&'a str>,
+    agency_of: &dyn Fn(&str) -> Option<String>,
+) -> BTreeMap<String, (BTreeSet<&'a str>, AgencyFigures)> {
+    let mut groups: BTreeMap<String, (BTreeSet<&str>, AgencyFigures)> = BTreeMap::new();
+    for d in &g.deliveries {
+        let a = agency_of(&d.email_key).unwrap_or_else(|| NO_AGENCY.to_string());
+        let e = groups.entry(a).or_default();
+        if e.0.insert(&d.email_key) {
+            e.1.recipients += 1;
+        }
+        add(&mut e.1.figures, d);
+    }
+    for k in unsubscribed_keys {
+        let a = agency_of(k).unwrap_or_else(|| NO_AGENCY.to_string());
+        let e = groups.entry(a).or_default();
+        e.0.insert(k);
+        e.1.figures.unsubscribed += 1;
+    }
+    groups
 }
 
 fn add(f: &mut Figures, d: &ReachDelivery) {
@@ -330,12 +354,45 @@ pub async fn report(
 ) -> Result<Report, ImpactError> {
     let tz = project.settings.organisation.time_zone;
     let at = |t: i64| project.local(t).to_rfc3339();
+    let (label, issues, from, to) = issues_in(store, scope, tz, now).await?;
+    let mut g = Gathered {
+        issues,
+        ..Gathered::default()
+    };
+    for i in &g.issues {
+        g.deliveries.extend(store.reach_deliveries(i.id).await?);
+        for (n, c) in store.link_clicks(i.id).await? {
+            g.clicks.push((i.id, n, c));
+        }
+    }
+    g.unsubscribes = store.reach_unsubscribes(from, to).await?;
+    let agencies = agencies(project);
+    let bulletins: BTreeSet<&str> = g.issues.iter().map(|i| i.bulletin.as_str()).collect();
+    let scopes = scopes_reaching(project, &bulletins);
+    Ok(compute(
+        label,
+        (at(from), at(to)),
+        &g,
+        &|k| agencies.get(k).cloned(),
+        &|s| !bulletins.is_empty() && scopes.contains(s),
+    ))
+}
+
+/// The scope's label, its issues, and the moments unsubscribes are counted from and to: for
+/// one issue, from its creation to the next issue of its bulletin (or now); for a quarter, its
+/// local midnights (ending now at the latest).
+async fn issues_in(
+    store: &Store,
+    scope: &Scope,
+    tz: chrono_tz::Tz,
+    now: i64,
+) -> Result<(String, Vec<ReachIssue>, i64, i64), ImpactError> {
     let midnight = |d: NaiveDate| {
         tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
             .earliest()
             .map_or(0, |t| t.timestamp())
     };
-    let (label, issues, from, to) = match scope {
+    Ok(match scope {
         Scope::Issue(s) => {
             let i = find_issue(store, s).await?;
             let to = store
@@ -362,19 +419,11 @@ pub async fn report(
                 midnight(next).min(now.max(midnight(first)) + 1),
             )
         }
-    };
-    let mut g = Gathered {
-        issues,
-        ..Gathered::default()
-    };
-    for i in &g.issues {
-        g.deliveries.extend(store.reach_deliveries(i.id).await?);
-        for (n, c) in store.link_clicks(i.id).await? {
-            g.clicks.push((i.id, n, c));
-        }
-    }
-    g.unsubscribes = store.reach_unsubscribes(from, to).await?;
+    })
+}
 
+/// Each listed address's agency (by address key), from the first list entry that names one.
+fn agencies(project: &Project) -> HashMap<String, String> {
     let mut agencies: HashMap<String, String> = HashMap::new();
     for members in project.lists.members.values() {
         for m in members {
@@ -385,9 +434,14 @@ pub async fn report(
             }
         }
     }
-    let bulletins: BTreeSet<&str> = g.issues.iter().map(|i| i.bulletin.as_str()).collect();
+    agencies
+}
+
+/// The suppression scopes that reach any of `bulletins`: everything, the bulletins, and their
+/// lists.
+fn scopes_reaching(project: &Project, bulletins: &BTreeSet<&str>) -> BTreeSet<String> {
     let mut scopes: BTreeSet<String> = BTreeSet::from(["*".to_string()]);
-    for b in &bulletins {
+    for b in bulletins {
         scopes.insert(format!("bulletin:{b}"));
         if let Some(b) = project.bulletin(b) {
             for l in &b.lists {
@@ -395,13 +449,7 @@ pub async fn report(
             }
         }
     }
-    Ok(compute(
-        label,
-        (at(from), at(to)),
-        &g,
-        &|k| agencies.get(k).cloned(),
-        &|s| !bulletins.is_empty() && scopes.contains(s),
-    ))
+    scopes
 }
 
 async fn find_issue(store: &Store, s: &str) -> Result<ReachIssue, ImpactError> {
@@ -454,21 +502,16 @@ pub fn csv(r: &Report) -> String {
             shown_clicks(i)
         ));
     }
+    // A row with only a clicks figure: `section` as it is, `name` quoted where it needs to be.
+    let clicks_row = |section: &str, name: &str, clicks: u64| {
+        format!("{section},{},,,,,,{clicks}\n", field(name))
+    };
     // Kept apart, so a spreadsheet adding up the clicks column never counts them as reach.
     for i in r.issues.iter().filter(|i| i.clicks_implausible) {
-        s.push_str(&format!(
-            "implausible_clicks,{},,,,,,{}\n",
-            field(&i.issue),
-            i.clicks
-        ));
+        s.push_str(&clicks_row("implausible_clicks", &i.issue, i.clicks));
     }
     for c in &r.by_item {
-        s.push_str(&format!(
-            "{},{},,,,,,{}\n",
-            c.place,
-            field(&c.title),
-            c.clicks
-        ));
+        s.push_str(&clicks_row(&c.place, &c.title, c.clicks));
     }
     for a in &r.by_agency {
         s.push_str(&format!(
@@ -496,6 +539,14 @@ fn shown_clicks(i: &IssueLine) -> String {
 /// The report for a terminal.
 pub fn table(r: &Report) -> String {
     let mut s = format!("Impact of {}\n", r.scope);
+    issues_table(r, &mut s);
+    clicks_table(r, &mut s);
+    agencies_table(r, &mut s);
+    s
+}
+
+/// The issues and the total, and a warning for each issue whose clicks are left out.
+fn issues_table(r: &Report, s: &mut String) {
     s.push_str(&format!("Unsubscribes counted {} to {}\n\n", r.from, r.to));
     let head = format!(
         "{:<28}  {:>8}  {:>9}  {:>7}  {:>12}  {:>6}\n",
@@ -535,6 +586,10 @@ pub fn table(r: &Report) -> String {
     if r.implausible_clicks > 0 {
         s.push('\n');
     }
+}
+
+/// The clicks by news item, campaign or block, or why there are none.
+fn clicks_table(r: &Report, s: &mut String) {
     if r.issues.is_empty() || r.total.sent == 0 {
         s.push_str("Nothing was sent in this period, so there are no clicks to count.\n\n");
     } else if !r.clicks_counted {
@@ -542,13 +597,7 @@ pub fn table(r: &Report) -> String {
     } else if r.by_item.is_empty() {
         s.push_str("No clicks yet.\n\n");
     } else {
-        let w = r
-            .by_item
-            .iter()
-            .map(|c| c.title.chars().count())
-            .max()
-            .unwrap_or(5)
-            .max(5);
+        let w = column_width("TITLE", r.by_item.iter().map(|c| c.title.as_str()));
         s.push_str(&format!(
             "{:<8}  {:<w$}  {:>6}\n",
             "PLACE", "TITLE", "CLICKS"
@@ -561,19 +610,17 @@ pub fn table(r: &Report) -> String {
         }
         s.push('\n');
     }
+}
+
+/// The agency groups the small-group rule lets through, or why there are none.
+fn agencies_table(r: &Report, s: &mut String) {
     if r.by_agency.is_empty() {
         s.push_str(&format!(
             "No agency group reaches {} people, so none is shown.\n",
             r.min_group
         ));
     } else {
-        let w = r
-            .by_agency
-            .iter()
-            .map(|a| a.agency.chars().count())
-            .max()
-            .unwrap_or(6)
-            .max(6);
+        let w = column_width("AGENCY", r.by_agency.iter().map(|a| a.agency.as_str()));
         s.push_str(&format!(
             "{:<w$}  {:>10}  {:>8}  {:>9}  {:>7}  {:>12}\n",
             "AGENCY", "RECIPIENTS", "SENT", "DELIVERED", "BOUNCED", "UNSUBSCRIBED"
@@ -590,7 +637,15 @@ pub fn table(r: &Report) -> String {
             r.min_group
         ));
     }
-    s
+}
+
+/// The width of a column headed `head` holding `values`, in characters.
+fn column_width<'a>(head: &str, values: impl Iterator<Item = &'a str>) -> usize {
+    values
+        .map(|v| v.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(head.chars().count())
 }
 
 #[cfg(test)]

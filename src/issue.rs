@@ -1,12 +1,14 @@
 //! Assembling one issue of a bulletin for a date: which news items, which campaigns (on now,
-//! coming up, always-on), which standing blocks, in the bulletin's order. Pure: it takes the
-//! project and the date, reads no clock and no files.
+//! coming up, always-on), which standing blocks, in the bulletin's order; and a campaign's
+//! announcement, a short issue of its own. Also the bulletin's fires around a date and its
+//! subject line, which the issue is dated and titled by. Pure: it takes the project and the
+//! date, reads no clock and no files.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate};
 use chrono_tz::Tz;
 
 use crate::calendar::{Calendar, Occurrence, OccurrenceKind};
-use crate::config::{Bulletin, CAMPAIGNS_SECTION, EventDetails, Project, YearContent};
+use crate::config::{Bulletin, CAMPAIGNS_SECTION, EventDetails, NewsItem, Project, YearContent};
 use crate::dates::MONTHS;
 use crate::themes::Theme;
 
@@ -247,6 +249,12 @@ pub fn previous_fire(bulletin: &Bulletin, tz: Tz, date: NaiveDate) -> Option<Dat
     crate::schedule::issue_fire_before(bulletin, tz, start).map(|p| p.at)
 }
 
+/// The first day whose news the issue of `date` carries: the day after the previous fire (the
+/// earliest date there is when there was none).
+pub fn window_start(bulletin: &Bulletin, tz: Tz, date: NaiveDate) -> NaiveDate {
+    previous_fire(bulletin, tz, date).map_or(NaiveDate::MIN, |p| p.date_naive() + Duration::days(1))
+}
+
 /// The first fire on or after the start of `date` (after the policy).
 pub fn next_fire_on_or_after(bulletin: &Bulletin, tz: Tz, date: NaiveDate) -> Option<DateTime<Tz>> {
     let probe = (start_of_day(tz, date) - Duration::seconds(1)).with_timezone(&chrono::Utc);
@@ -341,7 +349,6 @@ fn closes_before(deadline: Option<NaiveDate>, date: NaiveDate, next: NaiveDate) 
     deadline.is_some_and(|d| d >= date && d < next)
 }
 
-/// Assemble the issue of `bulletin` for `date`.
 /// A campaign's announcement for its occurrence starting on `start`: a short issue of its own
 /// whose one section is that campaign, scheduled at `now`. `None` when the campaign is unknown
 /// or has no occurrence starting that day.
@@ -377,17 +384,19 @@ pub fn announcement(
     })
 }
 
+/// Assemble the issue of `bulletin` for `date`.
 pub fn assemble(project: &Project, bulletin: &Bulletin, date: NaiveDate) -> Issue {
     let tz = project.settings.organisation.time_zone;
     let scheduled = fire_on(bulletin, tz, date).unwrap_or_else(|| start_of_day(tz, date));
-    let period_start = previous_fire(bulletin, tz, date)
-        .map(|p| p.date_naive() + Duration::days(1))
-        .unwrap_or(NaiveDate::MIN);
-    // The day the next issue goes: deadlines before it are "closing soon" in this one.
-    let next = bulletin
-        .schedule
-        .next_after(&scheduled.max(start_of_day(tz, date + Duration::days(1))))
-        .map_or(date + Duration::days(31), |t| t.date_naive());
+    let period = Period {
+        date,
+        start: window_start(bulletin, tz, date),
+        // The day the next issue goes: deadlines before it are "closing soon" in this one.
+        next: bulletin
+            .schedule
+            .next_after(&scheduled.max(start_of_day(tz, date + Duration::days(1))))
+            .map_or(date + Duration::days(31), |t| t.date_naive()),
+    };
     let mut campaigns = bulletin
         .sections
         .iter()
@@ -400,80 +409,14 @@ pub fn assemble(project: &Project, bulletin: &Bulletin, date: NaiveDate) -> Issu
             .chain(&mut c.coming_up)
             .chain(&mut c.always_on)
         {
-            e.closing_soon = closes_before(e.event.booking_deadline, date, next);
+            e.closing_soon = period.closes_before(e.event.booking_deadline);
         }
     }
-    let mut sections = Vec::new();
-    for sid in &bulletin.sections {
-        let sid = sid.as_str();
-        if sid == CAMPAIGNS_SECTION {
-            sections.push(Section {
-                anchor: "campaigns".into(),
-                title: CAMPAIGNS_TITLE.into(),
-                body: SectionBody::Campaigns(CampaignsSection::default()),
-            });
-        } else if let Some(sec) = project
-            .settings
-            .sections
-            .iter()
-            .find(|s| s.id.as_str() == sid)
-        {
-            let mut items = Vec::new();
-            for n in project
-                .news
-                .iter()
-                .filter(|n| n.section.value == sid)
-                .filter(|n| n.goes_to(bulletin.id.as_str()))
-                .filter(|n| {
-                    n.publish <= date
-                        && (n.publish >= period_start
-                            || n.until.as_ref().is_some_and(|u| u.value >= date))
-                })
-            {
-                let entry = NewsEntry {
-                    anchor: format!("item-{}", n.id),
-                    title: n.title.clone(),
-                    markdown: n.body.clone(),
-                    url: n.url.clone(),
-                    themes: n.themes.clone(),
-                    deadline: n.deadline,
-                    closing_soon: closes_before(n.deadline, date, next),
-                };
-                // An item about a campaign in this issue goes inside that campaign's entry.
-                let home = n.campaign.as_ref().and_then(|cid| {
-                    campaigns
-                        .as_mut()
-                        .and_then(|c| c.entry_mut(cid.value.as_str()))
-                });
-                match home {
-                    Some(e) => {
-                        // Its themes join the campaign's, so the entry names each once.
-                        let mut entry = entry;
-                        for t in std::mem::take(&mut entry.themes) {
-                            if !e.themes.contains(&t) {
-                                e.themes.push(t);
-                            }
-                        }
-                        e.news.push(entry);
-                    }
-                    None => items.push(entry),
-                }
-            }
-            sections.push(Section {
-                anchor: format!("section-{sid}"),
-                title: sec.title.clone(),
-                body: SectionBody::News(items),
-            });
-        } else if let Some(block) = project.blocks.get(sid) {
-            sections.push(Section {
-                anchor: format!("block-{sid}"),
-                title: block.title.clone(),
-                body: SectionBody::Block {
-                    markdown: block.body.clone(),
-                },
-            });
-        }
-    }
+    let mut sections: Vec<Section> = bulletin
+        .sections
+        .iter()
+        .filter_map(|sid| section(project, bulletin, sid.as_str(), &period, &mut campaigns))
+        .collect();
     if let Some(c) = campaigns {
         for s in &mut sections {
             if matches!(s.body, SectionBody::Campaigns(_)) {
@@ -492,10 +435,110 @@ pub fn assemble(project: &Project, bulletin: &Bulletin, date: NaiveDate) -> Issu
         bulletin_name: bulletin.name.clone(),
         date,
         scheduled,
-        period_start,
+        period_start: period.start,
         subject: subject(&bulletin.subject, date),
         sections,
     }
+}
+
+/// The days an issue covers: news published from `start` to `date` is new in it, and a
+/// deadline before `next` (the day the next issue goes) is closing soon.
+struct Period {
+    date: NaiveDate,
+    start: NaiveDate,
+    next: NaiveDate,
+}
+
+impl Period {
+    fn closes_before(&self, deadline: Option<NaiveDate>) -> bool {
+        closes_before(deadline, self.date, self.next)
+    }
+
+    /// Published by the issue's date, and either new since the last issue or still running.
+    fn carries(&self, n: &NewsItem) -> bool {
+        n.publish <= self.date
+            && (n.publish >= self.start || n.until.as_ref().is_some_and(|u| u.value >= self.date))
+    }
+}
+
+/// The section `sid` of the bulletin, `None` when the id names nothing. The calendar section is
+/// left empty here (filled once every news item has found its place); a news item about a
+/// campaign in `campaigns` goes into that campaign's entry instead of its section.
+fn section(
+    project: &Project,
+    bulletin: &Bulletin,
+    sid: &str,
+    period: &Period,
+    campaigns: &mut Option<CampaignsSection>,
+) -> Option<Section> {
+    if sid == CAMPAIGNS_SECTION {
+        return Some(Section {
+            anchor: "campaigns".into(),
+            title: CAMPAIGNS_TITLE.into(),
+            body: SectionBody::Campaigns(CampaignsSection::default()),
+        });
+    }
+    if let Some(sec) = project
+        .settings
+        .sections
+        .iter()
+        .find(|s| s.id.as_str() == sid)
+    {
+        let mut items = Vec::new();
+        for n in project
+            .news
+            .iter()
+            .filter(|n| n.section.value == sid)
+            .filter(|n| n.goes_to(bulletin.id.as_str()))
+            .filter(|n| period.carries(n))
+        {
+            let entry = news_entry(n, period);
+            let home = n.campaign.as_ref().and_then(|cid| {
+                campaigns
+                    .as_mut()
+                    .and_then(|c| c.entry_mut(cid.value.as_str()))
+            });
+            match home {
+                Some(e) => join_campaign(e, entry),
+                None => items.push(entry),
+            }
+        }
+        return Some(Section {
+            anchor: format!("section-{sid}"),
+            title: sec.title.clone(),
+            body: SectionBody::News(items),
+        });
+    }
+    project.blocks.get(sid).map(|block| Section {
+        anchor: format!("block-{sid}"),
+        title: block.title.clone(),
+        body: SectionBody::Block {
+            markdown: block.body.clone(),
+        },
+    })
+}
+
+fn news_entry(n: &NewsItem, period: &Period) -> NewsEntry {
+    NewsEntry {
+        anchor: format!("item-{}", n.id),
+        title: n.title.clone(),
+        markdown: n.body.clone(),
+        url: n.url.clone(),
+        themes: n.themes.clone(),
+        deadline: n.deadline,
+        closing_soon: period.closes_before(n.deadline),
+    }
+}
+
+/// A news item inside its campaign's entry: its themes join the campaign's, so the entry names
+/// each once.
+fn join_campaign(e: &mut CampaignEntry, mut entry: NewsEntry) {
+    for t in std::mem::take(&mut entry.themes) {
+        if !e.themes.contains(&t) {
+            e.themes.push(t);
+        }
+    }
+    e.news.push(entry);
 }
 
 #[cfg(test)]

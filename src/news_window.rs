@@ -1,24 +1,20 @@
 //! News items that no future issue will carry: an item whose window (after the previous
 //! issue, up to its own) belongs to an issue that has already gone, and whose `until` does not
 //! reach the next one. Usually added too late for its issue, or given a `publish` date in the
-//! past. Pure: `now` and the issues the ledger holds are arguments, so a warning never claims
-//! a send the ledger does not hold.
+//! past. Also deadlines (a news item's, an event's booking deadline) that pass before the first
+//! issue that carries them goes. Pure: `now` and the issues the ledger holds are arguments, so
+//! a warning never claims a send the ledger does not hold.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::config::{NewsItem, Project};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::issue::previous_fire;
+use crate::issue::{previous_fire, window_start};
 
 /// Whether bulletin `b` carries news item `n`: the item goes to it, and it has the item's
 /// section.
 fn carries(b: &crate::config::Bulletin, n: &NewsItem) -> bool {
     n.goes_to(b.id.as_str()) && b.sections.iter().any(|s| s.as_str() == n.section.value)
-}
-
-/// The first day whose news the issue of `date` carries (the day after the previous fire).
-fn window_start(b: &crate::config::Bulletin, tz: chrono_tz::Tz, date: NaiveDate) -> NaiveDate {
-    previous_fire(b, tz, date).map_or(NaiveDate::MIN, |p| p.date_naive() + Duration::days(1))
 }
 
 /// Why no future issue of one bulletin carries `n`: the issue it belonged to (date and time

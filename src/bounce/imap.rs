@@ -130,19 +130,7 @@ where
 {
     let addr = format!("{}:{}", m.host, m.port);
     let addr = addr.as_str();
-    let mut client = async_imap::Client::new(stream);
-    client
-        .read_response()
-        .await
-        .map_err(|e| ImapError::Connect(addr.to_string(), e.to_string()))?
-        .ok_or_else(|| ImapError::Connect(addr.to_string(), "no greeting".into()))?;
-    let mut s = client
-        .login(
-            &m.username,
-            m.password.as_ref().map(|p| p.expose()).unwrap_or_default(),
-        )
-        .await
-        .map_err(|(e, _)| ImapError::Login(addr.to_string(), e.to_string()))?;
+    let mut s = log_in(stream, m, addr).await?;
     s.select(&m.folder).await.map_err(proto("SELECT"))?;
     let mut uids: Vec<u32> = s
         .uid_search("UNSEEN")
@@ -151,55 +139,18 @@ where
         .into_iter()
         .collect();
     uids.sort_unstable();
-    let mut summary = PassSummary::default();
-    let mut handled = Vec::new();
-    let mut failed = Vec::new();
+    let mut sorted = Sorted::default();
     let mut first_err = None;
     for uid in uids {
-        // One at a time: a bounce quoting a large message stays one message in memory.
-        let body = {
-            let mut fetches = s
-                .uid_fetch(uid.to_string(), "BODY.PEEK[]")
-                .await
-                .map_err(proto("FETCH"))?;
-            let mut body = None;
-            while let Some(f) = fetches.next().await {
-                let f = f.map_err(proto("FETCH"))?;
-                if f.uid == Some(uid) || body.is_none() {
-                    body = f.body().map(<[u8]>::to_vec);
-                }
-            }
-            body
+        let Some(body) = fetch_body(&mut s, uid).await? else {
+            continue;
         };
-        let Some(body) = body else { continue };
-        summary.read += 1;
+        sorted.summary.read += 1;
         let outcome = super::ingest(store, verp, signer, policy, body, None, clock.now()).await;
         match outcome {
             Ok(o) => {
                 super::log(&o);
-                match o {
-                    Outcome::Ignored(
-                        Ignored::NotAReport
-                        | Ignored::InvalidUnsubscribe
-                        | Ignored::TooLarge(_)
-                        | Ignored::TooSlow,
-                    ) => {
-                        summary.left += 1;
-                        failed.push(uid);
-                    }
-                    Outcome::Unsubscribed { .. } => {
-                        summary.unsubscribed += 1;
-                        handled.push(uid);
-                    }
-                    Outcome::Recorded { .. } => {
-                        summary.recorded += 1;
-                        handled.push(uid);
-                    }
-                    _ => {
-                        summary.ignored += 1;
-                        handled.push(uid);
-                    }
-                }
+                sorted.add(uid, &o);
             }
             Err(e) => {
                 // Left unseen: the next pass reads it again.
@@ -207,8 +158,109 @@ where
             }
         }
     }
-    if !failed.is_empty() {
-        let set = uid_set(&failed);
+    settle(&mut s, m, &sorted).await?;
+    let _ = s.logout().await;
+    if let Some(e) = first_err {
+        return Err(e.into());
+    }
+    Ok(sorted.summary)
+}
+
+/// Read the greeting and log in.
+async fn log_in<S>(
+    stream: S,
+    m: &ImapMailbox,
+    addr: &str,
+) -> Result<async_imap::Session<S>, ImapError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send,
+{
+    let mut client = async_imap::Client::new(stream);
+    client
+        .read_response()
+        .await
+        .map_err(|e| ImapError::Connect(addr.to_string(), e.to_string()))?
+        .ok_or_else(|| ImapError::Connect(addr.to_string(), "no greeting".into()))?;
+    client
+        .login(
+            &m.username,
+            m.password.as_ref().map(|p| p.expose()).unwrap_or_default(),
+        )
+        .await
+        .map_err(|(e, _)| ImapError::Login(addr.to_string(), e.to_string()))
+}
+
+/// One message, without marking it seen. One at a time: a bounce quoting a large message stays
+/// one message in memory.
+async fn fetch_body<S>(
+    s: &mut async_imap::Session<S>,
+    uid: u32,
+) -> Result<Option<Vec<u8>>, ImapError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send,
+{
+    let mut fetches = s
+        .uid_fetch(uid.to_string(), "BODY.PEEK[]")
+        .await
+        .map_err(proto("FETCH"))?;
+    let mut body = None;
+    while let Some(f) = fetches.next().await {
+        let f = f.map_err(proto("FETCH"))?;
+        if f.uid == Some(uid) || body.is_none() {
+            body = f.body().map(<[u8]>::to_vec);
+        }
+    }
+    Ok(body)
+}
+
+/// The messages of a pass by what becomes of them: `handled` are moved (or deleted), `left` are
+/// marked seen and stay for a person.
+#[derive(Default)]
+struct Sorted {
+    summary: PassSummary,
+    handled: Vec<u32>,
+    left: Vec<u32>,
+}
+
+impl Sorted {
+    fn add(&mut self, uid: u32, outcome: &Outcome) {
+        match outcome {
+            Outcome::Ignored(
+                Ignored::NotAReport
+                | Ignored::InvalidUnsubscribe
+                | Ignored::TooLarge(_)
+                | Ignored::TooSlow,
+            ) => {
+                self.summary.left += 1;
+                self.left.push(uid);
+            }
+            Outcome::Unsubscribed { .. } => {
+                self.summary.unsubscribed += 1;
+                self.handled.push(uid);
+            }
+            Outcome::Recorded { .. } => {
+                self.summary.recorded += 1;
+                self.handled.push(uid);
+            }
+            _ => {
+                self.summary.ignored += 1;
+                self.handled.push(uid);
+            }
+        }
+    }
+}
+
+/// Mark the messages left for a person seen, and move (or delete) the handled reports.
+async fn settle<S>(
+    s: &mut async_imap::Session<S>,
+    m: &ImapMailbox,
+    sorted: &Sorted,
+) -> Result<(), ImapError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send,
+{
+    if !sorted.left.is_empty() {
+        let set = uid_set(&sorted.left);
         drain(
             s.uid_store(&set, "+FLAGS.SILENT (\\Seen)")
                 .await
@@ -216,8 +268,8 @@ where
         )
         .await;
     }
-    if !handled.is_empty() {
-        let set = uid_set(&handled);
+    if !sorted.handled.is_empty() {
+        let set = uid_set(&sorted.handled);
         match &m.processed_folder {
             Some(folder) => {
                 // Created on first use; "already exists" is fine.
@@ -235,11 +287,7 @@ where
             }
         }
     }
-    let _ = s.logout().await;
-    if let Some(e) = first_err {
-        return Err(e.into());
-    }
-    Ok(summary)
+    Ok(())
 }
 
 async fn drain<T, E>(stream: impl futures_util::Stream<Item = Result<T, E>>) {

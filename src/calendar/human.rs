@@ -1,6 +1,6 @@
 //! Dates and times for people, in British style: "Mon 18 – Fri 22 Nov 2024",
-//! "Wed 9 Dec 2026, 10:00–11:30". Used by the `calendar` table, `check` messages and the
-//! campaigns section of an issue, so they all say it the same way.
+//! "Wed 9 Dec 2026, 10:00–11:30". Used by the `calendar` table, `check` messages, the
+//! campaigns section of an issue and the calendar page, so they all say it the same way.
 
 use chrono::{Datelike, NaiveDate};
 
@@ -118,22 +118,18 @@ mod tests {
 
     #[test]
     fn ranges_say_the_shared_month_and_year_once() {
-        assert_eq!(
-            date_range(d("2024-11-18"), d("2024-11-22")),
-            "Mon 18 – Fri 22 Nov 2024"
-        );
-        assert_eq!(
-            date_range(d("2026-11-25"), d("2026-12-10")),
-            "Wed 25 Nov – Thu 10 Dec 2026"
-        );
-        assert_eq!(
-            date_range(d("2026-12-20"), d("2027-01-05")),
-            "Sun 20 Dec 2026 – Tue 5 Jan 2027"
-        );
-        assert_eq!(
-            date_range(d("2026-11-25"), d("2026-11-25")),
-            "Wed 25 Nov 2026"
-        );
+        for (start, end, said) in [
+            ("2024-11-18", "2024-11-22", "Mon 18 – Fri 22 Nov 2024"),
+            ("2026-11-25", "2026-12-10", "Wed 25 Nov – Thu 10 Dec 2026"),
+            (
+                "2026-12-20",
+                "2027-01-05",
+                "Sun 20 Dec 2026 – Tue 5 Jan 2027",
+            ),
+            ("2026-11-25", "2026-11-25", "Wed 25 Nov 2026"),
+        ] {
+            assert_eq!(date_range(d(start), d(end)), said);
+        }
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub fn to_ics(
     let host = host_of(&org.website);
     let by_id: HashMap<&str, &Campaign> = campaigns.iter().map(|c| (c.id.as_str(), c)).collect();
     let tz = org.time_zone;
-    let zone = vtimezone(tz);
+    let zone_lines = vtimezone(tz);
     let stamp = dtstamp.format("%Y%m%dT%H%M%SZ").to_string();
 
     let mut w = Writer::default();
@@ -69,102 +69,35 @@ pub fn to_ics(
     w.prop("METHOD", "PUBLISH");
     w.prop("X-WR-CALNAME", &escape_text(&org.name));
     w.prop("X-WR-TIMEZONE", tz.name());
-    if let Some(lines) = zone
+    if let Some(lines) = zone_lines
         && occurrences.iter().any(|o| o.event.is_some())
     {
         for line in lines {
             w.line(line);
         }
     }
+    let zone = Zone {
+        tz,
+        described: zone_lines.is_some(),
+    };
     for o in occurrences {
         let campaign = by_id.get(o.campaign.as_str()).copied();
         // iCalendar writes years with four digits: a start it cannot write is left out.
-        let start_fits = match &o.event {
-            None => writable(o.start),
-            Some(e) => {
-                writable(e.start.naive_local().date())
-                    && writable(e.start.with_timezone(&Utc).date_naive())
-            }
-        };
-        if !start_fits {
-            continue;
+        if starts_writable(o) {
+            w.event(o, campaign, &host, &stamp, zone);
         }
-        w.prop("BEGIN", "VEVENT");
-        w.prop("UID", &format!("{}@{host}", o.key()));
-        w.prop("DTSTAMP", &stamp);
-        match &o.event {
-            None => {
-                w.prop("DTSTART;VALUE=DATE", &o.start.format("%Y%m%d").to_string());
-                match o.end.succ_opt().filter(|d| writable(*d)) {
-                    Some(after) => w.prop("DTEND;VALUE=DATE", &after.format("%Y%m%d").to_string()),
-                    // Ending on the last day iCalendar can write: the same span as a length.
-                    None => w.prop(
-                        "DURATION",
-                        &format!("P{}D", (o.end - o.start).num_days() + 1),
-                    ),
-                }
-                // An awareness week does not make anyone busy.
-                w.prop("TRANSP", "TRANSPARENT");
-            }
-            Some(e) => {
-                let end_fits = writable(e.end.naive_local().date())
-                    && writable(e.end.with_timezone(&Utc).date_naive());
-                for (name, t) in [("DTSTART", e.start), ("DTEND", e.end)] {
-                    if name == "DTEND" && !end_fits {
-                        // Past the last year iCalendar can write: the same span as a length.
-                        let minutes = (e.end - e.start).num_minutes().max(0);
-                        w.prop("DURATION", &format!("PT{minutes}M"));
-                    } else if zone.is_some() {
-                        let local = t.naive_local().format("%Y%m%dT%H%M%S");
-                        w.prop(&format!("{name};TZID={}", tz.name()), &local.to_string());
-                    } else {
-                        w.prop(
-                            name,
-                            &t.with_timezone(&Utc).format("%Y%m%dT%H%M%SZ").to_string(),
-                        );
-                    }
-                }
-            }
-        }
-        w.prop("SUMMARY", &escape_text(&o.title));
-        // Dates a rule worked out are the organiser's usual week, not yet their announcement.
-        w.prop(
-            "STATUS",
-            if o.confirmed {
-                "CONFIRMED"
-            } else {
-                "TENTATIVE"
-            },
-        );
-        if let Some(c) = campaign {
-            let description = description(c, o.start.year());
-            w.prop("DESCRIPTION", &escape_text(&description));
-            if let Some(url) = &c.url {
-                w.prop(
-                    "URL",
-                    &url.chars()
-                        .filter(|ch| !ch.is_control())
-                        .collect::<String>(),
-                );
-            }
-            if !c.themes.is_empty() {
-                let themes: Vec<String> = c.themes.iter().map(|t| escape_text(t.id())).collect();
-                w.prop("CATEGORIES", &themes.join(","));
-            }
-        }
-        w.prop("END", "VEVENT");
     }
     w.prop("END", "VCALENDAR");
     w.out
 }
 
-/// An event's description: the year's theme and content when the file has them for the year
-/// the occurrence starts in, then the event's practical facts, then the link.
 /// Whether iCalendar can write `d`: its dates have exactly four digits of year.
 fn writable(d: chrono::NaiveDate) -> bool {
     (0..=9999).contains(&d.year())
 }
 
+/// An event's description: the year's theme and content when the file has them for the year
+/// the occurrence starts in, then the event's practical facts, then the link.
 fn description(c: &Campaign, year: i32) -> String {
     let content = c.year(year);
     let mut parts: Vec<String> = Vec::new();
@@ -232,6 +165,113 @@ impl Writer {
 
     fn line(&mut self, line: &str) {
         fold_into(line, &mut self.out);
+    }
+
+    /// One VEVENT: the occurrence's times, title and status, and what its campaign says.
+    fn event(
+        &mut self,
+        o: &Occurrence,
+        campaign: Option<&Campaign>,
+        host: &str,
+        stamp: &str,
+        zone: Zone,
+    ) {
+        self.prop("BEGIN", "VEVENT");
+        self.prop("UID", &format!("{}@{host}", o.key()));
+        self.prop("DTSTAMP", stamp);
+        match &o.event {
+            None => self.all_day(o),
+            Some(e) => self.timed(e, zone),
+        }
+        self.prop("SUMMARY", &escape_text(&o.title));
+        // Dates a rule worked out are the organiser's usual week, not yet their announcement.
+        self.prop(
+            "STATUS",
+            if o.confirmed {
+                "CONFIRMED"
+            } else {
+                "TENTATIVE"
+            },
+        );
+        if let Some(c) = campaign {
+            self.campaign(c, o.start.year());
+        }
+        self.prop("END", "VEVENT");
+    }
+
+    /// The dates of an all-day occurrence, with an exclusive DTEND.
+    fn all_day(&mut self, o: &Occurrence) {
+        self.prop("DTSTART;VALUE=DATE", &o.start.format("%Y%m%d").to_string());
+        match o.end.succ_opt().filter(|d| writable(*d)) {
+            Some(after) => self.prop("DTEND;VALUE=DATE", &after.format("%Y%m%d").to_string()),
+            // Ending on the last day iCalendar can write: the same span as a length.
+            None => self.prop(
+                "DURATION",
+                &format!("P{}D", (o.end - o.start).num_days() + 1),
+            ),
+        }
+        // An awareness week does not make anyone busy.
+        self.prop("TRANSP", "TRANSPARENT");
+    }
+
+    /// The times of an event: local with the zone's TZID when we describe the zone, else UTC.
+    fn timed(&mut self, e: &super::EventTime, zone: Zone) {
+        let end_fits = writable(e.end.naive_local().date())
+            && writable(e.end.with_timezone(&Utc).date_naive());
+        for (name, t) in [("DTSTART", e.start), ("DTEND", e.end)] {
+            if name == "DTEND" && !end_fits {
+                // Past the last year iCalendar can write: the same span as a length.
+                let minutes = (e.end - e.start).num_minutes().max(0);
+                self.prop("DURATION", &format!("PT{minutes}M"));
+            } else if zone.described {
+                let local = t.naive_local().format("%Y%m%dT%H%M%S");
+                self.prop(
+                    &format!("{name};TZID={}", zone.tz.name()),
+                    &local.to_string(),
+                );
+            } else {
+                self.prop(
+                    name,
+                    &t.with_timezone(&Utc).format("%Y%m%dT%H%M%SZ").to_string(),
+                );
+            }
+        }
+    }
+
+    /// What the campaign says of the occurrence: description, link and themes.
+    fn campaign(&mut self, c: &Campaign, year: i32) {
+        self.prop("DESCRIPTION", &escape_text(&description(c, year)));
+        if let Some(url) = &c.url {
+            self.prop(
+                "URL",
+                &url.chars()
+                    .filter(|ch| !ch.is_control())
+                    .collect::<String>(),
+            );
+        }
+        if !c.themes.is_empty() {
+            let themes: Vec<String> = c.themes.iter().map(|t| escape_text(t.id())).collect();
+            self.prop("CATEGORIES", &themes.join(","));
+        }
+    }
+}
+
+/// The organisation's zone, and whether the file carries a VTIMEZONE for it.
+#[derive(Clone, Copy)]
+struct Zone {
+    tz: Tz,
+    described: bool,
+}
+
+/// Whether iCalendar can write the occurrence's start (as a date, and for an event both its
+/// local and its UTC date).
+fn starts_writable(o: &Occurrence) -> bool {
+    match &o.event {
+        None => writable(o.start),
+        Some(e) => {
+            writable(e.start.naive_local().date())
+                && writable(e.start.with_timezone(&Utc).date_naive())
+        }
     }
 }
 
@@ -407,6 +447,22 @@ fn inline(s: &str) -> String {
 }
 
 fn inline_with(s: &str, links: bool) -> String {
+    let mut pieces = pieces(s, links);
+    pair_emphasis(&mut pieces);
+    let mut out = String::new();
+    for p in pieces {
+        match p {
+            Piece::Text(t) => out.push_str(&t),
+            Piece::Delim { used: true, .. } => {}
+            Piece::Delim { ch, len, .. } => out.extend(std::iter::repeat_n(ch, len)),
+        }
+    }
+    out
+}
+
+/// One line read into text (escapes, links and autolinks already plain, code markers gone)
+/// and the runs of `*`/`_` between, not yet paired.
+fn pieces(s: &str, links: bool) -> Vec<Piece> {
     let chars: Vec<char> = s.chars().collect();
     let (brackets, parens) = if links {
         (matching(&chars, '[', ']'), matching(&chars, '(', ')'))
@@ -434,14 +490,7 @@ fn inline_with(s: &str, links: bool) -> String {
                     .flatten();
                 match found {
                     Some((label, url, next)) => {
-                        let label = inline_with(&label, false);
-                        if label.is_empty() || label == url {
-                            text.push_str(&url);
-                        } else if url.is_empty() {
-                            text.push_str(&label);
-                        } else {
-                            text.push_str(&format!("{label} ({url})"));
-                        }
+                        text.push_str(&link_text(&inline_with(&label, false), &url));
                         i = next;
                     }
                     None => {
@@ -462,27 +511,12 @@ fn inline_with(s: &str, links: bool) -> String {
             },
             '`' => i += 1,
             '*' | '_' => {
-                let len = chars[i..].iter().take_while(|&&x| x == c).count();
-                let before = i.checked_sub(1).map(|j| chars[j]);
-                let after = chars.get(i + len).copied();
-                let space = |x: Option<char>| x.is_none_or(char::is_whitespace);
-                let word = |x: Option<char>| x.is_some_and(char::is_alphanumeric);
-                let mut open = !space(after);
-                let mut close = !space(before);
-                if c == '_' {
-                    // snake_case and URLs keep their underscores.
-                    open &= !word(before);
-                    close &= !word(after);
-                }
+                let delim = delim(&chars, i);
                 pieces.push(Piece::Text(std::mem::take(&mut text)));
-                pieces.push(Piece::Delim {
-                    ch: c,
-                    len,
-                    open,
-                    close,
-                    used: false,
-                });
-                i += len;
+                if let Piece::Delim { len, .. } = delim {
+                    i += len;
+                }
+                pieces.push(delim);
             }
             c => {
                 text.push(c);
@@ -491,10 +525,49 @@ fn inline_with(s: &str, links: bool) -> String {
         }
     }
     pieces.push(Piece::Text(text));
+    pieces
+}
 
-    // Pair each closing run with the nearest unused opening run of the same character before
-    // it; the pairs are markers and go, the rest are literal asterisks and underscores. The
-    // unused openers of each character wait on a stack, nearest on top.
+/// A link as plain text: "label (url)", or just the one of them that says something.
+fn link_text(label: &str, url: &str) -> String {
+    if label.is_empty() || label == url {
+        url.to_string()
+    } else if url.is_empty() {
+        label.to_string()
+    } else {
+        format!("{label} ({url})")
+    }
+}
+
+/// The run of `*` or `_` starting at `chars[i]`, and whether it may open or close emphasis
+/// (flanking rules, simplified).
+fn delim(chars: &[char], i: usize) -> Piece {
+    let c = chars[i];
+    let len = chars[i..].iter().take_while(|&&x| x == c).count();
+    let before = i.checked_sub(1).map(|j| chars[j]);
+    let after = chars.get(i + len).copied();
+    let space = |x: Option<char>| x.is_none_or(char::is_whitespace);
+    let word = |x: Option<char>| x.is_some_and(char::is_alphanumeric);
+    let mut open = !space(after);
+    let mut close = !space(before);
+    if c == '_' {
+        // snake_case and URLs keep their underscores.
+        open &= !word(before);
+        close &= !word(after);
+    }
+    Piece::Delim {
+        ch: c,
+        len,
+        open,
+        close,
+        used: false,
+    }
+}
+
+/// Pair each closing run with the nearest unused opening run of the same character before it;
+/// the pairs are markers and go, the rest are literal asterisks and underscores. The unused
+/// openers of each character wait on a stack, nearest on top.
+fn pair_emphasis(pieces: &mut [Piece]) {
     let mut openers: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
     for k in 0..pieces.len() {
         let Piece::Delim {
@@ -514,15 +587,6 @@ fn inline_with(s: &str, links: bool) -> String {
             stack.push(k);
         }
     }
-    let mut out = String::new();
-    for p in pieces {
-        match p {
-            Piece::Text(t) => out.push_str(&t),
-            Piece::Delim { used: true, .. } => {}
-            Piece::Delim { ch, len, .. } => out.extend(std::iter::repeat_n(ch, len)),
-        }
-    }
-    out
 }
 
 /// For each `open` in `chars`, the index of the `close` that balances it (`None` if nothing

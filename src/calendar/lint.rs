@@ -305,6 +305,20 @@ fn overlaps(c: &Campaign, tz: Tz, out: &mut Diagnostics) {
     if c.rules.len() < 2 && !c.rules.iter().any(|r| r.value.is_recurring()) {
         return;
     }
+    let Some((from, to)) = lint_span(c) else {
+        return;
+    };
+    let plan = Plan::new(c, tz);
+    let mut raw = Vec::new();
+    plan.raw(from, to, &mut raw);
+    for (pair, clash) in clashes(&raw) {
+        out.push(clash_diagnostic(c, pair, &clash, to.year()));
+    }
+}
+
+/// The days the rules are expanded over: [`LINT_YEARS`], widened by a year either side of any
+/// `dates` entry or event outside them. `None` when that passes the dates chrono can hold.
+fn lint_span(c: &Campaign) -> Option<(NaiveDate, NaiveDate)> {
     let fixed_years = c.rules.iter().filter_map(|r| match r.value {
         Rule::Dates { from, to } => Some((from.year(), to.year())),
         Rule::Event { at, .. } => Some((at.year(), at.year())),
@@ -313,17 +327,16 @@ fn overlaps(c: &Campaign, tz: Tz, out: &mut Diagnostics) {
     let (lo, hi) = fixed_years.fold(LINT_YEARS, |(lo, hi), (a, b)| {
         (lo.min(a - 1), hi.max(b + 1))
     });
-    let (Some(from), Some(to)) = (
-        NaiveDate::from_ymd_opt(lo, 1, 1),
-        NaiveDate::from_ymd_opt(hi, 12, 31),
-    ) else {
-        return;
-    };
-    let plan = Plan::new(c, tz);
-    let mut raw = Vec::new();
-    plan.raw(from, to, &mut raw);
+    Some((
+        NaiveDate::from_ymd_opt(lo, 1, 1)?,
+        NaiveDate::from_ymd_opt(hi, 12, 31)?,
+    ))
+}
 
-    // Pairs of rules (lower index first) whose occurrences overlap.
+/// Pairs of rules (lower index first) whose occurrences overlap. Whole-day occurrences clash
+/// when their days meet; events when their times do. An event during its own campaign's week
+/// (a launch, say) is how campaigns work, so not compared.
+fn clashes(raw: &[Raw]) -> BTreeMap<(usize, usize), Clash> {
     let mut clashes: BTreeMap<(usize, usize), Clash> = BTreeMap::new();
     let mut record = |a: &Raw, b: &Raw| {
         let (a, b) = if (a.rule, a.start) <= (b.rule, b.start) {
@@ -339,8 +352,6 @@ fn overlaps(c: &Campaign, tz: Tz, out: &mut Diagnostics) {
                 first: (a, b),
             });
     };
-    // Whole-day occurrences clash when their days meet; events when their times do. An event
-    // during its own campaign's week (a launch, say) is how campaigns work, so not compared.
     let mut days: Vec<Raw> = raw.iter().filter(|r| r.event.is_none()).copied().collect();
     days.sort_by_key(|r| (r.start, r.end, r.rule));
     for (i, a) in days.iter().enumerate() {
@@ -361,55 +372,62 @@ fn overlaps(c: &Campaign, tz: Tz, out: &mut Diagnostics) {
             record(a, b);
         }
     }
+    clashes
+}
 
-    for ((ia, ib), clash) in clashes {
-        let (a, b) = clash.first;
-        // Report at the entry most likely to be the mistake: a `dates` entry against a recurring
-        // rule (the stray one), otherwise the later of the two.
-        let is_dates = |i: usize| matches!(c.rules[i].value, Rule::Dates { .. });
-        let ((here, here_occ), (other, other_occ)) = if is_dates(ia) && !is_dates(ib) {
-            ((ia, a), (ib, b))
-        } else {
-            ((ib, b), (ia, a))
-        };
-        let (rule, other_rule) = (&c.rules[here], &c.rules[other]);
-        let more = match clash.count {
-            1 => String::new(),
-            n => format!(" (and {} more times up to {hi})", n - 1),
-        };
-        let message = if here == other {
+/// The error for one clashing pair of rules, reported at the entry most likely to be the
+/// mistake: a `dates` entry against a recurring rule (the stray one), otherwise the later of
+/// the two. `hi` is the last year looked at.
+fn clash_diagnostic(c: &Campaign, (ia, ib): (usize, usize), clash: &Clash, hi: i32) -> Diagnostic {
+    let (a, b) = clash.first;
+    let is_dates = |i: usize| matches!(c.rules[i].value, Rule::Dates { .. });
+    let ((here, here_occ), (other, other_occ)) = if is_dates(ia) && !is_dates(ib) {
+        ((ia, a), (ib, b))
+    } else {
+        ((ib, b), (ia, a))
+    };
+    let (rule, other_rule) = (&c.rules[here], &c.rules[other]);
+    let more = match clash.count {
+        1 => String::new(),
+        n => format!(" (and {} more times up to {hi})", n - 1),
+    };
+    let message = if here == other {
+        format!(
+            "this {}'s occurrences overlap each other: {} and {}{more}",
+            rule_name(&rule.value),
+            describe(&other_occ),
+            describe(&here_occ)
+        )
+    } else {
+        format!(
+            "this campaign overlaps itself: this {} ({}) overlaps the {} on line {} ({}){more}",
+            rule_name(&rule.value),
+            describe(&here_occ),
+            rule_name(&other_rule.value),
+            other_rule.pos.line,
+            describe(&other_occ)
+        )
+    };
+    let hint = overlap_hint(&rule.value, &other_rule.value, &other_occ);
+    Diagnostic::error(&c.path, rule.pos, message).with_hint(hint)
+}
+
+/// What to do about two rules that overlap; `other_occ` is the other rule's occurrence.
+fn overlap_hint(rule: &Rule, other_rule: &Rule, other_occ: &Raw) -> String {
+    match (rule, other_rule) {
+        (Rule::Event { .. }, Rule::Event { .. }) => {
+            "two sessions overlap in time: check their `at` and `minutes`".to_string()
+        }
+        (Rule::Dates { .. }, Rule::Dates { .. }) => {
+            "two `dates` entries cover the same days: merge them into one, or remove one".to_string()
+        }
+        (Rule::Dates { .. }, other) if other.is_recurring() => {
+            let year = other_occ.start.year();
             format!(
-                "this {}'s occurrences overlap each other: {} and {}{more}",
-                rule_name(&rule.value),
-                describe(&other_occ),
-                describe(&here_occ)
+                "a `dates` entry replaces a rule's occurrence only when both start in the same year; if this entry moves the {year} occurrence, make it start in {year}, otherwise remove it"
             )
-        } else {
-            format!(
-                "this campaign overlaps itself: this {} ({}) overlaps the {} on line {} ({}){more}",
-                rule_name(&rule.value),
-                describe(&here_occ),
-                rule_name(&other_rule.value),
-                other_rule.pos.line,
-                describe(&other_occ)
-            )
-        };
-        let hint = match (&rule.value, &other_rule.value) {
-            (Rule::Event { .. }, Rule::Event { .. }) => {
-                "two sessions overlap in time: check their `at` and `minutes`".to_string()
-            }
-            (Rule::Dates { .. }, Rule::Dates { .. }) => {
-                "two `dates` entries cover the same days: merge them into one, or remove one".to_string()
-            }
-            (Rule::Dates { .. }, other) if other.is_recurring() => {
-                let year = other_occ.start.year();
-                format!(
-                    "a `dates` entry replaces a rule's occurrence only when both start in the same year; if this entry moves the {year} occurrence, make it start in {year}, otherwise remove it"
-                )
-            }
-            _ => "each day of a campaign should come from one rule: remove or narrow one of them, or skip a year with `except_years`".to_string(),
-        };
-        out.push(Diagnostic::error(&c.path, rule.pos, message).with_hint(hint));
+        }
+        _ => "each day of a campaign should come from one rule: remove or narrow one of them, or skip a year with `except_years`".to_string(),
     }
 }
 

@@ -1,7 +1,6 @@
 //! The campaign calendar: when each campaign is on (its occurrences), the questions the issue
 //! builder and `bulletin calendar` ask of them, what only expansion can check, and iCalendar
-//! export. Pure: everything here takes its dates as arguments; only the `calendar` command
-//! (in `cli`) reads the clock.
+//! export. Pure: everything here takes its dates as arguments; its callers read the clock.
 //!
 //! The rules (docs/files.md): dates are inclusive local dates; `yearly` ranges may cross the
 //! year end and read 29 February as the 28th in other years; `nth_weekday` has no occurrence in

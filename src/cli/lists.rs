@@ -5,34 +5,6 @@ use super::TableOrJson;
 use crate::config::Project;
 use std::io::Write;
 
-/// `lists [--stale | --members LIST | --who EMAIL]`.
-pub async fn run(
-    p: &Project,
-    format: TableOrJson,
-    stale: bool,
-    members: Option<String>,
-    who: Option<String>,
-) -> anyhow::Result<std::process::ExitCode> {
-    use anyhow::Context;
-    if stale {
-        let store = crate::store::Store::open_read_only(&p.settings.database)
-            .await
-            .context("opening the ledger")?;
-        stale_lists(p, &store.stale_addresses().await?, format)?;
-        return Ok(std::process::ExitCode::SUCCESS);
-    }
-    let suppressions = super::ledger::existing_suppressions(p).await?;
-    let json = format == TableOrJson::Json;
-    match (members, who) {
-        (Some(list), _) => super::operator::list_members(p, &suppressions, &list, json),
-        (None, Some(email)) => super::operator::lists_who(p, &suppressions, &email, json),
-        (None, None) => {
-            lists(p, &suppressions, format)?;
-            Ok(std::process::ExitCode::SUCCESS)
-        }
-    }
-}
-
 /// One row of `lists --format json`.
 #[derive(Debug, serde::Serialize)]
 pub struct ListRow {

@@ -118,7 +118,7 @@ async fn on_ledger(
             stale,
             members,
             who,
-        } => lists::run(p, format, stale, members, who).await,
+        } => lists_command(p, format, stale, members, who).await,
         Command::Suppressions { format } => operator::suppressions(p, format).await,
         Command::Impact {
             issue,
@@ -171,6 +171,34 @@ async fn on_ledger(
         Command::Backup { file } => backup::backup(p, &file).await,
         Command::Restore { file } => backup::restore(p, &file, c).await,
         command => by_hand(p, command, c).await,
+    }
+}
+
+/// `lists [--stale | --members LIST | --who EMAIL]`.
+async fn lists_command(
+    p: &Project,
+    format: TableOrJson,
+    stale: bool,
+    members: Option<String>,
+    who: Option<String>,
+) -> anyhow::Result<std::process::ExitCode> {
+    use anyhow::Context;
+    if stale {
+        let store = crate::store::Store::open_read_only(&p.settings.database)
+            .await
+            .context("opening the ledger")?;
+        lists::stale_lists(p, &store.stale_addresses().await?, format)?;
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    let suppressions = ledger::existing_suppressions(p).await?;
+    let json = format == TableOrJson::Json;
+    match (members, who) {
+        (Some(list), _) => operator::list_members(p, &suppressions, &list, json),
+        (None, Some(email)) => operator::lists_who(p, &suppressions, &email, json),
+        (None, None) => {
+            lists::lists(p, &suppressions, format)?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -134,40 +134,33 @@ fn time(sec: &Field, min: &Field, hour: &Field) -> Option<String> {
             _ => return None,
         },
     };
-    let with_sec = |h: u32, m: u32| match seconds {
-        Some(s) => format!("{h:02}:{m:02}:{s:02}"),
-        None => hm(h, m),
-    };
     if let (Some(ms), Some(hs)) = (singles(min), singles(hour)) {
-        let mut times = Vec::new();
-        for h in &hs {
-            for m in &ms {
-                times.push(with_sec(*h, *m));
-            }
-        }
-        return (times.len() <= 6).then(|| join(&times));
+        return fixed_times(&hs, &ms, seconds);
     }
     if seconds.is_some() {
         return None;
     }
-    let hour_span = |from: u32, to: u32, last_min: u32| {
-        if from == 0 && to == 23 {
-            String::new()
-        } else {
-            format!(" from {} to {}", hm(from, 0), hm(to, last_min))
+    repeating(min, hour)
+}
+
+/// Every combination of the hours and minutes (with the one second, if not 0), when there are
+/// at most six of them.
+fn fixed_times(hours: &[u32], minutes: &[u32], seconds: Option<u32>) -> Option<String> {
+    let mut times = Vec::new();
+    for h in hours {
+        for m in minutes {
+            times.push(match seconds {
+                Some(s) => format!("{h:02}:{m:02}:{s:02}"),
+                None => hm(*h, *m),
+            });
         }
-    };
-    let hour_range = |h: &Field| -> Option<(u32, u32)> {
-        match h {
-            Field::Any => Some((0, 23)),
-            Field::Items(items) => match items.as_slice() {
-                [Item::One(a)] => Some((*a, *a)),
-                [Item::Range(a, b)] => Some((*a, *b)),
-                _ => None,
-            },
-            _ => None,
-        }
-    };
+    }
+    (times.len() <= 6).then(|| join(&times))
+}
+
+/// A time that repeats through the day: every minute, every N minutes, every N hours, or
+/// every hour at some minutes past, within a span of hours.
+fn repeating(min: &Field, hour: &Field) -> Option<String> {
     match (min, hour) {
         (Field::Any, h) => {
             let (a, b) = hour_range(h)?;
@@ -195,17 +188,11 @@ fn time(sec: &Field, min: &Field, hour: &Field) -> Option<String> {
                 step,
             },
         ) if 24 % step == 0 => {
-            let m = match singles(min)?.as_slice() {
-                [m] => *m,
-                _ => return None,
-            };
+            let m = single(min)?;
             Some(format!("every {step} hours from {}", hm(*from, m)))
         }
         (Field::Items(_), h) => {
-            let m = match singles(min)?.as_slice() {
-                [m] => *m,
-                _ => return None,
-            };
+            let m = single(min)?;
             let (a, b) = hour_range(h)?;
             let at = if m == 0 {
                 "on the hour".to_string()
@@ -214,6 +201,36 @@ fn time(sec: &Field, min: &Field, hour: &Field) -> Option<String> {
             };
             Some(format!("every hour {at}{}", hour_span(a, b, m)))
         }
+        _ => None,
+    }
+}
+
+/// The one value of a field that lists a single value.
+fn single(f: &Field) -> Option<u32> {
+    match singles(f)?.as_slice() {
+        [v] => Some(*v),
+        _ => None,
+    }
+}
+
+/// " from 09:00 to 17:45" (`last_min` is the minute of the last hour), nothing for the whole day.
+fn hour_span(from: u32, to: u32, last_min: u32) -> String {
+    if from == 0 && to == 23 {
+        String::new()
+    } else {
+        format!(" from {} to {}", hm(from, 0), hm(to, last_min))
+    }
+}
+
+/// The first and last hour of an hour field that is any hour, one hour or one range.
+fn hour_range(h: &Field) -> Option<(u32, u32)> {
+    match h {
+        Field::Any => Some((0, 23)),
+        Field::Items(items) => match items.as_slice() {
+            [Item::One(a)] => Some((*a, *a)),
+            [Item::Range(a, b)] => Some((*a, *b)),
+            _ => None,
+        },
         _ => None,
     }
 }

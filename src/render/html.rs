@@ -9,7 +9,8 @@ use chrono::NaiveDate;
 
 use crate::calendar::human::date;
 use crate::config::YearContent;
-use crate::issue::{CampaignEntry, Issue, NewsEntry, SectionBody, long_date};
+use crate::config::settings::Organisation;
+use crate::issue::{CampaignEntry, Issue, NewsEntry, Section, SectionBody, long_date};
 use crate::themes::Theme;
 
 /// Markdown blocks as HTML; headings are shifted below the item's own heading level.
@@ -171,6 +172,16 @@ fn campaign(c: &CampaignEntry) -> Markup {
     }
 }
 
+/// The meta tags every HTML document of ours opens its head with, an email's and a web page's
+/// alike: UTF-8, a viewport for phones, and both colour schemes offered.
+pub fn head_meta() -> Markup {
+    html! {
+        meta charset="utf-8";
+        meta name="viewport" content="width=device-width, initial-scale=1";
+        meta name="color-scheme" content="light dark";
+    }
+}
+
 /// The whole HTML document, before CSS inlining. The unsubscribe link's target is the personal
 /// marker (see [`super::marker`]), replaced per recipient.
 pub fn document(issue: &Issue, ctx: &Context<'_>, marker: &str) -> String {
@@ -180,9 +191,7 @@ pub fn document(issue: &Issue, ctx: &Context<'_>, marker: &str) -> String {
         (DOCTYPE)
         html lang="en-GB" {
             head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="color-scheme" content="light dark";
+                (head_meta())
                 meta name="supported-color-schemes" content="light dark";
                 title { (issue.subject) }
                 style { (PreEscaped(ctx.css)) }
@@ -199,74 +208,9 @@ pub fn document(issue: &Issue, ctx: &Context<'_>, marker: &str) -> String {
                                 h1 { (issue.subject) }
                                 p class="date" { (long_date(issue.date)) }
                             } }
-                            @if !issue.sections.is_empty() {
-                                tr { td class="contents" {
-                                    h2 id="contents" { "In this issue" }
-                                    ul {
-                                        @for s in &issue.sections {
-                                            li { a href={ "#" (s.anchor) } { (s.title) } }
-                                        }
-                                    }
-                                    @let closing = issue.closing_soon();
-                                    @if !closing.is_empty() {
-                                        h2 id="closing-soon" { "Closing soon" }
-                                        ul {
-                                            @for (anchor, title, d) in &closing {
-                                                li { a href={ "#" (anchor) } { (title) } ": closes " (date(*d)) }
-                                            }
-                                        }
-                                    }
-                                } }
-                            }
-                            @for s in &issue.sections {
-                                tr { td class={ "section" @if matches!(s.body, SectionBody::Block { .. }) { " block" } } {
-                                    h2 id=(s.anchor) { (s.title) }
-                                    @match &s.body {
-                                        SectionBody::News(items) => {
-                                            @for n in items {
-                                                div class="item" {
-                                                    h3 id=(n.anchor) { (n.title) }
-                                                    (news_body(n, 3))
-                                                }
-                                            }
-                                        }
-                                        SectionBody::Campaigns(c) => {
-                                            @if !c.on_now.is_empty() {
-                                                h3 { "On now" }
-                                                @for e in &c.on_now { div class="item" { (campaign(e)) } }
-                                            }
-                                            @if !c.coming_up.is_empty() {
-                                                h3 { "Coming up" }
-                                                @for e in &c.coming_up { div class="item" { (campaign(e)) } }
-                                            }
-                                            @if !c.always_on.is_empty() {
-                                                h3 { "All year round" }
-                                                @for e in &c.always_on { div class="item" { (campaign(e)) } }
-                                            }
-                                        }
-                                        SectionBody::Block { markdown: md } => {
-                                            (blocks(&markdown::parse(md), 2))
-                                        }
-                                    }
-                                    p class="top" { a href="#contents" { "Back to contents" } }
-                                } }
-                            }
-                            tr { td class="footer" {
-                                p {
-                                    "You receive " (issue.bulletin_name) " because you are on one of the "
-                                    (org.name) "'s mailing lists."
-                                }
-                                p {
-                                    a href=(marker) { "Unsubscribe from " (issue.bulletin_name) }
-                                    " (one click, no login)."
-                                }
-                                p { (org.name) br; (org.postal_address) }
-                                p {
-                                    a href=(org.website) { (org.name) " website" }
-                                    @if let Some(e) = &org.email { " · " a href={ "mailto:" (e) } { (e) } }
-                                    @if let Some(ph) = &org.phone { " · " (ph) }
-                                }
-                            } }
+                            @if !issue.sections.is_empty() { (contents(issue)) }
+                            @for s in &issue.sections { (section(s)) }
+                            (footer(issue, org, marker))
                         }
                     } }
                 }
@@ -274,6 +218,89 @@ pub fn document(issue: &Issue, ctx: &Context<'_>, marker: &str) -> String {
         }
     };
     line_breaks(&markup.into_string())
+}
+
+/// The contents row: a link to each section, then the items closing soon.
+fn contents(issue: &Issue) -> Markup {
+    html! {
+        tr { td class="contents" {
+            h2 id="contents" { "In this issue" }
+            ul {
+                @for s in &issue.sections {
+                    li { a href={ "#" (s.anchor) } { (s.title) } }
+                }
+            }
+            @let closing = issue.closing_soon();
+            @if !closing.is_empty() {
+                h2 id="closing-soon" { "Closing soon" }
+                ul {
+                    @for (anchor, title, d) in &closing {
+                        li { a href={ "#" (anchor) } { (title) } ": closes " (date(*d)) }
+                    }
+                }
+            }
+        } }
+    }
+}
+
+/// One section's row, ending with the way back to the contents.
+fn section(s: &Section) -> Markup {
+    html! {
+        tr { td class={ "section" @if matches!(s.body, SectionBody::Block { .. }) { " block" } } {
+            h2 id=(s.anchor) { (s.title) }
+            @match &s.body {
+                SectionBody::News(items) => {
+                    @for n in items {
+                        div class="item" {
+                            h3 id=(n.anchor) { (n.title) }
+                            (news_body(n, 3))
+                        }
+                    }
+                }
+                SectionBody::Campaigns(c) => {
+                    @if !c.on_now.is_empty() {
+                        h3 { "On now" }
+                        @for e in &c.on_now { div class="item" { (campaign(e)) } }
+                    }
+                    @if !c.coming_up.is_empty() {
+                        h3 { "Coming up" }
+                        @for e in &c.coming_up { div class="item" { (campaign(e)) } }
+                    }
+                    @if !c.always_on.is_empty() {
+                        h3 { "All year round" }
+                        @for e in &c.always_on { div class="item" { (campaign(e)) } }
+                    }
+                }
+                SectionBody::Block { markdown: md } => {
+                    (blocks(&markdown::parse(md), 2))
+                }
+            }
+            p class="top" { a href="#contents" { "Back to contents" } }
+        } }
+    }
+}
+
+/// Why the reader receives it, the unsubscribe link (`marker`, replaced per recipient), and
+/// the organisation's address and contacts.
+fn footer(issue: &Issue, org: &Organisation, marker: &str) -> Markup {
+    html! {
+        tr { td class="footer" {
+            p {
+                "You receive " (issue.bulletin_name) " because you are on one of the "
+                (org.name) "'s mailing lists."
+            }
+            p {
+                a href=(marker) { "Unsubscribe from " (issue.bulletin_name) }
+                " (one click, no login)."
+            }
+            p { (org.name) br; (org.postal_address) }
+            p {
+                a href=(org.website) { (org.name) " website" }
+                @if let Some(e) = &org.email { " · " a href={ "mailto:" (e) } { (e) } }
+                @if let Some(ph) = &org.phone { " · " (ph) }
+            }
+        } }
+    }
 }
 
 /// A line break before each block-level tag: readable source, diffable snapshots, and

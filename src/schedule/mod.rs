@@ -1,6 +1,8 @@
-//! Cron expressions and time zones: the when of every bulletin, parsed strictly once so the rest
-//! of the program holds only schedules that can fire; the DST policy that places their fires
-//! in time ([`dst`]); and the jobs the daemon runs on them ([`jobs`]).
+//! When things happen: the fires of each bulletin's schedule placed in the organisation's time
+//! zone under the DST policy ([`dst`]), the working days and bank holidays of England and Wales
+//! ([`workdays`]), where an issue goes once its fire is moved off a non-working day
+//! ([`issues`]), and the jobs the daemon runs on them ([`jobs`]). The schedules themselves are
+//! parsed by [`crate::cron`]; its types are re-exported here for callers that need both.
 //!
 //! # DST policy
 //!
@@ -31,89 +33,3 @@ pub use dst::{fires_after, fires_between, next_fire, prev_fire};
 pub use issues::{NotScheduled, Placed, issue_fire_before, issue_fires_after};
 pub use jobs::{Job, Upcoming, fires_in, upcoming};
 pub use workdays::{Closed, WorkingDays};
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-    use chrono_tz::Europe::London;
-
-    #[test]
-    fn accepts_five_and_six_fields() {
-        assert!(CronSchedule::parse("0 9 1 * *").is_ok());
-        assert!(CronSchedule::parse("30 0 9 1 * *").unwrap().has_seconds());
-        assert!(CronSchedule::parse("0 9 * * 1-5").is_ok());
-    }
-
-    #[test]
-    fn refuses_with_a_reason() {
-        assert_eq!(
-            CronSchedule::parse("0 9 1 *").unwrap_err(),
-            CronError::FieldCount(4)
-        );
-        assert_eq!(
-            CronSchedule::parse("0 0 9 1 * * 2025").unwrap_err(),
-            CronError::FieldCount(7)
-        );
-        assert!(matches!(
-            CronSchedule::parse("@daily"),
-            Err(CronError::Alias(_))
-        ));
-        assert!(matches!(
-            CronSchedule::parse("0 25 1 * *"),
-            Err(CronError::Invalid { .. })
-        ));
-        assert!(matches!(
-            CronSchedule::parse("0 9 31 2 *"),
-            Err(CronError::NeverFires(_))
-        ));
-    }
-
-    #[test]
-    fn weekdays_use_standard_numbering() {
-        // 1-5 is Monday to Friday (not Quartz's Sunday to Thursday).
-        let s = CronSchedule::parse("0 9 * * 1-5").unwrap();
-        let sat = London.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
-        let next = s.next_after(&sat).unwrap();
-        assert_eq!(
-            next,
-            London.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
-        );
-    }
-
-    #[test]
-    fn more_than_once_a_day_is_read_from_the_time_fields() {
-        for expr in [
-            "*/30 9 * * *",
-            "0 9,17 * * *",
-            "0 9-10 * * *",
-            "0 * * * *",
-            "* 9 * * *",
-            "*/10 0 9 * * *",
-        ] {
-            assert!(
-                fires_more_than_once_a_day(&CronSchedule::parse(expr).unwrap()),
-                "{expr}"
-            );
-        }
-        for expr in [
-            "0 9 * * 1-5",
-            "30 0 9 1 * *",
-            "0 9 1 * *",
-            "0 9 * * *",
-            "*/60 9 * * *",
-            "0 9-9 * * *",
-        ] {
-            assert!(
-                !fires_more_than_once_a_day(&CronSchedule::parse(expr).unwrap()),
-                "{expr}"
-            );
-        }
-    }
-
-    #[test]
-    fn time_zones_suggest_the_nearest_name() {
-        assert!(parse_time_zone("Europe/London").is_ok());
-        assert_eq!(parse_time_zone("Europe/Londn"), Err(Some("Europe/London")));
-    }
-}

@@ -7,7 +7,8 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::html;
 
 use super::layout::page;
-use super::server::{AppState, CSP_ISSUE, error_page};
+use super::security::CSP_ISSUE;
+use super::state::{AppState, error_page};
 use crate::themes::Theme;
 
 #[derive(Debug, serde::Deserialize)]

@@ -5,7 +5,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, Months, NaiveDate};
 
-use super::server::AppState;
+use super::state::AppState;
 
 #[derive(Debug, serde::Deserialize)]
 pub struct CalendarQuery {
@@ -44,7 +44,7 @@ pub async fn calendar_page(State(s): State<AppState>, Query(q): Query<CalendarQu
         Some(m) => match parse_month(m) {
             Some(d) => d,
             None => {
-                return super::server::error_page(
+                return super::state::error_page(
                     &s,
                     StatusCode::BAD_REQUEST,
                     "No such month",
@@ -97,7 +97,7 @@ async fn off_the_async_threads<T: Send + 'static>(
 }
 
 fn busy(s: &AppState) -> Response {
-    super::server::error_page(
+    super::state::error_page(
         s,
         StatusCode::SERVICE_UNAVAILABLE,
         "Please try again",

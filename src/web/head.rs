@@ -173,7 +173,7 @@ pub fn judge(head: &[u8]) -> Result<Body, HeadError> {
 /// A refusal written straight to the socket, with the security headers every response
 /// carries, closing the connection.
 pub fn refusal(code: u16, reason: &str) -> Vec<u8> {
-    use super::server::{CSP, SECURITY_HEADERS};
+    use super::security::{CSP, SECURITY_HEADERS};
     let body = format!("{code} {reason}\n");
     let mut out = format!(
         "HTTP/1.1 {code} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\ncontent-security-policy: {CSP}\r\n",

@@ -5,6 +5,7 @@
 use maud::{DOCTYPE, Markup, html};
 
 use crate::config::settings::Organisation;
+use crate::render::html::head_meta;
 
 /// The site stylesheet, compiled in.
 pub const SITE_CSS: &str = include_str!("../../static/site.css");
@@ -15,9 +16,7 @@ pub fn page(org: &Organisation, title: &str, main: Markup) -> Markup {
         (DOCTYPE)
         html lang="en-GB" {
             head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="color-scheme" content="light dark";
+                (head_meta())
                 title { (title) " – " (org.name) }
                 link rel="stylesheet" href="/static/site.css";
                 link rel="alternate" type="application/atom+xml" title={ (org.name) " news" } href="/feed.atom";

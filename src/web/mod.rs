@@ -13,6 +13,8 @@ pub mod listen;
 pub mod ops;
 pub mod redirect;
 pub mod requests;
+pub mod security;
 pub mod server;
+pub mod state;
 pub mod unsubscribe;
 pub mod xml;

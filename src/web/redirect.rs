@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::server::{AppState, error_page};
+use super::state::{AppState, error_page};
 
 pub async fn follow(
     State(s): State<AppState>,

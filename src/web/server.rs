@@ -1,71 +1,21 @@
-//! The router, its shared state, the hardening layers, and serving until shutdown.
+//! The router, the hardening layers, and serving until shutdown.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use tokio::sync::watch;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::config::Project;
-use crate::store::Store;
-use crate::token::Signer;
+use super::security::{CSP, SECURITY_HEADERS};
+use super::state::error_page;
 
-/// What the pages are built from; replaced whole on a reload.
-#[derive(Clone)]
-pub struct Live {
-    pub project: Arc<Project>,
-    pub signer: Signer,
-}
-
-/// Shared by every request.
-#[derive(Clone)]
-pub struct AppState {
-    pub live: watch::Receiver<Live>,
-    pub store: Store,
-    /// The daemon's clock: what the pages say is now.
-    pub clock: Arc<dyn crate::clock::Clock>,
-    /// The scheduler's last sign of life (start, passes, progress of a send).
-    pub heartbeat: crate::instance::Heartbeat,
-    /// Whether the running configuration is the files' (a reload with errors keeps the last
-    /// good one).
-    pub config: crate::config_health::ConfigHealth,
-    pub requests: Arc<AtomicU64>,
-    pub unsubscribes: Arc<AtomicU64>,
-}
-
-impl AppState {
-    pub fn live(&self) -> Live {
-        self.live.borrow().clone()
-    }
-}
-
-/// The policy for our own pages: no scripts at all, styles only from our stylesheet.
-pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-/// The policy for an archived issue: the email's inlined `style` attributes, remote images over
-/// https, and still no scripts.
-pub const CSP_ISSUE: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-/// Sent with every response, whoever makes it (our pages, the layers' errors, and the
-/// connection-level refusals of [`super::head`]); the Content-Security-Policy is [`CSP`] unless
-/// a page sets its own.
-pub const SECURITY_HEADERS: &[(&str, &str)] = &[
-    ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "no-referrer"),
-    ("x-frame-options", "DENY"),
-    (
-        "permissions-policy",
-        "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-    ),
-    ("cross-origin-opener-policy", "same-origin"),
-];
+/// The state the daemon builds the router with.
+pub use super::state::{AppState, Live};
 
 /// Every route.
 pub fn router(state: AppState) -> Router {
@@ -164,17 +114,6 @@ async fn site_css() -> impl IntoResponse {
         ],
         super::layout::SITE_CSS,
     )
-}
-
-/// A plain page for an error: the status, a sentence, nothing of the internals.
-pub fn error_page(state: &AppState, status: StatusCode, title: &str, sentence: &str) -> Response {
-    let live = state.live();
-    let body = super::layout::page(
-        &live.project.settings.organisation,
-        title,
-        maud::html! { p { (sentence) } p { a href="/archive/" { "Go to past issues" } } },
-    );
-    (status, Html(body.into_string())).into_response()
 }
 
 async fn not_found(axum::extract::State(s): axum::extract::State<AppState>) -> Response {

@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::html;
 
 use super::layout::page;
-use super::server::{AppState, error_page};
+use super::state::{AppState, error_page};
 use crate::token::Unsubscribe;
 
 fn invalid(s: &AppState) -> Response {
