@@ -408,24 +408,32 @@ pub async fn act(
 ) -> anyhow::Result<ExitCode> {
     known_bulletin(project, bulletin)?;
     let store = open(project).await?;
-    match act {
-        Act::Cancel => cancel(project, &store, bulletin, date, clock).await,
-        Act::Uncancel => uncancel(&store, bulletin, date, clock).await,
-        Act::Withdraw => withdraw(&store, bulletin, date, clock).await,
+    if act == Act::Uncancel {
+        return uncancel(&store, bulletin, date, clock).await;
+    }
+    match (
+        act,
+        store.find_issue(bulletin, date, IssueKind::Issue).await?,
+    ) {
+        (Act::Cancel, Some(row)) => cancel(&store, &row, clock).await,
+        (Act::Cancel, None) => cancel_fire(project, &store, bulletin, date, clock.now()).await,
+        (_, Some(row)) => withdraw(&store, &row, clock).await,
+        (_, None) => {
+            eprintln!(
+                "error: {bulletin} has no issue on {date} in the ledger (see `bulletin status`); nothing was withdrawn"
+            );
+            Ok(ExitCode::FAILURE)
+        }
     }
 }
 
-/// `cancel BULLETIN --date D`.
+/// `cancel BULLETIN --date D` of an issue in the ledger: its waiting deliveries are cancelled.
 async fn cancel(
-    project: &Project,
     store: &Store,
-    bulletin: &str,
-    date: NaiveDate,
+    row: &crate::store::IssueRow,
     clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
-    let Some(row) = store.find_issue(bulletin, date, IssueKind::Issue).await? else {
-        return cancel_fire(project, store, bulletin, date, clock.now()).await;
-    };
+    let (bulletin, date) = (&row.bulletin, row.date);
     if row.state == IssueState::Cancelled {
         println!("{bulletin} {date} (issue {}) was already cancelled", row.id);
         return Ok(ExitCode::SUCCESS);
@@ -543,19 +551,13 @@ async fn uncancel(
     }
 }
 
-/// `withdraw BULLETIN --date D`.
+/// `withdraw BULLETIN --date D` of an issue in the ledger: off the web archive and feed.
 async fn withdraw(
     store: &Store,
-    bulletin: &str,
-    date: NaiveDate,
+    row: &crate::store::IssueRow,
     clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
-    let Some(row) = store.find_issue(bulletin, date, IssueKind::Issue).await? else {
-        eprintln!(
-            "error: {bulletin} has no issue on {date} in the ledger (see `bulletin status`); nothing was withdrawn"
-        );
-        return Ok(ExitCode::FAILURE);
-    };
+    let (bulletin, date) = (&row.bulletin, row.date);
     if store
         .withdraw_issue(row.id, &operator(), clock.now())
         .await?
