@@ -76,7 +76,7 @@ pub async fn status(
         return Ok(ExitCode::SUCCESS);
     }
     let cancelled = store.cancelled_fires().await?;
-    print_cancelled_fires(project, &cancelled, clock.now());
+    print_cancelled_fires(project, &cancelled, clock);
     if rows.is_empty() {
         println!("no issues yet");
         return Ok(ExitCode::SUCCESS);
@@ -199,10 +199,15 @@ fn print_status_rows(rows: &[&IssueStatus], tz: chrono_tz::Tz, audit: &Audit) {
 /// The issues cancelled before they were created, with who and when, and how to restore the
 /// ones still to come: they have no row in the ledger's issues, so without this `status` would
 /// say nothing of them.
-fn print_cancelled_fires(project: &Project, cancelled: &[CancelledFire], now: i64) {
+fn print_cancelled_fires(
+    project: &Project,
+    cancelled: &[CancelledFire],
+    clock: &dyn crate::clock::Clock,
+) {
     if cancelled.is_empty() {
         return;
     }
+    let now = clock.now();
     println!("cancelled before they were created:");
     let at = |t: i64| project.local(t).format(STAMP).to_string();
     for c in cancelled {

@@ -416,7 +416,7 @@ pub async fn act(
         store.find_issue(bulletin, date, IssueKind::Issue).await?,
     ) {
         (Act::Cancel, Some(row)) => cancel(&store, &row, clock).await,
-        (Act::Cancel, None) => cancel_fire(project, &store, bulletin, date, clock.now()).await,
+        (Act::Cancel, None) => cancel_fire(project, &store, bulletin, date, clock).await,
         (_, Some(row)) => withdraw(&store, &row, clock).await,
         (_, None) => {
             eprintln!(
@@ -462,8 +462,9 @@ async fn cancel_fire(
     store: &Store,
     bulletin: &str,
     date: NaiveDate,
-    now: i64,
+    clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
+    let now = clock.now();
     let job = Job::Bulletin(crate::ids::BulletinId::parse(bulletin)?);
     let detail = format!("{}{}", crate::store::CANCELLED_BY, operator());
     let held = store

@@ -110,7 +110,7 @@ pub async fn send(
     let (row, created) = if opts.now {
         let (row, created) = service.create_or_resume(bulletin, date).await?;
         if forced && created {
-            record_forced(&store, &row, clock.now()).await?;
+            record_forced(&store, &row, &*clock).await?;
         }
         (row, created)
     } else {
@@ -202,10 +202,10 @@ async fn may_send_now(
 }
 
 /// A `--force`d issue, in the audit log and the log.
-async fn record_forced(store: &Store, row: &IssueRow, now: i64) -> anyhow::Result<()> {
+async fn record_forced(store: &Store, row: &IssueRow, clock: &dyn Clock) -> anyhow::Result<()> {
     let what = format!("sent without approval (--force) by {}", operator());
     store
-        .log_event(Some(row.id), None, "forced", &what, now)
+        .log_event(Some(row.id), None, "forced", &what, clock.now())
         .await?;
     tracing::warn!(bulletin = %row.bulletin, date = %row.date, "sent without approval (--force); recorded in the audit log");
     Ok(())

@@ -69,7 +69,7 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
         body.push('\n');
     }
     // The daily limit used up is the relay's terms, not a fault: still 200, but said.
-    if store && let Some(w) = daily_wait(&s, now).await {
+    if store && let Some(w) = daily_wait(&s).await {
         body.push_str(&w.describe(s.live().project.settings.organisation.time_zone));
         body.push('\n');
     }
@@ -110,14 +110,14 @@ fn paused_line(i: &IssueStatus) -> String {
 
 /// The daily limit's wait, if it is reached and someone waits (`None` when the ledger cannot
 /// say).
-async fn daily_wait(s: &AppState, now: i64) -> Option<crate::delivery::daily::DailyWait> {
+async fn daily_wait(s: &AppState) -> Option<crate::delivery::daily::DailyWait> {
     let live = s.live();
     let settings = &live.project.settings;
     crate::delivery::daily::waiting(
         &s.store,
         settings.transport.max_per_day,
         settings.organisation.time_zone,
-        now,
+        s.clock.now(),
     )
     .await
     .ok()
@@ -126,7 +126,7 @@ async fn daily_wait(s: &AppState, now: i64) -> Option<crate::delivery::daily::Da
 
 pub async fn metrics(State(s): State<AppState>) -> Response {
     let status = s.store.status().await.unwrap_or_default();
-    let waiting = daily_wait(&s, s.clock.now()).await.map_or(0, |w| w.waiting);
+    let waiting = daily_wait(&s).await.map_or(0, |w| w.waiting);
     let mut out = String::new();
     ledger_metrics(&mut out, &status, waiting);
     let config = s.config.status();
