@@ -3,6 +3,7 @@
 //! one transaction at a time, as `bulletin bounce` and the IMAP poller do. Run with
 //! `cargo bench --bench bounces`.
 
+use bulletin::timestamp::Timestamp;
 use std::time::Instant;
 
 use bulletin::address::EmailAddress;
@@ -35,7 +36,7 @@ async fn run() {
     let (issue, _) = store
         .create_issue(
             &NewIssue {
-                bulletin: "news".into(),
+                owner: bulletin::ids::BulletinId::parse("news").unwrap().into(),
                 date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
                 kind: bulletin::store::IssueKind::Issue,
                 subject: "News".into(),
@@ -43,12 +44,18 @@ async fn run() {
                 themes: String::new(),
                 deliveries,
             },
-            0,
+            Timestamp::from_secs(0),
         )
         .await
         .unwrap();
     let claimed = store
-        .claim(issue.id, "bench/0", 0, 300, N as u32)
+        .claim(
+            issue.id,
+            "bench/0",
+            Timestamp::from_secs(0),
+            Timestamp::from_secs(300),
+            N as u32,
+        )
         .await
         .unwrap();
     let signer =
@@ -83,7 +90,7 @@ async fn run() {
             SoftPolicy::default(),
             m.clone(),
             None,
-            1_000 + i as i64,
+            Timestamp::from_secs(1_000 + i as i64),
         )
         .await
         .unwrap();
@@ -108,7 +115,7 @@ async fn run() {
             SoftPolicy::default(),
             m.clone(),
             None,
-            99_999,
+            Timestamp::from_secs(99_999),
         )
         .await
         .unwrap();

@@ -11,6 +11,11 @@ pub trait Clock: Send + Sync {
     /// Unix seconds.
     fn now(&self) -> i64;
 
+    /// Now, as the ledger records it.
+    fn timestamp(&self) -> crate::timestamp::Timestamp {
+        crate::timestamp::Timestamp::from_secs(self.now())
+    }
+
     /// Unix milliseconds, for pacing sends; a clock that only knows seconds gives the start of
     /// the second.
     fn now_ms(&self) -> i64 {

@@ -96,7 +96,7 @@ impl DkimSigner {
 
     /// The `DKIM-Signature: …\r\n` header for `message` (headers, empty line, body; CRLF line
     /// ends), to be put in front of it. `now` is the signing time (`t=`).
-    pub fn sign(&self, message: &[u8], now: i64) -> String {
+    pub fn sign(&self, message: &[u8], now: crate::timestamp::Timestamp) -> String {
         let (head, body) = split(message);
         let bh = STANDARD.encode(Sha256::digest(relaxed_body(body)));
         let fields = header_fields(head);

@@ -126,6 +126,47 @@ id_type!(
     SectionId
 );
 
+/// Whose an issue is: a bulletin's (its issues, proofs and held notices), or a campaign's (its
+/// announcement). The ledger files both under one column; the issue's kind says which.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IssueOwner {
+    Bulletin(BulletinId),
+    Campaign(CampaignId),
+}
+
+impl IssueOwner {
+    pub fn as_str(&self) -> &str {
+        match self {
+            IssueOwner::Bulletin(b) => b.as_str(),
+            IssueOwner::Campaign(c) => c.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for IssueOwner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for IssueOwner {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl From<BulletinId> for IssueOwner {
+    fn from(b: BulletinId) -> Self {
+        IssueOwner::Bulletin(b)
+    }
+}
+
+impl From<CampaignId> for IssueOwner {
+    fn from(c: CampaignId) -> Self {
+        IssueOwner::Campaign(c)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -350,10 +350,10 @@ pub async fn report(
     project: &Project,
     store: &Store,
     scope: &Scope,
-    now: i64,
+    now: crate::timestamp::Timestamp,
 ) -> Result<Report, ImpactError> {
     let tz = project.settings.organisation.time_zone;
-    let at = |t: i64| project.local(t).to_rfc3339();
+    let at = |t: crate::timestamp::Timestamp| project.local(t).to_rfc3339();
     let (label, issues, from, to) = issues_in(store, scope, tz, now).await?;
     let mut g = Gathered {
         issues,
@@ -385,12 +385,20 @@ async fn issues_in(
     store: &Store,
     scope: &Scope,
     tz: chrono_tz::Tz,
-    now: i64,
-) -> Result<(String, Vec<ReachIssue>, i64, i64), ImpactError> {
+    now: crate::timestamp::Timestamp,
+) -> Result<
+    (
+        String,
+        Vec<ReachIssue>,
+        crate::timestamp::Timestamp,
+        crate::timestamp::Timestamp,
+    ),
+    ImpactError,
+> {
     let midnight = |d: NaiveDate| {
         tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
             .earliest()
-            .map_or(0, |t| t.timestamp())
+            .map_or(crate::timestamp::Timestamp::default(), Into::into)
     };
     Ok(match scope {
         Scope::Issue(s) => {
@@ -409,9 +417,7 @@ async fn issues_in(
         Scope::Quarter { year, q } => {
             let (first, next) = Scope::quarter_days(*year, *q);
             let last = next.pred_opt().expect("a day before");
-            let issues = store
-                .reach_issues_dated(&first.to_string(), &last.to_string())
-                .await?;
+            let issues = store.reach_issues_dated(first, last).await?;
             (
                 format!("{year}-Q{q}"),
                 issues,
@@ -459,18 +465,17 @@ async fn find_issue(store: &Store, s: &str) -> Result<ReachIssue, ImpactError> {
         if row.kind != crate::store::IssueKind::Issue {
             return Err(unknown());
         }
-        (row.bulletin, row.date.to_string())
+        let crate::ids::IssueOwner::Bulletin(bulletin) = row.bulletin else {
+            return Err(unknown());
+        };
+        (bulletin, row.date)
     } else {
-        let (b, d) = s
-            .split_once('@')
-            .filter(|(b, d)| {
-                crate::ids::BulletinId::parse(b).is_ok() && d.parse::<NaiveDate>().is_ok()
-            })
-            .ok_or_else(|| ImpactError::BadIssue(s.to_string()))?;
-        (b.to_string(), d.to_string())
+        s.split_once('@')
+            .and_then(|(b, d)| Some((b.parse().ok()?, d.parse::<NaiveDate>().ok()?)))
+            .ok_or_else(|| ImpactError::BadIssue(s.to_string()))?
     };
     store
-        .reach_issue(&bulletin, &date)
+        .reach_issue(&bulletin, date)
         .await?
         .ok_or_else(unknown)
 }

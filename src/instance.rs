@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use crate::timestamp::Timestamp;
+
 /// The daemon's sign of life for `/healthz`: Unix seconds of the last time it was seen getting
 /// on with its work — its start, each finished pass, and each batch of outcomes a send commits —
 /// and, apart, of its last finished pass (0: none yet). A pass that sends a long issue beats all
@@ -17,24 +19,24 @@ pub struct Heartbeat {
 
 impl Heartbeat {
     /// Alive at `now` (never moves backwards).
-    pub fn beat(&self, now: i64) {
-        self.beat.fetch_max(now, Ordering::SeqCst);
+    pub fn beat(&self, now: Timestamp) {
+        self.beat.fetch_max(now.secs(), Ordering::SeqCst);
     }
 
     /// A pass finished at `now` (a beat too).
-    pub fn pass_done(&self, now: i64) {
-        self.pass.fetch_max(now, Ordering::SeqCst);
+    pub fn pass_done(&self, now: Timestamp) {
+        self.pass.fetch_max(now.secs(), Ordering::SeqCst);
         self.beat(now);
     }
 
-    /// The last beat (Unix seconds), 0 if none.
-    pub fn last(&self) -> i64 {
-        self.beat.load(Ordering::SeqCst)
+    /// The last beat, 0 (the epoch) if none.
+    pub fn last(&self) -> Timestamp {
+        Timestamp::from_secs(self.beat.load(Ordering::SeqCst))
     }
 
-    /// When the last pass finished (Unix seconds), 0 if none has yet.
-    pub fn last_pass(&self) -> i64 {
-        self.pass.load(Ordering::SeqCst)
+    /// When the last pass finished, 0 (the epoch) if none has yet.
+    pub fn last_pass(&self) -> Timestamp {
+        Timestamp::from_secs(self.pass.load(Ordering::SeqCst))
     }
 }
 

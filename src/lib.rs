@@ -7,7 +7,7 @@
 pub mod address;
 pub mod backoff;
 pub mod bounce;
-pub mod bounce_policy;
+pub mod bounce_limits;
 pub mod calendar;
 pub mod cli;
 pub mod clock;
@@ -41,6 +41,7 @@ pub mod spreadsheet;
 pub mod store;
 pub mod suppress_rule;
 pub mod themes;
+pub mod timestamp;
 pub mod token;
 pub mod web;
 pub mod whoami;

@@ -6,8 +6,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::config::Project;
+use crate::timestamp::Timestamp;
 
-/// An instant as the clock or the ledger gives it: a date-time in UTC, or Unix seconds.
+/// An instant as the clock or the ledger gives it: a date-time in UTC, a ledger timestamp, or
+/// Unix seconds.
 pub trait Instant {
     fn to_utc(self) -> DateTime<Utc>;
 }
@@ -22,6 +24,13 @@ impl Instant for DateTime<Utc> {
 impl Instant for i64 {
     fn to_utc(self) -> DateTime<Utc> {
         DateTime::from_timestamp(self, 0).unwrap_or_default()
+    }
+}
+
+/// One out of chrono's range reads as the epoch.
+impl Instant for crate::timestamp::Timestamp {
+    fn to_utc(self) -> DateTime<Utc> {
+        Timestamp::to_utc(self).unwrap_or_default()
     }
 }
 

@@ -12,11 +12,16 @@
 //! Put as paths: mail sent to list `L` reaches an address when some chain of includes from `L`
 //! leads to a list the address is written on, with no list along the chain (ends included)
 //! suppressing it.
+//!
+//! [`skips`] is the whole rule for one address of an issue. Issue creation marks deliveries
+//! with it, and each send asks it again (with the issue's lists) about the addresses suppressed
+//! since, so a suppression of any scope stops the same people before the next attempt as it
+//! would have at creation.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::lists::{List, ResolvedLists};
-use crate::ids::ListId;
+use crate::ids::{IssueOwner, ListId};
 use crate::store::{Suppression, SuppressionScope};
 
 /// Whether mail sent to `list` reaches the address `key` when it is suppressed on the lists
@@ -41,6 +46,57 @@ pub fn reaches(
         todo.extend(l.include.iter().map(|inc| &inc.value));
     }
     false
+}
+
+/// Whether mail of `owner` (a bulletin, or a campaign's announcement) sent to `lists` skips the
+/// address `key`, suppressed under `scopes`: `*` and `bulletin:<owner>` skip it; list-scoped
+/// suppressions skip it when it is on some of `lists` (after includes) and none of those reaches
+/// it any more. An address on none of `lists` (it left them since the issue was made) is
+/// skipped by the first two only.
+pub fn skips(
+    resolved: &ResolvedLists,
+    lists: &[ListId],
+    owner: &IssueOwner,
+    key: &str,
+    scopes: &[&SuppressionScope],
+) -> bool {
+    if stops(scopes, owner.as_str()) {
+        return true;
+    }
+    let off: BTreeSet<&ListId> = list_scopes(scopes);
+    if off.is_empty() {
+        return false;
+    }
+    let mut on = lists
+        .iter()
+        .filter(|l| {
+            resolved
+                .members
+                .get(*l)
+                .is_some_and(|ms| ms.iter().any(|m| m.email.key() == key))
+        })
+        .peekable();
+    on.peek().is_some() && on.all(|l| !reaches(&resolved.lists, l, key, &off))
+}
+
+/// Whether `scopes` stop everything, or the bulletin (or campaign) `owner`.
+fn stops(scopes: &[&SuppressionScope], owner: &str) -> bool {
+    scopes.iter().any(|s| match s {
+        SuppressionScope::All => true,
+        SuppressionScope::Bulletin(b) => b.as_str() == owner,
+        SuppressionScope::List(_) => false,
+    })
+}
+
+/// The lists `scopes` suppress the address on.
+fn list_scopes<'a>(scopes: &[&'a SuppressionScope]) -> BTreeSet<&'a ListId> {
+    scopes
+        .iter()
+        .filter_map(|s| match s {
+            SuppressionScope::List(l) => Some(l),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The ledger's suppressions by address, to ask [`reaches`] and the scope questions of each
@@ -68,24 +124,24 @@ impl<'a> Suppressions<'a> {
     /// Whether list-scoped suppressions keep `key` (a member of `list` after includes) off mail
     /// sent to `list`. Whole-address and bulletin suppressions are not considered here.
     pub fn off_list(&self, lists: &ResolvedLists, list: &ListId, key: &str) -> bool {
-        let on: BTreeSet<&ListId> = self
-            .scopes(key)
-            .iter()
-            .filter_map(|s| match s {
-                SuppressionScope::List(l) => Some(l),
-                _ => None,
-            })
-            .collect();
+        let on = list_scopes(self.scopes(key));
         !on.is_empty() && !reaches(&lists.lists, list, key, &on)
     }
 
     /// Whether `key` is suppressed from everything, or from the bulletin (or campaign) `scope_id`.
     pub fn stops_sending(&self, key: &str, scope_id: &str) -> bool {
-        self.scopes(key).iter().any(|s| match s {
-            SuppressionScope::All => true,
-            SuppressionScope::Bulletin(b) => b.as_str() == scope_id,
-            SuppressionScope::List(_) => false,
-        })
+        stops(self.scopes(key), scope_id)
+    }
+
+    /// [`skips`], with `key`'s suppressions.
+    pub fn skips(
+        &self,
+        resolved: &ResolvedLists,
+        lists: &[ListId],
+        owner: &IssueOwner,
+        key: &str,
+    ) -> bool {
+        skips(resolved, lists, owner, key, self.scopes(key))
     }
 
     /// The bulletins (or campaigns) `key` unsubscribed from alone, by id: they stop those and
@@ -144,7 +200,7 @@ fn included<'l>(lists: &'l BTreeMap<ListId, List>, list: &'l ListId) -> BTreeSet
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::address::EmailAddress;
     use crate::config::doc::At;
@@ -260,7 +316,7 @@ mod tests {
     }
 
     /// An include graph of up to 6 lists (`l0`…), each with some of 4 addresses and includes.
-    fn graph() -> impl Strategy<Value = Vec<(Vec<usize>, Vec<usize>)>> {
+    pub(crate) fn graph() -> impl Strategy<Value = Vec<(Vec<usize>, Vec<usize>)>> {
         (1usize..6).prop_flat_map(|n| {
             proptest::collection::vec(
                 (
@@ -272,7 +328,7 @@ mod tests {
         })
     }
 
-    fn build(g: &[(Vec<usize>, Vec<usize>)]) -> BTreeMap<ListId, List> {
+    pub(crate) fn build(g: &[(Vec<usize>, Vec<usize>)]) -> BTreeMap<ListId, List> {
         let names: Vec<String> = (0..g.len()).map(|i| format!("l{i}")).collect();
         let emails: Vec<String> = (0..4).map(|i| format!("p{i}@x.example")).collect();
         let spec: Vec<(Vec<&str>, Vec<&str>)> = g

@@ -68,7 +68,13 @@ async fn issues(d: &Daemon) -> Vec<(String, String, String)> {
         .await
         .unwrap()
         .into_iter()
-        .map(|s| (s.bulletin, s.date.to_string(), s.kind.to_string()))
+        .map(|s| {
+            (
+                s.bulletin.to_string(),
+                s.date.to_string(),
+                s.kind.to_string(),
+            )
+        })
         .collect()
 }
 
@@ -251,7 +257,7 @@ async fn a_proof_goes_to_the_editors_and_an_unapproved_issue_is_held_until_appro
             &BulletinId::parse("news").unwrap(),
             date("2026-12-01"),
             "editor",
-            utc("2026-12-01T09:30:00Z"),
+            utc("2026-12-01T09:30:00Z").into(),
         )
         .await
         .unwrap();
@@ -294,7 +300,10 @@ async fn an_announcement_goes_once_before_each_occurrence() {
     // The announcement carries the content of the year its occurrence starts in.
     let row = d
         .store
-        .find_issue("week", date("2026-11-16"), IssueKind::Announcement)
+        .find_announcement(
+            &bulletin::ids::CampaignId::parse("week").unwrap(),
+            date("2026-11-16"),
+        )
         .await
         .unwrap()
         .expect("the announcement is stored");

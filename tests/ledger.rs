@@ -10,11 +10,12 @@ use std::sync::atomic::AtomicBool;
 use bulletin::config::Project;
 use bulletin::delivery::Stop;
 use bulletin::store::Store;
+use bulletin::timestamp::Timestamp;
 use support::clock::TestClock;
 use support::smtp::{SmtpSink, TestSmtpServer};
 use support::{Tree, bulletin};
 
-const START: i64 = 1_796_112_000; // 2026-12-01T08:00:00Z
+const START: Timestamp = Timestamp::from_secs(1_796_112_000); // 2026-12-01T08:00:00Z
 
 fn project(port: u16, members: &[&str], extra: &str) -> (Tree, Project) {
     let t = Tree::minimal();
@@ -39,6 +40,10 @@ async fn sender(p: &Project, clock: Arc<TestClock>) -> (Store, Arc<bulletin::del
     (store, s)
 }
 
+fn news() -> bulletin::ids::BulletinId {
+    bulletin::ids::BulletinId::parse("news").unwrap()
+}
+
 fn date() -> chrono::NaiveDate {
     "2026-12-01".parse().unwrap()
 }
@@ -47,9 +52,9 @@ fn date() -> chrono::NaiveDate {
 async fn deferred_deliveries_are_retried_after_their_backoff() {
     let server = TestSmtpServer::start(&["--defer-rcpt", "busy"]);
     let (_t, p) = project(server.port, &["ok@x.example", "busy@x.example"], "");
-    let clock = Arc::new(TestClock::at(START));
+    let clock = Arc::new(TestClock::at(START.secs()));
     let (store, s) = sender(&p, clock.clone()).await;
-    let (row, created) = bulletin::send::create_or_resume(&p, &store, "news", date(), START)
+    let (row, created) = bulletin::send::create_or_resume(&p, &store, &news(), date(), START)
         .await
         .unwrap();
     assert!(created);
@@ -82,9 +87,9 @@ async fn an_issue_too_old_to_matter_expires_instead_of_arriving_late() {
         &["a@x.example", "b@x.example"],
         "max_age_hours = 48\n",
     );
-    let clock = Arc::new(TestClock::at(START));
+    let clock = Arc::new(TestClock::at(START.secs()));
     let (store, s) = sender(&p, clock.clone()).await;
-    let (row, _) = bulletin::send::create_or_resume(&p, &store, "news", date(), START)
+    let (row, _) = bulletin::send::create_or_resume(&p, &store, &news(), date(), START)
         .await
         .unwrap();
     let r = bulletin::send::deliver(&s, &p, &row, None).await.unwrap();
@@ -100,9 +105,9 @@ async fn an_issue_too_old_to_matter_expires_instead_of_arriving_late() {
 async fn an_unsubscribe_takes_effect_before_the_next_attempt() {
     let server = TestSmtpServer::start(&["--defer-rcpt", "x.example"]);
     let (_t, p) = project(server.port, &["leaving@x.example"], "");
-    let clock = Arc::new(TestClock::at(START));
+    let clock = Arc::new(TestClock::at(START.secs()));
     let (store, s) = sender(&p, clock.clone()).await;
-    let (row, _) = bulletin::send::create_or_resume(&p, &store, "news", date(), START)
+    let (row, _) = bulletin::send::create_or_resume(&p, &store, &news(), date(), START)
         .await
         .unwrap();
     let r = bulletin::send::deliver(&s, &p, &row, None).await.unwrap();
@@ -128,15 +133,15 @@ async fn an_unsubscribe_takes_effect_before_the_next_attempt() {
 async fn resending_after_a_crash_is_byte_for_byte_the_same() {
     let server = TestSmtpServer::start(&[]);
     let (_t, p) = project(server.port, &["a@x.example"], "");
-    let clock = Arc::new(TestClock::at(START));
+    let clock = Arc::new(TestClock::at(START.secs()));
     let (store, s) = sender(&p, clock.clone()).await;
-    let (row, _) = bulletin::send::create_or_resume(&p, &store, "news", date(), START)
+    let (row, _) = bulletin::send::create_or_resume(&p, &store, &news(), date(), START)
         .await
         .unwrap();
     bulletin::send::deliver(&s, &p, &row, None).await.unwrap();
     // Simulate a crash after the relay's 250 but before the ledger heard of it.
     sqlx_reset_to_pending(&p).await;
-    let (row2, created) = bulletin::send::create_or_resume(&p, &store, "news", date(), START + 60)
+    let (row2, created) = bulletin::send::create_or_resume(&p, &store, &news(), date(), START + 60)
         .await
         .unwrap();
     assert!(!created);
@@ -168,9 +173,9 @@ async fn max_per_day_holds_across_restarts() {
     let members: Vec<String> = (0..12).map(|i| format!("p{i}@x.example")).collect();
     let refs: Vec<&str> = members.iter().map(String::as_str).collect();
     let (_t, p) = project(sink.port, &refs, "max_per_day = 5\n");
-    let clock = Arc::new(TestClock::at(START));
+    let clock = Arc::new(TestClock::at(START.secs()));
     let (store, s) = sender(&p, clock.clone()).await;
-    let (row, _) = bulletin::send::create_or_resume(&p, &store, "news", date(), START)
+    let (row, _) = bulletin::send::create_or_resume(&p, &store, &news(), date(), START)
         .await
         .unwrap();
     let r = bulletin::send::deliver(&s, &p, &row, None).await.unwrap();
@@ -216,17 +221,17 @@ async fn send_slots_are_paced_on_the_senders_clock() {
         "max_per_minute = 600\n",
     );
     let later = START + 10 * 365 * 86_400;
-    let clock = Arc::new(TestClock::at(later));
+    let clock = Arc::new(TestClock::at(later.secs()));
     let (store, s) = sender(&p, clock.clone()).await;
-    let (row, _) = bulletin::send::create_or_resume(&p, &store, "news", date(), later)
+    let (row, _) = bulletin::send::create_or_resume(&p, &store, &news(), date(), later)
         .await
         .unwrap();
     let r = bulletin::send::deliver(&s, &p, &row, None).await.unwrap();
     assert_eq!(r.counts.sent, 3);
     let paced_to = store.counter("pace").await.unwrap();
     assert!(
-        paced_to >= later * 1000,
+        paced_to >= later.secs() * 1000,
         "slots were reserved at {paced_to} ms, before the sender's clock ({} ms)",
-        later * 1000
+        later.secs() * 1000
     );
 }

@@ -132,7 +132,7 @@ fn send_now_refuses_an_unapproved_issue_unless_forced_and_the_force_is_audited()
     assert!(ok(&o).contains("1 sent"), "{}", out(&o));
     assert_eq!(outbox(&t).len(), 1);
     let s = store(&t);
-    let row = block_on(s.find_issue("news", day("2026-11-01"), IssueKind::Issue))
+    let row = block_on(s.find_issue(&news(), day("2026-11-01"), IssueKind::Issue))
         .unwrap()
         .unwrap();
     let events = block_on(s.events(row.id)).unwrap();
@@ -241,11 +241,11 @@ fn approve_refuses_a_past_date_the_daemon_will_not_send_and_needs_a_name() {
     let held = bulletin::issue::previous_fire(b, tz, past.date_naive()).unwrap();
     block_on(s.record_fire(
         &bulletin::schedule::jobs::Job::Bulletin(news()),
-        held.timestamp(),
+        held.into(),
         Some(held.date_naive()),
         bulletin::store::FireState::Held,
         "",
-        held.timestamp(),
+        held.into(),
     ))
     .unwrap();
     let held_date = held.date_naive().to_string();
@@ -618,7 +618,7 @@ fn one_issues_recipients_by_id_or_by_bulletin_and_date() {
     ok(&run(&t, &["suppress", "c@x.example"]));
     ok(&run(&t, &["send", "news", "--now", "--date", "2026-11-01"]));
     let s = store(&t);
-    let row = block_on(s.find_issue("news", day("2026-11-01"), IssueKind::Issue))
+    let row = block_on(s.find_issue(&news(), day("2026-11-01"), IssueKind::Issue))
         .unwrap()
         .unwrap();
 
@@ -685,11 +685,11 @@ fn cancel_stops_the_waiting_deliveries_and_withdraw_hides_the_issue() {
     // An issue created (as the daemon would) but not sent: three deliveries wait.
     let p = t.load().project.unwrap();
     let s = store(&t);
-    let now = chrono::Utc::now().timestamp();
+    let now = bulletin::timestamp::Timestamp::from(chrono::Utc::now());
     let (row, _) = block_on(bulletin::send::create_or_resume(
         &p,
         &s,
-        "news",
+        &news(),
         "2026-11-01".parse().unwrap(),
         now,
     ))

@@ -324,7 +324,9 @@ fn impact_adds_up_an_issue_and_never_shows_a_small_agency() {
                 window_secs: 86_400,
                 ..SoftPolicy::default()
             };
-            store.record_bounce(&b, policy, now).await.unwrap();
+            bulletin::bounce::policy::record(&store, &b, policy, now.into())
+                .await
+                .unwrap();
         }
         for (who, scope) in [
             ("nurse3@nhs.example", "bulletin:news"),
@@ -336,7 +338,7 @@ fn impact_adds_up_an_issue_and_never_shows_a_small_agency() {
                     &bulletin::store::SuppressionScope::parse(scope).unwrap(),
                     None,
                     SuppressionHow::OneClick,
-                    now,
+                    now.into(),
                 )
                 .await
                 .unwrap();
@@ -348,7 +350,7 @@ fn impact_adds_up_an_issue_and_never_shows_a_small_agency() {
                 &bulletin::store::SuppressionScope::parse("bulletin:other").unwrap(),
                 None,
                 SuppressionHow::Link,
-                now,
+                now.into(),
             )
             .await
             .unwrap();
@@ -630,14 +632,16 @@ fn impact_totals_minus_the_shown_agencies_reveal_no_small_group() {
             window_secs: 86_400,
             ..SoftPolicy::default()
         };
-        store.record_bounce(&b, policy, now).await.unwrap();
+        bulletin::bounce::policy::record(&store, &b, policy, now.into())
+            .await
+            .unwrap();
         store
             .suppress_how(
                 "nurse1@nhs.example",
                 &SuppressionScope::All,
                 None,
                 SuppressionHow::OneClick,
-                now,
+                now.into(),
             )
             .await
             .unwrap();

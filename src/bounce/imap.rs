@@ -146,7 +146,8 @@ where
             continue;
         };
         sorted.summary.read += 1;
-        let outcome = super::ingest(store, verp, signer, policy, body, None, clock.now()).await;
+        let outcome =
+            super::ingest(store, verp, signer, policy, body, None, clock.timestamp()).await;
         match outcome {
             Ok(o) => {
                 super::log(&o);

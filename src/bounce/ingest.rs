@@ -205,7 +205,7 @@ pub async fn ingest(
     policy: SoftPolicy,
     message: Vec<u8>,
     envelope_recipient: Option<&str>,
-    now: i64,
+    now: crate::timestamp::Timestamp,
 ) -> Result<Outcome, StoreError> {
     let reader = verp.clone();
     let checker = signer.clone();
@@ -224,18 +224,13 @@ pub async fn ingest(
         Err(why) => return Ok(Outcome::Ignored(why)),
     };
     let status = r.status.map(|s| s.to_string());
-    let recorded = store
-        .record_bounce(
-            &NewBounce {
-                delivery_id: delivery,
-                kind: r.kind,
-                status: status.as_deref(),
-                detail: &r.detail,
-            },
-            policy,
-            now,
-        )
-        .await?;
+    let bounce = NewBounce {
+        delivery_id: delivery,
+        kind: r.kind,
+        status: status.as_deref(),
+        detail: &r.detail,
+    };
+    let recorded = super::policy::record(store, &bounce, policy, now).await?;
     let kind = r.kind;
     Ok(match recorded {
         BounceRecorded::UnknownDelivery => Outcome::Ignored(Ignored::UnknownDelivery),
@@ -253,7 +248,11 @@ pub async fn ingest(
 }
 
 /// Suppress the token's address for the token's bulletin, as the unsubscribe page does.
-async fn unsubscribe(store: &Store, u: Unsubscribe, now: i64) -> Result<Outcome, StoreError> {
+async fn unsubscribe(
+    store: &Store,
+    u: Unsubscribe,
+    now: crate::timestamp::Timestamp,
+) -> Result<Outcome, StoreError> {
     let changed = store
         .suppress_how(
             &u.email.key(),

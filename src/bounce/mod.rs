@@ -1,12 +1,14 @@
 //! Bounces and complaints: the VERP return path each delivery is sent with, reading DSNs and
 //! abuse reports that come back (from an MTA's pipe or an IMAP mailbox), and the policy that
-//! turns them into suppressions; and readers' unsubscribe requests sent to the same mailbox.
+//! turns them into suppressions ([`policy`]: the ledger records what it decides); and readers'
+//! unsubscribe requests sent to the same mailbox.
 //! Lists stay in reviewed files: a bounce suppresses the address in the ledger, and
 //! `lists --stale` says which file line to remove.
 
 pub mod imap;
 pub mod ingest;
 pub mod mime;
+pub mod policy;
 pub mod report;
 pub mod stale;
 pub mod unsubscribe;
@@ -16,9 +18,9 @@ use std::fmt;
 
 pub use ingest::{Ignored, Outcome, ingest};
 pub use verp::Verp;
-// Stored words and the store's policy parameter live with the ledger, which must not import
-// this module back.
-pub use crate::store::{BounceKind, SoftPolicy};
+// The stored word lives with the ledger, which must not import this module back.
+pub use crate::store::BounceKind;
+pub use policy::SoftPolicy;
 
 /// An RFC 3463 enhanced status code, `class.subject.detail` (5.1.1: no such mailbox).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,15 +63,15 @@ impl StatusCode {
             .find_map(StatusCode::parse)
     }
 
-    /// What the code means for the address ([`crate::bounce_policy::status_kind`]).
+    /// What the code means for the address ([`policy::status_kind`]).
     pub fn kind(self) -> BounceKind {
-        crate::bounce_policy::status_kind(self.class, self.subject, self.detail)
+        policy::status_kind(self.class, self.subject, self.detail)
     }
 }
 
 /// The kind of a relay's synchronous refusal (`550 5.1.1 …` at RCPT): by its enhanced status
 /// code when it gives one, else by the basic reply code and its words
-/// ([`crate::bounce_policy::reply_kind`]).
+/// ([`policy::reply_kind`]).
 pub fn classify_reply(reply: &str) -> BounceKind {
     if let Some(code) = StatusCode::find_in(reply) {
         return code.kind();
@@ -79,7 +81,7 @@ pub fn classify_reply(reply: &str) -> BounceKind {
         .find(|w| w.len() == 3)
         .and_then(|w| w.parse::<u16>().ok());
     match code {
-        Some(code) => crate::bounce_policy::reply_kind(code, reply),
+        Some(code) => policy::reply_kind(code, reply),
         None => BounceKind::Soft,
     }
 }

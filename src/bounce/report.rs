@@ -59,10 +59,8 @@ impl Report {
     /// that say nothing actionable.
     pub fn verdict(&self) -> Option<(BounceKind, Option<StatusCode>, String)> {
         match self {
-            Report::Feedback { feedback_type } => {
-                crate::bounce_policy::feedback_kind(feedback_type)
-                    .map(|kind| (kind, None, format!("feedback-type {feedback_type}")))
-            }
+            Report::Feedback { feedback_type } => super::policy::feedback_kind(feedback_type)
+                .map(|kind| (kind, None, format!("feedback-type {feedback_type}"))),
             Report::Dsn(recipients) => recipients
                 .iter()
                 .filter(|r| r.action == Action::Failed)

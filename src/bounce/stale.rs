@@ -90,7 +90,9 @@ pub fn stale_members(project: &Project, stale: &[StaleAddress]) -> Vec<StaleMemb
                 email: s.email_key.clone(),
                 kind: s.kind,
                 status: s.status.clone(),
-                since: chrono::DateTime::from_timestamp(s.at, 0)
+                since: s
+                    .at
+                    .to_utc()
                     .map(|t| t.date_naive().to_string())
                     .unwrap_or_default(),
                 remove,

@@ -70,7 +70,7 @@ pub async fn run(
         b.policy(),
         message,
         recipient.as_deref(),
-        clock.now(),
+        clock.timestamp(),
     )
     .await;
     match outcome {

@@ -85,6 +85,6 @@ async fn issues_held(p: &crate::config::Project) -> crate::news_window::IssuesHe
         .unwrap_or_default()
         .into_iter()
         .filter(|s| s.kind == crate::store::IssueKind::Issue && s.issue != 0)
-        .map(|s| (s.bulletin, s.date))
+        .map(|s| (s.bulletin.to_string(), s.date))
         .collect()
 }

@@ -19,7 +19,7 @@ pub async fn run(
     let store = Store::open_read_only(&project.settings.database)
         .await
         .context("opening the ledger")?;
-    let now = clock.now();
+    let now = clock.timestamp();
     let r = report(project, &store, &scope, now).await?;
     let mut out = std::io::stdout().lock();
     match format {

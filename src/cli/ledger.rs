@@ -111,7 +111,7 @@ pub async fn status(
         println!("proofs to the editors:");
         print_status_rows(&proofs, tz, &audit);
     }
-    let now = clock.now();
+    let now = clock.timestamp();
     let limit = project.settings.transport.max_per_day;
     if let Some(w) = crate::delivery::daily::waiting(&store, limit, tz, now).await? {
         println!("{}", w.describe(tz));
@@ -207,18 +207,23 @@ fn print_cancelled_fires(
     if cancelled.is_empty() {
         return;
     }
-    let now = clock.now();
+    let now = clock.timestamp();
     println!("cancelled before they were created:");
     let at = |t: i64| project.local(t).format(STAMP).to_string();
     for c in cancelled {
         let date = c.for_date.map(|d| d.to_string()).unwrap_or_default();
-        let mut line = format!("  {} {date}: cancelled by {} at {}", c.job, c.by, at(c.at));
+        let mut line = format!(
+            "  {} {date}: cancelled by {} at {}",
+            c.job,
+            c.by,
+            at(c.at.secs())
+        );
         if let (Job::Bulletin(b), Some(d)) = (&c.job, c.for_date)
             && c.due_at > now
         {
             line.push_str(&format!(
                 "; was due {}, `bulletin uncancel {b} --date {d}` restores it",
-                at(c.due_at)
+                at(c.due_at.secs())
             ));
         }
         println!("{line}");
@@ -259,7 +264,7 @@ pub async fn suppress(
         .map_err(|err| anyhow::anyhow!("{email}: invalid address: {err}"))?;
     let scope = scope(project, list, bulletin)?;
     let store = open(project).await?;
-    let now = clock.now();
+    let now = clock.timestamp();
     let added = store.suppress(&e.key(), &scope, reason, now).await?;
     // Whole-address and bulletin suppressions reach created issues through the ledger alone;
     // a list's needs the lists, which the command has.
@@ -300,7 +305,7 @@ pub async fn unsuppress(
     };
     let store = open(project).await?;
     let n = store
-        .unsuppress(&e.key(), scope.as_ref(), clock.now())
+        .unsuppress(&e.key(), scope.as_ref(), clock.timestamp())
         .await?;
     println!("removed {n} suppression(s) of {}", e.key());
     Ok(ExitCode::SUCCESS)
@@ -326,9 +331,9 @@ pub async fn approve(
     }
     let store = open(project).await?;
     let tz = project.settings.organisation.time_zone;
-    let now = clock.now();
+    let now = clock.timestamp();
     let has_issue = store
-        .find_issue(bulletin, date, IssueKind::Issue)
+        .find_issue(&b.id, date, IssueKind::Issue)
         .await?
         .is_some();
     let job = Job::Bulletin(b.id.clone());
@@ -341,7 +346,7 @@ pub async fn approve(
         refuse_unscheduled(b, tz, date);
         return Ok(ExitCode::FAILURE);
     }
-    let fire = crate::issue::fire_on(b, tz, date).map(|t| t.timestamp());
+    let fire = crate::issue::fire_on(b, tz, date).map(crate::timestamp::Timestamp::from);
     let recorded = match fire {
         Some(due) => store.fire_state(&job, due).await?,
         None => None,
@@ -352,7 +357,7 @@ pub async fn approve(
             && crate::late::passed_unsent(due, recorded, now, i64::from(b.catch_up_hours) * 3600)
     });
     if let Some(due) = fire.filter(|_| passed && !late) {
-        refuse_passed(project, b, date, due, now);
+        refuse_passed(project, b, date, due.secs(), now.secs());
         return Ok(ExitCode::FAILURE);
     }
     let added = store.approve(&b.id, date, &by, now).await?;

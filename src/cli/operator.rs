@@ -25,7 +25,10 @@ async fn find_named_issue(store: &Store, name: &str) -> anyhow::Result<crate::st
                     "`{name}`: the date must be YYYY-MM-DD, as in {bulletin}@2026-12-01"
                 )
             })?;
-            store.find_issue(bulletin, date, IssueKind::Issue).await?
+            match crate::ids::BulletinId::parse(bulletin) {
+                Ok(b) => store.find_issue(&b, date, IssueKind::Issue).await?,
+                Err(_) => None,
+            }
         }
         None => match name.parse::<i64>() {
             Ok(id) => store.issue_by_id(id).await?,
@@ -79,7 +82,7 @@ pub async fn recipients(
             r.email,
             r.state,
             r.attempts,
-            local_time(project, r.updated_at),
+            local_time(project, r.updated_at.secs()),
             r.last_reply.as_deref().unwrap_or("-")
         );
     }
@@ -411,10 +414,8 @@ pub async fn act(
     if act == Act::Uncancel {
         return uncancel(&store, bulletin, date, clock).await;
     }
-    match (
-        act,
-        store.find_issue(bulletin, date, IssueKind::Issue).await?,
-    ) {
+    let id = crate::ids::BulletinId::parse(bulletin)?;
+    match (act, store.find_issue(&id, date, IssueKind::Issue).await?) {
         (Act::Cancel, Some(row)) => cancel(&store, &row, clock).await,
         (Act::Cancel, None) => cancel_fire(project, &store, bulletin, date, clock).await,
         (_, Some(row)) => withdraw(&store, &row, clock).await,
@@ -446,7 +447,9 @@ async fn cancel(
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let n = store.cancel_issue(row.id, &operator(), clock.now()).await?;
+    let n = store
+        .cancel_issue(row.id, &operator(), clock.timestamp())
+        .await?;
     let after = store.counts(row.id).await?;
     println!(
         "cancelled {bulletin} {date} (issue {}): {n} waiting deliveries cancelled, {} already sent, {} in flight will complete",
@@ -464,7 +467,7 @@ async fn cancel_fire(
     date: NaiveDate,
     clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
-    let now = clock.now();
+    let now = clock.timestamp();
     let job = Job::Bulletin(crate::ids::BulletinId::parse(bulletin)?);
     let detail = format!("{}{}", crate::store::CANCELLED_BY, operator());
     let held = store
@@ -473,11 +476,11 @@ async fn cancel_fire(
         .into_iter()
         .find(|h| h.job == job && h.for_date == Some(date));
     let due = match held {
-        Some(h) => Some(h.due_at),
+        Some(h) => Some(h.due_at.secs()),
         None => project.bulletin(bulletin).and_then(|b| {
             crate::issue::fire_on(b, project.settings.organisation.time_zone, date)
                 .map(|t| t.timestamp())
-                .filter(|t| *t > now)
+                .filter(|t| *t > now.secs())
         }),
     };
     let Some(due) = due else {
@@ -487,7 +490,14 @@ async fn cancel_fire(
         return Ok(ExitCode::FAILURE);
     };
     let state = store
-        .record_fire(&job, due, Some(date), FireState::Skipped, &detail, now)
+        .record_fire(
+            &job,
+            due.into(),
+            Some(date),
+            FireState::Skipped,
+            &detail,
+            now,
+        )
         .await?;
     store
         .log_event(
@@ -516,7 +526,7 @@ async fn uncancel(
     date: NaiveDate,
     clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
-    let now = clock.now();
+    let now = clock.timestamp();
     let job = Job::Bulletin(crate::ids::BulletinId::parse(bulletin)?);
     let cancelled = store
         .cancelled_fires()
@@ -524,7 +534,8 @@ async fn uncancel(
         .into_iter()
         .find(|c| c.job == job && c.for_date == Some(date));
     let Some(c) = cancelled else {
-        let issue = store.find_issue(bulletin, date, IssueKind::Issue).await?;
+        let id = crate::ids::BulletinId::parse(bulletin)?;
+        let issue = store.find_issue(&id, date, IssueKind::Issue).await?;
         match issue {
             Some(row) if row.state == IssueState::Cancelled => eprintln!(
                 "error: {bulletin} {date} (issue {}) was cancelled after it was created; its cancelled deliveries stay cancelled (send the issue again with `bulletin send {bulletin} --now --date {date}`)",
@@ -560,7 +571,7 @@ async fn withdraw(
 ) -> anyhow::Result<ExitCode> {
     let (bulletin, date) = (&row.bulletin, row.date);
     if store
-        .withdraw_issue(row.id, &operator(), clock.now())
+        .withdraw_issue(row.id, &operator(), clock.timestamp())
         .await?
     {
         println!(

@@ -47,7 +47,8 @@ pub fn write(
     out: Option<&Path>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Written, PreviewError> {
-    let (issue, mut rendered) = compose::compose(project, bulletin, date)?;
+    let (issue, mut rendered) =
+        compose::compose(project, &compose::find(project, bulletin)?.id, date)?;
     rendered.set_date(&project.local(now));
     compose::find(project, bulletin)?;
     // A preview file is left on disk and passed around: it is made out to a sample reader,
@@ -105,7 +106,11 @@ pub(super) fn run(
     let now = clock.now_utc();
     let date = match date {
         Some(d) => d,
-        None => crate::compose::next_issue_date(project, bulletin, now)?,
+        None => crate::compose::next_issue_date(
+            project,
+            &crate::compose::find(project, bulletin)?.id,
+            now,
+        )?,
     };
     let w = write(project, bulletin, date, out, now)?;
     let shown = std::env::current_dir()

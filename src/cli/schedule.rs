@@ -73,7 +73,7 @@ pub fn rows(fires: &[Planned], created: &Created, cancelled: &[CancelledFire], t
             already_created: already_created(&p.job, p.for_date, created),
             cancelled: cancellation(p, cancelled).map(|c| Cancelled {
                 by: c.by.clone(),
-                at: local(c.at, tz).to_rfc3339(),
+                at: local(c.at.secs(), tz).to_rfc3339(),
             }),
         })
         .collect()
@@ -81,7 +81,7 @@ pub fn rows(fires: &[Planned], created: &Created, cancelled: &[CancelledFire], t
 
 /// "CANCELLED by tester on Sat 5 Dec 2026 18:20 GMT; `bulletin uncancel …` restores it".
 fn cancelled_note(p: &Planned, c: &CancelledFire, tz: Tz) -> String {
-    let mut s = format!("CANCELLED by {} on {}", c.by, when(&local(c.at, tz)));
+    let mut s = format!("CANCELLED by {} on {}", c.by, when(&local(c.at.secs(), tz)));
     if let (Job::Bulletin(b), Some(d)) = (&p.job, p.for_date) {
         s.push_str(&format!("; `bulletin uncancel {b} --date {d}` restores it"));
     }

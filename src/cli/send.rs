@@ -70,7 +70,7 @@ pub async fn send(
     let today = project.local(clock.now_utc()).date_naive();
     let Some(b) = project.bulletin(bulletin) else {
         // The preview error names the bulletins and suggests the nearest.
-        crate::compose::compose(project, bulletin, today)?;
+        crate::compose::find(project, bulletin)?;
         anyhow::bail!("unknown bulletin `{bulletin}`");
     };
     // The issue goes through the sender lock: one sender per SQLite database, refused beside a
@@ -108,7 +108,7 @@ pub async fn send(
         false
     };
     let (row, created) = if opts.now {
-        let (row, created) = service.create_or_resume(bulletin, date).await?;
+        let (row, created) = service.create_or_resume(&b.id, date).await?;
         if forced && created {
             record_forced(&store, &row, &*clock).await?;
         }
@@ -116,7 +116,8 @@ pub async fn send(
     } else {
         let to = test_addresses(opts.test_to)?;
         let proof = crate::send::EditorsCopy::TestProof;
-        crate::send::create_copy(project, &store, bulletin, date, &to, proof, clock.now()).await?
+        crate::send::create_copy(project, &store, &b.id, date, &to, proof, clock.timestamp())
+            .await?
     };
     let before = store.counts(row.id).await?;
     let bar = progress(before.open());
@@ -205,7 +206,7 @@ async fn may_send_now(
 async fn record_forced(store: &Store, row: &IssueRow, clock: &dyn Clock) -> anyhow::Result<()> {
     let what = format!("sent without approval (--force) by {}", operator());
     store
-        .log_event(Some(row.id), None, "forced", &what, clock.now())
+        .log_event(Some(row.id), None, "forced", &what, clock.timestamp())
         .await?;
     tracing::warn!(bulletin = %row.bulletin, date = %row.date, "sent without approval (--force); recorded in the audit log");
     Ok(())
@@ -253,7 +254,7 @@ fn report(
         }
     );
     if let Some(due) = summary.next_due.filter(|_| c.deferred > 0)
-        && let Some(t) = chrono::DateTime::from_timestamp(due, 0)
+        && let Some(t) = due.to_utc()
     {
         println!(
             "deferred deliveries are retried from {} (run this again then, or leave it to `bulletin run`)",

@@ -37,10 +37,10 @@ pub fn context(project: &Project) -> Context<'_> {
 /// The date of the next issue of `bulletin` after `now`.
 pub fn next_issue_date(
     project: &Project,
-    bulletin: &str,
+    bulletin: &crate::ids::BulletinId,
     now: DateTime<Utc>,
 ) -> Result<NaiveDate, ComposeError> {
-    let b = find(project, bulletin)?;
+    let b = find(project, bulletin.as_str())?;
     let tz = project.settings.organisation.time_zone;
     crate::schedule::issue_fires_after(b, tz, now)
         .next()
@@ -68,10 +68,10 @@ pub fn find<'p>(project: &'p Project, id: &str) -> Result<&'p Bulletin, ComposeE
 /// Assemble and render the issue of `bulletin` for `date`.
 pub fn compose(
     project: &Project,
-    bulletin: &str,
+    bulletin: &crate::ids::BulletinId,
     date: NaiveDate,
 ) -> Result<(Issue, Rendered), ComposeError> {
-    let b = find(project, bulletin)?;
+    let b = find(project, bulletin.as_str())?;
     let issue = issue::assemble(project, b, date);
     let rendered = render(project, &issue)?;
     Ok((issue, rendered))
@@ -86,10 +86,10 @@ pub fn render(project: &Project, issue: &Issue) -> Result<Rendered, ComposeError
 pub fn size_warnings(project: &Project, now: DateTime<Utc>) -> crate::diag::Diagnostics {
     let mut out = crate::diag::Diagnostics::new();
     for b in &project.settings.bulletins {
-        let Ok(date) = next_issue_date(project, b.id.as_str(), now) else {
+        let Ok(date) = next_issue_date(project, &b.id, now) else {
             continue;
         };
-        match compose(project, b.id.as_str(), date) {
+        match compose(project, &b.id, date) {
             Ok((_, r)) if r.html_size() > crate::render::HTML_SIZE_LIMIT => out.push(
                 crate::diag::Diagnostic::warning(
                     &project.config_path,

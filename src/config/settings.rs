@@ -143,15 +143,15 @@ pub struct Bounces {
     pub soft_window_days: u32,
     /// When a burst of one issue's hard bounces is not believed (`breaker_percent`,
     /// `breaker_minimum`, `breaker_window_minutes`).
-    pub breaker: crate::bounce_policy::Breaker,
+    pub breaker: crate::bounce_limits::Breaker,
     /// A mailbox the daemon polls for bounces (`[bounces.imap]`), instead of or beside a pipe.
     pub imap: Option<ImapMailbox>,
 }
 
 impl Bounces {
     /// The policy these settings make: `soft_limit` within `soft_window_days`, and the breaker.
-    pub fn policy(&self) -> crate::bounce_policy::SoftPolicy {
-        crate::bounce_policy::SoftPolicy {
+    pub fn policy(&self) -> crate::bounce_limits::SoftPolicy {
+        crate::bounce_limits::SoftPolicy {
             limit: self.soft_limit,
             window_secs: i64::from(self.soft_window_days) * 86_400,
             breaker: self.breaker,
@@ -1131,8 +1131,8 @@ fn bounces(
         soft_limit: limit.map_or(3, |v| v.value as u32),
         soft_window_days: window.map_or(30, |v| v.value as u32),
         breaker: {
-            let d = crate::bounce_policy::Breaker::default();
-            crate::bounce_policy::Breaker {
+            let d = crate::bounce_limits::Breaker::default();
+            crate::bounce_limits::Breaker {
                 share_percent: breaker_percent.map_or(d.share_percent, |v| v.value as u32),
                 minimum: breaker_minimum.map_or(d.minimum, |v| v.value as u32),
                 window_secs: breaker_window.map_or(d.window_secs, |v| v.value * 60),

@@ -21,6 +21,7 @@ use crate::instance::MAX_SLEEP_SECS;
 use crate::schedule::jobs::{Job, upcoming};
 use crate::send::{Clearance, EditorsCopy, Ownership, Service};
 use crate::store::{Approval, FireState, LeaseSweep, Store, StoreError};
+use crate::timestamp::Timestamp;
 
 /// How long a stopping daemon waits for SMTP transactions in flight before it exits anyway
 /// (what is left in flight returns to the queue at the next start).
@@ -134,7 +135,7 @@ impl Daemon {
     /// One pass: handle every fire due since the last pass (or within the catch-up window on a
     /// first start), re-check held issues, then attempt every due delivery.
     pub async fn try_execute_step(&self) -> Result<StepReport, StepError> {
-        let now = self.clock.now();
+        let now = self.clock.timestamp();
         let mut report = StepReport::default();
         // Claims of senders that died (their leases ran out) go back to the queue.
         self.service
@@ -144,14 +145,14 @@ impl Daemon {
         self.recheck_held(now, &mut report).await?;
         self.store.set_state(LAST_TICK, &now.to_string()).await?;
         let limit_resets = self.deliver_due(now, &mut report).await?;
-        report.next_at = self.next_wake(now, limit_resets).await?;
+        report.next_at = self.next_wake(now, limit_resets).await?.secs();
         Ok(report)
     }
 
     /// When the previous pass ran; on a first start, as far back as the widest catch-up window.
-    async fn last_tick(&self, now: i64) -> Result<i64, StoreError> {
+    async fn last_tick(&self, now: Timestamp) -> Result<Timestamp, StoreError> {
         Ok(match self.store.get_state(LAST_TICK).await? {
-            Some(v) => v.parse::<i64>().unwrap_or(now),
+            Some(v) => v.parse::<i64>().map_or(now, Timestamp::from),
             None => {
                 now - self
                     .project
@@ -167,12 +168,12 @@ impl Daemon {
 
     /// Every fire due since the last pass not yet handled: done, held, or skipped when missed
     /// by more than its catch-up window.
-    async fn handle_fires(&self, now: i64, report: &mut StepReport) -> Result<(), StepError> {
+    async fn handle_fires(&self, now: Timestamp, report: &mut StepReport) -> Result<(), StepError> {
         let last = self.last_tick(now).await?;
-        let after = DateTime::<Utc>::from_timestamp(last.min(now), 0).unwrap_or_default();
-        let until = DateTime::<Utc>::from_timestamp(now, 0).unwrap_or_default();
+        let after = last.min(now).to_utc().unwrap_or_default();
+        let until = now.to_utc().unwrap_or_default();
         for (job, at, for_date) in crate::schedule::jobs::fires_in(&self.project, after, until) {
-            let due = at.timestamp();
+            let due = Timestamp::from(at);
             let name = job.to_string();
             let date = for_date.map(|d| d.to_string()).unwrap_or_default();
             if self.store.fire_state(&job, due).await?.is_some() {
@@ -204,7 +205,7 @@ impl Daemon {
                 continue;
             }
             if let (Job::Bulletin(id), Some(d)) = (&job, for_date) {
-                self.notify_held(id.as_str(), d, now).await?;
+                self.notify_held(id, d, now).await?;
             }
             report.held.push((name, date));
         }
@@ -212,7 +213,7 @@ impl Daemon {
     }
 
     /// Issues waiting for approval: sent once approved, dropped when too old to send.
-    async fn recheck_held(&self, now: i64, report: &mut StepReport) -> Result<(), StepError> {
+    async fn recheck_held(&self, now: Timestamp, report: &mut StepReport) -> Result<(), StepError> {
         let max_age = i64::from(self.project.settings.transport.max_age_hours) * 3600;
         for held in self.store.held_fires().await? {
             let (job, due) = (held.job, held.due_at);
@@ -247,9 +248,9 @@ impl Daemon {
     /// stopped the pass.
     async fn deliver_due(
         &self,
-        now: i64,
+        now: Timestamp,
         report: &mut StepReport,
-    ) -> Result<Option<i64>, StepError> {
+    ) -> Result<Option<Timestamp>, StepError> {
         let (limit, tz) = (
             self.project.settings.transport.max_per_day,
             self.project.settings.organisation.time_zone,
@@ -268,16 +269,20 @@ impl Daemon {
                 suppressed = c.suppressed, "delivery pass"
             );
             if let Stop::RelayDown(why) = &summary.stop {
-                let retry_in = summary.paused_until.map_or(0, |t| t - self.clock.now());
+                let retry_in = summary
+                    .paused_until
+                    .map_or(0, |t| t - self.clock.timestamp());
                 tracing::error!(issue = issue.id, reason = %why, retry_in_secs = retry_in, "the relay cannot be used; the issue is paused and will be retried");
             }
             if summary.stop == Stop::DailyLimit {
                 limited = true;
-                if let Some(w) = daily::waiting(&self.store, limit, tz, self.clock.now()).await? {
+                if let Some(w) =
+                    daily::waiting(&self.store, limit, tz, self.clock.timestamp()).await?
+                {
                     tracing::warn!(
                         limit = w.limit,
                         waiting = w.waiting,
-                        until = w.until,
+                        until = w.until.secs(),
                         "{}; nothing more is sent until then",
                         w.describe(tz)
                     );
@@ -291,13 +296,16 @@ impl Daemon {
     /// an issue of kind `held`, created once; the delivery pass sends it).
     async fn notify_held(
         &self,
-        bulletin: &str,
+        bulletin: &crate::ids::BulletinId,
         date: chrono::NaiveDate,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StepError> {
         let p = &self.project;
-        let Some(editors) = p.bulletin(bulletin).and_then(|b| b.editors.as_ref()) else {
-            tracing::warn!(bulletin, %date, "held, and no `editors` list to email about it");
+        let Some(editors) = p
+            .bulletin(bulletin.as_str())
+            .and_then(|b| b.editors.as_ref())
+        else {
+            tracing::warn!(%bulletin, %date, "held, and no `editors` list to email about it");
             return Ok(());
         };
         let to = editor_addresses(p, &self.store, editors).await?;
@@ -312,7 +320,7 @@ impl Daemon {
         )
         .await?;
         if created {
-            tracing::info!(bulletin, %date, issue = row.id, editors = to.len(), "the editors are emailed that the issue is held");
+            tracing::info!(%bulletin, %date, issue = row.id, editors = to.len(), "the editors are emailed that the issue is held");
         }
         Ok(())
     }
@@ -320,11 +328,15 @@ impl Daemon {
     /// When something next needs doing: the next fire, the next due delivery (or the retry of a
     /// paused issue) — or, while the daily limit is used up, its reset at `limit_resets` — or a
     /// periodic look, whichever is first.
-    async fn next_wake(&self, now: i64, limit_resets: Option<i64>) -> Result<i64, StoreError> {
-        let after = DateTime::<Utc>::from_timestamp(now, 0).unwrap_or_default();
+    async fn next_wake(
+        &self,
+        now: Timestamp,
+        limit_resets: Option<Timestamp>,
+    ) -> Result<Timestamp, StoreError> {
+        let after = now.to_utc().unwrap_or_default();
         let mut next = now + MAX_SLEEP_SECS;
         if let Some((_, at, _)) = upcoming(&self.project, after, 1).first() {
-            next = next.min(at.timestamp());
+            next = next.min(Timestamp::from(*at));
         }
         match limit_resets {
             Some(reset) => next = next.min(reset),
@@ -343,7 +355,7 @@ impl Daemon {
         &self,
         job: &Job,
         for_date: Option<chrono::NaiveDate>,
-        now: i64,
+        now: Timestamp,
     ) -> Result<Option<FireState>, StepError> {
         let p = &self.project;
         let Some(date) = for_date else {
@@ -364,7 +376,7 @@ impl Daemon {
                     }
                     Clearance::Exists | Clearance::Free => {}
                 }
-                let (row, created) = self.service.create_or_resume(id.as_str(), date).await?;
+                let (row, created) = self.service.create_or_resume(id, date).await?;
                 tracing::info!(bulletin = %id, %date, issue = row.id, created, "issue due");
                 Ok(Some(FireState::Done))
             }
@@ -379,7 +391,7 @@ impl Daemon {
                 let (row, _) = crate::send::create_copy(
                     p,
                     &self.store,
-                    id.as_str(),
+                    id,
                     date,
                     &to,
                     EditorsCopy::Proof,
@@ -390,9 +402,7 @@ impl Daemon {
                 Ok(Some(FireState::Done))
             }
             Job::Announce(c) => {
-                match crate::send::create_announcement(p, &self.store, c.as_str(), date, now)
-                    .await?
-                {
+                match crate::send::create_announcement(p, &self.store, c, date, now).await? {
                     Some((row, _)) => {
                         tracing::info!(campaign = %c, start = %date, issue = row.id, "announcement due");
                         Ok(Some(FireState::Done))
@@ -699,7 +709,7 @@ pub async fn run(
         .release_dead_leases(ownership.sweep())
         .await?;
     // Alive from the start: the first pass may be a long send (it beats as it goes).
-    daemon.heartbeat.beat(daemon.clock.now());
+    daemon.heartbeat.beat(daemon.clock.timestamp());
     let beside = Beside::start(&daemon, listener)?;
     eprint!("bulletin {} running ({owner}); ", env!("CARGO_PKG_VERSION"));
     let created = store.created_issues().await.unwrap_or_default();
@@ -741,7 +751,7 @@ async fn pass_until_stopped(
         let Some(report) = step_or_stop(daemon, &mut term, &mut int).await else {
             return Ok(());
         };
-        daemon.heartbeat.pass_done(daemon.clock.now());
+        daemon.heartbeat.pass_done(daemon.clock.timestamp());
         let sleep_for = sleep_after(report, daemon.clock.now());
         let mut reload_now = false;
         let poll_store = daemon.store.clone();

@@ -3,22 +3,23 @@
 //! reached. The daemon sleeps until the reset instead of trying every second, and `status`,
 //! `/healthz` and `/metrics` say that recipients wait and until when.
 
-use chrono::{DateTime, Days, NaiveDate, TimeZone};
+use chrono::{Days, NaiveDate, TimeZone};
 use chrono_tz::Tz;
 
 use crate::store::{Store, StoreError};
+use crate::timestamp::Timestamp;
 
-/// The local date `now` (Unix seconds) falls on: the key the day's sends are counted under.
-pub fn day_of(now: i64, tz: Tz) -> NaiveDate {
-    DateTime::from_timestamp(now, 0)
+/// The local date `now` falls on: the key the day's sends are counted under.
+pub fn day_of(now: Timestamp, tz: Tz) -> NaiveDate {
+    now.to_utc()
         .unwrap_or_default()
         .with_timezone(&tz)
         .date_naive()
 }
 
-/// When the day of `now` ends and the limit starts again (Unix seconds): the next local
-/// midnight, or the first local time after it where a clock change skips midnight.
-pub fn resets_at(now: i64, tz: Tz) -> i64 {
+/// When the day of `now` ends and the limit starts again: the next local midnight, or the
+/// first local time after it where a clock change skips midnight.
+pub fn resets_at(now: Timestamp, tz: Tz) -> Timestamp {
     let next = day_of(now, tz) + Days::new(1);
     let midnight = next.and_hms_opt(0, 0, 0).expect("midnight is a time");
     // A gap (clocks going forward at midnight) is at most a few hours: the first minute that
@@ -28,7 +29,7 @@ pub fn resets_at(now: i64, tz: Tz) -> i64 {
             tz.from_local_datetime(&(midnight + chrono::Duration::minutes(m)))
                 .earliest()
         })
-        .map_or(now + 24 * 3600, |t| t.timestamp())
+        .map_or(now + 24 * 3600, Timestamp::from)
 }
 
 /// The daily limit reached, and who waits for it.
@@ -38,15 +39,17 @@ pub struct DailyWait {
     pub limit: u32,
     /// Deliveries still to go (pending, in flight or deferred), all issues.
     pub waiting: u64,
-    /// When the limit resets (Unix seconds).
-    pub until: i64,
+    /// When the limit resets.
+    pub until: Timestamp,
 }
 
 impl DailyWait {
     /// What the operator is told: "daily limit of 100 reached; 42 recipients wait until
     /// Tue 2 Dec 2026 00:00 GMT".
     pub fn describe(&self, tz: Tz) -> String {
-        let until = DateTime::from_timestamp(self.until, 0)
+        let until = self
+            .until
+            .to_utc()
             .unwrap_or_default()
             .with_timezone(&tz)
             .format("%a %-d %b %Y %H:%M %Z");
@@ -58,7 +61,12 @@ impl DailyWait {
 }
 
 /// Whether the day's limit is used up at `now`.
-pub async fn reached(store: &Store, limit: u32, tz: Tz, now: i64) -> Result<bool, StoreError> {
+pub async fn reached(
+    store: &Store,
+    limit: u32,
+    tz: Tz,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
     if limit == 0 {
         return Ok(false);
     }
@@ -72,7 +80,7 @@ pub async fn waiting(
     store: &Store,
     limit: u32,
     tz: Tz,
-    now: i64,
+    now: Timestamp,
 ) -> Result<Option<DailyWait>, StoreError> {
     if !reached(store, limit, tz, now).await? {
         return Ok(None);
@@ -94,8 +102,8 @@ pub async fn waiting(
 mod tests {
     use super::*;
 
-    fn at(s: &str) -> i64 {
-        DateTime::parse_from_rfc3339(s).unwrap().timestamp()
+    fn at(s: &str) -> Timestamp {
+        Timestamp::from(chrono::DateTime::parse_from_rfc3339(s).unwrap())
     }
 
     #[test]

@@ -14,7 +14,9 @@ use std::time::Duration;
 use crate::address::{DisplayName, EmailAddress};
 pub use crate::clock::{Clock, SystemClock};
 use crate::render::{Recipient, Rendered};
-use crate::store::{Claimed, Counts, IssueRow, IssueState, Recorded, Store, StoreError};
+use crate::store::{
+    Claimed, Counts, IssueRow, IssueState, Recorded, Store, StoreError, SuppressionScope,
+};
 use crate::token::Signer;
 pub use policy::{Attempt, Backoff};
 
@@ -156,9 +158,9 @@ pub struct RunSummary {
     pub attempted: u64,
     pub counts: Counts,
     pub stop: Stop,
-    pub next_due: Option<i64>,
-    /// When the relay was down: when the issue is tried again (Unix seconds).
-    pub paused_until: Option<i64>,
+    pub next_due: Option<crate::timestamp::Timestamp>,
+    /// When the relay was down: when the issue is tried again.
+    pub paused_until: Option<crate::timestamp::Timestamp>,
 }
 
 /// Send slots `interval` apart, reserved in the ledger so every sender of the database shares
@@ -196,6 +198,11 @@ async fn sleep_until_ms(clock: &dyn Clock, at_ms: i64) {
         tokio::time::sleep(Duration::from_millis(wait as u64)).await;
     }
 }
+
+/// Whether the suppression rule skips an address (its key) with these suppressions: asked
+/// before each batch about the addresses of the issue's open deliveries suppressed since it was
+/// created. The send path holds the issue's lists; see `send::send_rule`.
+pub type Skip = Arc<dyn Fn(&str, &[&SuppressionScope]) -> bool + Send + Sync>;
 
 /// Everything a run needs.
 pub struct Sender {
@@ -265,8 +272,8 @@ struct Shared {
     ledger: tokio::sync::mpsc::Sender<Outcome>,
     unrecorded: Unrecorded,
     pacer: Pacer,
-    /// The bulletin (or campaign) whose `bulletin:<id>` unsubscribes apply.
-    bulletin: String,
+    /// Who the suppressions recorded since the issue was created stop.
+    skip: Skip,
     /// The day's key for `max_per_day` (the organisation's local date).
     day: String,
     /// Why the run ends, shared with the ledger writer (which stops the run when the bounce
@@ -327,9 +334,10 @@ impl Sender {
         issue: &IssueRow,
         rendered: &Arc<Rendered>,
         day: &str,
+        skip: Skip,
         progress: Option<indicatif::ProgressBar>,
     ) -> Result<RunSummary, StoreError> {
-        self.prepare(issue).await?;
+        self.prepare(issue, &skip).await?;
         let (ledger_tx, ledger_rx) = tokio::sync::mpsc::channel(Unrecorded::bound(&self.limits));
         let halt = Arc::new(Halt::default());
         let writer = {
@@ -341,7 +349,7 @@ impl Sender {
             ledger: ledger_tx,
             unrecorded: Unrecorded::new(&self.limits),
             pacer: Pacer::new(self.limits.max_per_minute),
-            bulletin: issue.bulletin.clone(),
+            skip,
             day: day.to_string(),
             halt: Arc::clone(&halt),
             attempted: AtomicU64::new(0),
@@ -381,8 +389,8 @@ impl Sender {
 
     /// Before a run: resume a paused issue, expire what is too old to matter, and apply the
     /// suppressions recorded since the issue was created.
-    async fn prepare(&self, issue: &IssueRow) -> Result<(), StoreError> {
-        let now = self.clock.now();
+    async fn prepare(&self, issue: &IssueRow, skip: &Skip) -> Result<(), StoreError> {
+        let now = self.clock.timestamp();
         if issue.state == IssueState::Paused {
             self.store
                 .set_issue_state(issue.id, IssueState::Sending, Some("resumed"), now)
@@ -399,10 +407,25 @@ impl Sender {
                 "deliveries expired: the issue is older than the maximum age"
             );
         }
-        self.store
-            .apply_suppressions(issue.id, &issue.bulletin, now)
-            .await?;
+        self.apply_suppressions(issue.id, skip, now).await?;
         Ok(())
+    }
+
+    /// Suppress the open deliveries of `issue_id` the rule now skips: an unsubscribe takes
+    /// effect before the next attempt. Returns how many.
+    async fn apply_suppressions(
+        &self,
+        issue_id: i64,
+        skip: &Skip,
+        now: crate::timestamp::Timestamp,
+    ) -> Result<u64, StoreError> {
+        let found = self.store.open_suppressions(issue_id).await?;
+        let keys: Vec<&str> = found
+            .iter()
+            .filter(|(key, scopes)| skip(key, &scopes.iter().collect::<Vec<_>>()))
+            .map(|(key, _)| key.as_str())
+            .collect();
+        self.store.suppress_deliveries(issue_id, &keys, now).await
     }
 
     /// Keep this sender's claims alive while it works; if it dies they lapse and any other
@@ -413,7 +436,7 @@ impl Sender {
             let every = Duration::from_secs((me.limits.lease_secs / 3).max(1) as u64);
             loop {
                 tokio::time::sleep(every).await;
-                let now = me.clock.now();
+                let now = me.clock.timestamp();
                 let owner = format!("{}/", me.owner);
                 if let Err(e) = me
                     .store
@@ -472,7 +495,7 @@ impl Sender {
         stop: Stop,
         attempted: u64,
     ) -> Result<RunSummary, StoreError> {
-        let now = self.clock.now();
+        let now = self.clock.timestamp();
         let paused_until = match &stop {
             Stop::RelayDown(why) => Some(
                 self.store
@@ -534,11 +557,9 @@ impl Sender {
                 shared.note(Stop::DailyLimit);
                 break;
             }
-            let now = self.clock.now();
+            let now = self.clock.timestamp();
             // An unsubscribe takes effect before the next attempt, even in the middle of a send.
-            self.store
-                .apply_suppressions(issue_id, &shared.bulletin, now)
-                .await?;
+            self.apply_suppressions(issue_id, &shared.skip, now).await?;
             let claimed = self
                 .store
                 .claim(issue_id, &owner, now, now + self.limits.lease_secs, granted)
@@ -625,7 +646,7 @@ impl Sender {
                 batch.push((o.id, o.recorded));
                 permits.push(o.permit);
             }
-            let now = self.clock.now();
+            let now = self.clock.timestamp();
             self.store
                 .record(&batch, &format!("{}/", self.owner), now)
                 .await?;
@@ -646,7 +667,7 @@ impl Sender {
         b: &BounceSetup,
         batch: &[(i64, Recorded)],
         halt: &Halt,
-        now: i64,
+        now: crate::timestamp::Timestamp,
     ) -> Result<(), StoreError> {
         for (id, r) in batch {
             let Recorded::Failed { reply } = r else {
@@ -655,19 +676,14 @@ impl Sender {
             let kind = crate::bounce::classify_reply(reply);
             let status = crate::bounce::StatusCode::find_in(reply).map(|s| s.to_string());
             let detail: String = reply.chars().take(300).collect();
-            let outcome = self
-                .store
-                .record_bounce(
-                    &crate::store::NewBounce {
-                        delivery_id: *id,
-                        kind,
-                        status: status.as_deref(),
-                        detail: &detail,
-                    },
-                    b.policy,
-                    now,
-                )
-                .await?;
+            let bounce = crate::store::NewBounce {
+                delivery_id: *id,
+                kind,
+                status: status.as_deref(),
+                detail: &detail,
+            };
+            let outcome =
+                crate::bounce::policy::record(&self.store, &bounce, b.policy, now).await?;
             tracing::info!(delivery = id, %kind, ?outcome, "the relay refused a recipient: recorded as a bounce");
             if let crate::store::BounceRecorded::Recorded { tripped: true, .. } = outcome {
                 tracing::error!(
@@ -708,7 +724,7 @@ impl Sender {
             buf,
         );
         if let Some(dkim) = &self.dkim {
-            let header = dkim.sign(buf, self.clock.now());
+            let header = dkim.sign(buf, self.clock.timestamp());
             buf.splice(0..0, header.into_bytes());
         }
         let usable = match channel {
@@ -751,7 +767,7 @@ impl Sender {
             }
             Attempt::Retry(reply) => {
                 *channel = None;
-                let retry_at = self.clock.now() + self.limits.backoff.delay(d.attempts);
+                let retry_at = self.clock.timestamp() + self.limits.backoff.delay(d.attempts);
                 // Ids only: a relay's reply often repeats the recipient's address (it is in the ledger).
                 tracing::debug!(issue = d.issue_id, delivery = d.id, "deferred");
                 Recorded::Deferred { reply, retry_at }
@@ -809,7 +825,7 @@ impl Sender {
                 "the relay refused the message at {stage}: {reply} (nobody was suppressed; fix the sender or the content, the issue resumes on its own)"
             )));
         }
-        let retry_at = self.clock.now() + self.limits.backoff.delay(d.attempts);
+        let retry_at = self.clock.timestamp() + self.limits.backoff.delay(d.attempts);
         Recorded::Deferred { reply, retry_at }
     }
 }

@@ -9,7 +9,7 @@ pub enum Attempt {
     /// A 4xx reply, a timeout or a dropped connection: defer with backoff.
     Retry(String),
     /// A 5xx reply at RCPT: about this recipient (unless it is a policy verdict; see
-    /// [`crate::bounce_policy::reply_kind`]): fail this one, carry on with the rest.
+    /// [`crate::bounce::policy::reply_kind`]): fail this one, carry on with the rest.
     Reject(String),
     /// A 5xx reply at MAIL FROM, DATA or the end of the data: a verdict on the message or the
     /// sender, never on the address. Nobody is failed or suppressed: the delivery waits, and

@@ -7,10 +7,12 @@ use super::SendError;
 use super::recipients::{materialise, materialise_lists};
 use crate::compose;
 use crate::config::Project;
+use crate::ids::{BulletinId, CampaignId, IssueOwner};
 use crate::store::{IssueKind, IssueRow, NewIssue, Store};
+use crate::timestamp::Timestamp;
 
-/// `now` (Unix seconds) in the organisation's time zone: the Date of an issue created now.
-pub(super) fn created_at(project: &Project, now: i64) -> chrono::DateTime<chrono_tz::Tz> {
+/// `now` in the organisation's time zone: the Date of an issue created now.
+pub(super) fn created_at(project: &Project, now: Timestamp) -> chrono::DateTime<chrono_tz::Tz> {
     project.local(now)
 }
 
@@ -18,9 +20,9 @@ pub(super) fn created_at(project: &Project, now: i64) -> chrono::DateTime<chrono
 pub async fn create_or_resume(
     project: &Project,
     store: &Store,
-    bulletin: &str,
+    bulletin: &BulletinId,
     date: NaiveDate,
-    now: i64,
+    now: Timestamp,
 ) -> Result<(IssueRow, bool), SendError> {
     if let Some(row) = store.find_issue(bulletin, date, IssueKind::Issue).await? {
         return Ok((row, false));
@@ -32,10 +34,12 @@ pub async fn create_or_resume(
             .map_err(compose::ComposeError::from)?;
     }
     rendered.set_date(&created_at(project, now));
-    let b = project.bulletin(bulletin).expect("render found it");
+    let b = project
+        .bulletin(bulletin.as_str())
+        .expect("render found it");
     let suppressions = store.suppressions().await?;
     let new = NewIssue {
-        bulletin: bulletin.to_string(),
+        owner: IssueOwner::Bulletin(bulletin.clone()),
         date,
         kind: IssueKind::Issue,
         subject: issue.subject.clone(),
@@ -51,24 +55,21 @@ pub async fn create_or_resume(
 pub async fn create_announcement(
     project: &Project,
     store: &Store,
-    campaign: &str,
+    campaign: &CampaignId,
     start: NaiveDate,
-    now: i64,
+    now: Timestamp,
 ) -> Result<Option<(IssueRow, bool)>, SendError> {
-    let Some(c) = project.campaign(campaign) else {
+    let Some(c) = project.campaign(campaign.as_str()) else {
         return Ok(None);
     };
     let Some(announce) = &c.announce else {
         return Ok(None);
     };
-    if let Some(row) = store
-        .find_issue(campaign, start, IssueKind::Announcement)
-        .await?
-    {
+    if let Some(row) = store.find_announcement(campaign, start).await? {
         return Ok(Some((row, false)));
     }
     let created = created_at(project, now);
-    let Some(issue) = crate::issue::announcement(project, campaign, start, created) else {
+    let Some(issue) = crate::issue::announcement(project, campaign.as_str(), start, created) else {
         return Ok(None);
     };
     let mut rendered = compose::render(project, &issue)?;
@@ -76,13 +77,18 @@ pub async fn create_announcement(
     let lists: Vec<crate::ids::ListId> = announce.lists.iter().map(|l| l.value.clone()).collect();
     let suppressions = store.suppressions().await?;
     let new = NewIssue {
-        bulletin: campaign.to_string(),
+        owner: IssueOwner::Campaign(campaign.clone()),
         date: start,
         kind: IssueKind::Announcement,
         subject: issue.subject.clone(),
         rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
         themes: issue.theme_tags(),
-        deliveries: materialise_lists(project, &lists, campaign, &suppressions),
+        deliveries: materialise_lists(
+            project,
+            &lists,
+            &IssueOwner::Campaign(campaign.clone()),
+            &suppressions,
+        ),
     };
     Ok(Some(store.create_issue(&new, now).await?))
 }

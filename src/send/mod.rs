@@ -21,6 +21,7 @@ pub use issues::{create_announcement, create_or_resume};
 pub use proofs::{EditorsCopy, PROOF_PAGE_PREFIX, create_copy};
 pub use recipients::{
     apply_list_suppressions, issue_lists, list_recipients, materialise, materialise_lists,
+    send_rule,
 };
 pub use sender::{bounce_setup, sender};
 pub use service::{Clearance, Ownership, Service};
@@ -56,6 +57,12 @@ pub async fn deliver(
     let rendered = Arc::new(stored_rendering(row)?);
     let today = project.local(sender.clock.now()).date_naive();
     Ok(sender
-        .run(row, &rendered, &today.to_string(), progress)
+        .run(
+            row,
+            &rendered,
+            &today.to_string(),
+            send_rule(project, row),
+            progress,
+        )
         .await?)
 }

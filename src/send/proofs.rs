@@ -11,7 +11,9 @@ use super::recipients::materialise;
 use crate::address::EmailAddress;
 use crate::compose;
 use crate::config::Project;
+use crate::ids::{BulletinId, IssueOwner};
 use crate::store::{IssueKind, IssueRow, NewDelivery, NewIssue, Store};
+use crate::timestamp::Timestamp;
 
 /// What the editors are sent: a copy of the issue through the same pipeline, to the given
 /// addresses only, recorded under a kind of its own, never as the issue.
@@ -42,17 +44,17 @@ const TEST_PROOF_SEQUENCE: &str = "test-proof";
 pub async fn create_copy(
     project: &Project,
     store: &Store,
-    bulletin: &str,
+    bulletin: &BulletinId,
     date: NaiveDate,
     to: &[EmailAddress],
     what: EditorsCopy,
-    now: i64,
+    now: Timestamp,
 ) -> Result<(IssueRow, bool), SendError> {
     let kind = match what {
         EditorsCopy::Proof => IssueKind::Proof,
         EditorsCopy::HeldNotice => IssueKind::HeldNotice,
         EditorsCopy::TestProof => IssueKind::TestProof {
-            at: now,
+            at: now.secs(),
             n: Some(store.next_in_sequence(TEST_PROOF_SEQUENCE).await?),
         },
     };
@@ -83,7 +85,7 @@ pub async fn create_copy(
         })
         .collect();
     let new = NewIssue {
-        bulletin: bulletin.to_string(),
+        owner: IssueOwner::Bulletin(bulletin.clone()),
         date,
         kind,
         subject: issue.subject.clone(),
@@ -119,13 +121,13 @@ async fn proof_note(
     project: &Project,
     store: &Store,
     issue: &crate::issue::Issue,
-    now: i64,
+    now: Timestamp,
 ) -> Result<crate::render::ProofNote, SendError> {
     let Some(b) = project.bulletin(&issue.bulletin_id) else {
         return Ok(crate::render::ProofNote::default());
     };
     if let Some(row) = store
-        .find_issue(&issue.bulletin_id, issue.date, IssueKind::Issue)
+        .find_issue(&b.id, issue.date, IssueKind::Issue)
         .await?
         && let Some(first) = store.first_sent(row.id).await?
     {
@@ -139,7 +141,7 @@ async fn proof_note(
     let lists: Vec<&str> = b.lists.iter().map(|l| l.as_str()).collect();
     let mut lines = vec![format!(
         "{} {when} to {people} {} (lists: {}).",
-        if issue.scheduled.timestamp() > now {
+        if Timestamp::from(issue.scheduled) > now {
             "This issue goes on"
         } else {
             "This issue was due on"
@@ -174,7 +176,7 @@ async fn sent_note(
     project: &Project,
     store: &Store,
     row: &IssueRow,
-    first_sent: i64,
+    first_sent: Timestamp,
 ) -> Result<crate::render::ProofNote, SendError> {
     let c = store.counts(row.id).await?;
     let when = project

@@ -1,61 +1,78 @@
 //! Who an issue goes to: the members of its lists, once each, marked where a suppression
 //! applies.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::config::Project;
-use crate::store::NewDelivery;
+use crate::config::lists::ResolvedLists;
+use crate::delivery::Skip;
+use crate::ids::{IssueOwner, ListId};
+use crate::store::{IssueRow, NewDelivery, SuppressionScope};
 use crate::suppress_rule::Suppressions;
 
 /// Everyone the bulletin goes to, once each (case-insensitive), in list order; each marked
 /// suppressed when they asked not to receive it: everything, this bulletin, or every list through
-/// which they would receive it ([`crate::suppress_rule`]).
+/// which they would receive it ([`crate::suppress_rule::skips`]).
 pub fn materialise(
     project: &Project,
     bulletin: &crate::config::Bulletin,
     suppressions: &[crate::store::Suppression],
 ) -> Vec<NewDelivery> {
-    materialise_lists(project, &bulletin.lists, bulletin.id.as_str(), suppressions)
+    let owner = IssueOwner::Bulletin(bulletin.id.clone());
+    materialise_lists(project, &bulletin.lists, &owner, suppressions)
 }
 
-/// [`materialise`] for any lists; `scope_id` is the bulletin (or campaign) whose
-/// `bulletin:<id>` suppressions apply.
+/// [`materialise`] for any lists; `owner` is the bulletin (or campaign) whose `bulletin:<id>`
+/// suppressions apply.
 pub fn materialise_lists(
     project: &Project,
-    lists: &[crate::ids::ListId],
-    scope_id: &str,
+    lists: &[ListId],
+    owner: &IssueOwner,
+    suppressions: &[crate::store::Suppression],
+) -> Vec<NewDelivery> {
+    deliveries(&project.lists, lists, owner, suppressions)
+}
+
+/// The members of `lists` once each, in list order, marked as the rule says.
+fn deliveries(
+    resolved: &ResolvedLists,
+    lists: &[ListId],
+    owner: &IssueOwner,
     suppressions: &[crate::store::Suppression],
 ) -> Vec<NewDelivery> {
     let rule = Suppressions::new(suppressions);
-    let mut order: Vec<String> = Vec::new();
-    let mut found: BTreeMap<String, (NewDelivery, bool)> = BTreeMap::new();
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
     for list in lists {
-        for m in project.lists.members.get(list).into_iter().flatten() {
+        for m in resolved.members.get(list).into_iter().flatten() {
             let key = m.email.key();
-            let reachable = !rule.off_list(&project.lists, list, &key);
-            let entry = found.entry(key.clone()).or_insert_with(|| {
-                order.push(key.clone());
-                (
-                    NewDelivery {
-                        email: m.email.to_string(),
-                        email_key: key.clone(),
-                        name: m.name.as_ref().map(|n| n.to_string()),
-                        suppressed: false,
-                    },
-                    false,
-                )
-            });
-            entry.1 |= reachable;
+            if seen.insert(key.clone()) {
+                out.push(NewDelivery {
+                    email: m.email.to_string(),
+                    suppressed: rule.skips(resolved, lists, owner, &key),
+                    email_key: key,
+                    name: m.name.as_ref().map(|n| n.to_string()),
+                });
+            }
         }
     }
-    order
-        .into_iter()
-        .map(|k| {
-            let (mut d, reachable) = found.remove(&k).expect("inserted above");
-            d.suppressed = !reachable || rule.stops_sending(&k, scope_id);
-            d
-        })
-        .collect()
+    out
+}
+
+/// The rule a send of `row` asks about the addresses suppressed since it was created: the one
+/// issue creation marked its deliveries with ([`crate::suppress_rule::skips`]), with the lists
+/// the files now give the issue (none for a proof sent by hand to given addresses).
+pub fn send_rule(project: &Project, row: &IssueRow) -> Skip {
+    let lists = issue_lists(project, row.kind, &row.bulletin).unwrap_or_default();
+    rule_for(Arc::new(project.lists.clone()), lists, row.bulletin.clone())
+}
+
+/// The rule for mail of `owner` sent to `lists`, as the delivery workers ask it.
+fn rule_for(resolved: Arc<ResolvedLists>, lists: Vec<ListId>, owner: IssueOwner) -> Skip {
+    Arc::new(move |key: &str, scopes: &[&SuppressionScope]| {
+        crate::suppress_rule::skips(&resolved, &lists, &owner, key, scopes)
+    })
 }
 
 /// Everyone mail sent to `list` reaches (after includes), less those a whole-address or
@@ -86,8 +103,9 @@ pub fn list_recipients(
 pub fn issue_lists(
     project: &Project,
     kind: crate::store::IssueKind,
-    bulletin: &str,
+    owner: &crate::ids::IssueOwner,
 ) -> Option<Vec<crate::ids::ListId>> {
+    let bulletin = owner.as_str();
     use crate::store::IssueKind;
     match kind {
         IssueKind::Issue => project.bulletin(bulletin).map(|b| b.lists.clone()),
@@ -104,14 +122,13 @@ pub fn issue_lists(
 }
 
 /// After a list-scoped suppression of `key`: its deliveries still to be attempted in issues
-/// already created are suppressed where the rule now stops them (it is on some of the issue's
-/// lists, and each of them no longer reaches it), so it takes effect before the next attempt
-/// as whole-address and bulletin suppressions do. Returns how many deliveries were suppressed.
+/// already created are suppressed where the rule now stops them, so it takes effect at once,
+/// as it would at the next send of each issue. Returns how many deliveries were suppressed.
 pub async fn apply_list_suppressions(
     project: &Project,
     store: &crate::store::Store,
     key: &str,
-    now: i64,
+    now: crate::timestamp::Timestamp,
 ) -> Result<u64, crate::store::StoreError> {
     let suppressions = store.suppressions().await?;
     let rule = Suppressions::new(&suppressions);
@@ -123,19 +140,74 @@ pub async fn apply_list_suppressions(
         let Some(lists) = issue_lists(project, st.kind, &st.bulletin) else {
             continue;
         };
-        let on: Vec<&crate::ids::ListId> = lists
-            .iter()
-            .filter(|l| {
-                project
-                    .lists
-                    .members
-                    .get(*l)
-                    .is_some_and(|ms| ms.iter().any(|m| m.email.key() == key))
-            })
-            .collect();
-        if !on.is_empty() && on.iter().all(|l| rule.off_list(&project.lists, l, key)) {
-            n += store.suppress_delivery(st.issue, key, now).await?;
+        if rule.skips(&project.lists, &lists, &st.bulletin, key) {
+            n += store.suppress_deliveries(st.issue, &[key], now).await?;
         }
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::BulletinId;
+    use crate::store::{Suppression, SuppressionHow};
+    use crate::suppress_rule::tests::{build, graph};
+    use crate::timestamp::Timestamp;
+    use proptest::prelude::*;
+
+    /// A suppression of person `who` (of the 4 `graph` uses): everything, a list of the graph,
+    /// or a bulletin (`news` or `other`).
+    fn suppression() -> impl Strategy<Value = (usize, usize, usize)> {
+        (0usize..4, 0usize..3, 0usize..6)
+    }
+
+    proptest! {
+        /// Issue creation marks a delivery suppressed exactly when a send, starting from the
+        /// same deliveries all pending and asking the rule about the ledger's suppressions of
+        /// each address, would suppress it: one rule, whichever path applies it.
+        #[test]
+        fn creation_and_sending_skip_the_same_people(
+            g in graph(),
+            sent_to in proptest::collection::vec(0usize..6, 1..3),
+            made in proptest::collection::vec(suppression(), 0..6),
+        ) {
+            let mut d = crate::diag::Diagnostics::new();
+            let resolved = crate::config::lists::resolve(build(&g).into_values().collect(), &mut d);
+            let list = |i: usize| ListId::parse(&format!("l{}", i % g.len())).unwrap();
+            let lists: Vec<ListId> = sent_to.iter().map(|&i| list(i)).collect();
+            let owner = IssueOwner::Bulletin(BulletinId::parse("news").unwrap());
+            let suppressions: Vec<Suppression> = made
+                .iter()
+                .map(|&(who, kind, which)| Suppression {
+                    email_key: format!("p{who}@x.example"),
+                    scope: match kind {
+                        0 => SuppressionScope::All,
+                        1 => SuppressionScope::List(list(which)),
+                        _ => SuppressionScope::Bulletin(
+                            BulletinId::parse(if which % 2 == 0 { "news" } else { "other" }).unwrap(),
+                        ),
+                    },
+                    reason: None,
+                    created_at: Timestamp::default(),
+                    how: SuppressionHow::Admin,
+                })
+                .collect();
+
+            let created = deliveries(&resolved, &lists, &owner, &suppressions);
+            let skip = rule_for(Arc::new(resolved.clone()), lists.clone(), owner.clone());
+            let sent = deliveries(&resolved, &lists, &owner, &[]);
+            prop_assert_eq!(created.len(), sent.len());
+            for (c, s) in created.iter().zip(&sent) {
+                prop_assert_eq!(&c.email_key, &s.email_key);
+                prop_assert!(!s.suppressed);
+                let scopes: Vec<&SuppressionScope> = suppressions
+                    .iter()
+                    .filter(|x| x.email_key == s.email_key)
+                    .map(|x| &x.scope)
+                    .collect();
+                prop_assert_eq!(c.suppressed, skip(&s.email_key, &scopes), "{}", c.email_key);
+            }
+        }
+    }
 }

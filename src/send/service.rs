@@ -12,6 +12,7 @@ use super::SendError;
 use crate::clock::Clock;
 use crate::config::{Bulletin, DatabaseUrl, Project};
 use crate::delivery::{RunSummary, Sender};
+use crate::ids::BulletinId;
 use crate::store::sender_lock::{LockError, SenderLock};
 use crate::store::{Approval, IssueKind, IssueRow, LeaseSweep, Store, StoreError};
 
@@ -111,7 +112,7 @@ impl Service {
     pub async fn release_dead_leases(&self, sweep: LeaseSweep) -> Result<u64, StoreError> {
         let released = self
             .store
-            .release_expired_leases(self.clock.now(), sweep)
+            .release_expired_leases(self.clock.timestamp(), sweep)
             .await?;
         if released > 0 {
             match sweep {
@@ -132,7 +133,7 @@ impl Service {
     pub async fn clearance(&self, b: &Bulletin, date: NaiveDate) -> Result<Clearance, StoreError> {
         if self
             .store
-            .find_issue(b.id.as_str(), date, IssueKind::Issue)
+            .find_issue(&b.id, date, IssueKind::Issue)
             .await?
             .is_some()
         {
@@ -150,10 +151,17 @@ impl Service {
     /// Find or create the issue of `bulletin` for `date`; `true` when created now.
     pub async fn create_or_resume(
         &self,
-        bulletin: &str,
+        bulletin: &BulletinId,
         date: NaiveDate,
     ) -> Result<(IssueRow, bool), SendError> {
-        super::create_or_resume(&self.project, &self.store, bulletin, date, self.clock.now()).await
+        super::create_or_resume(
+            &self.project,
+            &self.store,
+            bulletin,
+            date,
+            self.clock.timestamp(),
+        )
+        .await
     }
 
     /// Run every due delivery of a stored issue (its progress on `progress`, if any).

@@ -2,9 +2,12 @@
 //! locking): claiming them, keeping and releasing leases, expiring, counting and listing them.
 //! Recording outcomes differs per backend (one statement a batch on PostgreSQL).
 
+use crate::timestamp::Timestamp;
+use std::collections::BTreeMap;
+
 use super::{
-    Claimed, Counts, DeliveryState, LeaseSweep, RecipientRow, Recorded, Store, StoreError, on_pool,
-    on_write,
+    Claimed, Counts, DeliveryState, LeaseSweep, RecipientRow, Recorded, Store, StoreError,
+    SuppressionScope, on_pool, on_write,
 };
 
 /// Expands to `$stmt` (a format string naming `{lock}`) with the backend's "lock these rows in
@@ -19,60 +22,72 @@ macro_rules! locking {
 pub(super) struct Batch<'a> {
     pub outcomes: &'a [(i64, Recorded)],
     pub owner: &'a str,
-    pub now: i64,
+    pub now: Timestamp,
 }
 
 impl Store {
-    /// Mark deliveries of suppressed addresses (whole-address or this bulletin) as suppressed,
-    /// so an unsubscribe takes effect before the next attempt.
-    pub async fn apply_suppressions(
+    /// The suppressions of the addresses whose deliveries of `issue_id` are still to be
+    /// attempted, by address: what the suppression rule is asked about before each batch.
+    pub async fn open_suppressions(
         &self,
         issue_id: i64,
-        bulletin: &str,
-        now: i64,
-    ) -> Result<u64, StoreError> {
-        on_write!(self, |pool, d| {
-            let r = sqlx::query(locking!(
-                d,
-                "UPDATE deliveries SET state = 'suppressed', updated_at = $3
-                 WHERE state IN ('pending', 'deferred')
-                   AND id IN (SELECT id FROM deliveries
-                               WHERE issue_id = $1 AND state IN ('pending', 'deferred')
-                                 AND email_key IN (SELECT email_key FROM suppressions
-                                                    WHERE scope = '*' OR scope = 'bulletin:' || CAST($2 AS TEXT)){lock})"
-            ))
+    ) -> Result<BTreeMap<String, Vec<SuppressionScope>>, StoreError> {
+        let rows: Vec<(String, String)> = on_pool!(self, |pool, _d| {
+            sqlx::query_as(
+                "SELECT s.email_key, s.scope FROM suppressions s
+                  WHERE s.email_key IN (SELECT email_key FROM deliveries
+                                         WHERE issue_id = $1 AND state IN ($2, $3))",
+            )
             .bind(issue_id)
-            .bind(bulletin)
-            .bind(now)
-            .execute(pool)
-            .await?;
-            Ok(r.rows_affected())
-        })
+            .bind(DeliveryState::Pending.as_str())
+            .bind(DeliveryState::Deferred.as_str())
+            .fetch_all(pool)
+            .await
+        })?;
+        let mut out: BTreeMap<String, Vec<SuppressionScope>> = BTreeMap::new();
+        for (key, scope) in rows {
+            out.entry(key)
+                .or_default()
+                .push(SuppressionScope::parse(&scope)?);
+        }
+        Ok(out)
     }
 
-    /// Mark the deliveries of `email_key` in `issue_id` that are still to be attempted as
-    /// suppressed (a list-scoped suppression that, by the rule, now stops them). Returns how many.
-    pub async fn suppress_delivery(
+    /// Mark the deliveries of `keys` in `issue_id` that are still to be attempted as
+    /// suppressed (the rule stops them). Returns how many.
+    pub async fn suppress_deliveries(
         &self,
         issue_id: i64,
-        email_key: &str,
-        now: i64,
+        keys: &[&str],
+        now: Timestamp,
     ) -> Result<u64, StoreError> {
-        on_pool!(self, |pool, d| {
-            let r = sqlx::query(locking!(
-                d,
-                "UPDATE deliveries SET state = 'suppressed', updated_at = $3
-                 WHERE state IN ('pending', 'deferred')
-                   AND id IN (SELECT id FROM deliveries
-                               WHERE issue_id = $1 AND email_key = $2
-                                 AND state IN ('pending', 'deferred'){lock})"
-            ))
-            .bind(issue_id)
-            .bind(email_key)
-            .bind(now)
-            .execute(pool)
-            .await?;
-            Ok(r.rows_affected())
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        on_write!(self, |pool, d| {
+            let mut tx = pool.begin_with(d.begin_write).await?;
+            let mut n = 0;
+            for key in keys {
+                n += sqlx::query(locking!(
+                    d,
+                    "UPDATE deliveries SET state = $4, updated_at = $3
+                     WHERE state IN ($5, $6)
+                       AND id IN (SELECT id FROM deliveries
+                                   WHERE issue_id = $1 AND email_key = $2
+                                     AND state IN ($5, $6){lock})"
+                ))
+                .bind(issue_id)
+                .bind(key)
+                .bind(now)
+                .bind(DeliveryState::Suppressed.as_str())
+                .bind(DeliveryState::Pending.as_str())
+                .bind(DeliveryState::Deferred.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            tx.commit().await?;
+            Ok(n)
         })
     }
 
@@ -81,8 +96,8 @@ impl Store {
         &self,
         issue_id: i64,
         owner: &str,
-        now: i64,
-        lease_until: i64,
+        now: Timestamp,
+        lease_until: Timestamp,
         limit: u32,
     ) -> Result<Vec<Claimed>, StoreError> {
         on_write!(self, |pool, d| {
@@ -129,7 +144,7 @@ impl Store {
         &self,
         outcomes: &[(i64, Recorded)],
         owner: &str,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         if outcomes.is_empty() {
             return Ok(());
@@ -149,7 +164,12 @@ impl Store {
     }
 
     /// Extend the leases `owner` holds (a living sender keeps its claims).
-    pub async fn renew_leases(&self, owner: &str, until: i64, now: i64) -> Result<u64, StoreError> {
+    pub async fn renew_leases(
+        &self,
+        owner: &str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
         on_write!(self, |pool, d| {
             let r = sqlx::query(locking!(
                 d,
@@ -172,7 +192,7 @@ impl Store {
     /// all of them.
     pub async fn release_expired_leases(
         &self,
-        now: i64,
+        now: Timestamp,
         sweep: LeaseSweep,
     ) -> Result<u64, StoreError> {
         let all = sweep == LeaseSweep::All;
@@ -193,7 +213,11 @@ impl Store {
     }
 
     /// Expire the open deliveries of issues created before `created_before`.
-    pub async fn expire_stale(&self, created_before: i64, now: i64) -> Result<u64, StoreError> {
+    pub async fn expire_stale(
+        &self,
+        created_before: Timestamp,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
         on_write!(self, |pool, d| {
             let r = sqlx::query(locking!(
                 d,
@@ -230,7 +254,7 @@ impl Store {
     }
 
     /// When the issue's first message was sent (Unix seconds), if any was.
-    pub async fn first_sent(&self, issue_id: i64) -> Result<Option<i64>, StoreError> {
+    pub async fn first_sent(&self, issue_id: i64) -> Result<Option<Timestamp>, StoreError> {
         on_pool!(self, |pool, _d| {
             Ok(sqlx::query_scalar(
                 "SELECT MIN(sent_at) FROM deliveries WHERE issue_id = $1 AND sent_at IS NOT NULL",
@@ -242,7 +266,7 @@ impl Store {
     }
 
     /// The earliest time a deferred delivery of the issue is due, if any.
-    pub async fn next_due(&self, issue_id: i64) -> Result<Option<i64>, StoreError> {
+    pub async fn next_due(&self, issue_id: i64) -> Result<Option<Timestamp>, StoreError> {
         on_pool!(self, |pool, _d| {
             Ok(sqlx::query_scalar(
                 "SELECT MIN(next_attempt_at) FROM deliveries WHERE issue_id = $1 AND state IN ('pending', 'deferred')",
@@ -254,7 +278,7 @@ impl Store {
     }
 
     /// How many deliveries were sent since `since` (for `max_per_day`; survives restarts).
-    pub async fn sent_since(&self, since: i64) -> Result<u64, StoreError> {
+    pub async fn sent_since(&self, since: Timestamp) -> Result<u64, StoreError> {
         let n: i64 = on_pool!(self, |pool, _d| {
             sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE sent_at >= $1")
                 .bind(since)
@@ -270,16 +294,17 @@ impl Store {
         issue_id: i64,
         state: Option<DeliveryState>,
     ) -> Result<Vec<RecipientRow>, StoreError> {
-        let rows: Vec<(String, String, i64, Option<String>, i64)> = on_pool!(self, |pool, _d| {
-            sqlx::query_as(
-                "SELECT email, state, attempts, last_reply, updated_at FROM deliveries
+        let rows: Vec<(String, String, i64, Option<String>, Timestamp)> =
+            on_pool!(self, |pool, _d| {
+                sqlx::query_as(
+                    "SELECT email, state, attempts, last_reply, updated_at FROM deliveries
                   WHERE issue_id = $1 AND (CAST($2 AS TEXT) IS NULL OR state = $2) ORDER BY id",
-            )
-            .bind(issue_id)
-            .bind(state.map(DeliveryState::as_str))
-            .fetch_all(pool)
-            .await
-        })?;
+                )
+                .bind(issue_id)
+                .bind(state.map(DeliveryState::as_str))
+                .fetch_all(pool)
+                .await
+            })?;
         Ok(rows
             .into_iter()
             .map(|(email, state, attempts, last_reply, updated_at)| {

@@ -2,6 +2,7 @@
 //! scheduled fire, approvals, small named state, and the shared counters that hold the relay's
 //! limits across restarts and instances.
 
+use crate::timestamp::Timestamp;
 use chrono::NaiveDate;
 
 use super::vocab::{DecodeError, date_text, parse_date};
@@ -19,11 +20,11 @@ impl Store {
     pub async fn record_fire(
         &self,
         job: &Job,
-        due_at: i64,
+        due_at: Timestamp,
         for_date: Option<NaiveDate>,
         state: FireState,
         detail: &str,
-        now: i64,
+        now: Timestamp,
     ) -> Result<FireState, StoreError> {
         on_write!(self, |pool, _d| {
             sqlx::query(
@@ -50,7 +51,7 @@ impl Store {
     pub async fn fire_state(
         &self,
         job: &Job,
-        due_at: i64,
+        due_at: Timestamp,
     ) -> Result<Option<FireState>, StoreError> {
         let state: Option<String> = on_pool!(self, |pool, _d| {
             sqlx::query_scalar("SELECT state FROM fires WHERE job = $1 AND due_at = $2")
@@ -65,14 +66,15 @@ impl Store {
     /// The issues cancelled before they were created, by due time: what `status` and
     /// `schedule` show as cancelled, and what `uncancel` may restore.
     pub async fn cancelled_fires(&self) -> Result<Vec<CancelledFire>, StoreError> {
-        let rows: Vec<(String, i64, String, String, i64)> = on_pool!(self, |pool, _d| {
-            sqlx::query_as(
-                "SELECT job, due_at, for_date, detail, handled_at FROM fires
+        let rows: Vec<(String, Timestamp, String, String, Timestamp)> =
+            on_pool!(self, |pool, _d| {
+                sqlx::query_as(
+                    "SELECT job, due_at, for_date, detail, handled_at FROM fires
                   WHERE state = 'skipped' AND detail LIKE 'cancelled by %' ORDER BY due_at",
-            )
-            .fetch_all(pool)
-            .await
-        })?;
+                )
+                .fetch_all(pool)
+                .await
+            })?;
         Ok(rows
             .into_iter()
             .map(|(job, due_at, for_date, detail, at)| {
@@ -101,9 +103,9 @@ impl Store {
     pub async fn uncancel_fire(
         &self,
         job: &Job,
-        due_at: i64,
+        due_at: Timestamp,
         by: &str,
-        now: i64,
+        now: Timestamp,
     ) -> Result<bool, StoreError> {
         on_pool!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
@@ -130,7 +132,7 @@ impl Store {
 
     /// Fires waiting for approval, oldest first.
     pub async fn held_fires(&self) -> Result<Vec<HeldFire>, StoreError> {
-        let rows: Vec<(String, i64, String)> = on_pool!(self, |pool, _d| {
+        let rows: Vec<(String, Timestamp, String)> = on_pool!(self, |pool, _d| {
             sqlx::query_as(
                 "SELECT job, due_at, for_date FROM fires WHERE state = 'held' ORDER BY due_at",
             )
@@ -162,7 +164,7 @@ impl Store {
         bulletin: &BulletinId,
         date: NaiveDate,
         by: &str,
-        now: i64,
+        now: Timestamp,
     ) -> Result<bool, StoreError> {
         on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;

@@ -1,13 +1,15 @@
 //! Issues in the ledger, the same SQL on both backends: creating one once (with its
 //! deliveries), finding it, moving it between states, its audit trail and the public archive.
 
+use crate::ids::{BulletinId, CampaignId, IssueOwner};
+use crate::timestamp::Timestamp;
 use std::collections::HashMap;
 
 use sqlx::QueryBuilder;
 
 use chrono::NaiveDate;
 
-use super::vocab::{date_text, parse_date};
+use super::vocab::{date_text, parse_date, parse_owner};
 use super::{
     ArchiveEntry, Counts, DecodeError, DeliveryState, Event, IssueKind, IssueRow, IssueState,
     IssueStatus, NewIssue, StatusState, Store, StoreError, on_pool, on_write,
@@ -24,19 +26,20 @@ pub(super) struct IssueRecord {
     rendered: String,
     state: String,
     paused_reason: Option<String>,
-    created_at: i64,
-    retry_at: Option<i64>,
+    created_at: Timestamp,
+    retry_at: Option<Timestamp>,
     withdrawn_at: Option<i64>,
 }
 
 impl TryFrom<IssueRecord> for IssueRow {
     type Error = DecodeError;
     fn try_from(r: IssueRecord) -> Result<Self, DecodeError> {
+        let kind = IssueKind::parse(&r.kind)?;
         Ok(IssueRow {
             id: r.id,
-            bulletin: r.bulletin,
+            bulletin: parse_owner(kind, &r.bulletin)?,
             date: parse_date(&r.issue_date)?,
-            kind: IssueKind::parse(&r.kind)?,
+            kind,
             subject: r.subject,
             rendered: r.rendered,
             state: IssueState::parse(&r.state)?,
@@ -64,7 +67,7 @@ impl Store {
     pub async fn create_issue(
         &self,
         new: &NewIssue,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(IssueRow, bool), StoreError> {
         on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
@@ -76,7 +79,7 @@ impl Store {
                  ON CONFLICT (bulletin, issue_date, kind) DO NOTHING
                  RETURNING id",
             )
-            .bind(&new.bulletin)
+            .bind(new.owner.as_str())
             .bind(date_text(new.date))
             .bind(new.kind.as_str())
             .bind(&new.subject)
@@ -117,7 +120,7 @@ impl Store {
                     .await?;
             }
             let row: IssueRecord = sqlx::query_as(BY_KEY)
-                .bind(&new.bulletin)
+                .bind(new.owner.as_str())
                 .bind(date_text(new.date))
                 .bind(new.kind.as_str())
                 .fetch_one(&mut *tx)
@@ -127,15 +130,35 @@ impl Store {
         })
     }
 
+    /// The issue row of `bulletin` for `date` of `kind` (an issue, a proof or a held notice).
     pub async fn find_issue(
         &self,
-        bulletin: &str,
+        bulletin: &BulletinId,
+        date: NaiveDate,
+        kind: IssueKind,
+    ) -> Result<Option<IssueRow>, StoreError> {
+        self.find_owned(bulletin.as_str(), date, kind).await
+    }
+
+    /// The announcement of `campaign` for the campaign starting on `start`.
+    pub async fn find_announcement(
+        &self,
+        campaign: &CampaignId,
+        start: NaiveDate,
+    ) -> Result<Option<IssueRow>, StoreError> {
+        self.find_owned(campaign.as_str(), start, IssueKind::Announcement)
+            .await
+    }
+
+    async fn find_owned(
+        &self,
+        owner: &str,
         date: NaiveDate,
         kind: IssueKind,
     ) -> Result<Option<IssueRow>, StoreError> {
         on_pool!(self, |pool, _d| {
             let row: Option<IssueRecord> = sqlx::query_as(BY_KEY)
-                .bind(bulletin)
+                .bind(owner)
                 .bind(date_text(date))
                 .bind(kind.as_str())
                 .fetch_optional(pool)
@@ -160,7 +183,7 @@ impl Store {
         issue_id: i64,
         state: IssueState,
         reason: Option<&str>,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
@@ -198,14 +221,14 @@ impl Store {
         issue_id: i64,
         reason: &str,
         backoff: crate::backoff::Backoff,
-        now: i64,
-    ) -> Result<i64, StoreError> {
+        now: Timestamp,
+    ) -> Result<Timestamp, StoreError> {
         on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
             // SET expressions see the row as it was: the delay follows the pauses before this
             // one.
             let least = d.least;
-            let retry_at: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            let retry_at: Timestamp = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                 "UPDATE issues SET state = 'paused', paused_reason = $2, updated_at = $3,
                         pauses = pauses + 1,
                         retry_at = $3 + {least}($4 * (CAST(1 AS BIGINT) << CAST({least}(pauses, 20) AS INTEGER)), $5)
@@ -254,7 +277,12 @@ impl Store {
 
     /// Stop an issue: its pending and deferred deliveries become cancelled, the issue
     /// `cancelled`, both in the audit trail; in-flight ones complete. Returns how many.
-    pub async fn cancel_issue(&self, issue_id: i64, by: &str, now: i64) -> Result<u64, StoreError> {
+    pub async fn cancel_issue(
+        &self,
+        issue_id: i64,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
         on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
             let n = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -293,7 +321,7 @@ impl Store {
         &self,
         issue_id: i64,
         by: &str,
-        now: i64,
+        now: Timestamp,
     ) -> Result<bool, StoreError> {
         on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
@@ -363,7 +391,7 @@ impl Store {
                 continue;
             };
             rows.push(IssueStatus {
-                bulletin: bulletin.to_string(),
+                bulletin: IssueOwner::Bulletin(bulletin.clone()),
                 date,
                 kind: IssueKind::Issue,
                 proof_made_at: None,
@@ -379,12 +407,18 @@ impl Store {
         // By date, bulletin and kind as stored (byte order, the same on both backends whatever
         // the database's collation); an issue before its held row.
         rows.sort_by(|a, b| {
-            (&a.date, &a.bulletin, a.kind.as_str(), a.awaiting_approval).cmp(&(
-                &b.date,
-                &b.bulletin,
-                b.kind.as_str(),
-                b.awaiting_approval,
-            ))
+            (
+                &a.date,
+                a.bulletin.as_str(),
+                a.kind.as_str(),
+                a.awaiting_approval,
+            )
+                .cmp(&(
+                    &b.date,
+                    b.bulletin.as_str(),
+                    b.kind.as_str(),
+                    b.awaiting_approval,
+                ))
         });
         Ok(rows)
     }
@@ -392,7 +426,7 @@ impl Store {
     /// Issues (kind `issue`) with at least one message sent, newest first: the public archive.
     pub async fn archive(&self) -> Result<Vec<ArchiveEntry>, StoreError> {
         let mut rows = on_pool!(self, |pool, _d| {
-            let rows: Vec<(i64, String, String, String, String, i64)> = sqlx::query_as(
+            let rows: Vec<(i64, String, String, String, String, Timestamp)> = sqlx::query_as(
                 "SELECT i.id, i.bulletin, i.issue_date, i.subject, i.themes, MIN(d.sent_at) AS first_sent
                    FROM issues i JOIN deliveries d ON d.issue_id = i.id AND d.sent_at IS NOT NULL
                   WHERE i.kind = 'issue' AND i.withdrawn_at IS NULL
@@ -406,7 +440,10 @@ impl Store {
         .map(|(id, bulletin, date, subject, themes, first_sent)| {
             Ok(ArchiveEntry {
                 id,
-                bulletin,
+                bulletin: BulletinId::parse(&bulletin).map_err(|_| DecodeError {
+                    what: "a bulletin id",
+                    value: bulletin,
+                })?,
                 date: parse_date(&date)?,
                 subject,
                 first_sent,
@@ -425,7 +462,7 @@ impl Store {
 
     /// Issues with deliveries that may be attempted at `now`: those sending, and those paused
     /// whose retry time has come.
-    pub async fn issues_due(&self, now: i64) -> Result<Vec<IssueRow>, StoreError> {
+    pub async fn issues_due(&self, now: Timestamp) -> Result<Vec<IssueRow>, StoreError> {
         on_pool!(self, |pool, _d| {
             let rows: Vec<IssueRecord> = sqlx::query_as(
                 "SELECT * FROM issues i
@@ -444,16 +481,16 @@ impl Store {
 
     /// The earliest time any open delivery of an unpaused issue is due, a claim on one runs out
     /// (a sender that died leaves its claims to the others then), or a paused issue is retried.
-    pub async fn earliest_due(&self) -> Result<Option<i64>, StoreError> {
+    pub async fn earliest_due(&self) -> Result<Option<Timestamp>, StoreError> {
         on_pool!(self, |pool, d| {
-            let deliveries: Option<i64> = sqlx::query_scalar(
+            let deliveries: Option<Timestamp> = sqlx::query_scalar(
                 "SELECT MIN(CASE WHEN d.state = 'in_flight' THEN d.lease_until ELSE d.next_attempt_at END)
                    FROM deliveries d JOIN issues i ON i.id = d.issue_id
                   WHERE i.state = 'sending' AND d.state IN ('pending', 'deferred', 'in_flight')",
             )
             .fetch_one(pool)
             .await?;
-            let paused: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            let paused: Option<Timestamp> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                 "SELECT MIN({}(COALESCE(i.retry_at, 0), d.next_attempt_at))
                    FROM deliveries d JOIN issues i ON i.id = d.issue_id
                   WHERE i.state = 'paused' AND d.state IN ('pending', 'deferred')",
@@ -471,7 +508,7 @@ impl Store {
         delivery_id: Option<i64>,
         kind: &str,
         detail: &str,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         on_write!(self, |pool, _d| {
             sqlx::query(

@@ -18,7 +18,10 @@ mod suppressions;
 mod vocab;
 mod watch;
 
-pub use bounces::{BounceKind, BounceRecorded, NewBounce, SoftPolicy, StaleAddress};
+pub use crate::timestamp::Timestamp;
+pub use bounces::{
+    BounceDecision, BounceFacts, BounceKind, BounceRecorded, BounceWindows, NewBounce, StaleAddress,
+};
 use chrono::NaiveDate;
 use deliveries::Batch;
 pub use fault::WriteFault;
@@ -39,8 +42,7 @@ pub struct RecipientRow {
     pub state: DeliveryState,
     pub attempts: i64,
     pub last_reply: Option<String>,
-    /// Unix seconds.
-    pub updated_at: i64,
+    pub updated_at: Timestamp,
 }
 
 /// The counter the daemons watch (a cheap poll of one row, on any backend) to look again at
@@ -83,7 +85,7 @@ pub struct NewDelivery {
 #[derive(Debug, Clone)]
 pub struct NewIssue {
     /// The bulletin's id (the campaign's, for an announcement).
-    pub bulletin: String,
+    pub owner: crate::ids::IssueOwner,
     pub date: NaiveDate,
     pub kind: IssueKind,
     pub subject: String,
@@ -97,17 +99,17 @@ pub struct NewIssue {
 #[derive(Debug, Clone)]
 pub struct IssueRow {
     pub id: i64,
-    /// The bulletin's id (the campaign's, for an announcement).
-    pub bulletin: String,
+    /// The bulletin it is an issue of (the campaign, for an announcement).
+    pub bulletin: crate::ids::IssueOwner,
     pub date: NaiveDate,
     pub kind: IssueKind,
     pub subject: String,
     pub rendered: String,
     pub state: IssueState,
     pub paused_reason: Option<String>,
-    pub created_at: i64,
-    /// While paused: when the daemon tries the relay again (Unix seconds).
-    pub retry_at: Option<i64>,
+    pub created_at: Timestamp,
+    /// While paused: when the daemon tries the relay again.
+    pub retry_at: Option<Timestamp>,
     /// Taken off the web archive and feed.
     pub withdrawn: bool,
 }
@@ -128,13 +130,26 @@ pub enum Recorded {
     /// The relay said 250.
     Sent { reply: String },
     /// 4xx or a network error: try again at `retry_at` (Unix seconds).
-    Deferred { reply: String, retry_at: i64 },
+    Deferred { reply: String, retry_at: Timestamp },
     /// 5xx: this recipient will never get it.
     Failed { reply: String },
     /// Too old to be worth sending.
     Expired { reply: String },
     /// Not attempted (the relay was down, the run stopped): back to the queue untouched.
     Released,
+}
+
+impl Recorded {
+    /// The state the delivery is left in.
+    pub fn state(&self) -> DeliveryState {
+        match self {
+            Recorded::Sent { .. } => DeliveryState::Sent,
+            Recorded::Deferred { .. } => DeliveryState::Deferred,
+            Recorded::Failed { .. } => DeliveryState::Failed,
+            Recorded::Expired { .. } => DeliveryState::Expired,
+            Recorded::Released => DeliveryState::Pending,
+        }
+    }
 }
 
 /// Counts of an issue's deliveries by state.
@@ -227,21 +242,21 @@ impl serde::Serialize for StatusState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CancelledFire {
     pub job: crate::schedule::jobs::Job,
-    /// When it was (or is) due (Unix seconds).
-    pub due_at: i64,
+    /// When it was (or is) due.
+    pub due_at: Timestamp,
     pub for_date: Option<NaiveDate>,
     /// Who cancelled it.
     pub by: String,
-    /// When it was cancelled (Unix seconds).
-    pub at: i64,
+    /// When it was cancelled.
+    pub at: Timestamp,
 }
 
 /// A scheduled fire waiting for approval.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct HeldFire {
     pub job: crate::schedule::jobs::Job,
-    /// When it was due (Unix seconds).
-    pub due_at: i64,
+    /// When it was due.
+    pub due_at: Timestamp,
     /// The issue date it is for.
     pub for_date: Option<NaiveDate>,
 }
@@ -259,20 +274,19 @@ impl HeldFire {
 /// One row of an issue's audit trail.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Event {
-    /// Unix seconds.
-    pub at: i64,
+    pub at: Timestamp,
     /// What happened (`created`, a state, `failed`, `bounce:hard`, …).
     pub kind: String,
     pub detail: String,
 }
 
-/// Who approved an issue, and when (Unix seconds).
+/// Who approved an issue, and when.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Approval {
     #[sqlx(rename = "approved_by")]
     pub by: String,
     #[sqlx(rename = "approved_at")]
-    pub at: i64,
+    pub at: Timestamp,
 }
 
 /// Which in-flight deliveries go back to pending.
@@ -287,7 +301,7 @@ pub enum LeaseSweep {
 /// One row of `status`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct IssueStatus {
-    pub bulletin: String,
+    pub bulletin: crate::ids::IssueOwner,
     pub date: NaiveDate,
     /// A word for scripts (`issue`, `proof`, `test_proof`, `held`, `announce`), never the
     /// stored key with its timestamp: a test proof's time is in `proof_made_at`.
@@ -301,7 +315,7 @@ pub struct IssueStatus {
     pub paused_reason: Option<String>,
     /// While paused (only then): when the daemon tries the relay again (Unix seconds).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_at: Option<i64>,
+    pub retry_at: Option<Timestamp>,
     pub deliveries: Counts,
     /// Taken off the web archive and feed (`bulletin withdraw`).
     pub withdrawn: bool,
@@ -317,11 +331,11 @@ fn readable_kind<S: serde::Serializer>(kind: &IssueKind, s: S) -> Result<S::Ok, 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ArchiveEntry {
     pub id: i64,
-    pub bulletin: String,
+    pub bulletin: crate::ids::BulletinId,
     pub date: NaiveDate,
     pub subject: String,
-    /// When its first message went (Unix seconds).
-    pub first_sent: i64,
+    /// When its first message went.
+    pub first_sent: Timestamp,
     /// The strategy's themes it carries, comma-separated tags.
     pub themes: String,
 }
@@ -332,7 +346,7 @@ pub struct Suppression {
     pub email_key: String,
     pub scope: SuppressionScope,
     pub reason: Option<String>,
-    pub created_at: i64,
+    pub created_at: Timestamp,
     pub how: SuppressionHow,
 }
 
@@ -441,7 +455,7 @@ impl Store {
     /// The ledger's health for `/healthz`: still the ledger opened, answering, and writable.
     /// After a failed write it writes one small row to see whether writes work again, so a
     /// disk that was full and has space again reads healthy without waiting for real work.
-    pub async fn health(&self, now: i64) -> StoreHealth {
+    pub async fn health(&self, now: Timestamp) -> StoreHealth {
         if let Err(e) = self.watch().check() {
             let why = e.to_string();
             return StoreHealth::Changed(why.lines().next().unwrap_or_default().to_string());
@@ -486,7 +500,6 @@ impl Store {
         }
     }
 
-    /// Open an existing ledger to read it, changing nothing (no migration, no file created).
     /// The issues (kind `issue`) in the ledger by bulletin and date: what the daemon will not
     /// create again, for lists of what is coming.
     pub async fn created_issues(&self) -> Result<crate::schedule::jobs::Created, StoreError> {
@@ -495,10 +508,11 @@ impl Store {
             .await?
             .into_iter()
             .filter(|i| i.kind == IssueKind::Issue && !i.awaiting_approval)
-            .map(|i| (i.bulletin, i.date))
+            .map(|i| (i.bulletin.to_string(), i.date))
             .collect())
     }
 
+    /// Open an existing ledger to read it, changing nothing (no migration, no file created).
     pub async fn open_read_only(url: &crate::config::DatabaseUrl) -> Result<Store, StoreError> {
         match url {
             crate::config::DatabaseUrl::Sqlite(path) => {

@@ -60,13 +60,7 @@ fn shown(opts: &PgConnectOptions) -> String {
 
 /// The state an outcome leaves a delivery in.
 fn outcome_state(o: &Recorded) -> &'static str {
-    match o {
-        Recorded::Sent { .. } => "sent",
-        Recorded::Deferred { .. } => "deferred",
-        Recorded::Failed { .. } => "failed",
-        Recorded::Expired { .. } => "expired",
-        Recorded::Released => "pending",
-    }
+    o.state().as_str()
 }
 
 super::reach::reach_queries!(PgStore);
@@ -153,6 +147,44 @@ async fn refuse_missing(pool: &PgPool, url: &str) -> Result<(), StoreError> {
     }
 }
 
+/// A batch's outcomes as the columns of one UNNEST: one row per delivery, the first outcome of
+/// an id winning (as when they are applied one by one: the first leaves the delivery no longer
+/// in flight).
+struct Columns<'a> {
+    ids: Vec<i64>,
+    states: Vec<&'static str>,
+    replies: Vec<Option<&'a str>>,
+    retries: Vec<Option<i64>>,
+}
+
+impl<'a> Columns<'a> {
+    fn of(outcomes: &'a [(i64, Recorded)]) -> Self {
+        let mut seen = std::collections::HashSet::new();
+        let mut c = Columns {
+            ids: Vec::with_capacity(outcomes.len()),
+            states: Vec::with_capacity(outcomes.len()),
+            replies: Vec::with_capacity(outcomes.len()),
+            retries: Vec::with_capacity(outcomes.len()),
+        };
+        for (id, o) in outcomes {
+            if !seen.insert(*id) {
+                continue;
+            }
+            let (reply, retry) = match o {
+                Recorded::Sent { reply } | Recorded::Failed { reply } => (Some(reply), None),
+                Recorded::Expired { reply } => (Some(reply), None),
+                Recorded::Deferred { reply, retry_at } => (Some(reply), Some(retry_at.secs())),
+                Recorded::Released => (None, None),
+            };
+            c.ids.push(*id);
+            c.states.push(outcome_state(o));
+            c.replies.push(reply.map(String::as_str));
+            c.retries.push(retry);
+        }
+        c
+    }
+}
+
 /// One UPDATE for the whole batch (UNNEST), its rows locked in id order first.
 pub(super) async fn record(pool: &PgPool, batch: Batch<'_>) -> Result<(), StoreError> {
     let Batch {
@@ -160,28 +192,12 @@ pub(super) async fn record(pool: &PgPool, batch: Batch<'_>) -> Result<(), StoreE
         owner,
         now,
     } = batch;
-    // One row per delivery, the first outcome of an id winning (as when they are applied
-    // one by one: the first leaves the delivery no longer in flight).
-    let mut seen = std::collections::HashSet::new();
-    let mut ids = Vec::with_capacity(outcomes.len());
-    let mut states = Vec::with_capacity(outcomes.len());
-    let mut replies: Vec<Option<&str>> = Vec::with_capacity(outcomes.len());
-    let mut retries: Vec<Option<i64>> = Vec::with_capacity(outcomes.len());
-    for (id, o) in outcomes {
-        if !seen.insert(*id) {
-            continue;
-        }
-        ids.push(*id);
-        states.push(outcome_state(o));
-        let (reply, retry) = match o {
-            Recorded::Sent { reply } | Recorded::Failed { reply } => (Some(reply), None),
-            Recorded::Expired { reply } => (Some(reply), None),
-            Recorded::Deferred { reply, retry_at } => (Some(reply), Some(*retry_at)),
-            Recorded::Released => (None, None),
-        };
-        replies.push(reply.map(String::as_str));
-        retries.push(retry);
-    }
+    let Columns {
+        ids,
+        states,
+        replies,
+        retries,
+    } = Columns::of(outcomes);
     let mut tx = pool.begin().await?;
     // Lock in id order (see the module's note on deadlocks), then change only the rows
     // this sender still holds.

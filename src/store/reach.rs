@@ -6,10 +6,10 @@
 #[derive(Debug, Clone)]
 pub struct ReachIssue {
     pub id: i64,
-    pub bulletin: String,
+    pub bulletin: crate::ids::BulletinId,
     pub date: String,
     pub subject: String,
-    pub created_at: i64,
+    pub created_at: Timestamp,
     /// The links it counts (empty when it was sent without `count_clicks`).
     pub links: Vec<crate::reach::TrackedLink>,
 }
@@ -28,7 +28,7 @@ pub struct ReachDelivery {
 pub struct ReachUnsubscribe {
     pub email_key: String,
     pub scope: String,
-    pub created_at: i64,
+    pub created_at: Timestamp,
 }
 
 /// Only the links of a stored rendering; the rest of it is not needed here.
@@ -52,49 +52,52 @@ macro_rules! reach_queries {
             /// The issue (kind `issue`) of `bulletin` for `date`, with its counted links.
             pub async fn reach_issue(
                 &self,
-                bulletin: &str,
-                date: &str,
+                bulletin: &$crate::ids::BulletinId,
+                date: chrono::NaiveDate,
             ) -> Result<Option<$crate::store::ReachIssue>, $crate::store::StoreError> {
                 let row = sqlx::query(
                     "SELECT id, bulletin, issue_date, subject, created_at, rendered FROM issues
                      WHERE bulletin = $1 AND issue_date = $2 AND kind = 'issue'",
                 )
-                .bind(bulletin)
-                .bind(date)
+                .bind(bulletin.as_str())
+                .bind($crate::store::vocab::date_text(date))
                 .fetch_optional(&self.pool)
                 .await?;
-                Ok(row.map(|r| $crate::store::reach::reach_issue_from!(&r)))
+                Ok(row.map(|r| $crate::store::reach::reach_issue_from!(&r)).transpose()?)
             }
 
             /// Issues (kind `issue`) dated `from` to `to` inclusive (YYYY-MM-DD), oldest first.
             pub async fn reach_issues_dated(
                 &self,
-                from: &str,
-                to: &str,
+                from: chrono::NaiveDate,
+                to: chrono::NaiveDate,
             ) -> Result<Vec<$crate::store::ReachIssue>, $crate::store::StoreError> {
                 let rows = sqlx::query(
                     "SELECT id, bulletin, issue_date, subject, created_at, rendered FROM issues
                      WHERE kind = 'issue' AND issue_date >= $1 AND issue_date <= $2
                      ORDER BY issue_date, bulletin",
                 )
-                .bind(from)
-                .bind(to)
+                .bind($crate::store::vocab::date_text(from))
+                .bind($crate::store::vocab::date_text(to))
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows.iter().map(|r| $crate::store::reach::reach_issue_from!(r)).collect())
+                Ok(rows
+                    .iter()
+                    .map(|r| $crate::store::reach::reach_issue_from!(r))
+                    .collect::<Result<_, _>>()?)
             }
 
             /// When the next issue of `bulletin` after the one created at `after` was created.
             pub async fn reach_next_issue_at(
                 &self,
-                bulletin: &str,
-                after: i64,
-            ) -> Result<Option<i64>, $crate::store::StoreError> {
+                bulletin: &$crate::ids::BulletinId,
+                after: $crate::timestamp::Timestamp,
+            ) -> Result<Option<$crate::timestamp::Timestamp>, $crate::store::StoreError> {
                 let row = sqlx::query(
                     "SELECT MIN(created_at) AS at FROM issues
                      WHERE bulletin = $1 AND kind = 'issue' AND created_at > $2",
                 )
-                .bind(bulletin)
+                .bind(bulletin.as_str())
                 .bind(after)
                 .fetch_one(&self.pool)
                 .await?;
@@ -166,8 +169,8 @@ macro_rules! reach_queries {
             /// Suppressions people asked for (not bounces) created in `[from, to)`.
             pub async fn reach_unsubscribes(
                 &self,
-                from: i64,
-                to: i64,
+                from: $crate::timestamp::Timestamp,
+                to: $crate::timestamp::Timestamp,
             ) -> Result<Vec<$crate::store::ReachUnsubscribe>, $crate::store::StoreError> {
                 let rows = sqlx::query(
                     "SELECT email_key, scope, created_at FROM suppressions
@@ -197,14 +200,20 @@ macro_rules! reach_queries {
 macro_rules! reach_issue_from {
     ($r:expr) => {{
         let rendered: String = sqlx::Row::get($r, "rendered");
-        $crate::store::ReachIssue {
-            id: sqlx::Row::get($r, "id"),
-            bulletin: sqlx::Row::get($r, "bulletin"),
-            date: sqlx::Row::get($r, "issue_date"),
-            subject: sqlx::Row::get($r, "subject"),
-            created_at: sqlx::Row::get($r, "created_at"),
-            links: $crate::store::reach::stored_links(&rendered),
-        }
+        let bulletin: String = sqlx::Row::get($r, "bulletin");
+        $crate::ids::BulletinId::parse(&bulletin)
+            .map_err(|_| $crate::store::DecodeError {
+                what: "a bulletin id",
+                value: bulletin,
+            })
+            .map(|bulletin| $crate::store::ReachIssue {
+                id: sqlx::Row::get($r, "id"),
+                bulletin,
+                date: sqlx::Row::get($r, "issue_date"),
+                subject: sqlx::Row::get($r, "subject"),
+                created_at: sqlx::Row::get($r, "created_at"),
+                links: $crate::store::reach::stored_links(&rendered),
+            })
     }};
 }
 
@@ -223,19 +232,31 @@ macro_rules! on_backend {
 
 type Res<T> = Result<T, super::StoreError>;
 
+use crate::ids::BulletinId;
+use crate::timestamp::Timestamp;
+use chrono::NaiveDate;
+
 impl super::Store {
     /// The issue (kind `issue`) of `bulletin` for `date`, with its counted links.
-    pub async fn reach_issue(&self, bulletin: &str, date: &str) -> Res<Option<ReachIssue>> {
+    pub async fn reach_issue(
+        &self,
+        bulletin: &BulletinId,
+        date: NaiveDate,
+    ) -> Res<Option<ReachIssue>> {
         on_backend!(self, s => s.reach_issue(bulletin, date).await)
     }
 
     /// Issues dated `from` to `to` inclusive (YYYY-MM-DD), oldest first.
-    pub async fn reach_issues_dated(&self, from: &str, to: &str) -> Res<Vec<ReachIssue>> {
+    pub async fn reach_issues_dated(&self, from: NaiveDate, to: NaiveDate) -> Res<Vec<ReachIssue>> {
         on_backend!(self, s => s.reach_issues_dated(from, to).await)
     }
 
     /// When the next issue of `bulletin` was created (the end of this one's period).
-    pub async fn reach_next_issue_at(&self, bulletin: &str, after: i64) -> Res<Option<i64>> {
+    pub async fn reach_next_issue_at(
+        &self,
+        bulletin: &BulletinId,
+        after: Timestamp,
+    ) -> Res<Option<Timestamp>> {
         on_backend!(self, s => s.reach_next_issue_at(bulletin, after).await)
     }
 
@@ -256,7 +277,11 @@ impl super::Store {
     }
 
     /// Suppressions people asked for (not bounces) created in `[from, to)`.
-    pub async fn reach_unsubscribes(&self, from: i64, to: i64) -> Res<Vec<ReachUnsubscribe>> {
+    pub async fn reach_unsubscribes(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Res<Vec<ReachUnsubscribe>> {
         on_backend!(self, s => s.reach_unsubscribes(from, to).await)
     }
 }

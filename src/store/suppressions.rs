@@ -2,6 +2,7 @@
 //! each change with its row in the audit trail, in the same transaction.
 
 use super::{Store, StoreError, Suppression, SuppressionHow, SuppressionScope, on_pool, on_write};
+use crate::timestamp::Timestamp;
 
 const AUDIT: &str = "INSERT INTO events (at, kind, detail) VALUES ($1, $2, $3)";
 
@@ -12,7 +13,7 @@ impl Store {
         email_key: &str,
         scope: &SuppressionScope,
         reason: Option<&str>,
-        now: i64,
+        now: Timestamp,
     ) -> Result<bool, StoreError> {
         self.suppress_how(email_key, scope, reason, SuppressionHow::Admin, now)
             .await
@@ -25,7 +26,7 @@ impl Store {
         scope: &SuppressionScope,
         reason: Option<&str>,
         how: SuppressionHow,
-        now: i64,
+        now: Timestamp,
     ) -> Result<bool, StoreError> {
         on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
@@ -61,7 +62,7 @@ impl Store {
         &self,
         email_key: &str,
         scope: Option<&SuppressionScope>,
-        now: i64,
+        now: Timestamp,
     ) -> Result<u64, StoreError> {
         let scope = scope.map(SuppressionScope::as_str);
         on_write!(self, |pool, d| {
@@ -91,7 +92,7 @@ impl Store {
             email_key: String,
             scope: String,
             reason: Option<String>,
-            created_at: i64,
+            created_at: Timestamp,
             how: Option<String>,
         }
         let rows: Vec<Row> = on_pool!(self, |pool, _d| {

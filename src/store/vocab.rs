@@ -8,7 +8,7 @@ use std::fmt;
 
 use chrono::NaiveDate;
 
-use crate::ids::{BulletinId, ListId};
+use crate::ids::{BulletinId, CampaignId, IssueOwner, ListId};
 
 /// How the ledger stores a date (`YYYY-MM-DD`, so text order is date order).
 pub(super) fn date_text(d: NaiveDate) -> String {
@@ -18,6 +18,18 @@ pub(super) fn date_text(d: NaiveDate) -> String {
 /// Read a stored date.
 pub(super) fn parse_date(s: &str) -> Result<NaiveDate, DecodeError> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| DecodeError::new("a date", s))
+}
+
+/// Read a stored owner of an issue: a campaign's id for an announcement, else a bulletin's.
+pub(super) fn parse_owner(kind: IssueKind, s: &str) -> Result<IssueOwner, DecodeError> {
+    match kind {
+        IssueKind::Announcement => CampaignId::parse(s)
+            .map(IssueOwner::Campaign)
+            .map_err(|_| DecodeError::new("a campaign id", s)),
+        _ => BulletinId::parse(s)
+            .map(IssueOwner::Bulletin)
+            .map_err(|_| DecodeError::new("a bulletin id", s)),
+    }
 }
 
 /// A value in the ledger this build of bulletin does not know.
@@ -136,6 +148,39 @@ words!(
         Mail = "mail",
     }
 );
+
+words!(
+    /// What kind of bounce came back; decides whether it can suppress the address.
+    BounceKind, "a bounce kind", {
+        /// The address does not work (5.1.x, 5.2.1, 5.4.4…): suppressed at once.
+        Hard = "hard",
+        /// A passing problem (4.x.x, a full mailbox): suppressed after repeated ones.
+        Soft = "soft",
+        /// The recipient reported the bulletin as spam (an ARF `abuse` or `fraud` report):
+        /// suppressed at once, never mailed again.
+        Complaint = "complaint",
+        /// A verdict on the message, the sender or the sending host (5.7.x, 5.6.x, 5.5.x, a
+        /// blocklist): recorded and reported, never suppresses.
+        Policy = "policy",
+        /// A feedback report that is not a complaint (`auth-failure`, `virus`, `other`): often
+        /// from a forwarding hop; recorded and reported, never suppresses.
+        Notice = "notice",
+    }
+);
+
+impl BounceKind {
+    /// How severe, for choosing one verdict among a report's recipients: an address failure
+    /// outranks a passing one, which outranks a verdict that suppresses nobody.
+    pub fn severity(self) -> u8 {
+        match self {
+            BounceKind::Complaint => 4,
+            BounceKind::Hard => 3,
+            BounceKind::Soft => 2,
+            BounceKind::Policy => 1,
+            BounceKind::Notice => 0,
+        }
+    }
+}
 
 impl SuppressionHow {
     /// Read the stored value; rows from before it was recorded (NULL) count as `admin`.
@@ -341,6 +386,7 @@ mod tests {
             SuppressionHow::as_str,
             SuppressionHow::parse,
         );
+        round_trips(BounceKind::ALL, BounceKind::as_str, BounceKind::parse);
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub async fn index(State(s): State<AppState>, Query(q): Query<ArchiveQuery>) -> 
                             " "
                             span class="muted" {
                                 "sent "
-                                @if let Some(t) = chrono::DateTime::from_timestamp(e.first_sent, 0) {
+                                @if let Some(t) = e.first_sent.to_utc() {
                                     time datetime=(e.date) { (live.project.local(t).format("%-d %B %Y")) }
                                 } @else if let Some(d) = date { (d) }
                                 @if !tags.is_empty() {
@@ -107,9 +107,9 @@ pub async fn issue(
             "There is no issue at this address.",
         )
     };
-    if crate::ids::BulletinId::parse(&bulletin).is_err() {
+    let Ok(bulletin) = crate::ids::BulletinId::parse(&bulletin) else {
         return not_found();
-    }
+    };
     let Some(date) = crate::dates::path_date(&date) else {
         return not_found();
     };

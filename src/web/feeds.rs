@@ -185,7 +185,7 @@ pub async fn atom(State(s): State<AppState>) -> Response {
     };
     let updated = entries
         .iter()
-        .map(|e| e.first_sent)
+        .map(|e| e.first_sent.secs())
         .max()
         .unwrap_or_else(|| set_up_at(p));
     let mut out = String::from(
@@ -214,16 +214,19 @@ pub async fn atom(State(s): State<AppState>) -> Response {
             "    <id>tag:{},{}:{}</id>\n",
             xml(&host),
             xml(&e.date.to_string()),
-            xml(&e.bulletin)
+            xml(e.bulletin.as_str())
         ));
         out.push_str(&format!(
             "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
             xml(&url)
         ));
-        out.push_str(&format!("    <updated>{}</updated>\n", stamp(e.first_sent)));
+        out.push_str(&format!(
+            "    <updated>{}</updated>\n",
+            stamp(e.first_sent.secs())
+        ));
         out.push_str(&format!(
             "    <published>{}</published>\n",
-            stamp(e.first_sent)
+            stamp(e.first_sent.secs())
         ));
         let contents = match s
             .store

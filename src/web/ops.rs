@@ -22,7 +22,7 @@ const STALE_SECS: i64 = 2 * crate::instance::MAX_SLEEP_SECS + 60;
 
 pub async fn healthz(State(s): State<AppState>) -> Response {
     let now = s.clock.now();
-    let beat = s.heartbeat.last();
+    let beat = s.heartbeat.last().secs();
     let ago = |t: i64| {
         if t > 0 {
             format!("{} s ago", (now - t).max(0))
@@ -31,7 +31,7 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
         }
     };
     let scheduler = beat > 0 && now - beat <= STALE_SECS;
-    let health = s.store.health(now).await;
+    let health = s.store.health(now.into()).await;
     let store = health == StoreHealth::Ok;
     let paused: Vec<_> = if store {
         s.store
@@ -58,7 +58,7 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
         },
         if scheduler { "alive" } else { "stalled" },
         ago(beat),
-        ago(s.heartbeat.last_pass()),
+        ago(s.heartbeat.last_pass().secs()),
         health,
         paused.len()
     );
@@ -88,13 +88,10 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
 
 /// A paused issue in `/healthz`: why, and when it is tried again.
 fn paused_line(i: &IssueStatus) -> String {
-    let retry = i
-        .retry_at
-        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map_or_else(
-            || "at the next pass".to_string(),
-            |t| format!("at {}", t.to_rfc3339()),
-        );
+    let retry = i.retry_at.and_then(|t| t.to_utc()).map_or_else(
+        || "at the next pass".to_string(),
+        |t| format!("at {}", t.to_rfc3339()),
+    );
     format!(
         "paused issue {} ({} {} {}): {}; retrying {}\n",
         i.issue,
@@ -117,7 +114,7 @@ async fn daily_wait(s: &AppState) -> Option<crate::delivery::daily::DailyWait> {
         &s.store,
         settings.transport.max_per_day,
         settings.organisation.time_zone,
-        s.clock.now(),
+        s.clock.timestamp(),
     )
     .await
     .ok()
@@ -386,7 +383,7 @@ fn next_fires(
             li { (job.to_string()) ": " (at.format("%a %-d %b %Y %H:%M %Z")) @if let Some(d) = date { " (for " (d)
                 @if crate::schedule::jobs::already_created(job, *date, created) { ": " (crate::schedule::jobs::ALREADY_CREATED) } ")" }
                 @if let Some(c) = cancellation(job, date) {
-                    " " strong { "cancelled" } " by " (c.by) " on " (when.at(c.at)) "; it will not go. To restore it: "
+                    " " strong { "cancelled" } " by " (c.by) " on " (when.at(c.at.secs())) "; it will not go. To restore it: "
                     code { "bulletin uncancel " @if let (crate::schedule::jobs::Job::Bulletin(b), Some(d)) = (job, date) { (b) " --date " (d) } }
                 } }
         } }
@@ -437,7 +434,7 @@ fn suppressed(suppressions: &[Suppression], when: Zoned<'_>) -> Markup {
                 thead { tr { th scope="col" { "Address" } th scope="col" { "Scope" } th scope="col" { "When" }
                     th scope="col" { "How" } th scope="col" { "Reason" } } }
                 tbody { @for x in suppressions {
-                    tr { td { (x.email_key) } td { (x.scope) } td { (when.at(x.created_at)) } td { (x.how.as_str()) }
+                    tr { td { (x.email_key) } td { (x.scope) } td { (when.at(x.created_at.secs())) } td { (x.how.as_str()) }
                         td { (x.reason.as_deref().unwrap_or("")) } }
                 } }
             }

@@ -30,11 +30,13 @@ pub async fn follow(
     let Some(n) = link_number(&link) else {
         return not_found();
     };
-    if crate::ids::BulletinId::parse(&bulletin).is_err() || crate::dates::path_date(&date).is_none()
-    {
+    let (Ok(bulletin), Some(date)) = (
+        crate::ids::BulletinId::parse(&bulletin),
+        crate::dates::path_date(&date),
+    ) else {
         return not_found();
-    }
-    let issue = match s.store.reach_issue(&bulletin, &date).await {
+    };
+    let issue = match s.store.reach_issue(&bulletin, date).await {
         Ok(Some(i)) => i,
         Ok(None) => return not_found(),
         Err(e) => {

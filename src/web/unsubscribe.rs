@@ -113,7 +113,7 @@ async fn confirm_page(
     };
     let now = s.clock.now();
     if s.store
-        .suppress_how(&u.email.key(), &scope, Some(reason), how, now)
+        .suppress_how(&u.email.key(), &scope, Some(reason), how, now.into())
         .await
         .is_err()
     {

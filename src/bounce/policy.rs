@@ -1,6 +1,6 @@
 //! What an answer about a message means for the person it was addressed to, and whether it
-//! suppresses them: pure functions over status codes, reply codes and counts the ledger
-//! gathers. The ledger only records what [`decide`] says.
+//! suppresses them: pure functions over status codes, reply codes and the counts the ledger
+//! gathers. The ledger records what [`decide`] says and decides nothing itself.
 //!
 //! The rule that matters most: only an answer about the *address* (no such mailbox, mailbox
 //! disabled, no such domain) may suppress a person. A verdict on the message, the sender or the
@@ -9,71 +9,13 @@
 //! failures far beyond what a list normally sheds is itself a sign that the relay, not the
 //! people, is at fault: the breaker stops suppressing, lifts what the burst suppressed and
 //! pauses the issue.
-//!
-//! A leaf module (the ledger calls it; it imports nothing of the ledger's).
 
-use std::fmt;
-
-/// What kind of bounce came back; decides whether it can suppress the address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BounceKind {
-    /// The address does not work (5.1.x, 5.2.1, 5.4.4…): suppressed at once.
-    Hard,
-    /// A passing problem (4.x.x, a full mailbox): suppressed after repeated ones.
-    Soft,
-    /// The recipient reported the bulletin as spam (an ARF `abuse` or `fraud` report):
-    /// suppressed at once, never mailed again.
-    Complaint,
-    /// A verdict on the message, the sender or the sending host (5.7.x, 5.6.x, 5.5.x, a
-    /// blocklist): recorded and reported, never suppresses.
-    Policy,
-    /// A feedback report that is not a complaint (`auth-failure`, `virus`, `other`): often
-    /// from a forwarding hop; recorded and reported, never suppresses.
-    Notice,
-}
-
-impl BounceKind {
-    pub const ALL: &'static [BounceKind] = &[
-        BounceKind::Hard,
-        BounceKind::Soft,
-        BounceKind::Complaint,
-        BounceKind::Policy,
-        BounceKind::Notice,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BounceKind::Hard => "hard",
-            BounceKind::Soft => "soft",
-            BounceKind::Complaint => "complaint",
-            BounceKind::Policy => "policy",
-            BounceKind::Notice => "notice",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|k| k.as_str() == s)
-    }
-
-    /// How severe, for choosing one verdict among a report's recipients: an address failure
-    /// outranks a passing one, which outranks a verdict that suppresses nobody.
-    pub fn severity(self) -> u8 {
-        match self {
-            BounceKind::Complaint => 4,
-            BounceKind::Hard => 3,
-            BounceKind::Soft => 2,
-            BounceKind::Policy => 1,
-            BounceKind::Notice => 0,
-        }
-    }
-}
-
-impl fmt::Display for BounceKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::bounce_limits::{Breaker, SoftPolicy};
+use crate::store::{
+    BounceDecision as Decision, BounceFacts as Facts, BounceKind, BounceRecorded, BounceWindows,
+    NewBounce, Store, StoreError,
+};
+use crate::timestamp::Timestamp;
 
 /// The meaning of an RFC 3463 enhanced status code `class.subject.detail` that reports a
 /// failure. Address-level codes are hard; a mailbox's passing state is soft; the message,
@@ -152,96 +94,49 @@ pub fn feedback_kind(feedback_type: &str) -> Option<BounceKind> {
     }
 }
 
-/// When too many hard bounces of one issue arrive too fast to be believed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Breaker {
-    /// It trips when more than this share (per cent) of the issue's recipients…
-    pub share_percent: u32,
-    /// …and more than this many (so a small list is not tripped by two dead addresses)…
-    pub minimum: u32,
-    /// …bounce hard within this many seconds.
-    pub window_secs: i64,
-}
-
-impl Default for Breaker {
-    fn default() -> Self {
-        Breaker {
-            share_percent: 5,
-            minimum: 5,
-            window_secs: 30 * 60,
-        }
-    }
-}
-
-impl Breaker {
-    /// Whether `hard_in_window` hard bounces (this one included) among `recipients` trip it.
-    pub fn trips(&self, hard_in_window: u64, recipients: u64) -> bool {
-        let share = (recipients * u64::from(self.share_percent)).div_ceil(100);
-        hard_in_window > share.max(u64::from(self.minimum))
-    }
-}
-
-/// The bounce policy's parameters: when soft bounces add up to a suppression, and when a burst
-/// of hard ones trips the breaker. `[bounces]` sets them (`Bounces::policy`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SoftPolicy {
-    /// This many soft bounces (of different messages)…
-    pub limit: u32,
-    /// …within this many seconds.
-    pub window_secs: i64,
-    pub breaker: Breaker,
-}
-
-impl Default for SoftPolicy {
-    fn default() -> Self {
-        SoftPolicy {
-            limit: 3,
-            window_secs: 30 * 86_400,
-            breaker: Breaker::default(),
-        }
-    }
-}
-
-/// What the ledger knows when a bounce arrives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Facts {
-    pub kind: BounceKind,
-    /// Soft bounces of this address within the soft window, this one included.
-    pub soft_in_window: u64,
-    /// Hard bounces of this bounce's issue within the breaker's window, this one included.
-    pub issue_hard_in_window: u64,
-    /// Deliveries the issue has.
-    pub issue_recipients: u64,
-    /// The breaker already tripped for this issue.
-    pub tripped: bool,
-}
-
-/// What to do with a bounce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    /// Suppress the address for everything.
-    Suppress,
-    /// Record it; suppress nobody.
-    Record,
-    /// Record it, suppress nobody, lift what this issue's burst suppressed, give its refused
-    /// deliveries another chance, pause the issue and alert.
-    Trip,
+/// Whether `hard_in_window` hard bounces (this one included) among `recipients` trip `b`: more
+/// than its share of the recipients, and more than its minimum.
+pub fn trips(b: &Breaker, hard_in_window: u64, recipients: u64) -> bool {
+    let share = (recipients * u64::from(b.share_percent)).div_ceil(100);
+    hard_in_window > share.max(u64::from(b.minimum))
 }
 
 /// The policy: complaints always suppress (a person's own wish); hard bounces suppress unless
 /// they come in a burst the breaker does not believe; soft ones once they repeat; policy
 /// verdicts and notices never.
-pub fn decide(p: SoftPolicy, f: Facts) -> Decision {
+pub fn decide(p: SoftPolicy, f: &Facts) -> Decision {
     match f.kind {
         BounceKind::Complaint => Decision::Suppress,
         BounceKind::Hard if f.tripped => Decision::Record,
-        BounceKind::Hard if p.breaker.trips(f.issue_hard_in_window, f.issue_recipients) => {
+        BounceKind::Hard if trips(&p.breaker, f.issue_hard_in_window, f.issue_recipients) => {
             Decision::Trip
         }
         BounceKind::Hard => Decision::Suppress,
         BounceKind::Soft if f.soft_in_window >= u64::from(p.limit.max(1)) => Decision::Suppress,
         BounceKind::Soft | BounceKind::Policy | BounceKind::Notice => Decision::Record,
     }
+}
+
+/// The windows the ledger counts bounces in for [`decide`].
+pub fn windows(p: SoftPolicy) -> BounceWindows {
+    BounceWindows {
+        soft_secs: p.window_secs,
+        breaker_secs: p.breaker.window_secs,
+    }
+}
+
+/// Record a bounce or complaint for a delivery as [`decide`] rules under `policy`: the ledger
+/// gathers the counts and records the outcome in one transaction (so parallel bounces of one
+/// issue count each other), the rule is this module's.
+pub async fn record(
+    store: &Store,
+    b: &NewBounce<'_>,
+    policy: SoftPolicy,
+    now: Timestamp,
+) -> Result<BounceRecorded, StoreError> {
+    store
+        .record_bounce(b, windows(policy), |f| decide(policy, f), now)
+        .await
 }
 
 #[cfg(test)]
@@ -315,7 +210,7 @@ mod tests {
             let mut f = facts(kind);
             f.soft_in_window = 100;
             f.issue_hard_in_window = 1000;
-            assert_eq!(decide(p, f), Decision::Record);
+            assert_eq!(decide(p, &f), Decision::Record);
         }
     }
 
@@ -323,11 +218,11 @@ mod tests {
     fn the_breaker_trips_above_a_share_and_a_minimum() {
         let b = Breaker::default();
         // 30 recipients: 5 % is 2, the minimum 5 rules.
-        assert!(!b.trips(5, 30));
-        assert!(b.trips(6, 30));
+        assert!(!trips(&b, 5, 30));
+        assert!(trips(&b, 6, 30));
         // 10,000 recipients: 5 % is 500.
-        assert!(!b.trips(500, 10_000));
-        assert!(b.trips(501, 10_000));
+        assert!(!trips(&b, 500, 10_000));
+        assert!(trips(&b, 501, 10_000));
     }
 
     proptest! {
@@ -337,17 +232,17 @@ mod tests {
         ) {
             let p = SoftPolicy::default();
             let f = Facts { kind: BounceKind::Hard, soft_in_window: soft, issue_hard_in_window: hard, issue_recipients: recipients, tripped: true };
-            prop_assert_eq!(decide(p, f), Decision::Record);
+            prop_assert_eq!(decide(p, &f), Decision::Record);
             let f = Facts { kind: BounceKind::Complaint, tripped: false, ..f };
-            prop_assert_eq!(decide(p, f), Decision::Suppress);
+            prop_assert_eq!(decide(p, &f), Decision::Suppress);
         }
 
         #[test]
         fn the_breaker_never_trips_within_the_share(recipients in 1u64..1_000_000, percent in 1u32..50, minimum in 0u32..50) {
             let b = Breaker { share_percent: percent, minimum, window_secs: 60 };
             let allowed = (recipients * u64::from(percent)).div_ceil(100).max(u64::from(minimum));
-            prop_assert!(!b.trips(allowed, recipients));
-            prop_assert!(b.trips(allowed + 1, recipients));
+            prop_assert!(!trips(&b, allowed, recipients));
+            prop_assert!(trips(&b, allowed + 1, recipients));
         }
     }
 }
