@@ -357,7 +357,7 @@ pub async fn approve(
             && crate::late::passed_unsent(due, recorded, now, i64::from(b.catch_up_hours) * 3600)
     });
     if let Some(due) = fire.filter(|_| passed && !late) {
-        refuse_passed(project, b, date, due.secs(), now.secs());
+        refuse_passed(project, b, date, due, now);
         return Ok(ExitCode::FAILURE);
     }
     let added = store.approve(&b.id, date, &by, now).await?;
@@ -438,8 +438,8 @@ fn refuse_passed(
     project: &Project,
     b: &crate::config::Bulletin,
     date: NaiveDate,
-    due: i64,
-    now: i64,
+    due: crate::timestamp::Timestamp,
+    now: crate::timestamp::Timestamp,
 ) {
     let bulletin = b.id.as_str();
     let tz = project.settings.organisation.time_zone;
@@ -448,7 +448,8 @@ fn refuse_passed(
         "error: {bulletin} {date} was due at {at} and was never created; it is past its catch-up window ({} hours), so the daemon will not send it; nothing was approved",
         b.catch_up_hours
     );
-    let next = chrono::DateTime::from_timestamp(now, 0)
+    let next = now
+        .to_utc()
         .and_then(|t| crate::schedule::issue_fires_after(b, tz, t).next())
         .map(|p| p.date());
     match next {

@@ -411,13 +411,13 @@ pub async fn act(
 ) -> anyhow::Result<ExitCode> {
     known_bulletin(project, bulletin)?;
     let store = open(project).await?;
-    if act == Act::Uncancel {
-        return uncancel(&store, bulletin, date, clock).await;
-    }
     let id = crate::ids::BulletinId::parse(bulletin)?;
+    if act == Act::Uncancel {
+        return uncancel(&store, &id, date, clock).await;
+    }
     match (act, store.find_issue(&id, date, IssueKind::Issue).await?) {
         (Act::Cancel, Some(row)) => cancel(&store, &row, clock).await,
-        (Act::Cancel, None) => cancel_fire(project, &store, bulletin, date, clock).await,
+        (Act::Cancel, None) => cancel_fire(project, &store, &id, date, clock).await,
         (_, Some(row)) => withdraw(&store, &row, clock).await,
         (_, None) => {
             eprintln!(
@@ -463,12 +463,12 @@ async fn cancel(
 async fn cancel_fire(
     project: &Project,
     store: &Store,
-    bulletin: &str,
+    id: &crate::ids::BulletinId,
     date: NaiveDate,
     clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
-    let now = clock.timestamp();
-    let job = Job::Bulletin(crate::ids::BulletinId::parse(bulletin)?);
+    let (bulletin, now) = (id.as_str(), clock.timestamp());
+    let job = Job::Bulletin(id.clone());
     let detail = format!("{}{}", crate::store::CANCELLED_BY, operator());
     let held = store
         .held_fires()
@@ -522,20 +522,19 @@ async fn cancel_fire(
 /// sends it late if that is wanted.
 async fn uncancel(
     store: &Store,
-    bulletin: &str,
+    id: &crate::ids::BulletinId,
     date: NaiveDate,
     clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
-    let now = clock.timestamp();
-    let job = Job::Bulletin(crate::ids::BulletinId::parse(bulletin)?);
+    let (bulletin, now) = (id.as_str(), clock.timestamp());
+    let job = Job::Bulletin(id.clone());
     let cancelled = store
         .cancelled_fires()
         .await?
         .into_iter()
         .find(|c| c.job == job && c.for_date == Some(date));
     let Some(c) = cancelled else {
-        let id = crate::ids::BulletinId::parse(bulletin)?;
-        let issue = store.find_issue(&id, date, IssueKind::Issue).await?;
+        let issue = store.find_issue(id, date, IssueKind::Issue).await?;
         match issue {
             Some(row) if row.state == IssueState::Cancelled => eprintln!(
                 "error: {bulletin} {date} (issue {}) was cancelled after it was created; its cancelled deliveries stay cancelled (send the issue again with `bulletin send {bulletin} --now --date {date}`)",

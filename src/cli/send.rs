@@ -127,7 +127,7 @@ pub async fn send(
     }
     drop(ownership);
     Ok(report(
-        project, bulletin, date, opts.now, &row, created, &summary,
+        project, &b.id, date, opts.now, &row, created, &summary,
     ))
 }
 
@@ -227,7 +227,7 @@ fn test_addresses(test_to: &[String]) -> anyhow::Result<Vec<EmailAddress>> {
 /// stopped; the exit code says whether anything needs doing.
 fn report(
     project: &Project,
-    bulletin: &str,
+    bulletin: &crate::ids::BulletinId,
     date: NaiveDate,
     now_flag: bool,
     row: &crate::store::IssueRow,

@@ -752,7 +752,7 @@ async fn pass_until_stopped(
             return Ok(());
         };
         daemon.heartbeat.pass_done(daemon.clock.timestamp());
-        let sleep_for = sleep_after(report, daemon.clock.now());
+        let sleep_for = sleep_after(report, daemon.clock.timestamp());
         let mut reload_now = false;
         let poll_store = daemon.store.clone();
         tokio::select! {
@@ -832,7 +832,7 @@ async fn step_or_stop(
 
 /// How long to sleep after a pass: until its next fire (a minute after a failed pass), at
 /// least a second and at most [`MAX_SLEEP_SECS`].
-fn sleep_after(report: Result<StepReport, StepError>, now: i64) -> Duration {
+fn sleep_after(report: Result<StepReport, StepError>, now: Timestamp) -> Duration {
     let next_at = match report {
         Ok(r) => {
             if !(r.created.is_empty() && r.skipped.is_empty() && r.held.is_empty()) {
@@ -847,10 +847,10 @@ fn sleep_after(report: Result<StepReport, StepError>, now: i64) -> Duration {
         }
         Err(e) => {
             tracing::error!(error = %e, "a scheduler pass failed; retrying in a minute");
-            now + 60
+            now.secs() + 60
         }
     };
-    Duration::from_secs((next_at - now).clamp(1, MAX_SLEEP_SECS) as u64)
+    Duration::from_secs((next_at - now.secs()).clamp(1, MAX_SLEEP_SECS) as u64)
 }
 
 /// Reload the configuration: the new project replaces the old (and the web server's view of
