@@ -64,6 +64,7 @@ async fn run() {
         &EmailAddress::parse("bounces@test.example").unwrap(),
         signer.secrets(),
     );
+    let email = |d: &bulletin::store::Claimed| d.email.clone().expect("a valid address");
     let template = include_str!("../tests/fixtures/bounces/postfix-user-unknown.eml");
     let messages: Vec<Vec<u8>> = claimed
         .iter()
@@ -71,9 +72,9 @@ async fn run() {
             template
                 .replace(
                     "{{VERP}}",
-                    &verp.address(store.ledger_id(), d.id, &d.email.to_ascii_lowercase()),
+                    &verp.address(store.ledger_id(), d.id, &email(d).key()),
                 )
-                .replace("{{RCPT}}", &d.email)
+                .replace("{{RCPT}}", email(d).as_str())
                 .replace("{{STATUS}}", "5.1.1")
                 .replace('\n', "\r\n")
                 .into_bytes()

@@ -20,8 +20,8 @@ pub struct TrackedLink {
 }
 
 /// The redirect a link becomes; `n` counts from 1.
-pub fn redirect_url(public_url: &str, bulletin: &str, date: &str, n: usize) -> String {
-    format!("{public_url}/r/{bulletin}/{date}/{n}")
+pub fn redirect_url(public_url: &str, issue: &Issue, n: usize) -> String {
+    format!("{public_url}/r/{}/{}/{n}", issue.bulletin_id, issue.date)
 }
 
 /// Every distinct http(s) link in the issue's content, in the order they are shown, each with

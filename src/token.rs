@@ -169,10 +169,11 @@ impl Signer {
         Self::unsubscribe(bulletin, email)
     }
 
-    fn unsubscribe(bulletin: &str, email: &str) -> Result<Unsubscribe, TokenError> {
+    /// The request a token's two fields (as signed text) make.
+    fn unsubscribe(id: &str, address: &str) -> Result<Unsubscribe, TokenError> {
         Ok(Unsubscribe {
-            bulletin: BulletinId::parse(bulletin).map_err(|_| TokenError::Malformed)?,
-            email: EmailAddress::parse(email).map_err(|_| TokenError::Malformed)?,
+            bulletin: BulletinId::parse(id).map_err(|_| TokenError::Malformed)?,
+            email: EmailAddress::parse(address).map_err(|_| TokenError::Malformed)?,
         })
     }
 

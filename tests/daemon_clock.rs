@@ -307,9 +307,9 @@ async fn an_announcement_goes_once_before_each_occurrence() {
         .await
         .unwrap()
         .expect("the announcement is stored");
-    assert!(row.rendered.contains("Connected Safeguarding"));
-    assert!(row.rendered.contains("#AWeek2026"));
-    assert!(!row.rendered.contains("Next Year"));
+    assert!(row.rendered.as_json().contains("Connected Safeguarding"));
+    assert!(row.rendered.as_json().contains("#AWeek2026"));
+    assert!(!row.rendered.as_json().contains("Next Year"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -101,6 +101,39 @@ async fn an_issue_too_old_to_matter_expires_instead_of_arriving_late() {
     assert_eq!(r.counts.open(), 0);
 }
 
+/// A list's suppression recorded after the issue was created stops the address at the next
+/// attempt, as it would have at creation: the send asks the same rule, with the issue's lists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_suppression_takes_effect_before_the_next_attempt() {
+    let server = TestSmtpServer::start(&["--defer-rcpt", "x.example"]);
+    let (_t, p) = project(server.port, &["leaving@x.example", "staying@x.example"], "");
+    let clock = Arc::new(TestClock::at(START.secs()));
+    let (store, s) = sender(&p, clock.clone()).await;
+    let (row, _) = bulletin::send::create_or_resume(&p, &store, &news(), date(), START)
+        .await
+        .unwrap();
+    let r = bulletin::send::deliver(&s, &p, &row, None).await.unwrap();
+    assert_eq!(r.counts.deferred, 2);
+    for (who, scope) in [
+        ("leaving@x.example", "list:all"),
+        ("staying@x.example", "list:other"),
+    ] {
+        store
+            .suppress(
+                who,
+                &bulletin::store::SuppressionScope::parse(scope).unwrap(),
+                None,
+                START + 10,
+            )
+            .await
+            .unwrap();
+    }
+    clock.advance(3600);
+    let r = bulletin::send::deliver(&s, &p, &row, None).await.unwrap();
+    assert_eq!(r.attempted, 1, "only the one still on the issue's list");
+    assert_eq!((r.counts.suppressed, r.counts.deferred), (1, 1));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unsubscribe_takes_effect_before_the_next_attempt() {
     let server = TestSmtpServer::start(&["--defer-rcpt", "x.example"]);

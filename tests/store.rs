@@ -611,8 +611,11 @@ async fn case_record_outcomes(store: Store) {
         .unwrap();
     assert_eq!(retry.len(), 1);
     assert_eq!((retry[0].id, retry[0].attempts), (ids[1], 2));
-    assert_eq!(retry[0].email, "Reader1@Agency1.example");
-    assert_eq!(retry[0].name.as_deref(), Some("Reader 1"));
+    assert_eq!(
+        retry[0].email.as_ref().map(|e| e.as_str()),
+        Some("Reader1@Agency1.example")
+    );
+    assert_eq!(retry[0].name.as_ref().map(|n| n.as_str()), Some("Reader 1"));
     // The failure is in the audit trail with the relay's reply.
     let events = store.events(id).await.unwrap();
     assert!(
@@ -1633,7 +1636,11 @@ async fn case_bounces(store: Store) {
     for date in ["2026-09-01", "2026-10-01", "2026-11-01", "2026-12-01"] {
         let issue = create(&store, "news", date, 3, NOW).await;
         let c = store.claim(issue, "t/1", NOW, NOW + 300, 3).await.unwrap();
-        ids.push(c.iter().map(|c| (c.email.to_lowercase(), c.id)).collect());
+        ids.push(
+            c.iter()
+                .map(|c| (c.email.as_ref().unwrap().as_str().to_lowercase(), c.id))
+                .collect(),
+        );
     }
     let r = |i: usize| format!("reader{i}@agency{i}.example");
     let bounce = |d: i64, kind: BounceKind, status: Option<&'static str>| NewBounce {
@@ -1955,7 +1962,10 @@ async fn case_reach(store: Store) {
         .filter(|d| d.bounced)
         .map(|d| d.email_key.clone())
         .collect();
-    assert_eq!(bounced, [c[0].email.to_lowercase()]);
+    assert_eq!(
+        bounced,
+        [c[0].email.as_ref().unwrap().as_str().to_lowercase()]
+    );
 
     // Unsubscribes people asked for, in the period; the bounce's suppression is not one.
     store

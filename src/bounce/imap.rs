@@ -70,7 +70,7 @@ pub async fn poll_once(
             .await
             .map_err(|e| ImapError::Connect(addr.clone(), e.to_string()))?;
         if m.tls {
-            let config = tls_config(m).map_err(|e| ImapError::Tls(addr.clone(), e))?;
+            let config = tls_config(m).map_err(|e| ImapError::Tls(addr.clone(), e.to_string()))?;
             let name = rustls_pki_types::ServerName::try_from(m.host.clone())
                 .map_err(|e| ImapError::Tls(addr.clone(), e.to_string()))?;
             let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
@@ -87,26 +87,36 @@ pub async fn poll_once(
         .map_err(|_| ImapError::Timeout(addr.clone()))?
 }
 
-fn tls_config(m: &ImapMailbox) -> Result<tokio_rustls::rustls::ClientConfig, String> {
+/// Why the TLS settings for a mailbox could not be built.
+#[derive(Debug, thiserror::Error)]
+enum TlsSetup {
+    #[error("cannot read {0}: {1}")]
+    Read(String, std::io::Error),
+    #[error("{0} is not a PEM certificate: {1}")]
+    NotPem(String, rustls_pki_types::pem::Error),
+    #[error("{0}: {1}")]
+    Refused(String, tokio_rustls::rustls::Error),
+    #[error("{0}")]
+    Protocols(tokio_rustls::rustls::Error),
+}
+
+fn tls_config(m: &ImapMailbox) -> Result<tokio_rustls::rustls::ClientConfig, TlsSetup> {
     use rustls_pki_types::pem::PemObject;
     let mut roots = tokio_rustls::rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = &m.tls_ca_file {
-        let pem =
-            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let shown = || path.display().to_string();
+        let pem = std::fs::read(path).map_err(|e| TlsSetup::Read(shown(), e))?;
         for cert in rustls_pki_types::CertificateDer::pem_slice_iter(&pem) {
-            let cert =
-                cert.map_err(|e| format!("{} is not a PEM certificate: {e}", path.display()))?;
-            roots
-                .add(cert)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let cert = cert.map_err(|e| TlsSetup::NotPem(shown(), e))?;
+            roots.add(cert).map_err(|e| TlsSetup::Refused(shown(), e))?;
         }
     }
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
     Ok(
         tokio_rustls::rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
+            .map_err(TlsSetup::Protocols)?
             .with_root_certificates(roots)
             .with_no_client_auth(),
     )

@@ -130,28 +130,32 @@ pub fn summary(o: &Outcome) -> String {
 
 /// One line on what a message did; ids and kinds only, never an address.
 pub fn log(o: &Outcome) {
+    if let Outcome::Recorded {
+        tripped: true,
+        delivery,
+        kind,
+        ..
+    } = o
+    {
+        tracing::error!(
+            delivery,
+            %kind,
+            "bounce breaker tripped: too many hard bounces for one issue too fast; nobody is suppressed for it and the issue is paused (see `bulletin status`)"
+        );
+    }
     match o {
         Outcome::Recorded {
             delivery,
             kind,
             suppressed,
-            tripped,
-        } => {
-            if *tripped {
-                tracing::error!(
-                    delivery,
-                    %kind,
-                    "bounce breaker tripped: too many hard bounces for one issue too fast; nobody is suppressed for it and the issue is paused (see `bulletin status`)"
-                );
-            }
-            tracing::info!(
-                delivery,
-                %kind,
-                suppressed,
-                "bounce recorded{}",
-                if *suppressed { "; the address is suppressed" } else { "" }
-            )
-        }
+            ..
+        } => tracing::info!(
+            delivery,
+            %kind,
+            suppressed,
+            "bounce recorded{}",
+            if *suppressed { "; the address is suppressed" } else { "" }
+        ),
         Outcome::Unsubscribed { bulletin, changed } => {
             if *changed {
                 tracing::info!(%bulletin, "unsubscribe request by mail: the address is suppressed for the bulletin")

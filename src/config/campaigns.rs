@@ -19,18 +19,17 @@ pub struct MonthDay {
 
 impl MonthDay {
     /// `MM-DD`; 29 February is allowed (the calendar moves it to the 28th in other years).
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let (m, d) = s
-            .split_once('-')
-            .ok_or_else(|| format!("`{s}` is not MM-DD"))?;
-        let month: u32 = m.parse().map_err(|_| format!("`{s}` is not MM-DD"))?;
-        let day: u32 = d.parse().map_err(|_| format!("`{s}` is not MM-DD"))?;
+    pub fn parse(s: &str) -> Result<Self, MonthDayError> {
+        let not_mm_dd = || MonthDayError::NotMonthDay(s.to_string());
+        let (m, d) = s.split_once('-').ok_or_else(not_mm_dd)?;
+        let month: u32 = m.parse().map_err(|_| not_mm_dd())?;
+        let day: u32 = d.parse().map_err(|_| not_mm_dd())?;
         if m.len() != 2 || d.len() != 2 {
-            return Err(format!("`{s}` is not MM-DD"));
+            return Err(not_mm_dd());
         }
         // 2000 is a leap year, so this accepts exactly the month-days that exist in some year.
         if NaiveDate::from_ymd_opt(2000, month, day).is_none() {
-            return Err(format!("`{s}` is not a day of the year"));
+            return Err(MonthDayError::NoSuchDay(s.to_string()));
         }
         Ok(MonthDay { month, day })
     }
@@ -52,6 +51,15 @@ impl std::fmt::Display for MonthDay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:02}-{:02}", self.month, self.day)
     }
+}
+
+/// Why a yearly `MM-DD` day does not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MonthDayError {
+    #[error("`{0}` is not MM-DD")]
+    NotMonthDay(String),
+    #[error("`{0}` is not a day of the year")]
+    NoSuchDay(String),
 }
 
 /// Which occurrence of a weekday in a month: 1st–5th, or the last.
@@ -167,13 +175,55 @@ pub struct CampaignRefs {
 pub(crate) fn parse(ctx: &FileCtx<'_>) -> (Option<Campaign>, CampaignRefs) {
     let doc = ctx.parse();
     let top = Table::root(ctx, &doc);
-    let stem = ctx
-        .path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default()
-        .to_string();
-    let id = match CampaignId::parse(&stem) {
+    let id = campaign_id(ctx);
+    let (title, summary) = title_and_summary(&top);
+    let url = top.opt_str("url");
+    ctx.check_http_url(url.as_ref(), "https://anti-bullyingalliance.org.uk/");
+    let themes = content::themes(&top);
+    let event = content::event_details(&top);
+    let except_years = except_years(&top);
+    let evergreen = evergreen(&top);
+    let (announce, announce_lists) = top
+        .opt_table("announce")
+        .map_or((None, Vec::new()), |t| announce(&t));
+    let (rules, when_info, when_has_at) = whens(&top);
+    check_shape(&top, announce.is_some());
+    let years = content::years(&top);
+    let is_event = rules.iter().any(|r| matches!(r.value, Rule::Event { .. }));
+    // A `[[when]]` whose `at` could not be read is still an event: its own error says what is
+    // wrong, and the event keys are not reported a second time.
+    let meant_event = is_event || when_has_at;
+    check_event(&top, &event, &rules, meant_event);
+    top.finish();
+    let refs = CampaignRefs {
+        id: id.clone(),
+        path: ctx.path.clone(),
+        announce_lists,
+    };
+    let campaign = match (id, title, summary) {
+        (Some(id), Some(title), Some(summary)) => Some(Campaign {
+            id,
+            title: title.value,
+            summary: summary.value,
+            url: url.map(|u| u.value),
+            themes,
+            event,
+            years,
+            rules,
+            when_info,
+            except_years,
+            evergreen,
+            announce,
+            path: ctx.path.clone(),
+        }),
+        _ => None,
+    };
+    (campaign, refs)
+}
+/// The campaign's id: its file name.
+fn campaign_id(ctx: &FileCtx<'_>) -> Option<CampaignId> {
+    let stem = ctx.stem();
+    match CampaignId::parse(&stem) {
         Ok(id) => Some(id),
         Err(e) => {
             ctx.error(
@@ -189,7 +239,12 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> (Option<Campaign>, CampaignRefs) {
             });
             None
         }
-    };
+    }
+}
+
+/// `title` (one line) and `summary` (Markdown of bounded depth).
+fn title_and_summary(top: &Table<'_, '_, '_>) -> (Option<At<String>>, Option<At<String>>) {
+    let ctx = top.ctx;
     let title = top.req_str("title", "\"Anti-Bullying Week\"");
     if let Some(t) = &title
         && t.value.chars().any(char::is_control)
@@ -209,10 +264,12 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> (Option<Campaign>, CampaignRefs) {
         )
         .hint(super::news::TOO_DEEP_HINT);
     }
-    let url = top.opt_str("url");
-    ctx.check_http_url(url.as_ref(), "https://anti-bullyingalliance.org.uk/");
-    let themes = content::themes(&top);
-    let event = content::event_details(&top);
+    (title, summary)
+}
+
+/// `except_years`: years the rules skip, each a plausible year.
+fn except_years(top: &Table<'_, '_, '_>) -> Vec<i32> {
+    let ctx = top.ctx;
     let mut except_years = Vec::new();
     for y in top.int_array("except_years").unwrap_or_default() {
         if (1900..=2200).contains(&y.value) {
@@ -224,7 +281,13 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> (Option<Campaign>, CampaignRefs) {
             );
         }
     }
-    let evergreen = top.opt_table("evergreen").and_then(|t| {
+    except_years
+}
+
+/// `evergreen = { every = N }`: carried in every Nth issue.
+fn evergreen(top: &Table<'_, '_, '_>) -> Option<u32> {
+    let ctx = top.ctx;
+    top.opt_table("evergreen").and_then(|t| {
         let every = t.req_int("every", "3");
         t.finish();
         let every = every?;
@@ -238,10 +301,13 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> (Option<Campaign>, CampaignRefs) {
             .hint("every = 3 carries the campaign in every third issue");
             None
         }
-    });
-    let (announce, announce_lists) = top
-        .opt_table("announce")
-        .map_or((None, Vec::new()), |t| announce(&t));
+    })
+}
+
+/// The `[[when]]` rules with their provenance, and whether any has an `at` (even one that
+/// could not be read).
+fn whens(top: &Table<'_, '_, '_>) -> (Vec<At<Rule>>, Vec<WhenInfo>, bool) {
+    let ctx = top.ctx;
     let when_tables = top.array_of_tables("when");
     let mut rules = Vec::new();
     let mut when_info = Vec::new();
@@ -261,8 +327,14 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> (Option<Campaign>, CampaignRefs) {
     }
     let when_has_at = when_tables.iter().any(|w| w.has("at"));
     for w in when_tables {
-        w.finish_under(&top);
+        w.finish_under(top);
     }
+    (rules, when_info, when_has_at)
+}
+
+/// A campaign is evergreen or has `[[when]]`s, not both; an evergreen one announces nothing.
+fn check_shape(top: &Table<'_, '_, '_>, announces: bool) {
+    let ctx = top.ctx;
     if top.has("evergreen") && top.has("when") {
         ctx.error(
             top.pos_of("evergreen").unwrap_or(top.pos),
@@ -277,17 +349,22 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> (Option<Campaign>, CampaignRefs) {
         )
         .hint("add [[when]] with yearly, dates, nth_weekday or at, or evergreen = { every = 3 }");
     }
-    if announce.is_some() && top.has("evergreen") {
+    if announces && top.has("evergreen") {
         ctx.error(
             top.pos_of("announce").unwrap_or(top.pos),
             "an evergreen campaign has no start to announce",
         );
     }
-    let years = content::years(&top);
-    let is_event = rules.iter().any(|r| matches!(r.value, Rule::Event { .. }));
-    // A `[[when]]` whose `at` could not be read is still an event: its own error says what is
-    // wrong, and the event keys are not reported a second time.
-    let meant_event = is_event || when_has_at;
+}
+
+/// An event's booking deadline comes before it starts; event keys need an event.
+fn check_event(
+    top: &Table<'_, '_, '_>,
+    event: &EventDetails,
+    rules: &[At<Rule>],
+    meant_event: bool,
+) {
+    let ctx = top.ctx;
     if let (Some(deadline), Some(first)) = (
         event.booking_deadline,
         rules
@@ -328,32 +405,8 @@ pub(crate) fn parse(ctx: &FileCtx<'_>) -> (Option<Campaign>, CampaignRefs) {
         )
         .hint("give the event its sessions: [[when]] at = 2026-12-09T10:00:00, minutes = 90");
     }
-    top.finish();
-    let refs = CampaignRefs {
-        id: id.clone(),
-        path: ctx.path.clone(),
-        announce_lists,
-    };
-    let campaign = match (id, title, summary) {
-        (Some(id), Some(title), Some(summary)) => Some(Campaign {
-            id,
-            title: title.value,
-            summary: summary.value,
-            url: url.map(|u| u.value),
-            themes,
-            event,
-            years,
-            rules,
-            when_info,
-            except_years,
-            evergreen,
-            announce,
-            path: ctx.path.clone(),
-        }),
-        _ => None,
-    };
-    (campaign, refs)
 }
+
 /// The announcement, and the lists it names even when another of its keys is wrong.
 fn announce(t: &Table<'_, '_, '_>) -> (Option<Announce>, Vec<At<ListId>>) {
     let ctx = t.ctx;
@@ -454,162 +507,188 @@ fn rule(w: &Table<'_, '_, '_>) -> Option<At<Rule>> {
     }
     let pos = w.pos_of(present[0]).unwrap_or(w.pos);
     let rule = match present[0] {
-        "dates" => {
-            let t = w.opt_table("dates")?;
-            let from = t.req_date("from");
-            let to = t.req_date("to");
-            t.finish();
-            let (from, to) = (from?, to?);
-            if to.value < from.value {
-                ctx.error(
-                    to.pos,
-                    format!("`to` ({}) is before `from` ({})", to.value, from.value),
-                )
-                .hint("dates are inclusive: a one-day campaign has from = to");
-                return None;
-            }
-            Rule::Dates {
-                from: from.value,
-                to: to.value,
-            }
-        }
-        "yearly" => {
-            let t = w.opt_table("yearly")?;
-            let md = |key: &'static str| {
-                let v = t.req_str(key, "\"11-25\"")?;
-                match MonthDay::parse(&v.value) {
-                    Ok(md) => Some(At::new(md, v.pos)),
-                    Err(e) => {
-                        ctx.error(v.pos, format!("`{key}`: {e}"))
-                            .hint(match MonthDay::swapped(&v.value) {
-                                Some(md) => format!(
-                                    "month first: did you mean \"{:02}-{:02}\" ({} {})?",
-                                    md.month,
-                                    md.day,
-                                    md.day,
-                                    crate::dates::MONTHS[md.month as usize - 1]
-                                ),
-                                None => "write month-day with two digits each, e.g. \"11-25\" for 25 November".into(),
-                            });
-                        None
-                    }
-                }
-            };
-            let (from, to) = (md("from"), md("to"));
-            t.finish();
-            let (from, to) = (from?, to?);
-            for m in [&from, &to] {
-                if m.value.is_leap_day() {
-                    ctx.warning(m.pos, "29 February exists only in leap years; in other years it is read as 28 February")
-                        .hint("use \"02-28\" or \"03-01\" if that is what you mean");
-                }
-            }
-            Rule::Yearly {
-                from: from.value,
-                to: to.value,
-            }
-        }
-        "nth_weekday" => {
-            let t = w.opt_table("nth_weekday")?;
-            let month = t.req_int("month", "11");
-            let weekday = t.req_str("weekday", "\"mon\"");
-            let nth = t.req_int("nth", "3");
-            let days = t.opt_int("days");
-            t.finish();
-            let month = month.and_then(|m| month_of(ctx, m));
-            let weekday = weekday.and_then(|w| weekday_of(ctx, w));
-            let nth = nth.and_then(|n| match n.value {
-                1..=5 => Some(Nth::Number(n.value as u8)),
-                -1 => Some(Nth::Last),
-                other => {
-                    ctx.error(
-                        n.pos,
-                        format!("`nth` must be 1 to 5, or -1 for the last, found {other}"),
-                    )
-                    .hint("nth = 3 is the third such weekday of the month; nth = -1 the last");
-                    None
-                }
-            });
-            let days = days_of(ctx, days);
-            Rule::NthWeekday {
-                month: month?,
-                weekday: weekday?,
-                nth: nth?,
-                days: days?,
-            }
-        }
-        "weekday_on_or_after" => {
-            let t = w.opt_table("weekday_on_or_after")?;
-            let month = t.req_int("month", "11");
-            let day = t.req_int("day", "10");
-            let weekday = t.req_str("weekday", "\"mon\"");
-            let days = t.opt_int("days");
-            t.finish();
-            let month = month.and_then(|m| month_of(ctx, m));
-            let day = day.and_then(|d| {
-                let ok = month.is_none_or(|m| {
-                    u32::try_from(d.value)
-                        .ok()
-                        .and_then(|day| NaiveDate::from_ymd_opt(2000, m, day))
-                        .is_some()
-                });
-                if (1..=31).contains(&d.value) && ok {
-                    Some(d.value as u32)
-                } else {
-                    let what = match month {
-                        Some(m) => format!("month {m}"),
-                        None => "any month".to_string(),
-                    };
-                    ctx.error(
-                        d.pos,
-                        format!("`day` {} is not a day of {what}", d.value),
-                    )
-                    .hint("day is the day of the month the week can start on at the earliest, e.g. day = 10 for \"the Monday on or after 10 November\"");
-                    None
-                }
-            });
-            let weekday = weekday.and_then(|w| weekday_of(ctx, w));
-            let days = days_of(ctx, days);
-            if let (Some(m), Some(d)) = (month, day)
-                && m == 2
-                && d == 29
-            {
-                ctx.warning(
-                    w.pos_of("weekday_on_or_after").unwrap_or(w.pos),
-                    "29 February exists only in leap years; in other years it is read as 28 February",
-                )
-                .hint("use day = 28 or month = 3, day = 1 if that is what you mean");
-            }
-            Rule::WeekdayOnOrAfter {
-                month: month?,
-                day: day?,
-                weekday: weekday?,
-                days: days?,
-            }
-        }
-        _ => {
-            let at = w.opt_local_datetime("at")?;
-            let minutes = match minutes {
-                None => 60,
-                Some(m) if (1..=60 * 24 * 14).contains(&m.value) => m.value as u32,
-                Some(m) => {
-                    ctx.error(
-                        m.pos,
-                        format!(
-                            "`minutes` must be between 1 and 20160 (two weeks), found {}",
-                            m.value
+        "dates" => dates_rule(w)?,
+        "yearly" => yearly_rule(w)?,
+        "nth_weekday" => nth_weekday_rule(w)?,
+        "weekday_on_or_after" => weekday_on_or_after_rule(w)?,
+        _ => event_rule(w, minutes)?,
+    };
+    Some(At::new(rule, pos))
+}
+
+/// `dates = { from, to }`: once, inclusive.
+fn dates_rule(w: &Table<'_, '_, '_>) -> Option<Rule> {
+    let ctx = w.ctx;
+    let t = w.opt_table("dates")?;
+    let from = t.req_date("from");
+    let to = t.req_date("to");
+    t.finish();
+    let (from, to) = (from?, to?);
+    if to.value < from.value {
+        ctx.error(
+            to.pos,
+            format!("`to` ({}) is before `from` ({})", to.value, from.value),
+        )
+        .hint("dates are inclusive: a one-day campaign has from = to");
+        return None;
+    }
+    Some(Rule::Dates {
+        from: from.value,
+        to: to.value,
+    })
+}
+
+/// `yearly = { from = "MM-DD", to = "MM-DD" }`: every year.
+fn yearly_rule(w: &Table<'_, '_, '_>) -> Option<Rule> {
+    let ctx = w.ctx;
+    let t = w.opt_table("yearly")?;
+    let md = |key: &'static str| {
+        let v = t.req_str(key, "\"11-25\"")?;
+        match MonthDay::parse(&v.value) {
+            Ok(md) => Some(At::new(md, v.pos)),
+            Err(e) => {
+                ctx.error(v.pos, format!("`{key}`: {e}"))
+                    .hint(match MonthDay::swapped(&v.value) {
+                        Some(md) => format!(
+                            "month first: did you mean \"{:02}-{:02}\" ({} {})?",
+                            md.month,
+                            md.day,
+                            md.day,
+                            crate::dates::MONTHS[md.month as usize - 1]
                         ),
-                    );
-                    return None;
-                }
-            };
-            Rule::Event {
-                at: at.value,
-                minutes,
+                        None => {
+                            "write month-day with two digits each, e.g. \"11-25\" for 25 November"
+                                .into()
+                        }
+                    });
+                None
             }
         }
     };
-    Some(At::new(rule, pos))
+    let (from, to) = (md("from"), md("to"));
+    t.finish();
+    let (from, to) = (from?, to?);
+    for m in [&from, &to] {
+        if m.value.is_leap_day() {
+            ctx.warning(
+                m.pos,
+                "29 February exists only in leap years; in other years it is read as 28 February",
+            )
+            .hint("use \"02-28\" or \"03-01\" if that is what you mean");
+        }
+    }
+    Some(Rule::Yearly {
+        from: from.value,
+        to: to.value,
+    })
+}
+
+/// `nth_weekday = { month, weekday, nth, days }`.
+fn nth_weekday_rule(w: &Table<'_, '_, '_>) -> Option<Rule> {
+    let ctx = w.ctx;
+    let t = w.opt_table("nth_weekday")?;
+    let month = t.req_int("month", "11");
+    let weekday = t.req_str("weekday", "\"mon\"");
+    let nth = t.req_int("nth", "3");
+    let days = t.opt_int("days");
+    t.finish();
+    let month = month.and_then(|m| month_of(ctx, m));
+    let weekday = weekday.and_then(|w| weekday_of(ctx, w));
+    let nth = nth.and_then(|n| match n.value {
+        1..=5 => Some(Nth::Number(n.value as u8)),
+        -1 => Some(Nth::Last),
+        other => {
+            ctx.error(
+                n.pos,
+                format!("`nth` must be 1 to 5, or -1 for the last, found {other}"),
+            )
+            .hint("nth = 3 is the third such weekday of the month; nth = -1 the last");
+            None
+        }
+    });
+    let days = days_of(ctx, days);
+    Some(Rule::NthWeekday {
+        month: month?,
+        weekday: weekday?,
+        nth: nth?,
+        days: days?,
+    })
+}
+
+/// `weekday_on_or_after = { month, day, weekday, days }`.
+fn weekday_on_or_after_rule(w: &Table<'_, '_, '_>) -> Option<Rule> {
+    let ctx = w.ctx;
+    let t = w.opt_table("weekday_on_or_after")?;
+    let month = t.req_int("month", "11");
+    let day = t.req_int("day", "10");
+    let weekday = t.req_str("weekday", "\"mon\"");
+    let days = t.opt_int("days");
+    t.finish();
+    let month = month.and_then(|m| month_of(ctx, m));
+    let day = day.and_then(|d| {
+        let ok = month.is_none_or(|m| {
+            u32::try_from(d.value)
+                .ok()
+                .and_then(|day| NaiveDate::from_ymd_opt(2000, m, day))
+                .is_some()
+        });
+        if (1..=31).contains(&d.value) && ok {
+            Some(d.value as u32)
+        } else {
+            let what = match month {
+                Some(m) => format!("month {m}"),
+                None => "any month".to_string(),
+            };
+            ctx.error(
+                d.pos,
+                format!("`day` {} is not a day of {what}", d.value),
+            )
+            .hint("day is the day of the month the week can start on at the earliest, e.g. day = 10 for \"the Monday on or after 10 November\"");
+            None
+        }
+    });
+    let weekday = weekday.and_then(|w| weekday_of(ctx, w));
+    let days = days_of(ctx, days);
+    if let (Some(m), Some(d)) = (month, day)
+        && m == 2
+        && d == 29
+    {
+        ctx.warning(
+            w.pos_of("weekday_on_or_after").unwrap_or(w.pos),
+            "29 February exists only in leap years; in other years it is read as 28 February",
+        )
+        .hint("use day = 28 or month = 3, day = 1 if that is what you mean");
+    }
+    Some(Rule::WeekdayOnOrAfter {
+        month: month?,
+        day: day?,
+        weekday: weekday?,
+        days: days?,
+    })
+}
+
+/// `at` (a local date and time) with `minutes`: an event.
+fn event_rule(w: &Table<'_, '_, '_>, minutes: Option<At<i64>>) -> Option<Rule> {
+    let ctx = w.ctx;
+    let at = w.opt_local_datetime("at")?;
+    let minutes = match minutes {
+        None => 60,
+        Some(m) if (1..=60 * 24 * 14).contains(&m.value) => m.value as u32,
+        Some(m) => {
+            ctx.error(
+                m.pos,
+                format!(
+                    "`minutes` must be between 1 and 20160 (two weeks), found {}",
+                    m.value
+                ),
+            );
+            return None;
+        }
+    };
+    Some(Rule::Event {
+        at: at.value,
+        minutes,
+    })
 }
 
 /// `month`: 1 to 12.

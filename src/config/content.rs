@@ -191,53 +191,49 @@ pub(crate) fn years(top: &Table<'_, '_, '_>) -> Vec<YearContent> {
     out
 }
 
-fn year_content(t: &Table<'_, '_, '_>) -> YearContent {
-    let ctx = t.ctx;
-    let mut days = Vec::new();
-    for d in t.array_of_tables("days") {
+/// `[[year.N.days]]`: a theme for each day of the week.
+fn day_themes(t: &Table<'_, '_, '_>) -> Vec<DayTheme> {
+    t.each("days", |d| {
         let day = d.req_str("day", "\"Monday\"");
         let theme = d.req_str("theme", "\"Look, Listen, Ask\"");
-        d.finish();
-        if let (Some(day), Some(theme)) = (day, theme)
-            && one_line(ctx, &day, "day")
-            && one_line(ctx, &theme, "theme")
-        {
-            days.push(DayTheme {
-                day: day.value,
-                theme: theme.value,
-            });
-        }
-    }
-    let mut links = Vec::new();
-    for l in t.array_of_tables("links") {
+        let (day, theme) = (day?, theme?);
+        (one_line(d.ctx, &day, "day") && one_line(d.ctx, &theme, "theme")).then_some(DayTheme {
+            day: day.value,
+            theme: theme.value,
+        })
+    })
+}
+
+/// `[[year.N.links]]`: a label and an http(s) URL each.
+fn links(t: &Table<'_, '_, '_>) -> Vec<Link> {
+    t.each("links", |l| {
         let label = l.req_str("label", "\"Book a place\"");
         let url = l.req_str("url", "\"https://example.org/book\"");
-        l.finish();
-        if let (Some(label), Some(url)) = (label, url)
-            && one_line(ctx, &label, "label")
-            && let Some(url) = http_url(ctx, url, "url")
-        {
-            links.push(Link {
-                label: label.value,
-                url,
-            });
+        let (label, url) = (label?, url?);
+        if !one_line(l.ctx, &label, "label") {
+            return None;
         }
-    }
-    let mut helplines = Vec::new();
-    for h in t.array_of_tables("helplines") {
+        let url = http_url(l.ctx, url, "url")?;
+        Some(Link {
+            label: label.value,
+            url,
+        })
+    })
+}
+
+/// `[[year.N.helplines]]`: a name and a phone number each.
+fn helplines(t: &Table<'_, '_, '_>) -> Vec<Helpline> {
+    t.each("helplines", |h| {
         let name = h.req_str("name", "\"National Domestic Abuse Helpline\"");
         let number = h.req_str("number", "\"0808 2000 247\"");
-        h.finish();
-        if let (Some(name), Some(number)) = (name, number)
-            && one_line(ctx, &name, "name")
-        {
-            if number.value.is_empty()
-                || !number
-                    .value
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || c == ' ' || c == '+')
-            {
-                ctx.error(
+        let (name, number) = (name?, number?);
+        if !one_line(h.ctx, &name, "name") {
+            return None;
+        }
+        let phone = |c: char| c.is_ascii_digit() || c == ' ' || c == '+';
+        if number.value.is_empty() || !number.value.chars().all(phone) {
+            h.ctx
+                .error(
                     number.pos,
                     format!(
                         "`number` must be a phone number (digits, spaces, a leading +), found \"{}\"",
@@ -245,14 +241,18 @@ fn year_content(t: &Table<'_, '_, '_>) -> YearContent {
                     ),
                 )
                 .hint("e.g. number = \"0808 2000 247\"");
-            } else {
-                helplines.push(Helpline {
-                    name: name.value,
-                    number: number.value,
-                });
-            }
+            return None;
         }
-    }
+        Some(Helpline {
+            name: name.value,
+            number: number.value,
+        })
+    })
+}
+
+/// `hashtags = ["#…"]`.
+fn hashtags(t: &Table<'_, '_, '_>) -> Vec<String> {
+    let ctx = t.ctx;
     let mut hashtags = Vec::new();
     for h in t.str_array("hashtags").unwrap_or_default() {
         let body = h.value.strip_prefix('#').unwrap_or("");
@@ -269,27 +269,39 @@ fn year_content(t: &Table<'_, '_, '_>) -> YearContent {
             hashtags.push(h.value);
         }
     }
-    let image = t.opt_table("image").and_then(|i| {
-        let url = i.req_str("url", "\"https://example.org/poster.png\"");
-        let alt = i.opt_str("alt");
-        if alt.as_ref().is_none_or(|a| a.value.trim().is_empty()) {
-            ctx.error(
-                alt.as_ref().map_or(i.pos, |a| a.pos),
-                "this image has no alt text",
-            )
-            .hint("describe it for people who cannot see it: alt = \"Salford Civic Centre lit up purple\"");
-        }
-        i.finish();
-        let url = http_url(ctx, url?, "url")?;
-        let alt = alt?;
-        if alt.value.trim().is_empty() || !one_line(ctx, &alt, "alt") {
-            return None;
-        }
-        Some(Image {
-            url,
-            alt: alt.value,
-        })
-    });
+    hashtags
+}
+
+/// `[year.N.image]`: an http(s) URL with alt text.
+fn image(i: &Table<'_, '_, '_>) -> Option<Image> {
+    let ctx = i.ctx;
+    let url = i.req_str("url", "\"https://example.org/poster.png\"");
+    let alt = i.opt_str("alt");
+    if alt.as_ref().is_none_or(|a| a.value.trim().is_empty()) {
+        ctx.error(
+            alt.as_ref().map_or(i.pos, |a| a.pos),
+            "this image has no alt text",
+        )
+        .hint("describe it for people who cannot see it: alt = \"Salford Civic Centre lit up purple\"");
+    }
+    i.finish();
+    let url = http_url(ctx, url?, "url")?;
+    let alt = alt?;
+    if alt.value.trim().is_empty() || !one_line(ctx, &alt, "alt") {
+        return None;
+    }
+    Some(Image {
+        url,
+        alt: alt.value,
+    })
+}
+
+fn year_content(t: &Table<'_, '_, '_>) -> YearContent {
+    let days = day_themes(t);
+    let links = links(t);
+    let helplines = helplines(t);
+    let hashtags = hashtags(t);
+    let image = t.opt_table("image").and_then(|i| image(&i));
     YearContent {
         year: 0,
         pos: t.pos,

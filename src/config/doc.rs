@@ -78,6 +78,15 @@ impl<'t> FileCtx<'t> {
         }
     }
 
+    /// The file's name without its extension: the id of a list, campaign or news item.
+    pub fn stem(&self) -> String {
+        self.path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string()
+    }
+
     pub fn pos(&self, offset: usize) -> Position {
         Position::at(self.whole, self.base_offset + offset)
     }
@@ -319,6 +328,20 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
         self.entry(key).map(|(v, _)| self.ctx.pos(v.span().start))
     }
 
+    /// `read`, when the key is there; reported as missing when it is not.
+    fn required<T>(
+        &self,
+        key: &'static str,
+        example: &str,
+        read: impl FnOnce() -> Option<T>,
+    ) -> Option<T> {
+        if !self.has(key) {
+            self.missing(key, example);
+            return None;
+        }
+        read()
+    }
+
     fn missing(&self, key: &'static str, what: &str) {
         self.ctx
             .error(
@@ -359,11 +382,7 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
     }
 
     pub fn req_str(&self, key: &'static str, example: &str) -> Option<At<String>> {
-        if !self.has(key) {
-            self.missing(key, example);
-            return None;
-        }
-        self.opt_str(key)
+        self.required(key, example, || self.opt_str(key))
     }
 
     pub fn opt_int(&self, key: &'static str) -> Option<At<i64>> {
@@ -387,11 +406,7 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
     }
 
     pub fn req_int(&self, key: &'static str, example: &str) -> Option<At<i64>> {
-        if !self.has(key) {
-            self.missing(key, example);
-            return None;
-        }
-        self.opt_int(key)
+        self.required(key, example, || self.opt_int(key))
     }
 
     /// An integer within `range`, reported with `unit` ("days", "connections") when outside it.
@@ -510,11 +525,7 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
     }
 
     pub fn req_date(&self, key: &'static str) -> Option<At<chrono::NaiveDate>> {
-        if !self.has(key) {
-            self.missing(key, "YYYY-MM-DD");
-            return None;
-        }
-        self.opt_date(key)
+        self.required(key, "YYYY-MM-DD", || self.opt_date(key))
     }
 
     /// A local date and time with no offset (`2024-11-25T10:00`).
@@ -621,6 +632,21 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
         out
     }
 
+    /// Each `[[key]]` entry read by `read`, which asks for its keys (the rest are then reported
+    /// as unknown): the values it returns.
+    pub fn each<T>(
+        &self,
+        key: &'static str,
+        read: impl FnMut(&Table<'c, 't, 'v>) -> Option<T>,
+    ) -> Vec<T> {
+        let entries = self.array_of_tables(key);
+        let values = entries.iter().filter_map(read).collect();
+        for t in &entries {
+            t.finish();
+        }
+        values
+    }
+
     /// The entries of a table whose keys the writer chooses (`[year.2024]`, `[year.2025]`):
     /// each key with its position and its value as a table. Every key is taken as known, so
     /// `finish` is not called on such a table; each entry that is not a table is reported.
@@ -658,51 +684,51 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
 
     /// An array of strings; each entry keeps its own position.
     pub fn str_array(&self, key: &'static str) -> Option<Vec<At<String>>> {
-        let (v, _) = self.entry(key)?;
-        let DeValue::Array(items) = v.get_ref() else {
-            self.wrong_type(key, v, "an array of strings");
-            return None;
-        };
-        let mut out = Vec::new();
-        for item in items.iter() {
-            match item.get_ref() {
-                DeValue::String(s) => {
-                    out.push(At::new(s.to_string(), self.ctx.pos(item.span().start)))
-                }
-                other => {
-                    self.ctx.error(
-                        self.ctx.pos(item.span().start),
-                        format!("`{key}` must hold strings, found {}", kind_of(other)),
-                    );
-                }
-            }
-        }
-        Some(out)
+        self.array_of(key, "strings", |v| match v {
+            DeValue::String(s) => Some(Ok(s.to_string())),
+            _ => None,
+        })
     }
 
     /// An array of integers; each entry keeps its own position.
     pub fn int_array(&self, key: &'static str) -> Option<Vec<At<i64>>> {
+        self.array_of(key, "integers", |v| match v {
+            DeValue::Integer(i) => Some(
+                i.as_str()
+                    .replace('_', "")
+                    .parse::<i64>()
+                    .map_err(|_| OutOfRange),
+            ),
+            _ => None,
+        })
+    }
+
+    /// An array each of whose items `item` reads: `None` for an item of another kind (reported
+    /// as not one of the `holds`), `OutOfRange` for an integer it cannot hold.
+    fn array_of<T>(
+        &self,
+        key: &'static str,
+        holds: &str,
+        item: impl Fn(&DeValue<'t>) -> Option<Result<T, OutOfRange>>,
+    ) -> Option<Vec<At<T>>> {
         let (v, _) = self.entry(key)?;
         let DeValue::Array(items) = v.get_ref() else {
-            self.wrong_type(key, v, "an array of integers");
+            self.wrong_type(key, v, &format!("an array of {holds}"));
             return None;
         };
         let mut out = Vec::new();
-        for item in items.iter() {
-            let pos = self.ctx.pos(item.span().start);
-            match item.get_ref() {
-                DeValue::Integer(i) => match i.as_str().replace('_', "").parse::<i64>() {
-                    Ok(n) => out.push(At::new(n, pos)),
-                    Err(_) => {
-                        self.ctx
-                            .error(pos, format!("`{key}`: integer out of range"));
-                    }
-                },
-                other => {
-                    self.ctx.error(
-                        pos,
-                        format!("`{key}` must hold integers, found {}", kind_of(other)),
-                    );
+        for it in items.iter() {
+            let pos = self.ctx.pos(it.span().start);
+            match item(it.get_ref()) {
+                Some(Ok(x)) => out.push(At::new(x, pos)),
+                Some(Err(OutOfRange)) => {
+                    self.ctx
+                        .error(pos, format!("`{key}`: integer out of range"));
+                }
+                None => {
+                    let found = kind_of(it.get_ref());
+                    self.ctx
+                        .error(pos, format!("`{key}` must hold {holds}, found {found}"));
                 }
             }
         }
@@ -755,3 +781,6 @@ impl<'c, 't, 'v> Table<'c, 't, 'v> {
         }
     }
 }
+
+/// An array item `Table::array_of` refuses: an integer that does not fit in 64 bits.
+struct OutOfRange;

@@ -130,6 +130,38 @@ fn is_hidden(p: &Path) -> bool {
         .is_some_and(|n| n.to_string_lossy().starts_with('.'))
 }
 
+/// Whether `folder` is read for the first time (a symlink loop or a second link to one folder
+/// is reported, as is a folder that cannot be resolved).
+fn first_visit(folder: &Path, seen: &mut BTreeSet<PathBuf>, diags: &mut Diagnostics) -> bool {
+    match std::fs::canonicalize(folder) {
+        Ok(real) => {
+            if !seen.insert(real.clone()) {
+                diags.push(
+                    Diagnostic::error(
+                        folder,
+                        Position::START,
+                        format!(
+                            "this folder is {} again, already read: a symlink loop, or a second link to one folder",
+                            real.display()
+                        ),
+                    )
+                    .with_hint("remove the link, so each news item is read once"),
+                );
+                return false;
+            }
+        }
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                folder,
+                Position::START,
+                format!("cannot resolve the folder: {e}"),
+            ));
+            return false;
+        }
+    }
+    true
+}
+
 /// The `.md` files under `dir` (a missing folder has none), sorted. Each real folder is read
 /// once, however many links lead to it; an unreadable folder, a link that cannot be followed
 /// and a special file are errors; any other file is a warning (it would be ignored), except
@@ -150,31 +182,8 @@ pub fn markdown_tree(dir: &Path, diags: &mut Diagnostics) -> Vec<PathBuf> {
                 continue;
             }
         };
-        match std::fs::canonicalize(&folder) {
-            Ok(real) => {
-                if !seen.insert(real.clone()) {
-                    diags.push(
-                        Diagnostic::error(
-                            &folder,
-                            Position::START,
-                            format!(
-                                "this folder is {} again, already read: a symlink loop, or a second link to one folder",
-                                real.display()
-                            ),
-                        )
-                        .with_hint("remove the link, so each news item is read once"),
-                    );
-                    continue;
-                }
-            }
-            Err(e) => {
-                diags.push(Diagnostic::error(
-                    &folder,
-                    Position::START,
-                    format!("cannot resolve the folder: {e}"),
-                ));
-                continue;
-            }
+        if !first_visit(&folder, &mut seen, diags) {
+            continue;
         }
         for entry in entries {
             let entry = match entry {

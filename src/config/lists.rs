@@ -4,28 +4,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::doc::{At, FileCtx, Table};
-use crate::address::{DisplayName, EmailAddress};
+use super::member::member;
+pub use super::member::{Member, Origin};
+use crate::address::EmailAddress;
 use crate::diag::{Diagnostic, Diagnostics, Position};
 use crate::ids::ListId;
-
-/// One subscriber.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member {
-    pub email: EmailAddress,
-    pub name: Option<DisplayName>,
-    pub agency: Option<String>,
-    /// Where the address is written, so a stale one can be found and removed by hand.
-    pub origin: Option<Origin>,
-}
-
-/// The file and position of a member's address: a list's TOML file, or the row of its CSV.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    pub path: PathBuf,
-    pub pos: Position,
-    /// Whether `path` is a CSV file (the line is then the spreadsheet's row).
-    pub csv: bool,
-}
 
 /// A list as written in its file (before includes are resolved).
 #[derive(Debug, Clone)]
@@ -81,13 +64,78 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
     let mut csv_diags = Diagnostics::new();
     let doc = ctx.parse();
     let top = Table::root(ctx, &doc);
-    let stem = ctx
-        .path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default()
-        .to_string();
-    let id = match top.opt_str("id") {
+    let id = list_id(&top);
+    let name = top.req_str("name", "\"Health partners\"");
+    let description = top.opt_str("description");
+    let mut include = Vec::new();
+    for v in top.str_array("include").unwrap_or_default() {
+        match ListId::parse(&v.value) {
+            Ok(id) => include.push(At::new(id, v.pos)),
+            Err(e) => {
+                ctx.error(v.pos, format!("included list `{}`: {e}", v.value));
+            }
+        }
+    }
+    let invalid_rows = invalid_rows(&top);
+    let mut left_out = Vec::new();
+    let mut seen = Seen::default();
+    let member_tables = top.array_of_tables("member");
+    let mut members = toml_members(ctx, &member_tables, &mut seen, &mut csv_diags);
+    let columns = column_mapping(&top);
+    if let (Some((pos, _)), false) = (&columns, top.has("members_csv")) {
+        ctx.warning(
+            *pos,
+            "`columns` maps the columns of a members_csv, and this list has none",
+        )
+        .hint("add members_csv = \"FILE.csv\", or remove `columns`");
+    }
+    let mapped = columns.map(|(_, m)| m).unwrap_or_default();
+    if let Some(csv) = top.opt_str("members_csv") {
+        let place = CsvPlace {
+            dir,
+            root,
+            mapped: &mapped,
+        };
+        members.extend(csv_members(
+            ctx,
+            &csv,
+            place,
+            &mut seen,
+            (&mut csv_diags, &mut left_out),
+        ));
+    }
+    if !top.has("member") && !top.has("members_csv") && !top.has("include") {
+        ctx.warning(
+            top.pos,
+            "this list has no members, no members_csv and no include",
+        )
+        .hint("add [[member]] entries, members_csv = \"FILE.csv\" or include = [\"other-list\"]");
+    }
+    for m in &member_tables {
+        m.finish_under(&top);
+    }
+    top.finish();
+    let list = (|| {
+        Some(List {
+            id: id?,
+            name: name?.value,
+            description: description.map(|d| d.value),
+            include,
+            members,
+            path: ctx.path.clone(),
+            pos: Position::START,
+            invalid_rows,
+            left_out,
+        })
+    })();
+    (list, csv_diags)
+}
+
+/// The list's id: `id`, or the file name without it; one that differs from the file name is
+/// warned.
+fn list_id(top: &Table<'_, '_, '_>) -> Option<ListId> {
+    let (ctx, stem) = (top.ctx, top.ctx.stem());
+    match top.opt_str("id") {
         Some(v) => match ListId::parse(&v.value) {
             Ok(id) => {
                 if id.as_str() != stem {
@@ -120,59 +168,72 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
                 None
             }
         },
+    }
+}
+
+/// `invalid_rows = "strict" | "skip"`, strict without it (or after reporting another value).
+fn invalid_rows(top: &Table<'_, '_, '_>) -> InvalidRows {
+    let Some(v) = top.opt_str("invalid_rows") else {
+        return InvalidRows::Strict;
     };
-    let name = top.req_str("name", "\"Health partners\"");
-    let description = top.opt_str("description");
-    let mut include = Vec::new();
-    for v in top.str_array("include").unwrap_or_default() {
-        match ListId::parse(&v.value) {
-            Ok(id) => include.push(At::new(id, v.pos)),
-            Err(e) => {
-                ctx.error(v.pos, format!("included list `{}`: {e}", v.value));
-            }
+    match v.value.as_str() {
+        "strict" => InvalidRows::Strict,
+        "skip" => InvalidRows::Skip,
+        other => {
+            top.ctx.error(
+                v.pos,
+                format!("invalid_rows = \"{}\" is not a choice", other.escape_debug()),
+            )
+            .hint("write invalid_rows = \"strict\" (a bad CSV row stops sending: the default) or \"skip\" (it is left out with a warning)");
+            InvalidRows::Strict
         }
     }
-    let invalid_rows = match top.opt_str("invalid_rows") {
-        None => InvalidRows::Strict,
-        Some(v) => match v.value.as_str() {
-            "strict" => InvalidRows::Strict,
-            "skip" => InvalidRows::Skip,
-            other => {
-                ctx.error(
-                    v.pos,
-                    format!("invalid_rows = \"{}\" is not a choice", other.escape_debug()),
+}
+
+/// The addresses a list has taken so far (by case-insensitive key), each with where it was
+/// first written: a second copy is warned and left out.
+#[derive(Default)]
+struct Seen(BTreeMap<String, Position>);
+
+impl Seen {
+    /// Whether `email` is new to the list; a repeat is reported (at `path`) into `diags`.
+    fn first_time(
+        &mut self,
+        email: &EmailAddress,
+        at: (&Path, Position),
+        diags: &mut Vec<Diagnostic>,
+    ) -> bool {
+        let (path, pos) = at;
+        if let Some(first) = self.0.get(&email.key()) {
+            diags.push(
+                Diagnostic::warning(
+                    path,
+                    pos,
+                    format!(
+                        "`{email}` is in this list twice (first at line {})",
+                        first.line
+                    ),
                 )
-                .hint("write invalid_rows = \"strict\" (a bad CSV row stops sending: the default) or \"skip\" (it is left out with a warning)");
-                InvalidRows::Strict
-            }
-        },
-    };
-    let mut left_out = Vec::new();
+                .with_hint("remove one: the address gets one copy either way"),
+            );
+            false
+        } else {
+            self.0.insert(email.key(), pos);
+            true
+        }
+    }
+}
+
+/// The `[[member]]` entries, each address once; repeats are warned into `dups`.
+fn toml_members(
+    ctx: &FileCtx<'_>,
+    member_tables: &[Table<'_, '_, '_>],
+    seen: &mut Seen,
+    dups: &mut Diagnostics,
+) -> Vec<Member> {
     let mut members = Vec::new();
-    let mut seen: BTreeMap<String, Position> = BTreeMap::new();
-    let mut dup =
-        |email: &EmailAddress, pos: Position, path: &Path, diags: &mut Vec<Diagnostic>| {
-            if let Some(first) = seen.get(&email.key()) {
-                diags.push(
-                    Diagnostic::warning(
-                        path,
-                        pos,
-                        format!(
-                            "`{email}` is in this list twice (first at line {})",
-                            first.line
-                        ),
-                    )
-                    .with_hint("remove one: the address gets one copy either way"),
-                );
-                false
-            } else {
-                seen.insert(email.key(), pos);
-                true
-            }
-        };
     let mut toml_dups = Vec::new();
-    let member_tables = top.array_of_tables("member");
-    for m in &member_tables {
+    for m in member_tables {
         let email = m.req_str("email", "\"jo.bloggs@nhs.example\"");
         let name = m.opt_str("name");
         let agency = m.opt_str("agency");
@@ -188,7 +249,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
             },
         );
         if let (Some(mut m), Some(e)) = (member, &email)
-            && dup(&m.email, e.pos, &ctx.path, &mut toml_dups)
+            && seen.first_time(&m.email, (&ctx.path, e.pos), &mut toml_dups)
         {
             m.origin = Some(Origin {
                 path: ctx.path.clone(),
@@ -199,85 +260,69 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
         }
     }
     for d in toml_dups {
-        csv_diags.push(d);
+        dups.push(d);
     }
-    let columns = column_mapping(&top);
-    if let (Some((pos, _)), false) = (&columns, top.has("members_csv")) {
-        ctx.warning(
-            *pos,
-            "`columns` maps the columns of a members_csv, and this list has none",
-        )
-        .hint("add members_csv = \"FILE.csv\", or remove `columns`");
-    }
-    let mapped = columns.map(|(_, m)| m).unwrap_or_default();
-    if let Some(csv) = top.opt_str("members_csv") {
-        let read = csv_inside_project(&csv.value, dir, root).and_then(|path| {
-            super::files::read_text(&path, super::files::CSV_CAP)
-                .map(|text| (path, text))
-                .map_err(|e| {
-                    (
-                        format!(
-                            "cannot read members_csv `{}`: {e}",
-                            csv.value.escape_debug()
-                        ),
-                        e.hint()
-                            .unwrap_or("the path is relative to this list's folder"),
-                    )
-                })
-        });
-        match read {
-            Err((msg, hint)) => {
-                ctx.error(csv.pos, msg).hint(hint);
-            }
-            Ok((csv_path, text)) => {
-                let mut ds = Vec::new();
-                let cols = super::members_csv::Columns {
-                    list_path: &ctx.path,
-                    mapped: &mapped,
-                };
-                for (mut m, pos) in
-                    super::members_csv::parse(&csv_path, &text, cols, &mut ds, &mut left_out)
-                {
-                    if dup(&m.email, pos, &csv_path, &mut ds) {
-                        m.origin = Some(Origin {
-                            path: csv_path.clone(),
-                            pos,
-                            csv: true,
-                        });
-                        members.push(m);
-                    }
-                }
-                for d in ds {
-                    csv_diags.push(d);
-                }
-            }
+    members
+}
+
+/// Where a list's members_csv is looked for, and how its columns are mapped.
+struct CsvPlace<'a> {
+    /// The list's folder, which the CSV's path is relative to.
+    dir: &'a Path,
+    root: &'a Path,
+    mapped: &'a super::members_csv::Mapped,
+}
+
+/// The members of the list's `members_csv`, each address once (counting the `[[member]]`s in
+/// `seen`). The CSV's problems go to `csv_diags`, its unreadable rows to `left_out`.
+fn csv_members(
+    ctx: &FileCtx<'_>,
+    csv: &At<String>,
+    place: CsvPlace<'_>,
+    seen: &mut Seen,
+    (csv_diags, left_out): (&mut Diagnostics, &mut Vec<Diagnostic>),
+) -> Vec<Member> {
+    let read = csv_inside_project(&csv.value, place.dir, place.root).and_then(|path| {
+        super::files::read_text(&path, super::files::CSV_CAP)
+            .map(|text| (path, text))
+            .map_err(|e| {
+                (
+                    format!(
+                        "cannot read members_csv `{}`: {e}",
+                        csv.value.escape_debug()
+                    ),
+                    e.hint()
+                        .unwrap_or("the path is relative to this list's folder"),
+                )
+            })
+    });
+    let (csv_path, text) = match read {
+        Err((msg, hint)) => {
+            ctx.error(csv.pos, msg).hint(hint);
+            return Vec::new();
+        }
+        Ok(read) => read,
+    };
+    let mut members = Vec::new();
+    let mut ds = Vec::new();
+    let cols = super::members_csv::Columns {
+        list_path: &ctx.path,
+        mapped: place.mapped,
+    };
+    for (mut m, pos) in super::members_csv::parse(&csv_path, &text, cols, &mut ds, left_out) {
+        if seen.first_time(&m.email, (&csv_path, pos), &mut ds) {
+            m.origin = Some(Origin {
+                path: csv_path.clone(),
+                pos,
+                csv: true,
+            });
+            members.push(m);
         }
     }
-    if !top.has("member") && !top.has("members_csv") && !top.has("include") {
-        ctx.warning(
-            top.pos,
-            "this list has no members, no members_csv and no include",
-        )
-        .hint("add [[member]] entries, members_csv = \"FILE.csv\" or include = [\"other-list\"]");
+    for d in ds {
+        csv_diags.push(d);
     }
-    for m in &member_tables {
-        m.finish_under(&top);
-    }
-    top.finish();
-    let list = (|| {
-        Some(List {
-            id: id?,
-            name: name?.value,
-            description: description.map(|d| d.value),
-            include,
-            members,
-            path: ctx.path.clone(),
-            pos: Position::START,
-            invalid_rows,
-            left_out,
-        })
-    })();
-    (list, csv_diags)
+    members
 }
 
 /// `columns = { email = "Email Address", name = "Full Name", agency = "Organisation" }`: where
@@ -330,84 +375,6 @@ fn csv_inside_project(
         ));
     }
     Ok(joined)
-}
-
-/// At most 40 characters of text from a file, control characters escaped: enough to recognise
-/// a mistake, never enough to leak a file's contents through a message.
-pub(crate) fn excerpt(text: &str) -> String {
-    const MAX: usize = 40;
-    let mut out: String = text
-        .chars()
-        .take(MAX)
-        .flat_map(char::escape_debug)
-        .collect();
-    if text.chars().count() > MAX {
-        out.push('…');
-    }
-    out
-}
-
-pub(super) type Report<'a> = dyn FnMut(Position, String, Option<&'static str>) + 'a;
-
-/// One member from its fields (each with where it was written); problems go to `report`.
-pub(super) fn member(
-    email: Option<(&str, Position)>,
-    name: Option<(&str, Position)>,
-    agency: Option<(&str, Position)>,
-    report: &mut Report<'_>,
-) -> Option<Member> {
-    let email = email.and_then(|(e, pos)| match EmailAddress::parse(e) {
-        Ok(a) => Some(a),
-        Err(err) => {
-            report(
-                pos,
-                format!("invalid address `{}`: {err}", e.escape_debug()),
-                err.hint(),
-            );
-            None
-        }
-    });
-    let name = match name {
-        None => Some(None),
-        Some((n, pos)) => match DisplayName::parse(n) {
-            Ok(d) if d.is_empty() => Some(None),
-            Ok(d) => Some(Some(d)),
-            Err(err) => {
-                report(
-                    pos,
-                    format!("invalid name `{}`: {err}", n.escape_debug()),
-                    err.hint(),
-                );
-                None
-            }
-        },
-    };
-    let agency = match agency {
-        None => Some(None),
-        Some((a, pos)) => {
-            if a.chars().any(char::is_control) {
-                report(
-                    pos,
-                    format!(
-                        "invalid agency `{}`: it contains a line break or control character",
-                        a.escape_debug()
-                    ),
-                    None,
-                );
-                None
-            } else if a.trim().is_empty() {
-                Some(None)
-            } else {
-                Some(Some(a.trim().to_string()))
-            }
-        }
-    };
-    Some(Member {
-        email: email?,
-        name: name?,
-        agency: agency?,
-        origin: None,
-    })
 }
 
 /// Lists with their includes resolved: each list's distinct members (by case-insensitive

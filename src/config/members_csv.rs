@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::diag::{Diagnostic, Position, did_you_mean};
 
 use super::doc::At;
-use super::lists::{Member, member};
+use super::member::{Member, excerpt, member};
 
 /// Each mapped field (`email`, `name`, `agency`) with the header it names, as written.
 pub(crate) type Mapped = Vec<(&'static str, At<String>)>;
@@ -182,6 +182,30 @@ fn detect_delimiter(header: &str, mapped: &[&str]) -> (u8, &'static str) {
     best
 }
 
+/// How one CSV file is laid out: its text (without a byte-order mark), separator and where
+/// each spreadsheet row starts, so any byte offset and field can be given a position.
+struct Layout<'t> {
+    text: &'t str,
+    delimiter: u8,
+    delimiter_name: &'static str,
+    starts: Vec<usize>,
+}
+
+impl Layout<'_> {
+    /// The row holding byte `offset`, and the column where its field `field` begins.
+    fn position(&self, offset: usize, field: usize) -> Position {
+        let row = row_of(&self.starts, offset);
+        let record = &self.text[self.starts[row - 1]..];
+        Position {
+            line: row,
+            col: field_columns(record, self.delimiter)
+                .get(field)
+                .copied()
+                .unwrap_or(1),
+        }
+    }
+}
+
 /// Members from a CSV with the header `email,name,agency`, or the headers `columns` maps to
 /// them (other columns are ignored with a warning). Problems go to `diags` at their
 /// spreadsheet row and column; a mapping the header lacks, at the mapping in the list file.
@@ -202,17 +226,11 @@ pub(crate) fn parse(
         .map(|(_, v)| v.value.as_str())
         .collect();
     let (delimiter, delimiter_name) = detect_delimiter(header_line, &mapped_names);
-    let starts = row_starts(text, delimiter);
-    let position = |offset: usize, field: usize| {
-        let row = row_of(&starts, offset);
-        let record = &text[starts[row - 1]..];
-        Position {
-            line: row,
-            col: field_columns(record, delimiter)
-                .get(field)
-                .copied()
-                .unwrap_or(1),
-        }
+    let layout = Layout {
+        text,
+        delimiter,
+        delimiter_name,
+        starts: row_starts(text, delimiter),
     };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -231,10 +249,36 @@ pub(crate) fn parse(
             return Vec::new();
         }
     };
+    let col_of = header_columns(path, &headers, columns, &layout, diags);
+    let unmapped = check_mapping(path, &headers, columns, &col_of, &layout, diags);
+    let Some(&email_col) = col_of.get("email") else {
+        if !unmapped {
+            diags.push(no_email_column(path, &headers, columns, delimiter_name));
+        }
+        return Vec::new();
+    };
+    let table = Table {
+        path,
+        layout: &layout,
+        headers: &headers,
+        col_of: &col_of,
+        email_col,
+    };
+    rows(&mut reader, &table, diags, left_out)
+}
+
+/// Which column each field is read from; unknown and repeated columns are reported.
+fn header_columns(
+    path: &Path,
+    headers: &csv::StringRecord,
+    columns: Columns<'_>,
+    layout: &Layout<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, usize> {
     let mut col_of = BTreeMap::new();
     for (i, h) in headers.iter().enumerate() {
         let h_lc = h.to_lowercase();
-        let pos = position(0, i);
+        let pos = layout.position(0, i);
         if h_lc.is_empty() {
             // A trailing separator in the header (some exports add one): nothing to read.
             continue;
@@ -246,7 +290,7 @@ pub(crate) fn parse(
                     pos,
                     format!(
                         "column `{}` (read as {field}) appears twice in the header",
-                        super::lists::excerpt(h)
+                        excerpt(h)
                     ),
                 ));
             }
@@ -256,7 +300,7 @@ pub(crate) fn parse(
                 pos,
                 format!(
                     "unknown column `{}` in the header; its values are ignored",
-                    super::lists::excerpt(h)
+                    excerpt(h)
                 ),
             );
             diags.push(match did_you_mean(&h_lc, COLUMNS) {
@@ -267,6 +311,19 @@ pub(crate) fn parse(
             });
         }
     }
+    col_of
+}
+
+/// Each mapping in `columns` that names no column of the header is reported at the mapping;
+/// returns whether there was one.
+fn check_mapping(
+    path: &Path,
+    headers: &csv::StringRecord,
+    columns: Columns<'_>,
+    col_of: &BTreeMap<String, usize>,
+    layout: &Layout<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
     let mut unmapped = false;
     for (field, v) in columns.mapped {
         if !col_of.contains_key(*field) {
@@ -274,7 +331,7 @@ pub(crate) fn parse(
             let actual: Vec<String> = headers
                 .iter()
                 .filter(|h| !h.is_empty())
-                .map(|h| format!("\"{}\"", super::lists::excerpt(h)))
+                .map(|h| format!("\"{}\"", excerpt(h)))
                 .collect();
             diags.push(
                 Diagnostic::error(
@@ -282,39 +339,61 @@ pub(crate) fn parse(
                     v.pos,
                     format!(
                         "`columns`: {field} = \"{}\" names no column of {}'s header",
-                        super::lists::excerpt(&v.value),
+                        excerpt(&v.value),
                         path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned())
                     ),
                 )
                 .with_hint(format!(
-                    "the header's columns are {} (separated by {delimiter_name}); copy the one that holds the {field} exactly",
-                    actual.join(", ")
+                    "the header's columns are {} (separated by {}); copy the one that holds the {field} exactly",
+                    actual.join(", "),
+                    layout.delimiter_name
                 )),
             );
         }
     }
-    let Some(&email_col) = col_of.get("email") else {
-        if unmapped {
-            return Vec::new();
+    unmapped
+}
+
+/// The error for a header with no `email` column, with the `columns` line that would read it
+/// when one column plainly holds addresses.
+fn no_email_column(
+    path: &Path,
+    headers: &csv::StringRecord,
+    columns: Columns<'_>,
+    delimiter_name: &str,
+) -> Diagnostic {
+    let list_file = columns
+        .list_path
+        .file_name()
+        .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+    let hint = match suggested_mapping(headers) {
+        Some(line) if columns.mapped.is_empty() => {
+            format!("if these are the columns, say so in {list_file}: add the line `{line}`")
         }
-        let list_file = columns
-            .list_path
-            .file_name()
-            .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
-        let hint = match suggested_mapping(&headers) {
-            Some(line) if columns.mapped.is_empty() => {
-                format!("if these are the columns, say so in {list_file}: add the line `{line}`")
-            }
-            _ => format!(
-                "the first row must be the header email,name,agency, or {list_file} must map its columns with `columns = {{ email = \"…\" }}` (this file's columns were read as separated by {delimiter_name}; commas, semicolons and tabs are understood)"
-            ),
-        };
-        diags.push(
-            Diagnostic::error(path, Position::START, "the CSV has no `email` column")
-                .with_hint(hint),
-        );
-        return Vec::new();
+        _ => format!(
+            "the first row must be the header email,name,agency, or {list_file} must map its columns with `columns = {{ email = \"…\" }}` (this file's columns were read as separated by {delimiter_name}; commas, semicolons and tabs are understood)"
+        ),
     };
+    Diagnostic::error(path, Position::START, "the CSV has no `email` column").with_hint(hint)
+}
+
+/// A CSV whose header has been read: what the rows are checked against.
+struct Table<'a> {
+    path: &'a Path,
+    layout: &'a Layout<'a>,
+    headers: &'a csv::StringRecord,
+    col_of: &'a BTreeMap<String, usize>,
+    email_col: usize,
+}
+
+/// The members of every row after the header; blank rows are skipped.
+fn rows(
+    reader: &mut csv::Reader<&[u8]>,
+    table: &Table<'_>,
+    diags: &mut Vec<Diagnostic>,
+    left_out: &mut Vec<Diagnostic>,
+) -> Vec<(Member, Position)> {
+    let (path, text, layout) = (table.path, table.layout.text, table.layout);
     let mut out = Vec::new();
     let mut record = csv::StringRecord::new();
     loop {
@@ -324,7 +403,7 @@ pub(crate) fn parse(
             Err(e) => {
                 let line = e
                     .position()
-                    .map_or(1, |p| row_of(&starts, p.byte() as usize));
+                    .map_or(1, |p| row_of(&layout.starts, p.byte() as usize));
                 diags.push(Diagnostic::error(
                     path,
                     Position { line, col: 1 },
@@ -341,47 +420,61 @@ pub(crate) fn parse(
         if record.iter().all(|f| f.is_empty()) {
             continue;
         }
-        let pos_of = |i: usize| position(start, i);
-        if record.len() > headers.len() {
-            diags.push(
-                Diagnostic::warning(
-                    path,
-                    pos_of(headers.len()),
-                    format!(
-                        "this row has {} fields but the header has {}; the extra ones are ignored",
-                        record.len(),
-                        headers.len()
-                    ),
-                )
-                .with_hint(format!(
-                    "a value that contains the separator (`{}`) must be in double quotes, e.g. \"Bloggs, Jo\"",
-                    delimiter as char
-                )),
-            );
-        }
-        let get = |key: &str| {
-            col_of
-                .get(key)
-                .and_then(|&i| record.get(i).map(|v| (v, pos_of(i))))
-        };
-        let email_pos = pos_of(email_col);
-        let mut report = |pos: Position, msg: String, hint: Option<&'static str>| {
-            let d = Diagnostic::error(path, pos, msg);
-            left_out.push(match hint {
-                Some(h) => d.with_hint(h),
-                None => d,
-            });
-        };
-        let email = get("email").filter(|(e, _)| !e.is_empty());
-        if email.is_none() {
-            report(email_pos, "this row has no email address".into(), None);
-            continue;
-        }
-        if let Some(m) = member(email, get("name"), get("agency"), &mut report) {
-            out.push((m, email_pos));
+        if let Some(m) = row(table, &record, start, diags, left_out) {
+            out.push(m);
         }
     }
     out
+}
+
+/// The member of one row starting at byte `start`, if its cells read.
+fn row(
+    table: &Table<'_>,
+    record: &csv::StringRecord,
+    start: usize,
+    diags: &mut Vec<Diagnostic>,
+    left_out: &mut Vec<Diagnostic>,
+) -> Option<(Member, Position)> {
+    let (path, headers) = (table.path, table.headers);
+    let pos_of = |i: usize| table.layout.position(start, i);
+    if record.len() > headers.len() {
+        diags.push(
+            Diagnostic::warning(
+                path,
+                pos_of(headers.len()),
+                format!(
+                    "this row has {} fields but the header has {}; the extra ones are ignored",
+                    record.len(),
+                    headers.len()
+                ),
+            )
+            .with_hint(format!(
+                "a value that contains the separator (`{}`) must be in double quotes, e.g. \"Bloggs, Jo\"",
+                table.layout.delimiter as char
+            )),
+        );
+    }
+    let get = |key: &str| {
+        table
+            .col_of
+            .get(key)
+            .and_then(|&i| record.get(i).map(|v| (v, pos_of(i))))
+    };
+    let email_pos = pos_of(table.email_col);
+    let mut report = |pos: Position, msg: String, hint: Option<&'static str>| {
+        let d = Diagnostic::error(path, pos, msg);
+        left_out.push(match hint {
+            Some(h) => d.with_hint(h),
+            None => d,
+        });
+    };
+    let email = get("email").filter(|(e, _)| !e.is_empty());
+    if email.is_none() {
+        report(email_pos, "this row has no email address".into(), None);
+        return None;
+    }
+    let m = member(email, get("name"), get("agency"), &mut report)?;
+    Some((m, email_pos))
 }
 
 #[cfg(test)]

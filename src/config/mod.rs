@@ -9,6 +9,7 @@ pub mod doc;
 pub mod env;
 pub mod files;
 pub mod lists;
+mod member;
 mod members_csv;
 pub mod news;
 mod secret_files;
@@ -173,110 +174,22 @@ pub fn load_with(
     let root = root_of(config_path);
     let mut diags = Diagnostics::new();
 
-    // Settings.
-    let (settings, refs) = match read(config_path, &mut diags) {
-        Some(text) => {
-            let ctx = FileCtx::new(config_path, &text);
-            let out = settings::parse(&ctx, &root, env);
-            diags.extend(ctx.into_diagnostics());
-            out
-        }
-        None => {
-            if !config_path.exists() {
-                diags = Diagnostics::new();
-                diags.push(
-                    Diagnostic::error(config_path, Position::START, "no such file").with_hint(
-                        "run from the project root, or pass --config PATH (or set BULLETIN_CONFIG)",
-                    ),
-                );
-            }
-            return Loaded {
-                project: None,
-                partial: None,
-                diagnostics: diags,
-            };
-        }
+    let Some((settings, refs)) = load_settings(config_path, &root, env, &mut diags) else {
+        return Loaded {
+            project: None,
+            partial: None,
+            diagnostics: diags,
+        };
     };
+    let (lists, row_errors) = load_lists(&root, &mut diags);
 
-    // Lists.
-    let lists_dir = root.join("config/lists");
-    let mut parsed_lists = Vec::new();
-    for path in files_with(&lists_dir, "toml", &mut diags) {
-        let Some(text) = read(&path, &mut diags) else {
-            continue;
-        };
-        let ctx = FileCtx::new(&path, &text);
-        let (list, csv_diags) = lists::parse(&ctx, &lists_dir, &root);
-        diags.extend(ctx.into_diagnostics());
-        diags.extend(csv_diags);
-        parsed_lists.extend(list);
-    }
-    // Rows left out of strict lists are errors, kept apart until the end: when they are the
-    // only ones, the rest of the project is still good to read.
-    let mut row_errors = Diagnostics::new();
-    for l in &parsed_lists {
-        for d in &l.left_out {
-            match l.invalid_rows {
-                lists::InvalidRows::Strict => row_errors.push(d.clone().with_hint(format!(
-                    "fix or delete this row, or add invalid_rows = \"skip\" to {} to leave bad rows out with a warning",
-                    l.path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned())
-                ))),
-                lists::InvalidRows::Skip => diags.push(lists::left_out_warning(d, &l.id)),
-            }
-        }
-    }
-    let agencies = agency_vocabulary(&root, &mut diags);
-    for l in &mut parsed_lists {
-        for m in &mut l.members {
-            if let Some(a) = &mut m.agency {
-                *a = agencies.canonical(a);
-            }
-        }
-    }
-    let lists = lists::resolve(parsed_lists, &mut diags);
-
-    // Campaigns.
-    let mut campaigns = Vec::new();
-    let mut campaign_refs = Vec::new();
-    for path in files_with(&root.join("campaigns"), "toml", &mut diags) {
-        let Some(text) = read(&path, &mut diags) else {
-            continue;
-        };
-        let ctx = FileCtx::new(&path, &text);
-        let (campaign, refs) = campaigns::parse(&ctx);
-        campaigns.extend(campaign);
-        campaign_refs.push(refs);
-        diags.extend(ctx.into_diagnostics());
-    }
-    campaigns.sort_by(|a, b| a.id.cmp(&b.id));
+    let (campaigns, campaign_refs) = load_campaigns(&root, &mut diags);
     if let Some(tz) = refs.time_zone {
         diags.extend(lint(&campaigns, tz));
     }
 
-    // Standing blocks.
-    let mut blocks = BTreeMap::new();
-    for path in files_with(&root.join("templates/blocks"), "md", &mut diags) {
-        let Some(text) = read(&path, &mut diags) else {
-            continue;
-        };
-        let (block, ds) = news::parse_block(&path, &text);
-        diags.extend(ds);
-        if let Some(b) = block {
-            blocks.insert(b.id.clone(), b);
-        }
-    }
-
-    // News.
-    let mut news = Vec::new();
-    for path in files::markdown_tree(&root.join("news"), &mut diags) {
-        let Some(text) = read(&path, &mut diags) else {
-            continue;
-        };
-        let (item, ds) = news::parse_news(&path, &text);
-        diags.extend(ds);
-        news.extend(item);
-    }
-    news.sort_by(|a, b| (a.publish, &a.path).cmp(&(b.publish, &b.path)));
+    let blocks = load_blocks(&root, &mut diags);
+    let news = load_news(&root, &mut diags);
 
     let css = stylesheet(&root, &mut diags);
 
@@ -322,18 +235,161 @@ pub fn load_with(
     }
 }
 
-fn unknown(
-    path: &Path,
+/// The settings and the references other files are checked against; `None` when the file
+/// cannot be read (a missing one is the only problem then reported).
+fn load_settings(
+    config_path: &Path,
+    root: &Path,
+    env: &Env,
+    diags: &mut Diagnostics,
+) -> Option<(Option<Settings>, settings::SettingsRefs)> {
+    let Some(text) = read(config_path, diags) else {
+        if !config_path.exists() {
+            *diags = Diagnostics::new();
+            diags.push(
+                Diagnostic::error(config_path, Position::START, "no such file").with_hint(
+                    "run from the project root, or pass --config PATH (or set BULLETIN_CONFIG)",
+                ),
+            );
+        }
+        return None;
+    };
+    let ctx = FileCtx::new(config_path, &text);
+    let out = settings::parse(&ctx, root, env);
+    diags.extend(ctx.into_diagnostics());
+    Some(out)
+}
+
+/// Every list file (and its CSV), with includes resolved; the rows strict lists leave out
+/// come back apart, as errors.
+fn load_lists(root: &Path, diags: &mut Diagnostics) -> (ResolvedLists, Diagnostics) {
+    let lists_dir = root.join("config/lists");
+    let mut parsed_lists = Vec::new();
+    for path in files_with(&lists_dir, "toml", diags) {
+        let Some(text) = read(&path, diags) else {
+            continue;
+        };
+        let ctx = FileCtx::new(&path, &text);
+        let (list, csv_diags) = lists::parse(&ctx, &lists_dir, root);
+        diags.extend(ctx.into_diagnostics());
+        diags.extend(csv_diags);
+        parsed_lists.extend(list);
+    }
+    // Rows left out of strict lists are errors, kept apart until the end: when they are the
+    // only ones, the rest of the project is still good to read.
+    let mut row_errors = Diagnostics::new();
+    for l in &parsed_lists {
+        for d in &l.left_out {
+            match l.invalid_rows {
+                lists::InvalidRows::Strict => row_errors.push(d.clone().with_hint(format!(
+                    "fix or delete this row, or add invalid_rows = \"skip\" to {} to leave bad rows out with a warning",
+                    l.path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned())
+                ))),
+                lists::InvalidRows::Skip => diags.push(lists::left_out_warning(d, &l.id)),
+            }
+        }
+    }
+    let agencies = agency_vocabulary(root, diags);
+    for l in &mut parsed_lists {
+        for m in &mut l.members {
+            if let Some(a) = &mut m.agency {
+                *a = agencies.canonical(a);
+            }
+        }
+    }
+    let lists = lists::resolve(parsed_lists, diags);
+    (lists, row_errors)
+}
+
+/// Every campaign file, sorted by id, and each file's references.
+fn load_campaigns(
+    root: &Path,
+    diags: &mut Diagnostics,
+) -> (Vec<Campaign>, Vec<campaigns::CampaignRefs>) {
+    let mut campaigns = Vec::new();
+    let mut campaign_refs = Vec::new();
+    for path in files_with(&root.join("campaigns"), "toml", diags) {
+        let Some(text) = read(&path, diags) else {
+            continue;
+        };
+        let ctx = FileCtx::new(&path, &text);
+        let (campaign, refs) = campaigns::parse(&ctx);
+        campaigns.extend(campaign);
+        campaign_refs.push(refs);
+        diags.extend(ctx.into_diagnostics());
+    }
+    campaigns.sort_by(|a, b| a.id.cmp(&b.id));
+    (campaigns, campaign_refs)
+}
+
+/// The standing blocks in templates/blocks, by id.
+fn load_blocks(root: &Path, diags: &mut Diagnostics) -> BTreeMap<String, Block> {
+    let mut blocks = BTreeMap::new();
+    for path in files_with(&root.join("templates/blocks"), "md", diags) {
+        let Some(text) = read(&path, diags) else {
+            continue;
+        };
+        let (block, ds) = news::parse_block(&path, &text);
+        diags.extend(ds);
+        if let Some(b) = block {
+            blocks.insert(b.id.clone(), b);
+        }
+    }
+    blocks
+}
+
+/// Every news item, sorted by publish date, then path.
+fn load_news(root: &Path, diags: &mut Diagnostics) -> Vec<NewsItem> {
+    let mut news = Vec::new();
+    for path in files::markdown_tree(&root.join("news"), diags) {
+        let Some(text) = read(&path, diags) else {
+            continue;
+        };
+        let (item, ds) = news::parse_news(&path, &text);
+        diags.extend(ds);
+        news.extend(item);
+    }
+    news.sort_by(|a, b| (a.publish, &a.path).cmp(&(b.publish, &b.path)));
+    news
+}
+
+/// A name another file refers to: where it is written, and how messages call it.
+struct Named<'a> {
+    word: &'a str,
     pos: Position,
+    /// The message when nothing of that name exists ("unknown list `x` in `announce`").
     what: String,
-    word: &str,
-    known: &[&str],
-    fallback: &str,
-) -> Diagnostic {
-    let d = Diagnostic::error(path, pos, what);
-    match did_you_mean(word, known.iter().copied()) {
+}
+
+impl<'a> Named<'a> {
+    fn at(v: &'a doc::At<String>, what: String) -> Self {
+        Named {
+            word: &v.value,
+            pos: v.pos,
+            what,
+        }
+    }
+}
+
+/// An error for a name `known` does not hold, hinting the nearest known name (or `fallback`).
+fn unknown(path: &Path, name: Named<'_>, known: &[&str], fallback: &str) -> Diagnostic {
+    let d = Diagnostic::error(path, name.pos, name.what);
+    match did_you_mean(name.word, known.iter().copied()) {
         Some(s) => d.with_hint(format!("did you mean `{s}`?")),
         None => d.with_hint(fallback.to_string()),
+    }
+}
+
+/// [`unknown`], when `known` lacks the name.
+fn check_known(
+    diags: &mut Diagnostics,
+    path: &Path,
+    name: Named<'_>,
+    known: &[&str],
+    fallback: &str,
+) {
+    if !known.contains(&name.word) {
+        diags.push(unknown(path, name, known, fallback));
     }
 }
 
@@ -391,28 +447,22 @@ impl CrossCheck<'_> {
         for b in &self.refs.bulletins {
             for l in b.lists.iter().chain(b.editors.iter()) {
                 used_lists.insert(l.value.clone());
-                if !list_ids.contains(&l.value.as_str()) {
-                    diags.push(unknown(
-                        config_path,
-                        l.pos,
-                        format!("unknown list `{}` in bulletin `{}`", l.value, b.id.value),
-                        &l.value,
-                        &list_ids,
-                        list_hint,
-                    ));
-                }
+                let name = Named::at(
+                    l,
+                    format!("unknown list `{}` in bulletin `{}`", l.value, b.id.value),
+                );
+                check_known(diags, config_path, name, &list_ids, list_hint);
             }
             for s in &b.sections {
-                if !all_sections.contains(&s.value.as_str()) {
-                    diags.push(unknown(
-                        config_path,
-                        s.pos,
-                        format!("unknown section `{}` in bulletin `{}`", s.value, b.id.value),
-                        &s.value,
-                        &all_sections,
-                        &format!("a section is a [[section]] id, `campaigns`, or a standing block templates/blocks/{}.md", s.value),
-                    ));
-                }
+                let name = Named::at(
+                    s,
+                    format!("unknown section `{}` in bulletin `{}`", s.value, b.id.value),
+                );
+                let hint = format!(
+                    "a section is a [[section]] id, `campaigns`, or a standing block templates/blocks/{}.md",
+                    s.value
+                );
+                check_known(diags, config_path, name, &all_sections, &hint);
             }
         }
         used_lists
@@ -426,16 +476,12 @@ impl CrossCheck<'_> {
         for c in self.campaigns {
             for l in &c.announce_lists {
                 used_lists.insert(l.value.to_string());
-                if !list_ids.contains(&l.value.as_str()) {
-                    diags.push(unknown(
-                        &c.path,
-                        l.pos,
-                        format!("unknown list `{}` in `announce`", l.value),
-                        l.value.as_str(),
-                        &list_ids,
-                        list_hint,
-                    ));
-                }
+                let name = Named {
+                    word: l.value.as_str(),
+                    pos: l.pos,
+                    what: format!("unknown list `{}` in `announce`", l.value),
+                };
+                check_known(diags, &c.path, name, &list_ids, list_hint);
             }
         }
         used_lists
@@ -484,56 +530,36 @@ impl CrossCheck<'_> {
             .iter()
             .filter_map(|c| c.id.as_ref().map(|id| id.as_str()))
             .collect();
+        let sections_hint = format!(
+            "news sections are the [[section]] ids in bulletin.toml: {}",
+            news_sections.join(", ")
+        );
         for n in news {
-            if !news_sections.contains(&n.section.value.as_str()) {
-                let d = if all_sections.contains(&n.section.value.as_str()) {
+            let section = &n.section;
+            if all_sections.contains(&section.value.as_str())
+                && !news_sections.contains(&section.value.as_str())
+            {
+                diags.push(
                     Diagnostic::error(
                         &n.path,
-                        n.section.pos,
-                        format!("`{}` is not a news section", n.section.value),
+                        section.pos,
+                        format!("`{}` is not a news section", section.value),
                     )
-                    .with_hint(format!(
-                        "news sections are the [[section]] ids in bulletin.toml: {}",
-                        news_sections.join(", ")
-                    ))
-                } else {
-                    unknown(
-                        &n.path,
-                        n.section.pos,
-                        format!("unknown section `{}`", n.section.value),
-                        &n.section.value,
-                        &news_sections,
-                        &format!(
-                            "news sections are the [[section]] ids in bulletin.toml: {}",
-                            news_sections.join(", ")
-                        ),
-                    )
-                };
-                diags.push(d);
+                    .with_hint(sections_hint.clone()),
+                );
+            } else {
+                let name = Named::at(section, format!("unknown section `{}`", section.value));
+                check_known(diags, &n.path, name, &news_sections, &sections_hint);
             }
             for b in &n.bulletins {
-                if !bulletin_ids.contains(&b.value.as_str()) {
-                    diags.push(unknown(
-                        &n.path,
-                        b.pos,
-                        format!("unknown bulletin `{}`", b.value),
-                        &b.value,
-                        &bulletin_ids,
-                        "bulletins are the [[bulletin]] ids in bulletin.toml",
-                    ));
-                }
+                let name = Named::at(b, format!("unknown bulletin `{}`", b.value));
+                let hint = "bulletins are the [[bulletin]] ids in bulletin.toml";
+                check_known(diags, &n.path, name, &bulletin_ids, hint);
             }
-            if let Some(c) = &n.campaign
-                && !campaign_ids.contains(&c.value.as_str())
-            {
-                diags.push(unknown(
-                    &n.path,
-                    c.pos,
-                    format!("unknown campaign `{}`", c.value),
-                    &c.value,
-                    &campaign_ids,
-                    "a campaign's id is its file name in campaigns/, without `.toml`",
-                ));
+            if let Some(c) = &n.campaign {
+                let name = Named::at(c, format!("unknown campaign `{}`", c.value));
+                let hint = "a campaign's id is its file name in campaigns/, without `.toml`";
+                check_known(diags, &n.path, name, &campaign_ids, hint);
             }
             // Recently ended only: an item whose window closed long ago is history (the
             // sample keeps past issues' news for their snapshots), not a slip.

@@ -50,15 +50,24 @@ pub struct Block {
     pub path: PathBuf,
 }
 
+/// Why a Markdown file has no front matter to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+enum FrontMatterError {
+    #[error("the file has no front matter")]
+    Missing,
+    #[error("the file must start with a `+++` line, then TOML front matter, then `+++`")]
+    NoOpeningLine,
+    #[error("the front matter is not closed by a `+++` line")]
+    NotClosed,
+}
+
 /// Split `+++\nTOML\n+++\nbody` into (front matter, its byte offset, body).
-fn split_front_matter(text: &str) -> Result<(&str, usize, &str), &'static str> {
+fn split_front_matter(text: &str) -> Result<(&str, usize, &str), FrontMatterError> {
     let text_nobom = text.strip_prefix('\u{feff}').unwrap_or(text);
     let bom = text.len() - text_nobom.len();
-    let first_end = text_nobom
-        .find('\n')
-        .ok_or("the file has no front matter")?;
+    let first_end = text_nobom.find('\n').ok_or(FrontMatterError::Missing)?;
     if text_nobom[..first_end].trim_end() != "+++" {
-        return Err("the file must start with a `+++` line, then TOML front matter, then `+++`");
+        return Err(FrontMatterError::NoOpeningLine);
     }
     let fm_start = first_end + 1;
     let mut offset = fm_start;
@@ -69,15 +78,7 @@ fn split_front_matter(text: &str) -> Result<(&str, usize, &str), &'static str> {
         }
         offset += line.len();
     }
-    Err("the front matter is not closed by a `+++` line")
-}
-
-fn stem(ctx: &FileCtx<'_>) -> String {
-    ctx.path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default()
-        .to_string()
+    Err(FrontMatterError::NotClosed)
 }
 
 /// Parse a news item: front matter is checked in place so positions point into the file.
@@ -89,7 +90,7 @@ pub(crate) fn parse_news(
         Ok(parts) => parts,
         Err(msg) => {
             let ctx = FileCtx::new(path, text);
-            ctx.error(Position::START, msg)
+            ctx.error(Position::START, msg.to_string())
                 .hint("start with:\n+++\ntitle = \"…\"\nsection = \"partnership\"\npublish = 2024-11-01\n+++");
             return (None, ctx.into_diagnostics());
         }
@@ -137,7 +138,7 @@ pub(crate) fn parse_news(
     let item = (|| {
         let publish = publish?;
         Some(NewsItem {
-            id: stem(&ctx),
+            id: ctx.stem(),
             title: title?.value,
             section: section?,
             publish: publish.value,
@@ -201,7 +202,7 @@ pub(crate) fn parse_block(
         Ok(parts) => parts,
         Err(msg) => {
             let ctx = FileCtx::new(path, text);
-            ctx.error(Position::START, msg)
+            ctx.error(Position::START, msg.to_string())
                 .hint("start with:\n+++\ntitle = \"Worried about a child?\"\n+++");
             return (None, ctx.into_diagnostics());
         }
@@ -213,7 +214,7 @@ pub(crate) fn parse_block(
     top.finish();
     check_markdown(&ctx, text, body);
     let block = title.map(|t| Block {
-        id: stem(&ctx),
+        id: ctx.stem(),
         title: t.value,
         body: body.to_string(),
         path: path.to_path_buf(),

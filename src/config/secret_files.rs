@@ -7,7 +7,6 @@ use std::path::Path;
 use super::doc::{At, FileCtx};
 use super::env::Env;
 use super::secret_hint::{LedgerState, SecretKind, Situation, advise};
-use super::settings::DatabaseUrl;
 use crate::diag::Severity;
 use crate::secret::{Secret, SecretFileError, SecretSource};
 use crate::whoami::User;
@@ -28,18 +27,19 @@ pub(crate) struct Unreadable {
 }
 
 impl<'a> SecretFiles<'a> {
-    /// `database` as configured (None when it is itself broken: then any ledger may exist).
-    pub fn new(root: &'a Path, env: &'a Env, database: Option<&DatabaseUrl>) -> Self {
-        let (ledger, ledger_owner) = match database {
+    /// `sqlite_ledger`: the SQLite file the settings name; None for PostgreSQL or a broken
+    /// database setting, when any ledger may exist.
+    pub fn new(root: &'a Path, env: &'a Env, sqlite_ledger: Option<&Path>) -> Self {
+        let (ledger, ledger_owner) = match sqlite_ledger {
             // `try_exists` is Ok(false) only when the file (or a folder above it) surely is
             // not there; a folder this user may not search is an error, so Unknown.
-            Some(DatabaseUrl::Sqlite(p)) => match p.try_exists() {
+            Some(p) => match p.try_exists() {
                 Ok(true) => (LedgerState::Exists, crate::whoami::owner_of(p)),
                 Ok(false) => (LedgerState::Absent, None),
                 Err(_) => (LedgerState::Unknown, None),
             },
             // PostgreSQL cannot be asked without connecting: assume it holds signed issues.
-            _ => (LedgerState::Unknown, None),
+            None => (LedgerState::Unknown, None),
         };
         SecretFiles {
             root,
@@ -53,8 +53,9 @@ impl<'a> SecretFiles<'a> {
         self.ledger
     }
 
-    /// The secret in `file` (relative to the project root), trimmed; when it cannot be read,
-    /// the problem is reported under `key`, as loud as the command at hand needs.
+    /// The secret in `file` (relative to the project root): trimmed, except a DKIM key, which
+    /// is PEM and read whole. When it cannot be read, the problem is reported under `key`, as
+    /// loud as the command at hand needs.
     pub fn read(
         &self,
         ctx: &FileCtx<'_>,
@@ -62,23 +63,12 @@ impl<'a> SecretFiles<'a> {
         key: &str,
         kind: SecretKind,
     ) -> Result<Secret, Unreadable> {
-        SecretSource::File(self.root.join(&file.value))
-            .read()
-            .map_err(|e| self.report(ctx, file, key, kind, e))
-    }
-
-    /// Like [`SecretFiles::read`], the file whole (a PEM key).
-    pub fn read_whole(
-        &self,
-        ctx: &FileCtx<'_>,
-        file: &At<String>,
-        key: &str,
-        kind: SecretKind,
-    ) -> Result<Secret, Unreadable> {
-        SecretSource::File(self.root.join(&file.value))
-            .read_whole()
-            .map(Secret::new)
-            .map_err(|e| self.report(ctx, file, key, kind, e))
+        let source = SecretSource::File(self.root.join(&file.value));
+        let read = match kind {
+            SecretKind::DkimKey => source.read_whole().map(Secret::new),
+            _ => source.read(),
+        };
+        read.map_err(|e| self.report(ctx, file, key, kind, e))
     }
 
     fn report(

@@ -135,28 +135,35 @@ pub fn advise(s: &Situation<'_>) -> Advice {
                 .unwrap_or_default()
         ),
     };
-    match s.kind {
-        SecretKind::Unsubscribe if s.ledger == LedgerState::Absent => {
-            // A credential is written where systemd loads it from, not in its directory.
-            let target = match &cred {
-                Some(_) => "SOURCE".to_string(),
-                None => path.display().to_string(),
-            };
-            hint.push_str(&format!(
-                ". No ledger exists at the configured database: if this is a new installation, nothing has been signed yet, and you can make one with `openssl rand -base64 48 > {target}`, readable only by the daemon's user"
-            ));
-        }
-        SecretKind::Unsubscribe | SecretKind::RetiredUnsubscribe => hint.push_str(
-            ". Never make a new one: it signs every unsubscribe link and bounce return path already sent, and a new one would break them all",
-        ),
-        SecretKind::DkimKey => hint.push_str(
-            ". A new key verifies only once its public half is published at SELECTOR._domainkey.DOMAIN",
-        ),
-        SecretKind::SmtpPassword | SecretKind::ImapPassword => {}
-    }
+    hint.push_str(&what_to_keep(s, cred.is_some()));
     Advice {
         severity,
         hint: Some(hint),
+    }
+}
+
+/// What the hint adds about the secret itself: whether a new one may be made (an unsubscribe
+/// secret only while nothing has been signed), and what a new DKIM key needs.
+fn what_to_keep(s: &Situation<'_>, cred: bool) -> String {
+    match s.kind {
+        SecretKind::Unsubscribe if s.ledger == LedgerState::Absent => {
+            // A credential is written where systemd loads it from, not in its directory.
+            let target = if cred {
+                "SOURCE".to_string()
+            } else {
+                s.error.path.display().to_string()
+            };
+            format!(
+                ". No ledger exists at the configured database: if this is a new installation, nothing has been signed yet, and you can make one with `openssl rand -base64 48 > {target}`, readable only by the daemon's user"
+            )
+        }
+        SecretKind::Unsubscribe | SecretKind::RetiredUnsubscribe => String::from(
+            ". Never make a new one: it signs every unsubscribe link and bounce return path already sent, and a new one would break them all",
+        ),
+        SecretKind::DkimKey => String::from(
+            ". A new key verifies only once its public half is published at SELECTOR._domainkey.DOMAIN",
+        ),
+        SecretKind::SmtpPassword | SecretKind::ImapPassword => String::new(),
     }
 }
 
@@ -220,6 +227,14 @@ mod tests {
             daemon: Some(&daemon),
             ledger,
         })
+    }
+
+    /// The hint for an unsubscribe secret a signing command cannot read.
+    fn signing_hint(path: &str, problem: FileProblem, ledger: LedgerState) -> String {
+        let e = error(path, problem);
+        advice(&e, SecretKind::Unsubscribe, SecretNeed::Signing, ledger)
+            .hint
+            .unwrap()
     }
 
     const CRED: &str = "/run/credentials/bulletin.service/unsubscribe-secret";
@@ -294,15 +309,7 @@ mod tests {
 
     #[test]
     fn says_how_to_read_the_existing_one() {
-        let e = error(CRED, FileProblem::Missing);
-        let hint = advice(
-            &e,
-            SecretKind::Unsubscribe,
-            SecretNeed::Signing,
-            LedgerState::Exists,
-        )
-        .hint
-        .unwrap();
+        let hint = signing_hint(CRED, FileProblem::Missing, LedgerState::Exists);
         assert!(hint.contains("systemctl cat bulletin.service"), "{hint}");
         assert!(
             hint.contains("LoadCredential=unsubscribe-secret:"),
@@ -313,43 +320,27 @@ mod tests {
             "{hint}"
         );
 
-        let e = error("/etc/bulletin/unsubscribe", FileProblem::NotPermitted);
-        let hint = advice(
-            &e,
-            SecretKind::Unsubscribe,
-            SecretNeed::Signing,
+        let hint = signing_hint(
+            "/etc/bulletin/unsubscribe",
+            FileProblem::NotPermitted,
             LedgerState::Exists,
-        )
-        .hint
-        .unwrap();
+        );
         assert!(hint.contains("belongs to bulletin (uid 998)"), "{hint}");
         assert!(hint.contains("sudo -u bulletin bulletin"), "{hint}");
     }
 
     #[test]
     fn with_no_ledger_a_new_secret_may_be_made() {
-        let e = error("/etc/bulletin/unsubscribe", FileProblem::Missing);
-        let hint = advice(
-            &e,
-            SecretKind::Unsubscribe,
-            SecretNeed::Signing,
+        let hint = signing_hint(
+            "/etc/bulletin/unsubscribe",
+            FileProblem::Missing,
             LedgerState::Absent,
-        )
-        .hint
-        .unwrap();
+        );
         assert!(
             hint.contains("openssl rand -base64 48 > /etc/bulletin/unsubscribe"),
             "{hint}"
         );
-        let e = error(CRED, FileProblem::Missing);
-        let hint = advice(
-            &e,
-            SecretKind::Unsubscribe,
-            SecretNeed::Signing,
-            LedgerState::Absent,
-        )
-        .hint
-        .unwrap();
+        let hint = signing_hint(CRED, FileProblem::Missing, LedgerState::Absent);
         assert!(hint.contains("openssl rand -base64 48 > SOURCE"), "{hint}");
         assert!(!short_secret_hint(LedgerState::Exists).contains("rand"));
         assert!(!unset_secret_hint(LedgerState::Exists).contains("rand"));

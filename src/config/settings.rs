@@ -290,7 +290,11 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
         .opt_table("database")
         .and_then(|t| t.opt_int_in("lease_seconds", 2..=3600))
         .map_or(300, |v| v.value as u32);
-    let secrets = SecretFiles::new(root, env, database.as_ref());
+    let sqlite_ledger = match &database {
+        Some(DatabaseUrl::Sqlite(p)) => Some(p.as_path()),
+        _ => None,
+    };
+    let secrets = SecretFiles::new(root, env, sqlite_ledger);
     let transport = transport(
         top.opt_table("transport").as_ref(),
         root,
@@ -315,7 +319,45 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
         Some(t) => dkim(&t, env, &secrets),
     };
 
-    if let (Some(tr), Some(w)) = (&transport, &web)
+    real_mail_warnings(&top, env, &secrets, (&transport, &web, &unsubscribe));
+    let mut refs = SettingsRefs {
+        time_zone: organisation.as_ref().map(|o| o.time_zone),
+        ..SettingsRefs::default()
+    };
+    let sections = sections(&top, &mut refs);
+    let bulletins = bulletins(&top, &mut refs);
+    top.finish();
+
+    // A broken `[bounces]` or `[dkim]` is `None`; an absent one `Some(None)`.
+    let bounces = bounces.map_or(Some(None), |b| b.map(Some));
+    let settings = (|| {
+        Some(Settings {
+            organisation: organisation?,
+            database: database?,
+            lease_seconds,
+            transport: transport?,
+            web: web?,
+            unsubscribe: unsubscribe?,
+            bounces: bounces?,
+            dkim: dkim?,
+            reach,
+            sections,
+            bulletins,
+        })
+    })();
+    (settings, refs)
+}
+
+/// Where a transport that sends real mail would let people down: links on plain http, or
+/// unsubscribe links anyone could forge.
+fn real_mail_warnings(
+    top: &Table<'_, '_, '_>,
+    env: &Env,
+    secrets: &SecretFiles<'_>,
+    (transport, web, unsubscribe): (&Option<Transport>, &Option<Web>, &Option<Unsubscribe>),
+) {
+    let ctx = top.ctx;
+    if let (Some(tr), Some(w)) = (transport, web)
         && tr.kind.sends_real_mail()
         && plain_http_to_the_world(&w.public_url)
     {
@@ -332,7 +374,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
         )
         .hint("put the web server behind TLS (see docs/operations.md) and set public_url = \"https://…\"");
     }
-    if let (Some(tr), Some(u)) = (&transport, &unsubscribe)
+    if let (Some(tr), Some(u)) = (transport, unsubscribe)
         && tr.kind.sends_real_mail()
         && u.secret.is_none()
         && u.unavailable.is_none()
@@ -356,11 +398,11 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
         };
         b.hint(super::secret_hint::unset_secret_hint(secrets.ledger()));
     }
+}
 
-    let mut refs = SettingsRefs {
-        time_zone: organisation.as_ref().map(|o| o.time_zone),
-        ..SettingsRefs::default()
-    };
+/// The `[[section]]`s, each id once; their ids and positions go to `refs` for cross-checks.
+fn sections(top: &Table<'_, '_, '_>, refs: &mut SettingsRefs) -> Vec<Section> {
+    let ctx = top.ctx;
     let mut sections = Vec::new();
     for t in top.array_of_tables("section") {
         let id =
@@ -404,6 +446,12 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
         }
     }
 
+    sections
+}
+
+/// The `[[bulletin]]`s; each one's references go to `refs` for cross-checks.
+fn bulletins(top: &Table<'_, '_, '_>, refs: &mut SettingsRefs) -> Vec<Bulletin> {
+    let ctx = top.ctx;
     let mut bulletins = Vec::new();
     let bulletin_tables = top.array_of_tables("bulletin");
     if bulletin_tables.is_empty() {
@@ -423,46 +471,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
         }
         t.finish();
     }
-    top.finish();
-
-    let bounces = match bounces {
-        None => Some(None),
-        Some(Some(b)) => Some(Some(b)),
-        Some(None) => None,
-    };
-    let settings = match (
-        organisation,
-        database,
-        transport,
-        web,
-        unsubscribe,
-        bounces,
-        dkim,
-    ) {
-        (
-            Some(organisation),
-            Some(database),
-            Some(transport),
-            Some(web),
-            Some(unsubscribe),
-            Some(bounces),
-            Some(dkim),
-        ) => Some(Settings {
-            organisation,
-            database,
-            lease_seconds,
-            transport,
-            web,
-            unsubscribe,
-            bounces,
-            dkim,
-            reach,
-            sections,
-            bulletins,
-        }),
-        _ => None,
-    };
-    (settings, refs)
+    bulletins
 }
 
 fn mailbox(t: &Table<'_, '_, '_>, v: At<String>, key: &str) -> Option<Mailbox> {
@@ -517,42 +526,7 @@ fn organisation(t: &Table<'_, '_, '_>) -> Option<Organisation> {
     let postal_address = t.req_str("postal_address", "\"1 High Street, Town, AB1 2CD\"");
     let website = t.req_str("website", "\"https://example.org\"");
     let website_ok = website.as_ref().is_some_and(|w| http_url(t, w, "website"));
-    let time_zone = match t.opt_str("time_zone") {
-        None => Some(chrono_tz::Europe::London),
-        Some(v) => match parse_time_zone(&v.value) {
-            Ok(tz) => {
-                let sites: Vec<String> = ["website", "from", "reply_to", "email"]
-                    .into_iter()
-                    .filter_map(|k| t.opt_str(k).map(|s| s.value))
-                    .collect();
-                let sites: Vec<&str> = sites.iter().map(String::as_str).collect();
-                let postal = postal_address.as_ref().map_or("", |p| p.value.as_str());
-                if super::uk_time::is_uk(postal, &sites)
-                    && let Some(why) = super::uk_time::differs_from_uk(tz, &v.value)
-                {
-                    t.ctx.warning(v.pos, why).hint(
-                        "use time_zone = \"Europe/London\": GMT in winter, BST in summer, switching by itself",
-                    );
-                }
-                Some(tz)
-            }
-            Err(near) => {
-                let b = t
-                    .ctx
-                    .error(v.pos, format!("unknown time zone `{}`", v.value));
-                let summer = ["bst", "british summer time"]
-                    .contains(&v.value.trim().to_lowercase().as_str());
-                match near {
-                    _ if summer => b.hint(
-                        "did you mean `Europe/London`? It is GMT in winter and BST in summer, switching by itself",
-                    ),
-                    Some(n) => b.hint(format!("did you mean `{n}`?")),
-                    None => b.hint("use an IANA name such as \"Europe/London\""),
-                };
-                None
-            }
-        },
-    };
+    let time_zone = time_zone(t, postal_address.as_ref());
     for (key, v) in [
         ("name", &name),
         ("postal_address", &postal_address),
@@ -598,6 +572,47 @@ fn organisation(t: &Table<'_, '_, '_>) -> Option<Organisation> {
     })
 }
 
+/// `time_zone`, Europe/London without it; a UK organisation set to a zone that differs from
+/// UK time is warned.
+fn time_zone(t: &Table<'_, '_, '_>, postal_address: Option<&At<String>>) -> Option<Tz> {
+    match t.opt_str("time_zone") {
+        None => Some(chrono_tz::Europe::London),
+        Some(v) => match parse_time_zone(&v.value) {
+            Ok(tz) => {
+                let sites: Vec<String> = ["website", "from", "reply_to", "email"]
+                    .into_iter()
+                    .filter_map(|k| t.opt_str(k).map(|s| s.value))
+                    .collect();
+                let sites: Vec<&str> = sites.iter().map(String::as_str).collect();
+                let postal = postal_address.map_or("", |p| p.value.as_str());
+                if super::uk_time::is_uk(postal, &sites)
+                    && let Some(why) = super::uk_time::differs_from_uk(tz, &v.value)
+                {
+                    t.ctx.warning(v.pos, why).hint(
+                        "use time_zone = \"Europe/London\": GMT in winter, BST in summer, switching by itself",
+                    );
+                }
+                Some(tz)
+            }
+            Err(near) => {
+                let b = t
+                    .ctx
+                    .error(v.pos, format!("unknown time zone `{}`", v.value));
+                let summer = ["bst", "british summer time"]
+                    .contains(&v.value.trim().to_lowercase().as_str());
+                match near {
+                    _ if summer => b.hint(
+                        "did you mean `Europe/London`? It is GMT in winter and BST in summer, switching by itself",
+                    ),
+                    Some(n) => b.hint(format!("did you mean `{n}`?")),
+                    None => b.hint("use an IANA name such as \"Europe/London\""),
+                };
+                None
+            }
+        },
+    }
+}
+
 fn database(
     t: Option<&Table<'_, '_, '_>>,
     root: &Path,
@@ -614,7 +629,7 @@ fn database(
         return match parse_database_url(&url, root) {
             Ok(u) => Some(u),
             Err(msg) => {
-                ctx.env_error("BULLETIN_DATABASE_URL", msg)
+                ctx.env_error("BULLETIN_DATABASE_URL", msg.to_string())
                     .hint("use sqlite://PATH or postgres://USER@HOST/DB");
                 None
             }
@@ -638,14 +653,14 @@ fn database(
 pub const POSTGRES_MARKER: &str = "data/postgres.ledger-id";
 
 /// `sqlite://relative/or/absolute.db` or `postgres://…`.
-pub fn parse_database_url(url: &str, root: &Path) -> Result<DatabaseUrl, String> {
+pub fn parse_database_url(url: &str, root: &Path) -> Result<DatabaseUrl, DatabaseUrlError> {
     if let Some(path) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
     {
         let path = path.split('?').next().unwrap_or("");
         if path.is_empty() {
-            return Err("the SQLite URL names no file".into());
+            return Err(DatabaseUrlError::NoFile);
         }
         return Ok(DatabaseUrl::Sqlite(root.join(path)));
     }
@@ -656,9 +671,31 @@ pub fn parse_database_url(url: &str, root: &Path) -> Result<DatabaseUrl, String>
         });
     }
     let scheme = url.split("://").next().unwrap_or(url);
-    Err(format!(
-        "unsupported database `{scheme}`: expected sqlite:// or postgres://"
-    ))
+    Err(DatabaseUrlError::Unsupported(scheme.to_string()))
+}
+
+/// Why a database URL does not name a ledger this program can open.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DatabaseUrlError {
+    #[error("the SQLite URL names no file")]
+    NoFile,
+    #[error("unsupported database `{0}`: expected sqlite:// or postgres://")]
+    Unsupported(String),
+}
+
+/// Why an `smtp://` URL does not name a relay.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SmtpUrlError {
+    #[error("an SMTP URL starts with smtp:// or smtps://")]
+    Scheme,
+    #[error("put the password in BULLETIN_SMTP_PASSWORD or password_file, not in the URL")]
+    PasswordInUrl,
+    #[error("unclosed `[` in host")]
+    UnclosedBracket,
+    #[error("`{0}` is not a host name")]
+    NotHost(String),
+    #[error("`{0}` is not a port number")]
+    NotPort(String),
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -671,29 +708,28 @@ fn is_loopback(host: &str) -> bool {
 }
 
 /// Parsed `smtp://` / `smtps://` URL: host, port, implicit TLS, optional user.
-pub fn parse_smtp_url(url: &str) -> Result<(String, u16, bool, Option<String>), String> {
+pub fn parse_smtp_url(url: &str) -> Result<(String, u16, bool, Option<String>), SmtpUrlError> {
     let (implicit, rest) = if let Some(r) = url.strip_prefix("smtps://") {
         (true, r)
     } else if let Some(r) = url.strip_prefix("smtp://") {
         (false, r)
     } else {
-        return Err("an SMTP URL starts with smtp:// or smtps://".into());
+        return Err(SmtpUrlError::Scheme);
     };
     let rest = rest.trim_end_matches('/');
     let (user, hostport) = match rest.rsplit_once('@') {
         Some((u, h)) => {
             if u.contains(':') {
-                return Err(
-                    "put the password in BULLETIN_SMTP_PASSWORD or password_file, not in the URL"
-                        .into(),
-                );
+                return Err(SmtpUrlError::PasswordInUrl);
             }
             (Some(u.to_string()), h)
         }
         None => (None, rest),
     };
     let (host, port) = if let Some(stripped) = hostport.strip_prefix('[') {
-        let (h, p) = stripped.split_once(']').ok_or("unclosed `[` in host")?;
+        let (h, p) = stripped
+            .split_once(']')
+            .ok_or(SmtpUrlError::UnclosedBracket)?;
         (format!("[{h}]"), p.strip_prefix(':'))
     } else {
         match hostport.rsplit_once(':') {
@@ -706,12 +742,12 @@ pub fn parse_smtp_url(url: &str) -> Result<(String, u16, bool, Option<String>), 
             .chars()
             .any(|c| c.is_whitespace() || c == '/' || c.is_control())
     {
-        return Err(format!("`{host}` is not a host name"));
+        return Err(SmtpUrlError::NotHost(host));
     }
     let port = match port {
         Some(p) => p
             .parse::<u16>()
-            .map_err(|_| format!("`{p}` is not a port number"))?,
+            .map_err(|_| SmtpUrlError::NotPort(p.to_string()))?,
         None if implicit => 465,
         None => 587,
     };
@@ -728,26 +764,27 @@ fn transport(
     let pos0 = t.map_or(crate::diag::Position::START, |t| t.pos);
     let kind_v = t.and_then(|t| t.opt_str("kind"));
     let outbox_dir = t.and_then(|t| t.opt_str("outbox_dir"));
-    let smtp_url_v = t.and_then(|t| t.opt_str("smtp_url"));
-    let tls_v = t.and_then(|t| t.opt_str("tls"));
-    let username = t.and_then(|t| t.opt_str("username"));
-    let password_inline = t.and_then(|t| t.opt_str("password"));
-    let password_file = t.and_then(|t| t.opt_str("password_file"));
+    let smtp = SmtpKeys {
+        at: pos0,
+        kind_at: kind_v.as_ref().map(|k| k.pos),
+        url: t.and_then(|t| t.opt_str("smtp_url")),
+        tls: t.and_then(|t| t.opt_str("tls")),
+        username: t.and_then(|t| t.opt_str("username")),
+        password: t.and_then(|t| t.opt_str("password")),
+        password_file: t.and_then(|t| t.opt_str("password_file")),
+        tls_ca_file: t.and_then(|t| t.opt_str("tls_ca_file")),
+        username_in_file: t.is_some_and(|t| t.has("username")),
+    };
     let sendmail_path = t.and_then(|t| t.opt_str("sendmail_path"));
     let connections = t.and_then(|t| t.opt_int_in("connections", 1..=64));
     let per_minute = t.and_then(|t| t.opt_int_in("max_per_minute", 0..=1_000_000));
     let per_day = t.and_then(|t| t.opt_int_in("max_per_day", 0..=100_000_000));
-    let tls_ca = t.and_then(|t| t.opt_str("tls_ca_file"));
     let retry_first = t.and_then(|t| t.opt_int_in("retry_first_minutes", 1..=24 * 60));
     let retry_max = t.and_then(|t| t.opt_int_in("retry_max_minutes", 1..=24 * 60));
     let max_age = t.and_then(|t| t.opt_int_in("max_age_hours", 1..=24 * 30));
     let helo_v = t.and_then(|t| t.opt_str("helo_name"));
-    if let Some(t) = t {
-        t.finish();
-    }
-    let env_url = env.get("BULLETIN_SMTP_URL");
-
-    let kind_name = if env_url.is_some() {
+    t.inspect(|t| t.finish());
+    let kind_name = if env.get("BULLETIN_SMTP_URL").is_some() {
         "smtp".to_string()
     } else {
         kind_v.as_ref().map_or("outbox".into(), |k| k.value.clone())
@@ -759,105 +796,9 @@ fn transport(
         "sendmail" => Some(TransportKind::Sendmail {
             path: sendmail_path.map_or("/usr/sbin/sendmail".into(), |p| PathBuf::from(p.value)),
         }),
-        "smtp" => {
-            let (url, url_pos, from_env) = match (&env_url, &smtp_url_v) {
-                (Some(u), _) => (u.clone(), pos0, true),
-                (None, Some(u)) => (u.value.clone(), u.pos, false),
-                (None, None) => {
-                    ctx.error(
-                        kind_v.as_ref().map_or(pos0, |k| k.pos),
-                        "kind = \"smtp\" needs `smtp_url`",
-                    )
-                    .hint(
-                        "add smtp_url = \"smtp://relay.example.org:587\" or set BULLETIN_SMTP_URL",
-                    );
-                    return None;
-                }
-            };
-            let (host, port, implicit, url_user) = match parse_smtp_url(&url) {
-                Ok(p) => p,
-                Err(msg) => {
-                    let b = if from_env {
-                        ctx.env_error("BULLETIN_SMTP_URL", msg)
-                    } else {
-                        ctx.error(url_pos, format!("`smtp_url`: {msg}"))
-                    };
-                    b.hint("e.g. smtp://relay.example.org:587 (STARTTLS) or smtps://relay.example.org:465");
-                    return None;
-                }
-            };
-            let user_from_env = from_env && url_user.is_some();
-            let tls = match tls_v.as_ref().map(|v| (v.value.as_str(), v.pos)) {
-                None if implicit => TlsMode::Tls,
-                None => TlsMode::StartTls,
-                Some(("starttls", _)) => TlsMode::StartTls,
-                Some(("tls", _)) => TlsMode::Tls,
-                Some(("none", _)) => TlsMode::None,
-                Some((other, p)) => {
-                    ctx.error(p, format!("unknown tls mode `{other}`"))
-                        .hint("use \"starttls\" (port 587), \"tls\" (port 465) or \"none\" (loopback relays only)");
-                    return None;
-                }
-            };
-            if tls == TlsMode::None && !is_loopback(&host) {
-                ctx.error(tls_v.as_ref().map_or(url_pos, |v| v.pos), format!("plain SMTP (tls = \"none\") to `{host}`, which is not a loopback address, would send credentials and mail in the clear"))
-                    .hint("use tls = \"starttls\" on port 587 or tls = \"tls\" on port 465; \"none\" is only for a relay on 127.0.0.1");
-            }
-            if let Some(p) = &password_inline {
-                ctx.warning(p.pos, "an inline SMTP password is readable by anyone who can read this file or its git history")
-                    .hint("set BULLETIN_SMTP_PASSWORD or password_file = \"/run/secrets/smtp\" instead");
-            }
-            let mut unreadable = false;
-            let password = if let Some(p) = env.get("BULLETIN_SMTP_PASSWORD") {
-                Some(Secret::new(p))
-            } else if let Some(f) = &password_file {
-                match secrets.read(ctx, f, "password_file", SecretKind::SmtpPassword) {
-                    Ok(s) => Some(s),
-                    Err(_) => {
-                        unreadable = true;
-                        None
-                    }
-                }
-            } else {
-                password_inline.map(|p| Secret::new(p.value))
-            };
-            let username = username.map(|u| u.value).or(url_user);
-            if username.is_some() && password.is_none() && !unreadable {
-                let severity = if env.secrets_optional() {
-                    Severity::Warning
-                } else {
-                    Severity::Error
-                };
-                let msg = "an SMTP username is set but no password";
-                let b = if user_from_env && !t.is_some_and(|t| t.has("username")) {
-                    ctx.env_problem("BULLETIN_SMTP_URL", severity, msg)
-                } else if severity == Severity::Warning {
-                    ctx.warning(pos0, msg)
-                } else {
-                    ctx.error(pos0, msg)
-                };
-                b.hint("set BULLETIN_SMTP_PASSWORD or password_file");
-            }
-            let tls_ca_file = tls_ca.map(|c| {
-                let p = root.join(&c.value);
-                if !p.is_file() {
-                    ctx.error(
-                        c.pos,
-                        format!("`tls_ca_file`: {} is not a file", p.display()),
-                    )
-                    .hint("a PEM file with the root certificate of your relay's certificate");
-                }
-                p
-            });
-            Some(TransportKind::Smtp(SmtpRelay {
-                host,
-                port,
-                tls,
-                username,
-                password,
-                tls_ca_file,
-            }))
-        }
+        "smtp" => Some(TransportKind::Smtp(smtp_relay(
+            ctx, root, env, secrets, smtp,
+        )?)),
         other => {
             let b = ctx.error(
                 kind_v.as_ref().map_or(pos0, |k| k.pos),
@@ -870,20 +811,7 @@ fn transport(
             return None;
         }
     };
-    let helo_name = match helo_v {
-        Some(h) => match crate::hostname::problem(&h.value) {
-            None => Some(h.value.trim_end_matches('.').to_ascii_lowercase()),
-            Some(why) => {
-                ctx.error(
-                    h.pos,
-                    format!("`helo_name` \"{}\" is not a host name: {why}", h.value),
-                )
-                .hint("the sending host's fully qualified name, as its reverse DNS gives it, e.g. helo_name = \"mail.example.org\"");
-                return None;
-            }
-        },
-        None => None,
-    };
+    let helo_name = helo_name(ctx, helo_v)?;
     Some(Transport {
         helo_name,
         kind: kind?,
@@ -894,6 +822,163 @@ fn transport(
         retry_max_minutes: retry_max.map_or(60, |c| c.value as u32),
         max_age_hours: max_age.map_or(48, |c| c.value as u32),
     })
+}
+
+/// The keys of `[transport]` an SMTP relay is made from, as written.
+struct SmtpKeys {
+    /// Where `[transport]` starts (or the file, without one).
+    at: crate::diag::Position,
+    /// Where `kind` is written, if it is.
+    kind_at: Option<crate::diag::Position>,
+    url: Option<At<String>>,
+    tls: Option<At<String>>,
+    username: Option<At<String>>,
+    password: Option<At<String>>,
+    password_file: Option<At<String>>,
+    tls_ca_file: Option<At<String>>,
+    /// Whether `username` is written (even with a value of the wrong type).
+    username_in_file: bool,
+}
+
+/// The relay `smtp_url` (or BULLETIN_SMTP_URL) names, with its TLS mode and credentials.
+fn smtp_relay(
+    ctx: &FileCtx<'_>,
+    root: &Path,
+    env: &Env,
+    secrets: &SecretFiles<'_>,
+    k: SmtpKeys,
+) -> Option<SmtpRelay> {
+    let (url, url_pos, from_env) = match (&env.get("BULLETIN_SMTP_URL"), &k.url) {
+        (Some(u), _) => (u.clone(), k.at, true),
+        (None, Some(u)) => (u.value.clone(), u.pos, false),
+        (None, None) => {
+            ctx.error(
+                k.kind_at.unwrap_or(k.at),
+                "kind = \"smtp\" needs `smtp_url`",
+            )
+            .hint("add smtp_url = \"smtp://relay.example.org:587\" or set BULLETIN_SMTP_URL");
+            return None;
+        }
+    };
+    let (host, port, implicit, url_user) = match parse_smtp_url(&url) {
+        Ok(p) => p,
+        Err(msg) => {
+            let b = if from_env {
+                ctx.env_error("BULLETIN_SMTP_URL", msg.to_string())
+            } else {
+                ctx.error(url_pos, format!("`smtp_url`: {msg}"))
+            };
+            b.hint("e.g. smtp://relay.example.org:587 (STARTTLS) or smtps://relay.example.org:465");
+            return None;
+        }
+    };
+    let user_from_env = from_env && url_user.is_some();
+    let tls = tls_mode(ctx, k.tls.as_ref(), implicit)?;
+    if tls == TlsMode::None && !is_loopback(&host) {
+        ctx.error(k.tls.as_ref().map_or(url_pos, |v| v.pos), format!("plain SMTP (tls = \"none\") to `{host}`, which is not a loopback address, would send credentials and mail in the clear"))
+            .hint("use tls = \"starttls\" on port 587 or tls = \"tls\" on port 465; \"none\" is only for a relay on 127.0.0.1");
+    }
+    if let Some(p) = &k.password {
+        ctx.warning(p.pos, "an inline SMTP password is readable by anyone who can read this file or its git history")
+            .hint("set BULLETIN_SMTP_PASSWORD or password_file = \"/run/secrets/smtp\" instead");
+    }
+    let (password, unreadable) = smtp_password(ctx, env, secrets, &k);
+    let username = k.username.map(|u| u.value).or(url_user);
+    if username.is_some() && password.is_none() && !unreadable {
+        let severity = if env.secrets_optional() {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        let msg = "an SMTP username is set but no password";
+        let b = if user_from_env && !k.username_in_file {
+            ctx.env_problem("BULLETIN_SMTP_URL", severity, msg)
+        } else if severity == Severity::Warning {
+            ctx.warning(k.at, msg)
+        } else {
+            ctx.error(k.at, msg)
+        };
+        b.hint("set BULLETIN_SMTP_PASSWORD or password_file");
+    }
+    let tls_ca_file = k.tls_ca_file.map(|c| {
+        let p = root.join(&c.value);
+        if !p.is_file() {
+            ctx.error(
+                c.pos,
+                format!("`tls_ca_file`: {} is not a file", p.display()),
+            )
+            .hint("a PEM file with the root certificate of your relay's certificate");
+        }
+        p
+    });
+    Some(SmtpRelay {
+        host,
+        port,
+        tls,
+        username,
+        password,
+        tls_ca_file,
+    })
+}
+
+/// `tls = "starttls" | "tls" | "none"`; without it, what the URL's scheme implies.
+fn tls_mode(ctx: &FileCtx<'_>, tls: Option<&At<String>>, implicit: bool) -> Option<TlsMode> {
+    match tls.map(|v| (v.value.as_str(), v.pos)) {
+        None if implicit => Some(TlsMode::Tls),
+        None => Some(TlsMode::StartTls),
+        Some(("starttls", _)) => Some(TlsMode::StartTls),
+        Some(("tls", _)) => Some(TlsMode::Tls),
+        Some(("none", _)) => Some(TlsMode::None),
+        Some((other, p)) => {
+            ctx.error(p, format!("unknown tls mode `{other}`"))
+                .hint("use \"starttls\" (port 587), \"tls\" (port 465) or \"none\" (loopback relays only)");
+            None
+        }
+    }
+}
+
+/// The relay's password (BULLETIN_SMTP_PASSWORD, `password_file` or inline), and whether a
+/// configured file could not be read (reported already).
+fn smtp_password(
+    ctx: &FileCtx<'_>,
+    env: &Env,
+    secrets: &SecretFiles<'_>,
+    k: &SmtpKeys,
+) -> (Option<Secret>, bool) {
+    let mut unreadable = false;
+    let password = if let Some(p) = env.get("BULLETIN_SMTP_PASSWORD") {
+        Some(Secret::new(p))
+    } else if let Some(f) = &k.password_file {
+        match secrets.read(ctx, f, "password_file", SecretKind::SmtpPassword) {
+            Ok(s) => Some(s),
+            Err(_) => {
+                unreadable = true;
+                None
+            }
+        }
+    } else {
+        k.password.as_ref().map(|p| Secret::new(p.value.clone()))
+    };
+    (password, unreadable)
+}
+
+/// `helo_name`, lower case without a trailing dot; `None` after reporting one that is no
+/// host name.
+fn helo_name(ctx: &FileCtx<'_>, helo_v: Option<At<String>>) -> Option<Option<String>> {
+    let Some(h) = helo_v else {
+        return Some(None);
+    };
+    match crate::hostname::problem(&h.value) {
+        None => Some(Some(h.value.trim_end_matches('.').to_ascii_lowercase())),
+        Some(why) => {
+            ctx.error(
+                h.pos,
+                format!("`helo_name` \"{}\" is not a host name: {why}", h.value),
+            )
+            .hint("the sending host's fully qualified name, as its reverse DNS gives it, e.g. helo_name = \"mail.example.org\"");
+            None
+        }
+    }
 }
 
 /// An `http://` address other than this machine's own: where readers would follow links in
@@ -992,7 +1077,7 @@ fn dkim(t: &Table<'_, '_, '_>, env: &Env, secrets: &SecretFiles<'_>) -> Option<O
     let (key, pos) = if let Some(k) = env.get("BULLETIN_DKIM_PRIVATE_KEY") {
         (Secret::new(k), t.pos)
     } else if let Some(f) = &file {
-        match secrets.read_whole(t.ctx, f, "private_key_file", SecretKind::DkimKey) {
+        match secrets.read(t.ctx, f, "private_key_file", SecretKind::DkimKey) {
             Ok(k) => (k, f.pos),
             Err(u) if u.severity == Severity::Warning => return Some(None),
             Err(_) => return None,
@@ -1223,146 +1308,16 @@ fn bulletin(
     tz: Tz,
 ) -> Option<(Option<Bulletin>, BulletinRefs)> {
     let ctx = t.ctx;
-    let id_raw = t
-        .req_str("id", "\"sscp-news\"")
-        .unwrap_or_else(|| At::new(String::new(), t.pos));
-    let id = match BulletinId::parse(&id_raw.value) {
-        Ok(id) => Some(id),
-        Err(_) if id_raw.value.is_empty() => None,
-        Err(e) => {
-            ctx.error(id_raw.pos, format!("bulletin id `{}`: {e}", id_raw.value));
-            None
-        }
-    };
-    if let Some(first) = seen
-        .iter()
-        .find(|b| !id_raw.value.is_empty() && b.id.value == id_raw.value)
-    {
-        ctx.error(
-            id_raw.pos,
-            format!(
-                "bulletin id `{}` is used twice (first at line {})",
-                id_raw.value, first.id.pos.line
-            ),
-        )
-        .hint("each [[bulletin]] needs its own id");
-    }
+    let (id_raw, id) = bulletin_id(t, seen);
     let name = t.opt_str("name");
     let subject = t.req_str("subject", "\"SSCP news: {month} {year}\"");
     if let Some(s) = &subject {
-        if s.value.chars().any(char::is_control) {
-            ctx.error(
-                s.pos,
-                "`subject` must be one line with no control characters",
-            );
-        }
-        let mut rest = s.value.as_str();
-        while let Some(open) = rest.find('{') {
-            let close = rest[open..].find('}').map(|c| open + c + 1);
-            let ph = close.map_or(&rest[open..], |c| &rest[open..c]);
-            if !SUBJECT_PLACEHOLDERS.contains(&ph) {
-                ctx.error(s.pos, format!("unknown placeholder `{ph}` in `subject`"))
-                    .hint("the placeholders are {month}, {year} and {date}");
-            }
-            rest = close.map_or("", |c| &rest[c..]);
-        }
-        // The longest the placeholders can make it: September, a four-digit year, the 30th.
-        let longest = s
-            .value
-            .replace("{month}", "September")
-            .replace("{year}", "2026")
-            .replace("{date}", "30 September 2026");
-        let len = longest.chars().count();
-        if len > SUBJECT_WARN_CHARS {
-            ctx.warning(
-                s.pos,
-                format!(
-                    "`subject` can be {len} characters long once filled in; mail clients cut subjects after about {SUBJECT_WARN_CHARS}"
-                ),
-            )
-            .hint("put the essentials first and keep it short, e.g. \"SSCP news: {month} {year}\"");
-        }
+        check_subject(ctx, s);
     }
-    let schedule =
-        t.req_str("schedule", "\"0 9 1 * *\"")
-            .and_then(|s| match CronSchedule::parse(&s.value) {
-                Ok(c) if c.fires_more_than_once_a_day() => {
-                    ctx.error(
-                        s.pos,
-                        "`schedule` fires more than once a day; a bulletin has at most one issue per day",
-                    )
-                    .hint("e.g. \"0 9 * * 1\" for 09:00 every Monday");
-                    None
-                }
-                Ok(c) => {
-                    if let Some(meant) = crate::cron::english::either_day(c.as_str()) {
-                        let b = ctx.warning(
-                            s.pos,
-                            format!(
-                                "`{}` means {}: when both a day of the month and a weekday are given, cron fires on days that match either",
-                                c.as_str(),
-                                crate::cron::english::describe(c.as_str(), tz)
-                            ),
-                        );
-                        match meant {
-                            Some(m) => b.hint(format!(
-                                "for {}, write schedule = \"{m}\"",
-                                crate::cron::english::phrase(&m).unwrap_or_else(|| m.clone())
-                            )),
-                            None => b.hint("for the nth weekday of the month use `#` in the weekday field, e.g. \"0 9 * * MON#1\" for the first Monday"),
-                        };
-                    }
-                    for slip in crate::cron::slips(&c) {
-                        let said = crate::cron::english::describe(c.as_str(), tz);
-                        match slip {
-                            crate::cron::Slip::MoreThanWeekly { days } => ctx
-                                .warning(
-                                    s.pos,
-                                    format!("`{}` means {said}: the bulletin would go out {days} times within 7 days", c.as_str()),
-                                )
-                                .hint("a monthly bulletin is e.g. \"0 9 1 * *\" (09:00 on the 1st); a weekly one \"0 9 * * MON\""),
-                            crate::cron::Slip::OutOfHours { hour, minute } => ctx
-                                .warning(
-                                    s.pos,
-                                    format!("`{}` means {said}: {hour:02}:{minute:02} is outside 06:00–20:00, when partners read mail", c.as_str()),
-                                )
-                                .hint("cron fields are minute first, then hour: 09:00 is \"0 9 …\""),
-                        };
-                    }
-                    Some(c)
-                }
-                Err(e) => {
-                    ctx.error(s.pos, e.to_string()).hint(e.hint());
-                    None
-                }
-            });
-    let lists = t.str_array("lists");
-    if !t.has("lists") {
-        ctx.error(
-            t.pos,
-            format!(
-                "missing required key `lists` in bulletin `{}`",
-                id_raw.value
-            ),
-        )
-        .hint("add lists = [\"all-partners\"]");
-    } else if lists.as_ref().is_some_and(Vec::is_empty) {
-        ctx.error(
-            t.pos_of("lists").unwrap_or(t.pos),
-            "`lists` is empty: this bulletin would go to nobody",
-        );
-    }
-    let sections = t.str_array("sections").unwrap_or_default();
-    if !t.has("sections") {
-        ctx.error(
-            t.pos,
-            format!(
-                "missing required key `sections` in bulletin `{}`",
-                id_raw.value
-            ),
-        )
-        .hint("add sections = [\"partnership\", \"campaigns\", \"worried-about-a-child\"]");
-    }
+    let schedule = t
+        .req_str("schedule", "\"0 9 1 * *\"")
+        .and_then(|s| schedule(ctx, &s, tz));
+    let (lists, sections) = lists_and_sections(t, &id_raw.value);
     let lookahead = t.opt_int_in("campaign_lookahead_days", 0..=366);
     let catch_up = t.opt_int_in("catch_up_hours", 0..=24 * 31);
     let editors = t.opt_str("editors");
@@ -1383,38 +1338,8 @@ fn bulletin(
         )
         .hint("add editors = \"editors\" and proof_days_before = 2");
     }
-    let mut section_ids = Vec::new();
-    for s in &sections {
-        match SectionId::parse(&s.value) {
-            Ok(id) => {
-                if section_ids.contains(&id) {
-                    ctx.error(s.pos, format!("section `{id}` is listed twice"));
-                }
-                section_ids.push(id)
-            }
-            Err(e) => {
-                ctx.error(s.pos, format!("section `{}`: {e}", s.value));
-            }
-        }
-    }
-    let mut list_ids = Vec::new();
-    for l in lists.iter().flatten() {
-        match ListId::parse(&l.value) {
-            Ok(id) => list_ids.push(id),
-            Err(e) => {
-                ctx.error(l.pos, format!("list `{}`: {e}", l.value));
-            }
-        }
-    }
-    let editors_id = editors
-        .as_ref()
-        .and_then(|e| match ListId::parse(&e.value) {
-            Ok(id) => Some(id),
-            Err(err) => {
-                ctx.error(e.pos, format!("list `{}`: {err}", e.value));
-                None
-            }
-        });
+    let (section_ids, list_ids) = section_and_list_ids(ctx, &sections, lists.iter().flatten());
+    let editors_id = editors.as_ref().and_then(|e| list_id(ctx, e));
     let refs = BulletinRefs {
         id: id_raw.clone(),
         lists: lists.clone().unwrap_or_default(),
@@ -1439,6 +1364,193 @@ fn bulletin(
         })
     })();
     Some((built, refs))
+}
+
+/// The lists and sections a bulletin names, as written; both keys are required.
+fn lists_and_sections(
+    t: &Table<'_, '_, '_>,
+    id: &str,
+) -> (Option<Vec<At<String>>>, Vec<At<String>>) {
+    let ctx = t.ctx;
+    let lists = t.str_array("lists");
+    if !t.has("lists") {
+        ctx.error(
+            t.pos,
+            format!("missing required key `lists` in bulletin `{}`", id),
+        )
+        .hint("add lists = [\"all-partners\"]");
+    } else if lists.as_ref().is_some_and(Vec::is_empty) {
+        ctx.error(
+            t.pos_of("lists").unwrap_or(t.pos),
+            "`lists` is empty: this bulletin would go to nobody",
+        );
+    }
+    let sections = t.str_array("sections").unwrap_or_default();
+    if !t.has("sections") {
+        ctx.error(
+            t.pos,
+            format!("missing required key `sections` in bulletin `{}`", id),
+        )
+        .hint("add sections = [\"partnership\", \"campaigns\", \"worried-about-a-child\"]");
+    }
+    (lists, sections)
+}
+
+/// A bulletin's id as written (empty when missing) and parsed; one used twice is reported.
+fn bulletin_id(t: &Table<'_, '_, '_>, seen: &[BulletinRefs]) -> (At<String>, Option<BulletinId>) {
+    let ctx = t.ctx;
+    let id_raw = t
+        .req_str("id", "\"sscp-news\"")
+        .unwrap_or_else(|| At::new(String::new(), t.pos));
+    let id = match BulletinId::parse(&id_raw.value) {
+        Ok(id) => Some(id),
+        Err(_) if id_raw.value.is_empty() => None,
+        Err(e) => {
+            ctx.error(id_raw.pos, format!("bulletin id `{}`: {e}", id_raw.value));
+            None
+        }
+    };
+    if let Some(first) = seen
+        .iter()
+        .find(|b| !id_raw.value.is_empty() && b.id.value == id_raw.value)
+    {
+        ctx.error(
+            id_raw.pos,
+            format!(
+                "bulletin id `{}` is used twice (first at line {})",
+                id_raw.value, first.id.pos.line
+            ),
+        )
+        .hint("each [[bulletin]] needs its own id");
+    }
+    (id_raw, id)
+}
+
+/// The sections and lists a bulletin names, each parsed; a section named twice is reported.
+fn section_and_list_ids<'a>(
+    ctx: &FileCtx<'_>,
+    sections: &[At<String>],
+    lists: impl Iterator<Item = &'a At<String>>,
+) -> (Vec<SectionId>, Vec<ListId>) {
+    let mut section_ids = Vec::new();
+    for s in sections {
+        match SectionId::parse(&s.value) {
+            Ok(id) => {
+                if section_ids.contains(&id) {
+                    ctx.error(s.pos, format!("section `{id}` is listed twice"));
+                }
+                section_ids.push(id)
+            }
+            Err(e) => {
+                ctx.error(s.pos, format!("section `{}`: {e}", s.value));
+            }
+        }
+    }
+    let list_ids = lists.filter_map(|l| list_id(ctx, l)).collect();
+    (section_ids, list_ids)
+}
+
+/// A list id a bulletin names (in `lists` or `editors`), reported when it is not one.
+fn list_id(ctx: &FileCtx<'_>, e: &At<String>) -> Option<ListId> {
+    match ListId::parse(&e.value) {
+        Ok(id) => Some(id),
+        Err(err) => {
+            ctx.error(e.pos, format!("list `{}`: {err}", e.value));
+            None
+        }
+    }
+}
+
+/// A subject's placeholders are known, and it fits an inbox once filled in.
+fn check_subject(ctx: &FileCtx<'_>, s: &At<String>) {
+    if s.value.chars().any(char::is_control) {
+        ctx.error(
+            s.pos,
+            "`subject` must be one line with no control characters",
+        );
+    }
+    let mut rest = s.value.as_str();
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}').map(|c| open + c + 1);
+        let ph = close.map_or(&rest[open..], |c| &rest[open..c]);
+        if !SUBJECT_PLACEHOLDERS.contains(&ph) {
+            ctx.error(s.pos, format!("unknown placeholder `{ph}` in `subject`"))
+                .hint("the placeholders are {month}, {year} and {date}");
+        }
+        rest = close.map_or("", |c| &rest[c..]);
+    }
+    // The longest the placeholders can make it: September, a four-digit year, the 30th.
+    let longest = s
+        .value
+        .replace("{month}", "September")
+        .replace("{year}", "2026")
+        .replace("{date}", "30 September 2026");
+    let len = longest.chars().count();
+    if len > SUBJECT_WARN_CHARS {
+        ctx.warning(
+            s.pos,
+            format!(
+                "`subject` can be {len} characters long once filled in; mail clients cut subjects after about {SUBJECT_WARN_CHARS}"
+            ),
+        )
+        .hint("put the essentials first and keep it short, e.g. \"SSCP news: {month} {year}\"");
+    }
+}
+
+/// A bulletin's cron schedule: at most once a day; a warning where it says something other
+/// than people usually mean (either-day matching, too often, out of hours).
+fn schedule(ctx: &FileCtx<'_>, s: &At<String>, tz: Tz) -> Option<CronSchedule> {
+    match CronSchedule::parse(&s.value) {
+        Ok(c) if c.fires_more_than_once_a_day() => {
+            ctx.error(
+                s.pos,
+                "`schedule` fires more than once a day; a bulletin has at most one issue per day",
+            )
+            .hint("e.g. \"0 9 * * 1\" for 09:00 every Monday");
+            None
+        }
+        Ok(c) => {
+            if let Some(meant) = crate::cron::english::either_day(c.as_str()) {
+                let b = ctx.warning(
+                s.pos,
+                format!(
+                    "`{}` means {}: when both a day of the month and a weekday are given, cron fires on days that match either",
+                    c.as_str(),
+                    crate::cron::english::describe(c.as_str(), tz)
+                ),
+            );
+                match meant {
+                Some(m) => b.hint(format!(
+                    "for {}, write schedule = \"{m}\"",
+                    crate::cron::english::phrase(&m).unwrap_or_else(|| m.clone())
+                )),
+                None => b.hint("for the nth weekday of the month use `#` in the weekday field, e.g. \"0 9 * * MON#1\" for the first Monday"),
+            };
+            }
+            for slip in crate::cron::slips(&c) {
+                let said = crate::cron::english::describe(c.as_str(), tz);
+                match slip {
+                crate::cron::Slip::MoreThanWeekly { days } => ctx
+                    .warning(
+                        s.pos,
+                        format!("`{}` means {said}: the bulletin would go out {days} times within 7 days", c.as_str()),
+                    )
+                    .hint("a monthly bulletin is e.g. \"0 9 1 * *\" (09:00 on the 1st); a weekly one \"0 9 * * MON\""),
+                crate::cron::Slip::OutOfHours { hour, minute } => ctx
+                    .warning(
+                        s.pos,
+                        format!("`{}` means {said}: {hour:02}:{minute:02} is outside 06:00–20:00, when partners read mail", c.as_str()),
+                    )
+                    .hint("cron fields are minute first, then hour: 09:00 is \"0 9 …\""),
+            };
+            }
+            Some(c)
+        }
+        Err(e) => {
+            ctx.error(s.pos, e.to_string()).hint(e.hint());
+            None
+        }
+    }
 }
 
 /// `on_non_working_day = "next" | "previous" | "send"` in a table (a bulletin, an announcement);

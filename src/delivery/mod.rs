@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::address::{DisplayName, EmailAddress};
+use crate::address::EmailAddress;
 pub use crate::clock::{Clock, SystemClock};
 use crate::render::{Recipient, Rendered};
 use crate::store::{
@@ -26,6 +26,13 @@ pub enum Transport {
     Smtp(smtp::SmtpTarget),
     Outbox(std::path::PathBuf),
     Sendmail(std::path::PathBuf),
+}
+
+/// A worker's connection: its channel (opened when first needed) and the buffer each message
+/// is made in.
+struct Conn {
+    channel: Option<Channel>,
+    buf: Vec<u8>,
 }
 
 /// One open channel to the transport (an SMTP session, or nothing for files).
@@ -525,6 +532,8 @@ impl Sender {
         })
     }
 
+    /// One send worker: batch after batch on its own connection, until the run stops or nothing
+    /// is left for it.
     async fn worker(
         &self,
         wid: u32,
@@ -534,95 +543,124 @@ impl Sender {
         progress: Option<&indicatif::ProgressBar>,
     ) -> Result<(), StoreError> {
         let owner = format!("{}/{wid}", self.owner);
-        let mut channel: Option<Channel> = None;
-        let mut buf = Vec::with_capacity(96 * 1024);
-        loop {
-            if shared.halt.stopped() {
-                break;
+        let mut conn = Conn {
+            channel: None,
+            buf: Vec::with_capacity(96 * 1024),
+        };
+        while let Some(claimed) = self.next_batch(issue_id, &owner, shared).await? {
+            self.send_batch(&claimed, rendered, shared, &mut conn, progress)
+                .await?;
+        }
+        if let Some(Channel::Smtp(s)) = conn.channel {
+            s.quit().await;
+        }
+        Ok(())
+    }
+
+    /// The worker's next batch, claimed with its share of the day's limit once the
+    /// suppressions recorded since the last one are applied (an unsubscribe takes effect
+    /// before the next attempt, even in the middle of a send). `None` when the run stops, the
+    /// day's limit is used up or nothing is due.
+    async fn next_batch(
+        &self,
+        issue_id: i64,
+        owner: &str,
+        shared: &Shared,
+    ) -> Result<Option<Vec<Claimed>>, StoreError> {
+        if shared.halt.stopped() {
+            return Ok(None);
+        }
+        if self.stopping.load(Ordering::SeqCst) {
+            shared.halt(Stop::Interrupted);
+            return Ok(None);
+        }
+        let want = self.limits.batch;
+        let granted = if self.limits.max_per_day == 0 {
+            want
+        } else {
+            self.store
+                .reserve_daily(&shared.day, self.limits.max_per_day, want)
+                .await?
+        };
+        if granted == 0 {
+            // Finish what is claimed elsewhere; claim nothing more today.
+            shared.note(Stop::DailyLimit);
+            return Ok(None);
+        }
+        let now = self.clock.timestamp();
+        self.apply_suppressions(issue_id, &shared.skip, now).await?;
+        let claimed = self
+            .store
+            .claim(issue_id, owner, now, now + self.limits.lease_secs, granted)
+            .await?;
+        let unused = granted - claimed.len() as u32;
+        if self.limits.max_per_day > 0 && unused > 0 {
+            self.store.return_daily(&shared.day, unused).await?;
+        }
+        Ok((!claimed.is_empty()).then_some(claimed))
+    }
+
+    /// Attempt a claimed batch at the pace the relay allows, each outcome straight to the
+    /// ledger writer. When the run stops or the relay is down, the rest go back untouched.
+    async fn send_batch(
+        &self,
+        claimed: &[Claimed],
+        rendered: &Rendered,
+        shared: &Shared,
+        conn: &mut Conn,
+        progress: Option<&indicatif::ProgressBar>,
+    ) -> Result<(), StoreError> {
+        let slots = shared
+            .pacer
+            .reserve(&self.store, self.clock.as_ref(), claimed.len())
+            .await?;
+        for (i, d) in claimed.iter().enumerate() {
+            if let Some(slots) = &slots {
+                sleep_until_ms(self.clock.as_ref(), slots[i]).await;
             }
-            if self.stopping.load(Ordering::SeqCst) {
-                shared.halt(Stop::Interrupted);
-                break;
-            }
-            let want = self.limits.batch;
-            let granted = if self.limits.max_per_day == 0 {
-                want
+            // Wait (before the transaction, not after) until the ledger has caught up.
+            let permit = shared.unrecorded.acquire().await;
+            let recorded = if shared.halt.stopped() {
+                Recorded::Released
             } else {
-                self.store
-                    .reserve_daily(&shared.day, self.limits.max_per_day, want)
-                    .await?
+                self.attempt(d, rendered, shared, conn).await
             };
-            if granted == 0 {
-                // Finish what is claimed elsewhere; claim nothing more today.
-                shared.note(Stop::DailyLimit);
-                break;
+            if matches!(recorded, Recorded::Released) {
+                drop(permit);
+                return self.release(&claimed[i..], shared).await;
             }
-            let now = self.clock.timestamp();
-            // An unsubscribe takes effect before the next attempt, even in the middle of a send.
-            self.apply_suppressions(issue_id, &shared.skip, now).await?;
-            let claimed = self
-                .store
-                .claim(issue_id, &owner, now, now + self.limits.lease_secs, granted)
-                .await?;
-            let unused = granted - claimed.len() as u32;
-            if self.limits.max_per_day > 0 && unused > 0 {
-                self.store.return_daily(&shared.day, unused).await?;
+            shared.attempted.fetch_add(1, Ordering::Relaxed);
+            if let Some(p) = progress {
+                p.inc(1);
             }
-            if claimed.is_empty() {
-                break;
-            }
-            let slots = shared
-                .pacer
-                .reserve(&self.store, self.clock.as_ref(), claimed.len())
-                .await?;
-            for (i, d) in claimed.iter().enumerate() {
-                if let Some(slots) = &slots {
-                    sleep_until_ms(self.clock.as_ref(), slots[i]).await;
-                }
-                // Wait (before the transaction, not after) until the ledger has caught up.
-                let permit = shared.unrecorded.acquire().await;
-                let recorded = if shared.halt.stopped() {
-                    Recorded::Released
-                } else {
-                    self.attempt(d, rendered, shared, &mut channel, &mut buf)
-                        .await
-                };
-                if matches!(recorded, Recorded::Released) {
-                    // Stopping, or the relay is down: this one and the rest go back untouched,
-                    // and their share of the day's limit with them.
-                    drop(permit);
-                    for d in &claimed[i..] {
-                        let released = Outcome {
-                            id: d.id,
-                            recorded: Recorded::Released,
-                            permit: None,
-                        };
-                        let _ = shared.ledger.send(released).await;
-                    }
-                    if self.limits.max_per_day > 0 {
-                        self.store
-                            .return_daily(&shared.day, (claimed.len() - i) as u32)
-                            .await?;
-                    }
-                    break;
-                }
-                shared.attempted.fetch_add(1, Ordering::Relaxed);
-                if let Some(p) = progress {
-                    p.inc(1);
-                }
-                // Straight to the ledger writer: committed within milliseconds.
-                let outcome = Outcome {
-                    id: d.id,
-                    recorded,
-                    permit: Some(permit),
-                };
-                if shared.ledger.send(outcome).await.is_err() {
-                    shared.halt(Stop::Interrupted);
-                }
+            // Straight to the ledger writer: committed within milliseconds.
+            let outcome = Outcome {
+                id: d.id,
+                recorded,
+                permit: Some(permit),
+            };
+            if shared.ledger.send(outcome).await.is_err() {
+                shared.halt(Stop::Interrupted);
             }
         }
-        if let Some(Channel::Smtp(s)) = channel {
-            s.quit().await;
+        Ok(())
+    }
+
+    /// Give claims back unattempted (stopping, or the relay is down), and their share of the
+    /// day's limit with them.
+    async fn release(&self, rest: &[Claimed], shared: &Shared) -> Result<(), StoreError> {
+        for d in rest {
+            let released = Outcome {
+                id: d.id,
+                recorded: Recorded::Released,
+                permit: None,
+            };
+            let _ = shared.ledger.send(released).await;
+        }
+        if self.limits.max_per_day > 0 {
+            self.store
+                .return_daily(&shared.day, rest.len() as u32)
+                .await?;
         }
         Ok(())
     }
@@ -698,55 +736,25 @@ impl Sender {
         Ok(())
     }
 
+    /// One delivery: its message made, the transport opened if need be, sent, and what
+    /// happened as the ledger records it.
     async fn attempt(
         &self,
         d: &Claimed,
         rendered: &Rendered,
         shared: &Shared,
-        channel: &mut Option<Channel>,
-        buf: &mut Vec<u8>,
+        conn: &mut Conn,
     ) -> Recorded {
-        let (Ok(email), name) = (
-            EmailAddress::parse(&d.email),
-            d.name.as_deref().and_then(|n| DisplayName::parse(n).ok()),
-        ) else {
+        let Some(email) = &d.email else {
             return Recorded::Failed {
                 reply: "the stored address is not valid".into(),
             };
         };
-        buf.clear();
-        rendered.message(
-            &self.signer,
-            &Recipient {
-                email: &email,
-                name: name.as_ref(),
-            },
-            buf,
-        );
-        if let Some(dkim) = &self.dkim {
-            let header = dkim.sign(buf, self.clock.timestamp());
-            buf.splice(0..0, header.into_bytes());
+        self.message(d, email, rendered, &mut conn.buf);
+        if !self.open(d, shared, &mut conn.channel).await {
+            return Recorded::Released;
         }
-        let usable = match channel {
-            Some(Channel::Smtp(s)) => s.usable(),
-            Some(_) => true,
-            None => false,
-        };
-        if !usable {
-            *channel = match self.transport.open().await {
-                Ok(c) => Some(c),
-                Err(Attempt::RelayDown(why))
-                | Err(Attempt::Retry(why))
-                | Err(Attempt::Reject(why))
-                | Err(Attempt::Refused { reply: why, .. })
-                | Err(Attempt::Sent(why)) => {
-                    tracing::error!(issue = d.issue_id, reason = %why, "the relay cannot be used; pausing the issue");
-                    shared.halt(Stop::RelayDown(why));
-                    return Recorded::Released;
-                }
-            };
-        }
-        let ch = channel.as_mut().expect("opened above");
+        let ch = conn.channel.as_mut().expect("opened above");
         let file_name = outbox::file_name(d.issue_id, d.id, email.as_str());
         let envelope_from = self
             .bounces
@@ -758,8 +766,62 @@ impl Sender {
             .unwrap_or_else(|| self.from.clone());
         let outcome = self
             .transport
-            .send(ch, &envelope_from, &self.from, &email, &file_name, buf)
+            .send(ch, &envelope_from, &self.from, email, &file_name, &conn.buf)
             .await;
+        self.outcome(d, shared, &mut conn.channel, outcome)
+    }
+
+    /// `d`'s message in `buf`: the rendering for its recipient, signed when DKIM is set.
+    fn message(&self, d: &Claimed, email: &EmailAddress, rendered: &Rendered, buf: &mut Vec<u8>) {
+        buf.clear();
+        rendered.message(
+            &self.signer,
+            &Recipient {
+                email,
+                name: d.name.as_ref(),
+            },
+            buf,
+        );
+        if let Some(dkim) = &self.dkim {
+            let header = dkim.sign(buf, self.clock.timestamp());
+            buf.splice(0..0, header.into_bytes());
+        }
+    }
+
+    /// Make sure `channel` is open and usable; when the transport cannot be opened, halt the
+    /// run (the issue pauses) and say so with `false`.
+    async fn open(&self, d: &Claimed, shared: &Shared, channel: &mut Option<Channel>) -> bool {
+        let usable = match channel {
+            Some(Channel::Smtp(s)) => s.usable(),
+            Some(_) => true,
+            None => false,
+        };
+        if usable {
+            return true;
+        }
+        *channel = match self.transport.open().await {
+            Ok(c) => Some(c),
+            Err(Attempt::RelayDown(why))
+            | Err(Attempt::Retry(why))
+            | Err(Attempt::Reject(why))
+            | Err(Attempt::Refused { reply: why, .. })
+            | Err(Attempt::Sent(why)) => {
+                tracing::error!(issue = d.issue_id, reason = %why, "the relay cannot be used; pausing the issue");
+                shared.halt(Stop::RelayDown(why));
+                return false;
+            }
+        };
+        true
+    }
+
+    /// What the transport's answer means for the delivery, as the ledger records it.
+    fn outcome(
+        &self,
+        d: &Claimed,
+        shared: &Shared,
+        channel: &mut Option<Channel>,
+        outcome: Attempt,
+    ) -> Recorded {
         match outcome {
             Attempt::Sent(reply) => {
                 shared.refusals.store(0, Ordering::SeqCst);

@@ -55,16 +55,23 @@ fn bare_host(t: &SmtpTarget) -> String {
         .to_string()
 }
 
-fn tls_params(t: &SmtpTarget) -> Result<TlsParameters, String> {
+/// Why TLS to the relay could not be set up.
+#[derive(Debug, thiserror::Error)]
+enum TlsSetup {
+    #[error("tls_ca_file is not a PEM certificate: {0}")]
+    Ca(lettre::transport::smtp::Error),
+    #[error("TLS setup failed: {0}")]
+    Build(lettre::transport::smtp::Error),
+}
+
+fn tls_params(t: &SmtpTarget) -> Result<TlsParameters, TlsSetup> {
     let host = bare_host(t);
     let mut b = TlsParameters::builder(host);
     if let Some(pem) = &t.ca_pem {
-        let cert = Certificate::from_pem(pem)
-            .map_err(|e| format!("tls_ca_file is not a PEM certificate: {e}"))?;
+        let cert = Certificate::from_pem(pem).map_err(TlsSetup::Ca)?;
         b = b.add_root_certificate(cert);
     }
-    b.build_rustls()
-        .map_err(|e| format!("TLS setup failed: {e}"))
+    b.build_rustls().map_err(TlsSetup::Build)
 }
 
 /// Whether every envelope address is ASCII (else the relay must offer SMTPUTF8).
@@ -78,95 +85,112 @@ fn describe(e: &lettre::transport::smtp::Error) -> String {
     s.trim().trim_end_matches('.').to_string()
 }
 
+/// The relay is down: `what` (the step that failed) the relay's address, and why.
+fn down(t: &SmtpTarget, what: &str, e: impl std::fmt::Display) -> Attempt {
+    Attempt::RelayDown(format!("{what} {}:{}: {e}", t.relay.host, t.relay.port))
+}
+
+/// Implicit TLS (port 465): TLS from the first byte.
+async fn connect_tls(t: &SmtpTarget, hello: &ClientId) -> Result<AsyncSmtpConnection, Attempt> {
+    let params = tls_params(t).map_err(|e| down(t, "TLS to", e))?;
+    let host = bare_host(t);
+    tokio::time::timeout(
+        t.connect_timeout,
+        AsyncSmtpConnection::connect_tokio1(
+            (host, t.relay.port),
+            Some(t.connect_timeout),
+            hello,
+            Some(params),
+            None,
+        ),
+    )
+    .await
+    .map_err(|_| down(t, "timed out connecting to", "no answer"))?
+    .map_err(|e| {
+        down(
+            t,
+            "cannot connect with TLS to",
+            format!(
+                "{} (is this the implicit-TLS port, usually 465?)",
+                describe(&e)
+            ),
+        )
+    })
+}
+
+/// A plain connection, upgraded with STARTTLS when the settings ask for it (never falling
+/// back to the clear when the relay does not offer it).
+async fn connect_plain(t: &SmtpTarget, hello: &ClientId) -> Result<AsyncSmtpConnection, Attempt> {
+    let host = bare_host(t);
+    let stream = tokio::time::timeout(
+        t.connect_timeout,
+        tokio::net::TcpStream::connect((host.as_str(), t.relay.port)),
+    )
+    .await
+    .map_err(|_| down(t, "timed out connecting to", "no answer"))?
+    .map_err(|e| down(t, "cannot connect to", e))?;
+    stream
+        .set_nodelay(true)
+        .map_err(|e| down(t, "cannot configure the socket to", e))?;
+    let mut conn = tokio::time::timeout(
+        t.command_timeout,
+        AsyncSmtpConnection::connect_with_transport(Box::new(stream), hello),
+    )
+    .await
+    .map_err(|_| down(t, "no greeting from", "timed out"))?
+    .map_err(|e| down(t, "bad greeting from", describe(&e)))?;
+    if t.relay.tls == TlsMode::StartTls {
+        if !conn.can_starttls() {
+            conn.abort().await;
+            return Err(down(
+                t,
+                "STARTTLS is required but not offered by",
+                "refusing to send credentials or mail in the clear (use tls = \"tls\" for port 465, or fix the relay)",
+            ));
+        }
+        let params = tls_params(t).map_err(|e| down(t, "TLS to", e))?;
+        tokio::time::timeout(t.command_timeout, conn.starttls(params, hello))
+            .await
+            .map_err(|_| down(t, "STARTTLS timed out with", "no answer"))?
+            .map_err(|e| down(t, "STARTTLS failed with", describe(&e)))?;
+    }
+    Ok(conn)
+}
+
+/// Log in when the settings give credentials.
+async fn authenticate(t: &SmtpTarget, conn: &mut AsyncSmtpConnection) -> Result<(), Attempt> {
+    let (Some(user), Some(pass)) = (&t.relay.username, &t.relay.password) else {
+        return Ok(());
+    };
+    let creds = Credentials::new(user.clone(), pass.expose().to_string());
+    let r = tokio::time::timeout(
+        t.command_timeout,
+        conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds),
+    )
+    .await;
+    match r {
+        Err(_) => Err(down(t, "authentication timed out with", "no answer")),
+        Ok(Err(e)) => Err(down(
+            t,
+            "authentication refused by",
+            format!(
+                "{} (check the username and BULLETIN_SMTP_PASSWORD or password_file)",
+                describe(&e)
+            ),
+        )),
+        Ok(Ok(_)) => Ok(()),
+    }
+}
+
 impl SmtpSession {
     /// Connect, greet, secure and authenticate. Any failure here is the relay's: `RelayDown`.
     pub async fn open(t: &SmtpTarget) -> Result<SmtpSession, Attempt> {
         let hello = ClientId::Domain(t.hello.clone());
-        let addr = format!("{}:{}", t.relay.host, t.relay.port);
-        let down = |what: &str, e: String| Attempt::RelayDown(format!("{what} {addr}: {e}"));
         let mut conn = match t.relay.tls {
-            TlsMode::Tls => {
-                let params = tls_params(t).map_err(|e| down("TLS to", e))?;
-                let host = bare_host(t);
-                tokio::time::timeout(
-                    t.connect_timeout,
-                    AsyncSmtpConnection::connect_tokio1(
-                        (host, t.relay.port),
-                        Some(t.connect_timeout),
-                        &hello,
-                        Some(params),
-                        None,
-                    ),
-                )
-                .await
-                .map_err(|_| down("timed out connecting to", "no answer".into()))?
-                .map_err(|e| {
-                    down(
-                        "cannot connect with TLS to",
-                        format!(
-                            "{} (is this the implicit-TLS port, usually 465?)",
-                            describe(&e)
-                        ),
-                    )
-                })?
-            }
-            TlsMode::StartTls | TlsMode::None => {
-                let host = bare_host(t);
-                let stream = tokio::time::timeout(
-                    t.connect_timeout,
-                    tokio::net::TcpStream::connect((host.as_str(), t.relay.port)),
-                )
-                .await
-                .map_err(|_| down("timed out connecting to", "no answer".into()))?
-                .map_err(|e| down("cannot connect to", e.to_string()))?;
-                stream
-                    .set_nodelay(true)
-                    .map_err(|e| down("cannot configure the socket to", e.to_string()))?;
-                let mut conn = tokio::time::timeout(
-                    t.command_timeout,
-                    AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello),
-                )
-                .await
-                .map_err(|_| down("no greeting from", "timed out".into()))?
-                .map_err(|e| down("bad greeting from", describe(&e)))?;
-                if t.relay.tls == TlsMode::StartTls {
-                    if !conn.can_starttls() {
-                        conn.abort().await;
-                        return Err(down(
-                            "STARTTLS is required but not offered by",
-                            "refusing to send credentials or mail in the clear (use tls = \"tls\" for port 465, or fix the relay)".into(),
-                        ));
-                    }
-                    let params = tls_params(t).map_err(|e| down("TLS to", e))?;
-                    tokio::time::timeout(t.command_timeout, conn.starttls(params, &hello))
-                        .await
-                        .map_err(|_| down("STARTTLS timed out with", "no answer".into()))?
-                        .map_err(|e| down("STARTTLS failed with", describe(&e)))?;
-                }
-                conn
-            }
+            TlsMode::Tls => connect_tls(t, &hello).await?,
+            TlsMode::StartTls | TlsMode::None => connect_plain(t, &hello).await?,
         };
-        if let (Some(user), Some(pass)) = (&t.relay.username, &t.relay.password) {
-            let creds = Credentials::new(user.clone(), pass.expose().to_string());
-            let r = tokio::time::timeout(
-                t.command_timeout,
-                conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds),
-            )
-            .await;
-            match r {
-                Err(_) => return Err(down("authentication timed out with", "no answer".into())),
-                Ok(Err(e)) => {
-                    return Err(down(
-                        "authentication refused by",
-                        format!(
-                            "{} (check the username and BULLETIN_SMTP_PASSWORD or password_file)",
-                            describe(&e)
-                        ),
-                    ));
-                }
-                Ok(Ok(_)) => {}
-            }
-        }
+        authenticate(t, &mut conn).await?;
         Ok(SmtpSession {
             conn,
             command_timeout: t.command_timeout,

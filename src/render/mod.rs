@@ -235,9 +235,7 @@ impl Rendered {
         if links.is_empty() {
             return Ok(self);
         }
-        let date = issue.date.to_string();
-        let redirect =
-            |n| crate::reach::redirect_url(&self.public_url, &issue.bulletin_id, &date, n);
+        let redirect = |n| crate::reach::redirect_url(&self.public_url, issue, n);
         let html = crate::reach::rewrite_html(&self.html, &links, redirect);
         let text = crate::reach::rewrite_text(&self.text, &links, redirect);
         self.html_qp = split_qp(&html, &self.marker, "HTML")?;

@@ -43,7 +43,8 @@ pub async fn create_or_resume(
         date,
         kind: IssueKind::Issue,
         subject: issue.subject.clone(),
-        rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
+        rendered: crate::store::StoredRendering::of(&rendered)
+            .map_err(|e| SendError::Setup(e.to_string()))?,
         themes: issue.theme_tags(),
         deliveries: materialise(project, b, &suppressions),
     };
@@ -81,7 +82,8 @@ pub async fn create_announcement(
         date: start,
         kind: IssueKind::Announcement,
         subject: issue.subject.clone(),
-        rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
+        rendered: crate::store::StoredRendering::of(&rendered)
+            .map_err(|e| SendError::Setup(e.to_string()))?,
         themes: issue.theme_tags(),
         deliveries: materialise_lists(
             project,

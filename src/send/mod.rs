@@ -14,7 +14,6 @@ use std::sync::Arc;
 
 use crate::config::Project;
 use crate::delivery::{RunSummary, Sender};
-use crate::render::Rendered;
 use crate::store::{IssueRow, StoreError};
 
 pub use issues::{create_announcement, create_or_resume};
@@ -42,11 +41,6 @@ pub enum SendError {
     Setup(String),
 }
 
-/// The stored rendering of an issue.
-pub fn stored_rendering(row: &IssueRow) -> Result<Rendered, SendError> {
-    serde_json::from_str(&row.rendered).map_err(|e| SendError::Stored(row.id, e))
-}
-
 /// Run every due delivery of a stored issue.
 pub async fn deliver(
     sender: &Arc<Sender>,
@@ -54,8 +48,12 @@ pub async fn deliver(
     row: &IssueRow,
     progress: Option<indicatif::ProgressBar>,
 ) -> Result<RunSummary, SendError> {
-    let rendered = Arc::new(stored_rendering(row)?);
-    let today = project.local(sender.clock.now()).date_naive();
+    let rendered = Arc::new(
+        row.rendered
+            .read()
+            .map_err(|e| SendError::Stored(row.id, e))?,
+    );
+    let today = project.local(sender.clock.timestamp()).date_naive();
     Ok(sender
         .run(
             row,

@@ -89,7 +89,8 @@ pub async fn create_copy(
         date,
         kind,
         subject: issue.subject.clone(),
-        rendered: serde_json::to_string(&rendered).map_err(|e| SendError::Setup(e.to_string()))?,
+        rendered: crate::store::StoredRendering::of(&rendered)
+            .map_err(|e| SendError::Setup(e.to_string()))?,
         themes: issue.theme_tags(),
         deliveries,
     };

@@ -145,7 +145,8 @@ async fn check(file: &Path) -> Result<LedgerId, BackupError> {
         if migrated == 0 {
             return Err(not("it has none of bulletin's tables".into()));
         }
-        super::identity::stored_id(&pool)
+        let store = super::Store::Sqlite(super::SqliteStore::reading(pool.clone(), file));
+        super::identity::stored_id(&store)
             .await?
             .ok_or_else(|| not("it holds no ledger id".into()))
     }

@@ -2,6 +2,7 @@
 //! locking): claiming them, keeping and releasing leases, expiring, counting and listing them.
 //! Recording outcomes differs per backend (one statement a batch on PostgreSQL).
 
+use crate::address::{DisplayName, EmailAddress};
 use crate::timestamp::Timestamp;
 use std::collections::BTreeMap;
 
@@ -106,10 +107,10 @@ impl Store {
             let rows: Vec<(i64, i64, String, Option<String>, i64)> =
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "UPDATE deliveries
-                        SET state = 'in_flight', lease_owner = $1, lease_until = $2,
+                        SET state = $6, lease_owner = $1, lease_until = $2,
                             attempts = attempts + 1, updated_at = $3
                       WHERE id IN (SELECT id FROM deliveries
-                                    WHERE issue_id = $4 AND state IN ('pending', 'deferred')
+                                    WHERE issue_id = $4 AND state IN ($7, $8)
                                       AND next_attempt_at <= $3
                                     ORDER BY id LIMIT $5{})
                     RETURNING id, issue_id, email, name, attempts",
@@ -120,6 +121,9 @@ impl Store {
                 .bind(now)
                 .bind(issue_id)
                 .bind(i64::from(limit))
+                .bind(DeliveryState::InFlight.as_str())
+                .bind(DeliveryState::Pending.as_str())
+                .bind(DeliveryState::Deferred.as_str())
                 .fetch_all(pool)
                 .await?;
             let mut out: Vec<Claimed> = rows
@@ -127,8 +131,8 @@ impl Store {
                 .map(|(id, issue_id, email, name, attempts)| Claimed {
                     id,
                     issue_id,
-                    email,
-                    name,
+                    email: EmailAddress::parse(&email).ok(),
+                    name: name.and_then(|n| DisplayName::parse(&n).ok()),
                     attempts,
                 })
                 .collect();
@@ -174,14 +178,15 @@ impl Store {
             let r = sqlx::query(locking!(
                 d,
                 "UPDATE deliveries SET lease_until = $2, updated_at = $3
-                 WHERE state = 'in_flight' AND substr(lease_owner, 1, length(CAST($1 AS TEXT))) = CAST($1 AS TEXT)
+                 WHERE state = $4 AND substr(lease_owner, 1, length(CAST($1 AS TEXT))) = CAST($1 AS TEXT)
                    AND id IN (SELECT id FROM deliveries
-                               WHERE state = 'in_flight'
+                               WHERE state = $4
                                  AND substr(lease_owner, 1, length(CAST($1 AS TEXT))) = CAST($1 AS TEXT){lock})"
             ))
             .bind(owner)
             .bind(until)
             .bind(now)
+            .bind(DeliveryState::InFlight.as_str())
             .execute(pool)
             .await?;
             Ok(r.rows_affected())
@@ -199,13 +204,15 @@ impl Store {
         on_write!(self, |pool, d| {
             let r = sqlx::query(locking!(
                 d,
-                "UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL, updated_at = $1
-                 WHERE state = 'in_flight'
+                "UPDATE deliveries SET state = $3, lease_owner = NULL, lease_until = NULL, updated_at = $1
+                 WHERE state = $4
                    AND id IN (SELECT id FROM deliveries
-                               WHERE state = 'in_flight' AND (CAST($2 AS BOOLEAN) OR lease_until < $1){lock})"
+                               WHERE state = $4 AND (CAST($2 AS BOOLEAN) OR lease_until < $1){lock})"
             ))
             .bind(now)
             .bind(all)
+            .bind(DeliveryState::Pending.as_str())
+            .bind(DeliveryState::InFlight.as_str())
             .execute(pool)
             .await?;
             Ok(r.rows_affected())
@@ -221,15 +228,18 @@ impl Store {
         on_write!(self, |pool, d| {
             let r = sqlx::query(locking!(
                 d,
-                "UPDATE deliveries SET state = 'expired', updated_at = $2,
+                "UPDATE deliveries SET state = $3, updated_at = $2,
                         last_reply = COALESCE(last_reply, 'not attempted') || ' (expired: the issue is too old to send)'
-                 WHERE state IN ('pending', 'deferred')
+                 WHERE state IN ($4, $5)
                    AND id IN (SELECT id FROM deliveries
-                               WHERE state IN ('pending', 'deferred')
+                               WHERE state IN ($4, $5)
                                  AND issue_id IN (SELECT id FROM issues WHERE created_at < $1){lock})"
             ))
             .bind(created_before)
             .bind(now)
+            .bind(DeliveryState::Expired.as_str())
+            .bind(DeliveryState::Pending.as_str())
+            .bind(DeliveryState::Deferred.as_str())
             .execute(pool)
             .await?;
             Ok(r.rows_affected())
@@ -269,9 +279,11 @@ impl Store {
     pub async fn next_due(&self, issue_id: i64) -> Result<Option<Timestamp>, StoreError> {
         on_pool!(self, |pool, _d| {
             Ok(sqlx::query_scalar(
-                "SELECT MIN(next_attempt_at) FROM deliveries WHERE issue_id = $1 AND state IN ('pending', 'deferred')",
+                "SELECT MIN(next_attempt_at) FROM deliveries WHERE issue_id = $1 AND state IN ($2, $3)",
             )
             .bind(issue_id)
+            .bind(DeliveryState::Pending.as_str())
+            .bind(DeliveryState::Deferred.as_str())
             .fetch_one(pool)
             .await?)
         })

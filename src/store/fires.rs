@@ -6,13 +6,28 @@ use crate::timestamp::Timestamp;
 use chrono::NaiveDate;
 
 use super::vocab::{DecodeError, date_text, parse_date};
-use super::{Approval, CancelledFire, FireState, HeldFire, Store, StoreError, on_pool, on_write};
+use super::{
+    Approval, CancelledFire, FireState, HeldFire, Store, StoreError, audit, on_pool, on_write, wake,
+};
 
 /// How `bulletin cancel` marks the fire it skips, so a cancellation is told apart from a fire
 /// skipped for another reason (a missed catch-up) and can be undone.
 pub const CANCELLED_BY: &str = "cancelled by ";
 use crate::ids::BulletinId;
 use crate::schedule::jobs::Job;
+
+/// A fire's job and issue date as stored (no date: empty text).
+fn fire_key(job: String, for_date: &str) -> Result<(Job, Option<NaiveDate>), DecodeError> {
+    let job = job.parse().map_err(|_| DecodeError {
+        what: "a job name",
+        value: job,
+    })?;
+    let for_date = match for_date {
+        "" => None,
+        d => Some(parse_date(d)?),
+    };
+    Ok((job, for_date))
+}
 
 impl Store {
     /// Record what was done with a job's fire (idempotent: the first record of a fire wins,
@@ -31,7 +46,7 @@ impl Store {
                 "INSERT INTO fires (job, due_at, for_date, state, detail, handled_at) VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (job, due_at) DO UPDATE SET state = excluded.state, detail = excluded.detail,
                      handled_at = excluded.handled_at
-                 WHERE fires.state = 'held'",
+                 WHERE fires.state = $7",
             )
             .bind(job.to_string())
             .bind(due_at)
@@ -39,6 +54,7 @@ impl Store {
             .bind(state.as_str())
             .bind(detail)
             .bind(now)
+            .bind(FireState::Held.as_str())
             .execute(pool)
             .await?;
             Ok::<_, StoreError>(())
@@ -70,24 +86,20 @@ impl Store {
             on_pool!(self, |pool, _d| {
                 sqlx::query_as(
                     "SELECT job, due_at, for_date, detail, handled_at FROM fires
-                  WHERE state = 'skipped' AND detail LIKE 'cancelled by %' ORDER BY due_at",
+                  WHERE state = $1 AND detail LIKE 'cancelled by %' ORDER BY due_at",
                 )
+                .bind(FireState::Skipped.as_str())
                 .fetch_all(pool)
                 .await
             })?;
         Ok(rows
             .into_iter()
             .map(|(job, due_at, for_date, detail, at)| {
+                let (job, for_date) = fire_key(job, &for_date)?;
                 Ok(CancelledFire {
-                    job: job.parse().map_err(|_| DecodeError {
-                        what: "a job name",
-                        value: job,
-                    })?,
+                    job,
                     due_at,
-                    for_date: match for_date.as_str() {
-                        "" => None,
-                        d => Some(parse_date(d)?),
-                    },
+                    for_date,
                     by: detail
                         .strip_prefix(CANCELLED_BY)
                         .unwrap_or(&detail)
@@ -110,20 +122,23 @@ impl Store {
         on_pool!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
             let n = sqlx::query(
-                "DELETE FROM fires WHERE job = $1 AND due_at = $2 AND state = 'skipped'
+                "DELETE FROM fires WHERE job = $1 AND due_at = $2 AND state = $3
                    AND detail LIKE 'cancelled by %'",
             )
             .bind(job.to_string())
             .bind(due_at)
+            .bind(FireState::Skipped.as_str())
             .execute(&mut *tx)
             .await?
             .rows_affected();
             if n > 0 {
-                sqlx::query("INSERT INTO events (at, kind, detail) VALUES ($1, 'uncancelled', $2)")
-                    .bind(now)
-                    .bind(format!("{job} due at {due_at}: restored by {by}"))
-                    .execute(&mut *tx)
-                    .await?;
+                audit!(
+                    tx,
+                    now,
+                    None,
+                    "uncancelled",
+                    format!("{job} due at {due_at}: restored by {by}")
+                )?;
             }
             tx.commit().await?;
             Ok(n > 0)
@@ -134,24 +149,20 @@ impl Store {
     pub async fn held_fires(&self) -> Result<Vec<HeldFire>, StoreError> {
         let rows: Vec<(String, Timestamp, String)> = on_pool!(self, |pool, _d| {
             sqlx::query_as(
-                "SELECT job, due_at, for_date FROM fires WHERE state = 'held' ORDER BY due_at",
+                "SELECT job, due_at, for_date FROM fires WHERE state = $1 ORDER BY due_at",
             )
+            .bind(FireState::Held.as_str())
             .fetch_all(pool)
             .await
         })?;
         Ok(rows
             .into_iter()
             .map(|(job, due_at, for_date)| {
+                let (job, for_date) = fire_key(job, &for_date)?;
                 Ok(HeldFire {
-                    job: job.parse().map_err(|_| DecodeError {
-                        what: "a job name",
-                        value: job,
-                    })?,
+                    job,
                     due_at,
-                    for_date: match for_date.as_str() {
-                        "" => None,
-                        d => Some(parse_date(d)?),
-                    },
+                    for_date,
                 })
             })
             .collect::<Result<_, DecodeError>>()?)
@@ -178,19 +189,15 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("INSERT INTO events (at, kind, detail) VALUES ($1, 'approved', $2)")
-                .bind(now)
-                .bind(format!("{bulletin} {date} by {by}"))
-                .execute(&mut *tx)
-                .await?;
+            audit!(
+                tx,
+                now,
+                None,
+                "approved",
+                format!("{bulletin} {date} by {by}")
+            )?;
             // Daemons poll this one row to notice approvals within seconds.
-            sqlx::query(
-                "INSERT INTO counters (key, value) VALUES ($1, 1)
-                 ON CONFLICT (key) DO UPDATE SET value = counters.value + 1",
-            )
-            .bind(super::WAKE_COUNTER)
-            .execute(&mut *tx)
-            .await?;
+            wake!(tx)?;
             tx.commit().await?;
             Ok(r.rows_affected() > 0)
         })

@@ -34,25 +34,9 @@ impl LedgerId {
     }
 }
 
-/// The ledger's id as stored, if it has one (a ledger opened read-only that was made before
-/// ids were kept has none).
-pub(super) async fn stored_id(pool: &SqlitePool) -> Result<Option<LedgerId>, super::StoreError> {
-    Ok(sqlx::query("SELECT value FROM daemon_state WHERE key = $1")
-        .bind(ID_KEY)
-        .fetch_optional(pool)
-        .await?
-        .map(|r| LedgerId(r.get(0))))
-}
-
-/// The PostgreSQL ledger's id as stored, if it has one.
-pub(super) async fn stored_id_pg(
-    pool: &sqlx::PgPool,
-) -> Result<Option<LedgerId>, super::StoreError> {
-    Ok(sqlx::query("SELECT value FROM daemon_state WHERE key = $1")
-        .bind(ID_KEY)
-        .fetch_optional(pool)
-        .await?
-        .map(|r| LedgerId(r.get(0))))
+/// The ledger's id as stored, if it has one (a ledger made before ids were kept has none).
+pub(super) async fn stored_id(store: &super::Store) -> Result<Option<LedgerId>, super::StoreError> {
+    Ok(store.get_state(ID_KEY).await?.map(LedgerId))
 }
 
 /// The marker file of the SQLite database at `db`.

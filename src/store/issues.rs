@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use super::vocab::{date_text, parse_date, parse_owner};
 use super::{
     ArchiveEntry, Counts, DecodeError, DeliveryState, Event, IssueKind, IssueRow, IssueState,
-    IssueStatus, NewIssue, StatusState, Store, StoreError, on_pool, on_write,
+    IssueStatus, NewIssue, StatusState, Store, StoreError, audit, on_pool, on_write, wake,
 };
 
 /// An `issues` row as stored; [`IssueRow`] is what callers get.
@@ -41,7 +41,7 @@ impl TryFrom<IssueRecord> for IssueRow {
             date: parse_date(&r.issue_date)?,
             kind,
             subject: r.subject,
-            rendered: r.rendered,
+            rendered: r.rendered.into(),
             state: IssueState::parse(&r.state)?,
             paused_reason: r.paused_reason,
             created_at: r.created_at,
@@ -59,7 +59,6 @@ fn issues(rows: Vec<IssueRecord>) -> Result<Vec<IssueRow>, StoreError> {
 }
 
 const BY_KEY: &str = "SELECT * FROM issues WHERE bulletin = $1 AND issue_date = $2 AND kind = $3";
-const EVENT: &str = "INSERT INTO events (at, issue_id, kind, detail) VALUES ($1, $2, $3, $4)";
 
 impl Store {
     /// Create the issue with its deliveries in one transaction, or return the existing one.
@@ -83,7 +82,7 @@ impl Store {
             .bind(date_text(new.date))
             .bind(new.kind.as_str())
             .bind(&new.subject)
-            .bind(&new.rendered)
+            .bind(new.rendered.as_json())
             .bind(now)
             .bind(&new.themes)
             .fetch_optional(&mut *tx)
@@ -111,13 +110,13 @@ impl Store {
                     qb.push(" ON CONFLICT (issue_id, email_key) DO NOTHING");
                     qb.build().execute(&mut *tx).await?;
                 }
-                sqlx::query(EVENT)
-                    .bind(now)
-                    .bind(issue_id)
-                    .bind("created")
-                    .bind(format!("{} deliveries", new.deliveries.len()))
-                    .execute(&mut *tx)
-                    .await?;
+                audit!(
+                    tx,
+                    now,
+                    Some(issue_id),
+                    "created",
+                    format!("{} deliveries", new.deliveries.len())
+                )?;
             }
             let row: IssueRecord = sqlx::query_as(BY_KEY)
                 .bind(new.owner.as_str())
@@ -190,23 +189,24 @@ impl Store {
             // A cancelled issue stays cancelled (a sender finishing its last batch would
             // otherwise mark it done).
             let changed = sqlx::query(
-                "UPDATE issues SET state = $2, paused_reason = $3, updated_at = $4 WHERE id = $1 AND state <> 'cancelled'",
+                "UPDATE issues SET state = $2, paused_reason = $3, updated_at = $4 WHERE id = $1 AND state <> $5",
             )
             .bind(issue_id)
             .bind(state.as_str())
             .bind(reason)
             .bind(now)
+            .bind(IssueState::Cancelled.as_str())
             .execute(&mut *tx)
             .await?
             .rows_affected();
             if changed > 0 {
-                sqlx::query(EVENT)
-                    .bind(now)
-                    .bind(issue_id)
-                    .bind(state.as_str())
-                    .bind(reason.unwrap_or(""))
-                    .execute(&mut *tx)
-                    .await?;
+                audit!(
+                    tx,
+                    now,
+                    Some(issue_id),
+                    state.as_str(),
+                    reason.unwrap_or("")
+                )?;
             }
             tx.commit().await?;
             Ok(())
@@ -229,7 +229,7 @@ impl Store {
             // one.
             let least = d.least;
             let retry_at: Timestamp = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "UPDATE issues SET state = 'paused', paused_reason = $2, updated_at = $3,
+                "UPDATE issues SET state = $6, paused_reason = $2, updated_at = $3,
                         pauses = pauses + 1,
                         retry_at = $3 + {least}($4 * (CAST(1 AS BIGINT) << CAST({least}(pauses, 20) AS INTEGER)), $5)
                   WHERE id = $1
@@ -240,23 +240,18 @@ impl Store {
             .bind(now)
             .bind(backoff.first_secs)
             .bind(backoff.max_secs)
+            .bind(IssueState::Paused.as_str())
             .fetch_one(&mut *tx)
             .await?;
-            sqlx::query(EVENT)
-                .bind(now)
-                .bind(issue_id)
-                .bind("paused")
-                .bind(format!("{reason} (retry in {} s)", retry_at - now))
-                .execute(&mut *tx)
-                .await?;
+            audit!(
+                tx,
+                now,
+                Some(issue_id),
+                "paused",
+                format!("{reason} (retry in {} s)", retry_at - now)
+            )?;
             // A daemon sleeping past the retry time (a command paused the issue) wakes for it.
-            sqlx::query(
-                "INSERT INTO counters (key, value) VALUES ($1, 1)
-                 ON CONFLICT (key) DO UPDATE SET value = counters.value + 1",
-            )
-            .bind(super::WAKE_COUNTER)
-            .execute(&mut *tx)
-            .await?;
+            wake!(tx)?;
             tx.commit().await?;
             Ok(retry_at)
         })
@@ -286,30 +281,34 @@ impl Store {
         on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
             let n = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE deliveries SET state = 'cancelled', lease_owner = NULL, lease_until = NULL, updated_at = $2
+                "UPDATE deliveries SET state = $3, lease_owner = NULL, lease_until = NULL, updated_at = $2
                   WHERE id IN (SELECT id FROM deliveries
-                                WHERE issue_id = $1 AND state IN ('pending', 'deferred'){})",
+                                WHERE issue_id = $1 AND state IN ($4, $5){})",
                 d.lock_in_order
             )))
             .bind(issue_id)
             .bind(now)
+            .bind(DeliveryState::Cancelled.as_str())
+            .bind(DeliveryState::Pending.as_str())
+            .bind(DeliveryState::Deferred.as_str())
             .execute(&mut *tx)
             .await?
             .rows_affected();
             sqlx::query(
-                "UPDATE issues SET state = 'cancelled', paused_reason = NULL, updated_at = $2 WHERE id = $1",
+                "UPDATE issues SET state = $3, paused_reason = NULL, updated_at = $2 WHERE id = $1",
             )
             .bind(issue_id)
             .bind(now)
+            .bind(IssueState::Cancelled.as_str())
             .execute(&mut *tx)
             .await?;
-            sqlx::query(EVENT)
-                .bind(now)
-                .bind(issue_id)
-                .bind("cancelled")
-                .bind(format!("{n} waiting deliveries cancelled by {by}"))
-                .execute(&mut *tx)
-                .await?;
+            audit!(
+                tx,
+                now,
+                Some(issue_id),
+                "cancelled",
+                format!("{n} waiting deliveries cancelled by {by}")
+            )?;
             tx.commit().await?;
             Ok(n)
         })
@@ -334,13 +333,13 @@ impl Store {
             .await?
             .rows_affected();
             if n > 0 {
-                sqlx::query(EVENT)
-                    .bind(now)
-                    .bind(issue_id)
-                    .bind("withdrawn")
-                    .bind(format!("taken off the archive and feed by {by}"))
-                    .execute(&mut *tx)
-                    .await?;
+                audit!(
+                    tx,
+                    now,
+                    Some(issue_id),
+                    "withdrawn",
+                    format!("taken off the archive and feed by {by}")
+                )?;
             }
             tx.commit().await?;
             Ok(n > 0)
@@ -429,9 +428,10 @@ impl Store {
             let rows: Vec<(i64, String, String, String, String, Timestamp)> = sqlx::query_as(
                 "SELECT i.id, i.bulletin, i.issue_date, i.subject, i.themes, MIN(d.sent_at) AS first_sent
                    FROM issues i JOIN deliveries d ON d.issue_id = i.id AND d.sent_at IS NOT NULL
-                  WHERE i.kind = 'issue' AND i.withdrawn_at IS NULL
+                  WHERE i.kind = $1 AND i.withdrawn_at IS NULL
                   GROUP BY i.id, i.bulletin, i.issue_date, i.subject, i.themes",
             )
+            .bind(IssueKind::Issue.as_str())
             .fetch_all(pool)
             .await?;
             Ok::<_, StoreError>(rows)
@@ -466,13 +466,17 @@ impl Store {
         on_pool!(self, |pool, _d| {
             let rows: Vec<IssueRecord> = sqlx::query_as(
                 "SELECT * FROM issues i
-                  WHERE (i.state = 'sending' OR (i.state = 'paused' AND COALESCE(i.retry_at, 0) <= $1))
+                  WHERE (i.state = $2 OR (i.state = $3 AND COALESCE(i.retry_at, 0) <= $1))
                     AND EXISTS (
                     SELECT 1 FROM deliveries d WHERE d.issue_id = i.id
-                      AND d.state IN ('pending', 'deferred') AND d.next_attempt_at <= $1)
+                      AND d.state IN ($4, $5) AND d.next_attempt_at <= $1)
                  ORDER BY i.id",
             )
             .bind(now)
+            .bind(IssueState::Sending.as_str())
+            .bind(IssueState::Paused.as_str())
+            .bind(DeliveryState::Pending.as_str())
+            .bind(DeliveryState::Deferred.as_str())
             .fetch_all(pool)
             .await?;
             issues(rows)
@@ -484,18 +488,25 @@ impl Store {
     pub async fn earliest_due(&self) -> Result<Option<Timestamp>, StoreError> {
         on_pool!(self, |pool, d| {
             let deliveries: Option<Timestamp> = sqlx::query_scalar(
-                "SELECT MIN(CASE WHEN d.state = 'in_flight' THEN d.lease_until ELSE d.next_attempt_at END)
+                "SELECT MIN(CASE WHEN d.state = $1 THEN d.lease_until ELSE d.next_attempt_at END)
                    FROM deliveries d JOIN issues i ON i.id = d.issue_id
-                  WHERE i.state = 'sending' AND d.state IN ('pending', 'deferred', 'in_flight')",
+                  WHERE i.state = $2 AND d.state IN ($3, $4, $1)",
             )
+            .bind(DeliveryState::InFlight.as_str())
+            .bind(IssueState::Sending.as_str())
+            .bind(DeliveryState::Pending.as_str())
+            .bind(DeliveryState::Deferred.as_str())
             .fetch_one(pool)
             .await?;
             let paused: Option<Timestamp> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                 "SELECT MIN({}(COALESCE(i.retry_at, 0), d.next_attempt_at))
                    FROM deliveries d JOIN issues i ON i.id = d.issue_id
-                  WHERE i.state = 'paused' AND d.state IN ('pending', 'deferred')",
+                  WHERE i.state = $1 AND d.state IN ($2, $3)",
                 d.greatest
             )))
+            .bind(IssueState::Paused.as_str())
+            .bind(DeliveryState::Pending.as_str())
+            .bind(DeliveryState::Deferred.as_str())
             .fetch_one(pool)
             .await?;
             Ok(deliveries.into_iter().chain(paused).min())

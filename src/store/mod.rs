@@ -12,6 +12,7 @@ mod identity;
 mod issues;
 pub(crate) mod postgres;
 mod reach;
+mod rendering;
 pub mod sender_lock;
 pub(crate) mod sqlite;
 mod suppressions;
@@ -29,6 +30,7 @@ pub use fires::CANCELLED_BY;
 pub use identity::{Change, IdentityError, LedgerId, marker_path};
 pub use postgres::PgStore;
 pub use reach::{ReachDelivery, ReachIssue, ReachUnsubscribe};
+pub use rendering::StoredRendering;
 pub use sqlite::SqliteStore;
 pub use vocab::{
     DecodeError, DeliveryState, FireState, IssueKind, IssueState, SuppressionHow, SuppressionScope,
@@ -89,7 +91,7 @@ pub struct NewIssue {
     pub date: NaiveDate,
     pub kind: IssueKind,
     pub subject: String,
-    pub rendered: String,
+    pub rendered: StoredRendering,
     /// The strategy's themes it carries, comma-separated tags (for the archive's filter).
     pub themes: String,
     pub deliveries: Vec<NewDelivery>,
@@ -104,7 +106,7 @@ pub struct IssueRow {
     pub date: NaiveDate,
     pub kind: IssueKind,
     pub subject: String,
-    pub rendered: String,
+    pub rendered: StoredRendering,
     pub state: IssueState,
     pub paused_reason: Option<String>,
     pub created_at: Timestamp,
@@ -114,13 +116,16 @@ pub struct IssueRow {
     pub withdrawn: bool,
 }
 
-/// A delivery claimed for sending.
+/// A delivery claimed for sending, its address read once, here.
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub id: i64,
     pub issue_id: i64,
-    pub email: String,
-    pub name: Option<String>,
+    /// `None` when the ledger holds text that is not an address (edited by hand): the attempt
+    /// fails it.
+    pub email: Option<crate::address::EmailAddress>,
+    /// `None` also when the stored name is not one a header can carry.
+    pub name: Option<crate::address::DisplayName>,
     pub attempts: i64,
 }
 
@@ -430,6 +435,35 @@ macro_rules! on_write {
 }
 use on_write;
 
+/// Append a row to the audit trail in the transaction `$tx`: at `$at`, about the issue `$issue`
+/// (an `Option`), what happened (`$kind`) and its detail.
+macro_rules! audit {
+    ($tx:expr, $at:expr, $issue:expr, $kind:expr, $detail:expr) => {
+        sqlx::query("INSERT INTO events (at, issue_id, kind, detail) VALUES ($1, $2, $3, $4)")
+            .bind($at)
+            .bind::<Option<i64>>($issue)
+            .bind($kind)
+            .bind($detail)
+            .execute(&mut *$tx)
+            .await
+    };
+}
+use audit;
+
+/// Bump the counter the daemons watch ([`WAKE_COUNTER`]) in the transaction `$tx`.
+macro_rules! wake {
+    ($tx:expr) => {
+        sqlx::query(
+            "INSERT INTO counters (key, value) VALUES ($1, 1)
+             ON CONFLICT (key) DO UPDATE SET value = counters.value + 1",
+        )
+        .bind($crate::store::WAKE_COUNTER)
+        .execute(&mut *$tx)
+        .await
+    };
+}
+use wake;
+
 /// The `daemon_state` key `/healthz` writes to find out whether writes work again.
 const PROBE_KEY: &str = "health.probe";
 
@@ -514,13 +548,24 @@ impl Store {
 
     /// Open an existing ledger to read it, changing nothing (no migration, no file created).
     pub async fn open_read_only(url: &crate::config::DatabaseUrl) -> Result<Store, StoreError> {
-        match url {
+        let mut store = match url {
             crate::config::DatabaseUrl::Sqlite(path) => {
-                Ok(Store::Sqlite(SqliteStore::open_read_only(path).await?))
+                Store::Sqlite(SqliteStore::open_read_only(path).await?)
             }
-            crate::config::DatabaseUrl::Postgres { url, .. } => Ok(Store::Postgres(
-                PgStore::open_read_only(url.expose()).await?,
-            )),
+            crate::config::DatabaseUrl::Postgres { url, .. } => {
+                Store::Postgres(PgStore::open_read_only(url.expose()).await?)
+            }
+        };
+        // A ledger made before ids were kept has none; `check` reads it all the same.
+        let id = identity::stored_id(&store)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| LedgerId::new(""));
+        match &mut store {
+            Store::Sqlite(s) => s.ledger = id,
+            Store::Postgres(s) => s.ledger = id,
         }
+        Ok(store)
     }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use super::{Batch, Dialect, OpenMode, Recorded, StoreError};
+use super::{Batch, DeliveryState, Dialect, OpenMode, Recorded, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -75,15 +75,9 @@ impl PgStore {
             .connect_with(opts)
             .await?;
         refuse_missing(&pool, url).await?;
-        // A ledger made before ids were kept has none; `check` reads it all the same.
-        let ledger = super::identity::stored_id_pg(&pool)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| super::LedgerId::new(""));
         Ok(PgStore {
             pool,
-            ledger,
+            ledger: super::LedgerId::new(""),
             watch: Default::default(),
         })
     }
@@ -205,24 +199,25 @@ pub(super) async fn record(pool: &PgPool, batch: Batch<'_>) -> Result<(), StoreE
     locked.sort_unstable();
     sqlx::query(
         "SELECT id FROM deliveries
-          WHERE id = ANY($1) AND state = 'in_flight'
+          WHERE id = ANY($1) AND state = $3
             AND substr(lease_owner, 1, length($2::text)) = $2::text
           ORDER BY id FOR UPDATE",
     )
     .bind(&locked)
     .bind(owner)
+    .bind(DeliveryState::InFlight.as_str())
     .fetch_all(&mut *tx)
     .await?;
     sqlx::query(
         "UPDATE deliveries d SET
                 state = u.state,
-                sent_at = CASE WHEN u.state = 'sent' THEN $1 ELSE d.sent_at END,
-                next_attempt_at = CASE WHEN u.state = 'deferred' THEN u.retry_at ELSE d.next_attempt_at END,
-                last_reply = CASE WHEN u.state = 'pending' THEN d.last_reply ELSE u.reply END,
-                attempts = CASE WHEN u.state = 'pending' THEN GREATEST(d.attempts - 1, 0) ELSE d.attempts END,
+                sent_at = CASE WHEN u.state = $7 THEN $1 ELSE d.sent_at END,
+                next_attempt_at = CASE WHEN u.state = $8 THEN u.retry_at ELSE d.next_attempt_at END,
+                last_reply = CASE WHEN u.state = $9 THEN d.last_reply ELSE u.reply END,
+                attempts = CASE WHEN u.state = $9 THEN GREATEST(d.attempts - 1, 0) ELSE d.attempts END,
                 lease_owner = NULL, lease_until = NULL, updated_at = $1
            FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::bigint[]) AS u (id, state, reply, retry_at)
-          WHERE d.id = u.id AND d.state = 'in_flight'
+          WHERE d.id = u.id AND d.state = $10
             AND substr(d.lease_owner, 1, length($6::text)) = $6::text",
     )
     .bind(now)
@@ -231,6 +226,10 @@ pub(super) async fn record(pool: &PgPool, batch: Batch<'_>) -> Result<(), StoreE
     .bind(&replies)
     .bind(&retries)
     .bind(owner)
+    .bind(DeliveryState::Sent.as_str())
+    .bind(DeliveryState::Deferred.as_str())
+    .bind(DeliveryState::Pending.as_str())
+    .bind(DeliveryState::InFlight.as_str())
     .execute(&mut *tx)
     .await?;
     let (failed_ids, failed_replies): (Vec<i64>, Vec<&str>) = outcomes

@@ -31,20 +31,6 @@ pub struct ReachUnsubscribe {
     pub created_at: Timestamp,
 }
 
-/// Only the links of a stored rendering; the rest of it is not needed here.
-#[derive(serde::Deserialize)]
-struct LinksOnly {
-    #[serde(default)]
-    links: Vec<crate::reach::TrackedLink>,
-}
-
-/// The links in a stored rendering (none when it cannot be read).
-pub fn stored_links(rendered: &str) -> Vec<crate::reach::TrackedLink> {
-    serde_json::from_str::<LinksOnly>(rendered)
-        .map(|l| l.links)
-        .unwrap_or_default()
-}
-
 /// `impl $store { … }`: reach queries over the backend's `pool`.
 macro_rules! reach_queries {
     ($store:ty) => {
@@ -57,10 +43,11 @@ macro_rules! reach_queries {
             ) -> Result<Option<$crate::store::ReachIssue>, $crate::store::StoreError> {
                 let row = sqlx::query(
                     "SELECT id, bulletin, issue_date, subject, created_at, rendered FROM issues
-                     WHERE bulletin = $1 AND issue_date = $2 AND kind = 'issue'",
+                     WHERE bulletin = $1 AND issue_date = $2 AND kind = $3",
                 )
                 .bind(bulletin.as_str())
                 .bind($crate::store::vocab::date_text(date))
+                .bind($crate::store::IssueKind::Issue.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(row.map(|r| $crate::store::reach::reach_issue_from!(&r)).transpose()?)
@@ -74,11 +61,12 @@ macro_rules! reach_queries {
             ) -> Result<Vec<$crate::store::ReachIssue>, $crate::store::StoreError> {
                 let rows = sqlx::query(
                     "SELECT id, bulletin, issue_date, subject, created_at, rendered FROM issues
-                     WHERE kind = 'issue' AND issue_date >= $1 AND issue_date <= $2
+                     WHERE kind = $3 AND issue_date >= $1 AND issue_date <= $2
                      ORDER BY issue_date, bulletin",
                 )
                 .bind($crate::store::vocab::date_text(from))
                 .bind($crate::store::vocab::date_text(to))
+                .bind($crate::store::IssueKind::Issue.as_str())
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows
@@ -95,10 +83,11 @@ macro_rules! reach_queries {
             ) -> Result<Option<$crate::timestamp::Timestamp>, $crate::store::StoreError> {
                 let row = sqlx::query(
                     "SELECT MIN(created_at) AS at FROM issues
-                     WHERE bulletin = $1 AND kind = 'issue' AND created_at > $2",
+                     WHERE bulletin = $1 AND kind = $3 AND created_at > $2",
                 )
                 .bind(bulletin.as_str())
                 .bind(after)
+                .bind($crate::store::IssueKind::Issue.as_str())
                 .fetch_one(&self.pool)
                 .await?;
                 Ok(sqlx::Row::get(&row, "at"))
@@ -146,10 +135,12 @@ macro_rules! reach_queries {
                 let rows = sqlx::query(
                     "SELECT d.email_key, d.state,
                             EXISTS (SELECT 1 FROM bounces b WHERE b.delivery_id = d.id
-                                    AND b.kind IN ('hard', 'soft')) AS bounced
+                                    AND b.kind IN ($2, $3)) AS bounced
                      FROM deliveries d WHERE d.issue_id = $1 ORDER BY d.email_key",
                 )
                 .bind(issue_id)
+                .bind($crate::store::BounceKind::Hard.as_str())
+                .bind($crate::store::BounceKind::Soft.as_str())
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows
@@ -159,7 +150,7 @@ macro_rules! reach_queries {
                         $crate::store::ReachDelivery {
                             issue_id,
                             email_key: sqlx::Row::get(r, "email_key"),
-                            sent: state == "sent",
+                            sent: state == $crate::store::DeliveryState::Sent.as_str(),
                             bounced: sqlx::Row::get(r, "bounced"),
                         }
                     })
@@ -175,11 +166,12 @@ macro_rules! reach_queries {
                 let rows = sqlx::query(
                     "SELECT email_key, scope, created_at FROM suppressions
                      WHERE created_at >= $1 AND created_at < $2
-                       AND (how IS NULL OR how <> 'bounce')
+                       AND (how IS NULL OR how <> $3)
                      ORDER BY created_at, email_key",
                 )
                 .bind(from)
                 .bind(to)
+                .bind($crate::store::SuppressionHow::Bounce.as_str())
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows
@@ -212,7 +204,7 @@ macro_rules! reach_issue_from {
                 date: sqlx::Row::get($r, "issue_date"),
                 subject: sqlx::Row::get($r, "subject"),
                 created_at: sqlx::Row::get($r, "created_at"),
-                links: $crate::store::reach::stored_links(&rendered),
+                links: $crate::store::StoredRendering::from(rendered).links(),
             })
     }};
 }

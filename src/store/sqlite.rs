@@ -9,7 +9,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::{Batch, Dialect, OpenMode, Recorded, StoreError};
+use super::{Batch, DeliveryState, Dialect, OpenMode, Recorded, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -136,17 +136,17 @@ impl SqliteStore {
             .max_connections(1)
             .connect_with(opts)
             .await?;
-        let ledger = super::identity::stored_id(&pool)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| super::LedgerId::new(""));
-        Ok(SqliteStore {
+        Ok(SqliteStore::reading(pool, path))
+    }
+
+    /// A store over a pool opened to read, its ledger id not yet known.
+    pub(super) fn reading(pool: SqlitePool, path: &Path) -> Self {
+        SqliteStore {
             pool,
             path: path.to_path_buf(),
-            ledger,
+            ledger: super::LedgerId::new(""),
             watch: Default::default(),
-        })
+        }
     }
 
     /// Open the ledger at `path`, migrating it; with [`OpenMode::CreateIfMissing`], create it
@@ -206,47 +206,28 @@ pub(super) async fn record(pool: &SqlitePool, batch: Batch<'_>) -> Result<(), St
         now,
     } = batch;
     // Only rows this sender still holds: $1 id, $2 now, $3 owner, $4 reply, $5 retry time.
-    const HELD: &str =
-        "id = $1 AND state = 'in_flight' AND substr(lease_owner, 1, length($3)) = $3";
+    let held = format!(
+        "id = $1 AND state = '{}' AND substr(lease_owner, 1, length($3)) = $3",
+        DeliveryState::InFlight
+    );
     let mut tx = pool.begin_with(DIALECT.begin_write).await?;
     for (id, o) in outcomes {
-        let (sql, reply, retry) = match o {
-            Recorded::Sent { reply } => (
-                format!(
-                    "UPDATE deliveries SET state = 'sent', sent_at = $2, last_reply = $4, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
-                ),
-                Some(reply),
-                None,
-            ),
+        let (set, reply, retry) = match o {
+            Recorded::Sent { reply } => ("sent_at = $2, last_reply = $4", Some(reply), None),
             Recorded::Deferred { reply, retry_at } => (
-                format!(
-                    "UPDATE deliveries SET state = 'deferred', next_attempt_at = $5, last_reply = $4, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
-                ),
+                "next_attempt_at = $5, last_reply = $4",
                 Some(reply),
                 Some(*retry_at),
             ),
-            Recorded::Failed { reply } => (
-                format!(
-                    "UPDATE deliveries SET state = 'failed', last_reply = $4, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
-                ),
-                Some(reply),
-                None,
-            ),
-            Recorded::Expired { reply } => (
-                format!(
-                    "UPDATE deliveries SET state = 'expired', last_reply = $4, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
-                ),
-                Some(reply),
-                None,
-            ),
-            Recorded::Released => (
-                format!(
-                    "UPDATE deliveries SET state = 'pending', attempts = MAX(attempts - 1, 0), lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {HELD}"
-                ),
-                None,
-                None,
-            ),
+            Recorded::Failed { reply } | Recorded::Expired { reply } => {
+                ("last_reply = $4", Some(reply), None)
+            }
+            Recorded::Released => ("attempts = MAX(attempts - 1, 0)", None, None),
         };
+        let sql = format!(
+            "UPDATE deliveries SET state = '{}', {set}, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE {held}",
+            o.state()
+        );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .bind(now)

@@ -1,10 +1,10 @@
 //! Suppressions in the ledger, the same SQL on both backends: who asked not to receive what,
 //! each change with its row in the audit trail, in the same transaction.
 
-use super::{Store, StoreError, Suppression, SuppressionHow, SuppressionScope, on_pool, on_write};
+use super::{
+    Store, StoreError, Suppression, SuppressionHow, SuppressionScope, audit, on_pool, on_write,
+};
 use crate::timestamp::Timestamp;
-
-const AUDIT: &str = "INSERT INTO events (at, kind, detail) VALUES ($1, $2, $3)";
 
 impl Store {
     /// Suppress an address as an operator would (`how` = admin).
@@ -44,12 +44,13 @@ impl Store {
             // Only a change is audited: a request repeated (a second click, the same mail
             // redelivered) leaves no trace.
             if r.rows_affected() > 0 {
-                sqlx::query(AUDIT)
-                    .bind(now)
-                    .bind("suppressed")
-                    .bind(format!("{scope}: {}", reason.unwrap_or("")))
-                    .execute(&mut *tx)
-                    .await?;
+                audit!(
+                    tx,
+                    now,
+                    None,
+                    "suppressed",
+                    format!("{scope}: {}", reason.unwrap_or(""))
+                )?;
             }
             tx.commit().await?;
             Ok(r.rows_affected() > 0)
@@ -74,12 +75,13 @@ impl Store {
             .bind(scope.as_deref())
             .execute(&mut *tx)
             .await?;
-            sqlx::query(AUDIT)
-                .bind(now)
-                .bind("unsuppressed")
-                .bind(scope.as_deref().unwrap_or("*"))
-                .execute(&mut *tx)
-                .await?;
+            audit!(
+                tx,
+                now,
+                None,
+                "unsuppressed",
+                scope.as_deref().unwrap_or("*")
+            )?;
             tx.commit().await?;
             Ok(r.rows_affected())
         })

@@ -129,7 +129,7 @@ pub async fn issue(
     {
         return not_found();
     }
-    let Ok(rendered) = crate::send::stored_rendering(&row) else {
+    let Ok(rendered) = row.rendered.read() else {
         return error_page(
             &s,
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -168,7 +168,7 @@ pub async fn proof(State(s): State<AppState>, Path(id): Path<String>) -> Respons
     let Ok(Some(row)) = s.store.issue_by_id(n).await else {
         return not_found();
     };
-    let Ok(rendered) = crate::send::stored_rendering(&row) else {
+    let Ok(rendered) = row.rendered.read() else {
         return not_found();
     };
     (

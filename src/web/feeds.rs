@@ -233,7 +233,9 @@ pub async fn atom(State(s): State<AppState>) -> Response {
             .find_issue(&e.bulletin, e.date, crate::store::IssueKind::Issue)
             .await
         {
-            Ok(Some(row)) => crate::send::stored_rendering(&row)
+            Ok(Some(row)) => row
+                .rendered
+                .read()
                 .map(|r| summary(&r.text))
                 .unwrap_or_default(),
             _ => String::new(),
