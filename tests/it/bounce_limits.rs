@@ -5,14 +5,13 @@
 
 use crate::support;
 
-use std::io::Write;
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use support::bounce::{
-    BOUNCES, FIVE, SECRET, dsn, finish, members, pipe, return_paths, send, start_bounce, tree,
+    BOUNCES, FIVE, SECRET, dsn, feed, finish, members, pipe, return_paths, send, start_bounce, tree,
 };
 use support::say;
 use support::{Tree, bulletin};
@@ -97,26 +96,19 @@ fn a_mailbox_report_stuffed_with_look_alikes_does_not_hold_up_the_pass() {
 
 /// Peak resident memory of `bulletin bounce` reading `message`, in bytes, and its output.
 fn peak_rss(t: &Tree, message: &[u8]) -> (u64, Output) {
-    let mut child = std::process::Command::new("/usr/bin/time")
-        .args([
-            "-f",
-            "peak-rss-kib=%M",
-            env!("CARGO_BIN_EXE_bulletin"),
-            "bounce",
-        ])
-        .current_dir(t.root())
-        .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let message = message.to_vec();
-    std::thread::spawn(move || {
-        let _ = stdin.write_all(&message);
-    });
+    let child = feed(
+        std::process::Command::new("/usr/bin/time")
+            .args([
+                "-f",
+                "peak-rss-kib=%M",
+                env!("CARGO_BIN_EXE_bulletin"),
+                "bounce",
+            ])
+            .current_dir(t.root())
+            .env("BULLETIN_UNSUBSCRIBE_SECRET", SECRET)
+            .env("RUST_LOG", "info"),
+        message.to_vec(),
+    );
     let o = finish(
         child,
         Duration::from_secs(120),

@@ -13,7 +13,8 @@ use bulletin::address::EmailAddress;
 use bulletin::bounce::Verp;
 use bulletin::secret::Secret;
 use support::bounce::{
-    BOUNCES, FIVE, SECRET, fixture, members, pipe, return_paths, run, send, status, tree,
+    BOUNCES, FIVE, SECRET, fixture, members, per_recipient, pipe, return_paths, run, send, status,
+    tree,
 };
 use support::say;
 use support::smtp::{SmtpSink, TestSmtpServer};
@@ -1086,27 +1087,11 @@ fn a_few_hard_bounces_among_many_recipients_do_not_trip_the_breaker() {
 
 /// Each outbox message of issue `issue`: recipient → the `mailto:` of its List-Unsubscribe.
 fn unsubscribe_mailtos(t: &Tree, issue: i64) -> BTreeMap<String, String> {
-    let mut m = BTreeMap::new();
-    for e in std::fs::read_dir(t.root().join("outbox"))
-        .unwrap()
-        .flatten()
-    {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if !name.starts_with(&format!("{issue}-")) || !name.ends_with(".eml") {
-            continue;
-        }
-        let text = std::fs::read_to_string(e.path()).unwrap();
-        let to = text
-            .lines()
-            .find_map(|l| l.strip_prefix("To: "))
-            .map(|v| v.rsplit('<').next().unwrap().trim_end_matches('>'))
-            .unwrap()
-            .to_string();
+    per_recipient(t, issue, |_, text| {
         let start = text.find("<mailto:").expect("a List-Unsubscribe mailto") + 1;
         let end = start + text[start..].find('>').unwrap();
-        m.insert(to, text[start..end].to_string());
-    }
-    m
+        text[start..end].to_string()
+    })
 }
 
 /// A reader's mail client sending `mailto` (`mailto:addr?subject=…`), from `from`.

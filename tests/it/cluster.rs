@@ -98,7 +98,10 @@ fn three_daemons_at_a_scheduled_time_make_exactly_one_issue() {
         })
         .collect();
     wait_until(Duration::from_secs(30), || sink.count() >= n);
-    std::thread::sleep(Duration::from_secs(1));
+    // Every daemon has made a whole pass: one that was going to make a second issue has.
+    for d in &daemons {
+        assert!(d.wait_first_pass(Duration::from_secs(30)), "{}", d.log());
+    }
     for d in &daemons {
         d.signal("TERM");
     }

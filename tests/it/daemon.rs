@@ -48,7 +48,7 @@ fn a_missed_fire_is_caught_up_on_start_and_a_restart_sends_nothing_more() {
 
     let d = Daemon::builder(&t).spawn();
     assert!(d.wait_for_log("running", Duration::from_secs(10)));
-    std::thread::sleep(Duration::from_millis(1500));
+    assert!(d.wait_first_pass(Duration::from_secs(20)), "{}", d.log());
     assert_eq!(
         outbox(&t),
         5,
@@ -100,7 +100,7 @@ fn a_fire_missed_by_more_than_the_catch_up_window_is_skipped() {
         "{}",
         d.log()
     );
-    std::thread::sleep(Duration::from_millis(500));
+    assert!(d.wait_first_pass(Duration::from_secs(20)), "{}", d.log());
     assert_eq!(outbox(&t), 0, "not sent late");
     assert_eq!(d.stop().code, Some(0));
 }

@@ -133,9 +133,8 @@ fn a_pause_recorded_by_a_command_is_retried_by_the_daemon_on_time() {
         "[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\ntls = \"none\"\nconnections = 2"
     ));
     t.members((0..MEMBERS).map(|i| format!("p{i}@x.example")));
+    // Started: its first pass has ended, so it sleeps until its next look.
     let d = start(&t, Some(url));
-    // Let its first pass end, so it sleeps until its next look.
-    std::thread::sleep(Duration::from_secs(3));
 
     let date = Utc::now().date_naive().to_string();
     let out = bulletin(t.root())

@@ -219,15 +219,7 @@ fn a_list_suppression_takes_effect_in_an_issue_already_under_way() {
     );
     succeed(bulletin(tree.root()).args(["send", "news", "--now", "--date", "2026-11-01"]));
     let state = |who: &str| {
-        let rows: Vec<serde_json::Value> =
-            serde_json::from_str(&succeed(bulletin(tree.root()).args([
-                "status",
-                "news@2026-11-01",
-                "--recipients",
-                "--format",
-                "json",
-            ])))
-            .unwrap();
+        let rows = support::recipients(&tree, "news@2026-11-01");
         rows.iter()
             .find(|r| r["email"] == who)
             .map(|r| r["state"].as_str().unwrap().to_string())

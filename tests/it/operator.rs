@@ -597,17 +597,7 @@ fn one_issues_recipients_by_id_or_by_bulletin_and_date() {
         .unwrap()
         .unwrap();
 
-    let by_name: Vec<serde_json::Value> = serde_json::from_str(&ok(&run(
-        &t,
-        &[
-            "status",
-            "news@2026-11-01",
-            "--recipients",
-            "--format",
-            "json",
-        ],
-    )))
-    .unwrap();
+    let by_name = support::recipients(&t, "news@2026-11-01");
     assert_eq!(by_name.len(), 3, "{by_name:?}");
     let a = by_name
         .iter()
@@ -737,7 +727,6 @@ fn cancel_stops_the_waiting_deliveries_and_withdraw_hides_the_issue() {
 
     let o = run(&t, &["cancel", "news", "--date", "2026-10-01"]);
     assert_eq!(o.status.code(), Some(1));
-    std::thread::sleep(Duration::from_millis(10));
 }
 
 #[test]
@@ -856,7 +845,6 @@ fn a_held_issue_is_visible_everywhere_the_editors_are_told_once_and_approval_sen
     // A restart does not email the editors again.
     drop(d);
     let d = Daemon::start(&t, port);
-    std::thread::sleep(Duration::from_secs(2));
     assert_eq!(recipients_of(&t).len(), 1, "{:?}", recipients_of(&t));
 
     // Approved from another process: it goes within seconds, not at the next 5-minute pass.
@@ -1076,11 +1064,37 @@ fn on_a_terminal(t: &Tree, args: &str, answer: &str) -> Output {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    let said = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = {
+        let said = said.clone();
+        std::thread::spawn(move || {
+            use std::io::Read as _;
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = stdout.read(&mut buf) {
+                said.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    // Type the answer once the question is on the terminal, and keep the terminal open until
+    // the command has read it and exited.
+    let asked = support::wait_until(Duration::from_secs(30), || {
+        said.lock().unwrap().contains(&b'?')
+    });
+    assert!(
+        asked,
+        "no question: {}",
+        String::from_utf8_lossy(&said.lock().unwrap())
+    );
     stdin.write_all(answer.as_bytes()).unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    support::wait_until(Duration::from_secs(30), || {
+        child.try_wait().unwrap().is_some()
+    });
     drop(stdin);
-    child.wait_with_output().unwrap()
+    let mut o = child.wait_with_output().unwrap();
+    reader.join().unwrap();
+    o.stdout = std::mem::take(&mut *said.lock().unwrap());
+    o
 }
 
 #[test]

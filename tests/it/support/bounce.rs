@@ -63,8 +63,13 @@ pub fn members(t: &Tree) -> u64 {
         .unwrap()
 }
 
-/// Each outbox message of issue `issue`: recipient → its Return-Path (the VERP address).
-pub fn return_paths(t: &Tree, issue: i64) -> BTreeMap<String, String> {
+/// Each outbox message of issue `issue`: recipient → what `field` reads from the message (its
+/// file name and text).
+pub fn per_recipient(
+    t: &Tree,
+    issue: i64,
+    field: impl Fn(&str, &str) -> String,
+) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
     for e in std::fs::read_dir(t.root().join("outbox"))
         .unwrap()
@@ -75,12 +80,6 @@ pub fn return_paths(t: &Tree, issue: i64) -> BTreeMap<String, String> {
             continue;
         }
         let text = std::fs::read_to_string(e.path()).unwrap();
-        let first = text.lines().next().unwrap();
-        let rp = first
-            .strip_prefix("Return-Path: <")
-            .and_then(|r| r.strip_suffix('>'))
-            .unwrap_or_else(|| panic!("{name} starts with {first:?}, not a Return-Path"))
-            .to_string();
         let to = text
             .lines()
             .find_map(|l| l.strip_prefix("To: "))
@@ -92,9 +91,21 @@ pub fn return_paths(t: &Tree, issue: i64) -> BTreeMap<String, String> {
                     .to_string()
             })
             .unwrap();
-        m.insert(to, rp);
+        m.insert(to, field(&name, &text));
     }
     m
+}
+
+/// Each outbox message of issue `issue`: recipient → its Return-Path (the VERP address).
+pub fn return_paths(t: &Tree, issue: i64) -> BTreeMap<String, String> {
+    per_recipient(t, issue, |name, text| {
+        let first = text.lines().next().unwrap();
+        first
+            .strip_prefix("Return-Path: <")
+            .and_then(|r| r.strip_suffix('>'))
+            .unwrap_or_else(|| panic!("{name} starts with {first:?}, not a Return-Path"))
+            .to_string()
+    })
 }
 
 /// The report `tests/fixtures/bounces/{name}` with each `{{KEY}}` replaced by its value, in
@@ -124,12 +135,15 @@ pub fn dsn(verp: &str, rcpt: &str) -> String {
     )
 }
 
-/// `bulletin bounce [args]` started with `message` on its stdin (written from a thread, so a
-/// slow reader never blocks the test).
+/// `bulletin bounce [args]` started with `message` on its stdin.
 pub fn start_bounce(t: &Tree, message: Vec<u8>, args: &[&str]) -> Child {
-    let mut child = command(t)
-        .arg("bounce")
-        .args(args)
+    feed(command(t).arg("bounce").args(args), message)
+}
+
+/// `cmd` started with `message` on its stdin (written from a thread, so a slow reader never
+/// blocks the test) and its output captured.
+pub fn feed(cmd: &mut std::process::Command, message: Vec<u8>) -> Child {
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -105,10 +105,7 @@ impl Builder<'_> {
     pub fn start(self) -> Daemon {
         let d = self.spawn();
         assert!(
-            wait_until(Duration::from_secs(20), || {
-                let (code, _, body) = d.get("/healthz");
-                code == 200 && !body.contains("last pass: none yet")
-            }),
+            d.wait_first_pass(Duration::from_secs(20)),
             "GET /healthz did not answer 200 after a first pass within 20 s: {}",
             d.log()
         );
@@ -183,6 +180,15 @@ impl Daemon {
     /// Everything the daemon has logged so far.
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
+    }
+
+    /// Wait until `/healthz` answers 200 with a last pass: the scheduler has finished a whole
+    /// pass (fires, then deliveries), so whatever that pass was going to send is sent.
+    pub fn wait_first_pass(&self, within: Duration) -> bool {
+        wait_until(within, || {
+            let (code, _, body) = self.get("/healthz");
+            code == 200 && !body.contains("last pass: none yet")
+        })
     }
 
     /// Wait until the log contains `what`; whether it did within `within`.

@@ -352,6 +352,12 @@ pub fn status_json(cmd: &mut std::process::Command) -> serde_json::Value {
         .expect("status prints one JSON document")
 }
 
+/// `bulletin status ISSUE --recipients` as JSON (one row a recipient), which must succeed.
+pub fn recipients(t: &Tree, issue: &str) -> Vec<serde_json::Value> {
+    let args = ["status", issue, "--recipients", "--format", "json"];
+    serde_json::from_str(&succeed(bulletin(t.root()).args(args))).unwrap()
+}
+
 /// Run `cmd`, which must exit 0 (else the test fails showing both streams): its stdout.
 pub fn succeed(cmd: &mut std::process::Command) -> String {
     let o = cmd.output().unwrap();
