@@ -179,13 +179,24 @@ impl RowLock {
             tokio::runtime::Runtime::new().unwrap().block_on(async {
                 use sqlx::Connection;
                 let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-                let mut tx = c.begin().await.unwrap();
-                let rows =
-                    sqlx::query("SELECT id FROM deliveries WHERE state = 'in_flight' FOR UPDATE")
-                        .fetch_all(&mut *tx)
-                        .await
-                        .unwrap();
-                locked_tx.send(rows.len()).unwrap();
+                // Between two batches (a busy machine widens the gap) no row may be in flight:
+                // try again until a batch is caught.
+                let tried_until = Instant::now() + Duration::from_secs(20);
+                let (tx, n) = loop {
+                    let mut tx = c.begin().await.unwrap();
+                    let rows = sqlx::query(
+                        "SELECT id FROM deliveries WHERE state = 'in_flight' FOR UPDATE",
+                    )
+                    .fetch_all(&mut *tx)
+                    .await
+                    .unwrap();
+                    if !rows.is_empty() || Instant::now() > tried_until {
+                        break (tx, rows.len());
+                    }
+                    tx.rollback().await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                };
+                locked_tx.send(n).unwrap();
                 let _ = tokio::task::spawn_blocking(move || release_rx.recv()).await;
                 tx.rollback().await.unwrap();
             })
