@@ -343,7 +343,7 @@ fn date_at(toks: &[Token<'_>], i: usize) -> Option<(Vec<WrittenDate>, usize)> {
         }) {
             k += 1;
         }
-        if tok(k).is_some_and(|t| weekday(t.text).is_some()) {
+        if tok(k).is_some_and(|t| weekday(t.text).is_some() || day(t.text).is_some()) {
             let (mut second, next) = date_at(toks, k)?;
             let s = second.first()?.clone();
             let (month, year) = if d <= s.day {
@@ -450,6 +450,13 @@ mod tests {
             got,
             [(Some(Weekday::Mon), 16, 11), (Some(Weekday::Fri), 20, 11)]
         );
+        let f = scan("Anti-Bullying Week (Monday 16th-20th November)");
+        let got: Vec<_> = f
+            .dates
+            .iter()
+            .map(|d| (d.weekday, d.day, d.month))
+            .collect();
+        assert_eq!(got, [(Some(Weekday::Mon), 16, 11), (None, 20, 11)]);
         let f = scan("Monday 28 – Wednesday 3 January 2024");
         assert_eq!((f.dates[0].month, f.dates[0].year), (12, Some(2023)));
     }
