@@ -138,21 +138,37 @@ fn tense(
     }
 }
 
-/// "the Monday of Anti-Bullying Week": the campaign whose title follows "of", in its
-/// occurrence nearest the item's publish date, must be on a Monday.
+/// "the Monday of Anti-Bullying Week" (or "Odd Socks Day is on the Monday"): the campaign
+/// named, in its occurrence nearest the item's publish date, must be on a Monday.
 fn weekday_of(
     out: &mut Diagnostics,
     n: &NewsItem,
     calendar: &crate::calendar::Calendar<'_>,
     w: &prose_dates::WeekdayOf,
 ) {
-    let named = n.body[w.name_start..].to_lowercase();
-    let Some(c) = calendar
-        .campaigns()
-        .iter()
-        .filter(|c| !c.title.is_empty() && named.starts_with(&c.title.to_lowercase()))
-        .max_by_key(|c| c.title.len())
-    else {
+    let titled = |c: &&crate::config::Campaign| !c.title.is_empty();
+    let Some(c) = (match w.name {
+        prose_dates::NamedAt::After(at) => {
+            let named = n.body[at..].to_lowercase();
+            calendar
+                .campaigns()
+                .iter()
+                .filter(titled)
+                .filter(|c| named.starts_with(&c.title.to_lowercase()))
+                .max_by_key(|c| c.title.len())
+        }
+        prose_dates::NamedAt::Before(from) => {
+            // The campaign named last before "on the …", the longest title at one place.
+            let sentence = n.body[from..w.start].to_lowercase();
+            calendar
+                .campaigns()
+                .iter()
+                .filter(titled)
+                .filter_map(|c| sentence.rfind(&c.title.to_lowercase()).map(|at| (at, c)))
+                .max_by_key(|(at, c)| (*at, c.title.len()))
+                .map(|(_, c)| c)
+        }
+    }) else {
         return;
     };
     let around = Duration::days(400);
@@ -175,14 +191,24 @@ fn weekday_of(
         Diagnostic::warning(
             &n.path,
             body_position(n, w.start),
-            format!(
-                "{} {} runs from {} to {}: it has no {}",
-                c.title,
-                o.start.year(),
-                long(o.start),
-                long(o.end),
-                prose_dates::weekday_name(w.weekday)
-            ),
+            if o.start == o.end {
+                format!(
+                    "{} {} is on {}, not a {}",
+                    c.title,
+                    o.start.year(),
+                    long(o.start),
+                    prose_dates::weekday_name(w.weekday)
+                )
+            } else {
+                format!(
+                    "{} {} runs from {} to {}: it has no {}",
+                    c.title,
+                    o.start.year(),
+                    long(o.start),
+                    long(o.end),
+                    prose_dates::weekday_name(w.weekday)
+                )
+            },
         )
         .with_hint(format!(
             "name a day the campaign is on, or check the campaign's dates in {}",

@@ -160,6 +160,26 @@ fn a_weekday_of_a_named_campaign_must_be_one_of_its_days() {
         ),
         "{out}"
     );
+
+    // 2024: Armistice Day was the Monday, so Odd Socks Day moved to the Tuesday.
+    tree.write(
+        "campaigns/odd-socks-day.toml",
+        "title = \"Odd Socks Day\"\nsummary = \"Wear odd socks.\"\n[[when]]\ndates = { from = 2024-11-12, to = 2024-11-12 }\n",
+    );
+    news(
+        &tree,
+        "2024-11-01",
+        "Anti-Bullying Week begins on Monday 11 November, and Odd Socks Day is on the Monday.",
+    );
+    let (ok, out) = check(&tree);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(
+            "news/item.md:6:74: warning: Odd Socks Day 2024 is on Tue 12 Nov 2024, not a Monday"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("check: 0 error(s), 1 warning(s)"), "{out}");
 }
 
 #[test]

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
-pub use recognise::{Found, Tense, WeekdayOf, WrittenDate, scan};
+pub use recognise::{Found, NamedAt, Tense, WeekdayOf, WrittenDate, scan};
 
 use crate::diag::{Diagnostic, Diagnostics, Position};
 

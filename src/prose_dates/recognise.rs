@@ -279,14 +279,24 @@ impl WrittenDate {
     }
 }
 
-/// "the Monday of <name>": the weekday, and where the name starts.
+/// "the Monday of <name>", or "<name> … on the Monday": a weekday said to be one of the
+/// days of something named.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WeekdayOf {
+    /// Byte offset of "the".
     pub start: usize,
     pub weekday: Weekday,
-    /// Byte offset of the first word after "of": the campaign's name, if one is named.
-    pub name_start: usize,
-    pub tense: Option<Tense>,
+    pub name: NamedAt,
+}
+
+/// Where to look for the name a weekday belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamedAt {
+    /// "the Monday of Anti-Bullying Week": the name starts at this byte offset.
+    After(usize),
+    /// "Odd Socks Day is on the Monday": the name is earlier in the sentence, which starts at
+    /// this byte offset.
+    Before(usize),
 }
 
 /// Everything [`scan`] recognises in one text.
@@ -376,20 +386,35 @@ pub fn scan(text: &str) -> Found {
     let mut i = 0;
     while i < toks.len() {
         if toks[i].text.eq_ignore_ascii_case("the")
-            && let Some(wd) = toks.get(i + 1).and_then(|t| weekday(t.text))
-            && toks
-                .get(i + 2)
-                .is_some_and(|t| t.text == "of" && !t.break_before)
-            && let Some(name) = toks.get(i + 3).filter(|t| !t.break_before)
+            && let Some(wd) = toks
+                .get(i + 1)
+                .filter(|t| !t.break_before)
+                .and_then(|t| weekday(t.text))
+            && date_at(&toks, i + 1).is_none()
         {
-            found.weekdays_of.push(WeekdayOf {
-                start: toks[i].start,
-                weekday: wd,
-                name_start: name.start,
-                tense: tense_before(&toks, i),
-            });
-            i += 3;
-            continue;
+            let of = toks
+                .get(i + 2)
+                .is_some_and(|t| t.text == "of" && !t.break_before);
+            let name = match toks.get(i + 3).filter(|t| of && !t.break_before) {
+                Some(name) => Some(NamedAt::After(name.start)),
+                None if !of && i > 0 && toks[i - 1].text == "on" && !toks[i].break_before => {
+                    let mut s = i - 1;
+                    while s > 0 && !toks[s].break_before {
+                        s -= 1;
+                    }
+                    Some(NamedAt::Before(toks[s].start))
+                }
+                None => None,
+            };
+            if let Some(name) = name {
+                found.weekdays_of.push(WeekdayOf {
+                    start: toks[i].start,
+                    weekday: wd,
+                    name,
+                });
+                i += 2;
+                continue;
+            }
         }
         if let Some((mut dates, next)) = date_at(&toks, i) {
             dates[0].tense = tense_before(&toks, i);
@@ -495,6 +520,22 @@ mod tests {
         assert!(f.dates.is_empty());
         assert_eq!(f.weekdays_of.len(), 1);
         assert_eq!(f.weekdays_of[0].weekday, Weekday::Mon);
-        assert!(text[f.weekdays_of[0].name_start..].starts_with("Anti-Bullying"));
+        let NamedAt::After(name) = f.weekdays_of[0].name else {
+            panic!("{f:?}")
+        };
+        assert!(text[name..].starts_with("Anti-Bullying"));
+        let text = "Last year. Odd Socks Day is on the Tuesday this year; on the Monday of";
+        let f = scan(text);
+        assert_eq!(f.weekdays_of.len(), 1, "{f:?}");
+        assert_eq!(
+            f.weekdays_of[0].name,
+            NamedAt::Before(text.find("Odd").unwrap())
+        );
+        assert_eq!(f.weekdays_of[0].weekday, Weekday::Tue);
+        assert!(
+            scan("It starts on the Monday 16 November.")
+                .weekdays_of
+                .is_empty()
+        );
     }
 }
