@@ -36,6 +36,15 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
     if let Some(s) = start {
         out.push(token(text, s, text.len(), gap_from));
     }
+    // The full stop of an abbreviation ("Tue. 17 Nov. 2024") ends no sentence.
+    for k in 1..out.len() {
+        let prev = out[k - 1];
+        let abbreviated =
+            prev.text.len() <= 4 && (weekday(prev.text).is_some() || month(prev.text).is_some());
+        if abbreviated && text[prev.end..out[k].start].trim_end() == "." {
+            out[k].break_before = false;
+        }
+    }
     out
 }
 
@@ -456,6 +465,11 @@ mod tests {
         assert_eq!(
             (d.weekday, d.day, d.month, d.year),
             (Some(Weekday::Thu), 3, 12, Some(2026))
+        );
+        let d = one("on Tue. 17 Nov. 2024.");
+        assert_eq!(
+            (d.weekday, d.day, d.month, d.year),
+            (Some(Weekday::Tue), 17, 11, Some(2024))
         );
         let d = one("Tuesday, November 17, 2020");
         assert_eq!((d.day, d.month, d.year), (17, 11, Some(2020)));
