@@ -74,7 +74,7 @@ const WEEKDAYS: [(&str, Weekday); 7] = [
     ("sunday", Weekday::Sun),
 ];
 
-const WEEKDAY_ABBREVIATIONS: [(&str, Weekday); 12] = [
+const WEEKDAY_ABBREVIATIONS: [(&str, Weekday); 11] = [
     ("mon", Weekday::Mon),
     ("tue", Weekday::Tue),
     ("tues", Weekday::Tue),
@@ -86,7 +86,6 @@ const WEEKDAY_ABBREVIATIONS: [(&str, Weekday); 12] = [
     ("fri", Weekday::Fri),
     ("sat", Weekday::Sat),
     ("sun", Weekday::Sun),
-    ("tu", Weekday::Tue),
 ];
 
 const MONTHS: [&str; 12] = [
@@ -115,7 +114,7 @@ fn weekday(word: &str) -> Option<Weekday> {
     let lc = word.to_lowercase();
     WEEKDAYS
         .iter()
-        .chain(WEEKDAY_ABBREVIATIONS.iter().filter(|(a, _)| *a != "tu"))
+        .chain(WEEKDAY_ABBREVIATIONS.iter())
         .find(|(name, _)| *name == lc)
         .map(|(_, d)| *d)
 }
