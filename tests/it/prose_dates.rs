@@ -7,7 +7,7 @@
 // These run the real binary on the real clock, so they read it too.
 #![allow(clippy::disallowed_methods)]
 
-mod support;
+use crate::support;
 
 use support::{Tree, bulletin};
 
