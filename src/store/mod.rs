@@ -232,7 +232,7 @@ impl StatusState {
 
 impl std::fmt::Display for StatusState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 

@@ -38,6 +38,7 @@ mod no_ledger;
 mod operator;
 mod outbox;
 mod paper_cuts;
+mod prose_dates;
 mod reach;
 mod render;
 mod schedule;
