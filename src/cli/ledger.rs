@@ -314,15 +314,13 @@ pub async fn unsuppress(
 /// `approve BULLETIN --date D [--by NAME]`.
 pub async fn approve(
     project: &Project,
-    bulletin: &str,
+    b: &crate::config::Bulletin,
     date: NaiveDate,
     by: Option<String>,
     late: bool,
     clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
-    let Some(b) = project.bulletin(bulletin) else {
-        anyhow::bail!("unknown bulletin `{bulletin}`");
-    };
+    let bulletin = &b.id;
     let by = approver(by)?;
     if !b.require_approval {
         eprintln!(

@@ -77,7 +77,10 @@ pub fn run(cli: Cli, clock: Arc<dyn Clock>) -> anyhow::Result<ExitCode> {
             bulletin,
             date,
             out,
-        } => preview::run(&project, &bulletin, date, out.as_deref(), &*clock),
+        } => {
+            let b = crate::compose::find(&project, &bulletin)?;
+            preview::run(&project, b, date, out.as_deref(), &*clock)
+        }
         command => runtime()?.block_on(on_ledger(&project, command, &config_arg, clock)),
     }
 }
@@ -152,7 +155,7 @@ async fn on_ledger(
                 yes,
                 config_arg: config_arg.to_string(),
             };
-            send::send(p, &bulletin, &opts, clock).await
+            send::send(p, crate::compose::find(p, &bulletin)?, &opts, clock).await
         }
         Command::Status {
             format,
@@ -211,15 +214,18 @@ async fn by_hand(p: &Project, command: Command, c: &dyn Clock) -> anyhow::Result
             date,
             by,
             late,
-        } => ledger::approve(p, &bulletin, date, by, late, c).await,
+        } => ledger::approve(p, crate::compose::find(p, &bulletin)?, date, by, late, c).await,
         Command::Cancel { bulletin, date } => {
-            operator::act(p, &bulletin, date, operator::Act::Cancel, c).await
+            let b = crate::compose::find(p, &bulletin)?;
+            operator::act(p, &b.id, date, operator::Act::Cancel, c).await
         }
         Command::Uncancel { bulletin, date } => {
-            operator::act(p, &bulletin, date, operator::Act::Uncancel, c).await
+            let b = crate::compose::find(p, &bulletin)?;
+            operator::act(p, &b.id, date, operator::Act::Uncancel, c).await
         }
         Command::Withdraw { bulletin, date } => {
-            operator::act(p, &bulletin, date, operator::Act::Withdraw, c).await
+            let b = crate::compose::find(p, &bulletin)?;
+            operator::act(p, &b.id, date, operator::Act::Withdraw, c).await
         }
         Command::Suppress {
             email,

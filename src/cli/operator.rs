@@ -384,15 +384,6 @@ fn who_rows(project: &Project, suppressions: &[Suppression], key: &str) -> Vec<W
     rows
 }
 
-/// `cancel` and `withdraw` act only on a bulletin the settings name.
-fn known_bulletin(project: &Project, bulletin: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        project.bulletin(bulletin).is_some(),
-        "unknown bulletin `{bulletin}`"
-    );
-    Ok(())
-}
-
 /// What `cancel`, `uncancel` and `withdraw` do to a bulletin's issue of a date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Act {
@@ -401,17 +392,16 @@ pub enum Act {
     Withdraw,
 }
 
-/// `cancel | uncancel | withdraw BULLETIN --date D`, for a bulletin the settings name.
+/// `cancel | uncancel | withdraw BULLETIN --date D`, for a bulletin the settings name (the
+/// dispatcher has looked it up).
 pub async fn act(
     project: &Project,
-    bulletin: &str,
+    id: &crate::ids::BulletinId,
     date: NaiveDate,
     act: Act,
     clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
-    known_bulletin(project, bulletin)?;
     let store = open(project).await?;
-    let id = crate::ids::BulletinId::parse(bulletin)?;
     if act == Act::Uncancel {
         return uncancel(&store, &id, date, clock).await;
     }
@@ -421,7 +411,7 @@ pub async fn act(
         (_, Some(row)) => withdraw(&store, &row, clock).await,
         (_, None) => {
             eprintln!(
-                "error: {bulletin} has no issue on {date} in the ledger (see `bulletin status`); nothing was withdrawn"
+                "error: {id} has no issue on {date} in the ledger (see `bulletin status`); nothing was withdrawn"
             );
             Ok(ExitCode::FAILURE)
         }

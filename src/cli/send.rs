@@ -63,16 +63,11 @@ fn confirm(question: &str) -> anyhow::Result<bool> {
 /// `send BULLETIN --now | --test-to EMAIL…`.
 pub async fn send(
     project: &Project,
-    bulletin: &str,
+    b: &crate::config::Bulletin,
     opts: &SendOptions<'_>,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<ExitCode> {
     let today = project.local(clock.now_utc()).date_naive();
-    let Some(b) = project.bulletin(bulletin) else {
-        // The preview error names the bulletins and suggests the nearest.
-        crate::compose::find(project, bulletin)?;
-        anyhow::bail!("unknown bulletin `{bulletin}`");
-    };
     // The issue goes through the sender lock: one sender per SQLite database, refused beside a
     // running daemon (it sends due issues). A proof touches none of the issue's deliveries, so
     // it runs beside the daemon.
