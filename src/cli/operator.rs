@@ -403,11 +403,11 @@ pub async fn act(
 ) -> anyhow::Result<ExitCode> {
     let store = open(project).await?;
     if act == Act::Uncancel {
-        return uncancel(&store, &id, date, clock).await;
+        return uncancel(&store, id, date, clock).await;
     }
-    match (act, store.find_issue(&id, date, IssueKind::Issue).await?) {
+    match (act, store.find_issue(id, date, IssueKind::Issue).await?) {
         (Act::Cancel, Some(row)) => cancel(&store, &row, clock).await,
-        (Act::Cancel, None) => cancel_fire(project, &store, &id, date, clock).await,
+        (Act::Cancel, None) => cancel_fire(project, &store, id, date, clock).await,
         (_, Some(row)) => withdraw(&store, &row, clock).await,
         (_, None) => {
             eprintln!(
