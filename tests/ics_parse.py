@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Parse an iCalendar file with Python's `icalendar` package (an independent, widely used
-parser) and print what it understood as one JSON document, for tests/calendar_ics.rs to check.
+parser) and print what it understood as one JSON document, for tests/it/calendar_ics.rs to check.
 
 Usage: python3 tests/ics_parse.py FILE.ics
 

@@ -369,6 +369,7 @@ fn load_campaigns(
         };
         let ctx = FileCtx::new(&path, &text);
         let (campaign, refs) = campaigns::parse(&ctx);
+        diags.extend(crate::prose_dates::campaign_file(&path, &text));
         campaigns.extend(campaign);
         campaign_refs.push(refs);
         diags.extend(ctx.into_diagnostics());
@@ -386,6 +387,7 @@ fn load_blocks(root: &Path, diags: &mut Diagnostics) -> BTreeMap<String, Block> 
         };
         let (block, ds) = news::parse_block(&path, &text);
         diags.extend(ds);
+        diags.extend(crate::prose_dates::block_file(&path, &text));
         if let Some(b) = block {
             blocks.insert(b.id.clone(), b);
         }
@@ -402,6 +404,9 @@ fn load_news(root: &Path, diags: &mut Diagnostics) -> Vec<NewsItem> {
         };
         let (item, ds) = news::parse_news(&path, &text);
         diags.extend(ds);
+        if let Some(n) = &item {
+            diags.extend(crate::prose_dates::news_file(&path, &text, n.publish));
+        }
         news.extend(item);
     }
     news.sort_by(|a, b| (a.publish, &a.path).cmp(&(b.publish, &b.path)));

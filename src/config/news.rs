@@ -31,6 +31,8 @@ pub struct NewsItem {
     pub deadline_pos: Option<Position>,
     /// Markdown.
     pub body: String,
+    /// Where `body` starts in the file, so what is found in it can be reported in place.
+    pub body_pos: Position,
     pub path: PathBuf,
 }
 
@@ -151,6 +153,7 @@ pub(crate) fn parse_news(
             deadline_pos: deadline.as_ref().map(|d| d.pos),
             deadline: deadline.map(|d| d.value),
             body: body.to_string(),
+            body_pos: Position::at(text, text.len() - body.len()),
             path: path.to_path_buf(),
         })
     })();

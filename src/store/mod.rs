@@ -13,6 +13,7 @@ mod issues;
 pub(crate) mod postgres;
 mod reach;
 mod rendering;
+pub mod sender_lock;
 pub(crate) mod sqlite;
 mod suppressions;
 mod vocab;
@@ -231,7 +232,7 @@ impl StatusState {
 
 impl std::fmt::Display for StatusState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 

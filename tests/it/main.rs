@@ -1,0 +1,53 @@
+//! The integration tests, as one binary: a module per story, sharing `support` (project trees,
+//! the daemon, SMTP/IMAP/PostgreSQL harnesses). One binary links the crate once, and its tests
+//! run side by side instead of one file after another. Run one story with
+//! `cargo test --test it bounces::`.
+
+mod support;
+
+mod a11y;
+mod backup;
+mod bounce_limits;
+mod bounce_pipe;
+mod bounces;
+mod calendar;
+mod calendar_ics;
+mod calendar_props;
+mod calendar_published;
+mod check;
+mod cluster;
+mod cosmetics;
+mod crash;
+mod daemon;
+mod daemon_clock;
+mod daemon_paused;
+mod daily_limit;
+mod delivery;
+mod dkim;
+mod holidays;
+mod hostile_input;
+mod invalid_rows;
+mod ledger;
+mod ledger_health;
+mod ledger_identity;
+mod lists;
+mod logging;
+mod long_send;
+mod mail_hardening;
+mod next_issue;
+mod no_ledger;
+mod operator;
+mod outbox;
+mod paper_cuts;
+mod prose_dates;
+mod reach;
+mod render;
+mod schedule;
+mod secrets;
+mod slips;
+mod smtp_harness;
+mod store;
+mod web;
+mod web_browser;
+mod web_hardening;
+mod working_days;

@@ -1,0 +1,308 @@
+"""A real SMTP server for tests, built on aiosmtpd: STARTTLS or implicit TLS with a throwaway CA,
+AUTH PLAIN/LOGIN, scripted refusals, and a log that says whether each step was encrypted.
+
+    python3 tests/it/support/smtp_server.py --port P --dir DIR [--tls-ca-out CA.pem]
+        [--starttls | --implicit-tls] [--auth USER:PASS] [--require-auth]
+        [--reject-rcpt SUBSTR]... [--reject-rcpt-reply REPLY] [--defer-rcpt SUBSTR]...
+        [--mail-reply REPLY] [--data-command-reply REPLY]
+        [--fail-data-after N] [--fail-data-reply "451 4.3.0 ..." | --fail-data-reply disconnect]
+
+Listens on 127.0.0.1:P (P = 0 picks a free port) and prints one line `READY <port>` on stdout once
+it accepts connections. Exits with status 0 on SIGTERM or SIGINT.
+
+What it writes in DIR:
+  <n>.eml     each accepted message, n = 1, 2, ...: the bytes received after DATA exactly as the
+              client sent them (CRLF kept, bare CR or LF kept), minus the final "." line and with
+              dot-stuffing undone (aiosmtpd's `envelope.original_content`). Written before the 250.
+  log.jsonl   one JSON object per line, appended (and flushed) before the reply it describes is
+              sent: {"event": E, "tls": bool, "detail": {...}} where
+                E = "ehlo" | "starttls" | "auth" | "mail" | "rcpt" | "data" for each such command
+                    the client sent, whatever its outcome (so AUTH or MAIL sent on a plain
+                    connection is logged with "tls": false even though it was refused);
+                E = "reject" once more, after the command's own line, whenever the server's reply
+                    to it is 4xx/5xx (detail: command, reply).
+              "tls" is whether the connection was encrypted when the command arrived.
+              detail always has "reply" (the final reply line, or null if the client went away
+              first) and per event: ehlo: host, extensions (the advertised lines); auth:
+              mechanism, user (only once authenticated; never a password); mail: address;
+              rcpt: address; data: file ("3.eml" or null), mail_from, rcpt_tos, size.
+  server.stderr is where the Rust harness sends this process's stderr.
+
+Replies: wrong credentials `535 5.7.8 Authentication credentials invalid`; with --require-auth,
+MAIL/RCPT/DATA before AUTH `530 5.7.0 Authentication required`; AUTH on a plain connection
+`538 5.7.11 Encryption required ...` (aiosmtpd's default, kept: real relays do the same; AUTH is
+then not even advertised); --reject-rcpt: `550 5.1.1 User unknown` (or --reject-rcpt-reply); --defer-rcpt:
+`451 4.3.0 Try again later`; --fail-data-after N: the first N messages are accepted, every later
+DATA gets --fail-data-reply (default `451 4.3.0 Try again later`; `disconnect` drops the connection
+after the data without any reply). --mail-reply: every MAIL FROM gets this reply (e.g. `550 5.7.1 Sender not permitted`);
+--data-command-reply: every DATA command gets this reply instead of 354. Lines longer than 1000 octets get aiosmtpd's `500 Line too
+long`, as RFC 5321 allows.
+"""
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import ssl
+import sys
+
+try:
+    from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+    import trustme
+except ImportError as e:  # pragma: no cover
+    sys.stderr.write(
+        f"smtp_server.py: {e}: Python packages aiosmtpd and trustme are needed; "
+        "run scripts/install-test-deps\n"
+    )
+    sys.exit(3)
+
+HOSTNAME = "localhost"  # also avoids socket.getfqdn(), which can stall with no DNS
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--dir", required=True)
+    p.add_argument("--tls-ca-out")
+    tls = p.add_mutually_exclusive_group()
+    tls.add_argument("--starttls", action="store_true")
+    tls.add_argument("--implicit-tls", action="store_true")
+    p.add_argument("--auth", metavar="USER:PASS")
+    p.add_argument("--require-auth", action="store_true")
+    p.add_argument("--reject-rcpt", action="append", default=[], metavar="SUBSTR")
+    p.add_argument("--reject-rcpt-reply", default="550 5.1.1 User unknown")
+    p.add_argument("--defer-rcpt", action="append", default=[], metavar="SUBSTR")
+    p.add_argument("--mail-reply", metavar="REPLY")
+    p.add_argument("--data-command-reply", metavar="REPLY")
+    p.add_argument("--fail-data-after", type=int, metavar="N")
+    p.add_argument("--fail-data-reply", default="451 4.3.0 Try again later")
+    a = p.parse_args(argv)
+    if a.auth is not None and ":" not in a.auth:
+        p.error("--auth wants USER:PASS")
+    if a.require_auth and a.auth is None:
+        p.error("--require-auth needs --auth USER:PASS")
+    return a
+
+
+class State:
+    """What every connection shares: options, the message counter and the log."""
+
+    def __init__(self, args):
+        self.args = args
+        self.dir = args.dir
+        os.makedirs(self.dir, exist_ok=True)
+        self.log_file = open(os.path.join(self.dir, "log.jsonl"), "a", encoding="utf-8")
+        self.accepted = 0
+        if args.auth is not None:
+            user, password = args.auth.split(":", 1)
+            self.credentials = (user.encode(), password.encode())
+        else:
+            self.credentials = None
+
+    def log(self, event, tls, detail):
+        line = json.dumps({"event": event, "tls": tls, "detail": detail}, ensure_ascii=False)
+        self.log_file.write(line + "\n")
+        self.log_file.flush()
+
+
+class Handler:
+    """aiosmtpd hooks: policy decisions and storing messages."""
+
+    def __init__(self, state):
+        self.state = state
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.state.credentials is None:
+            # No --auth: advertise no AUTH at all, like a relay without accounts.
+            responses = [r for r in responses if not r[4:].upper().startswith("AUTH")]
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.state.args.mail_reply:
+            return self.state.args.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        args = self.state.args
+        if any(s in address for s in args.reject_rcpt):
+            return args.reject_rcpt_reply
+        if any(s in address for s in args.defer_rcpt):
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        st = self.state
+        content = envelope.original_content
+        server.pending_detail.update(
+            mail_from=envelope.mail_from, rcpt_tos=list(envelope.rcpt_tos), size=len(content)
+        )
+        limit = st.args.fail_data_after
+        if limit is not None and st.accepted >= limit:
+            if st.args.fail_data_reply == "disconnect":
+                server.pending_detail["disconnect"] = True
+                server.log_pending(None)
+                server.transport.abort()
+                await asyncio.sleep(3600)  # cancelled by connection_lost: no reply is ever sent
+            return st.args.fail_data_reply
+        st.accepted += 1
+        name = f"{st.accepted}.eml"
+        path = os.path.join(st.dir, name)
+        with open(path + ".part", "wb") as f:
+            f.write(content)
+        os.replace(path + ".part", path)
+        server.pending_detail["file"] = name
+        return "250 OK"
+
+
+def authenticator(state):
+    def check(server, session, envelope, mechanism, auth_data):
+        if isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == state.credentials:
+            return AuthResult(success=True, auth_data=auth_data)
+        return AuthResult(success=False, handled=False)
+
+    return check
+
+
+class LoggingSMTP(SMTP):
+    """aiosmtpd's SMTP, logging each command with whether the connection was encrypted, just
+    before its final reply goes out (so a test that has seen the reply can read the line)."""
+
+    def __init__(self, handler, state, **kw):
+        super().__init__(handler, **kw)
+        self.state = state
+        self.pending = None  # (event, tls) of the command being answered
+        self.pending_detail = {}
+        self.pushed = []
+
+    def encrypted(self):
+        t = self.transport
+        return t is not None and t.get_extra_info("ssl_object") is not None
+
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        # Implicit TLS (SMTPS): aiosmtpd only counts STARTTLS as encryption when deciding to
+        # allow AUTH; the connection is encrypted from the first byte, so allow it here.
+        if self._tls_protocol is None and transport.get_extra_info("ssl_object") is not None:
+            self._auth_require_tls = False
+
+    def log_pending(self, reply):
+        if self.pending is None:
+            return
+        event, tls = self.pending
+        detail = dict(self.pending_detail, reply=reply)
+        if event == "ehlo":
+            detail["extensions"] = [p[4:] for p in self.pushed[1:]]
+        if event == "auth" and self.session is not None and self.session.authenticated:
+            detail["user"] = self.session.auth_data.login.decode("utf-8", "replace")
+        self.pending = None
+        self.state.log(event, tls, detail)
+        if reply is not None and reply[:1] in ("4", "5"):
+            self.state.log("reject", tls, {"command": event, "reply": reply})
+
+    async def push(self, status):
+        text = status.decode("utf-8", "replace") if isinstance(status, bytes) else status
+        if self.pending is not None:
+            self.pushed.append(text)
+            if not (text[3:4] == "-" or text[:3] in ("334", "354")):  # a final reply
+                self.log_pending(text)
+        await super().push(status)
+
+    async def run_logged(self, event, detail, method, arg):
+        self.pending = (event, self.encrypted())
+        self.pending_detail = detail
+        self.pushed = []
+        try:
+            await method(arg)
+        finally:
+            self.log_pending(None)  # the client went away before the reply
+
+    async def smtp_EHLO(self, hostname):
+        await self.run_logged("ehlo", {"host": hostname}, super().smtp_EHLO, hostname)
+
+    async def smtp_STARTTLS(self, arg):
+        await self.run_logged("starttls", {}, super().smtp_STARTTLS, arg)
+
+    async def smtp_AUTH(self, arg):
+        mechanism = (arg or "").split(" ")[0].upper()
+        await self.run_logged("auth", {"mechanism": mechanism}, super().smtp_AUTH, arg)
+
+    async def smtp_MAIL(self, arg):
+        await self.run_logged("mail", {"address": address_of(arg, "FROM:")}, super().smtp_MAIL, arg)
+
+    async def smtp_RCPT(self, arg):
+        await self.run_logged("rcpt", {"address": address_of(arg, "TO:")}, super().smtp_RCPT, arg)
+
+    async def smtp_DATA(self, arg):
+        refuse = self.state.args.data_command_reply
+        if refuse and self.envelope is not None and self.envelope.rcpt_tos:
+            await self.run_logged("data", {"file": None}, self.push, refuse)
+            return
+        await self.run_logged("data", {"file": None}, super().smtp_DATA, arg)
+
+
+def address_of(arg, keyword):
+    """The address in `FROM:<a@b> SIZE=1` as the client wrote it (for the log only)."""
+    if not arg:
+        return None
+    rest = arg.strip()
+    if rest.upper().startswith(keyword):
+        rest = rest[len(keyword):].strip()
+    if rest.startswith("<"):
+        end = rest.find(">")
+        return rest[1:end] if end >= 0 else rest[1:]
+    return rest.split(" ")[0]
+
+
+def tls_context(args):
+    ca = trustme.CA()
+    cert = ca.issue_cert("localhost", "127.0.0.1")
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(ctx)
+    if args.tls_ca_out:
+        ca.cert_pem.write_to_path(args.tls_ca_out)
+    return ctx
+
+
+async def main(args):
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # aiosmtpd warns about its own internal use of a deprecated attribute on every AUTH.
+    logging.getLogger("mail.log").addFilter(lambda r: "login_data is deprecated" not in r.getMessage())
+    state = State(args)
+    handler = Handler(state)
+    ctx = tls_context(args) if (args.starttls or args.implicit_tls) else None
+    loop = asyncio.get_running_loop()
+
+    def factory():
+        return LoggingSMTP(
+            handler,
+            state,
+            hostname=HOSTNAME,
+            tls_context=ctx if args.starttls else None,
+            authenticator=authenticator(state) if state.credentials else None,
+            auth_required=args.require_auth,
+            loop=loop,
+        )
+
+    server = await loop.create_server(
+        factory, host="127.0.0.1", port=args.port, ssl=ctx if args.implicit_tls else None
+    )
+    port = server.sockets[0].getsockname()[1]
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    sys.stdout.write(f"READY {port}\n")
+    sys.stdout.flush()
+    await stop.wait()
+    server.close()
+    state.log_file.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse_args(sys.argv[1:])))
