@@ -38,8 +38,12 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// Run the parsed command line; the exit code follows DESIGN.md (0 ok, 1 failed or invalid).
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let env = Env::from_process();
-    if let Command::Check { format } = cli.command {
-        return check::check(&cli.config, &env.for_checking(), format);
+    if let Command::Check {
+        format,
+        readability,
+    } = cli.command
+    {
+        return check::check(&cli.config, &env.for_checking(), format, readability);
     }
     if let Command::Run = cli.command {
         return runtime()?.block_on(crate::daemon::run(cli.config.clone(), env));
