@@ -289,20 +289,27 @@ fn spelt_out(
             return true;
         }
     }
-    // "Serious Case Review (SCR)": the words before it spell it out.
+    // "Serious Case Review (SCR)", "sudden unexpected death in children (SUDC)": the words
+    // before it spell it out, with or without the small words between.
     let n = acronym.chars().count();
-    if first_word >= n {
-        let initials: String = words[first_word - n..first_word]
+    let before = &words[first_word.saturating_sub(2 * n)..first_word];
+    let initials = |skip_small: bool| -> String {
+        let mut out: Vec<char> = before
             .iter()
+            .rev()
+            .filter(|w| !(skip_small && SMALL_WORDS.contains(&w.text.to_lowercase().as_str())))
             .filter_map(|w| w.text.chars().next())
             .map(|c| c.to_ascii_uppercase())
+            .take(n)
             .collect();
-        if initials == acronym {
-            return true;
-        }
-    }
-    false
+        out.reverse();
+        out.into_iter().collect()
+    };
+    initials(false) == acronym || initials(true) == acronym
 }
+
+/// Words an acronym usually leaves out of its initials.
+const SMALL_WORDS: &[&str] = &["of", "in", "and", "the", "for", "to", "on", "a", "an", "&"];
 
 /// Whether words `at..` of `words` are the words of `phrase` (whitespace-separated); a
 /// one-word phrase also matches its inflections ("utilise": "utilised", "utilising").
@@ -500,6 +507,7 @@ mod tests {
         assert!(acronyms("Ask your Designated Safeguarding Lead (DSL). The DSL knows.").is_empty());
         assert!(acronyms("Ask your DSL (designated safeguarding lead).").is_empty());
         assert!(acronyms("Read the Serious Case Review (SCR) today.").is_empty());
+        assert!(acronyms("It is a sudden unexpected death in children (SUDC).").is_empty());
         assert_eq!(acronyms("Read the SCR today."), vec!["SCR"]);
         assert!(acronyms("Your NHS trust can help.").is_empty());
         assert!(acronyms("I am here. A plan.").is_empty());
