@@ -119,3 +119,36 @@ fn without_the_flag_check_says_what_it_always_said() {
     assert_eq!(out, check(&plain, &[]).1);
     assert!(!out.contains("readability"), "{out}");
 }
+
+#[test]
+fn an_item_over_the_reading_age_is_a_warning_at_its_first_line() {
+    let tree = Tree::minimal();
+    news(
+        &tree,
+        "Multidisciplinary safeguarding practitioners collaboratively institutionalise organisational accountability.",
+    );
+    let (ok, out) = check(&tree, &["--readability"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("news/item.md:6:1: warning: reading age ")
+            && out.contains(" is over 18 (Flesch–Kincaid grade ")
+            && out.contains("  hint: shorter sentences and shorter words bring it down"),
+        "{out}"
+    );
+    assert!(out.contains("check: 0 error(s), 1 warning(s)"), "{out}");
+}
+
+#[test]
+fn json_carries_the_warnings() {
+    let tree = Tree::minimal();
+    news(&tree, "Please [click here](https://training.example/book).");
+    let (_, out) = check(&tree, &["--readability", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let d = &v.as_array().unwrap()[0];
+    assert_eq!(d["path"], "news/item.md");
+    assert_eq!(
+        (d["pos"]["line"].as_u64(), d["pos"]["col"].as_u64()),
+        (Some(6), Some(8))
+    );
+    assert_eq!(d["severity"], "warning");
+}
