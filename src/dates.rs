@@ -206,25 +206,31 @@ pub fn path_date(text: &str) -> Option<NaiveDate> {
         .filter(|d| d.format("%Y-%m-%d").to_string() == text)
 }
 
-/// For clap: a `--date`, `--from` or `--to` value, with a message that names YYYY-MM-DD.
-pub fn cli_date(text: &str) -> Result<NaiveDate, String> {
+/// Why a `--date`, `--from` or `--to` value is refused: each message names YYYY-MM-DD, and
+/// the date to write where it can be known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CliDateError {
+    #[error("`{written}` has a time; give the date only, as YYYY-MM-DD: {}", iso(*.date, None))]
+    HasTime { written: String, date: NaiveDate },
+    #[error("write the date as YYYY-MM-DD: {} ({})", iso(*.0, None), long(*.0))]
+    NotIso(NaiveDate),
+    #[error("{0} (dates are YYYY-MM-DD)")]
+    NoSuchDay(DateError),
+    #[error("`{0}` is not a date; write it as YYYY-MM-DD, e.g. 2027-02-09")]
+    Unreadable(String),
+}
+
+/// For clap: a `--date`, `--from` or `--to` value.
+pub fn cli_date(text: &str) -> Result<NaiveDate, CliDateError> {
     match parse_date_time(text) {
         Ok((d, None)) => Ok(d),
-        Ok((d, Some(_))) => Err(format!(
-            "`{}` has a time; give the date only, as YYYY-MM-DD: {}",
-            text.trim(),
-            iso(d, None)
-        )),
-        Err(DateError::NotIso { date, .. }) => Err(format!(
-            "write the date as YYYY-MM-DD: {} ({})",
-            iso(date, None),
-            long(date)
-        )),
-        Err(e @ DateError::NoSuchDay { .. }) => Err(format!("{e} (dates are YYYY-MM-DD)")),
-        Err(_) => Err(format!(
-            "`{}` is not a date; write it as YYYY-MM-DD, e.g. 2027-02-09",
-            text.trim()
-        )),
+        Ok((date, Some(_))) => Err(CliDateError::HasTime {
+            written: text.trim().to_string(),
+            date,
+        }),
+        Err(DateError::NotIso { date, .. }) => Err(CliDateError::NotIso(date)),
+        Err(e @ DateError::NoSuchDay { .. }) => Err(CliDateError::NoSuchDay(e)),
+        Err(_) => Err(CliDateError::Unreadable(text.trim().to_string())),
     }
 }
 
@@ -339,14 +345,21 @@ mod tests {
         assert!(
             cli_date("09/02/2027")
                 .unwrap_err()
+                .to_string()
                 .contains("YYYY-MM-DD: 2027-02-09")
         );
         assert!(
             cli_date("2027-02-30")
                 .unwrap_err()
+                .to_string()
                 .contains("February 2027 has 28 days")
         );
-        assert!(cli_date("tomorrow").unwrap_err().contains("YYYY-MM-DD"));
+        assert!(
+            cli_date("tomorrow")
+                .unwrap_err()
+                .to_string()
+                .contains("YYYY-MM-DD")
+        );
         assert_eq!(cli_date("2027-02-09"), Ok(d(2027, 2, 9)));
     }
 }

@@ -353,12 +353,7 @@ pub async fn report(
     now: crate::timestamp::Timestamp,
 ) -> Result<Report, ImpactError> {
     let tz = project.settings.organisation.time_zone;
-    let at = |t: crate::timestamp::Timestamp| {
-        t.to_utc()
-            .unwrap_or_default()
-            .with_timezone(&tz)
-            .to_rfc3339()
-    };
+    let at = |t: crate::timestamp::Timestamp| project.local(t).to_rfc3339();
     let (label, issues, from, to) = issues_in(store, scope, tz, now).await?;
     let mut g = Gathered {
         issues,

@@ -27,6 +27,7 @@ pub mod instance;
 pub mod issue;
 pub mod late;
 pub mod load;
+pub mod local_time;
 pub mod markdown;
 pub mod news_dates;
 pub mod news_window;

@@ -27,7 +27,7 @@ fn missed(
     now: DateTime<Utc>,
 ) -> Option<(DateTime<chrono_tz::Tz>, NaiveDate)> {
     let tz = project.settings.organisation.time_zone;
-    let next = b.schedule.next_after(&now.with_timezone(&tz))?.date_naive();
+    let next = b.schedule.next_after(&project.local(now))?.date_naive();
     let carried_next = n.publish > next
         || n.publish >= window_start(b, tz, next)
         || n.until.as_ref().is_some_and(|u| u.value >= next);
@@ -139,7 +139,7 @@ pub fn deadlines_before_issue(project: &Project, now: DateTime<Utc>) -> Diagnost
 /// `campaign_lookahead_days` before it): the issue would say "book by" a day already gone.
 pub fn booking_deadlines_before_issue(project: &Project, now: DateTime<Utc>) -> Diagnostics {
     let tz = project.settings.organisation.time_zone;
-    let today = now.with_timezone(&tz).date_naive();
+    let today = project.local(now).date_naive();
     let mut out = Diagnostics::new();
     for c in &project.campaigns {
         let Some(deadline) = c.event.booking_deadline else {

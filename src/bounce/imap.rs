@@ -59,6 +59,7 @@ pub async fn poll_once(
     verp: &Verp,
     signer: &Signer,
     policy: SoftPolicy,
+    clock: &dyn crate::clock::Clock,
 ) -> Result<PassSummary, ImapError> {
     let addr = format!("{}:{}", m.host, m.port);
     if m.password.is_none() {
@@ -76,9 +77,9 @@ pub async fn poll_once(
                 .connect(name, tcp)
                 .await
                 .map_err(|e| ImapError::Tls(addr.clone(), e.to_string()))?;
-            session(tls, m, &addr, store, verp, signer, policy).await
+            session(tls, m, store, verp, signer, policy, clock).await
         } else {
-            session(tcp, m, &addr, store, verp, signer, policy).await
+            session(tcp, m, store, verp, signer, policy, clock).await
         }
     };
     tokio::time::timeout(PASS_TIMEOUT, run)
@@ -128,15 +129,17 @@ fn proto(what: &'static str) -> impl Fn(async_imap::error::Error) -> ImapError {
 async fn session<S>(
     stream: S,
     m: &ImapMailbox,
-    addr: &str,
     store: &Store,
     verp: &Verp,
     signer: &Signer,
     policy: SoftPolicy,
+    clock: &dyn crate::clock::Clock,
 ) -> Result<PassSummary, ImapError>
 where
     S: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send,
 {
+    let addr = format!("{}:{}", m.host, m.port);
+    let addr = addr.as_str();
     let mut s = log_in(stream, m, addr).await?;
     s.select(&m.folder).await.map_err(proto("SELECT"))?;
     let mut uids: Vec<u32> = s
@@ -153,16 +156,8 @@ where
             continue;
         };
         sorted.summary.read += 1;
-        let outcome = super::ingest(
-            store,
-            verp,
-            signer,
-            policy,
-            body,
-            None,
-            crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc()),
-        )
-        .await;
+        let outcome =
+            super::ingest(store, verp, signer, policy, body, None, clock.timestamp()).await;
         match outcome {
             Ok(o) => {
                 super::log(&o);

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::config::{DatabaseUrl, Project};
-use crate::daemon::lock::SenderLock;
 use crate::store::backup::{put_in_place, snapshot, verify};
+use crate::store::sender_lock::SenderLock;
 
 pub async fn backup(p: &Project, file: &Path) -> anyhow::Result<ExitCode> {
     match &p.settings.database {
@@ -38,7 +38,11 @@ pub async fn backup(p: &Project, file: &Path) -> anyhow::Result<ExitCode> {
     }
 }
 
-pub async fn restore(p: &Project, file: &Path) -> anyhow::Result<ExitCode> {
+pub async fn restore(
+    p: &Project,
+    file: &Path,
+    clock: &dyn crate::clock::Clock,
+) -> anyhow::Result<ExitCode> {
     match &p.settings.database {
         DatabaseUrl::Postgres { url, marker } => {
             let url = without_password(url.expose());
@@ -59,9 +63,7 @@ pub async fn restore(p: &Project, file: &Path) -> anyhow::Result<ExitCode> {
                     db.display()
                 )
             })?;
-            let stamp = crate::clock::SystemClock::utc()
-                .format("%Y%m%dT%H%M%SZ")
-                .to_string();
+            let stamp = clock.now_utc().format("%Y%m%dT%H%M%SZ").to_string();
             let aside = put_in_place(db, file, &stamp).await?;
             if let Some(aside) = aside {
                 println!(

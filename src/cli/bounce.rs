@@ -26,7 +26,11 @@ fn envelope_recipient(given: Option<String>) -> Option<String> {
         .filter(|r| !r.trim().is_empty())
 }
 
-pub async fn run(project: &Project, recipient: Option<String>) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    project: &Project,
+    recipient: Option<String>,
+    clock: &dyn crate::clock::Clock,
+) -> anyhow::Result<ExitCode> {
     let mut message = Vec::new();
     let mut stdin = std::io::stdin().lock();
     (&mut stdin).take(MAX_MESSAGE).read_to_end(&mut message)?;
@@ -66,7 +70,7 @@ pub async fn run(project: &Project, recipient: Option<String>) -> anyhow::Result
         b.policy(),
         message,
         recipient.as_deref(),
-        crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc()),
+        clock.timestamp(),
     )
     .await;
     match outcome {
@@ -113,7 +117,7 @@ fn pipe_user_hint(
 }
 
 /// `bulletin bounce --imap`: one pass over the configured mailbox; exit 1 if it failed.
-pub async fn imap(project: &Project) -> anyhow::Result<ExitCode> {
+pub async fn imap(project: &Project, clock: &dyn crate::clock::Clock) -> anyhow::Result<ExitCode> {
     let Some(b) = &project.settings.bounces else {
         anyhow::bail!("[bounces] is not configured");
     };
@@ -123,7 +127,7 @@ pub async fn imap(project: &Project) -> anyhow::Result<ExitCode> {
     let signer = crate::compose::signer(project)?;
     let verp = bounce::Verp::new(&b.address, signer.secrets());
     let store = Store::open_with(&project.settings.database, OpenMode::Existing).await?;
-    let s = bounce::imap::poll_once(m, &store, &verp, &signer, b.policy()).await?;
+    let s = bounce::imap::poll_once(m, &store, &verp, &signer, b.policy(), clock).await?;
     let unsubscribed = if s.unsubscribed > 0 {
         format!(", {} unsubscribe request(s)", s.unsubscribed)
     } else {

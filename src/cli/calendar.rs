@@ -18,21 +18,30 @@ pub const UNCONFIRMED: &str = "unconfirmed";
 /// How far ahead `calendar` looks when `--to` is not given.
 pub const DEFAULT_DAYS: u64 = 90;
 
+/// Why the range asked for cannot be shown: a usage error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RangeError {
+    #[error("--from {0} is too far in the future")]
+    TooFar(NaiveDate),
+    #[error("--to {to} is before --from {from}")]
+    Backwards { from: NaiveDate, to: NaiveDate },
+}
+
 /// The range asked for: `--from` defaults to `today`, `--to` to 90 days after `--from`.
 pub fn resolve_range(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     today: NaiveDate,
-) -> Result<(NaiveDate, NaiveDate), String> {
+) -> Result<(NaiveDate, NaiveDate), RangeError> {
     let from = from.unwrap_or(today);
     let to = match to {
         Some(to) => to,
         None => from
             .checked_add_days(Days::new(DEFAULT_DAYS))
-            .ok_or_else(|| format!("--from {from} is too far in the future"))?,
+            .ok_or(RangeError::TooFar(from))?,
     };
     if to < from {
-        return Err(format!("--to {to} is before --from {from}"));
+        return Err(RangeError::Backwards { from, to });
     }
     Ok((from, to))
 }
@@ -45,7 +54,7 @@ pub fn run(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let org = &project.settings.organisation;
-    let today = now.with_timezone(&org.time_zone).date_naive();
+    let today = project.local(now).date_naive();
     let (from, to) = match resolve_range(from, to, today) {
         Ok(range) => range,
         // A usage error: clap prints it and exits with 2, as for any other bad argument.
@@ -97,24 +106,15 @@ pub fn table(
                 )
             })
             .collect();
-        let w_id = rows
-            .iter()
-            .map(|r| r.2.chars().count())
-            .max()
-            .unwrap_or(0)
-            .max(8);
-        let w_when = rows
-            .iter()
-            .map(|r| r.0.chars().count())
-            .max()
-            .unwrap_or(0)
-            .max(4);
-        let w_title = rows
-            .iter()
-            .map(|r| r.1.chars().count())
-            .max()
-            .unwrap_or(0)
-            .max(4);
+        // Each column as wide as its widest cell (in characters), at least its heading.
+        let width = |column: usize, heading: usize| {
+            rows.iter()
+                .map(|r| [r.0.as_str(), r.1, r.2][column].chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(heading)
+        };
+        let (w_when, w_title, w_id) = (width(0, 4), width(1, 4), width(2, 8));
         s.push_str(&format!("{range} ({})\n\n", calendar.time_zone()));
         s.push_str(&format!(
             "{:<w_when$}  {:<w_title$}  {:<w_id$}  DATES\n",

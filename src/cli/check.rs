@@ -13,9 +13,9 @@ pub(super) fn check(
     config_path: &std::path::Path,
     env: &Env,
     format: CheckFormat,
+    now: chrono::DateTime<chrono::Utc>,
     readability: bool,
 ) -> anyhow::Result<ExitCode> {
-    let now = crate::clock::SystemClock::utc();
     let Loaded {
         project,
         mut diagnostics,

@@ -14,12 +14,13 @@ pub async fn run(
     project: &Project,
     scope: Scope,
     format: TableJsonCsv,
+    clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
     let store = Store::open_read_only(&project.settings.database)
         .await
         .context("opening the ledger")?;
-    let now = crate::clock::SystemClock::utc().timestamp();
-    let r = report(project, &store, &scope, now.into()).await?;
+    let now = clock.timestamp();
+    let r = report(project, &store, &scope, now).await?;
     let mut out = std::io::stdout().lock();
     match format {
         TableJsonCsv::Json => {

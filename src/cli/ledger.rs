@@ -1,6 +1,7 @@
 //! The commands that read or change the ledger without sending: `status`, `suppress`,
 //! `unsuppress`, `approve`, and the ledger helpers the other commands share.
 
+use crate::local_time::STAMP;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -63,7 +64,11 @@ pub(crate) fn operator() -> String {
 }
 
 /// `status [--format json]`.
-pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
+pub async fn status(
+    project: &Project,
+    json: bool,
+    clock: &dyn crate::clock::Clock,
+) -> anyhow::Result<ExitCode> {
     let store = open(project).await?;
     let rows = store.status().await?;
     if json {
@@ -71,7 +76,7 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let cancelled = store.cancelled_fires().await?;
-    print_cancelled_fires(project, &cancelled);
+    print_cancelled_fires(project, &cancelled, clock);
     if rows.is_empty() {
         println!("no issues yet");
         return Ok(ExitCode::SUCCESS);
@@ -87,11 +92,7 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
     {
         for e in store.events(r.issue).await? {
             if e.kind == "cancelled" || e.kind == "withdrawn" {
-                let when =
-                    e.at.to_utc()
-                        .unwrap_or_default()
-                        .with_timezone(&tz)
-                        .format("%Y-%m-%d %H:%M %Z");
+                let when = project.local(e.at).format(STAMP);
                 audit
                     .entry((r.issue, e.kind))
                     .or_insert_with(|| format!("{}, {when}", e.detail));
@@ -110,7 +111,7 @@ pub async fn status(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
         println!("proofs to the editors:");
         print_status_rows(&proofs, tz, &audit);
     }
-    let now = crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc());
+    let now = clock.timestamp();
     let limit = project.settings.transport.max_per_day;
     if let Some(w) = crate::delivery::daily::waiting(&store, limit, tz, now).await? {
         println!("{}", w.describe(tz));
@@ -198,20 +199,17 @@ fn print_status_rows(rows: &[&IssueStatus], tz: chrono_tz::Tz, audit: &Audit) {
 /// The issues cancelled before they were created, with who and when, and how to restore the
 /// ones still to come: they have no row in the ledger's issues, so without this `status` would
 /// say nothing of them.
-fn print_cancelled_fires(project: &Project, cancelled: &[CancelledFire]) {
+fn print_cancelled_fires(
+    project: &Project,
+    cancelled: &[CancelledFire],
+    clock: &dyn crate::clock::Clock,
+) {
     if cancelled.is_empty() {
         return;
     }
-    let tz = project.settings.organisation.time_zone;
-    let now = crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc());
+    let now = clock.timestamp();
     println!("cancelled before they were created:");
-    let at = |t: i64| {
-        chrono::DateTime::from_timestamp(t, 0)
-            .unwrap_or_default()
-            .with_timezone(&tz)
-            .format("%Y-%m-%d %H:%M %Z")
-            .to_string()
-    };
+    let at = |t: i64| project.local(t).format(STAMP).to_string();
     for c in cancelled {
         let date = c.for_date.map(|d| d.to_string()).unwrap_or_default();
         let mut line = format!(
@@ -260,12 +258,13 @@ pub async fn suppress(
     list: Option<&str>,
     bulletin: Option<&str>,
     reason: Option<&str>,
+    clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
     let e = EmailAddress::parse(email)
         .map_err(|err| anyhow::anyhow!("{email}: invalid address: {err}"))?;
     let scope = scope(project, list, bulletin)?;
     let store = open(project).await?;
-    let now = crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc());
+    let now = clock.timestamp();
     let added = store.suppress(&e.key(), &scope, reason, now).await?;
     // Whole-address and bulletin suppressions reach created issues through the ledger alone;
     // a list's needs the lists, which the command has.
@@ -296,6 +295,7 @@ pub async fn unsuppress(
     email: &str,
     list: Option<&str>,
     bulletin: Option<&str>,
+    clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
     let e = EmailAddress::parse(email)
         .map_err(|err| anyhow::anyhow!("{email}: invalid address: {err}"))?;
@@ -305,11 +305,7 @@ pub async fn unsuppress(
     };
     let store = open(project).await?;
     let n = store
-        .unsuppress(
-            &e.key(),
-            scope.as_ref(),
-            crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc()),
-        )
+        .unsuppress(&e.key(), scope.as_ref(), clock.timestamp())
         .await?;
     println!("removed {n} suppression(s) of {}", e.key());
     Ok(ExitCode::SUCCESS)
@@ -318,14 +314,13 @@ pub async fn unsuppress(
 /// `approve BULLETIN --date D [--by NAME]`.
 pub async fn approve(
     project: &Project,
-    bulletin: &str,
+    b: &crate::config::Bulletin,
     date: NaiveDate,
     by: Option<String>,
     late: bool,
+    clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
-    let Some(b) = project.bulletin(bulletin) else {
-        anyhow::bail!("unknown bulletin `{bulletin}`");
-    };
+    let bulletin = &b.id;
     let by = approver(by)?;
     if !b.require_approval {
         eprintln!(
@@ -334,7 +329,7 @@ pub async fn approve(
     }
     let store = open(project).await?;
     let tz = project.settings.organisation.time_zone;
-    let now = crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc());
+    let now = clock.timestamp();
     let has_issue = store
         .find_issue(&b.id, date, IssueKind::Issue)
         .await?
@@ -346,23 +341,7 @@ pub async fn approve(
         .iter()
         .any(|h| h.job == job && h.for_date == Some(date));
     if !has_issue && !held && crate::issue::fire_on(b, tz, date).is_none() {
-        let (before, after) = nearest_fires(b, tz, date);
-        eprintln!(
-            "error: {bulletin} has no issue on {date}: its schedule does not fire that day; nothing was approved"
-        );
-        let mut near = Vec::new();
-        if let Some(d) = before {
-            near.push(format!("{d} (before)"));
-        }
-        if let Some(d) = after {
-            near.push(format!("{d} (after)"));
-        }
-        if !near.is_empty() {
-            eprintln!("  nearest issue dates: {}", near.join(", "));
-        }
-        if let Some(d) = after.or(before) {
-            eprintln!("  hint: bulletin approve {bulletin} --date {d}");
-        }
+        refuse_unscheduled(b, tz, date);
         return Ok(ExitCode::FAILURE);
     }
     let fire = crate::issue::fire_on(b, tz, date).map(crate::timestamp::Timestamp::from);
@@ -376,7 +355,7 @@ pub async fn approve(
             && crate::late::passed_unsent(due, recorded, now, i64::from(b.catch_up_hours) * 3600)
     });
     if let Some(due) = fire.filter(|_| passed && !late) {
-        refuse_passed(project, b, date, due.secs(), now.secs());
+        refuse_passed(project, b, date, due, now);
         return Ok(ExitCode::FAILURE);
     }
     let added = store.approve(&b.id, date, &by, now).await?;
@@ -411,6 +390,28 @@ pub async fn approve(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `approve` for a date the schedule does not fire on: said, with the nearest issue dates.
+fn refuse_unscheduled(b: &crate::config::Bulletin, tz: chrono_tz::Tz, date: NaiveDate) {
+    let bulletin = b.id.as_str();
+    let (before, after) = nearest_fires(b, tz, date);
+    eprintln!(
+        "error: {bulletin} has no issue on {date}: its schedule does not fire that day; nothing was approved"
+    );
+    let mut near = Vec::new();
+    if let Some(d) = before {
+        near.push(format!("{d} (before)"));
+    }
+    if let Some(d) = after {
+        near.push(format!("{d} (after)"));
+    }
+    if !near.is_empty() {
+        eprintln!("  nearest issue dates: {}", near.join(", "));
+    }
+    if let Some(d) = after.or(before) {
+        eprintln!("  hint: bulletin approve {bulletin} --date {d}");
+    }
+}
+
 /// Who approves: `--by`, else `$USER`. An approval is the audit record of who let an issue
 /// go, so it is never recorded as "unknown".
 fn approver(by: Option<String>) -> anyhow::Result<String> {
@@ -435,19 +436,18 @@ fn refuse_passed(
     project: &Project,
     b: &crate::config::Bulletin,
     date: NaiveDate,
-    due: i64,
-    now: i64,
+    due: crate::timestamp::Timestamp,
+    now: crate::timestamp::Timestamp,
 ) {
     let bulletin = b.id.as_str();
     let tz = project.settings.organisation.time_zone;
-    let at = chrono::DateTime::from_timestamp(due, 0)
-        .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string())
-        .unwrap_or_default();
+    let at = project.local(due).format(STAMP);
     eprintln!(
         "error: {bulletin} {date} was due at {at} and was never created; it is past its catch-up window ({} hours), so the daemon will not send it; nothing was approved",
         b.catch_up_hours
     );
-    let next = chrono::DateTime::from_timestamp(now, 0)
+    let next = now
+        .to_utc()
         .and_then(|t| crate::schedule::issue_fires_after(b, tz, t).next())
         .map(|p| p.date());
     match next {

@@ -1,10 +1,15 @@
 //! The command line: clap definitions ([`args`]) and the commands, one module a command or a
-//! small group, each a thin call into the library. `main.rs` only parses and calls [`run`].
+//! small group, each a thin call into the library. `main.rs` parses, makes the one clock, and
+//! hands `bulletin run` to the daemon and every other command to [`run`]; the commands reach the
+//! ledger's sending through [`crate::send::Service`], as the daemon does, never the daemon.
 
 use std::process::ExitCode;
 
 use anyhow::Context;
 
+use std::sync::Arc;
+
+use crate::clock::Clock;
 use crate::config::{Env, Loaded, Project};
 
 mod args;
@@ -28,34 +33,71 @@ pub use args::{
 pub use lists::{ListRow, list_rows};
 pub use logging::init_logging;
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+/// The async runtime the commands that use the ledger (and the daemon) run on.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")
 }
 
-/// Run the parsed command line; the exit code follows DESIGN.md (0 ok, 1 failed or invalid).
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+/// Run the parsed command line (every command but `run`, the daemon, which `main` starts). The
+/// exit codes are the architecture notes' (`../shared/DESIGN.md`, kept beside the repository):
+/// 0 done, 1 failed or invalid, 2 a usage error (clap's); `bounce` also uses 75 to keep a
+/// message queued at the MTA.
+pub fn run(cli: Cli, clock: Arc<dyn Clock>) -> anyhow::Result<ExitCode> {
     let env = Env::from_process();
-    if let Command::Check {
-        format,
-        readability,
-    } = cli.command
-    {
-        return check::check(&cli.config, &env.for_checking(), format, readability);
-    }
-    if let Command::Run = cli.command {
-        return runtime()?.block_on(crate::daemon::run(cli.config.clone(), env));
+    match cli.command {
+        Command::Check {
+            format,
+            readability,
+        } => {
+            return check::check(
+                &cli.config,
+                &env.for_checking(),
+                format,
+                clock.now_utc(),
+                readability,
+            );
+        }
+        Command::Run => anyhow::bail!("`bulletin run` starts the daemon, not a command"),
+        _ => {}
     }
     // Only sending needs the secrets; the other commands work from a shell without them.
     let env = match cli.command {
         Command::Send { .. } | Command::Bounce { imap: true, .. } => env,
         _ => env.for_reading(),
     };
-    // A command that only reads goes on past rows left out of a list; one that writes does not.
-    let reads_only = matches!(
-        cli.command,
+    let reads_only = reads_only(&cli.command);
+    let Some(project) = load_or_report(&cli.config, &env, reads_only, clock.now_utc()) else {
+        if let Command::Bounce { imap: false, .. } = cli.command {
+            // Keep the message queued at the MTA until the settings are fixed.
+            return Ok(ExitCode::from(bounce::EX_TEMPFAIL));
+        }
+        return Ok(ExitCode::FAILURE);
+    };
+    let config_arg = config_arg(&cli.config);
+    match cli.command {
+        Command::Calendar { from, to, format } => {
+            calendar::run(&project, from, to, format, clock.now_utc())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Preview {
+            bulletin,
+            date,
+            out,
+        } => {
+            let b = crate::compose::find(&project, &bulletin)?;
+            preview::run(&project, b, date, out.as_deref(), &*clock)
+        }
+        command => runtime()?.block_on(on_ledger(&project, command, &config_arg, clock)),
+    }
+}
+
+/// A command that only reads goes on past rows left out of a list; one that writes does not.
+fn reads_only(command: &Command) -> bool {
+    matches!(
+        command,
         Command::Lists { .. }
             | Command::Status { .. }
             | Command::Calendar { .. }
@@ -63,114 +105,47 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             | Command::Preview { .. }
             | Command::Suppressions { .. }
             | Command::Impact { .. }
-    );
-    let Some(project) = load_or_report(&cli.config, &env, reads_only) else {
-        if let Command::Bounce { imap: false, .. } = cli.command {
-            // Keep the message queued at the MTA until the settings are fixed.
-            return Ok(ExitCode::from(bounce::EX_TEMPFAIL));
+    )
+}
+
+/// The commands that read or write the ledger (or may, when there is one).
+async fn on_ledger(
+    p: &Project,
+    command: Command,
+    config_arg: &str,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<ExitCode> {
+    let c = &*clock;
+    match command {
+        Command::Check { .. }
+        | Command::Run
+        | Command::Calendar { .. }
+        | Command::Preview { .. } => {
+            unreachable!("handled by run")
         }
-        return Ok(ExitCode::FAILURE);
-    };
-    let p = &project;
-    match cli.command {
-        Command::Check { .. } | Command::Run => unreachable!("handled above"),
-        Command::Bounce { imap: true, .. } => runtime()?.block_on(bounce::imap(p)),
-        Command::Bounce { recipient, .. } => runtime()?.block_on(bounce::run(p, recipient)),
-        Command::Approve {
-            bulletin,
-            date,
-            by,
-            late,
-        } => runtime()?.block_on(ledger::approve(p, &bulletin, date, by, late)),
+        Command::Bounce { imap: true, .. } => bounce::imap(p, c).await,
+        Command::Bounce { recipient, .. } => bounce::run(p, recipient, c).await,
         Command::Lists {
             format,
-            stale: true,
-            ..
-        } => {
-            let stale = runtime()?.block_on(async {
-                let store = crate::store::Store::open_read_only(&p.settings.database)
-                    .await
-                    .context("opening the ledger")?;
-                anyhow::Ok(store.stale_addresses().await?)
-            })?;
-            lists::stale_lists(p, &stale, format)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Lists {
-            format,
+            stale,
             members,
             who,
-            ..
-        } => {
-            let suppressions = runtime()?.block_on(ledger::existing_suppressions(p))?;
-            let json = format == TableOrJson::Json;
-            match (members, who) {
-                (Some(list), _) => operator::list_members(p, &suppressions, &list, json),
-                (None, Some(email)) => operator::lists_who(p, &suppressions, &email, json),
-                (None, None) => {
-                    lists::lists(p, &suppressions, format)?;
-                    Ok(ExitCode::SUCCESS)
-                }
-            }
-        }
-        Command::Suppressions { format } => runtime()?.block_on(operator::suppressions(p, format)),
+        } => lists_command(p, format, stale, members, who).await,
+        Command::Suppressions { format } => operator::suppressions(p, format).await,
         Command::Impact {
             issue,
             quarter,
             format,
-        } => runtime()?.block_on(impact::run(
-            p,
-            quarter.unwrap_or(crate::impact::Scope::Issue(issue.unwrap_or_default())),
-            format,
-        )),
-        Command::Cancel { bulletin, date } => {
-            runtime()?.block_on(operator::cancel(p, &bulletin, date))
-        }
-        Command::Uncancel { bulletin, date } => {
-            runtime()?.block_on(operator::uncancel(p, &bulletin, date))
-        }
-        Command::Withdraw { bulletin, date } => {
-            runtime()?.block_on(operator::withdraw(p, &bulletin, date))
-        }
-        Command::Calendar { from, to, format } => {
-            calendar::run(p, from, to, format, crate::clock::SystemClock::utc())?;
-            Ok(ExitCode::SUCCESS)
+        } => {
+            let scope = quarter.unwrap_or(crate::impact::Scope::Issue(issue.unwrap_or_default()));
+            impact::run(p, scope, format, c).await
         }
         Command::Schedule {
             count,
             months,
             from,
             format,
-        } => {
-            let tz = p.settings.organisation.time_zone;
-            let after = match from {
-                Some(d) => (crate::issue::start_of_day(tz, d) - chrono::Duration::seconds(1))
-                    .with_timezone(&chrono::Utc),
-                None => crate::clock::SystemClock::utc(),
-            };
-            // What the ledger already holds is not coming; no ledger yet, nothing is sent.
-            let created = runtime()?.block_on(async {
-                match crate::store::Store::open_read_only(&p.settings.database).await {
-                    Ok(store) => store.created_issues().await.unwrap_or_default(),
-                    Err(_) => Default::default(),
-                }
-            });
-            let cancelled = runtime()?.block_on(ledger::cancelled_fires(p))?;
-            schedule::run(
-                p,
-                schedule::Horizon { count, months },
-                format,
-                after,
-                &created,
-                &cancelled,
-            )?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Preview {
-            bulletin,
-            date,
-            out,
-        } => preview::run(p, &bulletin, date, out.as_deref()),
+        } => schedule::on_ledger(p, schedule::Horizon { count, months }, from, format, c).await,
         Command::Send {
             bulletin,
             now,
@@ -187,9 +162,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 test_to: &test_to,
                 force,
                 yes,
-                config_arg: config_arg(&cli.config),
+                config_arg: config_arg.to_string(),
             };
-            runtime()?.block_on(send::send(p, &bulletin, &opts))
+            send::send(p, crate::compose::find(p, &bulletin)?, &opts, clock).await
         }
         Command::Status {
             format,
@@ -199,39 +174,84 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let json = format == TableOrJson::Json;
             match issue {
-                Some(issue) => runtime()?.block_on(operator::recipients(
-                    p,
-                    &issue,
-                    state.map(RecipientFilter::state),
-                    json,
-                )),
-                None => runtime()?.block_on(ledger::status(p, json)),
+                Some(issue) => {
+                    operator::recipients(p, &issue, state.map(RecipientFilter::state), json).await
+                }
+                None => ledger::status(p, json, c).await,
             }
         }
-        Command::Backup { file } => runtime()?.block_on(backup::backup(p, &file)),
-        Command::Restore { file } => runtime()?.block_on(backup::restore(p, &file)),
+        Command::Backup { file } => backup::backup(p, &file).await,
+        Command::Restore { file } => backup::restore(p, &file, c).await,
+        command => by_hand(p, command, c).await,
+    }
+}
+
+/// `lists [--stale | --members LIST | --who EMAIL]`.
+async fn lists_command(
+    p: &Project,
+    format: TableOrJson,
+    stale: bool,
+    members: Option<String>,
+    who: Option<String>,
+) -> anyhow::Result<std::process::ExitCode> {
+    use anyhow::Context;
+    if stale {
+        let store = crate::store::Store::open_read_only(&p.settings.database)
+            .await
+            .context("opening the ledger")?;
+        lists::stale_lists(p, &store.stale_addresses().await?, format)?;
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    let suppressions = ledger::existing_suppressions(p).await?;
+    let json = format == TableOrJson::Json;
+    match (members, who) {
+        (Some(list), _) => operator::list_members(p, &suppressions, &list, json),
+        (None, Some(email)) => operator::lists_who(p, &suppressions, &email, json),
+        (None, None) => {
+            lists::lists(p, &suppressions, format)?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The commands by which people act on issues and addresses: approve, cancel, uncancel,
+/// withdraw, suppress and unsuppress.
+async fn by_hand(p: &Project, command: Command, c: &dyn Clock) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Approve {
+            bulletin,
+            date,
+            by,
+            late,
+        } => ledger::approve(p, crate::compose::find(p, &bulletin)?, date, by, late, c).await,
+        Command::Cancel { bulletin, date } => {
+            let b = crate::compose::find(p, &bulletin)?;
+            operator::act(p, &b.id, date, operator::Act::Cancel, c).await
+        }
+        Command::Uncancel { bulletin, date } => {
+            let b = crate::compose::find(p, &bulletin)?;
+            operator::act(p, &b.id, date, operator::Act::Uncancel, c).await
+        }
+        Command::Withdraw { bulletin, date } => {
+            let b = crate::compose::find(p, &bulletin)?;
+            operator::act(p, &b.id, date, operator::Act::Withdraw, c).await
+        }
         Command::Suppress {
             email,
             list,
             bulletin,
             reason,
-        } => runtime()?.block_on(ledger::suppress(
-            p,
-            &email,
-            list.as_deref(),
-            bulletin.as_deref(),
-            reason.as_deref(),
-        )),
+        } => {
+            let (list, bulletin, reason) =
+                (list.as_deref(), bulletin.as_deref(), reason.as_deref());
+            ledger::suppress(p, &email, list, bulletin, reason, c).await
+        }
         Command::Unsuppress {
             email,
             list,
             bulletin,
-        } => runtime()?.block_on(ledger::unsuppress(
-            p,
-            &email,
-            list.as_deref(),
-            bulletin.as_deref(),
-        )),
+        } => ledger::unsuppress(p, &email, list.as_deref(), bulletin.as_deref(), c).await,
+        _ => unreachable!("dispatched by on_ledger"),
     }
 }
 
@@ -254,12 +274,17 @@ fn config_arg(path: &std::path::Path) -> String {
 /// `reads_only`, a project whose only errors are CSV rows left out of lists is used without
 /// those rows, the rows printed as warnings. Rows a list skips (`invalid_rows = "skip"`) are
 /// printed as warnings for every command, so whoever sends sees who was left out.
-fn load_or_report(config_path: &std::path::Path, env: &Env, reads_only: bool) -> Option<Project> {
+fn load_or_report(
+    config_path: &std::path::Path,
+    env: &Env,
+    reads_only: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Project> {
     let Loaded {
         project,
         partial,
         diagnostics,
-    } = crate::load::load(config_path, env, crate::clock::SystemClock::utc());
+    } = crate::load::load(config_path, env, now);
     let diagnostics = diagnostics.as_given(config_path);
     if let (true, Some(partial)) = (reads_only, partial) {
         let rows = diagnostics.error_count();

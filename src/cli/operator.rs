@@ -41,13 +41,10 @@ async fn find_named_issue(store: &Store, name: &str) -> anyhow::Result<crate::st
 }
 
 fn local_time(project: &Project, at: i64) -> String {
-    chrono::DateTime::from_timestamp(at, 0)
-        .map(|t| {
-            t.with_timezone(&project.settings.organisation.time_zone)
-                .format("%Y-%m-%d %H:%M %Z")
-                .to_string()
-        })
-        .unwrap_or_default()
+    project
+        .local(at)
+        .format(crate::local_time::STAMP)
+        .to_string()
 }
 
 /// `status ISSUE --recipients [--state S]`.
@@ -109,7 +106,6 @@ pub async fn suppressions(
     format: super::TableJsonCsv,
 ) -> anyhow::Result<ExitCode> {
     use super::TableJsonCsv;
-    let tz = project.settings.organisation.time_zone;
     let rows: Vec<SuppressionRow> = open(project)
         .await?
         .suppressions()
@@ -118,11 +114,7 @@ pub async fn suppressions(
         .map(|s| SuppressionRow {
             email: s.email_key,
             scope: s.scope.to_string(),
-            when: s
-                .created_at
-                .to_utc()
-                .map(|t| t.with_timezone(&tz).to_rfc3339())
-                .unwrap_or_default(),
+            when: project.local(s.created_at).to_rfc3339(),
             how: s.how,
             reason: s.reason,
         })
@@ -306,45 +298,7 @@ pub fn lists_who(
     let e = EmailAddress::parse(email)
         .map_err(|err| anyhow::anyhow!("{email}: invalid address: {err}"))?;
     let key = e.key();
-    let mut rows = Vec::new();
-    for (id, l) in &project.lists.lists {
-        let member = |list: &crate::ids::ListId| {
-            project
-                .lists
-                .members
-                .get(list)
-                .is_some_and(|ms| ms.iter().any(|m| m.email.key() == key))
-        };
-        if !member(&l.id) {
-            continue;
-        }
-        let direct = l.members.iter().any(|m| m.email.key() == key);
-        let via = if direct {
-            "direct".to_string()
-        } else {
-            l.include
-                .iter()
-                .find(|inc| member(&inc.value))
-                .map(|inc| format!("include {}", inc.value))
-                .unwrap_or_else(|| "include".into())
-        };
-        let paths = project
-            .lists
-            .paths_to(id, &key)
-            .iter()
-            .map(|p| {
-                let mut s: Vec<String> = p.iter().map(ToString::to_string).collect();
-                s.push("(direct)".into());
-                s.join(" ← ")
-            })
-            .collect();
-        rows.push(WhoRow {
-            list: id.to_string(),
-            via,
-            paths,
-            suppressed: suppressed_for(project, suppressions, &key, id),
-        });
-    }
+    let rows = who_rows(project, suppressions, &key);
     let other: Vec<String> = suppressions
         .iter()
         .filter(|s| s.email_key == key && matches!(s.scope, SuppressionScope::Bulletin(_)))
@@ -386,27 +340,91 @@ pub fn lists_who(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `cancel` and `withdraw` act only on a bulletin the settings name.
-fn known_bulletin(project: &Project, bulletin: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        project.bulletin(bulletin).is_some(),
-        "unknown bulletin `{bulletin}`"
-    );
-    Ok(())
+/// Each list the address (its `key`) is on, how it gets there, and what stops its mail.
+fn who_rows(project: &Project, suppressions: &[Suppression], key: &str) -> Vec<WhoRow> {
+    let member = |list: &crate::ids::ListId| {
+        project
+            .lists
+            .members
+            .get(list)
+            .is_some_and(|ms| ms.iter().any(|m| m.email.key() == key))
+    };
+    let mut rows = Vec::new();
+    for (id, l) in &project.lists.lists {
+        if !member(&l.id) {
+            continue;
+        }
+        let direct = l.members.iter().any(|m| m.email.key() == key);
+        let via = if direct {
+            "direct".to_string()
+        } else {
+            l.include
+                .iter()
+                .find(|inc| member(&inc.value))
+                .map(|inc| format!("include {}", inc.value))
+                .unwrap_or_else(|| "include".into())
+        };
+        let paths = project
+            .lists
+            .paths_to(id, key)
+            .iter()
+            .map(|p| {
+                let mut s: Vec<String> = p.iter().map(ToString::to_string).collect();
+                s.push("(direct)".into());
+                s.join(" ← ")
+            })
+            .collect();
+        rows.push(WhoRow {
+            list: id.to_string(),
+            via,
+            paths,
+            suppressed: suppressed_for(project, suppressions, key, id),
+        });
+    }
+    rows
 }
 
-/// `cancel BULLETIN --date D`.
-pub async fn cancel(
+/// What `cancel`, `uncancel` and `withdraw` do to a bulletin's issue of a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Act {
+    Cancel,
+    Uncancel,
+    Withdraw,
+}
+
+/// `cancel | uncancel | withdraw BULLETIN --date D`, for a bulletin the settings name (the
+/// dispatcher has looked it up).
+pub async fn act(
     project: &Project,
-    bulletin: &str,
+    id: &crate::ids::BulletinId,
     date: NaiveDate,
+    act: Act,
+    clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
-    known_bulletin(project, bulletin)?;
     let store = open(project).await?;
-    let id = crate::ids::BulletinId::parse(bulletin)?;
-    let Some(row) = store.find_issue(&id, date, IssueKind::Issue).await? else {
-        return cancel_fire(project, &store, bulletin, date).await;
-    };
+    if act == Act::Uncancel {
+        return uncancel(&store, id, date, clock).await;
+    }
+    match (act, store.find_issue(id, date, IssueKind::Issue).await?) {
+        (Act::Cancel, Some(row)) => cancel(&store, &row, clock).await,
+        (Act::Cancel, None) => cancel_fire(project, &store, id, date, clock).await,
+        (_, Some(row)) => withdraw(&store, &row, clock).await,
+        (_, None) => {
+            eprintln!(
+                "error: {id} has no issue on {date} in the ledger (see `bulletin status`); nothing was withdrawn"
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// `cancel BULLETIN --date D` of an issue in the ledger: its waiting deliveries are cancelled.
+async fn cancel(
+    store: &Store,
+    row: &crate::store::IssueRow,
+    clock: &dyn crate::clock::Clock,
+) -> anyhow::Result<ExitCode> {
+    let (bulletin, date) = (&row.bulletin, row.date);
     if row.state == IssueState::Cancelled {
         println!("{bulletin} {date} (issue {}) was already cancelled", row.id);
         return Ok(ExitCode::SUCCESS);
@@ -420,11 +438,7 @@ pub async fn cancel(
         return Ok(ExitCode::SUCCESS);
     }
     let n = store
-        .cancel_issue(
-            row.id,
-            &operator(),
-            crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc()),
-        )
+        .cancel_issue(row.id, &operator(), clock.timestamp())
         .await?;
     let after = store.counts(row.id).await?;
     println!(
@@ -439,11 +453,12 @@ pub async fn cancel(
 async fn cancel_fire(
     project: &Project,
     store: &Store,
-    bulletin: &str,
+    id: &crate::ids::BulletinId,
     date: NaiveDate,
+    clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
-    let job = Job::Bulletin(crate::ids::BulletinId::parse(bulletin)?);
-    let now = crate::clock::SystemClock::utc().timestamp();
+    let (bulletin, now) = (id.as_str(), clock.timestamp());
+    let job = Job::Bulletin(id.clone());
     let detail = format!("{}{}", crate::store::CANCELLED_BY, operator());
     let held = store
         .held_fires()
@@ -455,7 +470,7 @@ async fn cancel_fire(
         None => project.bulletin(bulletin).and_then(|b| {
             crate::issue::fire_on(b, project.settings.organisation.time_zone, date)
                 .map(|t| t.timestamp())
-                .filter(|t| *t > now)
+                .filter(|t| *t > now.secs())
         }),
     };
     let Some(due) = due else {
@@ -471,7 +486,7 @@ async fn cancel_fire(
             Some(date),
             FireState::Skipped,
             &detail,
-            now.into(),
+            now,
         )
         .await?;
     store
@@ -480,7 +495,7 @@ async fn cancel_fire(
             None,
             "cancelled",
             &format!("{bulletin} {date}: {detail}"),
-            now.into(),
+            now,
         )
         .await?;
     if state == FireState::Skipped {
@@ -495,23 +510,21 @@ async fn cancel_fire(
 /// `uncancel BULLETIN --date D`: undo `cancel` of an issue still to come, so it is created
 /// and sent as scheduled. A past one is refused: its time has gone, and `send --now --date`
 /// sends it late if that is wanted.
-pub async fn uncancel(
-    project: &Project,
-    bulletin: &str,
+async fn uncancel(
+    store: &Store,
+    id: &crate::ids::BulletinId,
     date: NaiveDate,
+    clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
-    known_bulletin(project, bulletin)?;
-    let store = open(project).await?;
-    let now = crate::clock::SystemClock::utc().timestamp();
-    let job = Job::Bulletin(crate::ids::BulletinId::parse(bulletin)?);
+    let (bulletin, now) = (id.as_str(), clock.timestamp());
+    let job = Job::Bulletin(id.clone());
     let cancelled = store
         .cancelled_fires()
         .await?
         .into_iter()
         .find(|c| c.job == job && c.for_date == Some(date));
     let Some(c) = cancelled else {
-        let id = crate::ids::BulletinId::parse(bulletin)?;
-        let issue = store.find_issue(&id, date, IssueKind::Issue).await?;
+        let issue = store.find_issue(id, date, IssueKind::Issue).await?;
         match issue {
             Some(row) if row.state == IssueState::Cancelled => eprintln!(
                 "error: {bulletin} {date} (issue {}) was cancelled after it was created; its cancelled deliveries stay cancelled (send the issue again with `bulletin send {bulletin} --now --date {date}`)",
@@ -523,14 +536,14 @@ pub async fn uncancel(
         }
         return Ok(ExitCode::FAILURE);
     };
-    if c.due_at.secs() <= now {
+    if c.due_at <= now {
         eprintln!(
             "error: {bulletin} {date} was due in the past; uncancel restores only an issue still to come (to send it late: `bulletin send {bulletin} --now --date {date}`)"
         );
         return Ok(ExitCode::FAILURE);
     }
     let by = operator();
-    if store.uncancel_fire(&job, c.due_at, &by, now.into()).await? {
+    if store.uncancel_fire(&job, c.due_at, &by, now).await? {
         println!("restored {bulletin} {date}: it will be created and sent as scheduled");
         Ok(ExitCode::SUCCESS)
     } else {
@@ -539,27 +552,15 @@ pub async fn uncancel(
     }
 }
 
-/// `withdraw BULLETIN --date D`.
-pub async fn withdraw(
-    project: &Project,
-    bulletin: &str,
-    date: NaiveDate,
+/// `withdraw BULLETIN --date D` of an issue in the ledger: off the web archive and feed.
+async fn withdraw(
+    store: &Store,
+    row: &crate::store::IssueRow,
+    clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
-    known_bulletin(project, bulletin)?;
-    let store = open(project).await?;
-    let id = crate::ids::BulletinId::parse(bulletin)?;
-    let Some(row) = store.find_issue(&id, date, IssueKind::Issue).await? else {
-        eprintln!(
-            "error: {bulletin} has no issue on {date} in the ledger (see `bulletin status`); nothing was withdrawn"
-        );
-        return Ok(ExitCode::FAILURE);
-    };
+    let (bulletin, date) = (&row.bulletin, row.date);
     if store
-        .withdraw_issue(
-            row.id,
-            &operator(),
-            crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc()),
-        )
+        .withdraw_issue(row.id, &operator(), clock.timestamp())
         .await?
     {
         println!(

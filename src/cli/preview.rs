@@ -42,15 +42,14 @@ pub struct Written {
 /// if created now: a message never carries a future Date).
 pub fn write(
     project: &Project,
-    bulletin: &str,
+    b: &crate::config::Bulletin,
     date: NaiveDate,
     out: Option<&Path>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Written, PreviewError> {
-    let (issue, mut rendered) =
-        compose::compose(project, &compose::find(project, bulletin)?.id, date)?;
-    rendered.set_date(&now.with_timezone(&project.settings.organisation.time_zone));
-    compose::find(project, bulletin)?;
+    let bulletin = &b.id;
+    let (issue, mut rendered) = compose::compose(project, bulletin, date)?;
+    rendered.set_date(&project.local(now));
     // A preview file is left on disk and passed around: it is made out to a sample reader,
     // with a proof's dummy unsubscribe link, so it names no subscriber and carries no working
     // unsubscribe token.
@@ -98,20 +97,17 @@ pub fn write(
 /// `bulletin preview`: write the file and say what is in it.
 pub(super) fn run(
     project: &Project,
-    bulletin: &str,
+    b: &crate::config::Bulletin,
     date: Option<NaiveDate>,
     out: Option<&std::path::Path>,
+    clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
-    let now = crate::clock::SystemClock::utc();
+    let now = clock.now_utc();
     let date = match date {
         Some(d) => d,
-        None => crate::compose::next_issue_date(
-            project,
-            &crate::compose::find(project, bulletin)?.id,
-            now,
-        )?,
+        None => crate::compose::next_issue_date(project, &b.id, now)?,
     };
-    let w = write(project, bulletin, date, out, now)?;
+    let w = write(project, b, date, out, now)?;
     let shown = std::env::current_dir()
         .ok()
         .and_then(|cwd| w.path.strip_prefix(cwd).ok().map(|p| p.to_path_buf()))
@@ -121,7 +117,7 @@ pub(super) fn run(
         shown.display(),
         w.bytes as f64 / 1024.0,
         w.html_bytes as f64 / 1024.0,
-        bulletin,
+        b.id,
         w.issue.date,
         w.sample
     );

@@ -115,6 +115,31 @@ pub fn moved_note(p: &Planned) -> Option<String> {
     Some(note)
 }
 
+/// `schedule [--from D]`: the coming fires from `--from` (else from now), less what the ledger
+/// already holds (no ledger yet, nothing is sent).
+pub async fn on_ledger(
+    p: &Project,
+    horizon: Horizon,
+    from: Option<chrono::NaiveDate>,
+    format: TableOrJson,
+    clock: &dyn crate::clock::Clock,
+) -> anyhow::Result<std::process::ExitCode> {
+    let after = match from {
+        Some(d) => {
+            let tz = p.settings.organisation.time_zone;
+            (crate::issue::start_of_day(tz, d) - chrono::Duration::seconds(1)).with_timezone(&Utc)
+        }
+        None => clock.now_utc(),
+    };
+    let created = match crate::store::Store::open_read_only(&p.settings.database).await {
+        Ok(store) => store.created_issues().await.unwrap_or_default(),
+        Err(_) => Default::default(),
+    };
+    let cancelled = super::ledger::cancelled_fires(p).await?;
+    run(p, horizon, format, after, &created, &cancelled)?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
 pub fn run(
     project: &Project,
     horizon: Horizon,

@@ -10,10 +10,11 @@ use chrono::NaiveDate;
 
 use super::ledger::{open_or_create, operator};
 use crate::address::EmailAddress;
-use crate::clock::SystemClock;
-use crate::config::{DatabaseUrl, Project};
+use crate::clock::Clock;
+use crate::config::Project;
 use crate::delivery::Stop;
-use crate::store::Store;
+use crate::send::{Clearance, Ownership, Service};
+use crate::store::{IssueRow, Store};
 
 /// What `send` was asked to do.
 #[derive(Debug, Clone)]
@@ -30,13 +31,6 @@ pub struct SendOptions<'a> {
     pub yes: bool,
     /// ` --config PATH` to repeat in printed commands (empty for the default).
     pub config_arg: String,
-}
-
-/// Today in the organisation's time zone.
-fn today(project: &Project) -> NaiveDate {
-    crate::clock::SystemClock::utc()
-        .with_timezone(&project.settings.organisation.time_zone)
-        .date_naive()
 }
 
 /// A progress bar on a terminal, none when stderr is not one.
@@ -69,66 +63,66 @@ fn confirm(question: &str) -> anyhow::Result<bool> {
 /// `send BULLETIN --now | --test-to EMAIL…`.
 pub async fn send(
     project: &Project,
-    bulletin: &str,
+    b: &crate::config::Bulletin,
     opts: &SendOptions<'_>,
+    clock: Arc<dyn Clock>,
 ) -> anyhow::Result<ExitCode> {
-    let now_flag = opts.now;
-    let Some(b) = project.bulletin(bulletin) else {
-        // The preview error names the bulletins and suggests the nearest.
-        crate::compose::find(project, bulletin)?;
-        anyhow::bail!("unknown bulletin `{bulletin}`");
-    };
+    let today = project.local(clock.now_utc()).date_naive();
     // The issue goes through the sender lock: one sender per SQLite database, refused beside a
     // running daemon (it sends due issues). A proof touches none of the issue's deliveries, so
     // it runs beside the daemon.
-    let _lock = match (&project.settings.database, now_flag) {
-        (DatabaseUrl::Sqlite(db), true) => Some(crate::daemon::lock::SenderLock::acquire(db)?),
-        _ => None,
+    let ownership = if opts.now {
+        Ownership::take(&project.settings.database)?
+    } else {
+        Ownership::Shared
     };
     let store = open_or_create(project).await?;
-    let clock = Arc::new(SystemClock);
-    let now = crate::timestamp::Timestamp::from(crate::clock::SystemClock::utc());
-    release_dead_leases(project, &store, now, now_flag).await?;
-    let date = match issue_date(project, b, opts) {
+    let service = Service::new(
+        Arc::new(project.clone()),
+        store.clone(),
+        &crate::instance::instance_id(),
+        clock.clone(),
+        Arc::new(AtomicBool::new(false)),
+        Default::default(),
+    )?;
+    service.release_dead_leases(ownership.sweep()).await?;
+    let date = match issue_date(project, b, opts, today) {
         Ok(date) => date,
         Err(e) => {
             eprintln!("error: {e}; nothing was sent");
             return Ok(ExitCode::FAILURE);
         }
     };
-    let existing = if now_flag {
-        store
-            .find_issue(&b.id, date, crate::store::IssueKind::Issue)
-            .await?
-    } else {
-        None
-    };
-    let forced = if now_flag && existing.is_none() {
-        match may_send_now(project, b, &store, date, opts).await? {
+    let forced = if opts.now {
+        let clearance = service.clearance(b, date).await?;
+        match may_send_now(project, b, &store, date, opts, today, &clearance).await? {
             Some(forced) => forced,
             None => return Ok(ExitCode::FAILURE),
         }
     } else {
         false
     };
-    let stopping = Arc::new(AtomicBool::new(false));
-    let sender = crate::send::sender(
-        project,
-        store.clone(),
-        &crate::instance::instance_id(),
-        clock,
-        stopping,
-        Default::default(),
-    )?;
-    let (row, created) = create(project, &store, bulletin, date, opts, forced, now).await?;
+    let (row, created) = if opts.now {
+        let (row, created) = service.create_or_resume(&b.id, date).await?;
+        if forced && created {
+            record_forced(&store, &row, &*clock).await?;
+        }
+        (row, created)
+    } else {
+        let to = test_addresses(opts.test_to)?;
+        let proof = crate::send::EditorsCopy::TestProof;
+        crate::send::create_copy(project, &store, &b.id, date, &to, proof, clock.timestamp())
+            .await?
+    };
     let before = store.counts(row.id).await?;
     let bar = progress(before.open());
-    let summary = crate::send::deliver(&sender, project, &row, bar.clone()).await?;
+    let summary = service.deliver(&row, bar.clone()).await?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    drop(ownership);
     Ok(report(
-        project, bulletin, date, now_flag, &row, created, &summary,
+        project, &b.id, date, opts.now, &row, created, &summary,
     ))
 }
 
@@ -139,57 +133,39 @@ fn issue_date(
     project: &Project,
     b: &crate::config::Bulletin,
     opts: &SendOptions<'_>,
+    today: NaiveDate,
 ) -> Result<NaiveDate, crate::schedule::NotScheduled> {
     let tz = project.settings.organisation.time_zone;
     match opts.date {
         Some(date) if opts.unscheduled => Ok(date),
         Some(date) => crate::schedule::issues::scheduled_on(b, tz, date),
-        None => crate::schedule::issues::next_issue_on_or_after(b, tz, today(project)),
+        None => crate::schedule::issues::next_issue_on_or_after(b, tz, today),
     }
 }
 
-/// A SQLite ledger has one owner: whatever it left in flight belongs to a dead process. On
-/// PostgreSQL, or beside a running daemon (a proof), only claims whose lease ran out are dead.
-async fn release_dead_leases(
-    project: &Project,
-    store: &Store,
-    now: crate::timestamp::Timestamp,
-    issue: bool,
-) -> anyhow::Result<()> {
-    let sole_owner = matches!(project.settings.database, DatabaseUrl::Sqlite(_)) && issue;
-    let sweep = if sole_owner {
-        crate::store::LeaseSweep::All
-    } else {
-        crate::store::LeaseSweep::Expired
-    };
-    let released = store.release_expired_leases(now, sweep).await?;
-    if released > 0 {
-        tracing::warn!(
-            released,
-            "deliveries left in flight by an earlier run are back in the queue"
-        );
-    }
-    Ok(())
-}
-
-/// Whether the issue may go now: approved (or `--force`d, then `Some(true)`), and not early
-/// unless `--yes` or the person at the terminal says so. `None` when it may not (said why).
+/// Whether the issue may go now: in the ledger already, or cleared (or `--force`d, then
+/// `Some(true)`) and not early unless `--yes` or the person at the terminal says so. `None`
+/// when it may not (said why).
 async fn may_send_now(
     project: &Project,
     b: &crate::config::Bulletin,
     store: &Store,
     date: NaiveDate,
     opts: &SendOptions<'_>,
+    today: NaiveDate,
+    clearance: &Clearance,
 ) -> anyhow::Result<Option<bool>> {
     let bulletin = b.id.as_str();
     let mut forced = false;
-
-    if b.require_approval && store.approval(&b.id, date).await?.is_none() {
+    if *clearance == Clearance::Exists {
+        return Ok(Some(false));
+    }
+    if !clearance.cleared() {
         if !opts.force {
             eprintln!(
                 "error: {bulletin} {date} needs approval before it is sent (require_approval = true); nothing was sent"
             );
-            let late = if date < today(project) { " --late" } else { "" };
+            let late = if date < today { " --late" } else { "" };
             eprintln!(
                 "  approve it: bulletin{} approve {bulletin} --date {date}{late}",
                 opts.config_arg
@@ -199,7 +175,6 @@ async fn may_send_now(
         }
         forced = true;
     }
-    let today = today(project);
     if date > today && !opts.yes {
         let days = (date - today).num_days();
         if !std::io::stdin().is_terminal() {
@@ -222,52 +197,32 @@ async fn may_send_now(
     Ok(Some(forced))
 }
 
-/// Find or create what is sent: the issue (recording a `--force`), or a proof to `--test-to`.
-async fn create(
-    project: &Project,
-    store: &Store,
-    bulletin: &str,
-    date: NaiveDate,
-    opts: &SendOptions<'_>,
-    forced: bool,
-    now: crate::timestamp::Timestamp,
-) -> anyhow::Result<(crate::store::IssueRow, bool)> {
-    Ok(if opts.now {
-        let (row, created) =
-            crate::send::create_or_resume(project, store, &bulletin.parse()?, date, now).await?;
-        if forced && created {
-            store
-                .log_event(
-                    Some(row.id),
-                    None,
-                    "forced",
-                    &format!("sent without approval (--force) by {}", operator()),
-                    now,
-                )
-                .await?;
-            tracing::warn!(bulletin, %date, "sent without approval (--force); recorded in the audit log");
-        }
-        (row, created)
-    } else {
-        let mut to = Vec::new();
-        for t in opts.test_to {
-            to.push(
-                EmailAddress::parse(t)
-                    .map_err(|e| anyhow::anyhow!("--test-to {t}: invalid address: {e}"))?,
-            );
-        }
-        (
-            crate::send::create_proof(project, store, &bulletin.parse()?, date, &to, now).await?,
-            true,
-        )
-    })
+/// A `--force`d issue, in the audit log and the log.
+async fn record_forced(store: &Store, row: &IssueRow, clock: &dyn Clock) -> anyhow::Result<()> {
+    let what = format!("sent without approval (--force) by {}", operator());
+    store
+        .log_event(Some(row.id), None, "forced", &what, clock.timestamp())
+        .await?;
+    tracing::warn!(bulletin = %row.bulletin, date = %row.date, "sent without approval (--force); recorded in the audit log");
+    Ok(())
+}
+
+/// The `--test-to` addresses of a proof.
+fn test_addresses(test_to: &[String]) -> anyhow::Result<Vec<EmailAddress>> {
+    test_to
+        .iter()
+        .map(|t| {
+            EmailAddress::parse(t)
+                .map_err(|e| anyhow::anyhow!("--test-to {t}: invalid address: {e}"))
+        })
+        .collect()
 }
 
 /// What happened, for people: the counts, when deferred deliveries are retried, and why it
 /// stopped; the exit code says whether anything needs doing.
 fn report(
     project: &Project,
-    bulletin: &str,
+    bulletin: &crate::ids::BulletinId,
     date: NaiveDate,
     now_flag: bool,
     row: &crate::store::IssueRow,
@@ -298,8 +253,7 @@ fn report(
     {
         println!(
             "deferred deliveries are retried from {} (run this again then, or leave it to `bulletin run`)",
-            t.with_timezone(&project.settings.organisation.time_zone)
-                .format("%Y-%m-%d %H:%M %Z")
+            project.local(t).format(crate::local_time::STAMP)
         );
     }
     match &summary.stop {

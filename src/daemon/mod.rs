@@ -1,10 +1,10 @@
 //! The daemon: the scheduler (issues, proofs, announcements, catch-up after downtime, approval
-//! holds), the delivery of due and deferred deliveries, reload on SIGHUP or file changes (a
-//! broken config is reported and the last good one keeps running), and a graceful stop on
-//! SIGTERM/SIGINT. Each pass is one call of [`Daemon::try_execute_step`], which tests drive with
-//! their own clock.
+//! holds), the delivery of due and deferred deliveries (through [`crate::send::Service`], as
+//! `bulletin send` does), reload on SIGHUP or file changes (a broken config is reported and the
+//! last good one keeps running), and a graceful stop on SIGTERM/SIGINT. Each pass is one call
+//! of [`Daemon::try_execute_step`], which tests drive with their own clock; `main` hands
+//! [`run`] the system clock.
 
-pub mod lock;
 pub mod reload;
 
 use std::path::PathBuf;
@@ -19,7 +19,8 @@ use crate::config::{DatabaseUrl, Env, Project};
 use crate::delivery::{Stop, daily};
 use crate::instance::MAX_SLEEP_SECS;
 use crate::schedule::jobs::{Job, upcoming};
-use crate::store::{Approval, FireState, IssueKind, LeaseSweep, Store, StoreError};
+use crate::send::{Clearance, EditorsCopy, Ownership, Service};
+use crate::store::{Approval, FireState, LeaseSweep, Store, StoreError};
 use crate::timestamp::Timestamp;
 
 /// How long a stopping daemon waits for SMTP transactions in flight before it exits anyway
@@ -76,7 +77,7 @@ pub struct Daemon {
     pub owner: String,
     /// Beaten at start, after each pass, and by the sender as a send makes progress.
     pub heartbeat: crate::instance::Heartbeat,
-    sender: Arc<crate::delivery::Sender>,
+    service: Service,
 }
 
 const LAST_TICK: &str = "scheduler.last_tick";
@@ -90,8 +91,8 @@ impl Daemon {
     ) -> Result<Self, crate::send::SendError> {
         let stopping = Arc::new(AtomicBool::new(false));
         let heartbeat = crate::instance::Heartbeat::default();
-        let sender = crate::send::sender(
-            &project,
+        let service = Service::new(
+            project.clone(),
             store.clone(),
             owner,
             clock.clone(),
@@ -105,14 +106,14 @@ impl Daemon {
             stopping,
             owner: owner.to_string(),
             heartbeat,
-            sender,
+            service,
         })
     }
 
     /// Swap in a newly loaded, valid project (a reload).
     pub fn replace_project(&mut self, project: Arc<Project>) -> Result<(), crate::send::SendError> {
-        self.sender = crate::send::sender(
-            &project,
+        self.service = Service::new(
+            project.clone(),
             self.store.clone(),
             &self.owner,
             self.clock.clone(),
@@ -134,25 +135,27 @@ impl Daemon {
     /// One pass: handle every fire due since the last pass (or within the catch-up window on a
     /// first start), re-check held issues, then attempt every due delivery.
     pub async fn try_execute_step(&self) -> Result<StepReport, StepError> {
-        let now = self.clock.now();
+        let now = self.clock.timestamp();
         let mut report = StepReport::default();
-        let p = &self.project;
         // Claims of senders that died (their leases ran out) go back to the queue.
-        let released = self
-            .store
-            .release_expired_leases(Timestamp::from(now), LeaseSweep::Expired)
+        self.service
+            .release_dead_leases(LeaseSweep::Expired)
             .await?;
-        if released > 0 {
-            tracing::warn!(
-                released,
-                "deliveries of a sender that stopped are back in the queue"
-            );
-        }
-        let last = match self.store.get_state(LAST_TICK).await? {
-            Some(v) => v.parse::<i64>().unwrap_or(now),
-            // First start: look back over the widest catch-up window.
+        self.handle_fires(now, &mut report).await?;
+        self.recheck_held(now, &mut report).await?;
+        self.store.set_state(LAST_TICK, &now.to_string()).await?;
+        let limit_resets = self.deliver_due(now, &mut report).await?;
+        report.next_at = self.next_wake(now, limit_resets).await?.secs();
+        Ok(report)
+    }
+
+    /// When the previous pass ran; on a first start, as far back as the widest catch-up window.
+    async fn last_tick(&self, now: Timestamp) -> Result<Timestamp, StoreError> {
+        Ok(match self.store.get_state(LAST_TICK).await? {
+            Some(v) => v.parse::<i64>().map_or(now, Timestamp::from),
             None => {
-                now - p
+                now - self
+                    .project
                     .settings
                     .bulletins
                     .iter()
@@ -160,19 +163,20 @@ impl Daemon {
                     .max()
                     .unwrap_or(0)
             }
-        };
-        let after = DateTime::<Utc>::from_timestamp(last.min(now), 0).unwrap_or_default();
-        let until = DateTime::<Utc>::from_timestamp(now, 0).unwrap_or_default();
-        for (job, at, for_date) in crate::schedule::jobs::fires_in(p, after, until) {
-            let due = at.timestamp();
+        })
+    }
+
+    /// Every fire due since the last pass not yet handled: done, held, or skipped when missed
+    /// by more than its catch-up window.
+    async fn handle_fires(&self, now: Timestamp, report: &mut StepReport) -> Result<(), StepError> {
+        let last = self.last_tick(now).await?;
+        let after = last.min(now).to_utc().unwrap_or_default();
+        let until = now.to_utc().unwrap_or_default();
+        for (job, at, for_date) in crate::schedule::jobs::fires_in(&self.project, after, until) {
+            let due = Timestamp::from(at);
             let name = job.to_string();
             let date = for_date.map(|d| d.to_string()).unwrap_or_default();
-            if self
-                .store
-                .fire_state(&job, Timestamp::from(due))
-                .await?
-                .is_some()
-            {
+            if self.store.fire_state(&job, due).await?.is_some() {
                 continue;
             }
             if now - due > self.catch_up_secs(&job) {
@@ -180,86 +184,83 @@ impl Daemon {
                 self.store
                     .record_fire(
                         &job,
-                        Timestamp::from(due),
+                        due,
                         for_date,
                         FireState::Skipped,
                         "missed: outside the catch-up window",
-                        Timestamp::from(now),
+                        now,
                     )
                     .await?;
                 report.skipped.push((name, date));
                 continue;
             }
-            if let Some(state) = self.execute(&job, for_date, now).await? {
-                self.store
-                    .record_fire(
-                        &job,
-                        Timestamp::from(due),
-                        for_date,
-                        state,
-                        "",
-                        Timestamp::from(now),
-                    )
-                    .await?;
-                match state {
-                    FireState::Held => {
-                        if let (Job::Bulletin(id), Some(d)) = (&job, for_date) {
-                            self.notify_held(id, d, now).await?;
-                        }
-                        report.held.push((name, date))
-                    }
-                    _ => report.created.push((name, date)),
-                }
+            let Some(state) = self.execute(&job, for_date, now).await? else {
+                continue;
+            };
+            self.store
+                .record_fire(&job, due, for_date, state, "", now)
+                .await?;
+            if state != FireState::Held {
+                report.created.push((name, date));
+                continue;
             }
+            if let (Job::Bulletin(id), Some(d)) = (&job, for_date) {
+                self.notify_held(id, d, now).await?;
+            }
+            report.held.push((name, date));
         }
-        // Issues waiting for approval.
+        Ok(())
+    }
+
+    /// Issues waiting for approval: sent once approved, dropped when too old to send.
+    async fn recheck_held(&self, now: Timestamp, report: &mut StepReport) -> Result<(), StepError> {
+        let max_age = i64::from(self.project.settings.transport.max_age_hours) * 3600;
         for held in self.store.held_fires().await? {
-            let (job, due) = (held.job, held.due_at.secs());
+            let (job, due) = (held.job, held.due_at);
             let Some(d) = held.for_date else { continue };
             let (name, date) = (job.to_string(), d.to_string());
-            let max_age = i64::from(p.settings.transport.max_age_hours) * 3600;
             if now - due > max_age {
                 tracing::error!(job = %name, date = %date, "never approved: the issue is too old to send and is dropped");
                 self.store
                     .record_fire(
                         &job,
-                        Timestamp::from(due),
+                        due,
                         Some(d),
                         FireState::Skipped,
                         "not approved in time",
-                        Timestamp::from(now),
+                        now,
                     )
                     .await?;
                 continue;
             }
             if let Some(FireState::Done) = self.execute(&job, Some(d), now).await? {
                 self.store
-                    .record_fire(
-                        &job,
-                        Timestamp::from(due),
-                        Some(d),
-                        FireState::Done,
-                        "approved",
-                        Timestamp::from(now),
-                    )
+                    .record_fire(&job, due, Some(d), FireState::Done, "approved", now)
                     .await?;
                 report.created.push((name, date));
             }
         }
-        self.store.set_state(LAST_TICK, &now.to_string()).await?;
+        Ok(())
+    }
 
-        // Deliveries, unless the day's limit is used up: then they wait for the reset, without
-        // a pass (or a line of log) every second until midnight.
+    /// Deliveries, unless the day's limit is used up: then they wait for the reset, without a
+    /// pass (or a line of log) every second until midnight. Returns that reset when the limit
+    /// stopped the pass.
+    async fn deliver_due(
+        &self,
+        now: Timestamp,
+        report: &mut StepReport,
+    ) -> Result<Option<Timestamp>, StepError> {
         let (limit, tz) = (
-            p.settings.transport.max_per_day,
-            p.settings.organisation.time_zone,
+            self.project.settings.transport.max_per_day,
+            self.project.settings.organisation.time_zone,
         );
-        let mut limited = daily::reached(&self.store, limit, tz, Timestamp::from(now)).await?;
-        for issue in self.store.issues_due(Timestamp::from(now)).await? {
+        let mut limited = daily::reached(&self.store, limit, tz, now).await?;
+        for issue in self.store.issues_due(now).await? {
             if self.stopping.load(Ordering::SeqCst) || limited {
                 break;
             }
-            let summary = crate::send::deliver(&self.sender, p, &issue, None).await?;
+            let summary = self.service.deliver(&issue, None).await?;
             report.attempted += summary.attempted;
             let c = &summary.counts;
             tracing::info!(
@@ -288,9 +289,7 @@ impl Daemon {
                 }
             }
         }
-        let resets = limited.then(|| daily::resets_at(Timestamp::from(now), tz).secs());
-        report.next_at = self.next_wake(now, resets).await?;
-        Ok(report)
+        Ok(limited.then(|| daily::resets_at(now, tz)))
     }
 
     /// Email the bulletin's editors that an issue is held (once per held issue: the notice is
@@ -299,7 +298,7 @@ impl Daemon {
         &self,
         bulletin: &crate::ids::BulletinId,
         date: chrono::NaiveDate,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StepError> {
         let p = &self.project;
         let Some(editors) = p
@@ -310,13 +309,14 @@ impl Daemon {
             return Ok(());
         };
         let to = editor_addresses(p, &self.store, editors).await?;
-        let (row, created) = crate::send::create_held_notice(
+        let (row, created) = crate::send::create_copy(
             p,
             &self.store,
             bulletin,
             date,
             &to,
-            Timestamp::from(now),
+            EditorsCopy::HeldNotice,
+            now,
         )
         .await?;
         if created {
@@ -328,17 +328,21 @@ impl Daemon {
     /// When something next needs doing: the next fire, the next due delivery (or the retry of a
     /// paused issue) — or, while the daily limit is used up, its reset at `limit_resets` — or a
     /// periodic look, whichever is first.
-    async fn next_wake(&self, now: i64, limit_resets: Option<i64>) -> Result<i64, StoreError> {
-        let after = DateTime::<Utc>::from_timestamp(now, 0).unwrap_or_default();
+    async fn next_wake(
+        &self,
+        now: Timestamp,
+        limit_resets: Option<Timestamp>,
+    ) -> Result<Timestamp, StoreError> {
+        let after = now.to_utc().unwrap_or_default();
         let mut next = now + MAX_SLEEP_SECS;
         if let Some((_, at, _)) = upcoming(&self.project, after, 1).first() {
-            next = next.min(at.timestamp());
+            next = next.min(Timestamp::from(*at));
         }
         match limit_resets {
             Some(reset) => next = next.min(reset),
             None => {
                 if let Some(due) = self.store.earliest_due().await? {
-                    next = next.min(due.secs().max(now + 1));
+                    next = next.min(due.max(now + 1));
                 }
             }
         }
@@ -351,7 +355,7 @@ impl Daemon {
         &self,
         job: &Job,
         for_date: Option<chrono::NaiveDate>,
-        now: i64,
+        now: Timestamp,
     ) -> Result<Option<FireState>, StepError> {
         let p = &self.project;
         let Some(date) = for_date else {
@@ -362,27 +366,17 @@ impl Daemon {
                 let Some(b) = p.bulletin(id.as_str()) else {
                     return Ok(None);
                 };
-                let exists = self
-                    .store
-                    .find_issue(id, date, IssueKind::Issue)
-                    .await?
-                    .is_some();
-                // An issue that exists was approved, or sent early on purpose (`send --now`,
-                // perhaps `--force`): the fire resumes it rather than holding it.
-                if b.require_approval && !exists {
-                    match self.store.approval(id, date).await? {
-                        Some(Approval { by, .. }) => {
-                            tracing::info!(bulletin = %id, %date, approved_by = %by, "approved")
-                        }
-                        None => {
-                            tracing::error!(bulletin = %id, %date, "HELD: this issue needs approval before it is sent: run `bulletin approve {id} --date {date}`");
-                            return Ok(Some(FireState::Held));
-                        }
+                match self.service.clearance(b, date).await? {
+                    Clearance::Approved(Approval { by, .. }) => {
+                        tracing::info!(bulletin = %id, %date, approved_by = %by, "approved")
                     }
+                    Clearance::Unapproved => {
+                        tracing::error!(bulletin = %id, %date, "HELD: this issue needs approval before it is sent: run `bulletin approve {id} --date {date}`");
+                        return Ok(Some(FireState::Held));
+                    }
+                    Clearance::Exists | Clearance::Free => {}
                 }
-                let (row, created) =
-                    crate::send::create_or_resume(p, &self.store, id, date, Timestamp::from(now))
-                        .await?;
+                let (row, created) = self.service.create_or_resume(id, date).await?;
                 tracing::info!(bulletin = %id, %date, issue = row.id, created, "issue due");
                 Ok(Some(FireState::Done))
             }
@@ -394,29 +388,21 @@ impl Daemon {
                     return Ok(None);
                 };
                 let to = editor_addresses(p, &self.store, editors).await?;
-                let (row, _) = crate::send::create_proof_kind(
+                let (row, _) = crate::send::create_copy(
                     p,
                     &self.store,
                     id,
                     date,
                     &to,
-                    IssueKind::Proof,
-                    Timestamp::from(now),
+                    EditorsCopy::Proof,
+                    now,
                 )
                 .await?;
                 tracing::info!(bulletin = %id, %date, issue = row.id, editors = to.len(), "proof due");
                 Ok(Some(FireState::Done))
             }
             Job::Announce(c) => {
-                match crate::send::create_announcement(
-                    p,
-                    &self.store,
-                    c,
-                    date,
-                    Timestamp::from(now),
-                )
-                .await?
-                {
+                match crate::send::create_announcement(p, &self.store, c, date, now).await? {
                     Some((row, _)) => {
                         tracing::info!(campaign = %c, start = %date, issue = row.id, "announcement due");
                         Ok(Some(FireState::Done))
@@ -449,9 +435,21 @@ pub fn startup_summary(
     now: DateTime<Utc>,
     created: &crate::schedule::jobs::Created,
 ) -> String {
-    let tz = project.settings.organisation.time_zone;
     let mut out = String::new();
     out.push_str("next:\n");
+    out.push_str(&next_fires(project, now, created));
+    out.push_str(&coming_news(project, now, created));
+    out.push_str(&campaigns_soon(project, now));
+    out.push_str(&where_things_go(project));
+    out
+}
+
+/// The next fires, one a row: the job, when, and the date it is for.
+fn next_fires(
+    project: &Project,
+    now: DateTime<Utc>,
+    created: &crate::schedule::jobs::Created,
+) -> String {
     let next: Vec<[String; 3]> = upcoming(project, now, 2)
         .into_iter()
         .take(8)
@@ -470,7 +468,17 @@ pub fn startup_summary(
             ]
         })
         .collect();
-    out.push_str(&aligned(&next));
+    aligned(&next)
+}
+
+/// For each bulletin, the news items its next issue not yet created carries.
+fn coming_news(
+    project: &Project,
+    now: DateTime<Utc>,
+    created: &crate::schedule::jobs::Created,
+) -> String {
+    let tz = project.settings.organisation.time_zone;
+    let mut out = String::new();
     for b in &project.settings.bulletins {
         let Some(date) = crate::schedule::issue_fires_after(b, tz, now)
             .map(|p| p.date())
@@ -505,47 +513,56 @@ pub fn startup_summary(
             }
         }
     }
-    let today = now.with_timezone(&tz).date_naive();
-    let cal = crate::calendar::Calendar::new(&project.campaigns, tz);
-    let soon = cal.between(today, today + chrono::Days::new(30));
-    if !soon.is_empty() {
-        out.push_str("campaigns in the next 30 days:\n");
-        let rows: Vec<[String; 3]> = soon
-            .iter()
-            .take(8)
-            .map(|o| {
-                [
-                    o.title.clone(),
-                    crate::calendar::human::when(o),
-                    String::new(),
-                ]
-            })
-            .collect();
-        out.push_str(&aligned(&rows));
-    }
-    match &project.settings.transport.kind {
-        crate::config::TransportKind::Outbox { dir } => out.push_str(&format!(
-            "mail: written to {} (outbox; nothing is sent)\n",
-            dir.display()
-        )),
-        crate::config::TransportKind::Smtp(r) => {
-            out.push_str(&format!("mail: SMTP via {}:{}\n", r.host, r.port))
-        }
-        crate::config::TransportKind::Sendmail { path } => {
-            out.push_str(&format!("mail: {}\n", path.display()))
-        }
-    }
-    match &project.settings.database {
-        DatabaseUrl::Sqlite(p) => out.push_str(&format!("ledger: {}\n", p.display())),
-        DatabaseUrl::Postgres { .. } => out.push_str("ledger: PostgreSQL\n"),
-    }
     out
 }
 
-/// `bulletin run`: until SIGTERM or SIGINT.
+/// The campaigns of the next 30 days (at most eight).
+fn campaigns_soon(project: &Project, now: DateTime<Utc>) -> String {
+    let today = project.local(now).date_naive();
+    let cal =
+        crate::calendar::Calendar::new(&project.campaigns, project.settings.organisation.time_zone);
+    let soon = cal.between(today, today + chrono::Days::new(30));
+    if soon.is_empty() {
+        return String::new();
+    }
+    let rows: Vec<[String; 3]> = soon
+        .iter()
+        .take(8)
+        .map(|o| {
+            [
+                o.title.clone(),
+                crate::calendar::human::when(o),
+                String::new(),
+            ]
+        })
+        .collect();
+    format!("campaigns in the next 30 days:\n{}", aligned(&rows))
+}
+
+/// Where mail goes and where the ledger is.
+fn where_things_go(project: &Project) -> String {
+    let mail = match &project.settings.transport.kind {
+        crate::config::TransportKind::Outbox { dir } => format!(
+            "mail: written to {} (outbox; nothing is sent)\n",
+            dir.display()
+        ),
+        crate::config::TransportKind::Smtp(r) => format!("mail: SMTP via {}:{}\n", r.host, r.port),
+        crate::config::TransportKind::Sendmail { path } => format!("mail: {}\n", path.display()),
+    };
+    let ledger = match &project.settings.database {
+        DatabaseUrl::Sqlite(p) => format!("ledger: {}\n", p.display()),
+        DatabaseUrl::Postgres { .. } => "ledger: PostgreSQL\n".to_string(),
+    };
+    mail + &ledger
+}
+
 /// Poll the `[bounces.imap]` mailbox every `interval_seconds`, with whatever configuration is
 /// live (a reload can add, change or remove it). A failed pass is logged and retried at the next.
-async fn poll_bounces(live: tokio::sync::watch::Receiver<crate::web::server::Live>, store: Store) {
+async fn poll_bounces(
+    live: tokio::sync::watch::Receiver<crate::web::server::Live>,
+    store: Store,
+    clock: Arc<dyn Clock>,
+) {
     loop {
         let current = live.borrow().clone();
         let Some(b) = current.project.settings.bounces.as_ref() else {
@@ -557,7 +574,9 @@ async fn poll_bounces(live: tokio::sync::watch::Receiver<crate::web::server::Liv
             continue;
         };
         let verp = crate::bounce::Verp::new(&b.address, current.signer.secrets());
-        match crate::bounce::imap::poll_once(m, &store, &verp, &current.signer, b.policy()).await {
+        match crate::bounce::imap::poll_once(m, &store, &verp, &current.signer, b.policy(), &*clock)
+            .await
+        {
             Ok(s) if s.read > 0 => tracing::info!(
                 read = s.read,
                 recorded = s.recorded,
@@ -606,10 +625,68 @@ fn log_skipped_rows(project: &crate::config::Project) {
     }
 }
 
+/// The web server and the bounce poller beside the scheduler, and how to stop them.
+struct Beside {
+    live_tx: tokio::sync::watch::Sender<crate::web::server::Live>,
+    config_health: crate::config_health::ConfigHealth,
+    web: tokio::task::JoinHandle<std::io::Result<()>>,
+    web_stop: Arc<tokio::sync::Notify>,
+    bounce_poller: tokio::task::JoinHandle<()>,
+}
+
+impl Beside {
+    /// Serve the web pages on `listener` and poll the bounce mailbox, with the daemon's project
+    /// (and each one a reload brings).
+    fn start(daemon: &Daemon, listener: tokio::net::TcpListener) -> anyhow::Result<Beside> {
+        let (live_tx, live_rx) = tokio::sync::watch::channel(crate::web::server::Live {
+            project: daemon.project.clone(),
+            signer: crate::compose::signer(&daemon.project)?,
+        });
+        let config_health = crate::config_health::ConfigHealth::new(daemon.clock.now());
+        let web_state = crate::web::server::AppState {
+            live: live_rx,
+            store: daemon.store.clone(),
+            clock: daemon.clock.clone(),
+            heartbeat: daemon.heartbeat.clone(),
+            config: config_health.clone(),
+            requests: Default::default(),
+            unsubscribes: Default::default(),
+        };
+        let web_stop = Arc::new(tokio::sync::Notify::new());
+        let web = {
+            let stop = web_stop.clone();
+            tokio::spawn(crate::web::server::serve(listener, web_state, async move {
+                stop.notified().await
+            }))
+        };
+        let bounce_poller = tokio::spawn(poll_bounces(
+            live_tx.subscribe(),
+            daemon.store.clone(),
+            daemon.clock.clone(),
+        ));
+        Ok(Beside {
+            live_tx,
+            config_health,
+            web,
+            web_stop,
+            bounce_poller,
+        })
+    }
+
+    async fn stop(self) {
+        self.bounce_poller.abort();
+        self.web_stop.notify_one();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.web).await;
+    }
+}
+
 /// `bulletin run`: load, open the ledger, listen, then pass, sleep and reload until stopped.
-pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process::ExitCode> {
-    let now = crate::clock::SystemClock::utc();
-    let loaded = crate::load::load(&config_path, &env, now);
+pub async fn run(
+    config_path: PathBuf,
+    env: Env,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<std::process::ExitCode> {
+    let loaded = crate::load::load(&config_path, &env, clock.now_utc());
     let Some(project) = loaded.project else {
         eprint!("{}", loaded.diagnostics.clone().as_given(&config_path));
         eprintln!(
@@ -619,46 +696,46 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
         return Ok(std::process::ExitCode::FAILURE);
     };
     log_skipped_rows(&project);
-    let (_lock, store) = open_ledger(&project, now).await?;
+    let (ownership, store) = open_ledger(&project).await?;
     let owner = crate::instance::instance_id();
-    let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
     let Some(listener) = listen(project.settings.web.bind).await else {
         return Ok(std::process::ExitCode::FAILURE);
     };
     let local = listener.local_addr()?;
     let mut daemon = Daemon::new(Arc::new(project), store.clone(), clock, &owner)?;
+    // Leases left by a previous run on the same SQLite file go back to the queue.
+    daemon
+        .service
+        .release_dead_leases(ownership.sweep())
+        .await?;
     // Alive from the start: the first pass may be a long send (it beats as it goes).
-    let heartbeat = daemon.heartbeat.clone();
-    heartbeat.beat(daemon.clock.timestamp());
-    let (live_tx, live_rx) = tokio::sync::watch::channel(crate::web::server::Live {
-        project: daemon.project.clone(),
-        signer: crate::compose::signer(&daemon.project)?,
-    });
-    let config_health = crate::config_health::ConfigHealth::new(now.timestamp());
-    let web_state = crate::web::server::AppState {
-        live: live_rx,
-        store: store.clone(),
-        heartbeat: heartbeat.clone(),
-        config: config_health.clone(),
-        requests: Default::default(),
-        unsubscribes: Default::default(),
-    };
-    let web_stop = Arc::new(tokio::sync::Notify::new());
-    let web = {
-        let stop = web_stop.clone();
-        tokio::spawn(crate::web::server::serve(listener, web_state, async move {
-            stop.notified().await
-        }))
-    };
-    let bounce_poller = tokio::spawn(poll_bounces(live_tx.subscribe(), store.clone()));
+    daemon.heartbeat.beat(daemon.clock.timestamp());
+    let beside = Beside::start(&daemon, listener)?;
     eprint!("bulletin {} running ({owner}); ", env!("CARGO_PKG_VERSION"));
     let created = store.created_issues().await.unwrap_or_default();
-    eprint!("{}", startup_summary(&daemon.project, now, &created));
+    eprint!(
+        "{}",
+        startup_summary(&daemon.project, daemon.clock.now_utc(), &created)
+    );
     eprintln!(
         "web: listening on http://{local} (links use {}): /archive/ /calendar /calendar.ics /feed.atom /healthz",
         daemon.project.settings.web.public_url
     );
+    pass_until_stopped(&config_path, &env, &mut daemon, &beside).await?;
+    beside.stop().await;
+    tracing::info!("stopped");
+    drop(ownership);
+    Ok(std::process::ExitCode::SUCCESS)
+}
 
+/// Pass, sleep until the next thing to do (or an approval, a pause, a reload), and again, until
+/// SIGTERM or SIGINT.
+async fn pass_until_stopped(
+    config_path: &std::path::Path,
+    env: &Env,
+    daemon: &mut Daemon,
+    beside: &Beside,
+) -> anyhow::Result<()> {
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
@@ -671,11 +748,11 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
             .counter(crate::store::WAKE_COUNTER)
             .await
             .unwrap_or(0);
-        let Some(report) = step_or_stop(&mut daemon, &mut term, &mut int).await else {
-            break;
+        let Some(report) = step_or_stop(daemon, &mut term, &mut int).await else {
+            return Ok(());
         };
-        heartbeat.pass_done(daemon.clock.timestamp());
-        let sleep_for = sleep_after(report);
+        daemon.heartbeat.pass_done(daemon.clock.timestamp());
+        let sleep_for = sleep_after(report, daemon.clock.timestamp());
         let mut reload_now = false;
         let poll_store = daemon.store.clone();
         tokio::select! {
@@ -685,53 +762,31 @@ pub async fn run(config_path: PathBuf, env: Env) -> anyhow::Result<std::process:
             }
             _ = hup.recv() => { reload_now = true; }
             changed = watcher.changed() => { reload_now = changed; }
-            _ = term.recv() => { break; }
-            _ = int.recv() => { break; }
+            _ = term.recv() => { return Ok(()); }
+            _ = int.recv() => { return Ok(()); }
         }
         if reload_now {
             reload(
-                &config_path,
-                &env,
-                &mut daemon,
+                config_path,
+                env,
+                daemon,
                 &mut watcher,
-                &live_tx,
-                &config_health,
+                &beside.live_tx,
+                &beside.config_health,
             );
         }
     }
-    bounce_poller.abort();
-    web_stop.notify_one();
-    let _ = tokio::time::timeout(Duration::from_secs(5), web).await;
-    tracing::info!("stopped");
-    Ok(std::process::ExitCode::SUCCESS)
 }
 
 /// The ledger for a daemon: on SQLite the sender lock first (one sender per file), then the
-/// database; leases left by a previous run on the same file go back to the queue.
-async fn open_ledger(
-    project: &Project,
-    now: DateTime<Utc>,
-) -> anyhow::Result<(Option<lock::SenderLock>, Store)> {
+/// database.
+async fn open_ledger(project: &Project) -> anyhow::Result<(Ownership, Store)> {
     use anyhow::Context;
-    let lock = match &project.settings.database {
-        DatabaseUrl::Sqlite(db) => Some(lock::SenderLock::acquire(db)?),
-        DatabaseUrl::Postgres { .. } => None,
-    };
+    let ownership = Ownership::take(&project.settings.database)?;
     let store = Store::open(&project.settings.database)
         .await
         .context("opening the database")?;
-    if matches!(project.settings.database, DatabaseUrl::Sqlite(_)) {
-        let released = store
-            .release_expired_leases(Timestamp::from(now), crate::store::LeaseSweep::All)
-            .await?;
-        if released > 0 {
-            tracing::warn!(
-                released,
-                "deliveries left in flight by a previous run are back in the queue"
-            );
-        }
-    }
-    Ok((lock, store))
+    Ok((ownership, store))
 }
 
 /// The web listener, or `None` (said on stderr, with a hint) when the address is taken.
@@ -777,7 +832,7 @@ async fn step_or_stop(
 
 /// How long to sleep after a pass: until its next fire (a minute after a failed pass), at
 /// least a second and at most [`MAX_SLEEP_SECS`].
-fn sleep_after(report: Result<StepReport, StepError>) -> Duration {
+fn sleep_after(report: Result<StepReport, StepError>, now: Timestamp) -> Duration {
     let next_at = match report {
         Ok(r) => {
             if !(r.created.is_empty() && r.skipped.is_empty() && r.held.is_empty()) {
@@ -792,12 +847,10 @@ fn sleep_after(report: Result<StepReport, StepError>) -> Duration {
         }
         Err(e) => {
             tracing::error!(error = %e, "a scheduler pass failed; retrying in a minute");
-            crate::clock::SystemClock::utc().timestamp() + 60
+            now.secs() + 60
         }
     };
-    Duration::from_secs(
-        (next_at - crate::clock::SystemClock::utc().timestamp()).clamp(1, MAX_SLEEP_SECS) as u64,
-    )
+    Duration::from_secs((next_at - now.secs()).clamp(1, MAX_SLEEP_SECS) as u64)
 }
 
 /// Reload the configuration: the new project replaces the old (and the web server's view of
@@ -811,7 +864,7 @@ fn reload(
     live_tx: &tokio::sync::watch::Sender<crate::web::server::Live>,
     health: &crate::config_health::ConfigHealth,
 ) {
-    let now = crate::clock::SystemClock::utc();
+    let now = daemon.clock.now_utc();
     let loaded = crate::load::load(config_path, env, now);
     if let Some(p) = &loaded.project {
         log_skipped_rows(p);

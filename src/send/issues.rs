@@ -13,9 +13,7 @@ use crate::timestamp::Timestamp;
 
 /// `now` in the organisation's time zone: the Date of an issue created now.
 pub(super) fn created_at(project: &Project, now: Timestamp) -> chrono::DateTime<chrono_tz::Tz> {
-    now.to_utc()
-        .unwrap_or_default()
-        .with_timezone(&project.settings.organisation.time_zone)
+    project.local(now)
 }
 
 /// Find or create the issue of `bulletin` for `date` (kind `issue`).

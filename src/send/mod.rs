@@ -1,11 +1,13 @@
 //! Sending an issue: create it once (assembled, rendered and materialised into deliveries in
 //! one transaction) or resume it from the ledger, then hand it to the delivery workers. The
 //! stored rendering is what gets sent, so a resend after a crash is byte-for-byte the same.
+//! [`Service`] is how the daemon and `bulletin send` both do it.
 
 mod issues;
 mod proofs;
 mod recipients;
 mod sender;
+mod service;
 mod transport;
 
 use std::sync::Arc;
@@ -15,12 +17,13 @@ use crate::delivery::{RunSummary, Sender};
 use crate::store::{IssueRow, StoreError};
 
 pub use issues::{create_announcement, create_or_resume};
-pub use proofs::{PROOF_PAGE_PREFIX, create_held_notice, create_proof, create_proof_kind};
+pub use proofs::{EditorsCopy, PROOF_PAGE_PREFIX, create_copy};
 pub use recipients::{
     apply_list_suppressions, issue_lists, list_recipients, materialise, materialise_lists,
     send_rule,
 };
 pub use sender::{bounce_setup, sender};
+pub use service::{Clearance, Ownership, Service};
 pub use transport::transport;
 
 /// Why a send could not run.
@@ -50,8 +53,7 @@ pub async fn deliver(
             .read()
             .map_err(|e| SendError::Stored(row.id, e))?,
     );
-    let tz = project.settings.organisation.time_zone;
-    let today = crate::delivery::daily::day_of(sender.clock.timestamp(), tz);
+    let today = project.local(sender.clock.timestamp()).date_naive();
     Ok(sender
         .run(
             row,

@@ -15,81 +15,50 @@ use crate::ids::{BulletinId, IssueOwner};
 use crate::store::{IssueKind, IssueRow, NewDelivery, NewIssue, Store};
 use crate::timestamp::Timestamp;
 
-/// A proof: the issue through the same pipeline to the given addresses only, recorded as a
-/// proof (kind `proof:<time>:<n>`, `n` from the ledger's sequence of proofs, so every proof
-/// asked for is a new one however close together they come), never as the issue.
-pub async fn create_proof(
-    project: &Project,
-    store: &Store,
-    bulletin: &BulletinId,
-    date: NaiveDate,
-    to: &[EmailAddress],
-    now: Timestamp,
-) -> Result<IssueRow, SendError> {
-    let n = store.next_in_sequence(TEST_PROOF_SEQUENCE).await?;
-    let kind = IssueKind::TestProof {
-        at: now.secs(),
-        n: Some(n),
-    };
-    Ok(
-        create_proof_kind(project, store, bulletin, date, to, kind, now)
-            .await?
-            .0,
-    )
+/// What the editors are sent: a copy of the issue through the same pipeline, to the given
+/// addresses only, recorded under a kind of its own, never as the issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditorsCopy {
+    /// The scheduled proof of an issue (kind `proof`, once per issue).
+    Proof,
+    /// A proof asked for by hand (kind `proof:<time>:<n>`, `n` from the ledger's sequence of
+    /// proofs, so every proof asked for is a new one however close together they come).
+    TestProof,
+    /// The notice that an issue is held for approval (kind `held`, once per held issue).
+    HeldNotice,
+}
+
+impl EditorsCopy {
+    fn subject_prefix(self) -> &'static str {
+        match self {
+            EditorsCopy::Proof | EditorsCopy::TestProof => "[Proof]",
+            EditorsCopy::HeldNotice => "[Awaiting approval]",
+        }
+    }
 }
 
 /// The ledger's sequence that numbers proofs asked for by hand.
 const TEST_PROOF_SEQUENCE: &str = "test-proof";
 
-/// A proof recorded under `kind`: `proof` for the scheduled proof of an issue (once per issue),
-/// `proof:<time>:<n>` for one asked for by hand.
-pub async fn create_proof_kind(
+/// Find or create a copy of the issue of `bulletin` for `date` for the editors `to`.
+pub async fn create_copy(
     project: &Project,
     store: &Store,
     bulletin: &BulletinId,
     date: NaiveDate,
     to: &[EmailAddress],
-    kind: IssueKind,
+    what: EditorsCopy,
     now: Timestamp,
 ) -> Result<(IssueRow, bool), SendError> {
-    create_copy(project, store, bulletin, date, to, kind, "[Proof]", now).await
-}
-
-/// The editors' notice that an issue is held for approval: the issue as a proof, subject
-/// `[Awaiting approval]`, once per held issue (kind `held`).
-pub async fn create_held_notice(
-    project: &Project,
-    store: &Store,
-    bulletin: &BulletinId,
-    date: NaiveDate,
-    to: &[EmailAddress],
-    now: Timestamp,
-) -> Result<(IssueRow, bool), SendError> {
-    create_copy(
-        project,
-        store,
-        bulletin,
-        date,
-        to,
-        IssueKind::HeldNotice,
-        "[Awaiting approval]",
-        now,
-    )
-    .await
-}
-
-/// A copy of the issue for the editors (a proof or a held notice), recorded under `kind`.
-#[allow(clippy::too_many_arguments)]
-async fn create_copy(
-    project: &Project,
-    store: &Store,
-    bulletin: &BulletinId,
-    date: NaiveDate,
-    to: &[EmailAddress],
-    kind: IssueKind,
-    prefix: &str,
-    now: Timestamp,
-) -> Result<(IssueRow, bool), SendError> {
+    let kind = match what {
+        EditorsCopy::Proof => IssueKind::Proof,
+        EditorsCopy::HeldNotice => IssueKind::HeldNotice,
+        EditorsCopy::TestProof => IssueKind::TestProof {
+            at: now.secs(),
+            n: Some(store.next_in_sequence(TEST_PROOF_SEQUENCE).await?),
+        },
+    };
+    let prefix = what.subject_prefix();
     if let Some(row) = store.find_issue(bulletin, date, kind).await? {
         return Ok((row, false));
     }
@@ -158,13 +127,12 @@ async fn proof_note(
     let Some(b) = project.bulletin(&issue.bulletin_id) else {
         return Ok(crate::render::ProofNote::default());
     };
-    let tz = project.settings.organisation.time_zone;
     if let Some(row) = store
         .find_issue(&b.id, issue.date, IssueKind::Issue)
         .await?
         && let Some(first) = store.first_sent(row.id).await?
     {
-        return sent_note(store, &row, first, tz).await;
+        return sent_note(project, store, &row, first).await;
     }
     let when = issue.scheduled.format("%A %-d %B %Y at %H:%M %Z");
     let people = materialise(project, b, &store.suppressions().await?)
@@ -206,20 +174,16 @@ async fn proof_note(
 /// The banner of a proof of an issue that has already gone: when it was sent, to how many
 /// people (from the ledger), and what is still on its way.
 async fn sent_note(
+    project: &Project,
     store: &Store,
     row: &IssueRow,
     first_sent: Timestamp,
-    tz: chrono_tz::Tz,
 ) -> Result<crate::render::ProofNote, SendError> {
     let c = store.counts(row.id).await?;
-    let when = first_sent
-        .to_utc()
-        .map(|t| {
-            t.with_timezone(&tz)
-                .format("%A %-d %B %Y at %H:%M %Z")
-                .to_string()
-        })
-        .unwrap_or_default();
+    let when = project
+        .local(first_sent)
+        .format("%A %-d %B %Y at %H:%M %Z")
+        .to_string();
     let mut lines = vec![format!(
         "This issue was sent to {} {}, from {when} (issue {} in the ledger).",
         c.sent,

@@ -13,6 +13,7 @@ mod issues;
 pub(crate) mod postgres;
 mod reach;
 mod rendering;
+pub mod sender_lock;
 pub(crate) mod sqlite;
 mod suppressions;
 mod vocab;

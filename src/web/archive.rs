@@ -40,7 +40,6 @@ pub async fn index(State(s): State<AppState>, Query(q): Query<ArchiveQuery>) -> 
     if let Some(t) = theme {
         entries.retain(|e| themes_of(e).contains(&t));
     }
-    let tz = live.project.settings.organisation.time_zone;
     let body = page(
         &live.project.settings.organisation,
         "Past issues",
@@ -79,7 +78,7 @@ pub async fn index(State(s): State<AppState>, Query(q): Query<ArchiveQuery>) -> 
                             span class="muted" {
                                 "sent "
                                 @if let Some(t) = e.first_sent.to_utc() {
-                                    time datetime=(e.date) { (t.with_timezone(&tz).format("%-d %B %Y")) }
+                                    time datetime=(e.date) { (live.project.local(t).format("%-d %B %Y")) }
                                 } @else if let Some(d) = date { (d) }
                                 @if !tags.is_empty() {
                                     "; themes: "

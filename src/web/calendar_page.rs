@@ -125,7 +125,7 @@ struct Mark {
     /// The bulletin's name, or the announced campaign's title.
     name: String,
     /// The bulletin's id (sends and proofs).
-    bulletin: Option<String>,
+    bulletin: Option<crate::ids::BulletinId>,
     /// The issue date (sends and proofs) or the occurrence's first day (announcements).
     date: Option<NaiveDate>,
 }
@@ -171,7 +171,7 @@ impl Mark {
     }
 }
 
-fn issue_anchor(bulletin: &str, date: NaiveDate) -> String {
+fn issue_anchor(bulletin: &crate::ids::BulletinId, date: NaiveDate) -> String {
     format!("issue-{bulletin}-{date}")
 }
 
@@ -675,7 +675,7 @@ impl<'a> View<'a> {
                 p { "No issue goes out in " (self.month_title()) "." }
             }
             @for m in sends {
-                @if let (Some(b), Some(date)) = (m.bulletin.as_deref().and_then(|b| self.project.bulletin(b)), m.date) {
+                @if let (Some(b), Some(date)) = (m.bulletin.as_ref().and_then(|b| self.project.bulletin(b.as_str())), m.date) {
                     (self.issue(b, date, m))
                 }
             }
@@ -684,7 +684,7 @@ impl<'a> View<'a> {
 
     fn issue(&self, b: &crate::config::Bulletin, date: NaiveDate, m: &Mark) -> Markup {
         let issue = issue::assemble(self.project, b, date);
-        let anchor = issue_anchor(b.id.as_str(), date);
+        let anchor = issue_anchor(&b.id, date);
         let proof = match (&b.editors, b.proof_days_before) {
             (Some(_), Some(0)) => Some("the same day".to_string()),
             (Some(_), Some(1)) => Some("1 day before".to_string()),
@@ -799,12 +799,12 @@ fn marks_between(project: &Project, tz: Tz, first: NaiveDate, last: NaiveDate) -
                 Job::Bulletin(id) => (
                     MarkKind::Send,
                     project.bulletin(id.as_str())?.name.clone(),
-                    Some(id.to_string()),
+                    Some(id.clone()),
                 ),
                 Job::Proof(id) => (
                     MarkKind::Proof,
                     project.bulletin(id.as_str())?.name.clone(),
-                    Some(id.to_string()),
+                    Some(id.clone()),
                 ),
                 Job::Announce(id) => (
                     MarkKind::Announcement,

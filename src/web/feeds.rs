@@ -38,10 +38,7 @@ pub fn parse_month(m: &str) -> Option<NaiveDate> {
 
 pub async fn calendar_page(State(s): State<AppState>, Query(q): Query<CalendarQuery>) -> Response {
     let live = s.live();
-    let tz = live.project.settings.organisation.time_zone;
-    let today = crate::clock::SystemClock::utc()
-        .with_timezone(&tz)
-        .date_naive();
+    let today = live.project.local(s.clock.now_utc()).date_naive();
     let month = match q.month.as_deref() {
         None | Some("") => today,
         Some(m) => match parse_month(m) {
@@ -111,10 +108,9 @@ fn busy(s: &AppState) -> Response {
 pub async fn calendar_ics(State(s): State<AppState>) -> Response {
     let live = s.live();
     let p = &live.project;
+    let now = s.clock.now_utc();
+    let today = p.local(now).date_naive();
     let tz = p.settings.organisation.time_zone;
-    let today = crate::clock::SystemClock::utc()
-        .with_timezone(&tz)
-        .date_naive();
     let from = NaiveDate::from_ymd_opt(today.year() - 1, 1, 1).unwrap_or(today);
     let to = today.checked_add_months(Months::new(24)).unwrap_or(today);
     let project = live.project.clone();
@@ -125,7 +121,7 @@ pub async fn calendar_ics(State(s): State<AppState>) -> Response {
             &cal.between(from, to),
             &p.campaigns,
             &p.settings.organisation,
-            crate::clock::SystemClock::utc(),
+            now,
         )
     })
     .await;

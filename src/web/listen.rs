@@ -29,6 +29,7 @@ const DRAIN: Duration = Duration::from_secs(5);
 pub async fn serve(
     listener: TcpListener,
     app: Router,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
     let registry = Registry::new(MAX_CONNECTIONS);
@@ -42,7 +43,7 @@ pub async fn serve(
             r = listener.accept() => match r {
                 Ok((stream, _)) => stream,
                 Err(e) => {
-                    accept_failed(&e, &registry).await;
+                    accept_failed(&e, &registry, &*clock).await;
                     continue;
                 }
             },
@@ -61,7 +62,7 @@ pub async fn serve(
 /// After a failed `accept`: out of descriptors (or memory), make room and wait a little, so the
 /// loop neither spins nor starves the rest of the daemon; otherwise (a client that reset before
 /// it was accepted) carry on.
-async fn accept_failed(e: &std::io::Error, registry: &Registry) {
+async fn accept_failed(e: &std::io::Error, registry: &Registry, clock: &dyn crate::clock::Clock) {
     const EMFILE: i32 = 24;
     const ENFILE: i32 = 23;
     const ENOBUFS: i32 = 105;
@@ -69,7 +70,7 @@ async fn accept_failed(e: &std::io::Error, registry: &Registry) {
     static LAST_WARNED: AtomicI64 = AtomicI64::new(0);
     match e.raw_os_error() {
         Some(EMFILE | ENFILE | ENOBUFS | ENOMEM) => {
-            let now = crate::clock::SystemClock::utc().timestamp();
+            let now = clock.now();
             if now - LAST_WARNED.swap(now, Ordering::Relaxed) >= 60 {
                 tracing::warn!(
                     error = %e,

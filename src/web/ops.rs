@@ -21,7 +21,7 @@ use crate::store::{CancelledFire, IssueState, IssueStatus, StatusState, StoreHea
 const STALE_SECS: i64 = 2 * crate::instance::MAX_SLEEP_SECS + 60;
 
 pub async fn healthz(State(s): State<AppState>) -> Response {
-    let now = crate::clock::SystemClock::utc().timestamp();
+    let now = s.clock.now();
     let beat = s.heartbeat.last().secs();
     let ago = |t: i64| {
         if t > 0 {
@@ -69,7 +69,7 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
         body.push('\n');
     }
     // The daily limit used up is the relay's terms, not a fault: still 200, but said.
-    if store && let Some(w) = daily_wait(&s, now).await {
+    if store && let Some(w) = daily_wait(&s).await {
         body.push_str(&w.describe(s.live().project.settings.organisation.time_zone));
         body.push('\n');
     }
@@ -107,14 +107,14 @@ fn paused_line(i: &IssueStatus) -> String {
 
 /// The daily limit's wait, if it is reached and someone waits (`None` when the ledger cannot
 /// say).
-async fn daily_wait(s: &AppState, now: i64) -> Option<crate::delivery::daily::DailyWait> {
+async fn daily_wait(s: &AppState) -> Option<crate::delivery::daily::DailyWait> {
     let live = s.live();
     let settings = &live.project.settings;
     crate::delivery::daily::waiting(
         &s.store,
         settings.transport.max_per_day,
         settings.organisation.time_zone,
-        now.into(),
+        s.clock.timestamp(),
     )
     .await
     .ok()
@@ -123,9 +123,7 @@ async fn daily_wait(s: &AppState, now: i64) -> Option<crate::delivery::daily::Da
 
 pub async fn metrics(State(s): State<AppState>) -> Response {
     let status = s.store.status().await.unwrap_or_default();
-    let waiting = daily_wait(&s, crate::clock::SystemClock::utc().timestamp())
-        .await
-        .map_or(0, |w| w.waiting);
+    let waiting = daily_wait(&s).await.map_or(0, |w| w.waiting);
     let mut out = String::new();
     ledger_metrics(&mut out, &status, waiting);
     let config = s.config.status();
@@ -320,7 +318,7 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
     }
     let live = s.live();
     let p = &live.project;
-    let now = crate::clock::SystemClock::utc();
+    let now = s.clock.now_utc();
     let next = crate::schedule::jobs::upcoming(p, now, 1);
     let status = s.store.status().await.unwrap_or_default();
     let created = s.store.created_issues().await.unwrap_or_default();
@@ -330,7 +328,7 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
         p,
         &s.store.stale_addresses().await.unwrap_or_default(),
     );
-    let when = Zoned(p.settings.organisation.time_zone);
+    let when = Zoned(p);
     let body = super::layout::page(
         &p.settings.organisation,
         "Operations",
@@ -351,17 +349,18 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
 
 /// Times on the admin page, in the organisation's zone.
 #[derive(Clone, Copy)]
-struct Zoned(chrono_tz::Tz);
+struct Zoned<'a>(&'a crate::config::Project);
 
-impl Zoned {
+impl Zoned<'_> {
     fn at(self, at: i64) -> String {
-        chrono::DateTime::from_timestamp(at, 0)
-            .map(|t| {
-                t.with_timezone(&self.0)
-                    .format("%Y-%m-%d %H:%M %Z")
-                    .to_string()
-            })
-            .unwrap_or_default()
+        self.0
+            .local(at)
+            .format(crate::local_time::STAMP)
+            .to_string()
+    }
+
+    fn zone(self) -> chrono_tz::Tz {
+        self.0.settings.organisation.time_zone
     }
 }
 
@@ -371,7 +370,7 @@ fn next_fires(
     next: &[crate::schedule::jobs::Upcoming],
     created: &crate::schedule::jobs::Created,
     cancelled: &[CancelledFire],
-    when: Zoned,
+    when: Zoned<'_>,
 ) -> Markup {
     let cancellation = |job: &crate::schedule::jobs::Job, date: &Option<chrono::NaiveDate>| {
         cancelled
@@ -407,7 +406,7 @@ fn awaiting_approval(status: &[IssueStatus]) -> Markup {
 }
 
 /// The last 30 issues and their deliveries by state.
-fn issues(status: &[IssueStatus], when: Zoned) -> Markup {
+fn issues(status: &[IssueStatus], when: Zoned<'_>) -> Markup {
     html! {
         h2 { "Issues" }
         table {
@@ -415,7 +414,7 @@ fn issues(status: &[IssueStatus], when: Zoned) -> Markup {
             thead { tr { th scope="col" { "Bulletin" } th scope="col" { "Date" } th scope="col" { "Kind" } th scope="col" { "State" }
                 th scope="col" { "Sent" } th scope="col" { "Pending" } th scope="col" { "Deferred" } th scope="col" { "Failed" } th scope="col" { "Suppressed" } } }
             tbody { @for i in status.iter().rev().take(30) {
-                tr { td { (i.bulletin) } td { (i.date) } td { (i.kind.label(when.0)) } td { (i.state) @if let Some(r) = &i.paused_reason { ": " (r) } }
+                tr { td { (i.bulletin) } td { (i.date) } td { (i.kind.label(when.zone())) } td { (i.state) @if let Some(r) = &i.paused_reason { ": " (r) } }
                     td { (i.deliveries.sent) } td { (i.deliveries.pending + i.deliveries.in_flight) } td { (i.deliveries.deferred) }
                     td { (i.deliveries.failed) } td { (i.deliveries.suppressed) } }
             } }
@@ -424,7 +423,7 @@ fn issues(status: &[IssueStatus], when: Zoned) -> Markup {
 }
 
 /// Every suppression: who, of what, when, how and why.
-fn suppressed(suppressions: &[Suppression], when: Zoned) -> Markup {
+fn suppressed(suppressions: &[Suppression], when: Zoned<'_>) -> Markup {
     html! {
         h2 { "Suppressions" }
         @if suppressions.is_empty() {

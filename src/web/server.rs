@@ -131,6 +131,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    super::listen::serve(listener, router(state), shutdown).await;
+    let clock = state.clock.clone();
+    super::listen::serve(listener, router(state), clock, shutdown).await;
     Ok(())
 }

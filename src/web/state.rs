@@ -1,5 +1,5 @@
-//! What every handler shares: the state (the live project, the store, the scheduler's signs of
-//! life, the counters) and the plain error page.
+//! What every handler shares: the state (the live project, the store, the clock, the
+//! scheduler's signs of life, the counters) and the plain error page.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -24,6 +24,8 @@ pub struct Live {
 pub struct AppState {
     pub live: watch::Receiver<Live>,
     pub store: Store,
+    /// The daemon's clock: what the pages say is now.
+    pub clock: Arc<dyn crate::clock::Clock>,
     /// The scheduler's last sign of life (start, passes, progress of a send).
     pub heartbeat: crate::instance::Heartbeat,
     /// Whether the running configuration is the files' (a reload with errors keeps the last

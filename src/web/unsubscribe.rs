@@ -111,7 +111,7 @@ async fn confirm_page(
     } else {
         crate::store::SuppressionHow::Link
     };
-    let now = crate::clock::SystemClock::utc().timestamp();
+    let now = s.clock.now();
     if s.store
         .suppress_how(&u.email.key(), &scope, Some(reason), how, now.into())
         .await
