@@ -217,14 +217,13 @@ fn passives(s: &Sentence) -> Vec<(usize, String)> {
                 j += 1;
             }
         }
-        if let Some(p) = s.words.get(j).filter(|p| is_participle(&p.text)) {
+        if s.words.get(j).is_some_and(|p| is_participle(&p.text)) {
             let phrase = s.words[i..=j]
                 .iter()
                 .map(|w| w.text.as_str())
                 .collect::<Vec<_>>()
                 .join(" ");
             out.push((w.index, phrase));
-            let _ = p;
         }
     }
     out
