@@ -190,24 +190,8 @@ impl Diagnostics {
     /// `--config ../site/config/bulletin.toml`, a news item is `../site/news/item.md`; an
     /// absolute `--config` gives absolute paths. `config_given` is the path as typed.
     pub fn as_given(mut self, config_given: &Path) -> Self {
-        let Ok(config_abs) = std::path::absolute(config_given) else {
-            return self;
-        };
-        let root_abs = config_abs
-            .parent()
-            .and_then(Path::parent)
-            .map(Path::to_path_buf);
-        let dir = config_given.parent().unwrap_or(Path::new(""));
-        let root_given = match dir.file_name() {
-            Some(_) => dir.parent().unwrap_or(Path::new("")).to_path_buf(),
-            None => dir.join(".."),
-        };
-        if let Some(root_abs) = root_abs {
-            for d in &mut self.0 {
-                if let Ok(rel) = d.path.strip_prefix(&root_abs) {
-                    d.path = root_given.join(rel);
-                }
-            }
+        for d in &mut self.0 {
+            d.path = path_as_given(&d.path, config_given);
         }
         self.sorted()
     }
@@ -223,6 +207,24 @@ impl fmt::Display for Diagnostics {
             writeln!(f, "{d}")?;
         }
         Ok(())
+    }
+}
+
+/// `path` shown the way the settings file was named on the command line (see
+/// [`Diagnostics::as_given`]); unchanged when it is outside the project.
+pub fn path_as_given(path: &Path, config_given: &Path) -> PathBuf {
+    let Ok(config_abs) = std::path::absolute(config_given) else {
+        return path.to_path_buf();
+    };
+    let root_abs = config_abs.parent().and_then(Path::parent);
+    let dir = config_given.parent().unwrap_or(Path::new(""));
+    let root_given = match dir.file_name() {
+        Some(_) => dir.parent().unwrap_or(Path::new("")).to_path_buf(),
+        None => dir.join(".."),
+    };
+    match root_abs.and_then(|r| path.strip_prefix(r).ok()) {
+        Some(rel) => root_given.join(rel),
+        None => path.to_path_buf(),
     }
 }
 

@@ -35,6 +35,7 @@ pub mod news_window;
 pub mod private;
 pub mod prose_dates;
 pub mod reach;
+pub mod readability;
 pub mod render;
 pub mod schedule;
 pub mod secret;

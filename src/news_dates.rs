@@ -39,7 +39,7 @@ fn carrying_issues(project: &Project, b: &Bulletin, n: &NewsItem) -> Vec<NaiveDa
 }
 
 /// The place of byte `offset` of `n`'s body in its file.
-fn body_position(n: &NewsItem, offset: usize) -> Position {
+pub fn body_position(n: &NewsItem, offset: usize) -> Position {
     let rel = Position::at(&n.body, offset);
     if rel.line == 1 {
         Position {

@@ -93,6 +93,11 @@ pub enum Command {
     Check {
         #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
         format: CheckFormat,
+        /// Also report what makes each news item harder to read than it needs to be (long
+        /// sentences, passive voice, acronyms, vague links, wordy words), as warnings, and a
+        /// line of figures per item.
+        #[arg(long)]
+        readability: bool,
     },
     /// Lists and their member counts after includes and de-duplication; or one list's members
     /// (--members), or the lists that reach one address (--who).

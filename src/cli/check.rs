@@ -14,12 +14,19 @@ pub(super) fn check(
     env: &Env,
     format: CheckFormat,
     now: chrono::DateTime<chrono::Utc>,
+    readability: bool,
 ) -> anyhow::Result<ExitCode> {
     let Loaded {
         project,
         mut diagnostics,
         ..
     } = crate::load::load(config_path, env, now);
+    let mut readable = Vec::new();
+    if let (true, Some(p)) = (readability, &project) {
+        let (ds, summaries) = crate::readability::project::warnings(p);
+        diagnostics.extend(ds);
+        readable = summaries;
+    }
     if let Some(p) = &project {
         diagnostics.extend(crate::compose::size_warnings(p, now));
         for d in crate::schedule::workdays::coverage_warnings(p, now) {
@@ -43,6 +50,10 @@ pub(super) fn check(
         }
         CheckFormat::Text => {
             write!(out, "{diagnostics}")?;
+            for s in &mut readable {
+                s.path = crate::diag::path_as_given(&s.path, config_path);
+                writeln!(out, "readability: {s}")?;
+            }
             if let Some(p) = &project {
                 write!(out, "{}", schedule::moves_next_year(p, now))?;
                 write!(out, "{}", schedule::schedules_in_english(p))?;

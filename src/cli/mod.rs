@@ -48,8 +48,17 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn run(cli: Cli, clock: Arc<dyn Clock>) -> anyhow::Result<ExitCode> {
     let env = Env::from_process();
     match cli.command {
-        Command::Check { format } => {
-            return check::check(&cli.config, &env.for_checking(), format, clock.now_utc());
+        Command::Check {
+            format,
+            readability,
+        } => {
+            return check::check(
+                &cli.config,
+                &env.for_checking(),
+                format,
+                clock.now_utc(),
+                readability,
+            );
         }
         Command::Run => anyhow::bail!("`bulletin run` starts the daemon, not a command"),
         _ => {}

@@ -41,6 +41,7 @@ mod outbox;
 mod paper_cuts;
 mod prose_dates;
 mod reach;
+mod readability;
 mod render;
 mod schedule;
 mod secrets;
