@@ -179,21 +179,25 @@ impl RowLock {
             tokio::runtime::Runtime::new().unwrap().block_on(async {
                 use sqlx::Connection;
                 let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-                // Between two batches (a busy machine widens the gap) no row may be in flight:
-                // try again until a batch is caught.
+                // Between two batches (a busy machine widens the gap) no row may be in flight,
+                // and locking rows the writer is updating may end in a deadlock PostgreSQL
+                // breaks by failing this query: either way, try again until a batch is caught.
                 let tried_until = Instant::now() + Duration::from_secs(20);
                 let (tx, n) = loop {
                     let mut tx = c.begin().await.unwrap();
                     let rows = sqlx::query(
-                        "SELECT id FROM deliveries WHERE state = 'in_flight' FOR UPDATE",
+                        "SELECT id FROM deliveries WHERE state = 'in_flight' ORDER BY id FOR UPDATE",
                     )
                     .fetch_all(&mut *tx)
-                    .await
-                    .unwrap();
-                    if !rows.is_empty() || Instant::now() > tried_until {
-                        break (tx, rows.len());
+                    .await;
+                    match rows {
+                        Ok(rows) if !rows.is_empty() || Instant::now() > tried_until => {
+                            break (tx, rows.len());
+                        }
+                        Ok(_) => tx.rollback().await.unwrap(),
+                        Err(e) if Instant::now() > tried_until => panic!("{e}"),
+                        Err(_) => drop(tx),
                     }
-                    tx.rollback().await.unwrap();
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 };
                 locked_tx.send(n).unwrap();
