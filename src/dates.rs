@@ -76,6 +76,23 @@ pub const MONTHS: [&str; 12] = [
     "December",
 ];
 
+/// The English weekday names, Sunday first (as cron numbers them, 0 to 6): the one list every
+/// weekday in words uses.
+pub const DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
+
+/// The English name of a weekday.
+pub fn weekday_name(w: chrono::Weekday) -> &'static str {
+    DAYS[w.num_days_from_sunday() as usize]
+}
+
 fn days_in_month(year: i32, month: u32) -> u32 {
     let next = if month == 12 {
         NaiveDate::from_ymd_opt(year + 1, 1, 1)

@@ -197,7 +197,7 @@ fn weekday_of(
                     c.title,
                     o.start.year(),
                     long(o.start),
-                    prose_dates::weekday_name(w.weekday)
+                    crate::dates::weekday_name(w.weekday)
                 )
             } else {
                 format!(
@@ -206,7 +206,7 @@ fn weekday_of(
                     o.start.year(),
                     long(o.start),
                     long(o.end),
-                    prose_dates::weekday_name(w.weekday)
+                    crate::dates::weekday_name(w.weekday)
                 )
             },
         )

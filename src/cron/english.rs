@@ -4,7 +4,7 @@
 
 use chrono_tz::Tz;
 
-use crate::dates::{MONTHS, ordinal};
+use crate::dates::{DAYS, MONTHS, ordinal};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Item {
@@ -26,16 +26,6 @@ enum Field {
     },
     Items(Vec<Item>),
 }
-
-const DAYS: [&str; 7] = [
-    "Sunday",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-];
 
 fn value(s: &str, names: &[&str]) -> Option<u32> {
     if let Ok(n) = s.parse::<u32>() {

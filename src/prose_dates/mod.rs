@@ -12,10 +12,11 @@ pub mod recognise;
 
 use std::path::Path;
 
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::{Datelike, NaiveDate};
 
 pub use recognise::{Found, NamedAt, Tense, WeekdayOf, WrittenDate, scan};
 
+use crate::dates::weekday_name;
 use crate::diag::{Diagnostic, Diagnostics, Position};
 
 /// Where the year of a date written without one comes from.
@@ -61,19 +62,6 @@ pub fn resolve(d: &WrittenDate, from: YearFrom) -> Option<Resolved> {
         date,
         assumed: Some(from),
     })
-}
-
-/// The English name of a weekday.
-pub fn weekday_name(w: Weekday) -> &'static str {
-    match w {
-        Weekday::Mon => "Monday",
-        Weekday::Tue => "Tuesday",
-        Weekday::Wed => "Wednesday",
-        Weekday::Thu => "Thursday",
-        Weekday::Fri => "Friday",
-        Weekday::Sat => "Saturday",
-        Weekday::Sun => "Sunday",
-    }
 }
 
 /// Why a year was assumed, for messages: " (the year 2020 is assumed from …)".
@@ -214,6 +202,7 @@ pub fn tense_mismatch(d: &WrittenDate, date: NaiveDate, issue: NaiveDate) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Weekday;
     use proptest::prelude::*;
 
     const WEEKDAYS: [Weekday; 7] = [

@@ -6,6 +6,8 @@
 
 use chrono::Weekday;
 
+use crate::dates::{MONTHS, weekday_name};
+
 /// One word (letters, digits and `/`) and its byte range in the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Token<'a> {
@@ -64,16 +66,6 @@ fn token(text: &str, start: usize, end: usize, gap_from: usize) -> Token<'_> {
     }
 }
 
-const WEEKDAYS: [(&str, Weekday); 7] = [
-    ("monday", Weekday::Mon),
-    ("tuesday", Weekday::Tue),
-    ("wednesday", Weekday::Wed),
-    ("thursday", Weekday::Thu),
-    ("friday", Weekday::Fri),
-    ("saturday", Weekday::Sat),
-    ("sunday", Weekday::Sun),
-];
-
 const WEEKDAY_ABBREVIATIONS: [(&str, Weekday); 11] = [
     ("mon", Weekday::Mon),
     ("tue", Weekday::Tue),
@@ -88,21 +80,6 @@ const WEEKDAY_ABBREVIATIONS: [(&str, Weekday); 11] = [
     ("sun", Weekday::Sun),
 ];
 
-const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
-
 fn capitalised(word: &str) -> bool {
     word.chars().next().is_some_and(char::is_uppercase)
 }
@@ -112,11 +89,23 @@ fn weekday(word: &str) -> Option<Weekday> {
         return None;
     }
     let lc = word.to_lowercase();
-    WEEKDAYS
-        .iter()
-        .chain(WEEKDAY_ABBREVIATIONS.iter())
-        .find(|(name, _)| *name == lc)
-        .map(|(_, d)| *d)
+    let full = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ]
+    .into_iter()
+    .find(|d| weekday_name(*d).eq_ignore_ascii_case(word));
+    full.or_else(|| {
+        WEEKDAY_ABBREVIATIONS
+            .iter()
+            .find(|(name, _)| *name == lc)
+            .map(|(_, d)| *d)
+    })
 }
 
 /// 1 to 12 for a month's name or its abbreviation ("Sept" too).
@@ -130,7 +119,9 @@ fn month(word: &str) -> Option<u32> {
     }
     MONTHS
         .iter()
-        .position(|m| *m == lc || (lc.len() == 3 && m.starts_with(&lc)))
+        .position(|m| {
+            m.eq_ignore_ascii_case(word) || (lc.len() == 3 && m[..3].eq_ignore_ascii_case(word))
+        })
         .map(|i| i as u32 + 1)
 }
 
