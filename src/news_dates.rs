@@ -5,7 +5,7 @@
 //! it. Recognising the dates is [`crate::prose_dates`]'s; this module knows the issues that
 //! carry an item (as the issue builder picks them) and the campaigns' computed dates.
 
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate};
 
 use crate::config::{Bulletin, NewsItem, Project};
 use crate::diag::{Diagnostic, Diagnostics, Position};
@@ -17,12 +17,11 @@ const MAX_CARRIERS: usize = 60;
 /// The dates of the issues of `b` that carry `n`: the first on or after its publish date
 /// (whose window holds it), then each later one its `until` reaches.
 fn carrying_issues(project: &Project, b: &Bulletin, n: &NewsItem) -> Vec<NaiveDate> {
-    if !(n.goes_to(b.id.as_str()) && b.sections.iter().any(|s| s.as_str() == n.section.value)) {
+    if !crate::news_window::carries(b, n) {
         return Vec::new();
     }
     let tz = project.settings.organisation.time_zone;
-    let after =
-        crate::issue::start_of_day(tz, n.publish).with_timezone(&Utc) - Duration::seconds(1);
+    let after = crate::news_window::before_publish(tz, n);
     let mut fires = crate::schedule::issue_fires_after(b, tz, after).map(|p| p.date());
     let Some(first) = fires.next() else {
         return Vec::new();

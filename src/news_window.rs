@@ -13,8 +13,14 @@ use crate::issue::{previous_fire, window_start};
 
 /// Whether bulletin `b` carries news item `n`: the item goes to it, and it has the item's
 /// section.
-fn carries(b: &crate::config::Bulletin, n: &NewsItem) -> bool {
+pub(crate) fn carries(b: &crate::config::Bulletin, n: &NewsItem) -> bool {
     n.goes_to(b.id.as_str()) && b.sections.iter().any(|s| s.as_str() == n.section.value)
+}
+
+/// The instant just before `n`'s publish day starts in `tz`: the first issue fired after it
+/// is the first that may carry the item.
+pub(crate) fn before_publish(tz: chrono_tz::Tz, n: &NewsItem) -> DateTime<Utc> {
+    crate::issue::start_of_day(tz, n.publish).with_timezone(&Utc) - Duration::seconds(1)
 }
 
 /// Why no future issue of one bulletin carries `n`: the issue it belonged to (date and time
@@ -100,8 +106,7 @@ pub fn deadlines_before_issue(project: &Project, now: DateTime<Utc>) -> Diagnost
             continue;
         };
         for b in project.settings.bulletins.iter().filter(|b| carries(b, n)) {
-            let after = crate::issue::start_of_day(tz, n.publish).with_timezone(&Utc)
-                - Duration::seconds(1);
+            let after = before_publish(tz, n);
             let Some(carrier) = crate::schedule::issue_fires_after(b, tz, after.max(now)).next()
             else {
                 continue;
