@@ -8,8 +8,7 @@ use chrono_tz::Tz;
 use crate::config::Project;
 use crate::timestamp::Timestamp;
 
-/// An instant as the clock or the ledger gives it: a date-time in UTC, a ledger timestamp, or
-/// Unix seconds.
+/// An instant as the clock or the ledger gives it: a date-time in UTC or a ledger timestamp.
 pub trait Instant {
     fn to_utc(self) -> DateTime<Utc>;
 }
@@ -17,13 +16,6 @@ pub trait Instant {
 impl Instant for DateTime<Utc> {
     fn to_utc(self) -> DateTime<Utc> {
         self
-    }
-}
-
-/// Unix seconds; one out of chrono's range reads as the epoch.
-impl Instant for i64 {
-    fn to_utc(self) -> DateTime<Utc> {
-        DateTime::from_timestamp(self, 0).unwrap_or_default()
     }
 }
 
@@ -39,6 +31,11 @@ impl Project {
     pub fn local(&self, at: impl Instant) -> DateTime<Tz> {
         at.to_utc()
             .with_timezone(&self.settings.organisation.time_zone)
+    }
+
+    /// `at` as operators are shown a recorded moment ([`STAMP`]).
+    pub fn stamp(&self, at: impl Instant) -> String {
+        self.local(at).format(STAMP).to_string()
     }
 }
 

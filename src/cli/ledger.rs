@@ -209,21 +209,16 @@ fn print_cancelled_fires(
     }
     let now = clock.timestamp();
     println!("cancelled before they were created:");
-    let at = |t: i64| project.local(t).format(STAMP).to_string();
+    let at = |t: crate::timestamp::Timestamp| project.stamp(t);
     for c in cancelled {
         let date = c.for_date.map(|d| d.to_string()).unwrap_or_default();
-        let mut line = format!(
-            "  {} {date}: cancelled by {} at {}",
-            c.job,
-            c.by,
-            at(c.at.secs())
-        );
+        let mut line = format!("  {} {date}: cancelled by {} at {}", c.job, c.by, at(c.at));
         if let (Job::Bulletin(b), Some(d)) = (&c.job, c.for_date)
             && c.due_at > now
         {
             line.push_str(&format!(
                 "; was due {}, `bulletin uncancel {b} --date {d}` restores it",
-                at(c.due_at.secs())
+                at(c.due_at)
             ));
         }
         println!("{line}");

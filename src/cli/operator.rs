@@ -40,13 +40,6 @@ async fn find_named_issue(store: &Store, name: &str) -> anyhow::Result<crate::st
     found.ok_or_else(|| anyhow::anyhow!("no issue `{name}` in the ledger (see `bulletin status`)"))
 }
 
-fn local_time(project: &Project, at: i64) -> String {
-    project
-        .local(at)
-        .format(crate::local_time::STAMP)
-        .to_string()
-}
-
 /// `status ISSUE --recipients [--state S]`.
 pub async fn recipients(
     project: &Project,
@@ -82,7 +75,7 @@ pub async fn recipients(
             r.email,
             r.state,
             r.attempts,
-            local_time(project, r.updated_at.secs()),
+            project.stamp(r.updated_at),
             r.last_reply.as_deref().unwrap_or("-")
         );
     }

@@ -352,11 +352,8 @@ pub async fn admin(State(s): State<AppState>, headers: HeaderMap) -> Response {
 struct Zoned<'a>(&'a crate::config::Project);
 
 impl Zoned<'_> {
-    fn at(self, at: i64) -> String {
-        self.0
-            .local(at)
-            .format(crate::local_time::STAMP)
-            .to_string()
+    fn at(self, at: crate::timestamp::Timestamp) -> String {
+        self.0.stamp(at)
     }
 
     fn zone(self) -> chrono_tz::Tz {
@@ -383,7 +380,7 @@ fn next_fires(
             li { (job.to_string()) ": " (at.format("%a %-d %b %Y %H:%M %Z")) @if let Some(d) = date { " (for " (d)
                 @if crate::schedule::jobs::already_created(job, *date, created) { ": " (crate::schedule::jobs::ALREADY_CREATED) } ")" }
                 @if let Some(c) = cancellation(job, date) {
-                    " " strong { "cancelled" } " by " (c.by) " on " (when.at(c.at.secs())) "; it will not go. To restore it: "
+                    " " strong { "cancelled" } " by " (c.by) " on " (when.at(c.at)) "; it will not go. To restore it: "
                     code { "bulletin uncancel " @if let (crate::schedule::jobs::Job::Bulletin(b), Some(d)) = (job, date) { (b) " --date " (d) } }
                 } }
         } }
@@ -434,7 +431,7 @@ fn suppressed(suppressions: &[Suppression], when: Zoned<'_>) -> Markup {
                 thead { tr { th scope="col" { "Address" } th scope="col" { "Scope" } th scope="col" { "When" }
                     th scope="col" { "How" } th scope="col" { "Reason" } } }
                 tbody { @for x in suppressions {
-                    tr { td { (x.email_key) } td { (x.scope) } td { (when.at(x.created_at.secs())) } td { (x.how.as_str()) }
+                    tr { td { (x.email_key) } td { (x.scope) } td { (when.at(x.created_at)) } td { (x.how.as_str()) }
                         td { (x.reason.as_deref().unwrap_or("")) } }
                 } }
             }
