@@ -8,7 +8,7 @@
 use chrono::{Datelike, Duration, NaiveDate};
 
 use crate::config::{Bulletin, NewsItem, Project};
-use crate::diag::{Diagnostic, Diagnostics, Position};
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::prose_dates::{self, YearFrom};
 
 /// The most issues of one bulletin an item with a long `until` is checked against.
@@ -35,22 +35,6 @@ fn carrying_issues(project: &Project, b: &Bulletin, n: &NewsItem) -> Vec<NaiveDa
         );
     }
     out
-}
-
-/// The place of byte `offset` of `n`'s body in its file.
-pub fn body_position(n: &NewsItem, offset: usize) -> Position {
-    let rel = Position::at(&n.body, offset);
-    if rel.line == 1 {
-        Position {
-            line: n.body_pos.line,
-            col: n.body_pos.col + rel.col - 1,
-        }
-    } else {
-        Position {
-            line: n.body_pos.line + rel.line - 1,
-            col: rel.col,
-        }
-    }
 }
 
 fn long(d: NaiveDate) -> String {
@@ -121,7 +105,7 @@ fn tense(
         out.push(
             Diagnostic::warning(
                 &n.path,
-                body_position(n, d.start),
+                n.body_position(d.start),
                 format!(
                     "\"{phrase}\" … `{}`: for readers of the issue of `{}` on {}, which carries this item, {} {}{}",
                     d.written(&n.body),
@@ -189,7 +173,7 @@ fn weekday_of(
     out.push(
         Diagnostic::warning(
             &n.path,
-            body_position(n, w.start),
+            n.body_position(w.start),
             if o.start == o.end {
                 format!(
                     "{} {} is on {}, not a {}",

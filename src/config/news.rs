@@ -41,6 +41,22 @@ impl NewsItem {
     pub fn goes_to(&self, id: &str) -> bool {
         self.bulletins.is_empty() || self.bulletins.iter().any(|b| b.value == id)
     }
+
+    /// The place in its file of byte `offset` of the body (for diagnostics about the prose).
+    pub fn body_position(&self, offset: usize) -> Position {
+        let rel = Position::at(&self.body, offset);
+        if rel.line == 1 {
+            Position {
+                line: self.body_pos.line,
+                col: self.body_pos.col + rel.col - 1,
+            }
+        } else {
+            Position {
+                line: self.body_pos.line + rel.line - 1,
+                col: rel.col,
+            }
+        }
+    }
 }
 
 /// A standing block ("Worried about a child?").

@@ -62,7 +62,7 @@ pub fn warnings(p: &Project) -> (Diagnostics, Vec<Summary>) {
     for n in &p.news {
         let r = read(&n.body, &glossary);
         for f in r.findings {
-            let pos = crate::news_dates::body_position(n, f.at);
+            let pos = n.body_position(f.at);
             let (message, hint) = match f.kind {
                 Kind::LongSentence { words } => (
                     format!("a sentence of {words} words (more than {MAX_SENTENCE_WORDS})"),
