@@ -113,8 +113,14 @@ pub const COMPILED: &str = include_str!("../holidays/bank-holidays.json");
 impl WorkingDays {
     /// England and Wales from the compiled-in data.
     pub fn england_and_wales() -> &'static WorkingDays {
-        static DAYS: std::sync::OnceLock<WorkingDays> = std::sync::OnceLock::new();
-        DAYS.get_or_init(|| WorkingDays::compiled(Division::EnglandAndWales))
+        Self::england_and_wales_shared()
+    }
+
+    /// [`WorkingDays::england_and_wales`], read once and shared: what a bulletin holds until
+    /// the project's own table replaces it, without a copy per bulletin.
+    pub fn england_and_wales_shared() -> &'static std::sync::Arc<WorkingDays> {
+        static DAYS: std::sync::OnceLock<std::sync::Arc<WorkingDays>> = std::sync::OnceLock::new();
+        DAYS.get_or_init(|| std::sync::Arc::new(WorkingDays::compiled(Division::EnglandAndWales)))
     }
 
     /// `division` from the compiled-in data.

@@ -1394,7 +1394,7 @@ fn bulletin(
             proof_days_before: proof_days.map(|v| v.value as u32),
             require_approval: approval.is_some_and(|a| a.value),
             on_non_working_day: non_working?,
-            working_days: Arc::new(WorkingDays::england_and_wales().clone()),
+            working_days: Arc::clone(WorkingDays::england_and_wales_shared()),
             pos: t.pos,
         })
     })();
