@@ -33,6 +33,7 @@ pub mod markdown;
 pub mod news_dates;
 pub mod news_window;
 pub mod private;
+pub mod project_edit;
 pub mod prose_dates;
 pub mod reach;
 pub mod readability;

@@ -6,6 +6,7 @@
 pub mod archive;
 pub mod calendar_page;
 pub mod conn;
+pub mod desk;
 pub mod feeds;
 pub mod head;
 pub mod layout;

@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(super::ops::metrics))
         .route("/admin", any(super::ops::admin_any))
         .route("/static/site.css", get(site_css))
+        .merge(super::desk::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), count))
         .layer(axum::middleware::from_fn(head_limits))

@@ -3,6 +3,7 @@
 //! run side by side instead of one file after another. Run one story with
 //! `cargo test --test it bounces::`.
 
+mod project_edit;
 mod support;
 
 mod a11y;

@@ -1,0 +1,19 @@
+//! The desk: the comms team's workspace in the browser, over the same files the command line
+//! reads. Every page needs a signed-in [`DeskUser`]; every change goes through
+//! [`crate::project_edit`] (tried against `check` first, one git commit per save) or does what
+//! the command of the same name does, recorded with the person's name.
+
+pub mod auth;
+pub mod layout;
+pub mod user;
+
+use axum::Router;
+
+use crate::web::state::AppState;
+
+pub use user::{DeskUser, Role};
+
+/// The desk's routes, all under `/desk`. Each page module adds its own router here.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}
