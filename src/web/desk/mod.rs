@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod home;
+pub mod issue;
 pub mod layout;
 pub mod session;
 pub mod signin;
@@ -21,7 +22,10 @@ pub use user::{DeskUser, Role};
 
 /// The desk's routes, all under `/desk`. Each page module adds its own router here.
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(signin::routes()).merge(home::routes())
+    Router::new()
+        .merge(signin::routes())
+        .merge(home::routes())
+        .merge(issue::routes())
 }
 
 /// The answer to a form without this session's CSRF token, or to an editor at an admin's page.
