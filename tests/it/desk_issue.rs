@@ -222,3 +222,97 @@ fn withdraw_takes_a_sent_issue_off_the_archive() {
     let (_, _, body) = s.post(&site, &path, "");
     assert!(body.contains("It was already withdrawn."), "{body}");
 }
+
+/// The bulletin fires daily a minute before now (so the daemon holds today's issue for
+/// approval as soon as it starts), with the editors list and approval required.
+fn held_today(t: &Tree) {
+    use chrono::Timelike;
+    #[allow(clippy::disallowed_methods)] // the daemon under test runs on the real clock
+    let at = (chrono::Utc::now() - chrono::Duration::minutes(1))
+        .with_timezone(&chrono_tz::Europe::London);
+    let text = std::fs::read_to_string(t.config()).unwrap();
+    let fixed: Vec<String> = text
+        .lines()
+        .map(|l| match l {
+            l if l.starts_with("schedule =") => {
+                format!("schedule = \"{} {} * * *\"", at.minute(), at.hour())
+            }
+            "lists = [\"all\"]" => {
+                "lists = [\"all\"]\neditors = \"editors\"\nrequire_approval = true".into()
+            }
+            l => l.to_string(),
+        })
+        .collect();
+    t.write("config/bulletin.toml", &fixed.join("\n"));
+}
+
+#[test]
+fn in_a_browser_an_editor_signs_in_sends_a_proof_approves_and_the_issue_goes() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/a11y");
+    assert!(
+        dir.join("node_modules/playwright-core").exists(),
+        "playwright-core missing: run scripts/test (or `npm ci` in tests/a11y)"
+    );
+    let site = DeskSite::start_with("", held_today);
+    assert!(
+        wait_until(Duration::from_secs(30), || mails_to(
+            &site,
+            EDITOR,
+            "[Awaiting approval]"
+        ) == 1),
+        "the daemon holds today's issue: {}",
+        site.daemon().log()
+    );
+    assert_eq!(mails_to(&site, READER, "News:"), 0, "held, not sent");
+    let link = site.mailed_link(EDITOR);
+    let base = format!("http://127.0.0.1:{}", site.port());
+    let out = std::process::Command::new("node")
+        .arg(dir.join("desk.mjs"))
+        .args([&base, &link])
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "desk.mjs: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = &report["steps"];
+    assert_eq!(steps["signed_in"], true, "{report:#}");
+    assert!(
+        steps["issue_url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/desk/issue/news"),
+        "{steps}"
+    );
+    assert!(
+        steps["proof_notice"]
+            .as_str()
+            .unwrap_or("")
+            .contains("A proof was sent to ed@x.example"),
+        "{steps}"
+    );
+    assert!(
+        steps["approve_notice"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Approved. It will be sent within a minute."),
+        "{steps}"
+    );
+    let pages = report["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 14, "7 pages, light and dark: {report:#}");
+    for p in pages {
+        assert_eq!(p["violations"].as_array().unwrap().len(), 0, "axe: {p:#}");
+        assert!(matches!(p["status"].as_u64(), Some(200)), "{p:#}");
+    }
+    assert!(wait_until(Duration::from_secs(20), || mails_to(
+        &site, EDITOR, "[Proof]"
+    ) == 1));
+    assert!(
+        wait_until(Duration::from_secs(60), || mails_to(&site, READER, "News:")
+            == 1),
+        "approved, the daemon sends the issue: {}",
+        site.daemon().log()
+    );
+}

@@ -67,9 +67,16 @@ fn not_found(live: &Live, user: &DeskUser) -> Response {
     desk_page(live, user, StatusCode::NOT_FOUND, "Not found", body)
 }
 
-/// The next issue's date of `b`, as `preview` and the daemon mean it.
-fn next_date(s: &AppState, project: &Project, b: &Bulletin) -> Option<NaiveDate> {
-    crate::compose::next_issue_date(project, &b.id, s.clock.now_utc()).ok()
+/// The next issue's date of `b`: one held for approval first (its time has come), else the
+/// next the schedule sends, as `preview` and the daemon mean it.
+async fn next_date(s: &AppState, project: &Project, b: &Bulletin) -> Option<NaiveDate> {
+    let job = crate::schedule::jobs::Job::Bulletin(b.id.clone());
+    let held = s.store.held_fires().await.unwrap_or_default();
+    held.iter()
+        .filter(|h| h.job == job)
+        .filter_map(|h| h.for_date)
+        .min()
+        .or_else(|| crate::compose::next_issue_date(project, &b.id, s.clock.now_utc()).ok())
 }
 
 async fn show(State(s): State<AppState>, user: DeskUser, Path(bulletin): Path<String>) -> Response {
@@ -77,7 +84,7 @@ async fn show(State(s): State<AppState>, user: DeskUser, Path(bulletin): Path<St
     let Some(b) = live.project.bulletin(&bulletin) else {
         return not_found(&live, &user);
     };
-    let Some(date) = next_date(&s, &live.project, b) else {
+    let Some(date) = next_date(&s, &live.project, b).await else {
         let body = html! { p { "This bulletin has no issue to come." } };
         return desk_page(&live, &user, StatusCode::OK, &b.name, body);
     };
