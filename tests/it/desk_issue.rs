@@ -164,6 +164,10 @@ fn approve_and_cancel_do_what_the_commands_do() {
         body.contains("Cancelled: this issue will not be made or sent."),
         "{body}"
     );
+    assert!(
+        body.contains("Cancelled by Eddie Editor &lt;ed@x.example&gt;"),
+        "{body}"
+    );
     // As `bulletin uncancel` sees it: cancelled, and restorable.
     let o = support::run_env(&site.tree, &env, &["uncancel", "news", "--date", date]);
     assert!(

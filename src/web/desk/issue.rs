@@ -136,6 +136,8 @@ struct Facts {
     approval: String,
     /// The issue in the ledger, if it was created: its state, and whether it is withdrawn.
     ledger: Option<(String, bool)>,
+    /// Who cancelled it before it was created, if somebody did.
+    cancelled_by: Option<String>,
 }
 
 async fn facts(
@@ -185,16 +187,21 @@ async fn facts(
         .find(|i| i.kind == IssueKind::Issue && !i.awaiting_approval)
         .map(|i| (i.state.to_string(), i.withdrawn));
     let approval = match store.approval(&b.id, date).await? {
-        Some(a) => format!(
-            "Approved by {}",
-            a.by.strip_prefix("desk:").unwrap_or(&a.by)
-        ),
+        Some(a) => format!("Approved by {}", shown_name(&a.by)),
         None if b.require_approval => {
             "Not approved yet: it will not be sent until somebody approves it".into()
         }
         None => "Needs no approval: it goes automatically at its time".into(),
     };
+    let job = crate::schedule::jobs::Job::Bulletin(b.id.clone());
+    let cancelled_by = store
+        .cancelled_fires()
+        .await?
+        .into_iter()
+        .find(|c| c.job == job && c.for_date == Some(date))
+        .map(|c| shown_name(&c.by).to_string());
     Ok(Facts {
+        cancelled_by,
         subject: issue.subject.clone(),
         when: issue
             .scheduled
@@ -222,6 +229,9 @@ impl Facts {
                 dt { "Subject" } dd { (self.subject) }
                 dt { "Carries" } dd { (self.carries) }
                 dt { "Approval" } dd { (self.approval) }
+                @if let Some(by) = &self.cancelled_by {
+                    dt { "Cancelled" } dd { "Cancelled by " (by) ": it will not be made or sent" }
+                }
                 @if let Some((state, withdrawn)) = &self.ledger {
                     dt { "Sending" } dd { (state) @if *withdrawn { " (withdrawn from the archive)" } }
                 }
@@ -409,10 +419,7 @@ async fn approve(
         Approved::Passed { .. } => {
             "Its time has passed and the daemon will not send it: nothing was approved.".into()
         }
-        Approved::Already { by, .. } => format!(
-            "It was already approved by {}.",
-            by.strip_prefix("desk:").unwrap_or(&by)
-        ),
+        Approved::Already { by, .. } => format!("It was already approved by {}.", shown_name(&by)),
         Approved::Now {
             has_issue: true, ..
         } => "Approved. Its issue already exists, so this changes nothing it has sent.".into(),
@@ -457,4 +464,9 @@ async fn withdraw(s: &AppState, b: &Bulletin, date: NaiveDate, user: &DeskUser) 
             "This issue has not been sent, so there is nothing to withdraw.".into()
         }
     })
+}
+
+/// How the page names who did something: as the audit log has it, without the desk's mark.
+fn shown_name(by: &str) -> &str {
+    by.strip_prefix("desk:").unwrap_or(by)
 }
