@@ -111,6 +111,13 @@ fn every_address_gets_the_same_answer_and_only_desk_people_get_mail() {
 fn a_link_works_once() {
     let site = DeskSite::in_process(clock());
     let link = site.mailed_link(EDITOR);
+    // Another site posting the link (login CSRF) is refused and uses nothing up.
+    let from_elsewhere = [
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Sec-Fetch-Site", "cross-site"),
+    ];
+    let (code, _, _) = support::http::request(site.port(), "POST", &link, &from_elsewhere, "");
+    assert_eq!(code, 403);
     assert!(site.use_link(&link).is_some());
     assert!(site.use_link(&link).is_none(), "a replayed link is refused");
     let (code, _, body) = support::http::post_form(site.port(), &link, "");
