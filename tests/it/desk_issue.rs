@@ -320,3 +320,35 @@ fn in_a_browser_an_editor_signs_in_sends_a_proof_approves_and_the_issue_goes() {
         site.daemon().log()
     );
 }
+
+#[test]
+fn the_next_issue_goes_on_the_day_the_working_day_rules_say() {
+    let site = DeskSite::start_with("", |t: &Tree| {
+        let text = std::fs::read_to_string(t.config()).unwrap();
+        let fixed: Vec<String> = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("schedule =") {
+                    // Saturdays, moved to the next working day.
+                    "schedule = \"0 9 * * 6\"\non_non_working_day = \"next\"".to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        t.write("config/bulletin.toml", &fixed.join("\n"));
+    });
+    let s = site.sign_in(EDITOR);
+    let (code, _, page) = s.get(&site, "/desk/issue/news");
+    assert_eq!(code, 200, "{page}");
+    let goes = page
+        .split("<dt>Goes</dt><dd>")
+        .nth(1)
+        .and_then(|r| r.split("</dd>").next())
+        .expect("when it goes");
+    assert!(
+        goes.starts_with("Monday") || goes.starts_with("Tuesday"),
+        "a Saturday fire goes on the next working day: {goes}"
+    );
+    assert!(goes.contains("at 09:00"), "{goes}");
+}
