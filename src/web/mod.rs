@@ -10,6 +10,7 @@ pub mod feeds;
 pub mod head;
 pub mod layout;
 pub mod listen;
+pub mod news_page;
 pub mod ops;
 pub mod redirect;
 pub mod requests;
