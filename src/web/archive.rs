@@ -143,8 +143,7 @@ pub async fn issue(
         .bulletin(bulletin.as_str())
         .map(|b| super::news_page::issue_months(&live.project, b, date))
         .unwrap_or_default();
-    let html =
-        super::news_page::with_month_links(rendered.html_for_web(), bulletin.as_str(), &months);
+    let html = super::news_page::with_month_links(rendered.html_for_web(), &bulletin, &months);
     ([(header::CONTENT_SECURITY_POLICY, CSP_ISSUE)], Html(html)).into_response()
 }
 

@@ -6,6 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, Months, NaiveDate};
 
+use super::offload::{busy, off_the_async_threads};
 use super::state::AppState;
 
 #[derive(Debug, serde::Deserialize)]
@@ -84,28 +85,6 @@ pub async fn calendar_page(State(s): State<AppState>, Query(q): Query<CalendarQu
     }
 }
 
-/// At most this many pages or feeds are built at once; more requests wait their turn.
-static RENDERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
-
-/// Run `f` (building a page or a feed from every campaign: CPU work that grows with the
-/// files) on the blocking pool, at most two at a time, so the async threads stay free for
-/// `/healthz`, unsubscribes and the scheduler. `None` if it could not run to the end.
-pub(super) async fn off_the_async_threads<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Option<T> {
-    let _permit = RENDERS.acquire().await.ok()?;
-    tokio::task::spawn_blocking(f).await.ok()
-}
-
-pub(super) fn busy(s: &AppState) -> Response {
-    super::state::error_page(
-        s,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Please try again",
-        "This page cannot be built just now. Please try again in a few minutes.",
-    )
-}
-
 pub async fn calendar_ics(State(s): State<AppState>) -> Response {
     let live = s.live();
     let p = &live.project;
@@ -172,6 +151,32 @@ fn set_up_at(p: &crate::config::Project) -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// The feed's own elements, up to its first entry: title, id, links, when it last changed
+/// (`updated`, RFC 3339) and author.
+fn feed_head(p: &crate::config::Project, host: &str, updated: &str) -> String {
+    let base = &p.settings.web.public_url;
+    let org = &p.settings.organisation;
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en-GB\">\n",
+    );
+    out.push_str(&format!("  <title>{} news</title>\n", xml(&org.name)));
+    out.push_str(&format!("  <id>tag:{},2024:bulletin</id>\n", xml(host)));
+    out.push_str(&format!(
+        "  <link rel=\"self\" href=\"{}/feed.atom\"/>\n",
+        xml(base)
+    ));
+    out.push_str(&format!(
+        "  <link rel=\"alternate\" type=\"text/html\" href=\"{}/archive/\"/>\n",
+        xml(base)
+    ));
+    out.push_str(&format!("  <updated>{updated}</updated>\n"));
+    out.push_str(&format!(
+        "  <author><name>{}</name></author>\n",
+        xml(&org.name)
+    ));
+    out
+}
+
 pub async fn atom(State(s): State<AppState>) -> Response {
     let live = s.live();
     let p = &live.project;
@@ -192,24 +197,7 @@ pub async fn atom(State(s): State<AppState>) -> Response {
         .chain(items.first().map(|(n, _)| published_at(p, n)))
         .max()
         .unwrap_or_else(|| set_up_at(p));
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en-GB\">\n",
-    );
-    out.push_str(&format!("  <title>{} news</title>\n", xml(&org.name)));
-    out.push_str(&format!("  <id>tag:{},2024:bulletin</id>\n", xml(&host)));
-    out.push_str(&format!(
-        "  <link rel=\"self\" href=\"{}/feed.atom\"/>\n",
-        xml(base)
-    ));
-    out.push_str(&format!(
-        "  <link rel=\"alternate\" type=\"text/html\" href=\"{}/archive/\"/>\n",
-        xml(base)
-    ));
-    out.push_str(&format!("  <updated>{}</updated>\n", stamp(updated)));
-    out.push_str(&format!(
-        "  <author><name>{}</name></author>\n",
-        xml(&org.name)
-    ));
+    let mut out = feed_head(p, &host, &stamp(updated));
     for e in &entries {
         let url = format!("{base}/archive/{}/{}", e.bulletin, e.date);
         out.push_str("  <entry>\n");
@@ -271,7 +259,7 @@ const FEED_ITEMS: usize = 50;
 fn feed_items(
     p: &crate::config::Project,
     today: NaiveDate,
-) -> Vec<(&crate::config::NewsItem, &str)> {
+) -> Vec<(&crate::config::NewsItem, &crate::ids::BulletinId)> {
     let mut items: Vec<_> = p
         .news
         .iter()
@@ -281,7 +269,7 @@ fn feed_items(
                 .bulletins
                 .iter()
                 .find(|b| crate::news_window::carries(b, n))
-                .map(|b| (n, b.id.as_str()))
+                .map(|b| (n, &b.id))
         })
         .collect();
     items.sort_by_key(|(n, _)| std::cmp::Reverse(n.publish));
@@ -299,7 +287,7 @@ fn published_at(p: &crate::config::Project, n: &crate::config::NewsItem) -> i64 
 fn item_entry(
     p: &crate::config::Project,
     n: &crate::config::NewsItem,
-    bulletin: &str,
+    bulletin: &crate::ids::BulletinId,
     host: &str,
 ) -> String {
     let base = &p.settings.web.public_url;

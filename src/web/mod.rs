@@ -11,6 +11,7 @@ pub mod head;
 pub mod layout;
 pub mod listen;
 pub mod news_page;
+pub mod offload;
 pub mod ops;
 pub mod redirect;
 pub mod requests;

@@ -19,6 +19,7 @@ use super::state::{AppState, error_page};
 use crate::calendar::{Calendar, Occurrence, human};
 use crate::config::{Bulletin, NewsItem, Project};
 use crate::dates::MONTHS;
+use crate::ids::BulletinId;
 use crate::issue::long_date;
 use crate::news_window::{carries, first_issue};
 
@@ -35,7 +36,7 @@ pub fn month_name(month: NaiveDate) -> String {
 }
 
 /// `/news/<bulletin>/<YYYY-MM>` for the month holding `day`.
-pub fn month_path(bulletin: &str, day: NaiveDate) -> String {
+pub fn month_path(bulletin: &BulletinId, day: NaiveDate) -> String {
     format!("/news/{bulletin}/{}", day.format("%Y-%m"))
 }
 
@@ -92,7 +93,7 @@ pub fn news_page(
 ) -> Markup {
     let items = month_items(project, b, month, today);
     let campaigns = month_campaigns(project, month);
-    let id = b.id.as_str();
+    let id = &b.id;
     let title = format!("News from {}", month_name(month));
     page(
         &project.settings.organisation,
@@ -124,7 +125,7 @@ pub fn news_page(
 }
 
 /// One item: its title, publish date, body, link, and the email that carries it.
-fn item(bulletin: &str, m: &MonthItem<'_>, today: NaiveDate, sent: &[NaiveDate]) -> Markup {
+fn item(bulletin: &BulletinId, m: &MonthItem<'_>, today: NaiveDate, sent: &[NaiveDate]) -> Markup {
     let n = m.item;
     let blocks = crate::markdown::parse(&n.body);
     html! {
@@ -153,7 +154,7 @@ fn item(bulletin: &str, m: &MonthItem<'_>, today: NaiveDate, sent: &[NaiveDate])
 }
 
 /// Links to the month before and, when it has begun, the month after.
-fn months_nav(bulletin: &str, month: NaiveDate, today: NaiveDate) -> Markup {
+fn months_nav(bulletin: &BulletinId, month: NaiveDate, today: NaiveDate) -> Markup {
     let prev = month.checked_sub_months(Months::new(1));
     let next = month
         .checked_add_months(Months::new(1))
@@ -189,7 +190,9 @@ pub async fn month(
     else {
         return not_found("There is no news at this address.");
     };
-    let Some(month) = super::feeds::parse_month(&month) else {
+    // `YYYY-MM`, as the first of that month.
+    let first = (month.len() == 7).then(|| format!("{month}-01"));
+    let Some(month) = first.as_deref().and_then(crate::dates::path_date) else {
         return not_found("Months are written like 2019-11.");
     };
     let today = project.local(s.clock.now_utc()).date_naive();
@@ -205,7 +208,7 @@ pub async fn month(
         .filter(|e| e.bulletin == b)
         .map(|e| e.date)
         .collect();
-    let body = super::feeds::off_the_async_threads(move || {
+    let body = super::offload::off_the_async_threads(move || {
         let bulletin = project.bulletin(b.as_str())?;
         Some(news_page(&project, bulletin, month, today, &sent).into_string())
     })
@@ -213,7 +216,7 @@ pub async fn month(
     .flatten();
     match body {
         Some(body) => Html(body).into_response(),
-        None => super::feeds::busy(&s),
+        None => super::offload::busy(&s),
     }
 }
 
@@ -235,7 +238,7 @@ pub fn issue_months(project: &Project, b: &Bulletin, date: NaiveDate) -> Vec<Nai
 /// An archived issue's web page with a row linking to the month pages of the news it carried,
 /// where the email has its "view in your browser" row, styled as that row is (the issue's own
 /// stylesheet, dark mode included). The page unchanged when it carried no news.
-pub fn with_month_links(html: String, bulletin: &str, months: &[NaiveDate]) -> String {
+pub fn with_month_links(html: String, bulletin: &BulletinId, months: &[NaiveDate]) -> String {
     let Some(at) = html
         .find("class=\"masthead\"")
         .and_then(|m| html[..m].rfind("<tr"))

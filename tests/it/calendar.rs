@@ -264,6 +264,7 @@ fn queries_on_a_date_and_starting_soon() {
     assert_eq!(
         ids(&cal.starting_within(d("2026-11-01"), 45)),
         [
+            "private-fostering",
             "anti-bullying-week",
             "odd-socks-day",
             "safeguarding-adults-week",

@@ -45,6 +45,7 @@ mod prose_dates;
 mod reach;
 mod readability;
 mod render;
+mod sample_content;
 mod schedule;
 mod secrets;
 mod slips;
