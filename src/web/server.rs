@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/calendar", get(super::feeds::calendar_page))
         .route("/calendar.ics", get(super::feeds::calendar_ics))
         .route("/feed.atom", get(super::feeds::atom))
+        .route("/news/{bulletin}/{month}", get(super::news_page::month))
         .route("/healthz", get(super::ops::healthz))
         .route("/metrics", get(super::ops::metrics))
         .route("/admin", any(super::ops::admin_any))
