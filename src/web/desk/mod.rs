@@ -5,6 +5,9 @@
 
 pub mod auth;
 pub mod layout;
+pub mod lists;
+mod lists_diff;
+pub mod suppressions;
 pub mod user;
 
 use axum::Router;
@@ -16,4 +19,6 @@ pub use user::{DeskUser, Role};
 /// The desk's routes, all under `/desk`. Each page module adds its own router here.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(lists::routes())
+        .merge(suppressions::routes())
 }
