@@ -24,6 +24,7 @@ mod daemon_clock;
 mod daemon_paused;
 mod daily_limit;
 mod delivery;
+mod desk_lists;
 mod dkim;
 mod holidays;
 mod hostile_input;
