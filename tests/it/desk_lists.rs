@@ -152,7 +152,7 @@ fn upload_then_confirm(site: &DeskSite, file: &str, bytes: &[u8], rows: Rows) {
     );
     assert!(!csv_now(site).contains("HYPERLINK"));
     check_passes(&site.tree);
-    let (code, _, page) = s.get(site, "/desk/lists/partners?saved=1+added");
+    let (code, _, page) = s.get(site, "/desk/lists/partners?saved=1");
     assert_eq!(code, 200);
     assert!(page.contains("<strong>3</strong> members"), "{page}");
     // The same upload confirmed twice writes once.
@@ -304,13 +304,60 @@ fn an_editor_is_refused_every_lists_and_suppressions_page() {
     assert_eq!(csv_now(&site), LIST_CSV);
 }
 
-/// The audit trail's suppression rows (kind, detail), read from the SQLite ledger.
-fn audit_rows(t: &Tree) -> Vec<(String, String)> {
+/// The SQLite ledger's URL.
+fn ledger_url(t: &Tree) -> String {
     let project = t.load().project.unwrap();
     let bulletin::config::settings::DatabaseUrl::Sqlite(path) = &project.settings.database else {
         panic!("a SQLite ledger");
     };
-    let url = format!("sqlite://{}", path.display());
+    format!("sqlite://{}", path.display())
+}
+
+#[test]
+fn the_lists_pages_show_counts_sources_and_the_addresses_bounces_say_to_remove() {
+    let site = site();
+    // A hard bounce suppressed old@b.example, which the list's CSV still holds at row 4.
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&ledger_url(&site.tree)).await.unwrap();
+        sqlx::query("INSERT INTO bounces (delivery_id, email_key, kind, status, received_at, suppressed) VALUES (1, 'old@b.example', 'hard', '5.1.1', 1764000000, 1)")
+            .execute(&pool).await.unwrap();
+        sqlx::query("INSERT INTO suppressions (email_key, scope, reason, created_at, how) VALUES ('old@b.example', '*', 'hard bounce', 1764000000, 'bounce')")
+            .execute(&pool).await.unwrap();
+    });
+    let s = site.sign_in(desk::ADMIN);
+    let (code, _, page) = s.get(&site, "/desk/lists");
+    assert_eq!(code, 200, "{page}");
+    assert!(
+        page.contains("<a href=\"/desk/lists/partners\">Partners</a> (partners)</td><td>2</td>"),
+        "two reached: {page}"
+    );
+    assert!(
+        page.contains("the spreadsheet <code>config/lists/partners.csv</code>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("old@b.example") && page.contains("hard bounce 5.1.1"),
+        "{page}"
+    );
+    assert!(page.contains("partners.csv:4 (CSV row 4)"), "{page}");
+    let (code, _, page) = s.get(&site, "/desk/lists/partners");
+    assert_eq!(code, 200, "{page}");
+    assert!(
+        page.contains("<strong>2</strong> members") && page.contains("partners.csv:4 (CSV row 4)"),
+        "{page}"
+    );
+    assert!(page.contains("enctype=\"multipart/form-data\""), "{page}");
+    // A list written in its own file has no spreadsheet to replace.
+    let (_, _, all) = s.get(&site, "/desk/lists/all");
+    assert!(
+        all.contains("nothing to upload here") && !all.contains("type=\"file\""),
+        "{all}"
+    );
+}
+
+/// The audit trail's suppression rows (kind, detail), read from the SQLite ledger.
+fn audit_rows(t: &Tree) -> Vec<(String, String)> {
+    let url = ledger_url(t);
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
         sqlx::query_as("SELECT kind, detail FROM events WHERE kind IN ('suppressed', 'unsuppressed') ORDER BY id")
@@ -330,7 +377,11 @@ fn suppressions_are_searched_added_lifted_and_exported_with_the_persons_name() {
         "email=Ann%40A.example&scope=list%3Apartners&reason=Left%2C+moved+to+%3DWales",
     );
     assert_eq!(code, 303, "{head}");
-    let (code, _, page) = s.get(&site, "/desk/suppressions?done=x");
+    assert!(
+        head.contains("location: /desk/suppressions?done=suppressed&q=ann%40a.example"),
+        "{head}"
+    );
+    let (code, _, page) = s.get(&site, "/desk/suppressions?done=suppressed");
     assert_eq!(code, 200);
     assert!(
         page.contains("ann@a.example") && page.contains("list partners"),
@@ -441,7 +492,7 @@ fn the_lists_and_suppressions_pages_have_no_wcag_22_aa_violations() {
         "/desk/suppressions/add",
         "email=ann%40a.example&scope=*&reason=asked",
     );
-    let (_, _, sup) = s.get(&site, "/desk/suppressions?done=Suppressed");
+    let (_, _, sup) = s.get(&site, "/desk/suppressions?done=suppressed");
     files.push(save_page(&site, "suppressions", &sup));
     let (_, _, sup_bad) = s.post(&site, "/desk/suppressions/add", "email=nope&scope=*");
     files.push(save_page(&site, "suppressions-error", &sup_bad));

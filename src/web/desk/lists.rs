@@ -301,8 +301,10 @@ async fn show(
     if let Some(r) = admins_only(&s, &user) {
         return r;
     }
-    let notice = q.saved.map(|c| format!("Saved: {c}."));
-    list_page(&s, &user, &id, notice.as_deref(), None).await
+    let notice = q
+        .saved
+        .map(|_| "Saved. The list's spreadsheet now holds the members below.");
+    list_page(&s, &user, &id, notice, None).await
 }
 
 /// A list's page, with a notice at the top or an error at the upload field.
@@ -579,14 +581,7 @@ async fn confirm(
         &message,
     );
     match saved {
-        Ok(_) => {
-            let to = format!(
-                "/desk/lists/{}?saved={}",
-                p.list,
-                p.summary.replace(' ', "+").replace(',', "%2C")
-            );
-            Redirect::to(&to).into_response()
-        }
+        Ok(_) => Redirect::to(&format!("/desk/lists/{}?saved=1", p.list)).into_response(),
         Err(e) => refused_save(&s, &user, &id, &e).await,
     }
 }

@@ -102,7 +102,7 @@ async fn page(
                 ul { @for (field, e) in errors { li { a href={ "#" (field) } { (e) } } } }
             }
         }
-        @if let Some(d) = &q.done { p class="notice" role="status" { (d) } }
+        @if let Some(d) = q.done.as_deref().and_then(done_words) { p class="notice" role="status" { (d) } }
         p { "Addresses that are not sent to: everything, one list or one bulletin. Bounces and unsubscribes add them; you can add and lift them here." }
         form method="get" action="/desk/suppressions" role="search" {
             label for="q" { "Search by email address" }
@@ -262,13 +262,9 @@ async fn add(State(s): State<AppState>, user: DeskUser, Form(f): Form<AddForm>) 
         }
         Ok::<bool, crate::store::StoreError>(added)
     };
-    let words = scope_words(&scope);
     match done.await {
-        Ok(true) => done_redirect(&format!("Suppressed {} for {words}", email.key())),
-        Ok(false) => done_redirect(&format!(
-            "{} was already suppressed for {words}",
-            email.key()
-        )),
+        Ok(true) => done_redirect("suppressed", &email),
+        Ok(false) => done_redirect("already", &email),
         Err(e) => ledger_error(&s, &e),
     }
 }
@@ -301,23 +297,30 @@ async fn lift(State(s): State<AppState>, user: DeskUser, Form(f): Form<LiftForm>
         )
         .await;
     match lifted {
-        Ok(n) if n > 0 => done_redirect(&format!(
-            "Lifted: {} is sent {} again",
-            email.key(),
-            scope_words(&scope)
-        )),
-        Ok(_) => done_redirect(&format!(
-            "{} was not suppressed for {}",
-            email.key(),
-            scope_words(&scope)
-        )),
+        Ok(n) if n > 0 => done_redirect("lifted", &email),
+        Ok(_) => done_redirect("not-suppressed", &email),
         Err(e) => ledger_error(&s, &e),
     }
 }
 
-fn done_redirect(done: &str) -> Response {
-    let q: String = url_encode(done);
-    Redirect::to(&format!("/desk/suppressions?done={q}")).into_response()
+/// Back to the page, searching for the address just changed, with what happened: a fixed
+/// word, so the page never repeats text a link could carry.
+fn done_redirect(done: &str, email: &EmailAddress) -> Response {
+    let q = url_encode(&email.key());
+    Redirect::to(&format!("/desk/suppressions?done={done}&q={q}")).into_response()
+}
+
+/// What the page says after a change.
+fn done_words(done: &str) -> Option<&'static str> {
+    Some(match done {
+        "suppressed" => {
+            "Suppressed. Nothing more is sent to this address where the suppression applies."
+        }
+        "already" => "This address was already suppressed for that; nothing changed.",
+        "lifted" => "Lifted. The address is sent to again where the suppression applied.",
+        "not-suppressed" => "This address was not suppressed for that; nothing changed.",
+        _ => return None,
+    })
 }
 
 /// `s` as a query value.
