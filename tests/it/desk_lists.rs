@@ -10,8 +10,7 @@ use std::time::Duration;
 
 use crate::support::{self, Tree, http};
 
-use desk_shim as desk;
-use desk_shim::DeskSite;
+use crate::support::desk::{self, DeskSite};
 
 const LIST_TOML: &str = "name = \"Partners\"\ndescription = \"Safeguarding leads of the partner agencies\"\nmembers_csv = \"partners.csv\"\n";
 const LIST_CSV: &str = "email,name,agency\nann@a.example,Ann,Health\njo@school.org,Jo,Schools\nold@b.example,Old,Police\n";
@@ -72,7 +71,11 @@ fn has_row(page: &str, cells: &[&str]) -> bool {
 }
 
 fn check_passes(t: &Tree) {
-    let out = support::bulletin(t.root()).arg("check").output().unwrap();
+    let out = support::bulletin(t.root())
+        .arg("check")
+        .env("BULLETIN_UNSUBSCRIBE_SECRET", desk::SECRET)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "check: {}{}",
@@ -290,9 +293,11 @@ fn an_editor_is_refused_every_lists_and_suppressions_page() {
         ),
         ("/desk/suppressions/lift", "email=ann%40a.example&scope=*"),
     ] {
-        assert_eq!(s.post(&site, path, body).0, 403, "POST {path}");
+        let (code, _, page) = s.post(&site, path, body);
+        assert_eq!(code, 403, "POST {path}");
+        assert!(page.contains("Only admins"), "POST {path}: {page}");
     }
-    let (code, _, _) = upload(
+    let (code, _, page) = upload(
         &site,
         &s.cookie,
         &s.csrf,
@@ -301,12 +306,14 @@ fn an_editor_is_refused_every_lists_and_suppressions_page() {
         LIST_CSV.as_bytes(),
     );
     assert_eq!(code, 403, "upload");
+    assert!(page.contains("Only admins"), "upload: {page}");
     assert_eq!(csv_now(&site), LIST_CSV);
 }
 
 /// The SQLite ledger's URL.
 fn ledger_url(t: &Tree) -> String {
-    let project = t.load().project.unwrap();
+    let env = bulletin::config::Env::empty().with("BULLETIN_UNSUBSCRIBE_SECRET", desk::SECRET);
+    let project = t.load_with(env).project.unwrap();
     let bulletin::config::settings::DatabaseUrl::Sqlite(path) = &project.settings.database else {
         panic!("a SQLite ledger");
     };
@@ -394,9 +401,10 @@ fn suppressions_are_searched_added_lifted_and_exported_with_the_persons_name() {
         !none.contains("ann@a.example") && none.contains("No suppressions found"),
         "{none}"
     );
-    // The same as `bulletin suppressions`: the members of the list are one fewer.
+    // The same as `bulletin suppressions --format csv`.
     let out = support::bulletin(site.tree.root())
         .args(["suppressions", "--format", "csv"])
+        .env("BULLETIN_UNSUBSCRIBE_SECRET", desk::SECRET)
         .output()
         .unwrap();
     let cli = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -600,73 +608,4 @@ fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
         zip.write_all(text.as_bytes()).unwrap();
     }
     zip.finish().unwrap().into_inner()
-}
-
-/// TEMP: stands in for support::desk until desk-core's sign-in is on main (the auth stub
-/// admits `bulletin_desk=stub-admin|stub-editor`).
-mod desk_shim {
-    use crate::support::{Tree, daemon::Daemon, http};
-
-    pub const ADMIN: &str = "boss@x.example";
-    pub const EDITOR: &str = "ed@x.example";
-
-    pub struct DeskSite {
-        pub tree: Tree,
-        d: Daemon,
-    }
-
-    pub struct Session {
-        pub cookie: String,
-        pub csrf: String,
-    }
-
-    impl DeskSite {
-        pub fn start_with(_extra: &str, prepare: impl FnOnce(&Tree)) -> DeskSite {
-            let tree = Tree::minimal();
-            tree.quiet_schedule();
-            prepare(&tree);
-            let d = Daemon::builder(&tree).start();
-            DeskSite { tree, d }
-        }
-        pub fn port(&self) -> u16 {
-            self.d.port()
-        }
-        pub fn sign_in(&self, who: &str) -> Session {
-            let role = if who == ADMIN {
-                "stub-admin"
-            } else {
-                "stub-editor"
-            };
-            Session {
-                cookie: format!("bulletin_desk={role}"),
-                csrf: "stubcsrf".into(),
-            }
-        }
-    }
-
-    impl Session {
-        pub fn get(&self, site: &DeskSite, path: &str) -> http::Response {
-            http::request(site.port(), "GET", path, &[("Cookie", &self.cookie)], "")
-        }
-        pub fn post(&self, site: &DeskSite, path: &str, body: &str) -> http::Response {
-            let body = if body.is_empty() {
-                format!("csrf={}", self.csrf)
-            } else {
-                format!("csrf={}&{body}", self.csrf)
-            };
-            self.post_raw(site, path, &body)
-        }
-        pub fn post_raw(&self, site: &DeskSite, path: &str, body: &str) -> http::Response {
-            http::request(
-                site.port(),
-                "POST",
-                path,
-                &[
-                    ("Cookie", &self.cookie),
-                    ("Content-Type", "application/x-www-form-urlencoded"),
-                ],
-                body,
-            )
-        }
-    }
 }
