@@ -6,9 +6,12 @@
 pub mod auth;
 pub mod home;
 pub mod layout;
+pub mod lists;
+mod lists_diff;
 pub mod session;
 pub mod signin;
 pub mod signin_link;
+pub mod suppressions;
 pub mod user;
 
 use axum::Router;
@@ -21,7 +24,11 @@ pub use user::{DeskUser, Role};
 
 /// The desk's routes, all under `/desk`. Each page module adds its own router here.
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(signin::routes()).merge(home::routes())
+    Router::new()
+        .merge(signin::routes())
+        .merge(home::routes())
+        .merge(lists::routes())
+        .merge(suppressions::routes())
 }
 
 /// The answer to a form without this session's CSRF token, or to an editor at an admin's page.
