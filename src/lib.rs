@@ -28,6 +28,7 @@ pub mod instance;
 pub mod issue;
 pub mod issue_acts;
 pub mod late;
+pub mod list_summary;
 pub mod load;
 pub mod local_time;
 pub mod markdown;

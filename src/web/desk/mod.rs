@@ -7,9 +7,12 @@ pub mod auth;
 pub mod home;
 pub mod issue;
 pub mod layout;
+pub mod lists;
+mod lists_diff;
 pub mod session;
 pub mod signin;
 pub mod signin_link;
+pub mod suppressions;
 pub mod user;
 
 use axum::Router;
@@ -26,6 +29,8 @@ pub fn routes() -> Router<AppState> {
         .merge(signin::routes())
         .merge(home::routes())
         .merge(issue::routes())
+        .merge(lists::routes())
+        .merge(suppressions::routes())
 }
 
 /// The answer to a form without this session's CSRF token, or to an editor at an admin's page.
