@@ -26,6 +26,7 @@ pub mod ids;
 pub mod impact;
 pub mod instance;
 pub mod issue;
+pub mod issue_acts;
 pub mod late;
 pub mod list_summary;
 pub mod load;

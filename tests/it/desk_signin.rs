@@ -111,6 +111,13 @@ fn every_address_gets_the_same_answer_and_only_desk_people_get_mail() {
 fn a_link_works_once() {
     let site = DeskSite::in_process(clock());
     let link = site.mailed_link(EDITOR);
+    // Another site posting the link (login CSRF) is refused and uses nothing up.
+    let from_elsewhere = [
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Sec-Fetch-Site", "cross-site"),
+    ];
+    let (code, _, _) = support::http::request(site.port(), "POST", &link, &from_elsewhere, "");
+    assert_eq!(code, 403);
     assert!(site.use_link(&link).is_some());
     assert!(site.use_link(&link).is_none(), "a replayed link is refused");
     let (code, _, body) = support::http::post_form(site.port(), &link, "");
@@ -305,4 +312,30 @@ fn desk_lists_are_checked_like_every_other_reference() {
     let d = t.diagnostics().join("\n");
     assert!(d.contains("`localhost` is not an IP address"), "{d}");
     assert!(t.load().project.is_none());
+}
+
+#[test]
+fn sign_in_works_the_same_on_a_postgresql_ledger() {
+    let db = support::pg::PgDb::create();
+    let sink = SmtpSink::start(&[]);
+    let t = support::desk::tree(sink.port, "");
+    let c = clock();
+    let vars = [("BULLETIN_DATABASE_URL", db.url.as_str())];
+    let site = DeskSite::in_process_env(c.clone(), t, sink, &vars);
+    let link = site.mailed_link(EDITOR);
+    let laptop = site.use_link(&link).expect("the link signs in");
+    assert!(site.use_link(&link).is_none(), "once");
+    let phone = site.sign_in(EDITOR);
+    assert!(signed_in(&site, &laptop) && signed_in(&site, &phone));
+    for _ in 0..4 {
+        site.request_link(EDITOR);
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(site.links_to(EDITOR).len(), 3, "3 links in 15 minutes");
+    assert_eq!(laptop.post(&site, "/desk/sign-out-everywhere", "").0, 200);
+    assert!(!signed_in(&site, &phone));
+    c.advance(15 * 60 + 1);
+    let s = site.sign_in(EDITOR);
+    c.advance(31 * 60);
+    assert!(!signed_in(&site, &s), "idle");
 }

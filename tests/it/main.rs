@@ -25,6 +25,7 @@ mod daemon_clock;
 mod daemon_paused;
 mod daily_limit;
 mod delivery;
+mod desk_issue;
 mod desk_lists;
 mod desk_signin;
 mod dkim;

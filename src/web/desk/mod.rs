@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod home;
+pub mod issue;
 pub mod layout;
 pub mod lists;
 mod lists_diff;
@@ -27,6 +28,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(signin::routes())
         .merge(home::routes())
+        .merge(issue::routes())
         .merge(lists::routes())
         .merge(suppressions::routes())
 }

@@ -151,6 +151,13 @@ async fn send_link(s: &AppState, email: &EmailAddress) -> Result<(), crate::stor
     Ok(())
 }
 
+/// Whether the browser says the request comes from another site (`Sec-Fetch-Site`).
+fn cross_site(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"))
+}
+
 fn invalid_link(s: &AppState) -> Response {
     public_page(
         s,
@@ -186,10 +193,19 @@ async fn open_link(State(s): State<AppState>, Path(token): Path<String>) -> Resp
 }
 
 /// The button: use the link up (once, before it expires) and start a session.
-async fn use_link(State(s): State<AppState>, Path(token): Path<String>) -> Response {
+async fn use_link(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let live = s.live();
     if live.project.settings.desk.is_none() {
         return not_found(&s);
+    }
+    // Another site's page posting somebody's link would sign the visitor in as that somebody
+    // (login CSRF): a browser says where a request comes from, and a link is used from ours.
+    if cross_site(&headers) {
+        return super::forbidden();
     }
     let now = s.clock.timestamp();
     let Some((id, expires)) = desk_key(&s, &live).read_link(&token) else {

@@ -146,8 +146,22 @@ impl DeskSite {
 
     /// The web server of `tree` (desk or not) in this process on `clock`.
     pub fn in_process_tree(clock: Arc<TestClock>, tree: Tree, sink: SmtpSink) -> DeskSite {
+        Self::in_process_env(clock, tree, sink, &[])
+    }
+
+    /// [`DeskSite::in_process_tree`] with environment variables for the loader (e.g.
+    /// `BULLETIN_DATABASE_URL` for a PostgreSQL ledger).
+    pub fn in_process_env(
+        clock: Arc<TestClock>,
+        tree: Tree,
+        sink: SmtpSink,
+        vars: &[(&str, &str)],
+    ) -> DeskSite {
         let rt = tokio::runtime::Runtime::new().unwrap();
-        let env = bulletin::config::Env::empty().with("BULLETIN_UNSUBSCRIBE_SECRET", SECRET);
+        let env = vars.iter().fold(
+            bulletin::config::Env::empty().with("BULLETIN_UNSUBSCRIBE_SECRET", SECRET),
+            |e, (k, v)| e.with(k, v),
+        );
         let project = tree.load_with(env).project.expect("the desk tree loads");
         let port = rt.block_on(serve(project, clock));
         DeskSite {
