@@ -4,7 +4,13 @@
 //! the command of the same name does, recorded with the person's name.
 
 pub mod auth;
+pub mod campaigns;
+mod form;
+pub mod history;
 pub mod layout;
+pub mod news;
+mod news_state;
+mod preview;
 pub mod user;
 
 use axum::Router;
@@ -16,4 +22,6 @@ pub use user::{DeskUser, Role};
 /// The desk's routes, all under `/desk`. Each page module adds its own router here.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(news::routes())
+        .merge(campaigns::routes())
 }

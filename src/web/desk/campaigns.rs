@@ -1,0 +1,5 @@
+use crate::web::state::AppState;
+use axum::Router;
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}
