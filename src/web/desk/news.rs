@@ -37,7 +37,8 @@ pub fn routes() -> Router<AppState> {
         .route("/desk/static/news-preview.js", get(script))
 }
 
-fn forbidden() -> Response {
+/// A form whose CSRF token is not the session's.
+pub(super) fn forbidden() -> Response {
     (
         StatusCode::FORBIDDEN,
         "The form had expired: go back, reload the page and try again.\n",
@@ -45,7 +46,8 @@ fn forbidden() -> Response {
         .into_response()
 }
 
-fn page(status: StatusCode, body: Markup) -> Response {
+/// A desk edit page with [`CSP_EDIT`].
+pub(super) fn html_page(status: StatusCode, body: Markup) -> Response {
     (
         status,
         [(header::CONTENT_SECURITY_POLICY, CSP_EDIT)],
@@ -97,7 +99,7 @@ async fn list(State(s): State<AppState>, user: DeskUser) -> Response {
         }
     };
     let org = &project.settings.organisation;
-    page(
+    html_page(
         StatusCode::OK,
         super::layout::page(org, &user, "News", main),
     )
@@ -160,7 +162,7 @@ async fn new_form(State(s): State<AppState>, user: DeskUser) -> Response {
         notice: None,
         kept: None,
     };
-    page(StatusCode::OK, edit_page(&project, &user, &form, &p))
+    html_page(StatusCode::OK, edit_page(&project, &user, &form, &p))
 }
 
 async fn edit_form(
@@ -206,7 +208,7 @@ async fn edit_form(
             .map(|_| "Saved. The daemon reads the change within moments.".to_string()),
         kept: None,
     };
-    page(StatusCode::OK, edit_page(&project, &user, &form, &p))
+    html_page(StatusCode::OK, edit_page(&project, &user, &form, &p))
 }
 
 async fn save_new(State(s): State<AppState>, user: DeskUser, body: String) -> Response {
@@ -288,7 +290,7 @@ async fn save(s: AppState, user: DeskUser, slug: Option<String>, body: String) -
             Err(problems) => {
                 p.problems = problems;
                 let html = edit_page(&project, &user, &form, &p);
-                return page(StatusCode::UNPROCESSABLE_ENTITY, html);
+                return html_page(StatusCode::UNPROCESSABLE_ENTITY, html);
             }
         },
     };
@@ -301,7 +303,7 @@ async fn save(s: AppState, user: DeskUser, slug: Option<String>, body: String) -
                 hint: None,
             }];
             let html = edit_page(&project, &user, &form, &p);
-            return page(StatusCode::UNPROCESSABLE_ENTITY, html);
+            return html_page(StatusCode::UNPROCESSABLE_ENTITY, html);
         }
     };
     let verb = if existing.is_some() { "edit" } else { "add" };
@@ -322,7 +324,7 @@ async fn save(s: AppState, user: DeskUser, slug: Option<String>, body: String) -
             let path = std::path::PathBuf::from(news_path(&slug));
             p.problems = form::place(&diags, &path, |line| field_at(&text, line));
             let html = edit_page(&project, &user, &form, &p);
-            page(StatusCode::UNPROCESSABLE_ENTITY, html)
+            html_page(StatusCode::UNPROCESSABLE_ENTITY, html)
         }
         Err(EditError::Conflict { kept, .. }) => conflict(&project, &user, &slug, &text, &kept),
         Err(e) => {
@@ -333,7 +335,7 @@ async fn save(s: AppState, user: DeskUser, slug: Option<String>, body: String) -
                 hint: None,
             }];
             let html = edit_page(&project, &user, &form, &p);
-            page(StatusCode::INTERNAL_SERVER_ERROR, html)
+            html_page(StatusCode::INTERNAL_SERVER_ERROR, html)
         }
     }
 }
@@ -390,7 +392,7 @@ fn conflict(
         notice: None,
         kept: Some((kept.display().to_string(), theirs.to_string())),
     };
-    page(StatusCode::CONFLICT, edit_page(project, user, &form, &p))
+    html_page(StatusCode::CONFLICT, edit_page(project, user, &form, &p))
 }
 
 #[derive(serde::Deserialize)]
