@@ -24,6 +24,8 @@ mod daemon_clock;
 mod daemon_paused;
 mod daily_limit;
 mod delivery;
+mod desk_campaigns;
+mod desk_news;
 mod dkim;
 mod holidays;
 mod hostile_input;

@@ -291,6 +291,17 @@ fn form_of(fields: &[(String, String)], fallback_year: i32) -> CampaignForm {
     }
 }
 
+/// A refused save's (or check's) errors placed at the form's fields: `text` is what was to be
+/// written as `campaigns/<id>.toml`.
+pub fn problems_at_fields(
+    diagnostics: &crate::diag::Diagnostics,
+    id: &str,
+    text: &str,
+) -> Vec<Problem> {
+    let path = std::path::PathBuf::from(campaign_path(id));
+    form::place(diagnostics, &path, |line| field_at(text, line))
+}
+
 /// The form field of a line of the written campaign file.
 fn field_at(text: &str, line: usize) -> Option<String> {
     let keys = [
@@ -408,8 +419,7 @@ fn check_dates(project: &Project, id: &str, text: &str, year: i32, p: &mut EditP
     match campaign_file::dates_ahead(id, text, tz, year) {
         Ok(d) => p.dates = Some(d),
         Err(diags) => {
-            let path = std::path::PathBuf::from(campaign_path(id));
-            p.problems = form::place(&diags, &path, |line| field_at(text, line));
+            p.problems = problems_at_fields(&diags, id, text);
         }
     }
 }
@@ -440,8 +450,7 @@ impl Saving<'_> {
             Ok(()) => Redirect::to(&format!("/desk/campaigns/{id}?saved=1&year={}", form.year))
                 .into_response(),
             Err(EditError::Check(diags)) => {
-                let path = std::path::PathBuf::from(campaign_path(id));
-                p.problems = form::place(&diags, &path, |line| field_at(text, line));
+                p.problems = problems_at_fields(&diags, id, text);
                 page(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     edit_page(project, user, form, id, &p),

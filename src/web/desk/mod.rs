@@ -5,7 +5,7 @@
 
 pub mod auth;
 pub mod campaigns;
-mod form;
+pub mod form;
 pub mod history;
 pub mod layout;
 pub mod news;

@@ -248,6 +248,17 @@ fn new_slug(project: &Project, form: &NewsForm) -> Result<String, Vec<Problem>> 
     }
 }
 
+/// A refused save's errors placed at the form's fields: `text` is what was to be written as
+/// `news/<slug>.md`.
+pub fn problems_at_fields(
+    diagnostics: &crate::diag::Diagnostics,
+    slug: &str,
+    text: &str,
+) -> Vec<Problem> {
+    let path = std::path::PathBuf::from(news_path(slug));
+    form::place(diagnostics, &path, |line| field_at(text, line))
+}
+
 /// The field a line of the written file belongs to: a front matter key, or the body.
 fn field_at(text: &str, line: usize) -> Option<String> {
     let close = text
@@ -321,8 +332,7 @@ async fn save(s: AppState, user: DeskUser, slug: Option<String>, body: String) -
     {
         Ok(()) => Redirect::to(&format!("/desk/news/{slug}?saved=1")).into_response(),
         Err(EditError::Check(diags)) => {
-            let path = std::path::PathBuf::from(news_path(&slug));
-            p.problems = form::place(&diags, &path, |line| field_at(&text, line));
+            p.problems = problems_at_fields(&diags, &slug, &text);
             let html = edit_page(&project, &user, &form, &p);
             html_page(StatusCode::UNPROCESSABLE_ENTITY, html)
         }

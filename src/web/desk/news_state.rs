@@ -116,3 +116,69 @@ impl DaysFromCe for NaiveDate {
         i64::from(chrono::Datelike::num_days_from_ce(self))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn sample(now: DateTime<Utc>) -> Project {
+        let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/bulletin.toml");
+        let mut p = crate::load::load(&config, &crate::config::Env::empty(), now)
+            .project
+            .expect("the sample tree loads");
+        for b in &mut p.settings.bulletins {
+            b.on_non_working_day = crate::schedule::NonWorkingDay::Send;
+        }
+        p
+    }
+
+    fn state_of(
+        p: &Project,
+        id: &str,
+        now: DateTime<Utc>,
+        held: &IssuesHeld,
+    ) -> (State, NaiveDate) {
+        let n = p.news.iter().find(|n| n.id == id).expect(id);
+        let placed = place(p, n, now, held);
+        (placed.state, placed.issue.unwrap())
+    }
+
+    #[test]
+    fn each_item_is_placed_by_the_senders_rules() {
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 23, 12, 0, 0).unwrap();
+        let mut p = sample(now);
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let none = IssuesHeld::new();
+        assert_eq!(
+            state_of(&p, "2026-12-learning-review-briefing", now, &none),
+            (State::Next, d("2026-12-01"))
+        );
+        // Its window was November's issue's, but `until` reaches the next one.
+        assert_eq!(
+            state_of(&p, "2026-11-multi-agency-training-dates", now, &none),
+            (State::Next, d("2026-12-01"))
+        );
+        let mut later = p.news[0].clone();
+        later.id = "later".into();
+        later.publish = d("2027-01-05");
+        later.until = None;
+        p.news.push(later);
+        assert_eq!(
+            state_of(&p, "later", now, &none),
+            (State::Drafted, d("2027-02-01"))
+        );
+        assert_eq!(
+            state_of(&p, "2024-11-p4pc", now, &none),
+            (State::Stranded, d("2024-11-01"))
+        );
+        let b = p.settings.bulletins[0].id.to_string();
+        let held: IssuesHeld = [(b, d("2024-11-01"))].into_iter().collect();
+        assert_eq!(
+            state_of(&p, "2024-11-p4pc", now, &held),
+            (State::Sent, d("2024-11-01"))
+        );
+        let order: Vec<State> = all(&p, now, &held).iter().map(|x| x.state).collect();
+        assert!(order.windows(2).all(|w| w[0] <= w[1]), "{order:?}");
+    }
+}
