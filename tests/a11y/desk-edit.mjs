@@ -4,12 +4,13 @@
 // saves it; then axe-core's WCAG 2.2 AA rules on every news and campaign page, in light and
 // dark colour schemes (a second context that bypasses CSP only to inject axe).
 //
-// Usage: node desk-edit.mjs BASE_URL SESSION_COOKIE_VALUE
+// Usage: node desk-edit.mjs BASE_URL SESSION_COOKIE_VALUE [CAMPAIGN_ID (default week)]
 // Prints {preview_shows_item, preview_shows_deadline, saved_status, csp_errors, pages:[...]}.
 // Exit 0 when it ran (whatever it found), 2 when it could not run.
 import { axeSource, launchChromium } from './chromium.mjs';
 
-const [base, cookie] = process.argv.slice(2);
+const [base, cookie, campaignArg] = process.argv.slice(2);
+const campaign = campaignArg || 'week';
 if (!base || !cookie) {
   console.error('usage: node desk-edit.mjs BASE_URL SESSION_COOKIE_VALUE');
   process.exit(2);
@@ -76,7 +77,7 @@ try {
   await ctx.addCookies(jar);
   const p = await ctx.newPage();
   for (const path of ['/desk/news', '/desk/news/new', '/desk/news/2027-03-safer-sleep-briefing',
-    '/desk/campaigns', '/desk/campaigns?view=list', '/desk/campaigns/week', '/desk/campaigns/new']) {
+    '/desk/campaigns', '/desk/campaigns?view=list', `/desk/campaigns/${campaign}`, '/desk/campaigns/new']) {
     const r = await p.goto(url(path), { waitUntil: 'load' });
     await axe(p, path, r ? r.status() : null);
   }
@@ -89,12 +90,12 @@ try {
   ]);
   await axe(p, '/desk/news/new (with problems)', bad ? bad.status() : null);
   // The campaign form's Check dates answer.
-  await p.goto(url('/desk/campaigns/week'), { waitUntil: 'load' });
+  await p.goto(url(`/desk/campaigns/${campaign}`), { waitUntil: 'load' });
   const [checked] = await Promise.all([
     p.waitForNavigation({ waitUntil: 'load' }),
     p.click('button[value="check"]'),
   ]);
-  await axe(p, '/desk/campaigns/week (dates checked)', checked ? checked.status() : null);
+  await axe(p, `/desk/campaigns/${campaign} (dates checked)`, checked ? checked.status() : null);
   await ctx.close();
 } catch (e) {
   out.error = String(e && e.stack || e);

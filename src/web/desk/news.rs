@@ -117,7 +117,9 @@ fn group<'a>(
         };
         let heading = match p.state {
             ItemState::Drafted => format!("Drafted, for a later issue{issue}"),
-            ItemState::Stranded => format!("Stranded: the issue went without it{issue}"),
+            ItemState::Stranded => {
+                format!("Stranded: no issue will carry it (its issue was due{issue})")
+            }
             ItemState::Sent => format!("Sent{issue}"),
             other => format!("{}{issue}", other.label()),
         };
