@@ -37,11 +37,11 @@ pub async fn serve(
     let mut tasks = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             _ = &mut shutdown => break,
             Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
             r = listener.accept() => match r {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     accept_failed(&e, &registry, &*clock).await;
                     continue;
@@ -50,7 +50,7 @@ pub async fn serve(
         };
         match registry.admit() {
             Some(slot) => {
-                tasks.spawn(connection(stream, app.clone(), slot, stop_rx.clone()));
+                tasks.spawn(connection(stream, peer, app.clone(), slot, stop_rx.clone()));
             }
             None => turn_away(stream),
         }
@@ -90,8 +90,12 @@ fn turn_away(stream: TcpStream) {
     let _ = stream.try_write(&head::refusal(503, "Service Unavailable"));
 }
 
+/// Serve one connection. Every request carries the TCP peer's address as
+/// `ConnectInfo<SocketAddr>` (the desk believes a single sign-on proxy's header only from the
+/// proxies it trusts).
 async fn connection(
     mut stream: TcpStream,
+    peer: std::net::SocketAddr,
     app: Router,
     slot: Admitted,
     mut stop: watch::Receiver<bool>,
@@ -124,9 +128,10 @@ async fn connection(
                 let mut app = app.clone();
                 let slot = slot.clone();
                 async move {
-                    let response =
-                        tower_service::Service::call(&mut app, req.map(axum::body::Body::new))
-                            .await;
+                    let mut req = req.map(axum::body::Body::new);
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    let response = tower_service::Service::call(&mut app, req).await;
                     slot.idle();
                     response
                 }

@@ -67,9 +67,7 @@ fn a_rule_the_loader_refuses_is_shown_at_the_rule() {
     );
 }
 
-/// Signed in through desk-core's `support::desk`; compiles once that is merged. At merge:
-/// delete the `cfg` line below.
-#[cfg(any())]
+/// Signed in through the emailed link (`support::desk`).
 mod signed_in {
     use crate::desk_news::signed_in::{git, work_tree};
     use crate::support::desk::{self, DeskSite};

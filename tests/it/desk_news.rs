@@ -77,9 +77,7 @@ fn a_save_that_breaks_check_writes_nothing_and_names_the_field() {
     );
 }
 
-/// The HTTP and browser stories sign in through desk-core's `support::desk` (the emailed
-/// link); they compile once that is merged. At merge: delete the `cfg` line below.
-#[cfg(any())]
+/// The HTTP and browser stories, signed in through the emailed link (`support::desk`).
 pub mod signed_in {
     use std::time::Duration;
 

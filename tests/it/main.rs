@@ -26,6 +26,7 @@ mod daily_limit;
 mod delivery;
 mod desk_campaigns;
 mod desk_news;
+mod desk_signin;
 mod dkim;
 mod holidays;
 mod hostile_input;

@@ -7,13 +7,19 @@ pub mod auth;
 pub mod campaigns;
 pub mod form;
 pub mod history;
+pub mod home;
 pub mod layout;
 pub mod news;
 mod news_state;
 mod preview;
+pub mod session;
+pub mod signin;
+pub mod signin_link;
 pub mod user;
 
 use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 
 use crate::web::state::AppState;
 
@@ -22,6 +28,17 @@ pub use user::{DeskUser, Role};
 /// The desk's routes, all under `/desk`. Each page module adds its own router here.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(signin::routes())
+        .merge(home::routes())
         .merge(news::routes())
         .merge(campaigns::routes())
+}
+
+/// The answer to a form without this session's CSRF token, or to an editor at an admin's page.
+pub fn forbidden() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        "This request was refused: reload the page and try again.\n",
+    )
+        .into_response()
 }
