@@ -168,9 +168,14 @@ pub mod signed_in {
             log.contains("news/2027-03-safer-sleep-briefing.md"),
             "{log}"
         );
-        let (code, _, page) = s.get(&desk, "/desk/news");
-        assert_eq!(code, 200);
-        assert!(page.contains("Safer sleep briefing"), "{page}");
+        // The daemon reloads the saved file (as for SIGHUP); the list then shows it.
+        assert!(
+            wait_until(Duration::from_secs(20), || s
+                .get(&desk, "/desk/news")
+                .2
+                .contains("Safer sleep briefing")),
+            "the list shows the new item once the daemon has reloaded"
+        );
         let (_, _, page) = s.get(&desk, "/desk/news/2027-03-safer-sleep-briefing");
         assert!(page.contains("News: add"), "the file's history: {page}");
     }
@@ -293,8 +298,11 @@ pub mod signed_in {
         assert_eq!(r["preview_shows_item"], true, "{r:#}");
         assert_eq!(r["preview_shows_deadline"], true, "{r:#}");
         assert_eq!(r["saved_status"], 200, "{r:#}");
+        assert_eq!(r["csp_errors"], serde_json::json!([]), "{r:#}");
+        assert!(r.get("error").is_none(), "{r:#}");
         for p in r["pages"].as_array().unwrap() {
             assert_eq!(p["violations"].as_array().unwrap().len(), 0, "{p:#}");
+            assert!(p["status"] == 200 || p["status"] == 422, "{p:#}");
         }
         assert!(r["pages"].as_array().unwrap().len() >= 7, "{r:#}");
         assert!(wait_until(Duration::from_secs(5), || desk

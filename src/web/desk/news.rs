@@ -39,11 +39,7 @@ pub fn routes() -> Router<AppState> {
 
 /// A form whose CSRF token is not the session's.
 pub(super) fn forbidden() -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        "The form had expired: go back, reload the page and try again.\n",
-    )
-        .into_response()
+    super::forbidden()
 }
 
 /// A desk edit page with [`CSP_EDIT`].
