@@ -12,6 +12,9 @@ use crate::issue::{Issue, Section, SectionBody};
 /// The preview page for the item that `text` is, saved as `news/<stem>.md`: the rendered HTML,
 /// with the loader's errors about it above when it does not read.
 pub fn render(project: &Project, stem: &str, text: &str, now: DateTime<Utc>) -> String {
+    if text.is_empty() {
+        return page(&[], "");
+    }
     let path = std::path::PathBuf::from(format!("news/{stem}.md"));
     let (item, diags) = crate::config::news::parse_news(&path, text);
     let errors = errors(&diags);
