@@ -28,6 +28,7 @@ pub mod impact;
 pub mod instance;
 pub mod issue;
 pub mod late;
+pub mod list_summary;
 pub mod load;
 pub mod local_time;
 pub mod markdown;

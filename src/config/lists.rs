@@ -26,6 +26,17 @@ pub struct List {
     /// its spreadsheet row: under [`InvalidRows::Strict`] these stop every send, under
     /// [`InvalidRows::Skip`] they are warnings.
     pub left_out: Vec<Diagnostic>,
+    /// The members CSV the list names, when it is inside the project: what the desk's
+    /// spreadsheet upload replaces.
+    pub members_csv: Option<MembersCsv>,
+}
+
+/// A list's `members_csv`: where it is, and the header its `columns` maps each field to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MembersCsv {
+    pub path: PathBuf,
+    /// `(field, header)` for each field `columns` maps (`email`, `name`, `agency`).
+    pub columns: Vec<(&'static str, String)>,
 }
 
 /// `invalid_rows = "strict" | "skip"`: whether one unreadable row of an agency's CSV stops
@@ -90,7 +101,14 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
         .hint("add members_csv = \"FILE.csv\", or remove `columns`");
     }
     let mapped = columns.map(|(_, m)| m).unwrap_or_default();
+    let mut members_csv = None;
     if let Some(csv) = top.opt_str("members_csv") {
+        members_csv = csv_inside_project(&csv.value, dir, root)
+            .ok()
+            .map(|path| MembersCsv {
+                path,
+                columns: mapped.iter().map(|(f, v)| (*f, v.value.clone())).collect(),
+            });
         let place = CsvPlace {
             dir,
             root,
@@ -126,6 +144,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
             pos: Position::START,
             invalid_rows,
             left_out,
+            members_csv,
         })
     })();
     (list, csv_diags)

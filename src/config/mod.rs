@@ -11,7 +11,7 @@ pub mod env;
 pub mod files;
 pub mod lists;
 mod member;
-mod members_csv;
+pub(crate) mod members_csv;
 pub mod news;
 mod secret_files;
 pub mod secret_hint;

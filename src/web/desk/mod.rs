@@ -9,12 +9,15 @@ pub mod form;
 pub mod history;
 pub mod home;
 pub mod layout;
+pub mod lists;
+mod lists_diff;
 pub mod news;
 mod news_state;
 mod preview;
 pub mod session;
 pub mod signin;
 pub mod signin_link;
+pub mod suppressions;
 pub mod user;
 
 use axum::Router;
@@ -32,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .merge(home::routes())
         .merge(news::routes())
         .merge(campaigns::routes())
+        .merge(lists::routes())
+        .merge(suppressions::routes())
 }
 
 /// The answer to a form without this session's CSRF token, or to an editor at an admin's page.

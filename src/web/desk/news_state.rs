@@ -1,12 +1,11 @@
 //! Where each news item stands, for the desk's news list: which issue carries (or carried) it,
 //! by the sender's own rules ([`crate::news_window::carries`] for which bulletins take it,
-//! [`crate::news_window::before_publish`] and the bulletin's schedule for the first issue that
-//! may carry it). Pure: `now` and the issues the ledger holds are arguments.
+//! [`crate::news_window::first_issue`] for the first issue that may carry it). Pure: `now` and the issues the ledger holds are arguments.
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::config::{NewsItem, Project};
-use crate::news_window::{IssuesHeld, before_publish, carries};
+use crate::news_window::{IssuesHeld, carries, first_issue};
 
 /// What will happen, or happened, to an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -64,22 +63,16 @@ pub fn place<'p>(
     let next = crate::schedule::issue_fires_after(b, tz, now)
         .next()
         .map(|p| p.date());
-    let Some(first) = crate::schedule::issue_fires_after(b, tz, before_publish(tz, n)).next()
-    else {
+    let Some(first) = first_issue(b, tz, n) else {
         return nowhere;
     };
-    let (state, issue) = if first.at.with_timezone(&Utc) > now {
-        if Some(first.date()) == next {
-            (State::Next, first.date())
-        } else {
-            (State::Drafted, first.date())
-        }
-    } else if let Some(next) = next.filter(|d| n.until.as_ref().is_some_and(|u| u.value >= *d)) {
-        (State::Next, next)
-    } else if held.contains(&(b.id.to_string(), first.date())) {
-        (State::Sent, first.date())
-    } else {
-        (State::Stranded, first.date())
+    // The first issue is still to go when it is the next issue or a later one.
+    let (state, issue) = match next {
+        Some(next) if first == next => (State::Next, first),
+        Some(next) if first > next => (State::Drafted, first),
+        Some(next) if n.until.as_ref().is_some_and(|u| u.value >= next) => (State::Next, next),
+        _ if held.contains(&(b.id.to_string(), first)) => (State::Sent, first),
+        _ => (State::Stranded, first),
     };
     Placed {
         item: n,
