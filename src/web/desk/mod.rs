@@ -4,11 +4,17 @@
 //! the command of the same name does, recorded with the person's name.
 
 pub mod auth;
+pub mod campaigns;
+pub mod form;
+pub mod history;
 pub mod home;
 pub mod issue;
 pub mod layout;
 pub mod lists;
 mod lists_diff;
+pub mod news;
+mod news_state;
+mod preview;
 pub mod session;
 pub mod signin;
 pub mod signin_link;
@@ -29,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .merge(signin::routes())
         .merge(home::routes())
         .merge(issue::routes())
+        .merge(news::routes())
+        .merge(campaigns::routes())
         .merge(lists::routes())
         .merge(suppressions::routes())
 }
