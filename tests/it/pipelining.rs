@@ -256,3 +256,72 @@ fn pipelining_is_at_least_three_times_faster_against_a_slow_relay() {
         "{slow:.2} s step by step, {fast:.2} s pipelined"
     );
 }
+
+/// The sender is killed with SIGKILL three times in the middle of a pipelined send and run
+/// again: nobody is lost, and each kill repeats at most what can be acknowledged by the relay
+/// and not yet committed. That bound is the sender's permits (`delivery::Unrecorded`),
+/// `connections × batch`:
+/// pipelining puts at most two transactions per connection on the wire (the message whose
+/// data is written and the envelope behind it), each holding a permit from before its first
+/// byte until its outcome is committed, so it cannot widen the window.
+#[test]
+fn kill_9_three_times_mid_pipelined_send_loses_nothing() {
+    const N: usize = 1200;
+    const CONNECTIONS: usize = 4;
+    const BATCH: usize = 50; // delivery::Limits::default().batch
+    let server = TestSmtpServer::start(&["--pipelining"]);
+    let t = Tree::minimal();
+    t.readers(N);
+    t.append_config(&format!(
+        "[transport]\nkind = \"smtp\"\nsmtp_url = \"smtp://127.0.0.1:{}\"\ntls = \"none\"\nconnections = {CONNECTIONS}\nmax_per_minute = 0\nmax_per_day = 0\n",
+        server.port
+    ));
+    let accepted = || server.messages().len();
+    let mut kills = 0;
+    for _ in 0..3 {
+        let before = accepted();
+        let mut child = bulletin(&t)
+            .args(["send", "news", "--now", "--date", "2026-12-01"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        support::wait_until(std::time::Duration::from_secs(20), || {
+            accepted() > before + 20
+        });
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+    }
+    assert_eq!(kills, 3, "every kill landed mid-send");
+    let last = send(&t);
+    assert!(
+        last.status.success(),
+        "the final run finishes: {}",
+        say(&last)
+    );
+
+    let mut copies = std::collections::BTreeMap::<String, usize>::new();
+    for e in server.events("data") {
+        if e["detail"]["file"].is_string() {
+            let to = e["detail"]["rcpt_tos"][0].as_str().unwrap().to_string();
+            *copies.entry(to).or_default() += 1;
+        }
+    }
+    assert_eq!(copies.len(), N, "0 lost: every recipient has a copy");
+    let duplicates: usize = copies.values().map(|n| n - 1).sum();
+    let bound = kills * CONNECTIONS * BATCH;
+    assert!(
+        duplicates <= bound,
+        "{duplicates} duplicates, bound {bound}"
+    );
+    eprintln!("{kills} kills: {N} recipients, {duplicates} duplicate(s) (bound {bound})");
+    assert!(
+        pipelined(&server, "mail").iter().filter(|p| **p).count() >= N,
+        "the sends were pipelined"
+    );
+    let s = states(&t);
+    assert!(s.values().all(|v| v == "sent"), "{s:?}");
+}
