@@ -325,3 +325,74 @@ fn kill_9_three_times_mid_pipelined_send_loses_nothing() {
     let s = states(&t);
     assert!(s.values().all(|v| v == "sent"), "{s:?}");
 }
+
+/// Messages signed with the body hash resumed from the shared prefix (every message after the
+/// second) verify with dkimpy as the relay received them through the pipelined session.
+#[test]
+fn signed_messages_sent_pipelined_verify_with_dkimpy() {
+    use base64::Engine;
+    let keys = tempfile::tempdir().unwrap();
+    let pem = keys.path().join("ed25519.pem");
+    let openssl = |args: &[&str]| {
+        let o = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o.stdout
+    };
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "ed25519",
+        "-out",
+        pem.to_str().unwrap(),
+    ]);
+    let der = openssl(&[
+        "pkey",
+        "-in",
+        pem.to_str().unwrap(),
+        "-pubout",
+        "-outform",
+        "DER",
+    ]);
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let txt = format!(
+        "v=DKIM1; k=ed25519; p={}",
+        b64.encode(&der[der.len() - 32..])
+    );
+
+    let server = TestSmtpServer::start(&["--pipelining"]);
+    let t = tree(&readers(6), server.port, 1);
+    t.append_config(&format!(
+        "[dkim]\ndomain = \"test.example\"\nselector = \"news2026\"\nprivate_key_file = \"{}\"",
+        pem.display()
+    ));
+    let o = send(&t);
+    assert!(o.status.success(), "{}", say(&o));
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/it/support/dkim_verify.py"
+    );
+    let files: Vec<String> = server
+        .events("data")
+        .iter()
+        .map(|e| e["detail"]["file"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(files.len(), 6);
+    for f in files {
+        let path = server.dir.path().join(&f);
+        let o = std::process::Command::new("python3")
+            .args([
+                script,
+                path.to_str().unwrap(),
+                "news2026",
+                "test.example",
+                &txt,
+            ])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["ok"], true, "{f}: {v}");
+    }
+}
