@@ -97,8 +97,11 @@ impl Sender {
             };
             let recorded = self.outcome(cur.d, shared, &mut conn.channel, attempt);
             if matches!(recorded, Recorded::Released) {
+                // The run halts: this one goes back; the loop's next turn gives back the rest
+                // (after the transaction begun behind it, if any, has its own outcome).
                 drop(cur.permit);
-                return self.release(&claimed[next..], shared).await;
+                self.release(std::slice::from_ref(cur.d), shared).await?;
+                continue;
             }
             self.record(cur.d, recorded, cur.permit, shared, progress)
                 .await;
