@@ -34,6 +34,9 @@ pub enum Transport {
 struct Conn {
     channel: Option<Channel>,
     buf: Vec<u8>,
+    /// The DKIM header of the message in `buf`, over SMTP (written in front of it rather than
+    /// moving the whole message to make room).
+    head: String,
 }
 
 /// One open channel to the transport (an SMTP session, or nothing for files).
@@ -538,6 +541,7 @@ impl Sender {
         let mut conn = Conn {
             channel: None,
             buf: Vec::with_capacity(96 * 1024),
+            head: String::new(),
         };
         while let Some(claimed) = self.next_batch(issue_id, &owner, shared).await? {
             if matches!(self.transport, Transport::Smtp(_)) {
@@ -759,7 +763,7 @@ impl Sender {
                 reply: "the stored address is not valid".into(),
             };
         };
-        self.message(d, email, rendered, &mut conn.buf);
+        self.message(d, email, rendered, &mut conn.buf, None);
         if !self.open(d, shared, &mut conn.channel).await {
             return Recorded::Released;
         }
@@ -784,8 +788,16 @@ impl Sender {
             .unwrap_or_else(|| self.from.clone())
     }
 
-    /// `d`'s message in `buf`: the rendering for its recipient, signed when DKIM is set.
-    fn message(&self, d: &Claimed, email: &EmailAddress, rendered: &Rendered, buf: &mut Vec<u8>) {
+    /// `d`'s message in `buf`: the rendering for its recipient, signed when DKIM is set. The
+    /// DKIM header goes to `head` when given, else in front of the message in `buf`.
+    fn message(
+        &self,
+        d: &Claimed,
+        email: &EmailAddress,
+        rendered: &Rendered,
+        buf: &mut Vec<u8>,
+        head: Option<&mut String>,
+    ) {
         buf.clear();
         rendered.message(
             &self.signer,
@@ -795,9 +807,19 @@ impl Sender {
             },
             buf,
         );
-        if let Some(dkim) = &self.dkim {
-            let header = dkim.sign(buf, self.clock.timestamp());
-            buf.splice(0..0, header.into_bytes());
+        let header = self
+            .dkim
+            .as_ref()
+            .map(|dkim| dkim.sign(buf, self.clock.timestamp()));
+        match (header, head) {
+            (header, Some(head)) => {
+                head.clear();
+                head.push_str(header.as_deref().unwrap_or_default());
+            }
+            (Some(header), None) => {
+                buf.splice(0..0, header.into_bytes());
+            }
+            (None, None) => {}
         }
     }
 

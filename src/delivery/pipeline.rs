@@ -76,7 +76,7 @@ impl Sender {
                 Some(s) => match s.envelope().await {
                     Err(a) => a,
                     Ok(()) => {
-                        s.data(&conn.buf);
+                        s.data(&[conn.head.as_bytes(), &conn.buf]);
                         begun = self
                             .pipeline_next(
                                 claimed,
@@ -164,7 +164,7 @@ impl Sender {
                 reply: "the stored address is not valid".into(),
             });
         };
-        self.message(d, email, rendered, &mut conn.buf);
+        self.message(d, email, rendered, &mut conn.buf, Some(&mut conn.head));
         if !self.open(d, shared, &mut conn.channel).await {
             return Err(Recorded::Released);
         }

@@ -235,21 +235,29 @@ fn offers(ehlo: &Response, keyword: &str) -> bool {
     })
 }
 
-/// Append `message` to `out` as DATA carries it: a dot doubled at the start of every line
-/// (RFC 5321 §4.5.2, as lettre's codec does it: after CRLF), then CRLF `.` CRLF.
-fn stuff_into(out: &mut String, message: &str) {
-    let mut rest = message;
-    if rest.starts_with('.') {
+/// Append `text` to `out` as DATA carries it: a dot doubled at the start of every line (RFC
+/// 5321 §4.5.2, as lettre's codec does it: after CRLF, and at the start, for `text` begins a
+/// line). Line ends are found with `memchr` (`str::find` of "\r\n." searches byte by byte).
+fn stuff_into(out: &mut String, text: &str) {
+    if text.starts_with('.') {
         out.push('.');
     }
-    while let Some(at) = rest.find("\r\n.") {
-        out.push_str(&rest[..at + 3]);
-        out.push('.');
-        rest = &rest[at + 3..];
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(nl) = text[from..].find('\n') {
+        let at = from + nl;
+        from = at + 1;
+        if at > 0 && text.as_bytes()[at - 1] == b'\r' && text[from..].starts_with('.') {
+            out.push_str(&text[copied..from]);
+            out.push('.');
+            copied = from;
+        }
     }
-    out.push_str(rest);
-    out.push_str("\r\n.\r\n");
+    out.push_str(&text[copied..]);
 }
+
+/// What ends the data, after the message (whose own last CRLF lettre's codec kept too).
+const END_OF_DATA: &str = "\r\n.\r\n";
 
 impl SmtpSession {
     /// Connect, greet, secure and authenticate. Any failure here is the relay's: `RelayDown`.
@@ -309,7 +317,7 @@ impl SmtpSession {
         if let Err(a) = self.envelope().await {
             return a;
         }
-        self.data(message);
+        self.data(&[message]);
         self.end().await
     }
 
@@ -328,7 +336,7 @@ impl SmtpSession {
                 "the address is not ASCII and the relay does not offer SMTPUTF8".into(),
             ));
         }
-        if std::str::from_utf8(message).is_err() {
+        if !message.is_ascii() && std::str::from_utf8(message).is_err() {
             // Never so: messages are made 7-bit clean. About the message, not the address.
             return Err(Attempt::Refused {
                 stage: Stage::Data,
@@ -494,11 +502,14 @@ impl SmtpSession {
         Ok(())
     }
 
-    /// Queue the message for the transaction whose 354 came, and its final dot. `begin` has
-    /// checked it is UTF-8.
-    pub fn data(&mut self, message: &[u8]) {
-        let text = std::str::from_utf8(message).unwrap_or_default();
-        stuff_into(&mut self.out, text);
+    /// Queue the message for the transaction whose 354 came, and its final dot: `parts` one
+    /// after the other (a DKIM header, then the message: each ends a line). `begin` has
+    /// checked the message is UTF-8.
+    pub fn data(&mut self, parts: &[&[u8]]) {
+        for part in parts {
+            stuff_into(&mut self.out, std::str::from_utf8(part).unwrap_or_default());
+        }
+        self.out.push_str(END_OF_DATA);
     }
 
     /// Write the data (and, pipelining, any envelope begun since, behind it), then read the
@@ -546,6 +557,10 @@ mod tests {
     fn dots_are_doubled_at_line_starts_only() {
         let mut out = String::new();
         stuff_into(&mut out, ".a\r\nb.c\r\n..d\r\n.");
-        assert_eq!(out, "..a\r\nb.c\r\n...d\r\n..\r\n.\r\n");
+        assert_eq!(out, "..a\r\nb.c\r\n...d\r\n..");
+        let mut out = String::new();
+        stuff_into(&mut out, "a\n.b\r\n");
+        stuff_into(&mut out, ".c\r\n\r\n.");
+        assert_eq!(out, "a\n.b\r\n..c\r\n\r\n..", "a bare LF is not a line end");
     }
 }
