@@ -224,6 +224,14 @@ impl DkimSigner {
     }
 }
 
+/// The high bit of each byte of `x` that equals `b`, and no other bit (exact, unlike the
+/// shorter has-zero-byte trick, whose borrows flag bytes after a match).
+fn bytes_equal(x: u64, b: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let y = x ^ (0x0101_0101_0101_0101 * u64::from(b));
+    !(((y & LOW7).wrapping_add(LOW7)) | y | LOW7)
+}
+
 /// RFC 6376 §3.4.4's relaxed body canonicalisation, hashed as it goes: whitespace runs as one
 /// space, none at line ends, no empty lines at the end, CRLF line ends. Lines already in
 /// canonical form (nearly all of a quoted-printable body) are hashed in spans, as they are.
@@ -254,23 +262,48 @@ impl BodyHash {
         let mut start = 0; // where the current line begins
         let mut clean = true;
         let mut prev = b'\n';
-        for (i, &b) in bytes.iter().enumerate() {
-            match b {
-                b'\n' => {
-                    let ok = clean && prev == b'\r' && i >= start + 2 && bytes[i - 2] != b' ';
-                    if !(ok && self.empty == 0) {
-                        self.sha.update(&bytes[span..start]);
-                        self.line(&bytes[start..i]);
-                        span = i + 1;
+        let mut i = 0;
+        while i < bytes.len() {
+            // Eight bytes at a time while there is nothing to look at: no line end, no tab,
+            // no two spaces in a row.
+            let end = match bytes.get(i..i + 8) {
+                Some(chunk) => {
+                    let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+                    let sp = bytes_equal(x, b' ');
+                    let after_space = if prev == b' ' { sp & 0x80 } else { 0 };
+                    if bytes_equal(x, b'\n')
+                        | bytes_equal(x, b'\t')
+                        | (sp & (sp << 8))
+                        | after_space
+                        == 0
+                    {
+                        prev = chunk[7];
+                        i += 8;
+                        continue;
                     }
-                    start = i + 1;
-                    clean = true;
+                    i + 8
                 }
-                b'\t' => clean = false,
-                b' ' if prev == b' ' => clean = false,
-                _ => {}
+                None => bytes.len(),
+            };
+            for (j, &b) in bytes.iter().enumerate().take(end).skip(i) {
+                match b {
+                    b'\n' => {
+                        let ok = clean && prev == b'\r' && j >= start + 2 && bytes[j - 2] != b' ';
+                        if !(ok && self.empty == 0) {
+                            self.sha.update(&bytes[span..start]);
+                            self.line(&bytes[start..j]);
+                            span = j + 1;
+                        }
+                        start = j + 1;
+                        clean = true;
+                    }
+                    b'\t' => clean = false,
+                    b' ' if prev == b' ' => clean = false,
+                    _ => {}
+                }
+                prev = b;
             }
-            prev = b;
+            i = end;
         }
         self.sha.update(&bytes[span..start]);
         self.partial.extend_from_slice(&bytes[start..]);
@@ -376,7 +409,9 @@ mod tests {
     fn relaxed_body(body: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(body.len());
         let mut pending_empty = 0usize;
-        let body = body.strip_suffix(b"\r\n").unwrap_or(body);
+        // The empty rest after a final LF is no line (a bare CR before it is content, as
+        // dkimpy has it: "\r\r\n" is the line "\r").
+        let body = body.strip_suffix(b"\n").unwrap_or(body);
         if body.is_empty() {
             return out;
         }
@@ -420,14 +455,31 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn the_streamed_hash_is_the_hash_of_the_canonical_body(
-            body in proptest::collection::vec(proptest::sample::select(b" \t\r\nab.=".to_vec()), 0..200),
-            cut in 0usize..200,
+            body in proptest::collection::vec(proptest::sample::select(b" \t\r\nab.=".to_vec()), 0..400),
+            cut in 0usize..400,
         ) {
             let want: [u8; 32] = Sha256::digest(relaxed_body(&body)).into();
             proptest::prop_assert_eq!(streamed(&[&body]), want);
             let cut = cut.min(body.len());
             proptest::prop_assert_eq!(streamed(&[&body[..cut], &body[cut..]]), want);
         }
+
+        #[test]
+        fn mostly_letters_take_the_eight_byte_path_to_the_same_hash(
+            body in proptest::collection::vec(
+                proptest::sample::select(b"abcdefghijklmnopqrstuvwxyz.= \r\n\t".to_vec()),
+                0..600,
+            ),
+        ) {
+            let want: [u8; 32] = Sha256::digest(relaxed_body(&body)).into();
+            proptest::prop_assert_eq!(streamed(&[&body]), want);
+        }
+    }
+
+    #[test]
+    fn bytes_equal_marks_exactly_the_matching_bytes() {
+        let x = u64::from_le_bytes(*b" \x00 !  \x01a");
+        assert_eq!(bytes_equal(x, b' '), 0x0000_8080_0080_0080);
     }
 
     #[test]
