@@ -4,6 +4,7 @@
 
 pub mod daily;
 pub mod outbox;
+mod pipeline;
 pub mod policy;
 pub mod smtp;
 
@@ -33,6 +34,9 @@ pub enum Transport {
 struct Conn {
     channel: Option<Channel>,
     buf: Vec<u8>,
+    /// The DKIM header of the message in `buf`, over SMTP (written in front of it rather than
+    /// moving the whole message to make room).
+    head: String,
 }
 
 /// One open channel to the transport (an SMTP session, or nothing for files).
@@ -96,16 +100,7 @@ impl Transport {
         message: &[u8],
     ) -> Attempt {
         match (self, ch) {
-            (Transport::Smtp(_), Channel::Smtp(s)) => {
-                let envelope = match (from.as_str().parse(), to.as_str().parse()) {
-                    (Ok(f), Ok(t)) => match lettre::address::Envelope::new(Some(f), vec![t]) {
-                        Ok(e) => e,
-                        Err(e) => return Attempt::Reject(format!("invalid envelope: {e}")),
-                    },
-                    _ => return Attempt::Reject("invalid address".into()),
-                };
-                s.send(&envelope, message).await
-            }
+            (Transport::Smtp(_), Channel::Smtp(s)) => s.send(from, to, message).await,
             (Transport::Outbox(dir), Channel::Outbox) if from != default_from => {
                 // What the receiving server would add: the VERP return path, so a file in the
                 // outbox shows where its bounce would go.
@@ -566,10 +561,16 @@ impl Sender {
         let mut conn = Conn {
             channel: None,
             buf: Vec::with_capacity(96 * 1024),
+            head: String::new(),
         };
         while let Some(claimed) = self.next_batch(issue_id, &owner, shared).await? {
-            self.send_batch(&claimed, rendered, shared, &mut conn, progress)
-                .await?;
+            if matches!(self.transport, Transport::Smtp(_)) {
+                self.send_batch_smtp(&claimed, rendered, shared, &mut conn, progress)
+                    .await?;
+            } else {
+                self.send_batch(&claimed, rendered, shared, &mut conn, progress)
+                    .await?;
+            }
         }
         if let Some(Channel::Smtp(s)) = conn.channel {
             s.quit().await;
@@ -649,21 +650,33 @@ impl Sender {
                 drop(permit);
                 return self.release(&claimed[i..], shared).await;
             }
-            shared.attempted.fetch_add(1, Ordering::Relaxed);
-            if let Some(p) = progress {
-                p.inc(1);
-            }
-            // Straight to the ledger writer: committed within milliseconds.
-            let outcome = Outcome {
-                id: d.id,
-                recorded,
-                permit: Some(permit),
-            };
-            if shared.ledger.send(outcome).await.is_err() {
-                shared.halt(Stop::Interrupted);
-            }
+            self.record(d, recorded, permit, shared, progress).await;
         }
         Ok(())
+    }
+
+    /// An attempted delivery's outcome, straight to the ledger writer (committed within
+    /// milliseconds) with the permit its attempt held.
+    async fn record(
+        &self,
+        d: &Claimed,
+        recorded: Recorded,
+        permit: tokio::sync::OwnedSemaphorePermit,
+        shared: &Shared,
+        progress: Option<&indicatif::ProgressBar>,
+    ) {
+        shared.attempted.fetch_add(1, Ordering::Relaxed);
+        if let Some(p) = progress {
+            p.inc(1);
+        }
+        let outcome = Outcome {
+            id: d.id,
+            recorded,
+            permit: Some(permit),
+        };
+        if shared.ledger.send(outcome).await.is_err() {
+            shared.halt(Stop::Interrupted);
+        }
     }
 
     /// Give claims back unattempted (stopping, or the relay is down), and their share of the
@@ -770,20 +783,13 @@ impl Sender {
                 reply: "the stored address is not valid".into(),
             };
         };
-        self.message(d, email, rendered, &mut conn.buf);
+        self.message(d, email, rendered, &mut conn.buf, None);
         if !self.open(d, shared, &mut conn.channel).await {
             return Recorded::Released;
         }
         let ch = conn.channel.as_mut().expect("opened above");
         let file_name = outbox::file_name(d.issue_id, d.id, email.as_str());
-        let envelope_from = self
-            .bounces
-            .as_ref()
-            .and_then(|b| {
-                let ledger = self.store.ledger_id();
-                EmailAddress::parse(&b.verp.address(ledger, d.id, &email.key())).ok()
-            })
-            .unwrap_or_else(|| self.from.clone());
+        let envelope_from = self.envelope_from(d, email);
         let outcome = self
             .transport
             .send(ch, &envelope_from, &self.from, email, &file_name, &conn.buf)
@@ -791,8 +797,27 @@ impl Sender {
         self.outcome(d, shared, &mut conn.channel, outcome)
     }
 
-    /// `d`'s message in `buf`: the rendering for its recipient, signed when DKIM is set.
-    fn message(&self, d: &Claimed, email: &EmailAddress, rendered: &Rendered, buf: &mut Vec<u8>) {
+    /// The return path of `d`'s message: its VERP address with `[bounces]`, else the sender.
+    fn envelope_from(&self, d: &Claimed, email: &EmailAddress) -> EmailAddress {
+        self.bounces
+            .as_ref()
+            .and_then(|b| {
+                let ledger = self.store.ledger_id();
+                EmailAddress::parse(&b.verp.address(ledger, d.id, &email.key())).ok()
+            })
+            .unwrap_or_else(|| self.from.clone())
+    }
+
+    /// `d`'s message in `buf`: the rendering for its recipient, signed when DKIM is set. The
+    /// DKIM header goes to `head` when given, else in front of the message in `buf`.
+    fn message(
+        &self,
+        d: &Claimed,
+        email: &EmailAddress,
+        rendered: &Rendered,
+        buf: &mut Vec<u8>,
+        head: Option<&mut String>,
+    ) {
         buf.clear();
         rendered.message(
             &self.signer,
@@ -802,9 +827,19 @@ impl Sender {
             },
             buf,
         );
-        if let Some(dkim) = &self.dkim {
-            let header = dkim.sign(buf, self.clock.timestamp());
-            buf.splice(0..0, header.into_bytes());
+        let header = self
+            .dkim
+            .as_ref()
+            .map(|dkim| dkim.sign(buf, self.clock.timestamp()));
+        match (header, head) {
+            (header, Some(head)) => {
+                head.clear();
+                head.push_str(header.as_deref().unwrap_or_default());
+            }
+            (Some(header), None) => {
+                buf.splice(0..0, header.into_bytes());
+            }
+            (None, None) => {}
         }
     }
 
@@ -848,7 +883,11 @@ impl Sender {
                 Recorded::Sent { reply }
             }
             Attempt::Retry(reply) => {
-                *channel = None;
+                // A session that still stands is kept: a 4xx about one recipient must not
+                // cost the transaction pipelined behind it.
+                if !matches!(channel, Some(Channel::Smtp(s)) if s.usable()) {
+                    *channel = None;
+                }
                 let retry_at = self.clock.timestamp() + self.limits.backoff.delay(d.attempts);
                 // Ids only: a relay's reply often repeats the recipient's address (it is in the ledger).
                 tracing::debug!(issue = d.issue_id, delivery = d.id, "deferred");

@@ -47,6 +47,7 @@ mod no_ledger;
 mod operator;
 mod outbox;
 mod paper_cuts;
+mod pipelining;
 mod prose_dates;
 mod reach;
 mod readability;

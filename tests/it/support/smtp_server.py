@@ -6,6 +6,7 @@ AUTH PLAIN/LOGIN, scripted refusals, and a log that says whether each step was e
         [--reject-rcpt SUBSTR]... [--reject-rcpt-reply REPLY] [--defer-rcpt SUBSTR]...
         [--mail-reply REPLY] [--data-command-reply REPLY]
         [--fail-data-after N] [--fail-data-reply "451 4.3.0 ..." | --fail-data-reply disconnect]
+        [--pipelining] [--reply-delay MS] [--drop-after-354 N]
 
 Listens on 127.0.0.1:P (P = 0 picks a free port) and prints one line `READY <port>` on stdout once
 it accepts connections. Exits with status 0 on SIGTERM or SIGINT.
@@ -15,7 +16,8 @@ What it writes in DIR:
               client sent them (CRLF kept, bare CR or LF kept), minus the final "." line and with
               dot-stuffing undone (aiosmtpd's `envelope.original_content`). Written before the 250.
   log.jsonl   one JSON object per line, appended (and flushed) before the reply it describes is
-              sent: {"event": E, "tls": bool, "detail": {...}} where
+              sent: {"event": E, "tls": bool, "detail": {...}, "at": seconds} where "at" is
+              when it was logged (a monotonic clock: only differences mean anything) and
                 E = "ehlo" | "starttls" | "auth" | "mail" | "rcpt" | "data" for each such command
                     the client sent, whatever its outcome (so AUTH or MAIL sent on a plain
                     connection is logged with "tls": false even though it was refused);
@@ -37,6 +39,16 @@ DATA gets --fail-data-reply (default `451 4.3.0 Try again later`; `disconnect` d
 after the data without any reply). --mail-reply: every MAIL FROM gets this reply (e.g. `550 5.7.1 Sender not permitted`);
 --data-command-reply: every DATA command gets this reply instead of 354. Lines longer than 1000 octets get aiosmtpd's `500 Line too
 long`, as RFC 5321 allows.
+
+--pipelining: EHLO offers PIPELINING (RFC 2920; aiosmtpd reads pipelined commands either way,
+but does not offer it). The log then tells how the client wrote: "mail", "rcpt" and "data" carry
+"pipelined": whether more of the client's bytes had already arrived when the command was read
+(for "data": when the end of the data was read, i.e. the next command came in the same write).
+--reply-delay MS: every reply leaves MS milliseconds after its command arrived, without holding
+up the commands behind it: a relay far away (a 2×MS round trip is not modelled; MS per reply
+is), where a client that waits for each reply pays MS per command and one that pipelines pays
+MS per group. Not with --starttls. --drop-after-354 N: the first N messages are accepted; every
+later DATA gets its 354 and then the connection is dropped before any data is read.
 """
 
 import argparse
@@ -47,6 +59,7 @@ import os
 import signal
 import ssl
 import sys
+import time
 
 try:
     from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
@@ -78,7 +91,12 @@ def parse_args(argv):
     p.add_argument("--data-command-reply", metavar="REPLY")
     p.add_argument("--fail-data-after", type=int, metavar="N")
     p.add_argument("--fail-data-reply", default="451 4.3.0 Try again later")
+    p.add_argument("--pipelining", action="store_true")
+    p.add_argument("--reply-delay", type=int, default=0, metavar="MS")
+    p.add_argument("--drop-after-354", type=int, metavar="N")
     a = p.parse_args(argv)
+    if a.reply_delay and a.starttls:
+        p.error("--reply-delay does not go with --starttls")
     if a.auth is not None and ":" not in a.auth:
         p.error("--auth wants USER:PASS")
     if a.require_auth and a.auth is None:
@@ -102,7 +120,8 @@ class State:
             self.credentials = None
 
     def log(self, event, tls, detail):
-        line = json.dumps({"event": event, "tls": tls, "detail": detail}, ensure_ascii=False)
+        entry = {"event": event, "tls": tls, "detail": detail, "at": round(time.monotonic(), 4)}
+        line = json.dumps(entry, ensure_ascii=False)
         self.log_file.write(line + "\n")
         self.log_file.flush()
 
@@ -118,6 +137,8 @@ class Handler:
         if self.state.credentials is None:
             # No --auth: advertise no AUTH at all, like a relay without accounts.
             responses = [r for r in responses if not r[4:].upper().startswith("AUTH")]
+        if self.state.args.pipelining:
+            responses = responses[:-1] + ["250-PIPELINING"] + responses[-1:]
         return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
@@ -143,6 +164,8 @@ class Handler:
         server.pending_detail.update(
             mail_from=envelope.mail_from, rcpt_tos=list(envelope.rcpt_tos), size=len(content)
         )
+        if st.args.pipelining:
+            server.pending_detail["pipelined"] = server.more_received()
         limit = st.args.fail_data_after
         if limit is not None and st.accepted >= limit:
             if st.args.fail_data_reply == "disconnect":
@@ -180,6 +203,7 @@ class LoggingSMTP(SMTP):
         self.pending = None  # (event, tls) of the command being answered
         self.pending_detail = {}
         self.pushed = []
+        self.delayed = None  # replies waiting out --reply-delay: a queue and its writer task
 
     def encrypted(self):
         t = self.transport
@@ -206,13 +230,44 @@ class LoggingSMTP(SMTP):
         if reply is not None and reply[:1] in ("4", "5"):
             self.state.log("reject", tls, {"command": event, "reply": reply})
 
+    def more_received(self):
+        """Whether bytes beyond what was read so far have already arrived from the client."""
+        buffered = getattr(self._reader, "_buffer", None)
+        return bool(buffered)
+
+    def connection_lost(self, exc):
+        if self.delayed is not None:
+            self.delayed[1].cancel()
+        super().connection_lost(exc)
+
     async def push(self, status):
         text = status.decode("utf-8", "replace") if isinstance(status, bytes) else status
         if self.pending is not None:
             self.pushed.append(text)
             if not (text[3:4] == "-" or text[:3] in ("334", "354")):  # a final reply
                 self.log_pending(text)
-        await super().push(status)
+        delay = self.state.args.reply_delay
+        if delay:
+            self.push_later(text, delay / 1000)
+        else:
+            await super().push(status)
+
+    def push_later(self, text, delay):
+        """Queue a reply to leave `delay` seconds from now, in order, without waiting for it."""
+        loop = asyncio.get_running_loop()
+        if self.delayed is None:
+            queue = asyncio.Queue()
+
+            async def writer():
+                while True:
+                    due, data = await queue.get()
+                    await asyncio.sleep(max(0.0, due - loop.time()))
+                    if self.transport is None or self.transport.is_closing():
+                        return
+                    self._writer.write(data)
+
+            self.delayed = (queue, loop.create_task(writer()))
+        self.delayed[0].put_nowait((loop.time() + delay, text.encode("utf-8") + b"\r\n"))
 
     async def run_logged(self, event, detail, method, arg):
         self.pending = (event, self.encrypted())
@@ -233,18 +288,35 @@ class LoggingSMTP(SMTP):
         mechanism = (arg or "").split(" ")[0].upper()
         await self.run_logged("auth", {"mechanism": mechanism}, super().smtp_AUTH, arg)
 
+    def command_detail(self, detail):
+        if self.state.args.pipelining:
+            detail["pipelined"] = self.more_received()
+        return detail
+
     async def smtp_MAIL(self, arg):
-        await self.run_logged("mail", {"address": address_of(arg, "FROM:")}, super().smtp_MAIL, arg)
+        detail = self.command_detail({"address": address_of(arg, "FROM:")})
+        await self.run_logged("mail", detail, super().smtp_MAIL, arg)
 
     async def smtp_RCPT(self, arg):
-        await self.run_logged("rcpt", {"address": address_of(arg, "TO:")}, super().smtp_RCPT, arg)
+        detail = self.command_detail({"address": address_of(arg, "TO:")})
+        await self.run_logged("rcpt", detail, super().smtp_RCPT, arg)
 
     async def smtp_DATA(self, arg):
         refuse = self.state.args.data_command_reply
         if refuse and self.envelope is not None and self.envelope.rcpt_tos:
             await self.run_logged("data", {"file": None}, self.push, refuse)
             return
+        drop = self.state.args.drop_after_354
+        if drop is not None and self.envelope is not None and self.envelope.rcpt_tos \
+                and self.state.accepted >= drop:
+            await self.run_logged("data", {"file": None, "disconnect": "after 354"}, self.drop_after_354, arg)
+            return
         await self.run_logged("data", {"file": None}, super().smtp_DATA, arg)
+
+    async def drop_after_354(self, arg):
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        await asyncio.sleep(0.05 + self.state.args.reply_delay / 1000)  # the 354 leaves first
+        self.transport.abort()
 
 
 def address_of(arg, keyword):
