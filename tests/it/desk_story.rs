@@ -61,35 +61,14 @@ fn browse(site: &DeskSite, link: &str, publish: &str, deadline: &str) -> serde_j
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-#[test]
-fn in_a_browser_an_editor_signs_in_writes_an_item_proofs_approves_and_the_daemon_sends_it() {
-    #[allow(clippy::disallowed_methods)] // the date held_today's issue is for, on the real clock
-    let date = (chrono::Utc::now() - chrono::Duration::minutes(1))
-        .with_timezone(&chrono_tz::Europe::London)
-        .date_naive();
-    // Published on the held issue's day: new in it.
-    let publish = date;
-    let deadline = date + chrono::Duration::days(14);
-    let site = DeskSite::start_with("", held_work_tree);
-    assert!(
-        wait_until(Duration::from_secs(30), || !mails_to(
-            &site,
-            EDITOR,
-            "[Awaiting approval]"
-        )
-        .is_empty()),
-        "the daemon holds today's issue: {}",
-        site.daemon().log()
-    );
-    let link = site.mailed_link(EDITOR);
-    let r = browse(&site, &link, &publish.to_string(), &deadline.to_string());
+/// Each step of desk-story.mjs did what a person would see it do.
+fn what_the_browser_saw(r: &serde_json::Value, slug: &str) {
     assert!(r.get("error").is_none(), "{r:#}");
     assert_eq!(r["signed_in"], true, "{r:#}");
     assert_eq!(r["preview_shows_item"], true, "{r:#}");
     assert_eq!(r["preview_shows_deadline"], true, "{r:#}");
     assert_eq!(r["saved_status"], 200, "{r:#}");
     assert_eq!(r["csp_errors"], serde_json::json!([]), "{r:#}");
-    let slug = format!("{}-safer-sleep-briefing", publish.format("%Y-%m"));
     assert!(
         r["saved_url"]
             .as_str()
@@ -124,6 +103,32 @@ fn in_a_browser_an_editor_signs_in_writes_an_item_proofs_approves_and_the_daemon
             .contains("Approved. It will be sent within a minute."),
         "{r:#}"
     );
+}
+
+#[test]
+fn in_a_browser_an_editor_signs_in_writes_an_item_proofs_approves_and_the_daemon_sends_it() {
+    #[allow(clippy::disallowed_methods)] // the date held_today's issue is for, on the real clock
+    let date = (chrono::Utc::now() - chrono::Duration::minutes(1))
+        .with_timezone(&chrono_tz::Europe::London)
+        .date_naive();
+    // Published on the held issue's day: new in it.
+    let publish = date;
+    let deadline = date + chrono::Duration::days(14);
+    let site = DeskSite::start_with("", held_work_tree);
+    assert!(
+        wait_until(Duration::from_secs(30), || !mails_to(
+            &site,
+            EDITOR,
+            "[Awaiting approval]"
+        )
+        .is_empty()),
+        "the daemon holds today's issue: {}",
+        site.daemon().log()
+    );
+    let link = site.mailed_link(EDITOR);
+    let r = browse(&site, &link, &publish.to_string(), &deadline.to_string());
+    let slug = format!("{}-safer-sleep-briefing", publish.format("%Y-%m"));
+    what_the_browser_saw(&r, &slug);
 
     let closes = format!("Closes {}", deadline.format("%a %-d %b %Y"));
     assert!(
