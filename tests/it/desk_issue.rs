@@ -229,7 +229,7 @@ fn withdraw_takes_a_sent_issue_off_the_archive() {
 
 /// The bulletin fires daily a minute before now (so the daemon holds today's issue for
 /// approval as soon as it starts), with the editors list and approval required.
-fn held_today(t: &Tree) {
+pub(crate) fn held_today(t: &Tree) {
     use chrono::Timelike;
     #[allow(clippy::disallowed_methods)] // the daemon under test runs on the real clock
     let at = (chrono::Utc::now() - chrono::Duration::minutes(1))

@@ -30,6 +30,7 @@ mod desk_issue;
 mod desk_lists;
 mod desk_news;
 mod desk_signin;
+mod desk_story;
 mod dkim;
 mod holidays;
 mod hostile_input;
