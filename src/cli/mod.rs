@@ -25,10 +25,11 @@ mod operator;
 pub mod preview;
 pub mod schedule;
 mod send;
+mod signups;
 
 pub use args::{
-    CalendarFormat, CheckFormat, Cli, Command, LogFormat, RecipientFilter, TableJsonCsv,
-    TableOrJson,
+    CalendarFormat, CheckFormat, Cli, Command, LogFormat, RecipientFilter, SignupsAction,
+    TableJsonCsv, TableOrJson,
 };
 pub use lists::{ListRow, list_rows};
 pub use logging::init_logging;
@@ -105,6 +106,7 @@ fn reads_only(command: &Command) -> bool {
             | Command::Preview { .. }
             | Command::Suppressions { .. }
             | Command::Impact { .. }
+            | Command::Signups { action: None, .. }
     )
 }
 
@@ -132,6 +134,15 @@ async fn on_ledger(
             who,
         } => lists_command(p, format, stale, members, who).await,
         Command::Suppressions { format } => operator::suppressions(p, format).await,
+        Command::Signups { action, format } => match action {
+            None => signups::list(p, format == TableOrJson::Json).await,
+            Some(SignupsAction::Accept { addresses }) => {
+                signups::decide(p, signups::Decision::Accept, &addresses, c).await
+            }
+            Some(SignupsAction::Decline { addresses }) => {
+                signups::decide(p, signups::Decision::Decline, &addresses, c).await
+            }
+        },
         Command::Impact {
             issue,
             quarter,

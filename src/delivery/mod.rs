@@ -102,6 +102,27 @@ impl Transport {
     }
 }
 
+impl Transport {
+    /// One message outside any issue (a sign-up's confirmation): open a channel, send, close.
+    pub async fn send_one(
+        &self,
+        from: &EmailAddress,
+        to: &EmailAddress,
+        message: &[u8],
+    ) -> Attempt {
+        let mut ch = match self.open().await {
+            Ok(ch) => ch,
+            Err(a) => return a,
+        };
+        let name = outbox::file_name(0, 0, to.as_str());
+        let a = self.send(&mut ch, from, from, to, &name, message).await;
+        if let Channel::Smtp(s) = ch {
+            s.quit().await;
+        }
+        a
+    }
+}
+
 /// The relay's limits and the retry policy.
 #[derive(Debug, Clone)]
 pub struct Limits {

@@ -14,6 +14,7 @@ pub(crate) mod postgres;
 mod reach;
 mod rendering;
 pub mod sender_lock;
+mod signups;
 pub(crate) mod sqlite;
 mod suppressions;
 mod vocab;
@@ -31,6 +32,7 @@ pub use identity::{Change, IdentityError, LedgerId, marker_path};
 pub use postgres::PgStore;
 pub use reach::{ReachDelivery, ReachIssue, ReachUnsubscribe};
 pub use rendering::StoredRendering;
+pub use signups::{NewSignup, SignupRow};
 pub use sqlite::SqliteStore;
 pub use vocab::{
     DecodeError, DeliveryState, FireState, IssueKind, IssueState, SuppressionHow, SuppressionScope,

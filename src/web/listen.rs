@@ -37,11 +37,11 @@ pub async fn serve(
     let mut tasks = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             _ = &mut shutdown => break,
             Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
             r = listener.accept() => match r {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     accept_failed(&e, &registry, &*clock).await;
                     continue;
@@ -50,7 +50,7 @@ pub async fn serve(
         };
         match registry.admit() {
             Some(slot) => {
-                tasks.spawn(connection(stream, app.clone(), slot, stop_rx.clone()));
+                tasks.spawn(connection(stream, peer, app.clone(), slot, stop_rx.clone()));
             }
             None => turn_away(stream),
         }
@@ -90,8 +90,14 @@ fn turn_away(stream: TcpStream) {
     let _ = stream.try_write(&head::refusal(503, "Service Unavailable"));
 }
 
+/// The address a connection came from, in every request's extensions (for the sign-up form's
+/// per-client limit; see [`super::subscribe`] for when a proxy's `X-Forwarded-For` is believed).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub std::net::SocketAddr);
+
 async fn connection(
     mut stream: TcpStream,
+    peer: std::net::SocketAddr,
     app: Router,
     slot: Admitted,
     mut stop: watch::Receiver<bool>,
@@ -119,8 +125,9 @@ async fn connection(
             }
         };
         let service =
-            hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 slot.busy();
+                req.extensions_mut().insert(Peer(peer));
                 let mut app = app.clone();
                 let slot = slot.clone();
                 async move {

@@ -1,0 +1,132 @@
+//! An accepted sign-up as a row of its list's members CSV, written through
+//! [`crate::project_edit`]: tried against the loader and `check` first, never over an edit
+//! made meanwhile, all or nothing, one commit in a work tree.
+
+use std::path::Path;
+
+use crate::config::{Env, Project};
+use crate::project_edit::{self, Author, Edit, EditError, ProjectPath, Version};
+use crate::spreadsheet::csv_field;
+
+/// Why a sign-up could not be appended.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    #[error("{0} has no `email` column to append to")]
+    NoEmailColumn(String),
+    #[error("{0} is not inside the project")]
+    Outside(String),
+    #[error("cannot read {0}: {1}")]
+    Read(String, std::io::Error),
+    #[error(transparent)]
+    Edit(#[from] EditError),
+}
+
+/// `text` (a members CSV) with one more row for `email, name, agency`, in the CSV's own column
+/// order (columns it has beyond these are left empty), every cell safe to open in a
+/// spreadsheet. `None` when the header has no `email` column.
+pub fn appended(text: &str, email: &str, name: &str, agency: Option<&str>) -> Option<String> {
+    let header = text.lines().next().unwrap_or("");
+    let cells: Vec<String> = if header.trim().is_empty() {
+        vec!["email".into(), "name".into(), "agency".into()]
+    } else {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(header.as_bytes())
+            .records()
+            .next()?
+            .ok()?
+            .iter()
+            .map(|c| c.trim().to_ascii_lowercase())
+            .collect()
+    };
+    if !cells.iter().any(|c| c == "email") {
+        return None;
+    }
+    let row: Vec<String> = cells
+        .iter()
+        .map(|c| match c.as_str() {
+            "email" => csv_field(email),
+            "name" => csv_field(name),
+            "agency" => csv_field(agency.unwrap_or("")),
+            _ => String::new(),
+        })
+        .collect();
+    let mut out = if header.trim().is_empty() {
+        "email,name,agency\n".to_string()
+    } else {
+        text.to_string()
+    };
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(&row.join(","));
+    out.push('\n');
+    Some(out)
+}
+
+/// Append `email, name, agency` to the members CSV at `csv` (a path the loader read) of the
+/// project, as `author`, unless the address is in it already.
+pub fn append(
+    project: &Project,
+    env: &Env,
+    now: chrono::DateTime<chrono::Utc>,
+    csv: &Path,
+    person: (&str, &str, Option<&str>),
+    author: &Author,
+) -> Result<(), AppendError> {
+    let shown = csv.display().to_string();
+    let rel = csv
+        .strip_prefix(&project.root)
+        .map_err(|_| AppendError::Outside(shown.clone()))?;
+    let path = ProjectPath::new(rel).map_err(|_| AppendError::Outside(shown.clone()))?;
+    let bytes = std::fs::read(csv).map_err(|e| AppendError::Read(shown.clone(), e))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let (email, name, agency) = person;
+    let key = email.to_lowercase();
+    if text.lines().any(|l| {
+        l.split(',')
+            .next()
+            .is_some_and(|c| c.trim().to_lowercase() == key)
+    }) {
+        return Ok(());
+    }
+    let contents = appended(&text, email, name, agency).ok_or(AppendError::NoEmailColumn(shown))?;
+    let edit = Edit {
+        path,
+        contents: Some(contents),
+        base: Version::of(&bytes),
+    };
+    let message = format!(
+        "Lists: add a confirmed sign-up to {rel}",
+        rel = rel.display()
+    );
+    project_edit::save(&project.config_path, env, now, &[edit], author, &message)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::appended;
+
+    #[test]
+    fn a_row_follows_the_header_and_is_never_a_formula() {
+        let t = appended(
+            "email,name,agency\na@x.example,A,B\n",
+            "c@x.example",
+            "=cmd",
+            Some("X, Y"),
+        )
+        .unwrap();
+        assert_eq!(
+            t,
+            "email,name,agency\na@x.example,A,B\nc@x.example,'=cmd,\"X, Y\"\n"
+        );
+        let t = appended("Name,Email\r\nA,a@x.example", "c@x.example", "C", None).unwrap();
+        assert!(t.ends_with("\nC,c@x.example\n"), "{t:?}");
+        assert_eq!(
+            appended("", "c@x.example", "C", None).unwrap(),
+            "email,name,agency\nc@x.example,C,\n"
+        );
+        assert!(appended("name,agency\n", "c@x.example", "C", None).is_none());
+    }
+}
