@@ -306,8 +306,8 @@ mod tests {
     #[test]
     fn a_token_for_one_purpose_opens_for_no_other() {
         let s = Signer::new("k1", Secret::new("a secret of thirty-two bytes or more!!"));
-        let t = s.seal_for("confirm", "12\0abc\01700000000");
-        assert_eq!(s.open_for("confirm", &t).unwrap(), "12\0abc\01700000000");
+        let t = s.seal_for("confirm", "12\0abc\x001700000000");
+        assert_eq!(s.open_for("confirm", &t).unwrap(), "12\0abc\x001700000000");
         assert!(s.open_for("prefs", &t).is_err());
         assert!(s.verify(&t).is_err());
         let (b, e) = ids();

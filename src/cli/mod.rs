@@ -134,15 +134,7 @@ async fn on_ledger(
             who,
         } => lists_command(p, format, stale, members, who).await,
         Command::Suppressions { format } => operator::suppressions(p, format).await,
-        Command::Signups { action, format } => match action {
-            None => signups::list(p, format == TableOrJson::Json).await,
-            Some(SignupsAction::Accept { addresses }) => {
-                signups::decide(p, signups::Decision::Accept, &addresses, c).await
-            }
-            Some(SignupsAction::Decline { addresses }) => {
-                signups::decide(p, signups::Decision::Decline, &addresses, c).await
-            }
-        },
+        Command::Signups { action, format } => signups::run(p, action, format, c).await,
         Command::Impact {
             issue,
             quarter,

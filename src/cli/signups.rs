@@ -17,6 +17,25 @@ pub enum Decision {
     Decline,
 }
 
+/// `bulletin signups [accept|decline ADDRESS…]`.
+pub async fn run(
+    p: &Project,
+    action: Option<super::SignupsAction>,
+    format: super::TableOrJson,
+    c: &dyn crate::clock::Clock,
+) -> anyhow::Result<ExitCode> {
+    use super::SignupsAction;
+    match action {
+        None => list(p, format == super::TableOrJson::Json).await,
+        Some(SignupsAction::Accept { addresses }) => {
+            decide(p, Decision::Accept, &addresses, c).await
+        }
+        Some(SignupsAction::Decline { addresses }) => {
+            decide(p, Decision::Decline, &addresses, c).await
+        }
+    }
+}
+
 /// `bulletin signups` (every pending sign-up), as a table or JSON.
 pub async fn list(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
     let rows = super::ledger::open(project)

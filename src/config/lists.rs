@@ -279,15 +279,16 @@ fn signup_fields(top: &Table<'_, '_, '_>) -> SignupFields {
             }
         }
     }
-    if f != SignupFields::default() && !top.has("signups") {
-        if let Some(pos) = top.pos_of("signup_fields") {
-            top.ctx
-                .warning(
-                    pos,
-                    "`signup_fields` has no effect: this list takes no sign-ups",
-                )
-                .hint("add signups = \"review\" or \"open\", or remove signup_fields");
-        }
+    if f != SignupFields::default()
+        && !top.has("signups")
+        && let Some(pos) = top.pos_of("signup_fields")
+    {
+        top.ctx
+            .warning(
+                pos,
+                "`signup_fields` has no effect: this list takes no sign-ups",
+            )
+            .hint("add signups = \"review\" or \"open\", or remove signup_fields");
     }
     f
 }

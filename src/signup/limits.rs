@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
+use crate::timestamp::Timestamp;
+
 /// Posts a client may make in one window.
 pub const PER_CLIENT: u32 = 5;
 /// The window, in seconds.
@@ -23,7 +25,8 @@ pub struct ClientLimits {
 
 impl ClientLimits {
     /// Count a post from `client` at `now`; whether it is within its limit.
-    pub fn allow(&self, client: IpAddr, now: i64) -> bool {
+    pub fn allow(&self, client: IpAddr, now: Timestamp) -> bool {
+        let now = now.secs();
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         if seen.len() >= MAX_CLIENTS && !seen.contains_key(&client) {
             seen.retain(|_, (start, _)| now - *start < WINDOW);
@@ -50,10 +53,10 @@ mod tests {
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
         for _ in 0..PER_CLIENT {
-            assert!(l.allow(a, 100));
+            assert!(l.allow(a, Timestamp::from_secs(100)));
         }
-        assert!(!l.allow(a, 101));
-        assert!(l.allow(b, 101));
-        assert!(l.allow(a, 100 + WINDOW));
+        assert!(!l.allow(a, Timestamp::from_secs(101)));
+        assert!(l.allow(b, Timestamp::from_secs(101)));
+        assert!(l.allow(a, Timestamp::from_secs(100 + WINDOW)));
     }
 }

@@ -8,15 +8,15 @@ use crate::render::mime;
 /// The whole message (headers and body, CRLF) asking `to` to confirm a sign-up to `bulletin`.
 pub fn confirmation(
     org: &Organisation,
-    bulletin: &str,
+    bulletin_name: &str,
     to: &EmailAddress,
     link: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Vec<u8> {
-    let subject = format!("Confirm your subscription to {bulletin}");
+    let subject = format!("Confirm your subscription to {bulletin_name}");
     let id = mime::message_id(&format!("signup-{}", now.timestamp()), to, to_domain(org));
     let body = format!(
-        "Hello,\n\nSomeone, we hope you, asked for {bulletin} from {org} to be sent to this address.\n\nTo confirm, open this link and press the button:\n\n{link}\n\nThe link works once, for {hours} hours.\n\nIf this was not you, ignore this email: we will not write to you again, and nothing is kept in your name beyond the record of this request.\n\n{org}\n{address}\n",
+        "Hello,\n\nSomeone, we hope you, asked for {bulletin_name} from {org} to be sent to this address.\n\nTo confirm, open this link and press the button:\n\n{link}\n\nThe link works once, for {hours} hours.\n\nIf this was not you, ignore this email: we will not write to you again, and nothing is kept in your name beyond the record of this request.\n\n{org}\n{address}\n",
         org = org.name,
         hours = super::CONFIRM_HOURS,
         address = org.postal_address,

@@ -18,7 +18,7 @@ pub use limits::ClientLimits;
 pub use mail::confirmation;
 
 use crate::config::{List, Project, SignupConfig};
-use crate::ids::ListId;
+use crate::ids::{BulletinId, ListId};
 
 /// The privacy notice a person agrees to by confirming: `templates/privacy-notice-<v>.md`. A
 /// new wording is a new file and a new version, so each consent names the words it was given.
@@ -35,8 +35,11 @@ pub const SOURCES: [&str; 3] = ["form", "admin", "import"];
 
 /// The list that takes `bulletin`'s sign-ups: the first of its lists, or of the lists they
 /// include (depth first, in the order written), that says `signups`.
-pub fn list_for<'p>(project: &'p Project, bulletin: &str) -> Option<(&'p List, &'p SignupConfig)> {
-    let b = project.bulletin(bulletin)?;
+pub fn list_for<'p>(
+    project: &'p Project,
+    bulletin: &BulletinId,
+) -> Option<(&'p List, &'p SignupConfig)> {
+    let b = project.bulletin(bulletin.as_str())?;
     let mut todo: Vec<&ListId> = b.lists.iter().rev().collect();
     let mut seen = std::collections::BTreeSet::new();
     while let Some(id) = todo.pop() {
@@ -60,7 +63,7 @@ pub fn open_bulletins(project: &Project) -> Vec<(&crate::config::settings::Bulle
         .settings
         .bulletins
         .iter()
-        .filter_map(|b| list_for(project, b.id.as_str()).map(|(l, _)| (b, l)))
+        .filter_map(|b| list_for(project, &b.id).map(|(l, _)| (b, l)))
         .collect()
 }
 

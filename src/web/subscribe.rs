@@ -19,6 +19,7 @@ use maud::{Markup, html};
 use super::layout::page;
 use super::listen::Peer;
 use super::state::{AppState, error_page};
+use crate::config::settings::Bulletin;
 use crate::signup::{self, ClientLimits, FieldError, Form};
 
 /// The per-client limits of this process.
@@ -35,10 +36,10 @@ pub fn client(peer: Option<&Peer>, headers: &HeaderMap) -> Option<IpAddr> {
     let forwarded = headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|p| p.trim().parse::<IpAddr>().ok())
-        .last();
+        .next_back()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|p| p.trim().parse::<IpAddr>().ok());
     Some(forwarded.unwrap_or(ip))
 }
 
@@ -59,21 +60,30 @@ fn not_found(s: &AppState) -> Response {
     )
 }
 
+/// The bulletin a URL's segment names and the sign-up setup of its list, if it takes sign-ups.
+fn found<'p>(
+    project: &'p crate::config::Project,
+    segment: &str,
+) -> Option<(&'p Bulletin, crate::config::SignupFields)> {
+    let id = crate::ids::BulletinId::parse(segment).ok()?;
+    let (_, cfg) = signup::list_for(project, &id)?;
+    Some((project.bulletin(segment)?, cfg.fields))
+}
+
 /// GET: the empty form.
 pub async fn show(State(s): State<AppState>, Path(bulletin): Path<String>) -> Response {
     let live = s.live();
-    let Some((_, cfg)) = signup::list_for(&live.project, &bulletin) else {
+    let Some((b, fields)) = found(&live.project, &bulletin) else {
         return not_found(&s);
     };
-    let b = live.project.bulletin(&bulletin).expect("list_for found it");
-    let body = form_page(&live.project, b, cfg.fields, &Form::default(), &[]);
+    let body = form_page(&live.project, b, fields, &Form::default(), &[]);
     Html(body.into_string()).into_response()
 }
 
 /// The form, with the answers and errors of a failed post.
 fn form_page(
     project: &crate::config::Project,
-    b: &crate::config::settings::Bulletin,
+    b: &Bulletin,
     fields: crate::config::SignupFields,
     f: &Form,
     errors: &[FieldError],
@@ -142,12 +152,9 @@ fn text_field(
 }
 
 /// The one answer to every accepted post.
-fn neutral(s: &AppState, bulletin: &str) -> Response {
+fn neutral(s: &AppState, b: &Bulletin) -> Response {
     let live = s.live();
-    let name = live
-        .project
-        .bulletin(bulletin)
-        .map_or_else(|| bulletin.to_string(), |b| b.name.clone());
+    let name = &b.name;
     let body = page(
         &live.project.settings.organisation,
         "Check your email",
@@ -168,30 +175,25 @@ pub async fn submit(
     body: String,
 ) -> Response {
     let live = s.live();
-    let Some((_, cfg)) = signup::list_for(&live.project, &bulletin) else {
+    let Some((b, fields)) = found(&live.project, &bulletin) else {
         return not_found(&s);
     };
     let form = Form::parse(&body);
     if form.is_robot() {
-        return neutral(&s, &bulletin);
+        return neutral(&s, b);
     }
     let client = client(peer.as_deref(), &headers);
-    if !client.is_some_and(|c| LIMITS.allow(c, s.clock.now())) {
-        return neutral(&s, &bulletin);
+    if !client.is_some_and(|c| LIMITS.allow(c, s.clock.timestamp())) {
+        return neutral(&s, b);
     }
-    match form.check(cfg.fields, &live.project.lists.agency_names) {
+    match form.check(fields, &live.project.lists.agency_names) {
         Err(errors) => {
-            let b = live.project.bulletin(&bulletin).expect("list_for found it");
-            let page = form_page(&live.project, b, cfg.fields, &form, &errors);
+            let page = form_page(&live.project, b, fields, &form, &errors);
             no_store((StatusCode::BAD_REQUEST, Html(page.into_string())).into_response())
         }
         Ok(app) => {
-            tokio::spawn(super::subscribe_mail::apply(
-                s.clone(),
-                bulletin.clone(),
-                app,
-            ));
-            neutral(&s, &bulletin)
+            tokio::spawn(super::subscribe_mail::apply(s.clone(), b.id.clone(), app));
+            neutral(&s, b)
         }
     }
 }
@@ -199,11 +201,10 @@ pub async fn submit(
 /// `/subscribe/<bulletin>/snippet`: the HTML an organisation pastes into its own site.
 pub async fn snippet(State(s): State<AppState>, Path(bulletin): Path<String>) -> Response {
     let live = s.live();
-    let Some((_, cfg)) = signup::list_for(&live.project, &bulletin) else {
+    let Some((b, fields)) = found(&live.project, &bulletin) else {
         return not_found(&s);
     };
-    let b = live.project.bulletin(&bulletin).expect("list_for found it");
-    let code = snippet_html(&live.project.settings.web.public_url, b, cfg.fields);
+    let code = snippet_html(&live.project.settings.web.public_url, b, fields);
     let body = page(
         &live.project.settings.organisation,
         &format!("Add the {} sign-up form to your website", b.name),
@@ -219,11 +220,7 @@ pub async fn snippet(State(s): State<AppState>, Path(bulletin): Path<String>) ->
 
 /// The pasteable form: plain HTML with labels, the honeypot hidden by an inline style (the
 /// host's stylesheet knows nothing of ours).
-pub fn snippet_html(
-    public_url: &str,
-    b: &crate::config::settings::Bulletin,
-    fields: crate::config::SignupFields,
-) -> String {
+pub fn snippet_html(public_url: &str, b: &Bulletin, fields: crate::config::SignupFields) -> String {
     let id = b.id.as_str();
     let field = |name: &str, label: &str, kind: &str| {
         format!(

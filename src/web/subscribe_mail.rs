@@ -9,18 +9,19 @@ use maud::html;
 
 use super::layout::page;
 use super::state::{AppState, error_page};
+use crate::ids::BulletinId;
 use crate::signup::{self, Application, ConfirmLink};
 use crate::store::{NewSignup, SignupRow};
 
 /// Record the sign-up and mail its link, unless the address must get nothing. Every refusal is
 /// silent: the person already saw the one neutral answer.
-pub async fn apply(s: AppState, bulletin: String, app: Application) {
+pub async fn apply(s: AppState, bulletin: BulletinId, app: Application) {
     if let Err(e) = try_apply(&s, &bulletin, &app).await {
-        tracing::warn!(error = %e, bulletin, "sign-up: could not send the confirmation");
+        tracing::warn!(error = %e, %bulletin, "sign-up: could not send the confirmation");
     }
 }
 
-async fn try_apply(s: &AppState, bulletin: &str, app: &Application) -> anyhow::Result<()> {
+async fn try_apply(s: &AppState, bulletin: &BulletinId, app: &Application) -> anyhow::Result<()> {
     let live = s.live();
     let project = &live.project;
     let Some((list, _)) = signup::list_for(project, bulletin) else {
@@ -36,7 +37,8 @@ async fn try_apply(s: &AppState, bulletin: &str, app: &Application) -> anyhow::R
     let suppressed = s.store.suppressions().await?.iter().any(|x| {
         (x.email_key == key || hashes.contains(&x.email_key))
             && matches!(&x.scope, crate::store::SuppressionScope::All)
-            || (x.email_key == key && x.scope.as_str() == format!("bulletin:{bulletin}"))
+            || (x.email_key == key
+                && matches!(&x.scope, crate::store::SuppressionScope::Bulletin(b) if b == bulletin))
     });
     if on_list || suppressed {
         return Ok(());
@@ -75,15 +77,15 @@ async fn try_apply(s: &AppState, bulletin: &str, app: &Application) -> anyhow::R
     let token = live.signer.seal_for(signup::CONFIRM_PURPOSE, &link.text());
     let url = format!("{}/confirm/{token}", project.settings.web.public_url);
     let b = project
-        .bulletin(bulletin)
-        .map_or(bulletin, |b| b.name.as_str());
+        .bulletin(bulletin.as_str())
+        .map_or(bulletin.as_str(), |b| b.name.as_str());
     let when = now.to_utc().unwrap_or_default();
     let message = signup::confirmation(&project.settings.organisation, b, &app.email, &url, when);
     let transport = crate::send::transport(project)?;
     let from = &project.settings.organisation.from.address;
     match transport.send_one(from, &app.email, &message).await {
         crate::delivery::Attempt::Sent(_) => {
-            tracing::info!(bulletin, signup = id, "sign-up: confirmation sent");
+            tracing::info!(%bulletin, signup = id, "sign-up: confirmation sent");
             Ok(())
         }
         other => anyhow::bail!("the relay did not take it: {other:?}"),
@@ -173,7 +175,9 @@ pub async fn confirm(State(s): State<AppState>, Path(token): Path<String>) -> Re
         }
     }
     let live = s.live();
-    let open = signup::list_for(&live.project, &row.bulletin)
+    let open = BulletinId::parse(&row.bulletin)
+        .ok()
+        .and_then(|id| signup::list_for(&live.project, &id))
         .is_some_and(|(_, c)| c.mode == crate::config::SignupMode::Open);
     let added = open && super::signup_accept::accept(&s, &row).await;
     let name = live

@@ -46,6 +46,7 @@ mod readability;
 mod render;
 mod schedule;
 mod secrets;
+mod signup;
 mod slips;
 mod smtp_harness;
 mod store;
