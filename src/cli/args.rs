@@ -289,6 +289,19 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
         format: TableOrJson,
     },
+    /// Everything held about one address: lists (file:line), suppressions, deliveries,
+    /// bounces, sign-ups and consent. --erase removes it from the ledger (a suppression by
+    /// hash stays, so it is not signed up again) and names the files to edit; --lift undoes
+    /// that suppression.
+    Person {
+        address: String,
+        #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+        format: TableOrJson,
+        #[arg(long, conflicts_with = "lift")]
+        erase: bool,
+        #[arg(long)]
+        lift: bool,
+    },
     /// The daemon: sends each issue on schedule, retries, proofs, announcements; until SIGTERM.
     Run,
     /// Render an issue to a file: the next one, or the one for --date.

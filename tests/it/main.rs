@@ -40,6 +40,7 @@ mod no_ledger;
 mod operator;
 mod outbox;
 mod paper_cuts;
+mod person;
 mod prose_dates;
 mod reach;
 mod readability;
