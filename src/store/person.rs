@@ -87,8 +87,7 @@ impl Store {
         let like = format!("%{}%", email_key.replace(['%', '_'], ""));
         on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
-            let mut out = Erased::default();
-            out.deliveries = sqlx::query(
+            let deliveries = sqlx::query(
                 "UPDATE deliveries SET email = 'erased', name = NULL, last_reply = NULL,
                    email_key = 'erased:' || CAST(id AS TEXT),
                    state = CASE WHEN state IN ('pending', 'deferred') THEN 'cancelled' ELSE state END
@@ -98,17 +97,17 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            out.bounces = sqlx::query("DELETE FROM bounces WHERE email_key = $1")
+            let bounces = sqlx::query("DELETE FROM bounces WHERE email_key = $1")
                 .bind(email_key)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            out.signups = sqlx::query("DELETE FROM signups WHERE email_key = $1")
+            let signups = sqlx::query("DELETE FROM signups WHERE email_key = $1")
                 .bind(email_key)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            out.suppressions = sqlx::query("DELETE FROM suppressions WHERE email_key = $1")
+            let suppressions = sqlx::query("DELETE FROM suppressions WHERE email_key = $1")
                 .bind(email_key)
                 .execute(&mut *tx)
                 .await?
@@ -138,7 +137,13 @@ impl Store {
             }
             audit!(tx, now, None, "erased", "an address, on request")?;
             tx.commit().await?;
-            Ok(out)
+            Ok(Erased {
+                deliveries,
+                bounces,
+                suppressions,
+                signups,
+                events,
+            })
         })
     }
 
