@@ -112,7 +112,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            out.events =
+            let events =
                 sqlx::query("UPDATE events SET detail = '(erased)' WHERE LOWER(detail) LIKE $1")
                     .bind(&like)
                     .execute(&mut *tx)
