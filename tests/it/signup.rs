@@ -281,3 +281,71 @@ fn abuse_gets_one_neutral_answer_and_at_most_one_mail_per_address_a_day() {
         "{page}"
     );
 }
+
+/// axe-core (WCAG 2.2 AA) in headless Chromium over the sign-up pages, light and dark.
+pub fn axe(targets: &[String]) -> Vec<serde_json::Value> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/a11y");
+    let out = std::process::Command::new("node")
+        .arg(dir.join("axe.mjs"))
+        .args(targets)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "axe.mjs: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v.as_array().unwrap().clone()
+}
+
+#[test]
+fn the_sign_up_and_confirmation_pages_pass_axe() {
+    let sink = SmtpSink::start(&[]);
+    let t = tree("review", sink.port);
+    t.write(
+        "config/agencies.toml",
+        "[[agency]]\nname = \"Salford City Council\"\n\n[[agency]]\nname = \"NHS\"\n",
+    );
+    let d = daemon(&t);
+    let base = format!("http://127.0.0.1:{}", d.port());
+    let (status, page) = sign_up(&d, "203.0.113.30", "email=nope&name=&agency=Acme");
+    assert_eq!(status, 400);
+    assert!(page.contains("<select"), "{page}");
+    let errors = t.root().join("form-errors.html");
+    std::fs::write(
+        &errors,
+        page.replace(
+            "href=\"/static/site.css\"",
+            &format!("href=\"{base}/static/site.css\""),
+        ),
+    )
+    .unwrap();
+    sign_up(
+        &d,
+        "203.0.113.31",
+        "email=pat%40x.example&name=Pat&agency=NHS",
+    );
+    sink.wait_for_count(1, Duration::from_secs(10));
+    let confirm = format!("{base}{}", confirm_path(&sink.messages()[0]));
+    let targets = vec![
+        format!("{base}/subscribe/news"),
+        errors.display().to_string(),
+        format!("{base}/subscribe/news/snippet"),
+        format!("{base}/privacy"),
+        confirm,
+    ];
+    let results = axe(&targets);
+    assert_eq!(results.len(), 2 * targets.len());
+    for r in &results {
+        assert!(r["passes"].as_u64().unwrap() > 5, "axe ran: {r}");
+        assert_eq!(
+            r["violations"],
+            serde_json::json!([]),
+            "{} ({}): {:#}",
+            r["target"],
+            r["scheme"],
+            r["violations"]
+        );
+    }
+}
