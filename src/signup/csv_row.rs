@@ -64,6 +64,86 @@ pub fn appended(text: &str, email: &str, name: &str, agency: Option<&str>) -> Op
     Some(out)
 }
 
+/// `text` (a members CSV) with the row of `email_key` given a new name and agency (other cells
+/// and rows byte for byte as they were); `None` when no row names the address.
+pub fn renamed(text: &str, email_key: &str, name: &str, agency: Option<&str>) -> Option<String> {
+    let mut lines = text.split_inclusive('\n');
+    let header = lines.next()?;
+    let cells = |line: &str| -> Option<Vec<String>> {
+        let rec = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(line.as_bytes())
+            .records()
+            .next()?
+            .ok()?;
+        Some(rec.iter().map(str::to_string).collect())
+    };
+    let names: Vec<String> = cells(header)?
+        .iter()
+        .map(|c| c.trim().to_ascii_lowercase())
+        .collect();
+    let at = |n: &str| names.iter().position(|c| c == n);
+    let email_col = at("email")?;
+    let mut out = header.to_string();
+    let mut found = false;
+    for line in lines {
+        let row = cells(line).filter(|r| {
+            r.get(email_col)
+                .is_some_and(|e| e.trim().to_lowercase() == email_key)
+        });
+        let Some(mut row) = row else {
+            out.push_str(line);
+            continue;
+        };
+        found = true;
+        row.resize(names.len().max(row.len()), String::new());
+        if let Some(i) = at("name") {
+            row[i] = name.to_string();
+        }
+        if let Some(i) = at("agency") {
+            row[i] = agency.unwrap_or("").to_string();
+        }
+        let end = if line.ends_with("\r\n") {
+            "\r\n"
+        } else if line.ends_with('\n') {
+            "\n"
+        } else {
+            ""
+        };
+        out.push_str(
+            &row.iter()
+                .map(|c| csv_field(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push_str(end);
+    }
+    found.then_some(out)
+}
+
+/// Write `contents` over the CSV at `csv` (whose bytes were `before`) through project_edit.
+pub fn rewrite(
+    project: &Project,
+    env: &Env,
+    now: chrono::DateTime<chrono::Utc>,
+    (csv, before, contents): (&Path, &[u8], String),
+    author: &Author,
+    message: &str,
+) -> Result<(), AppendError> {
+    let shown = csv.display().to_string();
+    let rel = csv
+        .strip_prefix(&project.root)
+        .map_err(|_| AppendError::Outside(shown.clone()))?;
+    let path = ProjectPath::new(rel).map_err(|_| AppendError::Outside(shown))?;
+    let edit = Edit {
+        path,
+        contents: Some(contents),
+        base: Version::of(before),
+    };
+    project_edit::save(&project.config_path, env, now, &[edit], author, message)?;
+    Ok(())
+}
+
 /// Append `email, name, agency` to the members CSV at `csv` (a path the loader read) of the
 /// project, as `author`, unless the address is in it already.
 pub fn append(
@@ -106,7 +186,7 @@ pub fn append(
 
 #[cfg(test)]
 mod tests {
-    use super::appended;
+    use super::{appended, renamed};
 
     #[test]
     fn a_row_follows_the_header_and_is_never_a_formula() {
@@ -128,5 +208,17 @@ mod tests {
             "email,name,agency\nc@x.example,C,\n"
         );
         assert!(appended("name,agency\n", "c@x.example", "C", None).is_none());
+        let t = renamed(
+            "email,name,agency\r\na@x.example,A,B\r\nC@x.example,C,D\r\n",
+            "c@x.example",
+            "Cee",
+            Some("=x"),
+        )
+        .unwrap();
+        assert_eq!(
+            t,
+            "email,name,agency\r\na@x.example,A,B\r\nC@x.example,Cee,'=x\r\n"
+        );
+        assert!(renamed("email,name\na@x.example,A\n", "z@x.example", "Z", None).is_none());
     }
 }

@@ -12,7 +12,7 @@ mod form;
 mod limits;
 mod mail;
 
-pub use csv_row::{AppendError, append, appended};
+pub use csv_row::{AppendError, append, appended, renamed, rewrite};
 pub use form::{Application, FieldError, Form};
 pub use limits::ClientLimits;
 pub use mail::confirmation;

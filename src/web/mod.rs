@@ -12,6 +12,8 @@ pub mod head;
 pub mod layout;
 pub mod listen;
 pub mod ops;
+pub mod preferences;
+pub mod preferences_apply;
 pub mod privacy;
 pub mod redirect;
 pub mod requests;

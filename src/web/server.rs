@@ -43,6 +43,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/privacy", get(super::privacy::show))
         .route(
+            "/preferences/{token}",
+            get(super::preferences::show).post(super::preferences::save),
+        )
+        .route(
             "/archive",
             get(|| async { axum::response::Redirect::permanent("/archive/") }),
         )

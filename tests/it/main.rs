@@ -41,6 +41,7 @@ mod operator;
 mod outbox;
 mod paper_cuts;
 mod person;
+mod preferences;
 mod prose_dates;
 mod reach;
 mod readability;
