@@ -349,3 +349,33 @@ fn the_sign_up_and_confirmation_pages_pass_axe() {
         );
     }
 }
+
+#[test]
+fn a_list_that_takes_sign_ups_needs_a_csv_and_a_known_mode() {
+    let t = Tree::minimal();
+    t.write(
+        "config/lists/all.toml",
+        "name = \"Everyone\"\nsignups = \"review\"\n[[member]]\nemail = \"a@x.example\"\n",
+    );
+    let o = run(&t, &["check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", say(&o));
+    let out = say(&o);
+    assert!(
+        out.contains(
+            "all.toml:2:11: error: a list that takes sign-ups needs a members_csv to add them to"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("hint: add members_csv"), "{out}");
+    t.write("config/lists/all.csv", "email,name,agency\n");
+    t.write("config/lists/all.toml", "name = \"Everyone\"\nmembers_csv = \"all.csv\"\nsignups = \"yes\"\nsignup_fields = [\"shoe size\"]\n");
+    let out = say(&run(&t, &["check"]));
+    assert!(
+        out.contains("all.toml:3:11: error: signups = \"yes\" is not a choice"),
+        "{out}"
+    );
+    assert!(
+        out.contains("all.toml:4:18: error: signup_fields: `shoe size` is not a field"),
+        "{out}"
+    );
+}
