@@ -21,23 +21,56 @@ pub enum AppendError {
     Edit(#[from] EditError),
 }
 
-/// `text` (a members CSV) with one more row for `email, name, agency`, in the CSV's own column
-/// order (columns it has beyond these are left empty), every cell safe to open in a
-/// spreadsheet. `None` when the header has no `email` column.
-pub fn appended(text: &str, email: &str, name: &str, agency: Option<&str>) -> Option<String> {
-    let header = text.lines().next().unwrap_or("");
-    let cells: Vec<String> = if header.trim().is_empty() {
-        vec!["email".into(), "name".into(), "agency".into()]
+/// The CSV's separator, as the loader reads it from the header: a comma, or a semicolon or tab
+/// when the header has one of those and no comma.
+fn separator(header: &str) -> u8 {
+    if header.contains(',') {
+        b','
+    } else if header.contains(';') {
+        b';'
+    } else if header.contains('\t') {
+        b'\t'
     } else {
+        b','
+    }
+}
+
+/// One cell for a CSV separated by `sep`, safe in a spreadsheet.
+fn cell(s: &str, sep: u8) -> String {
+    let c = csv_field(s);
+    if sep != b',' && !c.starts_with('"') && c.contains(sep as char) {
+        format!("\"{}\"", c.replace('"', "\"\""))
+    } else {
+        c
+    }
+}
+
+/// The header's cells, lower-cased and trimmed.
+fn header_cells(header: &str, sep: u8) -> Option<Vec<String>> {
+    Some(
         csv::ReaderBuilder::new()
             .has_headers(false)
+            .delimiter(sep)
             .from_reader(header.as_bytes())
             .records()
             .next()?
             .ok()?
             .iter()
             .map(|c| c.trim().to_ascii_lowercase())
-            .collect()
+            .collect(),
+    )
+}
+
+/// `text` (a members CSV) with one more row for `email, name, agency`, in the CSV's own column
+/// order (columns it has beyond these are left empty), every cell safe to open in a
+/// spreadsheet. `None` when the header has no `email` column.
+pub fn appended(text: &str, email: &str, name: &str, agency: Option<&str>) -> Option<String> {
+    let header = text.lines().next().unwrap_or("");
+    let sep = separator(header);
+    let cells: Vec<String> = if header.trim().is_empty() {
+        vec!["email".into(), "name".into(), "agency".into()]
+    } else {
+        header_cells(header, sep)?
     };
     if !cells.iter().any(|c| c == "email") {
         return None;
@@ -45,9 +78,9 @@ pub fn appended(text: &str, email: &str, name: &str, agency: Option<&str>) -> Op
     let row: Vec<String> = cells
         .iter()
         .map(|c| match c.as_str() {
-            "email" => csv_field(email),
-            "name" => csv_field(name),
-            "agency" => csv_field(agency.unwrap_or("")),
+            "email" => cell(email, sep),
+            "name" => cell(name, sep),
+            "agency" => cell(agency.unwrap_or(""), sep),
             _ => String::new(),
         })
         .collect();
@@ -59,7 +92,7 @@ pub fn appended(text: &str, email: &str, name: &str, agency: Option<&str>) -> Op
     if !out.is_empty() && !out.ends_with('\n') {
         out.push('\n');
     }
-    out.push_str(&row.join(","));
+    out.push_str(&row.join(&(sep as char).to_string()));
     out.push('\n');
     Some(out)
 }
@@ -69,9 +102,11 @@ pub fn appended(text: &str, email: &str, name: &str, agency: Option<&str>) -> Op
 pub fn renamed(text: &str, email_key: &str, name: &str, agency: Option<&str>) -> Option<String> {
     let mut lines = text.split_inclusive('\n');
     let header = lines.next()?;
+    let sep = separator(header);
     let cells = |line: &str| -> Option<Vec<String>> {
         let rec = csv::ReaderBuilder::new()
             .has_headers(false)
+            .delimiter(sep)
             .from_reader(line.as_bytes())
             .records()
             .next()?
@@ -112,9 +147,9 @@ pub fn renamed(text: &str, email_key: &str, name: &str, agency: Option<&str>) ->
         };
         out.push_str(
             &row.iter()
-                .map(|c| csv_field(c))
+                .map(|c| cell(c, sep))
                 .collect::<Vec<_>>()
-                .join(","),
+                .join(&(sep as char).to_string()),
         );
         out.push_str(end);
     }
@@ -208,6 +243,8 @@ mod tests {
             "email,name,agency\nc@x.example,C,\n"
         );
         assert!(appended("name,agency\n", "c@x.example", "C", None).is_none());
+        let t = appended("email;name;agency\n", "c@x.example", "C; D", Some("E, F")).unwrap();
+        assert_eq!(t, "email;name;agency\nc@x.example;\"C; D\";\"E, F\"\n");
         let t = renamed(
             "email,name,agency\r\na@x.example,A,B\r\nC@x.example,C,D\r\n",
             "c@x.example",
