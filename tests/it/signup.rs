@@ -167,6 +167,28 @@ fn a_confirmed_sign_up_accepted_by_an_admin_reaches_the_next_issue_once() {
         "confirmation + one issue: {copies:?}"
     );
     assert_eq!(copies.get("a@x.example"), Some(&1), "{copies:?}");
+    // The issue carries, beside its unsubscribe link, the preference link with the same token.
+    let issue = sink
+        .messages()
+        .into_iter()
+        .map(|m| unqp(&m))
+        .find(|m| {
+            m.contains("To: Jo Bloggs")
+                || m.contains("To: \"Jo Bloggs\"")
+                || (m.contains("Jo.Bloggs@school.example") && m.contains("List-Unsubscribe"))
+        })
+        .expect("Jo's copy of the issue");
+    let token = |path: &str| {
+        let at = issue
+            .find(path)
+            .unwrap_or_else(|| panic!("no {path} in {issue}"))
+            + path.len();
+        issue[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+            .collect::<String>()
+    };
+    assert_eq!(token("/preferences/"), token("/unsubscribe/"));
 }
 
 #[test]
