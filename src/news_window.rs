@@ -13,7 +13,7 @@ use crate::issue::{previous_fire, window_start};
 
 /// Whether bulletin `b` carries news item `n`: the item goes to it, and it has the item's
 /// section.
-pub(crate) fn carries(b: &crate::config::Bulletin, n: &NewsItem) -> bool {
+pub fn carries(b: &crate::config::Bulletin, n: &NewsItem) -> bool {
     n.goes_to(b.id.as_str()) && b.sections.iter().any(|s| s.as_str() == n.section.value)
 }
 
@@ -21,6 +21,19 @@ pub(crate) fn carries(b: &crate::config::Bulletin, n: &NewsItem) -> bool {
 /// is the first that may carry the item.
 pub(crate) fn before_publish(tz: chrono_tz::Tz, n: &NewsItem) -> DateTime<Utc> {
     crate::issue::start_of_day(tz, n.publish).with_timezone(&Utc) - Duration::seconds(1)
+}
+
+/// The date of the issue of `b` that first carries `n`: the first issue fired after the
+/// item's publish day starts (the issue that day, or the next one), so an item published after
+/// an issue goes in the next one. The month's news page links each item to it.
+pub fn first_issue(
+    b: &crate::config::Bulletin,
+    tz: chrono_tz::Tz,
+    n: &NewsItem,
+) -> Option<NaiveDate> {
+    crate::schedule::issue_fires_after(b, tz, before_publish(tz, n))
+        .next()
+        .map(|f| f.date())
 }
 
 /// Why no future issue of one bulletin carries `n`: the issue it belonged to (date and time

@@ -240,6 +240,7 @@ pub(crate) mod tests {
                         pos: Position::START,
                         invalid_rows: Default::default(),
                         left_out: Vec::new(),
+                        members_csv: None,
                     },
                 )
             })

@@ -13,6 +13,7 @@ mod expand;
 pub mod human;
 pub mod ics;
 mod lint;
+pub mod unconfirmed;
 
 use chrono::{DateTime, Days, NaiveDate};
 use chrono_tz::Tz;

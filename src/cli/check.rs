@@ -36,6 +36,11 @@ pub(super) fn check(
         diagnostics.extend(crate::news_window::stranded(p, now, &held));
         diagnostics.extend(crate::news_window::deadlines_before_issue(p, now));
         diagnostics.extend(crate::news_window::booking_deadlines_before_issue(p, now));
+        diagnostics.extend(crate::calendar::unconfirmed::unconfirmed(
+            &p.campaigns,
+            p.settings.organisation.time_zone,
+            p.local(now).date_naive(),
+        ));
         let stale = runtime()?.block_on(crate::bounce::stale::read_stale(p));
         for w in crate::bounce::stale::warnings(&crate::bounce::stale::stale_members(p, &stale)) {
             diagnostics.push(w);

@@ -9,10 +9,11 @@ use chrono::NaiveDate;
 
 use crate::address::EmailAddress;
 use crate::config::Project;
+use crate::issue_acts::Approved;
 use crate::schedule::jobs::Job;
 use crate::store::{
-    CancelledFire, FireState, IssueKind, IssueState, IssueStatus, OpenMode, StatusState, Store,
-    StoreError, Suppression, SuppressionScope,
+    CancelledFire, IssueState, IssueStatus, OpenMode, StatusState, Store, StoreError, Suppression,
+    SuppressionScope,
 };
 
 /// Open the ledger the settings name, which must exist: every command but `run` and the
@@ -325,64 +326,53 @@ pub async fn approve(
     let store = open(project).await?;
     let tz = project.settings.organisation.time_zone;
     let now = clock.timestamp();
-    let has_issue = store
-        .find_issue(&b.id, date, IssueKind::Issue)
-        .await?
-        .is_some();
-    let job = Job::Bulletin(b.id.clone());
-    let held = store
-        .held_fires()
-        .await?
-        .iter()
-        .any(|h| h.job == job && h.for_date == Some(date));
-    if !has_issue && !held && crate::issue::fire_on(b, tz, date).is_none() {
-        refuse_unscheduled(b, tz, date);
-        return Ok(ExitCode::FAILURE);
-    }
-    let fire = crate::issue::fire_on(b, tz, date).map(crate::timestamp::Timestamp::from);
-    let recorded = match fire {
-        Some(due) => store.fire_state(&job, due).await?,
-        None => None,
+    let done = crate::issue_acts::approve(project, &store, b, date, (&by, late), now).await?;
+    let (has_issue, held, skipped, passed) = match done {
+        Approved::Unscheduled => {
+            refuse_unscheduled(b, tz, date);
+            return Ok(ExitCode::FAILURE);
+        }
+        Approved::Passed { due } => {
+            refuse_passed(project, b, date, due, now);
+            return Ok(ExitCode::FAILURE);
+        }
+        Approved::Already { by, skipped } => {
+            warn_skipped(b, date, skipped);
+            println!("{bulletin} {date} was already approved by {by}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        Approved::Now {
+            has_issue,
+            held,
+            skipped,
+            passed,
+        } => (has_issue, held, skipped, passed),
     };
-    let passed = fire.is_some_and(|due| {
-        !has_issue
-            && !held
-            && crate::late::passed_unsent(due, recorded, now, i64::from(b.catch_up_hours) * 3600)
-    });
-    if let Some(due) = fire.filter(|_| passed && !late) {
-        refuse_passed(project, b, date, due, now);
-        return Ok(ExitCode::FAILURE);
-    }
-    let added = store.approve(&b.id, date, &by, now).await?;
-    let skipped = recorded == Some(FireState::Skipped);
+    warn_skipped(b, date, skipped);
+    let what_next = if has_issue {
+        "its issue already exists, so this changes nothing it has sent (see `bulletin status`)"
+            .to_string()
+    } else if skipped || passed {
+        format!(
+            "the daemon will not send it; send it by hand: bulletin send {bulletin} --now --date {date}"
+        )
+    } else if held {
+        "the daemon sends it within seconds".to_string()
+    } else {
+        "the daemon sends it at its time".to_string()
+    };
+    println!("approved {bulletin} {date} (by {by}); {what_next}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An approval of an issue that was cancelled or skipped changes nothing the daemon does.
+fn warn_skipped(b: &crate::config::Bulletin, date: NaiveDate, skipped: bool) {
+    let bulletin = &b.id;
     if skipped {
         eprintln!(
             "warning: {bulletin} {date} was cancelled or skipped; the daemon will not send it (use `bulletin send {bulletin} --now --date {date}` to send it anyway)"
         );
     }
-    if added {
-        let what_next = if has_issue {
-            "its issue already exists, so this changes nothing it has sent (see `bulletin status`)"
-                .to_string()
-        } else if skipped || passed {
-            format!(
-                "the daemon will not send it; send it by hand: bulletin send {bulletin} --now --date {date}"
-            )
-        } else if held {
-            "the daemon sends it within seconds".to_string()
-        } else {
-            "the daemon sends it at its time".to_string()
-        };
-        println!("approved {bulletin} {date} (by {by}); {what_next}");
-    } else {
-        let who = store
-            .approval(&b.id, date)
-            .await?
-            .map(|a| a.by)
-            .unwrap_or_default();
-        println!("{bulletin} {date} was already approved by {who}");
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// `approve` for a date the schedule does not fire on: said, with the nearest issue dates.

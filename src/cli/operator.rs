@@ -11,9 +11,10 @@ use super::ledger::{open, operator};
 use crate::address::EmailAddress;
 use crate::config::Project;
 use crate::ids::ListId;
+use crate::issue_acts::{self, Cancelled, Withdrawn};
 use crate::schedule::jobs::Job;
 use crate::spreadsheet::csv_field;
-use crate::store::{FireState, IssueKind, IssueState, Store, Suppression, SuppressionScope};
+use crate::store::{IssueKind, IssueState, Store, Suppression, SuppressionScope};
 
 /// An issue named on the command line: its id, or `BULLETIN@YYYY-MM-DD` (the issue itself,
 /// not a proof or announcement).
@@ -386,7 +387,7 @@ pub enum Act {
 }
 
 /// `cancel | uncancel | withdraw BULLETIN --date D`, for a bulletin the settings name (the
-/// dispatcher has looked it up).
+/// dispatcher has looked it up). The effect is [`crate::issue_acts`]'s; this says what it did.
 pub async fn act(
     project: &Project,
     id: &crate::ids::BulletinId,
@@ -395,109 +396,52 @@ pub async fn act(
     clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ExitCode> {
     let store = open(project).await?;
-    if act == Act::Uncancel {
-        return uncancel(&store, id, date, clock).await;
-    }
-    match (act, store.find_issue(id, date, IssueKind::Issue).await?) {
-        (Act::Cancel, Some(row)) => cancel(&store, &row, clock).await,
-        (Act::Cancel, None) => cancel_fire(project, &store, id, date, clock).await,
-        (_, Some(row)) => withdraw(&store, &row, clock).await,
-        (_, None) => {
-            eprintln!(
-                "error: {id} has no issue on {date} in the ledger (see `bulletin status`); nothing was withdrawn"
-            );
-            Ok(ExitCode::FAILURE)
+    let now = clock.timestamp();
+    match act {
+        Act::Uncancel => uncancel(&store, id, date, clock).await,
+        Act::Cancel => {
+            let done = issue_acts::cancel(project, &store, id, date, &operator(), now).await?;
+            Ok(say_cancelled(id, date, &done))
+        }
+        Act::Withdraw => {
+            let done = issue_acts::withdraw(&store, id, date, &operator(), now).await?;
+            Ok(say_withdrawn(id, date, done))
         }
     }
 }
 
-/// `cancel BULLETIN --date D` of an issue in the ledger: its waiting deliveries are cancelled.
-async fn cancel(
-    store: &Store,
-    row: &crate::store::IssueRow,
-    clock: &dyn crate::clock::Clock,
-) -> anyhow::Result<ExitCode> {
-    let (bulletin, date) = (&row.bulletin, row.date);
-    if row.state == IssueState::Cancelled {
-        println!("{bulletin} {date} (issue {}) was already cancelled", row.id);
-        return Ok(ExitCode::SUCCESS);
+/// What `cancel` did, as the command says it.
+fn say_cancelled(bulletin: &crate::ids::BulletinId, date: NaiveDate, done: &Cancelled) -> ExitCode {
+    match done {
+        Cancelled::Already { issue } => {
+            println!("{bulletin} {date} (issue {issue}) was already cancelled")
+        }
+        Cancelled::Finished { issue, sent } => println!(
+            "{bulletin} {date} (issue {issue}) has finished: {sent} sent; nothing to cancel"
+        ),
+        Cancelled::Issue {
+            issue,
+            waiting,
+            sent,
+            in_flight,
+        } => println!(
+            "cancelled {bulletin} {date} (issue {issue}): {waiting} waiting deliveries cancelled, {sent} already sent, {in_flight} in flight will complete"
+        ),
+        Cancelled::Fire => println!("cancelled {bulletin} {date}: it will not be created or sent"),
+        Cancelled::NothingToCancel => {
+            eprintln!(
+                "error: {bulletin} has no issue on {date} in the ledger and none to come that day (see `bulletin status` and `bulletin schedule`); nothing was cancelled"
+            );
+            return ExitCode::FAILURE;
+        }
+        Cancelled::Handled(state) => {
+            eprintln!(
+                "error: {bulletin} {date} was already handled ({state}); see `bulletin status`"
+            );
+            return ExitCode::FAILURE;
+        }
     }
-    let before = store.counts(row.id).await?;
-    if before.open() == 0 {
-        println!(
-            "{bulletin} {date} (issue {}) has finished: {} sent; nothing to cancel",
-            row.id, before.sent
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    let n = store
-        .cancel_issue(row.id, &operator(), clock.timestamp())
-        .await?;
-    let after = store.counts(row.id).await?;
-    println!(
-        "cancelled {bulletin} {date} (issue {}): {n} waiting deliveries cancelled, {} already sent, {} in flight will complete",
-        row.id, after.sent, after.in_flight
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `cancel` for an issue not created yet: one held for approval, or a fire still to come. Its
-/// fire is recorded as skipped, so the daemon never creates it.
-async fn cancel_fire(
-    project: &Project,
-    store: &Store,
-    id: &crate::ids::BulletinId,
-    date: NaiveDate,
-    clock: &dyn crate::clock::Clock,
-) -> anyhow::Result<ExitCode> {
-    let (bulletin, now) = (id.as_str(), clock.timestamp());
-    let job = Job::Bulletin(id.clone());
-    let detail = format!("{}{}", crate::store::CANCELLED_BY, operator());
-    let held = store
-        .held_fires()
-        .await?
-        .into_iter()
-        .find(|h| h.job == job && h.for_date == Some(date));
-    let due = match held {
-        Some(h) => Some(h.due_at.secs()),
-        None => project.bulletin(bulletin).and_then(|b| {
-            crate::issue::fire_on(b, project.settings.organisation.time_zone, date)
-                .map(|t| t.timestamp())
-                .filter(|t| *t > now.secs())
-        }),
-    };
-    let Some(due) = due else {
-        eprintln!(
-            "error: {bulletin} has no issue on {date} in the ledger and none to come that day (see `bulletin status` and `bulletin schedule`); nothing was cancelled"
-        );
-        return Ok(ExitCode::FAILURE);
-    };
-    let state = store
-        .record_fire(
-            &job,
-            due.into(),
-            Some(date),
-            FireState::Skipped,
-            &detail,
-            now,
-        )
-        .await?;
-    store
-        .log_event(
-            None,
-            None,
-            "cancelled",
-            &format!("{bulletin} {date}: {detail}"),
-            now,
-        )
-        .await?;
-    if state == FireState::Skipped {
-        println!("cancelled {bulletin} {date}: it will not be created or sent");
-        Ok(ExitCode::SUCCESS)
-    } else {
-        eprintln!("error: {bulletin} {date} was already handled ({state}); see `bulletin status`");
-        Ok(ExitCode::FAILURE)
-    }
+    ExitCode::SUCCESS
 }
 
 /// `uncancel BULLETIN --date D`: undo `cancel` of an issue still to come, so it is created
@@ -545,25 +489,23 @@ async fn uncancel(
     }
 }
 
-/// `withdraw BULLETIN --date D` of an issue in the ledger: off the web archive and feed.
-async fn withdraw(
-    store: &Store,
-    row: &crate::store::IssueRow,
-    clock: &dyn crate::clock::Clock,
-) -> anyhow::Result<ExitCode> {
-    let (bulletin, date) = (&row.bulletin, row.date);
-    if store
-        .withdraw_issue(row.id, &operator(), clock.timestamp())
-        .await?
-    {
-        println!(
-            "withdrew {bulletin} {date} (issue {}) from the web archive and feed; it stays in the ledger",
-            row.id
-        );
-    } else {
-        println!("{bulletin} {date} (issue {}) was already withdrawn", row.id);
+/// What `withdraw` did, as the command says it.
+fn say_withdrawn(bulletin: &crate::ids::BulletinId, date: NaiveDate, done: Withdrawn) -> ExitCode {
+    match done {
+        Withdrawn::Now { issue } => println!(
+            "withdrew {bulletin} {date} (issue {issue}) from the web archive and feed; it stays in the ledger"
+        ),
+        Withdrawn::Already { issue } => {
+            println!("{bulletin} {date} (issue {issue}) was already withdrawn")
+        }
+        Withdrawn::NoIssue => {
+            eprintln!(
+                "error: {bulletin} has no issue on {date} in the ledger (see `bulletin status`); nothing was withdrawn"
+            );
+            return ExitCode::FAILURE;
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    ExitCode::SUCCESS
 }
 
 #[cfg(test)]

@@ -127,6 +127,9 @@ pub(super) fn run(
     } else {
         println!("sections: {}", w.issue.summary());
     }
+    for line in readability_panel(project, &w.issue) {
+        println!("{line}");
+    }
     if w.html_bytes > crate::render::HTML_SIZE_LIMIT {
         eprintln!(
             "warning: the HTML part is {:.1} KB; Gmail clips messages above about 102 KB",
@@ -134,4 +137,30 @@ pub(super) fn run(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The readability panel: one line per news item the issue carries (its figures and how many
+/// things `check --readability` would ask the editor to make plainer), so the writer sees them
+/// beside the preview.
+fn readability_panel(project: &Project, issue: &crate::issue::Issue) -> Vec<String> {
+    use crate::issue::SectionBody;
+    let (glossary, _) = crate::readability::project::glossary(&project.root);
+    let entries = issue.sections.iter().flat_map(|s| match &s.body {
+        SectionBody::News(items) => items.iter().collect::<Vec<_>>(),
+        SectionBody::Campaigns(c) => c.entries().flat_map(|e| e.news.iter()).collect(),
+        SectionBody::Block { .. } => Vec::new(),
+    });
+    entries
+        .map(|e| {
+            let r = crate::readability::read(&e.markdown, &glossary);
+            format!(
+                "readability: {}: {} words, {} sentences, reading age {:.1}, {} to make plainer",
+                e.title,
+                r.figures.words,
+                r.figures.sentences,
+                r.figures.reading_age(),
+                r.findings.len()
+            )
+        })
+        .collect()
 }

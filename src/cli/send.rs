@@ -110,9 +110,8 @@ pub async fn send(
         (row, created)
     } else {
         let to = test_addresses(opts.test_to)?;
-        let proof = crate::send::EditorsCopy::TestProof;
-        crate::send::create_copy(project, &store, &b.id, date, &to, proof, clock.timestamp())
-            .await?
+        let by = super::ledger::operator();
+        service.test_proof(&b.id, date, &to, &by).await?
     };
     let before = store.counts(row.id).await?;
     let bar = progress(before.open());

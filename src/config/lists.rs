@@ -29,6 +29,9 @@ pub struct List {
     /// `signups = "review" | "open"`: the list takes confirmed sign-ups from the public form,
     /// appended to its members CSV. `None`: only an admin puts people on it.
     pub signup: Option<SignupConfig>,
+    /// The members CSV the list names, when it is inside the project: what the desk's
+    /// spreadsheet upload replaces.
+    pub members_csv: Option<MembersCsv>,
 }
 
 /// How a list takes sign-ups: what happens to a confirmed one, which fields the form asks
@@ -65,6 +68,14 @@ impl SignupMode {
 pub struct SignupFields {
     pub agency: bool,
     pub role: bool,
+}
+
+/// A list's `members_csv`: where it is, and the header its `columns` maps each field to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MembersCsv {
+    pub path: PathBuf,
+    /// `(field, header)` for each field `columns` maps (`email`, `name`, `agency`).
+    pub columns: Vec<(&'static str, String)>,
 }
 
 /// `invalid_rows = "strict" | "skip"`: whether one unreadable row of an agency's CSV stops
@@ -130,7 +141,14 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
         .hint("add members_csv = \"FILE.csv\", or remove `columns`");
     }
     let mapped = columns.map(|(_, m)| m).unwrap_or_default();
+    let mut members_csv = None;
     if let Some(csv) = top.opt_str("members_csv") {
+        members_csv = csv_inside_project(&csv.value, dir, root)
+            .ok()
+            .map(|path| MembersCsv {
+                path,
+                columns: mapped.iter().map(|(f, v)| (*f, v.value.clone())).collect(),
+            });
         let place = CsvPlace {
             dir,
             root,
@@ -167,6 +185,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
             invalid_rows,
             left_out,
             signup,
+            members_csv,
         })
     })();
     (list, csv_diags)

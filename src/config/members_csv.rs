@@ -79,7 +79,7 @@ const DELIMITERS: [(u8, &str); 3] = [(b',', "commas"), (b';', "semicolons"), (b'
 
 /// Where every spreadsheet row starts (byte offsets): after each line ending (`\r\n`, `\n` or
 /// `\r`) that is not inside a quoted cell.
-fn row_starts(text: &str, delimiter: u8) -> Vec<usize> {
+pub(crate) fn row_starts(text: &str, delimiter: u8) -> Vec<usize> {
     let b = text.as_bytes();
     let mut starts = vec![0];
     let mut i = 0;
@@ -113,7 +113,7 @@ fn row_starts(text: &str, delimiter: u8) -> Vec<usize> {
 }
 
 /// The 1-based row holding byte `offset`.
-fn row_of(starts: &[usize], offset: usize) -> usize {
+pub(crate) fn row_of(starts: &[usize], offset: usize) -> usize {
     starts.partition_point(|&s| s <= offset).max(1)
 }
 
@@ -154,7 +154,7 @@ fn field_columns(record: &str, delimiter: u8) -> Vec<usize> {
 /// mapped ones); failing that, into the most that plainly hold addresses ("Email Address");
 /// failing that, into the most columns (commas when all tie, so the "no email column" message
 /// shows what was read).
-fn detect_delimiter(header: &str, mapped: &[&str]) -> (u8, &'static str) {
+pub(crate) fn detect_delimiter(header: &str, mapped: &[&str]) -> (u8, &'static str) {
     let score = |d: u8| {
         let fields: Vec<String> = header
             .split(d as char)

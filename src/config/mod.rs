@@ -5,12 +5,13 @@
 pub mod agencies;
 pub mod campaigns;
 pub mod content;
+pub mod desk;
 pub mod doc;
 pub mod env;
 pub mod files;
 pub mod lists;
 mod member;
-mod members_csv;
+pub(crate) mod members_csv;
 pub mod news;
 mod secret_files;
 pub mod secret_hint;
@@ -479,6 +480,7 @@ impl CrossCheck<'_> {
     fn run(&self, diags: &mut Diagnostics) {
         let mut used_lists = self.bulletin_refs(diags);
         used_lists.extend(self.announce_refs(diags));
+        used_lists.extend(self.desk_refs(diags));
         self.unused_lists(used_lists, diags);
         self.news_refs(diags);
     }
@@ -527,6 +529,18 @@ impl CrossCheck<'_> {
             }
         }
         used_lists
+    }
+
+    /// The lists `[desk]` lets sign in; returns the lists named.
+    fn desk_refs(&self, diags: &mut Diagnostics) -> BTreeSet<String> {
+        let list_ids = self.list_ids();
+        let mut used = BTreeSet::new();
+        for l in &self.refs.desk_lists {
+            used.insert(l.value.clone());
+            let name = Named::at(l, format!("unknown list `{}` in [desk]", l.value));
+            check_known(diags, self.config_path, name, &list_ids, LIST_HINT);
+        }
+        used
     }
 
     /// The lists each campaign's announcement goes to; returns the lists named.

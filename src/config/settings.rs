@@ -252,6 +252,9 @@ pub struct Settings {
     pub reach: Reach,
     pub sections: Vec<Section>,
     pub bulletins: Vec<Bulletin>,
+    /// The desk (sign-in to the browser workspace); `None` when `[desk]` is absent, and then
+    /// every `/desk` address answers 404.
+    pub desk: Option<super::desk::Desk>,
 }
 
 /// The parts of `bulletin.toml` other files are checked against, kept even when some of the
@@ -265,6 +268,8 @@ pub struct SettingsRefs {
     pub time_zone: Option<Tz>,
     /// The organisation's `bank_holidays` division, when it parsed (the default otherwise).
     pub bank_holidays: Division,
+    /// The lists `[desk]` lets sign in (`editors` and `admins`), as written.
+    pub desk_lists: Vec<At<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -339,6 +344,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
     };
     let sections = sections(&top, &mut refs);
     let bulletins = bulletins(&top, &mut refs);
+    let desk = super::desk::table(&top, &mut refs.desk_lists);
     top.finish();
 
     // A broken `[bounces]` or `[dkim]` is `None`; an absent one `Some(None)`.
@@ -356,6 +362,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, root: &Path, env: &Env) -> (Option<Settin
             reach,
             sections,
             bulletins,
+            desk: desk?,
         })
     })();
     (settings, refs)

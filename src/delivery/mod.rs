@@ -66,6 +66,26 @@ impl Transport {
         }
     }
 
+    /// Send one message on a channel of its own (a desk sign-in link): not an issue's
+    /// delivery, so nothing is recorded in the ledger.
+    pub async fn send_one(
+        &self,
+        from: &EmailAddress,
+        to: &EmailAddress,
+        name: &str,
+        message: &[u8],
+    ) -> Attempt {
+        let mut ch = match self.open().await {
+            Ok(ch) => ch,
+            Err(a) => return a,
+        };
+        let a = self.send(&mut ch, from, from, to, name, message).await;
+        if let Channel::Smtp(s) = ch {
+            s.quit().await;
+        }
+        a
+    }
+
     async fn send(
         &self,
         ch: &mut Channel,
@@ -99,27 +119,6 @@ impl Transport {
             }
             _ => Attempt::RelayDown("transport and channel disagree".into()),
         }
-    }
-}
-
-impl Transport {
-    /// One message outside any issue (a sign-up's confirmation): open a channel, send, close.
-    pub async fn send_one(
-        &self,
-        from: &EmailAddress,
-        to: &EmailAddress,
-        message: &[u8],
-    ) -> Attempt {
-        let mut ch = match self.open().await {
-            Ok(ch) => ch,
-            Err(a) => return a,
-        };
-        let name = outbox::file_name(0, 0, to.as_str());
-        let a = self.send(&mut ch, from, from, to, &name, message).await;
-        if let Channel::Smtp(s) = ch {
-            s.quit().await;
-        }
-        a
     }
 }
 

@@ -107,6 +107,32 @@ impl Service {
         &self.project
     }
 
+    /// A proof asked for by hand (`send --test-to`, the desk's proof buttons): a new copy of
+    /// `bulletin`'s issue of `date`, to `to` only, sent now, and who asked (`by`) recorded
+    /// against it in the ledger.
+    pub async fn test_proof(
+        &self,
+        bulletin: &crate::ids::BulletinId,
+        date: chrono::NaiveDate,
+        to: &[crate::address::EmailAddress],
+        by: &str,
+    ) -> Result<(IssueRow, bool), SendError> {
+        let now = self.clock.timestamp();
+        let proof = super::EditorsCopy::TestProof;
+        let (row, created) =
+            super::create_copy(&self.project, &self.store, bulletin, date, to, proof, now).await?;
+        self.store
+            .log_event(
+                Some(row.id),
+                None,
+                "proof",
+                &format!("asked for by {by}"),
+                now,
+            )
+            .await?;
+        Ok((row, created))
+    }
+
     /// Put the deliveries dead senders left in flight back in the queue (`sweep` says which are
     /// dead); said in the log when there were any.
     pub async fn release_dead_leases(&self, sweep: LeaseSweep) -> Result<u64, StoreError> {

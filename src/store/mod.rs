@@ -6,6 +6,7 @@
 pub mod backup;
 mod bounces;
 mod deliveries;
+mod desk;
 mod fault;
 mod fires;
 mod identity;
@@ -27,6 +28,7 @@ pub use bounces::{
 };
 use chrono::NaiveDate;
 use deliveries::Batch;
+pub use desk::{DeskSession, LinkRequests};
 pub use fault::WriteFault;
 pub use fires::CANCELLED_BY;
 pub use identity::{Change, IdentityError, LedgerId, marker_path};

@@ -28,6 +28,40 @@ impl Store {
         how: SuppressionHow,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
+        self.insert_suppression(email_key, scope, (reason, None), how, now)
+            .await
+    }
+
+    /// Suppress an address as an operator would, the audit row naming `by` (the desk's
+    /// person, as [`crate::web::desk::DeskUser::operator`] writes them).
+    pub async fn suppress_by(
+        &self,
+        email_key: &str,
+        scope: &SuppressionScope,
+        reason: Option<&str>,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.insert_suppression(
+            email_key,
+            scope,
+            (reason, Some(by)),
+            SuppressionHow::Admin,
+            now,
+        )
+        .await
+    }
+
+    /// The suppression and, when it is new, its audit row (`why` = the reason and who).
+    async fn insert_suppression(
+        &self,
+        email_key: &str,
+        scope: &SuppressionScope,
+        why: (Option<&str>, Option<&str>),
+        how: SuppressionHow,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (reason, by) = why;
         on_write!(self, |pool, d| {
             let mut tx = pool.begin_with(d.begin_write).await?;
             let r = sqlx::query(
@@ -49,7 +83,7 @@ impl Store {
                     now,
                     None,
                     "suppressed",
-                    format!("{scope}: {}", reason.unwrap_or(""))
+                    format!("{scope}: {}{}", reason.unwrap_or(""), by_whom(by))
                 )?;
             }
             tx.commit().await?;
@@ -63,6 +97,28 @@ impl Store {
         &self,
         email_key: &str,
         scope: Option<&SuppressionScope>,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.delete_suppressions(email_key, scope, None, now).await
+    }
+
+    /// Lift suppressions as [`Store::unsuppress`] does, the audit row naming `by`.
+    pub async fn unsuppress_by(
+        &self,
+        email_key: &str,
+        scope: Option<&SuppressionScope>,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.delete_suppressions(email_key, scope, Some(by), now)
+            .await
+    }
+
+    async fn delete_suppressions(
+        &self,
+        email_key: &str,
+        scope: Option<&SuppressionScope>,
+        by: Option<&str>,
         now: Timestamp,
     ) -> Result<u64, StoreError> {
         let scope = scope.map(SuppressionScope::as_str);
@@ -80,7 +136,7 @@ impl Store {
                 now,
                 None,
                 "unsuppressed",
-                scope.as_deref().unwrap_or("*")
+                format!("{}{}", scope.as_deref().unwrap_or("*"), by_whom(by))
             )?;
             tx.commit().await?;
             Ok(r.rows_affected())
@@ -118,4 +174,9 @@ impl Store {
         out.sort_by(|a, b| (&a.email_key, a.scope.as_str()).cmp(&(&b.email_key, b.scope.as_str())));
         Ok(out)
     }
+}
+
+/// ` (by NAME)` for an audit row's detail, when a person is named.
+fn by_whom(by: Option<&str>) -> String {
+    by.map(|b| format!(" (by {b})")).unwrap_or_default()
 }

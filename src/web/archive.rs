@@ -137,11 +137,14 @@ pub async fn issue(
             "This issue cannot be shown just now.",
         );
     };
-    (
-        [(header::CONTENT_SECURITY_POLICY, CSP_ISSUE)],
-        Html(rendered.html_for_web()),
-    )
-        .into_response()
+    let live = s.live();
+    let months = live
+        .project
+        .bulletin(bulletin.as_str())
+        .map(|b| super::news_page::issue_months(&live.project, b, date))
+        .unwrap_or_default();
+    let html = super::news_page::with_month_links(rendered.html_for_web(), &bulletin, &months);
+    ([(header::CONTENT_SECURITY_POLICY, CSP_ISSUE)], Html(html)).into_response()
 }
 
 /// A proof's "view in your browser" page, before the issue is sent: found by the proof's

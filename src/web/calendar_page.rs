@@ -901,7 +901,7 @@ mod tests {
             "{mon}"
         );
         assert!(
-            mon.contains("<li class=\"bar c4 one\"><span class=\"label s1\">16 Days"),
+            mon.contains("<li class=\"bar c5 one\"><span class=\"label s1\">16 Days"),
             "{mon}"
         );
         assert!(mon.contains(&format!("<span class=\"label s1\">{title}</span>")));
@@ -985,7 +985,7 @@ mod tests {
         );
         assert!(
             carries
-                .contains("<li>Campaigns, events and weeks of action: 8 campaigns and events</li>"),
+                .contains("<li>Campaigns, events and weeks of action: 9 campaigns and events</li>"),
             "{carries}"
         );
         assert!(

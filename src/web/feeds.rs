@@ -1,10 +1,12 @@
-//! The calendar as a page and as an iCalendar feed, and past issues as an Atom feed.
+//! The calendar as a page and as an iCalendar feed, and past issues and news items as an Atom
+//! feed (an item from its publish day, linking to its place on its month's news page).
 
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, Months, NaiveDate};
 
+use super::offload::{busy, off_the_async_threads};
 use super::state::AppState;
 
 #[derive(Debug, serde::Deserialize)]
@@ -83,28 +85,6 @@ pub async fn calendar_page(State(s): State<AppState>, Query(q): Query<CalendarQu
     }
 }
 
-/// At most this many pages or feeds are built at once; more requests wait their turn.
-static RENDERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
-
-/// Run `f` (building a page or a feed from every campaign: CPU work that grows with the
-/// files) on the blocking pool, at most two at a time, so the async threads stay free for
-/// `/healthz`, unsubscribes and the scheduler. `None` if it could not run to the end.
-async fn off_the_async_threads<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Option<T> {
-    let _permit = RENDERS.acquire().await.ok()?;
-    tokio::task::spawn_blocking(f).await.ok()
-}
-
-fn busy(s: &AppState) -> Response {
-    super::state::error_page(
-        s,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Please try again",
-        "This page cannot be built just now. Please try again in a few minutes.",
-    )
-}
-
 pub async fn calendar_ics(State(s): State<AppState>) -> Response {
     let live = s.live();
     let p = &live.project;
@@ -171,6 +151,32 @@ fn set_up_at(p: &crate::config::Project) -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// The feed's own elements, up to its first entry: title, id, links, when it last changed
+/// (`updated`, RFC 3339) and author.
+fn feed_head(p: &crate::config::Project, host: &str, updated: &str) -> String {
+    let base = &p.settings.web.public_url;
+    let org = &p.settings.organisation;
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en-GB\">\n",
+    );
+    out.push_str(&format!("  <title>{} news</title>\n", xml(&org.name)));
+    out.push_str(&format!("  <id>tag:{},2024:bulletin</id>\n", xml(host)));
+    out.push_str(&format!(
+        "  <link rel=\"self\" href=\"{}/feed.atom\"/>\n",
+        xml(base)
+    ));
+    out.push_str(&format!(
+        "  <link rel=\"alternate\" type=\"text/html\" href=\"{}/archive/\"/>\n",
+        xml(base)
+    ));
+    out.push_str(&format!("  <updated>{updated}</updated>\n"));
+    out.push_str(&format!(
+        "  <author><name>{}</name></author>\n",
+        xml(&org.name)
+    ));
+    out
+}
+
 pub async fn atom(State(s): State<AppState>) -> Response {
     let live = s.live();
     let p = &live.project;
@@ -183,29 +189,15 @@ pub async fn atom(State(s): State<AppState>) -> Response {
             .unwrap_or_default()
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     };
+    let today = p.local(s.clock.now_utc()).date_naive();
+    let items = feed_items(p, today);
     let updated = entries
         .iter()
         .map(|e| e.first_sent.secs())
+        .chain(items.first().map(|(n, _)| published_at(p, n)))
         .max()
         .unwrap_or_else(|| set_up_at(p));
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en-GB\">\n",
-    );
-    out.push_str(&format!("  <title>{} news</title>\n", xml(&org.name)));
-    out.push_str(&format!("  <id>tag:{},2024:bulletin</id>\n", xml(&host)));
-    out.push_str(&format!(
-        "  <link rel=\"self\" href=\"{}/feed.atom\"/>\n",
-        xml(base)
-    ));
-    out.push_str(&format!(
-        "  <link rel=\"alternate\" type=\"text/html\" href=\"{}/archive/\"/>\n",
-        xml(base)
-    ));
-    out.push_str(&format!("  <updated>{}</updated>\n", stamp(updated)));
-    out.push_str(&format!(
-        "  <author><name>{}</name></author>\n",
-        xml(&org.name)
-    ));
+    let mut out = feed_head(p, &host, &stamp(updated));
     for e in &entries {
         let url = format!("{base}/archive/{}/{}", e.bulletin, e.date);
         out.push_str("  <entry>\n");
@@ -248,12 +240,81 @@ pub async fn atom(State(s): State<AppState>) -> Response {
         out.push_str(&format!("    <summary>{}</summary>\n", xml(&contents)));
         out.push_str("  </entry>\n");
     }
+    for (n, b) in &items {
+        out.push_str(&item_entry(p, n, b, &host));
+    }
     out.push_str("</feed>\n");
     (
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
         out,
     )
         .into_response()
+}
+
+/// How many news items the feed lists, newest first.
+const FEED_ITEMS: usize = 50;
+
+/// The news items published by `today`, newest first, each with the first bulletin that
+/// carries it (its month page is the item's address); at most [`FEED_ITEMS`].
+fn feed_items(
+    p: &crate::config::Project,
+    today: NaiveDate,
+) -> Vec<(&crate::config::NewsItem, &crate::ids::BulletinId)> {
+    let mut items: Vec<_> = p
+        .news
+        .iter()
+        .filter(|n| n.publish <= today)
+        .filter_map(|n| {
+            p.settings
+                .bulletins
+                .iter()
+                .find(|b| crate::news_window::carries(b, n))
+                .map(|b| (n, &b.id))
+        })
+        .collect();
+    items.sort_by_key(|(n, _)| std::cmp::Reverse(n.publish));
+    items.truncate(FEED_ITEMS);
+    items
+}
+
+/// When an item was published: the start of its `publish` day in the organisation's time zone.
+fn published_at(p: &crate::config::Project, n: &crate::config::NewsItem) -> i64 {
+    crate::dates::start_of_day(p.settings.organisation.time_zone, n.publish).timestamp()
+}
+
+/// One news item as a feed entry: its title, its place on its month's page, its publish day
+/// and its first paragraph.
+fn item_entry(
+    p: &crate::config::Project,
+    n: &crate::config::NewsItem,
+    bulletin: &crate::ids::BulletinId,
+    host: &str,
+) -> String {
+    let base = &p.settings.web.public_url;
+    let url = format!(
+        "{base}{}#{}",
+        super::news_page::month_path(bulletin, n.publish),
+        n.id
+    );
+    let when = chrono::DateTime::from_timestamp(published_at(p, n), 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let summary = crate::markdown::parse(&n.body)
+        .iter()
+        .find_map(|b| match b {
+            crate::markdown::Block::Para(i) => Some(crate::markdown::plain(i)),
+            _ => None,
+        })
+        .unwrap_or_else(|| n.title.clone());
+    format!(
+        "  <entry>\n    <title>{}</title>\n    <id>tag:{},{}:news/{}</id>\n    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n    <updated>{when}</updated>\n    <published>{when}</published>\n    <summary>{}</summary>\n  </entry>\n",
+        xml(&n.title),
+        xml(host),
+        n.publish,
+        xml(&n.id),
+        xml(&url),
+        xml(&summary)
+    )
 }
 
 #[cfg(test)]

@@ -90,11 +90,9 @@ fn turn_away(stream: TcpStream) {
     let _ = stream.try_write(&head::refusal(503, "Service Unavailable"));
 }
 
-/// The address a connection came from, in every request's extensions (for the sign-up form's
-/// per-client limit; see [`super::subscribe`] for when a proxy's `X-Forwarded-For` is believed).
-#[derive(Debug, Clone, Copy)]
-pub struct Peer(pub std::net::SocketAddr);
-
+/// Serve one connection. Every request carries the TCP peer's address as
+/// `ConnectInfo<SocketAddr>` (the desk believes a single sign-on proxy's header only from the
+/// proxies it trusts).
 async fn connection(
     mut stream: TcpStream,
     peer: std::net::SocketAddr,
@@ -125,15 +123,15 @@ async fn connection(
             }
         };
         let service =
-            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                 slot.busy();
-                req.extensions_mut().insert(Peer(peer));
                 let mut app = app.clone();
                 let slot = slot.clone();
                 async move {
-                    let response =
-                        tower_service::Service::call(&mut app, req.map(axum::body::Body::new))
-                            .await;
+                    let mut req = req.map(axum::body::Body::new);
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    let response = tower_service::Service::call(&mut app, req).await;
                     slot.idle();
                     response
                 }

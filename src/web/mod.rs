@@ -11,6 +11,8 @@ pub mod feeds;
 pub mod head;
 pub mod layout;
 pub mod listen;
+pub mod news_page;
+pub mod offload;
 pub mod ops;
 pub mod preferences;
 pub mod preferences_apply;

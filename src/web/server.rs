@@ -17,9 +17,16 @@ use super::state::error_page;
 /// The state the daemon builds the router with.
 pub use super::state::{AppState, Live};
 
-/// Every route.
+/// The largest request body a public page takes: its forms are a button and a token or two.
+pub const PUBLIC_BODY_LIMIT: usize = 16 * 1024;
+/// The largest body a desk form takes (a news item, a campaign, a list of addresses).
+pub const DESK_BODY_LIMIT: usize = 256 * 1024;
+/// The largest spreadsheet the desk takes (tens of thousands of rows).
+pub const UPLOAD_BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Every route. Each part has its own body limit; the public one stays the tightest.
 pub fn router(state: AppState) -> Router {
-    let router = Router::new()
+    let public = Router::new()
         .route(
             "/",
             get(|| async { axum::response::Redirect::to("/archive/") }),
@@ -57,15 +64,23 @@ pub fn router(state: AppState) -> Router {
         .route("/calendar", get(super::feeds::calendar_page))
         .route("/calendar.ics", get(super::feeds::calendar_ics))
         .route("/feed.atom", get(super::feeds::atom))
+        .route("/news/{bulletin}/{month}", get(super::news_page::month))
         .route("/healthz", get(super::ops::healthz))
         .route("/metrics", get(super::ops::metrics))
         .route("/admin", any(super::ops::admin_any))
         .route("/static/site.css", get(site_css))
-        .merge(super::desk::routes())
         .fallback(not_found)
+        .layer(RequestBodyLimitLayer::new(PUBLIC_BODY_LIMIT));
+    let desk = super::desk::routes().layer(RequestBodyLimitLayer::new(DESK_BODY_LIMIT));
+    // The extractors' own limit (2 MB) would stop an upload the layer lets through.
+    let upload = super::desk::lists::upload_routes()
+        .layer(RequestBodyLimitLayer::new(UPLOAD_BODY_LIMIT))
+        .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT));
+    let router = public
+        .merge(desk)
+        .merge(upload)
         .layer(axum::middleware::from_fn_with_state(state.clone(), count))
         .layer(axum::middleware::from_fn(head_limits))
-        .layer(RequestBodyLimitLayer::new(16 * 1024))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(15),

@@ -17,7 +17,6 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::{Markup, html};
 
 use super::layout::page;
-use super::listen::Peer;
 use super::state::{AppState, error_page};
 use crate::config::settings::Bulletin;
 use crate::signup::{self, ClientLimits, FieldError, Form};
@@ -28,8 +27,8 @@ static LIMITS: LazyLock<ClientLimits> = LazyLock::new(ClientLimits::default);
 /// The client a request comes from: the connection's address, or — only when the connection
 /// is from loopback, where the reverse proxy runs — the last `X-Forwarded-For` entry, the one
 /// that proxy added. Anyone else's header is ignored: it costs nothing to forge.
-pub fn client(peer: Option<&Peer>, headers: &HeaderMap) -> Option<IpAddr> {
-    let ip = peer?.0.ip();
+pub fn client(peer: Option<std::net::SocketAddr>, headers: &HeaderMap) -> Option<IpAddr> {
+    let ip = peer?.ip();
     if !ip.is_loopback() {
         return Some(ip);
     }
@@ -170,7 +169,7 @@ fn neutral(s: &AppState, b: &Bulletin) -> Response {
 pub async fn submit(
     State(s): State<AppState>,
     Path(bulletin): Path<String>,
-    peer: Option<axum::Extension<Peer>>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     body: String,
 ) -> Response {
@@ -182,7 +181,7 @@ pub async fn submit(
     if form.is_robot() {
         return neutral(&s, b);
     }
-    let client = client(peer.as_deref(), &headers);
+    let client = client(peer.map(|p| (p.0).0), &headers);
     if !client.is_some_and(|c| LIMITS.allow(c, s.clock.timestamp())) {
         return neutral(&s, b);
     }

@@ -83,7 +83,8 @@ async fn try_apply(s: &AppState, bulletin: &BulletinId, app: &Application) -> an
     let message = signup::confirmation(&project.settings.organisation, b, &app.email, &url, when);
     let transport = crate::send::transport(project)?;
     let from = &project.settings.organisation.from.address;
-    match transport.send_one(from, &app.email, &message).await {
+    let name = crate::delivery::outbox::file_name(0, id, app.email.as_str());
+    match transport.send_one(from, &app.email, &name, &message).await {
         crate::delivery::Attempt::Sent(_) => {
             tracing::info!(%bulletin, signup = id, "sign-up: confirmation sent");
             Ok(())

@@ -14,7 +14,7 @@ use bulletin::secret::Secret;
 use bulletin::token::Signer;
 use support::Tree;
 
-fn axe(files: &[&Path]) -> serde_json::Value {
+pub(crate) fn axe(files: &[&Path]) -> serde_json::Value {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/a11y");
     assert!(
         dir.join("node_modules/axe-core").exists()

@@ -70,7 +70,7 @@ fn safeguarding_adults_week_third_monday_with_moved_years() {
         spans(&cal, "safeguarding-adults-week", "2020-01-01", "2027-12-31"),
         [
             span("2020-11-16", "2020-11-22"), // `dates` replaces the rule's 16–20 Nov
-            span("2021-11-15", "2021-11-19"),
+            span("2021-11-15", "2021-11-21"), // seven days, as the Ann Craft Trust ran it
             span("2022-11-21", "2022-11-27"), // `dates` replaces the rule's 21–25 Nov
             span("2023-11-20", "2023-11-24"),
             span("2024-11-18", "2024-11-22"),
@@ -264,6 +264,7 @@ fn queries_on_a_date_and_starting_soon() {
     assert_eq!(
         ids(&cal.starting_within(d("2026-11-01"), 45)),
         [
+            "private-fostering",
             "anti-bullying-week",
             "odd-socks-day",
             "safeguarding-adults-week",
@@ -497,6 +498,9 @@ fn json_is_exactly_the_documented_shape() {
             }
             "anti-bullying-week" => Some(
                 "Anti-Bullying Alliance: every week from 2014 to 2025 started on the Monday between 10 and 16 November",
+            ),
+            "safeguarding-adults-week" => Some(
+                "Ann Craft Trust: Monday to Friday from the third Monday of November since 2023 (the rule; 2025-2027 not yet checked)",
             ),
             "sixteen-days-of-action" => Some(
                 "https://www.unwomen.org/en/what-we-do/ending-violence-against-women/take-action/16-days-of-activism",

@@ -4,6 +4,7 @@
 pub mod bounce;
 pub mod clock;
 pub mod daemon;
+pub mod desk;
 pub mod email;
 pub mod http;
 pub mod imap;
