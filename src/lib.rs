@@ -45,6 +45,7 @@ pub mod render;
 pub mod schedule;
 pub mod secret;
 pub mod send;
+pub mod signup;
 pub mod small_groups;
 pub mod spreadsheet;
 pub mod store;

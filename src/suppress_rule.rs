@@ -226,6 +226,7 @@ pub(crate) mod tests {
                             .iter()
                             .map(|i| At::new(id(i), Position::START))
                             .collect(),
+                        signup: None,
                         members: members
                             .iter()
                             .map(|e| Member {

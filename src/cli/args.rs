@@ -281,6 +281,27 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = TableJsonCsv::Table)]
         format: TableJsonCsv,
     },
+    /// Confirmed sign-ups waiting for review (lists with `signups = "review"`); `accept` adds
+    /// them to the list's members CSV (only if `check` still passes), `decline` does not.
+    Signups {
+        #[command(subcommand)]
+        action: Option<SignupsAction>,
+        #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+        format: TableOrJson,
+    },
+    /// Everything held about one address: lists (file:line), suppressions, deliveries,
+    /// bounces, sign-ups and consent. --erase removes it from the ledger (a suppression by
+    /// hash stays, so it is not signed up again) and names the files to edit; --lift undoes
+    /// that suppression.
+    Person {
+        address: String,
+        #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+        format: TableOrJson,
+        #[arg(long, conflicts_with = "lift")]
+        erase: bool,
+        #[arg(long)]
+        lift: bool,
+    },
     /// The daemon: sends each issue on schedule, retries, proofs, announcements; until SIGTERM.
     Run,
     /// Render an issue to a file: the next one, or the one for --date.
@@ -293,5 +314,20 @@ pub enum Command {
         /// Where to write: FILE.html, FILE.txt or FILE.eml (default preview/BULLETIN-DATE.html).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+}
+
+/// `bulletin signups accept|decline ADDRESS…`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum SignupsAction {
+    /// Add each address's confirmed sign-up to its list's members CSV.
+    Accept {
+        #[arg(required = true)]
+        addresses: Vec<String>,
+    },
+    /// Decline each address's confirmed sign-up: nothing is added.
+    Decline {
+        #[arg(required = true)]
+        addresses: Vec<String>,
     },
 }

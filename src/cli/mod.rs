@@ -22,13 +22,15 @@ mod ledger;
 mod lists;
 mod logging;
 mod operator;
+mod person;
 pub mod preview;
 pub mod schedule;
 mod send;
+mod signups;
 
 pub use args::{
-    CalendarFormat, CheckFormat, Cli, Command, LogFormat, RecipientFilter, TableJsonCsv,
-    TableOrJson,
+    CalendarFormat, CheckFormat, Cli, Command, LogFormat, RecipientFilter, SignupsAction,
+    TableJsonCsv, TableOrJson,
 };
 pub use lists::{ListRow, list_rows};
 pub use logging::init_logging;
@@ -105,7 +107,27 @@ fn reads_only(command: &Command) -> bool {
             | Command::Preview { .. }
             | Command::Suppressions { .. }
             | Command::Impact { .. }
+            | Command::Signups { action: None, .. }
+            | Command::Person {
+                erase: false,
+                lift: false,
+                ..
+            }
     )
+}
+
+/// The commands about people who signed up or asked what is held about them.
+async fn people(p: &Project, command: Command, c: &dyn Clock) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Signups { action, format } => signups::run(p, action, format, c).await,
+        Command::Person {
+            address,
+            format,
+            erase,
+            lift,
+        } => person::command(p, &address, (format, erase, lift), c).await,
+        _ => unreachable!("only signups and person come here"),
+    }
 }
 
 /// The commands that read or write the ledger (or may, when there is one).
@@ -132,6 +154,7 @@ async fn on_ledger(
             who,
         } => lists_command(p, format, stale, members, who).await,
         Command::Suppressions { format } => operator::suppressions(p, format).await,
+        command @ (Command::Signups { .. } | Command::Person { .. }) => people(p, command, c).await,
         Command::Impact {
             issue,
             quarter,

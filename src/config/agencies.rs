@@ -29,6 +29,19 @@ pub struct Agencies {
 }
 
 impl Agencies {
+    /// Every agency's name, sorted and once each: the choices a sign-up form offers.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .exact
+            .values()
+            .chain(self.prefixes.iter().map(|(_, n)| n))
+            .cloned()
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// The agency `written` stands for: its canonical name, or `written` itself (trimmed).
     pub fn canonical(&self, written: &str) -> String {
         let t = written.trim();

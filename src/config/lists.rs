@@ -26,9 +26,48 @@ pub struct List {
     /// its spreadsheet row: under [`InvalidRows::Strict`] these stop every send, under
     /// [`InvalidRows::Skip`] they are warnings.
     pub left_out: Vec<Diagnostic>,
+    /// `signups = "review" | "open"`: the list takes confirmed sign-ups from the public form,
+    /// appended to its members CSV. `None`: only an admin puts people on it.
+    pub signup: Option<SignupConfig>,
     /// The members CSV the list names, when it is inside the project: what the desk's
     /// spreadsheet upload replaces.
     pub members_csv: Option<MembersCsv>,
+}
+
+/// How a list takes sign-ups: what happens to a confirmed one, which fields the form asks
+/// for beside address and name, and the CSV an accepted person is appended to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignupConfig {
+    pub mode: SignupMode,
+    pub fields: SignupFields,
+    /// The list's members CSV (as the loader read it): accepted sign-ups become its rows.
+    pub csv: PathBuf,
+}
+
+/// `signups = "review"`: an admin accepts or declines each confirmed sign-up; `"open"`: a
+/// confirmed sign-up is on the list at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignupMode {
+    Review,
+    Open,
+}
+
+impl SignupMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignupMode::Review => "review",
+            SignupMode::Open => "open",
+        }
+    }
+}
+
+/// The optional fields of the sign-up form (`signup_fields = ["agency", "role"]`); address and
+/// name are always asked. Agency and role both end up in the CSV's agency column
+/// ("Agency, Role"), the way admins already write it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SignupFields {
+    pub agency: bool,
+    pub role: bool,
 }
 
 /// A list's `members_csv`: where it is, and the header its `columns` maps each field to.
@@ -88,6 +127,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
         }
     }
     let invalid_rows = invalid_rows(&top);
+    let signup = signup_config(&top, dir);
     let mut left_out = Vec::new();
     let mut seen = Seen::default();
     let member_tables = top.array_of_tables("member");
@@ -144,6 +184,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, dir: &Path, root: &Path) -> (Option<List>
             pos: Position::START,
             invalid_rows,
             left_out,
+            signup,
             members_csv,
         })
     })();
@@ -207,6 +248,68 @@ fn invalid_rows(top: &Table<'_, '_, '_>) -> InvalidRows {
             InvalidRows::Strict
         }
     }
+}
+
+/// `signups` and `signup_fields`; a list that takes sign-ups must have a members CSV to append
+/// them to (a list's own TOML is for the admin's hand, and its includes hold no one).
+fn signup_config(top: &Table<'_, '_, '_>, dir: &Path) -> Option<SignupConfig> {
+    let fields = signup_fields(top);
+    let v = top.opt_str("signups")?;
+    let mode = match v.value.as_str() {
+        "review" => SignupMode::Review,
+        "open" => SignupMode::Open,
+        other => {
+            top.ctx
+                .error(
+                    v.pos,
+                    format!("signups = \"{}\" is not a choice", other.escape_debug()),
+                )
+                .hint("write signups = \"review\" (an admin accepts each confirmed sign-up) or \"open\" (a confirmed sign-up is on the list at once)");
+            return None;
+        }
+    };
+    let Some(csv) = top.opt_str("members_csv") else {
+        top.ctx
+            .error(v.pos, "a list that takes sign-ups needs a members_csv to add them to")
+            .hint("add members_csv = \"FILE.csv\" (header: email,name,agency) next to signups; accepted sign-ups are appended to it");
+        return None;
+    };
+    Some(SignupConfig {
+        mode,
+        fields,
+        csv: dir.join(&csv.value),
+    })
+}
+
+/// `signup_fields = ["agency", "role"]`: the optional questions of the form.
+fn signup_fields(top: &Table<'_, '_, '_>) -> SignupFields {
+    let mut f = SignupFields::default();
+    for v in top.str_array("signup_fields").unwrap_or_default() {
+        match v.value.as_str() {
+            "agency" => f.agency = true,
+            "role" => f.role = true,
+            other => {
+                top.ctx
+                    .error(
+                        v.pos,
+                        format!("signup_fields: `{}` is not a field", other.escape_debug()),
+                    )
+                    .hint("the form always asks for address and name; it may also ask for \"agency\" and \"role\"");
+            }
+        }
+    }
+    if f != SignupFields::default()
+        && !top.has("signups")
+        && let Some(pos) = top.pos_of("signup_fields")
+    {
+        top.ctx
+            .warning(
+                pos,
+                "`signup_fields` has no effect: this list takes no sign-ups",
+            )
+            .hint("add signups = \"review\" or \"open\", or remove signup_fields");
+    }
+    f
 }
 
 /// The addresses a list has taken so far (by case-insensitive key), each with where it was
@@ -402,6 +505,9 @@ fn csv_inside_project(
 pub struct ResolvedLists {
     pub lists: BTreeMap<ListId, List>,
     pub members: BTreeMap<ListId, Vec<Member>>,
+    /// The agencies of `config/agencies.toml`, by name (empty without one): the choices the
+    /// sign-up form offers.
+    pub agency_names: Vec<String>,
 }
 
 /// At most this many include paths are shown for one list: a wide web of includes should
@@ -508,7 +614,11 @@ pub(crate) fn resolve(parsed: Vec<List>, diags: &mut Diagnostics) -> ResolvedLis
         collect(&lists, id, &mut visited, &mut seen, &mut out);
         members.insert(id.clone(), out);
     }
-    ResolvedLists { lists, members }
+    ResolvedLists {
+        lists,
+        members,
+        agency_names: Vec::new(),
+    }
 }
 
 /// Include cycles, by one depth-first search over all lists that colours each list once

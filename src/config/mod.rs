@@ -27,7 +27,7 @@ use chrono::NaiveDate;
 pub use campaigns::{Announce, Campaign, MonthDay, Nth, Rule, WhenInfo};
 pub use content::{DayTheme, EventDetails, Helpline, Image, Link, YearContent};
 pub use env::Env;
-pub use lists::{List, Member, ResolvedLists};
+pub use lists::{List, Member, ResolvedLists, SignupConfig, SignupFields, SignupMode};
 pub use news::{Block, NewsItem};
 pub use settings::{Bulletin, DatabaseUrl, Settings, TlsMode, TransportKind};
 
@@ -353,7 +353,8 @@ fn load_lists(root: &Path, diags: &mut Diagnostics) -> (ResolvedLists, Diagnosti
             }
         }
     }
-    let lists = lists::resolve(parsed_lists, diags);
+    let mut lists = lists::resolve(parsed_lists, diags);
+    lists.agency_names = agencies.names();
     (lists, row_errors)
 }
 

@@ -291,7 +291,9 @@ fn footer(issue: &Issue, org: &Organisation, marker: &str) -> Markup {
             }
             p {
                 a href=(marker) { "Unsubscribe from " (issue.bulletin_name) }
-                " (one click, no login)."
+                " (one click, no login). "
+                a href=(super::preferences_marker(marker)) { "Change what you receive" }
+                " (your bulletins, name and organisation)."
             }
             p { (org.name) br; (org.postal_address) }
             p {

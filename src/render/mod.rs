@@ -35,6 +35,16 @@ pub fn marker(issue: &Issue, ctx: &Context<'_>) -> String {
     format!("https://unsubscribe.invalid/{hex}")
 }
 
+/// Where the personal preference link goes: the unsubscribe marker's digest under another
+/// `.invalid` host, so content can no more contain it than the unsubscribe marker.
+pub fn preferences_marker(marker: &str) -> String {
+    marker.replacen(
+        "https://unsubscribe.invalid/",
+        "https://preferences.invalid/",
+        1,
+    )
+}
+
 fn legacy_marker() -> String {
     PERSONAL_UNSUBSCRIBE.to_string()
 }
@@ -108,6 +118,13 @@ pub struct Rendered {
     boundary: String,
     text_qp: (String, String),
     html_qp: (String, String),
+    /// What follows the preference link (see [`preferences_marker`]), when the part has one:
+    /// the second element of `text_qp`/`html_qp` is then what lies between the two links.
+    /// `None` in issues rendered before the link existed.
+    #[serde(default)]
+    text_tail: Option<String>,
+    #[serde(default)]
+    html_tail: Option<String>,
     /// The `mailto:` of List-Unsubscribe; with [`Self::mailto_token`], up to the subject's
     /// `unsubscribe%20`, and each recipient's token follows.
     unsubscribe_mailto: String,
@@ -146,18 +163,29 @@ impl ProofNote {
     }
 }
 
-fn split_qp(doc: &str, marker: &str, part: &'static str) -> Result<(String, String), RenderError> {
+/// A part split at its personal links and quoted-printable encoded: before the unsubscribe
+/// link, after it (up to the preference link, when there is one), and after the preference link.
+type Split = ((String, String), Option<String>);
+
+fn split_qp(doc: &str, marker: &str, part: &'static str) -> Result<Split, RenderError> {
     let (pre, post) = doc
         .split_once(marker)
         .ok_or(RenderError::NoUnsubscribeLink(part))?;
-    if post.contains(marker) {
+    let prefs = preferences_marker(marker);
+    if post.contains(marker) || pre.contains(&prefs) {
         return Err(RenderError::AmbiguousUnsubscribeLink(part));
     }
-    let mut a = String::with_capacity(pre.len() * 11 / 10);
-    mime::quoted_printable(pre, &mut a);
-    let mut b = String::with_capacity(post.len() * 11 / 10);
-    mime::quoted_printable(post, &mut b);
-    Ok((a, b))
+    let (mid, tail) = match post.split_once(&prefs) {
+        Some((m, t)) if !t.contains(&prefs) => (m, Some(t)),
+        Some(_) => return Err(RenderError::AmbiguousUnsubscribeLink(part)),
+        None => (post, None),
+    };
+    let qp = |s: &str| {
+        let mut out = String::with_capacity(s.len() * 11 / 10);
+        mime::quoted_printable(s, &mut out);
+        out
+    };
+    Ok(((qp(pre), qp(mid)), tail.map(qp)))
 }
 
 impl Rendered {
@@ -206,9 +234,13 @@ impl Rendered {
             .unsubscribe_mailbox
             .or(org.reply_to.as_ref().map(|m| &m.address))
             .unwrap_or(&org.from.address);
+        let (text_qp, text_tail) = split_qp(&text, &marker, "text")?;
+        let (html_qp, html_tail) = split_qp(&html, &marker, "HTML")?;
         Ok(Rendered {
-            text_qp: split_qp(&text, &marker, "text")?,
-            html_qp: split_qp(&html, &marker, "HTML")?,
+            text_qp,
+            html_qp,
+            text_tail,
+            html_tail,
             marker,
             bulletin_id,
             subject: issue.subject.clone(),
@@ -238,8 +270,8 @@ impl Rendered {
         let redirect = |n| crate::reach::redirect_url(&self.public_url, issue, n);
         let html = crate::reach::rewrite_html(&self.html, &links, redirect);
         let text = crate::reach::rewrite_text(&self.text, &links, redirect);
-        self.html_qp = split_qp(&html, &self.marker, "HTML")?;
-        self.text_qp = split_qp(&text, &self.marker, "text")?;
+        (self.html_qp, self.html_tail) = split_qp(&html, &self.marker, "HTML")?;
+        (self.text_qp, self.text_tail) = split_qp(&text, &self.marker, "text")?;
         self.html = html;
         self.text = text;
         self.links = links;
@@ -281,8 +313,8 @@ impl Rendered {
         text.push_str("------------------------------------------------------------\n\n");
         text.push_str(&self.text.replace(web_url, proof_url));
         self.text = text;
-        self.text_qp = split_qp(&self.text, &self.marker, "text")?;
-        self.html_qp = split_qp(&self.html, &self.marker, "HTML")?;
+        (self.text_qp, self.text_tail) = split_qp(&self.text, &self.marker, "text")?;
+        (self.html_qp, self.html_tail) = split_qp(&self.html, &self.marker, "HTML")?;
         self.proof = true;
         Ok(self)
     }
@@ -332,6 +364,18 @@ impl Rendered {
         format!("{}/unsubscribe/{token}", self.public_url)
     }
 
+    /// The recipient's preference page: the same token as the unsubscribe link.
+    pub fn preferences_url(&self, signer: &Signer, to: &EmailAddress) -> String {
+        if self.proof {
+            return PROOF_UNSUBSCRIBE.to_string();
+        }
+        self.preferences_of_token(&signer.sign(&self.bulletin_id, to))
+    }
+
+    fn preferences_of_token(&self, token: &str) -> String {
+        format!("{}/preferences/{token}", self.public_url)
+    }
+
     /// The List-Unsubscribe `mailto:`: the same token as the link, in the subject, so the
     /// request names whom to unsubscribe whatever its From says (tokens are URL-safe).
     fn mailto_of_token(&self, token: &str) -> String {
@@ -344,17 +388,28 @@ impl Rendered {
 
     /// The HTML as a recipient sees it (for previews).
     pub fn html_for(&self, signer: &Signer, to: &EmailAddress) -> String {
-        self.html.replacen(
-            &self.marker,
-            &html_attr(&self.unsubscribe_url(signer, to)),
-            1,
-        )
+        self.html
+            .replacen(
+                &self.marker,
+                &html_attr(&self.unsubscribe_url(signer, to)),
+                1,
+            )
+            .replacen(
+                &preferences_marker(&self.marker),
+                &html_attr(&self.preferences_url(signer, to)),
+                1,
+            )
     }
 
     /// The text as a recipient sees it.
     pub fn text_for(&self, signer: &Signer, to: &EmailAddress) -> String {
         self.text
             .replacen(&self.marker, &self.unsubscribe_url(signer, to), 1)
+            .replacen(
+                &preferences_marker(&self.marker),
+                &self.preferences_url(signer, to),
+                1,
+            )
     }
 
     /// The web version: no personal data; the unsubscribe link points at the general page.
@@ -364,7 +419,9 @@ impl Rendered {
         } else {
             format!("{}/unsubscribe", self.public_url)
         };
-        without_browser_link(&self.html).replacen(&self.marker, &html_attr(&link), 1)
+        without_browser_link(&self.html)
+            .replacen(&self.marker, &html_attr(&link), 1)
+            .replacen(&preferences_marker(&self.marker), &html_attr(&link), 1)
     }
 
     /// The Message-ID of `to`'s copy.
@@ -376,10 +433,10 @@ impl Rendered {
     /// 7-bit clean) to `out`.
     pub fn message(&self, signer: &Signer, to: &Recipient<'_>, out: &mut Vec<u8>) {
         let token = signer.sign(&self.bulletin_id, to.email);
-        let url = if self.proof {
-            PROOF_UNSUBSCRIBE.to_string()
+        let (url, prefs) = if self.proof {
+            (PROOF_UNSUBSCRIBE.to_string(), PROOF_UNSUBSCRIBE.to_string())
         } else {
-            self.url_of_token(&token)
+            (self.url_of_token(&token), self.preferences_of_token(&token))
         };
         let boundary = &self.boundary;
         let mut head = String::with_capacity(1024);
@@ -398,9 +455,19 @@ impl Rendered {
         }
         head.push_str(&self.mime_headers);
         out.extend_from_slice(head.as_bytes());
-        for (ctype, (pre, post), personal) in [
-            ("text/plain", &self.text_qp, url.clone()),
-            ("text/html", &self.html_qp, html_attr(&url)),
+        for (ctype, (pre, post), personal, (tail, second)) in [
+            (
+                "text/plain",
+                &self.text_qp,
+                url.clone(),
+                (&self.text_tail, prefs.clone()),
+            ),
+            (
+                "text/html",
+                &self.html_qp,
+                html_attr(&url),
+                (&self.html_tail, html_attr(&prefs)),
+            ),
         ] {
             out.extend_from_slice(
                 format!(
@@ -415,6 +482,14 @@ impl Rendered {
             out.extend_from_slice(p.as_bytes());
             out.extend_from_slice(b"=\r\n");
             out.extend_from_slice(post.as_bytes());
+            if let Some(tail) = tail {
+                out.extend_from_slice(b"=\r\n");
+                let mut q = String::new();
+                mime::quoted_printable(&second, &mut q);
+                out.extend_from_slice(q.as_bytes());
+                out.extend_from_slice(b"=\r\n");
+                out.extend_from_slice(tail.as_bytes());
+            }
             out.extend_from_slice(b"\r\n");
         }
         out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());

@@ -361,15 +361,21 @@ pub fn document(issue: &Issue, ctx: &Context<'_>, marker: &str) -> String {
         "",
         &mut out,
     );
-    out.push_str(&format!(
-        "\nUnsubscribe (one click, no login):\n{marker}\n\n"
-    ));
+    out.push_str(&personal_links(marker));
     out.push_str(&org.name);
     out.push('\n');
     wrap(&org.postal_address, "", "", &mut out);
     out.push_str(&org.website);
     out.push('\n');
     out
+}
+
+/// The footer's two personal links as markers: unsubscribe, and the preference page.
+fn personal_links(marker: &str) -> String {
+    format!(
+        "\nUnsubscribe (one click, no login):\n{marker}\n\nChange what you receive, or your name or organisation:\n{}\n\n",
+        super::preferences_marker(marker)
+    )
 }
 
 #[cfg(test)]

@@ -11,10 +11,12 @@ mod fault;
 mod fires;
 mod identity;
 mod issues;
+mod person;
 pub(crate) mod postgres;
 mod reach;
 mod rendering;
 pub mod sender_lock;
+mod signups;
 pub(crate) mod sqlite;
 mod suppressions;
 mod vocab;
@@ -30,9 +32,11 @@ pub use desk::{DeskSession, LinkRequests};
 pub use fault::WriteFault;
 pub use fires::CANCELLED_BY;
 pub use identity::{Change, IdentityError, LedgerId, marker_path};
+pub use person::{Erased, PersonBounce, PersonDelivery, PersonRecord};
 pub use postgres::PgStore;
 pub use reach::{ReachDelivery, ReachIssue, ReachUnsubscribe};
 pub use rendering::StoredRendering;
+pub use signups::{NewSignup, SignupRow};
 pub use sqlite::SqliteStore;
 pub use vocab::{
     DecodeError, DeliveryState, FireState, IssueKind, IssueState, SuppressionHow, SuppressionScope,

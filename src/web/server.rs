@@ -37,6 +37,23 @@ pub fn router(state: AppState) -> Router {
             get(super::unsubscribe::show).post(super::unsubscribe::confirm),
         )
         .route(
+            "/subscribe/{bulletin}",
+            get(super::subscribe::show).post(super::subscribe::submit),
+        )
+        .route(
+            "/subscribe/{bulletin}/snippet",
+            get(super::subscribe::snippet),
+        )
+        .route(
+            "/confirm/{token}",
+            get(super::subscribe_mail::confirm_page).post(super::subscribe_mail::confirm),
+        )
+        .route("/privacy", get(super::privacy::show))
+        .route(
+            "/preferences/{token}",
+            get(super::preferences::show).post(super::preferences::save),
+        )
+        .route(
             "/archive",
             get(|| async { axum::response::Redirect::permanent("/archive/") }),
         )

@@ -73,6 +73,7 @@ async fn show_page(State(s): State<AppState>, Path(token): Path<String>) -> Resp
                 button class="secondary" type="submit" name="scope" value="all" { "Unsubscribe from all bulletins" }
             }
             p class="muted" { "Nothing changes until you press a button. You will not need to log in." }
+            p { a href={ "/preferences/" (token) } { "Change what you receive instead" } }
         },
     );
     Html(body.into_string()).into_response()

@@ -211,7 +211,10 @@ fn the_text_part_is_wrapped_underlined_and_keeps_every_link() {
         let rest = &r.html[i + 6..];
         &rest[..rest.find('"').unwrap()]
     }) {
-        if href.starts_with('#') || href.contains("unsubscribe.invalid") {
+        if href.starts_with('#')
+            || href.contains("unsubscribe.invalid")
+            || href.contains("preferences.invalid")
+        {
             continue;
         }
         if let Some(number) = href.strip_prefix("tel:") {
@@ -225,6 +228,10 @@ fn the_text_part_is_wrapped_underlined_and_keeps_every_link() {
     assert!(
         text.contains("/unsubscribe/"),
         "personal unsubscribe link in text"
+    );
+    assert!(
+        text.contains("/preferences/"),
+        "personal preference link in text"
     );
 }
 

@@ -527,7 +527,16 @@ fn the_sample_projects_jobs_from_23_november_2026() {
             ("2028-11-13T09:00:00+00:00".into(), "2028-11-20".into()),
         ]
     );
-    assert_eq!(fires.len(), 8, "{:#?}", names(&fires));
+    // The quarterly parents' bulletin: the issue of 1 January 2027 goes on Monday the 4th (New
+    // Year's Day is a bank holiday), its proof two days before, on Thursday 31 December.
+    assert_eq!(
+        of("bulletin:parents-news"),
+        [
+            ("2027-01-04T10:00:00+00:00".into(), "2027-01-04".into()),
+            ("2027-04-01T10:00:00+01:00".into(), "2027-04-01".into()),
+        ]
+    );
+    assert_eq!(fires.len(), 8 + PARENTS_FIRES, "{:#?}", names(&fires));
 }
 
 #[test]
@@ -654,7 +663,8 @@ fn job_fires_month_by_month_are_the_fires_of_the_two_years() {
     assert_eq!(names(&by_month), names(&whole));
     // 24 issues; 24 proofs, for 1 Feb 2026 to 1 Jan 2028 (1 Jan 2026's went on 30 Dec 2025);
     // two announcements a year.
-    assert_eq!(whole.len(), 24 + 24 + 4, "{:#?}", names(&whole));
+    // And the parents' bulletin: 8 quarterly issues and 8 proofs in the window.
+    assert_eq!(whole.len(), 24 + 24 + 4 + 8 + 8, "{:#?}", names(&whole));
     // The same as `upcoming`, cut at the end of the range.
     let mut ahead = upcoming(&project, months[0], 30);
     ahead.retain(|f| f.1 <= months[24]);
@@ -720,7 +730,9 @@ fn schedule_json_lists_each_jobs_next_fires_sorted_by_time() {
         [
             ("announce:safeguarding-adults-week".to_string(), 2),
             ("announce:sixteen-days-of-action".to_string(), 2),
+            ("bulletin:parents-news".to_string(), 2),
             ("bulletin:sscp-news".to_string(), 2),
+            ("proof:parents-news".to_string(), 2),
             ("proof:sscp-news".to_string(), 2),
         ]
     );
@@ -740,9 +752,11 @@ fn schedule_table_for_people() {
     assert_eq!(
         table,
         "\
-JOB                                WHEN (Europe/London)       FOR
+JOB                                WHEN (Europe/London)       FOR                  NOTE
 proof:sscp-news                    Fri 27 Nov 2026 09:00 GMT  issue of 1 Dec 2026
 bulletin:sscp-news                 Tue 1 Dec 2026 09:00 GMT   issue of 1 Dec 2026
+proof:parents-news                 Thu 31 Dec 2026 10:00 GMT  issue of 4 Jan 2027
+bulletin:parents-news              Mon 4 Jan 2027 10:00 GMT   issue of 4 Jan 2027  2027-01-01 moved to 2027-01-04: bank holiday (New Year’s Day)
 announce:safeguarding-adults-week  Mon 8 Nov 2027 09:00 GMT   starts 15 Nov 2027
 announce:sixteen-days-of-action    Thu 18 Nov 2027 09:00 GMT  starts 25 Nov 2027
 "
@@ -802,3 +816,7 @@ fn schedule_shows_the_next_twelve_months_by_default() {
         issues.len()
     );
 }
+
+/// The fires of the sample's quarterly parents' bulletin in the window of
+/// `the_sample_projects_jobs_from_23_november_2026`: two issues and their two proofs.
+const PARENTS_FIRES: usize = 4;
