@@ -37,7 +37,9 @@ fn members() -> Vec<(String, &'static str)> {
     m
 }
 
-/// A project whose issue of 1 December 2026 carries links in a news item (body and "read more"),
+/// A project whose issue of 1 December 2026 carries links (its item is published on 30 November,
+/// after any day `quiet_schedule` can move the scheduled issues to, so whatever today is, the
+/// 1 December issue is the first to carry it) in a news item (body and "read more"),
 /// a campaign and the standing block, plus a phone and a mailto link; `count` turns counting on.
 fn tree(count: bool, port: u16) -> Tree {
     tree_of(count, port, &members())
@@ -49,7 +51,7 @@ fn tree_of(count: bool, port: u16, members: &[(String, &str)]) -> Tree {
     t.write(
         "news/item.md",
         &format!(
-            "+++\ntitle = \"Parents 4 Positive Change\"\nsection = \"partnership\"\npublish = 2026-11-20\nurl = \"{MORE}\"\n+++\nSee [the course]({COURSE}), call [0161 000 0000](tel:01610000000) or [write](mailto:p4pc@test.example).\n"
+            "+++\ntitle = \"Parents 4 Positive Change\"\nsection = \"partnership\"\npublish = 2026-11-30\nurl = \"{MORE}\"\n+++\nSee [the course]({COURSE}), call [0161 000 0000](tel:01610000000) or [write](mailto:p4pc@test.example).\n"
         ),
     );
     t.write(
