@@ -59,6 +59,7 @@ mod sample_content;
 mod schedule;
 mod secrets;
 mod signup;
+mod signup_browser;
 mod slips;
 mod smtp_harness;
 mod store;
