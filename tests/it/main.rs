@@ -25,6 +25,7 @@ mod daemon_clock;
 mod daemon_paused;
 mod daily_limit;
 mod delivery;
+mod desk_browser;
 mod desk_campaigns;
 mod desk_issue;
 mod desk_lists;
