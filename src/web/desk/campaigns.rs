@@ -446,7 +446,16 @@ impl Saving<'_> {
         } = self;
         let verb = if is_edit { "edit" } else { "add" };
         let message = format!("Campaigns: {verb} \"{}\"", form.title);
-        match write(s, project, user, id, text, p.version.clone(), message).await {
+        let edit = ProjectPath::new(campaign_path(id)).map(|path| crate::project_edit::Edit {
+            path,
+            contents: Some(text.to_string()),
+            base: p.version.clone(),
+        });
+        let saved = match edit {
+            Ok(edit) => super::save::save(s, project, user, edit, message).await,
+            Err(e) => Err(e),
+        };
+        match saved {
             Ok(()) => Redirect::to(&format!("/desk/campaigns/{id}?saved=1&year={}", form.year))
                 .into_response(),
             Err(EditError::Check(diags)) => {
@@ -486,31 +495,6 @@ impl Saving<'_> {
             }
         }
     }
-}
-
-async fn write(
-    s: &AppState,
-    project: &Project,
-    user: &DeskUser,
-    id: &str,
-    text: &str,
-    base: Version,
-    message: String,
-) -> Result<(), EditError> {
-    let edit = crate::project_edit::Edit {
-        path: ProjectPath::new(campaign_path(id))?,
-        contents: Some(text.to_string()),
-        base,
-    };
-    let config = project.config_path.clone();
-    let author = user.author();
-    let now = s.clock.now_utc();
-    tokio::task::spawn_blocking(move || {
-        let env = crate::config::Env::from_process();
-        crate::project_edit::save(&config, &env, now, &[edit], &author, &message).map(|_| ())
-    })
-    .await
-    .map_err(|e| EditError::Git(format!("the save stopped: {e}")))?
 }
 
 fn edit_page(

@@ -572,15 +572,7 @@ async fn confirm(
         "List {}: members from a spreadsheet ({})",
         p.list, p.summary
     );
-    let saved = crate::project_edit::save(
-        &project.config_path,
-        &crate::config::Env::from_process(),
-        s.clock.now_utc(),
-        &[edit],
-        &user.author(),
-        &message,
-    );
-    match saved {
+    match super::save::save(&s, &project, &user, edit, message).await {
         Ok(_) => Redirect::to(&format!("/desk/lists/{}?saved=1", p.list)).into_response(),
         Err(e) => refused_save(&s, &user, &id, &e).await,
     }

@@ -15,6 +15,7 @@ mod lists_diff;
 pub mod news;
 mod news_state;
 mod preview;
+pub mod save;
 pub mod session;
 pub mod signin;
 pub mod signin_link;

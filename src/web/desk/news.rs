@@ -3,8 +3,6 @@
 //! see it beside it). A save writes `news/<slug>.md` through [`crate::project_edit::save`]
 //! with the file's version from when the form was opened; "Preview" changes nothing.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -317,17 +315,11 @@ async fn save(s: AppState, user: DeskUser, slug: Option<String>, body: String) -
     };
     let verb = if existing.is_some() { "edit" } else { "add" };
     let message = format!("News: {verb} \"{}\"", form.title);
-    match write(
-        &s,
-        &project,
-        &user,
-        &slug,
-        &text,
-        p.version.clone(),
-        message,
-    )
-    .await
-    {
+    let saved = match news_edit(&slug, &text, p.version.clone()) {
+        Ok(edit) => super::save::save(&s, &project, &user, edit, message).await,
+        Err(e) => Err(e),
+    };
+    match saved {
         Ok(()) => Redirect::to(&format!("/desk/news/{slug}?saved=1")).into_response(),
         Err(EditError::Check(diags)) => {
             p.problems = problems_at_fields(&diags, &slug, &text);
@@ -348,31 +340,17 @@ async fn save(s: AppState, user: DeskUser, slug: Option<String>, body: String) -
     }
 }
 
-/// Save `text` as the item's file, as `user`, off the async threads (it copies the project and
-/// runs git).
-async fn write(
-    s: &AppState,
-    project: &Arc<Project>,
-    user: &DeskUser,
+/// The item's file with `text`, over the version the person opened.
+fn news_edit(
     slug: &str,
     text: &str,
     base: Version,
-    message: String,
-) -> Result<(), EditError> {
-    let edit = crate::project_edit::Edit {
+) -> Result<crate::project_edit::Edit, EditError> {
+    Ok(crate::project_edit::Edit {
         path: ProjectPath::new(news_path(slug))?,
         contents: Some(text.to_string()),
         base,
-    };
-    let config = project.config_path.clone();
-    let author = user.author();
-    let now = s.clock.now_utc();
-    tokio::task::spawn_blocking(move || {
-        let env = crate::config::Env::from_process();
-        crate::project_edit::save(&config, &env, now, &[edit], &author, &message).map(|_| ())
     })
-    .await
-    .map_err(|e| EditError::Git(format!("the save stopped: {e}")))?
 }
 
 /// Somebody saved the file after this person opened it: show the file as it is now, and say
