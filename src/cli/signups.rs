@@ -3,6 +3,7 @@
 //! to the list's members CSV through [`crate::project_edit`]: refused, with `check`'s
 //! diagnostics, when the changed project would not pass `check`.
 
+use crate::store::SignupState;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -40,7 +41,7 @@ pub async fn run(
 pub async fn list(project: &Project, json: bool) -> anyhow::Result<ExitCode> {
     let rows = super::ledger::open(project)
         .await?
-        .signups(Some("pending"))
+        .signups(Some(SignupState::Pending))
         .await?;
     let mut out = std::io::stdout().lock();
     if json {
@@ -86,7 +87,7 @@ pub async fn decide(
             .signups_of(&email.key())
             .await?
             .into_iter()
-            .filter(|r| r.state == "pending")
+            .filter(|r| r.state == SignupState::Pending.as_str())
             .collect();
         if pending.is_empty() {
             eprintln!("{email}: no sign-up is waiting for review");
@@ -117,7 +118,7 @@ async fn decide_one(
     let now = clock.timestamp();
     if decision == Decision::Decline {
         store
-            .decide_signup(row.id, "pending", "declined", now)
+            .decide_signup(row.id, SignupState::Pending, SignupState::Declined, now)
             .await?;
         println!(
             "{}: declined (nothing was added to list {})",
@@ -155,7 +156,7 @@ async fn decide_one(
         Err(e) => return Err(e.into()),
     }
     store
-        .decide_signup(row.id, "pending", "accepted", now)
+        .decide_signup(row.id, SignupState::Pending, SignupState::Accepted, now)
         .await?;
     println!("{}: added to {}", row.email, cfg.csv.display());
     Ok(())

@@ -39,7 +39,8 @@ pub use rendering::StoredRendering;
 pub use signups::{NewSignup, SignupRow};
 pub use sqlite::SqliteStore;
 pub use vocab::{
-    DecodeError, DeliveryState, FireState, IssueKind, IssueState, SuppressionHow, SuppressionScope,
+    DecodeError, DeliveryState, FireState, IssueKind, IssueState, SignupState, SuppressionHow,
+    SuppressionScope,
 };
 pub use watch::{StoreHealth, WriteFailure};
 

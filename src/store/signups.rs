@@ -3,7 +3,7 @@
 //! the state decide, in one UPDATE) records the consent and makes it `pending` (a list under
 //! review) or `accepted` (an open list, once its CSV row is written).
 
-use super::{Store, StoreError, audit, on_pool, on_write};
+use super::{SignupState, Store, StoreError, audit, on_pool, on_write};
 use crate::timestamp::Timestamp;
 
 /// A sign-up as the ledger holds it.
@@ -145,8 +145,9 @@ impl Store {
     }
 
     /// Sign-ups in `state` (every one when `None`), oldest first.
-    pub async fn signups(&self, state: Option<&str>) -> Result<Vec<SignupRow>, StoreError> {
+    pub async fn signups(&self, state: Option<SignupState>) -> Result<Vec<SignupRow>, StoreError> {
         let sql = select!("WHERE (CAST($1 AS TEXT) IS NULL OR state = $1) ORDER BY id");
+        let state = state.map(SignupState::as_str);
         on_pool!(self, |pool, _d| {
             sqlx::query_as(sql).bind(state).fetch_all(pool).await
         })
@@ -167,8 +168,8 @@ impl Store {
     pub async fn decide_signup(
         &self,
         id: i64,
-        from: &str,
-        to: &str,
+        from: SignupState,
+        to: SignupState,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         on_write!(self, |pool, d| {
@@ -177,8 +178,8 @@ impl Store {
                 "UPDATE signups SET state = $3, decided_at = $4 WHERE id = $1 AND state = $2",
             )
             .bind(id)
-            .bind(from)
-            .bind(to)
+            .bind(from.as_str())
+            .bind(to.as_str())
             .bind(now)
             .execute(&mut *tx)
             .await?;

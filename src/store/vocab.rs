@@ -95,6 +95,17 @@ macro_rules! words {
 }
 
 words!(
+    /// Where a sign-up is (the `signups.state` column): waiting for its link to be used, then
+    /// for an admin (a `review` list), then decided.
+    SignupState, "a sign-up state", {
+        Unconfirmed = "unconfirmed",
+        Pending = "pending",
+        Accepted = "accepted",
+        Declined = "declined",
+    }
+);
+
+words!(
     /// Where a delivery is in its life.
     DeliveryState, "a delivery state", {
         Pending = "pending",

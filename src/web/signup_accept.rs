@@ -40,7 +40,12 @@ pub async fn accept(s: &AppState, row: &SignupRow) -> bool {
     match written {
         Ok(Ok(())) => s
             .store
-            .decide_signup(row.id, "pending", "accepted", s.clock.timestamp())
+            .decide_signup(
+                row.id,
+                crate::store::SignupState::Pending,
+                crate::store::SignupState::Accepted,
+                s.clock.timestamp(),
+            )
             .await
             .is_ok(),
         Ok(Err(e)) => {
