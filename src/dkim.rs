@@ -533,40 +533,4 @@ mod tests {
             ]
         );
     }
-
-    /// The signing rate per core for a bulletin-sized body (run with `--release --ignored`):
-    /// the goal is 20,000 Ed25519-signed messages a second.
-    #[test]
-    #[ignore = "a measurement; run with --release"]
-    fn signing_rate_per_core() {
-        let key = ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
-            .unwrap();
-        let pem = format!(
-            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-            STANDARD.encode(key.as_ref())
-        );
-        let signer = DkimSigner::from_pem("x.example", "s", pem.as_bytes()).unwrap();
-        let line =
-            "<p style=3D\"margin:0 0 16px;font-family:Arial,sans-serif\">News of the mon=\r\n";
-        let head = "From: a@x.example\r\nTo: b@x.example\r\nSubject: News\r\n\r\n";
-        let (text, html) = (line.repeat(300), line.repeat(600));
-        let messages: Vec<Vec<u8>> = (0..64)
-            .map(|i| {
-                format!("{head}{text}https://x.example/u/{i}=\r\n{html}https://x.example/u/{i}\r\n")
-                    .into_bytes()
-            })
-            .collect();
-        let n = 20_000;
-        let start = std::time::Instant::now();
-        for i in 0..n {
-            std::hint::black_box(
-                signer.sign(&messages[i % 64], crate::timestamp::Timestamp::from_secs(0)),
-            );
-        }
-        let per_s = n as f64 / start.elapsed().as_secs_f64();
-        eprintln!(
-            "{} bytes a message: {per_s:.0} Ed25519-signed messages/s on one core",
-            messages[0].len()
-        );
-    }
 }
