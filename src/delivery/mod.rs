@@ -288,6 +288,29 @@ impl Unrecorded {
     }
 }
 
+/// How long the ledger writer waits for more outcomes before it commits the ones it has.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// More outcomes for the writer's next commit: those that come within [`LINGER`] of the
+/// first, up to `most`. Under load a commit then records many confirmations at the cost of
+/// one (SQLite writes every page a transaction touched to the WAL at each commit); when the
+/// relay is slow a confirmation waits at most `LINGER` longer for its record. The senders
+/// cannot run further ahead meanwhile: what is unrecorded is bounded by [`Unrecorded`].
+async fn linger(
+    rx: &mut tokio::sync::mpsc::Receiver<Outcome>,
+    outcomes: &mut Vec<Outcome>,
+    most: usize,
+) {
+    let until = tokio::time::Instant::now() + LINGER;
+    while outcomes.len() < most {
+        let room = most - outcomes.len();
+        match tokio::time::timeout_at(until, rx.recv_many(outcomes, room)).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
 struct Shared {
     /// Outcomes on their way to the ledger writer, one at a time as they happen; bounded, and
     /// each attempted one holds an [`Unrecorded`] permit until it is committed.
@@ -296,6 +319,9 @@ struct Shared {
     pacer: Pacer,
     /// Who the suppressions recorded since the issue was created stop.
     skip: Skip,
+    /// Suppressions recorded from this time on are looked for before each batch: the run's
+    /// start, less [`CLOCK_SKEW`] (another process may record one by a clock a little behind).
+    recent: crate::timestamp::Timestamp,
     /// The day's key for `max_per_day` (the organisation's local date).
     day: String,
     /// Why the run ends, shared with the ledger writer (which stops the run when the bounce
@@ -305,6 +331,9 @@ struct Shared {
     /// Refusals of the message (not of an address) since the relay last accepted one.
     refusals: std::sync::atomic::AtomicU32,
 }
+
+/// How far behind this sender's clock another process's may be when it records a suppression.
+const CLOCK_SKEW: i64 = 3600;
 
 /// Refusals of the message in a row, with nothing accepted between, that pause the issue: one
 /// can be about a single recipient's server; three in a row are about the issue.
@@ -359,6 +388,7 @@ impl Sender {
         skip: Skip,
         progress: Option<indicatif::ProgressBar>,
     ) -> Result<RunSummary, StoreError> {
+        let recent = self.clock.timestamp() - CLOCK_SKEW;
         self.prepare(issue, &skip).await?;
         let (ledger_tx, ledger_rx) = tokio::sync::mpsc::channel(Unrecorded::bound(&self.limits));
         let halt = Arc::new(Halt::default());
@@ -372,6 +402,7 @@ impl Sender {
             unrecorded: Unrecorded::new(&self.limits),
             pacer: Pacer::new(self.limits.max_per_minute),
             skip,
+            recent,
             day: day.to_string(),
             halt: Arc::clone(&halt),
             attempted: AtomicU64::new(0),
@@ -429,19 +460,22 @@ impl Sender {
                 "deliveries expired: the issue is older than the maximum age"
             );
         }
-        self.apply_suppressions(issue.id, skip, now).await?;
+        self.apply_suppressions(issue.id, skip, now, None).await?;
         Ok(())
     }
 
     /// Suppress the open deliveries of `issue_id` the rule now skips: an unsubscribe takes
-    /// effect before the next attempt. Returns how many.
+    /// effect before the next attempt. With `since`, only the suppressions recorded from then
+    /// on are looked at (before each batch: the run's start applied the others). Returns how
+    /// many.
     async fn apply_suppressions(
         &self,
         issue_id: i64,
         skip: &Skip,
         now: crate::timestamp::Timestamp,
+        since: Option<crate::timestamp::Timestamp>,
     ) -> Result<u64, StoreError> {
-        let found = self.store.open_suppressions(issue_id).await?;
+        let found = self.store.open_suppressions(issue_id, since).await?;
         let keys: Vec<&str> = found
             .iter()
             .filter(|(key, scopes)| skip(key, &scopes.iter().collect::<Vec<_>>()))
@@ -609,7 +643,8 @@ impl Sender {
             return Ok(None);
         }
         let now = self.clock.timestamp();
-        self.apply_suppressions(issue_id, &shared.skip, now).await?;
+        self.apply_suppressions(issue_id, &shared.skip, now, Some(shared.recent))
+            .await?;
         let claimed = self
             .store
             .claim(issue_id, owner, now, now + self.limits.lease_secs, granted)
@@ -712,6 +747,7 @@ impl Sender {
         let mut batch = Vec::with_capacity(most);
         let mut permits = Vec::with_capacity(most);
         while rx.recv_many(&mut outcomes, most).await > 0 {
+            linger(&mut rx, &mut outcomes, most).await;
             batch.clear();
             for o in outcomes.drain(..) {
                 batch.push((o.id, o.recorded));

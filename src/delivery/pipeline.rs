@@ -13,6 +13,7 @@ use std::sync::atomic::Ordering;
 
 use super::smtp::SmtpSession;
 use super::{Attempt, Channel, Conn, Sender, Shared};
+use crate::address::EmailAddress;
 use crate::render::Rendered;
 use crate::store::{Claimed, Recorded, StoreError};
 
@@ -20,6 +21,7 @@ use crate::store::{Claimed, Recorded, StoreError};
 struct Begun<'a> {
     d: &'a Claimed,
     permit: tokio::sync::OwnedSemaphorePermit,
+    email: &'a EmailAddress,
 }
 
 /// The open SMTP session of a connection, if any.
@@ -58,8 +60,11 @@ impl Sender {
                     // Wait (before the transaction, not after) until the ledger has caught up.
                     let permit = shared.unrecorded.acquire().await;
                     next += 1;
-                    match self.begin(d, rendered, shared, conn).await {
-                        Ok(()) => Begun { d, permit },
+                    match self.begin(d, shared, conn).await {
+                        Ok(email) => {
+                            self.message(d, email, rendered, &mut conn.buf, Some(&mut conn.head));
+                            Begun { d, permit, email }
+                        }
                         Err(Recorded::Released) => {
                             drop(permit);
                             return self.release(&claimed[next - 1..], shared).await;
@@ -75,24 +80,38 @@ impl Sender {
                 None => Attempt::Retry("the connection to the relay was lost".into()),
                 Some(s) => match s.envelope().await {
                     Err(a) => a,
-                    Ok(()) => {
-                        s.data(&[conn.head.as_bytes(), &conn.buf]);
-                        begun = self
-                            .pipeline_next(
-                                claimed,
-                                &mut next,
-                                slots.as_deref(),
-                                rendered,
-                                shared,
-                                conn,
-                                progress,
-                            )
-                            .await;
-                        match session(&mut conn.channel) {
-                            Some(s) => s.end().await,
-                            None => Attempt::Retry("the connection to the relay was lost".into()),
+                    Ok(()) => match s.data(&[conn.head.as_bytes(), &conn.buf]) {
+                        Err(a) => a,
+                        Ok(()) => {
+                            begun = self
+                                .pipeline_next(
+                                    claimed,
+                                    &mut next,
+                                    slots.as_deref(),
+                                    shared,
+                                    conn,
+                                    progress,
+                                )
+                                .await;
+                            // The next message is made while the relay reads this one.
+                            let Conn {
+                                channel, buf, head, ..
+                            } = conn;
+                            match session(channel) {
+                                Some(s) => {
+                                    s.end(|| {
+                                        if let Some(b) = &begun {
+                                            self.message(b.d, b.email, rendered, buf, Some(head));
+                                        }
+                                    })
+                                    .await
+                                }
+                                None => {
+                                    Attempt::Retry("the connection to the relay was lost".into())
+                                }
+                            }
                         }
-                    }
+                    },
                 },
             };
             let recorded = self.outcome(cur.d, shared, &mut conn.channel, attempt);
@@ -111,13 +130,12 @@ impl Sender {
 
     /// Begin the next delivery's transaction behind the current message's data, when the
     /// relay pipelines, its pacing slot has come, the run goes on and a permit is free now.
-    #[allow(clippy::too_many_arguments)]
+    /// Its message is made by the caller, while the relay reads the current one.
     async fn pipeline_next<'a>(
         &self,
         claimed: &'a [Claimed],
         next: &mut usize,
         slots: Option<&[i64]>,
-        rendered: &Rendered,
         shared: &Shared,
         conn: &mut Conn,
         progress: Option<&indicatif::ProgressBar>,
@@ -131,10 +149,10 @@ impl Sender {
         let permit = std::sync::Arc::clone(&shared.unrecorded.0)
             .try_acquire_owned()
             .ok()?;
-        match self.begin(d, rendered, shared, conn).await {
-            Ok(()) => {
+        match self.begin(d, shared, conn).await {
+            Ok(email) => {
                 *next += 1;
-                Some(Begun { d, permit })
+                Some(Begun { d, permit, email })
             }
             // Not begun (the loop's next turn gives it back).
             Err(Recorded::Released) => None,
@@ -146,16 +164,15 @@ impl Sender {
         }
     }
 
-    /// `d`'s message made (in the connection's buffer: the session has its own copy of the
-    /// one before), the session opened if need be, and its envelope begun. `Err` with what
-    /// the ledger records when it cannot be (`Released`: the relay cannot be used).
-    async fn begin(
+    /// `d`'s transaction begun: the session opened if need be and its envelope queued (the
+    /// message is made after, while the relay answers). Its address, or `Err` with what the
+    /// ledger records when it cannot be (`Released`: the relay cannot be used).
+    async fn begin<'a>(
         &self,
-        d: &Claimed,
-        rendered: &Rendered,
+        d: &'a Claimed,
         shared: &Shared,
         conn: &mut Conn,
-    ) -> Result<(), Recorded> {
+    ) -> Result<&'a EmailAddress, Recorded> {
         if shared.halt.stopped() {
             return Err(Recorded::Released);
         }
@@ -164,7 +181,6 @@ impl Sender {
                 reply: "the stored address is not valid".into(),
             });
         };
-        self.message(d, email, rendered, &mut conn.buf, Some(&mut conn.head));
         if !self.open(d, shared, &mut conn.channel).await {
             return Err(Recorded::Released);
         }
@@ -172,8 +188,8 @@ impl Sender {
         let Some(s) = session(&mut conn.channel) else {
             return Err(Recorded::Released);
         };
-        match s.begin(&from, email, &conn.buf) {
-            Ok(()) => Ok(()),
+        match s.begin(&from, email) {
+            Ok(()) => Ok(email),
             Err(a) => Err(self.outcome(d, shared, &mut conn.channel, a)),
         }
     }

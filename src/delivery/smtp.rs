@@ -237,21 +237,19 @@ fn offers(ehlo: &Response, keyword: &str) -> bool {
 
 /// Append `text` to `out` as DATA carries it: a dot doubled at the start of every line (RFC
 /// 5321 §4.5.2, as lettre's codec does it: after CRLF, and at the start, for `text` begins a
-/// line). Line ends are found with `memchr` (`str::find` of "\r\n." searches byte by byte).
+/// line). The lines that need it are found with one SIMD search for CRLF and a dot
+/// (`memchr::memmem`): a bulletin's quoted-printable lines never begin with a dot, so the
+/// message is copied in one piece instead of being looked at line by line.
 fn stuff_into(out: &mut String, text: &str) {
     if text.starts_with('.') {
         out.push('.');
     }
     let mut copied = 0;
-    let mut from = 0;
-    while let Some(nl) = text[from..].find('\n') {
-        let at = from + nl;
-        from = at + 1;
-        if at > 0 && text.as_bytes()[at - 1] == b'\r' && text[from..].starts_with('.') {
-            out.push_str(&text[copied..from]);
-            out.push('.');
-            copied = from;
-        }
+    for at in memchr::memmem::find_iter(text.as_bytes(), b"\r\n.") {
+        // `at + 2` is the dot: everything before it goes out, then the extra dot.
+        out.push_str(&text[copied..at + 2]);
+        out.push('.');
+        copied = at + 2;
     }
     out.push_str(&text[copied..]);
 }
@@ -311,49 +309,33 @@ impl SmtpSession {
         to: &EmailAddress,
         message: &[u8],
     ) -> Attempt {
-        if let Err(a) = self.begin(from, to, message) {
+        if let Err(a) = self.begin(from, to) {
             return a;
         }
         if let Err(a) = self.envelope().await {
             return a;
         }
-        self.data(&[message]);
-        self.end().await
+        if let Err(a) = self.data(&[message]) {
+            return a;
+        }
+        self.end(|| {}).await
     }
 
     /// Start a transaction: its MAIL, RCPT and DATA are queued (written with the next write
-    /// when pipelining, one by one by [`Self::envelope`] otherwise). `Reject` when it cannot
-    /// be sent at all; then nothing is queued.
-    pub fn begin(
-        &mut self,
-        from: &EmailAddress,
-        to: &EmailAddress,
-        message: &[u8],
-    ) -> Result<(), Attempt> {
+    /// when pipelining, one by one by [`Self::envelope`] otherwise). The message is not needed
+    /// yet (it is made while the relay answers): messages are 7-bit (checked by
+    /// [`Self::data`]), so MAIL never asks for 8BITMIME. `Reject` when it cannot be sent at
+    /// all; then nothing is queued.
+    pub fn begin(&mut self, from: &EmailAddress, to: &EmailAddress) -> Result<(), Attempt> {
         let utf8 = !(from.as_str().is_ascii() && to.as_str().is_ascii());
         if utf8 && !self.smtputf8 {
             return Err(Attempt::Reject(
                 "the address is not ASCII and the relay does not offer SMTPUTF8".into(),
             ));
         }
-        if !message.is_ascii() && std::str::from_utf8(message).is_err() {
-            // Never so: messages are made 7-bit clean. About the message, not the address.
-            return Err(Attempt::Refused {
-                stage: Stage::Data,
-                reply: "the message is not UTF-8 text".into(),
-            });
-        }
         let mut mail = format!("MAIL FROM:<{from}>");
         if utf8 {
             mail.push_str(" SMTPUTF8");
-        }
-        if !message.is_ascii()
-            && self
-                .conn
-                .server_info()
-                .supports_feature(Extension::EightBitMime)
-        {
-            mail.push_str(" BODY=8BITMIME");
         }
         mail.push_str("\r\n");
         self.envelopes.push_back(Envelope {
@@ -384,14 +366,7 @@ impl SmtpSession {
     /// Write what is queued; the first reply comes back with the write and is kept for
     /// [`Self::reply`].
     async fn flush(&mut self) {
-        if self.out.is_empty() {
-            return;
-        }
-        let r =
-            tokio::time::timeout(self.command_timeout, self.conn.command(self.out.as_str())).await;
-        self.out.clear();
-        let reply = self.judge(r);
-        self.first = Some(reply);
+        self.flush_meanwhile(|| {}).await;
     }
 
     /// The next reply, in order.
@@ -503,22 +478,33 @@ impl SmtpSession {
     }
 
     /// Queue the message for the transaction whose 354 came, and its final dot: `parts` one
-    /// after the other (a DKIM header, then the message: each ends a line). `begin` has
-    /// checked the message is UTF-8.
-    pub fn data(&mut self, parts: &[&[u8]]) {
+    /// after the other (a DKIM header, then the message: each ends a line). A message that is
+    /// not 7-bit (never so: messages are made 7-bit clean) cannot be sent after MAIL without
+    /// BODY=8BITMIME, and a transaction past its 354 ends only with data: the session is
+    /// dropped (the relay discards the transaction) and the message refused, not the address.
+    pub fn data(&mut self, parts: &[&[u8]]) -> Result<(), Attempt> {
+        if !parts.iter().all(|p| p.is_ascii()) {
+            self.broken = true;
+            return Err(Attempt::Refused {
+                stage: Stage::Data,
+                reply: "the message is not 7-bit text".into(),
+            });
+        }
         for part in parts {
             stuff_into(&mut self.out, std::str::from_utf8(part).unwrap_or_default());
         }
         self.out.push_str(END_OF_DATA);
+        Ok(())
     }
 
-    /// Write the data (and, pipelining, any envelope begun since, behind it), then read the
-    /// reply to the end of the data: the delivery's outcome.
-    pub async fn end(&mut self) -> Attempt {
+    /// Write the data (and, pipelining, any envelope begun since, behind it), run `meanwhile`
+    /// (the next message is made while the relay reads this one), then read the reply to the
+    /// end of the data: the delivery's outcome.
+    pub async fn end(&mut self, meanwhile: impl FnOnce()) -> Attempt {
         if self.pipelining {
             self.queue_envelopes();
         }
-        self.flush().await;
+        self.flush_meanwhile(meanwhile).await;
         match self.reply().await {
             Reply::Yes(resp) => Attempt::Sent(format!(
                 "{} {}",
@@ -528,6 +514,32 @@ impl SmtpSession {
             Reply::No(e) => negative(Stage::EndOfData, &e),
             Reply::Lost(why) => Attempt::Retry(why),
         }
+    }
+
+    /// [`Self::flush`], running `meanwhile` once the write is under way: lettre's `command`
+    /// writes and then waits for the first reply, so it is polled once (on a socket with room,
+    /// the whole write goes out then), `meanwhile` runs, and the reply is awaited after.
+    async fn flush_meanwhile(&mut self, meanwhile: impl FnOnce()) {
+        if self.out.is_empty() {
+            meanwhile();
+            return;
+        }
+        let out = std::mem::take(&mut self.out);
+        let r = {
+            let write = tokio::time::timeout(self.command_timeout, self.conn.command(out.as_str()));
+            let mut write = std::pin::pin!(write);
+            let polled =
+                std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx))).await;
+            meanwhile();
+            match polled {
+                std::task::Poll::Ready(r) => r,
+                std::task::Poll::Pending => write.await,
+            }
+        };
+        self.out = out;
+        self.out.clear();
+        let reply = self.judge(r);
+        self.first = Some(reply);
     }
 
     pub async fn quit(mut self) {

@@ -14,6 +14,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+use super::deliveries::Columns;
 use super::{Batch, DeliveryState, Dialect, OpenMode, Recorded, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -56,11 +57,6 @@ fn shown(opts: &PgConnectOptions) -> String {
         opts.get_port(),
         opts.get_database().unwrap_or(opts.get_username())
     )
-}
-
-/// The state an outcome leaves a delivery in.
-fn outcome_state(o: &Recorded) -> &'static str {
-    o.state().as_str()
 }
 
 super::reach::reach_queries!(PgStore);
@@ -138,44 +134,6 @@ async fn refuse_missing(pool: &PgPool, url: &str) -> Result<(), StoreError> {
         Ok(())
     } else {
         Err(StoreError::NoLedger(super::pg_place(url)))
-    }
-}
-
-/// A batch's outcomes as the columns of one UNNEST: one row per delivery, the first outcome of
-/// an id winning (as when they are applied one by one: the first leaves the delivery no longer
-/// in flight).
-struct Columns<'a> {
-    ids: Vec<i64>,
-    states: Vec<&'static str>,
-    replies: Vec<Option<&'a str>>,
-    retries: Vec<Option<i64>>,
-}
-
-impl<'a> Columns<'a> {
-    fn of(outcomes: &'a [(i64, Recorded)]) -> Self {
-        let mut seen = std::collections::HashSet::new();
-        let mut c = Columns {
-            ids: Vec::with_capacity(outcomes.len()),
-            states: Vec::with_capacity(outcomes.len()),
-            replies: Vec::with_capacity(outcomes.len()),
-            retries: Vec::with_capacity(outcomes.len()),
-        };
-        for (id, o) in outcomes {
-            if !seen.insert(*id) {
-                continue;
-            }
-            let (reply, retry) = match o {
-                Recorded::Sent { reply } | Recorded::Failed { reply } => (Some(reply), None),
-                Recorded::Expired { reply } => (Some(reply), None),
-                Recorded::Deferred { reply, retry_at } => (Some(reply), Some(retry_at.secs())),
-                Recorded::Released => (None, None),
-            };
-            c.ids.push(*id);
-            c.states.push(outcome_state(o));
-            c.replies.push(reply.map(String::as_str));
-            c.retries.push(retry);
-        }
-        c
     }
 }
 
