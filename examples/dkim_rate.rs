@@ -27,7 +27,7 @@ fn main() {
     let mut n = 0usize;
     while start.elapsed().as_secs_f64() < 2.0 {
         for m in &messages {
-            std::hint::black_box(signer.sign(m, now));
+            std::hint::black_box(signer.sign(m, &[], now));
             n += 1;
         }
     }

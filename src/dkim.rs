@@ -18,6 +18,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ring::signature::{Ed25519KeyPair, RsaKeyPair};
 use sha2::{Digest, Sha256};
+use std::ops::Range;
 
 /// The headers signed, in this order, when present: everything a reader trusts, including
 /// RFC 8058's List-Unsubscribe and List-Unsubscribe-Post (a receiver honours one-click only
@@ -57,6 +58,60 @@ pub struct DkimSigner {
     key: Key,
     /// The shared body prefix learnt so far, and the body it is learnt from.
     prefix: std::sync::Mutex<Learnt>,
+    /// The shared parts of the last issue signed with its layout given, canonical.
+    layout: std::sync::Mutex<Option<std::sync::Arc<Layout>>>,
+}
+
+/// The parts of a body every recipient of an issue gets, between the personal parts (the
+/// unsubscribe and preferences links), each kept as it is (to tell it is the same) and in
+/// canonical form: a message then costs the SHA-256 of its canonical body (resumed after the
+/// first part) and the canonicalisation of its personal parts only, not of the whole body.
+struct Layout {
+    /// The body up to the first personal part, and the hash's state after it.
+    first: Prefix,
+    /// The parts after each personal part.
+    rest: Vec<Shared>,
+}
+
+/// A shared part after a personal one.
+struct Shared {
+    raw: Vec<u8>,
+    /// `None` when it does not end a line (then it is canonicalised with what follows).
+    canonical: Option<Canonical>,
+}
+
+/// Whole lines in relaxed canonical form: `bytes` up to the last line with content (empty
+/// lines before it kept), and the empty lines after it, which count only if content follows.
+#[derive(Default)]
+struct Canonical {
+    bytes: Vec<u8>,
+    trailing_empty: usize,
+}
+
+impl Canonical {
+    /// `part`'s lines, when it ends with a line end.
+    fn of(part: &[u8]) -> Option<Canonical> {
+        let mut c = Canonical::default();
+        let Some(lines) = part.strip_suffix(b"\n") else {
+            return part.is_empty().then(Canonical::default);
+        };
+        c.bytes.reserve(part.len());
+        let mut line = Vec::new();
+        for raw in lines.split(|&b| b == b'\n') {
+            line.clear();
+            relaxed_line(raw, &mut line);
+            if line.is_empty() {
+                c.trailing_empty += 1;
+                continue;
+            }
+            for _ in 0..std::mem::take(&mut c.trailing_empty) {
+                c.bytes.extend_from_slice(b"\r\n");
+            }
+            c.bytes.extend_from_slice(&line);
+            c.bytes.extend_from_slice(b"\r\n");
+        }
+        Some(c)
+    }
 }
 
 /// What the signer knows of the bodies it signs.
@@ -117,14 +172,35 @@ impl DkimSigner {
             selector: selector.to_string(),
             key,
             prefix: std::sync::Mutex::new(Learnt::default()),
+            layout: std::sync::Mutex::new(None),
         })
     }
 
     /// The `DKIM-Signature: …\r\n` header for `message` (headers, empty line, body; CRLF line
-    /// ends), to be put in front of it. `now` is the signing time (`t=`).
-    pub fn sign(&self, message: &[u8], now: crate::timestamp::Timestamp) -> String {
+    /// ends), to be put in front of it. `now` is the signing time (`t=`). `personal`: where in
+    /// `message` the parts made for its recipient are, whole lines each (see [`Layout`]); the
+    /// rest of the body is taken to be the same for the other messages of the issue, and is
+    /// canonicalised once. Empty when not known: the shared prefix is learnt instead.
+    pub fn sign(
+        &self,
+        message: &[u8],
+        personal: &[Range<usize>],
+        now: crate::timestamp::Timestamp,
+    ) -> String {
         let (head, body) = split(message);
-        let bh = STANDARD.encode(self.body_hash(body));
+        let at = message.len() - body.len();
+        let in_body = personal
+            .iter()
+            .all(|p| p.start >= at && p.start <= p.end && p.end <= message.len())
+            && personal.windows(2).all(|w| w[0].end <= w[1].start);
+        let hash = if personal.is_empty() || !in_body {
+            self.body_hash(body)
+        } else {
+            let personal: Vec<Range<usize>> =
+                personal.iter().map(|p| p.start - at..p.end - at).collect();
+            self.body_hash_laid_out(body, &personal)
+        };
+        let bh = STANDARD.encode(hash);
         let fields = header_fields(head);
         let mut names = Vec::new();
         let mut hashed = Vec::new();
@@ -194,6 +270,61 @@ impl DkimSigner {
         self.learn(body);
         let mut h = BodyHash::default();
         h.lines(body);
+        h.finish()
+    }
+
+    /// [`Self::body_hash`] for a body whose personal parts are at `personal` (ranges of the
+    /// body, in order): the shared parts are hashed from their canonical form, kept from the
+    /// last message when they are the same bytes (compared, never assumed), else made from
+    /// this one for the next.
+    fn body_hash_laid_out(&self, body: &[u8], personal: &[Range<usize>]) -> [u8; 32] {
+        let shared = |i: usize| {
+            let from = personal[i].end;
+            let to = personal.get(i + 1).map_or(body.len(), |p| p.start);
+            &body[from..to]
+        };
+        let first = &body[..personal[0].start];
+        let known = self
+            .layout
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let layout = match known {
+            Some(l)
+                if l.rest.len() == personal.len()
+                    && l.first.raw == first
+                    && (0..personal.len()).all(|i| l.rest[i].raw == shared(i)) =>
+            {
+                l
+            }
+            _ => {
+                let mut hash = BodyHash::default();
+                hash.lines(first);
+                let l = std::sync::Arc::new(Layout {
+                    first: Prefix {
+                        raw: first.to_vec(),
+                        hash,
+                    },
+                    rest: (0..personal.len())
+                        .map(|i| Shared {
+                            raw: shared(i).to_vec(),
+                            canonical: Canonical::of(shared(i)),
+                        })
+                        .collect(),
+                });
+                *self.layout.lock().unwrap_or_else(|p| p.into_inner()) = Some(l.clone());
+                l
+            }
+        };
+        let mut h = layout.first.hash.clone();
+        for (i, p) in personal.iter().enumerate() {
+            h.lines(&body[p.clone()]);
+            let part = &layout.rest[i];
+            match &part.canonical {
+                Some(c) if h.partial.is_empty() => h.canonical(c),
+                _ => h.lines(&part.raw),
+            }
+        }
         h.finish()
     }
 
@@ -311,20 +442,8 @@ impl BodyHash {
 
     /// One line (without its LF) canonicalised and hashed.
     fn line(&mut self, line: &[u8]) {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
         let mut l = Vec::with_capacity(line.len());
-        let mut space = false;
-        for &b in line {
-            if b == b' ' || b == b'\t' {
-                space = true;
-            } else {
-                if space {
-                    l.push(b' ');
-                }
-                space = false;
-                l.push(b);
-            }
-        }
+        relaxed_line(line, &mut l);
         if l.is_empty() {
             self.empty += 1;
             return;
@@ -337,12 +456,45 @@ impl BodyHash {
         self.sha.update(b"\r\n");
     }
 
+    /// Whole lines already in canonical form, at a line's start (`partial` empty): as if each
+    /// had been given to [`Self::line`].
+    fn canonical(&mut self, c: &Canonical) {
+        debug_assert!(self.partial.is_empty());
+        if c.bytes.is_empty() {
+            self.empty += c.trailing_empty;
+            return;
+        }
+        for _ in 0..self.empty {
+            self.sha.update(b"\r\n");
+        }
+        self.sha.update(&c.bytes);
+        self.empty = c.trailing_empty;
+    }
+
     fn finish(mut self) -> [u8; 32] {
         if !self.partial.is_empty() {
             let line = std::mem::take(&mut self.partial);
             self.line(&line);
         }
         self.sha.finalize().into()
+    }
+}
+
+/// A line (without its LF) in relaxed form, appended to `out`: its CR end dropped, whitespace
+/// runs as one space, none at the end.
+fn relaxed_line(line: &[u8], out: &mut Vec<u8>) {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut space = false;
+    for &b in line {
+        if b == b' ' || b == b'\t' {
+            space = true;
+        } else {
+            if space {
+                out.push(b' ');
+            }
+            space = false;
+            out.push(b);
+        }
     }
 }
 
@@ -473,6 +625,75 @@ mod tests {
         ) {
             let want: [u8; 32] = Sha256::digest(relaxed_body(&body)).into();
             proptest::prop_assert_eq!(streamed(&[&body]), want);
+        }
+    }
+
+    fn test_signer() -> DkimSigner {
+        let key = ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
+            .unwrap();
+        let pem = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            STANDARD.encode(key.as_ref())
+        );
+        DkimSigner::from_pem("x.example", "s", pem.as_bytes()).unwrap()
+    }
+
+    proptest::proptest! {
+        /// Bodies of one issue (the shared parts the same, the personal ones different, at
+        /// line starts or not): the hash from the canonical shared parts kept between
+        /// messages is the hash of each canonical body.
+        #[test]
+        fn the_laid_out_hash_is_the_hash_of_the_canonical_body(
+            shared in proptest::collection::vec(
+                proptest::collection::vec(proptest::sample::select(b" \t\r\nab.=".to_vec()), 0..60),
+                1..5,
+            ),
+            personal in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::collection::vec(proptest::sample::select(b" \t\r\nxy".to_vec()), 0..20),
+                    4,
+                ),
+                3,
+            ),
+        ) {
+            let signer = test_signer();
+            for theirs in &personal {
+                let mut body = shared[0].clone();
+                let mut ranges = Vec::new();
+                for (i, part) in shared[1..].iter().enumerate() {
+                    let start = body.len();
+                    body.extend_from_slice(&theirs[i]);
+                    ranges.push(start..body.len());
+                    body.extend_from_slice(part);
+                }
+                let want: [u8; 32] = Sha256::digest(relaxed_body(&body)).into();
+                let got = if ranges.is_empty() {
+                    signer.body_hash(&body)
+                } else {
+                    signer.body_hash_laid_out(&body, &ranges)
+                };
+                proptest::prop_assert_eq!(got, want);
+            }
+        }
+    }
+
+    #[test]
+    fn a_layout_is_kept_between_messages_and_replaced_for_another_issue() {
+        let signer = test_signer();
+        let shared = "Shared  line\twith spaces =\r\n".repeat(20);
+        let body = |issue: &str, who: &str| {
+            let b = format!("{issue}{shared}{who}=\r\n{shared}\r\n\r\n{who}=\r\nend\r\n");
+            let a = issue.len() + shared.len();
+            let c = a + who.len() + 3 + shared.len() + 4;
+            (b, vec![a..a + who.len() + 3, c..c + who.len() + 3])
+        };
+        for (issue, who) in [("one\r\n", "ann"), ("one\r\n", "bob  x"), ("two\r\n", "cy")] {
+            let (b, ranges) = body(issue, who);
+            let want: [u8; 32] = Sha256::digest(relaxed_body(b.as_bytes())).into();
+            assert_eq!(signer.body_hash_laid_out(b.as_bytes(), &ranges), want);
+            let kept = signer.layout.lock().unwrap().clone().expect("a layout");
+            assert_eq!(kept.first.raw, format!("{issue}{shared}").as_bytes());
+            assert!(kept.rest.iter().all(|r| r.canonical.is_some()));
         }
     }
 

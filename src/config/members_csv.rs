@@ -194,14 +194,32 @@ struct Layout<'t> {
 impl Layout<'_> {
     /// The row holding byte `offset`, and the column where its field `field` begins.
     fn position(&self, offset: usize, field: usize) -> Position {
-        let row = row_of(&self.starts, offset);
-        let record = &self.text[self.starts[row - 1]..];
+        self.row(offset).position(field)
+    }
+
+    /// Where the fields of the row holding byte `offset` begin: found once a row, not once a
+    /// field (a list of 100,000 members is read at every load).
+    fn row(&self, offset: usize) -> RowLayout {
+        let line = row_of(&self.starts, offset);
+        let record = &self.text[self.starts[line - 1]..];
+        RowLayout {
+            line,
+            cols: field_columns(record, self.delimiter),
+        }
+    }
+}
+
+/// A row's line and the column each of its fields begins at.
+struct RowLayout {
+    line: usize,
+    cols: Vec<usize>,
+}
+
+impl RowLayout {
+    fn position(&self, field: usize) -> Position {
         Position {
-            line: row,
-            col: field_columns(record, self.delimiter)
-                .get(field)
-                .copied()
-                .unwrap_or(1),
+            line: self.line,
+            col: self.cols.get(field).copied().unwrap_or(1),
         }
     }
 }
@@ -436,7 +454,8 @@ fn row(
     left_out: &mut Vec<Diagnostic>,
 ) -> Option<(Member, Position)> {
     let (path, headers) = (table.path, table.headers);
-    let pos_of = |i: usize| table.layout.position(start, i);
+    let at = table.layout.row(start);
+    let pos_of = |i: usize| at.position(i);
     if record.len() > headers.len() {
         diags.push(
             Diagnostic::warning(

@@ -855,18 +855,20 @@ impl Sender {
         head: Option<&mut String>,
     ) {
         buf.clear();
-        rendered.message(
+        let mut personal = Vec::new();
+        rendered.message_laid_out(
             &self.signer,
             &Recipient {
                 email,
                 name: d.name.as_ref(),
             },
             buf,
+            &mut personal,
         );
         let header = self
             .dkim
             .as_ref()
-            .map(|dkim| dkim.sign(buf, self.clock.timestamp()));
+            .map(|dkim| dkim.sign(buf, &personal, self.clock.timestamp()));
         match (header, head) {
             (header, Some(head)) => {
                 head.clear();

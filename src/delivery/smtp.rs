@@ -565,6 +565,27 @@ fn negative(stage: Stage, e: &lettre::transport::smtp::Error) -> Attempt {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// Whatever the text, what DATA carries is the text with a dot added at the start of
+        /// each line (after CRLF, and at the very start) that begins with one.
+        #[test]
+        fn stuffing_doubles_the_dot_of_every_line_that_begins_with_one(
+            text in proptest::collection::vec(proptest::sample::select(vec!['.', '\r', '\n', 'a']), 0..80),
+        ) {
+            let text: String = text.into_iter().collect();
+            let mut want = String::new();
+            for (i, c) in text.char_indices() {
+                if c == '.' && (i == 0 || text[..i].ends_with("\r\n")) {
+                    want.push('.');
+                }
+                want.push(c);
+            }
+            let mut got = String::new();
+            stuff_into(&mut got, &text);
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+
     #[test]
     fn dots_are_doubled_at_line_starts_only() {
         let mut out = String::new();

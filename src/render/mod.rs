@@ -432,6 +432,20 @@ impl Rendered {
     /// Append the complete message for one recipient (CRLF line ends, every line ≤ 998 octets,
     /// 7-bit clean) to `out`.
     pub fn message(&self, signer: &Signer, to: &Recipient<'_>, out: &mut Vec<u8>) {
+        self.message_laid_out(signer, to, out, &mut Vec::new());
+    }
+
+    /// [`Self::message`], with where its body's personal parts went (ranges of `out`, each
+    /// whole lines: a soft line break goes before and after every link made for the
+    /// recipient) in `personal`, so that DKIM canonicalises only those per message.
+    pub fn message_laid_out(
+        &self,
+        signer: &Signer,
+        to: &Recipient<'_>,
+        out: &mut Vec<u8>,
+        personal: &mut Vec<std::ops::Range<usize>>,
+    ) {
+        personal.clear();
         let token = signer.sign(&self.bulletin_id, to.email);
         let (url, prefs) = if self.proof {
             (PROOF_UNSUBSCRIBE.to_string(), PROOF_UNSUBSCRIBE.to_string())
@@ -455,7 +469,7 @@ impl Rendered {
         }
         head.push_str(&self.mime_headers);
         out.extend_from_slice(head.as_bytes());
-        for (ctype, (pre, post), personal, (tail, second)) in [
+        for (ctype, (pre, post), personal_url, (tail, second)) in [
             (
                 "text/plain",
                 &self.text_qp,
@@ -477,17 +491,21 @@ impl Rendered {
             );
             out.extend_from_slice(pre.as_bytes());
             out.extend_from_slice(b"=\r\n");
+            let start = out.len();
             let mut p = String::new();
-            mime::quoted_printable(&personal, &mut p);
+            mime::quoted_printable(&personal_url, &mut p);
             out.extend_from_slice(p.as_bytes());
             out.extend_from_slice(b"=\r\n");
+            personal.push(start..out.len());
             out.extend_from_slice(post.as_bytes());
             if let Some(tail) = tail {
                 out.extend_from_slice(b"=\r\n");
+                let start = out.len();
                 let mut q = String::new();
                 mime::quoted_printable(&second, &mut q);
                 out.extend_from_slice(q.as_bytes());
                 out.extend_from_slice(b"=\r\n");
+                personal.push(start..out.len());
                 out.extend_from_slice(tail.as_bytes());
             }
             out.extend_from_slice(b"\r\n");

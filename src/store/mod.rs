@@ -5,6 +5,7 @@
 
 pub mod backup;
 mod bounces;
+mod columns;
 mod deliveries;
 mod desk;
 mod fault;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::deliveries::Columns;
+use super::columns::Columns;
 use super::{Batch, DeliveryState, Dialect, OpenMode, Recorded, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

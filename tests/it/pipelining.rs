@@ -122,6 +122,28 @@ fn a_relay_without_pipelining_gets_one_command_at_a_time() {
     assert!(pipelined(&server, "mail").iter().all(|p| *p));
 }
 
+/// CHUNKING (BDAT) is never used, offered or not, with or without PIPELINING: the harness
+/// offers it without understanding BDAT, so a message sent with BDAT would not arrive.
+#[test]
+fn a_relay_offering_chunking_still_gets_every_message_by_data() {
+    for flags in [&["--chunking"][..], &["--chunking", "--pipelining"][..]] {
+        let server = TestSmtpServer::start(flags);
+        let t = tree(&readers(4), server.port, 2);
+        let o = send(&t);
+        assert!(o.status.success(), "{flags:?}: {}", say(&o));
+        assert_eq!(server.messages().len(), 4, "{flags:?}");
+        assert!(states(&t).values().all(|s| s == "sent"), "{flags:?}");
+        let log = server.log();
+        let ehlo = log.iter().find(|e| e["event"] == "ehlo").unwrap();
+        assert!(
+            ehlo["detail"]["extensions"]
+                .to_string()
+                .contains("CHUNKING"),
+            "{flags:?}: the relay offered it"
+        );
+    }
+}
+
 #[test]
 fn one_recipient_refused_and_one_deferred_inside_a_pipelined_run_cost_only_themselves() {
     let server = TestSmtpServer::start(&[

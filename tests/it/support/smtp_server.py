@@ -40,6 +40,8 @@ after the data without any reply). --mail-reply: every MAIL FROM gets this reply
 --data-command-reply: every DATA command gets this reply instead of 354. Lines longer than 1000 octets get aiosmtpd's `500 Line too
 long`, as RFC 5321 allows.
 
+--chunking: EHLO offers CHUNKING (RFC 3030) though BDAT is not understood (aiosmtpd answers it
+500): a client that sends BDAT to it loses the message, one that keeps to DATA does not.
 --pipelining: EHLO offers PIPELINING (RFC 2920; aiosmtpd reads pipelined commands either way,
 but does not offer it). The log then tells how the client wrote: "mail", "rcpt" and "data" carry
 "pipelined": whether more of the client's bytes had already arrived when the command was read
@@ -92,6 +94,7 @@ def parse_args(argv):
     p.add_argument("--fail-data-after", type=int, metavar="N")
     p.add_argument("--fail-data-reply", default="451 4.3.0 Try again later")
     p.add_argument("--pipelining", action="store_true")
+    p.add_argument("--chunking", action="store_true")
     p.add_argument("--reply-delay", type=int, default=0, metavar="MS")
     p.add_argument("--drop-after-354", type=int, metavar="N")
     a = p.parse_args(argv)
@@ -139,6 +142,8 @@ class Handler:
             responses = [r for r in responses if not r[4:].upper().startswith("AUTH")]
         if self.state.args.pipelining:
             responses = responses[:-1] + ["250-PIPELINING"] + responses[-1:]
+        if self.state.args.chunking:
+            responses = responses[:-1] + ["250-CHUNKING"] + responses[-1:]
         return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
