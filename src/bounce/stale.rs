@@ -77,7 +77,7 @@ pub fn stale_members(project: &Project, stale: &[StaleAddress]) -> Vec<StaleMemb
                         .filter_map(|m| m.origin.as_ref())
                         .map(|o| Place {
                             list: l.id.to_string(),
-                            path: o.path.clone(),
+                            path: o.path.to_path_buf(),
                             line: o.pos.line,
                             col: o.pos.col,
                             csv: o.csv,

@@ -315,7 +315,7 @@ fn signup_fields(top: &Table<'_, '_, '_>) -> SignupFields {
 /// The addresses a list has taken so far (by case-insensitive key), each with where it was
 /// first written: a second copy is warned and left out.
 #[derive(Default)]
-struct Seen(BTreeMap<String, Position>);
+struct Seen(std::collections::HashMap<String, Position>);
 
 impl Seen {
     /// Whether `email` is new to the list; a repeat is reported (at `path`) into `diags`.
@@ -326,22 +326,25 @@ impl Seen {
         diags: &mut Vec<Diagnostic>,
     ) -> bool {
         let (path, pos) = at;
-        if let Some(first) = self.0.get(&email.key()) {
-            diags.push(
-                Diagnostic::warning(
-                    path,
-                    pos,
-                    format!(
-                        "`{email}` is in this list twice (first at line {})",
-                        first.line
-                    ),
-                )
-                .with_hint("remove one: the address gets one copy either way"),
-            );
-            false
-        } else {
-            self.0.insert(email.key(), pos);
-            true
+        match self.0.entry(email.key()) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                diags.push(
+                    Diagnostic::warning(
+                        path,
+                        pos,
+                        format!(
+                            "`{email}` is in this list twice (first at line {})",
+                            first.get().line
+                        ),
+                    )
+                    .with_hint("remove one: the address gets one copy either way"),
+                );
+                false
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(pos);
+                true
+            }
         }
     }
 }
@@ -374,7 +377,7 @@ fn toml_members(
             && seen.first_time(&m.email, (&ctx.path, e.pos), &mut toml_dups)
         {
             m.origin = Some(Origin {
-                path: ctx.path.clone(),
+                path: ctx.path.as_path().into(),
                 pos: e.pos,
                 csv: false,
             });
@@ -431,10 +434,11 @@ fn csv_members(
         list_path: &ctx.path,
         mapped: place.mapped,
     };
+    let origin: std::sync::Arc<Path> = csv_path.as_path().into();
     for (mut m, pos) in super::members_csv::parse(&csv_path, &text, cols, &mut ds, left_out) {
         if seen.first_time(&m.email, (&csv_path, pos), &mut ds) {
             m.origin = Some(Origin {
-                path: csv_path.clone(),
+                path: origin.clone(),
                 pos,
                 csv: true,
             });
@@ -608,7 +612,7 @@ pub(crate) fn resolve(parsed: Vec<List>, diags: &mut Diagnostics) -> ResolvedLis
     report_cycles(&lists, diags);
     let mut members = BTreeMap::new();
     for id in lists.keys() {
-        let mut seen = BTreeSet::new();
+        let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
         let mut visited = BTreeSet::new();
         collect(&lists, id, &mut visited, &mut seen, &mut out);
@@ -698,7 +702,7 @@ fn collect(
     lists: &BTreeMap<ListId, List>,
     id: &ListId,
     visited: &mut BTreeSet<ListId>,
-    seen: &mut BTreeSet<String>,
+    seen: &mut std::collections::HashSet<String>,
     out: &mut Vec<Member>,
 ) {
     let mut todo = vec![id];

@@ -1,8 +1,6 @@
 //! One subscriber, as a list's `[[member]]` or a row of its members_csv gives it: the checks
 //! both ways of writing a member share, owned by neither reader.
 
-use std::path::PathBuf;
-
 use crate::address::{DisplayName, EmailAddress};
 use crate::diag::Position;
 
@@ -19,7 +17,8 @@ pub struct Member {
 /// The file and position of a member's address: a list's TOML file, or the row of its CSV.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
-    pub path: PathBuf,
+    /// One allocation a file, shared by its members (a list may have 100,000).
+    pub path: std::sync::Arc<std::path::Path>,
     pub pos: Position,
     /// Whether `path` is a CSV file (the line is then the spreadsheet's row).
     pub csv: bool,
