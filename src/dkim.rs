@@ -196,9 +196,7 @@ impl DkimSigner {
         let hash = if personal.is_empty() || !in_body {
             self.body_hash(body)
         } else {
-            let personal: Vec<Range<usize>> =
-                personal.iter().map(|p| p.start - at..p.end - at).collect();
-            self.body_hash_laid_out(body, &personal)
+            self.body_hash_laid_out(body, personal, at)
         };
         let bh = STANDARD.encode(hash);
         let fields = header_fields(head);
@@ -277,13 +275,15 @@ impl DkimSigner {
     /// body, in order): the shared parts are hashed from their canonical form, kept from the
     /// last message when they are the same bytes (compared, never assumed), else made from
     /// this one for the next.
-    fn body_hash_laid_out(&self, body: &[u8], personal: &[Range<usize>]) -> [u8; 32] {
+    /// `at` is where the body begins in the message the ranges are of.
+    fn body_hash_laid_out(&self, body: &[u8], personal: &[Range<usize>], at: usize) -> [u8; 32] {
+        let part = |i: usize| personal[i].start - at..personal[i].end - at;
         let shared = |i: usize| {
-            let from = personal[i].end;
-            let to = personal.get(i + 1).map_or(body.len(), |p| p.start);
+            let from = part(i).end;
+            let to = personal.get(i + 1).map_or(body.len(), |p| p.start - at);
             &body[from..to]
         };
-        let first = &body[..personal[0].start];
+        let first = &body[..part(0).start];
         let known = self
             .layout
             .lock()
@@ -317,8 +317,8 @@ impl DkimSigner {
             }
         };
         let mut h = layout.first.hash.clone();
-        for (i, p) in personal.iter().enumerate() {
-            h.lines(&body[p.clone()]);
+        for i in 0..personal.len() {
+            h.lines(&body[part(i)]);
             let part = &layout.rest[i];
             match &part.canonical {
                 Some(c) if h.partial.is_empty() => h.canonical(c),
@@ -670,7 +670,7 @@ mod tests {
                 let got = if ranges.is_empty() {
                     signer.body_hash(&body)
                 } else {
-                    signer.body_hash_laid_out(&body, &ranges)
+                    signer.body_hash_laid_out(&body, &ranges, 0)
                 };
                 proptest::prop_assert_eq!(got, want);
             }
@@ -690,7 +690,7 @@ mod tests {
         for (issue, who) in [("one\r\n", "ann"), ("one\r\n", "bob  x"), ("two\r\n", "cy")] {
             let (b, ranges) = body(issue, who);
             let want: [u8; 32] = Sha256::digest(relaxed_body(b.as_bytes())).into();
-            assert_eq!(signer.body_hash_laid_out(b.as_bytes(), &ranges), want);
+            assert_eq!(signer.body_hash_laid_out(b.as_bytes(), &ranges, 0), want);
             let kept = signer.layout.lock().unwrap().clone().expect("a layout");
             assert_eq!(kept.first.raw, format!("{issue}{shared}").as_bytes());
             assert!(kept.rest.iter().all(|r| r.canonical.is_some()));

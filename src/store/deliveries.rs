@@ -123,13 +123,12 @@ impl Store {
             // due first; each state's candidates are read in the order of the `deliveries_due`
             // index (issue, state, due time, id), so a claim reads `limit` rows of each, not
             // every due row of the issue to sort them (which made a send's claims quadratic).
-            let due = |state: &str| {
+            let due = |state: &str, alias: &str| {
                 format!(
                     "SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM deliveries
                       WHERE issue_id = $4 AND state = {state} AND next_attempt_at <= $3
-                      ORDER BY next_attempt_at, id LIMIT $5{}) AS {}",
+                      ORDER BY next_attempt_at, id LIMIT $5{}) AS {alias}",
                     d.skip_locked,
-                    if state == "$7" { "p" } else { "q" }
                 )
             };
             let rows: Vec<(i64, i64, String, Option<String>, i64)> =
@@ -140,8 +139,8 @@ impl Store {
                       WHERE id IN (SELECT id FROM ({} UNION ALL {}) AS due
                                     ORDER BY next_attempt_at, id LIMIT $5)
                     RETURNING id, issue_id, email, name, attempts",
-                    due("$7"),
-                    due("$8"),
+                    due("$7", "pending"),
+                    due("$8", "deferred"),
                 )))
                 .bind(owner)
                 .bind(lease_until)
