@@ -72,26 +72,6 @@ async fn suppressions_of(s: &AppState, key: &str) -> Option<Vec<Suppression>> {
     Some(all.into_iter().filter(|x| x.email_key == key).collect())
 }
 
-/// The name and organisation the lists hold for `key` (the first list that names it).
-fn held(project: &Project, key: &str) -> (String, String) {
-    project
-        .lists
-        .lists
-        .values()
-        .flat_map(|l| l.members.iter())
-        .find(|m| m.email.key() == key)
-        .map(|m| {
-            (
-                m.name
-                    .as_ref()
-                    .map(|n| n.as_str().to_string())
-                    .unwrap_or_default(),
-                m.agency.clone().unwrap_or_default(),
-            )
-        })
-        .unwrap_or_default()
-}
-
 pub async fn show(State(s): State<AppState>, Path(token): Path<String>) -> Response {
     let live = s.live();
     let Ok(u) = live.signer.verify(&token) else {
@@ -102,7 +82,8 @@ pub async fn show(State(s): State<AppState>, Path(token): Path<String>) -> Respo
         return no_store(unavailable(&s));
     };
     let choices = choices(&live.project, &key, &supp);
-    let (name, agency) = held(&live.project, &key);
+    let (name, agency) = super::preferences_apply::held(&live.project, &key);
+    let agency = agency.unwrap_or_default();
     let body = page(
         &live.project.settings.organisation,
         "Your email preferences",

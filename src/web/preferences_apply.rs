@@ -107,7 +107,9 @@ fn write_files(
     Ok(())
 }
 
-fn held(project: &crate::config::Project, key: &str) -> (String, Option<String>) {
+/// The name and organisation the lists hold for `key` (the first list that names it): what the
+/// preferences page shows and what a change is compared with.
+pub(super) fn held(project: &crate::config::Project, key: &str) -> (String, Option<String>) {
     project
         .lists
         .lists
