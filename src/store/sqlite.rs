@@ -55,11 +55,11 @@ fn refuse_missing(path: &Path) -> Result<(), StoreError> {
 }
 
 /// Make a new ledger at `path` whole or not at all: its schema and id are built in a private
-/// file beside it (rollback journal, so it is one file), synced, then linked into place. A
-/// command or another daemon starting at the same moment sees no file or the finished ledger,
-/// never an empty or half-migrated one (which it would refuse as truncated, or migrate a second
-/// time). Linking, unlike renaming, never replaces: when another process put its new ledger
-/// there first, that one is used and this one dropped.
+/// file beside it (its WAL checkpointed into it, so the file alone is whole), synced, then
+/// linked into place. A command or another daemon starting at the same moment sees no file or
+/// the finished ledger, never an empty or half-migrated one (which it would refuse as
+/// truncated, or migrate a second time). Linking, unlike renaming, never replaces: when
+/// another process put its new ledger there first, that one is used and this one dropped.
 async fn create_atomically(path: &Path) -> Result<(), StoreError> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -71,7 +71,7 @@ async fn create_atomically(path: &Path) -> Result<(), StoreError> {
     let n = OPENING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = dir.join(format!(".{name}.new-{}-{n}", std::process::id()));
     let r = build_and_link(&tmp, path, dir).await;
-    for suffix in ["", "-journal"] {
+    for suffix in ["", "-journal", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", tmp.display()));
     }
     r
@@ -83,9 +83,14 @@ async fn build_and_link(tmp: &Path, path: &Path, dir: &Path) -> Result<(), Store
         move |e| StoreError::Folder(p, e)
     };
     crate::private::create_file(tmp).map_err(io(tmp))?;
+    // Made in WAL mode, which the file keeps: the daemon's first open then finds it set and
+    // needs no switch. A switch takes an exclusive lock that a command reading the new ledger
+    // at that instant can refuse without the busy timeout being waited ("database is locked").
+    // The checkpoint after building puts everything in the file itself, so the link below
+    // carries it all whether or not closing the pool removes the WAL.
     let opts = SqliteConnectOptions::from_str("sqlite://")?
         .filename(tmp)
-        .journal_mode(SqliteJournalMode::Delete)
+        .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true);
     let pool = SqlitePoolOptions::new()
@@ -100,7 +105,11 @@ async fn build_and_link(tmp: &Path, path: &Path, dir: &Path) -> Result<(), Store
             ledger: super::LedgerId::new(""),
             watch: Default::default(),
         });
-        super::identity::mark_new(&unwatched).await
+        super::identity::mark_new(&unwatched).await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&pool)
+            .await?;
+        Ok::<_, StoreError>(())
     }
     .await;
     pool.close().await;
@@ -265,4 +274,35 @@ pub(super) async fn record(pool: &SqlitePool, batch: Batch<'_>) -> Result<(), St
     }
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A command reading a ledger the daemon has just made must not stop the daemon opening
+    /// it: the daemon's first open must need no lock that a reader can refuse.
+    #[tokio::test]
+    async fn a_new_ledger_opens_while_a_command_is_reading_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bulletin.db");
+        create_atomically(&path).await.unwrap();
+        let reader = SqliteStore::open_read_only(&path).await.unwrap();
+        let mut reading = reader.pool.begin().await.unwrap();
+        sqlx::query("SELECT count(*) FROM sqlite_master")
+            .execute(&mut *reading)
+            .await
+            .unwrap();
+        let opened = tokio::time::timeout(
+            Duration::from_secs(5),
+            SqliteStore::open(&path, OpenMode::Existing),
+        )
+        .await;
+        assert!(
+            matches!(opened, Ok(Ok(_))),
+            "the daemon could not open a new ledger while it was being read: {:?}",
+            opened.map(|r| r.err())
+        );
+        reading.rollback().await.unwrap();
+    }
 }
