@@ -2,6 +2,7 @@
 //! policy, and the workers that take due deliveries from the ledger, send them and record what
 //! happened, in batches, never marking anything `sent` before the relay's 250.
 
+mod claim_size;
 pub mod daily;
 pub mod outbox;
 mod pipeline;
@@ -129,10 +130,11 @@ pub struct Limits {
     pub backoff: Backoff,
     /// Deliveries of issues older than this expire instead of being sent.
     pub max_age_secs: i64,
-    /// Deliveries claimed (and committed) at a time per worker. It also bounds what a crash
-    /// can repeat: at most `connections × batch` messages are ever in their SMTP transaction
-    /// or acknowledged by the relay and not yet committed as `sent` (the senders wait for the
-    /// ledger writer rather than run ahead of it), so a `kill -9` re-sends at most that many.
+    /// The crash window per connection, and the smallest claim (a fast relay's workers claim
+    /// more, [`claim_size`]). It bounds what a crash can repeat: at most
+    /// `connections × batch` messages are ever in their SMTP transaction or acknowledged by
+    /// the relay and not yet committed as `sent` (the senders wait for the ledger writer
+    /// rather than run ahead of it), so a `kill -9` re-sends at most that many.
     pub batch: u32,
     /// How long a claim holds before another sender may take it over.
     pub lease_secs: i64,
@@ -597,7 +599,9 @@ impl Sender {
             buf: Vec::with_capacity(96 * 1024),
             head: String::new(),
         };
-        while let Some(claimed) = self.next_batch(issue_id, &owner, shared).await? {
+        let mut want = self.limits.batch;
+        while let Some(claimed) = self.next_batch(issue_id, &owner, shared, want).await? {
+            let started = std::time::Instant::now();
             if matches!(self.transport, Transport::Smtp(_)) {
                 self.send_batch_smtp(&claimed, rendered, shared, &mut conn, progress)
                     .await?;
@@ -605,6 +609,7 @@ impl Sender {
                 self.send_batch(&claimed, rendered, shared, &mut conn, progress)
                     .await?;
             }
+            want = claim_size::next(self.limits.batch, claimed.len(), started.elapsed());
         }
         if let Some(Channel::Smtp(s)) = conn.channel {
             s.quit().await;
@@ -612,15 +617,16 @@ impl Sender {
         Ok(())
     }
 
-    /// The worker's next batch, claimed with its share of the day's limit once the
-    /// suppressions recorded since the last one are applied (an unsubscribe takes effect
-    /// before the next attempt, even in the middle of a send). `None` when the run stops, the
-    /// day's limit is used up or nothing is due.
+    /// The worker's next batch of up to `want`, claimed with its share of the day's limit once
+    /// the suppressions recorded since the last one are applied (an unsubscribe takes effect
+    /// within a claim, even in the middle of a send). `None` when the run stops, the day's
+    /// limit is used up or nothing is due.
     async fn next_batch(
         &self,
         issue_id: i64,
         owner: &str,
         shared: &Shared,
+        want: u32,
     ) -> Result<Option<Vec<Claimed>>, StoreError> {
         if shared.halt.stopped() {
             return Ok(None);
@@ -629,7 +635,6 @@ impl Sender {
             shared.halt(Stop::Interrupted);
             return Ok(None);
         }
-        let want = self.limits.batch;
         let granted = if self.limits.max_per_day == 0 {
             want
         } else {
