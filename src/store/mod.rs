@@ -402,8 +402,9 @@ pub(crate) struct Dialect {
     /// The smaller / larger of two values (`MIN`/`MAX` take two arguments on SQLite).
     pub least: &'static str,
     pub greatest: &'static str,
-    /// Deliveries per INSERT when an issue is created (the database's limit on parameters).
-    pub delivery_chunk: usize,
+    /// The rows of a JSON array parameter, each as `r` (an array: `r ->> 0` is its first
+    /// value): SQLite's `json_each`, PostgreSQL's `json_array_elements`.
+    pub json_rows: &'static str,
     /// Starts a transaction that writes. SQLite: `BEGIN IMMEDIATE` takes the write lock at
     /// once, waiting (the busy timeout) for another writer to finish; a plain `BEGIN` reads
     /// first and fails with "database is locked" without waiting when another process wrote

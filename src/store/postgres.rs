@@ -20,15 +20,14 @@ use super::{Batch, DeliveryState, Dialect, OpenMode, Recorded, StoreError};
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Deliveries are locked in id order (see above), claims skip rows another sender is
-/// claiming; deliveries per INSERT when an issue is created: 8 parameters a row, well under
-/// PostgreSQL's 65,535 parameters a statement.
+/// claiming.
 pub(super) const DIALECT: Dialect = Dialect {
     lock_in_order: " ORDER BY id FOR UPDATE",
     skip_locked: " FOR UPDATE SKIP LOCKED",
     lock_row: " FOR UPDATE",
     least: "LEAST",
     greatest: "GREATEST",
-    delivery_chunk: 4096,
+    json_rows: "json_array_elements($1::json) AS j(r)",
     begin_write: "BEGIN",
 };
 

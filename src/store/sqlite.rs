@@ -15,14 +15,14 @@ use super::{Batch, DeliveryState, Dialect, OpenMode, Recorded, StoreError};
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// SQLite has one writer at a time, so nothing is locked by hand; `MIN`/`MAX` of two values
-/// are its scalar functions; 999 parameters a statement in older builds: 8 a delivery.
+/// are its scalar functions.
 pub(super) const DIALECT: Dialect = Dialect {
     lock_in_order: "",
     skip_locked: "",
     lock_row: "",
     least: "MIN",
     greatest: "MAX",
-    delivery_chunk: 500,
+    json_rows: "(SELECT value AS r FROM json_each($1))",
     begin_write: "BEGIN IMMEDIATE",
 };
 
