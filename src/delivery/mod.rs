@@ -2,7 +2,7 @@
 //! policy, and the workers that take due deliveries from the ledger, send them and record what
 //! happened, in batches, never marking anything `sent` before the relay's 250.
 
-mod claim_size;
+pub mod claim_size;
 pub mod daily;
 pub mod outbox;
 mod pipeline;
