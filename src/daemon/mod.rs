@@ -686,6 +686,8 @@ pub async fn run(
     env: Env,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<std::process::ExitCode> {
+    // Before the files are read: an edit made from here on is a change the daemon sees.
+    let mut watcher = reload::Watcher::new(&config_path);
     let loaded = crate::load::load(&config_path, &env, clock.now_utc());
     let Some(project) = loaded.project else {
         eprint!("{}", loaded.diagnostics.clone().as_given(&config_path));
@@ -721,7 +723,7 @@ pub async fn run(
         "web: listening on http://{local} (links use {}): /archive/ /calendar /calendar.ics /feed.atom /healthz",
         daemon.project.settings.web.public_url
     );
-    pass_until_stopped(&config_path, &env, &mut daemon, &beside).await?;
+    pass_until_stopped(&config_path, &env, &mut daemon, &beside, &mut watcher).await?;
     beside.stop().await;
     tracing::info!("stopped");
     drop(ownership);
@@ -735,11 +737,11 @@ async fn pass_until_stopped(
     env: &Env,
     daemon: &mut Daemon,
     beside: &Beside,
+    watcher: &mut reload::Watcher,
 ) -> anyhow::Result<()> {
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
-    let mut watcher = reload::Watcher::new(&daemon.project);
     loop {
         // Read before the step, so an approval or a pause made during it wakes the next sleep
         // at once (the daemon's own pauses too: one more pass, which finds nothing due).
@@ -770,7 +772,7 @@ async fn pass_until_stopped(
                 config_path,
                 env,
                 daemon,
-                &mut watcher,
+                watcher,
                 &beside.live_tx,
                 &beside.config_health,
             );
@@ -865,6 +867,7 @@ fn reload(
     health: &crate::config_health::ConfigHealth,
 ) {
     let now = daemon.clock.now_utc();
+    let before = watcher.look();
     let loaded = crate::load::load(config_path, env, now);
     if let Some(p) = &loaded.project {
         log_skipped_rows(p);
@@ -872,7 +875,6 @@ fn reload(
     match loaded.project {
         Some(p) => match daemon.replace_project(Arc::new(p)) {
             Ok(()) => {
-                *watcher = reload::Watcher::new(&daemon.project);
                 if let Ok(signer) = crate::compose::signer(&daemon.project) {
                     let _ = live_tx.send(crate::web::server::Live {
                         project: daemon.project.clone(),
@@ -897,7 +899,8 @@ fn reload(
                 errors = loaded.diagnostics.error_count(),
                 "the configuration has errors; keeping the last good one"
             );
-            watcher.accept_current();
         }
     }
+    // Good or bad, this is what was read; an edit made during the reload is still a change.
+    watcher.accept(before);
 }

@@ -5,12 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::config::Project;
-
 /// How often the files are looked at.
 pub const POLL: Duration = Duration::from_secs(3);
 
-type Fingerprint = Vec<(PathBuf, u64, Option<SystemTime>)>;
+pub type Fingerprint = Vec<(PathBuf, u64, Option<SystemTime>)>;
 
 pub struct Watcher {
     roots: Vec<PathBuf>,
@@ -32,10 +30,12 @@ fn walk(dir: &Path, out: &mut Fingerprint) {
 }
 
 impl Watcher {
-    pub fn new(project: &Project) -> Self {
-        let r = &project.root;
+    /// The files of the project whose config is `config_path`, as they are now. Made before
+    /// the configuration is read, so an edit made while it loads is a change still to see.
+    pub fn new(config_path: &Path) -> Self {
+        let r = crate::config::root_of(config_path);
         let roots = vec![
-            project.config_path.clone(),
+            config_path.to_path_buf(),
             r.join("config/lists"),
             r.join("config/agencies.toml"),
             r.join("campaigns"),
@@ -64,9 +64,15 @@ impl Watcher {
         out
     }
 
-    /// Remember the files as they are now (after a reload attempt, good or bad).
-    pub fn accept_current(&mut self) {
-        self.seen = self.fingerprint();
+    /// The files as they are now, taken before a reload reads them.
+    pub fn look(&self) -> Fingerprint {
+        self.fingerprint()
+    }
+
+    /// Remember the files as they were when a reload (good or bad) began to read them: an
+    /// edit made during the reload is then still a change.
+    pub fn accept(&mut self, seen: Fingerprint) {
+        self.seen = seen;
     }
 
     /// Resolves when the files differ from what was last seen; `true` then.
@@ -81,5 +87,28 @@ impl Watcher {
                 return true;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An edit made while the configuration is being read (at start or at a reload) is a
+    /// change still to see: the files are looked at before they are read, not after.
+    #[tokio::test]
+    async fn an_edit_made_while_the_files_are_read_is_still_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config/bulletin.toml");
+        std::fs::create_dir_all(dir.path().join("config")).unwrap();
+        std::fs::create_dir_all(dir.path().join("news")).unwrap();
+        std::fs::write(&config, "# config\n").unwrap();
+        let mut w = Watcher::new(&config);
+        let before = w.look();
+        // Meanwhile, as the files are being read: an editor saves a news item.
+        std::fs::write(dir.path().join("news/new.md"), "# News\n").unwrap();
+        w.accept(before);
+        let seen = tokio::time::timeout(POLL * 2, w.changed()).await;
+        assert_eq!(seen, Ok(true), "the edit made during the read was missed");
     }
 }
