@@ -75,7 +75,7 @@ fn delivery_rows(deliveries: &[super::NewDelivery]) -> String {
             (&nd.email, &nd.email_key, &nd.name, state.as_str())
         })
         .collect();
-    // Text, nulls and numbers: serialising them cannot fail.
+    // Text and nulls: serialising them cannot fail.
     serde_json::to_string(&rows).expect("plain values serialise")
 }
 
@@ -110,7 +110,8 @@ impl Store {
             .await?;
             if let Some(issue_id) = inserted {
                 for chunk in new.deliveries.chunks(DELIVERIES_A_STATEMENT) {
-                    // The FROM clause is the dialect's constant.
+                    // The FROM clause is the dialect's constant. `WHERE true`: SQLite would
+                    // read `ON CONFLICT` after a bare FROM as a join's constraint.
                     sqlx::query(sqlx::AssertSqlSafe(format!(
                         "INSERT INTO deliveries (issue_id, email, email_key, name, state, next_attempt_at, created_at, updated_at)
                          SELECT $2, r ->> 0, r ->> 1, r ->> 2, r ->> 3, $3, $3, $3
