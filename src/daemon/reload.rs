@@ -47,11 +47,12 @@ impl Watcher {
             roots,
             seen: Vec::new(),
         };
-        w.seen = w.fingerprint();
+        w.seen = w.look();
         w
     }
 
-    fn fingerprint(&self) -> Fingerprint {
+    /// The files as they are now (taken before a reload reads them).
+    pub fn look(&self) -> Fingerprint {
         let mut out = Vec::new();
         for r in &self.roots {
             if r.is_dir() {
@@ -64,11 +65,6 @@ impl Watcher {
         out
     }
 
-    /// The files as they are now, taken before a reload reads them.
-    pub fn look(&self) -> Fingerprint {
-        self.fingerprint()
-    }
-
     /// Remember the files as they were when a reload (good or bad) began to read them: an
     /// edit made during the reload is then still a change.
     pub fn accept(&mut self, seen: Fingerprint) {
@@ -79,11 +75,11 @@ impl Watcher {
     pub async fn changed(&mut self) -> bool {
         loop {
             tokio::time::sleep(POLL).await;
-            let now = self.fingerprint();
+            let now = self.look();
             if now != self.seen {
                 // Let an editor finish writing before reading.
                 tokio::time::sleep(Duration::from_millis(300)).await;
-                self.seen = self.fingerprint();
+                self.seen = self.look();
                 return true;
             }
         }
