@@ -20,8 +20,8 @@ pub const SPAN: Duration = Duration::from_millis(200);
 /// goes down) leaves no more than this leased.
 pub const MOST: u32 = 1000;
 
-/// The size of a worker's next claim, from its last one: `sent` deliveries attempted in
-/// `took`, scaled to [`SPAN`], never fewer than `least` (the smallest claim, the crash
+/// The size of a worker's next claim, from its last one: its `sent` deliveries (attempted,
+/// or given back when the run stopped) gone through in `took`, scaled to [`SPAN`], never fewer than `least` (the smallest claim, the crash
 /// window's batch) nor more than [`MOST`] (or `least`, if that is more).
 pub fn next(least: u32, sent: usize, took: Duration) -> u32 {
     let most = MOST.max(least);
